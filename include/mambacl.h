@@ -1,0 +1,154 @@
+/*
+ * mambacl: Mamba language models on any OpenCL device.
+ *
+ * Conventions of this API:
+ *  - Every function that can fail returns an mcl_status. MCL_OK is 0. On failure
+ *    a message naming what failed is kept per thread and read with
+ *    mcl_last_error(); it stays until the next failure on that thread.
+ *  - Every object made by a _create/_load/_open function is released by the
+ *    matching _free function, which accepts NULL.
+ *  - The library never exits, aborts or prints, except the progress bars that
+ *    the caller switches on.
+ */
+#ifndef MAMBACL_H
+#define MAMBACL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mcl_status {
+    MCL_OK = 0,
+    MCL_ERR_INVALID_ARG,   /* a caller's argument or option is wrong */
+    MCL_ERR_IO,            /* a file could not be read or written */
+    MCL_ERR_FORMAT,        /* a file's content is malformed */
+    MCL_ERR_UNSUPPORTED,   /* valid input that this runtime cannot run */
+    MCL_ERR_NO_DEVICE,     /* no OpenCL device, or none matches the selector */
+    MCL_ERR_OPENCL,        /* an OpenCL call failed */
+    MCL_ERR_BUILD,         /* a kernel failed to compile; the message holds the log */
+    MCL_ERR_NOMEM,         /* host memory allocation failed */
+    MCL_ERR_DEVICE_MEM,    /* the device has too little memory */
+    MCL_ERR_INTERRUPTED,   /* stopped by the caller (for example Ctrl-C) */
+} mcl_status;
+
+/* The message of the last failure on this thread ("" when none). The string
+ * is owned by the library and valid until the next failure on this thread. */
+const char *mcl_last_error(void);
+
+/* A constant name for a status code ("MCL_ERR_FORMAT"). */
+const char *mcl_status_name(mcl_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mcl_device_type {
+    MCL_DEVICE_TYPE_GPU,
+    MCL_DEVICE_TYPE_CPU,
+    MCL_DEVICE_TYPE_ACCELERATOR,
+    MCL_DEVICE_TYPE_OTHER,
+} mcl_device_type;
+
+/* What the runtime knows of a device, read once when it is enumerated. */
+typedef struct mcl_device_info {
+    int index;                      /* position in mcl_device_list order */
+    char platform[128];             /* CL_PLATFORM_NAME */
+    char platform_version[128];     /* CL_PLATFORM_VERSION */
+    char name[128];                 /* CL_DEVICE_NAME */
+    char vendor[128];               /* CL_DEVICE_VENDOR */
+    char driver_version[128];       /* CL_DRIVER_VERSION */
+    char device_version[128];       /* CL_DEVICE_VERSION */
+    char opencl_c_version[128];     /* CL_DEVICE_OPENCL_C_VERSION */
+    mcl_device_type type;
+    uint32_t compute_units;
+    uint64_t global_mem_bytes;
+    uint64_t local_mem_bytes;
+    bool local_mem_is_local;        /* CL_LOCAL (dedicated) rather than CL_GLOBAL */
+    uint64_t max_alloc_bytes;       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    size_t max_work_group_size;
+    size_t max_work_item_sizes[3];
+    size_t preferred_wg_multiple;   /* of a trivial kernel, 0 if unknown */
+    bool has_fp16;                  /* cl_khr_fp16 */
+    bool has_fp64;                  /* cl_khr_fp64 */
+    bool has_subgroups;             /* cl_khr_subgroups or cl_intel_subgroups */
+    uint32_t mem_base_addr_align;   /* bits */
+} mcl_device_info;
+
+/* Enumerates every device of every platform. On success *out is an array of
+ * *count records that the caller releases with mcl_device_list_free. Zero
+ * devices is success with *count == 0. */
+mcl_status mcl_device_list(mcl_device_info **out, int *count);
+void mcl_device_list_free(mcl_device_info *list);
+
+/* Picks a device: `selector` is NULL/"" (then $MAMBACL_DEVICE, then the first
+ * GPU, else the first device), a decimal index into the list, or a
+ * case-insensitive substring of "platform name" or "device name". Writes the
+ * index into *index. MCL_ERR_NO_DEVICE when nothing matches. */
+mcl_status mcl_device_select(const mcl_device_info *list, int count,
+                             const char *selector, int *index);
+
+/* ------------------------------------------------------------------------ */
+/* Runtime: one device, its context and queue, every kernel compiled        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mcl_runtime mcl_runtime;
+
+typedef struct mcl_runtime_options {
+    const char *device;      /* selector as for mcl_device_select; NULL = default */
+    bool profiling;          /* create the queue with CL_QUEUE_PROFILING_ENABLE */
+    bool no_cache;           /* do not read or write the binary cache */
+    const char *cache_dir;   /* NULL = $MAMBACL_CACHE_DIR, $XDG_CACHE_HOME/mambacl, ~/.cache/mambacl */
+    const char *kernel_dir;  /* NULL = $MAMBACL_KERNEL_DIR, else the embedded sources */
+} mcl_runtime_options;
+
+/* Per-program build report, filled by mcl_runtime_create. */
+typedef struct mcl_program_report {
+    const char *file;        /* "scan.cl" */
+    bool from_cache;         /* binary loaded from the on-disk cache */
+    double build_ms;         /* wall time to build or load */
+} mcl_program_report;
+
+/* Opens the selected device and compiles every kernel program for it (from
+ * the binary cache when possible). `opts` may be NULL for defaults. On
+ * success *out owns the OpenCL context and is released with
+ * mcl_runtime_free. Errors: MCL_ERR_NO_DEVICE, MCL_ERR_OPENCL, MCL_ERR_BUILD
+ * (message holds the file name and the compiler's log), MCL_ERR_NOMEM. */
+mcl_status mcl_runtime_create(const mcl_runtime_options *opts, mcl_runtime **out);
+void mcl_runtime_free(mcl_runtime *rt);
+
+/* The record of the runtime's device. Owned by rt. */
+const mcl_device_info *mcl_runtime_device(const mcl_runtime *rt);
+
+/* Build reports of every program; *count receives their number. Owned by rt. */
+const mcl_program_report *mcl_runtime_programs(const mcl_runtime *rt, int *count);
+
+/* Switches event profiling of later launches on or off (the queue is created
+ * with profiling enabled when opts->profiling was set; turning it on later
+ * re-creates the queue). */
+mcl_status mcl_runtime_set_profiling(mcl_runtime *rt, bool on);
+
+/* Runs one tiny launch of every kernel and checks its result. For each
+ * kernel calls report(name, ok, ms, user). Returns the first failure. */
+typedef void (*mcl_selftest_report_fn)(const char *kernel, bool ok, double ms, void *user);
+mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, void *user);
+
+/* -- checkpoint loading (issue 3) ---------------------------------------- */
+
+/* -- tokenizer (issue 3) -------------------------------------------------- */
+
+/* -- forward pass (issue 4) ----------------------------------------------- */
+
+/* -- generation (issue 5) ------------------------------------------------- */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MAMBACL_H */

@@ -1,0 +1,24 @@
+/* OpenCL platforms and devices: enumeration, the device record, selection. */
+#ifndef MCL_DEVICE_H
+#define MCL_DEVICE_H
+
+#include <CL/cl.h>
+#include "mambacl.h"
+
+/* Enumerates devices like mcl_device_list and also returns their cl ids
+ * (arrays of *count entries, freed by the caller with free()). */
+mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platforms,
+                                cl_device_id **devices, int *count);
+
+/* Reads the device record of one device. */
+mcl_status mcl_device_info_read(cl_platform_id platform, cl_device_id device,
+                                mcl_device_info *info);
+
+/* A short lower-case name of a device type ("gpu"). */
+const char *mcl_device_type_name(mcl_device_type type);
+
+/* A file-name-safe key of the device: platform, device, driver version
+ * ("nvidia-cuda__nvidia-h100-80gb-hbm3__580.159.04"). */
+void mcl_device_key(const mcl_device_info *info, char *out, size_t cap);
+
+#endif
