@@ -142,6 +142,30 @@ mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, 
 
 /* -- checkpoint loading (issue 3) ---------------------------------------- */
 
+/* Storage type of a weight tensor; the values match cl/common.cl. */
+typedef enum mcl_dtype {
+    MCL_DTYPE_F32 = 0,
+    MCL_DTYPE_F16 = 1,
+    MCL_DTYPE_BF16 = 2,
+} mcl_dtype;
+
+/* A Mamba-1 model's shape, from config.json (HF MambaConfig or the original
+ * state-spaces form). */
+typedef struct mcl_config {
+    int d_model;           /* hidden_size / d_model */
+    int n_layer;           /* num_hidden_layers / n_layer */
+    int d_inner;           /* intermediate_size, expand * d_model */
+    int d_state;           /* state_size, N */
+    int d_conv;            /* conv_kernel */
+    int dt_rank;           /* time_step_rank ("auto" = ceil(d_model / 16)) */
+    int vocab_size;        /* rows of the embedding matrix (padded vocab) */
+    float norm_eps;        /* layer_norm_epsilon */
+    bool tie_embeddings;   /* lm_head shares the embedding matrix */
+    bool conv_bias;        /* use_conv_bias */
+    bool proj_bias;        /* use_bias (in/out projections); refused when true */
+    bool residual_in_fp32; /* informational: mambacl always keeps it in fp32 */
+} mcl_config;
+
 /* -- tokenizer (issue 3) -------------------------------------------------- */
 
 /* -- forward pass (issue 4) ----------------------------------------------- */
