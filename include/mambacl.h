@@ -172,6 +172,43 @@ typedef struct mcl_config {
 
 /* -- generation (issue 5) ------------------------------------------------- */
 
+/* How the next token is chosen. Zero-initialised fields mean "off" except
+ * temperature (0 = greedy). mcl_sampler_params_default() gives the CLI's
+ * defaults. */
+typedef struct mcl_sampler_params {
+    float temperature;     /* 0 = greedy (argmax); logits are divided by it */
+    int top_k;             /* keep the k most likely tokens; 0 = all */
+    float top_p;           /* keep the smallest set with mass >= top_p; 0 or 1 = off */
+    float min_p;           /* drop tokens with p < min_p * p_max; 0 = off */
+    float repeat_penalty;  /* divide positive / multiply negative logits of recent tokens; 0 or 1 = off */
+    int repeat_last_n;     /* how many recent tokens the penalty looks at */
+    uint64_t seed;         /* the same seed gives the same choices */
+} mcl_sampler_params;
+
+typedef struct mcl_sampler mcl_sampler;
+
+/* The CLI defaults: temperature 0.8, top_k 40, top_p 0.95, min_p 0.05,
+ * repeat_penalty 1.1 over the last 64 tokens, seed 0. */
+mcl_sampler_params mcl_sampler_params_default(void);
+
+/* Creates a sampler for a vocabulary of n_vocab logits. MCL_ERR_INVALID_ARG
+ * names the first parameter out of range (negative temperature, top_p or
+ * min_p outside [0,1], negative top_k, penalty < 0, n_vocab < 1). */
+mcl_status mcl_sampler_create(const mcl_sampler_params *params, int n_vocab, mcl_sampler **out);
+void mcl_sampler_free(mcl_sampler *s);
+
+/* Picks a token id from logits[n_vocab] given the ids generated or prompted so
+ * far (history, may be NULL when n_history is 0). logits is not modified.
+ * Non-finite logits count as -inf; if every logit is -inf the result is the
+ * argmax index 0. Never fails. */
+int32_t mcl_sampler_sample(mcl_sampler *s, const float *logits, const int32_t *history,
+                           size_t n_history);
+
+/* Length of the longest prefix of buf[0..len) that does not end inside a
+ * UTF-8 multi-byte sequence: print that much now, hold the rest back until
+ * the next token completes it. Invalid bytes count as complete. */
+size_t mcl_utf8_complete_prefix(const char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
