@@ -31,7 +31,7 @@ static bool has_extension(const char *exts, const char *name)
 
 /* The preferred work-group multiple is a kernel property: measure it on a
  * trivial kernel built for the device. 0 when that fails (not an error). */
-static size_t preferred_multiple(cl_platform_id platform, cl_device_id dev)
+size_t mcl_device_preferred_multiple(cl_platform_id platform, cl_device_id dev)
 {
     static const char *src = "__kernel void probe(__global float *x) { x[get_global_id(0)] = 0.0f; }";
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)platform, 0};
@@ -53,7 +53,8 @@ static size_t preferred_multiple(cl_platform_id platform, cl_device_id dev)
     return mult;
 }
 
-mcl_status mcl_device_info_read(cl_platform_id platform, cl_device_id dev, mcl_device_info *info)
+mcl_status mcl_device_info_read(cl_platform_id platform, cl_device_id dev, mcl_device_info *info,
+                                bool probe)
 {
     memset(info, 0, sizeof *info);
     MCL_CL_CHECK(clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof info->platform,
@@ -109,7 +110,7 @@ mcl_status mcl_device_info_read(cl_platform_id platform, cl_device_id dev, mcl_d
     }
     free(exts);
     if (err != CL_SUCCESS) return mcl_error_cl(err, "clGetDeviceInfo(CL_DEVICE_EXTENSIONS)");
-    info->preferred_wg_multiple = preferred_multiple(platform, dev);
+    if (probe) info->preferred_wg_multiple = mcl_device_preferred_multiple(platform, dev);
     return MCL_OK;
 }
 
@@ -153,7 +154,7 @@ static mcl_status collect_ids(cl_platform_id **plats_out, cl_device_id **devs_ou
 }
 
 mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platforms,
-                                cl_device_id **devices, int *count)
+                                cl_device_id **devices, int *count, bool probe)
 {
     cl_platform_id *pl;
     cl_device_id *dv;
@@ -167,7 +168,7 @@ mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platfo
         return mcl_error_set(MCL_ERR_NOMEM, "out of host memory enumerating devices");
     }
     for (int i = 0; i < n; i++) {
-        mcl_status st = mcl_device_info_read(pl[i], dv[i], &list[i]);
+        mcl_status st = mcl_device_info_read(pl[i], dv[i], &list[i], probe);
         if (st != MCL_OK) {
             free(pl);
             free(dv);
@@ -185,7 +186,7 @@ mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platfo
 
 mcl_status mcl_device_list(mcl_device_info **out, int *count)
 {
-    return mcl_device_enumerate(out, NULL, NULL, count);
+    return mcl_device_enumerate(out, NULL, NULL, count, true);
 }
 
 void mcl_device_list_free(mcl_device_info *list) { free(list); }

@@ -6,13 +6,19 @@
 #include "mambacl.h"
 
 /* Enumerates devices like mcl_device_list and also returns their cl ids
- * (arrays of *count entries, freed by the caller with free()). */
+ * (arrays of *count entries, freed by the caller with free()). `probe`:
+ * also measure preferred_wg_multiple, which compiles a probe kernel per
+ * device (slow on PoCL); without it the field is 0. */
 mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platforms,
-                                cl_device_id **devices, int *count);
+                                cl_device_id **devices, int *count, bool probe);
 
-/* Reads the device record of one device. */
+/* Reads the device record of one device (probe: as above). */
 mcl_status mcl_device_info_read(cl_platform_id platform, cl_device_id device,
-                                mcl_device_info *info);
+                                mcl_device_info *info, bool probe);
+
+/* The preferred work-group size multiple of a trivial kernel on the device,
+ * 0 when it cannot be measured. */
+size_t mcl_device_preferred_multiple(cl_platform_id platform, cl_device_id dev);
 
 /* A short lower-case name of a device type ("gpu"). */
 const char *mcl_device_type_name(mcl_device_type type);

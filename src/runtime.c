@@ -25,12 +25,13 @@ static mcl_status open_device(mcl_runtime *rt, const char *selector)
     cl_platform_id *plats = NULL;
     cl_device_id *devs = NULL;
     int count = 0, index = 0;
-    mcl_status st = mcl_device_enumerate(&list, &plats, &devs, &count);
+    mcl_status st = mcl_device_enumerate(&list, &plats, &devs, &count, false);
     if (st == MCL_OK) st = mcl_device_select(list, count, selector, &index);
     if (st == MCL_OK) {
         rt->dev = list[index];
         rt->platform = plats[index];
         rt->device = devs[index];
+        rt->dev.preferred_wg_multiple = mcl_device_preferred_multiple(rt->platform, rt->device);
     }
     free(list);
     free(plats);
