@@ -109,11 +109,19 @@ typedef struct mcl_runtime_options {
     const char *kernel_dir;  /* NULL = $MAMBACL_KERNEL_DIR, else the embedded sources */
 } mcl_runtime_options;
 
+/* Non-fatal problems met while creating the runtime, such as a tuning file
+ * that was ignored ("" when none). Owned by rt. */
+const char *mcl_runtime_warnings(const mcl_runtime *rt);
+
 /* Per-program build report, filled by mcl_runtime_create. */
 typedef struct mcl_program_report {
     const char *file;        /* "scan.cl" */
     bool from_cache;         /* binary loaded from the on-disk cache */
     double build_ms;         /* wall time to build or load */
+    const char *tuning;      /* where its tunables came from: "default" (rules
+                                from the device record), "built-in" (the
+                                project's table), "tuned" (this device's
+                                tuning file), "candidate" (the tuner) */
 } mcl_program_report;
 
 /* Opens the selected device and compiles every kernel program for it (from

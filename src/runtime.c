@@ -8,6 +8,7 @@
 #include "device.h"
 #include "cache.h"
 #include "error.h"
+#include "tunedb.h"
 
 static void base_options(const mcl_device_info *dev, char *out, size_t cap)
 {
@@ -87,13 +88,23 @@ static mcl_status add_kernels(mcl_runtime *rt, int prog_index)
     return MCL_OK;
 }
 
-static mcl_status build_one(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+/* The tunables of a program: the family's defaults, then the built-in table,
+ * then this device's tuning file. Sets the report's tuning source. */
+static void choose_params(mcl_runtime *rt, int i, const char *file)
+{
+    const mcl_family *fam = mcl_tune_family(file);
+    memset(&rt->params[i], 0, sizeof rt->params[i]);
+    rt->reports[i].tuning = "default";
+    if (!fam) return;
+    fam->defaults(&rt->dev, &rt->params[i]);
+    if (mcl_tunedb_apply_builtin(&rt->dev, file, &rt->params[i]) > 0) rt->reports[i].tuning = "built-in";
+    if (mcl_tunedb_apply(rt->tunedb, file, &rt->params[i]) > 0) rt->reports[i].tuning = "tuned";
+}
+
+static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
 {
     char *src = NULL;
     char options[2048];
-    const mcl_family *fam = mcl_tune_family(file);
-    memset(&rt->params[i], 0, sizeof rt->params[i]);
-    if (fam) fam->defaults(&rt->dev, &rt->params[i]);
     snprintf(options, sizeof options, "%s", rt->base_options);
     mcl_params_defines(&rt->params[i], options, sizeof options);
     MCL_TRY(mcl_program_source(file, kernel_dir, &src));
@@ -105,6 +116,44 @@ static mcl_status build_one(mcl_runtime *rt, int i, const char *file, const char
     rt->reports[i].from_cache = rt->programs[i].from_cache;
     rt->reports[i].build_ms = rt->programs[i].build_ms;
     return add_kernels(rt, i);
+}
+
+static mcl_status build_one(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+{
+    choose_params(rt, i, file);
+    return compile_program(rt, i, file, kernel_dir);
+}
+
+/* Drops the kernel entries of program i. */
+static void remove_kernels(mcl_runtime *rt, int i)
+{
+    int k = 0;
+    for (int j = 0; j < rt->n_kernels; j++) {
+        if (rt->kernels[j].program == i) clReleaseKernel(rt->kernels[j].kernel);
+        else rt->kernels[k++] = rt->kernels[j];
+    }
+    rt->n_kernels = k;
+}
+
+mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params)
+{
+    for (int i = 0; i < rt->n_programs; i++) {
+        if (strcmp(rt->programs[i].file, file) != 0) continue;
+        MCL_TRY(mcl_runtime_finish(rt));
+        remove_kernels(rt, i);
+        mcl_program_release(&rt->programs[i]);
+        rt->params[i] = *params;
+        rt->reports[i].tuning = "candidate";
+        return compile_program(rt, i, file, rt->kernel_dir[0] ? rt->kernel_dir : NULL);
+    }
+    return mcl_error_set(MCL_ERR_INVALID_ARG, "no program named %s", file);
+}
+
+const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file)
+{
+    for (int i = 0; i < rt->n_programs; i++)
+        if (strcmp(rt->programs[i].file, file) == 0) return &rt->params[i];
+    return NULL;
 }
 
 static mcl_status build_all(mcl_runtime *rt, const char *kernel_dir)
@@ -125,6 +174,19 @@ static mcl_status build_all(mcl_runtime *rt, const char *kernel_dir)
     return MCL_OK;
 }
 
+/* Loads this device's tuning file from the cache directory (also when the
+ * binary cache is off); a refused file leaves a warning, not an error. */
+static void load_tuning(mcl_runtime *rt, const char *cache_override)
+{
+    char dir[4096];
+    if (mcl_cache_dir(cache_override, dir, sizeof dir) != MCL_OK) {
+        mcl_error_clear();
+        return;
+    }
+    mcl_tunedb_path(dir, &rt->dev, rt->tuning_path, sizeof rt->tuning_path);
+    mcl_tunedb_load(rt->tuning_path, &rt->dev, &rt->tunedb, rt->warnings, sizeof rt->warnings);
+}
+
 static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
 {
     cl_int err;
@@ -137,9 +199,11 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     bool no_cache = o->no_cache || (nc && *nc && strcmp(nc, "0") != 0);
     if (!no_cache && mcl_cache_dir(o->cache_dir, rt->cache_dir, sizeof rt->cache_dir) != MCL_OK)
         rt->cache_dir[0] = '\0';
+    load_tuning(rt, o->cache_dir);
     const char *kdir = o->kernel_dir;
     if (!kdir || !*kdir) kdir = getenv("MAMBACL_KERNEL_DIR");
-    return build_all(rt, (kdir && *kdir) ? kdir : NULL);
+    if (kdir && *kdir) snprintf(rt->kernel_dir, sizeof rt->kernel_dir, "%s", kdir);
+    return build_all(rt, rt->kernel_dir[0] ? rt->kernel_dir : NULL);
 }
 
 mcl_status mcl_runtime_create(const mcl_runtime_options *opts, mcl_runtime **out)
@@ -175,12 +239,15 @@ void mcl_runtime_free(mcl_runtime *rt)
     free(rt->programs);
     free(rt->reports);
     free(rt->params);
+    mcl_tunedb_free(rt->tunedb);
     if (rt->queue) clReleaseCommandQueue(rt->queue);
     if (rt->ctx) clReleaseContext(rt->ctx);
     free(rt);
 }
 
 const mcl_device_info *mcl_runtime_device(const mcl_runtime *rt) { return &rt->dev; }
+
+const char *mcl_runtime_warnings(const mcl_runtime *rt) { return rt->warnings; }
 
 const mcl_program_report *mcl_runtime_programs(const mcl_runtime *rt, int *count)
 {

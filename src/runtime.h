@@ -36,7 +36,11 @@ struct mcl_runtime {
     int n_kernels;
     mcl_kernel_entry *kernels;    /* [n_kernels] */
 
-    char cache_dir[4096];         /* "" when the cache is off */
+    char cache_dir[4096];         /* "" when the binary cache is off */
+    char tuning_path[4200];       /* this device's tuning file ("" when no cache dir) */
+    struct mcl_tunedb *tunedb;    /* loaded tuning file, NULL when none */
+    char kernel_dir[4096];        /* sources read from here ("" = embedded) */
+    char warnings[1024];          /* non-fatal problems (a refused tuning file) */
     char base_options[512];       /* options common to every program */
 
     int n_prof, cap_prof;
@@ -45,6 +49,14 @@ struct mcl_runtime {
 
 /* The kernel called `name`, or MCL_ERR_INVALID_ARG naming it when absent. */
 mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel *out);
+
+/* Rebuilds program `file` with the given tunables (the tuner's candidates),
+ * replacing its kernels: cl_kernel handles of that program obtained before
+ * are released, so callers look kernels up again after a rebuild. */
+mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params);
+
+/* The tunables program `file` was built with, or NULL. */
+const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file);
 
 /* A tunable of program `file` as it was compiled (fallback when absent). */
 long mcl_runtime_param(const mcl_runtime *rt, const char *file, const char *name, long fallback);

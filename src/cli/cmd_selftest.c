@@ -46,9 +46,10 @@ int cmd_selftest(int argc, char **argv)
     int n = 0;
     const mcl_program_report *reps = mcl_runtime_programs(rt, &n);
     printf("device: %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
+    if (*mcl_runtime_warnings(rt)) fprintf(stderr, "mambacl selftest: warning: %s\n", mcl_runtime_warnings(rt));
     for (int i = 0; i < n; i++)
-        printf("  program %-20s %-10s %9.1f ms\n", reps[i].file,
-               reps[i].from_cache ? "cache" : "compiled", reps[i].build_ms);
+        printf("  program %-20s %-10s %9.1f ms  tuning: %s\n", reps[i].file,
+               reps[i].from_cache ? "cache" : "compiled", reps[i].build_ms, reps[i].tuning);
     printf("startup (device + programs): %.1f ms\n", t_build);
     st = mcl_runtime_selftest(rt, report, NULL);
     mcl_runtime_free(rt);

@@ -1,0 +1,28 @@
+/* Measurements for `mambacl bench` and the tuner: event-timed launches,
+ * the copy-bandwidth and CLBlast SGEMM baselines. */
+#ifndef MCL_BENCH_H
+#define MCL_BENCH_H
+
+#include "runtime.h"
+
+typedef struct mcl_timing {
+    double min_ms, median_ms, max_ms;
+    int reps;
+} mcl_timing;
+
+/* Summarises ms[0..n) (sorted in place). */
+void mcl_timing_from(double *ms, int n, mcl_timing *out);
+
+/* Elapsed device time of a finished profiled event, in ms. */
+mcl_status mcl_event_ms(cl_event ev, double *ms);
+
+/* float4 copy of `bytes` (capped by the device's max allocation and a
+ * quarter of its global memory), one warm-up then `reps` timed launches.
+ * *gbps = (read + write bytes) / median time. Needs a profiling queue. */
+mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps);
+
+/* CLBlast SGEMM n x n x n, one warm-up then `reps` timed calls;
+ * *gflops = 2 n^3 / median time. Needs a profiling queue. */
+mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, double *gflops);
+
+#endif
