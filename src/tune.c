@@ -26,8 +26,31 @@ static void copy_defaults(const mcl_device_info *dev, mcl_params *out)
 
 /* One row per kernel family. Families added by later kernels go here. */
 static const mcl_family families[] = {
-    {"copy.cl", copy_defaults},
+    {"copy.cl", copy_defaults, NULL, 0, NULL},
 };
+
+const mcl_family *mcl_tune_family_at(int i)
+{
+    if (i < 0 || (size_t)i >= sizeof families / sizeof families[0]) return NULL;
+    return &families[i];
+}
+
+int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
+                        mcl_params *out, int cap)
+{
+    int idx[MCL_MAX_PARAMS] = {0};
+    int count = 0;
+    if (!fam->dims || fam->n_dims <= 0) return 0;
+    for (;;) {
+        mcl_params p = *base;
+        for (int d = 0; d < fam->n_dims; d++) mcl_params_set(&p, fam->dims[d].name, fam->dims[d].values[idx[d]]);
+        if ((!fam->fits || fam->fits(dev, &p)) && count < cap) out[count++] = p;
+        int d = 0; /* odometer over the dims */
+        while (d < fam->n_dims && ++idx[d] >= fam->dims[d].n) idx[d++] = 0;
+        if (d == fam->n_dims) break;
+    }
+    return count;
+}
 
 const mcl_family *mcl_tune_family(const char *file)
 {

@@ -18,14 +18,38 @@ typedef struct mcl_params {
     } p[MCL_MAX_PARAMS];
 } mcl_params;
 
+/* One tunable's candidate values. */
+#define MCL_MAX_VALUES 8
+typedef struct mcl_tune_dim {
+    const char *name;
+    long values[MCL_MAX_VALUES];
+    int n;
+} mcl_tune_dim;
+
 typedef struct mcl_family {
     const char *file; /* "scan.cl" */
     /* Fills the defaults for the device (documented rules, docs/tuning.md). */
     void (*defaults)(const mcl_device_info *dev, mcl_params *out);
+    /* The candidate space: the product of the dims' values, filtered by fits()
+     * (NULL dims: nothing to tune). */
+    const mcl_tune_dim *dims;
+    int n_dims;
+    /* Whether a configuration fits the device (local memory it needs,
+     * work-group limits); NULL = always. Invalid ones are never compiled. */
+    bool (*fits)(const mcl_device_info *dev, const mcl_params *p);
 } mcl_family;
 
 /* The family of a program file, or NULL when it has no tunables. */
 const mcl_family *mcl_tune_family(const char *file);
+
+/* The i-th family (NULL past the end), for the tuner and the tests. */
+const mcl_family *mcl_tune_family_at(int i);
+
+/* Writes up to cap candidate configurations of the family that fit the
+ * device into out (each starts from `base` with the dims overridden);
+ * returns how many. */
+int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
+                        mcl_params *out, int cap);
 
 void mcl_params_set(mcl_params *ps, const char *name, long value);
 long mcl_params_get(const mcl_params *ps, const char *name, long fallback);
