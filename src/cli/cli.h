@@ -36,6 +36,10 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
  * when stderr is a terminal. frac in [0,1]; done=true ends the line. */
 void cli_progress(const char *label, double frac, bool done);
 
+/* The default model's directory ($MAMBACL_MODEL, else found relative to the
+ * binary); false when there is none. */
+bool cli_default_model(char *out, size_t cap);
+
 /* Subcommands. */
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);

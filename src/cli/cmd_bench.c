@@ -1,0 +1,376 @@
+/* mambacl bench: baselines, scan kernel, prefill and decode throughput,
+ * time to first token; a table on stdout, JSON and CSV on request. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "presets.h"
+#include "program.h"
+
+typedef struct bench_opts {
+    const char *model_dir, *config, *json_path, *csv_path;
+    mcl_runtime_options ro;
+    mcl_dtype dtype;
+    bool quick;
+    int reps;
+} bench_opts;
+
+static void help(void)
+{
+    printf("usage: mambacl bench [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
+           "                     [--device SEL] [--json FILE] [--csv FILE] [--quick] [--reps N]\n"
+           "\n"
+           "Measures, on the selected device, with OpenCL profiling events:\n"
+           "  baselines  float4 copy bandwidth and CLBlast SGEMM rate of this run\n"
+           "  scan       the selective-scan kernel alone at (batch, d_inner, L), d_state 16:\n"
+           "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy\n"
+           "  prefill    tokens/s at L = 128, 512, 2048, 8192 (batch 1), time per kernel\n"
+           "  decode     tokens/s at batch 1, 8, 64, bytes per token, %% of the roofline\n"
+           "             (weight bytes / copy bandwidth)\n"
+           "  startup    time from runtime creation to the first generated token, with\n"
+           "             and without the binary cache\n"
+           "\n"
+           "  -m, --model DIR   a checkpoint directory\n"
+           "  --config NAME     random weights of a released shape: 130m 370m 790m 1.4b 2.8b,\n"
+           "                    or tiny (d_model 64, 2 layers; for CI). Default: 130m\n"
+           "  --dtype T         weight storage with --config: f32, f16 (default), bf16\n"
+           "  --quick           small shapes and few repetitions (CI smoke run)\n"
+           "  --reps N          timed repetitions per measurement (median), default 10\n"
+           "  --json FILE       write every figure as JSON\n"
+           "  --csv FILE        write every figure as CSV rows (section,name,metric,value)\n"
+           "  --device SEL      device index or name substring\n");
+}
+
+static int parse(int argc, char **argv, bench_opts *o)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"config", required_argument, 0, 'c'},
+        {"dtype", required_argument, 0, 't'}, {"device", required_argument, 0, 'd'},
+        {"json", required_argument, 0, 'j'},  {"csv", required_argument, 0, 'v'},
+        {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},        {0}};
+    int c;
+    long v;
+    while ((c = cli_getopt(argc, argv, "hm:", opts)) != -1) {
+        switch (c) {
+        case 'h': help(); return -1;
+        case 'm': o->model_dir = optarg; break;
+        case 'c': o->config = optarg; break;
+        case 'd': o->ro.device = optarg; break;
+        case 'j': o->json_path = optarg; break;
+        case 'v': o->csv_path = optarg; break;
+        case 'q': o->quick = true; break;
+        case 'r':
+            if (!cli_parse_long("bench", "--reps", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
+            o->reps = (int)v;
+            break;
+        case 't':
+            if (!mcl_dtype_parse(optarg, &o->dtype))
+                return cli_usage_error("bench", "--dtype wants f32, f16 or bf16, got '%s'", optarg);
+            break;
+        default: return cli_usage_error("bench", "bad option");
+        }
+    }
+    if (optind < argc) return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (o->model_dir && o->config) return cli_usage_error("bench", "give -m or --config, not both");
+    if (o->config && !mcl_preset_find(o->config))
+        return cli_usage_error("bench", "unknown --config '%s' (130m 370m 790m 1.4b 2.8b tiny)", o->config);
+    return CLI_EXIT_OK;
+}
+
+/* The figures of one run, collected as JSON and echoed as CSV and a table. */
+typedef struct report {
+    cJSON *root;
+    FILE *csv;
+} report;
+
+static void put(report *r, cJSON *obj, const char *section, const char *name, const char *metric, double v)
+{
+    cJSON_AddNumberToObject(obj, metric, isfinite(v) ? v : -1.0);
+    if (r->csv) fprintf(r->csv, "%s,%s,%s,%.6g\n", section, name, metric, v);
+}
+
+static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *r, double *copy_gbps)
+{
+    mcl_timing t;
+    double gflops;
+    size_t bytes = o->quick ? (16u << 20) : (256u << 20);
+    size_t n = o->quick ? 256 : 4096;
+    cJSON *b = cJSON_AddObjectToObject(r->root, "baselines");
+    MCL_TRY(mcl_bench_copy(rt, bytes, o->reps, &t, copy_gbps));
+    put(r, b, "baseline", "copy", "copy_ms", t.median_ms);
+    put(r, b, "baseline", "copy", "copy_gbps", *copy_gbps);
+    put(r, b, "baseline", "copy", "copy_bytes", (double)bytes);
+    printf("baseline  float4 copy %zu MiB: %.3f ms, %.0f GB/s\n", bytes >> 20, t.median_ms, *copy_gbps);
+    MCL_TRY(mcl_bench_sgemm(rt, n, o->quick ? 2 : o->reps, &t, &gflops));
+    put(r, b, "baseline", "sgemm", "sgemm_n", (double)n);
+    put(r, b, "baseline", "sgemm", "sgemm_ms", t.median_ms);
+    put(r, b, "baseline", "sgemm", "sgemm_gflops", gflops);
+    printf("baseline  CLBlast SGEMM %zu^3: %.3f ms, %.1f GFLOP/s\n", n, t.median_ms, gflops);
+    return MCL_OK;
+}
+
+/* Random ids in [0, vocab). */
+static void fill_tokens(int32_t *t, int n, int vocab, uint32_t seed)
+{
+    for (int i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        t[i] = (int32_t)((seed >> 8) % (uint32_t)vocab);
+    }
+}
+
+/* Adds the per-kernel profile of the last run to obj and the CSV. */
+static void put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *section, const char *name)
+{
+    const char *names[64];
+    double ms[64];
+    int n = mcl_runtime_profile_take(rt, names, ms, 64);
+    cJSON *k = cJSON_AddObjectToObject(obj, "kernels_ms");
+    for (int i = 0; i < n; i++) {
+        char metric[96];
+        snprintf(metric, sizeof metric, "kernel_ms:%s", names[i]);
+        cJSON_AddNumberToObject(k, names[i], ms[i]);
+        if (r->csv) fprintf(r->csv, "%s,%s,%s,%.6g\n", section, name, metric, ms[i]);
+    }
+}
+
+static mcl_status prefill_once(mcl_runtime *rt, mcl_model *m, mcl_state *s, const int32_t *t, int len,
+                               float *logits, double *ms)
+{
+    MCL_TRY(mcl_state_reset(s));
+    MCL_TRY(mcl_runtime_finish(rt));
+    double t0 = mcl_now_ms();
+    const int32_t *toks[1] = {t};
+    MCL_TRY(mcl_prefill(m, &s, toks, &len, 1, logits));
+    MCL_TRY(mcl_runtime_finish(rt));
+    *ms = mcl_now_ms() - t0;
+    return MCL_OK;
+}
+
+static mcl_status bench_prefill_len(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, cJSON *arr,
+                                    int len, mcl_state *s, int32_t *tokens, float *logits)
+{
+    double ms[1000], warm;
+    mcl_timing t;
+    MCL_TRY(prefill_once(rt, m, s, tokens, len, logits, &warm));
+    for (int i = 0; i < o->reps; i++) {
+        const char *names[64];
+        double k[64];
+        mcl_runtime_profile_take(rt, names, k, 64); /* keep only the last run's profile */
+        MCL_TRY(prefill_once(rt, m, s, tokens, len, logits, &ms[i]));
+    }
+    mcl_timing_from(ms, o->reps, &t);
+    char name[32];
+    snprintf(name, sizeof name, "L%d", len);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, e);
+    put(r, e, "prefill", name, "L", len);
+    put(r, e, "prefill", name, "ms", t.median_ms);
+    put(r, e, "prefill", name, "tokens_per_s", len / (t.median_ms / 1e3));
+    put_kernels(rt, r, e, "prefill", name);
+    printf("prefill   L=%-5d %9.3f ms  %10.0f tokens/s\n", len, t.median_ms, len / (t.median_ms / 1e3));
+    return MCL_OK;
+}
+
+static mcl_status bench_prefill(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r)
+{
+    static const int full[] = {128, 512, 2048, 8192}, quick[] = {16, 64};
+    const int *lens = o->quick ? quick : full;
+    int n = o->quick ? 2 : 4, vocab = mcl_model_vocab(m);
+    int32_t *tokens = malloc((size_t)lens[n - 1] * sizeof *tokens);
+    float *logits = malloc((size_t)vocab * sizeof *logits);
+    mcl_state *s = NULL;
+    mcl_status st = (tokens && logits) ? mcl_state_create(m, &s) : MCL_ERR_NOMEM;
+    cJSON *arr = cJSON_AddArrayToObject(r->root, "prefill");
+    if (st == MCL_OK) fill_tokens(tokens, lens[n - 1], vocab, 7);
+    for (int i = 0; i < n && st == MCL_OK; i++) st = bench_prefill_len(rt, m, o, r, arr, lens[i], s, tokens, logits);
+    mcl_state_free(s);
+    free(tokens);
+    free(logits);
+    return st;
+}
+
+/* Decode: `steps` timed steps of B sequences after a 16-token prefill. */
+static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B, int steps, float *logits,
+                             double *ms)
+{
+    int vocab = mcl_model_vocab(m), lens[256];
+    int32_t prompt[16], next[256];
+    const int32_t *toks[256];
+    fill_tokens(prompt, 16, vocab, 3);
+    for (int b = 0; b < B; b++) {
+        MCL_TRY(mcl_state_reset(s[b]));
+        toks[b] = prompt;
+        lens[b] = 16;
+        next[b] = prompt[b % 16];
+    }
+    MCL_TRY(mcl_prefill(m, s, toks, lens, B, NULL));
+    MCL_TRY(mcl_decode(m, s, next, B, logits)); /* warm-up step */
+    MCL_TRY(mcl_runtime_finish(rt));
+    const char *names[64];
+    double k[64];
+    mcl_runtime_profile_take(rt, names, k, 64);
+    double t0 = mcl_now_ms();
+    for (int i = 0; i < steps; i++) MCL_TRY(mcl_decode(m, s, next, B, logits));
+    MCL_TRY(mcl_runtime_finish(rt));
+    *ms = (mcl_now_ms() - t0) / steps;
+    return MCL_OK;
+}
+
+static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double copy_gbps)
+{
+    static const int full[] = {1, 8, 64}, quick[] = {1, 2};
+    const int *bs = o->quick ? quick : full;
+    int n = o->quick ? 2 : 3, steps = o->quick ? 4 : 64;
+    mcl_state *s[64] = {0};
+    float *logits = malloc((size_t)64 * (size_t)mcl_model_vocab(m) * sizeof *logits);
+    mcl_status st = logits ? MCL_OK : mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory");
+    for (int b = 0; b < 64 && st == MCL_OK; b++) st = mcl_state_create(m, &s[b]);
+    cJSON *arr = cJSON_AddArrayToObject(r->root, "decode");
+    double wbytes = (double)mcl_model_weight_bytes(m);
+    for (int i = 0; i < n && st == MCL_OK; i++) {
+        double ms = 0;
+        st = decode_run(rt, m, s, bs[i], steps, logits, &ms);
+        if (st != MCL_OK) break;
+        char name[32];
+        snprintf(name, sizeof name, "B%d", bs[i]);
+        double roof_ms = wbytes / (copy_gbps * 1e6);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, e);
+        put(r, e, "decode", name, "batch", bs[i]);
+        put(r, e, "decode", name, "ms_per_step", ms);
+        put(r, e, "decode", name, "tokens_per_s", bs[i] / (ms / 1e3));
+        put(r, e, "decode", name, "weight_bytes_per_token", wbytes / bs[i]);
+        put(r, e, "decode", name, "roofline_ms", roof_ms);
+        put(r, e, "decode", name, "pct_roofline", 100.0 * roof_ms / ms);
+        printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)\n", bs[i], ms,
+               bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms);
+    }
+    for (int b = 0; b < 64; b++) mcl_state_free(s[b]);
+    free(logits);
+    return st;
+}
+
+/* Runtime creation + model load + a 4-token prefill + one greedy token, as a
+ * fresh `mambacl run` does it, in ms. */
+static mcl_status time_to_first_token(const bench_opts *o, const char *dir, bool cache, double *ms)
+{
+    mcl_runtime_options ro = o->ro;
+    ro.profiling = false;
+    ro.no_cache = !cache;
+    double t0 = mcl_now_ms();
+    mcl_runtime *rt = NULL;
+    mcl_model *m = NULL;
+    mcl_state *s = NULL;
+    MCL_TRY(mcl_runtime_create(&ro, &rt));
+    mcl_status st = mcl_model_load(rt, dir, &m);
+    if (st == MCL_OK) st = mcl_state_create(m, &s);
+    float *logits = (st == MCL_OK) ? malloc((size_t)mcl_model_vocab(m) * sizeof *logits) : NULL;
+    if (st == MCL_OK && !logits) st = mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory");
+    if (st == MCL_OK) {
+        int32_t prompt[4] = {1, 2, 3, 4};
+        const int32_t *toks[1] = {prompt};
+        int len = 4;
+        st = mcl_prefill(m, &s, toks, &len, 1, logits);
+    }
+    if (st == MCL_OK) *ms = mcl_now_ms() - t0; /* logits are on the host: the first token is chosen */
+    free(logits);
+    mcl_state_free(s);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+    return st;
+}
+
+static mcl_status bench_startup(const bench_opts *o, report *r)
+{
+    char dir[4096];
+    if (o->model_dir) snprintf(dir, sizeof dir, "%s", o->model_dir);
+    else if (!cli_default_model(dir, sizeof dir)) {
+        printf("startup   skipped: no model directory (give -m or set MAMBACL_MODEL)\n");
+        return MCL_OK;
+    }
+    double cold = 0, warm = 0;
+    MCL_TRY(time_to_first_token(o, dir, false, &cold));
+    MCL_TRY(time_to_first_token(o, dir, true, &warm)); /* fills the cache if needed */
+    MCL_TRY(time_to_first_token(o, dir, true, &warm));
+    cJSON *e = cJSON_AddObjectToObject(r->root, "startup");
+    cJSON_AddStringToObject(e, "model", dir);
+    put(r, e, "startup", "ttft", "ttft_no_cache_ms", cold);
+    put(r, e, "startup", "ttft", "ttft_cache_ms", warm);
+    printf("startup   first token: %.1f ms without the binary cache, %.1f ms with it (%s)\n", cold, warm, dir);
+    return MCL_OK;
+}
+
+static mcl_status bench_load_model(mcl_runtime *rt, const bench_opts *o, mcl_model **m)
+{
+    if (o->model_dir) return mcl_model_load(rt, o->model_dir, m);
+    return mcl_model_create_random(rt, &mcl_preset_find(o->config)->cfg, o->dtype, 1234, m);
+}
+
+static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps)
+{
+    mcl_model *m = NULL;
+    MCL_TRY(bench_scan(rt, o, r, copy_gbps));
+    MCL_TRY(bench_load_model(rt, o, &m));
+    cJSON *mo = cJSON_AddObjectToObject(r->root, "model");
+    cJSON_AddStringToObject(mo, "source", o->model_dir ? o->model_dir : o->config);
+    cJSON_AddStringToObject(mo, "dtype", o->model_dir ? "checkpoint" : mcl_dtype_name(o->dtype));
+    cJSON_AddNumberToObject(mo, "weight_bytes", (double)mcl_model_weight_bytes(m));
+    printf("model     %s, %.1f MB of weights\n", o->model_dir ? o->model_dir : o->config,
+           (double)mcl_model_weight_bytes(m) / 1e6);
+    mcl_status st = bench_prefill(rt, m, o, r);
+    if (st == MCL_OK) st = bench_decode(rt, m, o, r, copy_gbps);
+    mcl_model_free(m);
+    if (st == MCL_OK) st = bench_startup(o, r);
+    return st;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_opts o = {.dtype = MCL_DTYPE_F16, .reps = 10};
+    int rc = parse(argc, argv, &o);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+    if (!o.model_dir && !o.config) o.config = "130m";
+    if (o.quick && o.reps > 3) o.reps = 3;
+    o.ro.profiling = true;
+    mcl_runtime *rt = NULL;
+    mcl_status st = mcl_runtime_create(&o.ro, &rt);
+    if (st != MCL_OK) return cli_runtime_error("bench", st);
+    report r = {.root = cJSON_CreateObject()};
+    if (o.csv_path && !(r.csv = fopen(o.csv_path, "w"))) {
+        mcl_runtime_free(rt);
+        cJSON_Delete(r.root);
+        fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
+        return CLI_EXIT_RUNTIME;
+    }
+    if (r.csv) fprintf(r.csv, "section,name,metric,value\n");
+    cJSON *dev = cJSON_AddObjectToObject(r.root, "device");
+    cJSON_AddStringToObject(dev, "name", mcl_runtime_device(rt)->name);
+    cJSON_AddStringToObject(dev, "platform", mcl_runtime_device(rt)->platform);
+    cJSON_AddStringToObject(dev, "driver", mcl_runtime_device(rt)->driver_version);
+    printf("device    %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
+    double copy_gbps = 0;
+    st = bench_baselines(rt, &o, &r, &copy_gbps);
+    if (st == MCL_OK) st = bench_model_sections(rt, &o, &r, copy_gbps);
+    mcl_runtime_free(rt);
+    if (r.csv) fclose(r.csv);
+    if (st == MCL_OK && o.json_path) {
+        char *s = cJSON_Print(r.root);
+        FILE *f = s ? fopen(o.json_path, "w") : NULL;
+        if (!f || fputs(s, f) < 0) st = MCL_ERR_IO;
+        if (f) fclose(f);
+        free(s);
+        if (st != MCL_OK) {
+            cJSON_Delete(r.root);
+            fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.json_path);
+            return CLI_EXIT_RUNTIME;
+        }
+    }
+    cJSON_Delete(r.root);
+    return st == MCL_OK ? CLI_EXIT_OK : cli_runtime_error("bench", st);
+}
