@@ -146,7 +146,7 @@ static mcl_status parse_entry(const char *path, const cJSON *e, const uint8_t *d
 
 typedef struct range {
     uint64_t begin, end;
-    int index;
+    const char *name;
 } range;
 
 static int cmp_range(const void *a, const void *b)
@@ -161,20 +161,19 @@ static int cmp_tensor(const void *a, const void *b)
 }
 
 /* No two non-empty ranges share a byte. */
-static mcl_status check_overlap(const char *path, const mcl_tensor *ts, range *rs, int n)
+static mcl_status check_overlap(const char *path, range *rs, int n)
 {
     char na[NAME_SHOWN], nb[NAME_SHOWN];
     qsort(rs, (size_t)n, sizeof *rs, cmp_range);
     uint64_t reach = 0;
-    int owner = -1;
+    const char *owner = NULL;
     for (int i = 0; i < n; i++) {
         if (rs[i].begin == rs[i].end) continue;
-        if (owner >= 0 && rs[i].begin < reach)
+        if (owner && rs[i].begin < reach)
             return mcl_error_set(MCL_ERR_FORMAT, "%s: tensors '%s' and '%s' have overlapping data ranges",
-                                 path, mcl_printable(ts[owner].name, na, sizeof na),
-                                 mcl_printable(ts[rs[i].index].name, nb, sizeof nb));
+                                 path, mcl_printable(owner, na, sizeof na), mcl_printable(rs[i].name, nb, sizeof nb));
         reach = rs[i].end;
-        owner = rs[i].index;
+        owner = rs[i].name;
     }
     return MCL_OK;
 }
@@ -233,12 +232,12 @@ static mcl_status build_table(mcl_st_file *f, const cJSON *root, const uint8_t *
         np += len;
         st = parse_entry(f->path, e, data, data_size, t, &rs[f->n_tensors].begin);
         rs[f->n_tensors].end = rs[f->n_tensors].begin + t->nbytes;
-        rs[f->n_tensors].index = f->n_tensors;
+        rs[f->n_tensors].name = t->name;
         f->n_tensors++;
     }
-    if (st == MCL_OK) st = check_overlap(f->path, f->tensors, rs, f->n_tensors);
-    free(rs);
     if (st == MCL_OK) st = check_names(f->path, f->tensors, f->n_tensors);
+    if (st == MCL_OK) st = check_overlap(f->path, rs, f->n_tensors);
+    free(rs);
     return st;
 }
 
