@@ -12,9 +12,13 @@
 #include "tokenizer.h"
 
 #define GPT2_PATTERN "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
-#define WHITESPACE_PATTERN "\\w+|[^\\w\\s]+"
-#define WHITESPACE_SPLIT_PATTERN "\\s+"
-#define WORD_CHAR_PATTERN "[\\p{L}\\p{N}_]"
+/* Rust regex's Unicode \w and \s, which the library's Whitespace
+ * pre-tokenizer and single_word checks use. */
+#define RUST_W "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}"
+#define RUST_S "\\p{White_Space}"
+#define WHITESPACE_PATTERN "[" RUST_W "]+|[^" RUST_W RUST_S "]+"
+#define WHITESPACE_SPLIT_PATTERN "[" RUST_S "]+"
+#define WORD_CHAR_PATTERN "[" RUST_W "]"
 #define MAX_NESTING 8
 
 static mcl_status fail(const mcl_tokenizer *tok, mcl_status st, const char *fmt, ...) MCL_PRINTF(3, 4);
