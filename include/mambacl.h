@@ -213,6 +213,64 @@ uint64_t mcl_checkpoint_device_bytes(const mcl_checkpoint *ck, uint64_t *largest
 
 /* -- tokenizer (issue 3) -------------------------------------------------- */
 
+/* A Hugging Face tokenizer.json byte-level BPE tokenizer (GPT-NeoX, GPT-2
+ * style); see docs/tokenizer.md for what is supported. Encoding matches the
+ * Hugging Face `tokenizers` library id for id. An mcl_tokenizer is immutable
+ * after loading except for an internal, locked cache: every function below
+ * may be called from several threads at once. */
+typedef struct mcl_tokenizer mcl_tokenizer;
+
+/* Reads tokenizer.json at `path`. On success *out is released with
+ * mcl_tokenizer_free. Errors (message names the file and the field):
+ * MCL_ERR_IO (cannot read), MCL_ERR_FORMAT (not JSON, bad vocab, merges
+ * naming unknown tokens, duplicate or out-of-range ids...),
+ * MCL_ERR_UNSUPPORTED (a model, normalizer, pre-tokenizer, decoder or
+ * post-processor type this tokenizer does not implement), MCL_ERR_NOMEM. */
+mcl_status mcl_tokenizer_load(const char *path, mcl_tokenizer **out);
+void mcl_tokenizer_free(mcl_tokenizer *tok);
+
+/* Encodes text[0..len) (UTF-8; NUL bytes allowed) into token ids. Special
+ * and added tokens written in the text encode to their ids; no BOS/EOS is
+ * added. Invalid UTF-8 is first replaced by U+FFFD, one per maximal invalid
+ * sequence. On success *ids (malloc'ed, release with free(); NULL when
+ * *n_ids is 0 is possible) holds *n_ids ids. Errors: MCL_ERR_INVALID_ARG,
+ * MCL_ERR_NOMEM. */
+mcl_status mcl_tokenizer_encode(const mcl_tokenizer *tok, const char *text, size_t len, int32_t **ids,
+                                size_t *n_ids);
+
+/* Decodes n ids into *text (malloc'ed and NUL-terminated, release with
+ * free()); *len (may be NULL) receives its length. As the library's decode
+ * with special tokens kept: with a ByteLevel decoder, byte sequences that
+ * are not valid UTF-8 become U+FFFD. decode(encode(s)) == s for valid,
+ * NFC-normalized UTF-8 s. Errors: MCL_ERR_INVALID_ARG naming the first id
+ * outside the vocabulary, MCL_ERR_NOMEM. */
+mcl_status mcl_tokenizer_decode(const mcl_tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len);
+
+/* The bytes that token `id` contributes to decoded text, for streaming: raw
+ * bytes, possibly part of a UTF-8 sequence (concatenate and check before
+ * printing); a BPEDecoder suffix becomes a space. *bytes is owned by tok.
+ * Errors: MCL_ERR_INVALID_ARG for an id outside the vocabulary. */
+mcl_status mcl_tokenizer_token_text(const mcl_tokenizer *tok, int32_t id, const char **bytes, size_t *len);
+
+/* Number of ids: 1 + the largest id of the vocab and the added tokens. */
+int32_t mcl_tokenizer_vocab_size(const mcl_tokenizer *tok);
+
+/* The id of a token given by its exact text (added tokens first, then the
+ * model vocab, e.g. "<|endoftext|>"), or -1. */
+int32_t mcl_tokenizer_token_id(const mcl_tokenizer *tok, const char *token);
+
+/* End-of-sequence id: the first of "<|endoftext|>", "</s>",
+ * "<|end_of_text|>", "<eos>" present, else -1. */
+int32_t mcl_tokenizer_eos_id(const mcl_tokenizer *tok);
+
+/* Beginning-of-sequence id: the first of "<|startoftext|>", "<s>",
+ * "<|begin_of_text|>", "<bos>", "<|endoftext|>" (GPT-NeoX uses its
+ * end-of-text token as BOS) present, else -1. */
+int32_t mcl_tokenizer_bos_id(const mcl_tokenizer *tok);
+
+/* True when id is an added token marked "special" in tokenizer.json. */
+bool mcl_tokenizer_is_special(const mcl_tokenizer *tok, int32_t id);
+
 /* -- forward pass (issue 4) ----------------------------------------------- */
 
 /* -- generation (issue 5) ------------------------------------------------- */

@@ -1,0 +1,186 @@
+/* mambacl tokenize: encode text to ids or decode ids to text with a
+ * tokenizer.json, printing JSON on stdout. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *CMD = "tokenize";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mambacl tokenize (-m MODEL_DIR | --tokenizer FILE)\n"
+            "                        (--text TEXT | -f FILE | --decode \"ID ID ...\")\n"
+            "\n"
+            "Encodes text with a Hugging Face tokenizer.json and prints {\"ids\": [...]},\n"
+            "or decodes ids and prints {\"text\": \"...\"}. Added and special tokens written\n"
+            "in the text (\"<|endoftext|>\") encode to their ids; no BOS/EOS is added.\n"
+            "\n"
+            "  -m, --model DIR       use DIR/tokenizer.json\n"
+            "      --tokenizer FILE  use FILE\n"
+            "  -t, --text TEXT       encode TEXT\n"
+            "  -f, --file FILE       encode the bytes of FILE ('-' reads stdin)\n"
+            "  -d, --decode IDS      decode ids separated by spaces or commas\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "exit status: 0 success, 1 runtime error (unreadable or bad tokenizer, id\n"
+            "outside the vocabulary), 2 bad usage.\n");
+}
+
+static int read_all(const char *path, char **data, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "mambacl %s: error: %s: cannot open: %s\n", CMD, path, strerror(errno));
+        return CLI_EXIT_RUNTIME;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *nb = realloc(buf, cap *= 2);
+        if (!nb) { free(buf); buf = NULL; }
+        else buf = nb;
+    }
+    bool err = ferror(f);
+    if (f != stdin) fclose(f);
+    if (!buf || err) {
+        free(buf);
+        fprintf(stderr, "mambacl %s: error: %s: %s\n", CMD, path, buf ? "read error" : "out of memory");
+        return CLI_EXIT_RUNTIME;
+    }
+    *data = buf;
+    *len = n;
+    return CLI_EXIT_OK;
+}
+
+static int print_json(cJSON *obj)
+{
+    char *s = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    if (!s) {
+        fprintf(stderr, "mambacl %s: error: out of memory\n", CMD);
+        return CLI_EXIT_RUNTIME;
+    }
+    puts(s);
+    cJSON_free(s);
+    return CLI_EXIT_OK;
+}
+
+static int do_encode(const mcl_tokenizer *tok, const char *text, size_t len)
+{
+    int32_t *ids;
+    size_t n;
+    mcl_status st = mcl_tokenizer_encode(tok, text, len, &ids, &n);
+    if (st != MCL_OK) return cli_runtime_error(CMD, st);
+    cJSON *obj = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(obj, "ids");
+    for (size_t i = 0; arr && i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateNumber(ids[i]));
+    free(ids);
+    return print_json(obj);
+}
+
+/* Parses "1 2, 3" into ids; a usage error for anything not an integer. */
+static int parse_ids(const char *s, int32_t **ids, size_t *n)
+{
+    size_t cap = strlen(s) / 2 + 1;
+    *ids = malloc(cap * sizeof **ids);
+    *n = 0;
+    if (!*ids) {
+        fprintf(stderr, "mambacl %s: error: out of memory\n", CMD);
+        return CLI_EXIT_RUNTIME;
+    }
+    while (*s) {
+        if (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n') { s++; continue; }
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno || v < INT32_MIN || v > INT32_MAX ||
+            (*end && *end != ' ' && *end != ',' && *end != '\t' && *end != '\n')) {
+            free(*ids);
+            return cli_usage_error(CMD, "--decode wants integer ids separated by spaces or commas, got '%.40s'", s);
+        }
+        (*ids)[(*n)++] = (int32_t)v;
+        s = end;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int do_decode(const mcl_tokenizer *tok, const char *list)
+{
+    int32_t *ids;
+    size_t n;
+    char *text;
+    size_t len;
+    int rc = parse_ids(list, &ids, &n);
+    if (rc != CLI_EXIT_OK) return rc;
+    mcl_status st = mcl_tokenizer_decode(tok, ids, n, &text, &len);
+    free(ids);
+    if (st != MCL_OK) return cli_runtime_error(CMD, st);
+    cJSON *obj = cJSON_CreateObject();
+    if (obj && !cJSON_AddStringToObject(obj, "text", text)) {
+        cJSON_Delete(obj);
+        obj = NULL;
+    }
+    free(text);
+    return print_json(obj);
+}
+
+typedef struct tok_args { const char *model, *file, *text, *input, *decode; } tok_args;
+
+static int parse_args(int argc, char **argv, tok_args *a)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'}, {"tokenizer", required_argument, NULL, 'T'},
+        {"text", required_argument, NULL, 't'},  {"file", required_argument, NULL, 'f'},
+        {"decode", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = cli_getopt(argc, argv, "m:t:f:d:h", opts)) != -1) {
+        switch (c) {
+        case 'm': a->model = optarg; break;
+        case 'T': a->file = optarg; break;
+        case 't': a->text = optarg; break;
+        case 'f': a->input = optarg; break;
+        case 'd': a->decode = optarg; break;
+        case 'h': usage(stdout); return -1;
+        default: return cli_usage_error(CMD, "unknown option or missing value");
+        }
+    }
+    if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!a->model == !a->file) return cli_usage_error(CMD, "give exactly one of -m MODEL_DIR and --tokenizer FILE");
+    if ((a->text != NULL) + (a->input != NULL) + (a->decode != NULL) != 1)
+        return cli_usage_error(CMD, "give exactly one of --text, -f and --decode");
+    return CLI_EXIT_OK;
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    tok_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+    char path[4096];
+    if (a.model && snprintf(path, sizeof path, "%s/tokenizer.json", a.model) >= (int)sizeof path)
+        return cli_usage_error(CMD, "model directory path too long");
+    mcl_tokenizer *tok;
+    mcl_status st = mcl_tokenizer_load(a.model ? path : a.file, &tok);
+    if (st != MCL_OK) return cli_runtime_error(CMD, st);
+    if (a.decode) rc = do_decode(tok, a.decode);
+    else if (a.text) rc = do_encode(tok, a.text, strlen(a.text));
+    else {
+        char *data;
+        size_t len;
+        rc = read_all(a.input, &data, &len);
+        if (rc == CLI_EXIT_OK) {
+            rc = do_encode(tok, data, len);
+            free(data);
+        }
+    }
+    mcl_tokenizer_free(tok);
+    return rc;
+}
