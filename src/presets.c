@@ -34,8 +34,3 @@ bool mcl_dtype_parse(const char *s, mcl_dtype *out)
     else return false;
     return true;
 }
-
-const char *mcl_dtype_name(mcl_dtype t)
-{
-    return t == MCL_DTYPE_F16 ? "f16" : t == MCL_DTYPE_BF16 ? "bf16" : "f32";
-}

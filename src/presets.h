@@ -16,7 +16,4 @@ const mcl_preset *mcl_preset_find(const char *name);
 /* Parses "f32", "f16" or "bf16" (case-insensitive); false otherwise. */
 bool mcl_dtype_parse(const char *s, mcl_dtype *out);
 
-/* "f32", "f16", "bf16". */
-const char *mcl_dtype_name(mcl_dtype t);
-
 #endif
