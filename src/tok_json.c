@@ -33,15 +33,17 @@ static mcl_status fail(const mcl_tokenizer *tok, mcl_status st, const char *fmt,
     return mcl_error_set(st, "%s: %s", tok->path, msg);
 }
 
-/* A short printable excerpt of a string for messages. */
-static const char *excerpt(const char *s, char *buf, size_t cap)
+/* A short printable excerpt of s[0..n) for messages. */
+static const char *excerpt_n(const char *s, size_t n, char *buf, size_t cap)
 {
     size_t i = 0;
-    for (; s[i] && i + 4 < cap; i++) buf[i] = ((unsigned char)s[i] < 0x20) ? '?' : s[i];
-    if (s[i]) { memcpy(buf + i, "...", 3); i += 3; }
+    for (; i < n && i + 4 < cap; i++) buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == '"') ? '?' : s[i];
+    if (i < n) { memcpy(buf + i, "...", 3); i += 3; }
     buf[i] = '\0';
     return buf;
 }
+
+static const char *excerpt(const char *s, char *buf, size_t cap) { return excerpt_n(s, strlen(s), buf, cap); }
 
 static bool json_int(const cJSON *v, double lo, double hi, int64_t *out)
 {
@@ -119,14 +121,14 @@ static mcl_status parse_vocab_ids(mcl_tokenizer *tok, const cJSON *vocab, int64_
 
 static mcl_status fill_vocab(mcl_tokenizer *tok, const cJSON *vocab)
 {
-    char ex[64];
+    char ex[64], ex2[64];
     if (!tok_map_init(&tok->vocab, (size_t)cJSON_GetArraySize(vocab)))
         return fail(tok, MCL_ERR_NOMEM, "reading model.vocab");
     for (const cJSON *it = vocab->child; it; it = it->next) {
         int32_t id = (int32_t)it->valuedouble, old;
         if (tok->model_tok[id])
-            return fail(tok, MCL_ERR_FORMAT, "model.vocab: id %d is given to two tokens (\"%s\" and another)", (int)id,
-                        excerpt(it->string, ex, sizeof ex));
+            return fail(tok, MCL_ERR_FORMAT, "model.vocab: id %d is given to both \"%s\" and \"%s\"", (int)id,
+                        excerpt(tok->model_tok[id], ex2, sizeof ex2), excerpt(it->string, ex, sizeof ex));
         size_t len = strlen(it->string);
         tok->model_tok[id] = strdup(it->string);
         if (!tok->model_tok[id]) return fail(tok, MCL_ERR_NOMEM, "reading model.vocab");
@@ -174,7 +176,7 @@ static mcl_status parse_merges(mcl_tokenizer *tok, const cJSON *merges)
         int32_t ia = tok_map_get(&tok->vocab, a, la), ib = tok_map_get(&tok->vocab, b, lb);
         if (ia < 0 || ib < 0) {
             st = fail(tok, MCL_ERR_FORMAT, "model.merges[%d] names token \"%s\" that is not in model.vocab", i,
-                      excerpt(ia < 0 ? a : b, ex, sizeof ex));
+                      ia < 0 ? excerpt_n(a, la, ex, sizeof ex) : excerpt_n(b, lb, ex, sizeof ex));
             break;
         }
         size_t skip = lb >= plen ? plen : lb;
