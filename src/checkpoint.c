@@ -4,20 +4,15 @@
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "error.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)   /* config.json */
 #define INDEX_MAX_BYTES (64u << 20)   /* model.safetensors.index.json */
-#define MAX_SHARDS 4096
 #define NAME_SHOWN 96
 
 struct mcl_checkpoint {
@@ -63,45 +58,12 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* Reads a whole regular file of at most `cap` bytes (NUL-terminated). */
-static mcl_status read_text(const char *path, size_t cap, char **out, size_t *len)
-{
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return mcl_error_set(MCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    mcl_status st = MCL_OK;
-    if (fstat(fd, &sb) != 0) st = mcl_error_set(MCL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-    else if (!S_ISREG(sb.st_mode)) st = mcl_error_set(MCL_ERR_IO, "%s: not a regular file", path);
-    else if ((uint64_t)sb.st_size > cap)
-        st = mcl_error_set(MCL_ERR_FORMAT, "%s: %lld bytes, above the %zu-byte limit", path,
-                           (long long)sb.st_size, cap);
-    char *buf = st == MCL_OK ? malloc((size_t)sb.st_size + 1) : NULL;
-    if (st == MCL_OK && !buf) st = mcl_error_set(MCL_ERR_NOMEM, "%s: out of memory", path);
-    size_t got = 0;
-    while (st == MCL_OK && got < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) st = mcl_error_set(MCL_ERR_IO, "%s: read failed: %s", path, r ? strerror(errno) : "short read");
-        else got += (size_t)r;
-    }
-    close(fd);
-    if (st != MCL_OK) {
-        free(buf);
-        return st;
-    }
-    buf[got] = '\0';
-    *out = buf;
-    *len = got;
-    return MCL_OK;
-}
-
 static mcl_status load_config(mcl_checkpoint *ck)
 {
     char *path = join(ck->dir, "config.json"), *text = NULL;
     size_t len = 0;
     if (!path) return mcl_error_set(MCL_ERR_NOMEM, "out of memory");
-    mcl_status st = read_text(path, CONFIG_MAX_BYTES, &text, &len);
+    mcl_status st = mcl_read_text_file(path, CONFIG_MAX_BYTES, &text, &len);
     if (st == MCL_OK) st = mcl_config_parse(text, len, path, &ck->cfg, &ck->src);
     free(text);
     free(path);
@@ -118,81 +80,6 @@ static mcl_status add_file(mcl_checkpoint *ck, mcl_st_file *f)
     ck->files = p;
     ck->files[ck->n_files++] = f;
     return MCL_OK;
-}
-
-/* A shard name must be a plain file name inside the directory. */
-static bool shard_name_ok(const char *s)
-{
-    return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
-}
-
-/* Opens every distinct shard named in weight_map, in order of appearance. */
-static mcl_status open_shards(mcl_checkpoint *ck, const cJSON *wm)
-{
-    char nb[NAME_SHOWN], sb[NAME_SHOWN];
-    for (const cJSON *e = wm->child; e; e = e->next) {
-        if (!cJSON_IsString(e))
-            return mcl_error_set(MCL_ERR_FORMAT, "%s: weight_map entry '%s' is not a file name string",
-                                 ck->weights_path, mcl_printable(e->string, nb, sizeof nb));
-        if (!shard_name_ok(e->valuestring))
-            return mcl_error_set(MCL_ERR_FORMAT, "%s: shard name '%s' is not a plain file name",
-                                 ck->weights_path, mcl_printable(e->valuestring, sb, sizeof sb));
-        bool seen = false;
-        for (int i = 0; i < ck->n_files && !seen; i++)
-            seen = strcmp(strrchr(ck->files[i]->path, '/') + 1, e->valuestring) == 0;
-        if (seen) continue;
-        if (ck->n_files >= MAX_SHARDS)
-            return mcl_error_set(MCL_ERR_FORMAT, "%s: more than %d shards", ck->weights_path, MAX_SHARDS);
-        char *path = join(ck->dir, e->valuestring);
-        if (!path) return mcl_error_set(MCL_ERR_NOMEM, "out of memory");
-        mcl_st_file *f = NULL;
-        mcl_status st = mcl_st_open(path, &f);
-        free(path);
-        if (st != MCL_OK) return mcl_error_wrap(st, "%s: shard", ck->weights_path);
-        MCL_TRY(add_file(ck, f));
-    }
-    return MCL_OK;
-}
-
-/* Every weight_map entry is in its shard, every shard tensor is listed. */
-static mcl_status check_index(mcl_checkpoint *ck, const cJSON *wm)
-{
-    char nb[NAME_SHOWN];
-    for (const cJSON *e = wm->child; e; e = e->next) {
-        const mcl_st_file *f = NULL;
-        for (int i = 0; i < ck->n_files && !f; i++)
-            if (strcmp(strrchr(ck->files[i]->path, '/') + 1, e->valuestring) == 0) f = ck->files[i];
-        if (!mcl_st_find(f, e->string))
-            return mcl_error_set(MCL_ERR_FORMAT, "%s: tensor '%s' is not in its shard %s", ck->weights_path,
-                                 mcl_printable(e->string, nb, sizeof nb), e->valuestring);
-    }
-    for (int i = 0; i < ck->n_files; i++) {
-        const mcl_st_file *f = ck->files[i];
-        for (int t = 0; t < f->n_tensors; t++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(wm, f->tensors[t].name);
-            if (!v || strcmp(v->valuestring, strrchr(f->path, '/') + 1) != 0)
-                return mcl_error_set(MCL_ERR_FORMAT, "%s: tensor '%s' of %s is not listed for it in weight_map",
-                                     ck->weights_path, mcl_printable(f->tensors[t].name, nb, sizeof nb), f->path);
-        }
-    }
-    return MCL_OK;
-}
-
-static mcl_status parse_index(mcl_checkpoint *ck, const char *text, size_t len)
-{
-    const char *path = ck->weights_path;
-    cJSON *root = len ? cJSON_ParseWithLength(text, len) : NULL;
-    if (!root) return mcl_error_set(MCL_ERR_FORMAT, "%s: not valid JSON", path);
-    mcl_status st = MCL_OK;
-    const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
-    if (!cJSON_IsObject(root)) st = mcl_error_set(MCL_ERR_FORMAT, "%s: not a JSON object", path);
-    else if (!wm) st = mcl_error_set(MCL_ERR_FORMAT, "%s: \"weight_map\" is missing", path);
-    else if (!cJSON_IsObject(wm)) st = mcl_error_set(MCL_ERR_FORMAT, "%s: \"weight_map\" is not an object", path);
-    else if (!wm->child) st = mcl_error_set(MCL_ERR_FORMAT, "%s: \"weight_map\" is empty", path);
-    if (st == MCL_OK) st = open_shards(ck, wm);
-    if (st == MCL_OK) st = check_index(ck, wm);
-    cJSON_Delete(root);
-    return st;
 }
 
 /* model.safetensors, else model.safetensors.index.json and its shards. */
@@ -212,12 +99,7 @@ static mcl_status load_weights(mcl_checkpoint *ck)
     if (stat(ck->weights_path, &sb) != 0)
         return mcl_error_set(MCL_ERR_IO, "%s: neither model.safetensors nor model.safetensors.index.json is there",
                              ck->dir);
-    char *text = NULL;
-    size_t len = 0;
-    MCL_TRY(read_text(ck->weights_path, INDEX_MAX_BYTES, &text, &len));
-    mcl_status st = parse_index(ck, text, len);
-    free(text);
-    return st;
+    return mcl_st_open_index(ck->dir, ck->weights_path, INDEX_MAX_BYTES, &ck->files, &ck->n_files);
 }
 
 /* The file name and shape the config implies for one weight. */

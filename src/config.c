@@ -34,6 +34,17 @@ static const char *json_type_name(const cJSON *v)
     return "null";
 }
 
+/* A string value quoted in a message: at most 40 bytes, control characters
+ * (cJSON lets raw ones through inside strings) replaced so that the message
+ * stays one line. */
+static const char *shown(const char *s, char buf[48])
+{
+    size_t n = strnlen(s, 40);
+    for (size_t i = 0; i < n; i++) buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    buf[n] = '\0';
+    return buf;
+}
+
 /* The field, or NULL when absent or null. */
 static const cJSON *field(const reader *r, const char *key)
 {
@@ -162,9 +173,10 @@ static mcl_status parse_hf(const reader *r, mcl_config *c, mcl_config_source *s)
     MCL_TRY(get_bool(r, "tie_word_embeddings", true, &c->tie_embeddings));
     MCL_TRY(get_bool(r, "residual_in_fp32", true, &c->residual_in_fp32));
     MCL_TRY(get_string(r, "hidden_act", &act));
+    char buf[48];
     if (act && strcmp(act, "silu") != 0)
-        return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"hidden_act\" '%.32s' is not supported (silu only)",
-                             r->path, act);
+        return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"hidden_act\" '%s' is not supported (silu only)",
+                             r->path, shown(act, buf));
     if (c->proj_bias) return refuse_bias(r, "use_bias");
     s->form = MCL_CONFIG_FORM_HF;
     s->pad_multiple = 1;
@@ -184,9 +196,10 @@ static mcl_status parse_ssm_cfg(const reader *top, mcl_config *c)
     const char *layer = NULL;
     int expand = 2;
     MCL_TRY(get_string(&r, "layer", &layer));
+    char buf[48];
     if (layer && strcmp(layer, "Mamba1") != 0)
-        return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"ssm_cfg.layer\" '%.32s' is not supported (Mamba1 only)",
-                             r.path, layer);
+        return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"ssm_cfg.layer\" '%s' is not supported (Mamba1 only)",
+                             r.path, shown(layer, buf));
     MCL_TRY(get_int(&r, "d_state", false, 16, 1, MCL_CFG_MAX_D_STATE, &c->d_state));
     MCL_TRY(get_int(&r, "d_conv", false, 4, 1, MCL_CFG_MAX_D_CONV, &c->d_conv));
     MCL_TRY(get_int(&r, "expand", false, 2, 1, 64, &expand));
@@ -251,13 +264,8 @@ static mcl_status check_model_type(const reader *r)
                              "%s: \"model_type\" 'mamba2' is not supported (Mamba-2; mambacl runs Mamba-1)",
                              r->path);
     char buf[48];
-    size_t n = strnlen(mt, sizeof buf - 1);
-    memcpy(buf, mt, n);
-    buf[n] = '\0';
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)buf[i] < 0x20) buf[i] = '?';
     return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"model_type\" '%s' is not supported (only 'mamba')", r->path,
-                         buf);
+                         shown(mt, buf));
 }
 
 static mcl_status parse_root(const cJSON *root, const char *path, mcl_config *c, mcl_config_source *s)

@@ -51,6 +51,20 @@ void mcl_st_free(mcl_st_file *f);
 /* The tensor called `name`, or NULL. */
 const mcl_tensor *mcl_st_find(const mcl_st_file *f, const char *name);
 
+/* Opens the shards that the index file `index_path` names (files in `dir`)
+ * and checks them against its weight_map both ways: every listed tensor is
+ * in its shard, every shard tensor is listed for that shard. The index is at
+ * most `cap` bytes. On success *files is an array of *n_files records; the
+ * caller frees each with mcl_st_free and the array with free(). Errors as
+ * mcl_st_open; a shard's message is prefixed with the index path. */
+mcl_status mcl_st_open_index(const char *dir, const char *index_path, size_t cap, mcl_st_file ***files,
+                             int *n_files);
+
+/* Reads a whole regular file of at most `cap` bytes into a NUL-terminated
+ * buffer that the caller frees. Errors: MCL_ERR_IO, MCL_ERR_FORMAT (too
+ * large), MCL_ERR_NOMEM. */
+mcl_status mcl_read_text_file(const char *path, size_t cap, char **out, size_t *len);
+
 /* Bytes of one element of `dtype` (4 or 2). */
 size_t mcl_dtype_size(mcl_dtype dtype);
 

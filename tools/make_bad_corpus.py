@@ -362,6 +362,9 @@ def bad_cases():
     c("cfg-hidden-act-gelu", hf_config(hidden_act="gelu"), "\"hidden_act\" 'gelu' is not supported")
     c("cfg-ss-layernorm", ss_config(rms_norm=False), "\"rms_norm\" is false")
     c("cfg-ss-mamba2-layer", ss_config(ssm_cfg={"layer": "Mamba2"}), "\"ssm_cfg.layer\" 'Mamba2' is not supported")
+    # a raw newline inside a JSON string (cJSON accepts it): found by fuzz_config
+    c("cfg-ss-layer-control-char", '{"d_model": 8, "n_layer": 2, "vocab_size": 250, "ssm_cfg": {"layer": "Mam\nba2"}}',
+      "\"ssm_cfg.layer\" 'Mam?ba2' is not supported")
     c("cfg-ss-ssm-cfg-list", ss_config(ssm_cfg=[16]), "\"ssm_cfg\" must be an object")
     c("cfg-ss-d-state-string", ss_config(ssm_cfg={"d_state": "16"}), "\"ssm_cfg.d_state\" must be an integer")
     c("cfg-ss-bias", ss_config(ssm_cfg={"bias": True}), "\"ssm_cfg.bias\" is true")
@@ -395,6 +398,10 @@ def bad_cases():
        edit_index=lambda i: {"weight_map": {k: v for k, v in i["weight_map"].items() if k != inp}})
     ix("idx-listed-tensor-absent", "is not in its shard",
        edit_index=lambda i: {"weight_map": {**i["weight_map"], "lm_head.weight": "model-00001-of-00002.safetensors"}})
+    ix("idx-shard-name-control-char", "is not a plain file name",
+       edit_index=lambda i: json.dumps(i)[:-2] + ', "lm_head.weight": "model\n.safetensors"}}')
+    ix("idx-duplicate-entry", "appears twice in weight_map",
+       edit_index=lambda i: json.dumps(i)[:-2] + ', "' + emb + '": "model-00001-of-00002.safetensors"}}')
     ix("idx-shard-truncated", "reach past the data section", edit_shard2=lambda b: b[:-64])
     ix("idx-shard-bad-dtype", "dtype 'I8' is not supported",
        edit_shard2=lambda b: b.replace(b'"F16"', b'"I8" ', 1))
