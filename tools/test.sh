@@ -23,17 +23,17 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 
 # libFuzzer smoke: each target for 20 s from its seeds (new inputs go to a
 # scratch corpus, not into the source tree).
-fuzz_targets=(safetensors config)
+fuzz_targets=(safetensors config tokenizer)
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
 ninja -C build-fuzz "${fuzz_targets[@]/#/tests/fuzz/fuzz_}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 for t in "${fuzz_targets[@]}"; do
-  mkdir -p "$scratch/$t"
+  mkdir -p "$scratch/$t" "tests/fuzz/seeds/$t"
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
   echo "fuzz_$t: 20 s"
-  if ! "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time=20 -print_final_stats=1 "${dict[@]}" \
+  if ! MAMBACL_SHARED="$root/../shared" "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time=20 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$scratch/" "$scratch/$t" "tests/fuzz/seeds/$t" >"$scratch/$t.log" 2>&1; then
     tail -n 60 "$scratch/$t.log" >&2
     echo "fuzz_$t found a failure" >&2
