@@ -131,6 +131,8 @@ static mcl_status check_epsilon(const reader *r, const char *key, double def, fl
     if (v) d = v->valuedouble;
     if (!isfinite(d) || d <= 0 || d >= 1)
         return mcl_error_set(MCL_ERR_FORMAT, "%s: \"%s\" = %g must be positive and below 1", r->path, key, d);
+    if ((float)d <= 0) /* found by fuzz_config: 1e-85 is 0 as a float */
+        return mcl_error_set(MCL_ERR_FORMAT, "%s: \"%s\" = %g is 0 in single precision", r->path, key, d);
     *out = (float)d;
     return MCL_OK;
 }

@@ -354,6 +354,7 @@ def bad_cases():
     c("cfg-time-step-rank-word", hf_config(time_step_rank="big"), "\"time_step_rank\" must be an integer or \"auto\"")
     c("cfg-epsilon-zero", hf_config(layer_norm_epsilon=0), "\"layer_norm_epsilon\" = 0 must be positive")
     c("cfg-epsilon-negative", hf_config(layer_norm_epsilon=-1e-5), "\"layer_norm_epsilon\" = -1e-05 must be positive")
+    c("cfg-epsilon-underflow", hf_config(layer_norm_epsilon=1e-85), "\"layer_norm_epsilon\" = 1e-85 is 0 in single")
     c("cfg-epsilon-string", hf_config(layer_norm_epsilon="1e-5"), "\"layer_norm_epsilon\" must be a number")
     c("cfg-model-type-mamba2", hf_config(model_type="mamba2"), "\"model_type\" 'mamba2' is not supported")
     c("cfg-model-type-llama", hf_config(model_type="llama"), "\"model_type\" 'llama' is not supported")
