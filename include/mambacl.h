@@ -166,6 +166,43 @@ typedef struct mcl_config {
     bool residual_in_fp32; /* informational: mambacl always keeps it in fp32 */
 } mcl_config;
 
+/* The name of a dtype ("F16"). */
+const char *mcl_dtype_name(mcl_dtype dtype);
+
+/* A validated checkpoint directory: config.json and its safetensors weights,
+ * mapped read-only. */
+typedef struct mcl_checkpoint mcl_checkpoint;
+
+/* Opens the model directory `dir`: reads config.json (Hugging Face
+ * MambaConfig or the original state-spaces form), maps model.safetensors or
+ * the shards named by model.safetensors.index.json, and checks every tensor
+ * the config implies is there with the implied shape and nothing else is.
+ * On success *out is released with mcl_checkpoint_free. Errors (the message
+ * names the file and the problem, on one line): MCL_ERR_IO (missing or
+ * unreadable file or directory), MCL_ERR_FORMAT (malformed content, a shape
+ * or tensor set that disagrees with the config), MCL_ERR_UNSUPPORTED (a valid
+ * model that mambacl cannot run: Mamba-2, projection biases, other dtypes),
+ * MCL_ERR_NOMEM. */
+mcl_status mcl_checkpoint_open(const char *dir, mcl_checkpoint **out);
+void mcl_checkpoint_free(mcl_checkpoint *ck);
+
+/* The model's configuration; vocab_size is the embedding's row count. Owned by ck. */
+const mcl_config *mcl_checkpoint_config(const mcl_checkpoint *ck);
+
+/* Parameters of the model (a tied embedding counted once). */
+uint64_t mcl_checkpoint_param_count(const mcl_checkpoint *ck);
+
+/* The dtype holding the most parameters. */
+mcl_dtype mcl_checkpoint_dtype(const mcl_checkpoint *ck);
+
+/* Device memory the weights need: matrices (embedding, LM head when untied,
+ * in/x/dt/out projections) in their checkpoint dtype, the small per-channel
+ * tensors (norms, conv weight and bias, dt bias, A, D) as fp32. Returns the
+ * total bytes; *largest (may be NULL) receives the largest single tensor,
+ * to compare with the device's maximum allocation. States and activations
+ * are not included. */
+uint64_t mcl_checkpoint_device_bytes(const mcl_checkpoint *ck, uint64_t *largest);
+
 /* -- tokenizer (issue 3) -------------------------------------------------- */
 
 /* -- forward pass (issue 4) ----------------------------------------------- */

@@ -8,6 +8,7 @@
 static const cli_command commands[] = {
     {"devices", "list OpenCL devices", cmd_devices},
     {"selftest", "compile every kernel and run one tiny launch of each", cmd_selftest},
+    {"info", "show a model's config, parameters, dtype and device memory", cmd_info},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
