@@ -1,5 +1,6 @@
 /* Kernel families and the rules that derive their tunables from the device. */
 #include "tune.h"
+#include "tune_kern.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,10 @@ static void copy_defaults(const mcl_device_info *dev, mcl_params *out)
 /* One row per kernel family. Families added by later kernels go here. */
 static const mcl_family families[] = {
     {"copy.cl", copy_defaults},
+    {"norm.cl", mcl_tune_norm_defaults},
+    {"convert.cl", mcl_tune_convert_defaults},
+    {"conv.cl", mcl_tune_conv_defaults},
+    {"gemv.cl", mcl_tune_gemv_defaults},
 };
 
 const mcl_family *mcl_tune_family(const char *file)
