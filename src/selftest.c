@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "selftest_scan.h"
 
 /* Uploads n floats into a new buffer. */
 static mcl_status upload(mcl_runtime *rt, const float *host, size_t n, cl_mem *out)
@@ -51,6 +52,8 @@ static mcl_status selftest_copy(mcl_runtime *rt, bool *ok)
 /* One row per kernel. Every kernel in cl/ must have one (a test checks). */
 static const mcl_selftest_entry entries[] = {
     {"copy_f4", selftest_copy},
+    {"scan_prefill", mcl_selftest_scan_prefill},
+    {"ssm_step", mcl_selftest_ssm_step},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

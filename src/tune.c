@@ -1,5 +1,6 @@
 /* Kernel families and the rules that derive their tunables from the device. */
 #include "tune.h"
+#include "tune_scan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static void copy_defaults(const mcl_device_info *dev, mcl_params *out)
 /* One row per kernel family. Families added by later kernels go here. */
 static const mcl_family families[] = {
     {"copy.cl", copy_defaults},
+    {"scan.cl", mcl_tune_scan_defaults},
+    {"ssm_step.cl", mcl_tune_step_defaults},
 };
 
 const mcl_family *mcl_tune_family(const char *file)
