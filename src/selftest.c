@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "selftest_kern.h"
+#include "selftest_scan.h"
 
 /* Uploads n floats into a new buffer. */
 static mcl_status upload(mcl_runtime *rt, const float *host, size_t n, cl_mem *out)
@@ -58,6 +59,8 @@ static const mcl_selftest_entry entries[] = {
     {"conv_prefill", mcl_selftest_conv_prefill},
     {"conv_step", mcl_selftest_conv_step},
     {"gemv", mcl_selftest_gemv},
+    {"scan_prefill", mcl_selftest_scan_prefill},
+    {"ssm_step", mcl_selftest_ssm_step},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

@@ -1,6 +1,7 @@
 /* Kernel families and the rules that derive their tunables from the device. */
 #include "tune.h"
 #include "tune_kern.h"
+#include "tune_scan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,8 @@ static const mcl_family families[] = {
     {"convert.cl", mcl_tune_convert_defaults},
     {"conv.cl", mcl_tune_conv_defaults},
     {"gemv.cl", mcl_tune_gemv_defaults},
+    {"scan.cl", mcl_tune_scan_defaults},
+    {"ssm_step.cl", mcl_tune_step_defaults},
 };
 
 const mcl_family *mcl_tune_family(const char *file)
