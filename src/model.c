@@ -233,12 +233,31 @@ mcl_status mcl_model_load(mcl_runtime *rt, const char *dir, mcl_model **out)
     return mcl_model_load_ex(rt, dir, NULL, out);
 }
 
+/* Refuses a random model too large for the device before generating it. */
+static mcl_status check_random_fits(mcl_runtime *rt, const mcl_config *c, mcl_dtype dtype)
+{
+    MCL_TRY(mcl_config_check(c));
+    double es = dtype == MCL_DTYPE_F32 ? 4.0 : 2.0;
+    double dm = c->d_model, di = c->d_inner, n = c->d_state, r = c->dt_rank, L = c->n_layer;
+    double big = (double)c->vocab_size * dm * (c->tie_embeddings ? 1 : 2) +
+                 L * (2 * di * dm + (r + 2 * n) * di + di * r + dm * di);
+    double small = dm + L * (dm + di * c->d_conv + 3 * di + di * n);
+    double need = big * es + small * 4.0;
+    const mcl_device_info *dev = mcl_runtime_device(rt);
+    if (need > (double)dev->global_mem_bytes)
+        return mcl_error_set(MCL_ERR_DEVICE_MEM,
+                             "the model's weights need %.1f MiB of device memory but %s has %.1f MiB",
+                             need / 1048576.0, dev->name, (double)dev->global_mem_bytes / 1048576.0);
+    return MCL_OK;
+}
+
 mcl_status mcl_model_create_random(mcl_runtime *rt, const mcl_config *cfg, mcl_dtype dtype,
                                    uint64_t seed, mcl_model **out)
 {
     mcl_weights *w = NULL;
     *out = NULL;
     if (!rt || !cfg) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_model_create_random: NULL argument");
+    MCL_TRY(check_random_fits(rt, cfg, dtype));
     MCL_TRY(mcl_weights_random(cfg, dtype, seed, &w));
     mcl_status st = mcl_model_upload(rt, w, NULL, out);
     mcl_weights_free(w);

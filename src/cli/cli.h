@@ -39,6 +39,8 @@ void cli_progress(const char *label, double frac, bool done);
 /* Subcommands. */
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 
 #endif
