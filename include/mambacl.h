@@ -273,6 +273,94 @@ bool mcl_tokenizer_is_special(const mcl_tokenizer *tok, int32_t id);
 
 /* -- forward pass (issue 4) ----------------------------------------------- */
 
+/* A model on a device: its weights in device buffers, the pools of sequence
+ * states and the scratch of the forward pass. Used from one thread at a time. */
+typedef struct mcl_model mcl_model;
+
+/* One sequence's recurrent state (conv and SSM state of every layer), a slot
+ * in its model's pools. Created zeroed; prefill and decode advance it. */
+typedef struct mcl_state mcl_state;
+
+/* Called while weights are uploaded: done of total weight bytes. The first
+ * call (done == 0) comes before any device allocation. */
+typedef void (*mcl_load_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+typedef struct mcl_model_options {
+    mcl_load_progress_fn progress; /* NULL: no reports */
+    void *user;                    /* passed to progress */
+    uint64_t max_buffer_bytes;     /* split weights above this size into several
+                                      buffers; 0 = the device's max allocation
+                                      (a smaller value exists for tests) */
+} mcl_model_options;
+
+/* Loads the checkpoint in `dir` (config.json + safetensors) onto the device
+ * of `rt`, which must outlive the model. Big matrices keep their checkpoint
+ * dtype; per-channel tensors become fp32; tied embeddings are stored once.
+ * On success *out is released with mcl_model_free. Errors: those of
+ * checkpoint loading (MCL_ERR_IO, MCL_ERR_FORMAT, MCL_ERR_UNSUPPORTED),
+ * MCL_ERR_DEVICE_MEM when the model needs more than the device's global
+ * memory (the message gives both sizes; nothing is allocated), MCL_ERR_OPENCL. */
+mcl_status mcl_model_load(mcl_runtime *rt, const char *dir, mcl_model **out);
+
+/* mcl_model_load with options (progress reports, buffer split size); opts
+ * may be NULL. */
+mcl_status mcl_model_load_ex(mcl_runtime *rt, const char *dir, const mcl_model_options *opts,
+                             mcl_model **out);
+
+/* A model of shape `cfg` with random weights stored in `dtype`, generated
+ * from `seed` (the same seed gives the same weights), for benchmarks and
+ * tests. Errors as mcl_model_load, MCL_ERR_INVALID_ARG for a bad config. */
+mcl_status mcl_model_create_random(mcl_runtime *rt, const mcl_config *cfg, mcl_dtype dtype,
+                                   uint64_t seed, mcl_model **out);
+
+/* Releases the model's device buffers. States of the model must be freed
+ * first. Accepts NULL. */
+void mcl_model_free(mcl_model *m);
+
+/* The model's shape. Owned by the model. */
+const mcl_config *mcl_model_config(const mcl_model *m);
+
+/* Rows of the logits (the padded vocabulary size). */
+int mcl_model_vocab(const mcl_model *m);
+
+/* Bytes of weights on the device. */
+uint64_t mcl_model_weight_bytes(const mcl_model *m);
+
+/* A fresh, zeroed state in the model's pools (the pools grow as needed).
+ * Released with mcl_state_free. Errors: MCL_ERR_DEVICE_MEM, MCL_ERR_OPENCL. */
+mcl_status mcl_state_create(mcl_model *m, mcl_state **out);
+
+/* Zeroes the state, as if freshly created. */
+mcl_status mcl_state_reset(mcl_state *s);
+
+/* Makes dst continue exactly where src stands (both of the same model).
+ * src is unchanged. MCL_ERR_INVALID_ARG for states of different models. */
+mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src);
+
+/* Returns the state's slot to the pool. Accepts NULL. */
+void mcl_state_free(mcl_state *s);
+
+/* Runs a batch of n_seqs sequences through the model, each from its state,
+ * which is advanced past its tokens. tokens[b] holds lengths[b] >= 1 ids in
+ * [0, vocab). logits, when not NULL, receives [n_seqs, vocab] floats: the
+ * logits after each sequence's last token. Each state may appear only once.
+ * The inputs are checked before anything runs (MCL_ERR_INVALID_ARG names
+ * the bad id or length); device failures give MCL_ERR_OPENCL /
+ * MCL_ERR_DEVICE_MEM and leave the states undefined (reset them). */
+mcl_status mcl_prefill(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+                       const int *lengths, int n_seqs, float *logits);
+
+/* As mcl_prefill, but logits (required) receives the logits of every
+ * position: [sum of lengths, vocab], sequence after sequence. */
+mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+                           const int *lengths, int n_seqs, float *logits);
+
+/* One token per sequence: tokens [n_seqs]; logits, when not NULL, receives
+ * [n_seqs, vocab]. Continues exactly where prefill or decode stopped.
+ * Errors as mcl_prefill. */
+mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                      float *logits);
+
 /* -- generation (issue 5) ------------------------------------------------- */
 
 /* How the next token is chosen. Zero-initialised fields mean "off" except

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "error.h"
+#include "selftest_kern.h"
+#include "selftest_scan.h"
 
 /* Uploads n floats into a new buffer. */
 static mcl_status upload(mcl_runtime *rt, const float *host, size_t n, cl_mem *out)
@@ -51,6 +53,14 @@ static mcl_status selftest_copy(mcl_runtime *rt, bool *ok)
 /* One row per kernel. Every kernel in cl/ must have one (a test checks). */
 static const mcl_selftest_entry entries[] = {
     {"copy_f4", selftest_copy},
+    {"embed_gather", mcl_selftest_embed},
+    {"rmsnorm_residual", mcl_selftest_rmsnorm},
+    {"weights_to_f32", mcl_selftest_convert},
+    {"conv_prefill", mcl_selftest_conv_prefill},
+    {"conv_step", mcl_selftest_conv_step},
+    {"gemv", mcl_selftest_gemv},
+    {"scan_prefill", mcl_selftest_scan_prefill},
+    {"ssm_step", mcl_selftest_ssm_step},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

@@ -1,5 +1,7 @@
 /* Kernel families and the rules that derive their tunables from the device. */
 #include "tune.h"
+#include "tune_kern.h"
+#include "tune_scan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,9 +26,26 @@ static void copy_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, "COPY_WG", elementwise_wg(dev));
 }
 
+static int gemv_space_size(const mcl_device_info *dev)
+{
+    (void)dev;
+    return mcl_tune_space_size(&mcl_tune_gemv_space);
+}
+
+static bool gemv_space_config(const mcl_device_info *dev, int index, mcl_params *out)
+{
+    return mcl_tune_space_config(&mcl_tune_gemv_space, index, dev, out);
+}
+
 /* One row per kernel family. Families added by later kernels go here. */
 static const mcl_family families[] = {
-    {"copy.cl", copy_defaults, NULL, 0, NULL},
+    {"copy.cl", copy_defaults, NULL, NULL},
+    {"norm.cl", mcl_tune_norm_defaults, NULL, NULL},
+    {"convert.cl", mcl_tune_convert_defaults, NULL, NULL},
+    {"conv.cl", mcl_tune_conv_defaults, NULL, NULL},
+    {"gemv.cl", mcl_tune_gemv_defaults, gemv_space_size, gemv_space_config},
+    {"scan.cl", mcl_tune_scan_defaults, mcl_tune_scan_space_size, mcl_tune_scan_space_config},
+    {"ssm_step.cl", mcl_tune_step_defaults, mcl_tune_step_space_size, mcl_tune_step_space_config},
 };
 
 const mcl_family *mcl_tune_family_at(int i)
@@ -38,16 +57,15 @@ const mcl_family *mcl_tune_family_at(int i)
 int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
                         mcl_params *out, int cap)
 {
-    int idx[MCL_MAX_PARAMS] = {0};
     int count = 0;
-    if (!fam->dims || fam->n_dims <= 0) return 0;
-    for (;;) {
-        mcl_params p = *base;
-        for (int d = 0; d < fam->n_dims; d++) mcl_params_set(&p, fam->dims[d].name, fam->dims[d].values[idx[d]]);
-        if ((!fam->fits || fam->fits(dev, &p)) && count < cap) out[count++] = p;
-        int d = 0; /* odometer over the dims */
-        while (d < fam->n_dims && ++idx[d] >= fam->dims[d].n) idx[d++] = 0;
-        if (d == fam->n_dims) break;
+    if (!fam->space_size || !fam->space_config) return 0;
+    int n = fam->space_size(dev);
+    for (int i = 0; i < n && count < cap; i++) {
+        mcl_params cand = {0};
+        if (!fam->space_config(dev, i, &cand)) continue;
+        out[count] = *base; /* the candidate's tunables over the current ones */
+        for (int k = 0; k < cand.n; k++) mcl_params_set(&out[count], cand.p[k].name, cand.p[k].value);
+        count++;
     }
     return count;
 }

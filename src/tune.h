@@ -18,25 +18,16 @@ typedef struct mcl_params {
     } p[MCL_MAX_PARAMS];
 } mcl_params;
 
-/* One tunable's candidate values. */
-#define MCL_MAX_VALUES 8
-typedef struct mcl_tune_dim {
-    const char *name;
-    long values[MCL_MAX_VALUES];
-    int n;
-} mcl_tune_dim;
-
 typedef struct mcl_family {
     const char *file; /* "scan.cl" */
     /* Fills the defaults for the device (documented rules, docs/tuning.md). */
     void (*defaults)(const mcl_device_info *dev, mcl_params *out);
-    /* The candidate space: the product of the dims' values, filtered by fits()
-     * (NULL dims: nothing to tune). */
-    const mcl_tune_dim *dims;
-    int n_dims;
-    /* Whether a configuration fits the device (local memory it needs,
-     * work-group limits); NULL = always. Invalid ones are never compiled. */
-    bool (*fits)(const mcl_device_info *dev, const mcl_params *p);
+    /* The candidate space (NULL: nothing to tune): its size for the device,
+     * and configuration `index` written into *out (the tunables it sets),
+     * returning whether that configuration fits the device (local memory,
+     * work-group limits). Invalid configurations are never compiled. */
+    int (*space_size)(const mcl_device_info *dev);
+    bool (*space_config)(const mcl_device_info *dev, int index, mcl_params *out);
 } mcl_family;
 
 /* The family of a program file, or NULL when it has no tunables. */

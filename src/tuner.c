@@ -149,7 +149,7 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
     for (int f = 0; st == MCL_OK; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);
         if (!fam) break;
-        if (!fam->dims || !mcl_runtime_params(rt, fam->file) || *n_results >= cap) continue;
+        if (!fam->space_size || !mcl_runtime_params(rt, fam->file) || *n_results >= cap) continue;
         st = workload_run(&w); /* reference logits with the current configuration */
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);

@@ -8,6 +8,8 @@
 static const cli_command commands[] = {
     {"devices", "list OpenCL devices", cmd_devices},
     {"selftest", "compile every kernel and run one tiny launch of each", cmd_selftest},
+    {"logits", "print a token sequence's logits as JSON", cmd_logits},
+    {"run", "generate tokens after a prompt", cmd_run},
     {"info", "show a model's config, parameters, dtype and device memory", cmd_info},
     {"tokenize", "encode text to token ids or decode ids (tokenizer.json)", cmd_tokenize},
 };

@@ -1,0 +1,626 @@
+/* scan_prefill and ssm_step against the sequential C reference (double
+ * accumulation) on random inputs: edge lengths (1, 2, prime, a chunk, a chunk
+ * + 1, several chunks), d_state 1/4/16/64, odd dt_rank (also above the W_dt
+ * tile), F32/F16/BF16 W_dt, batches of unequal lengths in non-contiguous
+ * slots, nonzero initial states; prefill of L then a step equals prefill of
+ * L+1; every configuration of the scan's and the step's tuning spaces that
+ * fits the device; the defaults rules on device records of other devices. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "program.h"
+#include "ref/ref_scan.h"
+#include "runtime.h"
+#include "tune_scan.h"
+
+/* Tolerances: the CUDA tests' fp32 bounds are rtol 6e-4, atol 2e-3. */
+#define RTOL 2e-4
+#define ATOL 2e-4
+
+static mcl_runtime *rt;
+static double max_abs_seen, max_rel_seen;
+
+/* ---- random inputs --------------------------------------------------- */
+
+static unsigned long long rng_state;
+
+static double urand(void) /* [0, 1) */
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static float uni(double lo, double hi) { return (float)(lo + (hi - lo) * urand()); }
+
+typedef struct scan_case {
+    const char *name;
+    int n_seqs;
+    int lens[8];
+    int d_inner, R, N, wdtype;
+} scan_case;
+
+/* Host inputs and outputs of one launch. */
+typedef struct host_data {
+    int T, n_seqs, d_inner, R, N, wdtype;
+    float *xc;          // [T, d_inner]
+    float *dbc;         // [T, R+2N]
+    float *xz;          // [T, 2*d_inner]
+    void *w;            // [d_inner, R] in wdtype
+    size_t wbytes;
+    float *b_dt, *D;    // [d_inner]
+    float *A;           // [d_inner, N]
+    float *state;       // [pool]
+    size_t pool;
+    uint64_t state_off, slot_stride;
+    int *seq_start;     // [n_seqs+1]
+    int *slot;          // [n_seqs]
+    float *y;           // [T, d_inner]
+} host_data;
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    assert_non_null(p);
+    return p;
+}
+
+static void fill(float *a, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++) a[i] = uni(lo, hi);
+}
+
+static void gen_weights(host_data *h)
+{
+    size_t nw = (size_t)h->d_inner * h->R;
+    size_t esz = h->wdtype == MCL_DTYPE_F32 ? 4 : 2;
+    double a = 1.5 / sqrt((double)h->R); /* std of W·δ about 0.5 */
+    h->wbytes = nw * esz;
+    h->w = xcalloc(nw, esz);
+    for (size_t i = 0; i < nw; i++) {
+        float v = uni(-a, a);
+        if (h->wdtype == MCL_DTYPE_F32) ((float *)h->w)[i] = v;
+        else if (h->wdtype == MCL_DTYPE_F16) ((uint16_t *)h->w)[i] = ref_f32_to_f16(v);
+        else ((uint16_t *)h->w)[i] = ref_f32_to_bf16(v);
+    }
+    for (int d = 0; d < h->d_inner; d++) {
+        double delta0 = exp(log(0.001) + (log(0.1) - log(0.001)) * urand());
+        h->b_dt[d] = (float)log(expm1(delta0)); /* softplus(b_dt) = delta0 */
+        for (int n = 0; n < h->N; n++) h->A[(size_t)d * h->N + n] = -(float)(n + 1) * uni(0.5, 1.5);
+    }
+    h->b_dt[0] = 25.0f; /* the identity branch of softplus */
+}
+
+static void gen(const scan_case *c, unsigned long long seed, host_data *h)
+{
+    memset(h, 0, sizeof *h);
+    rng_state = seed;
+    h->n_seqs = c->n_seqs;
+    h->d_inner = c->d_inner;
+    h->R = c->R;
+    h->N = c->N;
+    h->wdtype = c->wdtype;
+    h->seq_start = xcalloc((size_t)c->n_seqs + 1, sizeof(int));
+    h->slot = xcalloc((size_t)c->n_seqs, sizeof(int));
+    for (int b = 0; b < c->n_seqs; b++) {
+        h->seq_start[b + 1] = h->seq_start[b] + c->lens[b];
+        h->slot[b] = 2 * (c->n_seqs - 1 - b) + 1; /* reversed, every other slot */
+    }
+    h->T = h->seq_start[c->n_seqs];
+    size_t T = (size_t)h->T, di = (size_t)c->d_inner, ldb = (size_t)(c->R + 2 * c->N);
+    h->xc = xcalloc(T * di, sizeof(float));
+    h->dbc = xcalloc(T * ldb, sizeof(float));
+    h->xz = xcalloc(T * 2 * di, sizeof(float));
+    h->y = xcalloc(T * di, sizeof(float));
+    h->b_dt = xcalloc(di, sizeof(float));
+    h->D = xcalloc(di, sizeof(float));
+    h->A = xcalloc(di * (size_t)c->N, sizeof(float));
+    fill(h->xc, T * di, -1, 1);
+    fill(h->dbc, T * ldb, -1, 1);
+    fill(h->xz, T * 2 * di, -3, 3);
+    fill(h->D, di, 0.5, 1.5);
+    gen_weights(h);
+    h->state_off = 5;                        /* as if a layer before it */
+    h->slot_stride = di * (size_t)c->N + 3;  /* padded slots */
+    h->pool = h->state_off + (size_t)(2 * c->n_seqs + 1) * h->slot_stride;
+    h->state = xcalloc(h->pool, sizeof(float));
+    fill(h->state, h->pool, -1, 1);
+}
+
+static void host_free(host_data *h)
+{
+    free(h->xc);
+    free(h->dbc);
+    free(h->xz);
+    free(h->w);
+    free(h->b_dt);
+    free(h->D);
+    free(h->A);
+    free(h->state);
+    free(h->seq_start);
+    free(h->slot);
+    free(h->y);
+    memset(h, 0, sizeof *h);
+}
+
+/* ---- device side ------------------------------------------------------ */
+
+typedef struct dev_data {
+    cl_mem xc, dbc, xz, w, b_dt, A, D, state, slot, seq_start, y;
+} dev_data;
+
+static cl_mem upload(const void *p, size_t bytes)
+{
+    cl_mem m = NULL;
+    if (mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "test", &m) != MCL_OK)
+        fail_msg("%s", mcl_last_error());
+    if (bytes)
+        assert_int_equal(clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, bytes, p, 0, NULL, NULL),
+                         CL_SUCCESS);
+    return m;
+}
+
+static void dev_upload(const host_data *h, dev_data *d)
+{
+    size_t T = (size_t)h->T, di = (size_t)h->d_inner;
+    d->xc = upload(h->xc, T * di * 4);
+    d->dbc = upload(h->dbc, T * (size_t)(h->R + 2 * h->N) * 4);
+    d->xz = upload(h->xz, T * 2 * di * 4);
+    d->w = upload(h->w, h->wbytes);
+    d->b_dt = upload(h->b_dt, di * 4);
+    d->A = upload(h->A, di * (size_t)h->N * 4);
+    d->D = upload(h->D, di * 4);
+    d->state = upload(h->state, h->pool * 4);
+    d->slot = upload(h->slot, (size_t)h->n_seqs * 4);
+    d->seq_start = upload(h->seq_start, ((size_t)h->n_seqs + 1) * 4);
+    float *junk = xcalloc(T * di, sizeof(float));
+    for (size_t i = 0; i < T * di; i++) junk[i] = NAN; /* every y must be written */
+    d->y = upload(junk, T * di * 4);
+    free(junk);
+}
+
+static void dev_free(dev_data *d)
+{
+    cl_mem *all[] = {&d->xc, &d->b_dt, &d->dbc, &d->xz, &d->w, &d->A,
+                     &d->D, &d->state, &d->slot, &d->seq_start, &d->y};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(all[i]);
+}
+
+static void download(cl_mem m, void *p, size_t bytes)
+{
+    assert_int_equal(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, p, 0, NULL, NULL),
+                     CL_SUCCESS);
+}
+
+/* Sets the arguments shared by both kernels (0..11) and the sizes. */
+static mcl_status set_args(cl_kernel k, const host_data *h, dev_data *d, bool prefill)
+{
+    cl_int wdt = h->wdtype, di = h->d_inner, R = h->R, N = h->N, ns = h->n_seqs;
+    cl_ulong off = h->state_off, stride = h->slot_stride;
+    int i = 0;
+    MCL_ARG(k, i++, d->xc);
+    MCL_ARG(k, i++, d->dbc);
+    MCL_ARG(k, i++, d->xz);
+    MCL_ARG(k, i++, d->w);
+    MCL_ARG(k, i++, wdt);
+    MCL_ARG(k, i++, d->b_dt);
+    MCL_ARG(k, i++, d->A);
+    MCL_ARG(k, i++, d->D);
+    MCL_ARG(k, i++, d->state);
+    MCL_ARG(k, i++, off);
+    MCL_ARG(k, i++, d->slot);
+    MCL_ARG(k, i++, stride);
+    if (prefill) MCL_ARG(k, i++, d->seq_start);
+    MCL_ARG(k, i++, ns); /* n_seqs or B */
+    MCL_ARG(k, i++, di);
+    MCL_ARG(k, i++, R);
+    MCL_ARG(k, i++, N);
+    MCL_ARG(k, i++, d->y);
+    return MCL_OK;
+}
+
+static void launch_prefill(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
+{
+    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 0), tt = (size_t)mcl_params_get(p, "SCAN_TT", 0);
+    size_t ndg = ((size_t)h->d_inner + dch - 1) / dch;
+    size_t local = dch * tt, global = (size_t)h->n_seqs * ndg * local;
+    if (set_args(k, h, d, true) != MCL_OK) fail_msg("%s", mcl_last_error());
+    if (mcl_launch(rt, k, "scan_prefill", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
+}
+
+static void launch_step(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
+{
+    size_t local = (size_t)mcl_params_get(p, "STEP_WG", 0);
+    size_t global = mcl_round_up((size_t)h->n_seqs * (size_t)h->d_inner, local);
+    if (set_args(k, h, d, false) != MCL_OK) fail_msg("%s", mcl_last_error());
+    if (mcl_launch(rt, k, "ssm_step", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
+}
+
+/* The parameters the runtime compiled a program with. */
+static void runtime_params(const char *file, mcl_params *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < rt->n_programs; i++)
+        if (strcmp(rt->programs[i].file, file) == 0) *out = rt->params[i];
+}
+
+/* Builds `file` with the given tunables (through the binary cache). */
+static cl_kernel build_config(const char *file, const char *kernel, const mcl_params *p,
+                              mcl_program *prog)
+{
+    char opts[2048], *src = NULL;
+    cl_int err;
+    snprintf(opts, sizeof opts, "%s", rt->base_options);
+    mcl_params_defines(p, opts, sizeof opts);
+    if (mcl_program_source(file, getenv("MAMBACL_KERNEL_DIR"), &src) != MCL_OK)
+        fail_msg("%s", mcl_last_error());
+    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, opts,
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
+    free(src);
+    if (st != MCL_OK) fail_msg("%s", mcl_last_error());
+    cl_kernel k = clCreateKernel(prog->program, kernel, &err);
+    assert_int_equal(err, CL_SUCCESS);
+    return k;
+}
+
+/* ---- comparison --------------------------------------------------------- */
+
+/* Counts elements outside atol + rtol*|want|; records the largest errors. */
+static int compare(const char *what, const float *got, const float *want, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g = got[i], w = want[i], e = fabs(g - w);
+        if (!(e <= ATOL + RTOL * fabs(w))) {
+            if (bad < 3) print_message("  %s[%zu]: got %.7g want %.7g\n", what, i, g, w);
+            bad++;
+        }
+        if (e > max_abs_seen) max_abs_seen = e;
+        if (fabs(w) > 1e-2 && e / fabs(w) > max_rel_seen) max_rel_seen = e / fabs(w);
+    }
+    return bad;
+}
+
+/* Runs the prefill (or step) on the device and the reference; returns the
+ * number of mismatches in y and in the whole state pool. */
+static int check_case(cl_kernel k, const mcl_params *p, const scan_case *c, bool step,
+                      unsigned long long seed)
+{
+    host_data h;
+    dev_data d;
+    gen(c, seed, &h);
+    dev_upload(&h, &d);
+    if (step) launch_step(k, p, &h, &d);
+    else launch_prefill(k, p, &h, &d);
+    size_t ny = (size_t)h.T * h.d_inner;
+    float *y = xcalloc(ny, sizeof(float)), *st = xcalloc(h.pool, sizeof(float));
+    download(d.y, y, ny * 4);
+    download(d.state, st, h.pool * 4);
+    if (step)
+        ref_ssm_step(h.xc, h.dbc, h.xz, h.w, h.wdtype, h.b_dt, h.A, h.D, h.state, h.state_off,
+                     h.slot, h.slot_stride, h.n_seqs, h.d_inner, h.R, h.N, h.y);
+    else
+        ref_scan_prefill(h.xc, h.dbc, h.xz, h.w, h.wdtype, h.b_dt, h.A, h.D, h.state, h.state_off,
+                         h.slot, h.slot_stride, h.seq_start, h.n_seqs, h.d_inner, h.R, h.N, h.y);
+    int bad = compare("y", y, h.y, ny) + compare("state", st, h.state, h.pool);
+    if (bad) print_message("case %s: %d mismatches\n", c->name, bad);
+    free(y);
+    free(st);
+    dev_free(&d);
+    host_free(&h);
+    return bad;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* Cases that hit the edges of a configuration with chunk length `ch`. */
+static int edge_cases(int ch, int rt_rows, scan_case *out)
+{
+    int r_big = rt_rows + 3; /* odd when rt_rows is a power of two: the tiled W_dt path */
+    scan_case cs[] = {
+        {"L=1", 1, {1}, 37, 5, 16, MCL_DTYPE_F32},
+        {"L=2", 1, {2}, 37, 3, 4, MCL_DTYPE_F16},
+        {"L=97", 1, {97}, 19, 7, 1, MCL_DTYPE_BF16},
+        {"L=chunk N=64", 1, {ch}, 21, 33, 64, MCL_DTYPE_F32},
+        {"L=chunk+1 R>tile", 1, {ch + 1}, 24, r_big, 16, MCL_DTYPE_F16},
+        {"L=3chunks+5", 1, {3 * ch + 5}, 17, 49, 16, MCL_DTYPE_BF16},
+        {"batch", 5, {ch + 1, 1, 97, 0, 2}, 33, 9, 16, MCL_DTYPE_F32},
+        {"batch N=5", 3, {2 * ch + 3, 5, ch}, 9, 1, 5, MCL_DTYPE_BF16},
+    };
+    int n = (int)(sizeof cs / sizeof cs[0]);
+    memcpy(out, cs, sizeof cs);
+    return n;
+}
+
+static void test_prefill_edges(void **state)
+{
+    (void)state;
+    mcl_params p;
+    cl_kernel k;
+    scan_case cs[16];
+    runtime_params("scan.cl", &p);
+    assert_int_equal(mcl_runtime_kernel(rt, "scan_prefill", &k), MCL_OK);
+    int n = edge_cases((int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0)),
+                       (int)mcl_params_get(&p, "SCAN_RT", 0), cs);
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 100 + (unsigned)i);
+    assert_int_equal(bad, 0);
+}
+
+/* The default configuration with the other exp (native_exp2 <-> exp). */
+static void test_prefill_other_exp(void **state)
+{
+    (void)state;
+    mcl_params p;
+    mcl_program prog;
+    scan_case cs[16];
+    runtime_params("scan.cl", &p);
+    mcl_params_set(&p, "SCAN_FAST_EXP", !mcl_params_get(&p, "SCAN_FAST_EXP", 0));
+    cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+    int n = edge_cases((int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0)),
+                       (int)mcl_params_get(&p, "SCAN_RT", 0), cs);
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 200 + (unsigned)i);
+    clReleaseKernel(k);
+    mcl_program_release(&prog);
+    assert_int_equal(bad, 0);
+}
+
+static void test_step_vs_ref(void **state)
+{
+    (void)state;
+    mcl_params p;
+    cl_kernel k;
+    runtime_params("ssm_step.cl", &p);
+    assert_int_equal(mcl_runtime_kernel(rt, "ssm_step", &k), MCL_OK);
+    const scan_case cs[] = {
+        {"step N=1", 5, {1, 1, 1, 1, 1}, 70, 5, 1, MCL_DTYPE_F32},
+        {"step N=4", 3, {1, 1, 1}, 33, 3, 4, MCL_DTYPE_F16},
+        {"step N=16", 2, {1, 1}, 65, 9, 16, MCL_DTYPE_BF16},
+        {"step N=64", 1, {1}, 20, 17, 64, MCL_DTYPE_F32},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
+        bad += check_case(k, &p, &cs[i], true, 300 + i);
+    assert_int_equal(bad, 0);
+}
+
+/* Copies the rows `rows` of a [*, cols] array into a new array. */
+static float *gather(const float *src, size_t cols, const int *rows, int n)
+{
+    float *out = xcalloc((size_t)n * cols, sizeof(float));
+    for (int i = 0; i < n; i++) memcpy(out + (size_t)i * cols, src + (size_t)rows[i] * cols, cols * 4);
+    return out;
+}
+
+/* Replaces the token arrays of h by rows `rows` (n of them). */
+static void take_rows(host_data *h, const int *rows, int n)
+{
+    float *xc = gather(h->xc, (size_t)h->d_inner, rows, n);
+    float *dbc = gather(h->dbc, (size_t)(h->R + 2 * h->N), rows, n);
+    float *xz = gather(h->xz, 2 * (size_t)h->d_inner, rows, n);
+    free(h->xc);
+    free(h->dbc);
+    free(h->xz);
+    free(h->y);
+    h->xc = xc;
+    h->dbc = dbc;
+    h->xz = xz;
+    h->y = xcalloc((size_t)n * h->d_inner, sizeof(float));
+    h->T = n;
+}
+
+/* Prefill of L_b tokens then one step of token L_b+1 equals prefill of L_b+1. */
+static void test_prefill_then_step(void **state)
+{
+    (void)state;
+    mcl_params pp, ps;
+    cl_kernel kp, ks;
+    runtime_params("scan.cl", &pp);
+    runtime_params("ssm_step.cl", &ps);
+    assert_int_equal(mcl_runtime_kernel(rt, "scan_prefill", &kp), MCL_OK);
+    assert_int_equal(mcl_runtime_kernel(rt, "ssm_step", &ks), MCL_OK);
+    int ch = (int)(mcl_params_get(&pp, "SCAN_TT", 0) * mcl_params_get(&pp, "SCAN_ITEMS", 0));
+    const scan_case c = {"split", 3, {ch + 1, 2, 40}, 29, 11, 16, MCL_DTYPE_F16};
+
+    host_data full, part, last;
+    dev_data df, dp, dl;
+    gen(&c, 400, &full);
+    gen(&c, 400, &part);
+    gen(&c, 400, &last);
+    int *rows_part = xcalloc((size_t)full.T, sizeof(int)), rows_last[8], np = 0;
+    for (int b = 0; b < c.n_seqs; b++) {
+        for (int t = full.seq_start[b]; t < full.seq_start[b + 1] - 1; t++) rows_part[np++] = t;
+        rows_last[b] = full.seq_start[b + 1] - 1;
+        part.seq_start[b + 1] = part.seq_start[b] + c.lens[b] - 1;
+    }
+    take_rows(&part, rows_part, np);
+    free(rows_part);
+    take_rows(&last, rows_last, c.n_seqs);
+
+    dev_upload(&full, &df);
+    launch_prefill(kp, &pp, &full, &df);
+    dev_upload(&part, &dp);
+    launch_prefill(kp, &pp, &part, &dp);
+    dev_upload(&last, &dl);
+    /* the step continues from the state the partial prefill left */
+    clReleaseMemObject(dl.state);
+    dl.state = dp.state;
+    clRetainMemObject(dl.state);
+    launch_step(ks, &ps, &last, &dl);
+
+    float *yf = xcalloc((size_t)full.T * c.d_inner, 4), *ys = xcalloc((size_t)c.n_seqs * c.d_inner, 4);
+    float *sf = xcalloc(full.pool, 4), *ss = xcalloc(full.pool, 4);
+    download(df.y, yf, (size_t)full.T * c.d_inner * 4);
+    download(dl.y, ys, (size_t)c.n_seqs * c.d_inner * 4);
+    download(df.state, sf, full.pool * 4);
+    download(dl.state, ss, full.pool * 4);
+    float *yf_last = gather(yf, (size_t)c.d_inner, rows_last, c.n_seqs);
+    int bad = compare("y(step vs prefill)", ys, yf_last, (size_t)c.n_seqs * c.d_inner) +
+              compare("state(step vs prefill)", ss, sf, full.pool);
+    free(yf);
+    free(ys);
+    free(sf);
+    free(ss);
+    free(yf_last);
+    dev_free(&df);
+    dev_free(&dp);
+    dev_free(&dl);
+    host_free(&full);
+    host_free(&part);
+    host_free(&last);
+    assert_int_equal(bad, 0);
+}
+
+/* Every configuration of scan.cl's space that fits the device. */
+static void test_scan_space(void **state)
+{
+    (void)state;
+    int size = mcl_tune_scan_space_size(&rt->dev), ran = 0, bad = 0;
+    assert_true(size > 0);
+    for (int i = 0; i < size; i++) {
+        mcl_params p;
+        mcl_program prog;
+        if (!mcl_tune_scan_space_config(&rt->dev, i, &p)) continue;
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+        const scan_case cs[] = {
+            {"space batch", 4, {ch + 1, 1, 2 * ch + 3, 0}, 19, 7, 16, MCL_DTYPE_F32},
+            {"space N=5 R>tile", 2, {ch, 3}, 11, (int)mcl_params_get(&p, "SCAN_RT", 0) + 1, 5,
+             MCL_DTYPE_BF16},
+        };
+        for (size_t j = 0; j < sizeof cs / sizeof cs[0]; j++) {
+            int b = check_case(k, &p, &cs[j], false, 500 + (unsigned)(i * 4 + (int)j));
+            if (b) {
+                char defs[512] = "";
+                mcl_params_defines(&p, defs, sizeof defs);
+                print_message("config%s: %d mismatches\n", defs, b);
+            }
+            bad += b;
+        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+        ran++;
+    }
+    print_message("scan space: %d of %d configurations fit and ran\n", ran, size);
+    assert_true(ran > 0);
+    assert_int_equal(bad, 0);
+}
+
+/* Every STEP_WG of ssm_step.cl's space that fits the device. */
+static void test_step_space(void **state)
+{
+    (void)state;
+    int size = mcl_tune_step_space_size(&rt->dev), ran = 0, bad = 0;
+    for (int i = 0; i < size; i++) {
+        mcl_params p;
+        mcl_program prog;
+        if (!mcl_tune_step_space_config(&rt->dev, i, &p)) continue;
+        cl_kernel k = build_config("ssm_step.cl", "ssm_step", &p, &prog);
+        const scan_case c = {"step space", 3, {1, 1, 1}, 45, 5, 16, MCL_DTYPE_F16};
+        bad += check_case(k, &p, &c, true, 600 + (unsigned)i);
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+        ran++;
+    }
+    assert_true(ran > 0);
+    assert_int_equal(bad, 0);
+}
+
+/* The defaults rules on the records of other devices (no launch). */
+static void test_defaults_rules(void **state)
+{
+    (void)state;
+    mcl_device_info h100 = {0}, tiny = {0}, cpu = {0};
+    mcl_params p;
+    h100.type = MCL_DEVICE_TYPE_GPU;
+    h100.local_mem_bytes = 48 * 1024;
+    h100.max_work_group_size = 1024;
+    h100.max_work_item_sizes[0] = 1024;
+    memset(&p, 0, sizeof p);
+    mcl_tune_scan_defaults(&h100, &p);
+    assert_int_equal(mcl_params_get(&p, "SCAN_DCH", 0), 8);
+    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 32);
+    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 4);
+    assert_int_equal(mcl_params_get(&p, "SCAN_NG", 0), 16);
+    assert_int_equal(mcl_params_get(&p, "SCAN_RT", 0), 64);
+    assert_int_equal(mcl_params_get(&p, "SCAN_FAST_EXP", 0), 1);
+    assert_int_equal(mcl_tune_scan_local_bytes(&p), 35328);
+    assert_true(mcl_tune_scan_fits(&h100, &p));
+
+    tiny.type = MCL_DEVICE_TYPE_GPU; /* 16 KiB local, 128 work-items */
+    tiny.local_mem_bytes = 16 * 1024;
+    tiny.max_work_group_size = 128;
+    tiny.max_work_item_sizes[0] = 128;
+    memset(&p, 0, sizeof p);
+    mcl_tune_scan_defaults(&tiny, &p);
+    assert_true(mcl_tune_scan_fits(&tiny, &p));
+    assert_true(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_DCH", 0) <= 128);
+    assert_true(mcl_tune_scan_local_bytes(&p) <= 16 * 1024);
+
+    cpu.type = MCL_DEVICE_TYPE_CPU;
+    cpu.local_mem_bytes = 1 << 20;
+    cpu.max_work_group_size = 4096;
+    cpu.max_work_item_sizes[0] = 4096;
+    memset(&p, 0, sizeof p);
+    mcl_tune_scan_defaults(&cpu, &p);
+    assert_true(mcl_tune_scan_fits(&cpu, &p));
+    assert_int_equal(mcl_params_get(&p, "SCAN_FAST_EXP", 1), 0);
+
+    /* invalid configurations are refused */
+    mcl_params_set(&p, "SCAN_TT", 3);
+    assert_false(mcl_tune_scan_fits(&cpu, &p));
+    mcl_params_set(&p, "SCAN_TT", 64);
+    mcl_params_set(&p, "SCAN_DCH", 32);
+    assert_false(mcl_tune_scan_fits(&h100, &p)); /* 2048 work-items */
+    int fits = 0;
+    for (int i = 0; i < mcl_tune_scan_space_size(&h100); i++) {
+        if (!mcl_tune_scan_space_config(&h100, i, &p)) continue;
+        assert_true(mcl_tune_scan_local_bytes(&p) <= 48 * 1024);
+        fits++;
+    }
+    assert_true(fits >= 10);
+    memset(&p, 0, sizeof p);
+    mcl_tune_step_defaults(&h100, &p);
+    assert_int_equal(mcl_params_get(&p, "STEP_WG", 0), 64);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (mcl_runtime_create(NULL, &rt) != MCL_OK) {
+        fprintf(stderr, "mcl_runtime_create: %s\n", mcl_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    printf("max errors seen vs the reference: abs %.3g, rel (|ref| > 1e-2) %.3g (tolerance atol %g "
+           "rtol %g)\n", max_abs_seen, max_rel_seen, ATOL, RTOL);
+    mcl_runtime_free(rt);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_rules),
+        cmocka_unit_test(test_prefill_edges),
+        cmocka_unit_test(test_prefill_other_exp),
+        cmocka_unit_test(test_step_vs_ref),
+        cmocka_unit_test(test_prefill_then_step),
+        cmocka_unit_test(test_scan_space),
+        cmocka_unit_test(test_step_space),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
