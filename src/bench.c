@@ -130,3 +130,102 @@ mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, d
     for (int i = 0; i < 3; i++) mcl_buffer_release(&bufs[i]);
     return st;
 }
+
+/* ---- the scan kernel alone ------------------------------------------------ */
+
+#include "kern_scan.h"
+
+typedef struct scan_bufs {
+    cl_mem xc, dbc, xz, w_dt, b_dt, a, d, y, state, slot, seq_start;
+} scan_bufs;
+
+/* A buffer of n floats uniform in [lo, hi) (deterministic). */
+static mcl_status random_buffer(mcl_runtime *rt, size_t n, float lo, float hi, const char *what, cl_mem *out)
+{
+    float *h = malloc(n * sizeof *h);
+    if (!h) return mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory for %s", what);
+    uint32_t s = 12345u + (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        h[i] = lo + (hi - lo) * (float)(s >> 8) / 16777216.0f;
+    }
+    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, n * sizeof *h, what, out);
+    if (st == MCL_OK) {
+        cl_int err = clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, n * sizeof *h, h, 0, NULL, NULL);
+        if (err != CL_SUCCESS) st = mcl_error_cl(err, "clEnqueueWriteBuffer(%s)", what);
+    }
+    free(h);
+    return st;
+}
+
+static mcl_status int_buffer(mcl_runtime *rt, const int *v, size_t n, const char *what, cl_mem *out)
+{
+    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_ONLY, n * sizeof *v, what, out));
+    MCL_CL_CHECK(clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, n * sizeof *v, v, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer(%s)", what);
+    return MCL_OK;
+}
+
+static mcl_status scan_bufs_make(mcl_runtime *rt, int batch, int D, int L, int N, int R, scan_bufs *b)
+{
+    size_t T = (size_t)batch * (size_t)L;
+    int *idx = malloc((size_t)(batch + 1) * sizeof *idx);
+    if (!idx) return mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory");
+    mcl_status st = random_buffer(rt, T * D, -1.0f, 1.0f, "scan u", &b->xc);
+    if (st == MCL_OK) st = random_buffer(rt, T * (size_t)(R + 2 * N), -0.5f, 0.5f, "scan dbc", &b->dbc);
+    if (st == MCL_OK) st = random_buffer(rt, T * 2 * D, -1.0f, 1.0f, "scan xz", &b->xz);
+    if (st == MCL_OK) st = random_buffer(rt, (size_t)D * R, -0.2f, 0.2f, "scan w_dt", &b->w_dt);
+    if (st == MCL_OK) st = random_buffer(rt, (size_t)D, -4.0f, -2.0f, "scan b_dt", &b->b_dt);
+    if (st == MCL_OK) st = random_buffer(rt, (size_t)D * N, -8.0f, -1.0f, "scan A", &b->a);
+    if (st == MCL_OK) st = random_buffer(rt, (size_t)D, 0.5f, 1.5f, "scan D", &b->d);
+    if (st == MCL_OK) st = random_buffer(rt, (size_t)batch * D * N, 0.0f, 0.0f, "scan state", &b->state);
+    if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, T * D * sizeof(float), "scan y", &b->y);
+    for (int i = 0; st == MCL_OK && i <= batch; i++) idx[i] = i * L;
+    if (st == MCL_OK) st = int_buffer(rt, idx, (size_t)batch + 1, "scan seq_start", &b->seq_start);
+    for (int i = 0; st == MCL_OK && i < batch; i++) idx[i] = i;
+    if (st == MCL_OK) st = int_buffer(rt, idx, (size_t)batch, "scan slots", &b->slot);
+    free(idx);
+    return st;
+}
+
+static void scan_bufs_free(scan_bufs *b)
+{
+    cl_mem *all[] = {&b->xc, &b->dbc, &b->xz, &b->w_dt, &b->b_dt, &b->a, &b->d, &b->y, &b->state, &b->slot,
+                     &b->seq_start};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(all[i]);
+}
+
+/* Device time of one launch, from the profile records. */
+static mcl_status scan_once(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *ks, cl_mem seq,
+                            int batch, double *ms)
+{
+    const char *names[16];
+    double t[16];
+    mcl_runtime_profile_take(rt, names, t, 16);
+    MCL_TRY(mcl_kern_scan_prefill(rt, a, ks, seq, batch));
+    MCL_TRY(mcl_runtime_finish(rt));
+    int n = mcl_runtime_profile_take(rt, names, t, 16);
+    *ms = n > 0 ? t[0] : 0.0;
+    return n > 0 ? MCL_OK : mcl_error_set(MCL_ERR_INVALID_ARG, "bench: no profile (is profiling on?)");
+}
+
+mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N, int R, int reps,
+                          mcl_timing *t, double *gbps)
+{
+    double ms[MAX_REPS], warm;
+    scan_bufs b = {0};
+    if (reps < 1 || reps > MAX_REPS) return mcl_error_set(MCL_ERR_INVALID_ARG, "bench: reps %d", reps);
+    mcl_status st = scan_bufs_make(rt, batch, d_inner, L, N, R, &b);
+    mcl_scan_args a = {b.xc, b.dbc, b.xz, b.w_dt, b.b_dt, b.a, b.d, b.y, MCL_DTYPE_F32, d_inner, R, N};
+    mcl_kern_state ks = {b.state, 0, b.slot, (uint64_t)d_inner * (uint64_t)N};
+    if (st == MCL_OK) st = scan_once(rt, &a, &ks, b.seq_start, batch, &warm);
+    for (int r = 0; r < reps && st == MCL_OK; r++) st = scan_once(rt, &a, &ks, b.seq_start, batch, &ms[r]);
+    if (st == MCL_OK) {
+        mcl_timing_from(ms, reps, t);
+        double T = (double)batch * L;
+        double bytes = T * d_inner * 4.0 * 4.0 + T * N * 2.0 * 4.0;
+        *gbps = bytes / (t->median_ms * 1e6);
+    }
+    scan_bufs_free(&b);
+    return st;
+}

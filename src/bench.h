@@ -26,3 +26,10 @@ mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t
 mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, double *gflops);
 
 #endif
+
+/* The selective-scan kernel alone at (batch, d_inner, L) with d_state N and
+ * dt_rank R on random inputs: one warm-up, `reps` timed launches.
+ * *gbps counts the bytes of u, delta, z and out in fp32 per (t, d) plus B
+ * and C per (t, n), as the CUDA kernel's figures do. */
+mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N, int R, int reps,
+                          mcl_timing *t, double *gbps);

@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "error.h"
 #include "presets.h"
 #include "program.h"
 
@@ -112,6 +113,42 @@ static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *
     put(r, b, "baseline", "sgemm", "sgemm_ms", t.median_ms);
     put(r, b, "baseline", "sgemm", "sgemm_gflops", gflops);
     printf("baseline  CLBlast SGEMM %zu^3: %.3f ms, %.1f GFLOP/s\n", n, t.median_ms, gflops);
+    return MCL_OK;
+}
+
+/* The scan shapes of issue 7 and the CUDA kernel's times on the H100 (ms). */
+typedef struct scan_shape {
+    int batch, d_inner, L;
+    double cuda_ms;
+} scan_shape;
+
+static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps)
+{
+    static const scan_shape full[] = {{1, 1536, 128, 0.022},   {1, 1536, 2048, 0.125}, {1, 1536, 8192, 0.505},
+                                      {1, 5120, 2048, 0.388},  {8, 1536, 2048, 0.876}, {16, 2048, 2048, 2.29},
+                                      {64, 1536, 512, 1.76}};
+    static const scan_shape quick[] = {{1, 64, 128, 0}, {3, 96, 77, 0}};
+    const scan_shape *sh = o->quick ? quick : full;
+    int n = o->quick ? 2 : 7;
+    cJSON *arr = cJSON_AddArrayToObject(r->root, "scan");
+    for (int i = 0; i < n; i++) {
+        mcl_timing t;
+        double gbps;
+        char name[64];
+        MCL_TRY(mcl_bench_scan(rt, sh[i].batch, sh[i].d_inner, sh[i].L, 16, sh[i].d_inner / 32, o->reps, &t, &gbps));
+        snprintf(name, sizeof name, "%dx%dx%d", sh[i].batch, sh[i].d_inner, sh[i].L);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, e);
+        cJSON_AddStringToObject(e, "shape", name);
+        put(r, e, "scan", name, "ms", t.median_ms);
+        put(r, e, "scan", name, "gbps", gbps);
+        put(r, e, "scan", name, "pct_copy", 100.0 * gbps / copy_gbps);
+        if (sh[i].cuda_ms > 0) put(r, e, "scan", name, "speedup_vs_cuda", sh[i].cuda_ms / t.median_ms);
+        printf("scan      %-14s %8.4f ms  %7.1f GB/s  %5.1f%% of copy", name, t.median_ms, gbps,
+               100.0 * gbps / copy_gbps);
+        if (sh[i].cuda_ms > 0) printf("  %.2fx the CUDA kernel (%.3f ms)", sh[i].cuda_ms / t.median_ms, sh[i].cuda_ms);
+        printf("\n");
+    }
     return MCL_OK;
 }
 

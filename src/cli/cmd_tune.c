@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "error.h"
 #include "presets.h"
 #include "tuner.h"
 #include "tunedb.h"

@@ -1,5 +1,6 @@
 /* Text generation for `mambacl run` (see generate.h). */
 #include "generate.h"
+#include "error.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -12,6 +12,8 @@ static const cli_command commands[] = {
     {"run", "generate tokens after a prompt", cmd_run},
     {"info", "show a model's config, parameters, dtype and device memory", cmd_info},
     {"tokenize", "encode text to token ids or decode ids (tokenizer.json)", cmd_tokenize},
+    {"bench", "measure kernels, prefill, decode and startup on the device", cmd_bench},
+    {"tune", "autotune the kernels for the device and save the results", cmd_tune},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

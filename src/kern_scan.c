@@ -1,0 +1,59 @@
+/* Host launchers of scan.cl and ssm_step.cl (see kern_scan.h). */
+#include "kern_scan.h"
+
+#include "error.h"
+
+/* Binds the arguments shared by both kernels (0..11) and returns the next index. */
+static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st)
+{
+    int wdt = (int)a->wdtype;
+    cl_ulong off = st->off, stride = st->stride;
+    MCL_ARG(k, 0, a->xc);
+    MCL_ARG(k, 1, a->dbc);
+    MCL_ARG(k, 2, a->xz);
+    MCL_ARG(k, 3, a->w_dt);
+    MCL_ARG(k, 4, wdt);
+    MCL_ARG(k, 5, a->b_dt);
+    MCL_ARG(k, 6, a->a);
+    MCL_ARG(k, 7, a->d);
+    MCL_ARG(k, 8, st->buf);
+    MCL_ARG(k, 9, off);
+    MCL_ARG(k, 10, st->slot);
+    MCL_ARG(k, 11, stride);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                 cl_mem seq_start, int n_seqs)
+{
+    cl_kernel k;
+    if (n_seqs <= 0) return MCL_OK;
+    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
+    MCL_TRY(bind_common(k, a, st));
+    MCL_ARG(k, 12, seq_start);
+    MCL_ARG(k, 13, n_seqs);
+    MCL_ARG(k, 14, a->d_inner);
+    MCL_ARG(k, 15, a->dt_rank);
+    MCL_ARG(k, 16, a->d_state);
+    MCL_ARG(k, 17, a->y);
+    size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
+    size_t wg = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
+    size_t global = (size_t)n_seqs * (((size_t)a->d_inner + dch - 1) / dch) * wg;
+    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
+{
+    cl_kernel k;
+    if (B <= 0) return MCL_OK;
+    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
+    MCL_TRY(bind_common(k, a, st));
+    MCL_ARG(k, 12, B);
+    MCL_ARG(k, 13, a->d_inner);
+    MCL_ARG(k, 14, a->dt_rank);
+    MCL_ARG(k, 15, a->d_state);
+    MCL_ARG(k, 16, a->y);
+    size_t wg = (size_t)mcl_runtime_param(rt, "ssm_step.cl", "STEP_WG", 64);
+    size_t global = mcl_round_up((size_t)B * (size_t)a->d_inner, wg);
+    return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
+}

@@ -1,0 +1,25 @@
+/* Host launchers of scan.cl and ssm_step.cl: argument binding and the grid
+ * shape from the compiled tunables (one place, used by the forward pass, the
+ * benchmark and the tuner). Buffers follow /work/contracts.md: xc [T, d_inner],
+ * dbc [T, R+2N], xz [T, 2*d_inner] (z = second half), w_dt [d_inner, R] of
+ * wdtype, b_dt/D [d_inner], A [d_inner, N] fp32, y [T, d_inner]; the SSM
+ * state pool is addressed through mcl_kern_state (kern.h). Enqueue only. */
+#ifndef MCL_KERN_SCAN_H
+#define MCL_KERN_SCAN_H
+
+#include "kern.h"
+
+typedef struct mcl_scan_args {
+    cl_mem xc, dbc, xz, w_dt, b_dt, a, d, y;
+    mcl_dtype wdtype;
+    int d_inner, dt_rank, d_state;
+} mcl_scan_args;
+
+/* Prefill scan over n_seqs sequences (seq_start: int [n_seqs+1]). */
+mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                 cl_mem seq_start, int n_seqs);
+
+/* Decode: one token for each of B sequences. */
+mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B);
+
+#endif
