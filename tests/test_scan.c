@@ -622,5 +622,7 @@ int main(void)
         cmocka_unit_test(test_scan_space),
         cmocka_unit_test(test_step_space),
     };
+    const char *filter = getenv("MCL_TEST_FILTER"); /* e.g. "test_prefill_*" */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, setup, teardown);
 }
