@@ -53,6 +53,14 @@
 #define SCAN_FAST_EXP 0
 #endif
 
+/* Full unrolling keeps the per-item arrays in registers on GPUs; on CPUs
+ * (PoCL) it only multiplies the compile time. */
+#if defined(MCL_DEVICE_CPU) && MCL_DEVICE_CPU
+#define SCAN_UNROLL
+#else
+#define SCAN_UNROLL _Pragma("unroll")
+#endif
+
 #define SCAN_WG (SCAN_TT * SCAN_DCH)
 #define SCAN_CHUNK (SCAN_TT * SCAN_ITEMS)
 /* Element (state j, time-thread p, channel dl) of the scan arrays. */
@@ -141,7 +149,7 @@ inline void scan_dt_tile(float *acc, const __local float *wl, const __global flo
 {
     for (int r = 0; r < nr; r++) {
         const float w = wl[r * SCAN_DCH + dl];
-#pragma unroll
+SCAN_UNROLL
         for (int i = 0; i < SCAN_ITEMS; i++) acc[i] = fma(w, dbc[row[i] * ldb + r0 + r], acc[i]);
     }
 }
@@ -202,7 +210,7 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
             size_t row[SCAN_ITEMS];              /* dbc/xc row of each item (clamped) */
             bool tv[SCAN_ITEMS];
             float xv[SCAN_ITEMS], dlt[SCAN_ITEMS], dx[SCAN_ITEMS], yv[SCAN_ITEMS];
-#pragma unroll
+SCAN_UNROLL
             for (int i = 0; i < SCAN_ITEMS; i++) {
                 tv[i] = tb + i < len;
                 row[i] = (size_t)t0 + (size_t)min(tb + i, len - 1);
@@ -220,7 +228,7 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                     scan_dt_tile(dlt, wl, dbc, row, ldb, r0, min(SCAN_RT, R - r0), dl);
                 }
             }
-#pragma unroll
+SCAN_UNROLL
             for (int i = 0; i < SCAN_ITEMS; i++) {
                 dlt[i] = mcl_softplus(dlt[i]);
                 dx[i] = dlt[i] * xv[i];
@@ -230,14 +238,14 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
             /* (1) serial reduction of this work-item's items, per state */
             float ea[SCAN_NG][SCAN_ITEMS];
             float creg[SCAN_NG];
-#pragma unroll
+SCAN_UNROLL
             for (int j = 0; j < SCAN_NG; j++) {
                 const int n = n0 + j;
                 const bool nv = n < N;
                 const float an = nv ? A[(size_t)dc * N + n] * SCAN_ASCALE : 0.0f;
                 creg[j] = cl[j * SCAN_DCH + dl];
                 float pa = 1.0f, pb = tt == 0 ? creg[j] : 0.0f;
-#pragma unroll
+SCAN_UNROLL
                 for (int i = 0; i < SCAN_ITEMS; i++) {
                     const bool on = nv && tv[i];
                     const float a = on ? SCAN_EXPA(dlt[i] * an) : 1.0f;
@@ -255,12 +263,12 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
             scan_block(sa, sb, lid);
 
             /* (3) replay with the true starting state */
-#pragma unroll
+SCAN_UNROLL
             for (int j = 0; j < SCAN_NG; j++) {
                 const int n = n0 + j;
                 if (n >= N) continue;
                 float s = tt == 0 ? creg[j] : sb[SCAN_IX(j, tt, dl)];
-#pragma unroll
+SCAN_UNROLL
                 for (int i = 0; i < SCAN_ITEMS; i++) {
                     if (!tv[i]) continue;
                     const size_t o = row[i] * ldb + R + n;
@@ -269,7 +277,7 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                 }
                 if (tt == SCAN_TT - 1) cl[j * SCAN_DCH + dl] = s;
             }
-#pragma unroll
+SCAN_UNROLL
             for (int i = 0; i < SCAN_ITEMS; i++) {
                 if (!tv[i] || !dv) continue;
                 float out = yv[i];

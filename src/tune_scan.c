@@ -48,7 +48,7 @@ static const scan_axis scan_space_gpu[] = {
 static const scan_axis scan_space_cpu[] = {
     {"SCAN_DCH", 2, {8, 16}},
     {"SCAN_TT", 3, {1, 4, 16}},
-    {"SCAN_ITEMS", 2, {4, 8}},
+    {"SCAN_ITEMS", 1, {8}},
     {"SCAN_NG", 1, {16}},
 };
 static const scan_axis step_space[] = {

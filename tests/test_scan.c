@@ -489,6 +489,7 @@ static void test_scan_space(void **state)
         mcl_params p;
         mcl_program prog;
         if (!mcl_tune_scan_space_config(&rt->dev, i, &p)) continue;
+        double t0 = mcl_now_ms();
         cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
         int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
         const scan_case cs[] = {
@@ -507,6 +508,11 @@ static void test_scan_space(void **state)
         }
         clReleaseKernel(k);
         mcl_program_release(&prog);
+        if (getenv("MCL_TEST_VERBOSE")) {
+            char defs[512] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            print_message("config%s: %.0f ms\n", defs, mcl_now_ms() - t0);
+        }
         ran++;
     }
     print_message("scan space: %d of %d configurations fit and ran\n", ran, size);
@@ -622,5 +628,7 @@ int main(void)
         cmocka_unit_test(test_scan_space),
         cmocka_unit_test(test_step_space),
     };
+    const char *filter = getenv("MCL_TEST_FILTER"); /* e.g. "test_prefill_*" */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,138 @@
+/* scan_timing: times scan_prefill alone with profiling events.
+ *
+ *   scan_timing BATCH D_INNER L [D_STATE=16] [DT_RANK=48] [REPS=20] [DEVICE]
+ *
+ * Random inputs (F32 W_dt), BATCH sequences of L tokens each, the default
+ * tunables of the device. Prints the median kernel time and two rates:
+ *  - "cuda-eq GB/s": the bytes the CUDA selective-scan kernel moves (u, Δ, z,
+ *    out in fp32 per (t,d) plus B and C per t), for comparison with issue 7;
+ *  - "actual GB/s": what scan_prefill moves (x, z, y per (t,d), one dbc row
+ *    per t, the state in and out).
+ * Not a test: built by meson for the integrator to run on the GPU. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "runtime.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static cl_mem random_buffer(mcl_runtime *rt, size_t n, float lo, float hi, unsigned *seed)
+{
+    float *h = malloc(n * sizeof *h);
+    cl_mem m = NULL;
+    if (!h) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        h[i] = lo + (hi - lo) * (float)((*seed >> 8) & 0xffff) / 65536.0f;
+    }
+    if (mcl_buffer_create(rt, CL_MEM_READ_WRITE, n * sizeof *h, "scan_timing", &m) == MCL_OK &&
+        clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, n * sizeof *h, h, 0, NULL, NULL) != CL_SUCCESS)
+        mcl_buffer_release(&m);
+    free(h);
+    return m;
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "scan_timing: %s: %s\n", what, mcl_last_error());
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: scan_timing BATCH D_INNER L [D_STATE=16] [DT_RANK=48] [REPS=20] [DEVICE]\n");
+        return 2;
+    }
+    int batch = atoi(argv[1]), di = atoi(argv[2]), L = atoi(argv[3]);
+    int N = argc > 4 ? atoi(argv[4]) : 16, R = argc > 5 ? atoi(argv[5]) : 48;
+    int reps = argc > 6 ? atoi(argv[6]) : 20;
+    if (batch < 1 || di < 1 || L < 1 || N < 1 || R < 1 || reps < 1 || reps > 1000) {
+        fprintf(stderr, "scan_timing: sizes must be positive (REPS <= 1000)\n");
+        return 2;
+    }
+    mcl_runtime_options o = {.profiling = true, .device = argc > 7 ? argv[7] : NULL};
+    mcl_runtime *rt = NULL;
+    if (mcl_runtime_create(&o, &rt) != MCL_OK) return fail("runtime");
+    int np = 0;
+    const mcl_program_report *reps_ = mcl_runtime_programs(rt, &np);
+    for (int i = 0; i < np; i++)
+        if (strcmp(reps_[i].file, "scan.cl") == 0)
+            printf("scan.cl %s in %.0f ms\n", reps_[i].from_cache ? "from cache" : "built", reps_[i].build_ms);
+
+    size_t T = (size_t)batch * (size_t)L, ldb = (size_t)(R + 2 * N);
+    unsigned seed = 1;
+    cl_mem xc = random_buffer(rt, T * di, -1, 1, &seed), dbc = random_buffer(rt, T * ldb, -1, 1, &seed);
+    cl_mem xz = random_buffer(rt, T * 2 * di, -2, 2, &seed);
+    cl_mem w = random_buffer(rt, (size_t)di * R, -0.2f, 0.2f, &seed);
+    cl_mem bdt = random_buffer(rt, di, -4, -2, &seed), A = random_buffer(rt, (size_t)di * N, -8, -1, &seed);
+    cl_mem D = random_buffer(rt, di, 0, 1, &seed), st = random_buffer(rt, (size_t)batch * di * N, -1, 1, &seed);
+    cl_mem y = random_buffer(rt, T * di, 0, 0, &seed);
+    int *starts = malloc(((size_t)batch + 1) * sizeof *starts), *slots = malloc((size_t)batch * sizeof *slots);
+    if (!xc || !dbc || !xz || !w || !bdt || !A || !D || !st || !y || !starts || !slots) return fail("buffers");
+    for (int b = 0; b <= batch; b++) starts[b] = b * L;
+    for (int b = 0; b < batch; b++) slots[b] = b;
+    cl_mem ss = NULL, sl = NULL;
+    if (mcl_buffer_create(rt, CL_MEM_READ_WRITE, ((size_t)batch + 1) * 4, "seq_start", &ss) != MCL_OK ||
+        mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)batch * 4, "slot", &sl) != MCL_OK)
+        return fail("buffers");
+    clEnqueueWriteBuffer(rt->queue, ss, CL_TRUE, 0, ((size_t)batch + 1) * 4, starts, 0, NULL, NULL);
+    clEnqueueWriteBuffer(rt->queue, sl, CL_TRUE, 0, (size_t)batch * 4, slots, 0, NULL, NULL);
+
+    cl_kernel k;
+    if (mcl_runtime_kernel(rt, "scan_prefill", &k) != MCL_OK) return fail("kernel");
+    cl_int wdt = 0, ns = batch;
+    cl_ulong off = 0, stride = (cl_ulong)di * N;
+    cl_mem args[] = {xc, dbc, xz, w};
+    cl_int e = 0;
+    for (int i = 0; i < 4; i++) e |= clSetKernelArg(k, (cl_uint)i, sizeof(cl_mem), &args[i]);
+    e |= clSetKernelArg(k, 4, sizeof wdt, &wdt) | clSetKernelArg(k, 5, sizeof bdt, &bdt) |
+         clSetKernelArg(k, 6, sizeof A, &A) | clSetKernelArg(k, 7, sizeof D, &D) |
+         clSetKernelArg(k, 8, sizeof st, &st) | clSetKernelArg(k, 9, sizeof off, &off) |
+         clSetKernelArg(k, 10, sizeof sl, &sl) | clSetKernelArg(k, 11, sizeof stride, &stride) |
+         clSetKernelArg(k, 12, sizeof ss, &ss) | clSetKernelArg(k, 13, sizeof ns, &ns) |
+         clSetKernelArg(k, 14, sizeof di, &di) | clSetKernelArg(k, 15, sizeof R, &R) |
+         clSetKernelArg(k, 16, sizeof N, &N) | clSetKernelArg(k, 17, sizeof y, &y);
+    if (e != CL_SUCCESS) {
+        fprintf(stderr, "scan_timing: clSetKernelArg failed\n");
+        return 1;
+    }
+    size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
+    size_t local = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
+    size_t global = (size_t)batch * (((size_t)di + dch - 1) / dch) * local;
+    double *ms = malloc((size_t)reps * sizeof *ms);
+    if (!ms) return 2;
+    const char *names[4];
+    double t[4];
+    for (int r = -2; r < reps; r++) { /* two warm-up launches */
+        if (mcl_launch(rt, k, "scan_prefill", 1, &global, &local) != MCL_OK) return fail("launch");
+        if (mcl_runtime_finish(rt) != MCL_OK) return fail("finish");
+        int n = mcl_runtime_profile_take(rt, names, t, 4);
+        if (r >= 0) ms[r] = n > 0 ? t[0] : 0.0;
+    }
+    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    double med = ms[reps / 2];
+    double cuda_bytes = (double)T * di * 16.0 + (double)T * 2 * N * 4.0;
+    double our_bytes = (double)T * di * 12.0 + (double)T * ldb * 4.0 + 2.0 * batch * di * N * 4.0;
+    printf("scan_prefill batch %d d_inner %d L %d d_state %d dt_rank %d (SCAN_DCH %ld TT %ld ITEMS %ld "
+           "NG %ld RT %ld FAST_EXP %ld) on %s\n",
+           batch, di, L, N, R, mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 0),
+           mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 0), mcl_runtime_param(rt, "scan.cl", "SCAN_ITEMS", 0),
+           mcl_runtime_param(rt, "scan.cl", "SCAN_NG", 0), mcl_runtime_param(rt, "scan.cl", "SCAN_RT", 0),
+           mcl_runtime_param(rt, "scan.cl", "SCAN_FAST_EXP", 0), rt->dev.name);
+    printf("median %.4f ms (min %.4f, max %.4f, %d runs)  cuda-eq %.1f GB/s  actual %.1f GB/s\n", med,
+           ms[0], ms[reps - 1], reps, cuda_bytes / med / 1e6, our_bytes / med / 1e6);
+    free(ms);
+    free(starts);
+    free(slots);
+    cl_mem all[] = {xc, dbc, xz, w, bdt, A, D, st, y, ss, sl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
+    mcl_runtime_free(rt);
+    return 0;
+}
