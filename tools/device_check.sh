@@ -6,6 +6,8 @@ set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 bash .device/setup.sh >/dev/null 2>&1
+# shared/ does not travel by itself: carry it as .shared and put it where the tests look.
+[ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
 [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null
 ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia} MAMBACL_CACHE_DIR=/tmp/mclcache
