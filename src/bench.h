@@ -21,8 +21,8 @@ mcl_status mcl_event_ms(cl_event ev, double *ms);
  * *gbps = (read + write bytes) / median time. Needs a profiling queue. */
 mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps);
 
-/* CLBlast SGEMM n x n x n, one warm-up then `reps` timed calls;
- * *gflops = 2 n^3 / median time. Needs a profiling queue. */
+/* CLBlast SGEMM n x n x n, one warm-up then `reps` calls timed on the host
+ * between clFinish calls; *gflops = 2 n^3 / median time. */
 mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, double *gflops);
 
 #endif

@@ -177,9 +177,11 @@ static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W,
         MCL_TRY(mcl_kern_convert(m->rt, W->parts[0], W->dtype, m->scratch.wf32, (uint64_t)(n * k)));
         B = m->scratch.wf32;
     }
+    cl_event ev = NULL;
     CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
                                         (size_t)M, n, k, 1.0f, A, 0, k, B, 0, k, beta, C, 0, n,
-                                        &m->rt->queue, NULL);
+                                        &m->rt->queue, m->rt->profiling ? &ev : NULL);
+    if (st == CLBlastSuccess && ev) mcl_runtime_record_event(m->rt, what, ev);
     if (st != CLBlastSuccess)
         return mcl_error_set(st == CLBlastOpenCLOutOfResources ? MCL_ERR_DEVICE_MEM : MCL_ERR_OPENCL,
                              "CLBlastSgemm(%s, %d x %zu x %zu) failed with CLBlast status %d", what,

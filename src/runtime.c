@@ -306,7 +306,7 @@ void mcl_buffer_release(cl_mem *mem)
     *mem = NULL;
 }
 
-static void record_event(mcl_runtime *rt, const char *name, cl_event ev)
+void mcl_runtime_record_event(mcl_runtime *rt, const char *name, cl_event ev)
 {
     if (rt->n_prof == rt->cap_prof) {
         int cap = rt->cap_prof ? rt->cap_prof * 2 : 256;
@@ -332,7 +332,7 @@ mcl_status mcl_launch(mcl_runtime *rt, cl_kernel k, const char *name, cl_uint di
     if (err != CL_SUCCESS)
         return mcl_error_cl(err, "clEnqueueNDRangeKernel(%s, global %zu x %zu, local %zu)", name,
                             global[0], dims > 1 ? global[1] : 1, local ? local[0] : 0);
-    if (ev) record_event(rt, name, ev);
+    if (ev) mcl_runtime_record_event(rt, name, ev);
     return MCL_OK;
 }
 

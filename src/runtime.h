@@ -73,6 +73,11 @@ void mcl_buffer_release(cl_mem *mem);
 mcl_status mcl_launch(mcl_runtime *rt, cl_kernel k, const char *name, cl_uint dims,
                       const size_t *global, const size_t *local);
 
+/* Keeps a profiled event (of a launch made outside mcl_launch, such as a
+ * CLBlast call) under `name` (a string that outlives the record); takes
+ * ownership of ev. */
+void mcl_runtime_record_event(mcl_runtime *rt, const char *name, cl_event ev);
+
 /* Waits for the queue. */
 mcl_status mcl_runtime_finish(mcl_runtime *rt);
 

@@ -161,12 +161,14 @@ static void fill_tokens(int32_t *t, int n, int vocab, uint32_t seed)
     }
 }
 
-/* Adds the per-kernel profile of the last run to obj and the CSV. */
-static void put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *section, const char *name)
+/* Adds the per-kernel device time of the profiled runs since the last take,
+ * divided by `runs`, to obj and the CSV. */
+static void put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *section, const char *name, int runs)
 {
     const char *names[64];
     double ms[64];
     int n = mcl_runtime_profile_take(rt, names, ms, 64);
+    for (int i = 0; i < n; i++) ms[i] /= runs;
     cJSON *k = cJSON_AddObjectToObject(obj, "kernels_ms");
     for (int i = 0; i < n; i++) {
         char metric[96];
@@ -189,19 +191,19 @@ static mcl_status prefill_once(mcl_runtime *rt, mcl_model *m, mcl_state *s, cons
     return MCL_OK;
 }
 
+/* Median wall time of prefills of `len` tokens without profiling, then one
+ * profiled run for the time per kernel. */
 static mcl_status bench_prefill_len(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, cJSON *arr,
                                     int len, mcl_state *s, int32_t *tokens, float *logits)
 {
     double ms[1000], warm;
     mcl_timing t;
+    MCL_TRY(mcl_runtime_set_profiling(rt, false));
     MCL_TRY(prefill_once(rt, m, s, tokens, len, logits, &warm));
-    for (int i = 0; i < o->reps; i++) {
-        const char *names[64];
-        double k[64];
-        mcl_runtime_profile_take(rt, names, k, 64); /* keep only the last run's profile */
-        MCL_TRY(prefill_once(rt, m, s, tokens, len, logits, &ms[i]));
-    }
+    for (int i = 0; i < o->reps; i++) MCL_TRY(prefill_once(rt, m, s, tokens, len, logits, &ms[i]));
     mcl_timing_from(ms, o->reps, &t);
+    MCL_TRY(mcl_runtime_set_profiling(rt, true));
+    MCL_TRY(prefill_once(rt, m, s, tokens, len, logits, &warm));
     char name[32];
     snprintf(name, sizeof name, "L%d", len);
     cJSON *e = cJSON_CreateObject();
@@ -209,7 +211,7 @@ static mcl_status bench_prefill_len(mcl_runtime *rt, mcl_model *m, const bench_o
     put(r, e, "prefill", name, "L", len);
     put(r, e, "prefill", name, "ms", t.median_ms);
     put(r, e, "prefill", name, "tokens_per_s", len / (t.median_ms / 1e3));
-    put_kernels(rt, r, e, "prefill", name);
+    put_kernels(rt, r, e, "prefill", name, 1);
     printf("prefill   L=%-5d %9.3f ms  %10.0f tokens/s\n", len, t.median_ms, len / (t.median_ms / 1e3));
     return MCL_OK;
 }
@@ -251,7 +253,7 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
     MCL_TRY(mcl_runtime_finish(rt));
     const char *names[64];
     double k[64];
-    mcl_runtime_profile_take(rt, names, k, 64);
+    mcl_runtime_profile_take(rt, names, k, 64); /* drop the prefill's records */
     double t0 = mcl_now_ms();
     for (int i = 0; i < steps; i++) MCL_TRY(mcl_decode(m, s, next, B, logits));
     MCL_TRY(mcl_runtime_finish(rt));
@@ -271,8 +273,11 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
     cJSON *arr = cJSON_AddArrayToObject(r->root, "decode");
     double wbytes = (double)mcl_model_weight_bytes(m);
     for (int i = 0; i < n && st == MCL_OK; i++) {
-        double ms = 0;
-        st = decode_run(rt, m, s, bs[i], steps, logits, &ms);
+        double ms = 0, pms = 0;
+        st = mcl_runtime_set_profiling(rt, false);
+        if (st == MCL_OK) st = decode_run(rt, m, s, bs[i], steps, logits, &ms);
+        if (st == MCL_OK) st = mcl_runtime_set_profiling(rt, true);
+        if (st == MCL_OK) st = decode_run(rt, m, s, bs[i], 4, logits, &pms); /* profiled: kernel split */
         if (st != MCL_OK) break;
         char name[32];
         snprintf(name, sizeof name, "B%d", bs[i]);
@@ -285,6 +290,8 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         put(r, e, "decode", name, "weight_bytes_per_token", wbytes / bs[i]);
         put(r, e, "decode", name, "roofline_ms", roof_ms);
         put(r, e, "decode", name, "pct_roofline", 100.0 * roof_ms / ms);
+        put(r, e, "decode", name, "ms_per_step_profiled", pms);
+        put_kernels(rt, r, e, "decode", name, 4);
         printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)\n", bs[i], ms,
                bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms);
     }
