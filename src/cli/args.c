@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -55,6 +56,12 @@ bool cli_parse_double(const char *cmd, const char *opt, const char *val, double 
 
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+    /* getopt names the program by argv[0] in its messages: make it "mambacl CMD". */
+    static char name[64];
+    if (strncmp(argv[0], "mambacl ", 8) != 0) {
+        snprintf(name, sizeof name, "mambacl %s", argv[0]);
+        argv[0] = name;
+    }
     return getopt_long(argc, argv, shortopts, longopts, NULL);
 }
 

@@ -24,13 +24,8 @@ void gen_install_sigint(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
-/* Generated text and what of it has been printed. */
-typedef struct text_buf {
-    char *data;
-    size_t len, cap, printed;
-} text_buf;
 
-static mcl_status buf_append(text_buf *b, const char *s, size_t n)
+static mcl_status buf_append(gen_text *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = (b->cap ? b->cap * 2 : 256) + n;
@@ -46,7 +41,7 @@ static mcl_status buf_append(text_buf *b, const char *s, size_t n)
 }
 
 /* Position of the first complete stop string in b, or -1. */
-static long find_stop(const text_buf *b, const gen_opts *o)
+static long find_stop(const gen_text *b, const gen_opts *o)
 {
     long best = -1;
     for (int i = 0; i < o->n_stops; i++) {
@@ -57,7 +52,7 @@ static long find_stop(const text_buf *b, const gen_opts *o)
 }
 
 /* Bytes at the end of b that could begin a stop string: held back. */
-static size_t stop_holdback(const text_buf *b, const gen_opts *o)
+static size_t stop_holdback(const gen_text *b, const gen_opts *o)
 {
     size_t hold = 0;
     for (int i = 0; i < o->n_stops; i++) {
@@ -71,8 +66,7 @@ static size_t stop_holdback(const text_buf *b, const gen_opts *o)
     return hold;
 }
 
-/* Prints what is safe to print: complete UTF-8, not a possible stop prefix. */
-static void flush_safe(text_buf *b, const gen_opts *o, FILE *out, bool final)
+void gen_text_flush(gen_text *b, const gen_opts *o, FILE *out, bool final)
 {
     size_t end = b->len;
     if (!final) {
@@ -87,8 +81,7 @@ static void flush_safe(text_buf *b, const gen_opts *o, FILE *out, bool final)
     }
 }
 
-/* Appends token `id` to b; *stop when a stop string completed (b is cut there). */
-static mcl_status add_token(mcl_tokenizer *tok, text_buf *b, int32_t id, const gen_opts *o, bool *stop)
+mcl_status gen_text_add(mcl_tokenizer *tok, gen_text *b, int32_t id, const gen_opts *o, bool *stop)
 {
     const char *bytes;
     size_t n;
@@ -137,7 +130,7 @@ static void loop_free(gen_loop *g)
 static mcl_status stream_tokens(gen_loop *g, mcl_state *s, mcl_tokenizer *tok, const gen_opts *o, FILE *out,
                                 gen_stats *stats)
 {
-    text_buf b = {0};
+    gen_text b = {0};
     mcl_status st = MCL_OK;
     bool stop = false;
     double t0 = mcl_now_ms();
@@ -146,11 +139,11 @@ static mcl_status stream_tokens(gen_loop *g, mcl_state *s, mcl_tokenizer *tok, c
         if (next == g->eos) break;
         g->history[g->n_hist++] = next;
         stats->generated++;
-        st = add_token(tok, &b, next, o, &stop);
-        if (st == MCL_OK) flush_safe(&b, o, out, stop);
+        st = gen_text_add(tok, &b, next, o, &stop);
+        if (st == MCL_OK) gen_text_flush(&b, o, out, stop);
         if (st == MCL_OK && !stop && i + 1 < o->n_predict) st = mcl_decode(g->m, &s, &next, 1, g->logits);
     }
-    if (st == MCL_OK) flush_safe(&b, o, out, true);
+    if (st == MCL_OK) gen_text_flush(&b, o, out, true);
     stats->decode_ms = mcl_now_ms() - t0;
     free(b.data);
     return st;
@@ -189,7 +182,7 @@ void gen_print_stats(const gen_stats *s, const char *device, int n_seqs)
 /* One sequence of a batch. */
 typedef struct batch_seq {
     gen_loop g;      /* its sampler and history; g.logits unused (shared rows) */
-    text_buf text;
+    gen_text text;
     mcl_state *state;
     int made;        /* tokens generated */
     int row;         /* its row in the last logits */
@@ -210,7 +203,7 @@ static mcl_status batch_step_seq(batch_seq *q, const float *row, mcl_tokenizer *
     q->g.history[q->g.n_hist++] = *id;
     q->made++;
     stats->generated++;
-    mcl_status st = add_token(tok, &q->text, *id, o, &stop);
+    mcl_status st = gen_text_add(tok, &q->text, *id, o, &stop);
     q->done = stop || q->made >= o->n_predict;
     return st;
 }

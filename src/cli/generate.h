@@ -23,6 +23,20 @@ typedef struct gen_stats {
     double prefill_ms, decode_ms;
 } gen_stats;
 
+/* Generated text and how much of it has been printed. */
+typedef struct gen_text {
+    char *data;     /* malloc'ed, NUL-terminated; free() it */
+    size_t len, cap, printed;
+} gen_text;
+
+/* Appends the bytes of token `id`; *stop becomes true when a stop string is
+ * complete (the text is cut where it begins). */
+mcl_status gen_text_add(mcl_tokenizer *tok, gen_text *b, int32_t id, const gen_opts *o, bool *stop);
+
+/* Prints what is safe to print to `out`: never half a UTF-8 character nor
+ * the beginning of a possible stop string, unless `final`. */
+void gen_text_flush(gen_text *b, const gen_opts *o, FILE *out, bool final);
+
 /* Set by the SIGINT handler that gen_install_sigint installs: the loops stop
  * at the next token and print what they have. */
 void gen_install_sigint(void);
