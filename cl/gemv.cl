@@ -50,6 +50,22 @@
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
 #endif
 
+/* 8 halves (in 4 uints) to floats by bit manipulation: the magnitude bits
+ * shifted into an fp32 and rescaled by 2^112 give normals, subnormals and
+ * zeros exactly; exponent 31 (inf/NaN) is patched to fp32's 255. Used for
+ * aligned F16 rows on devices without cl_khr_fp16, where vload_half8 must
+ * assume 2-byte alignment and becomes 8 narrow loads. */
+inline float8 gemv_half8_bits(uint4 u)
+{
+    uint8 h = (uint8)(u.s0 & 0xffffu, u.s0 >> 16, u.s1 & 0xffffu, u.s1 >> 16, u.s2 & 0xffffu, u.s2 >> 16,
+                      u.s3 & 0xffffu, u.s3 >> 16);
+    uint8 mag = (h & 0x7fffu) << 13;
+    float8 f = as_float8(mag) * 0x1.0p112f;
+    uint8 bits = as_uint8(f) | ((h & 0x8000u) << 16);
+    bits = select(bits, ((h & 0x8000u) << 16) | 0x7f800000u | ((h & 0x3ffu) << 13), (h & 0x7c00u) == 0x7c00u);
+    return as_float8(bits);
+}
+
 /* 8 consecutive weights starting at element 8*v of `row`. `aligned` (uniform)
  * says the row starts on a 16-byte (16-bit dtypes) or 32-byte (F32) boundary. */
 inline float8 gemv_load8(__global const void *row, int v, int dtype, int aligned)
@@ -57,6 +73,8 @@ inline float8 gemv_load8(__global const void *row, int v, int dtype, int aligned
     if (dtype == MCL_DTYPE_F16) {
 #if MCL_HAS_FP16
         if (aligned) return convert_float8(((__global const half8 *)row)[v]);
+#else
+        if (aligned) return gemv_half8_bits(((__global const uint4 *)row)[v]);
 #endif
         return vload_half8(v, (__global const half *)row);
     }
