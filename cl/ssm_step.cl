@@ -1,19 +1,46 @@
 /* ssm_step.cl: selective state update for decode (one token per sequence),
  * the same math as scan_prefill with the state updated in place.
  *
- * Algorithm. One work-item per (sequence b, channel d), channel fastest so
- * that x, z and y are coalesced:
- *   Δ = softplus(b_dt[d] + Σ_r W_dt[d,r]·delta_b[r])
- *   for n: s[n] = exp(Δ·A[d,n])·s[n] + Δ·B_b[n]·x;  y += C_b[n]·s[n]
- *   y = (y + D[d]·x)·SiLU(z)
+ * Algorithm. A team of STEP_LPC lanes per (sequence b, channel d); a
+ * work-group holds STEP_WG / STEP_LPC teams, channel-major so neighbouring
+ * teams read neighbouring rows. Lane l of a team:
+ *   1. partial dt = Σ_{r ≡ l mod LPC} W_dt[d,r]·delta_b[r]   (coalesced row)
+ *   2. tree over the team in local memory -> Δ = softplus(b_dt[d] + dt)
+ *   3. for n ≡ l mod LPC: s[n] = exp(Δ·A[d,n])·s[n] + Δ·B_b[n]·x;
+ *      partial y += C_b[n]·s[n]                      (state row coalesced)
+ *   4. tree over the team -> lane 0 writes y = (y + D[d]·x)·SiLU(z).
+ * With LPC = 1 this is one work-item per channel (the CPU default); with
+ * LPC = 16 and N = 16 each lane owns one state, which keeps a batch-1 step
+ * of a few thousand channels from running on a few dozen work-groups.
+ * No work-item returns early: every one reaches the barriers (PoCL requires
+ * it); teams past the end compute on clamped indices and write nothing.
  * Memory traffic per (b, d): x, z, y 12 B; the state 8·N B (read and write);
- * W_dt row R weights (shared by the batch, from cache), A row 4·N B; per b a
+ * W_dt row 2-4·R B (shared by the batch, from cache), A row 4·N B; per b a
  * dbc row 4·(R+2N) B shared by all channels (from cache).
- * Tunables (src/tune.c "ssm_step.cl"): STEP_WG work-group size.
+ * Tunables (src/tune_scan.c): STEP_WG work-group size, STEP_LPC lanes per
+ * channel (power of two dividing STEP_WG). Local memory: 4·STEP_WG bytes.
  */
 #ifndef STEP_WG
 #define STEP_WG 64
 #endif
+#ifndef STEP_LPC
+#define STEP_LPC 1
+#endif
+#define STEP_TEAMS (STEP_WG / STEP_LPC)
+
+/* Sum of v over the lanes of each team; every lane gets its team's sum. */
+inline float step_team_sum(__local float *red, float v, int lid, int lane)
+{
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = STEP_LPC / 2; s > 0; s >>= 1) {
+        if (lane < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[lid - lane];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
 
 __kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1)))
 void ssm_step(__global const float *restrict xc,   // [B, d_inner]
@@ -31,25 +58,32 @@ void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               int B, int d_inner, int R, int N,
               __global float *restrict y)          // [B, d_inner]
 {
-    const size_t gid = get_global_id(0);
-    if (gid >= (size_t)B * (size_t)d_inner) return;
+    __local float red[STEP_WG];
+    const int lid = (int)get_local_id(0), lane = lid % STEP_LPC;
+    const size_t team = get_group_id(0) * STEP_TEAMS + (size_t)(lid / STEP_LPC);
+    const size_t total = (size_t)B * (size_t)d_inner;
+    const bool valid = team < total;
+    const size_t gid = valid ? team : total - 1; /* clamped: computed, not written */
     const int b = (int)(gid / (size_t)d_inner), d = (int)(gid % (size_t)d_inner);
     const __global float *row = dbc + (size_t)b * (R + 2 * N);
 
-    float dt = b_dt[d];
-    for (int r = 0; r < R; r++) dt = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), row[r], dt);
-    const float delta = mcl_softplus(dt);
+    float part = 0.0f;
+    for (int r = lane; r < R; r += STEP_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), row[r], part);
+    const float delta = mcl_softplus(b_dt[d] + step_team_sum(red, part, lid, lane));
     const float x = xc[gid];
     const float dx = delta * x;
 
     __global float *s = ssm_state + state_off + (ulong)slot[b] * slot_stride + (ulong)d * N;
     const __global float *a = A + (size_t)d * N;
     float acc = 0.0f;
-    for (int n = 0; n < N; n++) {
+    for (int n = lane; n < N; n += STEP_LPC) {
         const float v = fma(exp(delta * a[n]), s[n], dx * row[R + n]);
-        s[n] = v;
+        if (valid) s[n] = v;
         acc = fma(row[R + N + n], v, acc);
     }
-    const float z = xz[(size_t)b * (2 * (size_t)d_inner) + d_inner + d];
-    y[gid] = fma(D[d], x, acc) * mcl_silu(z);
+    acc = step_team_sum(red, acc, lid, lane);
+    if (valid && lane == 0) {
+        const float z = xz[(size_t)b * (2 * (size_t)d_inner) + d_inner + d];
+        y[gid] = fma(D[d], x, acc) * mcl_silu(z);
+    }
 }

@@ -26,6 +26,7 @@
 
 #include "error.h"
 #include "kern.h"
+#include "kern_scan.h"
 
 /* ---- scratch ------------------------------------------------------------- */
 
@@ -189,43 +190,27 @@ static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W,
     return MCL_OK;
 }
 
+/* The scan arguments of layer L on the scratch buffers. */
+static mcl_scan_args scan_args(const mcl_model *m, const mcl_dev_layer *L)
+{
+    const mcl_scratch *s = &m->scratch;
+    mcl_scan_args a = {s->xc, s->dbc, s->xz, L->dt_w.parts[0], L->dt_b, L->a, L->d, s->y,
+                       L->dt_w.dtype, m->cfg.d_inner, m->cfg.dt_rank, m->cfg.d_state};
+    return a;
+}
+
 static mcl_status launch_scan(mcl_model *m, const mcl_dev_layer *L, cl_mem pool, int n_seqs)
 {
-    const mcl_config *c = &m->cfg;
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(m->rt, "scan_prefill", &k));
-    mcl_scratch *s = &m->scratch;
-    cl_ulong off = 0, stride = mcl_ssm_slot_elems(c);
-    int wdt = (int)L->dt_w.dtype, di = c->d_inner, r = c->dt_rank, n = c->d_state;
-    MCL_ARG(k, 0, s->xc); MCL_ARG(k, 1, s->dbc); MCL_ARG(k, 2, s->xz);
-    MCL_ARG(k, 3, L->dt_w.parts[0]); MCL_ARG(k, 4, wdt); MCL_ARG(k, 5, L->dt_b);
-    MCL_ARG(k, 6, L->a); MCL_ARG(k, 7, L->d); MCL_ARG(k, 8, pool); MCL_ARG(k, 9, off);
-    MCL_ARG(k, 10, s->slot); MCL_ARG(k, 11, stride); MCL_ARG(k, 12, s->seq_start);
-    MCL_ARG(k, 13, n_seqs); MCL_ARG(k, 14, di); MCL_ARG(k, 15, r); MCL_ARG(k, 16, n);
-    MCL_ARG(k, 17, s->y);
-    size_t dch = (size_t)mcl_runtime_param(m->rt, "scan.cl", "SCAN_DCH", 8);
-    size_t wg = dch * (size_t)mcl_runtime_param(m->rt, "scan.cl", "SCAN_TT", 32);
-    size_t groups = (size_t)n_seqs * (((size_t)di + dch - 1) / dch);
-    size_t global = groups * wg;
-    return mcl_launch(m->rt, k, "scan_prefill", 1, &global, &wg);
+    mcl_scan_args a = scan_args(m, L);
+    mcl_kern_state st = {pool, 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
+    return mcl_kern_scan_prefill(m->rt, &a, &st, m->scratch.seq_start, n_seqs);
 }
 
 static mcl_status launch_ssm_step(mcl_model *m, const mcl_dev_layer *L, cl_mem pool, int B)
 {
-    const mcl_config *c = &m->cfg;
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(m->rt, "ssm_step", &k));
-    mcl_scratch *s = &m->scratch;
-    cl_ulong off = 0, stride = mcl_ssm_slot_elems(c);
-    int wdt = (int)L->dt_w.dtype, di = c->d_inner, r = c->dt_rank, n = c->d_state;
-    MCL_ARG(k, 0, s->xc); MCL_ARG(k, 1, s->dbc); MCL_ARG(k, 2, s->xz);
-    MCL_ARG(k, 3, L->dt_w.parts[0]); MCL_ARG(k, 4, wdt); MCL_ARG(k, 5, L->dt_b);
-    MCL_ARG(k, 6, L->a); MCL_ARG(k, 7, L->d); MCL_ARG(k, 8, pool); MCL_ARG(k, 9, off);
-    MCL_ARG(k, 10, s->slot); MCL_ARG(k, 11, stride); MCL_ARG(k, 12, B); MCL_ARG(k, 13, di);
-    MCL_ARG(k, 14, r); MCL_ARG(k, 15, n); MCL_ARG(k, 16, s->y);
-    size_t wg = (size_t)mcl_runtime_param(m->rt, "ssm_step.cl", "STEP_WG", 64);
-    size_t global = mcl_round_up((size_t)B * (size_t)di, wg);
-    return mcl_launch(m->rt, k, "ssm_step", 1, &global, &wg);
+    mcl_scan_args a = scan_args(m, L);
+    mcl_kern_state st = {pool, 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
+    return mcl_kern_ssm_step(m->rt, &a, &st, B);
 }
 
 static mcl_kern_state conv_state(mcl_model *m, int l)

@@ -53,7 +53,16 @@ mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_
     MCL_ARG(k, 14, a->dt_rank);
     MCL_ARG(k, 15, a->d_state);
     MCL_ARG(k, 16, a->y);
-    size_t wg = (size_t)mcl_runtime_param(rt, "ssm_step.cl", "STEP_WG", 64);
-    size_t global = mcl_round_up((size_t)B * (size_t)a->d_inner, wg);
+    const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
+    if (!p) return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step.cl was not compiled");
+    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
+    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
     return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
+}
+
+size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)
+{
+    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64), lpc = (size_t)mcl_params_get(p, "STEP_LPC", 1);
+    size_t teams = wg / lpc;
+    return ((size_t)B * (size_t)d_inner + teams - 1) / teams * wg;
 }

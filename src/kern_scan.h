@@ -19,6 +19,9 @@ typedef struct mcl_scan_args {
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs);
 
+/* The global size of an ssm_step launch with tunables p (local = STEP_WG). */
+size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner);
+
 /* Decode: one token for each of B sequences. */
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B);
 

@@ -2,6 +2,7 @@
  * N = 2, R = 1, sequences of 5 and 1 tokens) whose recurrence the host
  * evaluates step by step in double, then one launch checked against it. */
 #include "selftest_scan.h"
+#include "kern_scan.h"
 
 #include <math.h>
 #include <string.h>
@@ -163,8 +164,10 @@ static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     p->seq_start[2] = 2;
     MCL_TRY(tiny_upload(rt, p, d));
     MCL_TRY(tiny_args(k, d, false, NSEQ));
-    size_t local = (size_t)mcl_runtime_param(rt, "ssm_step.cl", "STEP_WG", 64);
-    size_t global = mcl_round_up(NSEQ * DI, local);
+    const mcl_params *sp = mcl_runtime_params(rt, "ssm_step.cl");
+    if (!sp) return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step.cl was not compiled");
+    size_t local = (size_t)mcl_params_get(sp, "STEP_WG", 64);
+    size_t global = mcl_kern_ssm_step_global(sp, NSEQ, DI);
     MCL_TRY(mcl_launch(rt, k, "ssm_step", 1, &global, &local));
     tiny_expect(p);
     return tiny_read_check(rt, d, p, NSEQ * DI, ok);

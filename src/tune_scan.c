@@ -23,8 +23,10 @@
  *  - SCAN_FAST_EXP: 1 on GPUs (native_exp2, within the tests' tolerances),
  *    0 on CPUs.
  *  ssm_step.cl
- *  - STEP_WG: 64 capped by the device (decode has d_inner*B work-items; small
- *    groups spread a batch-1 step over more compute units).
+ *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
+ *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
+ *    work-items keep a batch-1 step on many compute units).
+ *  - STEP_WG: 64 on CPUs, 128 on GPUs, capped by the device.
  */
 #include "tune_scan.h"
 
@@ -53,6 +55,7 @@ static const scan_axis scan_space_cpu[] = {
 };
 static const scan_axis step_space[] = {
     {"STEP_WG", 4, {32, 64, 128, 256}},
+    {"STEP_LPC", 4, {1, 4, 8, 16}},
 };
 
 #define N_AXES(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -123,7 +126,14 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
 void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     long wg = mcl_pow2_floor(max_wg(dev));
-    mcl_params_set(out, "STEP_WG", wg < 64 ? wg : 64);
+    if (is_cpu(dev)) { /* one work-item per channel: no barriers in the step */
+        mcl_params_set(out, "STEP_WG", wg < 64 ? wg : 64);
+        mcl_params_set(out, "STEP_LPC", 1);
+        return;
+    }
+    /* GPUs: 16 lanes per channel (one per state of the usual N = 16), 128 per group */
+    mcl_params_set(out, "STEP_WG", wg < 128 ? wg : 128);
+    mcl_params_set(out, "STEP_LPC", wg < 16 ? wg : 16);
 }
 
 static int space_size(const scan_axis *axes, int n_axes)
@@ -170,5 +180,6 @@ bool mcl_tune_step_space_config(const mcl_device_info *dev, int index, mcl_param
     memset(out, 0, sizeof *out);
     if (index < 0 || index >= mcl_tune_step_space_size(dev)) return false;
     space_pick(step_space, N_AXES(step_space), index, out);
-    return mcl_params_get(out, "STEP_WG", 0) <= max_wg(dev);
+    long wg = mcl_params_get(out, "STEP_WG", 0), lpc = mcl_params_get(out, "STEP_LPC", 1);
+    return wg <= max_wg(dev) && lpc <= wg && wg % lpc == 0;
 }

@@ -19,6 +19,7 @@
 #include "program.h"
 #include "ref/ref_scan.h"
 #include "runtime.h"
+#include "kern_scan.h"
 #include "tune_scan.h"
 
 /* Tolerances: the CUDA tests' fp32 bounds are rtol 6e-4, atol 2e-3. */
@@ -238,7 +239,7 @@ static void launch_prefill(cl_kernel k, const mcl_params *p, const host_data *h,
 static void launch_step(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
 {
     size_t local = (size_t)mcl_params_get(p, "STEP_WG", 0);
-    size_t global = mcl_round_up((size_t)h->n_seqs * (size_t)h->d_inner, local);
+    size_t global = mcl_kern_ssm_step_global(p, h->n_seqs, h->d_inner);
     if (set_args(k, h, d, false) != MCL_OK) fail_msg("%s", mcl_last_error());
     if (mcl_launch(rt, k, "ssm_step", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
 }
@@ -520,7 +521,7 @@ static void test_scan_space(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* Every STEP_WG of ssm_step.cl's space that fits the device. */
+/* Every (STEP_WG, STEP_LPC) of ssm_step.cl's space that fits the device. */
 static void test_step_space(void **state)
 {
     (void)state;
@@ -595,7 +596,11 @@ static void test_defaults_rules(void **state)
     assert_true(fits >= 10);
     memset(&p, 0, sizeof p);
     mcl_tune_step_defaults(&h100, &p);
-    assert_int_equal(mcl_params_get(&p, "STEP_WG", 0), 64);
+    assert_int_equal(mcl_params_get(&p, "STEP_WG", 0), 128);
+    assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 16);
+    memset(&p, 0, sizeof p);
+    mcl_tune_step_defaults(&cpu, &p);
+    assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 1);
 }
 
 static int setup(void **state)
