@@ -1,0 +1,160 @@
+/* The bench and tune commands on the CI device (issues 6 and 7): bench's
+ * JSON has every figure, positive and finite; tune writes a tuning file that
+ * a second process loads; a corrupt or foreign tuning file is ignored with a
+ * warning. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+static char dir[256];
+
+static int run_cmd(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap);
+    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (n + 1 == cap) buf = realloc(buf, cap *= 2);
+    }
+    buf[n] = '\0';
+    int status = pclose(p);
+    *out = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static cJSON *read_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    cJSON *j = cJSON_Parse(text);
+    assert_non_null(j);
+    return j;
+}
+
+static void positive(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0)
+        fail_msg("bench JSON: %s is missing or not a positive finite number", key);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/mcl-test-perf-%ld", (long)getpid());
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/cache && cp -r %s/tests/mcl-cache/. %s/cache/ 2>/dev/null; true", dir,
+             getenv("MAMBACL_BUILD_ROOT"), dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_bench_json(void **state)
+{
+    (void)state;
+    char cmd[1024], path[300], *out;
+    snprintf(path, sizeof path, "%s/bench.json", dir);
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s bench --config tiny --quick --reps 1 --json %s",
+             dir, getenv("MAMBACL_CLI"), path);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    free(out);
+    cJSON *j = read_json(path), *e;
+    const cJSON *b = cJSON_GetObjectItem(j, "baselines");
+    positive(b, "copy_gbps");
+    positive(b, "sgemm_gflops");
+    const char *sections[] = {"scan", "prefill", "decode"};
+    const char *keys[3][4] = {{"ms", "gbps", "pct_copy", NULL},
+                              {"L", "ms", "tokens_per_s", NULL},
+                              {"ms_per_step", "tokens_per_s", "pct_roofline", "weight_bytes_per_token"}};
+    for (int s = 0; s < 3; s++) {
+        const cJSON *arr = cJSON_GetObjectItem(j, sections[s]);
+        assert_true(cJSON_GetArraySize(arr) >= 2);
+        cJSON_ArrayForEach(e, arr) {
+            for (int k = 0; k < 4 && keys[s][k]; k++) positive(e, keys[s][k]);
+            if (s > 0) assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(e, "kernels_ms")) >= 3);
+        }
+    }
+    const cJSON *st = cJSON_GetObjectItem(j, "startup");
+    positive(st, "ttft_no_cache_ms");
+    positive(st, "ttft_cache_ms");
+    cJSON_Delete(j);
+}
+
+/* "tuning: <source>" of program `file` in selftest's output. */
+static void expect_tuning(const char *out, const char *file, const char *source)
+{
+    const char *p = strstr(out, file);
+    assert_non_null(p);
+    const char *t = strstr(p, "tuning: ");
+    assert_non_null(t);
+    if (strncmp(t + 8, source, strlen(source)) != 0) fail_msg("%s: expected tuning %s, got %.20s", file, source, t + 8);
+}
+
+static void test_tune_then_load(void **state)
+{
+    (void)state;
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s tune --config tiny --quick --reps 2", dir,
+             getenv("MAMBACL_CLI"));
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_non_null(strstr(out, "saved "));
+    free(out);
+    /* A second process loads the file: the tuned families say so. */
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, getenv("MAMBACL_CLI"));
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    expect_tuning(out, "scan.cl", "tuned");
+    expect_tuning(out, "gemv.cl", "tuned");
+    expect_tuning(out, "norm.cl", "default");
+    free(out);
+    /* Corrupt it: ignored with a warning, defaults again, still correct. */
+    snprintf(cmd, sizeof cmd, "for f in %s/cache/tuning/*.json; do echo '{\"format\": [' > \"$f\"; done", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, getenv("MAMBACL_CLI"));
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_non_null(strstr(out, "warning: ignoring tuning file"));
+    assert_non_null(strstr(out, "not valid JSON"));
+    expect_tuning(out, "scan.cl", "default");
+    free(out);
+    /* A file written for another device is refused too. */
+    snprintf(cmd, sizeof cmd,
+             "for f in %s/cache/tuning/*.json; do printf '%%s' '{\"format\":\"mambacl-tuning-1\",\"device\":"
+             "{\"platform\":\"X\",\"name\":\"Y\",\"driver\":\"Z\"},\"families\":{\"scan.cl\":{\"params\":"
+             "{\"SCAN_TT\":4}}}}' > \"$f\"; done", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, getenv("MAMBACL_CLI"));
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_non_null(strstr(out, "another device"));
+    expect_tuning(out, "scan.cl", "default");
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bench_json),
+        cmocka_unit_test(test_tune_then_load),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
