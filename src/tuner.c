@@ -78,6 +78,14 @@ static double max_abs_diff(const float *a, const float *b, size_t n)
     return m;
 }
 
+static bool same_params(const mcl_params *a, const mcl_params *b)
+{
+    if (a->n != b->n) return false;
+    for (int i = 0; i < a->n; i++)
+        if (mcl_params_get(b, a->p[i].name, -1) != a->p[i].value) return false;
+    return true;
+}
+
 static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fam,
                               const mcl_tune_options *o, const float *ref, mcl_tune_result *res)
 {
@@ -95,6 +103,7 @@ static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fa
     res->best_ms = res->default_ms;
     for (int i = 0; i < n; i++) {
         double ms = 0.0;
+        if (same_params(&cands[i], &def)) continue; /* measured above */
         res->candidates++;
         mcl_status st = mcl_runtime_rebuild(rt, fam->file, &cands[i]);
         if (st == MCL_OK) st = measure(rt, w, fam->file, o->reps, &ms);
@@ -134,6 +143,16 @@ static mcl_status workload_init(workload *w, mcl_model *model, const mcl_tune_op
     return MCL_OK;
 }
 
+/* Whether `file` is named in the comma-separated list (NULL list: all are). */
+static bool selected(const char *list, const char *file)
+{
+    if (!list) return true;
+    size_t n = strlen(file);
+    for (const char *p = list; (p = strstr(p, file)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
+    return false;
+}
+
 mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_options *o, mcl_tunedb *db,
                           mcl_tune_result *results, int cap, int *n_results)
 {
@@ -149,7 +168,9 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
     for (int f = 0; st == MCL_OK; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);
         if (!fam) break;
-        if (!fam->space_size || !mcl_runtime_params(rt, fam->file) || *n_results >= cap) continue;
+        if (!fam->space_size || !selected(o->only, fam->file) || !mcl_runtime_params(rt, fam->file) ||
+            *n_results >= cap)
+            continue;
         st = workload_run(&w); /* reference logits with the current configuration */
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);

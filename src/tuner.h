@@ -14,6 +14,7 @@ typedef struct mcl_tune_options {
     int reps;          /* timed repetitions per candidate (median; one warm-up first) */
     int max_candidates;/* per family; 0 = all that fit */
     double tolerance;  /* max |logit - default logit| accepted */
+    const char *only;  /* comma-separated program files to tune ("scan.cl,gemv.cl"); NULL = all */
     /* Progress: family, candidate index / count, best median so far (ms). */
     void (*progress)(const char *family, int i, int n, double best_ms, void *user);
     void *user;

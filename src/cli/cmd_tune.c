@@ -12,7 +12,7 @@
 static void help(void)
 {
     printf("usage: mambacl tune [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
-           "                    [--quick] [--reps N] [--device SEL]\n"
+           "                    [--quick] [--reps N] [--only LIST] [--device SEL]\n"
            "\n"
            "Times every configuration of each kernel family that fits the device (work-group\n"
            "sizes, chunk lengths, rows per group...) inside a real prefill and decode step of\n"
@@ -26,6 +26,8 @@ static void help(void)
            "  --dtype T         weight storage with --config (default f16)\n"
            "  --quick           prefill of 256 tokens, at most 4 candidates per family\n"
            "  --reps N          timed repetitions per candidate (median), default 5\n"
+           "  --only LIST       tune only these kernel files (comma-separated: scan.cl,gemv.cl,\n"
+           "                    ssm_step.cl); the others keep their current values\n"
            "  --device SEL      device index or name substring\n");
 }
 
@@ -50,6 +52,7 @@ static int parse(int argc, char **argv, tune_cli *o)
         {"model", required_argument, 0, 'm'}, {"config", required_argument, 0, 'c'},
         {"dtype", required_argument, 0, 't'}, {"device", required_argument, 0, 'd'},
         {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
+        {"only", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},        {0}};
     int c;
     long v;
@@ -59,6 +62,7 @@ static int parse(int argc, char **argv, tune_cli *o)
         case 'm': o->model_dir = optarg; break;
         case 'c': o->config = optarg; break;
         case 'd': o->ro.device = optarg; break;
+        case 'o': o->to.only = optarg; break;
         case 'q':
             o->to.prefill_len = 256;
             o->to.max_candidates = 4;
@@ -101,7 +105,10 @@ static mcl_status run_tune(mcl_runtime *rt, tune_cli *o)
     int n = 0;
     if (o->model_dir) MCL_TRY(mcl_model_load(rt, o->model_dir, &m));
     else MCL_TRY(mcl_model_create_random(rt, &mcl_preset_find(o->config)->cfg, o->dtype, 1234, &m));
-    mcl_status st = mcl_tunedb_create(&rt->dev, &db);
+    char warning[1024];
+    mcl_status st = MCL_OK;
+    mcl_tunedb_load(rt->tuning_path, &rt->dev, &db, warning, sizeof warning); /* keep other families' entries */
+    if (!db) st = mcl_tunedb_create(&rt->dev, &db);
     if (st == MCL_OK) st = mcl_tune_model(rt, m, &o->to, db, res, 32, &n);
     if (st == MCL_OK && !rt->tuning_path[0]) st = mcl_error_set(MCL_ERR_IO, "no cache directory for the tuning file");
     if (st == MCL_OK) st = mcl_tunedb_save(db, rt->tuning_path);
