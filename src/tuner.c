@@ -114,8 +114,9 @@ static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fa
             res->best = cands[i];
         }
         mcl_error_clear();
-        if (o->progress) o->progress(fam->file, i + 1, n, res->best_ms, o->user);
+        if (o->progress && i + 1 < n) o->progress(fam->file, i + 1, n, res->best_ms, o->user);
     }
+    if (o->progress) o->progress(fam->file, n, n, res->best_ms, o->user);
     return mcl_runtime_rebuild(rt, fam->file, &res->best);
 }
 
