@@ -28,7 +28,14 @@ typedef struct builtin_row {
 } builtin_row;
 
 static const builtin_row builtin[] = {
-    /* filled from `mambacl tune` runs; see docs/tuning.md */
+    /* NVIDIA H100 through NVIDIA's OpenCL (driver 580): `mambacl tune --config 1.4b
+     * --only gemv.cl,ssm_step.cl`, 2026-11-24, docs/perf/tuning-h100.json: gemv
+     * 4.27 ms -> 3.37 ms per prefill-2048 + decode step (1.27x); ssm_step's
+     * derived default was already the fastest. */
+    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_WG", 64},
+    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_LPR", 64},
+    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_RPL", 1},
+    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_BT", 4},
     {NULL, NULL, NULL, NULL, 0},
 };
 
