@@ -1,7 +1,7 @@
 /* Host launchers of the non-scan kernels (norm.cl, convert.cl, conv.cl,
  * gemv.cl): argument checks, grid shapes from the compiled tunables, launch.
  * Buffers are cl_mem of the sizes and layouts in the kernels' comments and
- * /work/contracts.md; optional buffers may be NULL. Every function enqueues
+ * docs/contracts.md; optional buffers may be NULL. Every function enqueues
  * on rt's queue without waiting, and returns MCL_ERR_INVALID_ARG for bad
  * sizes or MCL_ERR_OPENCL naming the kernel when OpenCL refuses. Zero rows
  * (T, B or n == 0) is a no-op. */

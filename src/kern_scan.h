@@ -1,6 +1,6 @@
 /* Host launchers of scan.cl and ssm_step.cl: argument binding and the grid
  * shape from the compiled tunables (one place, used by the forward pass, the
- * benchmark and the tuner). Buffers follow /work/contracts.md: xc [T, d_inner],
+ * benchmark and the tuner). Buffers follow docs/contracts.md: xc [T, d_inner],
  * dbc [T, R+2N], xz [T, 2*d_inner] (z = second half), w_dt [d_inner, R] of
  * wdtype, b_dt/D [d_inner], A [d_inner, N] fp32, y [T, d_inner]; the SSM
  * state pool is addressed through mcl_kern_state (kern.h). Enqueue only. */

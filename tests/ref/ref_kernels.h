@@ -1,6 +1,6 @@
 /* Plain C references of the non-scan kernels (norm.cl, convert.cl, conv.cl,
  * gemv.cl) on host arrays, with double accumulation and the same semantics
- * and layouts as the kernels (/work/contracts.md). Weights of `dtype` are raw
+ * and layouts as the kernels (docs/contracts.md). Weights of `dtype` are raw
  * host arrays (F16/BF16 as uint16_t bits). */
 #ifndef MCL_REF_KERNELS_H
 #define MCL_REF_KERNELS_H
