@@ -98,13 +98,24 @@ inline __global const void *gemv_row(__global const void *W, int o, int I, int d
     return (__global const ushort *)W + off;
 }
 
+/* x vector v of a row: two 16-byte loads when the row is 32-byte aligned
+ * (vload8 may only assume 4 bytes and can become 8 narrow loads). */
+inline float8 gemv_x8(__global const float *xrow, int v, int aligned)
+{
+    if (aligned) {
+        __global const float4 *p = (__global const float4 *)xrow;
+        return (float8)(p[2 * v], p[2 * v + 1]);
+    }
+    return vload8(v, xrow);
+}
+
 /* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb). */
 inline void gemv_fma(float acc[GEMV_RPL][GEMV_BT], const float8 *wv, __global const float *xt,
-                     int v, int I, int nb)
+                     int v, int I, int nb, int aligned)
 {
     for (int bb = 0; bb < GEMV_BT; bb++) {
         if (bb < nb) {
-            float8 xv = vload8(v, xt + (size_t)bb * I);
+            float8 xv = gemv_x8(xt + (size_t)bb * I, v, aligned);
             for (int r = 0; r < GEMV_RPL; r++) acc[r][bb] += gemv_dot8(wv[r], xv);
         }
     }
@@ -132,12 +143,12 @@ void gemv(__global const void *W, int wdtype, __global const float *x, __global 
         for (int u = 0; u < 4; u++)
             for (int r = 0; r < GEMV_RPL; r++)
                 w4[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < 4; u++) gemv_fma(acc, w4[u], xt, v + u * GEMV_LPR, I, nb);
+        for (int u = 0; u < 4; u++) gemv_fma(acc, w4[u], xt, v + u * GEMV_LPR, I, nb, aligned);
     }
     for (; v < nv; v += GEMV_LPR) {
         float8 wv[GEMV_RPL];
         for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
-        gemv_fma(acc, wv, xt, v, I, nb);
+        gemv_fma(acc, wv, xt, v, I, nb, aligned);
     }
     for (int i = nv * 8 + lane; i < I; i += GEMV_LPR) {
         for (int r = 0; r < GEMV_RPL; r++) {
