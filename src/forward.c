@@ -190,6 +190,22 @@ static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W,
     return MCL_OK;
 }
 
+/* Rows up to which a projection runs as our gemv (weights read once per
+ * batch tile, no fp32 widening, no CLBlast kernel compile on a process's
+ * first short prompt); above it, as a CLBlast GEMM. Measured on the H100
+ * (docs/performance.md): at batch 64 the gemv re-reads the weights 16 times
+ * and the GEMM is several times faster; at 8 they are close. */
+#define MCL_GEMV_MAX_ROWS 16
+
+/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), by gemv or GEMM. */
+static mcl_status project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
+                          bool accumulate, cl_mem Y)
+{
+    if (rows <= MCL_GEMV_MAX_ROWS)
+        return mcl_kern_gemv(m->rt, W->parts[0], W->dtype, X, Y, W->rows, W->cols, rows, accumulate);
+    return gemm(m, what, rows, W, X, accumulate ? 1.0f : 0.0f, Y);
+}
+
 /* The scan arguments of layer L on the scratch buffers. */
 static mcl_scan_args scan_args(const mcl_model *m, const mcl_dev_layer *L)
 {
@@ -294,12 +310,12 @@ static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
     mcl_scratch *s = &m->scratch;
     mcl_kern_state cs = conv_state(m, l);
     MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, T, c->d_model));
-    MCL_TRY(gemm(m, "in_proj", T, &L->in_proj, s->hn, 0.0f, s->xz));
+    MCL_TRY(project(m, "in_proj", T, &L->in_proj, s->hn, false, s->xz));
     MCL_TRY(mcl_kern_conv_prefill(m->rt, s->xz, L->conv_w, L->conv_b, &cs, s->seq_start, n_seqs, T,
                                   c->d_inner, c->d_conv, s->xc));
-    MCL_TRY(gemm(m, "x_proj", T, &L->x_proj, s->xc, 0.0f, s->dbc));
+    MCL_TRY(project(m, "x_proj", T, &L->x_proj, s->xc, false, s->dbc));
     MCL_TRY(launch_scan(m, L, m->pool.ssm[l], n_seqs));
-    return gemm(m, "out_proj", T, &L->out_proj, s->y, 1.0f, s->h);
+    return project(m, "out_proj", T, &L->out_proj, s->y, true, s->h);
 }
 
 /* One pass over the token rows [g0, g0 + T) of the concatenated batch. */
@@ -409,13 +425,13 @@ static mcl_status layer_decode(mcl_model *m, int l, int B)
     const mcl_dev_layer *L = &m->layers[l];
     mcl_scratch *s = &m->scratch;
     mcl_kern_state cs = conv_state(m, l);
-    int dm = c->d_model, di = c->d_inner, nx = c->dt_rank + 2 * c->d_state;
+    int dm = c->d_model, di = c->d_inner;
     MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, B, dm));
-    MCL_TRY(mcl_kern_gemv(m->rt, L->in_proj.parts[0], L->in_proj.dtype, s->hn, s->xz, 2 * di, dm, B, false));
+    MCL_TRY(project(m, "in_proj", B, &L->in_proj, s->hn, false, s->xz));
     MCL_TRY(mcl_kern_conv_step(m->rt, s->xz, L->conv_w, L->conv_b, &cs, B, di, c->d_conv, s->xc));
-    MCL_TRY(mcl_kern_gemv(m->rt, L->x_proj.parts[0], L->x_proj.dtype, s->xc, s->dbc, nx, di, B, false));
+    MCL_TRY(project(m, "x_proj", B, &L->x_proj, s->xc, false, s->dbc));
     MCL_TRY(launch_ssm_step(m, L, m->pool.ssm[l], B));
-    return mcl_kern_gemv(m->rt, L->out_proj.parts[0], L->out_proj.dtype, s->y, s->h, dm, di, B, true);
+    return project(m, "out_proj", B, &L->out_proj, s->y, true, s->h);
 }
 
 mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,

@@ -139,6 +139,43 @@ static void test_prefill_decode_batch(void **state)
     mcl_model_free(m);
 }
 
+/* A decode batch wider than MCL_GEMV_MAX_ROWS runs its projections as GEMMs:
+ * the same logits as each sequence decoded alone (gemv). */
+static void test_wide_decode_batch(void **state)
+{
+    (void)state;
+    enum { NB = 20 };
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    size_t v = (size_t)mcl_model_vocab(m);
+    mcl_state *s[NB] = {0}, *t = NULL;
+    int32_t prompt[NB][3], next[NB];
+    const int32_t *tp[NB];
+    int lens[NB];
+    for (int b = 0; b < NB; b++) {
+        assert_int_equal(mcl_state_create(m, &s[b]), MCL_OK);
+        for (int i = 0; i < 3; i++) prompt[b][i] = (int32_t)((b * 97 + i * 13 + 5) % (int)v);
+        next[b] = (int32_t)((b * 31 + 7) % (int)v);
+        tp[b] = prompt[b];
+        lens[b] = 3;
+    }
+    float *wide = alloc_f(NB * v), *one = alloc_f(v);
+    assert_int_equal(mcl_prefill(m, s, tp, lens, NB, NULL), MCL_OK);
+    assert_int_equal(mcl_decode(m, s, next, NB, wide), MCL_OK);
+    assert_int_equal(mcl_state_create(m, &t), MCL_OK);
+    for (int b = 0; b < NB; b++) {
+        assert_int_equal(mcl_state_reset(t), MCL_OK);
+        assert_int_equal(mcl_prefill(m, &t, &tp[b], &lens[b], 1, NULL), MCL_OK);
+        assert_int_equal(mcl_decode(m, &t, &next[b], 1, one), MCL_OK);
+        assert_close_f(wide + (size_t)b * v, one, v, 1e-3, "decode batch of 20 vs alone");
+    }
+    mcl_state_free(t);
+    for (int b = 0; b < NB; b++) mcl_state_free(s[b]);
+    free(wide);
+    free(one);
+    mcl_model_free(m);
+}
+
 static void test_state_copy_reset(void **state)
 {
     (void)state;
@@ -370,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_model_reference),
         cmocka_unit_test(test_prefill_decode_batch),
+        cmocka_unit_test(test_wide_decode_batch),
         cmocka_unit_test(test_state_copy_reset),
         cmocka_unit_test(test_bad_input_refused),
         cmocka_unit_test(test_progress_and_memory_refusal),
