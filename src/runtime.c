@@ -32,7 +32,6 @@ static mcl_status open_device(mcl_runtime *rt, const char *selector)
         rt->dev = list[index];
         rt->platform = plats[index];
         rt->device = devs[index];
-        rt->dev.preferred_wg_multiple = mcl_device_preferred_multiple(rt->platform, rt->device);
     }
     free(list);
     free(plats);
@@ -187,6 +186,31 @@ static void load_tuning(mcl_runtime *rt, const char *cache_override)
     mcl_tunedb_load(rt->tuning_path, &rt->dev, &rt->tunedb, rt->warnings, sizeof rt->warnings);
 }
 
+/* The preferred work-group multiple of the device: measured by compiling a
+ * probe kernel (tens of ms on some drivers), so kept in the cache directory
+ * under a key of the device, driver and platform versions. */
+static void probe_multiple(mcl_runtime *rt)
+{
+    char key[MCL_CACHE_KEY_LEN + 1];
+    const char *parts[] = {"preferred-multiple-v1", rt->dev.name, rt->dev.driver_version,
+                           rt->dev.platform_version, rt->dev.platform, NULL};
+    unsigned char *data = NULL;
+    size_t len = 0;
+    mcl_cache_key(parts, key);
+    if (rt->cache_dir[0] && mcl_cache_load(rt->cache_dir, "probe", key, &data, &len) && len == sizeof(uint64_t)) {
+        uint64_t v;
+        memcpy(&v, data, sizeof v);
+        rt->dev.preferred_wg_multiple = (size_t)v;
+        free(data);
+        return;
+    }
+    free(data);
+    rt->dev.preferred_wg_multiple = mcl_device_preferred_multiple(rt->platform, rt->device);
+    uint64_t v = rt->dev.preferred_wg_multiple;
+    if (rt->cache_dir[0] && v) mcl_cache_store(rt->cache_dir, "probe", key, (const unsigned char *)&v, sizeof v);
+    mcl_error_clear();
+}
+
 static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
 {
     cl_int err;
@@ -199,6 +223,7 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     bool no_cache = o->no_cache || (nc && *nc && strcmp(nc, "0") != 0);
     if (!no_cache && mcl_cache_dir(o->cache_dir, rt->cache_dir, sizeof rt->cache_dir) != MCL_OK)
         rt->cache_dir[0] = '\0';
+    probe_multiple(rt);
     load_tuning(rt, o->cache_dir);
     const char *kdir = o->kernel_dir;
     if (!kdir || !*kdir) kdir = getenv("MAMBACL_KERNEL_DIR");
