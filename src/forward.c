@@ -202,7 +202,8 @@ static mcl_status launch_scan(mcl_model *m, const mcl_dev_layer *L, cl_mem pool,
     MCL_ARG(k, 13, n_seqs); MCL_ARG(k, 14, di); MCL_ARG(k, 15, r); MCL_ARG(k, 16, n);
     MCL_ARG(k, 17, s->y);
     size_t dch = (size_t)mcl_runtime_param(m->rt, "scan.cl", "SCAN_DCH", 8);
-    size_t wg = dch * (size_t)mcl_runtime_param(m->rt, "scan.cl", "SCAN_TT", 32);
+    size_t wg = dch * (size_t)mcl_runtime_param(m->rt, "scan.cl", "SCAN_NSG", 1) *
+          (size_t)mcl_runtime_param(m->rt, "scan.cl", "SCAN_TT", 32);
     size_t groups = (size_t)n_seqs * (((size_t)di + dch - 1) / dch);
     size_t global = groups * wg;
     return mcl_launch(m->rt, k, "scan_prefill", 1, &global, &wg);
