@@ -79,16 +79,19 @@
 #define SCAN_WG (SCAN_DCH * SCAN_NSG * SCAN_TT)
 #define SCAN_CHUNK (SCAN_TT * SCAN_ITEMS)
 #define SCAN_NL (SCAN_NG * SCAN_DCH)                  /* scan lanes (state, channel) */
-#define SCAN_PJ ((SCAN_CHUNK * SCAN_DCH + SCAN_WG - 1) / SCAN_WG) /* (t, d) per work-item */
-#define SCAN_BCW (2 * SCAN_NG + 1)                    /* padded row of the B|C stage */
-#define SCAN_DLW (SCAN_DCH + 1)                       /* padded row of Δ and Δ·x */
+#define SCAN_PJ (SCAN_ITEMS / SCAN_NSG)               /* (t, d) pairs per work-item */
+#define SCAN_BCW (2 * SCAN_NG + 4)                    /* padded row of the B|C stage */
+#define SCAN_BCPT ((SCAN_CHUNK * 2 * SCAN_NG + SCAN_WG - 1) / SCAN_WG) /* B|C loads per item */
+#define SCAN_DLW (SCAN_DCH + 1)                       /* padded row of (Δ, Δ·x) */
+#define SCAN_DSW (SCAN_CHUNK + 4)                     /* padded row of the δ tile */
 #define SCAN_YSW ((SCAN_CHUNK + 1) * SCAN_DCH)        /* padded y partials of one sg */
 #define SCAN_BCN (SCAN_CHUNK * SCAN_BCW)
 #define SCAN_YSN (SCAN_NSG * SCAN_YSW)
-#define SCAN_STAGE (SCAN_BCN > SCAN_YSN ? SCAN_BCN : SCAN_YSN)
+#define SCAN_STAGE4 (SCAN_BCN > SCAN_YSN ? SCAN_BCN : SCAN_YSN)
+#define SCAN_STAGE ((SCAN_STAGE4 + 3) / 4 * 4)
 
-#if SCAN_NG % SCAN_NSG != 0
-#error "SCAN_NSG must divide SCAN_NG"
+#if SCAN_NG % SCAN_NSG != 0 || SCAN_ITEMS % SCAN_NSG != 0
+#error "SCAN_NSG must divide SCAN_NG and SCAN_ITEMS"
 #endif
 
 #if SCAN_FAST_EXP
@@ -152,10 +155,11 @@ inline void scan_block(__local float *sa, __local float *sb, int lid)
     }
 }
 
-/* Loads rows r0 .. r0+SCAN_RT-1 of W_dt for channels d0 .. d0+DCH-1 into
- * wl[r][dl] (zeros outside the matrix). */
-inline void scan_load_w(__local float *wl, const __global void *w_dt, int wdtype, int d0,
-                        int d_inner, int R, int r0, int lid)
+/* Loads the dt tile r0 .. r0+RT-1: W_dt[d0+dl, r] into wl[r][dl] and
+ * δ_t[r] of the chunk's rows into ds[r][t] (zeros outside). */
+inline void scan_load_tile(__local float *wl, __local float *ds, const __global void *w_dt,
+                           int wdtype, const __global float *dbc, size_t row0, int nt, int ldb,
+                           int d0, int d_inner, int R, int r0, int lid)
 {
     for (int k = lid; k < SCAN_RT * SCAN_DCH; k += SCAN_WG) {
         const int r = k % SCAN_RT, dl = k / SCAN_RT;
@@ -163,31 +167,54 @@ inline void scan_load_w(__local float *wl, const __global void *w_dt, int wdtype
         wl[r * SCAN_DCH + dl] =
             (d < d_inner && rr < R) ? mcl_load_w(w_dt, (size_t)d * R + rr, wdtype) : 0.0f;
     }
+    for (int k = lid; k < SCAN_RT * SCAN_CHUNK; k += SCAN_WG) {
+        const int r = k % SCAN_RT, t = k / SCAN_RT, rr = r0 + r;
+        ds[r * SCAN_DSW + t] = (t < nt && rr < R) ? dbc[(row0 + (size_t)t) * ldb + rr] : 0.0f;
+    }
 }
 
-/* acc[j] += sum over rows r0.. of the resident tile of W_dt[d,r]·delta_t[r]. */
-inline void scan_dt_tile(float *acc, const __local float *wl, const __global float *dbc,
-                         const size_t *rowoff, int r0, int nr, int dl)
+/* acc[j] += Σ_r wl[r][dl]·ds[r][t0+j] over the tile (t0 = tq·PJ). */
+inline void scan_dt_tile(float *acc, const __local float *wl, const __local float *ds, int tq,
+                         int nr, int dl)
 {
     for (int r = 0; r < nr; r++) {
         const float w = wl[r * SCAN_DCH + dl];
+#if SCAN_PJ % 4 == 0
+        const __local float4 *d4 = (const __local float4 *)(ds + r * SCAN_DSW + tq * SCAN_PJ);
 SCAN_UNROLL
-        for (int j = 0; j < SCAN_PJ; j++) acc[j] = fma(w, dbc[rowoff[j] + r0 + r], acc[j]);
+        for (int q = 0; q < SCAN_PJ / 4; q++) {
+            const float4 v = d4[q];
+            acc[4 * q] = fma(w, v.x, acc[4 * q]);
+            acc[4 * q + 1] = fma(w, v.y, acc[4 * q + 1]);
+            acc[4 * q + 2] = fma(w, v.z, acc[4 * q + 2]);
+            acc[4 * q + 3] = fma(w, v.w, acc[4 * q + 3]);
+        }
+#else
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_PJ; j++)
+            acc[j] = fma(w, ds[r * SCAN_DSW + tq * SCAN_PJ + j], acc[j]);
+#endif
     }
 }
 
-/* Copies the B and C columns of the pass's states for the chunk's rows into
- * bcs[t][c] (c < NG: B of state n0+c, else C of state n0+c-NG; zeros past
- * the sequence or past N). */
-inline void scan_stage_bc(__local float *bcs, const __global float *dbc, size_t row0, int nt,
-                          int ldb, int R, int N, int n0, int lid)
+/* v[s] = bcs[o + s] for the work-item's SPT states (vector loads when they
+ * are 16-byte aligned groups of four). */
+inline void scan_load_states(float *v, const __local float *bcs, int o)
 {
-    for (int k = lid; k < SCAN_CHUNK * 2 * SCAN_NG; k += SCAN_WG) {
-        const int t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
-        const int isc = c >= SCAN_NG, n = n0 + c - isc * SCAN_NG;
-        bcs[t * SCAN_BCW + c] =
-            (t < nt && n < N) ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n] : 0.0f;
+#if SCAN_SPT % 4 == 0
+    const __local float4 *b4 = (const __local float4 *)(bcs + o);
+SCAN_UNROLL
+    for (int q = 0; q < SCAN_SPT / 4; q++) {
+        const float4 x = b4[q];
+        v[4 * q] = x.x;
+        v[4 * q + 1] = x.y;
+        v[4 * q + 2] = x.z;
+        v[4 * q + 3] = x.w;
     }
+#else
+SCAN_UNROLL
+    for (int s = 0; s < SCAN_SPT; s++) v[s] = bcs[o + s];
+#endif
 }
 
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
@@ -207,17 +234,19 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   int n_seqs, int d_inner, int R, int N,
                   __global float *restrict y)          // [T, d_inner]
 {
+    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
     __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
-    __local float bcs[SCAN_STAGE];                 // B|C [t][BCW], then y partials [sg][t][dl]
-    __local float dls[SCAN_CHUNK * SCAN_DLW];      // Δ [t][dl]
-    __local float dxs[SCAN_CHUNK * SCAN_DLW];      // Δ·x [t][dl]
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
     __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
     __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
     __local float cl[SCAN_NL];                     // carried state [lane]
+    __local float *bcs = (__local float *)bcs4;
+    __local float *ds = (__local float *)ds4;
 
     const int lid = (int)get_local_id(0);
     const int dl = lid % SCAN_DCH, sg = (lid / SCAN_DCH) % SCAN_NSG;
-    const int tt = lid / (SCAN_DCH * SCAN_NSG);
+    const int tt = lid / (SCAN_DCH * SCAN_NSG), tq = lid / SCAN_DCH;
     const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
     const int b = (int)get_group_id(0) / ndg;
     const int d0 = ((int)get_group_id(0) % ndg) * SCAN_DCH;
@@ -228,95 +257,104 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
     const int t0 = seq_start[b], len = seq_start[b + 1] - t0;
     const int ldb = R + 2 * N;
     const ulong sbase = state_off + (ulong)slot[b] * slot_stride;
-    const bool resident = R <= SCAN_RT;
     const float bias = b_dt[dc], dskip = D[dc];
+    const int nb = sg * SCAN_SPT; /* first state of this work-item in the pass */
 
-    if (resident) {
-        scan_load_w(wl, w_dt, wdtype, d0, d_inner, R, 0, lid);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
     const int n_groups = (N + SCAN_NG - 1) / SCAN_NG;
     for (int g = 0; g < n_groups; g++) {
         const int n0 = g * SCAN_NG;
         const bool last_group = g == n_groups - 1;
-        for (int k = lid; k < SCAN_NL; k += SCAN_WG) {
-            const int n = n0 + k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+        for (int k = lid; k < SCAN_NL; k += SCAN_WG) { /* lane k = (s·NSG + sg')·DCH + dl' */
+            const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+            const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
             cl[k] = (n < N && dd < d_inner) ? ssm_state[sbase + (ulong)dd * N + n] : 0.0f;
         }
         float a2[SCAN_SPT]; /* A[d,n]·ASCALE of this work-item's states, 0 past N */
 SCAN_UNROLL
         for (int s = 0; s < SCAN_SPT; s++) {
-            const int n = n0 + s * SCAN_NSG + sg;
+            const int n = n0 + nb + s;
             a2[s] = n < N ? A[(size_t)dc * N + n] * SCAN_ASCALE : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
         for (int c0 = 0; c0 < len; c0 += SCAN_CHUNK) {
             const int nt = min(SCAN_CHUNK, len - c0);
-            /* (1) stage B|C, compute Δ and Δ·x per (t, d) */
-            scan_stage_bc(bcs, dbc, (size_t)(t0 + c0), nt, ldb, R, N, n0, lid);
-            size_t rowoff[SCAN_PJ];
+            const size_t row0 = (size_t)(t0 + c0);
+            /* (1) global loads of the chunk: B|C (kept in registers until the
+             * stage is free), x and z; then Δ and Δ·x per (t, d) */
+            float bcr[SCAN_BCPT];
+SCAN_UNROLL
+            for (int j = 0; j < SCAN_BCPT; j++) {
+                const int k = lid + j * SCAN_WG;
+                const int t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
+                const int isc = c >= SCAN_NG, n = n0 + c - isc * SCAN_NG;
+                bcr[j] = (k < SCAN_CHUNK * 2 * SCAN_NG && t < nt && n < N)
+                             ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n] : 0.0f;
+            }
             float xr[SCAN_PJ], zr[SCAN_PJ], dt[SCAN_PJ];
 SCAN_UNROLL
             for (int j = 0; j < SCAN_PJ; j++) {
-                const int t = (lid + j * SCAN_WG) / SCAN_DCH;
-                const size_t row = (size_t)t0 + (size_t)(c0 + min(t, nt - 1));
-                rowoff[j] = row * ldb;
+                const size_t row = row0 + (size_t)min(tq * SCAN_PJ + j, nt - 1);
                 xr[j] = xc[row * d_inner + dc];
                 zr[j] = last_group ? xz[row * (size_t)(2 * d_inner) + d_inner + dc] : 0.0f;
                 dt[j] = bias;
             }
-            if (resident) {
-                scan_dt_tile(dt, wl, dbc, rowoff, 0, R, dl);
-            } else {
-                for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
-                    barrier(CLK_LOCAL_MEM_FENCE);
-                    scan_load_w(wl, w_dt, wdtype, d0, d_inner, R, r0, lid);
-                    barrier(CLK_LOCAL_MEM_FENCE);
-                    scan_dt_tile(dt, wl, dbc, rowoff, r0, min(SCAN_RT, R - r0), dl);
-                }
+            for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
+                barrier(CLK_LOCAL_MEM_FENCE); /* previous tile, previous chunk's y partials */
+                scan_load_tile(wl, ds, w_dt, wdtype, dbc, row0, nt, ldb, d0, d_inner, R, r0, lid);
+                barrier(CLK_LOCAL_MEM_FENCE);
+                scan_dt_tile(dt, wl, ds, tq, min(SCAN_RT, R - r0), dl);
             }
 SCAN_UNROLL
             for (int j = 0; j < SCAN_PJ; j++) {
-                const int k = lid + j * SCAN_WG, t = k / SCAN_DCH;
-                if (k < SCAN_CHUNK * SCAN_DCH) {
-                    const float delta = t < nt ? mcl_softplus(dt[j]) : 0.0f;
-                    dls[t * SCAN_DLW + dl] = delta;
-                    dxs[t * SCAN_DLW + dl] = delta * xr[j];
-                }
+                const int t = tq * SCAN_PJ + j;
+                const float delta = t < nt ? mcl_softplus(dt[j]) : 0.0f;
+                ddx[t * SCAN_DLW + dl] = (float2)(delta, delta * xr[j]);
+            }
+SCAN_UNROLL
+            for (int j = 0; j < SCAN_BCPT; j++) {
+                const int k = lid + j * SCAN_WG;
+                if (k < SCAN_CHUNK * 2 * SCAN_NG)
+                    bcs[(k / (2 * SCAN_NG)) * SCAN_BCW + k % (2 * SCAN_NG)] = bcr[j];
             }
             barrier(CLK_LOCAL_MEM_FENCE);
 
             /* (2) serial reduction of this work-item's items, per state */
-            float dlv[SCAN_ITEMS], dxv[SCAN_ITEMS], ea[SCAN_SPT][SCAN_ITEMS], creg[SCAN_SPT];
+            float dxv[SCAN_ITEMS], ea[SCAN_SPT][SCAN_ITEMS], creg[SCAN_SPT];
+            float pa[SCAN_SPT], pb[SCAN_SPT];
 #if SCAN_KEEPB
             float bx[SCAN_SPT][SCAN_ITEMS];
 #endif
 SCAN_UNROLL
-            for (int i = 0; i < SCAN_ITEMS; i++) {
-                const int t = tt * SCAN_ITEMS + i;
-                dlv[i] = dls[t * SCAN_DLW + dl];
-                dxv[i] = dxs[t * SCAN_DLW + dl];
+            for (int s = 0; s < SCAN_SPT; s++) {
+                creg[s] = cl[(s * SCAN_NSG + sg) * SCAN_DCH + dl];
+                pa[s] = 1.0f;
+                pb[s] = tt == 0 ? creg[s] : 0.0f;
             }
 SCAN_UNROLL
-            for (int s = 0; s < SCAN_SPT; s++) {
-                const int nl = s * SCAN_NSG + sg, lane = nl * SCAN_DCH + dl;
-                creg[s] = cl[lane];
-                float pa = 1.0f, pb = tt == 0 ? creg[s] : 0.0f;
+            for (int i = 0; i < SCAN_ITEMS; i++) {
+                const int t = tt * SCAN_ITEMS + i;
+                const float2 v = ddx[t * SCAN_DLW + dl];
+                float bq[SCAN_SPT];
+                dxv[i] = v.y;
+                scan_load_states(bq, bcs, t * SCAN_BCW + nb);
 SCAN_UNROLL
-                for (int i = 0; i < SCAN_ITEMS; i++) {
-                    const int t = tt * SCAN_ITEMS + i;
-                    const float a = SCAN_EXPA(dlv[i] * a2[s]);
-                    const float bv = dxv[i] * bcs[t * SCAN_BCW + nl];
+                for (int s = 0; s < SCAN_SPT; s++) {
+                    const float a = SCAN_EXPA(v.x * a2[s]);
+                    const float bv = v.y * bq[s];
                     ea[s][i] = a;
 #if SCAN_KEEPB
                     bx[s][i] = bv;
 #endif
-                    pb = fma(a, pb, bv);
-                    pa *= a;
+                    pb[s] = fma(a, pb[s], bv);
+                    pa[s] *= a;
                 }
-                sa[tt * SCAN_NL + lane] = pa;
-                sb[tt * SCAN_NL + lane] = pb;
+            }
+SCAN_UNROLL
+            for (int s = 0; s < SCAN_SPT; s++) {
+                const int lane = (s * SCAN_NSG + sg) * SCAN_DCH + dl;
+                sa[tt * SCAN_NL + lane] = pa[s];
+                sb[tt * SCAN_NL + lane] = pb[s];
             }
             barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -324,25 +362,35 @@ SCAN_UNROLL
             scan_block(sa, sb, lid);
 
             /* (4) replay with the true starting state */
-            float yv[SCAN_ITEMS];
+            float st[SCAN_SPT], yv[SCAN_ITEMS];
 SCAN_UNROLL
-            for (int i = 0; i < SCAN_ITEMS; i++) yv[i] = 0.0f;
+            for (int s = 0; s < SCAN_SPT; s++)
+                st[s] = tt == 0 ? creg[s] : sb[tt * SCAN_NL + (s * SCAN_NSG + sg) * SCAN_DCH + dl];
 SCAN_UNROLL
-            for (int s = 0; s < SCAN_SPT; s++) {
-                const int nl = s * SCAN_NSG + sg, lane = nl * SCAN_DCH + dl;
-                float st = tt == 0 ? creg[s] : sb[tt * SCAN_NL + lane];
+            for (int i = 0; i < SCAN_ITEMS; i++) {
+                const int t = tt * SCAN_ITEMS + i;
+                float cq[SCAN_SPT];
+                scan_load_states(cq, bcs, t * SCAN_BCW + SCAN_NG + nb);
+#if !SCAN_KEEPB
+                float bq[SCAN_SPT];
+                scan_load_states(bq, bcs, t * SCAN_BCW + nb);
+#endif
+                float acc = 0.0f;
 SCAN_UNROLL
-                for (int i = 0; i < SCAN_ITEMS; i++) {
-                    const int t = tt * SCAN_ITEMS + i;
+                for (int s = 0; s < SCAN_SPT; s++) {
 #if SCAN_KEEPB
                     const float bv = bx[s][i];
 #else
-                    const float bv = dxv[i] * bcs[t * SCAN_BCW + nl];
+                    const float bv = dxv[i] * bq[s];
 #endif
-                    st = fma(ea[s][i], st, bv);
-                    yv[i] = fma(bcs[t * SCAN_BCW + SCAN_NG + nl], st, yv[i]);
+                    st[s] = fma(ea[s][i], st[s], bv);
+                    acc = fma(cq[s], st[s], acc);
                 }
-                if (tt == SCAN_TT - 1) cl[lane] = st;
+                yv[i] = acc;
+            }
+            if (tt == SCAN_TT - 1) {
+SCAN_UNROLL
+                for (int s = 0; s < SCAN_SPT; s++) cl[(s * SCAN_NSG + sg) * SCAN_DCH + dl] = st[s];
             }
             barrier(CLK_LOCAL_MEM_FENCE); /* bcs is reused for the y partials */
 SCAN_UNROLL
@@ -350,23 +398,25 @@ SCAN_UNROLL
                 bcs[sg * SCAN_YSW + (tt * SCAN_ITEMS + i) * SCAN_DCH + dl] = yv[i];
             barrier(CLK_LOCAL_MEM_FENCE);
 
-            /* (5) sum over the state-threads, skip, gate, store */
+            /* (5) sum over the state-threads, skip, gate, store; the next
+             * chunk overwrites bcs only after its first dt-tile barrier */
 SCAN_UNROLL
             for (int j = 0; j < SCAN_PJ; j++) {
-                const int k = lid + j * SCAN_WG, t = k / SCAN_DCH;
-                if (k >= SCAN_CHUNK * SCAN_DCH || t >= nt || !dv) continue;
-                const size_t o = ((size_t)t0 + (size_t)(c0 + t)) * d_inner + d;
+                const int t = tq * SCAN_PJ + j;
+                if (t >= nt || !dv) continue;
+                const size_t o = (row0 + (size_t)t) * d_inner + d;
                 float out = g > 0 ? y[o] : 0.0f;
 SCAN_UNROLL
                 for (int q = 0; q < SCAN_NSG; q++) out += bcs[q * SCAN_YSW + t * SCAN_DCH + dl];
                 if (last_group) out = fma(dskip, xr[j], out) * mcl_silu(zr[j]);
                 y[o] = out;
             }
-            barrier(CLK_LOCAL_MEM_FENCE);
         }
+        barrier(CLK_LOCAL_MEM_FENCE);
 
         for (int k = lid; k < SCAN_NL; k += SCAN_WG) {
-            const int n = n0 + k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+            const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+            const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
             if (n < N && dd < d_inner) ssm_state[sbase + (ulong)dd * N + n] = cl[k];
         }
         barrier(CLK_LOCAL_MEM_FENCE);

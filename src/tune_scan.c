@@ -78,8 +78,8 @@ long mcl_tune_scan_local_bytes(const mcl_params *p)
     long dch = mcl_params_get(p, "SCAN_DCH", 1), tt = mcl_params_get(p, "SCAN_TT", 1);
     long ng = mcl_params_get(p, "SCAN_NG", 1), rt = mcl_params_get(p, "SCAN_RT", 1);
     long nsg = mcl_params_get(p, "SCAN_NSG", 1), ch = tt * mcl_params_get(p, "SCAN_ITEMS", 1);
-    long bc = ch * (2 * ng + 1), ys = nsg * (ch + 1) * dch;
-    return 4 * (rt * dch + (bc > ys ? bc : ys) + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
+    long bc = ch * (2 * ng + 4), ys = nsg * (ch + 1) * dch, stage = ((bc > ys ? bc : ys) + 3) / 4 * 4;
+    return 4 * (stage + rt * (ch + 4) + rt * dch + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
 }
 
 long mcl_tune_scan_wg(const mcl_params *p)
@@ -94,7 +94,8 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
     long items = mcl_params_get(p, "SCAN_ITEMS", 0), ng = mcl_params_get(p, "SCAN_NG", 0);
     long rt = mcl_params_get(p, "SCAN_RT", 0), nsg = mcl_params_get(p, "SCAN_NSG", 0);
     long keepb = mcl_params_get(p, "SCAN_KEEPB", 0);
-    if (dch < 1 || !is_pow2(tt) || items < 1 || ng < 1 || rt < 1 || nsg < 1 || ng % nsg != 0)
+    if (dch < 1 || !is_pow2(tt) || items < 1 || ng < 1 || rt < 1 || nsg < 1 || ng % nsg != 0 ||
+        items % nsg != 0)
         return false;
     if (dch * nsg * tt > max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
