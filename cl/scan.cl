@@ -1,53 +1,67 @@
 /* scan.cl: selective scan for prefill, with the dt projection, the
  * discretization, the D skip and the SiLU(z) gate fused in.
  *
- * Algorithm. One work-group per (sequence b, block of SCAN_DCH channels); its
- * SCAN_TT x SCAN_DCH work-items are (time-thread tt, channel dl), channel
- * fastest so that a row of x, z, y is one coalesced access. The sequence is
- * walked in chunks of SCAN_CHUNK = SCAN_TT * SCAN_ITEMS timesteps; work-item
- * tt owns SCAN_ITEMS consecutive timesteps of the chunk, held in registers:
- *   dt_t  = b_dt[d] + sum_r W_dt[d,r] * delta_t[r]   (W_dt tile in local memory)
- *   Δ_t   = softplus(dt_t);  a_t,n = exp(Δ_t A[d,n]);  b_t,n = Δ_t x_t B_t[n]
- * The recurrence s_t = a_t s_{t-1} + b_t is the scan of the pairs (a,b) under
- * (a1,b1)∘(a2,b2) = (a1·a2, a2·b1 + b2). Per chunk and per group of SCAN_NG
- * states: (1) each work-item reduces its items serially (tt = 0 starts from
- * the carried state, so its b is a true state); (2) a Blelloch exclusive scan
- * (up-sweep, down-sweep; 2·log2(TT)-1 barriers for all NG·DCH scans at once)
- * over the TT partial pairs in local memory gives each work-item the state
- * before its first item; (3) each work-item replays its items (a kept in
- * registers) to get s_t and y_t += Σ_n C_t[n]·s_t[n]; the last time-thread
- * leaves the chunk's final state in local memory as the next chunk's carry.
- * Total work O(L·N) per channel (work-efficient); the state goes to global
- * memory only at the start and the end of the sequence. When N > SCAN_NG the
- * states are handled in groups (outer loop): y holds the partial sum between
- * groups and the gate is applied after the last group.
+ * Algorithm. One work-group per (sequence b, block of SCAN_DCH channels) with
+ * SCAN_DCH x SCAN_NSG x SCAN_TT work-items (channel dl fastest, then
+ * state-thread sg, then time-thread tt). The sequence is walked in chunks of
+ * SCAN_CHUNK = SCAN_TT * SCAN_ITEMS timesteps; per chunk:
+ *  (1) stage: the chunk's B and C columns of dbc are copied into local memory
+ *      with coalesced loads, and Δ_t = softplus(b_dt[d] + Σ_r W_dt[d,r]·δ_t[r])
+ *      and Δ_t·x_t are computed once per (t, d) (W_dt tile in local memory)
+ *      and kept in local memory for every state-thread;
+ *  (2) reduce: work-item (dl, sg, tt) owns SCAN_ITEMS consecutive timesteps
+ *      and SCAN_NG/SCAN_NSG states (n = s·NSG + sg); per state it forms
+ *      a_t = exp(Δ_t A[d,n]), b_t = Δ_t x_t B_t[n] (a kept in registers) and
+ *      reduces its items serially under (a1,b1)∘(a2,b2) = (a1·a2, a2·b1 + b2)
+ *      (tt = 0 starts from the carried state, so its b is a true state);
+ *  (3) a Blelloch exclusive scan (up-sweep, down-sweep; 2·log2(TT)-1
+ *      barriers) over the TT partial pairs, for all NG·DCH (state, channel)
+ *      lanes at once in local memory, gives each work-item its starting state;
+ *  (4) replay: each work-item recomputes s_t over its items and sums
+ *      C_t[n]·s_t over its states; the last time-thread leaves the chunk's
+ *      final state in local memory as the next chunk's carry;
+ *  (5) the NSG partial sums of y per (t, d) are added in local memory, then
+ *      y = (Σ + D·x)·SiLU(z) is written with coalesced stores.
+ * Work O(L·N) per channel (work-efficient); the state is read from global
+ * memory at the start of the sequence and written at the end, never inside.
+ * When N > SCAN_NG the states are handled in passes: y holds the partial sum
+ * between passes and the gate is applied after the last one.
  *
  * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B); per t and
- * work-group a row of dbc (4·(R+2N) B, shared by the SCAN_DCH channels, from
- * cache); per channel W_dt (R weights), b_dt, D, A (N), and the state (N
- * floats read and written once). With N > SCAN_NG add 8 B per (t,d) per extra
- * group (y partial written and read back) and x re-read.
+ * work-group 4·(R+2N) B of dbc (from cache: every channel block reads it);
+ * per channel W_dt (R weights), b_dt, D, A (N) and the state (4·N B read and
+ * written once). With N > SCAN_NG, 8 B more per (t, d) per extra pass (y
+ * partial written and read back) and x, dbc re-read.
  *
- * Tunables (src/tune.c "scan.cl"): SCAN_DCH channels per work-group, SCAN_TT
- * time-threads (power of two), SCAN_ITEMS timesteps per work-item, SCAN_NG
- * states per pass, SCAN_RT rows of the W_dt tile in local memory (W_dt stays
- * resident when R <= SCAN_RT, else it is streamed in tiles), SCAN_FAST_EXP
- * (native_exp2 for exp(Δ·A)). Local memory: (2·NG·TT + RT + NG)·DCH floats.
+ * Tunables (src/tune_scan.c): SCAN_DCH channels per work-group, SCAN_NSG
+ * state-threads (divides SCAN_NG), SCAN_TT time-threads (power of two),
+ * SCAN_ITEMS timesteps per work-item, SCAN_NG states per pass, SCAN_RT rows of
+ * the W_dt tile (W_dt resident when R <= SCAN_RT, else streamed in tiles),
+ * SCAN_KEEPB (keep Δ·x·B in registers between reduce and replay),
+ * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)). Local memory in floats:
+ * RT·DCH + max(CHUNK·(2NG+1), NSG·(CHUNK+1)·DCH) + 2·CHUNK·(DCH+1)
+ * + (2·TT + 1)·NG·DCH.
  */
 #ifndef SCAN_DCH
 #define SCAN_DCH 8
 #endif
+#ifndef SCAN_NSG
+#define SCAN_NSG 4
+#endif
 #ifndef SCAN_TT
-#define SCAN_TT 32
+#define SCAN_TT 8
 #endif
 #ifndef SCAN_ITEMS
-#define SCAN_ITEMS 4
+#define SCAN_ITEMS 16
 #endif
 #ifndef SCAN_NG
 #define SCAN_NG 16
 #endif
 #ifndef SCAN_RT
 #define SCAN_RT 64
+#endif
+#ifndef SCAN_KEEPB
+#define SCAN_KEEPB 0
 #endif
 #ifndef SCAN_FAST_EXP
 #define SCAN_FAST_EXP 0
@@ -61,10 +75,24 @@
 #define SCAN_UNROLL _Pragma("unroll")
 #endif
 
-#define SCAN_WG (SCAN_TT * SCAN_DCH)
+#define SCAN_SPT (SCAN_NG / SCAN_NSG)                 /* states per work-item */
+#define SCAN_WG (SCAN_DCH * SCAN_NSG * SCAN_TT)
 #define SCAN_CHUNK (SCAN_TT * SCAN_ITEMS)
-/* Element (state j, time-thread p, channel dl) of the scan arrays. */
-#define SCAN_IX(j, p, dl) (((j) * SCAN_TT + (p)) * SCAN_DCH + (dl))
+#define SCAN_NL (SCAN_NG * SCAN_DCH)                  /* scan lanes (state, channel) */
+#define SCAN_PJ (SCAN_ITEMS / SCAN_NSG)               /* (t, d) pairs per work-item */
+#define SCAN_BCW (2 * SCAN_NG + 4)                    /* padded row of the B|C stage */
+#define SCAN_BCPT ((SCAN_CHUNK * 2 * SCAN_NG + SCAN_WG - 1) / SCAN_WG) /* B|C loads per item */
+#define SCAN_DLW (SCAN_DCH + 1)                       /* padded row of (Δ, Δ·x) */
+#define SCAN_DSW (SCAN_CHUNK + 4)                     /* padded row of the δ tile */
+#define SCAN_YSW ((SCAN_CHUNK + 1) * SCAN_DCH)        /* padded y partials of one sg */
+#define SCAN_BCN (SCAN_CHUNK * SCAN_BCW)
+#define SCAN_YSN (SCAN_NSG * SCAN_YSW)
+#define SCAN_STAGE4 (SCAN_BCN > SCAN_YSN ? SCAN_BCN : SCAN_YSN)
+#define SCAN_STAGE ((SCAN_STAGE4 + 3) / 4 * 4)
+
+#if SCAN_NG % SCAN_NSG != 0 || SCAN_ITEMS % SCAN_NSG != 0
+#error "SCAN_NSG must divide SCAN_NG and SCAN_ITEMS"
+#endif
 
 #if SCAN_FAST_EXP
 #define SCAN_ASCALE 1.4426950408889634f
@@ -78,10 +106,9 @@
 inline void scan_up_level(__local float *sa, __local float *sb, int off, int lid)
 {
     const int per = SCAN_TT / (2 * off);
-    for (int k = lid; k < SCAN_NG * per * SCAN_DCH; k += SCAN_WG) {
-        const int dl = k % SCAN_DCH, r = k / SCAN_DCH;
-        const int m = r % per, j = r / per;
-        const int ir = SCAN_IX(j, (m + 1) * 2 * off - 1, dl), il = ir - off * SCAN_DCH;
+    for (int k = lid; k < per * SCAN_NL; k += SCAN_WG) {
+        const int lane = k % SCAN_NL, m = k / SCAN_NL;
+        const int ir = ((m + 1) * 2 * off - 1) * SCAN_NL + lane, il = ir - off * SCAN_NL;
         const float ar = sa[ir];
         sb[ir] = ar * sb[il] + sb[ir];
         sa[ir] = sa[il] * ar;
@@ -92,10 +119,9 @@ inline void scan_up_level(__local float *sa, __local float *sb, int off, int lid
 inline void scan_down_level(__local float *sa, __local float *sb, int off, int lid)
 {
     const int per = SCAN_TT / (2 * off);
-    for (int k = lid; k < SCAN_NG * per * SCAN_DCH; k += SCAN_WG) {
-        const int dl = k % SCAN_DCH, r = k / SCAN_DCH;
-        const int m = r % per, j = r / per;
-        const int ir = SCAN_IX(j, (m + 1) * 2 * off - 1, dl), il = ir - off * SCAN_DCH;
+    for (int k = lid; k < per * SCAN_NL; k += SCAN_WG) {
+        const int lane = k % SCAN_NL, m = k / SCAN_NL;
+        const int ir = ((m + 1) * 2 * off - 1) * SCAN_NL + lane, il = ir - off * SCAN_NL;
         const float pa = sa[ir], pb = sb[ir], la = sa[il], lb = sb[il];
         sa[il] = pa;
         sb[il] = pb;
@@ -104,9 +130,9 @@ inline void scan_down_level(__local float *sa, __local float *sb, int off, int l
     }
 }
 
-/* Blelloch exclusive scan over the TT partial pairs of every (state j,
- * channel dl): afterwards position p holds the combination of 0..p-1. The
- * root step is folded into the top level (the total is not needed). */
+/* Blelloch exclusive scan over the TT partial pairs of every lane:
+ * afterwards position p holds the combination of 0..p-1. The root step is
+ * folded into the top level (the total is not needed). */
 inline void scan_block(__local float *sa, __local float *sb, int lid)
 {
     for (int off = 1; off < SCAN_TT / 2; off *= 2) {
@@ -114,9 +140,8 @@ inline void scan_block(__local float *sa, __local float *sb, int lid)
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (SCAN_TT >= 2) {
-        for (int k = lid; k < SCAN_NG * SCAN_DCH; k += SCAN_WG) {
-            const int il = SCAN_IX(k / SCAN_DCH, SCAN_TT / 2 - 1, k % SCAN_DCH);
-            const int ir = SCAN_IX(k / SCAN_DCH, SCAN_TT - 1, k % SCAN_DCH);
+        for (int k = lid; k < SCAN_NL; k += SCAN_WG) {
+            const int il = (SCAN_TT / 2 - 1) * SCAN_NL + k, ir = (SCAN_TT - 1) * SCAN_NL + k;
             sa[ir] = sa[il];
             sb[ir] = sb[il];
             sa[il] = 1.0f;
@@ -130,10 +155,11 @@ inline void scan_block(__local float *sa, __local float *sb, int lid)
     }
 }
 
-/* Loads rows r0 .. r0+SCAN_RT-1 of W_dt for channels d0 .. d0+DCH-1 into
- * wl[r][dl] (zeros outside the matrix). */
-inline void scan_load_w(__local float *wl, const __global void *w_dt, int wdtype, int d0,
-                        int d_inner, int R, int r0, int lid)
+/* Loads the dt tile r0 .. r0+RT-1: W_dt[d0+dl, r] into wl[r][dl] and
+ * δ_t[r] of the chunk's rows into ds[r][t] (zeros outside). */
+inline void scan_load_tile(__local float *wl, __local float *ds, const __global void *w_dt,
+                           int wdtype, const __global float *dbc, size_t row0, int nt, int ldb,
+                           int d0, int d_inner, int R, int r0, int lid)
 {
     for (int k = lid; k < SCAN_RT * SCAN_DCH; k += SCAN_WG) {
         const int r = k % SCAN_RT, dl = k / SCAN_RT;
@@ -141,17 +167,54 @@ inline void scan_load_w(__local float *wl, const __global void *w_dt, int wdtype
         wl[r * SCAN_DCH + dl] =
             (d < d_inner && rr < R) ? mcl_load_w(w_dt, (size_t)d * R + rr, wdtype) : 0.0f;
     }
+    for (int k = lid; k < SCAN_RT * SCAN_CHUNK; k += SCAN_WG) {
+        const int r = k % SCAN_RT, t = k / SCAN_RT, rr = r0 + r;
+        ds[r * SCAN_DSW + t] = (t < nt && rr < R) ? dbc[(row0 + (size_t)t) * ldb + rr] : 0.0f;
+    }
 }
 
-/* acc[i] += sum over rows r0.. of the resident tile of W_dt[d,r]·delta_t[r]. */
-inline void scan_dt_tile(float *acc, const __local float *wl, const __global float *dbc,
-                         const size_t *row, int ldb, int r0, int nr, int dl)
+/* acc[j] += Σ_r wl[r][dl]·ds[r][t0+j] over the tile (t0 = tq·PJ). */
+inline void scan_dt_tile(float *acc, const __local float *wl, const __local float *ds, int tq,
+                         int nr, int dl)
 {
     for (int r = 0; r < nr; r++) {
         const float w = wl[r * SCAN_DCH + dl];
+#if SCAN_PJ % 4 == 0
+        const __local float4 *d4 = (const __local float4 *)(ds + r * SCAN_DSW + tq * SCAN_PJ);
 SCAN_UNROLL
-        for (int i = 0; i < SCAN_ITEMS; i++) acc[i] = fma(w, dbc[row[i] * ldb + r0 + r], acc[i]);
+        for (int q = 0; q < SCAN_PJ / 4; q++) {
+            const float4 v = d4[q];
+            acc[4 * q] = fma(w, v.x, acc[4 * q]);
+            acc[4 * q + 1] = fma(w, v.y, acc[4 * q + 1]);
+            acc[4 * q + 2] = fma(w, v.z, acc[4 * q + 2]);
+            acc[4 * q + 3] = fma(w, v.w, acc[4 * q + 3]);
+        }
+#else
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_PJ; j++)
+            acc[j] = fma(w, ds[r * SCAN_DSW + tq * SCAN_PJ + j], acc[j]);
+#endif
     }
+}
+
+/* v[s] = bcs[o + s] for the work-item's SPT states (vector loads when they
+ * are 16-byte aligned groups of four). */
+inline void scan_load_states(float *v, const __local float *bcs, int o)
+{
+#if SCAN_SPT % 4 == 0
+    const __local float4 *b4 = (const __local float4 *)(bcs + o);
+SCAN_UNROLL
+    for (int q = 0; q < SCAN_SPT / 4; q++) {
+        const float4 x = b4[q];
+        v[4 * q] = x.x;
+        v[4 * q + 1] = x.y;
+        v[4 * q + 2] = x.z;
+        v[4 * q + 3] = x.w;
+    }
+#else
+SCAN_UNROLL
+    for (int s = 0; s < SCAN_SPT; s++) v[s] = bcs[o + s];
+#endif
 }
 
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
@@ -171,13 +234,19 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   int n_seqs, int d_inner, int R, int N,
                   __global float *restrict y)          // [T, d_inner]
 {
-    __local float sa[SCAN_NG * SCAN_TT * SCAN_DCH]; // scan pairs, a part
-    __local float sb[SCAN_NG * SCAN_TT * SCAN_DCH]; // scan pairs, b part
-    __local float wl[SCAN_RT * SCAN_DCH];           // W_dt tile [r][dl]
-    __local float cl[SCAN_NG * SCAN_DCH];           // carried state [j][dl]
+    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
+    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
+    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
+    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
+    __local float cl[SCAN_NL];                     // carried state [lane]
+    __local float *bcs = (__local float *)bcs4;
+    __local float *ds = (__local float *)ds4;
 
     const int lid = (int)get_local_id(0);
-    const int dl = lid % SCAN_DCH, tt = lid / SCAN_DCH;
+    const int dl = lid % SCAN_DCH, sg = (lid / SCAN_DCH) % SCAN_NSG;
+    const int tt = lid / (SCAN_DCH * SCAN_NSG), tq = lid / SCAN_DCH;
     const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
     const int b = (int)get_group_id(0) / ndg;
     const int d0 = ((int)get_group_id(0) % ndg) * SCAN_DCH;
@@ -188,111 +257,167 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
     const int t0 = seq_start[b], len = seq_start[b + 1] - t0;
     const int ldb = R + 2 * N;
     const ulong sbase = state_off + (ulong)slot[b] * slot_stride;
-    const bool resident = R <= SCAN_RT;
     const float bias = b_dt[dc], dskip = D[dc];
+    const int nb = sg * SCAN_SPT; /* first state of this work-item in the pass */
 
-    if (resident) {
-        scan_load_w(wl, w_dt, wdtype, d0, d_inner, R, 0, lid);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
     const int n_groups = (N + SCAN_NG - 1) / SCAN_NG;
     for (int g = 0; g < n_groups; g++) {
         const int n0 = g * SCAN_NG;
         const bool last_group = g == n_groups - 1;
-        for (int k = lid; k < SCAN_NG * SCAN_DCH; k += SCAN_WG) {
-            const int j = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
-            cl[k] = (n0 + j < N && dd < d_inner) ? ssm_state[sbase + (ulong)dd * N + n0 + j] : 0.0f;
+        for (int k = lid; k < SCAN_NL; k += SCAN_WG) { /* lane k = (s·NSG + sg')·DCH + dl' */
+            const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+            const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
+            cl[k] = (n < N && dd < d_inner) ? ssm_state[sbase + (ulong)dd * N + n] : 0.0f;
+        }
+        float a2[SCAN_SPT]; /* A[d,n]·ASCALE of this work-item's states, 0 past N */
+SCAN_UNROLL
+        for (int s = 0; s < SCAN_SPT; s++) {
+            const int n = n0 + nb + s;
+            a2[s] = n < N ? A[(size_t)dc * N + n] * SCAN_ASCALE : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
         for (int c0 = 0; c0 < len; c0 += SCAN_CHUNK) {
-            const int tb = c0 + tt * SCAN_ITEMS; /* first timestep of this work-item */
-            size_t row[SCAN_ITEMS];              /* dbc/xc row of each item (clamped) */
-            bool tv[SCAN_ITEMS];
-            float xv[SCAN_ITEMS], dlt[SCAN_ITEMS], dx[SCAN_ITEMS], yv[SCAN_ITEMS];
+            const int nt = min(SCAN_CHUNK, len - c0);
+            const size_t row0 = (size_t)(t0 + c0);
+            /* (1) global loads of the chunk: B|C (kept in registers until the
+             * stage is free), x and z; then Δ and Δ·x per (t, d) */
+            float bcr[SCAN_BCPT];
 SCAN_UNROLL
-            for (int i = 0; i < SCAN_ITEMS; i++) {
-                tv[i] = tb + i < len;
-                row[i] = (size_t)t0 + (size_t)min(tb + i, len - 1);
-                xv[i] = xc[row[i] * d_inner + dc];
-                dlt[i] = bias;
+            for (int j = 0; j < SCAN_BCPT; j++) {
+                const int k = lid + j * SCAN_WG;
+                const int t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
+                const int isc = c >= SCAN_NG, n = n0 + c - isc * SCAN_NG;
+                bcr[j] = (k < SCAN_CHUNK * 2 * SCAN_NG && t < nt && n < N)
+                             ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n] : 0.0f;
             }
-            /* dt projection */
-            if (resident) {
-                scan_dt_tile(dlt, wl, dbc, row, ldb, 0, R, dl);
-            } else {
-                for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
-                    barrier(CLK_LOCAL_MEM_FENCE);
-                    scan_load_w(wl, w_dt, wdtype, d0, d_inner, R, r0, lid);
-                    barrier(CLK_LOCAL_MEM_FENCE);
-                    scan_dt_tile(dlt, wl, dbc, row, ldb, r0, min(SCAN_RT, R - r0), dl);
-                }
+            float xr[SCAN_PJ], zr[SCAN_PJ], dt[SCAN_PJ];
+SCAN_UNROLL
+            for (int j = 0; j < SCAN_PJ; j++) {
+                const size_t row = row0 + (size_t)min(tq * SCAN_PJ + j, nt - 1);
+                xr[j] = xc[row * d_inner + dc];
+                zr[j] = last_group ? xz[row * (size_t)(2 * d_inner) + d_inner + dc] : 0.0f;
+                dt[j] = bias;
+            }
+            for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
+                barrier(CLK_LOCAL_MEM_FENCE); /* previous tile, previous chunk's y partials */
+                scan_load_tile(wl, ds, w_dt, wdtype, dbc, row0, nt, ldb, d0, d_inner, R, r0, lid);
+                barrier(CLK_LOCAL_MEM_FENCE);
+                scan_dt_tile(dt, wl, ds, tq, min(SCAN_RT, R - r0), dl);
             }
 SCAN_UNROLL
-            for (int i = 0; i < SCAN_ITEMS; i++) {
-                dlt[i] = mcl_softplus(dlt[i]);
-                dx[i] = dlt[i] * xv[i];
-                yv[i] = (g > 0 && tv[i] && dv) ? y[row[i] * d_inner + d] : 0.0f;
+            for (int j = 0; j < SCAN_PJ; j++) {
+                const int t = tq * SCAN_PJ + j;
+                const float delta = t < nt ? mcl_softplus(dt[j]) : 0.0f;
+                ddx[t * SCAN_DLW + dl] = (float2)(delta, delta * xr[j]);
             }
-
-            /* (1) serial reduction of this work-item's items, per state */
-            float ea[SCAN_NG][SCAN_ITEMS];
-            float creg[SCAN_NG];
 SCAN_UNROLL
-            for (int j = 0; j < SCAN_NG; j++) {
-                const int n = n0 + j;
-                const bool nv = n < N;
-                const float an = nv ? A[(size_t)dc * N + n] * SCAN_ASCALE : 0.0f;
-                creg[j] = cl[j * SCAN_DCH + dl];
-                float pa = 1.0f, pb = tt == 0 ? creg[j] : 0.0f;
-SCAN_UNROLL
-                for (int i = 0; i < SCAN_ITEMS; i++) {
-                    const bool on = nv && tv[i];
-                    const float a = on ? SCAN_EXPA(dlt[i] * an) : 1.0f;
-                    const float bx = on ? dx[i] * dbc[row[i] * ldb + R + n] : 0.0f;
-                    ea[j][i] = a;
-                    pb = fma(a, pb, bx);
-                    pa *= a;
-                }
-                sa[SCAN_IX(j, tt, dl)] = pa;
-                sb[SCAN_IX(j, tt, dl)] = pb;
+            for (int j = 0; j < SCAN_BCPT; j++) {
+                const int k = lid + j * SCAN_WG;
+                if (k < SCAN_CHUNK * 2 * SCAN_NG)
+                    bcs[(k / (2 * SCAN_NG)) * SCAN_BCW + k % (2 * SCAN_NG)] = bcr[j];
             }
             barrier(CLK_LOCAL_MEM_FENCE);
 
-            /* (2) exclusive scan over the time-threads */
+            /* (2) serial reduction of this work-item's items, per state */
+            float dxv[SCAN_ITEMS], ea[SCAN_SPT][SCAN_ITEMS], creg[SCAN_SPT];
+            float pa[SCAN_SPT], pb[SCAN_SPT];
+#if SCAN_KEEPB
+            float bx[SCAN_SPT][SCAN_ITEMS];
+#endif
+SCAN_UNROLL
+            for (int s = 0; s < SCAN_SPT; s++) {
+                creg[s] = cl[(s * SCAN_NSG + sg) * SCAN_DCH + dl];
+                pa[s] = 1.0f;
+                pb[s] = tt == 0 ? creg[s] : 0.0f;
+            }
+SCAN_UNROLL
+            for (int i = 0; i < SCAN_ITEMS; i++) {
+                const int t = tt * SCAN_ITEMS + i;
+                const float2 v = ddx[t * SCAN_DLW + dl];
+                float bq[SCAN_SPT];
+                dxv[i] = v.y;
+                scan_load_states(bq, bcs, t * SCAN_BCW + nb);
+SCAN_UNROLL
+                for (int s = 0; s < SCAN_SPT; s++) {
+                    const float a = SCAN_EXPA(v.x * a2[s]);
+                    const float bv = v.y * bq[s];
+                    ea[s][i] = a;
+#if SCAN_KEEPB
+                    bx[s][i] = bv;
+#endif
+                    pb[s] = fma(a, pb[s], bv);
+                    pa[s] *= a;
+                }
+            }
+SCAN_UNROLL
+            for (int s = 0; s < SCAN_SPT; s++) {
+                const int lane = (s * SCAN_NSG + sg) * SCAN_DCH + dl;
+                sa[tt * SCAN_NL + lane] = pa[s];
+                sb[tt * SCAN_NL + lane] = pb[s];
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+
+            /* (3) exclusive scan over the time-threads */
             scan_block(sa, sb, lid);
 
-            /* (3) replay with the true starting state */
+            /* (4) replay with the true starting state */
+            float st[SCAN_SPT], yv[SCAN_ITEMS];
 SCAN_UNROLL
-            for (int j = 0; j < SCAN_NG; j++) {
-                const int n = n0 + j;
-                if (n >= N) continue;
-                float s = tt == 0 ? creg[j] : sb[SCAN_IX(j, tt, dl)];
-SCAN_UNROLL
-                for (int i = 0; i < SCAN_ITEMS; i++) {
-                    if (!tv[i]) continue;
-                    const size_t o = row[i] * ldb + R + n;
-                    s = fma(ea[j][i], s, dx[i] * dbc[o]);
-                    yv[i] = fma(dbc[o + N], s, yv[i]);
-                }
-                if (tt == SCAN_TT - 1) cl[j * SCAN_DCH + dl] = s;
-            }
+            for (int s = 0; s < SCAN_SPT; s++)
+                st[s] = tt == 0 ? creg[s] : sb[tt * SCAN_NL + (s * SCAN_NSG + sg) * SCAN_DCH + dl];
 SCAN_UNROLL
             for (int i = 0; i < SCAN_ITEMS; i++) {
-                if (!tv[i] || !dv) continue;
-                float out = yv[i];
-                if (last_group) {
-                    const float z = xz[row[i] * (size_t)(2 * d_inner) + d_inner + d];
-                    out = fma(dskip, xv[i], out) * mcl_silu(z);
+                const int t = tt * SCAN_ITEMS + i;
+                float cq[SCAN_SPT];
+                scan_load_states(cq, bcs, t * SCAN_BCW + SCAN_NG + nb);
+#if !SCAN_KEEPB
+                float bq[SCAN_SPT];
+                scan_load_states(bq, bcs, t * SCAN_BCW + nb);
+#endif
+                float acc = 0.0f;
+SCAN_UNROLL
+                for (int s = 0; s < SCAN_SPT; s++) {
+#if SCAN_KEEPB
+                    const float bv = bx[s][i];
+#else
+                    const float bv = dxv[i] * bq[s];
+#endif
+                    st[s] = fma(ea[s][i], st[s], bv);
+                    acc = fma(cq[s], st[s], acc);
                 }
-                y[row[i] * d_inner + d] = out;
+                yv[i] = acc;
             }
+            if (tt == SCAN_TT - 1) {
+SCAN_UNROLL
+                for (int s = 0; s < SCAN_SPT; s++) cl[(s * SCAN_NSG + sg) * SCAN_DCH + dl] = st[s];
+            }
+            barrier(CLK_LOCAL_MEM_FENCE); /* bcs is reused for the y partials */
+SCAN_UNROLL
+            for (int i = 0; i < SCAN_ITEMS; i++)
+                bcs[sg * SCAN_YSW + (tt * SCAN_ITEMS + i) * SCAN_DCH + dl] = yv[i];
             barrier(CLK_LOCAL_MEM_FENCE);
-        }
 
-        for (int k = lid; k < SCAN_NG * SCAN_DCH; k += SCAN_WG) {
-            const int j = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
-            if (n0 + j < N && dd < d_inner) ssm_state[sbase + (ulong)dd * N + n0 + j] = cl[k];
+            /* (5) sum over the state-threads, skip, gate, store; the next
+             * chunk overwrites bcs only after its first dt-tile barrier */
+SCAN_UNROLL
+            for (int j = 0; j < SCAN_PJ; j++) {
+                const int t = tq * SCAN_PJ + j;
+                if (t >= nt || !dv) continue;
+                const size_t o = (row0 + (size_t)t) * d_inner + d;
+                float out = g > 0 ? y[o] : 0.0f;
+SCAN_UNROLL
+                for (int q = 0; q < SCAN_NSG; q++) out += bcs[q * SCAN_YSW + t * SCAN_DCH + dl];
+                if (last_group) out = fma(dskip, xr[j], out) * mcl_silu(zr[j]);
+                y[o] = out;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+
+        for (int k = lid; k < SCAN_NL; k += SCAN_WG) {
+            const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+            const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
+            if (n < N && dd < d_inner) ssm_state[sbase + (ulong)dd * N + n] = cl[k];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

@@ -37,7 +37,8 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     MCL_ARG(k, 16, a->d_state);
     MCL_ARG(k, 17, a->y);
     size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
-    size_t wg = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
+    size_t wg = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_NSG", 1) *
+          (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
     size_t global = (size_t)n_seqs * (((size_t)a->d_inner + dch - 1) / dch) * wg;
     return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
 }

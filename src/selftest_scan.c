@@ -138,7 +138,8 @@ static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     MCL_TRY(tiny_upload(rt, p, d));
     MCL_TRY(tiny_args(k, d, true, NSEQ));
     size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
-    size_t local = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
+    size_t local = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_NSG", 1) *
+             (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
     size_t global = NSEQ * ((DI + dch - 1) / dch) * local;
     MCL_TRY(mcl_launch(rt, k, "scan_prefill", 1, &global, &local));
     tiny_expect(p);

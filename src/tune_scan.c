@@ -3,23 +3,28 @@
  * Rules (documented in docs/kernels.md):
  *  scan.cl
  *  - SCAN_DCH (channels per work-group): 8 on GPUs, so that a time row of
- *    x, z or y read by a work-group is one 32-byte sector of fp32 and batch 1
- *    still gives d_inner/8 work-groups (192 for d_inner 1536 on 132 CUs);
- *    16 on CPUs (one SIMD vector of channels).
+ *    x, z or y read by a work-group is one 32-byte sector of fp32; 16 on CPUs
+ *    (one SIMD vector of channels).
+ *  - SCAN_NSG (state-threads): GPUs 8 (2 states per work-item), so that
+ *    batch 1 still has d_inner/8 x 256 work-items in flight (49k at d_inner
+ *    1536) with short serial chains; measured on the H100 against 2 and 4
+ *    (1.4x faster than 4 at every shape tried); CPUs 1 (the states are a
+ *    serial loop, no reduction in local memory).
  *  - SCAN_TT (time-threads, power of two): GPUs fill a work-group of
  *    min(256, CL_DEVICE_MAX_WORK_GROUP_SIZE, MAX_WORK_ITEM_SIZES[0]) work-items,
- *    TT = that / DCH; CPUs 4 (few barrier levels: PoCL runs a work-group as
- *    loops split at barriers).
- *  - SCAN_ITEMS (timesteps per work-item): 4 on GPUs, 8 on CPUs; the chunk is
- *    TT*ITEMS timesteps (128 on a GPU, 32 on a CPU).
+ *    TT = that / (DCH*NSG) (4 on the H100); CPUs 4 (few barrier levels: PoCL
+ *    runs a work-group as loops split at barriers).
+ *  - SCAN_ITEMS (timesteps per work-item): 16 on GPUs (chunk TT*ITEMS = 128,
+ *    few scan levels per timestep), 8 on CPUs (chunk 32).
  *  - SCAN_NG (states per pass): 16, the d_state of every released Mamba-1
- *    checkpoint, so N = 16 takes one pass; a work-item keeps NG*ITEMS values
- *    of exp(Δ·A) in registers.
+ *    checkpoint, so N = 16 takes one pass.
  *  - SCAN_RT (rows of the W_dt tile): the largest power of two <= 64 such that
- *    the local memory 4*(2*NG*TT + RT + NG)*DCH bytes fits
- *    CL_DEVICE_LOCAL_MEM_SIZE (with the GPU default: 32 KiB of scan pairs +
- *    2 KiB tile + 0.5 KiB carry = 34.5 KiB of the H100's 48 KiB). If even
- *    RT = 8 does not fit, TT and then NG are halved until it does.
+ *    mcl_tune_scan_local_bytes fits CL_DEVICE_LOCAL_MEM_SIZE (H100 default:
+ *    RT 64, 44.3 KiB of its 48 KiB: one dt tile for R <= 64). If even RT = 8 does not fit, ITEMS, then TT,
+ *    then NG (and NSG with it) are halved until it does.
+ *  - SCAN_KEEPB: 1 on GPUs (Δ·x·B held in registers for the replay: with
+ *    2 states per work-item that is 32 more registers and saves a local
+ *    load per (t, n)); 0 on CPUs.
  *  - SCAN_FAST_EXP: 1 on GPUs (native_exp2, within the tests' tolerances),
  *    0 on CPUs.
  *  ssm_step.cl
@@ -42,16 +47,16 @@ typedef struct scan_axis {
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs. */
 static const scan_axis scan_space_gpu[] = {
-    {"SCAN_DCH", 3, {8, 16, 32}},
-    {"SCAN_TT", 4, {8, 16, 32, 64}},
-    {"SCAN_ITEMS", 3, {2, 4, 8}},
-    {"SCAN_NG", 2, {8, 16}},
+    {"SCAN_DCH", 2, {8, 16}},
+    {"SCAN_NSG", 3, {2, 4, 8}},
+    {"SCAN_TT", 3, {4, 8, 16}},
+    {"SCAN_ITEMS", 2, {8, 16}},
+    {"SCAN_KEEPB", 2, {0, 1}},
 };
 static const scan_axis scan_space_cpu[] = {
     {"SCAN_DCH", 2, {8, 16}},
-    {"SCAN_TT", 3, {1, 4, 16}},
-    {"SCAN_ITEMS", 1, {8}},
-    {"SCAN_NG", 1, {16}},
+    {"SCAN_NSG", 2, {1, 2}},
+    {"SCAN_TT", 2, {1, 4}},
 };
 static const scan_axis step_space[] = {
     {"STEP_WG", 4, {32, 64, 128, 256}},
@@ -77,16 +82,27 @@ long mcl_tune_scan_local_bytes(const mcl_params *p)
 {
     long dch = mcl_params_get(p, "SCAN_DCH", 1), tt = mcl_params_get(p, "SCAN_TT", 1);
     long ng = mcl_params_get(p, "SCAN_NG", 1), rt = mcl_params_get(p, "SCAN_RT", 1);
-    return 4 * (2 * ng * tt + rt + ng) * dch;
+    long nsg = mcl_params_get(p, "SCAN_NSG", 1), ch = tt * mcl_params_get(p, "SCAN_ITEMS", 1);
+    long bc = ch * (2 * ng + 4), ys = nsg * (ch + 1) * dch, stage = ((bc > ys ? bc : ys) + 3) / 4 * 4;
+    return 4 * (stage + rt * (ch + 4) + rt * dch + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
+}
+
+long mcl_tune_scan_wg(const mcl_params *p)
+{
+    return mcl_params_get(p, "SCAN_DCH", 8) * mcl_params_get(p, "SCAN_NSG", 1) *
+           mcl_params_get(p, "SCAN_TT", 32);
 }
 
 bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
 {
     long dch = mcl_params_get(p, "SCAN_DCH", 0), tt = mcl_params_get(p, "SCAN_TT", 0);
     long items = mcl_params_get(p, "SCAN_ITEMS", 0), ng = mcl_params_get(p, "SCAN_NG", 0);
-    long rt = mcl_params_get(p, "SCAN_RT", 0);
-    if (dch < 1 || !is_pow2(tt) || items < 1 || ng < 1 || rt < 1) return false;
-    if (dch * tt > max_wg(dev) || ng * items > 128) return false;
+    long rt = mcl_params_get(p, "SCAN_RT", 0), nsg = mcl_params_get(p, "SCAN_NSG", 0);
+    long keepb = mcl_params_get(p, "SCAN_KEEPB", 0);
+    if (dch < 1 || !is_pow2(tt) || items < 1 || ng < 1 || rt < 1 || nsg < 1 || ng % nsg != 0 ||
+        items % nsg != 0)
+        return false;
+    if (dch * nsg * tt > max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
 
@@ -101,24 +117,38 @@ static long derive_rt(const mcl_device_info *dev, mcl_params *p)
     return 0;
 }
 
+/* Halves ITEMS, then TT, then NG and NSG; false when nothing is left to halve. */
+static bool shrink(mcl_params *p)
+{
+    const char *order[] = {"SCAN_ITEMS", "SCAN_TT", "SCAN_NG"};
+    for (int i = 0; i < 3; i++) {
+        long v = mcl_params_get(p, order[i], 1);
+        if (v <= 1 || (i == 0 && v <= 4)) continue;
+        mcl_params_set(p, order[i], v / 2);
+        if (i == 2 && mcl_params_get(p, "SCAN_NSG", 1) > 1)
+            mcl_params_set(p, "SCAN_NSG", mcl_params_get(p, "SCAN_NSG", 1) / 2);
+        return true;
+    }
+    return false;
+}
+
 void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     bool cpu = is_cpu(dev);
     long wg = mcl_pow2_floor(max_wg(dev));
-    long dch = cpu ? 16 : 8;
+    long dch = cpu ? 16 : 8, nsg = cpu ? 1 : 8;
     if (dch > wg) dch = wg;
-    long tt = cpu ? 4 : mcl_pow2_floor((wg < 256 ? wg : 256) / dch);
-    if (tt * dch > wg) tt = mcl_pow2_floor(wg / dch);
-    long ng = 16;
+    if (dch * nsg > wg) nsg = wg / dch;
+    long tt = cpu ? 4 : mcl_pow2_floor((wg < 256 ? wg : 256) / (dch * nsg));
+    if (tt < 1) tt = 1;
     mcl_params_set(out, "SCAN_DCH", dch);
-    mcl_params_set(out, "SCAN_ITEMS", cpu ? 8 : 4);
+    mcl_params_set(out, "SCAN_NSG", nsg);
+    mcl_params_set(out, "SCAN_TT", tt);
+    mcl_params_set(out, "SCAN_ITEMS", cpu ? 8 : 16);
+    mcl_params_set(out, "SCAN_NG", 16);
+    mcl_params_set(out, "SCAN_KEEPB", cpu ? 0 : 1);
     mcl_params_set(out, "SCAN_FAST_EXP", cpu ? 0 : 1);
-    for (;;) {
-        mcl_params_set(out, "SCAN_TT", tt);
-        mcl_params_set(out, "SCAN_NG", ng);
-        if (derive_rt(dev, out) > 0 || (tt == 1 && ng == 1)) break;
-        if (tt > 1) tt /= 2;
-        else ng /= 2;
+    while (derive_rt(dev, out) == 0 && shrink(out)) {
     }
     if (mcl_params_get(out, "SCAN_RT", 0) == 0) mcl_params_set(out, "SCAN_RT", 1);
 }
@@ -164,6 +194,11 @@ bool mcl_tune_scan_space_config(const mcl_device_info *dev, int index, mcl_param
     if (index < 0 || index >= mcl_tune_scan_space_size(dev)) return false;
     if (is_cpu(dev)) space_pick(scan_space_cpu, N_AXES(scan_space_cpu), index, out);
     else space_pick(scan_space_gpu, N_AXES(scan_space_gpu), index, out);
+    if (is_cpu(dev)) { /* axes the CPU table leaves out */
+        mcl_params_set(out, "SCAN_ITEMS", 8);
+        mcl_params_set(out, "SCAN_KEEPB", 0);
+    }
+    mcl_params_set(out, "SCAN_NG", 16);
     mcl_params_set(out, "SCAN_FAST_EXP", is_cpu(dev) ? 0 : 1);
     derive_rt(dev, out);
     return mcl_tune_scan_fits(dev, out);

@@ -8,13 +8,17 @@
  *    out in fp32 per (t,d) plus B and C per t), for comparison with issue 7;
  *  - "actual GB/s": what scan_prefill moves (x, z, y per (t,d), one dbc row
  *    per t, the state in and out).
+ * MCL_SCAN_SET="SCAN_NSG=8 SCAN_TT=4" rebuilds scan.cl with those values
+ * over the defaults (SCAN_RT re-derived unless given), to time variants.
  * Not a test: built by meson for the integrator to run on the GPU. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "program.h"
 #include "runtime.h"
+#include "tune_scan.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -36,6 +40,40 @@ static cl_mem random_buffer(mcl_runtime *rt, size_t n, float lo, float hi, unsig
         mcl_buffer_release(&m);
     free(h);
     return m;
+}
+
+/* Applies MCL_SCAN_SET ("NAME=V NAME=V ...") to p; returns whether any was set. */
+static bool apply_overrides(mcl_params *p)
+{
+    const char *env = getenv("MCL_SCAN_SET");
+    char name[32];
+    long v;
+    int used = 0, n = 0;
+    bool rt_given = false;
+    while (env && sscanf(env, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
+        mcl_params_set(p, name, v);
+        rt_given |= strcmp(name, "SCAN_RT") == 0;
+        env += used;
+        n++;
+    }
+    if (n && !rt_given) mcl_params_set(p, "SCAN_RT", 64);
+    return n > 0;
+}
+
+/* Builds scan.cl with p (through the binary cache) and returns its kernel. */
+static cl_kernel build_variant(mcl_runtime *rt, const mcl_params *p, mcl_program *prog)
+{
+    char opts[2048], *src = NULL;
+    cl_int err;
+    snprintf(opts, sizeof opts, "%s", rt->base_options);
+    mcl_params_defines(p, opts, sizeof opts);
+    if (mcl_program_source("scan.cl", rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src) != MCL_OK) return NULL;
+    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "scan.cl", src, opts,
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
+    free(src);
+    if (st != MCL_OK) return NULL;
+    cl_kernel k = clCreateKernel(prog->program, "scan_prefill", &err);
+    return err == CL_SUCCESS ? k : NULL;
 }
 
 static int fail(const char *what)
@@ -86,7 +124,16 @@ int main(int argc, char **argv)
     clEnqueueWriteBuffer(rt->queue, sl, CL_TRUE, 0, (size_t)batch * 4, slots, 0, NULL, NULL);
 
     cl_kernel k;
-    if (mcl_runtime_kernel(rt, "scan_prefill", &k) != MCL_OK) return fail("kernel");
+    mcl_params prm = *mcl_runtime_params(rt, "scan.cl");
+    mcl_program prog;
+    memset(&prog, 0, sizeof prog);
+    if (apply_overrides(&prm)) {
+        if (mcl_tune_scan_local_bytes(&prm) > (long)rt->dev.local_mem_bytes)
+            mcl_params_set(&prm, "SCAN_RT", 32);
+        if (!(k = build_variant(rt, &prm, &prog))) return fail("variant build");
+    } else if (mcl_runtime_kernel(rt, "scan_prefill", &k) != MCL_OK) {
+        return fail("kernel");
+    }
     cl_int wdt = 0, ns = batch;
     cl_ulong off = 0, stride = (cl_ulong)di * N;
     cl_mem args[] = {xc, dbc, xz, w};
@@ -103,8 +150,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "scan_timing: clSetKernelArg failed\n");
         return 1;
     }
-    size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
-    size_t local = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
+    size_t dch = (size_t)mcl_params_get(&prm, "SCAN_DCH", 8);
+    size_t local = (size_t)mcl_tune_scan_wg(&prm);
     size_t global = (size_t)batch * (((size_t)di + dch - 1) / dch) * local;
     double *ms = malloc((size_t)reps * sizeof *ms);
     if (!ms) return 2;
@@ -120,12 +167,10 @@ int main(int argc, char **argv)
     double med = ms[reps / 2];
     double cuda_bytes = (double)T * di * 16.0 + (double)T * 2 * N * 4.0;
     double our_bytes = (double)T * di * 12.0 + (double)T * ldb * 4.0 + 2.0 * batch * di * N * 4.0;
-    printf("scan_prefill batch %d d_inner %d L %d d_state %d dt_rank %d (SCAN_DCH %ld TT %ld ITEMS %ld "
-           "NG %ld RT %ld FAST_EXP %ld) on %s\n",
-           batch, di, L, N, R, mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 0),
-           mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 0), mcl_runtime_param(rt, "scan.cl", "SCAN_ITEMS", 0),
-           mcl_runtime_param(rt, "scan.cl", "SCAN_NG", 0), mcl_runtime_param(rt, "scan.cl", "SCAN_RT", 0),
-           mcl_runtime_param(rt, "scan.cl", "SCAN_FAST_EXP", 0), rt->dev.name);
+    char defs[512] = "";
+    mcl_params_defines(&prm, defs, sizeof defs);
+    printf("scan_prefill batch %d d_inner %d L %d d_state %d dt_rank %d (%s) on %s\n", batch, di, L, N, R,
+           defs, rt->dev.name);
     printf("median %.4f ms (min %.4f, max %.4f, %d runs)  cuda-eq %.1f GB/s  actual %.1f GB/s\n", med,
            ms[0], ms[reps - 1], reps, cuda_bytes / med / 1e6, our_bytes / med / 1e6);
     free(ms);
@@ -133,6 +178,10 @@ int main(int argc, char **argv)
     free(slots);
     cl_mem all[] = {xc, dbc, xz, w, bdt, A, D, st, y, ss, sl};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
+    if (prog.program) {
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
     mcl_runtime_free(rt);
     return 0;
 }

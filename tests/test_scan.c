@@ -3,8 +3,9 @@
  * + 1, several chunks), d_state 1/4/16/64, odd dt_rank (also above the W_dt
  * tile), F32/F16/BF16 W_dt, batches of unequal lengths in non-contiguous
  * slots, nonzero initial states; prefill of L then a step equals prefill of
- * L+1; every configuration of the scan's and the step's tuning spaces that
- * fits the device; the defaults rules on device records of other devices. */
+ * L+1; GPU-shaped configurations (state-threads, B kept in registers);
+ * every configuration of the scan's and the step's tuning spaces that fits
+ * the device; the defaults rules on device records of other devices. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,9 +230,9 @@ static mcl_status set_args(cl_kernel k, const host_data *h, dev_data *d, bool pr
 
 static void launch_prefill(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
 {
-    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 0), tt = (size_t)mcl_params_get(p, "SCAN_TT", 0);
+    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 0);
     size_t ndg = ((size_t)h->d_inner + dch - 1) / dch;
-    size_t local = dch * tt, global = (size_t)h->n_seqs * ndg * local;
+    size_t local = (size_t)mcl_tune_scan_wg(p), global = (size_t)h->n_seqs * ndg * local;
     if (set_args(k, h, d, true) != MCL_OK) fail_msg("%s", mcl_last_error());
     if (mcl_launch(rt, k, "scan_prefill", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
 }
@@ -371,6 +372,48 @@ static void test_prefill_other_exp(void **state)
     for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 200 + (unsigned)i);
     clReleaseKernel(k);
     mcl_program_release(&prog);
+    assert_int_equal(bad, 0);
+}
+
+/* GPU-shaped configurations (state-threads, long items, B kept in
+ * registers) on this device, so that PoCL checks what the GPUs run. */
+static void test_prefill_gpu_shapes(void **state)
+{
+    (void)state;
+    mcl_device_info gpu = rt->dev;
+    gpu.type = MCL_DEVICE_TYPE_GPU;
+    gpu.local_mem_bytes = 48 * 1024;
+    gpu.max_work_group_size = gpu.max_work_item_sizes[0] = 1024;
+    const long shapes[][5] = {/* NSG, TT, ITEMS, KEEPB, DCH (0: the GPU default) */
+                              {0, 0, 0, 0, 0},
+                              {8, 4, 8, 1, 4},
+                              {2, 8, 4, 1, 16}};
+    int bad = 0;
+    for (size_t v = 0; v < sizeof shapes / sizeof shapes[0]; v++) {
+        mcl_params p;
+        mcl_program prog;
+        scan_case cs[16];
+        memset(&p, 0, sizeof p);
+        mcl_tune_scan_defaults(&gpu, &p);
+        const char *names[] = {"SCAN_NSG", "SCAN_TT", "SCAN_ITEMS", "SCAN_KEEPB", "SCAN_DCH"};
+        for (int a = 0; a < 5; a++)
+            if (shapes[v][0]) mcl_params_set(&p, names[a], shapes[v][a]);
+        mcl_params_set(&p, "SCAN_FAST_EXP", 0);
+        assert_true(mcl_tune_scan_fits(&gpu, &p));
+        if ((long)mcl_tune_scan_wg(&p) > (long)rt->dev.max_work_group_size) continue;
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        int n = edge_cases((int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0)),
+                           (int)mcl_params_get(&p, "SCAN_RT", 0), cs);
+        int b0 = bad;
+        for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 700 + (unsigned)(10 * v + i));
+        if (bad > b0) {
+            char defs[512] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            print_message("config%s: %d mismatches\n", defs, bad - b0);
+        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
     assert_int_equal(bad, 0);
 }
 
@@ -554,12 +597,17 @@ static void test_defaults_rules(void **state)
     memset(&p, 0, sizeof p);
     mcl_tune_scan_defaults(&h100, &p);
     assert_int_equal(mcl_params_get(&p, "SCAN_DCH", 0), 8);
-    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 32);
-    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 4);
+    assert_int_equal(mcl_params_get(&p, "SCAN_NSG", 0), 8);
+    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 4);
+    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 16);
     assert_int_equal(mcl_params_get(&p, "SCAN_NG", 0), 16);
     assert_int_equal(mcl_params_get(&p, "SCAN_RT", 0), 64);
+    assert_int_equal(mcl_params_get(&p, "SCAN_KEEPB", 0), 1);
     assert_int_equal(mcl_params_get(&p, "SCAN_FAST_EXP", 0), 1);
-    assert_int_equal(mcl_tune_scan_local_bytes(&p), 35328);
+    assert_int_equal(mcl_tune_scan_wg(&p), 256);
+    /* floats: 8*65*8 y partials (> 64*36 B|C) + 64*68 δ tile + 64*8 W_dt
+     * tile + 2*64*9 (Δ, Δx) + 9*16*8 pairs and carry */
+    assert_int_equal(mcl_tune_scan_local_bytes(&p), 45312);
     assert_true(mcl_tune_scan_fits(&h100, &p));
 
     tiny.type = MCL_DEVICE_TYPE_GPU; /* 16 KiB local, 128 work-items */
@@ -569,7 +617,7 @@ static void test_defaults_rules(void **state)
     memset(&p, 0, sizeof p);
     mcl_tune_scan_defaults(&tiny, &p);
     assert_true(mcl_tune_scan_fits(&tiny, &p));
-    assert_true(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_DCH", 0) <= 128);
+    assert_true(mcl_tune_scan_wg(&p) <= 128);
     assert_true(mcl_tune_scan_local_bytes(&p) <= 16 * 1024);
 
     cpu.type = MCL_DEVICE_TYPE_CPU;
@@ -582,6 +630,9 @@ static void test_defaults_rules(void **state)
     assert_int_equal(mcl_params_get(&p, "SCAN_FAST_EXP", 1), 0);
 
     /* invalid configurations are refused */
+    mcl_params_set(&p, "SCAN_NSG", 3); /* does not divide NG */
+    assert_false(mcl_tune_scan_fits(&cpu, &p));
+    mcl_params_set(&p, "SCAN_NSG", 1);
     mcl_params_set(&p, "SCAN_TT", 3);
     assert_false(mcl_tune_scan_fits(&cpu, &p));
     mcl_params_set(&p, "SCAN_TT", 64);
@@ -628,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_defaults_rules),
         cmocka_unit_test(test_prefill_edges),
         cmocka_unit_test(test_prefill_other_exp),
+        cmocka_unit_test(test_prefill_gpu_shapes),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_prefill_then_step),
         cmocka_unit_test(test_scan_space),
