@@ -29,13 +29,17 @@ typedef struct builtin_row {
 
 static const builtin_row builtin[] = {
     /* NVIDIA H100 through NVIDIA's OpenCL (driver 580): `mambacl tune --config 1.4b
-     * --only gemv.cl,ssm_step.cl`, 2026-11-24, docs/perf/tuning-h100.json: gemv
-     * 4.27 ms -> 3.37 ms per prefill-2048 + decode step (1.27x); ssm_step's
-     * derived default was already the fastest. */
-    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_WG", 64},
+     * --reps 3`, 2026-11-24, docs/perf/tuning-h100.json (times per prefill of 2048
+     * tokens + one decode step). gemv: derived default 4.27 ms -> 3.32 ms; ssm_step:
+     * 0.57 -> 0.46 ms. The scan's tuned configuration (27.96 -> 22.40 ms at d_inner
+     * 4096) is 2x slower at d_inner 1536, so the scan keeps its derived default
+     * here; `mambacl tune -m MODEL` tunes it for one model's shapes. */
+    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_WG", 128},
     {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_LPR", 64},
     {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_RPL", 1},
     {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_BT", 4},
+    {"NVIDIA CUDA", "H100", "ssm_step.cl", "STEP_WG", 64},
+    {"NVIDIA CUDA", "H100", "ssm_step.cl", "STEP_LPC", 16},
     /* PoCL 3.1 on x86 CPUs (measured on a 2-core AMD EPYC, `mambacl tune --config
      * tiny`, docs/perf/tuning-pocl-epyc.json): gemv 0.192 -> 0.124 ms (1.55x). */
     {"Portable Computing Language", "", "gemv.cl", "GEMV_WG", 64},
