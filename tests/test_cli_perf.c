@@ -15,36 +15,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "cli_common.h"
+
 static char dir[256];
-
-static int run_cmd(const char *cmd, char **out)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (n + 1 == cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static cJSON *read_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    cJSON *j = cJSON_Parse(text);
-    assert_non_null(j);
-    return j;
-}
 
 static void positive(const cJSON *obj, const char *key)
 {
@@ -77,10 +50,10 @@ static void test_bench_json(void **state)
     char cmd[1024], path[300], *out;
     snprintf(path, sizeof path, "%s/bench.json", dir);
     snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s bench --config tiny --quick --reps 1 --json %s",
-             dir, getenv("MAMBACL_CLI"), path);
-    assert_int_equal(run_cmd(cmd, &out), 0);
+             dir, cli_test_binary(), path);
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     free(out);
-    cJSON *j = read_json(path), *e;
+    cJSON *j = cli_test_read_json(path), *e;
     const cJSON *b = cJSON_GetObjectItem(j, "baselines");
     positive(b, "copy_gbps");
     positive(b, "sgemm_gflops");
@@ -117,13 +90,13 @@ static void test_tune_then_load(void **state)
     (void)state;
     char cmd[1024], *out;
     snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s tune --config tiny --quick --reps 2", dir,
-             getenv("MAMBACL_CLI"));
-    assert_int_equal(run_cmd(cmd, &out), 0);
+             cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     assert_non_null(strstr(out, "saved "));
     free(out);
     /* A second process loads the file: the tuned families say so. */
-    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, getenv("MAMBACL_CLI"));
-    assert_int_equal(run_cmd(cmd, &out), 0);
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     expect_tuning(out, "scan.cl", "tuned");
     expect_tuning(out, "gemv.cl", "tuned");
     expect_tuning(out, "norm.cl", "default");
@@ -131,8 +104,8 @@ static void test_tune_then_load(void **state)
     /* Corrupt it: ignored with a warning, defaults again, still correct. */
     snprintf(cmd, sizeof cmd, "for f in %s/cache/tuning/*.json; do echo '{\"format\": [' > \"$f\"; done", dir);
     assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, getenv("MAMBACL_CLI"));
-    assert_int_equal(run_cmd(cmd, &out), 0);
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     assert_non_null(strstr(out, "warning: ignoring tuning file"));
     assert_non_null(strstr(out, "not valid JSON"));
     expect_tuning(out, "scan.cl", "default");
@@ -143,8 +116,8 @@ static void test_tune_then_load(void **state)
              "{\"platform\":\"X\",\"name\":\"Y\",\"driver\":\"Z\"},\"families\":{\"scan.cl\":{\"params\":"
              "{\"SCAN_TT\":4}}}}' > \"$f\"; done", dir);
     assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, getenv("MAMBACL_CLI"));
-    assert_int_equal(run_cmd(cmd, &out), 0);
+    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s selftest 2>&1", dir, cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     assert_non_null(strstr(out, "another device"));
     expect_tuning(out, "scan.cl", "default");
     free(out);

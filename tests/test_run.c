@@ -11,47 +11,17 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "cli_common.h"
+
 #include "cli/generate.h"
 #include "mambacl.h"
 
 /* Runs a shell command; *out receives stdout (malloc'ed), returns the exit code. */
-static int run_cmd(const char *cmd, char **out)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (n + 1 == cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *cli(void)
-{
-    const char *c = getenv("MAMBACL_CLI");
-    assert_non_null(c);
-    return c;
-}
-
 static cJSON *load_reference(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/reference/shakespeare-mamba.json", getenv("MAMBACL_SHARED"));
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    cJSON *j = cJSON_Parse(text);
-    assert_non_null(j);
-    return j;
+    return cli_test_read_json(path);
 }
 
 /* Single-quotes s for the shell. */
@@ -78,8 +48,8 @@ static void test_greedy_text_matches_reference(void **state)
         const char *want = cJSON_GetObjectItem(e, "greedy_text")->valuestring;
         char q[512], cmd[2048], *out;
         shell_quote(prompt, q, sizeof q);
-        snprintf(cmd, sizeof cmd, "%s run -p %s -n 32 --greedy --quiet --ignore-eos --no-echo", cli(), q);
-        assert_int_equal(run_cmd(cmd, &out), 0);
+        snprintf(cmd, sizeof cmd, "%s run -p %s -n 32 --greedy --quiet --ignore-eos --no-echo", cli_test_binary(), q);
+        assert_int_equal(cli_test_run(cmd, &out), 0);
         size_t n = strlen(out);
         assert_true(n > 0 && out[n - 1] == '\n'); /* run ends the output with a newline */
         out[n - 1] = '\0';
@@ -93,12 +63,12 @@ static void test_seed_reproducible(void **state)
 {
     (void)state;
     char cmd[1024], *a, *b, *c;
-    snprintf(cmd, sizeof cmd, "%s run -p 'JULIET:' -n 24 --seed 7 --temp 1.0 --quiet", cli());
-    assert_int_equal(run_cmd(cmd, &a), 0);
-    assert_int_equal(run_cmd(cmd, &b), 0);
+    snprintf(cmd, sizeof cmd, "%s run -p 'JULIET:' -n 24 --seed 7 --temp 1.0 --quiet", cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &a), 0);
+    assert_int_equal(cli_test_run(cmd, &b), 0);
     assert_string_equal(a, b);
-    snprintf(cmd, sizeof cmd, "%s run -p 'JULIET:' -n 24 --seed 8 --temp 1.0 --quiet", cli());
-    assert_int_equal(run_cmd(cmd, &c), 0);
+    snprintf(cmd, sizeof cmd, "%s run -p 'JULIET:' -n 24 --seed 8 --temp 1.0 --quiet", cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &c), 0);
     assert_string_not_equal(a, c);
     free(a);
     free(b);
@@ -110,8 +80,8 @@ static void test_stop_string(void **state)
     (void)state;
     char cmd[1024], *out;
     /* Greedy text after "ROMEO:" is "\nI have a man of this.\n\nDUKE OF YORK:..." */
-    snprintf(cmd, sizeof cmd, "%s run -p 'ROMEO:' -n 32 --greedy --quiet --stop DUKE --no-echo", cli());
-    assert_int_equal(run_cmd(cmd, &out), 0);
+    snprintf(cmd, sizeof cmd, "%s run -p 'ROMEO:' -n 32 --greedy --quiet --stop DUKE --no-echo", cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     assert_string_equal(out, "\nI have a man of this.\n\n\n");
     free(out);
 }
@@ -125,8 +95,8 @@ static void test_batch_file(void **state)
     assert_non_null(f);
     fputs("ROMEO:\n\nJULIET:\n", f);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s run --batch-file %s -n 32 --greedy --quiet --ignore-eos", cli(), path);
-    assert_int_equal(run_cmd(cmd, &out), 0);
+    snprintf(cmd, sizeof cmd, "%s run --batch-file %s -n 32 --greedy --quiet --ignore-eos", cli_test_binary(), path);
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     /* The batched completion of ROMEO: equals the single-sequence reference. */
     assert_non_null(strstr(out, "=== 1: ROMEO:\nI have a man of this.\n\nDUKE OF YORK:\nI have a king, and I have not.\n"));
     assert_non_null(strstr(out, "=== 2: JULIET:"));
@@ -142,8 +112,8 @@ static void test_bad_options_exit_2(void **state)
                          "--print-ids -p x", "-p x --ids '1 2'", "--stop '' -p x", "-m /nonexistent/dir -p x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char cmd[1024], *out;
-        snprintf(cmd, sizeof cmd, "%s run %s 2>/tmp/mcl-run-err.txt", cli(), bad[i]);
-        int rc = run_cmd(cmd, &out);
+        snprintf(cmd, sizeof cmd, "%s run %s 2>/tmp/mcl-run-err.txt", cli_test_binary(), bad[i]);
+        int rc = cli_test_run(cmd, &out);
         free(out);
         /* The last one is a runtime error (the model is missing), the rest usage errors. */
         assert_int_equal(rc, i + 1 == sizeof bad / sizeof bad[0] ? 1 : 2);
@@ -201,7 +171,7 @@ static void test_example_program(void **state)
     assert_non_null(exe);
     char cmd[2048], *out;
     snprintf(cmd, sizeof cmd, "%s '%s/models/shakespeare-mamba' 'ROMEO:' 16", exe, getenv("MAMBACL_SOURCE_ROOT"));
-    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_int_equal(cli_test_run(cmd, &out), 0);
     assert_non_null(strstr(out, "ROMEO:\nI have a man of this.\n\nDUKE OF YORK"));
     free(out);
 }

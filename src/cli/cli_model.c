@@ -1,5 +1,6 @@
 /* CLI helpers of the commands that run a model. */
 #include "cli_model.h"
+#include "presets.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -81,4 +82,31 @@ void cli_close_model(mcl_runtime *rt, mcl_model *model)
 {
     mcl_model_free(model);
     mcl_runtime_free(rt);
+}
+
+int cli_model_source_option(const char *cmd, int c, const char *arg, cli_model_source *src)
+{
+    switch (c) {
+    case 'm': src->model_dir = arg; return CLI_EXIT_OK;
+    case 'c': src->config = arg; return CLI_EXIT_OK;
+    case 't':
+        if (mcl_dtype_parse(arg, &src->dtype)) return CLI_EXIT_OK;
+        return cli_usage_error(cmd, "--dtype wants f32, f16 or bf16, got '%s'", arg);
+    default: return -1;
+    }
+}
+
+int cli_model_source_check(const char *cmd, cli_model_source *src)
+{
+    if (src->model_dir && src->config) return cli_usage_error(cmd, "give -m or --config, not both");
+    if (src->config && !mcl_preset_find(src->config))
+        return cli_usage_error(cmd, "unknown --config '%s' (130m 370m 790m 1.4b 2.8b tiny)", src->config);
+    if (!src->model_dir && !src->config) src->config = "130m";
+    return CLI_EXIT_OK;
+}
+
+mcl_status cli_model_source_load(mcl_runtime *rt, const cli_model_source *src, mcl_model **out)
+{
+    if (src->model_dir) return mcl_model_load(rt, src->model_dir, out);
+    return mcl_model_create_random(rt, &mcl_preset_find(src->config)->cfg, src->dtype, 1234, out);
 }

@@ -20,6 +20,23 @@ bool cli_check_ids(const char *cmd, const int32_t *ids, int n, int vocab);
 int cli_open_model(const char *cmd, const char *device, const char *dir, mcl_runtime **rt,
                    mcl_model **model);
 
+/* Where bench and tune get a model: a checkpoint directory (-m) or random
+ * weights of a released shape (--config NAME, --dtype T). */
+typedef struct cli_model_source {
+    const char *model_dir, *config;
+    mcl_dtype dtype; /* of random weights; F16 unless --dtype */
+} cli_model_source;
+
+/* Handles option c ('m', 'c' or 't' with optarg) for src; returns -1 when c
+ * is none of them, else CLI_EXIT_OK or CLI_EXIT_USAGE (message printed). */
+int cli_model_source_option(const char *cmd, int c, const char *arg, cli_model_source *src);
+
+/* Checks -m against --config, the preset's name; defaults to --config 130m. */
+int cli_model_source_check(const char *cmd, cli_model_source *src);
+
+/* Loads the checkpoint or creates the random model on rt. */
+mcl_status cli_model_source_load(mcl_runtime *rt, const cli_model_source *src, mcl_model **out);
+
 /* Frees what cli_open_model opened. */
 void cli_close_model(mcl_runtime *rt, mcl_model *model);
 

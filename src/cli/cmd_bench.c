@@ -9,14 +9,15 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "cli_model.h"
 #include "error.h"
 #include "presets.h"
 #include "program.h"
 
 typedef struct bench_opts {
-    const char *model_dir, *config, *json_path, *csv_path;
+    cli_model_source src;
+    const char *json_path, *csv_path;
     mcl_runtime_options ro;
-    mcl_dtype dtype;
     bool quick;
     int reps;
 } bench_opts;
@@ -58,10 +59,13 @@ static int parse(int argc, char **argv, bench_opts *o)
     int c;
     long v;
     while ((c = cli_getopt(argc, argv, "hm:", opts)) != -1) {
+        int rc = cli_model_source_option("bench", c, optarg, &o->src);
+        if (rc >= 0) {
+            if (rc != CLI_EXIT_OK) return rc;
+            continue;
+        }
         switch (c) {
         case 'h': help(); return -1;
-        case 'm': o->model_dir = optarg; break;
-        case 'c': o->config = optarg; break;
         case 'd': o->ro.device = optarg; break;
         case 'j': o->json_path = optarg; break;
         case 'v': o->csv_path = optarg; break;
@@ -70,18 +74,11 @@ static int parse(int argc, char **argv, bench_opts *o)
             if (!cli_parse_long("bench", "--reps", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
             o->reps = (int)v;
             break;
-        case 't':
-            if (!mcl_dtype_parse(optarg, &o->dtype))
-                return cli_usage_error("bench", "--dtype wants f32, f16 or bf16, got '%s'", optarg);
-            break;
         default: return cli_usage_error("bench", "bad option");
         }
     }
     if (optind < argc) return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
-    if (o->model_dir && o->config) return cli_usage_error("bench", "give -m or --config, not both");
-    if (o->config && !mcl_preset_find(o->config))
-        return cli_usage_error("bench", "unknown --config '%s' (130m 370m 790m 1.4b 2.8b tiny)", o->config);
-    return CLI_EXIT_OK;
+    return cli_model_source_check("bench", &o->src);
 }
 
 /* The figures of one run, collected as JSON and echoed as CSV and a table. */
@@ -333,7 +330,7 @@ static mcl_status time_to_first_token(const bench_opts *o, const char *dir, bool
 static mcl_status bench_startup(const bench_opts *o, report *r)
 {
     char dir[4096];
-    if (o->model_dir) snprintf(dir, sizeof dir, "%s", o->model_dir);
+    if (o->src.model_dir) snprintf(dir, sizeof dir, "%s", o->src.model_dir);
     else if (!cli_default_model(dir, sizeof dir)) {
         printf("startup   skipped: no model directory (give -m or set MAMBACL_MODEL)\n");
         return MCL_OK;
@@ -350,22 +347,16 @@ static mcl_status bench_startup(const bench_opts *o, report *r)
     return MCL_OK;
 }
 
-static mcl_status bench_load_model(mcl_runtime *rt, const bench_opts *o, mcl_model **m)
-{
-    if (o->model_dir) return mcl_model_load(rt, o->model_dir, m);
-    return mcl_model_create_random(rt, &mcl_preset_find(o->config)->cfg, o->dtype, 1234, m);
-}
-
 static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps)
 {
     mcl_model *m = NULL;
     MCL_TRY(bench_scan(rt, o, r, copy_gbps));
-    MCL_TRY(bench_load_model(rt, o, &m));
+    MCL_TRY(cli_model_source_load(rt, &o->src, &m));
     cJSON *mo = cJSON_AddObjectToObject(r->root, "model");
-    cJSON_AddStringToObject(mo, "source", o->model_dir ? o->model_dir : o->config);
-    cJSON_AddStringToObject(mo, "dtype", o->model_dir ? "checkpoint" : mcl_dtype_name(o->dtype));
+    cJSON_AddStringToObject(mo, "source", o->src.model_dir ? o->src.model_dir : o->src.config);
+    cJSON_AddStringToObject(mo, "dtype", o->src.model_dir ? "checkpoint" : mcl_dtype_name(o->src.dtype));
     cJSON_AddNumberToObject(mo, "weight_bytes", (double)mcl_model_weight_bytes(m));
-    printf("model     %s, %.1f MB of weights\n", o->model_dir ? o->model_dir : o->config,
+    printf("model     %s, %.1f MB of weights\n", o->src.model_dir ? o->src.model_dir : o->src.config,
            (double)mcl_model_weight_bytes(m) / 1e6);
     mcl_status st = bench_prefill(rt, m, o, r);
     if (st == MCL_OK) st = bench_decode(rt, m, o, r, copy_gbps);
@@ -376,10 +367,9 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
 
 int cmd_bench(int argc, char **argv)
 {
-    bench_opts o = {.dtype = MCL_DTYPE_F16, .reps = 10};
+    bench_opts o = {.src = {.dtype = MCL_DTYPE_F16}, .reps = 10};
     int rc = parse(argc, argv, &o);
     if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
-    if (!o.model_dir && !o.config) o.config = "130m";
     if (o.quick && o.reps > 3) o.reps = 3;
     o.ro.profiling = true;
     mcl_runtime *rt = NULL;

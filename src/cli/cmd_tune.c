@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "error.h"
 #include "presets.h"
 #include "tuner.h"
@@ -40,8 +41,7 @@ static void progress(const char *family, int i, int n, double best_ms, void *use
 }
 
 typedef struct tune_cli {
-    const char *model_dir, *config;
-    mcl_dtype dtype;
+    cli_model_source src;
     mcl_tune_options to;
     mcl_runtime_options ro;
 } tune_cli;
@@ -57,10 +57,13 @@ static int parse(int argc, char **argv, tune_cli *o)
     int c;
     long v;
     while ((c = cli_getopt(argc, argv, "hm:", opts)) != -1) {
+        int rc = cli_model_source_option("tune", c, optarg, &o->src);
+        if (rc >= 0) {
+            if (rc != CLI_EXIT_OK) return rc;
+            continue;
+        }
         switch (c) {
         case 'h': help(); return -1;
-        case 'm': o->model_dir = optarg; break;
-        case 'c': o->config = optarg; break;
         case 'd': o->ro.device = optarg; break;
         case 'o': o->to.only = optarg; break;
         case 'q':
@@ -71,18 +74,11 @@ static int parse(int argc, char **argv, tune_cli *o)
             if (!cli_parse_long("tune", "--reps", optarg, 1, 64, &v)) return CLI_EXIT_USAGE;
             o->to.reps = (int)v;
             break;
-        case 't':
-            if (!mcl_dtype_parse(optarg, &o->dtype))
-                return cli_usage_error("tune", "--dtype wants f32, f16 or bf16, got '%s'", optarg);
-            break;
         default: return cli_usage_error("tune", "bad option");
         }
     }
     if (optind < argc) return cli_usage_error("tune", "unexpected argument '%s'", argv[optind]);
-    if (o->model_dir && o->config) return cli_usage_error("tune", "give -m or --config, not both");
-    if (o->config && !mcl_preset_find(o->config))
-        return cli_usage_error("tune", "unknown --config '%s' (130m 370m 790m 1.4b 2.8b tiny)", o->config);
-    return CLI_EXIT_OK;
+    return cli_model_source_check("tune", &o->src);
 }
 
 static void print_results(const mcl_tune_result *res, int n, const char *path)
@@ -103,8 +99,7 @@ static mcl_status run_tune(mcl_runtime *rt, tune_cli *o)
     mcl_tunedb *db = NULL;
     mcl_tune_result res[32];
     int n = 0;
-    if (o->model_dir) MCL_TRY(mcl_model_load(rt, o->model_dir, &m));
-    else MCL_TRY(mcl_model_create_random(rt, &mcl_preset_find(o->config)->cfg, o->dtype, 1234, &m));
+    MCL_TRY(cli_model_source_load(rt, &o->src, &m));
     char warning[1024];
     mcl_status st = MCL_OK;
     mcl_tunedb_load(rt->tuning_path, &rt->dev, &db, warning, sizeof warning); /* keep other families' entries */
@@ -120,12 +115,11 @@ static mcl_status run_tune(mcl_runtime *rt, tune_cli *o)
 
 int cmd_tune(int argc, char **argv)
 {
-    tune_cli o = {.dtype = MCL_DTYPE_F16,
+    tune_cli o = {.src = {.dtype = MCL_DTYPE_F16},
                   .to = {.prefill_len = 2048, .decode_batch = 1, .reps = 5, .tolerance = 2e-3,
                          .progress = progress}};
     int rc = parse(argc, argv, &o);
     if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
-    if (!o.model_dir && !o.config) o.config = "130m";
     o.ro.profiling = true;
     mcl_runtime *rt = NULL;
     mcl_status st = mcl_runtime_create(&o.ro, &rt);
