@@ -229,3 +229,20 @@ int mcl_tunedb_apply_builtin(const mcl_device_info *dev, const char *file, mcl_p
     }
     return applied;
 }
+
+const char *mcl_tunedb_source(const char *cache_dir, const mcl_device_info *dev)
+{
+    if (cache_dir) {
+        char path[4200], warning[256];
+        mcl_tunedb *db = NULL;
+        mcl_tunedb_path(cache_dir, dev, path, sizeof path);
+        mcl_tunedb_load(path, dev, &db, warning, sizeof warning);
+        if (db) {
+            mcl_tunedb_free(db);
+            return "tuned";
+        }
+    }
+    for (const builtin_row *r = builtin; r->file; r++)
+        if (contains(dev->platform, r->platform) && contains(dev->name, r->device)) return "built-in";
+    return "default";
+}

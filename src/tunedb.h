@@ -47,4 +47,9 @@ mcl_status mcl_tunedb_save(const mcl_tunedb *db, const char *path);
  * devices); returns the number of parameters applied. */
 int mcl_tunedb_apply_builtin(const mcl_device_info *dev, const char *file, mcl_params *params);
 
+/* Where a device's tunables come from before any program is built: "tuned"
+ * (a tuning file exists under cache_dir, which may be NULL), "built-in" (the
+ * table has rows for it) or "default". */
+const char *mcl_tunedb_source(const char *cache_dir, const mcl_device_info *dev);
+
 #endif

@@ -5,7 +5,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "cache.h"
 #include "device.h"
+#include "tunedb.h"
 
 static void help(void)
 {
@@ -16,7 +18,18 @@ static void help(void)
            "(--device SEL or MAMBACL_DEVICE=SEL). Default: the first GPU, else device 0.\n"
            "\n"
            "  --json   print a JSON array (index, platform, name, type, compute_units,\n"
-           "           global_mem_bytes, local_mem_bytes, max_work_group_size, ...)\n");
+           "           global_mem_bytes, local_mem_bytes, max_work_group_size, ...)\n"
+           "The tuning column says where kernel tunables come from: tuned (a file from\n"
+           "`mambacl tune` in the cache directory), built-in (measured by the project), or\n"
+           "default (rules from the device's limits).\n");
+}
+
+/* The tuning source of each device (file in the cache directory, built-in, default). */
+static const char *tuning_of(const mcl_device_info *d)
+{
+    char dir[4096];
+    bool have_dir = mcl_cache_dir(NULL, dir, sizeof dir) == MCL_OK;
+    return mcl_tunedb_source(have_dir ? dir : NULL, d);
 }
 
 static int print_json(const mcl_device_info *list, int n, int def)
@@ -43,6 +56,7 @@ static int print_json(const mcl_device_info *list, int n, int def)
         cJSON_AddBoolToObject(o, "fp64", d->has_fp64);
         cJSON_AddBoolToObject(o, "subgroups", d->has_subgroups);
         cJSON_AddBoolToObject(o, "default", i == def);
+        cJSON_AddStringToObject(o, "tuning", tuning_of(d));
         cJSON_AddItemToArray(arr, o);
     }
     char *s = arr ? cJSON_Print(arr) : NULL;
@@ -58,15 +72,15 @@ static int print_json(const mcl_device_info *list, int n, int def)
 
 static void print_table(const mcl_device_info *list, int n, int def)
 {
-    printf("%-3s %-28s %-36s %-4s %4s %9s %9s %6s %-5s %-9s\n", "idx", "platform", "name", "type",
-           "CUs", "global", "local", "maxwg", "fp16", "subgroups");
+    printf("%-3s %-28s %-36s %-4s %4s %9s %9s %6s %-5s %-9s %-8s\n", "idx", "platform", "name", "type",
+           "CUs", "global", "local", "maxwg", "fp16", "subgroups", "tuning");
     for (int i = 0; i < n; i++) {
         const mcl_device_info *d = &list[i];
-        printf("%-3d %-28.28s %-36.36s %-4s %4u %7.1fGB %6lluKiB %6zu %-5s %-9s%s\n", d->index,
+        printf("%-3d %-28.28s %-36.36s %-4s %4u %7.1fGB %6lluKiB %6zu %-5s %-9s %-8s%s\n", d->index,
                d->platform, d->name, mcl_device_type_name(d->type), d->compute_units,
                (double)d->global_mem_bytes / 1e9, (unsigned long long)(d->local_mem_bytes / 1024),
                d->max_work_group_size, d->has_fp16 ? "yes" : "no", d->has_subgroups ? "yes" : "no",
-               i == def ? "  (default)" : "");
+               tuning_of(d), i == def ? "  (default)" : "");
     }
 }
 
