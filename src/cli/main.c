@@ -9,7 +9,7 @@ static const cli_command commands[] = {
     {"devices", "list OpenCL devices", cmd_devices},
     {"selftest", "compile every kernel and run one tiny launch of each", cmd_selftest},
     {"logits", "print a token sequence's logits as JSON", cmd_logits},
-    {"run", "generate tokens after a prompt", cmd_run},
+    {"run", "generate text after a prompt (streamed; sampling, stop strings, batches)", cmd_run},
     {"info", "show a model's config, parameters, dtype and device memory", cmd_info},
     {"tokenize", "encode text to token ids or decode ids (tokenizer.json)", cmd_tokenize},
     {"bench", "measure kernels, prefill, decode and startup on the device", cmd_bench},
@@ -29,8 +29,9 @@ static void usage(FILE *f)
     fprintf(f,
             "\n"
             "'mambacl <command> --help' describes a command.\n"
-            "environment: MAMBACL_DEVICE (device selector), MAMBACL_CACHE_DIR (binary cache),\n"
-            "MAMBACL_NO_CACHE=1, MAMBACL_KERNEL_DIR (read cl/ sources from a directory).\n");
+            "environment: MAMBACL_DEVICE (device selector), MAMBACL_MODEL (default model directory),\n"
+            "MAMBACL_CACHE_DIR (kernel binaries and tuning files), MAMBACL_NO_CACHE=1,\n"
+            "MAMBACL_KERNEL_DIR (read cl/ sources from a directory).\n");
 }
 
 int main(int argc, char **argv)
