@@ -42,16 +42,6 @@
 #ifndef GEMV_BT
 #define GEMV_BT 4
 #endif
-#ifndef GEMV_UNR
-#define GEMV_UNR 4
-#endif
-#ifndef GEMV_FAN
-#define GEMV_FAN 2
-#endif
-#ifndef GEMV_UNR1
-#define GEMV_UNR1 GEMV_UNR
-#endif
-#define GEMV_UNR_MAX (GEMV_UNR > GEMV_UNR1 ? GEMV_UNR : GEMV_UNR1)
 #define GEMV_TEAMS (GEMV_WG / GEMV_LPR)
 #define GEMV_ROWS (GEMV_TEAMS * GEMV_RPL)
 #define GEMV_NV (GEMV_RPL * GEMV_BT)
@@ -119,102 +109,14 @@ inline float8 gemv_x8(__global const float *xrow, int v, int aligned)
     return vload8(v, xrow);
 }
 
-/* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb).
- * With has_norm, x vector = h vector * norm weight vector and ss[bb] += h . h
- * (the rsqrt scale is applied to the finished sum). */
+/* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb). */
 inline void gemv_fma(float acc[GEMV_RPL][GEMV_BT], const float8 *wv, __global const float *xt,
-                     __global const float *nw, float *ss, int has_norm, int v, int I,
-                     int nb, int aligned, const int bt)
+                     int v, int I, int nb, int aligned)
 {
-    float8 nv8 = has_norm ? gemv_x8(nw, v, aligned) : (float8)(1.0f);
-    for (int bb = 0; bb < bt; bb++) {
+    for (int bb = 0; bb < GEMV_BT; bb++) {
         if (bb < nb) {
             float8 xv = gemv_x8(xt + (size_t)bb * I, v, aligned);
-            if (has_norm) {
-                ss[bb] += gemv_dot8(xv, xv);
-                xv = xv * nv8;
-            }
             for (int r = 0; r < GEMV_RPL; r++) acc[r][bb] += gemv_dot8(wv[r], xv);
-        }
-    }
-}
-
-/* Sums red[k][base .. base + size) into red[k][base] for the nk sums k with
- * k % GEMV_BT < nb, GEMV_FAN values per item and step (log_FAN(size)
- * barriers). lid = base + lane; every item of the group calls it. */
-inline void gemv_tree(__local float *red, int nk, int nb, int lid, int lane, int size)
-{
-    for (int s = size; s > 1;) {
-        int t = s >= GEMV_FAN ? s / GEMV_FAN : 1, f = s / t;
-        if (lane < t)
-            for (int k = 0; k < nk; k++)
-                if (k % GEMV_BT < nb) {
-                    float a = red[k * GEMV_WG + lid];
-                    for (int j = 1; j < f; j++) a += red[k * GEMV_WG + lid + j * t];
-                    red[k * GEMV_WG + lid] = a;
-                }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        s = t;
-    }
-}
-
-/* The shared body of gemv and gemv_norm (has_norm: x is h, normalized on load). */
-inline void gemv_body(__global const void *W, int wdtype, __global const float *x,
-                      __global const float *nw, float eps, int has_norm, __global float *y, int O,
-                      int I, int B, int accumulate, __local float *red, const int bt, const int unr)
-{
-    int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
-    int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
-    int b0 = get_group_id(1) * bt, nb = min(bt, B - b0);
-    int nv = I / 8, aligned = (I % 8) == 0;
-    __global const float *xt = x + (size_t)b0 * I;
-    float ss[GEMV_BT]; /* sums of h^2 over this lane's elements (has_norm) */
-    for (int bb = 0; bb < GEMV_BT; bb++) ss[bb] = 0.0f;
-    float acc[GEMV_RPL][GEMV_BT];
-    __global const void *rowp[GEMV_RPL];
-    for (int r = 0; r < GEMV_RPL; r++) {
-        rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
-        for (int bb = 0; bb < GEMV_BT; bb++) acc[r][bb] = 0.0f;
-    }
-    int v = lane;
-    for (; v + (unr - 1) * GEMV_LPR < nv; v += unr * GEMV_LPR) { /* unr vectors per row in flight */
-        float8 wu[GEMV_UNR_MAX][GEMV_RPL];
-        for (int u = 0; u < unr; u++)
-            for (int r = 0; r < GEMV_RPL; r++) wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < unr; u++)
-            gemv_fma(acc, wu[u], xt, nw, ss, has_norm, v + u * GEMV_LPR, I, nb, aligned, bt);
-    }
-    for (; v < nv; v += GEMV_LPR) {
-        float8 wv[GEMV_RPL];
-        for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
-        gemv_fma(acc, wv, xt, nw, ss, has_norm, v, I, nb, aligned, bt);
-    }
-    for (int i = nv * 8 + lane; i < I; i += GEMV_LPR) {
-        float ni = has_norm ? nw[i] : 1.0f;
-        for (int r = 0; r < GEMV_RPL; r++) {
-            float wi = mcl_load_w(rowp[r], i, wdtype);
-            for (int bb = 0; bb < bt; bb++) {
-                float xi = bb < nb ? xt[(size_t)bb * I + i] : 0.0f;
-                if (has_norm && r == 0) ss[bb] = mad(xi, xi, ss[bb]);
-                if (has_norm) xi *= ni;
-                if (bb < nb) acc[r][bb] = mad(wi, xi, acc[r][bb]);
-            }
-        }
-    }
-    for (int r = 0; r < GEMV_RPL; r++)
-        for (int bb = 0; bb < bt; bb++) red[(r * GEMV_BT + bb) * GEMV_WG + lid] = acc[r][bb];
-    if (has_norm)
-        for (int bb = 0; bb < bt; bb++) red[(GEMV_NV + bb) * GEMV_WG + lid] = ss[bb];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    gemv_tree(red, has_norm ? GEMV_NV + GEMV_BT : GEMV_NV, nb, lid, lane, GEMV_LPR);
-    for (int k = lane; k < GEMV_NV; k += GEMV_LPR) {
-        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT;
-        if (o < O && bb < nb) {
-            size_t yi = (size_t)(b0 + bb) * O + o;
-            float s = red[k * GEMV_WG + team * GEMV_LPR];
-            if (has_norm) /* the norm's scale factors out of the row's sum */
-                s *= rsqrt(red[(GEMV_NV + bb) * GEMV_WG + team * GEMV_LPR] / (float)I + eps);
-            y[yi] = accumulate ? y[yi] + s : s;
         }
     }
 }
@@ -223,37 +125,53 @@ __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate)
 {
-    __local float red[GEMV_NV * GEMV_WG];
-    gemv_body(W, wdtype, x, x, 0.0f, 0, y, O, I, B, accumulate, red, GEMV_BT, GEMV_UNR);
-}
-
-/* y[b, o] = sum_i W[o, i] * rmsnorm(h[b])[i] (+ y): rmsnorm_residual without
- * residual add (x = h * rsqrt(mean(h^2) + eps) * nw) fused into the gemv. */
-__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
-void gemv_norm(__global const void *W, int wdtype, __global const float *h,
-               __global const float *nw, float eps, __global float *y, int O, int I, int B,
-               int accumulate)
-{
-    __local float red[(GEMV_NV + GEMV_BT) * GEMV_WG];
-    gemv_body(W, wdtype, h, nw, eps, 1, y, O, I, B, accumulate, red, GEMV_BT, GEMV_UNR);
-}
-
-/* gemv and gemv_norm specialized for one batch row per tile (the launcher's
- * choice when B == 1): no registers held for a batch tile, GEMV_UNR1 vectors
- * per row in flight. */
-__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
-void gemv_b1(__global const void *W, int wdtype, __global const float *x, __global float *y,
-             int O, int I, int B, int accumulate)
-{
-    __local float red[GEMV_NV * GEMV_WG];
-    gemv_body(W, wdtype, x, x, 0.0f, 0, y, O, I, B, accumulate, red, 1, GEMV_UNR1);
-}
-
-__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
-void gemv_norm_b1(__global const void *W, int wdtype, __global const float *h,
-                  __global const float *nw, float eps, __global float *y, int O, int I, int B,
-                  int accumulate)
-{
-    __local float red[(GEMV_NV + GEMV_BT) * GEMV_WG];
-    gemv_body(W, wdtype, h, nw, eps, 1, y, O, I, B, accumulate, red, 1, GEMV_UNR1);
+    __local float red[GEMV_NV][GEMV_WG];
+    int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
+    int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
+    int b0 = get_group_id(1) * GEMV_BT, nb = min(GEMV_BT, B - b0);
+    int nv = I / 8, aligned = (I % 8) == 0;
+    float acc[GEMV_RPL][GEMV_BT];
+    __global const void *rowp[GEMV_RPL];
+    for (int r = 0; r < GEMV_RPL; r++) {
+        rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
+        for (int bb = 0; bb < GEMV_BT; bb++) acc[r][bb] = 0.0f;
+    }
+    __global const float *xt = x + (size_t)b0 * I;
+    int v = lane;
+    for (; v + 3 * GEMV_LPR < nv; v += 4 * GEMV_LPR) { /* 4 vectors per row in flight */
+        float8 w4[4][GEMV_RPL];
+        for (int u = 0; u < 4; u++)
+            for (int r = 0; r < GEMV_RPL; r++)
+                w4[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
+        for (int u = 0; u < 4; u++) gemv_fma(acc, w4[u], xt, v + u * GEMV_LPR, I, nb, aligned);
+    }
+    for (; v < nv; v += GEMV_LPR) {
+        float8 wv[GEMV_RPL];
+        for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
+        gemv_fma(acc, wv, xt, v, I, nb, aligned);
+    }
+    for (int i = nv * 8 + lane; i < I; i += GEMV_LPR) {
+        for (int r = 0; r < GEMV_RPL; r++) {
+            float wi = mcl_load_w(rowp[r], i, wdtype);
+            for (int bb = 0; bb < GEMV_BT; bb++)
+                if (bb < nb) acc[r][bb] = mad(wi, xt[(size_t)bb * I + i], acc[r][bb]);
+        }
+    }
+    for (int r = 0; r < GEMV_RPL; r++)
+        for (int bb = 0; bb < GEMV_BT; bb++) red[r * GEMV_BT + bb][lid] = acc[r][bb];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = GEMV_LPR / 2; s > 0; s >>= 1) {
+        if (lane < s)
+            for (int k = 0; k < GEMV_NV; k++)
+                if (k % GEMV_BT < nb) red[k][lid] += red[k][lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int k = lane; k < GEMV_NV; k += GEMV_LPR) {
+        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT;
+        if (o < O && bb < nb) {
+            size_t yi = (size_t)(b0 + bb) * O + o;
+            float s = red[k][team * GEMV_LPR];
+            y[yi] = accumulate ? y[yi] + s : s;
+        }
+    }
 }

@@ -15,8 +15,7 @@
  * 16-bit matrices are widened into m->scratch.wf32 (weights_to_f32) before
  * each GEMM. Decode (one token per sequence) runs the same chain with gemv
  * in place of the GEMMs (out_proj accumulating into h), conv_step and
- * ssm_step, and with the in_proj gemv normalizing h itself (gemv_norm) up to
- * MCL_GEMV_MAX_ROWS sequences: 1 + 5 * n_layer + 2 launches per step.
+ * ssm_step: 1 + 6 * n_layer + 2 launches per step.
  */
 #include "forward.h"
 
@@ -427,13 +426,8 @@ static mcl_status layer_decode(mcl_model *m, int l, int B)
     mcl_scratch *s = &m->scratch;
     mcl_kern_state cs = conv_state(m, l);
     int dm = c->d_model, di = c->d_inner;
-    if (B <= MCL_GEMV_MAX_ROWS) { /* the norm fused into the in_proj gemv */
-        MCL_TRY(mcl_kern_gemv_norm(m->rt, L->in_proj.parts[0], L->in_proj.dtype, s->h, L->norm,
-                                   c->norm_eps, s->xz, L->in_proj.rows, dm, B, false));
-    } else {
-        MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, B, dm));
-        MCL_TRY(project(m, "in_proj", B, &L->in_proj, s->hn, false, s->xz));
-    }
+    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, B, dm));
+    MCL_TRY(project(m, "in_proj", B, &L->in_proj, s->hn, false, s->xz));
     MCL_TRY(mcl_kern_conv_step(m->rt, s->xz, L->conv_w, L->conv_b, &cs, B, di, c->d_conv, s->xc));
     MCL_TRY(project(m, "x_proj", B, &L->x_proj, s->xc, false, s->dbc));
     MCL_TRY(launch_ssm_step(m, L, m->pool.ssm[l], B));

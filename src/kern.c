@@ -1,5 +1,5 @@
 /* Launchers of embed_gather, rmsnorm_residual, weights_to_f32, conv_prefill,
- * conv_step, gemv and gemv_norm. */
+ * conv_step and gemv. */
 #include "kern.h"
 
 #include <string.h>
@@ -147,83 +147,40 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
     return mcl_launch(rt, k, "conv_step", 2, global, local);
 }
 
-/* Launches gemv (nw NULL: args W, dtype, x, y, O, I, B, acc) or gemv_norm
- * (args W, dtype, h, nw, eps, y, O, I, B, acc) with the grid of tunables p. */
-static mcl_status gemv_launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
-                              mcl_dtype wdtype, cl_mem x, cl_mem nw, float eps, cl_mem y, int O,
-                              int I, int B, bool accumulate)
-{
-    const char *name = nw ? "gemv_norm" : "gemv";
-    if (O <= 0 || I <= 0 || B < 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad sizes O %d, I %d, B %d", name, O, I, B);
-    if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad dtype", name);
-    if (B == 0) return MCL_OK;
-    size_t wg = (size_t)mcl_params_get(p, "GEMV_WG", 0), lpr = (size_t)mcl_params_get(p, "GEMV_LPR", 0);
-    size_t rpl = (size_t)mcl_params_get(p, "GEMV_RPL", 0), bt = (size_t)mcl_params_get(p, "GEMV_BT", 0);
-    if (!wg || !lpr || !rpl || !bt || wg % lpr)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: incomplete tunables", name);
-    cl_int dt = (cl_int)wdtype, acc = accumulate;
-    cl_uint a = nw ? 5 : 3; /* index of y */
-    MCL_ARG(k, 0, W);
-    MCL_ARG(k, 1, dt);
-    MCL_ARG(k, 2, x);
-    if (nw) {
-        MCL_ARG(k, 3, nw);
-        MCL_ARG(k, 4, eps);
-    }
-    MCL_ARG(k, a, y);
-    MCL_ARG(k, a + 1, O);
-    MCL_ARG(k, a + 2, I);
-    MCL_ARG(k, a + 3, B);
-    MCL_ARG(k, a + 4, acc);
-    size_t rows = wg / lpr * rpl;
-    size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt};
-    size_t local[2] = {wg, 1};
-    return mcl_launch(rt, k, name, 2, global, local);
-}
-
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate)
 {
-    return gemv_launch(rt, k, p, W, wdtype, x, NULL, 0.0f, y, O, I, B, accumulate);
-}
-
-mcl_status mcl_kern_gemv_norm_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
-                                   mcl_dtype wdtype, cl_mem h, cl_mem nw, float eps, cl_mem y,
-                                   int O, int I, int B, bool accumulate)
-{
-    if (!nw) return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_norm: NULL norm weights");
-    return gemv_launch(rt, k, p, W, wdtype, h, nw, eps, y, O, I, B, accumulate);
-}
-
-/* The compiled tunables of gemv.cl. */
-static mcl_status gemv_params(mcl_runtime *rt, const mcl_params **p)
-{
-    for (int i = 0; i < rt->n_programs; i++)
-        if (strcmp(rt->programs[i].file, "gemv.cl") == 0) {
-            *p = &rt->params[i];
-            return MCL_OK;
-        }
-    return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv.cl was not compiled");
+    if (O <= 0 || I <= 0 || B < 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: bad sizes O %d, I %d, B %d", O, I, B);
+    if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: bad dtype");
+    if (B == 0) return MCL_OK;
+    size_t wg = (size_t)mcl_params_get(p, "GEMV_WG", 0), lpr = (size_t)mcl_params_get(p, "GEMV_LPR", 0);
+    size_t rpl = (size_t)mcl_params_get(p, "GEMV_RPL", 0), bt = (size_t)mcl_params_get(p, "GEMV_BT", 0);
+    if (!wg || !lpr || !rpl || !bt || wg % lpr)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: incomplete tunables");
+    cl_int dt = (cl_int)wdtype, acc = accumulate;
+    MCL_ARG(k, 0, W);
+    MCL_ARG(k, 1, dt);
+    MCL_ARG(k, 2, x);
+    MCL_ARG(k, 3, y);
+    MCL_ARG(k, 4, O);
+    MCL_ARG(k, 5, I);
+    MCL_ARG(k, 6, B);
+    MCL_ARG(k, 7, acc);
+    size_t rows = wg / lpr * rpl;
+    size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt};
+    size_t local[2] = {wg, 1};
+    return mcl_launch(rt, k, "gemv", 2, global, local);
 }
 
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate)
 {
     cl_kernel k;
-    const mcl_params *p;
-    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_b1" : "gemv", &k));
-    MCL_TRY(gemv_params(rt, &p));
-    return mcl_kern_gemv_with(rt, k, p, W, wdtype, x, y, O, I, B, accumulate);
-}
-
-mcl_status mcl_kern_gemv_norm(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem h, cl_mem nw,
-                              float eps, cl_mem y, int O, int I, int B, bool accumulate)
-{
-    cl_kernel k;
-    const mcl_params *p;
-    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_norm_b1" : "gemv_norm", &k));
-    MCL_TRY(gemv_params(rt, &p));
-    return mcl_kern_gemv_norm_with(rt, k, p, W, wdtype, h, nw, eps, y, O, I, B, accumulate);
+    MCL_TRY(mcl_runtime_kernel(rt, "gemv", &k));
+    for (int i = 0; i < rt->n_programs; i++)
+        if (strcmp(rt->programs[i].file, "gemv.cl") == 0)
+            return mcl_kern_gemv_with(rt, k, &rt->params[i], W, wdtype, x, y, O, I, B, accumulate);
+    return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv.cl was not compiled");
 }

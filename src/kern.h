@@ -44,27 +44,13 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
                               const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc);
 
 /* y[b, o] = sum_i W[o, i] x[b, i] (+ y[b, o] when accumulate). W [O, I] of
- * wdtype, x [B, I], y [B, O] fp32. B == 1 runs kernel gemv_b1, else gemv. */
+ * wdtype, x [B, I], y [B, O] fp32. */
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate);
 
-/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner);
- * k may be gemv_b1 only when B == 1. */
+/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner). */
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate);
-
-/* RMSNorm fused into the gemv (kernel gemv_norm): y[b, o] = sum_i W[o, i] *
- * h[b, i] * rsqrt(mean_i(h[b, i]^2) + eps) * nw[i] (+ y[b, o]). h [B, I] and
- * nw [I] fp32; the same result as rmsnorm_residual (no delta) then gemv,
- * without writing the normalized rows (gemv_norm_b1 when B == 1). Errors as
- * mcl_kern_gemv. */
-mcl_status mcl_kern_gemv_norm(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem h, cl_mem nw,
-                              float eps, cl_mem y, int O, int I, int B, bool accumulate);
-
-/* The same with a gemv_norm kernel compiled with other tunables `p`. */
-mcl_status mcl_kern_gemv_norm_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
-                                   mcl_dtype wdtype, cl_mem h, cl_mem nw, float eps, cl_mem y,
-                                   int O, int I, int B, bool accumulate);
 
 #endif

@@ -59,9 +59,6 @@ static const mcl_selftest_entry entries[] = {
     {"conv_prefill", mcl_selftest_conv_prefill},
     {"conv_step", mcl_selftest_conv_step},
     {"gemv", mcl_selftest_gemv},
-    {"gemv_b1", mcl_selftest_gemv_b1},
-    {"gemv_norm", mcl_selftest_gemv_norm},
-    {"gemv_norm_b1", mcl_selftest_gemv_norm_b1},
     {"scan_prefill", mcl_selftest_scan_prefill},
     {"ssm_step", mcl_selftest_ssm_step},
 };

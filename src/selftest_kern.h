@@ -12,8 +12,5 @@ mcl_status mcl_selftest_convert(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok);
-mcl_status mcl_selftest_gemv_b1(mcl_runtime *rt, bool *ok);
-mcl_status mcl_selftest_gemv_norm(mcl_runtime *rt, bool *ok);
-mcl_status mcl_selftest_gemv_norm_b1(mcl_runtime *rt, bool *ok);
 
 #endif

@@ -10,8 +10,6 @@
  *  - GEMV_WG: 256 on GPUs (8 teams of 32), 64 on CPUs, capped as above and
  *    never below GEMV_LPR (LPR shrinks to fit).
  *  - GEMV_RPL: 1 (each lane streams one row; most parallelism at batch 1).
- *  - GEMV_UNR and GEMV_UNR1 (vectors per row in flight per lane, batched
- *    and single-row kernels): 4; GEMV_FAN 2 (binary reduction tree).
  *  - GEMV_BT: 8, halved until the reduction buffer 4*RPL*BT*WG bytes fits in
  *    half of CL_DEVICE_LOCAL_MEM_SIZE.
  */
@@ -63,9 +61,6 @@ void mcl_tune_gemv_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, "GEMV_WG", wg);
     mcl_params_set(out, "GEMV_LPR", lpr);
     mcl_params_set(out, "GEMV_RPL", 1);
-    mcl_params_set(out, "GEMV_UNR", 4);
-    mcl_params_set(out, "GEMV_UNR1", 4);
-    mcl_params_set(out, "GEMV_FAN", 2);
     long bt = 8;
     mcl_params_set(out, "GEMV_BT", bt);
     while (bt > 1 && (uint64_t)mcl_tune_gemv_local_bytes(out) > dev->local_mem_bytes / 2) {

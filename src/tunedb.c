@@ -35,12 +35,9 @@ static const builtin_row builtin[] = {
      * 4096) is 2x slower at d_inner 1536, so the scan keeps its derived default
      * here; `mambacl tune -m MODEL` tunes it for one model's shapes. */
     {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_WG", 128},
-    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_LPR", 32},
+    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_LPR", 64},
     {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_RPL", 1},
     {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_BT", 4},
-    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_UNR", 4},
-    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_UNR1", 8},
-    {"NVIDIA CUDA", "H100", "gemv.cl", "GEMV_FAN", 32},
     {"NVIDIA CUDA", "H100", "ssm_step.cl", "STEP_WG", 64},
     {"NVIDIA CUDA", "H100", "ssm_step.cl", "STEP_LPC", 16},
     /* PoCL 3.1 on x86 CPUs (measured on a 2-core AMD EPYC, `mambacl tune --config

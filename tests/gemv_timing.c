@@ -1,13 +1,10 @@
 /* gemv_timing: times the gemv kernel with profiling events.
  *
- * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--norm]
- *                    [--set WG,LPR,RPL,BT,UNR1,FAN]... [--device SEL]
+ * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--device SEL]
  * Prints, for the default tunables (and with --space for every configuration
- * of gemv's declared candidate space that fits the device, with each --set
- * for that configuration), the median kernel
+ * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
- * effective bandwidth: (weight bytes + x bytes + y bytes) / time; --norm
- * times gemv_norm (the RMSNorm fused in) instead. Built by
+ * effective bandwidth: (weight bytes + x bytes + y bytes) / time. Built by
  * meson, not run as a test. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +23,10 @@ static int cmp_double(const void *a, const void *b)
 }
 
 typedef struct shape {
-    int O, I, B, reps, norm;
+    int O, I, B, reps;
     mcl_dtype dt;
     cl_mem W, x, y;
 } shape;
-
-#define MAX_SETS 64
-static const char *sets[MAX_SETS];
-static int n_sets;
 
 /* Median time (ms) of reps launches of kernel k with tunables p. */
 static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const shape *s,
@@ -43,9 +36,7 @@ static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, co
     if (!ms) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     mcl_status st = MCL_OK;
     for (int r = -1; r < s->reps && st == MCL_OK; r++) {
-        st = s->norm ? mcl_kern_gemv_norm_with(rt, k, p, s->W, s->dt, s->x, s->x, 1e-5f, s->y, s->O,
-                                               s->I, s->B, false)
-                     : mcl_kern_gemv_with(rt, k, p, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, false);
+        st = mcl_kern_gemv_with(rt, k, p, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, false);
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         const char *names[4];
         double t[4];
@@ -62,54 +53,34 @@ static void report(const shape *s, const mcl_params *p, double ms)
 {
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
-    printf("%sO %d I %d B %d dtype %d  WG %ld LPR %ld RPL %ld BT %ld UNR1 %ld FAN %ld  %.4f ms  %.1f GB/s\n",
-           s->norm ? "norm " : "", s->O, s->I, s->B, (int)s->dt, mcl_params_get(p, "GEMV_WG", 0),
-           mcl_params_get(p, "GEMV_LPR", 0), mcl_params_get(p, "GEMV_RPL", 0),
-           mcl_params_get(p, "GEMV_BT", 0), mcl_params_get(p, "GEMV_UNR1", 0),
-           mcl_params_get(p, "GEMV_FAN", 0), ms, bytes / ms / 1e6);
+    printf("O %d I %d B %d dtype %d  WG %ld LPR %ld RPL %ld BT %ld  %.4f ms  %.1f GB/s\n", s->O,
+           s->I, s->B, (int)s->dt, mcl_params_get(p, "GEMV_WG", 0), mcl_params_get(p, "GEMV_LPR", 0),
+           mcl_params_get(p, "GEMV_RPL", 0), mcl_params_get(p, "GEMV_BT", 0), ms, bytes / ms / 1e6);
 }
 
-/* Builds gemv.cl with tunables p and times it. */
-static mcl_status time_config(mcl_runtime *rt, const shape *s, const char *src, const mcl_params *p)
-{
-    char opts[2048];
-    snprintf(opts, sizeof opts, "%s", rt->base_options);
-    mcl_params_defines(p, opts, sizeof opts);
-    mcl_program prog;
-    MCL_TRY(mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
-                              rt->cache_dir[0] ? rt->cache_dir : NULL, &prog));
-    cl_int err;
-    const char *name = s->B == 1 ? (s->norm ? "gemv_norm_b1" : "gemv_b1") : (s->norm ? "gemv_norm" : "gemv");
-    cl_kernel k = clCreateKernel(prog.program, name, &err);
-    double ms = 0.0;
-    mcl_status st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, p, s, &ms);
-    if (st == MCL_OK) report(s, p, ms);
-    if (k) clReleaseKernel(k);
-    mcl_program_release(&prog);
-    return st;
-}
-
-/* Every fitting point of the declared space, then each --set over `base`. */
-static mcl_status time_space(mcl_runtime *rt, const shape *s, const mcl_params *base, int space)
+static mcl_status time_space(mcl_runtime *rt, const shape *s)
 {
     char *src = NULL;
     MCL_TRY(mcl_program_source("gemv.cl", NULL, &src));
     mcl_status st = MCL_OK;
-    int n = space ? mcl_tune_space_size(&mcl_tune_gemv_space) : 0;
+    int n = mcl_tune_space_size(&mcl_tune_gemv_space);
     for (int i = 0; i < n && st == MCL_OK; i++) {
         mcl_params p;
-        if (mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) st = time_config(rt, s, src, &p);
-    }
-    static const char *names[6] = {"GEMV_WG", "GEMV_LPR", "GEMV_RPL", "GEMV_BT", "GEMV_UNR1", "GEMV_FAN"};
-    for (int i = 0; i < n_sets && st == MCL_OK; i++) {
-        mcl_params p = *base;
-        long v[6];
-        if (sscanf(sets[i], "%ld,%ld,%ld,%ld,%ld,%ld", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
-            st = mcl_error_set(MCL_ERR_INVALID_ARG, "--set %s: want WG,LPR,RPL,BT,UNR1,FAN", sets[i]);
-            break;
-        }
-        for (int j = 0; j < 6; j++) mcl_params_set(&p, names[j], v[j]);
-        st = time_config(rt, s, src, &p);
+        if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
+        char opts[2048];
+        snprintf(opts, sizeof opts, "%s", rt->base_options);
+        mcl_params_defines(&p, opts, sizeof opts);
+        mcl_program prog;
+        st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
+                               rt->cache_dir[0] ? rt->cache_dir : NULL, &prog);
+        if (st != MCL_OK) break;
+        cl_int err;
+        cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
+        double ms = 0.0;
+        st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, &p, s, &ms);
+        if (st == MCL_OK) report(s, &p, ms);
+        if (k) clReleaseKernel(k);
+        mcl_program_release(&prog);
     }
     free(src);
     return st;
@@ -136,8 +107,7 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space)
         clEnqueueWriteBuffer(rt->queue, s->x, CL_TRUE, 0, (size_t)s->B * s->I * 4, x, 0, NULL, NULL))
         st = mcl_error_set(MCL_ERR_OPENCL, "writing x");
     cl_kernel k = NULL;
-    if (st == MCL_OK)
-        st = mcl_runtime_kernel(rt, s->B == 1 ? (s->norm ? "gemv_norm_b1" : "gemv_b1") : (s->norm ? "gemv_norm" : "gemv"), &k);
+    if (st == MCL_OK) st = mcl_runtime_kernel(rt, "gemv", &k);
     for (int i = 0; st == MCL_OK && i < rt->n_programs; i++) {
         if (strcmp(rt->programs[i].file, "gemv.cl") != 0) continue;
         double ms = 0.0;
@@ -146,8 +116,8 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space)
             printf("default: ");
             report(s, &rt->params[i], ms);
         }
-        if (st == MCL_OK && (space || n_sets)) st = time_space(rt, s, &rt->params[i], space);
     }
+    if (st == MCL_OK && space) st = time_space(rt, s);
     mcl_buffer_release(&s->W);
     mcl_buffer_release(&s->x);
     mcl_buffer_release(&s->y);
@@ -164,8 +134,6 @@ int main(int argc, char **argv)
     s.reps = 50;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--space") == 0) space = 1;
-        else if (strcmp(argv[i], "--norm") == 0) s.norm = 1;
-        else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < MAX_SETS) sets[n_sets++] = argv[++i];
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
@@ -174,8 +142,7 @@ int main(int argc, char **argv)
         else if (pos == 4) s.reps = atoi(argv[i]), pos++;
     }
     if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0) {
-        fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--norm] "
-                        "[--set WG,LPR,RPL,BT,UNR1,FAN]... [--device SEL]\n");
+        fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--device SEL]\n");
         return 2;
     }
     if (strcmp(dts, "f32") == 0) s.dt = MCL_DTYPE_F32;

@@ -66,9 +66,9 @@ static void download(cl_mem m, void *host, size_t bytes)
 }
 
 /* Max errors per kernel, printed at the end. */
-static double max_abs[7], max_rel[7];
-static const char *kname[7] = {"embed_gather", "rmsnorm_residual", "weights_to_f32",
-                               "conv_prefill", "conv_step", "gemv", "gemv_norm"};
+static double max_abs[6], max_rel[6];
+static const char *kname[6] = {"embed_gather", "rmsnorm_residual", "weights_to_f32",
+                               "conv_prefill", "conv_step", "gemv"};
 
 /* Asserts |got - want| <= atol + rtol |want| elementwise and records errors. */
 static void check_close(int kern, const float *got, const float *want, size_t n, double rtol,
@@ -357,53 +357,32 @@ static void test_conv_prefill_then_step(void **state)
     }
 }
 
-/* One gemv check with kernel k built with tunables p (NULL: the runtime's);
- * with norm, the gemv_norm kernel against rmsnorm then gemv. */
-static void run_gemv_as(cl_kernel k, const mcl_params *p, int O, int I, int B, mcl_dtype dt, bool acc,
-                        bool norm)
+/* One gemv check with kernel k built with tunables p. */
+static void run_gemv(cl_kernel k, const mcl_params *p, int O, int I, int B, mcl_dtype dt, bool acc)
 {
     void *W = rand_weights((size_t)O * I, dt);
-    float *x = rand_floats((size_t)B * I, norm ? 3.0f : 1.0f), *y0 = rand_floats((size_t)B * O, 3.0f);
-    float *nw = rand_floats((size_t)I, 1.0f), *xn = malloc((size_t)B * I * 4);
+    float *x = rand_floats((size_t)B * I, 1.0f), *y0 = rand_floats((size_t)B * O, 3.0f);
     float *want = malloc((size_t)B * O * 4), *got = malloc((size_t)B * O * 4);
-    const float eps = 1e-5f;
     memcpy(want, y0, (size_t)B * O * 4);
-    memcpy(xn, x, (size_t)B * I * 4);
-    if (norm) ref_rmsnorm_residual(x, NULL, nw, eps, xn, NULL, B, I);
-    ref_gemv(W, dt, xn, want, O, I, B, acc);
+    ref_gemv(W, dt, x, want, O, I, B, acc);
     cl_mem bW = upload(W, (size_t)O * I * mcl_half_dtype_size(dt)), bx = upload(x, (size_t)B * I * 4);
-    cl_mem by = upload(y0, (size_t)B * O * 4), bn = upload(nw, (size_t)I * 4);
-    mcl_status st;
-    if (norm)
-        st = k ? mcl_kern_gemv_norm_with(rt, k, p, bW, dt, bx, bn, eps, by, O, I, B, acc)
-               : mcl_kern_gemv_norm(rt, bW, dt, bx, bn, eps, by, O, I, B, acc);
-    else
-        st = k ? mcl_kern_gemv_with(rt, k, p, bW, dt, bx, by, O, I, B, acc)
-               : mcl_kern_gemv(rt, bW, dt, bx, by, O, I, B, acc);
+    cl_mem by = upload(y0, (size_t)B * O * 4);
+    mcl_status st = k ? mcl_kern_gemv_with(rt, k, p, bW, dt, bx, by, O, I, B, acc)
+                      : mcl_kern_gemv(rt, bW, dt, bx, by, O, I, B, acc);
     assert_int_equal(st, MCL_OK);
     download(by, got, (size_t)B * O * 4);
     char what[128];
-    snprintf(what, sizeof what, "%s O %d I %d B %d dtype %d acc %d", norm ? "gemv_norm" : "gemv", O,
-             I, B, (int)dt, (int)acc);
-    /* fp32 sums of up to ~1000 terms of magnitude <= 1 (normalized rows: a few):
-     * errors ~1e-5 */
-    check_close(norm ? 6 : 5, got, want, (size_t)B * O, 1e-4, norm ? 3e-4 : 1e-4, what);
+    snprintf(what, sizeof what, "gemv O %d I %d B %d dtype %d acc %d", O, I, B, (int)dt, (int)acc);
+    /* fp32 sums of up to ~1000 terms of magnitude <= 1: errors ~1e-5 */
+    check_close(5, got, want, (size_t)B * O, 1e-4, 1e-4, what);
     mcl_buffer_release(&bW);
     mcl_buffer_release(&bx);
     mcl_buffer_release(&by);
-    mcl_buffer_release(&bn);
     free(W);
     free(x);
     free(y0);
-    free(nw);
-    free(xn);
     free(want);
     free(got);
-}
-
-static void run_gemv(cl_kernel k, const mcl_params *p, int O, int I, int B, mcl_dtype dt, bool acc)
-{
-    run_gemv_as(k, p, O, I, B, dt, acc, false);
 }
 
 static void test_gemv(void **state)
@@ -416,18 +395,6 @@ static void test_gemv(void **state)
             for (int dt = 0; dt < 3; dt++)
                 for (int acc = 0; acc < 2; acc++)
                     run_gemv(NULL, NULL, shapes[s][0], shapes[s][1], Bs[b], (mcl_dtype)dt, acc);
-}
-
-/* gemv_norm: odd and aligned widths, one and several batch tiles. */
-static void test_gemv_norm(void **state)
-{
-    (void)state;
-    const int shapes[][2] = {{1, 1}, {7, 257}, {33, 8}, {65, 1031}, {130, 64}};
-    const int Bs[] = {1, 3, 9};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (size_t b = 0; b < 3; b++)
-            for (int dt = 0; dt < 3; dt++)
-                run_gemv_as(NULL, NULL, shapes[s][0], shapes[s][1], Bs[b], (mcl_dtype)dt, dt == 1, true);
 }
 
 /* Every configuration of gemv's declared space that fits the device. */
@@ -453,19 +420,6 @@ static void test_gemv_space(void **state)
         run_gemv(k, &p, 37, 261, 9, MCL_DTYPE_F16, true);
         run_gemv(k, &p, 19, 64, 3, MCL_DTYPE_BF16, false);
         run_gemv(k, &p, 5, 13, 1, MCL_DTYPE_F32, false);
-        cl_kernel kn = clCreateKernel(prog.program, "gemv_norm", &err);
-        assert_int_equal(err, CL_SUCCESS);
-        run_gemv_as(kn, &p, 37, 261, 9, MCL_DTYPE_F16, true, true);
-        run_gemv_as(kn, &p, 70, 64, 3, MCL_DTYPE_BF16, false, true);
-        cl_kernel k1 = clCreateKernel(prog.program, "gemv_b1", &err);
-        assert_int_equal(err, CL_SUCCESS);
-        cl_kernel kn1 = clCreateKernel(prog.program, "gemv_norm_b1", &err);
-        assert_int_equal(err, CL_SUCCESS);
-        run_gemv_as(k1, &p, 37, 261, 1, MCL_DTYPE_F16, true, false);
-        run_gemv_as(kn1, &p, 70, 64, 1, MCL_DTYPE_BF16, false, true);
-        clReleaseKernel(k1);
-        clReleaseKernel(kn1);
-        clReleaseKernel(kn);
         clReleaseKernel(k);
         mcl_program_release(&prog);
         tested++;
@@ -483,9 +437,6 @@ static void test_bad_args(void **state)
     assert_int_equal(mcl_kern_gemv(rt, m, MCL_DTYPE_F16, m, m, 0, 4, 1, false), MCL_ERR_INVALID_ARG);
     assert_non_null(strstr(mcl_last_error(), "gemv"));
     assert_int_equal(mcl_kern_gemv(rt, m, (mcl_dtype)5, m, m, 2, 4, 1, false), MCL_ERR_INVALID_ARG);
-    assert_int_equal(mcl_kern_gemv_norm(rt, m, MCL_DTYPE_F16, m, m, 1e-5f, m, 2, -4, 1, false),
-                     MCL_ERR_INVALID_ARG);
-    assert_non_null(strstr(mcl_last_error(), "gemv_norm"));
     assert_int_equal(mcl_kern_conv_step(rt, m, m, NULL, &(mcl_kern_state){m, 0, m, 1}, 1, 4, 1, m),
                      MCL_ERR_INVALID_ARG);
     assert_int_equal(mcl_kern_rmsnorm(rt, m, NULL, m, 1e-5f, m, NULL, -1, 4), MCL_ERR_INVALID_ARG);
@@ -506,7 +457,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int k = 0; k < 7; k++)
+    for (int k = 0; k < 6; k++)
         printf("%-18s max abs err %.3g, max rel err %.3g (|ref| > 1e-3)\n", kname[k], max_abs[k], max_rel[k]);
     mcl_runtime_free(rt);
     return 0;
@@ -522,7 +473,6 @@ int main(void)
         cmocka_unit_test(test_conv_step),
         cmocka_unit_test(test_conv_prefill_then_step),
         cmocka_unit_test(test_gemv),
-        cmocka_unit_test(test_gemv_norm),
         cmocka_unit_test(test_gemv_space),
         cmocka_unit_test(test_bad_args),
     };
