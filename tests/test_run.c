@@ -163,6 +163,32 @@ static void test_multibyte_split_prints_intact(void **state)
     mcl_tokenizer_free(tok);
 }
 
+/* Ctrl-C (SIGINT) stops a long generation at the next token: exit 0, the
+ * text so far and the statistics marked "(interrupted)". The signal is sent
+ * once the first tokens have been streamed (the handler is in place then). */
+static void test_ctrl_c_stops_cleanly(void **state)
+{
+    (void)state;
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd,
+             "%s run -p 'ROMEO:' -n 1000000 --ignore-eos --seed 1 >/tmp/mcl-int-out.txt 2>/tmp/mcl-int-err.txt & "
+             "pid=$!; i=0; while [ ! -s /tmp/mcl-int-out.txt ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; "
+             "sleep 0.5; kill -INT $pid; wait $pid; echo $?",
+             cli_test_binary());
+    assert_int_equal(cli_test_run(cmd, &out), 0);
+    assert_int_equal(atoi(out), 0);
+    free(out);
+    assert_int_equal(cli_test_run("cat /tmp/mcl-int-err.txt", &out), 0);
+    assert_non_null(strstr(out, "(interrupted)"));
+    assert_non_null(strstr(out, "generated:"));
+    free(out);
+    assert_int_equal(cli_test_run("cat /tmp/mcl-int-out.txt", &out), 0);
+    assert_true(strncmp(out, "ROMEO:", 6) == 0 && strlen(out) > 20);
+    free(out);
+    remove("/tmp/mcl-int-out.txt");
+    remove("/tmp/mcl-int-err.txt");
+}
+
 /* The API example builds and generates the reference text. */
 static void test_example_program(void **state)
 {
@@ -185,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_batch_file),
         cmocka_unit_test(test_bad_options_exit_2),
         cmocka_unit_test(test_multibyte_split_prints_intact),
+        cmocka_unit_test(test_ctrl_c_stops_cleanly),
         cmocka_unit_test(test_example_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
