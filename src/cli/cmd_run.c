@@ -246,23 +246,39 @@ static const struct option run_options[] = {
     {"help", no_argument, 0, 'h'},
     {0}};
 
-/* Applies one sampling option; false after a usage error. */
+/* Applies one sampling option; false after a usage error (or for an option
+ * that is not a sampling one). */
 static bool parse_sampling(int c, run_opts *o)
 {
     mcl_sampler_params *sp = &o->gen.sampler;
+    const struct {
+        int opt;
+        const char *name;
+        double max;
+        float *dst;
+    } reals[] = {{OPT_TEMP, "--temp", 100, &sp->temperature},
+                 {OPT_TOPP, "--top-p", 1, &sp->top_p},
+                 {OPT_MINP, "--min-p", 1, &sp->min_p},
+                 {OPT_REPEAT, "--repeat-penalty", 100, &sp->repeat_penalty}};
     double v;
     long k;
-    switch (c) {
-    case OPT_TEMP: return cli_parse_double("run", "--temp", optarg, 0, 100, &v) && ((sp->temperature = (float)v), true);
-    case OPT_TOPP: return cli_parse_double("run", "--top-p", optarg, 0, 1, &v) && ((sp->top_p = (float)v), true);
-    case OPT_MINP: return cli_parse_double("run", "--min-p", optarg, 0, 1, &v) && ((sp->min_p = (float)v), true);
-    case OPT_REPEAT:
-        return cli_parse_double("run", "--repeat-penalty", optarg, 0, 100, &v) && ((sp->repeat_penalty = (float)v), true);
-    case OPT_TOPK: return cli_parse_long("run", "--top-k", optarg, 0, 1L << 30, &k) && ((sp->top_k = (int)k), true);
-    case OPT_SEED:
-        return cli_parse_long("run", "--seed", optarg, 0, 0x7fffffffffffffffL, &k) && ((sp->seed = (uint64_t)k), true);
-    default: return false;
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        if (c != reals[i].opt) continue;
+        if (!cli_parse_double("run", reals[i].name, optarg, 0, reals[i].max, &v)) return false;
+        *reals[i].dst = (float)v;
+        return true;
     }
+    if (c == OPT_TOPK) {
+        if (!cli_parse_long("run", "--top-k", optarg, 0, 1L << 30, &k)) return false;
+        sp->top_k = (int)k;
+        return true;
+    }
+    if (c == OPT_SEED) {
+        if (!cli_parse_long("run", "--seed", optarg, 0, 0x7fffffffffffffffL, &k)) return false;
+        sp->seed = (uint64_t)k;
+        return true;
+    }
+    return false;
 }
 
 static int parse_one(int c, run_opts *o)
