@@ -2,6 +2,7 @@
 #include "kern_scan.h"
 
 #include "error.h"
+#include "tune_scan.h"
 
 /* Binds the arguments shared by both kernels (0..11) and returns the next index. */
 static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st)
@@ -36,10 +37,10 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     MCL_ARG(k, 15, a->dt_rank);
     MCL_ARG(k, 16, a->d_state);
     MCL_ARG(k, 17, a->y);
-    size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
-    size_t wg = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_NSG", 1) *
-          (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
-    size_t global = (size_t)n_seqs * (((size_t)a->d_inner + dch - 1) / dch) * wg;
+    const mcl_params *p = mcl_runtime_params(rt, "scan.cl");
+    if (!p) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan.cl was not compiled");
+    size_t global, wg;
+    mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
     return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
 }
 
@@ -66,4 +67,11 @@ size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)
     size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64), lpc = (size_t)mcl_params_get(p, "STEP_LPC", 1);
     size_t teams = wg / lpc;
     return ((size_t)B * (size_t)d_inner + teams - 1) / teams * wg;
+}
+
+void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local)
+{
+    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 8);
+    *local = (size_t)mcl_tune_scan_wg(p);
+    *global = (size_t)n_seqs * (((size_t)d_inner + dch - 1) / dch) * *local;
 }

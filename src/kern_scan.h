@@ -15,6 +15,11 @@ typedef struct mcl_scan_args {
     int d_inner, dt_rank, d_state;
 } mcl_scan_args;
 
+/* The grid of a scan_prefill launch with tunables p: one work-group of
+ * SCAN_DCH x SCAN_NSG x SCAN_TT work-items per (sequence, block of SCAN_DCH
+ * channels). */
+void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local);
+
 /* Prefill scan over n_seqs sequences (seq_start: int [n_seqs+1]). */
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs);

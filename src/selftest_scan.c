@@ -137,10 +137,10 @@ static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
     MCL_TRY(tiny_upload(rt, p, d));
     MCL_TRY(tiny_args(k, d, true, NSEQ));
-    size_t dch = (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_DCH", 8);
-    size_t local = dch * (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_NSG", 1) *
-             (size_t)mcl_runtime_param(rt, "scan.cl", "SCAN_TT", 32);
-    size_t global = NSEQ * ((DI + dch - 1) / dch) * local;
+    const mcl_params *sp = mcl_runtime_params(rt, "scan.cl");
+    if (!sp) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan.cl was not compiled");
+    size_t global, local;
+    mcl_kern_scan_prefill_grid(sp, NSEQ, DI, &global, &local);
     MCL_TRY(mcl_launch(rt, k, "scan_prefill", 1, &global, &local));
     tiny_expect(p);
     return tiny_read_check(rt, d, p, T * DI, ok);

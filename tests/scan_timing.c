@@ -18,6 +18,7 @@
 #include "error.h"
 #include "program.h"
 #include "runtime.h"
+#include "kern_scan.h"
 #include "tune_scan.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -150,9 +151,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "scan_timing: clSetKernelArg failed\n");
         return 1;
     }
-    size_t dch = (size_t)mcl_params_get(&prm, "SCAN_DCH", 8);
-    size_t local = (size_t)mcl_tune_scan_wg(&prm);
-    size_t global = (size_t)batch * (((size_t)di + dch - 1) / dch) * local;
+    size_t global, local;
+    mcl_kern_scan_prefill_grid(&prm, batch, di, &global, &local);
     double *ms = malloc((size_t)reps * sizeof *ms);
     if (!ms) return 2;
     const char *names[4];

@@ -230,9 +230,8 @@ static mcl_status set_args(cl_kernel k, const host_data *h, dev_data *d, bool pr
 
 static void launch_prefill(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
 {
-    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 0);
-    size_t ndg = ((size_t)h->d_inner + dch - 1) / dch;
-    size_t local = (size_t)mcl_tune_scan_wg(p), global = (size_t)h->n_seqs * ndg * local;
+    size_t global, local;
+    mcl_kern_scan_prefill_grid(p, h->n_seqs, h->d_inner, &global, &local);
     if (set_args(k, h, d, true) != MCL_OK) fail_msg("%s", mcl_last_error());
     if (mcl_launch(rt, k, "scan_prefill", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
 }
