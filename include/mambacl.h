@@ -21,6 +21,14 @@
 extern "C" {
 #endif
 
+/* Marks the functions that libmambacl exports; everything else in the
+ * library is built with hidden visibility. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MCL_API __attribute__((visibility("default")))
+#else
+#define MCL_API
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -37,14 +45,15 @@ typedef enum mcl_status {
     MCL_ERR_NOMEM,         /* host memory allocation failed */
     MCL_ERR_DEVICE_MEM,    /* the device has too little memory */
     MCL_ERR_INTERRUPTED,   /* stopped by the caller (for example Ctrl-C) */
+    MCL_ERR_INTERNAL,      /* a bug in mambacl: an internal invariant failed (not the caller's mistake) */
 } mcl_status;
 
 /* The message of the last failure on this thread ("" when none). The string
  * is owned by the library and valid until the next failure on this thread. */
-const char *mcl_last_error(void);
+MCL_API const char *mcl_last_error(void);
 
 /* A constant name for a status code ("MCL_ERR_FORMAT"). */
-const char *mcl_status_name(mcl_status status);
+MCL_API const char *mcl_status_name(mcl_status status);
 
 /* ------------------------------------------------------------------------ */
 /* Devices                                                                  */
@@ -85,14 +94,14 @@ typedef struct mcl_device_info {
 /* Enumerates every device of every platform. On success *out is an array of
  * *count records that the caller releases with mcl_device_list_free. Zero
  * devices is success with *count == 0. */
-mcl_status mcl_device_list(mcl_device_info **out, int *count);
-void mcl_device_list_free(mcl_device_info *list);
+MCL_API mcl_status mcl_device_list(mcl_device_info **out, int *count);
+MCL_API void mcl_device_list_free(mcl_device_info *list);
 
 /* Picks a device: `selector` is NULL/"" (then $MAMBACL_DEVICE, then the first
  * GPU, else the first device), a decimal index into the list, or a
  * case-insensitive substring of "platform name" or "device name". Writes the
  * index into *index. MCL_ERR_NO_DEVICE when nothing matches. */
-mcl_status mcl_device_select(const mcl_device_info *list, int count,
+MCL_API mcl_status mcl_device_select(const mcl_device_info *list, int count,
                              const char *selector, int *index);
 
 /* ------------------------------------------------------------------------ */
@@ -111,7 +120,7 @@ typedef struct mcl_runtime_options {
 
 /* Non-fatal problems met while creating the runtime, such as a tuning file
  * that was ignored ("" when none). Owned by rt. */
-const char *mcl_runtime_warnings(const mcl_runtime *rt);
+MCL_API const char *mcl_runtime_warnings(const mcl_runtime *rt);
 
 /* Per-program build report, filled by mcl_runtime_create. */
 typedef struct mcl_program_report {
@@ -129,26 +138,28 @@ typedef struct mcl_program_report {
  * success *out owns the OpenCL context and is released with
  * mcl_runtime_free. Errors: MCL_ERR_NO_DEVICE, MCL_ERR_OPENCL, MCL_ERR_BUILD
  * (message holds the file name and the compiler's log), MCL_ERR_NOMEM. */
-mcl_status mcl_runtime_create(const mcl_runtime_options *opts, mcl_runtime **out);
-void mcl_runtime_free(mcl_runtime *rt);
+MCL_API mcl_status mcl_runtime_create(const mcl_runtime_options *opts, mcl_runtime **out);
+MCL_API void mcl_runtime_free(mcl_runtime *rt);
 
 /* The record of the runtime's device. Owned by rt. */
-const mcl_device_info *mcl_runtime_device(const mcl_runtime *rt);
+MCL_API const mcl_device_info *mcl_runtime_device(const mcl_runtime *rt);
 
 /* Build reports of every program; *count receives their number. Owned by rt. */
-const mcl_program_report *mcl_runtime_programs(const mcl_runtime *rt, int *count);
+MCL_API const mcl_program_report *mcl_runtime_programs(const mcl_runtime *rt, int *count);
 
 /* Switches event profiling of later launches on or off (the queue is created
  * with profiling enabled when opts->profiling was set; turning it on later
  * re-creates the queue). */
-mcl_status mcl_runtime_set_profiling(mcl_runtime *rt, bool on);
+MCL_API mcl_status mcl_runtime_set_profiling(mcl_runtime *rt, bool on);
 
 /* Runs one tiny launch of every kernel and checks its result. For each
  * kernel calls report(name, ok, ms, user). Returns the first failure. */
 typedef void (*mcl_selftest_report_fn)(const char *kernel, bool ok, double ms, void *user);
-mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, void *user);
+MCL_API mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, void *user);
 
-/* -- checkpoint loading (issue 3) ---------------------------------------- */
+/* ------------------------------------------------------------------------ */
+/* Checkpoint loading                                                       */
+/* ------------------------------------------------------------------------ */
 
 /* Storage type of a weight tensor; the values match cl/common.cl. */
 typedef enum mcl_dtype {
@@ -175,7 +186,7 @@ typedef struct mcl_config {
 } mcl_config;
 
 /* The name of a dtype ("F16"). */
-const char *mcl_dtype_name(mcl_dtype dtype);
+MCL_API const char *mcl_dtype_name(mcl_dtype dtype);
 
 /* A validated checkpoint directory: config.json and its safetensors weights,
  * mapped read-only. */
@@ -191,17 +202,17 @@ typedef struct mcl_checkpoint mcl_checkpoint;
  * or tensor set that disagrees with the config), MCL_ERR_UNSUPPORTED (a valid
  * model that mambacl cannot run: Mamba-2, projection biases, other dtypes),
  * MCL_ERR_NOMEM. */
-mcl_status mcl_checkpoint_open(const char *dir, mcl_checkpoint **out);
-void mcl_checkpoint_free(mcl_checkpoint *ck);
+MCL_API mcl_status mcl_checkpoint_open(const char *dir, mcl_checkpoint **out);
+MCL_API void mcl_checkpoint_free(mcl_checkpoint *ck);
 
 /* The model's configuration; vocab_size is the embedding's row count. Owned by ck. */
-const mcl_config *mcl_checkpoint_config(const mcl_checkpoint *ck);
+MCL_API const mcl_config *mcl_checkpoint_config(const mcl_checkpoint *ck);
 
 /* Parameters of the model (a tied embedding counted once). */
-uint64_t mcl_checkpoint_param_count(const mcl_checkpoint *ck);
+MCL_API uint64_t mcl_checkpoint_param_count(const mcl_checkpoint *ck);
 
 /* The dtype holding the most parameters. */
-mcl_dtype mcl_checkpoint_dtype(const mcl_checkpoint *ck);
+MCL_API mcl_dtype mcl_checkpoint_dtype(const mcl_checkpoint *ck);
 
 /* Device memory the weights need: matrices (embedding, LM head when untied,
  * in/x/dt/out projections) in their checkpoint dtype, the small per-channel
@@ -209,9 +220,11 @@ mcl_dtype mcl_checkpoint_dtype(const mcl_checkpoint *ck);
  * total bytes; *largest (may be NULL) receives the largest single tensor,
  * to compare with the device's maximum allocation. States and activations
  * are not included. */
-uint64_t mcl_checkpoint_device_bytes(const mcl_checkpoint *ck, uint64_t *largest);
+MCL_API uint64_t mcl_checkpoint_device_bytes(const mcl_checkpoint *ck, uint64_t *largest);
 
-/* -- tokenizer (issue 3) -------------------------------------------------- */
+/* ------------------------------------------------------------------------ */
+/* Tokenizer                                                                */
+/* ------------------------------------------------------------------------ */
 
 /* A Hugging Face tokenizer.json byte-level BPE tokenizer (GPT-NeoX, GPT-2
  * style); see docs/tokenizer.md for what is supported. Encoding matches the
@@ -226,8 +239,8 @@ typedef struct mcl_tokenizer mcl_tokenizer;
  * naming unknown tokens, duplicate or out-of-range ids...),
  * MCL_ERR_UNSUPPORTED (a model, normalizer, pre-tokenizer, decoder or
  * post-processor type this tokenizer does not implement), MCL_ERR_NOMEM. */
-mcl_status mcl_tokenizer_load(const char *path, mcl_tokenizer **out);
-void mcl_tokenizer_free(mcl_tokenizer *tok);
+MCL_API mcl_status mcl_tokenizer_load(const char *path, mcl_tokenizer **out);
+MCL_API void mcl_tokenizer_free(mcl_tokenizer *tok);
 
 /* Encodes text[0..len) (UTF-8; NUL bytes allowed) into token ids. Special
  * and added tokens written in the text encode to their ids; no BOS/EOS is
@@ -235,7 +248,7 @@ void mcl_tokenizer_free(mcl_tokenizer *tok);
  * sequence. On success *ids (malloc'ed, release with free(); NULL when
  * *n_ids is 0 is possible) holds *n_ids ids. Errors: MCL_ERR_INVALID_ARG,
  * MCL_ERR_NOMEM. */
-mcl_status mcl_tokenizer_encode(const mcl_tokenizer *tok, const char *text, size_t len, int32_t **ids,
+MCL_API mcl_status mcl_tokenizer_encode(const mcl_tokenizer *tok, const char *text, size_t len, int32_t **ids,
                                 size_t *n_ids);
 
 /* Decodes n ids into *text (malloc'ed and NUL-terminated, release with
@@ -244,34 +257,36 @@ mcl_status mcl_tokenizer_encode(const mcl_tokenizer *tok, const char *text, size
  * are not valid UTF-8 become U+FFFD. decode(encode(s)) == s for valid,
  * NFC-normalized UTF-8 s. Errors: MCL_ERR_INVALID_ARG naming the first id
  * outside the vocabulary, MCL_ERR_NOMEM. */
-mcl_status mcl_tokenizer_decode(const mcl_tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len);
+MCL_API mcl_status mcl_tokenizer_decode(const mcl_tokenizer *tok, const int32_t *ids, size_t n, char **text, size_t *len);
 
 /* The bytes that token `id` contributes to decoded text, for streaming: raw
  * bytes, possibly part of a UTF-8 sequence (concatenate and check before
  * printing); a BPEDecoder suffix becomes a space. *bytes is owned by tok.
  * Errors: MCL_ERR_INVALID_ARG for an id outside the vocabulary. */
-mcl_status mcl_tokenizer_token_text(const mcl_tokenizer *tok, int32_t id, const char **bytes, size_t *len);
+MCL_API mcl_status mcl_tokenizer_token_text(const mcl_tokenizer *tok, int32_t id, const char **bytes, size_t *len);
 
 /* Number of ids: 1 + the largest id of the vocab and the added tokens. */
-int32_t mcl_tokenizer_vocab_size(const mcl_tokenizer *tok);
+MCL_API int32_t mcl_tokenizer_vocab_size(const mcl_tokenizer *tok);
 
 /* The id of a token given by its exact text (added tokens first, then the
  * model vocab, e.g. "<|endoftext|>"), or -1. */
-int32_t mcl_tokenizer_token_id(const mcl_tokenizer *tok, const char *token);
+MCL_API int32_t mcl_tokenizer_token_id(const mcl_tokenizer *tok, const char *token);
 
 /* End-of-sequence id: the first of "<|endoftext|>", "</s>",
  * "<|end_of_text|>", "<eos>" present, else -1. */
-int32_t mcl_tokenizer_eos_id(const mcl_tokenizer *tok);
+MCL_API int32_t mcl_tokenizer_eos_id(const mcl_tokenizer *tok);
 
 /* Beginning-of-sequence id: the first of "<|startoftext|>", "<s>",
  * "<|begin_of_text|>", "<bos>", "<|endoftext|>" (GPT-NeoX uses its
  * end-of-text token as BOS) present, else -1. */
-int32_t mcl_tokenizer_bos_id(const mcl_tokenizer *tok);
+MCL_API int32_t mcl_tokenizer_bos_id(const mcl_tokenizer *tok);
 
 /* True when id is an added token marked "special" in tokenizer.json. */
-bool mcl_tokenizer_is_special(const mcl_tokenizer *tok, int32_t id);
+MCL_API bool mcl_tokenizer_is_special(const mcl_tokenizer *tok, int32_t id);
 
-/* -- forward pass (issue 4) ----------------------------------------------- */
+/* ------------------------------------------------------------------------ */
+/* Forward pass                                                             */
+/* ------------------------------------------------------------------------ */
 
 /* A model on a device: its weights in device buffers, the pools of sequence
  * states and the scratch of the forward pass. Used from one thread at a time. */
@@ -300,45 +315,45 @@ typedef struct mcl_model_options {
  * checkpoint loading (MCL_ERR_IO, MCL_ERR_FORMAT, MCL_ERR_UNSUPPORTED),
  * MCL_ERR_DEVICE_MEM when the model needs more than the device's global
  * memory (the message gives both sizes; nothing is allocated), MCL_ERR_OPENCL. */
-mcl_status mcl_model_load(mcl_runtime *rt, const char *dir, mcl_model **out);
+MCL_API mcl_status mcl_model_load(mcl_runtime *rt, const char *dir, mcl_model **out);
 
 /* mcl_model_load with options (progress reports, buffer split size); opts
  * may be NULL. */
-mcl_status mcl_model_load_ex(mcl_runtime *rt, const char *dir, const mcl_model_options *opts,
+MCL_API mcl_status mcl_model_load_ex(mcl_runtime *rt, const char *dir, const mcl_model_options *opts,
                              mcl_model **out);
 
 /* A model of shape `cfg` with random weights stored in `dtype`, generated
  * from `seed` (the same seed gives the same weights), for benchmarks and
  * tests. Errors as mcl_model_load, MCL_ERR_INVALID_ARG for a bad config. */
-mcl_status mcl_model_create_random(mcl_runtime *rt, const mcl_config *cfg, mcl_dtype dtype,
+MCL_API mcl_status mcl_model_create_random(mcl_runtime *rt, const mcl_config *cfg, mcl_dtype dtype,
                                    uint64_t seed, mcl_model **out);
 
 /* Releases the model's device buffers. States of the model must be freed
  * first. Accepts NULL. */
-void mcl_model_free(mcl_model *m);
+MCL_API void mcl_model_free(mcl_model *m);
 
 /* The model's shape. Owned by the model. */
-const mcl_config *mcl_model_config(const mcl_model *m);
+MCL_API const mcl_config *mcl_model_config(const mcl_model *m);
 
 /* Rows of the logits (the padded vocabulary size). */
-int mcl_model_vocab(const mcl_model *m);
+MCL_API int mcl_model_vocab(const mcl_model *m);
 
 /* Bytes of weights on the device. */
-uint64_t mcl_model_weight_bytes(const mcl_model *m);
+MCL_API uint64_t mcl_model_weight_bytes(const mcl_model *m);
 
 /* A fresh, zeroed state in the model's pools (the pools grow as needed).
  * Released with mcl_state_free. Errors: MCL_ERR_DEVICE_MEM, MCL_ERR_OPENCL. */
-mcl_status mcl_state_create(mcl_model *m, mcl_state **out);
+MCL_API mcl_status mcl_state_create(mcl_model *m, mcl_state **out);
 
 /* Zeroes the state, as if freshly created. */
-mcl_status mcl_state_reset(mcl_state *s);
+MCL_API mcl_status mcl_state_reset(mcl_state *s);
 
 /* Makes dst continue exactly where src stands (both of the same model).
  * src is unchanged. MCL_ERR_INVALID_ARG for states of different models. */
-mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src);
+MCL_API mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src);
 
 /* Returns the state's slot to the pool. Accepts NULL. */
-void mcl_state_free(mcl_state *s);
+MCL_API void mcl_state_free(mcl_state *s);
 
 /* Runs a batch of n_seqs sequences through the model, each from its state,
  * which is advanced past its tokens. tokens[b] holds lengths[b] >= 1 ids in
@@ -347,21 +362,23 @@ void mcl_state_free(mcl_state *s);
  * The inputs are checked before anything runs (MCL_ERR_INVALID_ARG names
  * the bad id or length); device failures give MCL_ERR_OPENCL /
  * MCL_ERR_DEVICE_MEM and leave the states undefined (reset them). */
-mcl_status mcl_prefill(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+MCL_API mcl_status mcl_prefill(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
                        const int *lengths, int n_seqs, float *logits);
 
 /* As mcl_prefill, but logits (required) receives the logits of every
  * position: [sum of lengths, vocab], sequence after sequence. */
-mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+MCL_API mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
                            const int *lengths, int n_seqs, float *logits);
 
 /* One token per sequence: tokens [n_seqs]; logits, when not NULL, receives
  * [n_seqs, vocab]. Continues exactly where prefill or decode stopped.
  * Errors as mcl_prefill. */
-mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+MCL_API mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                       float *logits);
 
-/* -- generation (issue 5) ------------------------------------------------- */
+/* ------------------------------------------------------------------------ */
+/* Generation                                                               */
+/* ------------------------------------------------------------------------ */
 
 /* How the next token is chosen. Zero-initialised fields mean "off" except
  * temperature (0 = greedy). mcl_sampler_params_default() gives the CLI's
@@ -380,25 +397,25 @@ typedef struct mcl_sampler mcl_sampler;
 
 /* The CLI defaults: temperature 0.8, top_k 40, top_p 0.95, min_p 0.05,
  * repeat_penalty 1.1 over the last 64 tokens, seed 0. */
-mcl_sampler_params mcl_sampler_params_default(void);
+MCL_API mcl_sampler_params mcl_sampler_params_default(void);
 
 /* Creates a sampler for a vocabulary of n_vocab logits. MCL_ERR_INVALID_ARG
  * names the first parameter out of range (negative temperature, top_p or
  * min_p outside [0,1], negative top_k, penalty < 0, n_vocab < 1). */
-mcl_status mcl_sampler_create(const mcl_sampler_params *params, int n_vocab, mcl_sampler **out);
-void mcl_sampler_free(mcl_sampler *s);
+MCL_API mcl_status mcl_sampler_create(const mcl_sampler_params *params, int n_vocab, mcl_sampler **out);
+MCL_API void mcl_sampler_free(mcl_sampler *s);
 
 /* Picks a token id from logits[n_vocab] given the ids generated or prompted so
  * far (history, may be NULL when n_history is 0). logits is not modified.
  * Non-finite logits count as -inf; if every logit is -inf the result is the
  * argmax index 0. Never fails. */
-int32_t mcl_sampler_sample(mcl_sampler *s, const float *logits, const int32_t *history,
+MCL_API int32_t mcl_sampler_sample(mcl_sampler *s, const float *logits, const int32_t *history,
                            size_t n_history);
 
 /* Length of the longest prefix of buf[0..len) that does not end inside a
  * UTF-8 multi-byte sequence: print that much now, hold the rest back until
  * the next token completes it. Invalid bytes count as complete. */
-size_t mcl_utf8_complete_prefix(const char *buf, size_t len);
+MCL_API size_t mcl_utf8_complete_prefix(const char *buf, size_t len);
 
 #ifdef __cplusplus
 }

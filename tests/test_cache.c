@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "cache.h"
-#include "error.h"
-#include "runtime.h"
+#include "runtime/cache.h"
+#include "base/error.h"
+#include "runtime/runtime.h"
 
 static char cache_dir[512];
 

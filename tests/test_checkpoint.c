@@ -12,9 +12,10 @@
 
 #include <cmocka.h>
 
-#include "checkpoint.h"
-#include "config.h"
-#include "safetensors.h"
+#include "base/dtype.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/config.h"
+#include "checkpoint/safetensors.h"
 
 static char data_dir[1024], shared_model[1024];
 

@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "device.h"
-#include "error.h"
+#include "device/device.h"
+#include "base/error.h"
 
 static void fake_list(mcl_device_info list[3])
 {

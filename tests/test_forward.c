@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "fwd_common.h"
-#include "model.h"
+#include "model/model.h"
 #include "ref/ref_model.h"
 
 static mcl_runtime *rt;

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "half.h"
+#include "base/half.h"
 
 static uint32_t bits(float f)
 {

@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "half.h"
-#include "kern.h"
-#include "runtime.h"
-#include "tune_kern.h"
+#include "base/error.h"
+#include "base/half.h"
+#include "ops/kern.h"
+#include "runtime/runtime.h"
+#include "tune/tune_kern.h"
 #include "ref/ref_kernels.h"
 
 static mcl_runtime *rt;

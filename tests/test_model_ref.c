@@ -13,7 +13,7 @@
 
 #include "fwd_common.h"
 #include "ref/ref_model.h"
-#include "weights.h"
+#include "model/weights.h"
 
 static void test_reference_prompts(void **state)
 {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "mambacl.h"
-#include "sample.h"
+#include "generate/sample.h"
 
 static mcl_sampler *make(mcl_sampler_params p, int n)
 {

@@ -16,12 +16,13 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "program.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "runtime/program.h"
 #include "ref/ref_scan.h"
-#include "runtime.h"
-#include "kern_scan.h"
-#include "tune_scan.h"
+#include "runtime/runtime.h"
+#include "ops/kern_scan.h"
+#include "tune/tune_scan.h"
 
 /* Tolerances: the CUDA tests' fp32 bounds are rtol 6e-4, atol 2e-3. */
 #define RTOL 2e-4

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 static char neox_path[1024], shakes_path[1024], data_dir[1024];
 static mcl_tokenizer *neox;

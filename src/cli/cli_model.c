@@ -1,6 +1,6 @@
 /* CLI helpers of the commands that run a model. */
-#include "cli_model.h"
-#include "presets.h"
+#include "cli/cli_model.h"
+#include "mcl_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

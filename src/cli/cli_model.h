@@ -4,7 +4,7 @@
 #define MCL_CLI_MODEL_H
 
 #include <stdint.h>
-#include "cli.h"
+#include "cli/cli.h"
 
 /* Parses "1 2 3" (ids separated by spaces or commas) into a malloc'ed array.
  * Prints a usage error naming the bad item and returns false when an item

@@ -7,12 +7,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "bench.h"
-#include "cli.h"
-#include "cli_model.h"
-#include "error.h"
-#include "presets.h"
-#include "program.h"
+#include "mcl_internal.h"
+#include "cli/cli.h"
+#include "cli/cli_model.h"
 
 typedef struct bench_opts {
     cli_model_source src;

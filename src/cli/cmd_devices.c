@@ -4,10 +4,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli.h"
-#include "cache.h"
-#include "device.h"
-#include "tunedb.h"
+#include "cli/cli.h"
+#include "mcl_internal.h"
 
 static void help(void)
 {

@@ -5,8 +5,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "checkpoint.h"
-#include "cli.h"
+#include "mcl_internal.h"
+#include "cli/cli.h"
 
 static void help(void)
 {

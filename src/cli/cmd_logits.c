@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli_model.h"
+#include "cli/cli_model.h"
 
 static void help(void)
 {

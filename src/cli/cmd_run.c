@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_model.h"
-#include "error.h"
-#include "generate.h"
+#include "cli/cli_model.h"
+#include "mcl_internal.h"
+#include "cli/generate.h"
 
 typedef struct run_opts {
     const char *model_dir, *device, *ids_text, *prompt, *prompt_file, *batch_file;

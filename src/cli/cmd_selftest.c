@@ -1,8 +1,8 @@
 /* mambacl selftest: compile every kernel, run one tiny launch of each. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "program.h"
+#include "cli/cli.h"
+#include "mcl_internal.h"
 
 static void help(void)
 {

@@ -3,12 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_model.h"
-#include "error.h"
-#include "presets.h"
-#include "tuner.h"
-#include "tunedb.h"
+#include "cli/cli.h"
+#include "cli/cli_model.h"
+#include "mcl_internal.h"
 
 static void help(void)
 {

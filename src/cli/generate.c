@@ -1,12 +1,11 @@
 /* Text generation for `mambacl run` (see generate.h). */
-#include "generate.h"
-#include "error.h"
+#include "cli/generate.h"
+#include "mcl_internal.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "program.h" /* mcl_now_ms */
 
 static volatile sig_atomic_t interrupted;
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /* One row per subcommand; `mambacl --help` lists them in this order. */
 static const cli_command commands[] = {

@@ -1,13 +1,14 @@
-/* Where the default model is: $MAMBACL_MODEL, else beside the binary (the
- * source tree's models/ for a build directory, share/mambacl/models/ for an
- * installed binary). */
+/* Where the default model is: $MAMBACL_MODEL, else beside the binary
+ * (share/mambacl/models/ for an installed binary), else the configured
+ * install directory, else the source tree the binary was built from (a build
+ * directory inside or outside the source tree). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #define DEFAULT_MODEL "shakespeare-mamba"
 
@@ -32,10 +33,16 @@ bool cli_default_model(char *out, size_t cap)
     char *slash = strrchr(exe, '/');
     if (!slash) return false;
     *slash = '\0'; /* the binary's directory */
-    static const char *const rel[] = {"../models/" DEFAULT_MODEL, "../share/mambacl/models/" DEFAULT_MODEL,
-                                      "../../models/" DEFAULT_MODEL};
+    static const char *const rel[] = {"../share/mambacl/models/" DEFAULT_MODEL, "../models/" DEFAULT_MODEL};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         snprintf(out, cap, "%s/%s", exe, rel[i]);
+        if (has_config(out)) return true;
+    }
+    /* Absolute fallbacks set by meson: the install location, then the source
+     * tree of the build (so a build directory anywhere finds the model). */
+    static const char *const abs_dirs[] = {MCL_INSTALL_MODELS_DIR, MCL_SOURCE_MODELS_DIR};
+    for (size_t i = 0; i < sizeof abs_dirs / sizeof abs_dirs[0]; i++) {
+        snprintf(out, cap, "%s/%s", abs_dirs[i], DEFAULT_MODEL);
         if (has_config(out)) return true;
     }
     return false;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "checkpoint/config.h"
 
 static void check(const mcl_config *c, const mcl_config_source *s)
 {

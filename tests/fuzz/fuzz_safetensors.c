@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safetensors.h"
+#include "base/dtype.h"
+#include "checkpoint/safetensors.h"
 
 static void check(const mcl_st_file *f, const uint8_t *data, size_t size)
 {

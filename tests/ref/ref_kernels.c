@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "half.h"
+#include "base/half.h"
 
 static double ref_w(const void *w, size_t i, mcl_dtype dtype)
 {

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "weights.h"
+#include "model/weights.h"
 
 typedef struct ref_model ref_model;
 typedef struct ref_state ref_state;

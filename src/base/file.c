@@ -1,0 +1,44 @@
+/* Whole-file reads. */
+#include "base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/error.h"
+
+mcl_status mcl_read_text_file(const char *path, size_t cap, char **out, size_t *len)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return mcl_error_set(MCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    mcl_status st = MCL_OK;
+    if (fstat(fd, &sb) != 0) st = mcl_error_set(MCL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode)) st = mcl_error_set(MCL_ERR_IO, "%s: not a regular file", path);
+    else if ((uint64_t)sb.st_size > cap)
+        st = mcl_error_set(MCL_ERR_FORMAT, "%s: %lld bytes, above the %zu-byte limit", path,
+                           (long long)sb.st_size, cap);
+    char *buf = st == MCL_OK ? malloc((size_t)sb.st_size + 1) : NULL;
+    if (st == MCL_OK && !buf) st = mcl_error_set(MCL_ERR_NOMEM, "%s: out of memory", path);
+    size_t got = 0;
+    while (st == MCL_OK && got < (size_t)sb.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) st = mcl_error_set(MCL_ERR_IO, "%s: read failed: %s", path, r ? strerror(errno) : "short read");
+        else got += (size_t)r;
+    }
+    close(fd);
+    if (st != MCL_OK) {
+        free(buf);
+        return st;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    return MCL_OK;
+}

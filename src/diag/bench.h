@@ -1,0 +1,35 @@
+/* Measurements for `mambacl bench` and the tuner: event-timed launches,
+ * the copy-bandwidth and CLBlast SGEMM baselines. */
+#ifndef MCL_BENCH_H
+#define MCL_BENCH_H
+
+#include "runtime/runtime.h"
+
+typedef struct mcl_timing {
+    double min_ms, median_ms, max_ms;
+    int reps;
+} mcl_timing;
+
+/* Summarises ms[0..n) (sorted in place). */
+void mcl_timing_from(double *ms, int n, mcl_timing *out);
+
+/* Elapsed device time of a finished profiled event, in ms. */
+mcl_status mcl_event_ms(cl_event ev, double *ms);
+
+/* float4 copy of `bytes` (capped by the device's max allocation and a
+ * quarter of its global memory), one warm-up then `reps` timed launches.
+ * *gbps = (read + write bytes) / median time. Needs a profiling queue. */
+mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps);
+
+/* CLBlast SGEMM n x n x n, one warm-up then `reps` calls timed on the host
+ * between clFinish calls; *gflops = 2 n^3 / median time. */
+mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, double *gflops);
+
+/* The selective-scan kernel alone at (batch, d_inner, L) with d_state N and
+ * dt_rank R on random inputs: one warm-up, `reps` timed launches.
+ * *gbps counts the bytes of u, delta, z and out in fp32 per (t, d) plus B
+ * and C per (t, n), as the CUDA kernel's figures do. */
+mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N, int R, int reps,
+                          mcl_timing *t, double *gbps);
+
+#endif

@@ -1,0 +1,90 @@
+/* Selftests: one tiny launch per kernel, checked on the host. */
+#include "diag/selftest.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "diag/selftest_kern.h"
+#include "diag/selftest_scan.h"
+#include "base/clock.h"
+
+/* Uploads n floats into a new buffer. */
+static mcl_status upload(mcl_runtime *rt, const float *host, size_t n, cl_mem *out)
+{
+    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, n * sizeof(float), "selftest", out));
+    cl_int err = clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, n * sizeof(float), host, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        mcl_buffer_release(out);
+        return mcl_error_cl(err, "clEnqueueWriteBuffer(selftest)");
+    }
+    return MCL_OK;
+}
+
+static mcl_status selftest_copy(mcl_runtime *rt, bool *ok)
+{
+    enum { N4 = 1000 };
+    float src[4 * N4], dst[4 * N4];
+    for (int i = 0; i < 4 * N4; i++) src[i] = (float)i * 0.5f;
+    cl_mem a = NULL, b = NULL;
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "copy_f4", &k));
+    mcl_status st = upload(rt, src, 4 * N4, &a);
+    if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, sizeof dst, "selftest", &b);
+    if (st == MCL_OK) {
+        cl_uint n4 = N4;
+        size_t wg = (size_t)mcl_runtime_param(rt, "copy.cl", "COPY_WG", 64);
+        size_t global = mcl_round_up(N4, wg);
+        cl_int e = clSetKernelArg(k, 0, sizeof a, &a) | clSetKernelArg(k, 1, sizeof b, &b) |
+                   clSetKernelArg(k, 2, sizeof n4, &n4);
+        st = e ? mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(copy_f4)")
+               : mcl_launch(rt, k, "copy_f4", 1, &global, &wg);
+    }
+    if (st == MCL_OK) {
+        cl_int e = clEnqueueReadBuffer(rt->queue, b, CL_TRUE, 0, sizeof dst, dst, 0, NULL, NULL);
+        if (e != CL_SUCCESS) st = mcl_error_cl(e, "clEnqueueReadBuffer(selftest)");
+    }
+    if (st == MCL_OK) *ok = memcmp(src, dst, sizeof dst) == 0;
+    mcl_buffer_release(&a);
+    mcl_buffer_release(&b);
+    return st;
+}
+
+/* One row per kernel. Every kernel in cl/ must have one (a test checks). */
+static const mcl_selftest_entry entries[] = {
+    {"copy_f4", selftest_copy},
+    {"embed_gather", mcl_selftest_embed},
+    {"rmsnorm_residual", mcl_selftest_rmsnorm},
+    {"weights_to_f32", mcl_selftest_convert},
+    {"conv_prefill", mcl_selftest_conv_prefill},
+    {"conv_step", mcl_selftest_conv_step},
+    {"gemv", mcl_selftest_gemv},
+    {"scan_prefill", mcl_selftest_scan_prefill},
+    {"ssm_step", mcl_selftest_ssm_step},
+};
+
+const mcl_selftest_entry *mcl_selftest_find(const char *kernel)
+{
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        if (strcmp(entries[i].kernel, kernel) == 0) return &entries[i];
+    return NULL;
+}
+
+mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, void *user)
+{
+    mcl_status first = MCL_OK;
+    for (int i = 0; i < rt->n_kernels; i++) {
+        const char *name = rt->kernels[i].name;
+        const mcl_selftest_entry *e = mcl_selftest_find(name);
+        bool ok = false;
+        double t0 = mcl_now_ms();
+        mcl_status st = e ? e->run(rt, &ok)
+                          : mcl_error_set(MCL_ERR_INVALID_ARG, "kernel %s has no selftest", name);
+        if (st == MCL_OK && !ok)
+            st = mcl_error_set(MCL_ERR_OPENCL, "kernel %s gave a wrong result in its selftest", name);
+        if (report) report(name, st == MCL_OK, mcl_now_ms() - t0, user);
+        if (st != MCL_OK && first == MCL_OK) first = st;
+    }
+    return first;
+}

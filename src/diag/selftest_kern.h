@@ -1,0 +1,16 @@
+/* Selftests of embed_gather, rmsnorm_residual, weights_to_f32, conv_prefill,
+ * conv_step and gemv (rows of entries[] in selftest.c). Each launches the
+ * kernel once on a few numbers and compares with a host computation. */
+#ifndef MCL_SELFTEST_KERN_H
+#define MCL_SELFTEST_KERN_H
+
+#include "diag/selftest.h"
+
+mcl_status mcl_selftest_embed(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_convert(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok);
+
+#endif

@@ -1,0 +1,186 @@
+/* Selftests of the selective scan kernels: a tiny problem (2 channels,
+ * N = 2, R = 1, sequences of 5 and 1 tokens) whose recurrence the host
+ * evaluates step by step in double, then one launch checked against it. */
+#include "diag/selftest_scan.h"
+#include "ops/kern_scan.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/error.h"
+
+enum { DI = 2, NS = 2, RK = 1, LDB = RK + 2 * NS, T = 6, NSEQ = 2 };
+
+/* The tiny problem: every array of the launch, host side. */
+typedef struct tiny {
+    float xc[T * DI], dbc[T * LDB], xz[T * 2 * DI], w[DI * RK], b_dt[DI], A[DI * NS], D[DI];
+    float state[2 * DI * NS]; /* two slots; the sequences use them in reverse */
+    float y[T * DI];
+    int slot[NSEQ], seq_start[NSEQ + 1];
+} tiny;
+
+static void tiny_init(tiny *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < T * DI; i++) p->xc[i] = 0.25f * (float)((i % 7) - 3);
+    for (int i = 0; i < T * LDB; i++) p->dbc[i] = 0.125f * (float)((i * 5 % 11) - 5);
+    for (int i = 0; i < T * 2 * DI; i++) p->xz[i] = 0.5f * (float)((i % 5) - 2);
+    p->w[0] = 0.75f;
+    p->w[1] = -0.5f;
+    p->b_dt[0] = -1.0f;
+    p->b_dt[1] = 0.5f;
+    for (int i = 0; i < DI * NS; i++) p->A[i] = -(float)(1 + i);
+    p->D[0] = 1.0f;
+    p->D[1] = 0.5f;
+    for (int i = 0; i < 2 * DI * NS; i++) p->state[i] = 0.1f * (float)(i + 1);
+    p->slot[0] = 1;
+    p->slot[1] = 0;
+    p->seq_start[0] = 0;
+    p->seq_start[1] = 5;
+    p->seq_start[2] = 6;
+}
+
+/* The recurrence of every (sequence, channel) over rows t0..t1-1, in place. */
+static void tiny_expect(tiny *p)
+{
+    for (int b = 0; b < NSEQ; b++) {
+        for (int d = 0; d < DI; d++) {
+            float *s = p->state + p->slot[b] * DI * NS + d * NS;
+            double st[NS] = {s[0], s[1]};
+            for (int t = p->seq_start[b]; t < p->seq_start[b + 1]; t++) {
+                const float *row = p->dbc + t * LDB;
+                double dt = p->b_dt[d] + (double)p->w[d] * row[0];
+                double delta = dt > 20.0 ? dt : log1p(exp(dt)), x = p->xc[t * DI + d], acc = 0.0;
+                for (int n = 0; n < NS; n++) {
+                    st[n] = exp(delta * p->A[d * NS + n]) * st[n] + delta * row[RK + n] * x;
+                    acc += row[RK + NS + n] * st[n];
+                }
+                double z = p->xz[t * 2 * DI + DI + d];
+                p->y[t * DI + d] = (float)((acc + p->D[d] * x) * z / (1.0 + exp(-z)));
+            }
+            s[0] = (float)st[0];
+            s[1] = (float)st[1];
+        }
+    }
+}
+
+static bool close_to(const float *got, const float *want, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!(fabsf(got[i] - want[i]) <= 1e-4f + 1e-4f * fabsf(want[i]))) return false;
+    return true;
+}
+
+typedef struct tiny_dev {
+    cl_mem m[12]; /* xc dbc xz w b_dt A D state slot seq_start y */
+} tiny_dev;
+
+static mcl_status put(mcl_runtime *rt, const void *host, size_t bytes, cl_mem *out)
+{
+    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "selftest", out));
+    MCL_CL_CHECK(clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer(selftest)");
+    return MCL_OK;
+}
+
+static mcl_status tiny_upload(mcl_runtime *rt, const tiny *p, tiny_dev *d)
+{
+    const void *src[] = {p->xc, p->dbc, p->xz, p->w, p->b_dt, p->A,
+                         p->D, p->state, p->slot, p->seq_start, p->y};
+    size_t bytes[] = {sizeof p->xc, sizeof p->dbc, sizeof p->xz, sizeof p->w,
+                      sizeof p->b_dt, sizeof p->A, sizeof p->D, sizeof p->state,
+                      sizeof p->slot, sizeof p->seq_start, sizeof p->y};
+    for (int i = 0; i < 11; i++) MCL_TRY(put(rt, src[i], bytes[i], &d->m[i]));
+    return MCL_OK;
+}
+
+static void tiny_release(tiny_dev *d)
+{
+    for (int i = 0; i < 12; i++) mcl_buffer_release(&d->m[i]);
+}
+
+/* Arguments of both kernels; `prefill` adds seq_start. */
+static mcl_status tiny_args(cl_kernel k, tiny_dev *d, bool prefill, cl_int rows)
+{
+    cl_int wdt = 0, di = DI, r = RK, n = NS;
+    cl_ulong off = 0, stride = DI * NS;
+    int i = 0;
+    for (int j = 0; j < 4; j++) MCL_ARG(k, i++, d->m[j]); /* xc dbc xz w */
+    MCL_ARG(k, i++, wdt);
+    for (int j = 4; j < 8; j++) MCL_ARG(k, i++, d->m[j]); /* b_dt A D state */
+    MCL_ARG(k, i++, off);
+    MCL_ARG(k, i++, d->m[8]);
+    MCL_ARG(k, i++, stride);
+    if (prefill) MCL_ARG(k, i++, d->m[9]);
+    MCL_ARG(k, i++, rows);
+    MCL_ARG(k, i++, di);
+    MCL_ARG(k, i++, r);
+    MCL_ARG(k, i++, n);
+    MCL_ARG(k, i++, d->m[10]);
+    return MCL_OK;
+}
+
+static mcl_status tiny_read_check(mcl_runtime *rt, tiny_dev *d, const tiny *want, int n_y, bool *ok)
+{
+    float y[T * DI], st[2 * DI * NS];
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, d->m[10], CL_TRUE, 0, sizeof y, y, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest y)");
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, d->m[7], CL_TRUE, 0, sizeof st, st, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest state)");
+    *ok = close_to(y, want->y, n_y) && close_to(st, want->state, 2 * DI * NS);
+    return MCL_OK;
+}
+
+static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
+    MCL_TRY(tiny_upload(rt, p, d));
+    MCL_TRY(tiny_args(k, d, true, NSEQ));
+    const mcl_params *sp = mcl_runtime_params(rt, "scan.cl");
+    MCL_ASSERT(sp, "scan.cl was not compiled");
+    size_t global, local;
+    mcl_kern_scan_prefill_grid(sp, NSEQ, DI, &global, &local);
+    MCL_TRY(mcl_launch(rt, k, "scan_prefill", 1, &global, &local));
+    tiny_expect(p);
+    return tiny_read_check(rt, d, p, T * DI, ok);
+}
+
+mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok)
+{
+    tiny p;
+    tiny_dev d;
+    memset(&d, 0, sizeof d);
+    tiny_init(&p);
+    mcl_status st = run_prefill(rt, &d, &p, ok);
+    tiny_release(&d);
+    return st;
+}
+
+static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
+    p->seq_start[1] = 1; /* one token per sequence: rows 0 and 1 */
+    p->seq_start[2] = 2;
+    MCL_TRY(tiny_upload(rt, p, d));
+    MCL_TRY(tiny_args(k, d, false, NSEQ));
+    const mcl_params *sp = mcl_runtime_params(rt, "ssm_step.cl");
+    MCL_ASSERT(sp, "ssm_step.cl was not compiled");
+    size_t local = (size_t)mcl_params_get(sp, "STEP_WG", 64);
+    size_t global = mcl_kern_ssm_step_global(sp, NSEQ, DI);
+    MCL_TRY(mcl_launch(rt, k, "ssm_step", 1, &global, &local));
+    tiny_expect(p);
+    return tiny_read_check(rt, d, p, NSEQ * DI, ok);
+}
+
+mcl_status mcl_selftest_ssm_step(mcl_runtime *rt, bool *ok)
+{
+    tiny p;
+    tiny_dev d;
+    memset(&d, 0, sizeof d);
+    tiny_init(&p);
+    mcl_status st = run_step(rt, &d, &p, ok);
+    tiny_release(&d);
+    return st;
+}

@@ -1,0 +1,460 @@
+/* The prefill and decode launch sequences.
+ *
+ * Prefill (T tokens of n_seqs sequences, in passes of at most m->max_rows
+ * token rows; a sequence longer than a pass continues in the next one from
+ * its state):
+ *   h = embed[ids]                                     embed_gather
+ *   per layer: hn = rmsnorm(h)                         rmsnorm_residual
+ *              xz = hn . W_in^T                        CLBlast SGEMM
+ *              xc = silu(conv(x) + b)                  conv_prefill (conv state)
+ *              dbc = xc . W_x^T                        CLBlast SGEMM
+ *              y = scan(...) * silu(z)                 scan_prefill (ssm state)
+ *              h += y . W_out^T                        CLBlast SGEMM, beta = 1
+ *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
+ *   logits = hsel . W_head^T                           gemv
+ * 16-bit matrices are widened into m->scratch.wf32 (weights_to_f32) before
+ * each GEMM. Decode (one token per sequence) runs the same chain with gemv
+ * in place of the GEMMs (out_proj accumulating into h), conv_step and
+ * ssm_step: 1 + 6 * n_layer + 2 launches per step.
+ */
+#include "model/forward.h"
+
+#include <clblast_c.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "ops/kern.h"
+#include "ops/kern_scan.h"
+
+/* ---- scratch ------------------------------------------------------------- */
+
+void mcl_scratch_release(mcl_model *m)
+{
+    mcl_scratch *s = &m->scratch;
+    cl_mem *bufs[] = {&s->h, &s->hn, &s->xz, &s->xc, &s->dbc, &s->y, &s->ids, &s->seq_start,
+                      &s->slot, &s->sel_rows, &s->hsel, &s->logits, &s->head_part, &s->wf32};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
+    free(s->host_ints);
+    memset(s, 0, sizeof *s);
+}
+
+static mcl_status grow(mcl_model *m, cl_mem *buf, size_t bytes, const char *what)
+{
+    mcl_buffer_release(buf);
+    return mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, bytes, what, buf);
+}
+
+static mcl_status ensure_rows(mcl_model *m, int rows)
+{
+    mcl_scratch *s = &m->scratch;
+    if (rows <= s->cap_rows) return MCL_OK;
+    const mcl_config *c = &m->cfg;
+    size_t r = (size_t)rows, dm = (size_t)c->d_model, di = (size_t)c->d_inner;
+    s->cap_rows = 0;
+    MCL_TRY(grow(m, &s->h, r * dm * 4, "residual h"));
+    MCL_TRY(grow(m, &s->hn, r * dm * 4, "normed hn"));
+    MCL_TRY(grow(m, &s->xz, r * 2 * di * 4, "xz"));
+    MCL_TRY(grow(m, &s->xc, r * di * 4, "xc"));
+    MCL_TRY(grow(m, &s->dbc, r * (size_t)(c->dt_rank + 2 * c->d_state) * 4, "dbc"));
+    MCL_TRY(grow(m, &s->y, r * di * 4, "y"));
+    MCL_TRY(grow(m, &s->ids, r * 4, "token ids"));
+    s->cap_rows = rows;
+    return MCL_OK;
+}
+
+static mcl_status ensure_seqs(mcl_model *m, int n)
+{
+    mcl_scratch *s = &m->scratch;
+    if (n <= s->cap_seqs) return MCL_OK;
+    s->cap_seqs = 0;
+    MCL_TRY(grow(m, &s->seq_start, ((size_t)n + 1) * 4, "seq_start"));
+    MCL_TRY(grow(m, &s->slot, (size_t)n * 4, "slots"));
+    s->cap_seqs = n;
+    return MCL_OK;
+}
+
+static mcl_status ensure_sel(mcl_model *m, int n)
+{
+    mcl_scratch *s = &m->scratch;
+    if (n <= s->cap_sel) return MCL_OK;
+    const mcl_config *c = &m->cfg;
+    s->cap_sel = 0;
+    MCL_TRY(grow(m, &s->sel_rows, (size_t)n * 4, "selected rows"));
+    MCL_TRY(grow(m, &s->hsel, (size_t)n * (size_t)c->d_model * 4, "final-normed rows"));
+    MCL_TRY(grow(m, &s->logits, (size_t)n * (size_t)c->vocab_size * 4, "logits"));
+    if (m->lm_head.n_parts > 1)
+        MCL_TRY(grow(m, &s->head_part, (size_t)n * (size_t)m->lm_head.rows_per_part * 4,
+                     "LM head part output"));
+    s->cap_sel = n;
+    return MCL_OK;
+}
+
+static mcl_status ensure_host_ints(mcl_model *m, size_t n)
+{
+    mcl_scratch *s = &m->scratch;
+    if (n <= s->cap_host) return MCL_OK;
+    int32_t *p = realloc(s->host_ints, n * sizeof *p);
+    if (!p) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    s->host_ints = p;
+    s->cap_host = n;
+    return MCL_OK;
+}
+
+/* The fp32 staging buffer for widening 16-bit layer matrices. */
+static mcl_status ensure_wf32(mcl_model *m, size_t elems)
+{
+    mcl_scratch *s = &m->scratch;
+    size_t have = 0;
+    if (s->wf32) clGetMemObjectInfo(s->wf32, CL_MEM_SIZE, sizeof have, &have, NULL);
+    if (elems * 4 <= have) return MCL_OK;
+    return grow(m, &s->wf32, elems * 4, "fp32 weight staging");
+}
+
+static mcl_status write_ints(mcl_model *m, cl_mem buf, const int32_t *v, size_t n, const char *what)
+{
+    MCL_CL_CHECK(clEnqueueWriteBuffer(m->rt->queue, buf, CL_TRUE, 0, n * 4, v, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer(%s, %zu ints)", what, n);
+    return MCL_OK;
+}
+
+/* ---- input checks ---------------------------------------------------------- */
+
+static mcl_status check_states(const mcl_model *m, mcl_state *const *states, int n)
+{
+    if (!states) return mcl_error_set(MCL_ERR_INVALID_ARG, "states is NULL");
+    for (int b = 0; b < n; b++) {
+        if (!states[b] || states[b]->model != m)
+            return mcl_error_set(MCL_ERR_INVALID_ARG, "state %d is NULL or of another model", b);
+        for (int j = 0; j < b; j++)
+            if (states[j] == states[b])
+                return mcl_error_set(MCL_ERR_INVALID_ARG, "state %d appears twice in the batch (%d, %d)",
+                                     b, j, b);
+    }
+    return MCL_OK;
+}
+
+static mcl_status check_ids(const mcl_model *m, const int32_t *ids, int n, int seq)
+{
+    for (int t = 0; t < n; t++)
+        if (ids[t] < 0 || ids[t] >= m->cfg.vocab_size)
+            return mcl_error_set(MCL_ERR_INVALID_ARG,
+                                 "token id %d at position %d of sequence %d is outside [0, %d)",
+                                 (int)ids[t], t, seq, m->cfg.vocab_size);
+    return MCL_OK;
+}
+
+static mcl_status check_prefill(const mcl_model *m, mcl_state *const *states,
+                                const int32_t *const *tokens, const int *lengths, int n_seqs,
+                                long long *total)
+{
+    if (!m || !tokens || !lengths || n_seqs < 1)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "prefill: NULL argument or n_seqs %d < 1", n_seqs);
+    MCL_TRY(check_states(m, states, n_seqs));
+    *total = 0;
+    for (int b = 0; b < n_seqs; b++) {
+        if (lengths[b] < 1 || !tokens[b])
+            return mcl_error_set(MCL_ERR_INVALID_ARG, "sequence %d has no tokens (length %d)", b,
+                                 lengths[b]);
+        MCL_TRY(check_ids(m, tokens[b], lengths[b], b));
+        *total += lengths[b];
+    }
+    if (*total > INT_MAX)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "prefill of %lld tokens is too long", *total);
+    return MCL_OK;
+}
+
+/* ---- building blocks --------------------------------------------------------- */
+
+/* C[M, N] = A[M, K] . W[N, K]^T + beta * C, W widened to fp32 when 16-bit. */
+static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W, cl_mem A,
+                       float beta, cl_mem C)
+{
+    size_t n = (size_t)W->rows, k = (size_t)W->cols;
+    cl_mem B = W->parts[0];
+    if (W->dtype != MCL_DTYPE_F32) {
+        MCL_TRY(ensure_wf32(m, n * k));
+        MCL_TRY(mcl_kern_convert(m->rt, W->parts[0], W->dtype, m->scratch.wf32, (uint64_t)(n * k)));
+        B = m->scratch.wf32;
+    }
+    cl_event ev = NULL;
+    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
+                                        (size_t)M, n, k, 1.0f, A, 0, k, B, 0, k, beta, C, 0, n,
+                                        &m->rt->queue, m->rt->profiling ? &ev : NULL);
+    if (st == CLBlastSuccess && ev) mcl_runtime_record_event(m->rt, what, ev);
+    if (st != CLBlastSuccess)
+        return mcl_error_set(st == CLBlastOpenCLOutOfResources ? MCL_ERR_DEVICE_MEM : MCL_ERR_OPENCL,
+                             "CLBlastSgemm(%s, %d x %zu x %zu) failed with CLBlast status %d", what,
+                             M, n, k, (int)st);
+    return MCL_OK;
+}
+
+/* Rows up to which a projection runs as our gemv (weights read once per
+ * batch tile, no fp32 widening, no CLBlast kernel compile on a process's
+ * first short prompt); above it, as a CLBlast GEMM. Measured on the H100
+ * (docs/performance.md): at batch 64 the gemv re-reads the weights 16 times
+ * and the GEMM is several times faster; at 8 they are close. */
+#define MCL_GEMV_MAX_ROWS 16
+
+/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), by gemv or GEMM. */
+static mcl_status project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
+                          bool accumulate, cl_mem Y)
+{
+    if (rows <= MCL_GEMV_MAX_ROWS)
+        return mcl_kern_gemv(m->rt, W->parts[0], W->dtype, X, Y, W->rows, W->cols, rows, accumulate);
+    return gemm(m, what, rows, W, X, accumulate ? 1.0f : 0.0f, Y);
+}
+
+/* The scan arguments of layer L on the scratch buffers. */
+static mcl_scan_args scan_args(const mcl_model *m, const mcl_dev_layer *L)
+{
+    const mcl_scratch *s = &m->scratch;
+    mcl_scan_args a = {s->xc, s->dbc, s->xz, L->dt_w.parts[0], L->dt_b, L->a, L->d, s->y,
+                       L->dt_w.dtype, m->cfg.d_inner, m->cfg.dt_rank, m->cfg.d_state};
+    return a;
+}
+
+static mcl_status launch_scan(mcl_model *m, const mcl_dev_layer *L, cl_mem pool, int n_seqs)
+{
+    mcl_scan_args a = scan_args(m, L);
+    mcl_kern_state st = {pool, 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
+    return mcl_kern_scan_prefill(m->rt, &a, &st, m->scratch.seq_start, n_seqs);
+}
+
+static mcl_status launch_ssm_step(mcl_model *m, const mcl_dev_layer *L, cl_mem pool, int B)
+{
+    mcl_scan_args a = scan_args(m, L);
+    mcl_kern_state st = {pool, 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
+    return mcl_kern_ssm_step(m->rt, &a, &st, B);
+}
+
+static mcl_kern_state conv_state(mcl_model *m, int l)
+{
+    mcl_kern_state st = {m->pool.conv[l], 0, m->scratch.slot, mcl_conv_slot_elems(&m->cfg)};
+    return st;
+}
+
+/* h[0..T) = embedding rows of ids (host copy `ids`, already on the device).
+ * A split embedding gathers part by part into hn, then copies each run of
+ * positions that fall in the part into h. */
+static mcl_status embed(mcl_model *m, const int32_t *ids, int T)
+{
+    const mcl_dmat *E = &m->embed;
+    mcl_scratch *s = &m->scratch;
+    int dm = m->cfg.d_model;
+    if (E->n_parts == 1) return mcl_kern_embed(m->rt, s->ids, E->parts[0], E->dtype, s->h, T, dm);
+    MCL_TRY(ensure_host_ints(m, (size_t)T));
+    for (int p = 0; p < E->n_parts; p++) {
+        int r0 = p * E->rows_per_part, r1 = r0 + E->rows_per_part;
+        for (int t = 0; t < T; t++) s->host_ints[t] = ids[t] >= r0 && ids[t] < r1 ? ids[t] - r0 : 0;
+        MCL_TRY(write_ints(m, s->ids, s->host_ints, (size_t)T, "token ids of an embedding part"));
+        MCL_TRY(mcl_kern_embed(m->rt, s->ids, E->parts[p], E->dtype, s->hn, T, dm));
+        for (int t = 0; t < T;) {
+            if (ids[t] < r0 || ids[t] >= r1) { t++; continue; }
+            int t1 = t + 1;
+            while (t1 < T && ids[t1] >= r0 && ids[t1] < r1) t1++;
+            size_t row = (size_t)dm * 4;
+            MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, s->hn, s->h, (size_t)t * row,
+                                             (size_t)t * row, (size_t)(t1 - t) * row, 0, NULL, NULL),
+                         "clEnqueueCopyBuffer(embedding rows)");
+            t = t1;
+        }
+    }
+    return MCL_OK;
+}
+
+/* logits[0..n) = hsel[0..n) . W_head^T, part by part when the head is split. */
+static mcl_status head(mcl_model *m, int n)
+{
+    const mcl_dmat *H = &m->lm_head;
+    mcl_scratch *s = &m->scratch;
+    int dm = m->cfg.d_model, v = m->cfg.vocab_size;
+    if (H->n_parts == 1) return mcl_kern_gemv(m->rt, H->parts[0], H->dtype, s->hsel, s->logits, v, dm, n, false);
+    for (int p = 0; p < H->n_parts; p++) {
+        int r0 = p * H->rows_per_part, nr = v - r0 < H->rows_per_part ? v - r0 : H->rows_per_part;
+        MCL_TRY(mcl_kern_gemv(m->rt, H->parts[p], H->dtype, s->hsel, s->head_part, nr, dm, n, false));
+        size_t src[3] = {0, 0, 0}, dst[3] = {(size_t)r0 * 4, 0, 0}, region[3] = {(size_t)nr * 4, (size_t)n, 1};
+        MCL_CL_CHECK(clEnqueueCopyBufferRect(m->rt->queue, s->head_part, s->logits, src, dst, region,
+                                             (size_t)nr * 4, 0, (size_t)v * 4, 0, 0, NULL, NULL),
+                     "clEnqueueCopyBufferRect(LM head part %d)", p);
+    }
+    return MCL_OK;
+}
+
+/* For the n rows listed in `rows` (positions of h): out[i] = logits of row
+ * rows[i], computed and read back in blocks of MCL_HEAD_BLOCK rows. */
+static mcl_status logits_of_rows(mcl_model *m, const int32_t *rows, int n, float *out)
+{
+    size_t v = (size_t)m->cfg.vocab_size;
+    for (int i0 = 0; i0 < n; i0 += MCL_HEAD_BLOCK) {
+        int nb = n - i0 < MCL_HEAD_BLOCK ? n - i0 : MCL_HEAD_BLOCK;
+        MCL_TRY(ensure_sel(m, nb));
+        MCL_TRY(write_ints(m, m->scratch.sel_rows, rows + i0, (size_t)nb, "selected rows"));
+        MCL_TRY(mcl_kern_rmsnorm(m->rt, m->scratch.h, NULL, m->norm_f, m->cfg.norm_eps,
+                                 m->scratch.hsel, m->scratch.sel_rows, nb, m->cfg.d_model));
+        MCL_TRY(head(m, nb));
+        MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->scratch.logits, CL_TRUE, 0,
+                                         (size_t)nb * v * 4, out + (size_t)i0 * v, 0, NULL, NULL),
+                     "clEnqueueReadBuffer(logits, %d rows)", nb);
+    }
+    return MCL_OK;
+}
+
+/* ---- prefill ------------------------------------------------------------------- */
+
+static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
+{
+    const mcl_config *c = &m->cfg;
+    const mcl_dev_layer *L = &m->layers[l];
+    mcl_scratch *s = &m->scratch;
+    mcl_kern_state cs = conv_state(m, l);
+    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, T, c->d_model));
+    MCL_TRY(project(m, "in_proj", T, &L->in_proj, s->hn, false, s->xz));
+    MCL_TRY(mcl_kern_conv_prefill(m->rt, s->xz, L->conv_w, L->conv_b, &cs, s->seq_start, n_seqs, T,
+                                  c->d_inner, c->d_conv, s->xc));
+    MCL_TRY(project(m, "x_proj", T, &L->x_proj, s->xc, false, s->dbc));
+    MCL_TRY(launch_scan(m, L, m->pool.ssm[l], n_seqs));
+    return project(m, "out_proj", T, &L->out_proj, s->y, true, s->h);
+}
+
+/* One pass over the token rows [g0, g0 + T) of the concatenated batch. */
+typedef struct prefill_pass {
+    int g0, T;        /* first global row, rows */
+    int b0, n_seqs;   /* sequences that have rows in the pass */
+    int n_sel;        /* rows whose logits are wanted */
+    int out0;         /* their first row in the caller's logits */
+} prefill_pass;
+
+typedef struct prefill_job {
+    mcl_state **states;
+    const int32_t *const *tokens;
+    const long long *starts; /* [n_seqs + 1] global row of each sequence */
+    int n_seqs;
+    bool all;
+    float *logits;
+} prefill_job;
+
+/* Fills the pass's host arrays: ids [T], seq_start [n+1], slot [n], rows [n_sel]. */
+static void plan_pass(mcl_model *m, const prefill_job *j, prefill_pass *p, int32_t *ids,
+                      int32_t *seq_start, int32_t *slot, int32_t *rows)
+{
+    int g1 = p->g0 + p->T;
+    p->b0 = 0;
+    while (j->starts[p->b0 + 1] <= p->g0) p->b0++;
+    p->n_seqs = 0;
+    p->n_sel = 0;
+    p->out0 = -1;
+    for (int b = p->b0; b < j->n_seqs && j->starts[b] < g1; b++) {
+        int lo = (int)(j->starts[b] > p->g0 ? j->starts[b] : p->g0);
+        int hi = (int)(j->starts[b + 1] < g1 ? j->starts[b + 1] : g1);
+        seq_start[p->n_seqs] = lo - p->g0;
+        slot[p->n_seqs] = j->states[b]->slot;
+        p->n_seqs++;
+        memcpy(ids + (lo - p->g0), j->tokens[b] + (lo - j->starts[b]), (size_t)(hi - lo) * 4);
+        if (j->all) {
+            for (int g = lo; g < hi; g++) rows[p->n_sel++] = g - p->g0;
+            if (p->out0 < 0) p->out0 = lo;
+        } else if (hi == j->starts[b + 1]) {
+            rows[p->n_sel++] = hi - 1 - p->g0;
+            if (p->out0 < 0) p->out0 = b;
+        }
+    }
+    seq_start[p->n_seqs] = p->T;
+    (void)m;
+}
+
+static mcl_status run_pass(mcl_model *m, const prefill_job *j, prefill_pass *p)
+{
+    mcl_scratch *s = &m->scratch;
+    int n_in = j->n_seqs;
+    MCL_TRY(ensure_rows(m, p->T));
+    MCL_TRY(ensure_seqs(m, n_in));
+    /* host_ints[0, T) is the split embedding's scratch (see embed) */
+    MCL_TRY(ensure_host_ints(m, (size_t)p->T * 3 + 2 * (size_t)n_in + 1));
+    int32_t *ids = s->host_ints + p->T, *rows = ids + p->T, *seq_start = rows + p->T;
+    int32_t *slot = seq_start + n_in + 1;
+    plan_pass(m, j, p, ids, seq_start, slot, rows);
+    MCL_TRY(write_ints(m, s->ids, ids, (size_t)p->T, "token ids"));
+    MCL_TRY(write_ints(m, s->seq_start, seq_start, (size_t)p->n_seqs + 1, "seq_start"));
+    MCL_TRY(write_ints(m, s->slot, slot, (size_t)p->n_seqs, "slots"));
+    MCL_TRY(embed(m, ids, p->T));
+    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(layer_prefill(m, l, p->T, p->n_seqs));
+    if (!j->logits || p->n_sel == 0) return MCL_OK;
+    return logits_of_rows(m, rows, p->n_sel, j->logits + (size_t)p->out0 * (size_t)m->cfg.vocab_size);
+}
+
+static mcl_status prefill(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+                          const int *lengths, int n_seqs, float *logits, bool all)
+{
+    long long total = 0;
+    MCL_TRY(check_prefill(m, states, tokens, lengths, n_seqs, &total));
+    if (all && !logits) return mcl_error_set(MCL_ERR_INVALID_ARG, "prefill_all: logits is NULL");
+    long long *starts = malloc(((size_t)n_seqs + 1) * sizeof *starts);
+    if (!starts) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    starts[0] = 0;
+    for (int b = 0; b < n_seqs; b++) starts[b + 1] = starts[b] + lengths[b];
+    prefill_job job = {states, tokens, starts, n_seqs, all, logits};
+    mcl_status st = MCL_OK;
+    for (long long g0 = 0; st == MCL_OK && g0 < total; g0 += m->max_rows) {
+        prefill_pass p = {(int)g0, (int)(total - g0 < m->max_rows ? total - g0 : m->max_rows), 0, 0, 0, 0};
+        st = run_pass(m, &job, &p);
+    }
+    free(starts);
+    if (st == MCL_OK) st = mcl_runtime_finish(m->rt);
+    return st;
+}
+
+mcl_status mcl_prefill(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+                       const int *lengths, int n_seqs, float *logits)
+{
+    return prefill(m, states, tokens, lengths, n_seqs, logits, false);
+}
+
+mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+                           const int *lengths, int n_seqs, float *logits)
+{
+    return prefill(m, states, tokens, lengths, n_seqs, logits, true);
+}
+
+/* ---- decode ---------------------------------------------------------------------- */
+
+static mcl_status layer_decode(mcl_model *m, int l, int B)
+{
+    const mcl_config *c = &m->cfg;
+    const mcl_dev_layer *L = &m->layers[l];
+    mcl_scratch *s = &m->scratch;
+    mcl_kern_state cs = conv_state(m, l);
+    int dm = c->d_model, di = c->d_inner;
+    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, B, dm));
+    MCL_TRY(project(m, "in_proj", B, &L->in_proj, s->hn, false, s->xz));
+    MCL_TRY(mcl_kern_conv_step(m->rt, s->xz, L->conv_w, L->conv_b, &cs, B, di, c->d_conv, s->xc));
+    MCL_TRY(project(m, "x_proj", B, &L->x_proj, s->xc, false, s->dbc));
+    MCL_TRY(launch_ssm_step(m, L, m->pool.ssm[l], B));
+    return project(m, "out_proj", B, &L->out_proj, s->y, true, s->h);
+}
+
+mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                      float *logits)
+{
+    if (!m || !tokens || n_seqs < 1)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "decode: NULL argument or n_seqs %d < 1", n_seqs);
+    MCL_TRY(check_states(m, states, n_seqs));
+    for (int b = 0; b < n_seqs; b++) MCL_TRY(check_ids(m, tokens + b, 1, b));
+    mcl_scratch *s = &m->scratch;
+    MCL_TRY(ensure_rows(m, n_seqs));
+    MCL_TRY(ensure_seqs(m, n_seqs));
+    /* host_ints[0, n) is the split embedding's scratch (see embed) */
+    MCL_TRY(ensure_host_ints(m, 3 * (size_t)n_seqs));
+    int32_t *slot = s->host_ints + n_seqs, *rows = s->host_ints + 2 * n_seqs;
+    for (int b = 0; b < n_seqs; b++) {
+        slot[b] = states[b]->slot;
+        rows[b] = b;
+    }
+    MCL_TRY(write_ints(m, s->ids, tokens, (size_t)n_seqs, "token ids"));
+    MCL_TRY(write_ints(m, s->slot, slot, (size_t)n_seqs, "slots"));
+    MCL_TRY(embed(m, tokens, n_seqs));
+    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(layer_decode(m, l, n_seqs));
+    if (logits) MCL_TRY(logits_of_rows(m, rows, n_seqs, logits));
+    return mcl_runtime_finish(m->rt);
+}

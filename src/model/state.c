@@ -1,0 +1,130 @@
+/* Per-sequence states: slots in per-layer pool buffers owned by the model.
+ * Pools start empty and double when every slot is taken; growing copies the
+ * live slots into the new buffers. */
+#include "model/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+void mcl_pool_release(mcl_model *m)
+{
+    mcl_pool *p = &m->pool;
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        if (p->conv) mcl_buffer_release(&p->conv[l]);
+        if (p->ssm) mcl_buffer_release(&p->ssm[l]);
+    }
+    free(p->conv);
+    free(p->ssm);
+    free(p->busy);
+    memset(p, 0, sizeof *p);
+}
+
+/* Zeroes `count` slots from `slot` in every layer. */
+static mcl_status zero_slots(mcl_model *m, int slot, int count)
+{
+    const float zero = 0.0f;
+    size_t cb = mcl_conv_slot_elems(&m->cfg) * 4, sb = mcl_ssm_slot_elems(&m->cfg) * 4;
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, m->pool.conv[l], &zero, sizeof zero,
+                                         (size_t)slot * cb, (size_t)count * cb, 0, NULL, NULL),
+                     "clEnqueueFillBuffer(conv state, layer %d)", l);
+        MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, m->pool.ssm[l], &zero, sizeof zero,
+                                         (size_t)slot * sb, (size_t)count * sb, 0, NULL, NULL),
+                     "clEnqueueFillBuffer(ssm state, layer %d)", l);
+    }
+    return MCL_OK;
+}
+
+/* New buffers of `bytes`, the first `keep` bytes copied from `old` (if any). */
+static mcl_status regrow(mcl_model *m, cl_mem *buf, size_t bytes, size_t keep, const char *what)
+{
+    cl_mem fresh = NULL;
+    MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, bytes, what, &fresh));
+    if (*buf && keep) {
+        cl_int err = clEnqueueCopyBuffer(m->rt->queue, *buf, fresh, 0, 0, keep, 0, NULL, NULL);
+        if (err != CL_SUCCESS) {
+            mcl_buffer_release(&fresh);
+            return mcl_error_cl(err, "clEnqueueCopyBuffer(%s)", what);
+        }
+    }
+    mcl_buffer_release(buf);
+    *buf = fresh;
+    return MCL_OK;
+}
+
+static mcl_status pool_grow(mcl_model *m)
+{
+    mcl_pool *p = &m->pool;
+    int n_layer = m->cfg.n_layer, cap = p->cap ? 2 * p->cap : 1;
+    size_t cb = mcl_conv_slot_elems(&m->cfg) * 4, sb = mcl_ssm_slot_elems(&m->cfg) * 4;
+    if (!p->conv) p->conv = calloc((size_t)n_layer, sizeof *p->conv);
+    if (!p->ssm) p->ssm = calloc((size_t)n_layer, sizeof *p->ssm);
+    unsigned char *busy = realloc(p->busy, (size_t)cap);
+    if (!p->conv || !p->ssm || !busy) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    p->busy = busy;
+    memset(busy + p->cap, 0, (size_t)(cap - p->cap));
+    for (int l = 0; l < n_layer; l++) {
+        MCL_TRY(regrow(m, &p->conv[l], (size_t)cap * cb, (size_t)p->cap * cb, "conv state pool"));
+        MCL_TRY(regrow(m, &p->ssm[l], (size_t)cap * sb, (size_t)p->cap * sb, "ssm state pool"));
+    }
+    p->cap = cap;
+    return MCL_OK;
+}
+
+mcl_status mcl_state_create(mcl_model *m, mcl_state **out)
+{
+    *out = NULL;
+    if (!m) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_create: NULL model");
+    mcl_pool *p = &m->pool;
+    int slot = 0;
+    while (slot < p->cap && p->busy[slot]) slot++;
+    if (slot == p->cap) MCL_TRY(pool_grow(m));
+    mcl_state *s = calloc(1, sizeof *s);
+    if (!s) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    s->model = m;
+    s->slot = slot;
+    mcl_status st = zero_slots(m, slot, 1);
+    if (st != MCL_OK) {
+        free(s);
+        return st;
+    }
+    p->busy[slot] = 1;
+    *out = s;
+    return MCL_OK;
+}
+
+mcl_status mcl_state_reset(mcl_state *s)
+{
+    if (!s) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_reset: NULL state");
+    return zero_slots(s->model, s->slot, 1);
+}
+
+mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src)
+{
+    if (!dst || !src) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_copy: NULL state");
+    if (dst->model != src->model)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_copy: the states belong to different models");
+    if (dst == src) return MCL_OK;
+    mcl_model *m = dst->model;
+    size_t cb = mcl_conv_slot_elems(&m->cfg) * 4, sb = mcl_ssm_slot_elems(&m->cfg) * 4;
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, m->pool.conv[l], m->pool.conv[l],
+                                         (size_t)src->slot * cb, (size_t)dst->slot * cb, cb, 0,
+                                         NULL, NULL),
+                     "clEnqueueCopyBuffer(conv state, layer %d)", l);
+        MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, m->pool.ssm[l], m->pool.ssm[l],
+                                         (size_t)src->slot * sb, (size_t)dst->slot * sb, sb, 0,
+                                         NULL, NULL),
+                     "clEnqueueCopyBuffer(ssm state, layer %d)", l);
+    }
+    return MCL_OK;
+}
+
+void mcl_state_free(mcl_state *s)
+{
+    if (!s) return;
+    if (s->slot >= 0 && s->slot < s->model->pool.cap) s->model->pool.busy[s->slot] = 0;
+    free(s);
+}

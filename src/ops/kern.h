@@ -1,0 +1,56 @@
+/* Host launchers of the non-scan kernels (norm.cl, convert.cl, conv.cl,
+ * gemv.cl): argument checks, grid shapes from the compiled tunables, launch.
+ * Buffers are cl_mem of the sizes and layouts in the kernels' comments and
+ * docs/contracts.md; optional buffers may be NULL. Every function enqueues
+ * on rt's queue without waiting, and returns MCL_ERR_INVALID_ARG for bad
+ * sizes or MCL_ERR_OPENCL naming the kernel when OpenCL refuses. Zero rows
+ * (T, B or n == 0) is a no-op. */
+#ifndef MCL_KERN_H
+#define MCL_KERN_H
+
+#include "runtime/runtime.h"
+
+/* out[t, :] = emb[ids[t], :] in fp32. ids: int [T] (each in [0, vocab): the
+ * caller checks), emb: [vocab, D] of wdtype, out: float [T, D]. */
+mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdtype, cl_mem out,
+                          int T, int D);
+
+/* For r < T: src = rows ? rows[r] : r; resid[src] += delta[src] when delta is
+ * not NULL; out[r] = rmsnorm(resid[src]) * w. resid [.., D], out [T, D]. */
+mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps,
+                            cl_mem out, cl_mem rows, int T, int D);
+
+/* out[0..n) = w[0..n) converted from wdtype to fp32. */
+mcl_status mcl_kern_convert(mcl_runtime *rt, cl_mem w, mcl_dtype wdtype, cl_mem out, uint64_t n);
+
+/* Pooled conv state addressing (contracts.md): state_off, slot [n_seqs] and
+ * slot_stride, as for every state kernel. */
+typedef struct mcl_kern_state {
+    cl_mem buf;        /* pool, float */
+    uint64_t off;      /* element offset of the layer */
+    cl_mem slot;       /* int [n_seqs] */
+    uint64_t stride;   /* elements between slots */
+} mcl_kern_state;
+
+/* Causal conv + bias (NULL: none) + SiLU over n_seqs sequences of total T
+ * tokens (seq_start: int [n_seqs+1], seq_start[n_seqs] == T). xz [T, 2*d_inner],
+ * w [d_inner, K] fp32, xc [T, d_inner]; updates the conv states. */
+mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+                                 const mcl_kern_state *st, cl_mem seq_start, int n_seqs, int T,
+                                 int d_inner, int K, cl_mem xc);
+
+/* One token per sequence: xz [B, 2*d_inner], xc [B, d_inner]; rolls the states. */
+mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+                              const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc);
+
+/* y[b, o] = sum_i W[o, i] x[b, i] (+ y[b, o] when accumulate). W [O, I] of
+ * wdtype, x [B, I], y [B, O] fp32. */
+mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
+                         int I, int B, bool accumulate);
+
+/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner). */
+mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
+                              mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
+                              bool accumulate);
+
+#endif

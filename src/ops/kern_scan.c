@@ -1,0 +1,77 @@
+/* Host launchers of scan.cl and ssm_step.cl (see kern_scan.h). */
+#include "ops/kern_scan.h"
+
+#include "base/error.h"
+#include "tune/tune_scan.h"
+
+/* Binds the arguments shared by both kernels (0..11) and returns the next index. */
+static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st)
+{
+    int wdt = (int)a->wdtype;
+    cl_ulong off = st->off, stride = st->stride;
+    MCL_ARG(k, 0, a->xc);
+    MCL_ARG(k, 1, a->dbc);
+    MCL_ARG(k, 2, a->xz);
+    MCL_ARG(k, 3, a->w_dt);
+    MCL_ARG(k, 4, wdt);
+    MCL_ARG(k, 5, a->b_dt);
+    MCL_ARG(k, 6, a->a);
+    MCL_ARG(k, 7, a->d);
+    MCL_ARG(k, 8, st->buf);
+    MCL_ARG(k, 9, off);
+    MCL_ARG(k, 10, st->slot);
+    MCL_ARG(k, 11, stride);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                 cl_mem seq_start, int n_seqs)
+{
+    cl_kernel k;
+    if (n_seqs <= 0) return MCL_OK;
+    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
+    MCL_TRY(bind_common(k, a, st));
+    MCL_ARG(k, 12, seq_start);
+    MCL_ARG(k, 13, n_seqs);
+    MCL_ARG(k, 14, a->d_inner);
+    MCL_ARG(k, 15, a->dt_rank);
+    MCL_ARG(k, 16, a->d_state);
+    MCL_ARG(k, 17, a->y);
+    const mcl_params *p = mcl_runtime_params(rt, "scan.cl");
+    MCL_ASSERT(p, "scan.cl was not compiled");
+    size_t global, wg;
+    mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
+    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
+{
+    cl_kernel k;
+    if (B <= 0) return MCL_OK;
+    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
+    MCL_TRY(bind_common(k, a, st));
+    MCL_ARG(k, 12, B);
+    MCL_ARG(k, 13, a->d_inner);
+    MCL_ARG(k, 14, a->dt_rank);
+    MCL_ARG(k, 15, a->d_state);
+    MCL_ARG(k, 16, a->y);
+    const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
+    MCL_ASSERT(p, "ssm_step.cl was not compiled");
+    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
+    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
+    return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
+}
+
+size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)
+{
+    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64), lpc = (size_t)mcl_params_get(p, "STEP_LPC", 1);
+    size_t teams = wg / lpc;
+    return ((size_t)B * (size_t)d_inner + teams - 1) / teams * wg;
+}
+
+void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local)
+{
+    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 8);
+    *local = (size_t)mcl_tune_scan_wg(p);
+    *global = (size_t)n_seqs * (((size_t)d_inner + dch - 1) / dch) * *local;
+}

@@ -1,0 +1,388 @@
+/* The runtime: device, context, queue, programs and kernels. */
+#include "runtime/runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/device.h"
+#include "runtime/cache.h"
+#include "base/error.h"
+#include "tune/tunedb.h"
+
+static void base_options(const mcl_device_info *dev, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "-cl-std=CL1.2 -DMCL_LOCAL_MEM_BYTES=%llu -DMCL_MAX_WG=%zu -DMCL_WG_MULTIPLE=%zu "
+             "-DMCL_HAS_FP16=%d -DMCL_DEVICE_CPU=%d",
+             (unsigned long long)dev->local_mem_bytes, dev->max_work_group_size,
+             dev->preferred_wg_multiple ? dev->preferred_wg_multiple : 1, dev->has_fp16 ? 1 : 0,
+             dev->type == MCL_DEVICE_TYPE_CPU ? 1 : 0);
+}
+
+static mcl_status open_device(mcl_runtime *rt, const char *selector)
+{
+    mcl_device_info *list = NULL;
+    cl_platform_id *plats = NULL;
+    cl_device_id *devs = NULL;
+    int count = 0, index = 0;
+    mcl_status st = mcl_device_enumerate(&list, &plats, &devs, &count, false);
+    if (st == MCL_OK) st = mcl_device_select(list, count, selector, &index);
+    if (st == MCL_OK) {
+        rt->dev = list[index];
+        rt->platform = plats[index];
+        rt->device = devs[index];
+    }
+    free(list);
+    free(plats);
+    free(devs);
+    return st;
+}
+
+static mcl_status create_queue(mcl_runtime *rt, bool profiling)
+{
+    cl_int err;
+    cl_command_queue_properties props = profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
+#if defined(CL_VERSION_2_0)
+    cl_queue_properties qp[] = {CL_QUEUE_PROPERTIES, props, 0};
+    cl_command_queue q = clCreateCommandQueueWithProperties(rt->ctx, rt->device, qp, &err);
+#else
+    cl_command_queue q = clCreateCommandQueue(rt->ctx, rt->device, props, &err);
+#endif
+    if (err != CL_SUCCESS) return mcl_error_cl(err, "clCreateCommandQueue");
+    if (rt->queue) clReleaseCommandQueue(rt->queue);
+    rt->queue = q;
+    rt->profiling = profiling;
+    return MCL_OK;
+}
+
+static mcl_status add_kernels(mcl_runtime *rt, int prog_index)
+{
+    cl_program p = rt->programs[prog_index].program;
+    cl_uint n = 0;
+    MCL_CL_CHECK(clCreateKernelsInProgram(p, 0, NULL, &n), "clCreateKernelsInProgram(%s)",
+                 rt->programs[prog_index].file);
+    if (n == 0) return MCL_OK;
+    cl_kernel *ks = calloc(n, sizeof *ks);
+    mcl_kernel_entry *grown = realloc(rt->kernels, (size_t)(rt->n_kernels + (int)n) * sizeof *grown);
+    if (!ks || !grown) {
+        free(ks);
+        if (grown) rt->kernels = grown;
+        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory creating kernels");
+    }
+    rt->kernels = grown;
+    cl_int err = clCreateKernelsInProgram(p, n, ks, NULL);
+    if (err != CL_SUCCESS) {
+        free(ks);
+        return mcl_error_cl(err, "clCreateKernelsInProgram(%s)", rt->programs[prog_index].file);
+    }
+    for (cl_uint i = 0; i < n; i++) {
+        mcl_kernel_entry *e = &rt->kernels[rt->n_kernels++];
+        memset(e, 0, sizeof *e);
+        e->kernel = ks[i];
+        e->program = prog_index;
+        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof e->name, e->name, NULL);
+    }
+    free(ks);
+    return MCL_OK;
+}
+
+/* The tunables of a program: the family's defaults, then the built-in table,
+ * then this device's tuning file. Sets the report's tuning source. */
+static void choose_params(mcl_runtime *rt, int i, const char *file)
+{
+    const mcl_family *fam = mcl_tune_family(file);
+    memset(&rt->params[i], 0, sizeof rt->params[i]);
+    rt->reports[i].tuning = "default";
+    if (!fam) return;
+    fam->defaults(&rt->dev, &rt->params[i]);
+    if (mcl_tunedb_apply_builtin(&rt->dev, file, &rt->params[i]) > 0) rt->reports[i].tuning = "built-in";
+    if (mcl_tunedb_apply(rt->tunedb, file, &rt->params[i]) > 0) rt->reports[i].tuning = "tuned";
+}
+
+static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+{
+    char *src = NULL;
+    char options[2048];
+    snprintf(options, sizeof options, "%s", rt->base_options);
+    mcl_params_defines(&rt->params[i], options, sizeof options);
+    MCL_TRY(mcl_program_source(file, kernel_dir, &src));
+    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, &rt->programs[i]);
+    free(src);
+    if (st != MCL_OK) return st;
+    rt->reports[i].file = rt->programs[i].file;
+    rt->reports[i].from_cache = rt->programs[i].from_cache;
+    rt->reports[i].build_ms = rt->programs[i].build_ms;
+    return add_kernels(rt, i);
+}
+
+static mcl_status build_one(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+{
+    choose_params(rt, i, file);
+    return compile_program(rt, i, file, kernel_dir);
+}
+
+/* Drops the kernel entries of program i. */
+static void remove_kernels(mcl_runtime *rt, int i)
+{
+    int k = 0;
+    for (int j = 0; j < rt->n_kernels; j++) {
+        if (rt->kernels[j].program == i) clReleaseKernel(rt->kernels[j].kernel);
+        else rt->kernels[k++] = rt->kernels[j];
+    }
+    rt->n_kernels = k;
+}
+
+mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params)
+{
+    for (int i = 0; i < rt->n_programs; i++) {
+        if (strcmp(rt->programs[i].file, file) != 0) continue;
+        MCL_TRY(mcl_runtime_finish(rt));
+        remove_kernels(rt, i);
+        mcl_program_release(&rt->programs[i]);
+        rt->params[i] = *params;
+        rt->reports[i].tuning = "candidate";
+        return compile_program(rt, i, file, rt->kernel_dir[0] ? rt->kernel_dir : NULL);
+    }
+    return mcl_error_set(MCL_ERR_INVALID_ARG, "no program named %s", file);
+}
+
+const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file)
+{
+    for (int i = 0; i < rt->n_programs; i++)
+        if (strcmp(rt->programs[i].file, file) == 0) return &rt->params[i];
+    return NULL;
+}
+
+static mcl_status build_all(mcl_runtime *rt, const char *kernel_dir)
+{
+    int n = mcl_kernel_source_count;
+    rt->programs = calloc((size_t)n, sizeof *rt->programs);
+    rt->reports = calloc((size_t)n, sizeof *rt->reports);
+    rt->params = calloc((size_t)n, sizeof *rt->params);
+    if (!rt->programs || !rt->reports || !rt->params)
+        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    base_options(&rt->dev, rt->base_options, sizeof rt->base_options);
+    for (int i = 0; i < n; i++) {
+        const char *file = mcl_kernel_sources[i].name;
+        if (strcmp(file, MCL_COMMON_CL) == 0) continue;
+        MCL_TRY(build_one(rt, rt->n_programs, file, kernel_dir));
+        rt->n_programs++;
+    }
+    return MCL_OK;
+}
+
+/* Loads this device's tuning file from the cache directory (also when the
+ * binary cache is off); a refused file leaves a warning, not an error. */
+static void load_tuning(mcl_runtime *rt, const char *cache_override)
+{
+    char dir[4096];
+    if (mcl_cache_dir(cache_override, dir, sizeof dir) != MCL_OK) {
+        mcl_error_clear();
+        return;
+    }
+    mcl_tunedb_path(dir, &rt->dev, rt->tuning_path, sizeof rt->tuning_path);
+    mcl_tunedb_load(rt->tuning_path, &rt->dev, &rt->tunedb, rt->warnings, sizeof rt->warnings);
+}
+
+/* The preferred work-group multiple of the device: measured by compiling a
+ * probe kernel (tens of ms on some drivers), so kept in the cache directory
+ * under a key of the device, driver and platform versions. */
+static void probe_multiple(mcl_runtime *rt)
+{
+    char key[MCL_CACHE_KEY_LEN + 1];
+    const char *parts[] = {"preferred-multiple-v1", rt->dev.name, rt->dev.driver_version,
+                           rt->dev.platform_version, rt->dev.platform, NULL};
+    unsigned char *data = NULL;
+    size_t len = 0;
+    mcl_cache_key(parts, key);
+    if (rt->cache_dir[0] && mcl_cache_load(rt->cache_dir, "probe", key, &data, &len) && len == sizeof(uint64_t)) {
+        uint64_t v;
+        memcpy(&v, data, sizeof v);
+        rt->dev.preferred_wg_multiple = (size_t)v;
+        free(data);
+        return;
+    }
+    free(data);
+    rt->dev.preferred_wg_multiple = mcl_device_preferred_multiple(rt->platform, rt->device);
+    uint64_t v = rt->dev.preferred_wg_multiple;
+    if (rt->cache_dir[0] && v) mcl_cache_store(rt->cache_dir, "probe", key, (const unsigned char *)&v, sizeof v);
+    mcl_error_clear();
+}
+
+static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
+{
+    cl_int err;
+    MCL_TRY(open_device(rt, o->device));
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
+    rt->ctx = clCreateContext(props, 1, &rt->device, NULL, NULL, &err);
+    if (err != CL_SUCCESS) return mcl_error_cl(err, "clCreateContext(%s)", rt->dev.name);
+    MCL_TRY(create_queue(rt, o->profiling));
+    const char *nc = getenv("MAMBACL_NO_CACHE");
+    bool no_cache = o->no_cache || (nc && *nc && strcmp(nc, "0") != 0);
+    if (!no_cache && mcl_cache_dir(o->cache_dir, rt->cache_dir, sizeof rt->cache_dir) != MCL_OK)
+        rt->cache_dir[0] = '\0';
+    probe_multiple(rt);
+    load_tuning(rt, o->cache_dir);
+    const char *kdir = o->kernel_dir;
+    if (!kdir || !*kdir) kdir = getenv("MAMBACL_KERNEL_DIR");
+    if (kdir && *kdir) snprintf(rt->kernel_dir, sizeof rt->kernel_dir, "%s", kdir);
+    return build_all(rt, rt->kernel_dir[0] ? rt->kernel_dir : NULL);
+}
+
+mcl_status mcl_runtime_create(const mcl_runtime_options *opts, mcl_runtime **out)
+{
+    mcl_runtime_options defaults = {0};
+    *out = NULL;
+    mcl_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    mcl_status st = runtime_init(rt, opts ? opts : &defaults);
+    if (st != MCL_OK) {
+        mcl_runtime_free(rt);
+        return st;
+    }
+    *out = rt;
+    return MCL_OK;
+}
+
+static void release_profile(mcl_runtime *rt)
+{
+    for (int i = 0; i < rt->n_prof; i++) clReleaseEvent(rt->prof[i].event);
+    rt->n_prof = 0;
+}
+
+void mcl_runtime_free(mcl_runtime *rt)
+{
+    if (!rt) return;
+    if (rt->queue) clFinish(rt->queue);
+    release_profile(rt);
+    free(rt->prof);
+    for (int i = 0; i < rt->n_kernels; i++) clReleaseKernel(rt->kernels[i].kernel);
+    free(rt->kernels);
+    for (int i = 0; i < rt->n_programs; i++) mcl_program_release(&rt->programs[i]);
+    free(rt->programs);
+    free(rt->reports);
+    free(rt->params);
+    mcl_tunedb_free(rt->tunedb);
+    if (rt->queue) clReleaseCommandQueue(rt->queue);
+    if (rt->ctx) clReleaseContext(rt->ctx);
+    free(rt);
+}
+
+const mcl_device_info *mcl_runtime_device(const mcl_runtime *rt) { return &rt->dev; }
+
+const char *mcl_runtime_warnings(const mcl_runtime *rt) { return rt->warnings; }
+
+const mcl_program_report *mcl_runtime_programs(const mcl_runtime *rt, int *count)
+{
+    *count = rt->n_programs;
+    return rt->reports;
+}
+
+mcl_status mcl_runtime_set_profiling(mcl_runtime *rt, bool on)
+{
+    if (on == rt->profiling) return MCL_OK;
+    MCL_TRY(mcl_runtime_finish(rt));
+    release_profile(rt);
+    return create_queue(rt, on);
+}
+
+mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel *out)
+{
+    for (int i = 0; i < rt->n_kernels; i++) {
+        if (strcmp(rt->kernels[i].name, name) == 0) {
+            *out = rt->kernels[i].kernel;
+            return MCL_OK;
+        }
+    }
+    *out = NULL;
+    return mcl_error_set(MCL_ERR_INTERNAL, "no kernel named %s in the compiled programs", name);
+}
+
+long mcl_runtime_param(const mcl_runtime *rt, const char *file, const char *name, long fallback)
+{
+    for (int i = 0; i < rt->n_programs; i++)
+        if (strcmp(rt->programs[i].file, file) == 0) return mcl_params_get(&rt->params[i], name, fallback);
+    return fallback;
+}
+
+mcl_status mcl_buffer_create(const mcl_runtime *rt, cl_mem_flags flags, size_t bytes,
+                             const char *what, cl_mem *out)
+{
+    cl_int err;
+    *out = NULL;
+    if (bytes == 0) bytes = 4; /* OpenCL refuses empty buffers; keep callers simple */
+    if (bytes > rt->dev.max_alloc_bytes)
+        return mcl_error_set(MCL_ERR_DEVICE_MEM,
+                             "buffer %s needs %zu bytes, above the device's max allocation of %llu",
+                             what, bytes, (unsigned long long)rt->dev.max_alloc_bytes);
+    *out = clCreateBuffer(rt->ctx, flags, bytes, NULL, &err);
+    if (err != CL_SUCCESS) {
+        *out = NULL;
+        return mcl_error_cl(err, "clCreateBuffer(%s, %zu bytes)", what, bytes);
+    }
+    return MCL_OK;
+}
+
+void mcl_buffer_release(cl_mem *mem)
+{
+    if (*mem) clReleaseMemObject(*mem);
+    *mem = NULL;
+}
+
+void mcl_runtime_record_event(mcl_runtime *rt, const char *name, cl_event ev)
+{
+    if (rt->n_prof == rt->cap_prof) {
+        int cap = rt->cap_prof ? rt->cap_prof * 2 : 256;
+        mcl_prof_record *g = realloc(rt->prof, (size_t)cap * sizeof *g);
+        if (!g) {
+            clReleaseEvent(ev); /* a lost profile record is not an error */
+            return;
+        }
+        rt->prof = g;
+        rt->cap_prof = cap;
+    }
+    rt->prof[rt->n_prof].kernel = name;
+    rt->prof[rt->n_prof].event = ev;
+    rt->n_prof++;
+}
+
+mcl_status mcl_launch(mcl_runtime *rt, cl_kernel k, const char *name, cl_uint dims,
+                      const size_t *global, const size_t *local)
+{
+    cl_event ev = NULL;
+    cl_int err = clEnqueueNDRangeKernel(rt->queue, k, dims, NULL, global, local, 0, NULL,
+                                        rt->profiling ? &ev : NULL);
+    if (err != CL_SUCCESS)
+        return mcl_error_cl(err, "clEnqueueNDRangeKernel(%s, global %zu x %zu, local %zu)", name,
+                            global[0], dims > 1 ? global[1] : 1, local ? local[0] : 0);
+    if (ev) mcl_runtime_record_event(rt, name, ev);
+    return MCL_OK;
+}
+
+mcl_status mcl_runtime_finish(mcl_runtime *rt)
+{
+    MCL_CL_CHECK(clFinish(rt->queue), "clFinish");
+    return MCL_OK;
+}
+
+int mcl_runtime_profile_take(mcl_runtime *rt, const char **names, double *ms, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < rt->n_prof; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        clGetEventProfilingInfo(rt->prof[i].event, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(rt->prof[i].event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        int j = 0;
+        while (j < n && strcmp(names[j], rt->prof[i].kernel) != 0) j++;
+        if (j == n) {
+            if (n == cap) continue;
+            names[n] = rt->prof[i].kernel;
+            ms[n++] = 0.0;
+        }
+        ms[j] += (double)(t1 - t0) / 1e6;
+    }
+    release_profile(rt);
+    return n;
+}

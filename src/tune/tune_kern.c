@@ -1,0 +1,111 @@
+/* Defaults and candidate spaces of norm.cl, convert.cl, conv.cl and gemv.cl.
+ *
+ * Rules (documented in docs/kernels.md):
+ *  - NORM_WG, CONVERT_WG, CONV_WG: 256 on GPUs and accelerators, 64 on CPUs
+ *    (PoCL runs a work-group as a loop; small groups spread rows over cores),
+ *    capped by the largest power of two <= CL_DEVICE_MAX_WORK_GROUP_SIZE.
+ *  - GEMV_LPR: the SIMD width (CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+ *    32 if unknown or not a power of two) on GPUs, so a row team is one warp
+ *    or wavefront and the reduction stays within it; 8 on CPUs.
+ *  - GEMV_WG: 256 on GPUs (8 teams of 32), 64 on CPUs, capped as above and
+ *    never below GEMV_LPR (LPR shrinks to fit).
+ *  - GEMV_RPL: 1 (each lane streams one row; most parallelism at batch 1).
+ *  - GEMV_BT: 8, halved until the reduction buffer 4*RPL*BT*WG bytes fits in
+ *    half of CL_DEVICE_LOCAL_MEM_SIZE.
+ */
+#include "tune/tune_kern.h"
+
+#include <string.h>
+
+static bool is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
+
+static long cap_wg(const mcl_device_info *dev, long wg)
+{
+    long max = mcl_pow2_floor((long)(dev->max_work_group_size ? dev->max_work_group_size : 1));
+    return wg < max ? wg : max;
+}
+
+static long simple_wg(const mcl_device_info *dev)
+{
+    return cap_wg(dev, dev->type == MCL_DEVICE_TYPE_CPU ? 64 : 256);
+}
+
+void mcl_tune_norm_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    mcl_params_set(out, "NORM_WG", simple_wg(dev));
+}
+
+void mcl_tune_convert_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    mcl_params_set(out, "CONVERT_WG", simple_wg(dev));
+}
+
+void mcl_tune_conv_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    mcl_params_set(out, "CONV_WG", simple_wg(dev));
+}
+
+long mcl_tune_gemv_local_bytes(const mcl_params *p)
+{
+    return 4 * mcl_params_get(p, "GEMV_RPL", 1) * mcl_params_get(p, "GEMV_BT", 1) *
+           mcl_params_get(p, "GEMV_WG", 1);
+}
+
+void mcl_tune_gemv_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
+    long simd = (long)dev->preferred_wg_multiple;
+    long lpr = cpu ? 8 : (is_pow2(simd) && simd >= 4 && simd <= 128 ? simd : 32);
+    long wg = cap_wg(dev, cpu ? 64 : 256);
+    if (lpr > wg) lpr = wg;
+    mcl_params_set(out, "GEMV_WG", wg);
+    mcl_params_set(out, "GEMV_LPR", lpr);
+    mcl_params_set(out, "GEMV_RPL", 1);
+    long bt = 8;
+    mcl_params_set(out, "GEMV_BT", bt);
+    while (bt > 1 && (uint64_t)mcl_tune_gemv_local_bytes(out) > dev->local_mem_bytes / 2) {
+        bt /= 2;
+        mcl_params_set(out, "GEMV_BT", bt);
+    }
+}
+
+static bool gemv_fits(const mcl_device_info *dev, const mcl_params *p)
+{
+    long wg = mcl_params_get(p, "GEMV_WG", 0), lpr = mcl_params_get(p, "GEMV_LPR", 0);
+    if (!is_pow2(wg) || !is_pow2(lpr) || lpr > wg) return false;
+    if ((size_t)wg > dev->max_work_group_size || (size_t)wg > dev->max_work_item_sizes[0])
+        return false;
+    return (uint64_t)mcl_tune_gemv_local_bytes(p) <= dev->local_mem_bytes / 2;
+}
+
+/* Small on purpose: every fitting point is compiled and checked by the tests. */
+const mcl_tune_space mcl_tune_gemv_space = {
+    "gemv.cl",
+    4,
+    {
+        {"GEMV_WG", 3, {64, 128, 256}},
+        {"GEMV_LPR", 3, {8, 32, 64}},
+        {"GEMV_RPL", 2, {1, 2}},
+        {"GEMV_BT", 2, {4, 8}},
+    },
+    gemv_fits,
+};
+
+int mcl_tune_space_size(const mcl_tune_space *space)
+{
+    int n = 1;
+    for (int a = 0; a < space->n_axes; a++) n *= space->axes[a].n;
+    return n;
+}
+
+bool mcl_tune_space_config(const mcl_tune_space *space, int index, const mcl_device_info *dev,
+                           mcl_params *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int a = space->n_axes - 1; a >= 0; a--) {
+        const mcl_tune_axis *ax = &space->axes[a];
+        mcl_params_set(out, ax->name, ax->values[index % ax->n]);
+        index /= ax->n;
+    }
+    return space->fits(dev, out);
+}

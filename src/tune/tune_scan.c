@@ -1,0 +1,220 @@
+/* Defaults and candidate spaces of scan.cl and ssm_step.cl.
+ *
+ * Rules (documented in docs/kernels.md):
+ *  scan.cl
+ *  - SCAN_DCH (channels per work-group): 8 on GPUs, so that a time row of
+ *    x, z or y read by a work-group is one 32-byte sector of fp32; 16 on CPUs
+ *    (one SIMD vector of channels).
+ *  - SCAN_NSG (state-threads): GPUs 8 (2 states per work-item), so that
+ *    batch 1 still has d_inner/8 x 256 work-items in flight (49k at d_inner
+ *    1536) with short serial chains; measured on the H100 against 2 and 4
+ *    (1.4x faster than 4 at every shape tried); CPUs 1 (the states are a
+ *    serial loop, no reduction in local memory).
+ *  - SCAN_TT (time-threads, power of two): GPUs fill a work-group of
+ *    min(256, CL_DEVICE_MAX_WORK_GROUP_SIZE, MAX_WORK_ITEM_SIZES[0]) work-items,
+ *    TT = that / (DCH*NSG) (4 on the H100); CPUs 4 (few barrier levels: PoCL
+ *    runs a work-group as loops split at barriers).
+ *  - SCAN_ITEMS (timesteps per work-item): 16 on GPUs (chunk TT*ITEMS = 128,
+ *    few scan levels per timestep), 8 on CPUs (chunk 32).
+ *  - SCAN_NG (states per pass): 16, the d_state of every released Mamba-1
+ *    checkpoint, so N = 16 takes one pass.
+ *  - SCAN_RT (rows of the W_dt tile): the largest power of two <= 64 such that
+ *    mcl_tune_scan_local_bytes fits CL_DEVICE_LOCAL_MEM_SIZE (H100 default:
+ *    RT 64, 44.3 KiB of its 48 KiB: one dt tile for R <= 64). If even RT = 8 does not fit, ITEMS, then TT,
+ *    then NG (and NSG with it) are halved until it does.
+ *  - SCAN_KEEPB: 1 on GPUs (Δ·x·B held in registers for the replay: with
+ *    2 states per work-item that is 32 more registers and saves a local
+ *    load per (t, n)); 0 on CPUs.
+ *  - SCAN_FAST_EXP: 1 on GPUs (native_exp2, within the tests' tolerances),
+ *    0 on CPUs.
+ *  ssm_step.cl
+ *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
+ *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
+ *    work-items keep a batch-1 step on many compute units).
+ *  - STEP_WG: 64 on CPUs, 128 on GPUs, capped by the device.
+ */
+#include "tune/tune_scan.h"
+
+#include <string.h>
+
+#define SCAN_MAX_VALUES 8
+
+typedef struct scan_axis {
+    const char *name;
+    int n;
+    long values[SCAN_MAX_VALUES];
+} scan_axis;
+
+/* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs. */
+static const scan_axis scan_space_gpu[] = {
+    {"SCAN_DCH", 2, {8, 16}},
+    {"SCAN_NSG", 3, {2, 4, 8}},
+    {"SCAN_TT", 3, {4, 8, 16}},
+    {"SCAN_ITEMS", 2, {8, 16}},
+    {"SCAN_KEEPB", 2, {0, 1}},
+};
+static const scan_axis scan_space_cpu[] = {
+    {"SCAN_DCH", 2, {8, 16}},
+    {"SCAN_NSG", 2, {1, 2}},
+    {"SCAN_TT", 2, {1, 4}},
+};
+static const scan_axis step_space[] = {
+    {"STEP_WG", 4, {32, 64, 128, 256}},
+    {"STEP_LPC", 4, {1, 4, 8, 16}},
+};
+
+#define N_AXES(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static bool is_cpu(const mcl_device_info *dev) { return dev->type == MCL_DEVICE_TYPE_CPU; }
+
+static bool is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
+
+/* Largest work-group the device takes in dimension 0. */
+static long max_wg(const mcl_device_info *dev)
+{
+    long m = (long)(dev->max_work_group_size ? dev->max_work_group_size : 1);
+    long m0 = (long)dev->max_work_item_sizes[0];
+    if (m0 > 0 && m0 < m) m = m0;
+    return m;
+}
+
+long mcl_tune_scan_local_bytes(const mcl_params *p)
+{
+    long dch = mcl_params_get(p, "SCAN_DCH", 1), tt = mcl_params_get(p, "SCAN_TT", 1);
+    long ng = mcl_params_get(p, "SCAN_NG", 1), rt = mcl_params_get(p, "SCAN_RT", 1);
+    long nsg = mcl_params_get(p, "SCAN_NSG", 1), ch = tt * mcl_params_get(p, "SCAN_ITEMS", 1);
+    long bc = ch * (2 * ng + 4), ys = nsg * (ch + 1) * dch, stage = ((bc > ys ? bc : ys) + 3) / 4 * 4;
+    return 4 * (stage + rt * (ch + 4) + rt * dch + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
+}
+
+long mcl_tune_scan_wg(const mcl_params *p)
+{
+    return mcl_params_get(p, "SCAN_DCH", 8) * mcl_params_get(p, "SCAN_NSG", 1) *
+           mcl_params_get(p, "SCAN_TT", 32);
+}
+
+bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
+{
+    long dch = mcl_params_get(p, "SCAN_DCH", 0), tt = mcl_params_get(p, "SCAN_TT", 0);
+    long items = mcl_params_get(p, "SCAN_ITEMS", 0), ng = mcl_params_get(p, "SCAN_NG", 0);
+    long rt = mcl_params_get(p, "SCAN_RT", 0), nsg = mcl_params_get(p, "SCAN_NSG", 0);
+    long keepb = mcl_params_get(p, "SCAN_KEEPB", 0);
+    if (dch < 1 || !is_pow2(tt) || items < 1 || ng < 1 || rt < 1 || nsg < 1 || ng % nsg != 0 ||
+        items % nsg != 0)
+        return false;
+    if (dch * nsg * tt > max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
+    return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
+}
+
+/* SCAN_RT: the largest power of two <= 64 that fits; 0 when none >= 8 does. */
+static long derive_rt(const mcl_device_info *dev, mcl_params *p)
+{
+    for (long rt = 64; rt >= 8; rt /= 2) {
+        mcl_params_set(p, "SCAN_RT", rt);
+        if (mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes) return rt;
+    }
+    mcl_params_set(p, "SCAN_RT", 0);
+    return 0;
+}
+
+/* Halves ITEMS, then TT, then NG and NSG; false when nothing is left to halve. */
+static bool shrink(mcl_params *p)
+{
+    const char *order[] = {"SCAN_ITEMS", "SCAN_TT", "SCAN_NG"};
+    for (int i = 0; i < 3; i++) {
+        long v = mcl_params_get(p, order[i], 1);
+        if (v <= 1 || (i == 0 && v <= 4)) continue;
+        mcl_params_set(p, order[i], v / 2);
+        if (i == 2 && mcl_params_get(p, "SCAN_NSG", 1) > 1)
+            mcl_params_set(p, "SCAN_NSG", mcl_params_get(p, "SCAN_NSG", 1) / 2);
+        return true;
+    }
+    return false;
+}
+
+void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    bool cpu = is_cpu(dev);
+    long wg = mcl_pow2_floor(max_wg(dev));
+    long dch = cpu ? 16 : 8, nsg = cpu ? 1 : 8;
+    if (dch > wg) dch = wg;
+    if (dch * nsg > wg) nsg = wg / dch;
+    long tt = cpu ? 4 : mcl_pow2_floor((wg < 256 ? wg : 256) / (dch * nsg));
+    if (tt < 1) tt = 1;
+    mcl_params_set(out, "SCAN_DCH", dch);
+    mcl_params_set(out, "SCAN_NSG", nsg);
+    mcl_params_set(out, "SCAN_TT", tt);
+    mcl_params_set(out, "SCAN_ITEMS", cpu ? 8 : 16);
+    mcl_params_set(out, "SCAN_NG", 16);
+    mcl_params_set(out, "SCAN_KEEPB", cpu ? 0 : 1);
+    mcl_params_set(out, "SCAN_FAST_EXP", cpu ? 0 : 1);
+    while (derive_rt(dev, out) == 0 && shrink(out)) {
+    }
+    if (mcl_params_get(out, "SCAN_RT", 0) == 0) mcl_params_set(out, "SCAN_RT", 1);
+}
+
+void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    long wg = mcl_pow2_floor(max_wg(dev));
+    if (is_cpu(dev)) { /* one work-item per channel: no barriers in the step */
+        mcl_params_set(out, "STEP_WG", wg < 64 ? wg : 64);
+        mcl_params_set(out, "STEP_LPC", 1);
+        return;
+    }
+    /* GPUs: 16 lanes per channel (one per state of the usual N = 16), 128 per group */
+    mcl_params_set(out, "STEP_WG", wg < 128 ? wg : 128);
+    mcl_params_set(out, "STEP_LPC", wg < 16 ? wg : 16);
+}
+
+static int space_size(const scan_axis *axes, int n_axes)
+{
+    int size = 1;
+    for (int a = 0; a < n_axes; a++) size *= axes[a].n;
+    return size;
+}
+
+/* Sets configuration `index` of the product of the axes (last axis fastest). */
+static void space_pick(const scan_axis *axes, int n_axes, int index, mcl_params *out)
+{
+    for (int a = n_axes - 1; a >= 0; a--) {
+        mcl_params_set(out, axes[a].name, axes[a].values[index % axes[a].n]);
+        index /= axes[a].n;
+    }
+}
+
+int mcl_tune_scan_space_size(const mcl_device_info *dev)
+{
+    return is_cpu(dev) ? space_size(scan_space_cpu, N_AXES(scan_space_cpu))
+                       : space_size(scan_space_gpu, N_AXES(scan_space_gpu));
+}
+
+bool mcl_tune_scan_space_config(const mcl_device_info *dev, int index, mcl_params *out)
+{
+    memset(out, 0, sizeof *out);
+    if (index < 0 || index >= mcl_tune_scan_space_size(dev)) return false;
+    if (is_cpu(dev)) space_pick(scan_space_cpu, N_AXES(scan_space_cpu), index, out);
+    else space_pick(scan_space_gpu, N_AXES(scan_space_gpu), index, out);
+    if (is_cpu(dev)) { /* axes the CPU table leaves out */
+        mcl_params_set(out, "SCAN_ITEMS", 8);
+        mcl_params_set(out, "SCAN_KEEPB", 0);
+    }
+    mcl_params_set(out, "SCAN_NG", 16);
+    mcl_params_set(out, "SCAN_FAST_EXP", is_cpu(dev) ? 0 : 1);
+    derive_rt(dev, out);
+    return mcl_tune_scan_fits(dev, out);
+}
+
+int mcl_tune_step_space_size(const mcl_device_info *dev)
+{
+    (void)dev;
+    return space_size(step_space, N_AXES(step_space));
+}
+
+bool mcl_tune_step_space_config(const mcl_device_info *dev, int index, mcl_params *out)
+{
+    memset(out, 0, sizeof *out);
+    if (index < 0 || index >= mcl_tune_step_space_size(dev)) return false;
+    space_pick(step_space, N_AXES(step_space), index, out);
+    long wg = mcl_params_get(out, "STEP_WG", 0), lpc = mcl_params_get(out, "STEP_LPC", 1);
+    return wg <= max_wg(dev) && lpc <= wg && wg % lpc == 0;
+}
