@@ -16,9 +16,9 @@ while [ $# -gt 0 ]; do
     tests) meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/tests.log" 2>&1
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
     scan) for s in "1 1536 128" "1 1536 2048" "1 1536 8192" "1 5120 2048" "8 1536 2048" "16 2048 2048" "64 1536 512"; do
-            build-gpu/tests/scan_timing $s 2>&1 | tail -2; done ;;
+            build-gpu/scan_timing $s 2>&1 | tail -2; done ;;
     gemv) for s in "8192 2048 1" "2048 4096 1" "160 4096 1" "50280 2048 1" "3072 768 1" "768 1536 1"; do
-            build-gpu/tests/gemv_timing $s f16 2>&1 | tail -1; done ;;
+            build-gpu/gemv_timing $s f16 2>&1 | tail -1; done ;;
     bench) shift; build-gpu/mambacl bench --config "$1" --json "$OUT/bench-$1.json" --csv "$OUT/bench-$1.csv" 2>&1 ;;
     tune) shift; build-gpu/mambacl tune --config "$1" 2>&1 | tr '\r' '\n' | grep -v "^tune " ;
           cp /tmp/mclcache/tuning/*.json "$OUT/" 2>/dev/null ;;
