@@ -131,6 +131,9 @@ typedef struct mcl_program_report {
                                 from the device record), "built-in" (the
                                 project's table), "tuned" (this device's
                                 tuning file), "candidate" (the tuner) */
+    const char *shapes;      /* the shapes it is used for: "any", or a class
+                                such as "d_inner 1024-2047, d_model 512-1023"
+                                (a family has one program per class) */
 } mcl_program_report;
 
 /* Opens the selected device and compiles every kernel program for it (from

@@ -403,10 +403,10 @@ static void test_gemv_space(void **state)
     (void)state;
     char *src = NULL;
     assert_int_equal(mcl_program_source("gemv.cl", NULL, &src), MCL_OK);
-    int n = mcl_tune_space_size(&mcl_tune_gemv_space), tested = 0;
+    int n = mcl_tune_space_size(&mcl_family_gemv, &rt->dev), tested = 0;
     for (int i = 0; i < n; i++) {
         mcl_params p;
-        if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
+        if (!mcl_tune_space_config(&mcl_family_gemv, &rt->dev, i, NULL, &p)) continue;
         char opts[2048];
         snprintf(opts, sizeof opts, "%s", rt->base_options);
         mcl_params_defines(&p, opts, sizeof opts);

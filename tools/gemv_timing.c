@@ -63,10 +63,10 @@ static mcl_status time_space(mcl_runtime *rt, const shape *s)
     char *src = NULL;
     MCL_TRY(mcl_program_source("gemv.cl", NULL, &src));
     mcl_status st = MCL_OK;
-    int n = mcl_tune_space_size(&mcl_tune_gemv_space);
+    int n = mcl_tune_space_size(&mcl_family_gemv, &rt->dev);
     for (int i = 0; i < n && st == MCL_OK; i++) {
         mcl_params p;
-        if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
+        if (!mcl_tune_space_config(&mcl_family_gemv, &rt->dev, i, NULL, &p)) continue;
         char opts[2048];
         snprintf(opts, sizeof opts, "%s", rt->base_options);
         mcl_params_defines(&p, opts, sizeof opts);
@@ -108,13 +108,13 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space)
         st = mcl_error_set(MCL_ERR_OPENCL, "writing x");
     cl_kernel k = NULL;
     if (st == MCL_OK) st = mcl_runtime_kernel(rt, "gemv", &k);
-    for (int i = 0; st == MCL_OK && i < rt->n_programs; i++) {
-        if (strcmp(rt->programs[i].file, "gemv.cl") != 0) continue;
+    const mcl_params *fp = mcl_runtime_params(rt, MCL_F_GEMV); /* the kernel's configuration */
+    if (st == MCL_OK) {
         double ms = 0.0;
-        st = time_one(rt, k, &rt->params[i], s, &ms);
+        st = time_one(rt, k, fp, s, &ms);
         if (st == MCL_OK) {
             printf("default: ");
-            report(s, &rt->params[i], ms);
+            report(s, fp, ms);
         }
     }
     if (st == MCL_OK && space) st = time_space(rt, s);

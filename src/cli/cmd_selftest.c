@@ -48,8 +48,9 @@ int cmd_selftest(int argc, char **argv)
     printf("device: %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
     if (*mcl_runtime_warnings(rt)) fprintf(stderr, "mambacl selftest: warning: %s\n", mcl_runtime_warnings(rt));
     for (int i = 0; i < n; i++)
-        printf("  program %-20s %-10s %9.1f ms  tuning: %s\n", reps[i].file,
-               reps[i].from_cache ? "cache" : "compiled", reps[i].build_ms, reps[i].tuning);
+        printf("  program %-20s %-10s %9.1f ms  tuning: %-9s shapes: %s\n", reps[i].file,
+               reps[i].from_cache ? "cache" : "compiled", reps[i].build_ms, reps[i].tuning,
+               reps[i].shapes ? reps[i].shapes : "any");
     printf("startup (device + programs): %.1f ms\n", t_build);
     st = mcl_runtime_selftest(rt, report, NULL);
     mcl_runtime_free(rt);

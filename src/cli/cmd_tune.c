@@ -15,8 +15,10 @@ static void help(void)
            "Times every configuration of each kernel family that fits the device (work-group\n"
            "sizes, chunk lengths, rows per group...) inside a real prefill and decode step of\n"
            "the model's shape, checks each one's logits against the default configuration's,\n"
-           "and writes the fastest to $MAMBACL_CACHE_DIR/tuning/<device>.json, which later\n"
-           "runs load at startup (`mambacl selftest` shows 'tuning: tuned').\n"
+           "and writes the fastest to $MAMBACL_CACHE_DIR/tuning/<device>.json for the model's\n"
+           "shape class (d_inner and d_model within a power of two), keeping the entries of\n"
+           "other classes. Later runs load it at startup and use the configuration of the\n"
+           "class that matches each model (`mambacl selftest` lists them, 'tuning: tuned').\n"
            "\n"
            "  -m, --model DIR   tune on this checkpoint's shapes\n"
            "  --config NAME     random weights of a released shape (130m 370m 790m 1.4b 2.8b\n"
@@ -81,7 +83,9 @@ static int parse(int argc, char **argv, tune_cli *o)
 static void print_results(const mcl_tune_result *res, int n, const char *path)
 {
     for (int i = 0; i < n; i++) {
-        printf("%-12s default %9.4f ms  tuned %9.4f ms  (%.2fx; %d candidates, %d rejected)  ", res[i].family,
+        char cls[96];
+        mcl_tune_class_format(&res[i].cls, cls, sizeof cls);
+        printf("%-12s [%s] default %9.4f ms  tuned %9.4f ms  (%.2fx; %d candidates, %d rejected)  ", res[i].family, cls,
                res[i].default_ms, res[i].best_ms, res[i].best_ms > 0 ? res[i].default_ms / res[i].best_ms : 0.0,
                res[i].candidates, res[i].rejected);
         for (int p = 0; p < res[i].best.n; p++) printf("%s=%ld ", res[i].best.p[p].name, res[i].best.p[p].value);

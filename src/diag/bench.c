@@ -53,8 +53,11 @@ static size_t copy_bytes(const mcl_runtime *rt, size_t want)
 static mcl_status time_copy(mcl_runtime *rt, cl_mem a, cl_mem b, cl_uint n4, int reps, double *ms)
 {
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "copy_f4", &k));
-    size_t wg = (size_t)mcl_runtime_param(rt, "copy.cl", "COPY_WG", 256);
+    const mcl_params *cp;
+    long wgl;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_COPY, NULL, "copy_f4", &k, &cp));
+    MCL_TRY(mcl_tune_get(cp, MCL_T_COPY_WG, &wgl));
+    size_t wg = (size_t)wgl;
     size_t groups = rt->dev.compute_units * 16u;
     size_t global = wg * groups;
     if (global > mcl_round_up(n4, wg)) global = mcl_round_up(n4, wg);

@@ -29,12 +29,15 @@ static mcl_status selftest_copy(mcl_runtime *rt, bool *ok)
     for (int i = 0; i < 4 * N4; i++) src[i] = (float)i * 0.5f;
     cl_mem a = NULL, b = NULL;
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "copy_f4", &k));
+    const mcl_params *cp;
+    long wgl;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_COPY, NULL, "copy_f4", &k, &cp));
+    MCL_TRY(mcl_tune_get(cp, MCL_T_COPY_WG, &wgl));
     mcl_status st = upload(rt, src, 4 * N4, &a);
     if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, sizeof dst, "selftest", &b);
     if (st == MCL_OK) {
         cl_uint n4 = N4;
-        size_t wg = (size_t)mcl_runtime_param(rt, "copy.cl", "COPY_WG", 64);
+        size_t wg = (size_t)wgl;
         size_t global = mcl_round_up(N4, wg);
         cl_int e = clSetKernelArg(k, 0, sizeof a, &a) | clSetKernelArg(k, 1, sizeof b, &b) |
                    clSetKernelArg(k, 2, sizeof n4, &n4);

@@ -134,11 +134,10 @@ static mcl_status tiny_read_check(mcl_runtime *rt, tiny_dev *d, const tiny *want
 static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
+    const mcl_params *sp;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, NULL, "scan_prefill", &k, &sp));
     MCL_TRY(tiny_upload(rt, p, d));
     MCL_TRY(tiny_args(k, d, true, NSEQ));
-    const mcl_params *sp = mcl_runtime_params(rt, "scan.cl");
-    MCL_ASSERT(sp, "scan.cl was not compiled");
     size_t global, local;
     mcl_kern_scan_prefill_grid(sp, NSEQ, DI, &global, &local);
     MCL_TRY(mcl_launch(rt, k, "scan_prefill", 1, &global, &local));
@@ -160,14 +159,15 @@ mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok)
 static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
+    const mcl_params *sp;
+    long wgl;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, NULL, "ssm_step", &k, &sp));
+    MCL_TRY(mcl_tune_get(sp, MCL_T_STEP_WG, &wgl));
     p->seq_start[1] = 1; /* one token per sequence: rows 0 and 1 */
     p->seq_start[2] = 2;
     MCL_TRY(tiny_upload(rt, p, d));
     MCL_TRY(tiny_args(k, d, false, NSEQ));
-    const mcl_params *sp = mcl_runtime_params(rt, "ssm_step.cl");
-    MCL_ASSERT(sp, "ssm_step.cl was not compiled");
-    size_t local = (size_t)mcl_params_get(sp, "STEP_WG", 64);
+    size_t local = (size_t)wgl;
     size_t global = mcl_kern_ssm_step_global(sp, NSEQ, DI);
     MCL_TRY(mcl_launch(rt, k, "ssm_step", 1, &global, &local));
     tiny_expect(p);

@@ -8,6 +8,7 @@
 
 #include "diag/bench.h"
 #include "base/error.h"
+#include "tune/families.h"
 #include "tune/tune.h"
 
 #define MAX_CANDIDATES 256
@@ -86,27 +87,28 @@ static bool same_params(const mcl_params *a, const mcl_params *b)
     return true;
 }
 
-static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fam,
+/* Tunes configuration `config` of family fam (the one the launchers pick for
+ * the workload's shape) over the candidates of the family's space. */
+static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fam, int config,
                               const mcl_tune_options *o, const float *ref, mcl_tune_result *res)
 {
     static mcl_params cands[MAX_CANDIDATES];
     size_t nl = (size_t)(1 + w->batch) * (size_t)w->vocab;
-    const mcl_params *cur = mcl_runtime_params(rt, fam->file);
-    if (!cur) return mcl_error_set(MCL_ERR_INVALID_ARG, "tuner: no program %s", fam->file);
-    mcl_params def = *cur;
+    mcl_params def = rt->configs[config].params;
     int n = mcl_tune_candidates(fam, &rt->dev, &def, cands, MAX_CANDIDATES);
     if (o->max_candidates > 0 && n > o->max_candidates) n = o->max_candidates;
     memset(res, 0, sizeof *res);
-    res->family = fam->file;
+    res->family = fam->name;
+    res->cls = rt->configs[config].cls;
     res->best = def;
-    MCL_TRY(measure(rt, w, fam->file, o->reps, &res->default_ms));
+    MCL_TRY(measure(rt, w, fam->name, o->reps, &res->default_ms));
     res->best_ms = res->default_ms;
     for (int i = 0; i < n; i++) {
         double ms = 0.0;
         if (same_params(&cands[i], &def)) continue; /* measured above */
         res->candidates++;
-        mcl_status st = mcl_runtime_rebuild(rt, fam->file, &cands[i]);
-        if (st == MCL_OK) st = measure(rt, w, fam->file, o->reps, &ms);
+        mcl_status st = mcl_runtime_rebuild_config(rt, config, &cands[i]);
+        if (st == MCL_OK) st = measure(rt, w, fam->name, o->reps, &ms);
         if (st == MCL_OK && max_abs_diff(w->logits, ref, nl) > o->tolerance) st = MCL_ERR_OPENCL;
         if (st != MCL_OK) res->rejected++;
         else if (ms < res->best_ms) {
@@ -114,10 +116,24 @@ static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fa
             res->best = cands[i];
         }
         mcl_error_clear();
-        if (o->progress && i + 1 < n) o->progress(fam->file, i + 1, n, res->best_ms, o->user);
+        if (o->progress && i + 1 < n) o->progress(fam->name, i + 1, n, res->best_ms, o->user);
     }
-    if (o->progress) o->progress(fam->file, n, n, res->best_ms, o->user);
-    return mcl_runtime_rebuild(rt, fam->file, &res->best);
+    if (o->progress) o->progress(fam->name, n, n, res->best_ms, o->user);
+    return mcl_runtime_rebuild_config(rt, config, &res->best);
+}
+
+/* The configuration of fam for the model's shape class: added (from the
+ * configuration the launchers pick for the model now) when the runtime has
+ * none for exactly that class. */
+static mcl_status class_config(mcl_runtime *rt, const mcl_family *fam, const mcl_tune_class *cls,
+                               const mcl_model *model, int *config)
+{
+    const mcl_config *cfg = mcl_model_config(model);
+    mcl_shape shape = {{[MCL_SHAPE_D_INNER] = cfg->d_inner, [MCL_SHAPE_D_MODEL] = cfg->d_model}};
+    const mcl_tune_config *now;
+    MCL_TRY(mcl_runtime_pick(rt, fam->id, &shape, &now));
+    mcl_params start = now->params;
+    return mcl_runtime_config_add(rt, fam, cls, &start, config);
 }
 
 static void workload_free(workload *w)
@@ -160,24 +176,28 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
     workload w;
     float *ref = NULL;
     char shape[96];
+    mcl_tune_class cls;
     *n_results = 0;
     if (!rt->profiling) return mcl_error_set(MCL_ERR_INVALID_ARG, "tuner: the runtime needs profiling on");
     mcl_status st = workload_init(&w, model, o);
     size_t nl = (size_t)(1 + w.batch) * (size_t)w.vocab;
     if (st == MCL_OK && !(ref = malloc(nl * sizeof *ref))) st = mcl_error_set(MCL_ERR_NOMEM, "tuner: out of host memory");
     snprintf(shape, sizeof shape, "prefill %d tokens + decode batch %d", w.len, w.batch);
+    mcl_tune_class_of_model(mcl_model_config(model)->d_inner, mcl_model_config(model)->d_model, &cls);
     for (int f = 0; st == MCL_OK; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);
         if (!fam) break;
-        if (!fam->space_size || !selected(o->only, fam->file) || !mcl_runtime_params(rt, fam->file) ||
-            *n_results >= cap)
+        int config = -1;
+        if (mcl_tune_space_size(fam, &rt->dev) == 0 || !selected(o->only, fam->name) ||
+            mcl_runtime_fallback(rt, fam->name) < 0 || *n_results >= cap)
             continue;
-        st = workload_run(&w); /* reference logits with the current configuration */
+        st = class_config(rt, fam, &cls, model, &config);
+        if (st == MCL_OK) st = workload_run(&w); /* reference logits with the current configuration */
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);
         mcl_tune_result *r = &results[*n_results];
-        if (st == MCL_OK) st = tune_family(rt, &w, fam, o, ref, r);
-        if (st == MCL_OK) st = mcl_tunedb_set(db, fam->file, &r->best, r->best_ms, r->default_ms, shape);
+        if (st == MCL_OK) st = tune_family(rt, &w, fam, config, o, ref, r);
+        if (st == MCL_OK) st = mcl_tunedb_set(db, fam, &cls, &r->best, r->best_ms, r->default_ms, shape);
         if (st == MCL_OK) (*n_results)++;
     }
     free(ref);

@@ -1,6 +1,8 @@
 /* The autotuner: times every fitting configuration of each kernel family on
  * the model's own shapes, inside the real prefill and decode, and keeps the
- * fastest one whose logits agree with the default configuration's. */
+ * fastest one whose logits agree with the default configuration's, for the
+ * model's shape class (mcl_tune_class_of_model: d_inner and d_model in their
+ * power-of-two buckets). */
 #ifndef MCL_TUNER_H
 #define MCL_TUNER_H
 
@@ -23,15 +25,18 @@ typedef struct mcl_tune_options {
 /* One family's outcome. */
 typedef struct mcl_tune_result {
     const char *family;
+    mcl_tune_class cls;        /* the shape class it was tuned for */
     int candidates, rejected;  /* tried; refused (build failure or wrong logits) */
     double default_ms, best_ms;
     mcl_params best;
 } mcl_tune_result;
 
 /* Tunes every family that declares a space, one after the other (each on top
- * of the previous winners), records the winners in db and leaves the runtime
- * built with them. rt must have profiling on. results receives up to cap
- * entries; *n_results their number. */
+ * of the previous winners), records the winners in db under the model's
+ * shape class (replacing an entry of the same family and class, keeping the
+ * others) and leaves the runtime built with them: a configuration of that
+ * class is added to the runtime when it has none. rt must have profiling on.
+ * results receives up to cap entries; *n_results their number. */
 mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_options *opts,
                           mcl_tunedb *db, mcl_tune_result *results, int cap, int *n_results);
 

@@ -190,18 +190,20 @@ static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W,
     return MCL_OK;
 }
 
-/* Rows up to which a projection runs as our gemv (weights read once per
+/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), by gemv or GEMM. Up to
+ * the tunable GEMV_MAX_ROWS rows (family "dispatch", default 16; rule in
+ * src/tune/tune_kern.c) a projection runs as our gemv (weights read once per
  * batch tile, no fp32 widening, no CLBlast kernel compile on a process's
- * first short prompt); above it, as a CLBlast GEMM. Measured on the H100
- * (docs/performance.md): at batch 64 the gemv re-reads the weights 16 times
- * and the GEMM is several times faster; at 8 they are close. */
-#define MCL_GEMV_MAX_ROWS 16
-
-/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), by gemv or GEMM. */
+ * first short prompt); above it, as a CLBlast GEMM. */
 static mcl_status project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
                           bool accumulate, cl_mem Y)
 {
-    if (rows <= MCL_GEMV_MAX_ROWS)
+    const mcl_tune_config *dispatch;
+    long max_rows;
+    mcl_shape sh = {{[MCL_SHAPE_BATCH] = rows}};
+    MCL_TRY(mcl_runtime_pick(m->rt, MCL_FAM_DISPATCH, &sh, &dispatch));
+    MCL_TRY(mcl_tune_get(&dispatch->params, MCL_T_GEMV_MAX_ROWS, &max_rows));
+    if (rows <= max_rows)
         return mcl_kern_gemv(m->rt, W->parts[0], W->dtype, X, Y, W->rows, W->cols, rows, accumulate);
     return gemm(m, what, rows, W, X, accumulate ? 1.0f : 0.0f, Y);
 }
@@ -389,6 +391,7 @@ static mcl_status prefill(mcl_model *m, mcl_state **states, const int32_t *const
 {
     long long total = 0;
     MCL_TRY(check_prefill(m, states, tokens, lengths, n_seqs, &total));
+    mcl_runtime_set_model_shape(m->rt, m->cfg.d_inner, m->cfg.d_model); /* configurations picked by shape */
     if (all && !logits) return mcl_error_set(MCL_ERR_INVALID_ARG, "prefill_all: logits is NULL");
     long long *starts = malloc(((size_t)n_seqs + 1) * sizeof *starts);
     if (!starts) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
@@ -441,6 +444,7 @@ mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, i
         return mcl_error_set(MCL_ERR_INVALID_ARG, "decode: NULL argument or n_seqs %d < 1", n_seqs);
     MCL_TRY(check_states(m, states, n_seqs));
     for (int b = 0; b < n_seqs; b++) MCL_TRY(check_ids(m, tokens + b, 1, b));
+    mcl_runtime_set_model_shape(m->rt, m->cfg.d_inner, m->cfg.d_model); /* configurations picked by shape */
     mcl_scratch *s = &m->scratch;
     MCL_TRY(ensure_rows(m, n_seqs));
     MCL_TRY(ensure_seqs(m, n_seqs));

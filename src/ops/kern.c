@@ -25,7 +25,11 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
     if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "embed_gather: bad dtype");
     if (T == 0) return MCL_OK;
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "embed_gather", &k));
+    const mcl_params *p;
+    long wg;
+    mcl_shape sh = {{[MCL_SHAPE_D_MODEL] = D}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_NORM, &sh, "embed_gather", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_NORM_WG, &wg));
     cl_int dt = (cl_int)wdtype;
     MCL_ARG(k, 0, ids);
     MCL_ARG(k, 1, emb);
@@ -33,8 +37,7 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
     MCL_ARG(k, 3, out);
     MCL_ARG(k, 4, T);
     MCL_ARG(k, 5, D);
-    size_t wg = (size_t)mcl_runtime_param(rt, "norm.cl", "NORM_WG", 64);
-    size_t global[2] = {mcl_round_up((size_t)D, wg), (size_t)T}, local[2] = {wg, 1};
+    size_t global[2] = {mcl_round_up((size_t)D, (size_t)wg), (size_t)T}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "embed_gather", 2, global, local);
 }
 
@@ -44,7 +47,11 @@ mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem 
     MCL_TRY(check_sizes("rmsnorm_residual", T, D));
     if (T == 0) return MCL_OK;
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "rmsnorm_residual", &k));
+    const mcl_params *p;
+    long wgl;
+    mcl_shape sh = {{[MCL_SHAPE_D_MODEL] = D}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_NORM, &sh, "rmsnorm_residual", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_NORM_WG, &wgl));
     cl_int has_delta = delta != NULL, has_rows = rows != NULL;
     /* unused pointers get a valid buffer that the kernel never reads, so every
      * pointer argument is a real buffer on every driver */
@@ -60,8 +67,7 @@ mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem 
     MCL_ARG(k, 7, has_rows);
     MCL_ARG(k, 8, T);
     MCL_ARG(k, 9, D);
-    size_t wg = (size_t)mcl_runtime_param(rt, "norm.cl", "NORM_WG", 64);
-    size_t global = (size_t)T * wg;
+    size_t wg = (size_t)wgl, global = (size_t)T * wg;
     return mcl_launch(rt, k, "rmsnorm_residual", 1, &global, &wg);
 }
 
@@ -70,14 +76,17 @@ mcl_status mcl_kern_convert(mcl_runtime *rt, cl_mem w, mcl_dtype wdtype, cl_mem 
     if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "weights_to_f32: bad dtype");
     if (n == 0) return MCL_OK;
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "weights_to_f32", &k));
+    const mcl_params *p;
+    long wgl;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONVERT, NULL, "weights_to_f32", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_CONVERT_WG, &wgl));
     cl_int dt = (cl_int)wdtype;
     cl_ulong nn = n;
     MCL_ARG(k, 0, w);
     MCL_ARG(k, 1, dt);
     MCL_ARG(k, 2, out);
     MCL_ARG(k, 3, nn);
-    size_t wg = (size_t)mcl_runtime_param(rt, "convert.cl", "CONVERT_WG", 64);
+    size_t wg = (size_t)wgl;
     /* enough groups to fill the device (64 per compute unit); the kernel's
      * grid-stride loop covers the rest; at least 4 items for the tail */
     uint64_t items = n / 4 > 4 ? n / 4 : 4;
@@ -117,15 +126,18 @@ mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bi
         return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_prefill: n_seqs %d, d_conv %d", n_seqs, K);
     if (T == 0) return MCL_OK;
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "conv_prefill", &k));
+    const mcl_params *p;
+    long wg;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = d_inner, [MCL_SHAPE_TOKENS] = T, [MCL_SHAPE_BATCH] = n_seqs}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_prefill", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_CONV_WG, &wg));
     MCL_TRY(conv_common_args(k, xz, w, bias, st));
     MCL_ARG(k, 8, seq_start);
     MCL_ARG(k, 9, n_seqs);
     MCL_ARG(k, 10, d_inner);
     MCL_ARG(k, 11, K);
     MCL_ARG(k, 12, xc);
-    size_t wg = (size_t)mcl_runtime_param(rt, "conv.cl", "CONV_WG", 64);
-    size_t global[2] = {mcl_round_up((size_t)d_inner, wg), (size_t)T}, local[2] = {wg, 1};
+    size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)T}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "conv_prefill", 2, global, local);
 }
 
@@ -136,14 +148,17 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
     if (K < 2) return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_step: d_conv %d < 2", K);
     if (B == 0) return MCL_OK;
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "conv_step", &k));
+    const mcl_params *p;
+    long wg;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = d_inner, [MCL_SHAPE_BATCH] = B}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_step", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_CONV_WG, &wg));
     MCL_TRY(conv_common_args(k, xz, w, bias, st));
     MCL_ARG(k, 8, B);
     MCL_ARG(k, 9, d_inner);
     MCL_ARG(k, 10, K);
     MCL_ARG(k, 11, xc);
-    size_t wg = (size_t)mcl_runtime_param(rt, "conv.cl", "CONV_WG", 64);
-    size_t global[2] = {mcl_round_up((size_t)d_inner, wg), (size_t)B}, local[2] = {wg, 1};
+    size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)B}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "conv_step", 2, global, local);
 }
 
@@ -155,10 +170,13 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: bad sizes O %d, I %d, B %d", O, I, B);
     if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: bad dtype");
     if (B == 0) return MCL_OK;
-    size_t wg = (size_t)mcl_params_get(p, "GEMV_WG", 0), lpr = (size_t)mcl_params_get(p, "GEMV_LPR", 0);
-    size_t rpl = (size_t)mcl_params_get(p, "GEMV_RPL", 0), bt = (size_t)mcl_params_get(p, "GEMV_BT", 0);
-    if (!wg || !lpr || !rpl || !bt || wg % lpr)
-        return mcl_error_set(MCL_ERR_INTERNAL, "gemv: incomplete tunables");
+    long v[4];
+    MCL_TRY(mcl_tune_get(p, MCL_T_GEMV_WG, &v[0]));
+    MCL_TRY(mcl_tune_get(p, MCL_T_GEMV_LPR, &v[1]));
+    MCL_TRY(mcl_tune_get(p, MCL_T_GEMV_RPL, &v[2]));
+    MCL_TRY(mcl_tune_get(p, MCL_T_GEMV_BT, &v[3]));
+    size_t wg = (size_t)v[0], lpr = (size_t)v[1], rpl = (size_t)v[2], bt = (size_t)v[3];
+    MCL_ASSERT(wg && lpr && rpl && bt && wg % lpr == 0, "gemv tunables passed mcl_tune_check");
     cl_int dt = (cl_int)wdtype, acc = accumulate;
     MCL_ARG(k, 0, W);
     MCL_ARG(k, 1, dt);
@@ -178,9 +196,8 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
                          int I, int B, bool accumulate)
 {
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemv", &k));
-    for (int i = 0; i < rt->n_programs; i++)
-        if (strcmp(rt->programs[i].file, "gemv.cl") == 0)
-            return mcl_kern_gemv_with(rt, k, &rt->params[i], W, wdtype, x, y, O, I, B, accumulate);
-    return mcl_error_set(MCL_ERR_INTERNAL, "gemv.cl was not compiled");
+    const mcl_params *p;
+    mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, "gemv", &k, &p));
+    return mcl_kern_gemv_with(rt, k, p, W, wdtype, x, y, O, I, B, accumulate);
 }

@@ -28,8 +28,10 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
                                  cl_mem seq_start, int n_seqs)
 {
     cl_kernel k;
+    const mcl_params *p;
     if (n_seqs <= 0) return MCL_OK;
-    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = n_seqs}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, seq_start);
     MCL_ARG(k, 13, n_seqs);
@@ -37,8 +39,6 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     MCL_ARG(k, 15, a->dt_rank);
     MCL_ARG(k, 16, a->d_state);
     MCL_ARG(k, 17, a->y);
-    const mcl_params *p = mcl_runtime_params(rt, "scan.cl");
-    MCL_ASSERT(p, "scan.cl was not compiled");
     size_t global, wg;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
     return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
@@ -47,31 +47,35 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
 {
     cl_kernel k;
+    const mcl_params *p;
+    long wgl;
     if (B <= 0) return MCL_OK;
-    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wgl));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, B);
     MCL_ARG(k, 13, a->d_inner);
     MCL_ARG(k, 14, a->dt_rank);
     MCL_ARG(k, 15, a->d_state);
     MCL_ARG(k, 16, a->y);
-    const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
-    MCL_ASSERT(p, "ssm_step.cl was not compiled");
-    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
+    size_t wg = (size_t)wgl;
     size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
+    MCL_ASSERT(global > 0, "ssm_step tunables passed mcl_tune_check");
     return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
 }
 
 size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)
 {
-    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64), lpc = (size_t)mcl_params_get(p, "STEP_LPC", 1);
-    size_t teams = wg / lpc;
+    size_t wg = (size_t)mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = (size_t)mcl_params_get(p, MCL_T_STEP_LPC, 0);
+    size_t teams = lpc ? wg / lpc : 0;
+    if (teams == 0) return 0; /* refused by mcl_tune_check; never a division by zero */
     return ((size_t)B * (size_t)d_inner + teams - 1) / teams * wg;
 }
 
 void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local)
 {
-    size_t dch = (size_t)mcl_params_get(p, "SCAN_DCH", 8);
+    size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8);
     *local = (size_t)mcl_tune_scan_wg(p);
     *global = (size_t)n_seqs * (((size_t)d_inner + dch - 1) / dch) * *local;
 }

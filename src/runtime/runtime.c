@@ -7,6 +7,7 @@
 
 #include "device/device.h"
 #include "runtime/cache.h"
+#include "runtime/configs.h"
 #include "base/error.h"
 #include "tune/tunedb.h"
 
@@ -53,123 +54,6 @@ static mcl_status create_queue(mcl_runtime *rt, bool profiling)
     if (rt->queue) clReleaseCommandQueue(rt->queue);
     rt->queue = q;
     rt->profiling = profiling;
-    return MCL_OK;
-}
-
-static mcl_status add_kernels(mcl_runtime *rt, int prog_index)
-{
-    cl_program p = rt->programs[prog_index].program;
-    cl_uint n = 0;
-    MCL_CL_CHECK(clCreateKernelsInProgram(p, 0, NULL, &n), "clCreateKernelsInProgram(%s)",
-                 rt->programs[prog_index].file);
-    if (n == 0) return MCL_OK;
-    cl_kernel *ks = calloc(n, sizeof *ks);
-    mcl_kernel_entry *grown = realloc(rt->kernels, (size_t)(rt->n_kernels + (int)n) * sizeof *grown);
-    if (!ks || !grown) {
-        free(ks);
-        if (grown) rt->kernels = grown;
-        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory creating kernels");
-    }
-    rt->kernels = grown;
-    cl_int err = clCreateKernelsInProgram(p, n, ks, NULL);
-    if (err != CL_SUCCESS) {
-        free(ks);
-        return mcl_error_cl(err, "clCreateKernelsInProgram(%s)", rt->programs[prog_index].file);
-    }
-    for (cl_uint i = 0; i < n; i++) {
-        mcl_kernel_entry *e = &rt->kernels[rt->n_kernels++];
-        memset(e, 0, sizeof *e);
-        e->kernel = ks[i];
-        e->program = prog_index;
-        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof e->name, e->name, NULL);
-    }
-    free(ks);
-    return MCL_OK;
-}
-
-/* The tunables of a program: the family's defaults, then the built-in table,
- * then this device's tuning file. Sets the report's tuning source. */
-static void choose_params(mcl_runtime *rt, int i, const char *file)
-{
-    const mcl_family *fam = mcl_tune_family(file);
-    memset(&rt->params[i], 0, sizeof rt->params[i]);
-    rt->reports[i].tuning = "default";
-    if (!fam) return;
-    fam->defaults(&rt->dev, &rt->params[i]);
-    if (mcl_tunedb_apply_builtin(&rt->dev, file, &rt->params[i]) > 0) rt->reports[i].tuning = "built-in";
-    if (mcl_tunedb_apply(rt->tunedb, file, &rt->params[i]) > 0) rt->reports[i].tuning = "tuned";
-}
-
-static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
-{
-    char *src = NULL;
-    char options[2048];
-    snprintf(options, sizeof options, "%s", rt->base_options);
-    mcl_params_defines(&rt->params[i], options, sizeof options);
-    MCL_TRY(mcl_program_source(file, kernel_dir, &src));
-    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, &rt->programs[i]);
-    free(src);
-    if (st != MCL_OK) return st;
-    rt->reports[i].file = rt->programs[i].file;
-    rt->reports[i].from_cache = rt->programs[i].from_cache;
-    rt->reports[i].build_ms = rt->programs[i].build_ms;
-    return add_kernels(rt, i);
-}
-
-static mcl_status build_one(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
-{
-    choose_params(rt, i, file);
-    return compile_program(rt, i, file, kernel_dir);
-}
-
-/* Drops the kernel entries of program i. */
-static void remove_kernels(mcl_runtime *rt, int i)
-{
-    int k = 0;
-    for (int j = 0; j < rt->n_kernels; j++) {
-        if (rt->kernels[j].program == i) clReleaseKernel(rt->kernels[j].kernel);
-        else rt->kernels[k++] = rt->kernels[j];
-    }
-    rt->n_kernels = k;
-}
-
-mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params)
-{
-    for (int i = 0; i < rt->n_programs; i++) {
-        if (strcmp(rt->programs[i].file, file) != 0) continue;
-        MCL_TRY(mcl_runtime_finish(rt));
-        remove_kernels(rt, i);
-        mcl_program_release(&rt->programs[i]);
-        rt->params[i] = *params;
-        rt->reports[i].tuning = "candidate";
-        return compile_program(rt, i, file, rt->kernel_dir[0] ? rt->kernel_dir : NULL);
-    }
-    return mcl_error_set(MCL_ERR_INVALID_ARG, "no program named %s", file);
-}
-
-const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file)
-{
-    for (int i = 0; i < rt->n_programs; i++)
-        if (strcmp(rt->programs[i].file, file) == 0) return &rt->params[i];
-    return NULL;
-}
-
-static mcl_status build_all(mcl_runtime *rt, const char *kernel_dir)
-{
-    int n = mcl_kernel_source_count;
-    rt->programs = calloc((size_t)n, sizeof *rt->programs);
-    rt->reports = calloc((size_t)n, sizeof *rt->reports);
-    rt->params = calloc((size_t)n, sizeof *rt->params);
-    if (!rt->programs || !rt->reports || !rt->params)
-        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    base_options(&rt->dev, rt->base_options, sizeof rt->base_options);
-    for (int i = 0; i < n; i++) {
-        const char *file = mcl_kernel_sources[i].name;
-        if (strcmp(file, MCL_COMMON_CL) == 0) continue;
-        MCL_TRY(build_one(rt, rt->n_programs, file, kernel_dir));
-        rt->n_programs++;
-    }
     return MCL_OK;
 }
 
@@ -228,7 +112,8 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     const char *kdir = o->kernel_dir;
     if (!kdir || !*kdir) kdir = getenv("MAMBACL_KERNEL_DIR");
     if (kdir && *kdir) snprintf(rt->kernel_dir, sizeof rt->kernel_dir, "%s", kdir);
-    return build_all(rt, rt->kernel_dir[0] ? rt->kernel_dir : NULL);
+    base_options(&rt->dev, rt->base_options, sizeof rt->base_options);
+    return mcl_runtime_build_configs(rt);
 }
 
 mcl_status mcl_runtime_create(const mcl_runtime_options *opts, mcl_runtime **out)
@@ -258,12 +143,7 @@ void mcl_runtime_free(mcl_runtime *rt)
     if (rt->queue) clFinish(rt->queue);
     release_profile(rt);
     free(rt->prof);
-    for (int i = 0; i < rt->n_kernels; i++) clReleaseKernel(rt->kernels[i].kernel);
-    free(rt->kernels);
-    for (int i = 0; i < rt->n_programs; i++) mcl_program_release(&rt->programs[i]);
-    free(rt->programs);
-    free(rt->reports);
-    free(rt->params);
+    mcl_runtime_release_configs(rt);
     mcl_tunedb_free(rt->tunedb);
     if (rt->queue) clReleaseCommandQueue(rt->queue);
     if (rt->ctx) clReleaseContext(rt->ctx);
@@ -286,25 +166,6 @@ mcl_status mcl_runtime_set_profiling(mcl_runtime *rt, bool on)
     MCL_TRY(mcl_runtime_finish(rt));
     release_profile(rt);
     return create_queue(rt, on);
-}
-
-mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel *out)
-{
-    for (int i = 0; i < rt->n_kernels; i++) {
-        if (strcmp(rt->kernels[i].name, name) == 0) {
-            *out = rt->kernels[i].kernel;
-            return MCL_OK;
-        }
-    }
-    *out = NULL;
-    return mcl_error_set(MCL_ERR_INTERNAL, "no kernel named %s in the compiled programs", name);
-}
-
-long mcl_runtime_param(const mcl_runtime *rt, const char *file, const char *name, long fallback)
-{
-    for (int i = 0; i < rt->n_programs; i++)
-        if (strcmp(rt->programs[i].file, file) == 0) return mcl_params_get(&rt->params[i], name, fallback);
-    return fallback;
 }
 
 mcl_status mcl_buffer_create(const mcl_runtime *rt, cl_mem_flags flags, size_t bytes,

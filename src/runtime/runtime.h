@@ -1,5 +1,8 @@
 /* The runtime: one device, its context and queue, every program compiled at
- * startup, kernels looked up by name, launches with optional profiling. */
+ * startup (one per configuration of each kernel family: the family's
+ * fallback for any shape plus one per shape class of the tuning table that
+ * applies to the device), kernels looked up by configuration and name,
+ * launches with optional profiling. */
 #ifndef MCL_RUNTIME_H
 #define MCL_RUNTIME_H
 
@@ -7,6 +10,23 @@
 #include "mambacl.h"
 #include "runtime/program.h"
 #include "tune/tune.h"
+
+/* Configurations (and so programs) a runtime holds at most. */
+#define MCL_MAX_CONFIGS 64
+
+/* One configuration of a kernel family: its tunables for a class of shapes.
+ * The configurations of a family are kept in the order mcl_runtime_pick
+ * tries them: the most specific class first, the family's fallback (class
+ * any, built from the defaults, the built-in table and the tuning file)
+ * last. */
+typedef struct mcl_tune_config {
+    const mcl_family *fam;
+    mcl_tune_class cls;
+    mcl_params params;
+    const char *source; /* "default", "built-in", "tuned", "candidate" */
+    bool fallback;      /* the family's configuration for any shape */
+    int program;        /* index into programs; -1 for a host-only family */
+} mcl_tune_config;
 
 typedef struct mcl_kernel_entry {
     char name[64];
@@ -29,9 +49,15 @@ struct mcl_runtime {
     bool profiling;
 
     int n_programs;
-    mcl_program *programs;        /* [n_programs] */
-    mcl_program_report *reports;  /* [n_programs] */
-    mcl_params *params;           /* [n_programs] tunables each program was built with */
+    mcl_program *programs;        /* [MCL_MAX_CONFIGS], n_programs used */
+    mcl_program_report *reports;  /* [MCL_MAX_CONFIGS] */
+    mcl_params *params;           /* [MCL_MAX_CONFIGS] tunables each program was built with */
+    char (*shapes)[96];           /* [MCL_MAX_CONFIGS] class of each program, as text */
+    bool *fallback;               /* [MCL_MAX_CONFIGS] program of a family's fallback */
+
+    int n_configs;
+    mcl_tune_config *configs;          /* [MCL_MAX_CONFIGS], grouped by family */
+    mcl_shape model_shape;        /* d_inner, d_model of the model now running */
 
     int n_kernels;
     mcl_kernel_entry *kernels;    /* [n_kernels] */
@@ -40,26 +66,58 @@ struct mcl_runtime {
     char tuning_path[4200];       /* this device's tuning file ("" when no cache dir) */
     struct mcl_tunedb *tunedb;    /* loaded tuning file, NULL when none */
     char kernel_dir[4096];        /* sources read from here ("" = embedded) */
-    char warnings[1024];          /* non-fatal problems (a refused tuning file) */
+    char warnings[2048];          /* non-fatal problems (a refused tuning file or entry) */
     char base_options[512];       /* options common to every program */
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
 };
 
-/* The kernel called `name`, or MCL_ERR_INVALID_ARG naming it when absent. */
+/* The kernel called `name` in the fallback configuration of its family, or
+ * MCL_ERR_INTERNAL naming it when absent. */
 mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel *out);
 
-/* Rebuilds program `file` with the given tunables (the tuner's candidates),
- * replacing its kernels: cl_kernel handles of that program obtained before
- * are released, so callers look kernels up again after a rebuild. */
+/* Sets the model widths that launches are picked by (the forward pass sets
+ * them at each prefill and decode; 0: unknown). */
+void mcl_runtime_set_model_shape(mcl_runtime *rt, int d_inner, int d_model);
+
+/* The configuration of family `fam` for a launch of shape `call` (fields 0
+ * are unknown; d_inner and d_model default to the model's): the first of the
+ * family's configurations whose class matches. Never fails for a family the
+ * runtime built (its fallback matches every shape); MCL_ERR_INTERNAL else. */
+mcl_status mcl_runtime_pick(const mcl_runtime *rt, mcl_family_id fam, const mcl_shape *call,
+                            const mcl_tune_config **out);
+
+/* mcl_runtime_pick, then kernel `name` of that configuration's program and
+ * its tunables (*params may be NULL when not wanted). */
+mcl_status mcl_runtime_pick_kernel(const mcl_runtime *rt, mcl_family_id fam, const mcl_shape *call,
+                                   const char *name, cl_kernel *k, const mcl_params **params);
+
+/* Kernel `name` of configuration c's program. */
+mcl_status mcl_runtime_config_kernel(const mcl_runtime *rt, const mcl_tune_config *c, const char *name,
+                                     cl_kernel *out);
+
+/* Rebuilds configuration `config` (an index into configs) with the given
+ * tunables (the tuner's candidates), replacing its program's kernels:
+ * cl_kernel handles of that program obtained before are released, so
+ * callers look kernels up again after a rebuild. The tunables are checked
+ * (mcl_tune_check) first: MCL_ERR_INVALID_ARG naming the reason. */
+mcl_status mcl_runtime_rebuild_config(mcl_runtime *rt, int config, const mcl_params *params);
+
+/* mcl_runtime_rebuild_config on the fallback configuration of family `file`. */
 mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params);
 
-/* The tunables program `file` was built with, or NULL. */
-const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file);
+/* Adds a configuration of `fam` for class `cls` (ahead of the family's less
+ * specific ones) built with `params`, or finds the one with that class;
+ * *index receives its index into configs. */
+mcl_status mcl_runtime_config_add(mcl_runtime *rt, const mcl_family *fam, const mcl_tune_class *cls,
+                                  const mcl_params *params, int *index);
 
-/* A tunable of program `file` as it was compiled (fallback when absent). */
-long mcl_runtime_param(const mcl_runtime *rt, const char *file, const char *name, long fallback);
+/* The index of family `file`'s fallback configuration, or -1. */
+int mcl_runtime_fallback(const mcl_runtime *rt, const char *file);
+
+/* The tunables of family `file`'s fallback configuration, or NULL. */
+const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file);
 
 /* Creates a device buffer; failure names `what` and the size. */
 mcl_status mcl_buffer_create(const mcl_runtime *rt, cl_mem_flags flags, size_t bytes,

@@ -1,10 +1,11 @@
-/* Kernel families and the rules that derive their tunables from the device. */
+/* The generic tuning engine (see tune.h): parameters, candidate spaces,
+ * validation and shape classes. Knows no family by name. */
 #include "tune/tune.h"
-#include "tune/tune_kern.h"
-#include "tune/tune_scan.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "base/error.h"
 
 long mcl_pow2_floor(long v)
 {
@@ -13,68 +14,14 @@ long mcl_pow2_floor(long v)
     return p;
 }
 
-/* Work-group size for simple element-wise kernels: 256 capped by the device. */
-static long elementwise_wg(const mcl_device_info *dev)
-{
-    long wg = 256;
-    if ((long)dev->max_work_group_size < wg) wg = mcl_pow2_floor((long)dev->max_work_group_size);
-    return wg;
-}
+bool mcl_is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
 
-static void copy_defaults(const mcl_device_info *dev, mcl_params *out)
+long mcl_tune_max_wg(const mcl_device_info *dev)
 {
-    mcl_params_set(out, "COPY_WG", elementwise_wg(dev));
-}
-
-static int gemv_space_size(const mcl_device_info *dev)
-{
-    (void)dev;
-    return mcl_tune_space_size(&mcl_tune_gemv_space);
-}
-
-static bool gemv_space_config(const mcl_device_info *dev, int index, mcl_params *out)
-{
-    return mcl_tune_space_config(&mcl_tune_gemv_space, index, dev, out);
-}
-
-/* One row per kernel family. Families added by later kernels go here. */
-static const mcl_family families[] = {
-    {"copy.cl", copy_defaults, NULL, NULL},
-    {"norm.cl", mcl_tune_norm_defaults, NULL, NULL},
-    {"convert.cl", mcl_tune_convert_defaults, NULL, NULL},
-    {"conv.cl", mcl_tune_conv_defaults, NULL, NULL},
-    {"gemv.cl", mcl_tune_gemv_defaults, gemv_space_size, gemv_space_config},
-    {"scan.cl", mcl_tune_scan_defaults, mcl_tune_scan_space_size, mcl_tune_scan_space_config},
-    {"ssm_step.cl", mcl_tune_step_defaults, mcl_tune_step_space_size, mcl_tune_step_space_config},
-};
-
-const mcl_family *mcl_tune_family_at(int i)
-{
-    if (i < 0 || (size_t)i >= sizeof families / sizeof families[0]) return NULL;
-    return &families[i];
-}
-
-int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
-                        mcl_params *out, int cap)
-{
-    int count = 0;
-    if (!fam->space_size || !fam->space_config) return 0;
-    int n = fam->space_size(dev);
-    for (int i = 0; i < n && count < cap; i++) {
-        mcl_params cand = {0};
-        if (!fam->space_config(dev, i, &cand)) continue;
-        out[count] = *base; /* the candidate's tunables over the current ones */
-        for (int k = 0; k < cand.n; k++) mcl_params_set(&out[count], cand.p[k].name, cand.p[k].value);
-        count++;
-    }
-    return count;
-}
-
-const mcl_family *mcl_tune_family(const char *file)
-{
-    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
-        if (strcmp(families[i].file, file) == 0) return &families[i];
-    return NULL;
+    long m = (long)(dev->max_work_group_size ? dev->max_work_group_size : 1);
+    long m0 = (long)dev->max_work_item_sizes[0];
+    if (m0 > 0 && m0 < m) m = m0;
+    return m;
 }
 
 void mcl_params_set(mcl_params *ps, const char *name, long value)
@@ -98,6 +45,19 @@ long mcl_params_get(const mcl_params *ps, const char *name, long fallback)
     return fallback;
 }
 
+mcl_status mcl_tune_get(const mcl_params *ps, const char *name, long *out)
+{
+    MCL_ASSERT(ps, "no configuration to read a tunable from");
+    for (int i = 0; i < ps->n; i++) {
+        if (strcmp(ps->p[i].name, name) == 0) {
+            *out = ps->p[i].value;
+            return MCL_OK;
+        }
+    }
+    return mcl_error_set(MCL_ERR_INTERNAL, "internal error: tunable %s is not in this configuration "
+                         "(a typo, or a tunable of another family)", name);
+}
+
 void mcl_params_defines(const mcl_params *ps, char *out, size_t cap)
 {
     size_t len = strlen(out);
@@ -106,4 +66,162 @@ void mcl_params_defines(const mcl_params *ps, char *out, size_t cap)
         if (n < 0) return;
         len += (size_t)n;
     }
+}
+
+const mcl_tunable *mcl_tune_tunable(const mcl_family *fam, const char *name)
+{
+    for (int i = 0; i < fam->n_tunables; i++)
+        if (strcmp(fam->tunables[i].name, name) == 0) return &fam->tunables[i];
+    return NULL;
+}
+
+void mcl_tune_defaults(const mcl_family *fam, const mcl_device_info *dev, mcl_params *out)
+{
+    memset(out, 0, sizeof *out);
+    fam->defaults(dev, out);
+}
+
+/* The axes for the device (CPUs may have their own). */
+static const mcl_tune_axis *axes_for(const mcl_family *fam, const mcl_device_info *dev, int *n)
+{
+    if (dev->type == MCL_DEVICE_TYPE_CPU && fam->axes_cpu) {
+        *n = fam->n_axes_cpu;
+        return fam->axes_cpu;
+    }
+    *n = fam->n_axes;
+    return fam->axes;
+}
+
+int mcl_tune_space_size(const mcl_family *fam, const mcl_device_info *dev)
+{
+    int n_axes;
+    const mcl_tune_axis *axes = axes_for(fam, dev, &n_axes);
+    if (!axes || n_axes == 0) return 0;
+    int size = 1;
+    for (int a = 0; a < n_axes; a++) size *= axes[a].n;
+    return size;
+}
+
+bool mcl_tune_space_config(const mcl_family *fam, const mcl_device_info *dev, int index,
+                           const mcl_params *base, mcl_params *out)
+{
+    int n_axes;
+    const mcl_tune_axis *axes = axes_for(fam, dev, &n_axes);
+    if (index < 0 || index >= mcl_tune_space_size(fam, dev)) return false;
+    if (base) *out = *base;
+    else mcl_tune_defaults(fam, dev, out);
+    for (int a = n_axes - 1; a >= 0; a--) {
+        mcl_params_set(out, axes[a].name, axes[a].values[index % axes[a].n]);
+        index /= axes[a].n;
+    }
+    if (fam->complete) fam->complete(dev, out);
+    char why[8];
+    return mcl_tune_check(fam, dev, out, why, sizeof why);
+}
+
+int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
+                        mcl_params *out, int cap)
+{
+    int count = 0, n = mcl_tune_space_size(fam, dev);
+    for (int i = 0; i < n && count < cap; i++)
+        if (mcl_tune_space_config(fam, dev, i, base, &out[count])) count++;
+    return count;
+}
+
+bool mcl_tune_check(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *p, char *why,
+                    size_t cap)
+{
+    for (int i = 0; i < p->n; i++) {
+        const mcl_tunable *t = mcl_tune_tunable(fam, p->p[i].name);
+        if (!t) {
+            snprintf(why, cap, "%s is not a tunable of %s", p->p[i].name, fam->name);
+            return false;
+        }
+        if (p->p[i].value < t->min || p->p[i].value > t->max) {
+            snprintf(why, cap, "%s %ld is outside [%ld, %ld]", t->name, p->p[i].value, t->min, t->max);
+            return false;
+        }
+    }
+    for (int i = 0; i < fam->n_tunables; i++) {
+        bool set = false;
+        for (int k = 0; k < p->n && !set; k++) set = strcmp(p->p[k].name, fam->tunables[i].name) == 0;
+        if (!set) {
+            snprintf(why, cap, "%s is not set", fam->tunables[i].name);
+            return false;
+        }
+    }
+    if (fam->fits && !fam->fits(dev, p)) {
+        snprintf(why, cap, "the rule of %s refuses it (docs/tuning.md)", fam->name);
+        return false;
+    }
+    long wg = fam->work_group ? fam->work_group(p) : 0;
+    if (wg > mcl_tune_max_wg(dev)) {
+        snprintf(why, cap, "%ld work-items per group, above the device's %ld", wg, mcl_tune_max_wg(dev));
+        return false;
+    }
+    long local = fam->local_bytes ? fam->local_bytes(p) : 0;
+    if (local < 0 || (unsigned long long)local > dev->local_mem_bytes) {
+        snprintf(why, cap, "%ld bytes of local memory, above the device's %llu", local,
+                 (unsigned long long)dev->local_mem_bytes);
+        return false;
+    }
+    return true;
+}
+
+/* ---- shape classes ------------------------------------------------------ */
+
+const char *const mcl_shape_field_names[MCL_SHAPE_FIELDS] = {"d_inner", "d_model", "tokens", "batch"};
+
+static bool field_bounded(const mcl_tune_class *c, int f) { return c->min[f] != 0 || c->max[f] != 0; }
+
+bool mcl_tune_class_match(const mcl_tune_class *c, const mcl_shape *s)
+{
+    for (int f = 0; f < MCL_SHAPE_FIELDS; f++) {
+        if (!field_bounded(c, f)) continue;
+        int v = s->v[f];
+        if (v <= 0 || v < c->min[f] || (c->max[f] != 0 && v > c->max[f])) return false;
+    }
+    return true;
+}
+
+int mcl_tune_class_bounded(const mcl_tune_class *c)
+{
+    int n = 0;
+    for (int f = 0; f < MCL_SHAPE_FIELDS; f++) n += field_bounded(c, f);
+    return n;
+}
+
+bool mcl_tune_class_equal(const mcl_tune_class *a, const mcl_tune_class *b)
+{
+    for (int f = 0; f < MCL_SHAPE_FIELDS; f++)
+        if (a->min[f] != b->min[f] || a->max[f] != b->max[f]) return false;
+    return true;
+}
+
+void mcl_tune_class_of_model(int d_inner, int d_model, mcl_tune_class *out)
+{
+    memset(out, 0, sizeof *out);
+    int dims[2] = {d_inner, d_model}, fields[2] = {MCL_SHAPE_D_INNER, MCL_SHAPE_D_MODEL};
+    for (int i = 0; i < 2; i++) {
+        if (dims[i] <= 0) continue;
+        long lo = mcl_pow2_floor(dims[i]);
+        out->min[fields[i]] = (int)lo;
+        out->max[fields[i]] = (int)(2 * lo - 1);
+    }
+}
+
+void mcl_tune_class_format(const mcl_tune_class *c, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int f = 0; f < MCL_SHAPE_FIELDS && len < cap; f++) {
+        if (!field_bounded(c, f)) continue;
+        int n = c->max[f] ? snprintf(out + len, cap - len, "%s%s %d-%d", len ? ", " : "",
+                                     mcl_shape_field_names[f], c->min[f], c->max[f])
+                          : snprintf(out + len, cap - len, "%s%s >= %d", len ? ", " : "",
+                                     mcl_shape_field_names[f], c->min[f]);
+        if (n < 0) return;
+        len += (size_t)n;
+    }
+    if (len == 0) snprintf(out, cap, "any");
 }

@@ -1,14 +1,66 @@
-/* Kernel tunables as data: each kernel family (one .cl file) names its
- * parameters and the rule that derives their defaults from the device record.
- * The values become -D defines of that program and are readable by the host
- * code that launches it (mcl_runtime_param). */
+/* The tuning engine. A kernel family (one .cl program, or a host-only family
+ * such as the dispatch thresholds) is a table: the tunables it takes (name,
+ * range), its candidate axes (name + values, one set for GPUs and one for
+ * CPUs), a rule that derives its defaults from the device record, a `fits`
+ * rule, and how many work-items and how much local memory a configuration
+ * needs. This file holds the types and the generic engine: defaults,
+ * candidates, validation of an untrusted configuration, shape classes. The
+ * families themselves are in tune_kern.c and tune_scan.c, the list of them in
+ * families.c. Values become -D defines of a family's program and are read by
+ * the launchers through mcl_tune_get (docs/tuning.md). */
 #ifndef MCL_TUNE_H
 #define MCL_TUNE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "mambacl.h"
 
 #define MCL_MAX_PARAMS 12
+#define MCL_TUNE_MAX_VALUES 8
+
+/* Family names: the program file, or the name of a host-only family. */
+#define MCL_F_COPY "copy.cl"
+#define MCL_F_NORM "norm.cl"
+#define MCL_F_CONVERT "convert.cl"
+#define MCL_F_CONV "conv.cl"
+#define MCL_F_GEMV "gemv.cl"
+#define MCL_F_SCAN "scan.cl"
+#define MCL_F_STEP "ssm_step.cl"
+#define MCL_F_DISPATCH "dispatch"
+
+typedef enum mcl_family_id {
+    MCL_FAM_COPY,
+    MCL_FAM_NORM,
+    MCL_FAM_CONVERT,
+    MCL_FAM_CONV,
+    MCL_FAM_GEMV,
+    MCL_FAM_SCAN,
+    MCL_FAM_STEP,
+    MCL_FAM_DISPATCH,
+    MCL_FAM_COUNT
+} mcl_family_id;
+
+/* Tunable names (the -D define of each, or the key of a host-only tunable). */
+#define MCL_T_COPY_WG "COPY_WG"
+#define MCL_T_NORM_WG "NORM_WG"
+#define MCL_T_CONVERT_WG "CONVERT_WG"
+#define MCL_T_CONV_WG "CONV_WG"
+#define MCL_T_GEMV_WG "GEMV_WG"
+#define MCL_T_GEMV_LPR "GEMV_LPR"
+#define MCL_T_GEMV_RPL "GEMV_RPL"
+#define MCL_T_GEMV_BT "GEMV_BT"
+#define MCL_T_SCAN_DCH "SCAN_DCH"
+#define MCL_T_SCAN_NSG "SCAN_NSG"
+#define MCL_T_SCAN_TT "SCAN_TT"
+#define MCL_T_SCAN_ITEMS "SCAN_ITEMS"
+#define MCL_T_SCAN_NG "SCAN_NG"
+#define MCL_T_SCAN_RT "SCAN_RT"
+#define MCL_T_SCAN_KEEPB "SCAN_KEEPB"
+#define MCL_T_SCAN_FAST_EXP "SCAN_FAST_EXP"
+#define MCL_T_STEP_WG "STEP_WG"
+#define MCL_T_STEP_LPC "STEP_LPC"
+/* dispatch: rows up to which a projection runs as gemv, above as a GEMM */
+#define MCL_T_GEMV_MAX_ROWS "GEMV_MAX_ROWS"
 
 typedef struct mcl_params {
     int n;
@@ -18,37 +70,123 @@ typedef struct mcl_params {
     } p[MCL_MAX_PARAMS];
 } mcl_params;
 
+/* A tunable a family takes, with the range a configuration may give it. */
+typedef struct mcl_tunable {
+    const char *name;
+    long min, max;
+} mcl_tunable;
+
+/* One axis of a candidate space: a tunable and its candidate values. */
+typedef struct mcl_tune_axis {
+    const char *name;
+    int n;
+    long values[MCL_TUNE_MAX_VALUES];
+} mcl_tune_axis;
+
 typedef struct mcl_family {
-    const char *file; /* "scan.cl" */
-    /* Fills the defaults for the device (documented rules, docs/tuning.md). */
+    mcl_family_id id;
+    const char *name;   /* MCL_F_*: the program file, or a host-only family's name */
+    bool has_program;   /* false: host-only tunables (no program is built) */
+    int n_tunables;
+    const mcl_tunable *tunables; /* every tunable of the family */
+    int n_axes;
+    const mcl_tune_axis *axes;   /* the tuner's space on GPUs/accelerators (NULL: none) */
+    int n_axes_cpu;
+    const mcl_tune_axis *axes_cpu; /* on CPUs (NULL: the same as axes) */
+    /* Sets every tunable to the rule's default for the device. */
     void (*defaults)(const mcl_device_info *dev, mcl_params *out);
-    /* The candidate space (NULL: nothing to tune): its size for the device,
-     * and configuration `index` written into *out (the tunables it sets),
-     * returning whether that configuration fits the device (local memory,
-     * work-group limits). Invalid configurations are never compiled. */
-    int (*space_size)(const mcl_device_info *dev);
-    bool (*space_config)(const mcl_device_info *dev, int index, mcl_params *out);
+    /* Derives the tunables that follow from the others (SCAN_RT from the
+     * local memory left) in a candidate; NULL when none do. */
+    void (*complete)(const mcl_device_info *dev, mcl_params *p);
+    /* The family's own rule (powers of two, divisibility, registers). */
+    bool (*fits)(const mcl_device_info *dev, const mcl_params *p);
+    /* Work-items per work-group and local memory (bytes) of a configuration;
+     * NULL: no limit to check. */
+    long (*work_group)(const mcl_params *p);
+    long (*local_bytes)(const mcl_params *p);
 } mcl_family;
-
-/* The family of a program file, or NULL when it has no tunables. */
-const mcl_family *mcl_tune_family(const char *file);
-
-/* The i-th family (NULL past the end), for the tuner and the tests. */
-const mcl_family *mcl_tune_family_at(int i);
-
-/* Writes up to cap candidate configurations of the family that fit the
- * device into out (each starts from `base` with the dims overridden);
- * returns how many. */
-int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
-                        mcl_params *out, int cap);
 
 void mcl_params_set(mcl_params *ps, const char *name, long value);
 long mcl_params_get(const mcl_params *ps, const char *name, long fallback);
+
+/* The value of tunable `name` in a configuration that must hold it (every
+ * configuration the runtime uses is complete): a name the configuration does
+ * not hold is a bug (a typo, or a tunable of another family) and gives
+ * MCL_ERR_INTERNAL naming it. */
+mcl_status mcl_tune_get(const mcl_params *ps, const char *name, long *out);
 
 /* Appends " -DNAME=value" for every parameter to out (NUL-terminated). */
 void mcl_params_defines(const mcl_params *ps, char *out, size_t cap);
 
 /* Largest power of two <= v (v >= 1). */
 long mcl_pow2_floor(long v);
+bool mcl_is_pow2(long v);
+
+/* Largest work-group the device takes in dimension 0. */
+long mcl_tune_max_wg(const mcl_device_info *dev);
+
+/* The family's defaults for the device (every tunable set). */
+void mcl_tune_defaults(const mcl_family *fam, const mcl_device_info *dev, mcl_params *out);
+
+/* Number of points in the product of the family's axes for the device (0:
+ * nothing to tune). */
+int mcl_tune_space_size(const mcl_family *fam, const mcl_device_info *dev);
+
+/* Point `index` of the space (last axis fastest) over `base` (NULL: the
+ * defaults), with the derived tunables completed, into *out; returns whether
+ * it passes mcl_tune_check. */
+bool mcl_tune_space_config(const mcl_family *fam, const mcl_device_info *dev, int index,
+                           const mcl_params *base, mcl_params *out);
+
+/* Writes up to cap candidate configurations of the family that pass
+ * mcl_tune_check into out (each over `base`); returns how many. */
+int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
+                        mcl_params *out, int cap);
+
+/* Validates a configuration (untrusted: a tuning file, the built-in table):
+ * every name is a tunable of the family, every tunable is set, each value is
+ * within its range, the family's fits rule holds, and the work-group and
+ * local memory are within the device's limits. Returns true, or false with
+ * the reason in why (cap bytes). */
+bool mcl_tune_check(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *p, char *why,
+                    size_t cap);
+
+/* Whether `name` is a tunable of the family. */
+const mcl_tunable *mcl_tune_tunable(const mcl_family *fam, const char *name);
+
+/* ---- shape classes ------------------------------------------------------ */
+
+/* The shape of a launch: the model's widths and the call's rows. 0: unknown. */
+typedef enum mcl_shape_field {
+    MCL_SHAPE_D_INNER,
+    MCL_SHAPE_D_MODEL,
+    MCL_SHAPE_TOKENS, /* tokens of a prefill (all sequences) */
+    MCL_SHAPE_BATCH,  /* sequences of the call */
+    MCL_SHAPE_FIELDS
+} mcl_shape_field;
+
+typedef struct mcl_shape {
+    int v[MCL_SHAPE_FIELDS];
+} mcl_shape;
+
+/* Names of the fields in tuning files: "d_inner", "d_model", "tokens", "batch". */
+extern const char *const mcl_shape_field_names[MCL_SHAPE_FIELDS];
+
+/* A class of shapes: per field an inclusive range [min, max]; a field with
+ * min 0 and max 0 is unbounded (any value, also unknown). A bounded field
+ * matches only known values within its range. */
+typedef struct mcl_tune_class {
+    int min[MCL_SHAPE_FIELDS], max[MCL_SHAPE_FIELDS];
+} mcl_tune_class;
+
+bool mcl_tune_class_match(const mcl_tune_class *c, const mcl_shape *s);
+/* Number of bounded fields (a more specific class is preferred). */
+int mcl_tune_class_bounded(const mcl_tune_class *c);
+bool mcl_tune_class_equal(const mcl_tune_class *a, const mcl_tune_class *b);
+/* The class `mambacl tune` writes for a model: d_inner and d_model each in
+ * their power-of-two bucket [2^k, 2^(k+1) - 1]; tokens and batch unbounded. */
+void mcl_tune_class_of_model(int d_inner, int d_model, mcl_tune_class *out);
+/* "any" or "d_inner 1024-2047, d_model 512-1023". */
+void mcl_tune_class_format(const mcl_tune_class *c, char *out, size_t cap);
 
 #endif

@@ -1,27 +1,33 @@
-/* Defaults and candidate spaces of norm.cl, convert.cl, conv.cl and gemv.cl.
+/* Families copy.cl, norm.cl, convert.cl, conv.cl, gemv.cl and "dispatch".
  *
- * Rules (documented in docs/kernels.md):
+ * Rules (documented in docs/kernels.md and docs/tuning.md):
+ *  - COPY_WG: 256, capped by the largest power of two <= the device's
+ *    work-group limit.
  *  - NORM_WG, CONVERT_WG, CONV_WG: 256 on GPUs and accelerators, 64 on CPUs
  *    (PoCL runs a work-group as a loop; small groups spread rows over cores),
- *    capped by the largest power of two <= CL_DEVICE_MAX_WORK_GROUP_SIZE.
+ *    capped the same way. NORM_WG must be a power of two (the rmsnorm tree);
+ *    all of them are kept powers of two.
  *  - GEMV_LPR: the SIMD width (CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
  *    32 if unknown or not a power of two) on GPUs, so a row team is one warp
  *    or wavefront and the reduction stays within it; 8 on CPUs.
  *  - GEMV_WG: 256 on GPUs (8 teams of 32), 64 on CPUs, capped as above and
- *    never below GEMV_LPR (LPR shrinks to fit).
+ *    never below GEMV_LPR (LPR shrinks to fit). WG and LPR powers of two,
+ *    LPR <= WG (the team tree).
  *  - GEMV_RPL: 1 (each lane streams one row; most parallelism at batch 1).
  *  - GEMV_BT: 8, halved until the reduction buffer 4*RPL*BT*WG bytes fits in
  *    half of CL_DEVICE_LOCAL_MEM_SIZE.
+ *  - GEMV_MAX_ROWS (dispatch): 16: projections of up to 16 rows run as gemv,
+ *    more as a CLBlast GEMM (measured on the H100, docs/performance.md: at
+ *    batch 64 the gemv re-reads the weights 16 times and the GEMM is several
+ *    times faster; at 8 they are close).
  */
 #include "tune/tune_kern.h"
 
-#include <string.h>
-
-static bool is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
+#define MAX_VALUE (1L << 20)
 
 static long cap_wg(const mcl_device_info *dev, long wg)
 {
-    long max = mcl_pow2_floor((long)(dev->max_work_group_size ? dev->max_work_group_size : 1));
+    long max = mcl_pow2_floor(mcl_tune_max_wg(dev));
     return wg < max ? wg : max;
 }
 
@@ -30,82 +36,130 @@ static long simple_wg(const mcl_device_info *dev)
     return cap_wg(dev, dev->type == MCL_DEVICE_TYPE_CPU ? 64 : 256);
 }
 
-void mcl_tune_norm_defaults(const mcl_device_info *dev, mcl_params *out)
+/* ---- element-wise families: one work-group size each ---- */
+
+static void copy_defaults(const mcl_device_info *dev, mcl_params *out)
 {
-    mcl_params_set(out, "NORM_WG", simple_wg(dev));
+    mcl_params_set(out, MCL_T_COPY_WG, cap_wg(dev, 256));
+}
+static void norm_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    mcl_params_set(out, MCL_T_NORM_WG, simple_wg(dev));
+}
+static void convert_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    mcl_params_set(out, MCL_T_CONVERT_WG, simple_wg(dev));
+}
+static void conv_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    mcl_params_set(out, MCL_T_CONV_WG, simple_wg(dev));
 }
 
-void mcl_tune_convert_defaults(const mcl_device_info *dev, mcl_params *out)
-{
-    mcl_params_set(out, "CONVERT_WG", simple_wg(dev));
-}
+static long copy_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_COPY_WG, 0); }
+static long norm_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_NORM_WG, 0); }
+static long convert_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_CONVERT_WG, 0); }
+static long conv_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_CONV_WG, 0); }
 
-void mcl_tune_conv_defaults(const mcl_device_info *dev, mcl_params *out)
-{
-    mcl_params_set(out, "CONV_WG", simple_wg(dev));
-}
+static bool copy_fits(const mcl_device_info *dev, const mcl_params *p) { (void)dev; return mcl_is_pow2(copy_wg(p)); }
+static bool norm_fits(const mcl_device_info *dev, const mcl_params *p) { (void)dev; return mcl_is_pow2(norm_wg(p)); }
+static bool convert_fits(const mcl_device_info *dev, const mcl_params *p) { (void)dev; return mcl_is_pow2(convert_wg(p)); }
+static bool conv_fits(const mcl_device_info *dev, const mcl_params *p) { (void)dev; return mcl_is_pow2(conv_wg(p)); }
+
+/* rmsnorm_residual's reduction buffer: 4 bytes per work-item */
+static long norm_local(const mcl_params *p) { return 4 * norm_wg(p); }
+
+static const mcl_tunable copy_tunables[] = {{MCL_T_COPY_WG, 1, MAX_VALUE}};
+static const mcl_tunable norm_tunables[] = {{MCL_T_NORM_WG, 1, MAX_VALUE}};
+static const mcl_tunable convert_tunables[] = {{MCL_T_CONVERT_WG, 1, MAX_VALUE}};
+static const mcl_tunable conv_tunables[] = {{MCL_T_CONV_WG, 1, MAX_VALUE}};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+const mcl_family mcl_family_copy = {
+    MCL_FAM_COPY, MCL_F_COPY, true, N_OF(copy_tunables), copy_tunables, 0, NULL, 0, NULL,
+    copy_defaults, NULL, copy_fits, copy_wg, NULL,
+};
+const mcl_family mcl_family_norm = {
+    MCL_FAM_NORM, MCL_F_NORM, true, N_OF(norm_tunables), norm_tunables, 0, NULL, 0, NULL,
+    norm_defaults, NULL, norm_fits, norm_wg, norm_local,
+};
+const mcl_family mcl_family_convert = {
+    MCL_FAM_CONVERT, MCL_F_CONVERT, true, N_OF(convert_tunables), convert_tunables, 0, NULL, 0, NULL,
+    convert_defaults, NULL, convert_fits, convert_wg, NULL,
+};
+const mcl_family mcl_family_conv = {
+    MCL_FAM_CONV, MCL_F_CONV, true, N_OF(conv_tunables), conv_tunables, 0, NULL, 0, NULL,
+    conv_defaults, NULL, conv_fits, conv_wg, NULL,
+};
+
+/* ---- gemv ---- */
 
 long mcl_tune_gemv_local_bytes(const mcl_params *p)
 {
-    return 4 * mcl_params_get(p, "GEMV_RPL", 1) * mcl_params_get(p, "GEMV_BT", 1) *
-           mcl_params_get(p, "GEMV_WG", 1);
+    return 4 * mcl_params_get(p, MCL_T_GEMV_RPL, 1) * mcl_params_get(p, MCL_T_GEMV_BT, 1) *
+           mcl_params_get(p, MCL_T_GEMV_WG, 1);
 }
 
-void mcl_tune_gemv_defaults(const mcl_device_info *dev, mcl_params *out)
+static long gemv_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_GEMV_WG, 0); }
+
+static void gemv_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
     long simd = (long)dev->preferred_wg_multiple;
-    long lpr = cpu ? 8 : (is_pow2(simd) && simd >= 4 && simd <= 128 ? simd : 32);
+    long lpr = cpu ? 8 : (mcl_is_pow2(simd) && simd >= 4 && simd <= 128 ? simd : 32);
     long wg = cap_wg(dev, cpu ? 64 : 256);
     if (lpr > wg) lpr = wg;
-    mcl_params_set(out, "GEMV_WG", wg);
-    mcl_params_set(out, "GEMV_LPR", lpr);
-    mcl_params_set(out, "GEMV_RPL", 1);
+    mcl_params_set(out, MCL_T_GEMV_WG, wg);
+    mcl_params_set(out, MCL_T_GEMV_LPR, lpr);
+    mcl_params_set(out, MCL_T_GEMV_RPL, 1);
     long bt = 8;
-    mcl_params_set(out, "GEMV_BT", bt);
+    mcl_params_set(out, MCL_T_GEMV_BT, bt);
     while (bt > 1 && (uint64_t)mcl_tune_gemv_local_bytes(out) > dev->local_mem_bytes / 2) {
         bt /= 2;
-        mcl_params_set(out, "GEMV_BT", bt);
+        mcl_params_set(out, MCL_T_GEMV_BT, bt);
     }
 }
 
 static bool gemv_fits(const mcl_device_info *dev, const mcl_params *p)
 {
-    long wg = mcl_params_get(p, "GEMV_WG", 0), lpr = mcl_params_get(p, "GEMV_LPR", 0);
-    if (!is_pow2(wg) || !is_pow2(lpr) || lpr > wg) return false;
-    if ((size_t)wg > dev->max_work_group_size || (size_t)wg > dev->max_work_item_sizes[0])
-        return false;
+    long wg = gemv_wg(p), lpr = mcl_params_get(p, MCL_T_GEMV_LPR, 0);
+    if (!mcl_is_pow2(wg) || !mcl_is_pow2(lpr) || lpr > wg) return false;
     return (uint64_t)mcl_tune_gemv_local_bytes(p) <= dev->local_mem_bytes / 2;
 }
 
-/* Small on purpose: every fitting point is compiled and checked by the tests. */
-const mcl_tune_space mcl_tune_gemv_space = {
-    "gemv.cl",
-    4,
-    {
-        {"GEMV_WG", 3, {64, 128, 256}},
-        {"GEMV_LPR", 3, {8, 32, 64}},
-        {"GEMV_RPL", 2, {1, 2}},
-        {"GEMV_BT", 2, {4, 8}},
-    },
-    gemv_fits,
+static const mcl_tunable gemv_tunables[] = {
+    {MCL_T_GEMV_WG, 1, MAX_VALUE},
+    {MCL_T_GEMV_LPR, 1, MAX_VALUE},
+    {MCL_T_GEMV_RPL, 1, 64},
+    {MCL_T_GEMV_BT, 1, 64},
 };
 
-int mcl_tune_space_size(const mcl_tune_space *space)
+/* Small on purpose: every fitting point is compiled and checked by the tests. */
+static const mcl_tune_axis gemv_axes[] = {
+    {MCL_T_GEMV_WG, 3, {64, 128, 256}},
+    {MCL_T_GEMV_LPR, 3, {8, 32, 64}},
+    {MCL_T_GEMV_RPL, 2, {1, 2}},
+    {MCL_T_GEMV_BT, 2, {4, 8}},
+};
+
+const mcl_family mcl_family_gemv = {
+    MCL_FAM_GEMV, MCL_F_GEMV, true, N_OF(gemv_tunables), gemv_tunables, N_OF(gemv_axes), gemv_axes, 0, NULL,
+    gemv_defaults, NULL, gemv_fits, gemv_wg, mcl_tune_gemv_local_bytes,
+};
+
+/* ---- dispatch: host-only thresholds ---- */
+
+static void dispatch_defaults(const mcl_device_info *dev, mcl_params *out)
 {
-    int n = 1;
-    for (int a = 0; a < space->n_axes; a++) n *= space->axes[a].n;
-    return n;
+    (void)dev;
+    mcl_params_set(out, MCL_T_GEMV_MAX_ROWS, 16);
 }
 
-bool mcl_tune_space_config(const mcl_tune_space *space, int index, const mcl_device_info *dev,
-                           mcl_params *out)
-{
-    memset(out, 0, sizeof *out);
-    for (int a = space->n_axes - 1; a >= 0; a--) {
-        const mcl_tune_axis *ax = &space->axes[a];
-        mcl_params_set(out, ax->name, ax->values[index % ax->n]);
-        index /= ax->n;
-    }
-    return space->fits(dev, out);
-}
+static const mcl_tunable dispatch_tunables[] = {
+    {MCL_T_GEMV_MAX_ROWS, 0, 1L << 16},
+};
+
+const mcl_family mcl_family_dispatch = {
+    MCL_FAM_DISPATCH, MCL_F_DISPATCH, false, N_OF(dispatch_tunables), dispatch_tunables, 0, NULL, 0, NULL,
+    dispatch_defaults, NULL, NULL, NULL, NULL,
+};

@@ -31,78 +31,43 @@
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
  *    work-items keep a batch-1 step on many compute units).
- *  - STEP_WG: 64 on CPUs, 128 on GPUs, capped by the device.
+ *  - STEP_WG: 64 on CPUs, 128 on GPUs, capped by the device. STEP_WG and
+ *    STEP_LPC are powers of two (the team tree), STEP_LPC <= STEP_WG.
  */
 #include "tune/tune_scan.h"
 
 #include <string.h>
 
-#define SCAN_MAX_VALUES 8
-
-typedef struct scan_axis {
-    const char *name;
-    int n;
-    long values[SCAN_MAX_VALUES];
-} scan_axis;
-
-/* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs. */
-static const scan_axis scan_space_gpu[] = {
-    {"SCAN_DCH", 2, {8, 16}},
-    {"SCAN_NSG", 3, {2, 4, 8}},
-    {"SCAN_TT", 3, {4, 8, 16}},
-    {"SCAN_ITEMS", 2, {8, 16}},
-    {"SCAN_KEEPB", 2, {0, 1}},
-};
-static const scan_axis scan_space_cpu[] = {
-    {"SCAN_DCH", 2, {8, 16}},
-    {"SCAN_NSG", 2, {1, 2}},
-    {"SCAN_TT", 2, {1, 4}},
-};
-static const scan_axis step_space[] = {
-    {"STEP_WG", 4, {32, 64, 128, 256}},
-    {"STEP_LPC", 4, {1, 4, 8, 16}},
-};
-
-#define N_AXES(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define MAX_VALUE (1L << 20)
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static bool is_cpu(const mcl_device_info *dev) { return dev->type == MCL_DEVICE_TYPE_CPU; }
 
-static bool is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
-
-/* Largest work-group the device takes in dimension 0. */
-static long max_wg(const mcl_device_info *dev)
-{
-    long m = (long)(dev->max_work_group_size ? dev->max_work_group_size : 1);
-    long m0 = (long)dev->max_work_item_sizes[0];
-    if (m0 > 0 && m0 < m) m = m0;
-    return m;
-}
-
 long mcl_tune_scan_local_bytes(const mcl_params *p)
 {
-    long dch = mcl_params_get(p, "SCAN_DCH", 1), tt = mcl_params_get(p, "SCAN_TT", 1);
-    long ng = mcl_params_get(p, "SCAN_NG", 1), rt = mcl_params_get(p, "SCAN_RT", 1);
-    long nsg = mcl_params_get(p, "SCAN_NSG", 1), ch = tt * mcl_params_get(p, "SCAN_ITEMS", 1);
+    long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 1), tt = mcl_params_get(p, MCL_T_SCAN_TT, 1);
+    long ng = mcl_params_get(p, MCL_T_SCAN_NG, 1), rt = mcl_params_get(p, MCL_T_SCAN_RT, 1);
+    long nsg = mcl_params_get(p, MCL_T_SCAN_NSG, 1), ch = tt * mcl_params_get(p, MCL_T_SCAN_ITEMS, 1);
     long bc = ch * (2 * ng + 4), ys = nsg * (ch + 1) * dch, stage = ((bc > ys ? bc : ys) + 3) / 4 * 4;
     return 4 * (stage + rt * (ch + 4) + rt * dch + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
 }
 
 long mcl_tune_scan_wg(const mcl_params *p)
 {
-    return mcl_params_get(p, "SCAN_DCH", 8) * mcl_params_get(p, "SCAN_NSG", 1) *
-           mcl_params_get(p, "SCAN_TT", 32);
+    return mcl_params_get(p, MCL_T_SCAN_DCH, 8) * mcl_params_get(p, MCL_T_SCAN_NSG, 1) *
+           mcl_params_get(p, MCL_T_SCAN_TT, 32);
 }
 
 bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
 {
-    long dch = mcl_params_get(p, "SCAN_DCH", 0), tt = mcl_params_get(p, "SCAN_TT", 0);
-    long items = mcl_params_get(p, "SCAN_ITEMS", 0), ng = mcl_params_get(p, "SCAN_NG", 0);
-    long rt = mcl_params_get(p, "SCAN_RT", 0), nsg = mcl_params_get(p, "SCAN_NSG", 0);
-    long keepb = mcl_params_get(p, "SCAN_KEEPB", 0);
-    if (dch < 1 || !is_pow2(tt) || items < 1 || ng < 1 || rt < 1 || nsg < 1 || ng % nsg != 0 ||
+    long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 0), tt = mcl_params_get(p, MCL_T_SCAN_TT, 0);
+    long items = mcl_params_get(p, MCL_T_SCAN_ITEMS, 0), ng = mcl_params_get(p, MCL_T_SCAN_NG, 0);
+    long rt = mcl_params_get(p, MCL_T_SCAN_RT, 0), nsg = mcl_params_get(p, MCL_T_SCAN_NSG, 0);
+    long keepb = mcl_params_get(p, MCL_T_SCAN_KEEPB, 0);
+    if (dch < 1 || !mcl_is_pow2(tt) || items < 1 || ng < 1 || rt < 1 || nsg < 1 || ng % nsg != 0 ||
         items % nsg != 0)
         return false;
-    if (dch * nsg * tt > max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
+    if (dch * nsg * tt > mcl_tune_max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
 
@@ -110,23 +75,25 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
 static long derive_rt(const mcl_device_info *dev, mcl_params *p)
 {
     for (long rt = 64; rt >= 8; rt /= 2) {
-        mcl_params_set(p, "SCAN_RT", rt);
+        mcl_params_set(p, MCL_T_SCAN_RT, rt);
         if (mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes) return rt;
     }
-    mcl_params_set(p, "SCAN_RT", 0);
+    mcl_params_set(p, MCL_T_SCAN_RT, 0);
     return 0;
 }
+
+static void scan_complete(const mcl_device_info *dev, mcl_params *p) { derive_rt(dev, p); }
 
 /* Halves ITEMS, then TT, then NG and NSG; false when nothing is left to halve. */
 static bool shrink(mcl_params *p)
 {
-    const char *order[] = {"SCAN_ITEMS", "SCAN_TT", "SCAN_NG"};
+    const char *order[] = {MCL_T_SCAN_ITEMS, MCL_T_SCAN_TT, MCL_T_SCAN_NG};
     for (int i = 0; i < 3; i++) {
         long v = mcl_params_get(p, order[i], 1);
         if (v <= 1 || (i == 0 && v <= 4)) continue;
         mcl_params_set(p, order[i], v / 2);
-        if (i == 2 && mcl_params_get(p, "SCAN_NSG", 1) > 1)
-            mcl_params_set(p, "SCAN_NSG", mcl_params_get(p, "SCAN_NSG", 1) / 2);
+        if (i == 2 && mcl_params_get(p, MCL_T_SCAN_NSG, 1) > 1)
+            mcl_params_set(p, MCL_T_SCAN_NSG, mcl_params_get(p, MCL_T_SCAN_NSG, 1) / 2);
         return true;
     }
     return false;
@@ -135,86 +102,105 @@ static bool shrink(mcl_params *p)
 void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     bool cpu = is_cpu(dev);
-    long wg = mcl_pow2_floor(max_wg(dev));
+    long wg = mcl_pow2_floor(mcl_tune_max_wg(dev));
     long dch = cpu ? 16 : 8, nsg = cpu ? 1 : 8;
     if (dch > wg) dch = wg;
     if (dch * nsg > wg) nsg = wg / dch;
     long tt = cpu ? 4 : mcl_pow2_floor((wg < 256 ? wg : 256) / (dch * nsg));
     if (tt < 1) tt = 1;
-    mcl_params_set(out, "SCAN_DCH", dch);
-    mcl_params_set(out, "SCAN_NSG", nsg);
-    mcl_params_set(out, "SCAN_TT", tt);
-    mcl_params_set(out, "SCAN_ITEMS", cpu ? 8 : 16);
-    mcl_params_set(out, "SCAN_NG", 16);
-    mcl_params_set(out, "SCAN_KEEPB", cpu ? 0 : 1);
-    mcl_params_set(out, "SCAN_FAST_EXP", cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_SCAN_DCH, dch);
+    mcl_params_set(out, MCL_T_SCAN_NSG, nsg);
+    mcl_params_set(out, MCL_T_SCAN_TT, tt);
+    mcl_params_set(out, MCL_T_SCAN_ITEMS, cpu ? 8 : 16);
+    mcl_params_set(out, MCL_T_SCAN_NG, 16);
+    mcl_params_set(out, MCL_T_SCAN_KEEPB, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_SCAN_FAST_EXP, cpu ? 0 : 1);
     while (derive_rt(dev, out) == 0 && shrink(out)) {
     }
-    if (mcl_params_get(out, "SCAN_RT", 0) == 0) mcl_params_set(out, "SCAN_RT", 1);
+    if (mcl_params_get(out, MCL_T_SCAN_RT, 0) == 0) mcl_params_set(out, MCL_T_SCAN_RT, 1);
 }
 
 void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
 {
-    long wg = mcl_pow2_floor(max_wg(dev));
+    long wg = mcl_pow2_floor(mcl_tune_max_wg(dev));
     if (is_cpu(dev)) { /* one work-item per channel: no barriers in the step */
-        mcl_params_set(out, "STEP_WG", wg < 64 ? wg : 64);
-        mcl_params_set(out, "STEP_LPC", 1);
+        mcl_params_set(out, MCL_T_STEP_WG, wg < 64 ? wg : 64);
+        mcl_params_set(out, MCL_T_STEP_LPC, 1);
         return;
     }
     /* GPUs: 16 lanes per channel (one per state of the usual N = 16), 128 per group */
-    mcl_params_set(out, "STEP_WG", wg < 128 ? wg : 128);
-    mcl_params_set(out, "STEP_LPC", wg < 16 ? wg : 16);
+    mcl_params_set(out, MCL_T_STEP_WG, wg < 128 ? wg : 128);
+    mcl_params_set(out, MCL_T_STEP_LPC, wg < 16 ? wg : 16);
 }
 
-static int space_size(const scan_axis *axes, int n_axes)
+/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG. */
+static bool step_fits(const mcl_device_info *dev, const mcl_params *p)
 {
-    int size = 1;
-    for (int a = 0; a < n_axes; a++) size *= axes[a].n;
-    return size;
+    (void)dev;
+    long wg = mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = mcl_params_get(p, MCL_T_STEP_LPC, 0);
+    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg;
 }
 
-/* Sets configuration `index` of the product of the axes (last axis fastest). */
-static void space_pick(const scan_axis *axes, int n_axes, int index, mcl_params *out)
-{
-    for (int a = n_axes - 1; a >= 0; a--) {
-        mcl_params_set(out, axes[a].name, axes[a].values[index % axes[a].n]);
-        index /= axes[a].n;
-    }
-}
+static long step_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_STEP_WG, 0); }
+static long step_local(const mcl_params *p) { return 4 * step_wg(p); }
 
-int mcl_tune_scan_space_size(const mcl_device_info *dev)
-{
-    return is_cpu(dev) ? space_size(scan_space_cpu, N_AXES(scan_space_cpu))
-                       : space_size(scan_space_gpu, N_AXES(scan_space_gpu));
-}
+static const mcl_tunable scan_tunables[] = {
+    {MCL_T_SCAN_DCH, 1, 256},      {MCL_T_SCAN_NSG, 1, 256},  {MCL_T_SCAN_TT, 1, 1024},
+    {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
+    {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},
+};
+
+/* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
+ * SCAN_RT is derived for each point (scan_complete). */
+static const mcl_tune_axis scan_axes_gpu[] = {
+    {MCL_T_SCAN_DCH, 2, {8, 16}},
+    {MCL_T_SCAN_NSG, 3, {2, 4, 8}},
+    {MCL_T_SCAN_TT, 3, {4, 8, 16}},
+    {MCL_T_SCAN_ITEMS, 2, {8, 16}},
+    {MCL_T_SCAN_KEEPB, 2, {0, 1}},
+    {MCL_T_SCAN_NG, 1, {16}},
+    {MCL_T_SCAN_FAST_EXP, 1, {1}},
+};
+static const mcl_tune_axis scan_axes_cpu[] = {
+    {MCL_T_SCAN_DCH, 2, {8, 16}},
+    {MCL_T_SCAN_NSG, 2, {1, 2}},
+    {MCL_T_SCAN_TT, 2, {1, 4}},
+    {MCL_T_SCAN_ITEMS, 1, {8}},
+    {MCL_T_SCAN_KEEPB, 1, {0}},
+    {MCL_T_SCAN_NG, 1, {16}},
+    {MCL_T_SCAN_FAST_EXP, 1, {0}},
+};
+
+static const mcl_tunable step_tunables[] = {
+    {MCL_T_STEP_WG, 1, MAX_VALUE},
+    {MCL_T_STEP_LPC, 1, MAX_VALUE},
+};
+static const mcl_tune_axis step_axes[] = {
+    {MCL_T_STEP_WG, 4, {32, 64, 128, 256}},
+    {MCL_T_STEP_LPC, 4, {1, 4, 8, 16}},
+};
+
+const mcl_family mcl_family_scan = {
+    MCL_FAM_SCAN, MCL_F_SCAN, true, N_OF(scan_tunables), scan_tunables,
+    N_OF(scan_axes_gpu), scan_axes_gpu, N_OF(scan_axes_cpu), scan_axes_cpu,
+    mcl_tune_scan_defaults, scan_complete, mcl_tune_scan_fits, mcl_tune_scan_wg, mcl_tune_scan_local_bytes,
+};
+
+const mcl_family mcl_family_step = {
+    MCL_FAM_STEP, MCL_F_STEP, true, N_OF(step_tunables), step_tunables, N_OF(step_axes), step_axes, 0, NULL,
+    mcl_tune_step_defaults, NULL, step_fits, step_wg, step_local,
+};
+
+int mcl_tune_scan_space_size(const mcl_device_info *dev) { return mcl_tune_space_size(&mcl_family_scan, dev); }
 
 bool mcl_tune_scan_space_config(const mcl_device_info *dev, int index, mcl_params *out)
 {
-    memset(out, 0, sizeof *out);
-    if (index < 0 || index >= mcl_tune_scan_space_size(dev)) return false;
-    if (is_cpu(dev)) space_pick(scan_space_cpu, N_AXES(scan_space_cpu), index, out);
-    else space_pick(scan_space_gpu, N_AXES(scan_space_gpu), index, out);
-    if (is_cpu(dev)) { /* axes the CPU table leaves out */
-        mcl_params_set(out, "SCAN_ITEMS", 8);
-        mcl_params_set(out, "SCAN_KEEPB", 0);
-    }
-    mcl_params_set(out, "SCAN_NG", 16);
-    mcl_params_set(out, "SCAN_FAST_EXP", is_cpu(dev) ? 0 : 1);
-    derive_rt(dev, out);
-    return mcl_tune_scan_fits(dev, out);
+    return mcl_tune_space_config(&mcl_family_scan, dev, index, NULL, out);
 }
 
-int mcl_tune_step_space_size(const mcl_device_info *dev)
-{
-    (void)dev;
-    return space_size(step_space, N_AXES(step_space));
-}
+int mcl_tune_step_space_size(const mcl_device_info *dev) { return mcl_tune_space_size(&mcl_family_step, dev); }
 
 bool mcl_tune_step_space_config(const mcl_device_info *dev, int index, mcl_params *out)
 {
-    memset(out, 0, sizeof *out);
-    if (index < 0 || index >= mcl_tune_step_space_size(dev)) return false;
-    space_pick(step_space, N_AXES(step_space), index, out);
-    long wg = mcl_params_get(out, "STEP_WG", 0), lpc = mcl_params_get(out, "STEP_LPC", 1);
-    return wg <= max_wg(dev) && lpc <= wg && wg % lpc == 0;
+    return mcl_tune_space_config(&mcl_family_step, dev, index, NULL, out);
 }

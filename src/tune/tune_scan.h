@@ -1,11 +1,14 @@
-/* Tunables of scan.cl and ssm_step.cl: the rules that derive their defaults
- * from the device record (rows of families[] in tune.c point here) and the
- * candidate spaces the tuner and the tests walk. */
+/* The kernel families scan.cl and ssm_step.cl: their tunables, the rules
+ * that derive their defaults from the device record, their fits rules and
+ * candidate spaces (tables in tune_scan.c, walked by the engine in tune.c). */
 #ifndef MCL_TUNE_SCAN_H
 #define MCL_TUNE_SCAN_H
 
 #include <stdbool.h>
 #include "tune/tune.h"
+
+extern const mcl_family mcl_family_scan;
+extern const mcl_family mcl_family_step;
 
 /* Defaults of scan.cl (SCAN_DCH, SCAN_NSG, SCAN_TT, SCAN_ITEMS, SCAN_NG,
  * SCAN_RT, SCAN_KEEPB, SCAN_FAST_EXP) and of ssm_step.cl (STEP_WG); rules in tune_scan.c. */
@@ -26,12 +29,10 @@ long mcl_tune_scan_wg(const mcl_params *p);
  * with KEEPB) <= 128 (registers). */
 bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p);
 
-/* The candidate space of scan.cl for the device (the product of the axes
- * SCAN_DCH x SCAN_NSG x SCAN_TT x SCAN_ITEMS x SCAN_KEEPB; CPUs get a
- * smaller table) and
- * of ssm_step.cl (STEP_WG). *_space_size gives the product's size;
- * *_space_config fills configuration `index` (SCAN_RT and SCAN_FAST_EXP
- * derived as for the defaults) and returns whether it fits the device. */
+/* The candidate spaces of scan.cl (SCAN_DCH x SCAN_NSG x SCAN_TT x
+ * SCAN_ITEMS x SCAN_KEEPB; CPUs get a smaller table) and of ssm_step.cl
+ * (STEP_WG x STEP_LPC): shorthands for mcl_tune_space_size and
+ * mcl_tune_space_config over the defaults (SCAN_RT derived per point). */
 int mcl_tune_scan_space_size(const mcl_device_info *dev);
 bool mcl_tune_scan_space_config(const mcl_device_info *dev, int index, mcl_params *out);
 int mcl_tune_step_space_size(const mcl_device_info *dev);

@@ -1,0 +1,378 @@
+/* The configurations of every kernel family and their programs: built at
+ * startup from the defaults, the built-in table and the tuning file (each
+ * entry validated), picked per launch by shape (see runtime.h). */
+#include "runtime/configs.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "tune/families.h"
+#include "tune/tunedb.h"
+
+/* Priority of a source when two configurations have the same class. */
+enum { SRC_BUILTIN = 1, SRC_FILE = 2 };
+
+static void warn(mcl_runtime *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(mcl_runtime *rt, const char *fmt, ...)
+{
+    size_t len = strlen(rt->warnings), cap = sizeof rt->warnings;
+    if (len + 4 >= cap) return;
+    if (len) {
+        snprintf(rt->warnings + len, cap - len, "; ");
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rt->warnings + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* "NAME=v NAME=v" of a parameter set. */
+static void params_text(const mcl_params *p, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < p->n && len < cap; i++) {
+        int n = snprintf(out + len, cap - len, "%s%s=%ld", i ? " " : "", p->p[i].name, p->p[i].value);
+        if (n < 0) return;
+        len += (size_t)n;
+    }
+}
+
+static mcl_status add_kernels(mcl_runtime *rt, int prog_index)
+{
+    cl_program p = rt->programs[prog_index].program;
+    cl_uint n = 0;
+    MCL_CL_CHECK(clCreateKernelsInProgram(p, 0, NULL, &n), "clCreateKernelsInProgram(%s)",
+                 rt->programs[prog_index].file);
+    if (n == 0) return MCL_OK;
+    cl_kernel *ks = calloc(n, sizeof *ks);
+    mcl_kernel_entry *grown = realloc(rt->kernels, (size_t)(rt->n_kernels + (int)n) * sizeof *grown);
+    if (!ks || !grown) {
+        free(ks);
+        if (grown) rt->kernels = grown;
+        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory creating kernels");
+    }
+    rt->kernels = grown;
+    cl_int err = clCreateKernelsInProgram(p, n, ks, NULL);
+    if (err != CL_SUCCESS) {
+        free(ks);
+        return mcl_error_cl(err, "clCreateKernelsInProgram(%s)", rt->programs[prog_index].file);
+    }
+    for (cl_uint i = 0; i < n; i++) {
+        mcl_kernel_entry *e = &rt->kernels[rt->n_kernels++];
+        memset(e, 0, sizeof *e);
+        e->kernel = ks[i];
+        e->program = prog_index;
+        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof e->name, e->name, NULL);
+    }
+    free(ks);
+    return MCL_OK;
+}
+
+/* Drops the kernel entries of program i. */
+static void remove_kernels(mcl_runtime *rt, int i)
+{
+    int k = 0;
+    for (int j = 0; j < rt->n_kernels; j++) {
+        if (rt->kernels[j].program == i) clReleaseKernel(rt->kernels[j].kernel);
+        else rt->kernels[k++] = rt->kernels[j];
+    }
+    rt->n_kernels = k;
+}
+
+/* Compiles program i of `file` with rt->params[i]. */
+static mcl_status compile_program(mcl_runtime *rt, int i, const char *file)
+{
+    char *src = NULL;
+    char options[2048];
+    snprintf(options, sizeof options, "%s", rt->base_options);
+    mcl_params_defines(&rt->params[i], options, sizeof options);
+    MCL_TRY(mcl_program_source(file, rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src));
+    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, &rt->programs[i]);
+    free(src);
+    if (st != MCL_OK) return st;
+    rt->reports[i].file = rt->programs[i].file;
+    rt->reports[i].from_cache = rt->programs[i].from_cache;
+    rt->reports[i].build_ms = rt->programs[i].build_ms;
+    rt->reports[i].shapes = rt->shapes[i];
+    return add_kernels(rt, i);
+}
+
+/* A new program of `file` with tunables p, for class text `shapes`. */
+static mcl_status new_program(mcl_runtime *rt, const char *file, const mcl_params *p, const char *shapes,
+                              const char *source, bool fallback, int *index)
+{
+    MCL_ASSERT(rt->n_programs < MCL_MAX_CONFIGS, "too many programs");
+    int i = rt->n_programs;
+    rt->params[i] = *p;
+    snprintf(rt->shapes[i], sizeof rt->shapes[i], "%s", shapes);
+    rt->fallback[i] = fallback;
+    rt->reports[i].tuning = source;
+    MCL_TRY(compile_program(rt, i, file));
+    rt->n_programs++;
+    *index = i;
+    return MCL_OK;
+}
+
+/* Inserts configuration c at position pos, building its program. */
+static mcl_status insert_config(mcl_runtime *rt, int pos, mcl_tune_config c)
+{
+    MCL_ASSERT(rt->n_configs < MCL_MAX_CONFIGS, "too many configurations");
+    c.program = -1;
+    if (c.fam->has_program) {
+        char shapes[96];
+        mcl_tune_class_format(&c.cls, shapes, sizeof shapes);
+        MCL_TRY(new_program(rt, c.fam->name, &c.params, shapes, c.source, c.fallback, &c.program));
+    }
+    memmove(&rt->configs[pos + 1], &rt->configs[pos], (size_t)(rt->n_configs - pos) * sizeof c);
+    rt->configs[pos] = c;
+    rt->n_configs++;
+    return MCL_OK;
+}
+
+/* Applies entry e over *p when the result passes the family's checks; else
+ * a warning names the entry and why. Returns whether it was applied. */
+static bool apply_entry(mcl_runtime *rt, const mcl_tune_entry *e, const char *from, mcl_params *p)
+{
+    mcl_params tmp = *p;
+    char why[160], cls[96], vals[256];
+    for (int i = 0; i < e->params.n; i++) mcl_params_set(&tmp, e->params.p[i].name, e->params.p[i].value);
+    if (mcl_tune_check(e->fam, &rt->dev, &tmp, why, sizeof why)) {
+        *p = tmp;
+        return true;
+    }
+    mcl_tune_class_format(&e->cls, cls, sizeof cls);
+    params_text(&e->params, vals, sizeof vals);
+    warn(rt, "ignoring %s entry %s (shapes: %s; %s): %s", from, e->fam->name, cls, vals, why);
+    return false;
+}
+
+/* A family's class configurations (not yet inserted) being gathered. */
+typedef struct class_list {
+    int n;
+    mcl_tune_config c[MCL_TUNEDB_MAX_PER_FAMILY * 2];
+    int prio[MCL_TUNEDB_MAX_PER_FAMILY * 2];
+} class_list;
+
+/* Adds (or, for an equal class of lower priority, replaces) a class config. */
+static void class_add(class_list *l, const mcl_tune_config *c, int prio)
+{
+    for (int i = 0; i < l->n; i++) {
+        if (!mcl_tune_class_equal(&l->c[i].cls, &c->cls)) continue;
+        if (prio > l->prio[i]) {
+            l->c[i] = *c;
+            l->prio[i] = prio;
+        }
+        return;
+    }
+    if (l->n == (int)(sizeof l->c / sizeof l->c[0])) return;
+    l->c[l->n] = *c;
+    l->prio[l->n++] = prio;
+}
+
+/* One source's entry e, when of family fam: class any over the fallback
+ * (pass 0), the others over the finished fallback into the list (pass 1). */
+static void gather(mcl_runtime *rt, const mcl_family *fam, const mcl_tune_entry *e, int prio, int pass,
+                   mcl_tune_config *fallback, class_list *l)
+{
+    const char *from = prio == SRC_FILE ? "tuning file" : "built-in tuning";
+    if (e->fam != fam || (mcl_tune_class_bounded(&e->cls) == 0) != (pass == 0)) return;
+    if (pass == 0) {
+        if (apply_entry(rt, e, from, &fallback->params)) fallback->source = prio == SRC_FILE ? "tuned" : "built-in";
+        return;
+    }
+    mcl_tune_config c = {fam, e->cls, fallback->params, prio == SRC_FILE ? "tuned" : "built-in", false, -1};
+    if (apply_entry(rt, e, from, &c.params)) class_add(l, &c, prio);
+}
+
+/* Builds every configuration of family fam: the class configurations, most
+ * specific first (ties: the tuning file before the built-in table), then
+ * the fallback (defaults < built-in < tuning file, entries of class any). */
+static mcl_status build_family(mcl_runtime *rt, const mcl_family *fam)
+{
+    mcl_tune_config fb = {fam, {{0}, {0}}, {0}, "default", true, -1};
+    class_list l = {0};
+    mcl_tune_entry e;
+    char why[160];
+    mcl_tune_defaults(fam, &rt->dev, &fb.params);
+    MCL_ASSERT(mcl_tune_check(fam, &rt->dev, &fb.params, why, sizeof why), why);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; mcl_tunedb_builtin(&rt->dev, i, &e); i++) gather(rt, fam, &e, SRC_BUILTIN, pass, &fb, &l);
+        for (int i = 0; i < mcl_tunedb_count(rt->tunedb); i++)
+            gather(rt, fam, mcl_tunedb_entry(rt->tunedb, i), SRC_FILE, pass, &fb, &l);
+    }
+    for (int b = MCL_SHAPE_FIELDS; b >= 1; b--)
+        for (int prio = SRC_FILE; prio >= SRC_BUILTIN; prio--)
+            for (int i = 0; i < l.n; i++)
+                if (mcl_tune_class_bounded(&l.c[i].cls) == b && l.prio[i] == prio)
+                    MCL_TRY(insert_config(rt, rt->n_configs, l.c[i]));
+    return insert_config(rt, rt->n_configs, fb);
+}
+
+mcl_status mcl_runtime_build_configs(mcl_runtime *rt)
+{
+    rt->programs = calloc(MCL_MAX_CONFIGS, sizeof *rt->programs);
+    rt->reports = calloc(MCL_MAX_CONFIGS, sizeof *rt->reports);
+    rt->params = calloc(MCL_MAX_CONFIGS, sizeof *rt->params);
+    rt->shapes = calloc(MCL_MAX_CONFIGS, sizeof *rt->shapes);
+    rt->fallback = calloc(MCL_MAX_CONFIGS, sizeof *rt->fallback);
+    rt->configs = calloc(MCL_MAX_CONFIGS, sizeof *rt->configs);
+    if (!rt->programs || !rt->reports || !rt->params || !rt->shapes || !rt->fallback || !rt->configs)
+        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < mcl_kernel_source_count; i++) {
+        const char *file = mcl_kernel_sources[i].name;
+        if (strcmp(file, MCL_COMMON_CL) == 0) continue;
+        const mcl_family *fam = mcl_tune_family(file);
+        if (fam) {
+            MCL_TRY(build_family(rt, fam));
+            continue;
+        }
+        int index; /* a program without tunables */
+        mcl_params none = {0};
+        MCL_TRY(new_program(rt, file, &none, "any", "default", true, &index));
+    }
+    for (int f = 0; f < MCL_FAM_COUNT; f++) {
+        const mcl_family *fam = mcl_tune_family_at(f);
+        if (!fam->has_program) MCL_TRY(build_family(rt, fam));
+    }
+    return MCL_OK;
+}
+
+void mcl_runtime_set_model_shape(mcl_runtime *rt, int d_inner, int d_model)
+{
+    rt->model_shape.v[MCL_SHAPE_D_INNER] = d_inner;
+    rt->model_shape.v[MCL_SHAPE_D_MODEL] = d_model;
+}
+
+mcl_status mcl_runtime_pick(const mcl_runtime *rt, mcl_family_id fam, const mcl_shape *call,
+                            const mcl_tune_config **out)
+{
+    mcl_shape s = {{0}};
+    if (call) s = *call;
+    for (int f = MCL_SHAPE_D_INNER; f <= MCL_SHAPE_D_MODEL; f++)
+        if (s.v[f] <= 0) s.v[f] = rt->model_shape.v[f];
+    for (int i = 0; i < rt->n_configs; i++) {
+        const mcl_tune_config *c = &rt->configs[i];
+        if (c->fam->id == fam && mcl_tune_class_match(&c->cls, &s)) {
+            *out = c;
+            return MCL_OK;
+        }
+    }
+    *out = NULL;
+    return mcl_error_set(MCL_ERR_INTERNAL, "internal error: no configuration of kernel family %d was built",
+                         (int)fam);
+}
+
+mcl_status mcl_runtime_config_kernel(const mcl_runtime *rt, const mcl_tune_config *c, const char *name,
+                                     cl_kernel *out)
+{
+    for (int i = 0; i < rt->n_kernels; i++) {
+        if (rt->kernels[i].program == c->program && strcmp(rt->kernels[i].name, name) == 0) {
+            *out = rt->kernels[i].kernel;
+            return MCL_OK;
+        }
+    }
+    *out = NULL;
+    return mcl_error_set(MCL_ERR_INTERNAL, "no kernel named %s in the program of %s", name, c->fam->name);
+}
+
+mcl_status mcl_runtime_pick_kernel(const mcl_runtime *rt, mcl_family_id fam, const mcl_shape *call,
+                                   const char *name, cl_kernel *k, const mcl_params **params)
+{
+    const mcl_tune_config *c;
+    MCL_TRY(mcl_runtime_pick(rt, fam, call, &c));
+    if (params) *params = &c->params;
+    return mcl_runtime_config_kernel(rt, c, name, k);
+}
+
+mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel *out)
+{
+    for (int i = 0; i < rt->n_kernels; i++) {
+        if (rt->fallback[rt->kernels[i].program] && strcmp(rt->kernels[i].name, name) == 0) {
+            *out = rt->kernels[i].kernel;
+            return MCL_OK;
+        }
+    }
+    *out = NULL;
+    return mcl_error_set(MCL_ERR_INTERNAL, "no kernel named %s in the compiled programs", name);
+}
+
+mcl_status mcl_runtime_rebuild_config(mcl_runtime *rt, int config, const mcl_params *params)
+{
+    char why[160];
+    MCL_ASSERT(config >= 0 && config < rt->n_configs, "configuration index out of range");
+    mcl_tune_config *c = &rt->configs[config];
+    if (!mcl_tune_check(c->fam, &rt->dev, params, why, sizeof why))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: configuration refused: %s", c->fam->name, why);
+    c->params = *params;
+    c->source = "candidate";
+    if (c->program < 0) return MCL_OK;
+    int i = c->program;
+    MCL_TRY(mcl_runtime_finish(rt));
+    remove_kernels(rt, i);
+    mcl_program_release(&rt->programs[i]);
+    rt->params[i] = *params;
+    rt->reports[i].tuning = "candidate";
+    return compile_program(rt, i, c->fam->name);
+}
+
+int mcl_runtime_fallback(const mcl_runtime *rt, const char *file)
+{
+    for (int i = 0; i < rt->n_configs; i++)
+        if (rt->configs[i].fallback && strcmp(rt->configs[i].fam->name, file) == 0) return i;
+    return -1;
+}
+
+mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params)
+{
+    int i = mcl_runtime_fallback(rt, file);
+    if (i < 0) return mcl_error_set(MCL_ERR_INVALID_ARG, "no program named %s", file);
+    return mcl_runtime_rebuild_config(rt, i, params);
+}
+
+const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file)
+{
+    int i = mcl_runtime_fallback(rt, file);
+    return i < 0 ? NULL : &rt->configs[i].params;
+}
+
+mcl_status mcl_runtime_config_add(mcl_runtime *rt, const mcl_family *fam, const mcl_tune_class *cls,
+                                  const mcl_params *params, int *index)
+{
+    char why[160];
+    int pos = -1, bounded = mcl_tune_class_bounded(cls);
+    for (int i = 0; i < rt->n_configs; i++) {
+        const mcl_tune_config *c = &rt->configs[i];
+        if (c->fam != fam) continue;
+        if (mcl_tune_class_equal(&c->cls, cls)) {
+            *index = i;
+            return MCL_OK;
+        }
+        if (pos < 0 && (c->fallback || mcl_tune_class_bounded(&c->cls) <= bounded)) pos = i;
+    }
+    MCL_ASSERT(pos >= 0, "the family has no fallback configuration");
+    if (!mcl_tune_check(fam, &rt->dev, params, why, sizeof why))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: configuration refused: %s", fam->name, why);
+    mcl_tune_config c = {fam, *cls, *params, "candidate", false, -1};
+    MCL_TRY(insert_config(rt, pos, c));
+    *index = pos;
+    return MCL_OK;
+}
+
+void mcl_runtime_release_configs(mcl_runtime *rt)
+{
+    for (int i = 0; i < rt->n_kernels; i++) clReleaseKernel(rt->kernels[i].kernel);
+    free(rt->kernels);
+    for (int i = 0; i < rt->n_programs; i++) mcl_program_release(&rt->programs[i]);
+    free(rt->programs);
+    free(rt->reports);
+    free(rt->params);
+    free(rt->shapes);
+    free(rt->fallback);
+    free(rt->configs);
+}
