@@ -54,14 +54,14 @@ static void report(const shape *s, const mcl_params *p, double ms)
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     printf("O %d I %d B %d dtype %d  WG %ld LPR %ld RPL %ld BT %ld  %.4f ms  %.1f GB/s\n", s->O,
-           s->I, s->B, (int)s->dt, mcl_params_get(p, "GEMV_WG", 0), mcl_params_get(p, "GEMV_LPR", 0),
-           mcl_params_get(p, "GEMV_RPL", 0), mcl_params_get(p, "GEMV_BT", 0), ms, bytes / ms / 1e6);
+           s->I, s->B, (int)s->dt, mcl_params_get(p, MCL_T_GEMV_WG, 0), mcl_params_get(p, MCL_T_GEMV_LPR, 0),
+           mcl_params_get(p, MCL_T_GEMV_RPL, 0), mcl_params_get(p, MCL_T_GEMV_BT, 0), ms, bytes / ms / 1e6);
 }
 
 static mcl_status time_space(mcl_runtime *rt, const shape *s)
 {
     char *src = NULL;
-    MCL_TRY(mcl_program_source("gemv.cl", NULL, &src));
+    MCL_TRY(mcl_program_source(MCL_F_GEMV, NULL, &src));
     mcl_status st = MCL_OK;
     int n = mcl_tune_space_size(&mcl_family_gemv, &rt->dev);
     for (int i = 0; i < n && st == MCL_OK; i++) {
@@ -71,7 +71,7 @@ static mcl_status time_space(mcl_runtime *rt, const shape *s)
         snprintf(opts, sizeof opts, "%s", rt->base_options);
         mcl_params_defines(&p, opts, sizeof opts);
         mcl_program prog;
-        st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
+        st = mcl_program_build(rt->ctx, rt->device, &rt->dev, MCL_F_GEMV, src, opts,
                                rt->cache_dir[0] ? rt->cache_dir : NULL, &prog);
         if (st != MCL_OK) break;
         cl_int err;

@@ -53,11 +53,11 @@ static bool apply_overrides(mcl_params *p)
     bool rt_given = false;
     while (env && sscanf(env, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
         mcl_params_set(p, name, v);
-        rt_given |= strcmp(name, "SCAN_RT") == 0;
+        rt_given |= strcmp(name, MCL_T_SCAN_RT) == 0;
         env += used;
         n++;
     }
-    if (n && !rt_given) mcl_params_set(p, "SCAN_RT", 64);
+    if (n && !rt_given) mcl_params_set(p, MCL_T_SCAN_RT, 64);
     return n > 0;
 }
 
@@ -68,8 +68,8 @@ static cl_kernel build_variant(mcl_runtime *rt, const mcl_params *p, mcl_program
     cl_int err;
     snprintf(opts, sizeof opts, "%s", rt->base_options);
     mcl_params_defines(p, opts, sizeof opts);
-    if (mcl_program_source("scan.cl", rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src) != MCL_OK) return NULL;
-    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "scan.cl", src, opts,
+    if (mcl_program_source(MCL_F_SCAN, rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src) != MCL_OK) return NULL;
+    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, MCL_F_SCAN, src, opts,
                                       rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
     free(src);
     if (st != MCL_OK) return NULL;
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     int np = 0;
     const mcl_program_report *reps_ = mcl_runtime_programs(rt, &np);
     for (int i = 0; i < np; i++)
-        if (strcmp(reps_[i].file, "scan.cl") == 0)
+        if (strcmp(reps_[i].file, MCL_F_SCAN) == 0)
             printf("scan.cl %s in %.0f ms\n", reps_[i].from_cache ? "from cache" : "built", reps_[i].build_ms);
 
     size_t T = (size_t)batch * (size_t)L, ldb = (size_t)(R + 2 * N);
@@ -125,12 +125,12 @@ int main(int argc, char **argv)
     clEnqueueWriteBuffer(rt->queue, sl, CL_TRUE, 0, (size_t)batch * 4, slots, 0, NULL, NULL);
 
     cl_kernel k;
-    mcl_params prm = *mcl_runtime_params(rt, "scan.cl");
+    mcl_params prm = *mcl_runtime_params(rt, MCL_F_SCAN);
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
     if (apply_overrides(&prm)) {
         if (mcl_tune_scan_local_bytes(&prm) > (long)rt->dev.local_mem_bytes)
-            mcl_params_set(&prm, "SCAN_RT", 32);
+            mcl_params_set(&prm, MCL_T_SCAN_RT, 32);
         if (!(k = build_variant(rt, &prm, &prog))) return fail("variant build");
     } else if (mcl_runtime_kernel(rt, "scan_prefill", &k) != MCL_OK) {
         return fail("kernel");

@@ -287,6 +287,7 @@ static cJSON *db_json(const mcl_tunedb *db)
     return root;
 }
 
+/* Creates every missing directory above path (as mkdir -p of its dirname). */
 static mcl_status make_parent_dir(const char *path)
 {
     char dir[4096];
@@ -294,6 +295,13 @@ static mcl_status make_parent_dir(const char *path)
     char *slash = strrchr(dir, '/');
     if (!slash) return MCL_OK;
     *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return mcl_error_set(MCL_ERR_IO, "cannot create directory %s: %s", dir, strerror(errno));
+        *p = '/';
+    }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return mcl_error_set(MCL_ERR_IO, "cannot create directory %s: %s", dir, strerror(errno));
     return MCL_OK;

@@ -1,0 +1,404 @@
+/* The tuning engine and database (issues 10 and 16): every family's defaults
+ * pass its own checks on several device records; the known bad values are
+ * refused by the checks; shape classes match as documented; a corpus of
+ * broken tuning files each gives a warning naming the entry and still the
+ * Hugging Face greedy continuation of the bundled model, and correct kernels
+ * (selftest); a valid class entry is built as its own program and picked
+ * for the model's shape only; the tuner's database keeps several classes
+ * per family through save and load. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fwd_common.h"
+#include "runtime/runtime.h"
+#include "tune/families.h"
+#include "tune/tune_kern.h"
+#include "tune/tune_scan.h"
+#include "tune/tunedb.h"
+
+#define GREEDY_STEPS 10
+
+static char dir[256];
+static fwd_case *cases;
+static int n_cases;
+
+static mcl_device_info gpu_like(long max_wg, uint64_t local)
+{
+    mcl_device_info d;
+    memset(&d, 0, sizeof d);
+    d.type = MCL_DEVICE_TYPE_GPU;
+    d.max_work_group_size = (size_t)max_wg;
+    d.max_work_item_sizes[0] = (size_t)max_wg;
+    d.local_mem_bytes = local;
+    d.preferred_wg_multiple = 32;
+    d.compute_units = 132;
+    return d;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/mcl-test-tuning-%ld", (long)getpid());
+    n_cases = fwd_cases_load(&cases);
+    return n_cases > 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    fwd_cases_free(cases, n_cases);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Defaults of every family pass mcl_tune_check on an H100-like GPU, a small
+ * GPU, a CPU and PoCL's record; every candidate the engine lists passes too. */
+static void test_defaults_pass_checks(void **state)
+{
+    (void)state;
+    mcl_device_info devs[4] = {gpu_like(1024, 48 * 1024), gpu_like(128, 16 * 1024), gpu_like(4096, 2 << 20),
+                               gpu_like(256, 32 * 1024)};
+    devs[2].type = MCL_DEVICE_TYPE_CPU;
+    devs[3].preferred_wg_multiple = 64;
+    for (int d = 0; d < 4; d++) {
+        for (int f = 0; f < MCL_FAM_COUNT; f++) {
+            const mcl_family *fam = mcl_tune_family_at(f);
+            assert_non_null(fam);
+            assert_int_equal(fam->id, f);
+            assert_ptr_equal(mcl_tune_family(fam->name), fam);
+            mcl_params p;
+            char why[160];
+            mcl_tune_defaults(fam, &devs[d], &p);
+            if (!mcl_tune_check(fam, &devs[d], &p, why, sizeof why))
+                fail_msg("%s defaults on device %d: %s", fam->name, d, why);
+            static mcl_params cands[512];
+            int n = mcl_tune_candidates(fam, &devs[d], &p, cands, 512);
+            for (int i = 0; i < n; i++)
+                assert_true(mcl_tune_check(fam, &devs[d], &cands[i], why, sizeof why));
+            if (fam->id == MCL_FAM_SCAN || fam->id == MCL_FAM_GEMV || fam->id == MCL_FAM_STEP)
+                assert_true(n > 0);
+        }
+    }
+}
+
+/* Check of one override over the defaults on device dev. */
+static bool accepts(const mcl_device_info *dev, mcl_family_id id, const char *a, long va, const char *b, long vb)
+{
+    const mcl_family *fam = mcl_tune_family_id(id);
+    mcl_params p;
+    char why[160];
+    mcl_tune_defaults(fam, dev, &p);
+    mcl_params_set(&p, a, va);
+    if (b) mcl_params_set(&p, b, vb);
+    return mcl_tune_check(fam, dev, &p, why, sizeof why);
+}
+
+/* The values issue 16 found to crash or give wrong answers are refused. */
+static void test_known_bad_values(void **state)
+{
+    (void)state;
+    mcl_device_info gpu = gpu_like(1024, 48 * 1024), cpu = gpu_like(4096, 2 << 20);
+    cpu.type = MCL_DEVICE_TYPE_CPU;
+    const mcl_device_info *devs[2] = {&gpu, &cpu};
+    for (int d = 0; d < 2; d++) {
+        const mcl_device_info *dev = devs[d];
+        assert_false(accepts(dev, MCL_FAM_STEP, MCL_T_STEP_WG, 4, MCL_T_STEP_LPC, 8));
+        assert_false(accepts(dev, MCL_FAM_STEP, MCL_T_STEP_WG, 6, MCL_T_STEP_LPC, 3));
+        assert_false(accepts(dev, MCL_FAM_STEP, MCL_T_STEP_LPC, 0, NULL, 0));
+        assert_false(accepts(dev, MCL_FAM_GEMV, MCL_T_GEMV_WG, 64, MCL_T_GEMV_LPR, 128));
+        assert_false(accepts(dev, MCL_FAM_GEMV, MCL_T_GEMV_WG, 3, MCL_T_GEMV_LPR, 3));
+        assert_false(accepts(dev, MCL_FAM_NORM, MCL_T_NORM_WG, 3, NULL, 0));
+        assert_false(accepts(dev, MCL_FAM_SCAN, MCL_T_SCAN_TT, 3, NULL, 0));
+        assert_false(accepts(dev, MCL_FAM_SCAN, MCL_T_SCAN_NSG, 3, NULL, 0));
+        assert_false(accepts(dev, MCL_FAM_SCAN, MCL_T_SCAN_KEEPB, 2, NULL, 0));
+        assert_false(accepts(dev, MCL_FAM_COPY, MCL_T_COPY_WG, 8192, NULL, 0)); /* above the device */
+        if (d == 0) assert_false(accepts(dev, MCL_FAM_GEMV, MCL_T_GEMV_RPL, 64, MCL_T_GEMV_BT, 64)); /* local memory */
+        assert_false(accepts(dev, MCL_FAM_NORM, "GEMV_WG", 64, NULL, 0)); /* another family's */
+        /* and good values are not */
+        assert_true(accepts(dev, MCL_FAM_STEP, MCL_T_STEP_WG, 64, MCL_T_STEP_LPC, 16));
+        assert_true(accepts(dev, MCL_FAM_NORM, MCL_T_NORM_WG, 32, NULL, 0));
+        assert_true(accepts(dev, MCL_FAM_DISPATCH, MCL_T_GEMV_MAX_ROWS, 0, NULL, 0));
+    }
+    /* a tunable read by a name the configuration lacks is an internal error */
+    mcl_params p = {0};
+    long v = 7;
+    mcl_params_set(&p, MCL_T_NORM_WG, 64);
+    assert_int_equal(mcl_tune_get(&p, MCL_T_NORM_WG, &v), MCL_OK);
+    assert_int_equal(v, 64);
+    assert_int_equal(mcl_tune_get(&p, "NORM_WGG", &v), MCL_ERR_INTERNAL);
+    assert_non_null(strstr(mcl_last_error(), "NORM_WGG"));
+}
+
+static void test_classes(void **state)
+{
+    (void)state;
+    mcl_tune_class c, any = {{0}, {0}};
+    mcl_tune_class_of_model(1536, 768, &c);
+    assert_int_equal(c.min[MCL_SHAPE_D_INNER], 1024);
+    assert_int_equal(c.max[MCL_SHAPE_D_INNER], 2047);
+    assert_int_equal(c.min[MCL_SHAPE_D_MODEL], 512);
+    assert_int_equal(c.max[MCL_SHAPE_D_MODEL], 1023);
+    assert_int_equal(mcl_tune_class_bounded(&c), 2);
+    assert_int_equal(mcl_tune_class_bounded(&any), 0);
+    mcl_shape s130 = {{1536, 768, 0, 1}}, s14 = {{4096, 2048, 0, 1}}, unknown = {{0}};
+    assert_true(mcl_tune_class_match(&c, &s130));
+    assert_false(mcl_tune_class_match(&c, &s14));
+    assert_false(mcl_tune_class_match(&c, &unknown));
+    assert_true(mcl_tune_class_match(&any, &unknown));
+    assert_true(mcl_tune_class_match(&any, &s14));
+    mcl_tune_class open = {{0}, {0}};
+    open.min[MCL_SHAPE_BATCH] = 17; /* batch >= 17 */
+    mcl_shape b16 = {{0, 0, 0, 16}}, b64 = {{0, 0, 0, 64}};
+    assert_false(mcl_tune_class_match(&open, &b16));
+    assert_true(mcl_tune_class_match(&open, &b64));
+    char text[96];
+    mcl_tune_class_format(&c, text, sizeof text);
+    assert_string_equal(text, "d_inner 1024-2047, d_model 512-1023");
+    mcl_tune_class_format(&any, text, sizeof text);
+    assert_string_equal(text, "any");
+}
+
+/* Writes the device's tuning file in dir/cache with `families` (JSON object
+ * members) in a file of format `format`. */
+static void write_tuning(const mcl_device_info *dev, const char *format, const char *families)
+{
+    char path[4300], cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/cache/tuning'", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/cache", dir);
+    mcl_tunedb_path(cmd, dev, path, sizeof path);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"format\": \"%s\", \"device\": {\"platform\": \"%s\", \"name\": \"%s\", \"driver\": \"%s\"},\n"
+               " \"families\": {%s}}\n", format, dev->platform, dev->name, dev->driver_version, families);
+    assert_int_equal(fclose(f), 0);
+}
+
+static mcl_runtime *open_runtime(void)
+{
+    char cache[300];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    mcl_runtime_options o = {.cache_dir = cache};
+    mcl_runtime *rt = NULL;
+    assert_int_equal(mcl_runtime_create(&o, &rt), MCL_OK);
+    return rt;
+}
+
+/* The greedy continuation of reference case 0 on rt equals Hugging Face's. */
+static void expect_greedy(mcl_runtime *rt, const char *label)
+{
+    const fwd_case *k = &cases[0];
+    mcl_model *m = NULL;
+    mcl_state *s = NULL;
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+    int v = mcl_model_vocab(m);
+    float *logits = malloc((size_t)v * sizeof *logits);
+    assert_non_null(logits);
+    const int32_t *toks[1] = {k->ids};
+    assert_int_equal(mcl_prefill(m, &s, toks, &k->n_ids, 1, logits), MCL_OK);
+    for (int t = 0; t < GREEDY_STEPS; t++) {
+        int32_t tok = fwd_argmax_f(logits, v);
+        if (tok != k->greedy[t]) fail_msg("%s: greedy token %d is %d, Hugging Face %d", label, t, tok, k->greedy[t]);
+        assert_int_equal(mcl_decode(m, &s, &tok, 1, logits), MCL_OK);
+    }
+    free(logits);
+    mcl_state_free(s);
+    mcl_model_free(m);
+}
+
+static void selftest_ok(const char *kernel, bool ok, double ms, void *user)
+{
+    (void)ms;
+    if (!ok) fail_msg("%s: kernel %s gave a wrong result", (const char *)user, kernel);
+}
+
+/* One broken file: the runtime's warnings name the entry (want1, want2),
+ * every kernel passes selftest and the model's greedy output is right. */
+typedef struct broken {
+    const char *families; /* JSON members of "families" */
+    const char *want1, *want2;
+} broken;
+
+static const broken corpus[] = {
+    {"\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 4, \"STEP_LPC\": 8}}", "ssm_step.cl", "STEP_WG=4 STEP_LPC=8"},
+    {"\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 6, \"STEP_LPC\": 3}}", "ssm_step.cl", "refuses"},
+    {"\"ssm_step.cl\": {\"params\": {\"STEP_LPC\": 0}}", "ssm_step.cl", "STEP_LPC 0 is outside"},
+    {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 64, \"GEMV_LPR\": 128}}", "gemv.cl", "GEMV_LPR=128"},
+    {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 3, \"GEMV_LPR\": 3}}", "gemv.cl", "refuses"},
+    {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 4096, \"GEMV_RPL\": 64, \"GEMV_BT\": 64}}", "gemv.cl", "GEMV_BT=64"},
+    {"\"norm.cl\": {\"params\": {\"NORM_WG\": 3}}", "norm.cl", "NORM_WG=3"},
+    {"\"norm.cl\": {\"params\": {\"NORM_WG\": 64, \"NORM_WG\": 3}}", "norm.cl", "given twice"},
+    {"\"scan.cl\": {\"params\": {\"SCAN_TT\": 3}}", "scan.cl", "SCAN_TT=3"},
+    {"\"scan.cl\": {\"params\": {\"SCAN_NSG\": 3, \"SCAN_KEEPB\": 2}}", "scan.cl", "SCAN_KEEPB 2 is outside"},
+    {"\"copy.cl\": {\"params\": {\"COPY_WG\": 65536}}", "copy.cl", "work-items per group"},
+    {"\"conv.cl\": {\"params\": {\"CONV_WG\": 64.5}}", "conv.cl", "not an integer"},
+    {"\"conv.cl\": {\"params\": {\"CONV_WG\": \"64\"}}", "conv.cl", "not an integer"},
+    {"\"convert.cl\": {\"params\": {\"CONVERT_WGG\": 64}}", "convert.cl", "CONVERT_WGG is not a tunable"},
+    {"\"nosuch.cl\": {\"params\": {\"X\": 1}}", "nosuch.cl", "unknown family"},
+    {"\"dispatch\": {\"params\": {\"GEMV_MAX_ROWS\": -1}}", "dispatch", "outside"},
+    {"\"gemv.cl\": {\"params\": 64}", "gemv.cl", "no \"params\""},
+    {"\"gemv.cl\": [{\"class\": {\"d_inner\": [1, 100000]}, \"params\": {\"GEMV_LPR\": 256}}]", "gemv.cl",
+     "shapes: d_inner 1-100000"},
+    {"\"ssm_step.cl\": [{\"class\": {\"d_inner\": [100, 10]}, \"params\": {\"STEP_WG\": 32}}]", "ssm_step.cl",
+     "\"class\" range"},
+    {"\"ssm_step.cl\": [{\"class\": {\"heads\": [1, 10]}, \"params\": {\"STEP_WG\": 32}}]", "ssm_step.cl",
+     "unknown field"},
+    {"\"ssm_step.cl\": [{\"class\": \"all\", \"params\": {\"STEP_WG\": 32}}]", "ssm_step.cl", "not an object"},
+    {"\"norm.cl\": [{\"class\": {\"d_inner\": [1, 1]}, \"params\": {}}, {\"class\": {\"d_inner\": [2, 2]}, \"params\": {}},"
+     "{\"class\": {\"d_inner\": [3, 3]}, \"params\": {}}, {\"class\": {\"d_inner\": [4, 4]}, \"params\": {}},"
+     "{\"class\": {\"d_inner\": [5, 5]}, \"params\": {}}, {\"class\": {\"d_inner\": [6, 6]}, \"params\": {}},"
+     "{\"class\": {\"d_inner\": [7, 7]}, \"params\": {}}, {\"class\": {\"d_inner\": [8, 8]}, \"params\": {}},"
+     "{\"class\": {\"d_inner\": [9, 9]}, \"params\": {}}]",
+     "norm.cl entry 8", "too many"},
+};
+
+static void test_broken_files(void **state)
+{
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/cache/tuning'", dir);
+    assert_int_equal(system(cmd), 0);
+    mcl_runtime *rt = open_runtime(); /* the device record, and a clean run first */
+    mcl_device_info dev = rt->dev;
+    assert_string_equal(mcl_runtime_warnings(rt), "");
+    expect_greedy(rt, "no tuning file");
+    mcl_runtime_free(rt);
+    for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+        const broken *b = &corpus[i];
+        write_tuning(&dev, i % 2 ? MCL_TUNEDB_FORMAT_V1 : MCL_TUNEDB_FORMAT, b->families);
+        rt = open_runtime();
+        const char *w = mcl_runtime_warnings(rt);
+        if (!strstr(w, "ignoring") || !strstr(w, b->want1) || !strstr(w, b->want2))
+            fail_msg("case %zu (%s): warning \"%s\" does not name it (%s, %s)", i, b->families, w, b->want1, b->want2);
+        char label[64];
+        snprintf(label, sizeof label, "broken case %zu", i);
+        assert_int_equal(mcl_runtime_selftest(rt, selftest_ok, label), MCL_OK);
+        /* one model run for the cases that once gave wrong logits or crashed */
+        if (i < 10) expect_greedy(rt, label);
+        mcl_runtime_free(rt);
+    }
+}
+
+/* Number of programs of `file` and the configuration picked for shape s. */
+static int programs_of(const mcl_runtime *rt, const char *file)
+{
+    int n = 0, count = 0;
+    const mcl_program_report *r = mcl_runtime_programs(rt, &count);
+    for (int i = 0; i < count; i++) n += strcmp(r[i].file, file) == 0;
+    return n;
+}
+
+/* A valid class entry for the bundled model's shape becomes a second gemv
+ * program, picked for that shape only; a bad one beside it is dropped; the
+ * greedy output stays right with the class configuration in use. */
+static void test_class_entries(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = open_runtime();
+    mcl_device_info dev = rt->dev;
+    mcl_runtime_free(rt);
+    mcl_model *m = NULL;
+    rt = open_runtime();
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    const int d_inner = mcl_model_config(m)->d_inner, d_model = mcl_model_config(m)->d_model;
+    mcl_tune_class cls;
+    mcl_tune_class_of_model(d_inner, d_model, &cls);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+    char fams[1024];
+    snprintf(fams, sizeof fams,
+             "\"gemv.cl\": [{\"class\": {\"d_inner\": [%d, %d], \"d_model\": [%d, %d]},"
+             " \"params\": {\"GEMV_WG\": 32, \"GEMV_LPR\": 4, \"GEMV_RPL\": 1, \"GEMV_BT\": 2}},"
+             " {\"class\": {\"d_inner\": [%d, %d]}, \"params\": {\"GEMV_LPR\": 3}},"
+             " {\"params\": {\"GEMV_WG\": 16, \"GEMV_LPR\": 8, \"GEMV_RPL\": 1, \"GEMV_BT\": 4}}],"
+             " \"dispatch\": [{\"class\": {\"batch\": [2, 0]}, \"params\": {\"GEMV_MAX_ROWS\": 0}}]",
+             cls.min[0], cls.max[0], cls.min[1], cls.max[1], cls.min[0], cls.max[0]);
+    write_tuning(&dev, MCL_TUNEDB_FORMAT, fams);
+    rt = open_runtime();
+    assert_non_null(strstr(mcl_runtime_warnings(rt), "GEMV_LPR=3"));
+    assert_int_equal(programs_of(rt, MCL_F_GEMV), 2);
+    const mcl_tune_config *c;
+    long wg;
+    mcl_shape none = {{0}}, model = {{d_inner, d_model, 0, 1}}, other = {{4 * cls.max[0], 0, 0, 1}};
+    assert_int_equal(mcl_runtime_pick(rt, MCL_FAM_GEMV, &none, &c), MCL_OK);
+    assert_true(c->fallback);
+    assert_int_equal(mcl_tune_get(&c->params, MCL_T_GEMV_WG, &wg), MCL_OK);
+    assert_int_equal(wg, 16); /* the file's class-any entry over the built-in one */
+    assert_string_equal(c->source, "tuned");
+    assert_int_equal(mcl_runtime_pick(rt, MCL_FAM_GEMV, &other, &c), MCL_OK);
+    assert_true(c->fallback);
+    assert_int_equal(mcl_runtime_pick(rt, MCL_FAM_GEMV, &model, &c), MCL_OK);
+    assert_false(c->fallback);
+    assert_int_equal(mcl_tune_get(&c->params, MCL_T_GEMV_WG, &wg), MCL_OK);
+    assert_int_equal(wg, 32);
+    /* the dispatch threshold by batch: 16 up to batch 1, 0 (all GEMM) above */
+    mcl_shape b1 = {{0, 0, 0, 1}}, b4 = {{0, 0, 0, 4}};
+    assert_int_equal(mcl_runtime_pick(rt, MCL_FAM_DISPATCH, &b1, &c), MCL_OK);
+    assert_int_equal(mcl_tune_get(&c->params, MCL_T_GEMV_MAX_ROWS, &wg), MCL_OK);
+    assert_int_equal(wg, 16);
+    assert_int_equal(mcl_runtime_pick(rt, MCL_FAM_DISPATCH, &b4, &c), MCL_OK);
+    assert_int_equal(mcl_tune_get(&c->params, MCL_T_GEMV_MAX_ROWS, &wg), MCL_OK);
+    assert_int_equal(wg, 0);
+    expect_greedy(rt, "class entries");
+    mcl_runtime_free(rt);
+}
+
+/* The database keeps one entry per (family, class) through save and load. */
+static void test_db_classes(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = open_runtime();
+    mcl_tunedb *db = NULL, *back = NULL;
+    char path[4300], cache[300], warning[1024];
+    snprintf(cache, sizeof cache, "%s/db", dir);
+    mcl_tunedb_path(cache, &rt->dev, path, sizeof path);
+    assert_int_equal(mcl_tunedb_create(&rt->dev, &db), MCL_OK);
+    mcl_tune_class a, b;
+    mcl_tune_class_of_model(1536, 768, &a);
+    mcl_tune_class_of_model(4096, 2048, &b);
+    mcl_params p;
+    mcl_tune_defaults(&mcl_family_step, &rt->dev, &p);
+    assert_int_equal(mcl_tunedb_set(db, &mcl_family_step, &a, &p, 1.0, 2.0, "x"), MCL_OK);
+    mcl_params_set(&p, MCL_T_STEP_WG, 32);
+    assert_int_equal(mcl_tunedb_set(db, &mcl_family_step, &b, &p, 1.0, 2.0, "y"), MCL_OK);
+    assert_int_equal(mcl_tunedb_set(db, &mcl_family_step, &a, &p, 0.5, 2.0, "z"), MCL_OK); /* replaces */
+    assert_int_equal(mcl_tunedb_count(db), 2);
+    assert_int_equal(mcl_tunedb_save(db, path), MCL_OK);
+    mcl_tunedb_load(path, &rt->dev, &back, warning, sizeof warning);
+    assert_non_null(back);
+    assert_string_equal(warning, "");
+    assert_int_equal(mcl_tunedb_count(back), 2);
+    for (int i = 0; i < 2; i++) {
+        const mcl_tune_entry *e = mcl_tunedb_entry(back, i);
+        assert_ptr_equal(e->fam, &mcl_family_step);
+        assert_int_equal(mcl_params_get(&e->params, MCL_T_STEP_WG, 0), 32);
+    }
+    assert_true(mcl_tune_class_equal(&mcl_tunedb_entry(back, 0)->cls, &a));
+    assert_true(mcl_tune_class_equal(&mcl_tunedb_entry(back, 1)->cls, &b));
+    assert_string_equal(mcl_tunedb_entry(back, 0)->shape, "z");
+    mcl_tunedb_free(db);
+    mcl_tunedb_free(back);
+    mcl_runtime_free(rt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_pass_checks),
+        cmocka_unit_test(test_known_bad_values),
+        cmocka_unit_test(test_classes),
+        cmocka_unit_test(test_db_classes),
+        cmocka_unit_test(test_class_entries),
+        cmocka_unit_test(test_broken_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
