@@ -352,6 +352,41 @@ static void test_class_entries(void **state)
     mcl_runtime_free(rt);
 }
 
+/* A configuration whose program does not build is left out with a warning
+ * naming it (here a gemv.cl that refuses GEMV_WG 32, from a kernel folder):
+ * a class entry, and a class-any entry that falls back to the defaults. */
+static void test_build_failure(void **state)
+{
+    (void)state;
+    char cmd[2400], kdir[300], cache[300];
+    snprintf(kdir, sizeof kdir, "%s/cl", dir);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s' && cp '%s'/cl/*.cl '%s'/ && printf '#if GEMV_WG == 32\n#error refused\n#endif\n'"
+             " >> '%s/gemv.cl'", kdir, kdir, getenv("MAMBACL_SOURCE_ROOT"), kdir, kdir);
+    assert_int_equal(system(cmd), 0);
+    mcl_runtime *rt = open_runtime();
+    mcl_device_info dev = rt->dev;
+    mcl_runtime_free(rt);
+    write_tuning(&dev, MCL_TUNEDB_FORMAT,
+                 "\"gemv.cl\": [{\"class\": {\"d_inner\": [1, 0]}, \"params\": {\"GEMV_WG\": 32, \"GEMV_LPR\": 8}},"
+                 " {\"params\": {\"GEMV_WG\": 32, \"GEMV_LPR\": 4}}]");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    mcl_runtime_options o = {.cache_dir = cache, .kernel_dir = kdir};
+    assert_int_equal(mcl_runtime_create(&o, &rt), MCL_OK);
+    const char *w = mcl_runtime_warnings(rt);
+    if (!strstr(w, "GEMV_WG=32 GEMV_LPR=8") || !strstr(w, "GEMV_WG=32 GEMV_LPR=4") || !strstr(w, "gemv.cl"))
+        fail_msg("warnings do not name both refused builds: %s", w);
+    assert_int_equal(programs_of(rt, MCL_F_GEMV), 1);
+    const mcl_tune_config *c;
+    assert_int_equal(mcl_runtime_pick(rt, MCL_FAM_GEMV, NULL, &c), MCL_OK);
+    assert_true(c->fallback);
+    assert_string_equal(c->source, "default");
+    assert_int_equal(mcl_runtime_selftest(rt, selftest_ok, "build failure"), MCL_OK);
+    mcl_runtime_free(rt);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s/tuning'", kdir, cache);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* The database keeps one entry per (family, class) through save and load. */
 static void test_db_classes(void **state)
 {
@@ -398,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_classes),
         cmocka_unit_test(test_db_classes),
         cmocka_unit_test(test_class_entries),
+        cmocka_unit_test(test_build_failure),
         cmocka_unit_test(test_broken_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

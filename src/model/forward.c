@@ -200,8 +200,7 @@ static mcl_status project(mcl_model *m, const char *what, int rows, const mcl_dm
 {
     const mcl_tune_config *dispatch;
     long max_rows;
-    mcl_shape sh = {{[MCL_SHAPE_BATCH] = rows}};
-    MCL_TRY(mcl_runtime_pick(m->rt, MCL_FAM_DISPATCH, &sh, &dispatch));
+    MCL_TRY(mcl_runtime_pick(m->rt, MCL_FAM_DISPATCH, NULL, &dispatch));
     MCL_TRY(mcl_tune_get(&dispatch->params, MCL_T_GEMV_MAX_ROWS, &max_rows));
     if (rows <= max_rows)
         return mcl_kern_gemv(m->rt, W->parts[0], W->dtype, X, Y, W->rows, W->cols, rows, accumulate);

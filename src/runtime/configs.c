@@ -103,9 +103,36 @@ static mcl_status compile_program(mcl_runtime *rt, int i, const char *file)
     return add_kernels(rt, i);
 }
 
-/* A new program of `file` with tunables p, for class text `shapes`. */
-static mcl_status new_program(mcl_runtime *rt, const char *file, const mcl_params *p, const char *shapes,
-                              const char *source, bool fallback, int *index)
+/* Whether every kernel of program i takes `wg` work-items per group and its
+ * local memory fits the device, as compiled (registers can lower a kernel's
+ * limit below the device's). MCL_ERR_INVALID_ARG naming the kernel if not. */
+static mcl_status check_kernels(const mcl_runtime *rt, int i, long wg)
+{
+    for (int k = 0; k < rt->n_kernels; k++) {
+        const mcl_kernel_entry *e = &rt->kernels[k];
+        size_t kwg = 0;
+        cl_ulong local = 0;
+        if (e->program != i) continue;
+        MCL_CL_CHECK(clGetKernelWorkGroupInfo(e->kernel, rt->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL),
+                     "clGetKernelWorkGroupInfo(%s)", e->name);
+        MCL_CL_CHECK(clGetKernelWorkGroupInfo(e->kernel, rt->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof local, &local, NULL),
+                     "clGetKernelWorkGroupInfo(%s)", e->name);
+        if (wg > 0 && (size_t)wg > kwg)
+            return mcl_error_set(MCL_ERR_INVALID_ARG, "kernel %s as compiled takes at most %zu work-items per group, "
+                                 "the configuration needs %ld", e->name, kwg, wg);
+        if (local > rt->dev.local_mem_bytes)
+            return mcl_error_set(MCL_ERR_INVALID_ARG, "kernel %s as compiled needs %llu bytes of local memory",
+                                 e->name, (unsigned long long)local);
+    }
+    return MCL_OK;
+}
+
+/* A new program of family `fam` (NULL: a file without tunables, `file`)
+ * with tunables p, for class text `shapes`. A configuration that does not
+ * come from the defaults is also checked as compiled (check_kernels). On
+ * failure nothing of it is left. */
+static mcl_status new_program(mcl_runtime *rt, const mcl_family *fam, const char *file, const mcl_params *p,
+                              const char *shapes, const char *source, bool fallback, int *index)
 {
     MCL_ASSERT(rt->n_programs < MCL_MAX_CONFIGS, "too many programs");
     int i = rt->n_programs;
@@ -113,7 +140,15 @@ static mcl_status new_program(mcl_runtime *rt, const char *file, const mcl_param
     snprintf(rt->shapes[i], sizeof rt->shapes[i], "%s", shapes);
     rt->fallback[i] = fallback;
     rt->reports[i].tuning = source;
-    MCL_TRY(compile_program(rt, i, file));
+    mcl_status st = compile_program(rt, i, file);
+    if (st == MCL_OK && fam && strcmp(source, "default") != 0)
+        st = check_kernels(rt, i, fam->work_group ? fam->work_group(p) : 0);
+    if (st != MCL_OK) {
+        remove_kernels(rt, i);
+        mcl_program_release(&rt->programs[i]);
+        memset(&rt->reports[i], 0, sizeof rt->reports[i]);
+        return st;
+    }
     rt->n_programs++;
     *index = i;
     return MCL_OK;
@@ -127,7 +162,7 @@ static mcl_status insert_config(mcl_runtime *rt, int pos, mcl_tune_config c)
     if (c.fam->has_program) {
         char shapes[96];
         mcl_tune_class_format(&c.cls, shapes, sizeof shapes);
-        MCL_TRY(new_program(rt, c.fam->name, &c.params, shapes, c.source, c.fallback, &c.program));
+        MCL_TRY(new_program(rt, c.fam, c.fam->name, &c.params, shapes, c.source, c.fallback, &c.program));
     }
     memmove(&rt->configs[pos + 1], &rt->configs[pos], (size_t)(rt->n_configs - pos) * sizeof c);
     rt->configs[pos] = c;
@@ -190,6 +225,22 @@ static void gather(mcl_runtime *rt, const mcl_family *fam, const mcl_tune_entry 
     if (apply_entry(rt, e, from, &c.params)) class_add(l, &c, prio);
 }
 
+/* Appends configuration c; when its program cannot be built or its kernels
+ * as compiled do not take it, a warning names it and it is left out (only
+ * running out of memory or an internal error is returned). */
+static mcl_status insert_or_warn(mcl_runtime *rt, const mcl_tune_config *c)
+{
+    mcl_status st = insert_config(rt, rt->n_configs, *c);
+    if (st == MCL_OK || st == MCL_ERR_NOMEM || st == MCL_ERR_INTERNAL) return st;
+    char cls[96], vals[256];
+    mcl_tune_class_format(&c->cls, cls, sizeof cls);
+    params_text(&c->params, vals, sizeof vals);
+    warn(rt, "ignoring %s configuration %s (shapes: %s; %s): %s", c->source, c->fam->name, cls, vals,
+         mcl_last_error());
+    mcl_error_clear();
+    return MCL_OK;
+}
+
 /* Builds every configuration of family fam: the class configurations, most
  * specific first (ties: the tuning file before the built-in table), then
  * the fallback (defaults < built-in < tuning file, entries of class any). */
@@ -210,7 +261,14 @@ static mcl_status build_family(mcl_runtime *rt, const mcl_family *fam)
         for (int prio = SRC_FILE; prio >= SRC_BUILTIN; prio--)
             for (int i = 0; i < l.n; i++)
                 if (mcl_tune_class_bounded(&l.c[i].cls) == b && l.prio[i] == prio)
-                    MCL_TRY(insert_config(rt, rt->n_configs, l.c[i]));
+                    MCL_TRY(insert_or_warn(rt, &l.c[i]));
+    if (strcmp(fb.source, "default") != 0) {
+        int before = rt->n_configs;
+        mcl_status st = insert_or_warn(rt, &fb);
+        if (st != MCL_OK || rt->n_configs > before) return st;
+        mcl_tune_defaults(fam, &rt->dev, &fb.params); /* the tuned one was refused: the defaults */
+        fb.source = "default";
+    }
     return insert_config(rt, rt->n_configs, fb);
 }
 
@@ -234,7 +292,7 @@ mcl_status mcl_runtime_build_configs(mcl_runtime *rt)
         }
         int index; /* a program without tunables */
         mcl_params none = {0};
-        MCL_TRY(new_program(rt, file, &none, "any", "default", true, &index));
+        MCL_TRY(new_program(rt, NULL, file, &none, "any", "default", true, &index));
     }
     for (int f = 0; f < MCL_FAM_COUNT; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);

@@ -11,8 +11,10 @@
 #include "runtime/program.h"
 #include "tune/tune.h"
 
-/* Configurations (and so programs) a runtime holds at most. */
-#define MCL_MAX_CONFIGS 64
+/* Configurations (and so programs) a runtime holds at most: every family's
+ * fallback and up to 2 * MCL_TUNEDB_MAX_PER_FAMILY classes (tuning file and
+ * built-in table), the tuner's, and the programs without tunables. */
+#define MCL_MAX_CONFIGS 192
 
 /* One configuration of a kernel family: its tunables for a class of shapes.
  * The configurations of a family are kept in the order mcl_runtime_pick
@@ -57,7 +59,9 @@ struct mcl_runtime {
 
     int n_configs;
     mcl_tune_config *configs;          /* [MCL_MAX_CONFIGS], grouped by family */
-    mcl_shape model_shape;        /* d_inner, d_model of the model now running */
+    mcl_shape model_shape;        /* d_inner, d_model of the model now running (set by
+                                     each prefill and decode: part of the launch state,
+                                     like the queue, so not for concurrent use) */
 
     int n_kernels;
     mcl_kernel_entry *kernels;    /* [n_kernels] */
