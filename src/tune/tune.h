@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include "mambacl.h"
 
-#define MCL_MAX_PARAMS 12
+#define MCL_MAX_PARAMS 16
 #define MCL_TUNE_MAX_VALUES 8
 
 /* Family names: the program file, or the name of a host-only family. */

@@ -20,7 +20,7 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out);
 long mcl_tune_scan_local_bytes(const mcl_params *p);
 
 /* Work-items per work-group of scan_prefill: DCH * NSG * TT (the launchers
- * use it with mcl_runtime_param values or a configuration's). */
+ * use it with a picked configuration's tunables). */
 long mcl_tune_scan_wg(const mcl_params *p);
 
 /* Whether a complete scan.cl configuration can run on the device: TT a
