@@ -107,6 +107,7 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     if (dch > wg) dch = wg;
     if (dch * nsg > wg) nsg = wg / dch;
     long tt = cpu ? 4 : mcl_pow2_floor((wg < 256 ? wg : 256) / (dch * nsg));
+    if (dch * nsg * tt > wg) tt = wg / (dch * nsg); /* CPUs' 4 within a small work-group limit */
     if (tt < 1) tt = 1;
     mcl_params_set(out, MCL_T_SCAN_DCH, dch);
     mcl_params_set(out, MCL_T_SCAN_NSG, nsg);
@@ -115,6 +116,14 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_NG, 16);
     mcl_params_set(out, MCL_T_SCAN_KEEPB, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_FAST_EXP, cpu ? 0 : 1);
+    /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
+    long items = cpu ? 8 : 16, keepb = cpu ? 0 : 1;
+    while ((16 / nsg) * items * (keepb ? 2 : 1) > 128) {
+        if (keepb) keepb = 0;
+        else items /= 2;
+    }
+    mcl_params_set(out, MCL_T_SCAN_ITEMS, items);
+    mcl_params_set(out, MCL_T_SCAN_KEEPB, keepb);
     while (derive_rt(dev, out) == 0 && shrink(out)) {
     }
     if (mcl_params_get(out, MCL_T_SCAN_RT, 0) == 0) mcl_params_set(out, MCL_T_SCAN_RT, 1);
