@@ -88,6 +88,13 @@ static mcl_status check(const mcl_config *c)
     return MCL_OK;
 }
 
+/* x: the first half of each in_proj output row (z is the second: scan_args). */
+static mcl_kern_view x_view(const mcl_model *m)
+{
+    mcl_kern_view v = {m->scratch.act[MCL_M1_XZ], 0, 2 * m->cfg.d_inner};
+    return v;
+}
+
 /* The scan arguments of layer l on the scratch buffers. */
 static mcl_scan_args scan_args(const mcl_model *m, int l)
 {
@@ -98,6 +105,7 @@ static mcl_scan_args scan_args(const mcl_model *m, int l)
         .w_dt = dt_w->parts[0], .b_dt = mcl_model_buf(m, MCL_W_DT_B, l), .a = mcl_model_buf(m, MCL_W_A_LOG, l),
         .d = mcl_model_buf(m, MCL_W_D, l), .y = s->act[MCL_M1_Y], .wdtype = dt_w->dtype,
         .d_inner = m->cfg.d_inner, .dt_rank = m->cfg.dt_rank, .d_state = m->cfg.d_state,
+        .z_off = (uint64_t)m->cfg.d_inner, .z_ld = 2 * m->cfg.d_inner,
     };
     return a;
 }
@@ -109,10 +117,11 @@ static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
     cl_mem xz = s->act[MCL_M1_XZ], xc = s->act[MCL_M1_XC], dbc = s->act[MCL_M1_DBC];
     mcl_kern_state cs = mcl_state_view(m, MCL_M1_CONV_STATE, l), ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
     mcl_scan_args a = scan_args(m, l);
+    mcl_kern_view x = x_view(m);
     MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, T,
                              c->d_model));
     MCL_TRY(mcl_project(m, "in_proj", T, mcl_model_w(m, MCL_W_IN_PROJ, l), s->hn, false, xz));
-    MCL_TRY(mcl_kern_conv_prefill(m->rt, xz, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+    MCL_TRY(mcl_kern_conv_prefill(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
                                   &cs, s->seq_start, n_seqs, T, c->d_inner, c->d_conv, xc));
     MCL_TRY(mcl_project(m, "x_proj", T, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));
     MCL_TRY(mcl_kern_scan_prefill(m->rt, &a, &ss, s->seq_start, n_seqs));
@@ -126,10 +135,11 @@ static mcl_status layer_decode(mcl_model *m, int l, int B)
     cl_mem xz = s->act[MCL_M1_XZ], xc = s->act[MCL_M1_XC], dbc = s->act[MCL_M1_DBC];
     mcl_kern_state cs = mcl_state_view(m, MCL_M1_CONV_STATE, l), ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
     mcl_scan_args a = scan_args(m, l);
+    mcl_kern_view x = x_view(m);
     MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, B,
                              c->d_model));
     MCL_TRY(mcl_project(m, "in_proj", B, mcl_model_w(m, MCL_W_IN_PROJ, l), s->hn, false, xz));
-    MCL_TRY(mcl_kern_conv_step(m->rt, xz, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+    MCL_TRY(mcl_kern_conv_step(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
                                &cs, B, c->d_inner, c->d_conv, xc));
     MCL_TRY(mcl_project(m, "x_proj", B, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));
     MCL_TRY(mcl_kern_ssm_step(m->rt, &a, &ss, B));
