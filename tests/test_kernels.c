@@ -409,19 +409,16 @@ static void test_gemv(void **state)
 static void test_gemv_space(void **state)
 {
     (void)state;
-    char *src = NULL;
-    assert_int_equal(mcl_program_source("gemv.cl", NULL, &src), MCL_OK);
     int n = mcl_tune_space_size(&mcl_tune_gemv_space), tested = 0;
     for (int i = 0; i < n; i++) {
         mcl_params p;
         if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
-        char opts[2048];
-        snprintf(opts, sizeof opts, "%s", rt->base_options);
-        mcl_params_defines(&p, opts, sizeof opts);
         mcl_program prog;
-        mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
-                                          rt->cache_dir[0] ? rt->cache_dir : NULL, &prog);
-        if (st != MCL_OK) fail_msg("%s: %s", opts, mcl_last_error());
+        if (mcl_runtime_build_program(rt, "gemv.cl", &p, &prog) != MCL_OK) {
+            char defs[512] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            fail_msg("%s: %s", defs, mcl_last_error());
+        }
         cl_int err;
         cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
         assert_int_equal(err, CL_SUCCESS);
@@ -432,7 +429,6 @@ static void test_gemv_space(void **state)
         mcl_program_release(&prog);
         tested++;
     }
-    free(src);
     printf("gemv space: %d of %d configurations fit and pass\n", tested, n);
     assert_true(tested > 0);
 }

@@ -255,16 +255,8 @@ static void runtime_params(const char *file, mcl_params *out)
 static cl_kernel build_config(const char *file, const char *kernel, const mcl_params *p,
                               mcl_program *prog)
 {
-    char opts[2048], *src = NULL;
     cl_int err;
-    snprintf(opts, sizeof opts, "%s", rt->base_options);
-    mcl_params_defines(p, opts, sizeof opts);
-    if (mcl_program_source(file, getenv("MAMBACL_KERNEL_DIR"), &src) != MCL_OK)
-        fail_msg("%s", mcl_last_error());
-    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, opts,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
-    free(src);
-    if (st != MCL_OK) fail_msg("%s", mcl_last_error());
+    if (mcl_runtime_build_program(rt, file, p, prog) != MCL_OK) fail_msg("%s", mcl_last_error());
     cl_kernel k = clCreateKernel(prog->program, kernel, &err);
     assert_int_equal(err, CL_SUCCESS);
     return k;

@@ -64,15 +64,8 @@ static bool apply_overrides(mcl_params *p)
 /* Builds scan.cl with p (through the binary cache) and returns its kernel. */
 static cl_kernel build_variant(mcl_runtime *rt, const mcl_params *p, mcl_program *prog)
 {
-    char opts[2048], *src = NULL;
     cl_int err;
-    snprintf(opts, sizeof opts, "%s", rt->base_options);
-    mcl_params_defines(p, opts, sizeof opts);
-    if (mcl_program_source("scan.cl", rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src) != MCL_OK) return NULL;
-    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "scan.cl", src, opts,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
-    free(src);
-    if (st != MCL_OK) return NULL;
+    if (mcl_runtime_build_program(rt, "scan.cl", p, prog) != MCL_OK) return NULL;
     cl_kernel k = clCreateKernel(prog->program, "scan_prefill", &err);
     return err == CL_SUCCESS ? k : NULL;
 }
