@@ -105,25 +105,29 @@ static mcl_status conv_state_args(cl_kernel k, const mcl_kern_state *st, int fir
     return MCL_OK;
 }
 
-static mcl_status conv_common_args(cl_kernel k, cl_mem xz, cl_mem w, cl_mem bias,
+static mcl_status conv_common_args(cl_kernel k, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                    const mcl_kern_state *st)
 {
     cl_int has_bias = bias != NULL;
+    cl_ulong x_off = x->off;
     if (!bias) bias = w; /* never read; see mcl_kern_rmsnorm */
-    MCL_ARG(k, 0, xz);
-    MCL_ARG(k, 1, w);
-    MCL_ARG(k, 2, bias);
-    MCL_ARG(k, 3, has_bias);
-    return conv_state_args(k, st, 4);
+    MCL_ARG(k, 0, x->buf);
+    MCL_ARG(k, 1, x_off);
+    MCL_ARG(k, 2, x->ld);
+    MCL_ARG(k, 3, w);
+    MCL_ARG(k, 4, bias);
+    MCL_ARG(k, 5, has_bias);
+    return conv_state_args(k, st, 6);
 }
 
-mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                  const mcl_kern_state *st, cl_mem seq_start, int n_seqs, int T,
                                  int d_inner, int K, cl_mem xc)
 {
     MCL_TRY(check_sizes("conv_prefill", T, d_inner));
-    if (n_seqs <= 0 || K < 2)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_prefill: n_seqs %d, d_conv %d", n_seqs, K);
+    if (n_seqs <= 0 || K < 2 || x->ld < d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_prefill: n_seqs %d, d_conv %d, row stride %d < d_inner %d",
+                             n_seqs, K, x->ld, d_inner);
     if (T == 0) return MCL_OK;
     cl_kernel k;
     const mcl_params *p;
@@ -131,21 +135,23 @@ mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bi
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = d_inner, [MCL_SHAPE_TOKENS] = T, [MCL_SHAPE_BATCH] = n_seqs}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_prefill", &k, &p));
     MCL_TRY(mcl_tune_get(p, MCL_T_CONV_WG, &wg));
-    MCL_TRY(conv_common_args(k, xz, w, bias, st));
-    MCL_ARG(k, 8, seq_start);
-    MCL_ARG(k, 9, n_seqs);
-    MCL_ARG(k, 10, d_inner);
-    MCL_ARG(k, 11, K);
-    MCL_ARG(k, 12, xc);
+    MCL_TRY(conv_common_args(k, x, w, bias, st));
+    MCL_ARG(k, 10, seq_start);
+    MCL_ARG(k, 11, n_seqs);
+    MCL_ARG(k, 12, d_inner);
+    MCL_ARG(k, 13, K);
+    MCL_ARG(k, 14, xc);
     size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)T}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "conv_prefill", 2, global, local);
 }
 
-mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                               const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc)
 {
     MCL_TRY(check_sizes("conv_step", B, d_inner));
-    if (K < 2) return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_step: d_conv %d < 2", K);
+    if (K < 2 || x->ld < d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_step: d_conv %d < 2 or row stride %d < d_inner %d", K,
+                             x->ld, d_inner);
     if (B == 0) return MCL_OK;
     cl_kernel k;
     const mcl_params *p;
@@ -153,11 +159,11 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = d_inner, [MCL_SHAPE_BATCH] = B}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_step", &k, &p));
     MCL_TRY(mcl_tune_get(p, MCL_T_CONV_WG, &wg));
-    MCL_TRY(conv_common_args(k, xz, w, bias, st));
-    MCL_ARG(k, 8, B);
-    MCL_ARG(k, 9, d_inner);
-    MCL_ARG(k, 10, K);
-    MCL_ARG(k, 11, xc);
+    MCL_TRY(conv_common_args(k, x, w, bias, st));
+    MCL_ARG(k, 10, B);
+    MCL_ARG(k, 11, d_inner);
+    MCL_ARG(k, 12, K);
+    MCL_ARG(k, 13, xc);
     size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)B}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "conv_step", 2, global, local);
 }

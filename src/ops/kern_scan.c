@@ -24,6 +24,35 @@ static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_ker
     return MCL_OK;
 }
 
+/* Binds z's view after y (argument `first`); refuses a stride below d_inner. */
+static mcl_status bind_z(cl_kernel k, const mcl_scan_args *a, int first)
+{
+    cl_ulong z_off = a->z_off;
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: z row stride %d < d_inner %d", a->z_ld, a->d_inner);
+    MCL_ARG(k, first, z_off);
+    MCL_ARG(k, first + 1, a->z_ld);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                      const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                      int n_seqs)
+{
+    if (n_seqs <= 0) return MCL_OK;
+    MCL_TRY(bind_common(k, a, st));
+    MCL_ARG(k, 12, seq_start);
+    MCL_ARG(k, 13, n_seqs);
+    MCL_ARG(k, 14, a->d_inner);
+    MCL_ARG(k, 15, a->dt_rank);
+    MCL_ARG(k, 16, a->d_state);
+    MCL_ARG(k, 17, a->y);
+    MCL_TRY(bind_z(k, a, 18));
+    size_t global, wg;
+    mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
+    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+}
+
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs)
 {
@@ -32,37 +61,35 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     if (n_seqs <= 0) return MCL_OK;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = n_seqs}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
-    MCL_TRY(bind_common(k, a, st));
-    MCL_ARG(k, 12, seq_start);
-    MCL_ARG(k, 13, n_seqs);
-    MCL_ARG(k, 14, a->d_inner);
-    MCL_ARG(k, 15, a->dt_rank);
-    MCL_ARG(k, 16, a->d_state);
-    MCL_ARG(k, 17, a->y);
-    size_t global, wg;
-    mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
-    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+    return mcl_kern_scan_prefill_with(rt, k, p, a, st, seq_start, n_seqs);
 }
 
-mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
+mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                  const mcl_kern_state *st, int B)
 {
-    cl_kernel k;
-    const mcl_params *p;
-    long wgl;
     if (B <= 0) return MCL_OK;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step", &k, &p));
-    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wgl));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, B);
     MCL_ARG(k, 13, a->d_inner);
     MCL_ARG(k, 14, a->dt_rank);
     MCL_ARG(k, 15, a->d_state);
     MCL_ARG(k, 16, a->y);
-    size_t wg = (size_t)wgl;
-    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
+    MCL_TRY(bind_z(k, a, 17));
+    long wgl;
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wgl));
+    size_t wg = (size_t)wgl, global = mcl_kern_ssm_step_global(p, B, a->d_inner);
     MCL_ASSERT(global > 0, "ssm_step tunables passed mcl_tune_check");
     return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
+{
+    cl_kernel k;
+    const mcl_params *p;
+    if (B <= 0) return MCL_OK;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step", &k, &p));
+    return mcl_kern_ssm_step_with(rt, k, p, a, st, B);
 }
 
 size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)

@@ -84,18 +84,31 @@ static void remove_kernels(mcl_runtime *rt, int i)
     rt->n_kernels = k;
 }
 
-/* Compiles program i of `file` with rt->params[i]. */
-static mcl_status compile_program(mcl_runtime *rt, int i, const char *file)
+/* `file` from rt's kernel directory (else embedded) with the base options and params. */
+static mcl_status build_with(const mcl_runtime *rt, const char *file, const mcl_params *params, mcl_program *out)
 {
     char *src = NULL;
     char options[2048];
     snprintf(options, sizeof options, "%s", rt->base_options);
-    mcl_params_defines(&rt->params[i], options, sizeof options);
+    if (params) mcl_params_defines(params, options, sizeof options);
     MCL_TRY(mcl_program_source(file, rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src));
     mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, &rt->programs[i]);
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, out);
     free(src);
-    if (st != MCL_OK) return st;
+    return st;
+}
+
+mcl_status mcl_runtime_build_program(const mcl_runtime *rt, const char *file, const mcl_params *params,
+                                     mcl_program *out)
+{
+    memset(out, 0, sizeof *out);
+    return build_with(rt, file, params, out);
+}
+
+/* Compiles program i of `file` with rt->params[i]. */
+static mcl_status compile_program(mcl_runtime *rt, int i, const char *file)
+{
+    MCL_TRY(build_with(rt, file, &rt->params[i], &rt->programs[i]));
     rt->reports[i].file = rt->programs[i].file;
     rt->reports[i].from_cache = rt->programs[i].from_cache;
     rt->reports[i].build_ms = rt->programs[i].build_ms;

@@ -71,7 +71,7 @@ struct mcl_runtime {
     struct mcl_tunedb *tunedb;    /* loaded tuning file, NULL when none */
     char kernel_dir[4096];        /* sources read from here ("" = embedded) */
     char warnings[2048];          /* non-fatal problems (a refused tuning file or entry) */
-    char base_options[512];       /* options common to every program */
+    char base_options[512];       /* options common to every program (mcl_runtime_build_program) */
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
@@ -116,6 +116,15 @@ mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_para
  * *index receives its index into configs. */
 mcl_status mcl_runtime_config_add(mcl_runtime *rt, const mcl_family *fam, const mcl_tune_class *cls,
                                   const mcl_params *params, int *index);
+
+/* Builds program `file` (from rt's kernel directory, else the embedded
+ * copy) with rt's common options plus the tunables `params` (NULL: the
+ * kernels' own defaults), through the binary cache, beside the runtime's own
+ * programs, which stay as they are: how tests and tools compile other
+ * configurations. *out is released with mcl_program_release. Errors as
+ * mcl_program_build (MCL_ERR_BUILD with the log). */
+mcl_status mcl_runtime_build_program(const mcl_runtime *rt, const char *file, const mcl_params *params,
+                                     mcl_program *out);
 
 /* The index of family `file`'s fallback configuration, or -1. */
 int mcl_runtime_fallback(const mcl_runtime *rt, const char *file);
