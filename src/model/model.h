@@ -28,7 +28,7 @@
  * one part). A small one is fp32 in one part. Absent: n_parts == 0. */
 typedef struct mcl_dmat {
     mcl_dtype dtype;
-    int rows, cols;    /* rows = the first dimension, cols = the product of the others */
+    int rows, cols;    /* big: the first dimension, the product of the others; small: elements, 1 */
     int n_parts;
     int rows_per_part; /* part p holds rows [p*rows_per_part, min(rows, (p+1)*rows_per_part)) */
     cl_mem *parts;     /* [n_parts] */
