@@ -235,10 +235,10 @@ typedef struct broken {
 
 static const broken corpus[] = {
     {"\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 4, \"STEP_LPC\": 8}}", "ssm_step.cl", "STEP_WG=4 STEP_LPC=8"},
-    {"\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 6, \"STEP_LPC\": 3}}", "ssm_step.cl", "refuses"},
+    {"\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 6, \"STEP_LPC\": 3}}", "ssm_step.cl", "powers of two"},
     {"\"ssm_step.cl\": {\"params\": {\"STEP_LPC\": 0}}", "ssm_step.cl", "STEP_LPC 0 is outside"},
     {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 64, \"GEMV_LPR\": 128}}", "gemv.cl", "GEMV_LPR=128"},
-    {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 3, \"GEMV_LPR\": 3}}", "gemv.cl", "refuses"},
+    {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 3, \"GEMV_LPR\": 3}}", "gemv.cl", "GEMV_LPR <= GEMV_WG"},
     {"\"gemv.cl\": {\"params\": {\"GEMV_WG\": 4096, \"GEMV_RPL\": 64, \"GEMV_BT\": 64}}", "gemv.cl", "GEMV_BT=64"},
     {"\"norm.cl\": {\"params\": {\"NORM_WG\": 3}}", "norm.cl", "NORM_WG=3"},
     {"\"norm.cl\": {\"params\": {\"NORM_WG\": 64, \"NORM_WG\": 3}}", "norm.cl", "given twice"},

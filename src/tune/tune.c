@@ -151,7 +151,7 @@ bool mcl_tune_check(const mcl_family *fam, const mcl_device_info *dev, const mcl
         }
     }
     if (fam->fits && !fam->fits(dev, p)) {
-        snprintf(why, cap, "the rule of %s refuses it (docs/tuning.md)", fam->name);
+        snprintf(why, cap, "%s needs %s", fam->name, fam->rule ? fam->rule : "its rule (docs/tuning.md)");
         return false;
     }
     long wg = fam->work_group ? fam->work_group(p) : 0;

@@ -98,8 +98,10 @@ typedef struct mcl_family {
     /* Derives the tunables that follow from the others (SCAN_RT from the
      * local memory left) in a candidate; NULL when none do. */
     void (*complete)(const mcl_device_info *dev, mcl_params *p);
-    /* The family's own rule (powers of two, divisibility, registers). */
+    /* The family's own rule (powers of two, divisibility, registers), and
+     * the rule in words for the warnings that name a refused configuration. */
     bool (*fits)(const mcl_device_info *dev, const mcl_params *p);
+    const char *rule;
     /* Work-items per work-group and local memory (bytes) of a configuration;
      * NULL: no limit to check. */
     long (*work_group)(const mcl_params *p);

@@ -76,20 +76,49 @@ static const mcl_tunable conv_tunables[] = {{MCL_T_CONV_WG, 1, MAX_VALUE}};
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 const mcl_family mcl_family_copy = {
-    MCL_FAM_COPY, MCL_F_COPY, true, N_OF(copy_tunables), copy_tunables, 0, NULL, 0, NULL,
-    copy_defaults, NULL, copy_fits, copy_wg, NULL,
+    .id = MCL_FAM_COPY,
+    .name = MCL_F_COPY,
+    .has_program = true,
+    .n_tunables = N_OF(copy_tunables),
+    .tunables = copy_tunables,
+    .defaults = copy_defaults,
+    .fits = copy_fits,
+    .rule = "COPY_WG a power of two",
+    .work_group = copy_wg,
 };
 const mcl_family mcl_family_norm = {
-    MCL_FAM_NORM, MCL_F_NORM, true, N_OF(norm_tunables), norm_tunables, 0, NULL, 0, NULL,
-    norm_defaults, NULL, norm_fits, norm_wg, norm_local,
+    .id = MCL_FAM_NORM,
+    .name = MCL_F_NORM,
+    .has_program = true,
+    .n_tunables = N_OF(norm_tunables),
+    .tunables = norm_tunables,
+    .defaults = norm_defaults,
+    .fits = norm_fits,
+    .rule = "NORM_WG a power of two (the rmsnorm tree)",
+    .work_group = norm_wg,
+    .local_bytes = norm_local,
 };
 const mcl_family mcl_family_convert = {
-    MCL_FAM_CONVERT, MCL_F_CONVERT, true, N_OF(convert_tunables), convert_tunables, 0, NULL, 0, NULL,
-    convert_defaults, NULL, convert_fits, convert_wg, NULL,
+    .id = MCL_FAM_CONVERT,
+    .name = MCL_F_CONVERT,
+    .has_program = true,
+    .n_tunables = N_OF(convert_tunables),
+    .tunables = convert_tunables,
+    .defaults = convert_defaults,
+    .fits = convert_fits,
+    .rule = "CONVERT_WG a power of two",
+    .work_group = convert_wg,
 };
 const mcl_family mcl_family_conv = {
-    MCL_FAM_CONV, MCL_F_CONV, true, N_OF(conv_tunables), conv_tunables, 0, NULL, 0, NULL,
-    conv_defaults, NULL, conv_fits, conv_wg, NULL,
+    .id = MCL_FAM_CONV,
+    .name = MCL_F_CONV,
+    .has_program = true,
+    .n_tunables = N_OF(conv_tunables),
+    .tunables = conv_tunables,
+    .defaults = conv_defaults,
+    .fits = conv_fits,
+    .rule = "CONV_WG a power of two",
+    .work_group = conv_wg,
 };
 
 /* ---- gemv ---- */
@@ -143,8 +172,18 @@ static const mcl_tune_axis gemv_axes[] = {
 };
 
 const mcl_family mcl_family_gemv = {
-    MCL_FAM_GEMV, MCL_F_GEMV, true, N_OF(gemv_tunables), gemv_tunables, N_OF(gemv_axes), gemv_axes, 0, NULL,
-    gemv_defaults, NULL, gemv_fits, gemv_wg, mcl_tune_gemv_local_bytes,
+    .id = MCL_FAM_GEMV,
+    .name = MCL_F_GEMV,
+    .has_program = true,
+    .n_tunables = N_OF(gemv_tunables),
+    .tunables = gemv_tunables,
+    .n_axes = N_OF(gemv_axes),
+    .axes = gemv_axes,
+    .defaults = gemv_defaults,
+    .fits = gemv_fits,
+    .rule = "GEMV_WG and GEMV_LPR powers of two, GEMV_LPR <= GEMV_WG, 4*RPL*BT*WG bytes within half the local memory",
+    .work_group = gemv_wg,
+    .local_bytes = mcl_tune_gemv_local_bytes,
 };
 
 /* ---- dispatch: host-only thresholds ---- */
@@ -160,6 +199,10 @@ static const mcl_tunable dispatch_tunables[] = {
 };
 
 const mcl_family mcl_family_dispatch = {
-    MCL_FAM_DISPATCH, MCL_F_DISPATCH, false, N_OF(dispatch_tunables), dispatch_tunables, 0, NULL, 0, NULL,
-    dispatch_defaults, NULL, NULL, NULL, NULL,
+    .id = MCL_FAM_DISPATCH,
+    .name = MCL_F_DISPATCH,
+    .has_program = false,
+    .n_tunables = N_OF(dispatch_tunables),
+    .tunables = dispatch_tunables,
+    .defaults = dispatch_defaults,
 };

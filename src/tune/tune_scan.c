@@ -190,14 +190,36 @@ static const mcl_tune_axis step_axes[] = {
 };
 
 const mcl_family mcl_family_scan = {
-    MCL_FAM_SCAN, MCL_F_SCAN, true, N_OF(scan_tunables), scan_tunables,
-    N_OF(scan_axes_gpu), scan_axes_gpu, N_OF(scan_axes_cpu), scan_axes_cpu,
-    mcl_tune_scan_defaults, scan_complete, mcl_tune_scan_fits, mcl_tune_scan_wg, mcl_tune_scan_local_bytes,
+    .id = MCL_FAM_SCAN,
+    .name = MCL_F_SCAN,
+    .has_program = true,
+    .n_tunables = N_OF(scan_tunables),
+    .tunables = scan_tunables,
+    .n_axes = N_OF(scan_axes_gpu),
+    .axes = scan_axes_gpu,
+    .n_axes_cpu = N_OF(scan_axes_cpu),
+    .axes_cpu = scan_axes_cpu,
+    .defaults = mcl_tune_scan_defaults,
+    .complete = scan_complete,
+    .fits = mcl_tune_scan_fits,
+    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device",
+    .work_group = mcl_tune_scan_wg,
+    .local_bytes = mcl_tune_scan_local_bytes,
 };
 
 const mcl_family mcl_family_step = {
-    MCL_FAM_STEP, MCL_F_STEP, true, N_OF(step_tunables), step_tunables, N_OF(step_axes), step_axes, 0, NULL,
-    mcl_tune_step_defaults, NULL, step_fits, step_wg, step_local,
+    .id = MCL_FAM_STEP,
+    .name = MCL_F_STEP,
+    .has_program = true,
+    .n_tunables = N_OF(step_tunables),
+    .tunables = step_tunables,
+    .n_axes = N_OF(step_axes),
+    .axes = step_axes,
+    .defaults = mcl_tune_step_defaults,
+    .fits = step_fits,
+    .rule = "STEP_WG and STEP_LPC powers of two, STEP_LPC <= STEP_WG (the team tree)",
+    .work_group = step_wg,
+    .local_bytes = step_local,
 };
 
 int mcl_tune_scan_space_size(const mcl_device_info *dev) { return mcl_tune_space_size(&mcl_family_scan, dev); }
