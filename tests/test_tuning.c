@@ -3,7 +3,8 @@
  * refused by the checks; shape classes match as documented; a corpus of
  * broken tuning files each gives a warning naming the entry and still the
  * Hugging Face greedy continuation of the bundled model, and correct kernels
- * (selftest); a valid class entry is built as its own program and picked
+ * (selftest); odd values the rules accept are applied and still right; a
+ * valid class entry is built as its own program and picked
  * for the model's shape only; the tuner's database keeps several classes
  * per family through save and load. */
 #include <setjmp.h>
@@ -293,6 +294,38 @@ static void test_broken_files(void **state)
     }
 }
 
+/* Odd values the rules accept (not powers of two where the kernels do not
+ * need them, several state passes, tiny groups): no warning, applied (the
+ * fallback says "tuned"), and still the right greedy output. */
+static const char *const accepted[] = {
+    "\"gemv.cl\": {\"params\": {\"GEMV_RPL\": 3, \"GEMV_BT\": 3}}",
+    "\"scan.cl\": {\"params\": {\"SCAN_DCH\": 5, \"SCAN_ITEMS\": 12, \"SCAN_NSG\": 2, \"SCAN_TT\": 2}}",
+    "\"scan.cl\": {\"params\": {\"SCAN_NG\": 5, \"SCAN_RT\": 3}}",
+    "\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 2, \"STEP_LPC\": 2}}",
+};
+static const mcl_family_id accepted_fam[] = {MCL_FAM_GEMV, MCL_FAM_SCAN, MCL_FAM_SCAN, MCL_FAM_STEP};
+
+static void test_accepted_files(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = open_runtime();
+    mcl_device_info dev = rt->dev;
+    mcl_runtime_free(rt);
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        write_tuning(&dev, MCL_TUNEDB_FORMAT_V1, accepted[i]);
+        rt = open_runtime();
+        if (*mcl_runtime_warnings(rt)) fail_msg("accepted case %zu: %s", i, mcl_runtime_warnings(rt));
+        const mcl_tune_config *c;
+        assert_int_equal(mcl_runtime_pick(rt, accepted_fam[i], NULL, &c), MCL_OK);
+        assert_string_equal(c->source, "tuned");
+        char label[64];
+        snprintf(label, sizeof label, "accepted case %zu", i);
+        assert_int_equal(mcl_runtime_selftest(rt, selftest_ok, label), MCL_OK);
+        expect_greedy(rt, label);
+        mcl_runtime_free(rt);
+    }
+}
+
 /* Number of programs of `file` and the configuration picked for shape s. */
 static int programs_of(const mcl_runtime *rt, const char *file)
 {
@@ -440,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_class_entries),
         cmocka_unit_test(test_build_failure),
         cmocka_unit_test(test_broken_files),
+        cmocka_unit_test(test_accepted_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
