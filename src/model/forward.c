@@ -5,26 +5,26 @@
  * its state):
  *   h = embed[ids]                                     embed_gather
  *   per layer: hn = rmsnorm(h)                         rmsnorm_residual
- *              xz = hn . W_in^T                        CLBlast SGEMM
+ *              xz = hn . W_in^T                        mcl_op_matmul
  *              xc = silu(conv(x) + b)                  conv_prefill (conv state)
- *              dbc = xc . W_x^T                        CLBlast SGEMM
+ *              dbc = xc . W_x^T                        mcl_op_matmul
  *              y = scan(...) * silu(z)                 scan_prefill (ssm state)
- *              h += y . W_out^T                        CLBlast SGEMM, beta = 1
+ *              h += y . W_out^T                        mcl_op_matmul, beta = 1
  *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
- *   logits = hsel . W_head^T                           gemv
- * 16-bit matrices are widened into m->scratch.wf32 (weights_to_f32) before
- * each GEMM. Decode (one token per sequence) runs the same chain with gemv
+ *   logits = hsel . W_head^T                           mcl_op_matmul
+ * mcl_op_matmul (ops/gemm.h) runs gemv for few rows, else a GEMM that reads
+ * the weights as stored (tensor cores where the mma capability is on). Decode (one token per sequence) runs the same chain with gemv
  * in place of the GEMMs (out_proj accumulating into h), conv_step and
  * ssm_step: 1 + 6 * n_layer + 2 launches per step.
  */
 #include "model/forward.h"
 
-#include <clblast_c.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "ops/gemm.h"
 #include "ops/kern.h"
 #include "ops/kern_scan.h"
 
@@ -102,16 +102,6 @@ static mcl_status ensure_host_ints(mcl_model *m, size_t n)
     return MCL_OK;
 }
 
-/* The fp32 staging buffer for widening 16-bit layer matrices. */
-static mcl_status ensure_wf32(mcl_model *m, size_t elems)
-{
-    mcl_scratch *s = &m->scratch;
-    size_t have = 0;
-    if (s->wf32) clGetMemObjectInfo(s->wf32, CL_MEM_SIZE, sizeof have, &have, NULL);
-    if (elems * 4 <= have) return MCL_OK;
-    return grow(m, &s->wf32, elems * 4, "fp32 weight staging");
-}
-
 static mcl_status write_ints(mcl_model *m, cl_mem buf, const int32_t *v, size_t n, const char *what)
 {
     MCL_CL_CHECK(clEnqueueWriteBuffer(m->rt->queue, buf, CL_TRUE, 0, n * 4, v, 0, NULL, NULL),
@@ -167,43 +157,13 @@ static mcl_status check_prefill(const mcl_model *m, mcl_state *const *states,
 
 /* ---- building blocks --------------------------------------------------------- */
 
-/* C[M, N] = A[M, K] . W[N, K]^T + beta * C, W widened to fp32 when 16-bit. */
-static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W, cl_mem A,
-                       float beta, cl_mem C)
-{
-    size_t n = (size_t)W->rows, k = (size_t)W->cols;
-    cl_mem B = W->parts[0];
-    if (W->dtype != MCL_DTYPE_F32) {
-        MCL_TRY(ensure_wf32(m, n * k));
-        MCL_TRY(mcl_kern_convert(m->rt, W->parts[0], W->dtype, m->scratch.wf32, (uint64_t)(n * k)));
-        B = m->scratch.wf32;
-    }
-    cl_event ev = NULL;
-    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
-                                        (size_t)M, n, k, 1.0f, A, 0, k, B, 0, k, beta, C, 0, n,
-                                        &m->rt->queue, m->rt->profiling ? &ev : NULL);
-    if (st == CLBlastSuccess && ev) mcl_runtime_record_event(m->rt, what, ev);
-    if (st != CLBlastSuccess)
-        return mcl_error_set(st == CLBlastOpenCLOutOfResources ? MCL_ERR_DEVICE_MEM : MCL_ERR_OPENCL,
-                             "CLBlastSgemm(%s, %d x %zu x %zu) failed with CLBlast status %d", what,
-                             M, n, k, (int)st);
-    return MCL_OK;
-}
-
-/* Rows up to which a projection runs as our gemv (weights read once per
- * batch tile, no fp32 widening, no CLBlast kernel compile on a process's
- * first short prompt); above it, as a CLBlast GEMM. Measured on the H100
- * (docs/performance.md): at batch 64 the gemv re-reads the weights 16 times
- * and the GEMM is several times faster; at 8 they are close. */
-#define MCL_GEMV_MAX_ROWS 16
-
-/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), by gemv or GEMM. */
+/* Y[rows, W.rows] = X . W^T (+ Y when accumulate): gemv for few rows, else
+ * a GEMM on the weights as stored (ops/gemm.h picks the path). */
 static mcl_status project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
                           bool accumulate, cl_mem Y)
 {
-    if (rows <= MCL_GEMV_MAX_ROWS)
-        return mcl_kern_gemv(m->rt, W->parts[0], W->dtype, X, Y, W->rows, W->cols, rows, accumulate);
-    return gemm(m, what, rows, W, X, accumulate ? 1.0f : 0.0f, Y);
+    return mcl_op_matmul(m->rt, what, W->parts[0], W->dtype, W->rows, W->cols, X, rows,
+                         accumulate ? 1.0f : 0.0f, Y);
 }
 
 /* The scan arguments of layer L on the scratch buffers. */
@@ -270,10 +230,11 @@ static mcl_status head(mcl_model *m, int n)
     const mcl_dmat *H = &m->lm_head;
     mcl_scratch *s = &m->scratch;
     int dm = m->cfg.d_model, v = m->cfg.vocab_size;
-    if (H->n_parts == 1) return mcl_kern_gemv(m->rt, H->parts[0], H->dtype, s->hsel, s->logits, v, dm, n, false);
+    if (H->n_parts == 1)
+        return mcl_op_matmul(m->rt, "lm_head", H->parts[0], H->dtype, v, dm, s->hsel, n, 0.0f, s->logits);
     for (int p = 0; p < H->n_parts; p++) {
         int r0 = p * H->rows_per_part, nr = v - r0 < H->rows_per_part ? v - r0 : H->rows_per_part;
-        MCL_TRY(mcl_kern_gemv(m->rt, H->parts[p], H->dtype, s->hsel, s->head_part, nr, dm, n, false));
+        MCL_TRY(mcl_op_matmul(m->rt, "lm_head", H->parts[p], H->dtype, nr, dm, s->hsel, n, 0.0f, s->head_part));
         size_t src[3] = {0, 0, 0}, dst[3] = {(size_t)r0 * 4, 0, 0}, region[3] = {(size_t)nr * 4, (size_t)n, 1};
         MCL_CL_CHECK(clEnqueueCopyBufferRect(m->rt->queue, s->head_part, s->logits, src, dst, region,
                                              (size_t)nr * 4, 0, (size_t)v * 4, 0, 0, NULL, NULL),
