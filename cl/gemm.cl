@@ -163,6 +163,7 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
 /* ---- tensor-core path (NVIDIA mma.sync, inline PTX) --------------------------------- */
 #if MCL_CAP_MMA
 
+#define MMA_INLINE inline __attribute__((always_inline))
 #define MMA_THREADS (32 * GEMM_WM * GEMM_WN)
 #define MMA_WTM (GEMM_BM / GEMM_WM)
 #define MMA_WTN (GEMM_BN / GEMM_WN)
@@ -181,13 +182,13 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
 #define MMA_WAIT "cp.async.wait_group 2;"
 #endif
 
-inline void mma_cp16(__local ushort *dst, __global const ushort *src, int bytes)
+MMA_INLINE void mma_cp16(__local ushort *dst, __global const ushort *src, int bytes)
 {
     ulong d = (ulong)dst, s = (ulong)src;
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"l"(d), "l"(s), "r"(bytes) : "memory");
 }
 
-inline void mma_ldx4(__local const ushort *p, uint *r)
+MMA_INLINE void mma_ldx4(__local const ushort *p, uint *r)
 {
     ulong a = (ulong)p;
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
@@ -195,7 +196,7 @@ inline void mma_ldx4(__local const ushort *p, uint *r)
                  : "l"(a));
 }
 
-inline void mma_16816(float *c, const uint *a, const uint *b, const int f16)
+MMA_INLINE void mma_16816(float *c, const uint *a, const uint *b, const int f16)
 {
     if (f16)
         asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
@@ -219,7 +220,7 @@ typedef struct mma_args {
 } mma_args;
 
 /* Starts filling stage buffers sa/sw with the K step at k0. */
-inline void mma_load_stage(const mma_args *g, __local ushort *sa, __local ushort *sw, int k0, int lid)
+MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local ushort *sw, int k0, int lid)
 {
     int aend = g->kend < g->lda ? g->kend : g->lda;
     for (int i = lid; i < GEMM_SPLIT * GEMM_BM * MMA_CPR; i += MMA_THREADS) {
@@ -246,7 +247,7 @@ inline void mma_load_stage(const mma_args *g, __local ushort *sa, __local ushort
 }
 
 /* acc += the products of one stage. */
-inline void mma_stage(__local const ushort *sa, __local const ushort *sw, float acc[MMA_MT][MMA_NT][4],
+MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, float acc[MMA_MT][MMA_NT][4],
                       int wm, int wn, int lane, const int f16)
 {
 #pragma unroll
@@ -277,7 +278,7 @@ inline void mma_stage(__local const ushort *sa, __local const ushort *sw, float 
     }
 }
 
-inline void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __global float *C, float beta,
+MMA_INLINE void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __global float *C, float beta,
                       int wm, int wn, int lane)
 {
 #pragma unroll
@@ -294,7 +295,7 @@ inline void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __global 
             }
 }
 
-inline void gemm_mma_body(__global const ushort *ah, __global const ushort *al, int lda,
+MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *al, int lda,
                           __global const ushort *w, __global float *C, int M, int N, int K,
                           float beta, int k_len, __local ushort *sa, __local ushort *sw, const int f16)
 {
