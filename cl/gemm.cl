@@ -15,8 +15,10 @@
  *   (BM/WM) x (BN/WN) of m16n8 mma tiles). K advances in GEMM_BK steps
  *   through GEMM_STAGES local-memory buffers filled by cp.async (16-byte
  *   chunks, zero-filled outside the matrix) while the previous stage is
- *   multiplied: ldmatrix.x4 loads the fragments (rows padded by 8 halves, so
- *   the 8 row addresses of one ldmatrix fall in distinct banks) and each W
+ *   multiplied: ldmatrix.x4 loads the fragments (GEMM_SWZ = 1: rows of
+ *   XOR-swizzled 16-byte chunks, so the 8 row addresses of one ldmatrix phase
+ *   fall in distinct banks without padding; 0: rows padded by 8 halves) and
+ *   each W
  *   fragment is used for the hi and the lo product:
  *   C = A_hi . W^T + A_lo . W^T. W rows that are not 16-byte aligned
  *   (K % 8 != 0) are loaded element by element instead of by cp.async.
@@ -44,6 +46,7 @@
  *
  * Tunables (src/tune/tune_kern.c): GEMM_BM, GEMM_BN, GEMM_BK, GEMM_WM,
  * GEMM_WN, GEMM_STAGES (2..4), GEMM_SPLIT (1, 2), GEMM_SPLITK (most slices),
+ * GEMM_SWZ (swizzled or padded local rows),
  * GEMM_SW, GEMM_ST, GEMM_SBK, GEMM_GEMV_MAX_ROWS (host: rows up to which gemv
  * runs instead), GEMM_CLBLAST (host: 1 = CLBlast SGEMM instead of gemm_simt).
  */
@@ -67,6 +70,9 @@
 #endif
 #ifndef GEMM_SPLIT
 #define GEMM_SPLIT 2
+#endif
+#ifndef GEMM_SWZ
+#define GEMM_SWZ 1
 #endif
 #ifndef GEMM_SW
 #define GEMM_SW 8
@@ -169,8 +175,19 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
 #define MMA_WTN (GEMM_BN / GEMM_WN)
 #define MMA_MT (MMA_WTM / 16)
 #define MMA_NT (MMA_WTN / 8)
-#define MMA_LDS (GEMM_BK + 8)            /* halves per local row */
-#define MMA_CPR (GEMM_BK / 8)            /* 16-byte chunks per tile row */
+#define MMA_CPR (GEMM_BK / 8)            /* 16-byte chunks per tile row (2, 4 or 8) */
+#if GEMM_SWZ
+/* Offset (halves) of chunk ch of tile row r: rows are unpadded and the chunk
+ * index is XOR-swizzled with the row, so the 8 rows that one ldmatrix phase
+ * reads (same logical chunk) fall into 8 distinct 16-byte bank groups. */
+#define MMA_LDS GEMM_BK
+#define MMA_OFF(r, ch) ((r) * GEMM_BK + (((ch) ^ (((r) / (8 / MMA_CPR)) % MMA_CPR)) * 8))
+#else
+/* Rows padded by 8 halves: the same effect for BK = 16, 32 (row strides of
+ * 48 or 80 bytes walk all bank groups), at 1.5 or 1.25 times the space. */
+#define MMA_LDS (GEMM_BK + 8)
+#define MMA_OFF(r, ch) ((r) * MMA_LDS + (ch) * 8)
+#endif
 #define MMA_A_STAGE (GEMM_SPLIT * GEMM_BM * MMA_LDS)
 #define MMA_W_STAGE (GEMM_BN * MMA_LDS)
 
@@ -199,12 +216,12 @@ MMA_INLINE void mma_ldx4(__local const ushort *p, uint *r)
 MMA_INLINE void mma_16816(float *c, const uint *a, const uint *b, const int f16)
 {
     if (f16)
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
                      "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
     else
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
                      "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
@@ -228,19 +245,19 @@ MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local us
         int r = rem / MMA_CPR, ch = rem % MMA_CPR, gk = k0 + ch * 8, gr = g->m0 + r;
         bool ok = gr < g->M && gk < aend;
         __global const ushort *src = s ? g->al : g->ah;
-        mma_cp16(sa + (s * GEMM_BM + r) * MMA_LDS + ch * 8, ok ? src + (size_t)gr * g->lda + gk : src,
+        mma_cp16(sa + MMA_OFF(s * GEMM_BM + r, ch), ok ? src + (size_t)gr * g->lda + gk : src,
                  ok ? 16 : 0);
     }
     if (g->w_aligned) {
         for (int i = lid; i < GEMM_BN * MMA_CPR; i += MMA_THREADS) {
             int r = i / MMA_CPR, ch = i % MMA_CPR, gk = k0 + ch * 8, gn = g->n0 + r;
             bool ok = gn < g->N && gk < g->kend;
-            mma_cp16(sw + r * MMA_LDS + ch * 8, ok ? g->w + (size_t)gn * g->K + gk : g->w, ok ? 16 : 0);
+            mma_cp16(sw + MMA_OFF(r, ch), ok ? g->w + (size_t)gn * g->K + gk : g->w, ok ? 16 : 0);
         }
     } else {
         for (int i = lid; i < GEMM_BN * GEMM_BK; i += MMA_THREADS) {
             int r = i / GEMM_BK, c = i % GEMM_BK, gk = k0 + c, gn = g->n0 + r;
-            sw[r * MMA_LDS + c] = gn < g->N && gk < g->kend ? g->w[(size_t)gn * g->K + gk] : (ushort)0;
+            sw[MMA_OFF(r, c / 8) + c % 8] = gn < g->N && gk < g->kend ? g->w[(size_t)gn * g->K + gk] : (ushort)0;
         }
     }
     asm volatile("cp.async.commit_group;" ::: "memory");
@@ -257,13 +274,12 @@ MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, fl
         for (int s = 0; s < GEMM_SPLIT; s++)
 #pragma unroll
             for (int mt = 0; mt < MMA_MT; mt++)
-                mma_ldx4(sa + (s * GEMM_BM + wm * MMA_WTM + mt * 16 + lane % 16) * MMA_LDS + kk + (lane / 16) * 8,
+                mma_ldx4(sa + MMA_OFF(s * GEMM_BM + wm * MMA_WTM + mt * 16 + lane % 16, kk / 8 + lane / 16),
                          af[s][mt]);
 #pragma unroll
         for (int p = 0; p < MMA_NT / 2; p++) {
             uint r[4];
-            mma_ldx4(sw + (wn * MMA_WTN + p * 16 + lane % 8 + (lane / 16) * 8) * MMA_LDS + kk + ((lane / 8) % 2) * 8,
-                     r);
+            mma_ldx4(sw + MMA_OFF(wn * MMA_WTN + p * 16 + lane % 8 + (lane / 16) * 8, kk / 8 + (lane / 8) % 2), r);
             bf[2 * p][0] = r[0];
             bf[2 * p][1] = r[1];
             bf[2 * p + 1][0] = r[2];

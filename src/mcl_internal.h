@@ -18,6 +18,7 @@
 #include "diag/bench.h"
 #include "diag/presets.h"
 #include "diag/tuner.h"
+#include "ops/gemm.h"
 #include "runtime/cache.h"
 #include "runtime/caps_cache.h"
 #include "runtime/program.h"

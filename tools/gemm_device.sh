@@ -1,7 +1,7 @@
 #!/bin/bash
 # On the GPU machine: build, capabilities, the GEMM tests and timings against
 # PyTorch and CLBlast at the 1.4b prefill shapes (M = 2048). Logs in $OUT.
-# usage: bash tools/gemm_device.sh [quick|configs|suite|bench]...
+# usage: bash tools/gemm_device.sh [quick|configs|suite|bench CONFIG|base DIR CONFIG]...
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -19,12 +19,14 @@ while [ $# -gt 0 ]; do
            grep -E "^ *[0-9]+/[0-9]+ |capability|probe|max abs|FAIL|rror" "$OUT/quick.log" | head -40 ;;
     configs) for s in $SHAPES; do
            build-gpu/gemm_timing ${s//,/ } bf16 20 --paths mma,simt \
-             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4 \
-             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4,GEMM_SPLIT=1 \
-             --set GEMM_BM=64,GEMM_BN=128,GEMM_BK=16,GEMM_STAGES=3 \
-             --set GEMM_BM=128,GEMM_BN=64,GEMM_BK=16,GEMM_WM=4,GEMM_WN=1 \
-             --set GEMM_BM=64,GEMM_BN=64,GEMM_BK=32 \
-             --set GEMM_SPLIT=1 2>&1 | grep -v "^device"
+             --set GEMM_SWZ=0 \
+             --set GEMM_STAGES=3 \
+             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3 \
+             --set GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3 \
+             --set GEMM_BM=128,GEMM_BN=64,GEMM_BK=32,GEMM_WM=4,GEMM_WN=2 \
+             --set GEMM_BM=64,GEMM_BN=128,GEMM_BK=64 \
+             --set GEMM_SPLIT=1,GEMM_STAGES=3 \
+             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4 2>&1 | grep -v "^device"
            build-gpu/gemm_timing ${s//,/ } f16 20 --paths mma 2>&1 | grep -v "^device"
            build-gpu/gemm_timing ${s//,/ } f32 10 --paths clblast,simt 2>&1 | grep -v "^device"
          done
@@ -33,7 +35,12 @@ while [ $# -gt 0 ]; do
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/suite.log"
            MAMBACL_DISABLE=mma meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/suite-nomma.log" 2>&1
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/suite-nomma.log" ;;
-    bench) shift; build-gpu/mambacl bench --config "$1" --json "$OUT/bench-$1.json" 2>&1 | tail -25 ;;
+    bench) shift; build-gpu/mambacl bench --config "$1" --reps 3 --json "$OUT/bench-$1.json" 2>&1 | grep -v "^scan" ;;
+    base) # base DIR CONFIG: the same bench built from the source tree DIR (the commit before this work)
+          dir=$2 cfg=$3; shift 2
+          (cd "$dir" && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } &&
+           ninja -C build-gpu mambacl >"$OUT/build-base.log" 2>&1) || { tail -20 "$OUT/build-base.log"; exit 1; }
+          "$dir"/build-gpu/mambacl bench --config "$cfg" --reps 3 --json "$OUT/bench-base-$cfg.json" 2>&1 | grep -v "^scan" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
   shift

@@ -3,9 +3,10 @@
  * usage: gemm_timing M N K f32|f16|bf16 [reps] [--paths mma,simt,clblast]
  *                    [--set NAME=V,NAME=V ...]...
  * For each path (and, for each --set, gemm.cl rebuilt with those tunables
- * over its current ones), prints the median over `reps` (default 20, after
- * one warm-up) of the summed profiled time of all launches of one product
- * (split, GEMM, split-K reduction, widening), TFLOP/s = 2*M*N*K / time, and
+ * over its current ones), prints the mean wall time of one product (all its
+ * launches: split, GEMM, split-K reduction, widening) over `reps` (default
+ * 20) products enqueued back to back after a warm-up, TFLOP/s =
+ * 2*M*N*K / time, and
  * the largest |C - C_simt| / max|C_simt| against the gemm_simt result.
  * Built by meson, not run as a test. */
 #include <math.h>
@@ -13,18 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/half.h"
 #include "ops/gemm.h"
 #include "runtime/runtime.h"
 #include "base/dtype.h"
 #include "tune/tune_kern.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct job {
     int M, N, K, reps;
@@ -33,23 +29,19 @@ typedef struct job {
     float *ref, *got;
 } job;
 
-static mcl_status time_path(mcl_runtime *rt, const job *j, mcl_gemm_path p, double *median)
+/* Mean wall time (ms) of reps products enqueued back to back after a
+ * warm-up (profiling events are not used: CLBlast's event covers only part
+ * of its work). */
+static mcl_status time_path(mcl_runtime *rt, const job *j, mcl_gemm_path p, double *mean)
 {
-    double ms[256];
-    int reps = j->reps > 256 ? 256 : j->reps;
-    mcl_status st = MCL_OK;
-    for (int r = -1; r < reps && st == MCL_OK; r++) {
-        st = mcl_op_matmul_path(rt, p, "gemm", j->W, j->dt, j->N, j->K, j->A, j->M, 0.0f, j->C);
-        if (st == MCL_OK) st = mcl_runtime_finish(rt);
-        const char *names[8];
-        double t[8], sum = 0.0;
-        int n = mcl_runtime_profile_take(rt, names, t, 8);
-        for (int i = 0; i < n; i++) sum += t[i];
-        if (r >= 0) ms[r] = sum;
-    }
-    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-    *median = ms[reps / 2];
-    return st;
+    MCL_TRY(mcl_op_matmul_path(rt, p, "gemm", j->W, j->dt, j->N, j->K, j->A, j->M, 0.0f, j->C));
+    MCL_TRY(mcl_runtime_finish(rt));
+    double t0 = mcl_now_ms();
+    for (int r = 0; r < j->reps; r++)
+        MCL_TRY(mcl_op_matmul_path(rt, p, "gemm", j->W, j->dt, j->N, j->K, j->A, j->M, 0.0f, j->C));
+    MCL_TRY(mcl_runtime_finish(rt));
+    *mean = (mcl_now_ms() - t0) / j->reps;
+    return MCL_OK;
 }
 
 static mcl_status read_c(mcl_runtime *rt, const job *j, float *out)
@@ -118,7 +110,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--set") == 0) { first_set = i; break; }
         else j.reps = atoi(argv[i]);
     }
-    mcl_runtime_options o = {.profiling = true};
+    mcl_runtime_options o = {0};
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(&o, &rt) != MCL_OK) return fprintf(stderr, "%s\n", mcl_last_error()), 1;
     size_t wn = (size_t)j.N * j.K, an = (size_t)j.M * j.K, mn = (size_t)j.M * j.N;
@@ -147,7 +139,7 @@ int main(int argc, char **argv)
             continue;
         }
         st = mcl_runtime_rebuild(rt, "gemm.cl", &p);
-        if (st == MCL_OK) st = run_paths(rt, &j, "mma", argv[i + 1]);
+        if (st == MCL_OK) st = run_paths(rt, &j, paths, argv[i + 1]);
     }
     if (st != MCL_OK) fprintf(stderr, "gemm_timing: %s\n", mcl_last_error());
     mcl_buffer_release(&j.W);
