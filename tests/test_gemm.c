@@ -25,6 +25,7 @@
 #include "ref/ref_gemm.h"
 #include "runtime/caps_cache.h"
 #include "runtime/runtime.h"
+#include "tune/tune_kern.h"
 
 static mcl_runtime *rt;
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -118,6 +119,61 @@ static void test_gemm_mma(void **state)
     /* split-K and several blocks: a shape that takes more than one K slice */
     check_one(MCL_GEMM_MMA, 40, 72, 2053, MCL_DTYPE_BF16, 1.0f);
     check_one(MCL_GEMM_MMA, 300, 260, 1024, MCL_DTYPE_F16, 0.0f);
+}
+
+/* Other configurations of gemm.cl (those the timing runs compare; each
+ * applied over the defaults, skipped when it does not fit the device):
+ * rebuilt, then a few shapes on every path the device takes. */
+static const char *const configs[] = {
+    "GEMM_SWZ=0",
+    "GEMM_STAGES=3",
+    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
+    "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
+    "GEMM_BM=128,GEMM_BN=64,GEMM_BK=32,GEMM_WM=4,GEMM_WN=2",
+    "GEMM_BM=64,GEMM_BN=128,GEMM_BK=64",
+    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4",
+    "GEMM_BK=16,GEMM_STAGES=4",
+    "GEMM_SW=8,GEMM_ST=4,GEMM_SBK=16",
+    "GEMM_SW=16,GEMM_ST=2",
+};
+
+static void apply_config(mcl_params *p, const char *spec)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        char *eq = strchr(t, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        mcl_params_set(p, t, strtol(eq + 1, NULL, 10));
+    }
+}
+
+static void test_gemm_configs(void **state)
+{
+    (void)state;
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur;
+    int tested = 0;
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
+        bool simt = strstr(configs[c], "GEMM_SW=") || strstr(configs[c], "GEMM_ST=") || strstr(configs[c], "GEMM_SBK=");
+        if (!simt && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue; /* changes nothing that runs here */
+        mcl_params p = base;
+        apply_config(&p, configs[c]);
+        if (!mcl_tune_gemm_fits(&rt->dev, &p)) continue;
+        assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+        for (int path = MCL_GEMM_SIMT; path <= MCL_GEMM_MMA; path++) {
+            if (path == MCL_GEMM_MMA && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue;
+            check_one((mcl_gemm_path)path, 33, 129, 2053, MCL_DTYPE_BF16, 1.0f);
+            check_one((mcl_gemm_path)path, 129, 33, 1024, MCL_DTYPE_F16, 0.0f);
+            check_one((mcl_gemm_path)path, 7, 2053, 40, MCL_DTYPE_F16, 0.5f);
+        }
+        tested++;
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
+    printf("gemm configurations: %d of %zu fit and pass\n", tested, sizeof configs / sizeof configs[0]);
+    assert_true(tested >= 2);
 }
 
 static void test_gemm_bad_args(void **state)
@@ -239,7 +295,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_simt),   cmocka_unit_test(test_gemm_gemv),
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
-        cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_bad_args),
+        cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
+        cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),
     };
     const char *filter = getenv("MCL_TEST_FILTER");

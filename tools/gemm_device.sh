@@ -26,7 +26,8 @@ while [ $# -gt 0 ]; do
              --set GEMM_BM=128,GEMM_BN=64,GEMM_BK=32,GEMM_WM=4,GEMM_WN=2 \
              --set GEMM_BM=64,GEMM_BN=128,GEMM_BK=64 \
              --set GEMM_SPLIT=1,GEMM_STAGES=3 \
-             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4 2>&1 | grep -v "^device"
+             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4 \
+             --set GEMM_BK=16,GEMM_STAGES=4 2>&1 | grep -v "^device"
            build-gpu/gemm_timing ${s//,/ } f16 20 --paths mma 2>&1 | grep -v "^device"
            build-gpu/gemm_timing ${s//,/ } f32 10 --paths clblast,simt 2>&1 | grep -v "^device"
          done
