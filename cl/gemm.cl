@@ -72,7 +72,7 @@
 #define GEMM_SPLIT 2
 #endif
 #ifndef GEMM_SWZ
-#define GEMM_SWZ 1
+#define GEMM_SWZ 0
 #endif
 #ifndef GEMM_SW
 #define GEMM_SW 8
@@ -89,27 +89,55 @@
 
 /* ---- A split into 16-bit parts (both paths' helpers) ------------------------- */
 
+/* a rounded to the nearest F16 value (ties to even), as a float, by integer
+ * arithmetic (no cl_khr_fp16 needed): 10 mantissa bits kept in the normal
+ * range, steps of 2^-24 below 2^-14 (F16 subnormals). Beyond 65504 the
+ * result stores as an F16 infinity. */
+inline float gemm_round_f16(float a)
+{
+    if (fabs(a) < 0x1.0p-14f) return rint(a * 0x1.0p24f) * 0x1.0p-24f;
+    uint u = as_uint(a);
+    return as_float((u + 0xfffu + ((u >> 13) & 1u)) & ~0x1fffu);
+}
+
+/* The BF16 bits nearest to a (ties to even). */
+inline uint gemm_bf16_bits(float a)
+{
+    uint u = as_uint(a);
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
 /* hi[r, k] = round(A[r, k]), lo[r, k] = round(A[r, k] - hi) in F16 (f16 != 0)
- * or BF16, for r < M, k < lda (zero for k >= K); lo only when split == 2. */
+ * or BF16, for r < M, k < lda (zero for k >= K); lo only when split == 2.
+ * lda is a multiple of 4; each item does 4 consecutive k of one row.
+ * Traffic per element: 4 bytes read, 2 * split written. */
 __kernel void gemm_split_a(__global const float *A, int M, int K, int lda, int f16, int split,
                            __global ushort *hi, __global ushort *lo)
 {
-    int k = get_global_id(0), r = get_global_id(1);
+    int k = 4 * get_global_id(0), r = get_global_id(1);
     if (k >= lda || r >= M) return;
-    size_t o = (size_t)r * lda + k;
-    float a = k < K ? A[(size_t)r * K + k] : 0.0f, h;
-    if (f16) {
-        vstore_half_rte(a, o, (__global half *)hi);
-        h = vload_half(o, (__global const half *)hi);
-        if (split == 2) vstore_half_rte(a - h, o, (__global half *)lo);
+    __global const float *row = A + (size_t)r * K;
+    float4 a;
+    if (k + 3 < K) {
+        a = vload4(0, row + k);
     } else {
-        uint u = as_uint(a);
-        uint hb = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-        hi[o] = (ushort)hb;
-        h = as_float(hb << 16);
+        a.x = k < K ? row[k] : 0.0f;
+        a.y = k + 1 < K ? row[k + 1] : 0.0f;
+        a.z = k + 2 < K ? row[k + 2] : 0.0f;
+        a.w = k + 3 < K ? row[k + 3] : 0.0f;
+    }
+    size_t o = (size_t)r * lda + k;
+    if (f16) {
+        float4 h = (float4)(gemm_round_f16(a.x), gemm_round_f16(a.y), gemm_round_f16(a.z), gemm_round_f16(a.w));
+        vstore_half4_rte(h, 0, (__global half *)hi + o);
+        if (split == 2) vstore_half4_rte(a - h, 0, (__global half *)lo + o);
+    } else {
+        uint4 hb = (uint4)(gemm_bf16_bits(a.x), gemm_bf16_bits(a.y), gemm_bf16_bits(a.z), gemm_bf16_bits(a.w));
+        vstore4(convert_ushort4(hb), 0, hi + o);
         if (split == 2) {
-            uint v = as_uint(a - h);
-            lo[o] = (ushort)((v + 0x7fffu + ((v >> 16) & 1u)) >> 16);
+            float4 d = a - as_float4(hb << 16);
+            uint4 lb = (uint4)(gemm_bf16_bits(d.x), gemm_bf16_bits(d.y), gemm_bf16_bits(d.z), gemm_bf16_bits(d.w));
+            vstore4(convert_ushort4(lb), 0, lo + o);
         }
     }
 }

@@ -125,8 +125,8 @@ static void test_gemm_mma(void **state)
  * applied over the defaults, skipped when it does not fit the device):
  * rebuilt, then a few shapes on every path the device takes. */
 static const char *const configs[] = {
-    "GEMM_SWZ=0",
-    "GEMM_STAGES=3",
+    "GEMM_SWZ=1",
+    "GEMM_SWZ=1,GEMM_STAGES=3",
     "GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
     "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
     "GEMM_BM=128,GEMM_BN=64,GEMM_BK=32,GEMM_WM=4,GEMM_WN=2",
@@ -174,6 +174,46 @@ static void test_gemm_configs(void **state)
     assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
     printf("gemm configurations: %d of %zu fit and pass\n", tested, sizeof configs / sizeof configs[0]);
     assert_true(tested >= 2);
+}
+
+/* gemm_split_a against the host's F16/BF16 rounding: magnitudes from F16
+ * subnormals to 6e4, signs, zeros, K not a multiple of 4, zero padding. */
+static void test_gemm_split(void **state)
+{
+    (void)state;
+    enum { M = 5, K = 37, LDA = 40 };
+    float a[M * K];
+    for (int i = 0; i < M * K; i++) {
+        float mag = powf(10.0f, -7.5f + 12.0f * (float)((i * 37) % 101) / 100.0f);
+        a[i] = (i % 3 == 0 ? -1.0f : 1.0f) * mag * (1.0f + 0.37f * frand());
+    }
+    a[3] = 0.0f;
+    a[7] = -0.0f;
+    a[11] = 65504.0f;
+    cl_mem bA = upload(a, sizeof a), bH = NULL, bL = NULL;
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, M * LDA * 2, "hi", &bH), MCL_OK);
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, M * LDA * 2, "lo", &bL), MCL_OK);
+    for (int dt = MCL_DTYPE_F16; dt <= MCL_DTYPE_BF16; dt++) {
+        uint16_t hi[M * LDA], lo[M * LDA];
+        assert_int_equal(mcl_op_gemm_split(rt, bA, M, K, LDA, (mcl_dtype)dt, 2, bH, bL), MCL_OK);
+        assert_int_equal(clEnqueueReadBuffer(rt->queue, bH, CL_TRUE, 0, sizeof hi, hi, 0, NULL, NULL), CL_SUCCESS);
+        assert_int_equal(clEnqueueReadBuffer(rt->queue, bL, CL_TRUE, 0, sizeof lo, lo, 0, NULL, NULL), CL_SUCCESS);
+        for (int r = 0; r < M; r++)
+            for (int c = 0; c < LDA; c++) {
+                float v = c < K ? a[r * K + c] : 0.0f;
+                bool f16 = dt == MCL_DTYPE_F16;
+                uint16_t h = f16 ? mcl_half_from_float(v) : mcl_bf16_from_float(v);
+                float hv = f16 ? mcl_half_to_float(h) : mcl_bf16_to_float(h);
+                uint16_t l = f16 ? mcl_half_from_float(v - hv) : mcl_bf16_from_float(v - hv);
+                if (hi[r * LDA + c] != h || lo[r * LDA + c] != l)
+                    fail_msg("split dtype %d [%d, %d] of %g: %04x %04x, want %04x %04x", dt, r, c, (double)v,
+                             hi[r * LDA + c], lo[r * LDA + c], h, l);
+            }
+    }
+    assert_int_equal(mcl_op_gemm_split(rt, bA, M, K, 38, MCL_DTYPE_F16, 2, bH, bL), MCL_ERR_INVALID_ARG);
+    mcl_buffer_release(&bA);
+    mcl_buffer_release(&bH);
+    mcl_buffer_release(&bL);
 }
 
 static void test_gemm_bad_args(void **state)
@@ -296,7 +336,7 @@ int main(void)
         cmocka_unit_test(test_gemm_simt),   cmocka_unit_test(test_gemm_gemv),
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
-        cmocka_unit_test(test_gemm_bad_args),
+        cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),
     };
     const char *filter = getenv("MCL_TEST_FILTER");

@@ -188,7 +188,7 @@ static void put_gemm(mcl_runtime *rt, const mcl_model *m, const bench_opts *o, r
             if (strcmp(names[i], proj[p]) != 0 || ms[i] <= 0) continue;
             double tflops = 2.0 * rows * nk[p][0] * nk[p][1] * c->n_layer / (ms[i] * 1e9);
             const char *path = o->src.model_dir ? "checkpoint dtype"
-                             : mcl_gemm_path_name(mcl_op_matmul_choice(rt, o->src.dtype, rows, 0.0f));
+                             : mcl_gemm_path_name(mcl_op_matmul_choice(rt, o->src.dtype, rows, (int)nk[p][0], (int)nk[p][1], 0.0f));
             cJSON *e = cJSON_AddObjectToObject(g, proj[p]);
             cJSON_AddNumberToObject(e, "tflops", tflops);
             cJSON_AddStringToObject(e, "path", path);

@@ -39,20 +39,10 @@ mcl_status mcl_selftest_gemm_split(mcl_runtime *rt, bool *ok)
     uint16_t hi[M * LDA], lo[M * LDA];
     for (int i = 0; i < M * K; i++) a[i] = 1.0f / (float)(i + 3) - 0.2f;
     cl_mem A = NULL, H = NULL, L = NULL;
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemm_split_a", &k));
     mcl_status st = put(rt, a, sizeof a, &A);
     if (st == MCL_OK) st = put(rt, NULL, sizeof hi, &H);
     if (st == MCL_OK) st = put(rt, NULL, sizeof lo, &L);
-    cl_int m = M, kk = K, lda = LDA, f16 = 0, split = 2;
-    cl_int e = st ? CL_SUCCESS
-                  : clSetKernelArg(k, 0, sizeof A, &A) | clSetKernelArg(k, 1, 4, &m) | clSetKernelArg(k, 2, 4, &kk) |
-                        clSetKernelArg(k, 3, 4, &lda) | clSetKernelArg(k, 4, 4, &f16) |
-                        clSetKernelArg(k, 5, 4, &split) | clSetKernelArg(k, 6, sizeof H, &H) |
-                        clSetKernelArg(k, 7, sizeof L, &L);
-    if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(gemm_split_a)");
-    size_t global[2] = {64, M}, local[2] = {64, 1};
-    if (st == MCL_OK) st = mcl_launch(rt, k, "gemm_split_a", 2, global, local);
+    if (st == MCL_OK) st = mcl_op_gemm_split(rt, A, M, K, LDA, MCL_DTYPE_BF16, 2, H, L);
     if (st == MCL_OK) st = get(rt, H, hi, sizeof hi);
     if (st == MCL_OK) st = get(rt, L, lo, sizeof lo);
     *ok = st == MCL_OK;

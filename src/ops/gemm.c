@@ -20,11 +20,18 @@ static long param(const mcl_runtime *rt, const char *name, long fallback)
     return mcl_runtime_param(rt, "gemm.cl", name, fallback);
 }
 
-mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, float beta)
+/* Whether CLBlast may take a W of N x K: its fp32 copy of a 16-bit W must
+ * stay within a quarter of the largest allocation. */
+static bool clblast_fits(const mcl_runtime *rt, mcl_dtype wdt, int N, int K)
+{
+    return wdt == MCL_DTYPE_F32 || (uint64_t)N * (uint64_t)K * 4u <= rt->dev.max_alloc_bytes / 4;
+}
+
+mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta)
 {
     if (M <= param(rt, "GEMM_GEMV_MAX_ROWS", 16) && (beta == 0.0f || beta == 1.0f)) return MCL_GEMM_GEMV;
     if (mcl_caps_on(&rt->caps, MCL_CAP_MMA) && wdt != MCL_DTYPE_F32) return MCL_GEMM_MMA;
-    return param(rt, "GEMM_CLBLAST", 0) ? MCL_GEMM_CLBLAST : MCL_GEMM_SIMT;
+    return param(rt, "GEMM_CLBLAST", 0) && clblast_fits(rt, wdt, N, K) ? MCL_GEMM_CLBLAST : MCL_GEMM_SIMT;
 }
 
 static mcl_status ensure_ws(mcl_runtime *rt, int i, size_t bytes)
@@ -65,25 +72,36 @@ static mcl_status run_simt(mcl_runtime *rt, const mm *a)
     return mcl_launch(rt, k, a->what, 2, global, local);
 }
 
-/* A split into 16-bit parts of W's type, [M, lda] each. */
+mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
+                             cl_mem hi, cl_mem lo)
+{
+    if (M < 0 || K <= 0 || lda < K || lda % 4 || (split != 1 && split != 2) ||
+        (dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemm_split_a: bad arguments (M %d, K %d, lda %d, split %d)",
+                             M, K, lda, split);
+    if (M == 0) return MCL_OK;
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemm_split_a", &k));
+    cl_int f16 = dt == MCL_DTYPE_F16, sp = split;
+    MCL_ARG(k, 0, A);
+    MCL_ARG(k, 1, M);
+    MCL_ARG(k, 2, K);
+    MCL_ARG(k, 3, lda);
+    MCL_ARG(k, 4, f16);
+    MCL_ARG(k, 5, sp);
+    MCL_ARG(k, 6, hi);
+    MCL_ARG(k, 7, lo);
+    size_t global[2] = {mcl_round_up((size_t)lda / 4, 64), (size_t)M}, local[2] = {64, 1};
+    return mcl_launch(rt, k, "gemm_split_a", 2, global, local);
+}
+
+/* A split into 16-bit parts of W's type, [M, lda] each, in the workspaces. */
 static mcl_status split_a(mcl_runtime *rt, const mm *a, int lda, int split)
 {
     size_t bytes = (size_t)a->M * (size_t)lda * 2;
     MCL_TRY(ensure_ws(rt, WS_HI, bytes));
     MCL_TRY(ensure_ws(rt, WS_LO, split == 2 ? bytes : 4));
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemm_split_a", &k));
-    cl_int f16 = a->wdt == MCL_DTYPE_F16, sp = split;
-    MCL_ARG(k, 0, a->A);
-    MCL_ARG(k, 1, a->M);
-    MCL_ARG(k, 2, a->K);
-    MCL_ARG(k, 3, lda);
-    MCL_ARG(k, 4, f16);
-    MCL_ARG(k, 5, sp);
-    MCL_ARG(k, 6, rt->gemm_ws[WS_HI]);
-    MCL_ARG(k, 7, rt->gemm_ws[WS_LO]);
-    size_t global[2] = {mcl_round_up((size_t)lda, 64), (size_t)a->M}, local[2] = {64, 1};
-    return mcl_launch(rt, k, "gemm_split_a", 2, global, local);
+    return mcl_op_gemm_split(rt, a->A, a->M, a->K, lda, a->wdt, split, rt->gemm_ws[WS_HI], rt->gemm_ws[WS_LO]);
 }
 
 /* Slices of K: enough blocks to fill the device twice, at most GEMM_SPLITK,
@@ -192,7 +210,7 @@ mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *w
                               mcl_dtype wdt, int N, int K, cl_mem A, int M, float beta, cl_mem C)
 {
     mm a = {what, W, A, C, wdt, M, N, K, beta};
-    if (path == MCL_GEMM_AUTO) path = mcl_op_matmul_choice(rt, wdt, M, beta);
+    if (path == MCL_GEMM_AUTO) path = mcl_op_matmul_choice(rt, wdt, M, N, K, beta);
     MCL_TRY(check_args(rt, path, &a));
     if (M == 0) return MCL_OK;
     switch (path) {

@@ -20,8 +20,11 @@ typedef enum mcl_gemm_path {
 /* "auto", "gemv", "simt", "mma", "clblast". */
 const char *mcl_gemm_path_name(mcl_gemm_path p);
 
-/* The path MCL_GEMM_AUTO takes on rt for M rows of a W of dtype wdt. */
-mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, float beta);
+/* The path MCL_GEMM_AUTO takes on rt for M rows of a W [N, K] of dtype wdt:
+ * gemv up to GEMM_GEMV_MAX_ROWS rows (beta 0 or 1), else mma (capability on,
+ * 16-bit W), else CLBlast (GEMM_CLBLAST and the fp32 copy of W within a
+ * quarter of the largest allocation), else gemm_simt. */
+mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta);
 
 /* C[M, N] = A[M, K] . W[N, K]^T + beta * C (C not read when beta == 0).
  * A: float [M, K], W: [N, K] of wdt, C: float [M, N], all on rt's device.
@@ -33,6 +36,12 @@ mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, 
  * MCL_ERR_DEVICE_MEM naming the launch. */
 mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
                          cl_mem A, int M, float beta, cl_mem C);
+
+/* hi = round(A), lo = round(A - hi) in dt (F16 or BF16), [M, lda] ushort
+ * each with zeros for k >= K (lo written only when split == 2); lda a
+ * multiple of 4, >= K. The first step of the mma path; exposed for tests. */
+mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
+                             cl_mem hi, cl_mem lo);
 
 /* The same on a given path (tests, bench, timing tools). */
 mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W,

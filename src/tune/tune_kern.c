@@ -14,7 +14,9 @@
  *    half of CL_DEVICE_LOCAL_MEM_SIZE.
  *  - gemm.cl, tensor-core kernels: GEMM_BM 64, GEMM_BN 128, GEMM_BK 32,
  *    GEMM_WM 2 x GEMM_WN 2 warps, GEMM_STAGES 2, GEMM_SPLIT 2 (hi + lo),
- *    GEMM_SWZ 1 (swizzled, unpadded local rows);
+ *    GEMM_SWZ 0 (padded local rows: on the H200 1.24x faster than the
+ *    swizzled rows at 2048 x 8192 x 2048, and faster than every other
+ *    configuration measured, docs/performance.md);
  *    GEMM_BK halves (then GEMM_STAGES drops to 2, then GEMM_BM halves) until
  *    STAGES * (SPLIT * BM + BN) * BK * 2 bytes fit in the local memory.
  *    GEMM_SPLITK 8: at most 8 K slices, used when the blocks of C do not fill
@@ -25,7 +27,10 @@
  *    loop: few items with more work each measured 4x faster than 8 x 8 x 4
  *    and 1.5x faster than CLBlast SGEMM at 64 x 1536 x 768, docs/performance.md).
  *  - GEMM_GEMV_MAX_ROWS 16: up to 16 rows a projection runs as gemv;
- *    GEMM_CLBLAST 0: gemm_simt rather than CLBlast where mma is off.
+ *  - GEMM_CLBLAST (where mma is off): 1 on GPUs (on the H200 CLBlast SGEMM
+ *    measured 1.2-1.4x faster than gemm_simt at the 1.4b prefill shapes; it
+ *    has tuned kernels for many AMD and Intel GPUs), 0 on CPUs (gemm_simt
+ *    faster on PoCL).
  */
 #include "tune/tune_kern.h"
 
@@ -115,7 +120,7 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     static const char *const names[] = {"GEMM_BM", "GEMM_BN", "GEMM_BK", "GEMM_WM", "GEMM_WN",
                                         "GEMM_STAGES", "GEMM_SPLIT", "GEMM_SPLITK", "GEMM_SWZ"};
-    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 1};
+    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0};
     for (int i = 0; i < 9; i++) mcl_params_set(out, names[i], values[i]);
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
     long sw = cpu ? 4 : 16;
@@ -124,7 +129,7 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, "GEMM_ST", cpu ? 8 : 4);
     mcl_params_set(out, "GEMM_SBK", cpu ? 32 : 16);
     mcl_params_set(out, "GEMM_GEMV_MAX_ROWS", 16);
-    mcl_params_set(out, "GEMM_CLBLAST", 0);
+    mcl_params_set(out, "GEMM_CLBLAST", cpu ? 0 : 1);
     while ((uint64_t)mcl_tune_gemm_mma_local_bytes(out) > dev->local_mem_bytes) {
         if (mcl_params_get(out, "GEMM_BK", 16) > 16) mcl_params_set(out, "GEMM_BK", 16);
         else if (mcl_params_get(out, "GEMM_STAGES", 2) > 2) mcl_params_set(out, "GEMM_STAGES", 2);
