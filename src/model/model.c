@@ -65,7 +65,10 @@ void mcl_model_plan_make(const mcl_config *c, const mcl_weights *w, const mcl_de
     if (by_memory < rows) rows = by_memory;
     if (rows < 1) rows = 1;
     plan->max_rows = (int)rows;
-    plan->scratch = rows * row_bytes(c) + wf32_bytes(w) + 4u * (uint64_t)c->vocab_size +
+    /* GEMM workspace (ops/gemm.c): the fp32 copy of a layer matrix (CLBlast
+     * path) or the two 16-bit parts of the widest activation (mma path) */
+    uint64_t a_parts = 4u * rows * (uint64_t)c->d_inner, ws = wf32_bytes(w);
+    plan->scratch = rows * row_bytes(c) + (a_parts > ws ? a_parts : ws) + 4u * (uint64_t)c->vocab_size +
                     8u * (uint64_t)c->d_model;
 }
 

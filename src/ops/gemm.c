@@ -20,11 +20,14 @@ static long param(const mcl_runtime *rt, const char *name, long fallback)
     return mcl_runtime_param(rt, "gemm.cl", name, fallback);
 }
 
-/* Whether CLBlast may take a W of N x K: its fp32 copy of a 16-bit W must
- * stay within a quarter of the largest allocation. */
+/* Whether CLBlast may take a W of N x K: the fp32 copy of a 16-bit W must
+ * stay within a quarter of the largest allocation and 256 MiB (a layer
+ * matrix of the released models, 105 MB at most; not an LM head, whose copy
+ * the model's memory plan does not hold). */
 static bool clblast_fits(const mcl_runtime *rt, mcl_dtype wdt, int N, int K)
 {
-    return wdt == MCL_DTYPE_F32 || (uint64_t)N * (uint64_t)K * 4u <= rt->dev.max_alloc_bytes / 4;
+    uint64_t bytes = (uint64_t)N * (uint64_t)K * 4u;
+    return wdt == MCL_DTYPE_F32 || (bytes <= rt->dev.max_alloc_bytes / 4 && bytes <= (256u << 20));
 }
 
 mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta)
