@@ -2,6 +2,7 @@
  * MAMBACL_DISABLE, the defines kernels see. See caps.h. */
 #include "device/caps.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,17 @@ static void fill_mma_input(uint16_t *in)
     }
 }
 
+/* Writes a reason into why[cap]; returns false (the probe failed). */
+static bool failed(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool failed(char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
 /* Checks a probe's output against the known answer; writes the reason. */
 static bool check_answer(mcl_cap_id id, const float *out, size_t wg, int *sg_size, char *why,
                          size_t cap)
@@ -166,20 +178,20 @@ static bool check_answer(mcl_cap_id id, const float *out, size_t wg, int *sg_siz
     if (id == MCL_CAP_FP16) {
         for (size_t i = 0; i < wg; i++)
             if (out[i] != (float)i * 0.625f + 0.25f)
-                return snprintf(why, cap, "probe answered wrong: item %zu gave %g", i, out[i]), false;
+                return failed(why, cap, "probe answered wrong: item %zu gave %g", i, out[i]);
     } else if (id == MCL_CAP_PTX) {
         for (size_t i = 0; i < wg; i++)
             if (out[i] != (float)((i ^ 1u) * 3u + 1u))
-                return snprintf(why, cap, "probe answered wrong: shfl lane %zu gave %g", i, out[i]), false;
+                return failed(why, cap, "probe answered wrong: shfl lane %zu gave %g", i, out[i]);
     } else if (id == MCL_CAP_SUBGROUPS) {
         int s = (int)out[0];
         if (s < 1 || (int)wg % s != 0)
-            return snprintf(why, cap, "probe answered wrong: subgroup size %d", s), false;
+            return failed(why, cap, "probe answered wrong: subgroup size %d", s);
         for (size_t i = 0; i < wg; i++) {
             int sl = (int)i % s;
             if ((int)out[4 * i] != s || (int)out[4 * i + 1] != sl ||
                 (int)out[4 * i + 2] != s * (s - 1) / 2 || (int)out[4 * i + 3] != (int)i - sl)
-                return snprintf(why, cap, "probe answered wrong at item %zu", i), false;
+                return failed(why, cap, "probe answered wrong at item %zu", i);
         }
         *sg_size = s;
     } else {
@@ -190,8 +202,8 @@ static bool check_answer(mcl_cap_id id, const float *out, size_t wg, int *sg_siz
                     for (int k = 0; k < 16; k++) want += mma_a(i, k) * mma_b(n, k);
                     float got = out[t * 128 + i * 8 + n];
                     if (got != (float)want)
-                        return snprintf(why, cap, "probe answered wrong: %s C[%d][%d] = %g, not %d",
-                                        t ? "f16" : "bf16", i, n, got, want), false;
+                        return failed(why, cap, "probe answered wrong: %s C[%d][%d] = %g, not %d",
+                                        t ? "f16" : "bf16", i, n, got, want);
                 }
     }
     return true;
@@ -224,24 +236,24 @@ static bool run_probe(probe_run *r, const probe_spec *ps, float *out, char *why,
              sabotaged(ps->id) ? " -DMCL_PROBE_SABOTAGE=1" : "");
     const char *src = ps->src;
     r->prog = clCreateProgramWithSource(r->ctx, 1, &src, NULL, &err);
-    if (err != CL_SUCCESS) return snprintf(why, cap, "probe source refused (%d)", (int)err), false;
+    if (err != CL_SUCCESS) return failed(why, cap, "probe source refused (%d)", (int)err);
     err = clBuildProgram(r->prog, 1, &r->dev, opts, NULL, NULL);
-    if (err != CL_SUCCESS) return snprintf(why, cap, "probe did not compile (%s)", mcl_cl_error_name(err)), false;
+    if (err != CL_SUCCESS) return failed(why, cap, "probe did not compile (%s)", mcl_cl_error_name(err));
     r->k = clCreateKernel(r->prog, "probe", &err);
-    if (err != CL_SUCCESS) return snprintf(why, cap, "probe kernel not created (%s)", mcl_cl_error_name(err)), false;
+    if (err != CL_SUCCESS) return failed(why, cap, "probe kernel not created (%s)", mcl_cl_error_name(err));
     uint16_t in[768];
     fill_mma_input(in);
     r->in = clCreateBuffer(r->ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof in, in, &err);
     if (err == CL_SUCCESS)
         r->out = clCreateBuffer(r->ctx, CL_MEM_WRITE_ONLY, ps->out_floats * 4, NULL, &err);
-    if (err != CL_SUCCESS) return snprintf(why, cap, "probe buffers (%s)", mcl_cl_error_name(err)), false;
+    if (err != CL_SUCCESS) return failed(why, cap, "probe buffers (%s)", mcl_cl_error_name(err));
     err = clSetKernelArg(r->k, 0, sizeof r->in, &r->in);
     if (err == CL_SUCCESS) err = clSetKernelArg(r->k, 1, sizeof r->out, &r->out);
     size_t g = ps->wg;
     if (err == CL_SUCCESS) err = clEnqueueNDRangeKernel(r->q, r->k, 1, NULL, &g, &g, 0, NULL, NULL);
     if (err == CL_SUCCESS)
         err = clEnqueueReadBuffer(r->q, r->out, CL_TRUE, 0, ps->out_floats * 4, out, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return snprintf(why, cap, "probe did not run (%s)", mcl_cl_error_name(err)), false;
+    if (err != CL_SUCCESS) return failed(why, cap, "probe did not run (%s)", mcl_cl_error_name(err));
     return true;
 }
 
@@ -259,7 +271,7 @@ static void probe_one(cl_context ctx, cl_device_id dev, const probe_spec *ps, mc
     memset(out, 0, sizeof out);
     char why[sizeof c->reason] = "";
     bool ok = err == CL_SUCCESS ? run_probe(&r, ps, out, why, sizeof why)
-                                : (snprintf(why, sizeof why, "probe queue (%s)", mcl_cl_error_name(err)), false);
+                                : failed(why, sizeof why, "probe queue (%s)", mcl_cl_error_name(err));
     int sg = 0;
     if (ok) ok = check_answer(ps->id, out, ps->wg, &sg, why, sizeof why);
     probe_release(&r);
