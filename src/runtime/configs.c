@@ -171,12 +171,9 @@ static mcl_status new_program(mcl_runtime *rt, const mcl_family *fam, const char
 static mcl_status insert_config(mcl_runtime *rt, int pos, mcl_tune_config c)
 {
     MCL_ASSERT(rt->n_configs < MCL_MAX_CONFIGS, "too many configurations");
-    c.program = -1;
-    if (c.fam->has_program) {
-        char shapes[96];
-        mcl_tune_class_format(&c.cls, shapes, sizeof shapes);
-        MCL_TRY(new_program(rt, c.fam, c.fam->name, &c.params, shapes, c.source, c.fallback, &c.program));
-    }
+    char shapes[96];
+    mcl_tune_class_format(&c.cls, shapes, sizeof shapes);
+    MCL_TRY(new_program(rt, c.fam, c.fam->name, &c.params, shapes, c.source, c.fallback, &c.program));
     memmove(&rt->configs[pos + 1], &rt->configs[pos], (size_t)(rt->n_configs - pos) * sizeof c);
     rt->configs[pos] = c;
     rt->n_configs++;
@@ -308,10 +305,6 @@ mcl_status mcl_runtime_build_configs(mcl_runtime *rt)
         mcl_params none = {0};
         MCL_TRY(new_program(rt, NULL, file, &none, "any", "default", true, &index));
     }
-    for (int f = 0; f < MCL_FAM_COUNT; f++) {
-        const mcl_family *fam = mcl_tune_family_at(f);
-        if (!fam->has_program) MCL_TRY(build_family(rt, fam));
-    }
     return MCL_OK;
 }
 
@@ -383,7 +376,6 @@ mcl_status mcl_runtime_rebuild_config(mcl_runtime *rt, int config, const mcl_par
         return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: configuration refused: %s", c->fam->name, why);
     c->params = *params;
     c->source = "candidate";
-    if (c->program < 0) return MCL_OK;
     int i = c->program;
     MCL_TRY(mcl_runtime_finish(rt));
     remove_kernels(rt, i);

@@ -1,5 +1,4 @@
-/* The tuning engine. A kernel family (one .cl program, or a host-only family
- * such as the dispatch thresholds) is a table: the tunables it takes (name,
+/* The tuning engine. A kernel family (one .cl program) is a table: the tunables it takes (name,
  * range), its candidate axes (name + values, one set for GPUs and one for
  * CPUs), a rule that derives its defaults from the device record, a `fits`
  * rule, and how many work-items and how much local memory a configuration
@@ -18,7 +17,7 @@
 #define MCL_MAX_PARAMS 16
 #define MCL_TUNE_MAX_VALUES 8
 
-/* Family names: the program file, or the name of a host-only family. */
+/* Family names: the program file. */
 #define MCL_F_COPY "copy.cl"
 #define MCL_F_NORM "norm.cl"
 #define MCL_F_CONVERT "convert.cl"
@@ -26,7 +25,7 @@
 #define MCL_F_GEMV "gemv.cl"
 #define MCL_F_SCAN "scan.cl"
 #define MCL_F_STEP "ssm_step.cl"
-#define MCL_F_DISPATCH "dispatch"
+#define MCL_F_GEMM "gemm.cl"
 
 typedef enum mcl_family_id {
     MCL_FAM_COPY,
@@ -36,11 +35,11 @@ typedef enum mcl_family_id {
     MCL_FAM_GEMV,
     MCL_FAM_SCAN,
     MCL_FAM_STEP,
-    MCL_FAM_DISPATCH,
+    MCL_FAM_GEMM,
     MCL_FAM_COUNT
 } mcl_family_id;
 
-/* Tunable names (the -D define of each, or the key of a host-only tunable). */
+/* Tunable names (the -D define of each; a few are read only on the host). */
 #define MCL_T_COPY_WG "COPY_WG"
 #define MCL_T_NORM_WG "NORM_WG"
 #define MCL_T_CONVERT_WG "CONVERT_WG"
@@ -59,8 +58,22 @@ typedef enum mcl_family_id {
 #define MCL_T_SCAN_FAST_EXP "SCAN_FAST_EXP"
 #define MCL_T_STEP_WG "STEP_WG"
 #define MCL_T_STEP_LPC "STEP_LPC"
-/* dispatch: rows up to which a projection runs as gemv, above as a GEMM */
-#define MCL_T_GEMV_MAX_ROWS "GEMV_MAX_ROWS"
+#define MCL_T_GEMM_BM "GEMM_BM"
+#define MCL_T_GEMM_BN "GEMM_BN"
+#define MCL_T_GEMM_BK "GEMM_BK"
+#define MCL_T_GEMM_WM "GEMM_WM"
+#define MCL_T_GEMM_WN "GEMM_WN"
+#define MCL_T_GEMM_STAGES "GEMM_STAGES"
+#define MCL_T_GEMM_SPLIT "GEMM_SPLIT"
+#define MCL_T_GEMM_SPLITK "GEMM_SPLITK"
+#define MCL_T_GEMM_SWZ "GEMM_SWZ"
+#define MCL_T_GEMM_SW "GEMM_SW"
+#define MCL_T_GEMM_ST "GEMM_ST"
+#define MCL_T_GEMM_SBK "GEMM_SBK"
+/* host-side dispatch: rows up to which a projection runs as gemv (above: a
+ * GEMM), and CLBlast rather than gemm_simt where the mma path is off */
+#define MCL_T_GEMM_GEMV_MAX_ROWS "GEMM_GEMV_MAX_ROWS"
+#define MCL_T_GEMM_CLBLAST "GEMM_CLBLAST"
 
 typedef struct mcl_params {
     int n;
@@ -85,8 +98,7 @@ typedef struct mcl_tune_axis {
 
 typedef struct mcl_family {
     mcl_family_id id;
-    const char *name;   /* MCL_F_*: the program file, or a host-only family's name */
-    bool has_program;   /* false: host-only tunables (no program is built) */
+    const char *name;   /* MCL_F_*: the program file */
     int n_tunables;
     const mcl_tunable *tunables; /* every tunable of the family */
     int n_axes;
@@ -163,7 +175,7 @@ typedef enum mcl_shape_field {
     MCL_SHAPE_D_INNER,
     MCL_SHAPE_D_MODEL,
     MCL_SHAPE_TOKENS, /* tokens of a prefill (all sequences) */
-    MCL_SHAPE_BATCH,  /* sequences of the call */
+    MCL_SHAPE_BATCH,  /* rows of the call: sequences of a step or scan, rows M of a matmul */
     MCL_SHAPE_FIELDS
 } mcl_shape_field;
 

@@ -1,4 +1,4 @@
-/* Families copy.cl, norm.cl, convert.cl, conv.cl, gemv.cl and "dispatch".
+/* Families copy.cl, norm.cl, convert.cl, conv.cl, gemv.cl and gemm.cl.
  *
  * Rules (documented in docs/kernels.md and docs/tuning.md):
  *  - COPY_WG: 256, capped by the largest power of two <= the device's
@@ -16,10 +16,28 @@
  *  - GEMV_RPL: 1 (each lane streams one row; most parallelism at batch 1).
  *  - GEMV_BT: 8, halved until the reduction buffer 4*RPL*BT*WG bytes fits in
  *    half of CL_DEVICE_LOCAL_MEM_SIZE.
- *  - GEMV_MAX_ROWS (dispatch): 16: projections of up to 16 rows run as gemv,
- *    more as a CLBlast GEMM (measured on the H100, docs/performance.md: at
- *    batch 64 the gemv re-reads the weights 16 times and the GEMM is several
- *    times faster; at 8 they are close).
+ *  - gemm.cl, tensor-core kernels: GEMM_BM 64, GEMM_BN 128, GEMM_BK 32,
+ *    GEMM_WM 2 x GEMM_WN 2 warps, GEMM_STAGES 2, GEMM_SPLIT 2 (hi + lo),
+ *    GEMM_SWZ 0 (padded local rows: on the H200 1.24x faster than the
+ *    swizzled rows at 2048 x 8192 x 2048, and faster than every other
+ *    configuration measured, docs/performance.md);
+ *    GEMM_BK halves (then GEMM_STAGES drops to 2, then GEMM_BM halves) until
+ *    STAGES * (SPLIT * BM + BN) * BK * 2 bytes fit in the local memory.
+ *    GEMM_SPLITK 8: at most 8 K slices, used when the blocks of C do not fill
+ *    the device twice (src/ops/gemm.c).
+ *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
+ *    the work-group limit), GEMM_ST 4 outputs per item and dimension,
+ *    GEMM_SBK 16; on CPUs SW 4, ST 8, SBK 32 (PoCL runs a work-group as a
+ *    loop: few items with more work each measured 4x faster than 8 x 8 x 4
+ *    and 1.5x faster than CLBlast SGEMM at 64 x 1536 x 768, docs/performance.md).
+ *  - GEMM_GEMV_MAX_ROWS 16 (the dispatch threshold, read on the host by
+ *    mcl_op_matmul): up to 16 rows a projection runs as gemv (measured on the
+ *    H100: at batch 64 the gemv re-reads the weights 16 times and a GEMM is
+ *    several times faster; at 8 they are close);
+ *  - GEMM_CLBLAST (host, where mma is off): 1 on GPUs (on the H200 CLBlast SGEMM
+ *    measured 1.2-1.4x faster than gemm_simt at the 1.4b prefill shapes; it
+ *    has tuned kernels for many AMD and Intel GPUs), 0 on CPUs (gemm_simt
+ *    faster on PoCL).
  */
 #include "tune/tune_kern.h"
 
@@ -78,7 +96,6 @@ static const mcl_tunable conv_tunables[] = {{MCL_T_CONV_WG, 1, MAX_VALUE}};
 const mcl_family mcl_family_copy = {
     .id = MCL_FAM_COPY,
     .name = MCL_F_COPY,
-    .has_program = true,
     .n_tunables = N_OF(copy_tunables),
     .tunables = copy_tunables,
     .defaults = copy_defaults,
@@ -89,7 +106,6 @@ const mcl_family mcl_family_copy = {
 const mcl_family mcl_family_norm = {
     .id = MCL_FAM_NORM,
     .name = MCL_F_NORM,
-    .has_program = true,
     .n_tunables = N_OF(norm_tunables),
     .tunables = norm_tunables,
     .defaults = norm_defaults,
@@ -101,7 +117,6 @@ const mcl_family mcl_family_norm = {
 const mcl_family mcl_family_convert = {
     .id = MCL_FAM_CONVERT,
     .name = MCL_F_CONVERT,
-    .has_program = true,
     .n_tunables = N_OF(convert_tunables),
     .tunables = convert_tunables,
     .defaults = convert_defaults,
@@ -112,7 +127,6 @@ const mcl_family mcl_family_convert = {
 const mcl_family mcl_family_conv = {
     .id = MCL_FAM_CONV,
     .name = MCL_F_CONV,
-    .has_program = true,
     .n_tunables = N_OF(conv_tunables),
     .tunables = conv_tunables,
     .defaults = conv_defaults,
@@ -174,7 +188,6 @@ static const mcl_tune_axis gemv_axes[] = {
 const mcl_family mcl_family_gemv = {
     .id = MCL_FAM_GEMV,
     .name = MCL_F_GEMV,
-    .has_program = true,
     .n_tunables = N_OF(gemv_tunables),
     .tunables = gemv_tunables,
     .n_axes = N_OF(gemv_axes),
@@ -186,23 +199,95 @@ const mcl_family mcl_family_gemv = {
     .local_bytes = mcl_tune_gemv_local_bytes,
 };
 
-/* ---- dispatch: host-only thresholds ---- */
+/* ---- gemm ---- */
 
-static void dispatch_defaults(const mcl_device_info *dev, mcl_params *out)
+long mcl_tune_gemm_mma_local_bytes(const mcl_params *p)
 {
-    (void)dev;
-    mcl_params_set(out, MCL_T_GEMV_MAX_ROWS, 16);
+    long bm = mcl_params_get(p, MCL_T_GEMM_BM, 0), bn = mcl_params_get(p, MCL_T_GEMM_BN, 0);
+    long bk = mcl_params_get(p, MCL_T_GEMM_BK, 0), st = mcl_params_get(p, MCL_T_GEMM_STAGES, 0);
+    long row = mcl_params_get(p, MCL_T_GEMM_SWZ, 1) ? bk : bk + 8;
+    return st * (mcl_params_get(p, MCL_T_GEMM_SPLIT, 1) * bm + bn) * row * 2;
 }
 
-static const mcl_tunable dispatch_tunables[] = {
-    {MCL_T_GEMV_MAX_ROWS, 0, 1L << 16},
+long mcl_tune_gemm_simt_local_bytes(const mcl_params *p)
+{
+    long b = mcl_params_get(p, MCL_T_GEMM_SW, 0) * mcl_params_get(p, MCL_T_GEMM_ST, 0);
+    return 2 * mcl_params_get(p, MCL_T_GEMM_SBK, 0) * (b + 1) * 4;
+}
+
+bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
+{
+    long bm = mcl_params_get(p, MCL_T_GEMM_BM, 0), bn = mcl_params_get(p, MCL_T_GEMM_BN, 0);
+    long bk = mcl_params_get(p, MCL_T_GEMM_BK, 0), wm = mcl_params_get(p, MCL_T_GEMM_WM, 0);
+    long wn = mcl_params_get(p, MCL_T_GEMM_WN, 0), st = mcl_params_get(p, MCL_T_GEMM_STAGES, 0);
+    long sp = mcl_params_get(p, MCL_T_GEMM_SPLIT, 0), sw = mcl_params_get(p, MCL_T_GEMM_SW, 0);
+    if ((bk != 16 && bk != 32 && bk != 64) || (bk == 64 && !mcl_params_get(p, MCL_T_GEMM_SWZ, 1)) || wm < 1 || wn < 1 || bm % (16 * wm) || bn % (16 * wn)) return false;
+    if (st < 2 || st > 4 || sp < 1 || sp > 2 || sw < 1 || mcl_params_get(p, MCL_T_GEMM_ST, 0) < 1) return false;
+    if ((size_t)(32 * wm * wn) > dev->max_work_group_size || (size_t)(sw * sw) > dev->max_work_group_size)
+        return false;
+    return (uint64_t)mcl_tune_gemm_mma_local_bytes(p) <= dev->local_mem_bytes &&
+           (uint64_t)mcl_tune_gemm_simt_local_bytes(p) <= dev->local_mem_bytes;
+}
+
+void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    static const char *const names[] = {MCL_T_GEMM_BM,     MCL_T_GEMM_BN,    MCL_T_GEMM_BK,
+                                        MCL_T_GEMM_WM,     MCL_T_GEMM_WN,    MCL_T_GEMM_STAGES,
+                                        MCL_T_GEMM_SPLIT,  MCL_T_GEMM_SPLITK, MCL_T_GEMM_SWZ};
+    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0};
+    for (int i = 0; i < 9; i++) mcl_params_set(out, names[i], values[i]);
+    bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
+    long sw = cpu ? 4 : 16;
+    while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
+    mcl_params_set(out, MCL_T_GEMM_SW, sw);
+    mcl_params_set(out, MCL_T_GEMM_ST, cpu ? 8 : 4);
+    mcl_params_set(out, MCL_T_GEMM_SBK, cpu ? 32 : 16);
+    mcl_params_set(out, MCL_T_GEMM_GEMV_MAX_ROWS, 16);
+    mcl_params_set(out, MCL_T_GEMM_CLBLAST, cpu ? 0 : 1);
+    while ((uint64_t)mcl_tune_gemm_mma_local_bytes(out) > dev->local_mem_bytes) {
+        if (mcl_params_get(out, MCL_T_GEMM_BK, 16) > 16) mcl_params_set(out, MCL_T_GEMM_BK, 16);
+        else if (mcl_params_get(out, MCL_T_GEMM_STAGES, 2) > 2) mcl_params_set(out, MCL_T_GEMM_STAGES, 2);
+        else if (mcl_params_get(out, MCL_T_GEMM_BM, 32) > 32) mcl_params_set(out, MCL_T_GEMM_BM, 32);
+        else break;
+    }
+}
+
+
+/* Work-items of gemm.cl's largest work-group: the mma kernels' 32*WM*WN or
+ * gemm_simt's SW*SW. */
+static long gemm_wg(const mcl_params *p)
+{
+    long mma = 32 * mcl_params_get(p, MCL_T_GEMM_WM, 0) * mcl_params_get(p, MCL_T_GEMM_WN, 0);
+    long simt = mcl_params_get(p, MCL_T_GEMM_SW, 0) * mcl_params_get(p, MCL_T_GEMM_SW, 0);
+    return mma > simt ? mma : simt;
+}
+
+static long gemm_local(const mcl_params *p)
+{
+    long mma = mcl_tune_gemm_mma_local_bytes(p), simt = mcl_tune_gemm_simt_local_bytes(p);
+    return mma > simt ? mma : simt;
+}
+
+static void gemm_defaults(const mcl_device_info *dev, mcl_params *out) { mcl_tune_gemm_defaults(dev, out); }
+
+static const mcl_tunable gemm_tunables[] = {
+    {MCL_T_GEMM_BM, 16, 512},      {MCL_T_GEMM_BN, 16, 512},     {MCL_T_GEMM_BK, 16, 64},
+    {MCL_T_GEMM_WM, 1, 8},         {MCL_T_GEMM_WN, 1, 8},        {MCL_T_GEMM_STAGES, 2, 4},
+    {MCL_T_GEMM_SPLIT, 1, 2},      {MCL_T_GEMM_SPLITK, 1, 64},   {MCL_T_GEMM_SWZ, 0, 1},
+    {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
+    {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
 };
 
-const mcl_family mcl_family_dispatch = {
-    .id = MCL_FAM_DISPATCH,
-    .name = MCL_F_DISPATCH,
-    .has_program = false,
-    .n_tunables = N_OF(dispatch_tunables),
-    .tunables = dispatch_tunables,
-    .defaults = dispatch_defaults,
+const mcl_family mcl_family_gemm = {
+    .id = MCL_FAM_GEMM,
+    .name = MCL_F_GEMM,
+    .n_tunables = N_OF(gemm_tunables),
+    .tunables = gemm_tunables,
+    .defaults = gemm_defaults,
+    .fits = mcl_tune_gemm_fits,
+    .rule = "GEMM_BK 16, 32 or 64 (64 only with GEMM_SWZ), GEMM_BM a multiple of 16*WM and GEMM_BN of 16*WN, "
+            "2 <= STAGES <= 4, SPLIT 1 or 2, 32*WM*WN and SW*SW work-items and both kernels' local memory "
+            "within the device",
+    .work_group = gemm_wg,
+    .local_bytes = gemm_local,
 };
