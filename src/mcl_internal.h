@@ -20,5 +20,7 @@
 #include "runtime/cache.h"
 #include "runtime/program.h"
 #include "tune/tunedb.h"
+#include "tokenizer/tok_unicode.h"
+#include "model/state_io.h"
 
 #endif

@@ -71,7 +71,7 @@ static int parse(int argc, char **argv, bench_opts *o)
             if (!cli_parse_long("bench", "--reps", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
             o->reps = (int)v;
             break;
-        default: return cli_usage_error("bench", "bad option");
+        default: return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);

@@ -90,7 +90,7 @@ int cmd_devices(int argc, char **argv)
     while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'h') return help(), CLI_EXIT_OK;
         if (c == 'j') json = true;
-        else return cli_usage_error("devices", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("devices", "unexpected argument '%s'", argv[optind]);
     mcl_device_info *list = NULL;

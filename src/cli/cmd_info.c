@@ -114,7 +114,7 @@ int cmd_info(int argc, char **argv)
         if (c == 'h') return help(), CLI_EXIT_OK;
         else if (c == 'm') dir = optarg;
         else if (c == 'j') json = true;
-        else return cli_usage_error("info", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
     if (!dir) return cli_usage_error("info", "-m MODEL_DIR is required");

@@ -35,7 +35,7 @@ int cmd_selftest(int argc, char **argv)
         if (c == 'h') return help(), CLI_EXIT_OK;
         else if (c == 'd') ro.device = optarg;
         else if (c == 'n') ro.no_cache = true;
-        else return cli_usage_error("selftest", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("selftest", "unexpected argument '%s'", argv[optind]);
     double t0 = mcl_now_ms();

@@ -149,7 +149,7 @@ static int parse_args(int argc, char **argv, tok_args *a)
         case 'f': a->input = optarg; break;
         case 'd': a->decode = optarg; break;
         case 'h': usage(stdout); return -1;
-        default: return cli_usage_error(CMD, "unknown option or missing value");
+        default: return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);

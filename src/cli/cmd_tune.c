@@ -71,7 +71,7 @@ static int parse(int argc, char **argv, tune_cli *o)
             if (!cli_parse_long("tune", "--reps", optarg, 1, 64, &v)) return CLI_EXIT_USAGE;
             o->to.reps = (int)v;
             break;
-        default: return cli_usage_error("tune", "bad option");
+        default: return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error("tune", "unexpected argument '%s'", argv[optind]);

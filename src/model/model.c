@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "model/state_io.h"
 
 #define MCL_MAX_PREFILL_ROWS 4096 /* tokens per prefill pass (more only costs memory) */
 
@@ -212,6 +213,8 @@ mcl_status mcl_model_upload(mcl_runtime *rt, const mcl_weights *w, const mcl_mod
         mcl_model_free(m);
         return mcl_error_wrap(st, "loading the model onto %s", dev->name);
     }
+    m->fingerprint = mcl_weights_fingerprint(w);
+    m->fingerprint_dtype = w->layers[0].in_proj.dtype;
     *out = m;
     return MCL_OK;
 }

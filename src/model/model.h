@@ -78,6 +78,10 @@ struct mcl_model {
     mcl_pool pool;
     mcl_scratch scratch;
     int max_rows;        /* token rows one prefill pass processes */
+    uint64_t fingerprint;        /* mcl_weights_fingerprint, for state files (state_io.c) */
+    mcl_dtype fingerprint_dtype; /* dtype of layer 0's in_proj, recorded in state files */
+    mcl_prefill_progress_fn prefill_progress; /* mcl_model_set_prefill_progress; NULL = none */
+    void *prefill_user;
 };
 
 struct mcl_state {

@@ -1,0 +1,23 @@
+/* State files (mcl_state_save / mcl_state_load in mambacl.h) and the model
+ * fingerprint they are tied to. */
+#ifndef MCL_STATE_IO_H
+#define MCL_STATE_IO_H
+
+#include <stdint.h>
+#include "model/weights.h"
+
+/* A 64-bit hash of every weight tensor's dtype, element count and bytes, in
+ * a fixed order (embedding, final norm, head, then each layer's tensors).
+ * Computed once by the model loader (it reads every byte: about a second
+ * for 5 GB of weights) and kept in mcl_model.fingerprint. */
+uint64_t mcl_weights_fingerprint(const mcl_weights *w);
+
+/* A 64-bit hash of the shape fields of a config. */
+uint64_t mcl_config_fingerprint(const mcl_config *c);
+
+/* Checks the header of a state file against a config without a device:
+ * the magic, the version and the config hash (the weights are checked by
+ * mcl_state_load). Errors as mcl_state_load's. */
+mcl_status mcl_state_file_check(const char *path, const mcl_config *cfg);
+
+#endif
