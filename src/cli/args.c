@@ -182,7 +182,7 @@ bool cli_check_model_dir(const char *cmd, const char *dir)
 
 int cli_finish_output(const char *cmd, int rc)
 {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) { /* else already reported */
         fprintf(stderr, "mambacl %s: error: writing the output failed: %s\n", cmd, strerror(errno ? errno : EIO));
         return CLI_EXIT_RUNTIME;
     }

@@ -180,8 +180,7 @@ int cli_model_source_check(const char *cmd, cli_model_source *src)
     if (src->model_dir && src->config) return cli_usage_error(cmd, "give -m or --config, not both");
     if (src->config && !mcl_preset_find(src->config))
         return cli_usage_error(cmd, "unknown --config '%s' (130m 370m 790m 1.4b 2.8b tiny)", src->config);
-    if (!src->model_dir && !src->config) src->config = "130m";
-    return CLI_EXIT_OK;
+    return CLI_EXIT_OK; /* neither: the command chooses by device */
 }
 
 mcl_status cli_model_source_load(mcl_runtime *rt, const cli_model_source *src, mcl_model **out)

@@ -40,7 +40,8 @@ typedef struct cli_model_source {
  * is none of them, else CLI_EXIT_OK or CLI_EXIT_USAGE (message printed). */
 int cli_model_source_option(const char *cmd, int c, const char *arg, cli_model_source *src);
 
-/* Checks -m against --config, the preset's name; defaults to --config 130m. */
+/* Checks -m against --config and the preset's name (neither given: the
+ * command picks a default by device). */
 int cli_model_source_check(const char *cmd, cli_model_source *src);
 
 /* Loads the checkpoint or creates the random model on rt. */

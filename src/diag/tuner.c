@@ -104,6 +104,7 @@ static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fa
     for (int i = 0; i < n; i++) {
         double ms = 0.0;
         if (same_params(&cands[i], &def)) continue; /* measured above */
+        if (o->cancel && o->cancel(o->user)) break;
         res->candidates++;
         mcl_status st = mcl_runtime_rebuild(rt, fam->file, &cands[i]);
         if (st == MCL_OK) st = measure(rt, w, fam->file, o->reps, &ms);
@@ -177,6 +178,7 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
         if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);
         mcl_tune_result *r = &results[*n_results];
         if (st == MCL_OK) st = tune_family(rt, &w, fam, o, ref, r);
+        if (st == MCL_OK && o->cancel && o->cancel(o->user)) break; /* this family is unfinished */
         if (st == MCL_OK) st = mcl_tunedb_set(db, fam->file, &r->best, r->best_ms, r->default_ms, shape);
         if (st == MCL_OK) (*n_results)++;
     }
