@@ -388,9 +388,10 @@ MCL_API mcl_status mcl_state_load(mcl_state *s, const char *path);
 typedef bool (*mcl_prefill_progress_fn)(uint64_t done, uint64_t total, void *user);
 
 /* Installs (fn != NULL) or removes (fn == NULL) the prefill callback of the
- * model. While one is installed, prefill waits for the device after each
- * layer so that the reports follow the real work (a small cost; none when
- * no callback is set). `user` is passed to fn. */
+ * model. While one is installed, prefill runs in passes of at most 1024
+ * tokens and waits for the device after each layer, so that the reports
+ * follow the real work and a stop comes within one layer of 1024 tokens (a
+ * small cost; none when no callback is set). `user` is passed to fn. */
 MCL_API void mcl_model_set_prefill_progress(mcl_model *m, mcl_prefill_progress_fn fn, void *user);
 
 /* Runs a batch of n_seqs sequences through the model, each from its state,
@@ -434,7 +435,10 @@ typedef struct mcl_sampler_params {
 typedef struct mcl_sampler mcl_sampler;
 
 /* The CLI defaults: temperature 0.8, top_k 40, top_p 0.95, min_p 0.05,
- * repeat_penalty 1.1 over the last 64 tokens, seed 0. */
+ * repeat_penalty 1.0 (off, as llama.cpp) with a window of the last 64
+ * tokens, seed 0 (the CLI draws a random seed unless given one). The order
+ * of mcl_sampler_sample: repeat penalty, temperature, top-k, softmax, min-p,
+ * top-p, draw. */
 MCL_API mcl_sampler_params mcl_sampler_params_default(void);
 
 /* Creates a sampler for a vocabulary of n_vocab logits. MCL_ERR_INVALID_ARG

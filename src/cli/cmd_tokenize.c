@@ -26,6 +26,8 @@ static void usage(FILE *f)
             "                        the bundled model)\n"
             "      --tokenizer FILE  use FILE\n"
             "  -p, --prompt TEXT     encode TEXT (also -t, --text)\n"
+            "  -e, --escape          process escapes in TEXT (\\n, \\t, \\xHH...) as run does\n"
+            "                        (the default); --no-escape: literal\n"
             "  -f, --file FILE       encode the bytes of FILE ('-' reads stdin)\n"
             "  -d, --decode IDS      decode ids separated by spaces or commas\n"
             "  -h, --help            show this help\n"
@@ -142,7 +144,10 @@ static int do_decode(const mcl_tokenizer *tok, const char *list)
     return print_json(obj);
 }
 
-typedef struct tok_args { const char *model, *file, *text, *input, *decode; } tok_args;
+typedef struct tok_args {
+    const char *model, *file, *text, *input, *decode;
+    bool literal; /* --no-escape */
+} tok_args;
 
 static int parse_args(int argc, char **argv, tok_args *a)
 {
@@ -151,9 +156,10 @@ static int parse_args(int argc, char **argv, tok_args *a)
         {"text", required_argument, NULL, 't'},  {"prompt", required_argument, NULL, 't'},
         {"file", required_argument, NULL, 'f'},
         {"decode", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"escape", no_argument, NULL, 'e'},      {"no-escape", no_argument, NULL, 'E'},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = cli_getopt(argc, argv, "m:t:p:f:d:h", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "m:t:p:f:d:he", opts)) != -1) {
         switch (c) {
         case 'm': a->model = optarg; break;
         case 'T': a->file = optarg; break;
@@ -161,6 +167,8 @@ static int parse_args(int argc, char **argv, tok_args *a)
         case 'p': a->text = optarg; break;
         case 'f': a->input = optarg; break;
         case 'd': a->decode = optarg; break;
+        case 'e': a->literal = false; break;
+        case 'E': a->literal = true; break;
         case 'h': usage(stdout); return -1;
         default: return CLI_EXIT_USAGE;
         }
@@ -192,7 +200,7 @@ int cmd_tokenize(int argc, char **argv)
     mcl_status st = mcl_tokenizer_load(a.model ? path : a.file, &tok);
     if (st != MCL_OK) return cli_runtime_error(CMD, st);
     if (a.decode) rc = do_decode(tok, a.decode);
-    else if (a.text) rc = do_encode(tok, a.text, strlen(a.text));
+    else if (a.text) rc = do_encode(tok, a.text, a.literal ? strlen(a.text) : cli_process_escapes((char *)a.text));
     else {
         char *data;
         size_t len;

@@ -2,6 +2,7 @@
 #include "cli/generate.h"
 #include "mcl_internal.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,8 @@ mcl_status gen_text_flush(gen_text *b, const gen_opts *o, FILE *out, bool final)
         fflush(out);
         b->printed = end;
     }
-    if (ferror(out)) return mcl_error_set(MCL_ERR_IO, "writing the generated text failed");
+    if (ferror(out))
+        return mcl_error_set(MCL_ERR_IO, "writing the generated text failed: %s", strerror(errno ? errno : EIO));
     return MCL_OK;
 }
 

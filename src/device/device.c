@@ -282,9 +282,10 @@ mcl_status mcl_device_select(const mcl_device_info *list, int count, const char 
         return mcl_error_set(MCL_ERR_NO_DEVICE,
                              "no OpenCL device found (is an ICD installed? try: apt-get install pocl-opencl-icd)");
     if (!selector || !*selector) selector = getenv("MAMBACL_DEVICE");
-    if (!selector || !*selector) {
-        for (int i = 0; i < count; i++)
-            if (!list[i].is_simulator) return *index = i, MCL_OK;
+    if (!selector || !*selector) { /* the best kind present: GPU, accelerator, CPU, other */
+        for (int rank = 0; rank < 4; rank++)
+            for (int i = 0; i < count; i++)
+                if (order_rank(&list[i]) == rank) return *index = i, MCL_OK;
         return mcl_error_set(MCL_ERR_NO_DEVICE,
                              "only a simulator (%s) was found; it is used only when asked for: --device %d",
                              list[0].platform, list[0].index);

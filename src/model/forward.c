@@ -365,6 +365,8 @@ static void plan_pass(mcl_model *m, const prefill_job *j, prefill_pass *p, int32
     (void)m;
 }
 
+#define MCL_PROGRESS_ROWS 1024 /* tokens per pass while a prefill callback is installed */
+
 void mcl_model_set_prefill_progress(mcl_model *m, mcl_prefill_progress_fn fn, void *user)
 {
     if (!m) return;
@@ -418,8 +420,11 @@ static mcl_status prefill(mcl_model *m, mcl_state **states, const int32_t *const
     for (int b = 0; b < n_seqs; b++) starts[b + 1] = starts[b] + lengths[b];
     prefill_job job = {states, tokens, starts, n_seqs, all, logits, total};
     mcl_status st = MCL_OK;
-    for (long long g0 = 0; st == MCL_OK && g0 < total; g0 += m->max_rows) {
-        prefill_pass p = {(int)g0, (int)(total - g0 < m->max_rows ? total - g0 : m->max_rows), 0, 0, 0, 0};
+    /* With a progress callback, shorter passes: it then hears from each layer
+     * of at most MCL_PROGRESS_ROWS tokens (a stop request is honoured sooner). */
+    int rows = m->prefill_progress && m->max_rows > MCL_PROGRESS_ROWS ? MCL_PROGRESS_ROWS : m->max_rows;
+    for (long long g0 = 0; st == MCL_OK && g0 < total; g0 += rows) {
+        prefill_pass p = {(int)g0, (int)(total - g0 < rows ? total - g0 : rows), 0, 0, 0, 0};
         st = run_pass(m, &job, &p);
     }
     free(starts);
