@@ -121,6 +121,18 @@ static void test_1_ctrl_c_in_prefill_and_progress(void **state)
     expect_in(err, "interrupted during the prefill", "stderr after Ctrl-C");
     if (ms > 1000) fail_msg("the prefill took %d ms to stop after SIGINT", ms);
     free(err);
+    /* A second Ctrl-C, while the first waits for the layer to end, exits at once. */
+    assert_int_equal(sh(&out,
+                        "cd %s && %s run -f long.txt -n 4 >o2 2>e2 & pid=$!; i=0; "
+                        "while [ ! -s %s/o2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; "
+                        "kill -INT $pid; sleep 0.05; kill -INT $pid; wait $pid; echo $?",
+                        tmp, bin, tmp),
+                     0);
+    assert_int_equal(atoi(out), 130);
+    free(out);
+    err = slurp("e2");
+    expect_in(err, "interrupted twice", "stderr after two Ctrl-C");
+    free(err);
     /* On a terminal (script gives one): "prefill: done / total tokens (..%), rate". */
     assert_int_equal(sh(&out,
                         "cd %s && (script -qfec \"sh -c 'echo \\$\\$ > pid; exec %s run -f long.txt -n 4 "
