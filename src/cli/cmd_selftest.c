@@ -13,7 +13,7 @@ static void help(void)
            "then runs one tiny launch of every kernel and checks its result.\n"
            "Exit code 1 when any kernel fails.\n"
            "\n"
-           "  --device SEL   device index or name substring (see: mambacl devices)\n"
+           "  --device SEL   device: index, gpu, cpu, pocl or a name substring\n"
            "  --no-cache     neither read nor write the binary cache\n");
 }
 

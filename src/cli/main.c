@@ -9,7 +9,7 @@ static const cli_command commands[] = {
     {"devices", "list OpenCL devices", cmd_devices},
     {"selftest", "compile every kernel and run one tiny launch of each", cmd_selftest},
     {"logits", "print a token sequence's logits as JSON", cmd_logits},
-    {"run", "generate text after a prompt (streamed; sampling, stop strings, batches)", cmd_run},
+    {"run", "generate text after a prompt (streamed; batches, -i, state files as a prompt cache)", cmd_run},
     {"info", "show a model's config, parameters, dtype and device memory", cmd_info},
     {"tokenize", "encode text to token ids or decode ids (tokenizer.json)", cmd_tokenize},
     {"bench", "measure kernels, prefill, decode and startup on the device", cmd_bench},
@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "Every command takes -m MODEL_DIR where it reads a model (default: $MAMBACL_MODEL, else the\n"
             "bundled model) and --device SEL where it runs on a device (an index, gpu, cpu, pocl, or a\n"
             "name substring; see 'mambacl devices'). Exit codes: 0 success, 1 runtime error (including\n"
-            "a failed write of the output), 2 bad usage; 130 when Ctrl-C stopped a prefill.\n"
+            "a failed write of the output), 2 bad usage; 130 when Ctrl-C stopped a prefill or a tuning.\n"
             "environment: MAMBACL_DEVICE (device selector), MAMBACL_MODEL (default model directory),\n"
             "MAMBACL_CACHE_DIR (kernel binaries and tuning files), MAMBACL_NO_CACHE=1,\n"
             "MAMBACL_KERNEL_DIR (read cl/ sources from a directory).\n");
