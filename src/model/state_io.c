@@ -8,11 +8,12 @@
  *   u64 weights hash           mcl_weights_fingerprint (mcl_model.fingerprint)
  *   u32 weight dtype, u32 state dtype (0 = F32)
  *   u32 n_layer, d_inner, d_conv, d_state
- *   u64 payload bytes          n_layer * d_inner * (d_conv - 1 + d_state) * 4
+ *   u64 payload bytes          n_layer * (sum of the state tensors' elements) * 4
  *   u64 payload hash
- *   u64 reserved (0) x 3
- *   payload: for each layer, conv state [d_inner, d_conv-1] then SSM state
- *   [d_inner, d_state], fp32.
+ *   u32 architecture (mcl_config.arch), u32 0, u64 reserved (0) x 2
+ *   payload: for each layer, each state tensor of the architecture in its
+ *   order (Mamba-1: conv state [d_inner, d_conv-1], SSM state [d_inner,
+ *   d_state]), fp32.
  * The size does not depend on how many tokens the state has seen. */
 #include "model/state_io.h"
 #include "model/model.h"
@@ -94,24 +95,29 @@ uint64_t mcl_weights_fingerprint(const mcl_weights *w)
 {
     hash64 h;
     hash_init(&h);
-    hash_tensor(&h, &w->embed);
-    hash_tensor(&h, &w->norm_f);
-    hash_tensor(&h, &w->lm_head);
-    for (int l = 0; l < w->cfg.n_layer; l++) {
-        const mcl_host_layer *L = &w->layers[l];
-        const mcl_host_tensor *ts[] = {&L->norm, &L->in_proj, &L->conv_w, &L->conv_b, &L->x_proj,
-                                       &L->dt_w, &L->dt_b,    &L->a_log,  &L->d,      &L->out_proj};
-        for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) hash_tensor(&h, ts[i]);
-    }
+    size_t n = mcl_weight_slots(&w->arch->weights, w->cfg.n_layer);
+    for (size_t i = 0; i < n; i++) hash_tensor(&h, &w->t[i]);
     return hash_final(&h);
+}
+
+mcl_dtype mcl_weights_main_dtype(const mcl_weights *w)
+{
+    uint64_t per[3] = {0, 0, 0};
+    size_t n = mcl_weight_slots(&w->arch->weights, w->cfg.n_layer);
+    for (size_t i = 0; i < n; i++)
+        if (w->t[i].data && (unsigned)w->t[i].dtype < 3) per[w->t[i].dtype] += w->t[i].n;
+    int best = 0;
+    for (int d = 1; d < 3; d++)
+        if (per[d] > per[best]) best = d;
+    return (mcl_dtype)best;
 }
 
 uint64_t mcl_config_fingerprint(const mcl_config *c)
 {
     hash64 h;
     hash_init(&h);
-    const int64_t v[] = {c->d_model, c->n_layer, c->d_inner,        c->d_state,  c->d_conv,
-                         c->dt_rank, c->vocab_size, c->tie_embeddings, c->conv_bias};
+    const int64_t v[] = {c->arch,    c->d_model,    c->n_layer,        c->d_inner, c->d_state,
+                         c->d_conv,  c->dt_rank, c->vocab_size, c->tie_embeddings, c->conv_bias};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) hash_u64(&h, (uint64_t)v[i]);
     uint32_t eps;
     memcpy(&eps, &c->norm_eps, sizeof eps);
@@ -128,14 +134,18 @@ typedef struct state_header {
     uint32_t weight_dtype, state_dtype;
     uint32_t n_layer, d_inner, d_conv, d_state;
     uint64_t payload_bytes, payload_hash;
-    uint64_t reserved[3];
+    uint32_t arch, pad;
+    uint64_t reserved[2];
 } state_header;
 
 _Static_assert(sizeof(state_header) == HEADER_BYTES, "state header layout");
 
-static size_t layer_bytes(const mcl_config *c)
+/* Elements of every state tensor of one layer of one slot. */
+static size_t layer_elems(const mcl_model *m)
 {
-    return (mcl_conv_slot_elems(c) + mcl_ssm_slot_elems(c)) * sizeof(float);
+    size_t n = 0;
+    for (int i = 0; i < m->arch->n_states; i++) n += m->pool.slot_elems[i];
+    return n;
 }
 
 static void header_make(const mcl_model *m, state_header *h)
@@ -153,39 +163,28 @@ static void header_make(const mcl_model *m, state_header *h)
     h->d_inner = (uint32_t)c->d_inner;
     h->d_conv = (uint32_t)c->d_conv;
     h->d_state = (uint32_t)c->d_state;
-    h->payload_bytes = (uint64_t)c->n_layer * layer_bytes(c);
+    h->arch = (uint32_t)c->arch;
+    h->payload_bytes = (uint64_t)c->n_layer * layer_elems(m) * sizeof(float);
 }
 
-/* Reads the state of every layer into buf [n_layer * layer_bytes]. */
-static mcl_status read_slots(const mcl_state *s, float *buf)
+/* Copies every state tensor of every layer of s's slot to (to_host) or
+ * from buf [n_layer * layer_elems], in the file's order. */
+static mcl_status move_slots(const mcl_state *s, float *buf, bool to_host)
 {
     mcl_model *m = s->model;
-    size_t ce = mcl_conv_slot_elems(&m->cfg), se = mcl_ssm_slot_elems(&m->cfg);
-    for (int l = 0; l < m->cfg.n_layer; l++) {
-        float *p = buf + (size_t)l * (ce + se);
-        MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->pool.conv[l], CL_TRUE, (size_t)s->slot * ce * 4,
-                                         ce * 4, p, 0, NULL, NULL),
-                     "clEnqueueReadBuffer(conv state, layer %d)", l);
-        MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->pool.ssm[l], CL_TRUE, (size_t)s->slot * se * 4,
-                                         se * 4, p + ce, 0, NULL, NULL),
-                     "clEnqueueReadBuffer(ssm state, layer %d)", l);
-    }
-    return MCL_OK;
-}
-
-static mcl_status write_slots(mcl_state *s, const float *buf)
-{
-    mcl_model *m = s->model;
-    size_t ce = mcl_conv_slot_elems(&m->cfg), se = mcl_ssm_slot_elems(&m->cfg);
-    for (int l = 0; l < m->cfg.n_layer; l++) {
-        const float *p = buf + (size_t)l * (ce + se);
-        MCL_CL_CHECK(clEnqueueWriteBuffer(m->rt->queue, m->pool.conv[l], CL_TRUE, (size_t)s->slot * ce * 4,
-                                          ce * 4, p, 0, NULL, NULL),
-                     "clEnqueueWriteBuffer(conv state, layer %d)", l);
-        MCL_CL_CHECK(clEnqueueWriteBuffer(m->rt->queue, m->pool.ssm[l], CL_TRUE, (size_t)s->slot * se * 4,
-                                          se * 4, p + ce, 0, NULL, NULL),
-                     "clEnqueueWriteBuffer(ssm state, layer %d)", l);
-    }
+    float *p = buf;
+    for (int l = 0; l < m->cfg.n_layer; l++)
+        for (int i = 0; i < m->arch->n_states; i++) {
+            size_t e = m->pool.slot_elems[i], off = (size_t)s->slot * e * 4;
+            cl_int err = to_host ? clEnqueueReadBuffer(m->rt->queue, m->pool.buf[i][l], CL_TRUE, off, e * 4, p, 0,
+                                                       NULL, NULL)
+                                 : clEnqueueWriteBuffer(m->rt->queue, m->pool.buf[i][l], CL_TRUE, off, e * 4, p, 0,
+                                                        NULL, NULL);
+            if (err != CL_SUCCESS)
+                return mcl_error_cl(err, "%s(%s, layer %d)", to_host ? "clEnqueueReadBuffer" : "clEnqueueWriteBuffer",
+                                    m->arch->states[i].name, l);
+            p += e;
+        }
     return MCL_OK;
 }
 
@@ -205,7 +204,7 @@ mcl_status mcl_state_save(const mcl_state *s, const char *path)
     float *buf = malloc(h.payload_bytes ? h.payload_bytes : 1);
     if (!buf) return mcl_error_set(MCL_ERR_NOMEM, "mcl_state_save: out of host memory (%llu bytes)",
                                    (unsigned long long)h.payload_bytes);
-    mcl_status st = read_slots(s, buf);
+    mcl_status st = move_slots(s, buf, true);
     if (st == MCL_OK) {
         h.payload_hash = payload_hash(buf, h.payload_bytes);
         FILE *f = fopen(path, "wb");
@@ -231,7 +230,8 @@ static mcl_status header_check(const char *path, const state_header *got, const 
     if (got->version != STATE_VERSION || got->header_bytes != HEADER_BYTES)
         return mcl_error_set(MCL_ERR_FORMAT, "%s: state file version %u, this mambacl reads version %u", path,
                              got->version, STATE_VERSION);
-    if (got->config_hash != want->config_hash || got->n_layer != want->n_layer || got->d_inner != want->d_inner ||
+    if (got->config_hash != want->config_hash || got->arch != want->arch || got->n_layer != want->n_layer ||
+        got->d_inner != want->d_inner ||
         got->d_conv != want->d_conv || got->d_state != want->d_state)
         return mcl_error_set(MCL_ERR_INVALID_ARG,
                              "%s: saved from another model (n_layer %u, d_inner %u, d_state %u; this model: "
@@ -290,7 +290,7 @@ mcl_status mcl_state_load(mcl_state *s, const char *path)
     if (st == MCL_OK && !buf) st = mcl_error_set(MCL_ERR_NOMEM, "mcl_state_load: out of host memory");
     if (st == MCL_OK) st = read_payload(f, path, &got, buf);
     fclose(f);
-    if (st == MCL_OK) st = write_slots(s, buf);
+    if (st == MCL_OK) st = move_slots(s, buf, false);
     free(buf);
     return st;
 }

@@ -7,12 +7,15 @@
 #include "model/weights.h"
 
 /* A 64-bit hash of every weight tensor's dtype, element count and bytes, in
- * a fixed order (embedding, final norm, head, then each layer's tensors).
+ * the order of the architecture's weight table (mcl_weights.t).
  * Computed once by the model loader (it reads every byte: about a second
  * for 5 GB of weights) and kept in mcl_model.fingerprint. */
 uint64_t mcl_weights_fingerprint(const mcl_weights *w);
 
-/* A 64-bit hash of the shape fields of a config. */
+/* The dtype holding the most weight elements (recorded in state files). */
+mcl_dtype mcl_weights_main_dtype(const mcl_weights *w);
+
+/* A 64-bit hash of the shape fields of a config (architecture included). */
 uint64_t mcl_config_fingerprint(const mcl_config *c);
 
 /* Checks the header of a state file against a config without a device:
