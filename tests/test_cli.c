@@ -119,7 +119,9 @@ static void test_1_ctrl_c_in_prefill_and_progress(void **state)
     char *err = slurp("e1");
     assert_int_equal(rc, 130);
     expect_in(err, "interrupted during the prefill", "stderr after Ctrl-C");
-    if (ms > 1000) fail_msg("the prefill took %d ms to stop after SIGINT", ms);
+    /* One layer of a 1024-token pass is ~0.3 s here; the bound leaves room
+     * for a loaded CI machine (before issue 15 the whole ~25 s prefill ran). */
+    if (ms > 3000) fail_msg("the prefill took %d ms to stop after SIGINT", ms);
     free(err);
     /* A second Ctrl-C, while the first waits for the layer to end, exits at once. */
     assert_int_equal(sh(&out,
