@@ -370,9 +370,10 @@ MCL_API mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src);
 MCL_API void mcl_state_free(mcl_state *s);
 
 /* Writes the state to the file `path` (created or replaced): a versioned
- * header holding hashes of the model's config and weights, then the conv and
- * SSM state of every layer as fp32 -- n_layer * d_inner * (d_conv - 1 +
- * d_state) * 4 bytes, whatever the number of tokens the state has seen. The
+ * header holding hashes of the model's config and weights (every small
+ * tensor whole, samples of each matrix), then the conv and SSM state of
+ * every layer as fp32 -- n_layer * d_inner * (d_conv - 1 + d_state) * 4
+ * bytes, whatever the number of tokens the state has seen. The
  * state is unchanged. Errors: MCL_ERR_INVALID_ARG (NULL), MCL_ERR_IO naming
  * the file (the partial file is removed), MCL_ERR_OPENCL, MCL_ERR_NOMEM. */
 MCL_API mcl_status mcl_state_save(const mcl_state *s, const char *path);

@@ -4,6 +4,7 @@
  * shell; the commands keep to small prompts and shapes. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,18 +124,23 @@ static void test_1_ctrl_c_in_prefill_and_progress(void **state)
      * for a loaded CI machine (before issue 15 the whole ~25 s prefill ran). */
     if (ms > 3000) fail_msg("the prefill took %d ms to stop after SIGINT", ms);
     free(err);
-    /* A second Ctrl-C, while the first waits for the layer to end, exits at once. */
-    assert_int_equal(sh(&out,
-                        "cd %s && %s run -f long.txt -n 4 >o2 2>e2 & pid=$!; i=0; "
-                        "while [ ! -s %s/o2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; "
-                        "kill -INT $pid; sleep 0.05; kill -INT $pid; wait $pid; echo $?",
-                        tmp, bin, tmp),
-                     0);
-    assert_int_equal(atoi(out), 130);
-    free(out);
-    err = slurp("e2");
-    expect_in(err, "interrupted twice", "stderr after two Ctrl-C");
-    free(err);
+    /* A second Ctrl-C, while the first waits for the layer to end, exits at
+     * once. The two signals race with the end of the layer: up to 3 tries. */
+    bool twice = false;
+    for (int attempt = 0; attempt < 3 && !twice; attempt++) {
+        assert_int_equal(sh(&out,
+                            "cd %s && rm -f o2 && %s run -f long.txt -n 4 >o2 2>e2 & pid=$!; i=0; "
+                            "while [ ! -s %s/o2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; "
+                            "kill -INT $pid; sleep 0.01; kill -INT $pid; wait $pid; echo $?",
+                            tmp, bin, tmp),
+                         0);
+        assert_int_equal(atoi(out), 130);
+        free(out);
+        err = slurp("e2");
+        twice = strstr(err, "interrupted twice") != NULL;
+        free(err);
+    }
+    if (!twice) fail_msg("a second Ctrl-C never ended the process at once (3 tries)");
     /* On a terminal (script gives one): "prefill: done / total tokens (..%), rate". */
     assert_int_equal(sh(&out,
                         "cd %s && (script -qfec \"sh -c 'echo \\$\\$ > pid; exec %s run -f long.txt -n 4 "

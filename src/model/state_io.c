@@ -5,7 +5,8 @@
  *   "MCLSTATE"                 magic, 8 bytes
  *   u32 version (1), u32 header bytes (96)
  *   u64 config hash            mcl_config_fingerprint of the shape
- *   u64 weights hash           mcl_weights_fingerprint (mcl_model.fingerprint)
+ *   u64 weights hash           mcl_weights_fingerprint (mcl_model.fingerprint: small
+ *                              tensors whole, samples of the matrices)
  *   u32 weight dtype, u32 state dtype (0 = F32)
  *   u32 n_layer, d_inner, d_conv, d_state
  *   u64 payload bytes          n_layer * (sum of the state tensors' elements) * 4
@@ -84,11 +85,31 @@ static uint64_t hash_final(const hash64 *h)
     return x ^ (x >> 32);
 }
 
+#define FULL_HASH_BYTES (1u << 20) /* tensors up to this size are hashed whole */
+#define EDGE_BYTES 4096u           /* of a larger one: its first and last bytes, */
+#define N_WINDOWS 256              /* and this many evenly spaced windows */
+#define WINDOW_BYTES 256u
+
+/* A tensor's dtype, size and content: every byte of a small one (norms, A,
+ * D, conv weights, biases), and about 72 KiB spread over a large matrix
+ * (both ends and 256 windows), so that the fingerprint costs milliseconds,
+ * not seconds, at load. Two checkpoints that differ only inside a large
+ * matrix between the sampled windows share a fingerprint: a fine-tune or
+ * another model changes every matrix, so this tells models apart. */
 static void hash_tensor(hash64 *h, const mcl_host_tensor *t)
 {
     hash_u64(h, t->data ? (uint64_t)t->dtype : 0xffu);
     hash_u64(h, t->data ? (uint64_t)t->n : 0);
-    if (t->data) hash_bytes(h, t->data, t->n * (t->dtype == MCL_DTYPE_F32 ? 4u : 2u));
+    if (!t->data) return;
+    size_t bytes = t->n * (t->dtype == MCL_DTYPE_F32 ? 4u : 2u);
+    const unsigned char *p = t->data;
+    if (bytes <= FULL_HASH_BYTES) {
+        hash_bytes(h, p, bytes);
+        return;
+    }
+    hash_bytes(h, p, EDGE_BYTES);
+    hash_bytes(h, p + bytes - EDGE_BYTES, EDGE_BYTES);
+    for (size_t i = 0; i < N_WINDOWS; i++) hash_bytes(h, p + i * ((bytes - WINDOW_BYTES) / (N_WINDOWS - 1)), WINDOW_BYTES);
 }
 
 uint64_t mcl_weights_fingerprint(const mcl_weights *w)

@@ -6,10 +6,12 @@
 #include <stdint.h>
 #include "model/weights.h"
 
-/* A 64-bit hash of every weight tensor's dtype, element count and bytes, in
- * the order of the architecture's weight table (mcl_weights.t).
- * Computed once by the model loader (it reads every byte: about a second
- * for 5 GB of weights) and kept in mcl_model.fingerprint. */
+/* A 64-bit hash of every weight tensor's dtype and element count, the
+ * whole content of each tensor up to 1 MiB and ~72 KiB of samples of each
+ * larger one (both ends, 256 evenly spaced windows), in the order of the
+ * architecture's weight table (mcl_weights.t). Computed once by the model
+ * loader (milliseconds; hashing every byte would cost ~2 s for 5 GB) and kept
+ * in mcl_model.fingerprint. */
 uint64_t mcl_weights_fingerprint(const mcl_weights *w);
 
 /* The dtype holding the most weight elements (recorded in state files). */
