@@ -106,6 +106,10 @@ static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fa
     for (int i = 0; i < n; i++) {
         double ms = 0.0;
         if (same_params(&cands[i], &def)) continue; /* measured above */
+        if (o->cancel && o->cancel(o->user)) { /* leave the default in place; the family is not recorded */
+            mcl_status rb = mcl_runtime_rebuild_config(rt, config, &def);
+            return rb != MCL_OK ? rb : mcl_error_set(MCL_ERR_INTERRUPTED, "tuning %s stopped", fam->name);
+        }
         res->candidates++;
         mcl_status st = mcl_runtime_rebuild_config(rt, config, &cands[i]);
         if (st == MCL_OK) st = measure(rt, w, fam->name, o->reps, &ms);
@@ -186,7 +190,7 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
     mcl_tune_class_of_model(mcl_model_config(model)->d_inner, mcl_model_config(model)->d_model, &cls);
     for (int f = 0; st == MCL_OK; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);
-        if (!fam) break;
+        if (!fam || (o->cancel && o->cancel(o->user))) break;
         int config = -1;
         if (mcl_tune_space_size(fam, &rt->dev) == 0 || !selected(o->only, fam->name) ||
             mcl_runtime_fallback(rt, fam->name) < 0 || *n_results >= cap)
@@ -197,6 +201,11 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
         if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);
         mcl_tune_result *r = &results[*n_results];
         if (st == MCL_OK) st = tune_family(rt, &w, fam, config, o, ref, r);
+        if (st == MCL_ERR_INTERRUPTED) { /* cancelled: the families before this one stay */
+            mcl_error_clear();
+            st = MCL_OK;
+            break;
+        }
         if (st == MCL_OK) st = mcl_tunedb_set(db, fam, &cls, &r->best, r->best_ms, r->default_ms, shape);
         if (st == MCL_OK) (*n_results)++;
     }
