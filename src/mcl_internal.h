@@ -17,6 +17,7 @@
 #include "diag/bench.h"
 #include "diag/presets.h"
 #include "diag/tuner.h"
+#include "generate/textstream.h"
 #include "runtime/cache.h"
 #include "runtime/program.h"
 #include "tune/tunedb.h"
