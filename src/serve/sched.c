@@ -395,6 +395,14 @@ static void step_prefill(srv_sched *s)
 
 /* ---- the thread ----------------------------------------------------------------- */
 
+static void publish_gauges(srv_sched *s, int queued, int active)
+{
+    pthread_mutex_lock(&s->met->mu);
+    s->met->queue_depth = queued;
+    s->met->active = active;
+    pthread_mutex_unlock(&s->met->mu);
+}
+
 /* Under s->mu: waits for work, cancels what the shutdown deadline or the
  * clients ended, moves queued requests into free slots (up to `cap`,
  * returned in fresh[]). Returns false when the thread should end. */
@@ -419,10 +427,7 @@ static bool gather_locked(srv_sched *s, srv_req **fresh, int *n_fresh, bool *exp
     }
     for (int i = 0; i < s->n_seqs; i++)
         s->seqs[i].drop = s->seqs[i].r->cancel;
-    pthread_mutex_lock(&s->met->mu);
-    s->met->queue_depth = s->qlen;
-    s->met->active = s->n_seqs + *n_fresh;
-    pthread_mutex_unlock(&s->met->mu);
+    publish_gauges(s, s->qlen, s->n_seqs + *n_fresh);
     return !(s->stopping && s->n_seqs == 0 && *n_fresh == 0 && !s->qhead);
 }
 
@@ -447,6 +452,9 @@ static void *sched_main(void *arg)
         step_decode(s);
         step_prefill(s);
         seqs_compact(s);
+        pthread_mutex_lock(&s->mu);
+        publish_gauges(s, s->qlen, s->n_seqs);
+        pthread_mutex_unlock(&s->mu);
     }
     free(fresh);
     return NULL;
