@@ -14,7 +14,7 @@ meson test -C build --print-errorlogs --num-processes 1
 
 # Bad input under AddressSanitizer + UndefinedBehaviorSanitizer. These tests
 # need no OpenCL device, so PoCL's own allocations never reach LeakSanitizer.
-asan_tests=(checkpoint bad_inputs tokenizer)
+asan_tests=(checkpoint bad_inputs tokenizer textstream)
 [ -f build-asan/build.ninja ] ||
   meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build-asan mambacl "${asan_tests[@]/#/tests/test_}"
