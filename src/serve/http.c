@@ -10,6 +10,8 @@
 #include "serve/http.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,10 @@ struct srv_http {
     struct MHD_Daemon *d;
     srv_app *app;
 };
+
+/* Requests between their first call and their completion (response sent
+ * or connection gone), for a shutdown that lets the last responses out. */
+static atomic_int requests_open;
 
 typedef enum MHD_Result (*route_fn)(srv_app *, struct MHD_Connection *, const char *, size_t);
 
@@ -161,6 +167,7 @@ static enum MHD_Result first_call(srv_app *app, struct MHD_Connection *c, const 
     *cr = calloc(1, sizeof **cr);
     if (!*cr) return srv_reply_json(app, c, 500, NULL);
     (*cr)->route = rt;
+    atomic_fetch_add(&requests_open, 1);
     return MHD_YES;
 }
 
@@ -218,7 +225,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     (void)c;
     (void)why;
     conn_req *cr = *con_cls;
-    if (cr) free(cr->body);
+    if (cr) {
+        free(cr->body);
+        atomic_fetch_sub(&requests_open, 1);
+    }
     free(cr);
     *con_cls = NULL;
 }
@@ -287,9 +297,11 @@ void srv_http_quiesce(srv_http *h)
     if (s != MHD_INVALID_SOCKET) close(s);
 }
 
-void srv_http_stop(srv_http *h)
+void srv_http_stop(srv_http *h, double wait_s)
 {
     if (!h) return;
+    struct timespec tick = {0, 10 * 1000000L};
+    for (int i = 0; i < (int)(wait_s * 100) && atomic_load(&requests_open) > 0; i++) nanosleep(&tick, NULL);
     MHD_stop_daemon(h->d);
     free(h);
 }

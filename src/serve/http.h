@@ -33,8 +33,9 @@ mcl_status srv_http_start(srv_app *app, srv_http **out, int *port);
 /* Stops accepting connections (those open go on). */
 void srv_http_quiesce(srv_http *h);
 
-/* Closes every connection after its current response and frees h. */
-void srv_http_stop(srv_http *h);
+/* Waits up to wait_s seconds for the responses being sent to finish, then
+ * closes every connection and frees h. Accepts NULL. */
+void srv_http_stop(srv_http *h, double wait_s);
 
 /* ---- for routes.c ---------------------------------------------------------- */
 

@@ -91,7 +91,7 @@ static void server_close(server *sv, double grace_s)
 {
     if (sv->http) srv_http_quiesce(sv->http);
     if (sv->sched) srv_sched_drain(sv->sched, grace_s);
-    srv_http_stop(sv->http);
+    srv_http_stop(sv->http, 2.0); /* every generation has ended: only the last bytes are left to send */
     srv_sched_free(sv->sched);
     mcl_tokenizer_free(sv->tok);
     mcl_model_free(sv->m);

@@ -6,7 +6,7 @@ Phases (all by default):
           venv under the build directory, reused between runs; a failed
           install FAILS the test): completions with and without streaming,
           greedy text == `mambacl run --greedy`, seeds, stop strings, usage
-  http    status codes and error bodies (400/401/404/405/413/503), chat
+  http    curl; status codes and error bodies (400/401/404/405/413/503), chat
           refusal, tokenize/detokenize, metrics, a client that disconnects
           mid-stream, SIGTERM with a stream in flight (exit 0, bounded)
   batch   16 concurrent streaming clients, each equal to its request alone
@@ -297,6 +297,7 @@ def phase_http(binary):
         check(st == st2 == 200, "prompt as ids")
         check(json.loads(raw)["choices"][0]["text"] == json.loads(raw2)["choices"][0]["text"], "ids == text prompt")
         check(json.loads(raw2)["usage"]["prompt_tokens"] == len(ids), "usage prompt_tokens")
+        curl_checks(srv, json.loads(raw2)["choices"][0]["text"])
         disconnect_mid_stream(srv)
         m = srv.metrics(API_KEY)
         for k in ["mambacl_queue_depth", "mambacl_batch_size", "mambacl_decode_tokens_per_second",
@@ -309,6 +310,21 @@ def phase_http(binary):
             srv.p.kill()
     busy_queue(binary)
     print("http: ok")
+
+
+def curl_checks(srv, want):
+    """curl, whole and streamed (-N), gives the same text as http.client."""
+    url = "http://127.0.0.1:%d/v1/completions" % srv.port
+    base = ["curl", "-sS", "--max-time", "60", "-H", "Authorization: Bearer " + API_KEY,
+            "-H", "Content-Type: application/json"]
+    body = {"prompt": "ROMEO: hi", "max_tokens": 5, "temperature": 0}
+    r = subprocess.run(base + ["-d", json.dumps(body), url], capture_output=True, timeout=90)
+    check(r.returncode == 0, "curl failed: %r" % r.stderr)
+    check(json.loads(r.stdout)["choices"][0]["text"] == want, "curl text %r" % r.stdout)
+    r = subprocess.run(base + ["-N", "-d", json.dumps(dict(body, stream=True)), url], capture_output=True, timeout=90)
+    check(r.returncode == 0, "curl -N failed: %r" % r.stderr)
+    events, done = sse_events(r.stdout)
+    check(done and "".join(c["text"] for e in events for c in e["choices"]) == want, "curl stream %r" % r.stdout)
 
 
 def open_stream(port, body, key=API_KEY):
