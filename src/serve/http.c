@@ -263,6 +263,13 @@ static mcl_status bind_addr(const char *host, int port, struct sockaddr_storage 
     return mcl_error_set(MCL_ERR_INVALID_ARG, "--host wants an IPv4 or IPv6 address or 'localhost', got '%s'", host);
 }
 
+mcl_status srv_http_check_host(const char *host)
+{
+    struct sockaddr_storage sa;
+    bool v6;
+    return bind_addr(host, 0, &sa, &v6);
+}
+
 mcl_status srv_http_start(srv_app *app, srv_http **out, int *port)
 {
     struct sockaddr_storage sa;

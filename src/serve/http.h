@@ -26,6 +26,10 @@ typedef struct srv_app {
 
 typedef struct srv_http srv_http;
 
+/* Checks that host is an address srv_http_start can bind (before any work).
+ * MCL_ERR_INVALID_ARG otherwise. */
+mcl_status srv_http_check_host(const char *host);
+
 /* Binds o->host:o->port and starts serving app. *port receives the bound
  * port. Errors: MCL_ERR_INVALID_ARG (bad host), MCL_ERR_IO (cannot bind). */
 mcl_status srv_http_start(srv_app *app, srv_http **out, int *port);

@@ -106,8 +106,8 @@ const srv_params *srv_req_params(const srv_req *r)
 bool srv_req_take(srv_req *r, int timeout_ms, srv_update *u)
 {
     srv_sched *s = r->s;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    struct timespec until; /* r->cv waits on CLOCK_MONOTONIC (srv_sched_submit) */
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += timeout_ms / 1000;
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
@@ -180,7 +180,11 @@ int srv_sched_submit(srv_sched *s, srv_params *p, srv_req **out, char *err)
 {
     srv_req *r = calloc(1, sizeof *r);
     if (!r) return snprintf(err, SRV_ERR_LEN, "out of memory"), 503;
-    pthread_cond_init(&r->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
     r->s = s;
     r->refs = 2;
     r->prompt_tokens = p->n_prompt;

@@ -72,6 +72,7 @@ static mcl_status server_open(server *sv, const serve_options *o)
 {
     mcl_runtime_options ro = {0};
     ro.device = o->device;
+    MCL_TRY(srv_http_check_host(o->host));
     MCL_TRY(mcl_runtime_create(&ro, &sv->rt));
     MCL_TRY(mcl_model_load(sv->rt, o->model_dir, &sv->m));
     char path[4096];
