@@ -89,24 +89,27 @@ def main():
     ap.add_argument("-m", "--model", default=ts.MODEL)
     ap.add_argument("--clients", default="1,4,16")
     ap.add_argument("--tokens", type=int, default=256)
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     a = ap.parse_args()
     ts.MODEL = a.model
     counts = [int(x) for x in a.clients.split(",")]
     binary = os.path.abspath(a.mambacl)
     srv = ts.Server(binary, "--parallel", str(max(counts)), "--max-tokens", str(a.tokens))
-    rows = []
+    got = {n: [] for n in counts}
     try:
         measure_server(srv, 1, 8)  # warm-up
-        for n in counts:
-            rows.append((n,) + measure_server(srv, n, a.tokens))
+        for _ in range(a.repeat):  # interleaved, so that a busy machine hurts both sides alike
+            for n in counts:
+                got[n].append(measure_server(srv, n, a.tokens) + (measure_run(binary, a.model, n, a.tokens),))
     finally:
         srv.stop()
     print("clients | serve aggregate tok/s | TTFT p50 ms | TTFT p99 ms | serve decode-only tok/s | "
-          "run --batch-file decode tok/s | serve/run")
-    for n, agg, p50, p99, dec in rows:
-        run = measure_run(binary, a.model, n, a.tokens)
+          "run --batch-file decode tok/s | serve aggregate / run")
+    for n in counts:
+        agg, p50, p99, dec, run = (statistics.median(col) for col in zip(*got[n]))
         print("%7d | %21.1f | %11.1f | %11.1f | %23.1f | %29.1f | %.2f" %
               (n, agg, p50 * 1e3, p99 * 1e3, dec, run, agg / run))
+    print("(medians of %d interleaved rounds, %d tokens per client)" % (a.repeat, a.tokens))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,6 @@ static enum MHD_Result wait_whole(srv_app *app, struct MHD_Connection *c, srv_re
 /* ---- streamed responses ---------------------------------------------------------- */
 
 typedef struct stream_ctx {
-    srv_app *app;
     srv_req *r;
     srv_resp_info ri;
     bool include_usage;
@@ -163,7 +162,6 @@ static enum MHD_Result start_stream(srv_app *app, struct MHD_Connection *c, srv_
     stream_ctx *sc = calloc(1, sizeof *sc);
     struct MHD_Response *resp = NULL;
     if (sc) {
-        sc->app = app;
         sc->r = r;
         sc->ri = *ri;
         sc->include_usage = srv_req_params(r)->include_usage;
