@@ -343,7 +343,7 @@ def open_stream(port, body, key=API_KEY):
 
 def disconnect_mid_stream(srv):
     before = srv.metrics(API_KEY).get("mambacl_requests_cancelled_total", 0)
-    s = open_stream(srv.port, {"prompt": "ROMEO:", "max_tokens": 3000})
+    s = open_stream(srv.port, {"prompt": "ROMEO:", "max_tokens": 3000, "temperature": 0})
     s.close()
     t0 = time.monotonic()
     while time.monotonic() - t0 < 10:
@@ -357,7 +357,7 @@ def disconnect_mid_stream(srv):
 
 
 def shutdown_with_stream(srv):
-    s = open_stream(srv.port, {"prompt": "ROMEO:", "max_tokens": 3000})
+    s = open_stream(srv.port, {"prompt": "ROMEO:", "max_tokens": 3000, "temperature": 0})
     t0 = time.monotonic()
     srv.stop(limit=15)
     check(time.monotonic() - t0 < 10, "shutdown took %.1f s" % (time.monotonic() - t0))
@@ -379,7 +379,7 @@ def busy_queue(binary):
     """--parallel 1 --queue 1: a third concurrent request gets 503."""
     srv = Server(binary, "--parallel", "1", "--queue", "1", "--max-tokens", "100000")
     try:
-        socks = [open_stream(srv.port, {"prompt": "A", "max_tokens": 100000}, key="")]
+        socks = [open_stream(srv.port, {"prompt": "A", "max_tokens": 100000, "temperature": 0}, key="")]
         results = []
         th = threading.Thread(target=lambda: results.append(srv.post("/v1/completions",
                                                                      {"prompt": "B", "max_tokens": 2})))
