@@ -69,6 +69,7 @@ struct srv_sched {
     const int32_t **ptoks;        /* [o.parallel] */
     int *lens;                    /* [o.parallel] */
     int *idx;                     /* [o.parallel] batch row -> seq */
+    srv_req **fresh;              /* [o.parallel] requests admitted at this step */
     double tps_t0;                /* decode tokens/s window */
     uint64_t tps_tokens;
 };
@@ -407,9 +408,10 @@ static void publish_gauges(srv_sched *s, int queued, int active)
     pthread_mutex_unlock(&s->met->mu);
 }
 
-/* Under s->mu: waits for work, cancels what the shutdown deadline or the
- * clients ended, moves queued requests into free slots (up to `cap`,
- * returned in fresh[]). Returns false when the thread should end. */
+/* Under s->mu: waits for work; moves queued requests into the free slots
+ * (into fresh[], *n_fresh of them), or ends them when their client has gone
+ * or the shutdown deadline has passed (*expired); marks running sequences
+ * whose client has gone (drop). Returns false when the thread should end. */
 static bool gather_locked(srv_sched *s, srv_req **fresh, int *n_fresh, bool *expired)
 {
     while (!s->stopping && s->n_seqs == 0 && !s->qhead) pthread_cond_wait(&s->cv, &s->mu);
@@ -438,8 +440,8 @@ static bool gather_locked(srv_sched *s, srv_req **fresh, int *n_fresh, bool *exp
 static void *sched_main(void *arg)
 {
     srv_sched *s = arg;
-    srv_req **fresh = malloc((size_t)s->o.parallel * sizeof *fresh);
-    for (bool go = fresh != NULL; go;) {
+    srv_req **fresh = s->fresh;
+    for (bool go = true; go;) {
         int n_fresh;
         bool expired;
         pthread_mutex_lock(&s->mu);
@@ -460,7 +462,6 @@ static void *sched_main(void *arg)
         publish_gauges(s, s->qlen, s->n_seqs);
         pthread_mutex_unlock(&s->mu);
     }
-    free(fresh);
     return NULL;
 }
 
@@ -487,9 +488,10 @@ mcl_status srv_sched_create(mcl_model *m, const mcl_tokenizer *tok, const srv_sc
     s->ptoks = malloc(P * sizeof *s->ptoks);
     s->lens = malloc(P * sizeof *s->lens);
     s->idx = malloc(P * sizeof *s->idx);
+    s->fresh = malloc(P * sizeof *s->fresh);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (!s->seqs || !s->logits || !s->states || !s->toks || !s->ptoks || !s->lens || !s->idx) {
+    if (!s->seqs || !s->logits || !s->states || !s->toks || !s->ptoks || !s->lens || !s->idx || !s->fresh) {
         srv_sched_free(s);
         return mcl_error_set(MCL_ERR_NOMEM, "scheduler: out of memory for %d sequences", o->parallel);
     }
@@ -523,5 +525,6 @@ void srv_sched_free(srv_sched *s)
     free(s->ptoks);
     free(s->lens);
     free(s->idx);
+    free(s->fresh);
     free(s);
 }
