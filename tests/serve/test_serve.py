@@ -9,7 +9,8 @@ Phases (all by default):
   http    curl; status codes and error bodies (400/401/404/405/413/503), chat
           refusal, tokenize/detokenize, metrics, a client that disconnects
           mid-stream, SIGTERM with a stream in flight (exit 0, bounded)
-  batch   16 concurrent streaming clients, each equal to its request alone
+  batch   16 concurrent streaming clients, each equal to its request alone;
+          a prompt of many prefill chunks beside running streams == `mambacl run`
   fuzz    >= 1000 mixed good and bad requests (malformed JSON, huge numbers,
           wrong types, invalid UTF-8, dropped connections): every well-formed
           one answered correctly, every bad one a JSON 4xx, the server up
@@ -437,6 +438,23 @@ def phase_batch(binary):
         for i, (a, b) in enumerate(zip(alone, results)):
             check(a == b, "client %d (%r): concurrent %r != alone %r" % (i, cases[i]["prompt"], b, a))
         check(srv.metrics()["mambacl_batch_size"] >= 1, "batch size metric")
+        # a prompt of many chunks (--prefill-chunk 24), prefilled while other
+        # streams decode, gives `mambacl run`'s greedy text
+        long_prompt = " ".join(PROMPTS) * 3
+        st, _, raw = srv.post("/tokenize", {"content": long_prompt})
+        n_long = len(json.loads(raw)["tokens"])
+        check(n_long > 10 * 24, "long prompt has %d tokens" % n_long)
+        want = run_greedy(binary, long_prompt, 24)
+        results = [None] * 4
+        threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, stream_text(srv, cases[i])))
+                   for i in range(3)]
+        for t in threads:
+            t.start()
+        results[3] = stream_text(srv, {"prompt": long_prompt, "max_tokens": 24, "temperature": 0})
+        for t in threads:
+            t.join(120)
+        check(results[3][0] == want, "chunked long prompt: %r != run %r" % (results[3][0], want))
+        check(results[:3] == alone[:3], "streams beside the long prefill")
     finally:
         srv.stop()
     print("batch: ok (%d concurrent streams equal their single-request output)" % len(cases))
