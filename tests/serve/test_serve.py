@@ -581,6 +581,14 @@ def phase_fuzz(binary, count):
         check(srv.alive(), "server died")
         st, _, raw = srv.request("GET", "/health")
         check(st == 200, "health after the loop")
+        t0 = time.monotonic()  # dropped connections leave no sequence behind
+        while time.monotonic() - t0 < 10:
+            m = srv.metrics()
+            if m["mambacl_sequences_active"] == 0 and m["mambacl_queue_depth"] == 0:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("sequences still active after the loop: %r" % m)
         kinds = {}
         for c in cases:
             kinds[c[0]] = kinds.get(c[0], 0) + 1
