@@ -151,7 +151,7 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
         }
     }
     st_bufs b = {0};
-    cl_mem bx, bw, bb, bs, bslot, bss, bo;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bss = NULL, bo = NULL;
     mcl_status st = put(rt, &b, xz, sizeof xz, &bx);
     if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
     if (st == MCL_OK) st = put(rt, &b, bias, sizeof bias, &bb);
@@ -188,7 +188,7 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
         want_state[d * (K - 1) + K - 2] = xz[d];
     }
     st_bufs b = {0};
-    cl_mem bx, bw, bb, bs, bslot, bo;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bo = NULL;
     mcl_status st = put(rt, &b, xz, sizeof xz, &bx);
     if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
     if (st == MCL_OK) st = put(rt, &b, bias, sizeof bias, &bb);

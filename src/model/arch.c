@@ -1,6 +1,7 @@
-/* The registry of architectures, and the two functions that need it below
- * the model: mcl_checkpoint_open (binding the architecture's weight table)
- * and mcl_config_check. */
+/* The registry of architectures, and what needs it: mcl_checkpoint_open
+ * (binding the architecture's weight table: the checkpoint module below
+ * cannot name an architecture), mcl_config_check and the state size. Above
+ * every arch_*.c file; used by weights.c, model.c and the CLI's info. */
 #include "model/arch.h"
 
 #include "base/error.h"
@@ -28,11 +29,6 @@ mcl_status mcl_config_check(const mcl_config *c)
     return a->check(c);
 }
 
-uint64_t mcl_arch_state_elems(const mcl_arch *a, const mcl_config *c, int i)
-{
-    return mcl_shape_elems(a->states[i].shape, c);
-}
-
 uint64_t mcl_arch_state_bytes(const mcl_config *c)
 {
     const mcl_arch *a = NULL;
@@ -40,11 +36,6 @@ uint64_t mcl_arch_state_bytes(const mcl_config *c)
     uint64_t per_layer = 0;
     for (int i = 0; i < a->n_states; i++) per_layer += mcl_arch_state_elems(a, c, i);
     return 4u * (uint64_t)c->n_layer * per_layer;
-}
-
-uint64_t mcl_arch_act_elems(const mcl_arch *a, const mcl_config *c, int i)
-{
-    return mcl_shape_elems(a->acts[i].shape, c);
 }
 
 mcl_status mcl_checkpoint_open(const char *dir, mcl_checkpoint **out)

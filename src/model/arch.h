@@ -48,6 +48,8 @@ typedef struct mcl_arch {
     mcl_status (*decode_layer)(mcl_model *m, int layer, int B);
 } mcl_arch;
 
+/* ---- arch.c: the registry (above every architecture file) ---- */
+
 /* The architecture of `c`, or MCL_ERR_UNSUPPORTED naming c->arch. */
 mcl_status mcl_arch_get(const mcl_config *c, const mcl_arch **out);
 
@@ -55,14 +57,20 @@ mcl_status mcl_arch_get(const mcl_config *c, const mcl_arch **out);
  * whose check accepts it. MCL_ERR_INVALID_ARG / MCL_ERR_UNSUPPORTED. */
 mcl_status mcl_config_check(const mcl_config *c);
 
-/* Elements of state tensor `i` in one slot of one layer. */
-uint64_t mcl_arch_state_elems(const mcl_arch *a, const mcl_config *c, int i);
-
 /* Device bytes of one sequence's recurrent state over all layers (fp32);
  * 0 for an unknown architecture. */
 uint64_t mcl_arch_state_bytes(const mcl_config *c);
 
+/* Elements of state tensor `i` in one slot of one layer. */
+static inline uint64_t mcl_arch_state_elems(const mcl_arch *a, const mcl_config *c, int i)
+{
+    return mcl_shape_elems(a->states[i].shape, c);
+}
+
 /* Elements of activation `i` in one token row. */
-uint64_t mcl_arch_act_elems(const mcl_arch *a, const mcl_config *c, int i);
+static inline uint64_t mcl_arch_act_elems(const mcl_arch *a, const mcl_config *c, int i)
+{
+    return mcl_shape_elems(a->acts[i].shape, c);
+}
 
 #endif

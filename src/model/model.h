@@ -1,14 +1,16 @@
 /* The model on the device: weight buffers (one per row of the
  * architecture's weight table), the per-sequence state pools and the
- * forward pass's scratch buffers. Files of src/model, in dependency order:
- *   arch.h           the architecture record (weights, states, activations, layer sequences)
- *   weights.c        host weights from a checkpoint or a seeded generator
- *   model.c          memory plan, upload, release (uses state.c and scratch.c to release)
- *   state.c          state pools and mcl_state_* (slots of per-layer buffers)
+ * forward pass's scratch buffers. Files of src/model, each using only those
+ * above it:
+ *   arch.h           the architecture record (weights, states, activations, layer
+ *                    sequences) and its sizes; model.h (this file): the device structs
+ *   state.c          state pools, mcl_state_* (slots of per-layer buffers), state views
  *   scratch.c        activation and staging buffers, grown on demand
- *   project.c        Y = X . W^T by gemv or GEMM (used by the layer sequences)
- *   arch_mamba1.c    Mamba-1: its weight table and per-layer prefill/decode sequences
+ *   project.c        Y = X . W^T by gemv or GEMM (for the layer sequences)
+ *   arch_mamba1.c    Mamba-1: weight table, states, activations, per-layer prefill/decode
  *   arch.c           the registry of architectures, mcl_checkpoint_open, mcl_config_check
+ *   weights.c        host weights from a checkpoint or a seeded generator
+ *   model.c          memory plan, upload, release
  *   forward.c        mcl_prefill / mcl_decode: embedding, layers through the arch, LM head */
 #ifndef MCL_MODEL_H
 #define MCL_MODEL_H
@@ -26,7 +28,7 @@
  * one part). A small one is fp32 in one part. Absent: n_parts == 0. */
 typedef struct mcl_dmat {
     mcl_dtype dtype;
-    int rows, cols;    /* rows = the first dimension, cols = the product of the others */
+    int rows, cols;    /* big: the first dimension, the product of the others; small: elements, 1 */
     int n_parts;
     int rows_per_part; /* part p holds rows [p*rows_per_part, min(rows, (p+1)*rows_per_part)) */
     cl_mem *parts;     /* [n_parts] */
