@@ -27,5 +27,7 @@
 #include "runtime/program.h"
 #include "runtime/runtime.h"
 #include "tune/tunedb.h"
+#include "tokenizer/tok_unicode.h"
+#include "model/state_io.h"
 
 #endif
