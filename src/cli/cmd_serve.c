@@ -135,6 +135,11 @@ int cmd_serve(int argc, char **argv)
             return cli_usage_error("serve", "no -m MODEL_DIR and no default model (set MAMBACL_MODEL)");
         o.model_dir = default_dir;
     }
+    char tok_path[4096 + 32];
+    snprintf(tok_path, sizeof tok_path, "%s/tokenizer.json", o.model_dir);
+    if (!cli_check_model_dir("serve", o.model_dir)) return CLI_EXIT_RUNTIME;
+    if (!cli_check_input_file("serve", "-m", tok_path)) return CLI_EXIT_USAGE;
+    cli_check_cache_dir();
     mcl_status st = serve_run(&o);
     return st == MCL_OK ? CLI_EXIT_OK : cli_runtime_error("serve", st);
 }
