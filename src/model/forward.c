@@ -13,9 +13,16 @@
  *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
  *   logits = hsel . W_head^T                           gemv
  * 16-bit matrices are widened into m->scratch.wf32 (weights_to_f32) before
- * each GEMM. Decode (one token per sequence) runs the same chain with gemv
- * in place of the GEMMs (out_proj accumulating into h), conv_step and
- * ssm_step: 1 + 6 * n_layer + 2 launches per step.
+ * each GEMM. Decode (one token per sequence, up to MCL_GEMV_MAX_ROWS) is
+ * fused to 4 launches per layer:
+ *   xz = rmsnorm(h) . W_in^T, xc = conv step       gemv_in (conv state)
+ *   dbc parts = xc . W_x^T (split-K partials)      gemv_split
+ *   y = ssm step(dbc parts) * silu(z)              ssm_step_parts (ssm state)
+ *   h += y . W_out^T                               gemv, accumulate
+ * and the LM head takes the final norm (gemv_in): 1 + 4 * n_layer + 1
+ * launches. MAMBACL_DISABLE=fused_decode (or a wider batch) runs the unfused
+ * chain (rmsnorm, in_proj, conv_step, x_proj, ssm_step, out_proj: 1 + 6 *
+ * n_layer + 2 launches), which the tests compare with the fused one.
  */
 #include "model/forward.h"
 
@@ -26,6 +33,7 @@
 
 #include "base/error.h"
 #include "ops/kern.h"
+#include "ops/kern_decode.h"
 #include "ops/kern_scan.h"
 
 /* ---- scratch ------------------------------------------------------------- */
@@ -33,7 +41,7 @@
 void mcl_scratch_release(mcl_model *m)
 {
     mcl_scratch *s = &m->scratch;
-    cl_mem *bufs[] = {&s->h, &s->hn, &s->xz, &s->xc, &s->dbc, &s->y, &s->ids, &s->seq_start,
+    cl_mem *bufs[] = {&s->h, &s->hn, &s->xz, &s->xc, &s->dbc, &s->dbc_parts, &s->y, &s->ids, &s->seq_start,
                       &s->slot, &s->sel_rows, &s->hsel, &s->logits, &s->head_part, &s->wf32};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
     free(s->host_ints);
@@ -434,6 +442,63 @@ static mcl_status layer_decode(mcl_model *m, int l, int B)
     return project(m, "out_proj", B, &L->out_proj, s->y, true, s->h);
 }
 
+/* The x_proj partials buffer for n_split splits of B rows. */
+static mcl_status ensure_parts(mcl_model *m, size_t floats)
+{
+    mcl_scratch *s = &m->scratch;
+    if (floats <= s->cap_parts) return MCL_OK;
+    s->cap_parts = 0;
+    MCL_TRY(grow(m, &s->dbc_parts, floats * 4, "x_proj partial sums"));
+    s->cap_parts = floats;
+    return MCL_OK;
+}
+
+/* One decode layer in 4 launches (see the file comment). */
+static mcl_status layer_decode_fused(mcl_model *m, int l, int B)
+{
+    const mcl_config *c = &m->cfg;
+    const mcl_dev_layer *L = &m->layers[l];
+    mcl_scratch *s = &m->scratch;
+    int di = c->d_inner, nx = c->dt_rank + 2 * c->d_state;
+    mcl_kern_conv cv = {L->conv_w, L->conv_b, conv_state(m, l), c->d_conv, di, s->xc};
+    MCL_TRY(mcl_kern_gemv_in(m->rt, L->in_proj.parts[0], L->in_proj.dtype, s->h, s->xz, L->in_proj.rows,
+                             L->in_proj.cols, B, L->norm, c->norm_eps, &cv));
+    int n_split = mcl_kern_gemv_split_count(m->rt, nx, di, B);
+    uint64_t part = (uint64_t)B * (uint64_t)nx;
+    MCL_TRY(ensure_parts(m, (size_t)part * (size_t)n_split));
+    MCL_TRY(mcl_kern_gemv_split(m->rt, L->x_proj.parts[0], L->x_proj.dtype, s->xc, s->dbc_parts, nx, di, B,
+                                n_split, part));
+    mcl_scan_args a = scan_args(m, L);
+    a.dbc = s->dbc_parts;
+    mcl_kern_state st = {m->pool.ssm[l], 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
+    MCL_TRY(mcl_kern_ssm_step_parts(m->rt, &a, &st, B, n_split, part));
+    return mcl_kern_gemv(m->rt, L->out_proj.parts[0], L->out_proj.dtype, s->y, s->h, L->out_proj.rows,
+                         L->out_proj.cols, B, true);
+}
+
+/* Whether decode runs fused: batches the gemv path takes, unless
+ * MAMBACL_DISABLE lists "fused_decode". */
+static bool decode_fused(int B)
+{
+    const char *off = getenv("MAMBACL_DISABLE");
+    return B <= MCL_GEMV_MAX_ROWS && !(off && strstr(off, "fused_decode"));
+}
+
+/* Logits of the B decoded rows: the final norm fused into the LM head when
+ * the head is one buffer, else through logits_of_rows. */
+static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, bool fused, float *out)
+{
+    const mcl_dmat *H = &m->lm_head;
+    if (!fused || H->n_parts != 1) return logits_of_rows(m, rows, B, out);
+    MCL_TRY(ensure_sel(m, B));
+    MCL_TRY(mcl_kern_gemv_in(m->rt, H->parts[0], H->dtype, m->scratch.h, m->scratch.logits, m->cfg.vocab_size,
+                             m->cfg.d_model, B, m->norm_f, m->cfg.norm_eps, NULL));
+    MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->scratch.logits, CL_TRUE, 0,
+                                     (size_t)B * (size_t)m->cfg.vocab_size * 4, out, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(logits, %d rows)", B);
+    return MCL_OK;
+}
+
 mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                       float *logits)
 {
@@ -454,7 +519,9 @@ mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, i
     MCL_TRY(write_ints(m, s->ids, tokens, (size_t)n_seqs, "token ids"));
     MCL_TRY(write_ints(m, s->slot, slot, (size_t)n_seqs, "slots"));
     MCL_TRY(embed(m, tokens, n_seqs));
-    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(layer_decode(m, l, n_seqs));
-    if (logits) MCL_TRY(logits_of_rows(m, rows, n_seqs, logits));
+    bool fused = decode_fused(n_seqs);
+    for (int l = 0; l < m->cfg.n_layer; l++)
+        MCL_TRY(fused ? layer_decode_fused(m, l, n_seqs) : layer_decode(m, l, n_seqs));
+    if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, fused, logits));
     return mcl_runtime_finish(m->rt);
 }

@@ -49,6 +49,8 @@ typedef struct mcl_scratch {
     cl_mem xz;           // [cap_rows, 2*d_inner]
     cl_mem xc;           // [cap_rows, d_inner]
     cl_mem dbc;          // [cap_rows, dt_rank + 2*d_state]
+    cl_mem dbc_parts;    // [cap_parts] decode x_proj split-K partials [n_split][B, dt_rank + 2*d_state]
+    size_t cap_parts;    /* floats */
     cl_mem y;            // [cap_rows, d_inner]
     cl_mem ids;          // int [cap_rows]
     int cap_seqs;

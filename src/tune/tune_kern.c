@@ -10,8 +10,12 @@
  *  - GEMV_WG: 256 on GPUs (8 teams of 32), 64 on CPUs, capped as above and
  *    never below GEMV_LPR (LPR shrinks to fit).
  *  - GEMV_RPL: 1 (each lane streams one row; most parallelism at batch 1).
- *  - GEMV_BT: 8, halved until the reduction buffer 4*RPL*BT*WG bytes fits in
- *    half of CL_DEVICE_LOCAL_MEM_SIZE.
+ *  - GEMV_BT: 8, halved until the reduction buffer 4*(RPL+1)*BT*WG bytes fits
+ *    in half of CL_DEVICE_LOCAL_MEM_SIZE.
+ *  - GEMV_UNR: 4 vectors per row in flight.
+ *  - GEMV_VACC: 1 on CPUs (float8 accumulators: vector FMAs), 0 on GPUs.
+ *  - GEMV_F16: CPUs 0 (vload_half8); GPUs 2 (half8) with cl_khr_fp16, else 3
+ *    (uint4 load + vload_half8 of a private copy: the hardware conversion).
  */
 #include "tune/tune_kern.h"
 
@@ -47,7 +51,7 @@ void mcl_tune_conv_defaults(const mcl_device_info *dev, mcl_params *out)
 
 long mcl_tune_gemv_local_bytes(const mcl_params *p)
 {
-    return 4 * mcl_params_get(p, "GEMV_RPL", 1) * mcl_params_get(p, "GEMV_BT", 1) *
+    return 4 * (mcl_params_get(p, "GEMV_RPL", 1) + 1) * mcl_params_get(p, "GEMV_BT", 1) *
            mcl_params_get(p, "GEMV_WG", 1);
 }
 
@@ -61,6 +65,9 @@ void mcl_tune_gemv_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, "GEMV_WG", wg);
     mcl_params_set(out, "GEMV_LPR", lpr);
     mcl_params_set(out, "GEMV_RPL", 1);
+    mcl_params_set(out, "GEMV_UNR", 4);
+    mcl_params_set(out, "GEMV_VACC", cpu ? 1 : 0);
+    mcl_params_set(out, "GEMV_F16", cpu ? 0 : dev->has_fp16 ? 2 : 3);
     long bt = 8;
     mcl_params_set(out, "GEMV_BT", bt);
     while (bt > 1 && (uint64_t)mcl_tune_gemv_local_bytes(out) > dev->local_mem_bytes / 2) {
