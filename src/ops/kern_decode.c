@@ -87,7 +87,7 @@ int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B)
     size_t want = 2u * (rt->dev.compute_units ? rt->dev.compute_units : 1);
     int n = 1;
     while (n < MCL_GEMV_MAX_SPLIT && groups * (size_t)n < want &&
-           (size_t)(I / 8) / (size_t)(2 * n) >= 4 * lpr)
+           (size_t)(I / 8) / (size_t)(2 * n) >= 2 * lpr)
         n *= 2;
     return n;
 }

@@ -29,7 +29,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
 
 /* Splits of I for a gemv_split of [O, I] at batch B with the compiled
  * tunables: enough work-groups to cover the device twice, at least
- * 4 * GEMV_LPR vectors of 8 per split, at most MCL_GEMV_MAX_SPLIT; 1 when
+ * 2 * GEMV_LPR vectors of 8 per split (two per lane), at most MCL_GEMV_MAX_SPLIT; 1 when
  * splitting does not help (many rows, CPUs). */
 #define MCL_GEMV_MAX_SPLIT 8
 int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B);
