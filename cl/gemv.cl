@@ -160,10 +160,10 @@ inline float8 gemv_x8(__global const float *xrow, int v, int aligned)
  * with `norm`, x is multiplied by nw first and ss[bb] += x . x. */
 inline void gemv_fma(gemv_acc acc[GEMV_RPL][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
                      __global const float *xt, __global const float *nw, int norm, int v, int I, int nb,
-                     int aligned)
+                     int aligned, int btc)
 {
     float8 nv8 = norm ? gemv_x8(nw, v, aligned) : (float8)1.0f;
-    for (int bb = 0; bb < GEMV_BT; bb++) {
+    for (int bb = 0; bb < btc; bb++) {
         if (bb < nb) {
             float8 xv = gemv_x8(xt + (size_t)bb * I, v, aligned);
             if (norm) {
@@ -204,18 +204,19 @@ typedef struct gemv_conv_args {
  * element tail when `tail`), reduced over each team; returns through red. */
 inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
                       int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
-                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_WG])
+                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_WG],
+                      int btc)
 {
     int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
     int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
-    int b0 = get_group_id(1) * GEMV_BT, nb = min(GEMV_BT, B - b0);
+    int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
     int aligned = (I % 8) == 0;
     gemv_acc acc[GEMV_RPL][GEMV_BT], ss[GEMV_BT];
     __global const void *rowp[GEMV_RPL];
-    for (int bb = 0; bb < GEMV_BT; bb++) ss[bb] = GEMV_ZERO;
+    for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
     for (int r = 0; r < GEMV_RPL; r++) {
         rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
-        for (int bb = 0; bb < GEMV_BT; bb++) acc[r][bb] = GEMV_ZERO;
+        for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
     }
     __global const float *xt = x + (size_t)b0 * I;
     int v = v0 + lane;
@@ -224,21 +225,21 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         for (int u = 0; u < GEMV_UNR; u++)
             for (int r = 0; r < GEMV_RPL; r++)
                 wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned);
+        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
     }
     for (; v < v1; v += GEMV_LPR) {
         float8 wv[GEMV_RPL];
         for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
-        gemv_fma(acc, ss, wv, xt, nw, norm, v, I, nb, aligned);
+        gemv_fma(acc, ss, wv, xt, nw, norm, v, I, nb, aligned, btc);
     }
     float sacc[GEMV_RPL][GEMV_BT], sss[GEMV_BT];
-    for (int bb = 0; bb < GEMV_BT; bb++) {
+    for (int bb = 0; bb < btc; bb++) {
         sss[bb] = GEMV_HSUM(ss[bb]);
         for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = GEMV_HSUM(acc[r][bb]);
     }
     for (int i = (tail ? (I / 8) * 8 : I) + lane; i < I; i += GEMV_LPR) {
         float nwi = norm ? nw[i] : 1.0f;
-        for (int bb = 0; bb < GEMV_BT; bb++) {
+        for (int bb = 0; bb < btc; bb++) {
             if (bb >= nb) continue;
             float xi = xt[(size_t)bb * I + i];
             if (norm) sss[bb] = mad(xi, xi, sss[bb]);
@@ -247,9 +248,9 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         }
     }
     for (int r = 0; r < GEMV_RPL; r++)
-        for (int bb = 0; bb < GEMV_BT; bb++) red[r * GEMV_BT + bb][lid] = sacc[r][bb];
+        for (int bb = 0; bb < btc; bb++) red[r * GEMV_BT + bb][lid] = sacc[r][bb];
     if (norm)
-        for (int bb = 0; bb < GEMV_BT; bb++) red[GEMV_NV + bb][lid] = sss[bb];
+        for (int bb = 0; bb < btc; bb++) red[GEMV_NV + bb][lid] = sss[bb];
     int nred = norm ? GEMV_NV + GEMV_BT : GEMV_NV;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int s = GEMV_LPR / 2; s > 0; s >>= 1) {
@@ -259,7 +260,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int k = lane; k < GEMV_NV; k += GEMV_LPR) {
-        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT;
+        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT; /* bb >= nb (btc 1: bb > 0) is skipped */
         if (o < O && bb < nb) {
             int b = b0 + bb;
             size_t yi = (size_t)b * O + o;
@@ -277,12 +278,20 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
 
 #define GEMV_RED_ROWS (GEMV_NV + GEMV_BT)
 
+/* The body for one batch row (btc = 1, the decode of one sequence: a batch
+ * tile's loops and registers are gone after inlining) or a tile of GEMV_BT. */
+#define GEMV_RUN(...) \
+    do { \
+        if (B == 1) gemv_body(__VA_ARGS__, 1); \
+        else gemv_body(__VA_ARGS__, GEMV_BT); \
+    } while (0)
+
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate)
 {
     __local float red[GEMV_RED_ROWS][GEMV_WG];
-    gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red);
+    GEMV_RUN(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red);
 }
 
 /* y = (RMSNorm(x) * nw) . W^T; rows o < n_conv also run the decode conv step
@@ -298,7 +307,7 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
 {
     __local float red[GEMV_RED_ROWS][GEMV_WG];
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, red);
+    GEMV_RUN(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, red);
 }
 
 /* Partial y of split s = get_group_id(2) of get_num_groups(2) over the
@@ -311,5 +320,5 @@ void gemv_split(__global const void *W, int wdtype, __global const float *x, __g
     __local float red[GEMV_RED_ROWS][GEMV_WG];
     int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
     int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
-    gemv_body(W, wdtype, x, y + (size_t)s * part_stride, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red);
+    GEMV_RUN(W, wdtype, x, y + (size_t)s * part_stride, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red);
 }
