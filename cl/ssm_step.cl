@@ -61,7 +61,7 @@ inline void step_body(__global const float *restrict xc, __global const float *r
                       __global const float *restrict A, __global const float *restrict D,
                       __global float *restrict ssm_state, ulong state_off, __global const int *restrict slot,
                       ulong slot_stride, int B, int d_inner, int R, int N, __global float *restrict y,
-                      __local float *red)
+                      ulong z_off, int z_ld, __local float *red)
 {
     const int lid = (int)get_local_id(0), lane = lid % STEP_LPC;
     const size_t team = get_group_id(0) * STEP_TEAMS + (size_t)(lid / STEP_LPC);
@@ -89,7 +89,7 @@ inline void step_body(__global const float *restrict xc, __global const float *r
     }
     acc = step_team_sum(red, acc, lid, lane);
     if (valid && lane == 0) {
-        const float z = xz[(size_t)b * (2 * (size_t)d_inner) + d_inner + d];
+        const float z = xz[z_off + (size_t)b * (size_t)z_ld + d];
         y[gid] = fma(D[d], x, acc) * mcl_silu(z);
     }
 }
@@ -108,11 +108,12 @@ void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               __global const int *restrict slot,   // [B]
               ulong slot_stride,
               int B, int d_inner, int R, int N,
-              __global float *restrict y)          // [B, d_inner]
+              __global float *restrict y,          // [B, d_inner]
+              ulong z_off, int z_ld)               // z's view (Mamba-1: d_inner, 2*d_inner)
 {
     __local float red[STEP_WG];
     step_body(xc, dbc, 1, 0, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, B, d_inner,
-              R, N, y, red);
+              R, N, y, z_off, z_ld, red);
 }
 
 /* As ssm_step, with dbc = n_parts partial sums [n_parts][B, R+2N], part p at
@@ -123,9 +124,9 @@ void ssm_step_parts(__global const float *restrict xc, __global const float *res
                     int wdtype, __global const float *restrict b_dt, __global const float *restrict A,
                     __global const float *restrict D, __global float *restrict ssm_state, ulong state_off,
                     __global const int *restrict slot, ulong slot_stride, int B, int d_inner, int R, int N,
-                    __global float *restrict y)
+                    __global float *restrict y, ulong z_off, int z_ld)
 {
     __local float red[STEP_WG];
     step_body(xc, dbc, n_parts, part_stride, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot,
-              slot_stride, B, d_inner, R, N, y, red);
+              slot_stride, B, d_inner, R, N, y, z_off, z_ld, red);
 }

@@ -100,16 +100,14 @@ static void run_gemv_in(int O, int I, int B, int n_conv, int K, mcl_dtype dt, bo
     float *st = rand_floats(off + (size_t)cap * se, -1.0f, 1.0f), *st_ref = malloc((off + (size_t)cap * se) * 4);
     memcpy(st_ref, st, (off + (size_t)cap * se) * 4);
     float *hn = malloc((size_t)B * I * 4), *want = malloc((size_t)B * O * 4), *got = malloc((size_t)B * O * 4);
-    float *xz = malloc((size_t)B * 2 * (n_conv ? n_conv : 1) * 4), *xc_ref = malloc((size_t)B * (n_conv ? n_conv : 1) * 4);
+    float *xc_ref = malloc((size_t)B * (n_conv ? n_conv : 1) * 4);
     float *xc = malloc((size_t)B * (n_conv ? n_conv : 1) * 4), *hcopy = malloc((size_t)B * I * 4);
     memcpy(hcopy, h, (size_t)B * I * 4);
     ref_rmsnorm_residual(hcopy, NULL, nw, 1e-5f, hn, NULL, B, I);
     ref_gemv(W, dt, hn, want, O, I, B, 0);
     if (n_conv) {
-        /* the conv reference reads x from an [B, 2*n_conv] xz: the first n_conv outputs */
-        for (int b = 0; b < B; b++)
-            for (int d = 0; d < n_conv; d++) xz[(size_t)b * 2 * n_conv + d] = want[(size_t)b * O + d];
-        ref_conv_step(xz, cw, bias ? cb : NULL, st_ref, off, slot, se, B, n_conv, K, xc_ref);
+        /* the conv's x: the first n_conv outputs of each row */
+        ref_conv_step(want, O, cw, bias ? cb : NULL, st_ref, off, slot, se, B, n_conv, K, xc_ref);
     }
     cl_mem bW = upload(W, (size_t)O * I * mcl_half_dtype_size(dt)), bh = upload(h, (size_t)B * I * 4);
     cl_mem bnw = upload(nw, (size_t)I * 4), by = upload(NULL, (size_t)B * O * 4);
@@ -133,7 +131,7 @@ static void run_gemv_in(int O, int I, int B, int n_conv, int K, mcl_dtype dt, bo
     cl_mem all[] = {bW, bh, bnw, by, bcw, bcb, bst, bslot, bxc};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
     free(W), free(h), free(nw), free(cw), free(cb), free(st), free(st_ref), free(hn), free(want), free(got);
-    free(xz), free(xc_ref), free(xc), free(hcopy);
+    free(xc_ref), free(xc), free(hcopy);
 }
 
 /* gemv_split with n splits: the sum of the partials against ref_gemv. */
@@ -160,18 +158,23 @@ static void run_gemv_split(int O, int I, int B, int n, mcl_dtype dt)
 static void test_gemv_in(void **state)
 {
     (void)state;
-    const long f16s[] = {0, 1, 3, 2};
-    int nf = rt->dev.has_fp16 ? 4 : 3;
-    for (int f = 0; f < nf; f++) {
-        rebuild_gemv(f16s[f]);
-        for (int dt = 0; dt < 3; dt++) {
-            run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
-            run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
-            run_gemv_in(19, 8, 9, 0, 2, (mcl_dtype)dt, true); /* LM head: norm only, batch past a tile */
-            run_gemv_in(40, 136, 2, 20, 3, (mcl_dtype)dt, true);
-        }
+    long def = mcl_runtime_param(rt, "gemv.cl", "GEMV_F16", 0);
+    for (int dt = 0; dt < 3; dt++) {
+        run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
+        run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
+        run_gemv_in(19, 8, 9, 0, 2, (mcl_dtype)dt, true); /* LM head: norm only, batch past a tile */
+        run_gemv_in(40, 136, 2, 20, 3, (mcl_dtype)dt, true);
     }
-    rebuild_gemv(mcl_runtime_param(rt, "gemv.cl", "GEMV_F16", 0)); /* back to the default */
+    /* the other F16 conversions (the fallbacks of each other; 2 needs cl_khr_fp16) */
+    const long f16s[] = {0, 1, 3, 2};
+    for (int f = 0; f < (rt->dev.has_fp16 ? 4 : 3); f++) {
+        if (f16s[f] == def) continue;
+        rebuild_gemv(f16s[f]);
+        run_gemv_in(37, 64, 1, 13, 4, MCL_DTYPE_F16, true);
+        run_gemv_in(74, 261, 3, 37, 4, MCL_DTYPE_F16, false);
+        run_gemv_in(40, 136, 2, 20, 3, MCL_DTYPE_F16, true);
+    }
+    rebuild_gemv(def); /* back to the default */
     printf("gemv_in: max abs err %.3g, max rel err %.3g\n", worst_abs, worst_rel);
 }
 
@@ -222,7 +225,8 @@ static void run_step_parts(int B, int d_inner, int R, int N, int n, int dt)
     cl_mem bb = upload(b_dt, (size_t)d_inner * 4), bA = upload(A, (size_t)d_inner * N * 4);
     cl_mem bD = upload(D, (size_t)d_inner * 4), bst = upload(st, (size_t)(cap * se) * 4);
     cl_mem bslot = upload(slot, (size_t)B * 4), by = upload(NULL, (size_t)B * d_inner * 4);
-    mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)dt, d_inner, R, N};
+    mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)dt, d_inner, R, N, (uint64_t)d_inner,
+                       2 * d_inner};
     mcl_kern_state ks = {bst, 0, bslot, se};
     assert_int_equal(mcl_kern_ssm_step_parts(rt, &a, &ks, B, n, stride), MCL_OK);
     download(by, got, (size_t)B * d_inner * 4);

@@ -1,9 +1,9 @@
 /* gemv_timing: times the gemv kernel with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
+ * (each --set: the defaults with those tunables overridden, timed too)
  * Prints, for the default tunables (and with --space for every configuration
- * of gemv's declared candidate space that fits the device, with each --set
- * for the defaults with those tunables overridden), the median kernel
+ * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
  * effective bandwidth: (weight bytes + x bytes + y bytes) / time. Built by
  * meson, not run as a test. */
@@ -61,55 +61,47 @@ static void report(const shape *s, const mcl_params *p, double ms)
 }
 
 /* Builds gemv.cl with p and reports its time. */
-static mcl_status time_params(mcl_runtime *rt, const shape *s, const char *src, const mcl_params *pp)
+static mcl_status time_params(mcl_runtime *rt, const shape *s, const mcl_params *pp)
 {
-    char opts[2048];
-    snprintf(opts, sizeof opts, "%s", rt->base_options);
-    mcl_params_defines(pp, opts, sizeof opts);
+    mcl_params p = *pp;
     mcl_program prog;
-    MCL_TRY(mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
-                              rt->cache_dir[0] ? rt->cache_dir : NULL, &prog));
+    MCL_TRY(mcl_runtime_build_program(rt, "gemv.cl", &p, &prog));
     cl_int err;
     cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
     double ms = 0.0;
-    mcl_status st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, pp, s, &ms);
-    if (st == MCL_OK) report(s, pp, ms);
+    mcl_status st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, &p, s, &ms);
+    if (st == MCL_OK) report(s, &p, ms);
     if (k) clReleaseKernel(k);
     mcl_program_release(&prog);
     return st;
 }
 
+/* Every fitting point of the space over the runtime's other tunables. */
 static mcl_status time_space(mcl_runtime *rt, const shape *s)
 {
-    char *src = NULL;
-    MCL_TRY(mcl_program_source("gemv.cl", NULL, &src));
     mcl_status st = MCL_OK;
     int n = mcl_tune_space_size(&mcl_tune_gemv_space);
     for (int i = 0; i < n && st == MCL_OK; i++) {
         mcl_params p = *mcl_runtime_params(rt, "gemv.cl"), c;
         if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &c)) continue;
         for (int j = 0; j < c.n; j++) mcl_params_set(&p, c.p[j].name, c.p[j].value);
-        st = time_params(rt, s, src, &p);
+        st = time_params(rt, s, &p);
     }
-    free(src);
     return st;
 }
 
 /* The defaults with "NAME=V NAME=V ..." applied, timed. */
 static mcl_status time_set(mcl_runtime *rt, const shape *s, const char *set)
 {
-    char *src = NULL, name[32];
+    char name[32];
     long v;
     int used = 0;
-    MCL_TRY(mcl_program_source("gemv.cl", NULL, &src));
     mcl_params p = *mcl_runtime_params(rt, "gemv.cl");
     while (sscanf(set, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
         mcl_params_set(&p, name, v);
         set += used;
     }
-    mcl_status st = time_params(rt, s, src, &p);
-    free(src);
-    return st;
+    return time_params(rt, s, &p);
 }
 
 static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_sets)
@@ -162,8 +154,8 @@ int main(int argc, char **argv)
     s.reps = 50;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--space") == 0) space = 1;
-        else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32) sets[n_sets++] = argv[++i];
+        else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
         else if (pos == 2) s.B = atoi(argv[i]), pos++;

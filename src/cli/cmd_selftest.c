@@ -13,7 +13,7 @@ static void help(void)
            "then runs one tiny launch of every kernel and checks its result.\n"
            "Exit code 1 when any kernel fails.\n"
            "\n"
-           "  --device SEL   device index or name substring (see: mambacl devices)\n"
+           "  --device SEL   device: index, gpu, cpu, pocl or a name substring\n"
            "  --no-cache     neither read nor write the binary cache\n");
 }
 
@@ -21,6 +21,17 @@ static void report(const char *kernel, bool ok, double ms, void *user)
 {
     (void)user;
     printf("  kernel %-28s %-4s %8.2f ms\n", kernel, ok ? "ok" : "FAIL", ms);
+}
+
+/* The capability layer's verdicts (device/caps.h). */
+static void print_caps(const mcl_caps *c)
+{
+    printf("  vendor %s", mcl_vendor_name(c->vendor));
+    if (c->cc_major) printf(", compute capability %d.%d, warp %d", c->cc_major, c->cc_minor, c->warp_size);
+    printf("\n");
+    for (int i = 0; i < MCL_CAP_COUNT; i++)
+        printf("  capability %-10s %-3s %s\n", mcl_cap_name((mcl_cap_id)i), c->cap[i].on ? "on" : "off",
+               c->cap[i].on ? "" : c->cap[i].reason);
 }
 
 int cmd_selftest(int argc, char **argv)
@@ -35,7 +46,7 @@ int cmd_selftest(int argc, char **argv)
         if (c == 'h') return help(), CLI_EXIT_OK;
         else if (c == 'd') ro.device = optarg;
         else if (c == 'n') ro.no_cache = true;
-        else return cli_usage_error("selftest", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("selftest", "unexpected argument '%s'", argv[optind]);
     double t0 = mcl_now_ms();
@@ -46,6 +57,7 @@ int cmd_selftest(int argc, char **argv)
     int n = 0;
     const mcl_program_report *reps = mcl_runtime_programs(rt, &n);
     printf("device: %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
+    print_caps(&rt->caps);
     if (*mcl_runtime_warnings(rt)) fprintf(stderr, "mambacl selftest: warning: %s\n", mcl_runtime_warnings(rt));
     for (int i = 0; i < n; i++)
         printf("  program %-20s %-10s %9.1f ms  tuning: %s\n", reps[i].file,

@@ -1,6 +1,9 @@
 /* Launchers of gemv_in, gemv_split and ssm_step_parts (see kern_decode.h). */
 #include "ops/kern_decode.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "base/error.h"
 
 static mcl_status gemv_tunables(const mcl_runtime *rt, size_t *wg, size_t *rows, size_t *bt, size_t *lpr)
@@ -143,9 +146,22 @@ mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, cons
     MCL_ARG(k, 16, a->dt_rank);
     MCL_ARG(k, 17, a->d_state);
     MCL_ARG(k, 18, a->y);
+    cl_ulong z_off = a->z_off;
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step_parts: z row stride %d < d_inner %d", a->z_ld,
+                             a->d_inner);
+    MCL_ARG(k, 19, z_off);
+    MCL_ARG(k, 20, a->z_ld);
     const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
     MCL_ASSERT(p, "ssm_step.cl was not compiled");
     size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
     size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
     return mcl_launch(rt, k, "ssm_step_parts", 1, &global, &wg);
+}
+
+bool mcl_kern_decode_fused(const mcl_runtime *rt, int B)
+{
+    const char *off = getenv("MAMBACL_DISABLE");
+    if (off && strstr(off, "fused_decode")) return false;
+    return B >= 1 && B <= mcl_runtime_param(rt, "gemm.cl", "GEMM_GEMV_MAX_ROWS", 16);
 }

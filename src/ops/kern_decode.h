@@ -39,6 +39,11 @@ int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B);
 mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
                                int B, int n_split, uint64_t part_stride);
 
+/* Whether a decode step of B sequences runs fused: B within the rows the
+ * projections run as gemv (GEMM_GEMV_MAX_ROWS of gemm.cl), unless
+ * MAMBACL_DISABLE lists "fused_decode" (the unfused chain, for tests). */
+bool mcl_kern_decode_fused(const mcl_runtime *rt, int B);
+
 /* ssm_step with a->dbc holding n_parts partial rows [n_parts][B, R+2N] at
  * part_stride elements apart (n_parts 1: the plain ssm_step). */
 mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,

@@ -7,10 +7,11 @@
 
 #include "device/device.h"
 #include "runtime/cache.h"
+#include "runtime/caps_cache.h"
 #include "base/error.h"
 #include "tune/tunedb.h"
 
-static void base_options(const mcl_device_info *dev, char *out, size_t cap)
+static void base_options(const mcl_device_info *dev, const mcl_caps *caps, char *out, size_t cap)
 {
     snprintf(out, cap,
              "-cl-std=CL1.2 -DMCL_LOCAL_MEM_BYTES=%llu -DMCL_MAX_WG=%zu -DMCL_WG_MULTIPLE=%zu "
@@ -18,6 +19,7 @@ static void base_options(const mcl_device_info *dev, char *out, size_t cap)
              (unsigned long long)dev->local_mem_bytes, dev->max_work_group_size,
              dev->preferred_wg_multiple ? dev->preferred_wg_multiple : 1, dev->has_fp16 ? 1 : 0,
              dev->type == MCL_DEVICE_TYPE_CPU ? 1 : 0);
+    mcl_caps_defines(caps, out, cap);
 }
 
 static mcl_status open_device(mcl_runtime *rt, const char *selector)
@@ -100,16 +102,31 @@ static void choose_params(mcl_runtime *rt, int i, const char *file)
     if (mcl_tunedb_apply(rt->tunedb, file, &rt->params[i]) > 0) rt->reports[i].tuning = "tuned";
 }
 
-static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+/* `file` from kernel_dir (NULL: embedded) with the base options and params. */
+static mcl_status build_with(const mcl_runtime *rt, const char *file, const char *kernel_dir,
+                             const mcl_params *params, mcl_program *out)
 {
     char *src = NULL;
     char options[2048];
     snprintf(options, sizeof options, "%s", rt->base_options);
-    mcl_params_defines(&rt->params[i], options, sizeof options);
+    if (params) mcl_params_defines(params, options, sizeof options);
     MCL_TRY(mcl_program_source(file, kernel_dir, &src));
     mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, &rt->programs[i]);
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, out);
     free(src);
+    return st;
+}
+
+mcl_status mcl_runtime_build_program(const mcl_runtime *rt, const char *file, const mcl_params *params,
+                                     mcl_program *out)
+{
+    memset(out, 0, sizeof *out);
+    return build_with(rt, file, rt->kernel_dir[0] ? rt->kernel_dir : NULL, params, out);
+}
+
+static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+{
+    mcl_status st = build_with(rt, file, kernel_dir, &rt->params[i], &rt->programs[i]);
     if (st != MCL_OK) return st;
     rt->reports[i].file = rt->programs[i].file;
     rt->reports[i].from_cache = rt->programs[i].from_cache;
@@ -163,7 +180,7 @@ static mcl_status build_all(mcl_runtime *rt, const char *kernel_dir)
     rt->params = calloc((size_t)n, sizeof *rt->params);
     if (!rt->programs || !rt->reports || !rt->params)
         return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    base_options(&rt->dev, rt->base_options, sizeof rt->base_options);
+    base_options(&rt->dev, &rt->caps, rt->base_options, sizeof rt->base_options);
     for (int i = 0; i < n; i++) {
         const char *file = mcl_kernel_sources[i].name;
         if (strcmp(file, MCL_COMMON_CL) == 0) continue;
@@ -224,6 +241,7 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     if (!no_cache && mcl_cache_dir(o->cache_dir, rt->cache_dir, sizeof rt->cache_dir) != MCL_OK)
         rt->cache_dir[0] = '\0';
     probe_multiple(rt);
+    MCL_TRY(mcl_caps_load(rt->platform, rt->device, &rt->dev, rt->cache_dir, &rt->caps));
     load_tuning(rt, o->cache_dir);
     const char *kdir = o->kernel_dir;
     if (!kdir || !*kdir) kdir = getenv("MAMBACL_KERNEL_DIR");
@@ -258,6 +276,7 @@ void mcl_runtime_free(mcl_runtime *rt)
     if (rt->queue) clFinish(rt->queue);
     release_profile(rt);
     free(rt->prof);
+    for (int i = 0; i < 3; i++) mcl_buffer_release(&rt->gemm_ws[i]);
     for (int i = 0; i < rt->n_kernels; i++) clReleaseKernel(rt->kernels[i].kernel);
     free(rt->kernels);
     for (int i = 0; i < rt->n_programs; i++) mcl_program_release(&rt->programs[i]);
