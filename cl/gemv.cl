@@ -278,20 +278,17 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
 
 #define GEMV_RED_ROWS (GEMV_NV + GEMV_BT)
 
-/* The body for one batch row (btc = 1, the decode of one sequence: a batch
- * tile's loops and registers are gone after inlining) or a tile of GEMV_BT. */
-#define GEMV_RUN(...) \
-    do { \
-        if (B == 1) gemv_body(__VA_ARGS__, 1); \
-        else gemv_body(__VA_ARGS__, GEMV_BT); \
-    } while (0)
+/* Each kernel calls the body for one batch row (btc = 1, the decode of one
+ * sequence: a batch tile's loops and registers are gone after inlining) or
+ * for tiles of GEMV_BT (no variadic macros: OpenCL C has none). */
 
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate)
 {
     __local float red[GEMV_RED_ROWS][GEMV_WG];
-    GEMV_RUN(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red);
+    if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, 1);
+    else gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, GEMV_BT);
 }
 
 /* y = (RMSNorm(x) * nw) . W^T; rows o < n_conv also run the decode conv step
@@ -307,7 +304,9 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
 {
     __local float red[GEMV_RED_ROWS][GEMV_WG];
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    GEMV_RUN(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, red);
+    const gemv_conv_args *c = n_conv > 0 ? &cv : 0;
+    if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, 1);
+    else gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, GEMV_BT);
 }
 
 /* Partial y of split s = get_group_id(2) of get_num_groups(2) over the
@@ -320,5 +319,7 @@ void gemv_split(__global const void *W, int wdtype, __global const float *x, __g
     __local float red[GEMV_RED_ROWS][GEMV_WG];
     int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
     int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
-    GEMV_RUN(W, wdtype, x, y + (size_t)s * part_stride, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red);
+    __global float *yp = y + (size_t)s * part_stride;
+    if (B == 1) gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red, 1);
+    else gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red, GEMV_BT);
 }
