@@ -19,6 +19,7 @@
 #include "diag/bench.h"
 #include "diag/presets.h"
 #include "diag/tuner.h"
+#include "generate/textstream.h"
 #include "model/arch.h"
 #include "ops/gemm.h"
 #include "runtime/cache.h"

@@ -14,12 +14,21 @@ meson test -C build --print-errorlogs --num-processes 1
 
 # Bad input under AddressSanitizer + UndefinedBehaviorSanitizer. These tests
 # need no OpenCL device, so PoCL's own allocations never reach LeakSanitizer.
-asan_tests=(checkpoint bad_inputs tokenizer)
+asan_tests=(checkpoint bad_inputs tokenizer textstream)
 [ -f build-asan/build.ninja ] ||
   meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build-asan mambacl "${asan_tests[@]/#/tests/test_}"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 1 "${asan_tests[@]}"
+
+# mambacl serve under ASan + UBSan + LeakSanitizer (PoCL leaks nothing that
+# LSan reports here): status codes, disconnects, shutdown, and the
+# fuzz-style loop of 1000 mixed requests (tests/serve/test_serve.py).
+for phase in http fuzz; do
+  MAMBACL_CACHE_DIR="$root/build/tests/mcl-cache" POCL_CACHE_DIR="$root/build/pocl-cache" \
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    python3 tests/serve/test_serve.py --mambacl build-asan/mambacl --phase "$phase"
+done
 
 # libFuzzer smoke: each target for a fixed number of runs with a fixed seed
 # (deterministic, so CI cannot fail at random), from its seeds; new inputs go

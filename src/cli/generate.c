@@ -55,27 +55,7 @@ static mcl_status buf_append(gen_text *b, const char *s, size_t n)
 /* Position of the first complete stop string in b, or -1. */
 static long find_stop(const gen_text *b, const gen_opts *o)
 {
-    long best = -1;
-    for (int i = 0; i < o->n_stops; i++) {
-        const char *p = strstr(b->data ? b->data : "", o->stops[i]);
-        if (p && (best < 0 || p - b->data < best)) best = p - b->data;
-    }
-    return best;
-}
-
-/* Bytes at the end of b that could begin a stop string: held back. */
-static size_t stop_holdback(const gen_text *b, const gen_opts *o)
-{
-    size_t hold = 0;
-    for (int i = 0; i < o->n_stops; i++) {
-        size_t sl = strlen(o->stops[i]);
-        for (size_t k = sl > 1 ? sl - 1 : 0; k > hold; k--)
-            if (k <= b->len && memcmp(b->data + b->len - k, o->stops[i], k) == 0) {
-                hold = k;
-                break;
-            }
-    }
-    return hold;
+    return b->data ? mcl_text_find_stop(b->data, b->len, o->stops, o->n_stops) : -1;
 }
 
 void gen_write_utf8(FILE *out, const char *s, size_t n)
@@ -92,12 +72,7 @@ void gen_write_utf8(FILE *out, const char *s, size_t n)
 
 mcl_status gen_text_flush(gen_text *b, const gen_opts *o, FILE *out, bool final)
 {
-    size_t end = b->len;
-    if (!final) {
-        end = mcl_utf8_complete_prefix(b->data, b->len);
-        size_t hold = stop_holdback(b, o);
-        if (b->len - hold < end) end = b->len - hold;
-    }
+    size_t end = b->data ? mcl_text_safe_end(b->data, b->len, o->stops, o->n_stops, final) : 0;
     if (end > b->printed) {
         gen_write_utf8(out, b->data + b->printed, end - b->printed);
         fflush(out);

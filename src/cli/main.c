@@ -14,6 +14,7 @@ static const cli_command commands[] = {
     {"tokenize", "encode text to token ids or decode ids (tokenizer.json)", cmd_tokenize},
     {"bench", "measure kernels, prefill, decode and startup on the device", cmd_bench},
     {"tune", "autotune the kernels for the device and save the results", cmd_tune},
+    {"serve", "serve the model over HTTP (OpenAI-compatible API, continuous batching)", cmd_serve},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -37,7 +38,7 @@ static void usage(FILE *f)
             "a failed write of the output), 2 bad usage; 130 when Ctrl-C stopped a prefill or a tuning.\n"
             "environment: MAMBACL_DEVICE (device selector), MAMBACL_MODEL (default model directory),\n"
             "MAMBACL_CACHE_DIR (kernel binaries and tuning files), MAMBACL_NO_CACHE=1,\n"
-            "MAMBACL_KERNEL_DIR (read cl/ sources from a directory).\n");
+            "MAMBACL_KERNEL_DIR (read cl/ sources from a directory), MAMBACL_API_KEY (serve).\n");
 }
 
 static const cli_command *find_command(const char *name)
