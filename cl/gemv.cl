@@ -44,9 +44,8 @@
  *            end: what CPUs vectorize), 0: scalar accumulators (GPUs);
  *   GEMV_F16 how aligned F16 vectors are converted: 0 vload_half8 from global
  *            (element alignment; CPUs), 1 one uint4 load + bit manipulation
- *            (exact for every half), 2 half8 loads (cl_khr_fp16), 3 one uint4
- *            load + vload_half8 of a private copy (hardware conversion
- *            without cl_khr_fp16);
+ *            (exact for every half; GPUs without cl_khr_fp16), 2 half8 loads
+ *            (cl_khr_fp16);
  *   local memory used: 4 * (GEMV_RPL + 1) * GEMV_BT * GEMV_WG bytes.
  */
 #ifndef GEMV_WG
@@ -111,11 +110,8 @@ inline float8 gemv_f16_aligned(__global const void *row, int v)
     return vload_half8(v, (__global const half *)row);
 #elif GEMV_F16 == 1
     return gemv_half8_bits(((__global const uint4 *)row)[v]);
-#elif GEMV_F16 == 2
-    return convert_float8(((__global const half8 *)row)[v]);
 #else
-    uint4 u = ((__global const uint4 *)row)[v];
-    return vload_half8(0, (const __private half *)&u);
+    return convert_float8(((__global const half8 *)row)[v]);
 #endif
 }
 

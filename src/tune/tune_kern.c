@@ -20,8 +20,9 @@
  *  - GEMV_UNR: 4 vectors per row in flight.
  *  - GEMV_VACC: 1 on CPUs (float8 accumulators: vector FMAs), 0 on GPUs.
  *  - GEMV_F16: CPUs 0 (vload_half8); GPUs 2 (half8) with cl_khr_fp16, else 1
- *    (uint4 load + bit manipulation: on the H200 946 GB/s against 830 for
- *    variant 3 at 8192 x 2048).
+ *    (uint4 load + bit manipulation: on the H200 946 GB/s at 8192 x 2048
+ *    against 830 for a uint4 load + vload_half8 of a private copy, which
+ *    was dropped).
  *  - gemm.cl, tensor-core kernels: GEMM_BM 64, GEMM_BN 128, GEMM_BK 32,
  *    GEMM_WM 2 x GEMM_WN 2 warps, GEMM_STAGES 2, GEMM_SPLIT 2 (hi + lo),
  *    GEMM_SWZ 0 (padded local rows: on the H200 1.24x faster than the
