@@ -13,7 +13,8 @@
 
 typedef struct bench_opts {
     cli_model_source src;
-    const char *json_path, *csv_path;
+    const char *json_path, *csv_path, *anchor_path;
+    cJSON *anchor; /* the --anchor file's JSON, read by check_args */
     mcl_runtime_options ro;
     bool quick, full, decode_only;
     int reps;
@@ -23,12 +24,13 @@ static void help(void)
 {
     printf("usage: mambacl bench [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
            "                     [--device SEL] [--json FILE] [--csv FILE] [--quick | --full]\n"
-           "                     [--reps N] [--decode-only]\n"
+           "                     [--reps N] [--anchor FILE] [--decode-only]\n"
            "\n"
            "Measures, on the selected device, with OpenCL profiling events:\n"
            "  baselines  float4 copy and read-only bandwidth, CLBlast SGEMM rate of this run\n"
            "  scan       the selective-scan kernel alone at (batch, d_inner, L), d_state 16:\n"
-           "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy\n"
+           "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy, and\n"
+           "             with --anchor the speed ratio to the upstream CUDA kernel\n"
            "  prefill    tokens/s at L = 128, 512, 2048, 8192 (batch 1), time per kernel\n"
            "  decode     tokens/s at batch 1, 8, 64, bytes per token, %% of the roofline\n"
            "             (weight bytes / read bandwidth), launches per step, and the\n"
@@ -53,6 +55,9 @@ static void help(void)
            "  --reps N          timed repetitions per measurement (median), default 10\n"
            "  --json FILE       write every figure as JSON\n"
            "  --csv FILE        write every figure as CSV rows (section,name,metric,value)\n"
+           "  --anchor FILE     the JSON of ../shared/anchors/cuda-scan/bench.py measured in the\n"
+           "                    same session on this machine: prints CUDA time / our time for\n"
+           "                    its fp32 and bf16 columns at the shapes it has\n"
            "  --device SEL      device: index, gpu, cpu, pocl or a name substring\n");
 }
 
@@ -63,7 +68,8 @@ static int parse(int argc, char **argv, bench_opts *o)
         {"dtype", required_argument, 0, 't'}, {"device", required_argument, 0, 'd'},
         {"json", required_argument, 0, 'j'},  {"csv", required_argument, 0, 'v'},
         {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
-        {"full", no_argument, 0, 'F'},        {"decode-only", no_argument, 0, 'D'},
+        {"full", no_argument, 0, 'F'},        {"anchor", required_argument, 0, 'a'},
+        {"decode-only", no_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},        {0}};
     int c;
     long v;
@@ -78,6 +84,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         case 'd': o->ro.device = optarg; break;
         case 'j': o->json_path = optarg; break;
         case 'v': o->csv_path = optarg; break;
+        case 'a': o->anchor_path = optarg; break;
         case 'q': o->quick = true; break;
         case 'F': o->full = true; break;
         case 'D': o->decode_only = true; break;
@@ -142,18 +149,65 @@ static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *
     return MCL_OK;
 }
 
-/* The scan shapes of issue 7 and the CUDA kernel's times on the H100 (ms). */
+/* The scan shapes of issue 13 (those of the anchor harness). */
 typedef struct scan_shape {
     int batch, d_inner, L;
-    double cuda_ms;
 } scan_shape;
+
+/* The anchor's CUDA times (ms) at a shape, -1 when it has none. */
+typedef struct anchor_ms {
+    double fp32, bf16;
+} anchor_ms;
+
+static double json_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+}
+
+/* Reads the anchor's "scan" rows; NULL (message printed) when unreadable. */
+static cJSON *anchor_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = f ? calloc(1, 1 << 20) : NULL;
+    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+    if (f) fclose(f);
+    if (!text || len == 0) {
+        fprintf(stderr, "mambacl bench: error: --anchor: cannot read %s\n", path);
+        free(text);
+        return NULL;
+    }
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    if (!root || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "scan"))) {
+        fprintf(stderr, "mambacl bench: error: --anchor %s: not the JSON of anchors/cuda-scan/bench.py\n", path);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static anchor_ms anchor_find(const cJSON *root, const scan_shape *sh)
+{
+    anchor_ms a = {-1.0, -1.0};
+    const cJSON *row;
+    if (!root) return a;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(root, "scan"))
+    {
+        if (json_num(row, "batch") == sh->batch && json_num(row, "d_inner") == sh->d_inner &&
+            json_num(row, "L") == sh->L && json_num(row, "d_state") == 16) {
+            a.fp32 = json_num(row, "fp32_ms");
+            a.bf16 = json_num(row, "bf16_ms");
+        }
+    }
+    return a;
+}
 
 static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps)
 {
-    static const scan_shape full[] = {{1, 1536, 128, 0.022},   {1, 1536, 2048, 0.125}, {1, 1536, 8192, 0.505},
-                                      {1, 5120, 2048, 0.388},  {8, 1536, 2048, 0.876}, {16, 2048, 2048, 2.29},
-                                      {64, 1536, 512, 1.76}};
-    static const scan_shape quick[] = {{1, 64, 128, 0}, {3, 96, 77, 0}};
+    static const scan_shape full[] = {{1, 1536, 128},  {1, 1536, 2048}, {1, 1536, 8192}, {1, 5120, 2048},
+                                      {8, 1536, 2048}, {16, 2048, 2048}, {64, 1536, 512}};
+    static const scan_shape quick[] = {{1, 64, 128}, {3, 96, 77}};
     const scan_shape *sh = o->quick ? quick : full;
     int n = o->quick ? 2 : 7;
     cJSON *arr = cJSON_AddArrayToObject(r->root, "scan");
@@ -169,10 +223,19 @@ static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, do
         put(r, e, "scan", name, "ms", t.median_ms);
         put(r, e, "scan", name, "gbps", gbps);
         put(r, e, "scan", name, "pct_copy", 100.0 * gbps / copy_gbps);
-        if (sh[i].cuda_ms > 0) put(r, e, "scan", name, "speedup_vs_cuda", sh[i].cuda_ms / t.median_ms);
         printf("scan      %-14s %8.4f ms  %7.1f GB/s  %5.1f%% of copy", name, t.median_ms, gbps,
                100.0 * gbps / copy_gbps);
-        if (sh[i].cuda_ms > 0) printf("  %.2fx the CUDA kernel (%.3f ms)", sh[i].cuda_ms / t.median_ms, sh[i].cuda_ms);
+        anchor_ms a = anchor_find(o->anchor, &sh[i]);
+        if (a.fp32 > 0) {
+            put(r, e, "scan", name, "anchor_fp32_ms", a.fp32);
+            put(r, e, "scan", name, "x_anchor_fp32", a.fp32 / t.median_ms);
+            printf("  %.2fx CUDA fp32 (%.4f)", a.fp32 / t.median_ms, a.fp32);
+        }
+        if (a.bf16 > 0) {
+            put(r, e, "scan", name, "anchor_bf16_ms", a.bf16);
+            put(r, e, "scan", name, "x_anchor_bf16", a.bf16 / t.median_ms);
+            printf("  %.2fx CUDA bf16 (%.4f)", a.bf16 / t.median_ms, a.bf16);
+        }
         printf("\n");
     }
     return MCL_OK;
@@ -466,6 +529,7 @@ static int check_args(bench_opts *o)
         printf("a CPU device: --config tiny --quick (give --config NAME, -m DIR or --full for more)\n");
     }
     if (!o->src.model_dir && !o->src.config) o->src.config = "130m";
+    if (o->anchor_path && !(o->anchor = anchor_load(o->anchor_path))) return CLI_EXIT_USAGE;
     return CLI_EXIT_OK;
 }
 
@@ -492,6 +556,7 @@ int cmd_bench(int argc, char **argv)
     report r = {.root = cJSON_CreateObject()};
     if (o.csv_path && !(r.csv = fopen(o.csv_path, "w"))) {
         cJSON_Delete(r.root);
+        cJSON_Delete(o.anchor);
         fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
         return CLI_EXIT_RUNTIME;
     }
@@ -501,6 +566,7 @@ int cmd_bench(int argc, char **argv)
     mcl_runtime *rt = NULL;
     double compile_ms = 0;
     if (st == MCL_OK) st = cli_runtime_create(&o.ro, false, &rt, &compile_ms);
+    if (o.anchor) cJSON_AddStringToObject(r.root, "anchor", o.anchor_path);
     if (st == MCL_OK) {
         cJSON *dev = cJSON_AddObjectToObject(r.root, "device");
         cJSON_AddStringToObject(dev, "name", mcl_runtime_device(rt)->name);
@@ -518,6 +584,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (st == MCL_OK && rc == CLI_EXIT_OK && o.json_path) rc = write_json(&o, &r);
     cJSON_Delete(r.root);
+    cJSON_Delete(o.anchor);
     if (st != MCL_OK) return cli_runtime_error("bench", st);
     return rc;
 }
