@@ -14,7 +14,7 @@ extern const mcl_family mcl_family_conv;
 extern const mcl_family mcl_family_gemv;
 extern const mcl_family mcl_family_gemm;
 
-/* Local memory (bytes) that a gemv configuration needs: 4 * RPL * BT * WG. */
+/* Local memory (bytes) that a gemv configuration needs: 4 * (RPL + 1) * BT * WG. */
 long mcl_tune_gemv_local_bytes(const mcl_params *p);
 
 /* gemm.cl's defaults (rules in tune_kern.c). */
