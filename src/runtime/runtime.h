@@ -4,6 +4,7 @@
 #define MCL_RUNTIME_H
 
 #include <CL/cl.h>
+#include <pthread.h>
 #include "mambacl.h"
 #include "runtime/program.h"
 #include "tune/tune.h"
@@ -45,7 +46,17 @@ struct mcl_runtime {
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
+
+    pthread_mutex_t lock;         /* recursive: held by every public call that uses the queue */
+    bool lock_made;
 };
+
+/* Takes / releases the runtime's lock (recursive). Every public function that
+ * enqueues work, sets kernel arguments or changes the model's pools holds it
+ * for its whole call, so a runtime, its models and their states may be used
+ * from several threads (the calls are serialized). */
+void mcl_runtime_lock(mcl_runtime *rt);
+void mcl_runtime_unlock(mcl_runtime *rt);
 
 /* The kernel called `name`, or MCL_ERR_INVALID_ARG naming it when absent. */
 mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel *out);
