@@ -47,6 +47,8 @@ struct mcl_runtime {
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
 
+    bool test_limits;             /* MAMBACL_TEST_* limits in force: launches are checked against them */
+
     pthread_mutex_t lock;         /* recursive: held by every public call that uses the queue */
     bool lock_made;
 };
@@ -80,7 +82,10 @@ mcl_status mcl_buffer_create(const mcl_runtime *rt, cl_mem_flags flags, size_t b
 void mcl_buffer_release(cl_mem *mem);
 
 /* Enqueues an NDRange launch; records an event when profiling is on. `local`
- * may be NULL. `name` names the kernel in errors and profiles. */
+ * may be NULL. `name` names the kernel in errors and profiles. Under test
+ * limits (MAMBACL_TEST_*), a launch whose work-group or local memory exceeds
+ * the emulated device's is refused as that device would refuse it
+ * (MCL_ERR_INTERNAL naming the kernel: the launcher ignored the limit). */
 mcl_status mcl_launch(mcl_runtime *rt, cl_kernel k, const char *name, cl_uint dims,
                       const size_t *global, const size_t *local);
 
