@@ -297,6 +297,40 @@ static void test_cache_and_tuning_replaced_mid_run(void **state)
     mcl_runtime_free(rt);
 }
 
+/* Cache entries that are not regular files (a FIFO, a link to /dev/zero) are
+ * refused without blocking and rebuilt. */
+static void test_cache_entries_not_regular(void **state)
+{
+    (void)state;
+    char cache[400];
+    snprintf(cache, sizeof cache, "%s/special-cache", scratch);
+    mcl_runtime_free(open_rt_in(cache));
+    DIR *d = opendir(cache);
+    struct dirent *e;
+    int k = 0;
+    char path[1024];
+    while (d && (e = readdir(d)) != NULL) {
+        if (!strstr(e->d_name, ".bin") || k >= 2) continue;
+        snprintf(path, sizeof path, "%s/%s", cache, e->d_name);
+        assert_int_equal(unlink(path), 0);
+        if (k++ == 0) assert_int_equal(mkfifo(path, 0644), 0);
+        else assert_int_equal(symlink("/dev/zero", path), 0);
+    }
+    if (d) closedir(d);
+    assert_int_equal(k, 2);
+    alarm(60);
+    mcl_runtime *rt = open_rt_in(cache);
+    alarm(0);
+    int total = 0, hits = cached_count(rt, &total);
+    assert_true(hits <= total - 2);
+    assert_int_equal(mcl_runtime_selftest(rt, NULL, NULL), MCL_OK);
+    mcl_runtime_free(rt);
+    rt = open_rt_in(cache); /* rebuilt as regular files */
+    hits = cached_count(rt, &total);
+    assert_int_equal(hits, total);
+    mcl_runtime_free(rt);
+}
+
 /* ---- model files ------------------------------------------------------- */
 
 /* The model file is truncated after the checkpoint was opened (as `mambacl
@@ -552,6 +586,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unusable_cache_dirs),
         cmocka_unit_test(test_full_filesystem_tmpfs),
         cmocka_unit_test(test_cache_and_tuning_replaced_mid_run),
+        cmocka_unit_test(test_cache_entries_not_regular),
         cmocka_unit_test(test_model_truncated_while_open),
         cmocka_unit_test(test_fifo_and_device_refused),
         cmocka_unit_test(test_unaligned_tensor_offsets),

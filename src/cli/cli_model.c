@@ -66,6 +66,8 @@ int cli_open_model(const char *cmd, const char *device, const char *dir, mcl_run
     *model = NULL;
     mcl_status st = mcl_runtime_create(&ro, rt);
     if (st != MCL_OK) return cli_runtime_error(cmd, st);
+    /* a refused tuning file, an unusable cache dir, a malformed MAMBACL_* value */
+    if (*mcl_runtime_warnings(*rt)) fprintf(stderr, "mambacl %s: warning: %s\n", cmd, mcl_runtime_warnings(*rt));
     mcl_model_options mo = {0};
     mo.progress = load_progress;
     st = mcl_model_load_ex(*rt, dir, &mo, model);
