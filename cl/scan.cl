@@ -220,7 +220,7 @@ SCAN_UNROLL
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
 void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   __global const float *restrict dbc,  // [T, R+2N]
-                  __global const float *restrict xz,   // [T, 2*d_inner], z = cols d_inner..
+                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
                   __global const void *restrict w_dt,  // [d_inner, R] in wdtype
                   int wdtype,
                   __global const float *restrict b_dt, // [d_inner]
@@ -232,7 +232,8 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   ulong slot_stride,
                   __global const int *restrict seq_start, // [n_seqs+1]
                   int n_seqs, int d_inner, int R, int N,
-                  __global float *restrict y)          // [T, d_inner]
+                  __global float *restrict y,          // [T, d_inner]
+                  ulong z_off, int z_ld)               // z's view (Mamba-1: d_inner, 2*d_inner)
 {
     __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
     __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
@@ -296,7 +297,7 @@ SCAN_UNROLL
             for (int j = 0; j < SCAN_PJ; j++) {
                 const size_t row = row0 + (size_t)min(tq * SCAN_PJ + j, nt - 1);
                 xr[j] = xc[row * d_inner + dc];
-                zr[j] = last_group ? xz[row * (size_t)(2 * d_inner) + d_inner + dc] : 0.0f;
+                zr[j] = last_group ? xz[z_off + row * (size_t)z_ld + dc] : 0.0f;
                 dt[j] = bias;
             }
             for (int r0 = 0; r0 < R; r0 += SCAN_RT) {

@@ -45,7 +45,7 @@ inline float step_team_sum(__local float *red, float v, int lid, int lane)
 __kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1)))
 void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               __global const float *restrict dbc,  // [B, R+2N]
-              __global const float *restrict xz,   // [B, 2*d_inner], z = cols d_inner..
+              __global const float *restrict xz,   // z(b, d) = xz[z_off + b*z_ld + d]
               __global const void *restrict w_dt,  // [d_inner, R] in wdtype
               int wdtype,
               __global const float *restrict b_dt, // [d_inner]
@@ -56,7 +56,8 @@ void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               __global const int *restrict slot,   // [B]
               ulong slot_stride,
               int B, int d_inner, int R, int N,
-              __global float *restrict y)          // [B, d_inner]
+              __global float *restrict y,          // [B, d_inner]
+              ulong z_off, int z_ld)               // z's view (Mamba-1: d_inner, 2*d_inner)
 {
     __local float red[STEP_WG];
     const int lid = (int)get_local_id(0), lane = lid % STEP_LPC;
@@ -83,7 +84,7 @@ void ssm_step(__global const float *restrict xc,   // [B, d_inner]
     }
     acc = step_team_sum(red, acc, lid, lane);
     if (valid && lane == 0) {
-        const float z = xz[(size_t)b * (2 * (size_t)d_inner) + d_inner + d];
+        const float z = xz[z_off + (size_t)b * (size_t)z_ld + d];
         y[gid] = fma(D[d], x, acc) * mcl_silu(z);
     }
 }

@@ -195,7 +195,14 @@ typedef enum mcl_dtype {
     MCL_DTYPE_BF16 = 2,
 } mcl_dtype;
 
-/* A Mamba-1 model's shape, from config.json (HF MambaConfig or the original
+/* The architecture of a model (config.json's model_type, or ssm_cfg.layer
+ * of the state-spaces form). Only Mamba-1 runs today; config.json of another
+ * (Mamba-2, Falcon-Mamba) is refused with MCL_ERR_UNSUPPORTED naming it. */
+typedef enum mcl_arch_id {
+    MCL_ARCH_MAMBA1 = 0, /* model_type "mamba" */
+} mcl_arch_id;
+
+/* A model's shape, from config.json (HF MambaConfig or the original
  * state-spaces form). */
 typedef struct mcl_config {
     int d_model;           /* hidden_size / d_model */
@@ -210,6 +217,7 @@ typedef struct mcl_config {
     bool conv_bias;        /* use_conv_bias */
     bool proj_bias;        /* use_bias (in/out projections); refused when true */
     bool residual_in_fp32; /* informational: mambacl always keeps it in fp32 */
+    mcl_arch_id arch;      /* which architecture (0: Mamba-1, the default of a zeroed config) */
 } mcl_config;
 
 /* The name of a dtype ("F16"). */

@@ -14,6 +14,7 @@
 
 #include "base/dtype.h"
 #include "checkpoint/checkpoint.h"
+#include "model/arch_mamba1.h"
 #include "checkpoint/config.h"
 #include "checkpoint/safetensors.h"
 
@@ -265,6 +266,50 @@ static void test_config_forms(void **state)
     assert_int_equal(parse("{\"hidden_size\":8,\"num_hidden_layers\":true,\"vocab_size\":4}", &c, &s), MCL_ERR_FORMAT);
     assert_non_null(strstr(mcl_last_error(), "config.json: \"num_hidden_layers\" must be an integer"));
     assert_int_equal(mcl_config_parse("{\"hidden_size\":8}", 5, "c", &c, &s), MCL_ERR_FORMAT); /* cut */
+    assert_int_equal(parse("{\"model_type\":\"falcon_mamba\",\"hidden_size\":8}", &c, &s), MCL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(mcl_last_error(), "Falcon-Mamba"));
+}
+
+/* The architecture seam: config parsing names the architecture, unknown ones
+ * are refused, and the Mamba-1 table's shape expressions and state sizes are
+ * what the model implies. */
+static void test_arch_table(void **state)
+{
+    (void)state;
+    mcl_config c = {0};
+    mcl_config_source s;
+    c.arch = (mcl_arch_id)5;
+    assert_int_equal(parse("{\"hidden_size\":64,\"num_hidden_layers\":3,\"vocab_size\":100}", &c, &s), MCL_OK);
+    assert_int_equal(c.arch, MCL_ARCH_MAMBA1);
+    const mcl_arch *a = NULL;
+    assert_int_equal(mcl_arch_get(&c, &a), MCL_OK);
+    assert_ptr_equal(a, &mcl_arch_mamba1);
+    assert_int_equal(mcl_config_check(&c), MCL_OK);
+    /* every row evaluates; globals first; shapes as config.json implies */
+    int64_t shape[MCL_SHAPE_MAX_DIMS];
+    for (int i = 0; i < a->weights.n; i++) {
+        assert_true(mcl_shape_eval(a->weights.w[i].shape, &c, shape) > 0);
+        assert_int_equal(a->weights.w[i].scope == MCL_WSCOPE_GLOBAL, i < a->weights.n_global);
+    }
+    assert_int_equal(mcl_shape_eval(a->weights.w[MCL_W_X_PROJ].shape, &c, shape), 2);
+    assert_int_equal(shape[0], c.dt_rank + 2 * c.d_state);
+    assert_int_equal(shape[1], c.d_inner);
+    assert_int_equal(mcl_shape_eval(a->weights.w[MCL_W_CONV_W].shape, &c, shape), 3);
+    assert_int_equal(shape[0] * shape[1] * shape[2], c.d_inner * c.d_conv);
+    assert_int_equal(mcl_shape_eval("2*d_inner - 3 + d_conv*d_state, 1", &c, shape), 2);
+    assert_int_equal(shape[0], 2 * c.d_inner - 3 + c.d_conv * c.d_state);
+    /* malformed expressions and non-positive dimensions */
+    assert_int_equal(mcl_shape_eval("d_inner,", &c, shape), -1);
+    assert_int_equal(mcl_shape_eval("d_iner", &c, shape), -1);
+    assert_int_equal(mcl_shape_eval("d_conv - 4", &c, shape), -1);
+    assert_int_equal(mcl_shape_eval("1, 1, 1, 1, 1", &c, shape), -1);
+    /* state per sequence: conv taps and SSM state of every layer, fp32 */
+    assert_int_equal(mcl_arch_state_bytes(&c),
+                     4ull * (uint64_t)c.n_layer * (uint64_t)c.d_inner * (uint64_t)(c.d_conv - 1 + c.d_state));
+    c.arch = (mcl_arch_id)5;
+    assert_int_equal(mcl_config_check(&c), MCL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(mcl_last_error(), "architecture 5"));
+    assert_int_equal(mcl_arch_state_bytes(&c), 0);
 }
 
 /* A one-tensor file image in memory. */
@@ -357,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_state_spaces),
         cmocka_unit_test(test_untied),
         cmocka_unit_test(test_config_forms),
+        cmocka_unit_test(test_arch_table),
         cmocka_unit_test(test_safetensors_memory),
         cmocka_unit_test(test_bad_dirs),
     };

@@ -32,6 +32,7 @@
 #include "base/error.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/safetensors.h"
+#include "model/arch_mamba1.h"
 #include "runtime/runtime.h"
 
 static char scratch[256]; /* per-process scratch directory */

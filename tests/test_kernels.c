@@ -201,27 +201,30 @@ enum { POOL_SLOTS = 8, LAYERS = 2 };
 static size_t conv_slot_stride(int d_inner, int K) { return (size_t)LAYERS * d_inner * (K - 1) + 5; }
 
 /* Runs conv_prefill on the device and the reference from the same random
- * inputs and nonzero starting states; compares xc and the whole pool. */
-static void run_conv_prefill(const conv_case *c)
+ * inputs and nonzero starting states; compares xc and the whole pool. The
+ * input x is the view {xz, x_off, x_ld} (Mamba-1: 0, 2*d_inner). */
+static void run_conv_prefill(const conv_case *c, int x_off, int x_ld)
 {
     int seq_start[17] = {0};
     for (int b = 0; b < c->n_seqs; b++) seq_start[b + 1] = seq_start[b] + c->lens[b];
     int T = seq_start[c->n_seqs], di = c->d_inner, K = c->K;
     size_t stride = conv_slot_stride(di, K), off = (size_t)di * (K - 1) + 3, pool = POOL_SLOTS * stride;
-    float *xz = rand_floats((size_t)T * 2 * di, 2.0f), *w = rand_floats((size_t)di * K, 1.0f);
+    size_t nx = (size_t)T * x_ld + x_off;
+    float *xz = rand_floats(nx, 2.0f), *w = rand_floats((size_t)di * K, 1.0f);
     float *bias = rand_floats((size_t)di, 0.5f), *st = rand_floats(pool, 1.0f);
     float *st_want = malloc(pool * 4), *st_got = malloc(pool * 4);
     float *want = malloc((size_t)(T ? T : 1) * di * 4), *got = malloc((size_t)(T ? T : 1) * di * 4);
     memcpy(st_want, st, pool * 4);
-    ref_conv_prefill(xz, w, c->bias ? bias : NULL, st_want, off, c->slots, stride, seq_start,
+    ref_conv_prefill(xz + x_off, x_ld, w, c->bias ? bias : NULL, st_want, off, c->slots, stride, seq_start,
                      c->n_seqs, di, K, want);
-    cl_mem bxz = upload(xz, (size_t)T * 2 * di * 4), bw = upload(w, (size_t)di * K * 4);
+    cl_mem bxz = upload(xz, nx * 4), bw = upload(w, (size_t)di * K * 4);
     cl_mem bb = upload(bias, (size_t)di * 4), bst = upload(st, pool * 4);
     cl_mem bslot = upload(c->slots, sizeof(int) * c->n_seqs);
     cl_mem bss = upload(seq_start, sizeof(int) * (c->n_seqs + 1)), bxc = NULL;
     assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)T * di * 4, "xc", &bxc), MCL_OK);
     mcl_kern_state ks = {bst, off, bslot, stride};
-    assert_int_equal(mcl_kern_conv_prefill(rt, bxz, bw, c->bias ? bb : NULL, &ks, bss, c->n_seqs,
+    mcl_kern_view x = {bxz, (uint64_t)x_off, x_ld};
+    assert_int_equal(mcl_kern_conv_prefill(rt, &x, bw, c->bias ? bb : NULL, &ks, bss, c->n_seqs,
                                            T, di, K, bxc), MCL_OK);
     download(bxc, got, (size_t)T * di * 4);
     download(bst, st_got, pool * 4);
@@ -258,7 +261,8 @@ static void test_conv_prefill(void **state)
                 {1, dis[a], K, lens_c, slot_one, true},  {6, dis[a], K, lens_d, slots_d, true},
                 {6, dis[a], K, lens_d, slots_d, false},
             };
-            for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) run_conv_prefill(&cs[i]);
+            for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) run_conv_prefill(&cs[i], 0, 2 * dis[a]);
+            run_conv_prefill(&cs[3], 3, dis[a] + 5); /* another layout: the kernel honours the view */
         }
     }
 }
@@ -282,11 +286,14 @@ static void test_conv_step(void **state)
                 assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)B * di * 4, "xc", &bxc), MCL_OK);
                 mcl_kern_state ks = {bst, off, bslot, stride};
                 for (int step = 0; step < 3; step++) {
-                    float *xz = rand_floats((size_t)B * 2 * di, 2.0f);
-                    cl_mem bxz = upload(xz, (size_t)B * 2 * di * 4);
+                    /* Mamba-1's layout on even steps, a padded one with an offset on odd ones */
+                    int x_off = (step & 1) ? 2 : 0, x_ld = (step & 1) ? di + 3 : 2 * di;
+                    float *xz = rand_floats((size_t)B * x_ld + x_off, 2.0f);
+                    cl_mem bxz = upload(xz, ((size_t)B * x_ld + x_off) * 4);
                     const float *bp = (step & 1) ? NULL : bias;
-                    ref_conv_step(xz, w, bp, st, off, slots, stride, B, di, K, want);
-                    assert_int_equal(mcl_kern_conv_step(rt, bxz, bw, bp ? bb : NULL, &ks, B, di, K, bxc), MCL_OK);
+                    mcl_kern_view x = {bxz, (uint64_t)x_off, x_ld};
+                    ref_conv_step(xz + x_off, x_ld, w, bp, st, off, slots, stride, B, di, K, want);
+                    assert_int_equal(mcl_kern_conv_step(rt, &x, bw, bp ? bb : NULL, &ks, B, di, K, bxc), MCL_OK);
                     download(bxc, got, (size_t)B * di * 4);
                     download(bst, st_got, pool * 4);
                     check_close(4, got, want, (size_t)B * di, 1e-5, 1e-6, "conv_step xc");
@@ -334,9 +341,10 @@ static void test_conv_prefill_then_step(void **state)
             assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)(L + 1) * di * 4, "xc", &bxf), MCL_OK);
             assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)(L + 1) * di * 4, "xc", &bxs), MCL_OK);
             mcl_kern_state ka = {bst, 0, bsa, stride}, kb = {bst, 0, bsb, stride};
-            assert_int_equal(mcl_kern_conv_prefill(rt, bxz, bw, bb, &ka, bssf, 1, L + 1, di, K, bxf), MCL_OK);
-            assert_int_equal(mcl_kern_conv_prefill(rt, bxz, bw, bb, &kb, bssp, 1, L, di, K, bxs), MCL_OK);
-            assert_int_equal(mcl_kern_conv_step(rt, blast, bw, bb, &kb, 1, di, K, bxs), MCL_OK);
+            mcl_kern_view x = {bxz, 0, 2 * di}, xlast = {blast, 0, 2 * di};
+            assert_int_equal(mcl_kern_conv_prefill(rt, &x, bw, bb, &ka, bssf, 1, L + 1, di, K, bxf), MCL_OK);
+            assert_int_equal(mcl_kern_conv_prefill(rt, &x, bw, bb, &kb, bssp, 1, L, di, K, bxs), MCL_OK);
+            assert_int_equal(mcl_kern_conv_step(rt, &xlast, bw, bb, &kb, 1, di, K, bxs), MCL_OK);
             download(bxf, xc_full, (size_t)(L + 1) * di * 4);
             download(bxs, xc_step, (size_t)di * 4);
             download(bst, st_full, pool * 4);
@@ -401,19 +409,16 @@ static void test_gemv(void **state)
 static void test_gemv_space(void **state)
 {
     (void)state;
-    char *src = NULL;
-    assert_int_equal(mcl_program_source("gemv.cl", NULL, &src), MCL_OK);
     int n = mcl_tune_space_size(&mcl_tune_gemv_space), tested = 0;
     for (int i = 0; i < n; i++) {
         mcl_params p;
         if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
-        char opts[2048];
-        snprintf(opts, sizeof opts, "%s", rt->base_options);
-        mcl_params_defines(&p, opts, sizeof opts);
         mcl_program prog;
-        mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
-                                          rt->cache_dir[0] ? rt->cache_dir : NULL, &prog);
-        if (st != MCL_OK) fail_msg("%s: %s", opts, mcl_last_error());
+        if (mcl_runtime_build_program(rt, "gemv.cl", &p, &prog) != MCL_OK) {
+            char defs[512] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            fail_msg("%s: %s", defs, mcl_last_error());
+        }
         cl_int err;
         cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
         assert_int_equal(err, CL_SUCCESS);
@@ -424,7 +429,6 @@ static void test_gemv_space(void **state)
         mcl_program_release(&prog);
         tested++;
     }
-    free(src);
     printf("gemv space: %d of %d configurations fit and pass\n", tested, n);
     assert_true(tested > 0);
 }
@@ -437,8 +441,14 @@ static void test_bad_args(void **state)
     assert_int_equal(mcl_kern_gemv(rt, m, MCL_DTYPE_F16, m, m, 0, 4, 1, false), MCL_ERR_INVALID_ARG);
     assert_non_null(strstr(mcl_last_error(), "gemv"));
     assert_int_equal(mcl_kern_gemv(rt, m, (mcl_dtype)5, m, m, 2, 4, 1, false), MCL_ERR_INVALID_ARG);
-    assert_int_equal(mcl_kern_conv_step(rt, m, m, NULL, &(mcl_kern_state){m, 0, m, 1}, 1, 4, 1, m),
+    assert_int_equal(mcl_kern_conv_step(rt, &(mcl_kern_view){m, 0, 8}, m, NULL, &(mcl_kern_state){m, 0, m, 1}, 1, 4,
+                                        1, m),
                      MCL_ERR_INVALID_ARG);
+    /* a row stride below d_inner is refused, naming it */
+    assert_int_equal(mcl_kern_conv_step(rt, &(mcl_kern_view){m, 0, 3}, m, NULL, &(mcl_kern_state){m, 0, m, 1}, 1, 4,
+                                        4, m),
+                     MCL_ERR_INVALID_ARG);
+    assert_non_null(strstr(mcl_last_error(), "row stride"));
     assert_int_equal(mcl_kern_rmsnorm(rt, m, NULL, m, 1e-5f, m, NULL, -1, 4), MCL_ERR_INVALID_ARG);
     assert_int_equal(mcl_kern_embed(rt, m, m, MCL_DTYPE_F32, m, 0, 4), MCL_OK); /* no rows: no-op */
     mcl_buffer_release(&m);

@@ -13,6 +13,7 @@
 
 #include "fwd_common.h"
 #include "ref/ref_model.h"
+#include "model/arch_mamba1.h"
 #include "model/weights.h"
 
 static void test_reference_prompts(void **state)
@@ -70,15 +71,17 @@ static void test_random_weights_deterministic(void **state)
     assert_int_equal(mcl_weights_random(&c, MCL_DTYPE_BF16, 7, &a), MCL_OK);
     assert_int_equal(mcl_weights_random(&c, MCL_DTYPE_BF16, 7, &b), MCL_OK);
     assert_int_equal(mcl_weights_random(&c, MCL_DTYPE_BF16, 8, &d), MCL_OK);
-    assert_non_null(a->lm_head.data);
-    assert_int_equal(a->embed.n, (size_t)c.vocab_size * (size_t)c.d_model);
-    assert_memory_equal(a->layers[1].in_proj.data, b->layers[1].in_proj.data, a->layers[1].in_proj.n * 2);
-    assert_memory_not_equal(a->layers[1].in_proj.data, d->layers[1].in_proj.data, a->layers[1].in_proj.n * 2);
+    const mcl_host_tensor *in_a = mcl_weights_at(a, MCL_W_IN_PROJ, 1), *in_b = mcl_weights_at(b, MCL_W_IN_PROJ, 1),
+                          *in_d = mcl_weights_at(d, MCL_W_IN_PROJ, 1), *dt_b = mcl_weights_at(a, MCL_W_DT_B, 0);
+    assert_non_null(mcl_weights_at(a, MCL_W_LM_HEAD, 0)->data);
+    assert_int_equal(mcl_weights_at(a, MCL_W_EMBED, 0)->n, (size_t)c.vocab_size * (size_t)c.d_model);
+    assert_memory_equal(in_a->data, in_b->data, in_a->n * 2);
+    assert_memory_not_equal(in_a->data, in_d->data, in_a->n * 2);
     /* A_log = log(1 + n): A = -(1..N) */
-    assert_float_equal(expf(mcl_host_tensor_get(&a->layers[0].a_log, 3)), 4.0f, 0.05f);
+    assert_float_equal(expf(mcl_host_tensor_get(mcl_weights_at(a, MCL_W_A_LOG, 0), 3)), 4.0f, 0.05f);
     /* dt bias gives softplus(dt_b) in [1e-3, 1e-1] */
-    for (size_t i = 0; i < a->layers[0].dt_b.n; i++) {
-        double dt = log1p(exp((double)mcl_host_tensor_get(&a->layers[0].dt_b, i)));
+    for (size_t i = 0; i < dt_b->n; i++) {
+        double dt = log1p(exp((double)mcl_host_tensor_get(dt_b, i)));
         assert_true(dt > 0.9e-3 && dt < 0.11);
     }
     mcl_weights_free(a);

@@ -3,7 +3,8 @@
  * + 1, several chunks), d_state 1/4/16/64, odd dt_rank (also above the W_dt
  * tile), F32/F16/BF16 W_dt, batches of unequal lengths in non-contiguous
  * slots, nonzero initial states; prefill of L then a step equals prefill of
- * L+1; GPU-shaped configurations (state-threads, B kept in registers);
+ * L+1; z read through another row stride and offset than Mamba-1's;
+ * GPU-shaped configurations (state-threads, B kept in registers);
  * every configuration of the scan's and the step's tuning spaces that fits
  * the device; the defaults rules on device records of other devices. */
 #include <setjmp.h>
@@ -50,12 +51,18 @@ typedef struct scan_case {
     int d_inner, R, N, wdtype;
 } scan_case;
 
+/* > 0: gen() lays z out for the device at offset 3, row stride d_inner + z_pad
+ * (not Mamba-1's second half of xz), so the kernels must follow the view. */
+static int z_pad;
+
 /* Host inputs and outputs of one launch. */
 typedef struct host_data {
     int T, n_seqs, d_inner, R, N, wdtype;
     float *xc;          // [T, d_inner]
     float *dbc;         // [T, R+2N]
-    float *xz;          // [T, 2*d_inner]
+    float *xz;          // [T, 2*d_inner], z = cols d_inner.. (the reference's layout)
+    uint64_t z_off;     /* z's view in the device copy of xz */
+    int z_ld;
     void *w;            // [d_inner, R] in wdtype
     size_t wbytes;
     float *b_dt, *D;    // [d_inner]
@@ -130,6 +137,8 @@ static void gen(const scan_case *c, unsigned long long seed, host_data *h)
     fill(h->xz, T * 2 * di, -3, 3);
     fill(h->D, di, 0.5, 1.5);
     gen_weights(h);
+    h->z_off = z_pad ? 3 : di;
+    h->z_ld = z_pad ? (int)di + z_pad : 2 * (int)di;
     h->state_off = 5;                        /* as if a layer before it */
     h->slot_stride = di * (size_t)c->N + 3;  /* padded slots */
     h->pool = h->state_off + (size_t)(2 * c->n_seqs + 1) * h->slot_stride;
@@ -175,7 +184,15 @@ static void dev_upload(const host_data *h, dev_data *d)
     size_t T = (size_t)h->T, di = (size_t)h->d_inner;
     d->xc = upload(h->xc, T * di * 4);
     d->dbc = upload(h->dbc, T * (size_t)(h->R + 2 * h->N) * 4);
-    d->xz = upload(h->xz, T * 2 * di * 4);
+    if (h->z_off == di && h->z_ld == 2 * (int)di) {
+        d->xz = upload(h->xz, T * 2 * di * 4);
+    } else { /* z alone, in the case's layout */
+        size_t n = T * (size_t)h->z_ld + h->z_off;
+        float *z = xcalloc(n, sizeof(float));
+        for (size_t t = 0; t < T; t++) memcpy(z + h->z_off + t * h->z_ld, h->xz + t * 2 * di + di, di * 4);
+        d->xz = upload(z, n * 4);
+        free(z);
+    }
     d->w = upload(h->w, h->wbytes);
     d->b_dt = upload(h->b_dt, di * 4);
     d->A = upload(h->A, di * (size_t)h->N * 4);
@@ -202,47 +219,28 @@ static void download(cl_mem m, void *p, size_t bytes)
                      CL_SUCCESS);
 }
 
-/* Sets the arguments shared by both kernels (0..11) and the sizes. */
-static mcl_status set_args(cl_kernel k, const host_data *h, dev_data *d, bool prefill)
+/* The launch arguments; the launchers of src/ops/kern_scan.c bind them. */
+static mcl_scan_args scan_args(const host_data *h, const dev_data *d)
 {
-    cl_int wdt = h->wdtype, di = h->d_inner, R = h->R, N = h->N, ns = h->n_seqs;
-    cl_ulong off = h->state_off, stride = h->slot_stride;
-    int i = 0;
-    MCL_ARG(k, i++, d->xc);
-    MCL_ARG(k, i++, d->dbc);
-    MCL_ARG(k, i++, d->xz);
-    MCL_ARG(k, i++, d->w);
-    MCL_ARG(k, i++, wdt);
-    MCL_ARG(k, i++, d->b_dt);
-    MCL_ARG(k, i++, d->A);
-    MCL_ARG(k, i++, d->D);
-    MCL_ARG(k, i++, d->state);
-    MCL_ARG(k, i++, off);
-    MCL_ARG(k, i++, d->slot);
-    MCL_ARG(k, i++, stride);
-    if (prefill) MCL_ARG(k, i++, d->seq_start);
-    MCL_ARG(k, i++, ns); /* n_seqs or B */
-    MCL_ARG(k, i++, di);
-    MCL_ARG(k, i++, R);
-    MCL_ARG(k, i++, N);
-    MCL_ARG(k, i++, d->y);
-    return MCL_OK;
+    mcl_scan_args a = {.xc = d->xc, .dbc = d->dbc, .xz = d->xz, .w_dt = d->w, .b_dt = d->b_dt, .a = d->A,
+                       .d = d->D, .y = d->y, .wdtype = (mcl_dtype)h->wdtype, .d_inner = h->d_inner,
+                       .dt_rank = h->R, .d_state = h->N, .z_off = h->z_off, .z_ld = h->z_ld};
+    return a;
 }
 
 static void launch_prefill(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
 {
-    size_t global, local;
-    mcl_kern_scan_prefill_grid(p, h->n_seqs, h->d_inner, &global, &local);
-    if (set_args(k, h, d, true) != MCL_OK) fail_msg("%s", mcl_last_error());
-    if (mcl_launch(rt, k, "scan_prefill", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
+    mcl_scan_args a = scan_args(h, d);
+    mcl_kern_state ks = {d->state, h->state_off, d->slot, h->slot_stride};
+    if (mcl_kern_scan_prefill_with(rt, k, p, &a, &ks, d->seq_start, h->n_seqs) != MCL_OK)
+        fail_msg("%s", mcl_last_error());
 }
 
 static void launch_step(cl_kernel k, const mcl_params *p, const host_data *h, dev_data *d)
 {
-    size_t local = (size_t)mcl_params_get(p, "STEP_WG", 0);
-    size_t global = mcl_kern_ssm_step_global(p, h->n_seqs, h->d_inner);
-    if (set_args(k, h, d, false) != MCL_OK) fail_msg("%s", mcl_last_error());
-    if (mcl_launch(rt, k, "ssm_step", 1, &global, &local) != MCL_OK) fail_msg("%s", mcl_last_error());
+    mcl_scan_args a = scan_args(h, d);
+    mcl_kern_state ks = {d->state, h->state_off, d->slot, h->slot_stride};
+    if (mcl_kern_ssm_step_with(rt, k, p, &a, &ks, h->n_seqs) != MCL_OK) fail_msg("%s", mcl_last_error());
 }
 
 /* The parameters the runtime compiled a program with. */
@@ -257,16 +255,8 @@ static void runtime_params(const char *file, mcl_params *out)
 static cl_kernel build_config(const char *file, const char *kernel, const mcl_params *p,
                               mcl_program *prog)
 {
-    char opts[2048], *src = NULL;
     cl_int err;
-    snprintf(opts, sizeof opts, "%s", rt->base_options);
-    mcl_params_defines(p, opts, sizeof opts);
-    if (mcl_program_source(file, getenv("MAMBACL_KERNEL_DIR"), &src) != MCL_OK)
-        fail_msg("%s", mcl_last_error());
-    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, opts,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
-    free(src);
-    if (st != MCL_OK) fail_msg("%s", mcl_last_error());
+    if (mcl_runtime_build_program(rt, file, p, prog) != MCL_OK) fail_msg("%s", mcl_last_error());
     cl_kernel k = clCreateKernel(prog->program, kernel, &err);
     assert_int_equal(err, CL_SUCCESS);
     return k;
@@ -433,6 +423,26 @@ static void test_step_vs_ref(void **state)
     int bad = 0;
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
         bad += check_case(k, &p, &cs[i], true, 300 + i);
+    assert_int_equal(bad, 0);
+}
+
+/* z read through a view other than Mamba-1's (offset 3, padded rows), for
+ * both kernels: the row stride and offset arguments are honoured. */
+static void test_z_view(void **state)
+{
+    (void)state;
+    mcl_params pp, ps;
+    cl_kernel kp, ks;
+    runtime_params("scan.cl", &pp);
+    runtime_params("ssm_step.cl", &ps);
+    assert_int_equal(mcl_runtime_kernel(rt, "scan_prefill", &kp), MCL_OK);
+    assert_int_equal(mcl_runtime_kernel(rt, "ssm_step", &ks), MCL_OK);
+    int ch = (int)(mcl_params_get(&pp, "SCAN_TT", 0) * mcl_params_get(&pp, "SCAN_ITEMS", 0));
+    const scan_case prefill = {"padded z", 3, {ch + 1, 1, 5}, 13, 5, 4, MCL_DTYPE_F32};
+    const scan_case step = {"step padded z", 2, {1, 1}, 33, 3, 4, MCL_DTYPE_F16};
+    z_pad = 7;
+    int bad = check_case(kp, &pp, &prefill, false, 800) + check_case(ks, &ps, &step, true, 801);
+    z_pad = 0;
     assert_int_equal(bad, 0);
 }
 
@@ -681,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_prefill_other_exp),
         cmocka_unit_test(test_prefill_gpu_shapes),
         cmocka_unit_test(test_step_vs_ref),
+        cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),
         cmocka_unit_test(test_scan_space),
         cmocka_unit_test(test_step_space),

@@ -60,19 +60,13 @@ static void report(const shape *s, const mcl_params *p, double ms)
 
 static mcl_status time_space(mcl_runtime *rt, const shape *s)
 {
-    char *src = NULL;
-    MCL_TRY(mcl_program_source("gemv.cl", NULL, &src));
     mcl_status st = MCL_OK;
     int n = mcl_tune_space_size(&mcl_tune_gemv_space);
     for (int i = 0; i < n && st == MCL_OK; i++) {
         mcl_params p;
         if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
-        char opts[2048];
-        snprintf(opts, sizeof opts, "%s", rt->base_options);
-        mcl_params_defines(&p, opts, sizeof opts);
         mcl_program prog;
-        st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "gemv.cl", src, opts,
-                               rt->cache_dir[0] ? rt->cache_dir : NULL, &prog);
+        st = mcl_runtime_build_program(rt, "gemv.cl", &p, &prog);
         if (st != MCL_OK) break;
         cl_int err;
         cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
@@ -82,7 +76,6 @@ static mcl_status time_space(mcl_runtime *rt, const shape *s)
         if (k) clReleaseKernel(k);
         mcl_program_release(&prog);
     }
-    free(src);
     return st;
 }
 

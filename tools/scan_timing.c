@@ -64,15 +64,8 @@ static bool apply_overrides(mcl_params *p)
 /* Builds scan.cl with p (through the binary cache) and returns its kernel. */
 static cl_kernel build_variant(mcl_runtime *rt, const mcl_params *p, mcl_program *prog)
 {
-    char opts[2048], *src = NULL;
     cl_int err;
-    snprintf(opts, sizeof opts, "%s", rt->base_options);
-    mcl_params_defines(p, opts, sizeof opts);
-    if (mcl_program_source("scan.cl", rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src) != MCL_OK) return NULL;
-    mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, "scan.cl", src, opts,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, prog);
-    free(src);
-    if (st != MCL_OK) return NULL;
+    if (mcl_runtime_build_program(rt, "scan.cl", p, prog) != MCL_OK) return NULL;
     cl_kernel k = clCreateKernel(prog->program, "scan_prefill", &err);
     return err == CL_SUCCESS ? k : NULL;
 }
@@ -135,30 +128,15 @@ int main(int argc, char **argv)
     } else if (mcl_runtime_kernel(rt, "scan_prefill", &k) != MCL_OK) {
         return fail("kernel");
     }
-    cl_int wdt = 0, ns = batch;
-    cl_ulong off = 0, stride = (cl_ulong)di * N;
-    cl_mem args[] = {xc, dbc, xz, w};
-    cl_int e = 0;
-    for (int i = 0; i < 4; i++) e |= clSetKernelArg(k, (cl_uint)i, sizeof(cl_mem), &args[i]);
-    e |= clSetKernelArg(k, 4, sizeof wdt, &wdt) | clSetKernelArg(k, 5, sizeof bdt, &bdt) |
-         clSetKernelArg(k, 6, sizeof A, &A) | clSetKernelArg(k, 7, sizeof D, &D) |
-         clSetKernelArg(k, 8, sizeof st, &st) | clSetKernelArg(k, 9, sizeof off, &off) |
-         clSetKernelArg(k, 10, sizeof sl, &sl) | clSetKernelArg(k, 11, sizeof stride, &stride) |
-         clSetKernelArg(k, 12, sizeof ss, &ss) | clSetKernelArg(k, 13, sizeof ns, &ns) |
-         clSetKernelArg(k, 14, sizeof di, &di) | clSetKernelArg(k, 15, sizeof R, &R) |
-         clSetKernelArg(k, 16, sizeof N, &N) | clSetKernelArg(k, 17, sizeof y, &y);
-    if (e != CL_SUCCESS) {
-        fprintf(stderr, "scan_timing: clSetKernelArg failed\n");
-        return 1;
-    }
-    size_t global, local;
-    mcl_kern_scan_prefill_grid(&prm, batch, di, &global, &local);
+    mcl_scan_args args = {xc, dbc, xz, w, bdt, A, D, y, MCL_DTYPE_F32, di, R, N,
+                          (uint64_t)di, 2 * di}; /* z: Mamba-1's second half of xz */
+    mcl_kern_state ks = {st, 0, sl, (uint64_t)di * (uint64_t)N};
     double *ms = malloc((size_t)reps * sizeof *ms);
     if (!ms) return 2;
     const char *names[4];
     double t[4];
     for (int r = -2; r < reps; r++) { /* two warm-up launches */
-        if (mcl_launch(rt, k, "scan_prefill", 1, &global, &local) != MCL_OK) return fail("launch");
+        if (mcl_kern_scan_prefill_with(rt, k, &prm, &args, &ks, ss, batch) != MCL_OK) return fail("launch");
         if (mcl_runtime_finish(rt) != MCL_OK) return fail("finish");
         int n = mcl_runtime_profile_take(rt, names, t, 4);
         if (r >= 0) ms[r] = n > 0 ? t[0] : 0.0;

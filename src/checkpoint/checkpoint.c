@@ -1,6 +1,8 @@
 /* A checkpoint directory: config.json, then the weights (one file or the
- * shards of an index), then the binding of every weight the config implies
- * to its tensor, with shapes checked and strays refused. */
+ * shards of an index), then the binding of every row of an architecture's
+ * weight table that the config implies to its tensor, with shapes checked
+ * and strays refused. Nothing here knows an architecture: the table comes
+ * from src/model/arch_*.c through mcl_checkpoint_bind. */
 #include "checkpoint/checkpoint.h"
 
 #include <errno.h>
@@ -24,32 +26,11 @@ struct mcl_checkpoint {
     mcl_config_source src;
     mcl_st_file **files;       /* [n_files] */
     int n_files;
-    const mcl_tensor **table;  /* [3 + n_layer * per-layer ids], NULL = absent */
+    const mcl_weight_table *wt; /* the bound table (not owned), NULL before binding */
+    const mcl_tensor **table;  /* [mcl_weight_slots(wt, n_layer)], NULL = absent */
     uint64_t params;
     mcl_dtype dtype;
 };
-
-static const char *const weight_names[MCL_W_COUNT] = {
-    "embeddings.weight", "norm_f.weight", "lm_head.weight", "norm.weight", "in_proj.weight",
-    "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight", "dt_proj.bias", "A_log", "D",
-    "out_proj.weight",
-};
-
-const char *mcl_weight_name(mcl_weight id) { return id < MCL_W_COUNT ? weight_names[id] : "?"; }
-
-bool mcl_weight_is_small(mcl_weight id)
-{
-    return id == MCL_W_NORM_F || id == MCL_W_NORM || id == MCL_W_CONV_W || id == MCL_W_CONV_B ||
-           id == MCL_W_DT_B || id == MCL_W_A_LOG || id == MCL_W_D;
-}
-
-#define PER_LAYER (MCL_W_COUNT - MCL_W_FIRST_LAYER)
-
-static size_t table_slot(mcl_weight id, int layer)
-{
-    return id < MCL_W_FIRST_LAYER ? (size_t)id
-                                  : MCL_W_FIRST_LAYER + (size_t)layer * PER_LAYER + (id - MCL_W_FIRST_LAYER);
-}
 
 /* "DIR/name" in a new string. */
 static char *join(const char *dir, const char *name)
@@ -104,35 +85,15 @@ static mcl_status load_weights(mcl_checkpoint *ck)
     return mcl_st_open_index(ck->dir, ck->weights_path, INDEX_MAX_BYTES, &ck->files, &ck->n_files);
 }
 
-/* The file name and shape the config implies for one weight. */
-static int expected_shape(const mcl_checkpoint *ck, mcl_weight id, int64_t shape[MCL_TENSOR_MAX_DIMS])
+/* The tensor name of row `sp` in `layer`: the form's own spelling, or the
+ * other one when `other`. */
+static void tensor_name(const mcl_checkpoint *ck, const mcl_weight_spec *sp, int layer, bool other,
+                        char *buf, size_t cap)
 {
-    const mcl_config *c = &ck->cfg;
-    int64_t D = c->d_model, E = c->d_inner, N = c->d_state, R = c->dt_rank, V = c->vocab_size;
-    switch (id) {
-    case MCL_W_EMBED: case MCL_W_LM_HEAD: shape[0] = V, shape[1] = D; return 2;
-    case MCL_W_NORM_F: case MCL_W_NORM: shape[0] = D; return 1;
-    case MCL_W_IN_PROJ: shape[0] = 2 * E, shape[1] = D; return 2;
-    case MCL_W_CONV_W: shape[0] = E, shape[1] = 1, shape[2] = c->d_conv; return 3;
-    case MCL_W_CONV_B: case MCL_W_DT_B: case MCL_W_D: shape[0] = E; return 1;
-    case MCL_W_X_PROJ: shape[0] = R + 2 * N, shape[1] = E; return 2;
-    case MCL_W_DT_W: shape[0] = E, shape[1] = R; return 2;
-    case MCL_W_A_LOG: shape[0] = E, shape[1] = N; return 2;
-    case MCL_W_OUT_PROJ: shape[0] = D, shape[1] = E; return 2;
-    case MCL_W_COUNT: break;
-    }
-    return 0;
-}
-
-static void tensor_name(const mcl_checkpoint *ck, mcl_weight id, int layer, bool alt, char *buf, size_t cap)
-{
-    if (id == MCL_W_EMBED) {
-        bool ss = (ck->src.form == MCL_CONFIG_FORM_STATE_SPACES) != alt;
-        snprintf(buf, cap, "backbone.%s.weight", ss ? "embedding" : "embeddings");
-    } else if (id == MCL_W_NORM_F) snprintf(buf, cap, "backbone.norm_f.weight");
-    else if (id == MCL_W_LM_HEAD) snprintf(buf, cap, "lm_head.weight");
-    else if (id == MCL_W_NORM) snprintf(buf, cap, "backbone.layers.%d.norm.weight", layer);
-    else snprintf(buf, cap, "backbone.layers.%d.mixer.%s", layer, weight_names[id]);
+    bool ss = ck->src.form == MCL_CONFIG_FORM_STATE_SPACES && sp->alt;
+    const char *pat = (ss != other) && sp->alt ? sp->alt : sp->pattern;
+    if (sp->scope == MCL_WSCOPE_LAYER) snprintf(buf, cap, pat, layer);
+    else snprintf(buf, cap, "%s", pat);
 }
 
 static void shape_text(const int64_t *shape, int ndim, char *buf, size_t cap)
@@ -154,24 +115,25 @@ static const mcl_tensor *find(const mcl_checkpoint *ck, const char *name, int *f
 }
 
 /* Binds one weight: present (when the config has it) with the implied shape. */
-static mcl_status bind_one(mcl_checkpoint *ck, mcl_weight id, int layer, unsigned char **claimed)
+static mcl_status bind_one(mcl_checkpoint *ck, int id, int layer, unsigned char **claimed)
 {
+    const mcl_weight_spec *sp = &ck->wt->w[id];
     char name[128], want[96], got[96];
     int fi = 0;
-    tensor_name(ck, id, layer, false, name, sizeof name);
+    tensor_name(ck, sp, layer, false, name, sizeof name);
     const mcl_tensor *t = find(ck, name, &fi);
-    if (!t && id == MCL_W_EMBED) {
-        tensor_name(ck, id, layer, true, name, sizeof name);
+    if (!t && sp->alt) {
+        tensor_name(ck, sp, layer, true, name, sizeof name);
         t = find(ck, name, &fi);
     }
-    bool wanted = !(id == MCL_W_LM_HEAD && ck->cfg.tie_embeddings) && !(id == MCL_W_CONV_B && !ck->cfg.conv_bias);
-    if (!wanted) return MCL_OK; /* a present one stays unclaimed: reported as unexpected */
+    if (!mcl_weight_wanted(sp, &ck->cfg)) return MCL_OK; /* a present one stays unclaimed: reported as unexpected */
     if (!t) {
-        if (id == MCL_W_EMBED) tensor_name(ck, id, layer, false, name, sizeof name);
+        tensor_name(ck, sp, layer, false, name, sizeof name);
         return mcl_error_set(MCL_ERR_FORMAT, "%s: tensor '%s' is missing", ck->weights_path, name);
     }
     int64_t shape[MCL_TENSOR_MAX_DIMS] = {1, 1, 1, 1};
-    int nd = expected_shape(ck, id, shape);
+    int nd = mcl_shape_eval(sp->shape, &ck->cfg, shape);
+    MCL_ASSERT(nd > 0, "the shape expression of a weight table row evaluates");
     bool same = nd == t->ndim;
     for (int i = 0; i < nd && same; i++) same = shape[i] == t->shape[i];
     if (!same) {
@@ -181,7 +143,7 @@ static mcl_status bind_one(mcl_checkpoint *ck, mcl_weight id, int layer, unsigne
                              ck->files[fi]->path, name, got, want);
     }
     claimed[fi][t - ck->files[fi]->tensors] = 1;
-    ck->table[table_slot(id, layer)] = t;
+    ck->table[mcl_weight_slot(ck->wt, id, layer)] = t;
     return MCL_OK;
 }
 
@@ -200,15 +162,16 @@ static mcl_status check_unclaimed(const mcl_checkpoint *ck, unsigned char **clai
 
 static mcl_status bind_all(mcl_checkpoint *ck, unsigned char **claimed)
 {
-    for (int id = 0; id < MCL_W_FIRST_LAYER; id++) MCL_TRY(bind_one(ck, (mcl_weight)id, 0, claimed));
+    const mcl_weight_table *wt = ck->wt;
+    for (int id = 0; id < wt->n_global; id++) MCL_TRY(bind_one(ck, id, 0, claimed));
     for (int l = 0; l < ck->cfg.n_layer; l++)
-        for (int id = MCL_W_FIRST_LAYER; id < MCL_W_COUNT; id++) MCL_TRY(bind_one(ck, (mcl_weight)id, l, claimed));
+        for (int id = wt->n_global; id < wt->n; id++) MCL_TRY(bind_one(ck, id, l, claimed));
     return check_unclaimed(ck, claimed);
 }
 
 static mcl_status bind_weights(mcl_checkpoint *ck)
 {
-    size_t slots = MCL_W_FIRST_LAYER + (size_t)ck->cfg.n_layer * PER_LAYER;
+    size_t slots = mcl_weight_slots(ck->wt, ck->cfg.n_layer);
     ck->table = calloc(slots, sizeof *ck->table);
     unsigned char **claimed = calloc((size_t)ck->n_files, sizeof *claimed);
     mcl_status st = ck->table && claimed ? MCL_OK : mcl_error_set(MCL_ERR_NOMEM, "out of memory");
@@ -227,7 +190,7 @@ static uint64_t elements(const mcl_tensor *t) { return t->nbytes / mcl_dtype_siz
 static void summarize(mcl_checkpoint *ck)
 {
     uint64_t by_dtype[3] = {0, 0, 0};
-    size_t slots = MCL_W_FIRST_LAYER + (size_t)ck->cfg.n_layer * PER_LAYER;
+    size_t slots = mcl_weight_slots(ck->wt, ck->cfg.n_layer);
     for (size_t i = 0; i < slots; i++) {
         if (!ck->table[i]) continue;
         ck->params += elements(ck->table[i]);
@@ -246,7 +209,7 @@ static mcl_status check_dir(const char *dir)
     return MCL_OK;
 }
 
-mcl_status mcl_checkpoint_open(const char *dir, mcl_checkpoint **out)
+mcl_status mcl_checkpoint_read(const char *dir, mcl_checkpoint **out)
 {
     if (!dir || !out) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_checkpoint_open: NULL argument");
     *out = NULL;
@@ -259,13 +222,33 @@ mcl_status mcl_checkpoint_open(const char *dir, mcl_checkpoint **out)
     for (size_t n = strlen(ck->dir); n > 1 && ck->dir[n - 1] == '/'; n--) ck->dir[n - 1] = '\0';
     mcl_status st = load_config(ck);
     if (st == MCL_OK) st = load_weights(ck);
-    if (st == MCL_OK) st = bind_weights(ck);
     if (st != MCL_OK) {
         mcl_checkpoint_free(ck);
         return st;
     }
-    summarize(ck);
     *out = ck;
+    return MCL_OK;
+}
+
+/* A table the binder can walk: globals first, every row's shape evaluates. */
+static mcl_status check_table(const mcl_weight_table *t, const mcl_config *c)
+{
+    MCL_ASSERT(t && t->n > 0 && t->n_global >= 0 && t->n_global <= t->n, "a weight table with rows");
+    for (int i = 0; i < t->n; i++) {
+        int64_t shape[MCL_SHAPE_MAX_DIMS];
+        MCL_ASSERT((t->w[i].scope == MCL_WSCOPE_GLOBAL) == (i < t->n_global), "global rows come first");
+        MCL_ASSERT(mcl_shape_eval(t->w[i].shape, c, shape) > 0, "a weight's shape expression evaluates");
+    }
+    return MCL_OK;
+}
+
+mcl_status mcl_checkpoint_bind(mcl_checkpoint *ck, const mcl_weight_table *table)
+{
+    MCL_ASSERT(ck && !ck->wt, "a read checkpoint that is not bound yet");
+    MCL_TRY(check_table(table, &ck->cfg));
+    ck->wt = table;
+    MCL_TRY(bind_weights(ck));
+    summarize(ck);
     return MCL_OK;
 }
 
@@ -290,22 +273,24 @@ uint64_t mcl_checkpoint_param_count(const mcl_checkpoint *ck) { return ck->param
 
 mcl_dtype mcl_checkpoint_dtype(const mcl_checkpoint *ck) { return ck->dtype; }
 
-const mcl_tensor *mcl_checkpoint_weight(const mcl_checkpoint *ck, mcl_weight id, int layer)
+const mcl_weight_table *mcl_checkpoint_table(const mcl_checkpoint *ck) { return ck->wt; }
+
+const mcl_tensor *mcl_checkpoint_weight(const mcl_checkpoint *ck, int id, int layer)
 {
-    if (!ck || (int)id < 0 || id >= MCL_W_COUNT) return NULL;
-    if (id >= MCL_W_FIRST_LAYER && (layer < 0 || layer >= ck->cfg.n_layer)) return NULL;
-    return ck->table[table_slot(id, id >= MCL_W_FIRST_LAYER ? layer : 0)];
+    if (!ck || !ck->wt || !ck->table || id < 0 || id >= ck->wt->n) return NULL;
+    if (id >= ck->wt->n_global && (layer < 0 || layer >= ck->cfg.n_layer)) return NULL;
+    return ck->table[mcl_weight_slot(ck->wt, id, layer)];
 }
 
 uint64_t mcl_checkpoint_device_bytes(const mcl_checkpoint *ck, uint64_t *largest)
 {
     uint64_t total = 0, big = 0;
-    for (int l = 0; l < ck->cfg.n_layer; l++)
-        for (int id = 0; id < MCL_W_COUNT; id++) {
-            if (id < MCL_W_FIRST_LAYER && l > 0) continue;
-            const mcl_tensor *t = mcl_checkpoint_weight(ck, (mcl_weight)id, l);
+    for (int l = 0; ck->wt && l < ck->cfg.n_layer; l++)
+        for (int id = 0; id < ck->wt->n; id++) {
+            if (id < ck->wt->n_global && l > 0) continue;
+            const mcl_tensor *t = mcl_checkpoint_weight(ck, id, l);
             if (!t) continue;
-            uint64_t b = mcl_weight_is_small((mcl_weight)id) ? elements(t) * 4 : t->nbytes;
+            uint64_t b = ck->wt->w[id].store != MCL_WSTORE_NATIVE ? elements(t) * 4 : t->nbytes;
             total += b;
             if (b > big) big = b;
         }

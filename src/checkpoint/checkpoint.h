@@ -1,46 +1,39 @@
-/* A Mamba-1 checkpoint directory, validated: config.json plus
- * model.safetensors or model.safetensors.index.json and its shards. Every
- * tensor the config implies is present with its shape, nothing else is.
- * The public part (open/free/config/counts) is in include/mambacl.h. */
+/* A checkpoint directory, validated: config.json plus model.safetensors or
+ * model.safetensors.index.json and its shards. Every tensor the
+ * architecture's weight table and the config imply is present with its
+ * shape, nothing else is. The public part (open/free/config/counts) is in
+ * include/mambacl.h; mcl_checkpoint_open itself is in src/model/arch.c (it
+ * picks the architecture's table, which lives above this module). */
 #ifndef MCL_CHECKPOINT_H
 #define MCL_CHECKPOINT_H
 
 #include "checkpoint/config.h"
 #include "mambacl.h"
 #include "checkpoint/safetensors.h"
+#include "checkpoint/weight_table.h"
 
-/* Weight ids. Globals ignore the layer argument. */
-typedef enum mcl_weight {
-    MCL_W_EMBED,    /* [vocab, d_model]  backbone.embeddings.weight (HF) / embedding (state-spaces) */
-    MCL_W_NORM_F,   /* [d_model]         backbone.norm_f.weight */
-    MCL_W_LM_HEAD,  /* [vocab, d_model]  lm_head.weight, NULL when tied */
-    MCL_W_NORM,     /* [d_model]         backbone.layers.L.norm.weight */
-    MCL_W_IN_PROJ,  /* [2*d_inner, d_model] mixer.in_proj.weight */
-    MCL_W_CONV_W,   /* [d_inner, 1, d_conv] mixer.conv1d.weight */
-    MCL_W_CONV_B,   /* [d_inner]         mixer.conv1d.bias, NULL without use_conv_bias */
-    MCL_W_X_PROJ,   /* [R + 2N, d_inner] mixer.x_proj.weight */
-    MCL_W_DT_W,     /* [d_inner, R]      mixer.dt_proj.weight */
-    MCL_W_DT_B,     /* [d_inner]         mixer.dt_proj.bias */
-    MCL_W_A_LOG,    /* [d_inner, N]      mixer.A_log */
-    MCL_W_D,        /* [d_inner]         mixer.D */
-    MCL_W_OUT_PROJ, /* [d_model, d_inner] mixer.out_proj.weight */
-    MCL_W_COUNT
-} mcl_weight;
+/* Reads config.json and maps the weight files of `dir` (one file or the
+ * shards of an index) without binding any weight: the first half of
+ * mcl_checkpoint_open, which binds the architecture's table next
+ * (src/model/arch.c). Errors as mcl_checkpoint_open. */
+mcl_status mcl_checkpoint_read(const char *dir, mcl_checkpoint **out);
 
-#define MCL_W_FIRST_LAYER MCL_W_NORM /* ids from here on are per layer */
+/* Binds every row of `table` the config implies to its tensor (the form's
+ * spelling, or the other one), checks each shape against the row's shape
+ * expression, refuses tensors the table does not name, then counts the
+ * parameters. `table` must outlive ck. Errors: MCL_ERR_FORMAT naming the file
+ * and tensor (missing, wrong shape, unexpected), MCL_ERR_INTERNAL for a
+ * malformed table, MCL_ERR_NOMEM. */
+mcl_status mcl_checkpoint_bind(mcl_checkpoint *ck, const mcl_weight_table *table);
 
-/* The tensor of weight `id` in `layer` (0..n_layer-1, ignored for globals),
- * or NULL when the model has none (LM head when tied, conv bias when absent)
- * or the arguments are out of range. Owned by ck. */
-const mcl_tensor *mcl_checkpoint_weight(const mcl_checkpoint *ck, mcl_weight id, int layer);
+/* The tensor of row `id` of the bound table in `layer` (0..n_layer-1,
+ * ignored for globals), or NULL when the model has none (LM head when tied,
+ * conv bias when absent), nothing is bound, or the arguments are out of
+ * range. Owned by ck. */
+const mcl_tensor *mcl_checkpoint_weight(const mcl_checkpoint *ck, int id, int layer);
 
-/* True when weight `id` is kept in fp32 on the device (the small per-channel
- * tensors: norms, conv weight/bias, dt bias, A, D); false for the matrices
- * that keep their checkpoint dtype. */
-bool mcl_weight_is_small(mcl_weight id);
-
-/* The weight name used in messages ("in_proj.weight"). */
-const char *mcl_weight_name(mcl_weight id);
+/* The table bound by mcl_checkpoint_bind (NULL before). */
+const mcl_weight_table *mcl_checkpoint_table(const mcl_checkpoint *ck);
 
 /* What config.json said (form, declared vocab, padding). Owned by ck. */
 const mcl_config_source *mcl_checkpoint_source(const mcl_checkpoint *ck);

@@ -255,16 +255,24 @@ static mcl_status parse_state_spaces(const reader *r, mcl_config *c, mcl_config_
     return MCL_OK;
 }
 
-/* model_type must be absent or "mamba". */
-static mcl_status check_model_type(const reader *r)
+/* model_type -> the architecture: absent or "mamba" is Mamba-1; the other
+ * Mamba family members are named in the refusal. A new architecture is a row
+ * here plus its file src/model/arch_*.c (docs/architecture.md). */
+static mcl_status check_model_type(const reader *r, mcl_config *c)
 {
+    static const struct { const char *model_type, *what; } refused[] = {
+        {"mamba2", "Mamba-2"},
+        {"falcon_mamba", "Falcon-Mamba"},
+    };
     const char *mt = NULL;
     MCL_TRY(get_string(r, "model_type", &mt));
+    c->arch = MCL_ARCH_MAMBA1;
     if (!mt || strcmp(mt, "mamba") == 0) return MCL_OK;
-    if (strcmp(mt, "mamba2") == 0)
-        return mcl_error_set(MCL_ERR_UNSUPPORTED,
-                             "%s: \"model_type\" 'mamba2' is not supported (Mamba-2; mambacl runs Mamba-1)",
-                             r->path);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (strcmp(mt, refused[i].model_type) == 0)
+            return mcl_error_set(MCL_ERR_UNSUPPORTED,
+                                 "%s: \"model_type\" '%s' is not supported (%s; mambacl runs Mamba-1)",
+                                 r->path, mt, refused[i].what);
     char buf[48];
     return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"model_type\" '%s' is not supported (only 'mamba')", r->path,
                          shown(mt, buf));
@@ -273,7 +281,7 @@ static mcl_status check_model_type(const reader *r)
 static mcl_status parse_root(const cJSON *root, const char *path, mcl_config *c, mcl_config_source *s)
 {
     reader r = {root, path, ""};
-    MCL_TRY(check_model_type(&r));
+    MCL_TRY(check_model_type(&r, c));
     if (field(&r, "hidden_size")) return parse_hf(&r, c, s);
     if (field(&r, "d_model")) return parse_state_spaces(&r, c, s);
     return mcl_error_set(MCL_ERR_FORMAT, "%s: neither \"hidden_size\" nor \"d_model\" is present", path);

@@ -24,11 +24,8 @@ static void help(void)
            "      --json        print one JSON object instead of text\n");
 }
 
-/* fp32 conv and SSM states of one sequence, all layers. */
-static uint64_t state_bytes(const mcl_config *c)
-{
-    return (uint64_t)c->n_layer * (uint64_t)c->d_inner * (uint64_t)(c->d_conv - 1 + c->d_state) * 4u;
-}
+/* fp32 recurrent state of one sequence, all layers (the architecture's states). */
+static uint64_t state_bytes(const mcl_config *c) { return mcl_arch_state_bytes(c); }
 
 static const char *form_name(const mcl_checkpoint *ck)
 {

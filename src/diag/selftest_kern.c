@@ -151,7 +151,7 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
         }
     }
     st_bufs b = {0};
-    cl_mem bx, bw, bb, bs, bslot, bss, bo;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bss = NULL, bo = NULL;
     mcl_status st = put(rt, &b, xz, sizeof xz, &bx);
     if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
     if (st == MCL_OK) st = put(rt, &b, bias, sizeof bias, &bb);
@@ -160,7 +160,8 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
     if (st == MCL_OK) st = put(rt, &b, seq_start, sizeof seq_start, &bss);
     if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
     mcl_kern_state ks = {bs, 0, bslot, TAPS};
-    if (st == MCL_OK) st = mcl_kern_conv_prefill(rt, bx, bw, bb, &ks, bss, NS, T, DI, K, bo);
+    mcl_kern_view x = {bx, 0, 2 * DI};
+    if (st == MCL_OK) st = mcl_kern_conv_prefill(rt, &x, bw, bb, &ks, bss, NS, T, DI, K, bo);
     if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
     if (st == MCL_OK) st = get(rt, bs, got_state, sizeof got_state);
     if (st == MCL_OK)
@@ -187,7 +188,7 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
         want_state[d * (K - 1) + K - 2] = xz[d];
     }
     st_bufs b = {0};
-    cl_mem bx, bw, bb, bs, bslot, bo;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bo = NULL;
     mcl_status st = put(rt, &b, xz, sizeof xz, &bx);
     if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
     if (st == MCL_OK) st = put(rt, &b, bias, sizeof bias, &bb);
@@ -195,7 +196,8 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
     if (st == MCL_OK) st = put(rt, &b, &slot, sizeof slot, &bslot);
     if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
     mcl_kern_state ks = {bs, 0, bslot, TAPS};
-    if (st == MCL_OK) st = mcl_kern_conv_step(rt, bx, bw, bb, &ks, 1, DI, K, bo);
+    mcl_kern_view x = {bx, 0, 2 * DI};
+    if (st == MCL_OK) st = mcl_kern_conv_step(rt, &x, bw, bb, &ks, 1, DI, K, bo);
     if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
     if (st == MCL_OK) st = get(rt, bs, got_state, sizeof got_state);
     if (st == MCL_OK)

@@ -1,6 +1,7 @@
 /* Selftests of the selective scan kernels: a tiny problem (2 channels,
  * N = 2, R = 1, sequences of 5 and 1 tokens) whose recurrence the host
- * evaluates step by step in double, then one launch checked against it. */
+ * evaluates step by step in double, then one launch through the launchers of
+ * src/ops/kern_scan.c checked against it. */
 #include "diag/selftest_scan.h"
 #include "ops/kern_scan.h"
 
@@ -99,25 +100,13 @@ static void tiny_release(tiny_dev *d)
     for (int i = 0; i < 12; i++) mcl_buffer_release(&d->m[i]);
 }
 
-/* Arguments of both kernels; `prefill` adds seq_start. */
-static mcl_status tiny_args(cl_kernel k, tiny_dev *d, bool prefill, cl_int rows)
+/* The launch arguments (the launcher in src/ops binds them). */
+static mcl_scan_args tiny_args(const tiny_dev *d)
 {
-    cl_int wdt = 0, di = DI, r = RK, n = NS;
-    cl_ulong off = 0, stride = DI * NS;
-    int i = 0;
-    for (int j = 0; j < 4; j++) MCL_ARG(k, i++, d->m[j]); /* xc dbc xz w */
-    MCL_ARG(k, i++, wdt);
-    for (int j = 4; j < 8; j++) MCL_ARG(k, i++, d->m[j]); /* b_dt A D state */
-    MCL_ARG(k, i++, off);
-    MCL_ARG(k, i++, d->m[8]);
-    MCL_ARG(k, i++, stride);
-    if (prefill) MCL_ARG(k, i++, d->m[9]);
-    MCL_ARG(k, i++, rows);
-    MCL_ARG(k, i++, di);
-    MCL_ARG(k, i++, r);
-    MCL_ARG(k, i++, n);
-    MCL_ARG(k, i++, d->m[10]);
-    return MCL_OK;
+    mcl_scan_args a = {.xc = d->m[0], .dbc = d->m[1], .xz = d->m[2], .w_dt = d->m[3], .b_dt = d->m[4],
+                       .a = d->m[5], .d = d->m[6], .y = d->m[10], .wdtype = MCL_DTYPE_F32,
+                       .d_inner = DI, .dt_rank = RK, .d_state = NS, .z_off = DI, .z_ld = 2 * DI};
+    return a;
 }
 
 static mcl_status tiny_read_check(mcl_runtime *rt, tiny_dev *d, const tiny *want, int n_y, bool *ok)
@@ -133,15 +122,10 @@ static mcl_status tiny_read_check(mcl_runtime *rt, tiny_dev *d, const tiny *want
 
 static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
     MCL_TRY(tiny_upload(rt, p, d));
-    MCL_TRY(tiny_args(k, d, true, NSEQ));
-    const mcl_params *sp = mcl_runtime_params(rt, "scan.cl");
-    MCL_ASSERT(sp, "scan.cl was not compiled");
-    size_t global, local;
-    mcl_kern_scan_prefill_grid(sp, NSEQ, DI, &global, &local);
-    MCL_TRY(mcl_launch(rt, k, "scan_prefill", 1, &global, &local));
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    MCL_TRY(mcl_kern_scan_prefill(rt, &a, &ks, d->m[9], NSEQ));
     tiny_expect(p);
     return tiny_read_check(rt, d, p, T * DI, ok);
 }
@@ -159,17 +143,12 @@ mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok)
 
 static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
     p->seq_start[1] = 1; /* one token per sequence: rows 0 and 1 */
     p->seq_start[2] = 2;
     MCL_TRY(tiny_upload(rt, p, d));
-    MCL_TRY(tiny_args(k, d, false, NSEQ));
-    const mcl_params *sp = mcl_runtime_params(rt, "ssm_step.cl");
-    MCL_ASSERT(sp, "ssm_step.cl was not compiled");
-    size_t local = (size_t)mcl_params_get(sp, "STEP_WG", 64);
-    size_t global = mcl_kern_ssm_step_global(sp, NSEQ, DI);
-    MCL_TRY(mcl_launch(rt, k, "ssm_step", 1, &global, &local));
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    MCL_TRY(mcl_kern_ssm_step(rt, &a, &ks, NSEQ));
     tiny_expect(p);
     return tiny_read_check(rt, d, p, NSEQ * DI, ok);
 }

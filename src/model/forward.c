@@ -1,116 +1,24 @@
-/* The prefill and decode launch sequences.
+/* The prefill and decode passes, generic over the architecture: the
+ * per-layer sequences are m->arch->prefill_layer / decode_layer
+ * (src/model/arch_mamba1.c for Mamba-1).
  *
  * Prefill (T tokens of n_seqs sequences, in passes of at most m->max_rows
  * token rows; a sequence longer than a pass continues in the next one from
  * its state):
  *   h = embed[ids]                                     embed_gather
- *   per layer: hn = rmsnorm(h)                         rmsnorm_residual
- *              xz = hn . W_in^T                        CLBlast SGEMM
- *              xc = silu(conv(x) + b)                  conv_prefill (conv state)
- *              dbc = xc . W_x^T                        CLBlast SGEMM
- *              y = scan(...) * silu(z)                 scan_prefill (ssm state)
- *              h += y . W_out^T                        CLBlast SGEMM, beta = 1
+ *   per layer: the architecture's prefill_layer        (updates h and the states)
  *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
  *   logits = hsel . W_head^T                           gemv
- * 16-bit matrices are widened into m->scratch.wf32 (weights_to_f32) before
- * each GEMM. Decode (one token per sequence) runs the same chain with gemv
- * in place of the GEMMs (out_proj accumulating into h), conv_step and
- * ssm_step: 1 + 6 * n_layer + 2 launches per step.
+ * Decode (one token per sequence) is the same chain with decode_layer.
  */
 #include "model/forward.h"
 
-#include <clblast_c.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "ops/kern.h"
-#include "ops/kern_scan.h"
-
-/* ---- scratch ------------------------------------------------------------- */
-
-void mcl_scratch_release(mcl_model *m)
-{
-    mcl_scratch *s = &m->scratch;
-    cl_mem *bufs[] = {&s->h, &s->hn, &s->xz, &s->xc, &s->dbc, &s->y, &s->ids, &s->seq_start,
-                      &s->slot, &s->sel_rows, &s->hsel, &s->logits, &s->head_part, &s->wf32};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
-    free(s->host_ints);
-    memset(s, 0, sizeof *s);
-}
-
-static mcl_status grow(mcl_model *m, cl_mem *buf, size_t bytes, const char *what)
-{
-    mcl_buffer_release(buf);
-    return mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, bytes, what, buf);
-}
-
-static mcl_status ensure_rows(mcl_model *m, int rows)
-{
-    mcl_scratch *s = &m->scratch;
-    if (rows <= s->cap_rows) return MCL_OK;
-    const mcl_config *c = &m->cfg;
-    size_t r = (size_t)rows, dm = (size_t)c->d_model, di = (size_t)c->d_inner;
-    s->cap_rows = 0;
-    MCL_TRY(grow(m, &s->h, r * dm * 4, "residual h"));
-    MCL_TRY(grow(m, &s->hn, r * dm * 4, "normed hn"));
-    MCL_TRY(grow(m, &s->xz, r * 2 * di * 4, "xz"));
-    MCL_TRY(grow(m, &s->xc, r * di * 4, "xc"));
-    MCL_TRY(grow(m, &s->dbc, r * (size_t)(c->dt_rank + 2 * c->d_state) * 4, "dbc"));
-    MCL_TRY(grow(m, &s->y, r * di * 4, "y"));
-    MCL_TRY(grow(m, &s->ids, r * 4, "token ids"));
-    s->cap_rows = rows;
-    return MCL_OK;
-}
-
-static mcl_status ensure_seqs(mcl_model *m, int n)
-{
-    mcl_scratch *s = &m->scratch;
-    if (n <= s->cap_seqs) return MCL_OK;
-    s->cap_seqs = 0;
-    MCL_TRY(grow(m, &s->seq_start, ((size_t)n + 1) * 4, "seq_start"));
-    MCL_TRY(grow(m, &s->slot, (size_t)n * 4, "slots"));
-    s->cap_seqs = n;
-    return MCL_OK;
-}
-
-static mcl_status ensure_sel(mcl_model *m, int n)
-{
-    mcl_scratch *s = &m->scratch;
-    if (n <= s->cap_sel) return MCL_OK;
-    const mcl_config *c = &m->cfg;
-    s->cap_sel = 0;
-    MCL_TRY(grow(m, &s->sel_rows, (size_t)n * 4, "selected rows"));
-    MCL_TRY(grow(m, &s->hsel, (size_t)n * (size_t)c->d_model * 4, "final-normed rows"));
-    MCL_TRY(grow(m, &s->logits, (size_t)n * (size_t)c->vocab_size * 4, "logits"));
-    if (m->lm_head.n_parts > 1)
-        MCL_TRY(grow(m, &s->head_part, (size_t)n * (size_t)m->lm_head.rows_per_part * 4,
-                     "LM head part output"));
-    s->cap_sel = n;
-    return MCL_OK;
-}
-
-static mcl_status ensure_host_ints(mcl_model *m, size_t n)
-{
-    mcl_scratch *s = &m->scratch;
-    if (n <= s->cap_host) return MCL_OK;
-    int32_t *p = realloc(s->host_ints, n * sizeof *p);
-    if (!p) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    s->host_ints = p;
-    s->cap_host = n;
-    return MCL_OK;
-}
-
-/* The fp32 staging buffer for widening 16-bit layer matrices. */
-static mcl_status ensure_wf32(mcl_model *m, size_t elems)
-{
-    mcl_scratch *s = &m->scratch;
-    size_t have = 0;
-    if (s->wf32) clGetMemObjectInfo(s->wf32, CL_MEM_SIZE, sizeof have, &have, NULL);
-    if (elems * 4 <= have) return MCL_OK;
-    return grow(m, &s->wf32, elems * 4, "fp32 weight staging");
-}
 
 static mcl_status write_ints(mcl_model *m, cl_mem buf, const int32_t *v, size_t n, const char *what)
 {
@@ -167,84 +75,16 @@ static mcl_status check_prefill(const mcl_model *m, mcl_state *const *states,
 
 /* ---- building blocks --------------------------------------------------------- */
 
-/* C[M, N] = A[M, K] . W[N, K]^T + beta * C, W widened to fp32 when 16-bit. */
-static mcl_status gemm(mcl_model *m, const char *what, int M, const mcl_dmat *W, cl_mem A,
-                       float beta, cl_mem C)
-{
-    size_t n = (size_t)W->rows, k = (size_t)W->cols;
-    cl_mem B = W->parts[0];
-    if (W->dtype != MCL_DTYPE_F32) {
-        MCL_TRY(ensure_wf32(m, n * k));
-        MCL_TRY(mcl_kern_convert(m->rt, W->parts[0], W->dtype, m->scratch.wf32, (uint64_t)(n * k)));
-        B = m->scratch.wf32;
-    }
-    cl_event ev = NULL;
-    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
-                                        (size_t)M, n, k, 1.0f, A, 0, k, B, 0, k, beta, C, 0, n,
-                                        &m->rt->queue, m->rt->profiling ? &ev : NULL);
-    if (st == CLBlastSuccess && ev) mcl_runtime_record_event(m->rt, what, ev);
-    if (st != CLBlastSuccess)
-        return mcl_error_set(st == CLBlastOpenCLOutOfResources ? MCL_ERR_DEVICE_MEM : MCL_ERR_OPENCL,
-                             "CLBlastSgemm(%s, %d x %zu x %zu) failed with CLBlast status %d", what,
-                             M, n, k, (int)st);
-    return MCL_OK;
-}
-
-/* Rows up to which a projection runs as our gemv (weights read once per
- * batch tile, no fp32 widening, no CLBlast kernel compile on a process's
- * first short prompt); above it, as a CLBlast GEMM. Measured on the H100
- * (docs/performance.md): at batch 64 the gemv re-reads the weights 16 times
- * and the GEMM is several times faster; at 8 they are close. */
-#define MCL_GEMV_MAX_ROWS 16
-
-/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), by gemv or GEMM. */
-static mcl_status project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
-                          bool accumulate, cl_mem Y)
-{
-    if (rows <= MCL_GEMV_MAX_ROWS)
-        return mcl_kern_gemv(m->rt, W->parts[0], W->dtype, X, Y, W->rows, W->cols, rows, accumulate);
-    return gemm(m, what, rows, W, X, accumulate ? 1.0f : 0.0f, Y);
-}
-
-/* The scan arguments of layer L on the scratch buffers. */
-static mcl_scan_args scan_args(const mcl_model *m, const mcl_dev_layer *L)
-{
-    const mcl_scratch *s = &m->scratch;
-    mcl_scan_args a = {s->xc, s->dbc, s->xz, L->dt_w.parts[0], L->dt_b, L->a, L->d, s->y,
-                       L->dt_w.dtype, m->cfg.d_inner, m->cfg.dt_rank, m->cfg.d_state};
-    return a;
-}
-
-static mcl_status launch_scan(mcl_model *m, const mcl_dev_layer *L, cl_mem pool, int n_seqs)
-{
-    mcl_scan_args a = scan_args(m, L);
-    mcl_kern_state st = {pool, 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
-    return mcl_kern_scan_prefill(m->rt, &a, &st, m->scratch.seq_start, n_seqs);
-}
-
-static mcl_status launch_ssm_step(mcl_model *m, const mcl_dev_layer *L, cl_mem pool, int B)
-{
-    mcl_scan_args a = scan_args(m, L);
-    mcl_kern_state st = {pool, 0, m->scratch.slot, mcl_ssm_slot_elems(&m->cfg)};
-    return mcl_kern_ssm_step(m->rt, &a, &st, B);
-}
-
-static mcl_kern_state conv_state(mcl_model *m, int l)
-{
-    mcl_kern_state st = {m->pool.conv[l], 0, m->scratch.slot, mcl_conv_slot_elems(&m->cfg)};
-    return st;
-}
-
 /* h[0..T) = embedding rows of ids (host copy `ids`, already on the device).
  * A split embedding gathers part by part into hn, then copies each run of
  * positions that fall in the part into h. */
 static mcl_status embed(mcl_model *m, const int32_t *ids, int T)
 {
-    const mcl_dmat *E = &m->embed;
+    const mcl_dmat *E = mcl_model_w(m, m->arch->w_embed, 0);
     mcl_scratch *s = &m->scratch;
     int dm = m->cfg.d_model;
     if (E->n_parts == 1) return mcl_kern_embed(m->rt, s->ids, E->parts[0], E->dtype, s->h, T, dm);
-    MCL_TRY(ensure_host_ints(m, (size_t)T));
+    MCL_TRY(mcl_scratch_host_ints(m, (size_t)T));
     for (int p = 0; p < E->n_parts; p++) {
         int r0 = p * E->rows_per_part, r1 = r0 + E->rows_per_part;
         for (int t = 0; t < T; t++) s->host_ints[t] = ids[t] >= r0 && ids[t] < r1 ? ids[t] - r0 : 0;
@@ -267,7 +107,7 @@ static mcl_status embed(mcl_model *m, const int32_t *ids, int T)
 /* logits[0..n) = hsel[0..n) . W_head^T, part by part when the head is split. */
 static mcl_status head(mcl_model *m, int n)
 {
-    const mcl_dmat *H = &m->lm_head;
+    const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
     mcl_scratch *s = &m->scratch;
     int dm = m->cfg.d_model, v = m->cfg.vocab_size;
     if (H->n_parts == 1) return mcl_kern_gemv(m->rt, H->parts[0], H->dtype, s->hsel, s->logits, v, dm, n, false);
@@ -289,9 +129,9 @@ static mcl_status logits_of_rows(mcl_model *m, const int32_t *rows, int n, float
     size_t v = (size_t)m->cfg.vocab_size;
     for (int i0 = 0; i0 < n; i0 += MCL_HEAD_BLOCK) {
         int nb = n - i0 < MCL_HEAD_BLOCK ? n - i0 : MCL_HEAD_BLOCK;
-        MCL_TRY(ensure_sel(m, nb));
+        MCL_TRY(mcl_scratch_sel(m, nb));
         MCL_TRY(write_ints(m, m->scratch.sel_rows, rows + i0, (size_t)nb, "selected rows"));
-        MCL_TRY(mcl_kern_rmsnorm(m->rt, m->scratch.h, NULL, m->norm_f, m->cfg.norm_eps,
+        MCL_TRY(mcl_kern_rmsnorm(m->rt, m->scratch.h, NULL, mcl_model_buf(m, m->arch->w_norm_f, 0), m->cfg.norm_eps,
                                  m->scratch.hsel, m->scratch.sel_rows, nb, m->cfg.d_model));
         MCL_TRY(head(m, nb));
         MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->scratch.logits, CL_TRUE, 0,
@@ -302,21 +142,6 @@ static mcl_status logits_of_rows(mcl_model *m, const int32_t *rows, int n, float
 }
 
 /* ---- prefill ------------------------------------------------------------------- */
-
-static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
-{
-    const mcl_config *c = &m->cfg;
-    const mcl_dev_layer *L = &m->layers[l];
-    mcl_scratch *s = &m->scratch;
-    mcl_kern_state cs = conv_state(m, l);
-    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, T, c->d_model));
-    MCL_TRY(project(m, "in_proj", T, &L->in_proj, s->hn, false, s->xz));
-    MCL_TRY(mcl_kern_conv_prefill(m->rt, s->xz, L->conv_w, L->conv_b, &cs, s->seq_start, n_seqs, T,
-                                  c->d_inner, c->d_conv, s->xc));
-    MCL_TRY(project(m, "x_proj", T, &L->x_proj, s->xc, false, s->dbc));
-    MCL_TRY(launch_scan(m, L, m->pool.ssm[l], n_seqs));
-    return project(m, "out_proj", T, &L->out_proj, s->y, true, s->h);
-}
 
 /* One pass over the token rows [g0, g0 + T) of the concatenated batch. */
 typedef struct prefill_pass {
@@ -368,10 +193,10 @@ static mcl_status run_pass(mcl_model *m, const prefill_job *j, prefill_pass *p)
 {
     mcl_scratch *s = &m->scratch;
     int n_in = j->n_seqs;
-    MCL_TRY(ensure_rows(m, p->T));
-    MCL_TRY(ensure_seqs(m, n_in));
+    MCL_TRY(mcl_scratch_rows(m, p->T));
+    MCL_TRY(mcl_scratch_seqs(m, n_in));
     /* host_ints[0, T) is the split embedding's scratch (see embed) */
-    MCL_TRY(ensure_host_ints(m, (size_t)p->T * 3 + 2 * (size_t)n_in + 1));
+    MCL_TRY(mcl_scratch_host_ints(m, (size_t)p->T * 3 + 2 * (size_t)n_in + 1));
     int32_t *ids = s->host_ints + p->T, *rows = ids + p->T, *seq_start = rows + p->T;
     int32_t *slot = seq_start + n_in + 1;
     plan_pass(m, j, p, ids, seq_start, slot, rows);
@@ -379,7 +204,7 @@ static mcl_status run_pass(mcl_model *m, const prefill_job *j, prefill_pass *p)
     MCL_TRY(write_ints(m, s->seq_start, seq_start, (size_t)p->n_seqs + 1, "seq_start"));
     MCL_TRY(write_ints(m, s->slot, slot, (size_t)p->n_seqs, "slots"));
     MCL_TRY(embed(m, ids, p->T));
-    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(layer_prefill(m, l, p->T, p->n_seqs));
+    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->prefill_layer(m, l, p->T, p->n_seqs));
     if (!j->logits || p->n_sel == 0) return MCL_OK;
     return logits_of_rows(m, rows, p->n_sel, j->logits + (size_t)p->out0 * (size_t)m->cfg.vocab_size);
 }
@@ -431,21 +256,6 @@ mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *cons
 
 /* ---- decode ---------------------------------------------------------------------- */
 
-static mcl_status layer_decode(mcl_model *m, int l, int B)
-{
-    const mcl_config *c = &m->cfg;
-    const mcl_dev_layer *L = &m->layers[l];
-    mcl_scratch *s = &m->scratch;
-    mcl_kern_state cs = conv_state(m, l);
-    int dm = c->d_model, di = c->d_inner;
-    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, L->norm, c->norm_eps, s->hn, NULL, B, dm));
-    MCL_TRY(project(m, "in_proj", B, &L->in_proj, s->hn, false, s->xz));
-    MCL_TRY(mcl_kern_conv_step(m->rt, s->xz, L->conv_w, L->conv_b, &cs, B, di, c->d_conv, s->xc));
-    MCL_TRY(project(m, "x_proj", B, &L->x_proj, s->xc, false, s->dbc));
-    MCL_TRY(launch_ssm_step(m, L, m->pool.ssm[l], B));
-    return project(m, "out_proj", B, &L->out_proj, s->y, true, s->h);
-}
-
 static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                          float *logits)
 {
@@ -454,10 +264,10 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     MCL_TRY(check_states(m, states, n_seqs));
     for (int b = 0; b < n_seqs; b++) MCL_TRY(check_ids(m, tokens + b, 1, b));
     mcl_scratch *s = &m->scratch;
-    MCL_TRY(ensure_rows(m, n_seqs));
-    MCL_TRY(ensure_seqs(m, n_seqs));
+    MCL_TRY(mcl_scratch_rows(m, n_seqs));
+    MCL_TRY(mcl_scratch_seqs(m, n_seqs));
     /* host_ints[0, n) is the split embedding's scratch (see embed) */
-    MCL_TRY(ensure_host_ints(m, 3 * (size_t)n_seqs));
+    MCL_TRY(mcl_scratch_host_ints(m, 3 * (size_t)n_seqs));
     int32_t *slot = s->host_ints + n_seqs, *rows = s->host_ints + 2 * n_seqs;
     for (int b = 0; b < n_seqs; b++) {
         slot[b] = states[b]->slot;
@@ -466,7 +276,7 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     MCL_TRY(write_ints(m, s->ids, tokens, (size_t)n_seqs, "token ids"));
     MCL_TRY(write_ints(m, s->slot, slot, (size_t)n_seqs, "slots"));
     MCL_TRY(embed(m, tokens, n_seqs));
-    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(layer_decode(m, l, n_seqs));
+    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
     if (logits) MCL_TRY(logits_of_rows(m, rows, n_seqs, logits));
     return mcl_runtime_finish(m->rt);
 }

@@ -1,4 +1,5 @@
-/* The model on the device: memory plan, weight upload, release. */
+/* The model on the device: memory plan, weight upload, release, all driven
+ * by the architecture's weight table. */
 #include "model/model.h"
 
 #include <math.h>
@@ -12,61 +13,60 @@
 
 /* ---- memory plan ------------------------------------------------------- */
 
-static uint64_t tensor_bytes(const mcl_host_tensor *t, bool small)
+static uint64_t tensor_bytes(const mcl_host_tensor *t, const mcl_weight_spec *sp)
 {
     if (!t->data) return 0;
-    return (uint64_t)t->n * (small ? 4u : mcl_half_dtype_size(t->dtype));
+    return (uint64_t)t->n * (sp->store != MCL_WSTORE_NATIVE ? 4u : mcl_half_dtype_size(t->dtype));
 }
 
-static uint64_t weight_bytes(const mcl_weights *w)
+/* Device bytes of every weight, and the fp32 copy the largest 16-bit layer
+ * matrix needs for the prefill GEMMs (*wf32). */
+static uint64_t weight_bytes(const mcl_weights *w, uint64_t *wf32)
 {
-    uint64_t b = tensor_bytes(&w->embed, false) + tensor_bytes(&w->lm_head, false) +
-                 tensor_bytes(&w->norm_f, true);
-    for (int l = 0; l < w->cfg.n_layer; l++) {
-        const mcl_host_layer *L = &w->layers[l];
-        b += tensor_bytes(&L->norm, true) + tensor_bytes(&L->in_proj, false) +
-             tensor_bytes(&L->conv_w, true) + tensor_bytes(&L->conv_b, true) +
-             tensor_bytes(&L->x_proj, false) + tensor_bytes(&L->dt_w, false) +
-             tensor_bytes(&L->dt_b, true) + tensor_bytes(&L->a_log, true) +
-             tensor_bytes(&L->d, true) + tensor_bytes(&L->out_proj, false);
-    }
+    const mcl_weight_table *wt = &w->arch->weights;
+    uint64_t b = 0;
+    *wf32 = 0;
+    for (int l = 0; l < w->cfg.n_layer; l++)
+        for (int id = 0; id < wt->n; id++) {
+            if (id < wt->n_global && l > 0) continue;
+            const mcl_host_tensor *t = mcl_weights_at(w, id, l);
+            b += tensor_bytes(t, &wt->w[id]);
+            bool layer_matrix = wt->w[id].scope == MCL_WSCOPE_LAYER && wt->w[id].store == MCL_WSTORE_NATIVE;
+            if (layer_matrix && t->data && t->dtype != MCL_DTYPE_F32 && 4u * t->n > *wf32) *wf32 = 4u * t->n;
+        }
     return b;
 }
 
-/* Bytes of one token row across the activation buffers. */
-static uint64_t row_bytes(const mcl_config *c)
+/* Bytes of one token row across the activation buffers (h, hn, the
+ * architecture's activations, the token id); *widest: the widest row. */
+static uint64_t row_bytes(const mcl_arch *a, const mcl_config *c, uint64_t *widest)
 {
-    return 4u * (uint64_t)(2 * c->d_model + 4 * c->d_inner + c->dt_rank + 2 * c->d_state + 1);
-}
-
-/* The fp32 copy a 16-bit layer matrix needs for the prefill GEMMs. */
-static uint64_t wf32_bytes(const mcl_weights *w)
-{
-    uint64_t most = 0;
-    for (int l = 0; l < w->cfg.n_layer; l++) {
-        const mcl_host_tensor *ts[] = {&w->layers[l].in_proj, &w->layers[l].x_proj,
-                                       &w->layers[l].out_proj};
-        for (int i = 0; i < 3; i++)
-            if (ts[i]->dtype != MCL_DTYPE_F32 && 4u * ts[i]->n > most) most = 4u * ts[i]->n;
+    uint64_t elems = 2u * (uint64_t)c->d_model + 1;
+    *widest = 4u * (uint64_t)c->d_model;
+    for (int i = 0; i < a->n_acts; i++) {
+        uint64_t e = mcl_arch_act_elems(a, c, i);
+        elems += e;
+        if (4u * e > *widest) *widest = 4u * e;
     }
-    return most;
+    return 4u * elems;
 }
 
-void mcl_model_plan_make(const mcl_config *c, const mcl_weights *w, const mcl_device_info *dev,
-                         uint64_t max_buffer, mcl_model_plan *plan)
+void mcl_model_plan_make(const mcl_weights *w, const mcl_device_info *dev, uint64_t max_buffer,
+                         mcl_model_plan *plan)
 {
-    plan->weights = weight_bytes(w);
-    plan->states = 4u * (uint64_t)c->n_layer * (mcl_conv_slot_elems(c) + mcl_ssm_slot_elems(c));
+    const mcl_config *c = &w->cfg;
+    uint64_t wf32 = 0, widest = 0, row = row_bytes(w->arch, c, &widest);
+    plan->weights = weight_bytes(w, &wf32);
+    plan->states = mcl_arch_state_bytes(c);
     uint64_t free_mem = dev->global_mem_bytes > plan->weights ? dev->global_mem_bytes - plan->weights : 0;
     uint64_t rows = MCL_MAX_PREFILL_ROWS;
-    uint64_t by_buffer = max_buffer / (8u * (uint64_t)c->d_inner); /* xz is the widest row */
-    uint64_t by_memory = free_mem / 4u / row_bytes(c);            /* a quarter of what is left */
+    uint64_t by_buffer = max_buffer / widest; /* the widest activation buffer fits one allocation */
+    uint64_t by_memory = free_mem / 4u / row;  /* a quarter of what is left */
     if (by_buffer < rows) rows = by_buffer;
     if (by_memory < rows) rows = by_memory;
     if (rows < 1) rows = 1;
     plan->max_rows = (int)rows;
-    plan->scratch = rows * row_bytes(c) + wf32_bytes(w) + 4u * (uint64_t)c->vocab_size +
-                    8u * (uint64_t)c->d_model;
+    plan->scratch = rows * row + wf32 + 4u * (uint64_t)c->vocab_size + 8u * (uint64_t)c->d_model;
 }
 
 static mcl_status check_plan(const mcl_device_info *dev, const mcl_model_plan *p)
@@ -153,36 +153,48 @@ static mcl_status upload_small(upload_ctx *u, const mcl_host_tensor *t, bool neg
     return st;
 }
 
-static mcl_status upload_layer(upload_ctx *u, const mcl_host_layer *h, mcl_dev_layer *L)
+/* Row `id` in `layer`: a big one by upload_matrix (rows = the first
+ * dimension), a small one by upload_small; the tied head aliases the
+ * embedding. */
+static mcl_status upload_row(upload_ctx *u, const mcl_weights *w, int id, int layer)
 {
-    const mcl_config *c = &u->m->cfg;
-    int di = c->d_inner, dm = c->d_model, r = c->dt_rank, n = c->d_state;
-    MCL_TRY(upload_small(u, &h->norm, false, "norm.weight", &L->norm));
-    MCL_TRY(upload_matrix(u, &h->in_proj, 2 * di, dm, true, "in_proj.weight", &L->in_proj));
-    MCL_TRY(upload_small(u, &h->conv_w, false, "conv1d.weight", &L->conv_w));
-    MCL_TRY(upload_small(u, &h->conv_b, false, "conv1d.bias", &L->conv_b));
-    MCL_TRY(upload_matrix(u, &h->x_proj, r + 2 * n, di, true, "x_proj.weight", &L->x_proj));
-    MCL_TRY(upload_matrix(u, &h->dt_w, di, r, true, "dt_proj.weight", &L->dt_w));
-    MCL_TRY(upload_small(u, &h->dt_b, false, "dt_proj.bias", &L->dt_b));
-    MCL_TRY(upload_small(u, &h->a_log, true, "A_log", &L->a));
-    MCL_TRY(upload_small(u, &h->d, false, "D", &L->d));
-    return upload_matrix(u, &h->out_proj, dm, di, true, "out_proj.weight", &L->out_proj);
+    mcl_model *m = u->m;
+    const mcl_weight_spec *sp = &m->arch->weights.w[id];
+    const mcl_host_tensor *t = mcl_weights_at(w, id, layer);
+    mcl_dmat *d = &m->w[mcl_weight_slot(&m->arch->weights, id, layer)];
+    if (id == m->arch->w_head && !t->data) {
+        m->head_tied = true;
+        *d = *mcl_model_w(m, m->arch->w_embed, 0); /* parts shared, freed once */
+        return MCL_OK;
+    }
+    if (!t->data) return MCL_OK;
+    if (sp->store != MCL_WSTORE_NATIVE) {
+        memset(d, 0, sizeof *d);
+        d->parts = calloc(1, sizeof *d->parts);
+        if (!d->parts) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+        d->dtype = MCL_DTYPE_F32;
+        d->rows = (int)t->n;
+        d->cols = 1;
+        d->n_parts = d->rows_per_part = 1;
+        return upload_small(u, t, sp->store == MCL_WSTORE_NEG_EXP, sp->name, &d->parts[0]);
+    }
+    int64_t shape[MCL_SHAPE_MAX_DIMS];
+    int nd = mcl_shape_eval(sp->shape, &m->cfg, shape);
+    MCL_ASSERT(nd > 0, "a weight's shape expression evaluates");
+    return upload_matrix(u, t, (int)shape[0], (int)(t->n / (size_t)shape[0]), !sp->split, sp->name, d);
 }
 
 static mcl_status upload_all(upload_ctx *u, const mcl_weights *w)
 {
     mcl_model *m = u->m;
-    const mcl_config *c = &m->cfg;
-    m->layers = calloc((size_t)c->n_layer, sizeof *m->layers);
-    if (!m->layers) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    const mcl_weight_table *wt = &m->arch->weights;
+    int n_layer = m->cfg.n_layer;
+    m->w = calloc(mcl_weight_slots(wt, n_layer), sizeof *m->w);
+    if (!m->w) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, 16, "dummy", &m->dummy));
-    MCL_TRY(upload_matrix(u, &w->embed, c->vocab_size, c->d_model, false, "embeddings", &m->embed));
-    MCL_TRY(upload_small(u, &w->norm_f, false, "norm_f.weight", &m->norm_f));
-    m->head_tied = w->lm_head.data == NULL;
-    if (m->head_tied) m->lm_head = m->embed; /* parts shared, freed once */
-    else MCL_TRY(upload_matrix(u, &w->lm_head, c->vocab_size, c->d_model, false, "lm_head.weight",
-                               &m->lm_head));
-    for (int l = 0; l < c->n_layer; l++) MCL_TRY(upload_layer(u, &w->layers[l], &m->layers[l]));
+    for (int id = 0; id < wt->n_global; id++) MCL_TRY(upload_row(u, w, id, 0));
+    for (int l = 0; l < n_layer; l++)
+        for (int id = wt->n_global; id < wt->n; id++) MCL_TRY(upload_row(u, w, id, l));
     return mcl_runtime_finish(m->rt);
 }
 
@@ -196,13 +208,15 @@ mcl_status mcl_model_upload(mcl_runtime *rt, const mcl_weights *w, const mcl_mod
     if (opts && opts->max_buffer_bytes && opts->max_buffer_bytes < max_buffer)
         max_buffer = opts->max_buffer_bytes;
     mcl_model_plan plan;
-    mcl_model_plan_make(&w->cfg, w, dev, max_buffer, &plan);
+    mcl_model_plan_make(w, dev, max_buffer, &plan);
     if (opts && opts->progress) opts->progress(0, plan.weights, opts->user);
     MCL_TRY(check_plan(dev, &plan));
     mcl_model *m = calloc(1, sizeof *m);
     if (!m) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     m->rt = rt;
     m->cfg = w->cfg;
+    m->arch = w->arch;
+    mcl_pool_init(m);
     m->max_buffer = max_buffer;
     m->weight_bytes = plan.weights;
     m->max_rows = plan.max_rows;
@@ -238,13 +252,16 @@ mcl_status mcl_model_load(mcl_runtime *rt, const char *dir, mcl_model **out)
 /* Refuses a random model too large for the device before generating it. */
 static mcl_status check_random_fits(mcl_runtime *rt, const mcl_config *c, mcl_dtype dtype)
 {
+    const mcl_arch *a = NULL;
     MCL_TRY(mcl_config_check(c));
-    double es = dtype == MCL_DTYPE_F32 ? 4.0 : 2.0;
-    double dm = c->d_model, di = c->d_inner, n = c->d_state, r = c->dt_rank, L = c->n_layer;
-    double big = (double)c->vocab_size * dm * (c->tie_embeddings ? 1 : 2) +
-                 L * (2 * di * dm + (r + 2 * n) * di + di * r + dm * di);
-    double small = dm + L * (dm + di * c->d_conv + 3 * di + di * n);
-    double need = big * es + small * 4.0;
+    MCL_TRY(mcl_arch_get(c, &a));
+    double es = dtype == MCL_DTYPE_F32 ? 4.0 : 2.0, need = 0.0;
+    for (int id = 0; id < a->weights.n; id++) {
+        const mcl_weight_spec *sp = &a->weights.w[id];
+        if (!mcl_weight_wanted(sp, c)) continue;
+        double n = (double)mcl_shape_elems(sp->shape, c) * (sp->scope == MCL_WSCOPE_LAYER ? c->n_layer : 1);
+        need += n * (sp->store == MCL_WSTORE_NATIVE ? es : 4.0);
+    }
     const mcl_device_info *dev = mcl_runtime_device(rt);
     if (need > (double)dev->global_mem_bytes)
         return mcl_error_set(MCL_ERR_DEVICE_MEM,
@@ -275,20 +292,6 @@ static void dmat_release(mcl_dmat *d)
     memset(d, 0, sizeof *d);
 }
 
-static void layer_release(mcl_dev_layer *L)
-{
-    mcl_buffer_release(&L->norm);
-    dmat_release(&L->in_proj);
-    mcl_buffer_release(&L->conv_w);
-    mcl_buffer_release(&L->conv_b);
-    dmat_release(&L->x_proj);
-    dmat_release(&L->dt_w);
-    mcl_buffer_release(&L->dt_b);
-    mcl_buffer_release(&L->a);
-    mcl_buffer_release(&L->d);
-    dmat_release(&L->out_proj);
-}
-
 void mcl_model_free(mcl_model *m)
 {
     if (!m) return;
@@ -297,11 +300,10 @@ void mcl_model_free(mcl_model *m)
     if (m->rt->queue) clFinish(m->rt->queue);
     mcl_scratch_release(m);
     mcl_pool_release(m);
-    for (int l = 0; m->layers && l < m->cfg.n_layer; l++) layer_release(&m->layers[l]);
-    free(m->layers);
-    if (!m->head_tied) dmat_release(&m->lm_head);
-    dmat_release(&m->embed);
-    mcl_buffer_release(&m->norm_f);
+    size_t slots = m->w ? mcl_weight_slots(&m->arch->weights, m->cfg.n_layer) : 0;
+    for (size_t i = 0; i < slots; i++)
+        if (!(m->head_tied && i == mcl_weight_slot(&m->arch->weights, m->arch->w_head, 0))) dmat_release(&m->w[i]);
+    free(m->w);
     mcl_buffer_release(&m->dummy);
     free(m);
     mcl_runtime_unlock(rt);

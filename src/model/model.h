@@ -1,44 +1,46 @@
-/* The model on the device: weight buffers, the per-sequence state pools and
- * the forward pass's scratch buffers. Internal layout shared by model.c
- * (weights), state.c (pools) and forward.c (launch sequences). */
+/* The model on the device: weight buffers (one per row of the
+ * architecture's weight table), the per-sequence state pools and the
+ * forward pass's scratch buffers. Files of src/model, each using only those
+ * above it:
+ *   arch.h           the architecture record (weights, states, activations, layer
+ *                    sequences) and its sizes; model.h (this file): the device structs
+ *   state.c          state pools, mcl_state_* (slots of per-layer buffers), state views
+ *   scratch.c        activation and staging buffers, grown on demand
+ *   project.c        Y = X . W^T by gemv or GEMM (for the layer sequences)
+ *   arch_mamba1.c    Mamba-1: weight table, states, activations, per-layer prefill/decode
+ *   arch.c           the registry of architectures, mcl_checkpoint_open, mcl_config_check
+ *   weights.c        host weights from a checkpoint or a seeded generator
+ *   model.c          memory plan, upload, release
+ *   forward.c        mcl_prefill / mcl_decode: embedding, layers through the arch, LM head */
 #ifndef MCL_MODEL_H
 #define MCL_MODEL_H
 
 #include <CL/cl.h>
 #include "mambacl.h"
 #include "runtime/runtime.h"
+#include "ops/kern.h"
+#include "model/arch.h"
 #include "model/weights.h"
 
-/* A weight matrix in its checkpoint dtype, split by rows into parts when it
- * is larger than one buffer may be (only the embedding / LM head in
- * practice; per-layer matrices always have one part). */
+/* A weight on the device. A big one (MCL_WSTORE_NATIVE) keeps its checkpoint
+ * dtype and is split by rows into parts when larger than one buffer may be
+ * (only the embedding / LM head in practice; per-layer matrices always have
+ * one part). A small one is fp32 in one part. Absent: n_parts == 0. */
 typedef struct mcl_dmat {
     mcl_dtype dtype;
-    int rows, cols;
+    int rows, cols;    /* big: the first dimension, the product of the others; small: elements, 1 */
     int n_parts;
     int rows_per_part; /* part p holds rows [p*rows_per_part, min(rows, (p+1)*rows_per_part)) */
     cl_mem *parts;     /* [n_parts] */
 } mcl_dmat;
 
-typedef struct mcl_dev_layer {
-    cl_mem norm;       // [d_model] fp32
-    mcl_dmat in_proj;  // [2*d_inner, d_model]
-    cl_mem conv_w;     // [d_inner, d_conv] fp32
-    cl_mem conv_b;     // [d_inner] fp32, NULL when the model has none
-    mcl_dmat x_proj;   // [dt_rank + 2*d_state, d_inner]
-    mcl_dmat dt_w;     // [d_inner, dt_rank]
-    cl_mem dt_b;       // [d_inner] fp32
-    cl_mem a;          // [d_inner, d_state] fp32, A = -exp(A_log)
-    cl_mem d;          // [d_inner] fp32
-    mcl_dmat out_proj; // [d_model, d_inner]
-} mcl_dev_layer;
-
-/* Per-layer state pools: slot s of layer l is at s*stride in conv[l] / ssm[l]. */
+/* Per-layer state pools: slot s of layer l of state i is at s*slot_elems[i]
+ * in buf[i][l]. */
 typedef struct mcl_pool {
     int cap;             /* slots allocated in every layer's buffers */
     unsigned char *busy; // [cap] 1 when a state owns the slot
-    cl_mem *conv;        // [n_layer] each [cap, d_inner, d_conv-1]
-    cl_mem *ssm;         // [n_layer] each [cap, d_inner, d_state]
+    size_t slot_elems[MCL_ARCH_MAX_STATES]; /* elements of one slot of state i (arch->states) */
+    cl_mem *buf[MCL_ARCH_MAX_STATES];       // [n_arch_states][n_layer] each [cap, slot_elems[i]]
 } mcl_pool;
 
 /* Scratch of the forward pass, grown on demand (never shrunk). */
@@ -46,10 +48,7 @@ typedef struct mcl_scratch {
     int cap_rows;        /* token rows of the activation buffers */
     cl_mem h;            // [cap_rows, d_model] residual stream
     cl_mem hn;           // [cap_rows, d_model] normed rows
-    cl_mem xz;           // [cap_rows, 2*d_inner]
-    cl_mem xc;           // [cap_rows, d_inner]
-    cl_mem dbc;          // [cap_rows, dt_rank + 2*d_state]
-    cl_mem y;            // [cap_rows, d_inner]
+    cl_mem act[MCL_ARCH_MAX_ACTS]; // [n_acts] each [cap_rows, row elems of arch->acts[i]]
     cl_mem ids;          // int [cap_rows]
     int cap_seqs;
     cl_mem seq_start;    // int [cap_seqs + 1]
@@ -67,14 +66,12 @@ typedef struct mcl_scratch {
 struct mcl_model {
     mcl_runtime *rt;     /* not owned */
     mcl_config cfg;
+    const mcl_arch *arch;
     uint64_t max_buffer; /* bytes one buffer may hold (device limit or forced) */
     uint64_t weight_bytes;
-    mcl_dmat embed;      // [vocab, d_model]
-    mcl_dmat lm_head;    // [vocab, d_model]; parts alias embed's when tied
-    bool head_tied;
-    cl_mem norm_f;       // [d_model] fp32
+    mcl_dmat *w;         // [mcl_weight_slots(&arch->weights, n_layer)]; see mcl_model_w
+    bool head_tied;      /* w of the head shares the embedding's parts */
     cl_mem dummy;        // 16 bytes, bound where an optional buffer is absent
-    mcl_dev_layer *layers; // [n_layer]
     mcl_pool pool;
     mcl_scratch scratch;
     int max_rows;        /* token rows one prefill pass processes */
@@ -84,6 +81,19 @@ struct mcl_state {
     mcl_model *model;
     int slot;
 };
+
+/* The device weight of table row `id` in `layer` (ignored for globals). */
+static inline const mcl_dmat *mcl_model_w(const mcl_model *m, int id, int layer)
+{
+    return &m->w[mcl_weight_slot(&m->arch->weights, id, layer)];
+}
+
+/* The one buffer of a small weight, or NULL when the model has none. */
+static inline cl_mem mcl_model_buf(const mcl_model *m, int id, int layer)
+{
+    const mcl_dmat *d = mcl_model_w(m, id, layer);
+    return d->n_parts ? d->parts[0] : NULL;
+}
 
 /* Uploads host weights (the device side of mcl_model_load and
  * mcl_model_create_random). `w` stays owned by the caller. */
@@ -96,21 +106,35 @@ typedef struct mcl_model_plan {
     uint64_t weights, states, scratch;
     int max_rows;
 } mcl_model_plan;
-void mcl_model_plan_make(const mcl_config *c, const mcl_weights *w, const mcl_device_info *dev,
-                         uint64_t max_buffer, mcl_model_plan *plan);
+void mcl_model_plan_make(const mcl_weights *w, const mcl_device_info *dev, uint64_t max_buffer,
+                         mcl_model_plan *plan);
 
-/* Pools and scratch (state.c, forward.c). */
+/* ---- state.c ---- */
+
+/* Sets the slot sizes of the (empty) pool from the architecture. */
+void mcl_pool_init(mcl_model *m);
 void mcl_pool_release(mcl_model *m);
+
+/* State tensor `i` of `layer` for the sequences of m->scratch.slot. */
+mcl_kern_state mcl_state_view(const mcl_model *m, int i, int layer);
+
+/* ---- scratch.c ---- */
+
+/* Each grows its buffers when the request is above the capacity; errors are
+ * those of mcl_buffer_create (MCL_ERR_DEVICE_MEM naming the buffer). */
+mcl_status mcl_scratch_rows(mcl_model *m, int rows);    /* h, hn, acts, ids */
+mcl_status mcl_scratch_seqs(mcl_model *m, int n);       /* seq_start, slot */
+mcl_status mcl_scratch_sel(mcl_model *m, int n);        /* sel_rows, hsel, logits, head_part */
+mcl_status mcl_scratch_host_ints(mcl_model *m, size_t n);
+mcl_status mcl_scratch_wf32(mcl_model *m, size_t elems);
 void mcl_scratch_release(mcl_model *m);
 
-/* Elements of one slot of one layer. */
-static inline size_t mcl_conv_slot_elems(const mcl_config *c)
-{
-    return (size_t)c->d_inner * (size_t)(c->d_conv - 1);
-}
-static inline size_t mcl_ssm_slot_elems(const mcl_config *c)
-{
-    return (size_t)c->d_inner * (size_t)c->d_state;
-}
+/* ---- project.c ---- */
+
+/* Y[rows, W.rows] = X . W^T (+ Y when accumulate), X [rows, W.cols]: by
+ * gemv for few rows, else by GEMM (16-bit W widened into scratch.wf32
+ * first). `what` names the projection in errors and profiles. */
+mcl_status mcl_project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
+                       bool accumulate, cl_mem Y);
 
 #endif

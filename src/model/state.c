@@ -1,6 +1,7 @@
-/* Per-sequence states: slots in per-layer pool buffers owned by the model.
- * Pools start empty and double when every slot is taken; growing copies the
- * live slots into the new buffers. */
+/* Per-sequence states: slots in per-layer pool buffers owned by the model,
+ * one pool buffer per state tensor of the architecture (arch->states) per
+ * layer. Pools start empty and double when every slot is taken; growing
+ * copies the live slots into the new buffers. */
 #include "model/model.h"
 
 #include <stdlib.h>
@@ -8,31 +9,42 @@
 
 #include "base/error.h"
 
+void mcl_pool_init(mcl_model *m)
+{
+    memset(&m->pool, 0, sizeof m->pool);
+    for (int i = 0; i < m->arch->n_states; i++)
+        m->pool.slot_elems[i] = (size_t)mcl_arch_state_elems(m->arch, &m->cfg, i);
+}
+
 void mcl_pool_release(mcl_model *m)
 {
     mcl_pool *p = &m->pool;
-    for (int l = 0; l < m->cfg.n_layer; l++) {
-        if (p->conv) mcl_buffer_release(&p->conv[l]);
-        if (p->ssm) mcl_buffer_release(&p->ssm[l]);
+    for (int i = 0; i < MCL_ARCH_MAX_STATES; i++) {
+        for (int l = 0; p->buf[i] && l < m->cfg.n_layer; l++) mcl_buffer_release(&p->buf[i][l]);
+        free(p->buf[i]);
+        p->buf[i] = NULL;
     }
-    free(p->conv);
-    free(p->ssm);
     free(p->busy);
-    memset(p, 0, sizeof *p);
+    p->busy = NULL;
+    p->cap = 0;
+}
+
+mcl_kern_state mcl_state_view(const mcl_model *m, int i, int layer)
+{
+    mcl_kern_state st = {m->pool.buf[i][layer], 0, m->scratch.slot, m->pool.slot_elems[i]};
+    return st;
 }
 
 /* Zeroes `count` slots from `slot` in every layer. */
 static mcl_status zero_slots(mcl_model *m, int slot, int count)
 {
     const float zero = 0.0f;
-    size_t cb = mcl_conv_slot_elems(&m->cfg) * 4, sb = mcl_ssm_slot_elems(&m->cfg) * 4;
-    for (int l = 0; l < m->cfg.n_layer; l++) {
-        MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, m->pool.conv[l], &zero, sizeof zero,
-                                         (size_t)slot * cb, (size_t)count * cb, 0, NULL, NULL),
-                     "clEnqueueFillBuffer(conv state, layer %d)", l);
-        MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, m->pool.ssm[l], &zero, sizeof zero,
-                                         (size_t)slot * sb, (size_t)count * sb, 0, NULL, NULL),
-                     "clEnqueueFillBuffer(ssm state, layer %d)", l);
+    for (int i = 0; i < m->arch->n_states; i++) {
+        size_t b = m->pool.slot_elems[i] * 4;
+        for (int l = 0; l < m->cfg.n_layer; l++)
+            MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, m->pool.buf[i][l], &zero, sizeof zero,
+                                             (size_t)slot * b, (size_t)count * b, 0, NULL, NULL),
+                         "clEnqueueFillBuffer(%s, layer %d)", m->arch->states[i].name, l);
     }
     return MCL_OK;
 }
@@ -58,17 +70,19 @@ static mcl_status pool_grow(mcl_model *m)
 {
     mcl_pool *p = &m->pool;
     int n_layer = m->cfg.n_layer, cap = p->cap ? 2 * p->cap : 1;
-    size_t cb = mcl_conv_slot_elems(&m->cfg) * 4, sb = mcl_ssm_slot_elems(&m->cfg) * 4;
-    if (!p->conv) p->conv = calloc((size_t)n_layer, sizeof *p->conv);
-    if (!p->ssm) p->ssm = calloc((size_t)n_layer, sizeof *p->ssm);
+    for (int i = 0; i < m->arch->n_states; i++) {
+        if (!p->buf[i]) p->buf[i] = calloc((size_t)n_layer, sizeof *p->buf[i]);
+        if (!p->buf[i]) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    }
     unsigned char *busy = realloc(p->busy, (size_t)cap);
-    if (!p->conv || !p->ssm || !busy) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    if (!busy) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     p->busy = busy;
     memset(busy + p->cap, 0, (size_t)(cap - p->cap));
-    for (int l = 0; l < n_layer; l++) {
-        MCL_TRY(regrow(m, &p->conv[l], (size_t)cap * cb, (size_t)p->cap * cb, "conv state pool"));
-        MCL_TRY(regrow(m, &p->ssm[l], (size_t)cap * sb, (size_t)p->cap * sb, "ssm state pool"));
-    }
+    for (int l = 0; l < n_layer; l++)
+        for (int i = 0; i < m->arch->n_states; i++) {
+            size_t b = p->slot_elems[i] * 4;
+            MCL_TRY(regrow(m, &p->buf[i][l], (size_t)cap * b, (size_t)p->cap * b, m->arch->states[i].name));
+        }
     p->cap = cap;
     return MCL_OK;
 }
@@ -117,16 +131,12 @@ mcl_status mcl_state_reset(mcl_state *s)
 static mcl_status state_copy(mcl_state *dst, const mcl_state *src)
 {
     mcl_model *m = dst->model;
-    size_t cb = mcl_conv_slot_elems(&m->cfg) * 4, sb = mcl_ssm_slot_elems(&m->cfg) * 4;
-    for (int l = 0; l < m->cfg.n_layer; l++) {
-        MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, m->pool.conv[l], m->pool.conv[l],
-                                         (size_t)src->slot * cb, (size_t)dst->slot * cb, cb, 0,
-                                         NULL, NULL),
-                     "clEnqueueCopyBuffer(conv state, layer %d)", l);
-        MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, m->pool.ssm[l], m->pool.ssm[l],
-                                         (size_t)src->slot * sb, (size_t)dst->slot * sb, sb, 0,
-                                         NULL, NULL),
-                     "clEnqueueCopyBuffer(ssm state, layer %d)", l);
+    for (int i = 0; i < m->arch->n_states; i++) {
+        size_t b = m->pool.slot_elems[i] * 4;
+        for (int l = 0; l < m->cfg.n_layer; l++)
+            MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, m->pool.buf[i][l], m->pool.buf[i][l],
+                                             (size_t)src->slot * b, (size_t)dst->slot * b, b, 0, NULL, NULL),
+                         "clEnqueueCopyBuffer(%s, layer %d)", m->arch->states[i].name, l);
     }
     return MCL_OK;
 }

@@ -25,34 +25,20 @@ float mcl_host_tensor_get(const mcl_host_tensor *t, size_t i)
     }
 }
 
-mcl_status mcl_config_check(const mcl_config *c)
-{
-    if (c->d_model <= 0 || c->n_layer <= 0 || c->d_inner <= 0 || c->d_state <= 0 ||
-        c->d_conv < 2 || c->dt_rank <= 0 || c->vocab_size <= 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG,
-                             "bad model shape: d_model %d, n_layer %d, d_inner %d, d_state %d, "
-                             "d_conv %d (>= 2), dt_rank %d, vocab %d",
-                             c->d_model, c->n_layer, c->d_inner, c->d_state, c->d_conv, c->dt_rank,
-                             c->vocab_size);
-    if (c->proj_bias)
-        return mcl_error_set(MCL_ERR_UNSUPPORTED, "in/out projection biases (use_bias) are not supported");
-    if (!(c->norm_eps > 0.0f))
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "norm epsilon must be positive");
-    return MCL_OK;
-}
-
 /* ---- from a checkpoint -------------------------------------------------- */
 
-static mcl_status take(mcl_checkpoint *ck, int id, int layer, size_t want, bool optional,
-                       const char *what, mcl_host_tensor *out)
+/* Slot `slot` of w from row `id` of the checkpoint in `layer`. */
+static mcl_status take(mcl_weights *w, mcl_checkpoint *ck, int id, int layer)
 {
+    const mcl_weight_spec *sp = &w->arch->weights.w[id];
+    mcl_host_tensor *out = &w->t[mcl_weight_slot(&w->arch->weights, id, layer)];
     const mcl_tensor *t = mcl_checkpoint_weight(ck, id, layer);
     memset(out, 0, sizeof *out);
     if (!t) {
-        if (optional) return MCL_OK;
-        return mcl_error_set(MCL_ERR_FORMAT, "checkpoint has no %s for layer %d", what, layer);
+        if (!mcl_weight_wanted(sp, &w->cfg)) return MCL_OK;
+        return mcl_error_set(MCL_ERR_FORMAT, "checkpoint has no %s for layer %d", sp->name, layer);
     }
-    size_t n = t->nbytes / mcl_half_dtype_size(t->dtype);
+    size_t n = t->nbytes / mcl_half_dtype_size(t->dtype), want = mcl_shape_elems(sp->shape, &w->cfg);
     if (n != want)
         return mcl_error_set(MCL_ERR_FORMAT, "tensor %s has %zu elements, the config implies %zu",
                              t->name, n, want);
@@ -62,36 +48,19 @@ static mcl_status take(mcl_checkpoint *ck, int id, int layer, size_t want, bool 
     return MCL_OK;
 }
 
-static mcl_status take_layer(mcl_checkpoint *ck, const mcl_config *c, int l, mcl_host_layer *L)
-{
-    size_t dm = (size_t)c->d_model, di = (size_t)c->d_inner, n = (size_t)c->d_state;
-    size_t r = (size_t)c->dt_rank, k = (size_t)c->d_conv;
-    MCL_TRY(take(ck, MCL_W_NORM, l, dm, false, "norm", &L->norm));
-    MCL_TRY(take(ck, MCL_W_IN_PROJ, l, 2 * di * dm, false, "in_proj", &L->in_proj));
-    MCL_TRY(take(ck, MCL_W_CONV_W, l, di * k, false, "conv1d.weight", &L->conv_w));
-    MCL_TRY(take(ck, MCL_W_CONV_B, l, di, !c->conv_bias, "conv1d.bias", &L->conv_b));
-    MCL_TRY(take(ck, MCL_W_X_PROJ, l, (r + 2 * n) * di, false, "x_proj", &L->x_proj));
-    MCL_TRY(take(ck, MCL_W_DT_W, l, di * r, false, "dt_proj.weight", &L->dt_w));
-    MCL_TRY(take(ck, MCL_W_DT_B, l, di, false, "dt_proj.bias", &L->dt_b));
-    MCL_TRY(take(ck, MCL_W_A_LOG, l, di * n, false, "A_log", &L->a_log));
-    MCL_TRY(take(ck, MCL_W_D, l, di, false, "D", &L->d));
-    return take(ck, MCL_W_OUT_PROJ, l, dm * di, false, "out_proj", &L->out_proj);
-}
-
 static mcl_status weights_from_checkpoint(mcl_weights *w, mcl_checkpoint *ck)
 {
     const mcl_config *c = mcl_checkpoint_config(ck);
     w->cfg = *c;
     MCL_TRY(mcl_config_check(c));
-    size_t dm = (size_t)c->d_model, v = (size_t)c->vocab_size;
-    w->layers = calloc((size_t)c->n_layer, sizeof *w->layers);
-    if (!w->layers) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    MCL_TRY(take(ck, MCL_W_EMBED, 0, v * dm, false, "embeddings", &w->embed));
-    MCL_TRY(take(ck, MCL_W_NORM_F, 0, dm, false, "norm_f", &w->norm_f));
-    MCL_TRY(take(ck, MCL_W_LM_HEAD, 0, v * dm, c->tie_embeddings, "lm_head", &w->lm_head));
-    if (!c->tie_embeddings && !w->lm_head.data)
-        return mcl_error_set(MCL_ERR_FORMAT, "untied checkpoint without lm_head.weight");
-    for (int l = 0; l < c->n_layer; l++) MCL_TRY(take_layer(ck, c, l, &w->layers[l]));
+    MCL_TRY(mcl_arch_get(c, &w->arch));
+    const mcl_weight_table *wt = &w->arch->weights;
+    MCL_ASSERT(mcl_checkpoint_table(ck) == wt, "the checkpoint is bound to its architecture's table");
+    w->t = calloc(mcl_weight_slots(wt, c->n_layer), sizeof *w->t);
+    if (!w->t) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    for (int id = 0; id < wt->n_global; id++) MCL_TRY(take(w, ck, id, 0));
+    for (int l = 0; l < c->n_layer; l++)
+        for (int id = wt->n_global; id < wt->n; id++) MCL_TRY(take(w, ck, id, l));
     return MCL_OK;
 }
 
@@ -119,7 +88,7 @@ void mcl_weights_free(mcl_weights *w)
 {
     if (!w) return;
     if (w->checkpoint) mcl_checkpoint_free(w->checkpoint);
-    free(w->layers);
+    free(w->t);
     free(w->arena);
     free(w);
 }
@@ -148,53 +117,53 @@ static void store(rng_fill *g, size_t i, float v)
     else ((float *)g->arena)[i] = v;
 }
 
-enum { INIT_UNIFORM, INIT_DT_BIAS, INIT_A_LOG };
-
-/* Places a tensor of n elements in the arena, value(i) by `kind`:
- * INIT_UNIFORM: base + scale * U(-1, 1); INIT_DT_BIAS: softplus^-1 of a
- * log-uniform dt in [1e-3, 1e-1]; INIT_A_LOG: log(1 + i % cols). */
-static void fill(rng_fill *g, mcl_host_tensor *t, size_t n, int kind, float base, float scale,
-                 size_t cols)
+/* Places row `sp` (n elements, last dimension `last`) in the arena, by its
+ * init rule (weight_table.h). */
+static void fill(rng_fill *g, mcl_host_tensor *t, const mcl_weight_spec *sp, size_t n, size_t last)
 {
+    float scale = sp->fan_in ? sp->scale / sqrtf((float)last) : sp->scale;
     t->dtype = g->dtype;
     t->data = g->arena;
     t->n = n;
     for (size_t i = 0; i < n; i++) {
         double v;
-        if (kind == INIT_DT_BIAS) {
+        if (sp->init == MCL_WINIT_DT_BIAS) {
             double dt = exp(log(1e-3) + rng_uniform(g) * (log(1e-1) - log(1e-3)));
             v = dt + log(-expm1(-dt));
-        } else if (kind == INIT_A_LOG) {
-            v = log(1.0 + (double)(i % cols));
+        } else if (sp->init == MCL_WINIT_A_LOG) {
+            v = log(1.0 + (double)(i % last));
         } else {
-            v = base + scale * (2.0 * rng_uniform(g) - 1.0);
+            v = sp->base + scale * (2.0 * rng_uniform(g) - 1.0);
         }
         store(g, i, (float)v);
     }
     g->arena += mcl_round8(n * mcl_half_dtype_size(g->dtype));
 }
 
-static size_t layer_elems(const mcl_config *c)
+/* Row `id` in `layer`, unless the config has none. */
+static void fill_row(rng_fill *g, mcl_weights *w, int id, int layer)
 {
-    size_t dm = (size_t)c->d_model, di = (size_t)c->d_inner, n = (size_t)c->d_state;
-    size_t r = (size_t)c->dt_rank, k = (size_t)c->d_conv;
-    return dm + 2 * di * dm + di * k + di + (r + 2 * n) * di + di * r + di + di * n + di + dm * di;
+    const mcl_weight_spec *sp = &w->arch->weights.w[id];
+    if (!mcl_weight_wanted(sp, &w->cfg)) return;
+    int64_t shape[MCL_SHAPE_MAX_DIMS];
+    int nd = mcl_shape_eval(sp->shape, &w->cfg, shape);
+    size_t n = (size_t)mcl_shape_elems(sp->shape, &w->cfg);
+    fill(g, &w->t[mcl_weight_slot(&w->arch->weights, id, layer)], sp, n, (size_t)shape[nd - 1]);
 }
 
-static void fill_layer(rng_fill *g, const mcl_config *c, mcl_host_layer *L)
+/* Elements of every tensor the config implies, and their count. */
+static size_t total_elems(const mcl_weights *w, size_t *tensors)
 {
-    size_t dm = (size_t)c->d_model, di = (size_t)c->d_inner, n = (size_t)c->d_state;
-    size_t r = (size_t)c->dt_rank, k = (size_t)c->d_conv;
-    fill(g, &L->norm, dm, INIT_UNIFORM, 1.0f, 0.1f, 1);
-    fill(g, &L->in_proj, 2 * di * dm, INIT_UNIFORM, 0.0f, 1.0f / sqrtf((float)dm), 1);
-    fill(g, &L->conv_w, di * k, INIT_UNIFORM, 0.0f, 1.0f / sqrtf((float)k), 1);
-    if (c->conv_bias) fill(g, &L->conv_b, di, INIT_UNIFORM, 0.0f, 0.1f, 1);
-    fill(g, &L->x_proj, (r + 2 * n) * di, INIT_UNIFORM, 0.0f, 1.0f / sqrtf((float)di), 1);
-    fill(g, &L->dt_w, di * r, INIT_UNIFORM, 0.0f, 0.5f / sqrtf((float)r), 1);
-    fill(g, &L->dt_b, di, INIT_DT_BIAS, 0.0f, 0.0f, 1);
-    fill(g, &L->a_log, di * n, INIT_A_LOG, 0.0f, 0.0f, n);
-    fill(g, &L->d, di, INIT_UNIFORM, 1.0f, 0.1f, 1);
-    fill(g, &L->out_proj, dm * di, INIT_UNIFORM, 0.0f, 1.0f / sqrtf((float)di), 1);
+    const mcl_weight_table *wt = &w->arch->weights;
+    size_t elems = 0;
+    *tensors = 0;
+    for (int id = 0; id < wt->n; id++) {
+        if (!mcl_weight_wanted(&wt->w[id], &w->cfg)) continue;
+        size_t copies = wt->w[id].scope == MCL_WSCOPE_LAYER ? (size_t)w->cfg.n_layer : 1;
+        elems += copies * (size_t)mcl_shape_elems(wt->w[id].shape, &w->cfg);
+        *tensors += copies;
+    }
+    return elems;
 }
 
 mcl_status mcl_weights_random(const mcl_config *cfg, mcl_dtype dtype, uint64_t seed,
@@ -204,24 +173,27 @@ mcl_status mcl_weights_random(const mcl_config *cfg, mcl_dtype dtype, uint64_t s
     MCL_TRY(mcl_config_check(cfg));
     if (dtype != MCL_DTYPE_F32 && dtype != MCL_DTYPE_F16 && dtype != MCL_DTYPE_BF16)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "unknown weight dtype %d", (int)dtype);
-    const mcl_config *c = cfg;
-    size_t dm = (size_t)c->d_model, v = (size_t)c->vocab_size;
-    /* Upper bound: every tensor rounded up to 8 bytes, counted in elements of 4 bytes. */
-    size_t tensors = 3 + 10 * (size_t)c->n_layer;
-    size_t elems = v * dm * (c->tie_embeddings ? 1 : 2) + dm + (size_t)c->n_layer * layer_elems(c);
+    const mcl_arch *arch = NULL;
+    MCL_TRY(mcl_arch_get(cfg, &arch));
+    const mcl_weight_table *wt = &arch->weights;
+    size_t tensors = 0, elems = 0;
     mcl_weights *w = calloc(1, sizeof *w);
-    if (w) w->layers = calloc((size_t)c->n_layer, sizeof *w->layers);
-    if (w && w->layers) w->arena = malloc(elems * mcl_half_dtype_size(dtype) + tensors * 8);
-    if (!w || !w->layers || !w->arena) {
+    if (w) {
+        w->cfg = *cfg;
+        w->arch = arch;
+        elems = total_elems(w, &tensors);
+        w->t = calloc(mcl_weight_slots(wt, cfg->n_layer), sizeof *w->t);
+    }
+    /* every tensor rounded up to 8 bytes */
+    if (w && w->t) w->arena = malloc(elems * mcl_half_dtype_size(dtype) + tensors * 8);
+    if (!w || !w->t || !w->arena) {
         mcl_weights_free(w);
         return mcl_error_set(MCL_ERR_NOMEM, "out of host memory for %zu random weights", elems);
     }
-    w->cfg = *c;
     rng_fill g = {seed * 0x2545F4914F6CDD1Dull + 1, w->arena, dtype};
-    fill(&g, &w->embed, v * dm, INIT_UNIFORM, 0.0f, 0.5f, 1);
-    fill(&g, &w->norm_f, dm, INIT_UNIFORM, 1.0f, 0.1f, 1);
-    if (!c->tie_embeddings) fill(&g, &w->lm_head, v * dm, INIT_UNIFORM, 0.0f, 0.5f, 1);
-    for (int l = 0; l < c->n_layer; l++) fill_layer(&g, c, &w->layers[l]);
+    for (int id = 0; id < wt->n_global; id++) fill_row(&g, w, id, 0);
+    for (int l = 0; l < cfg->n_layer; l++)
+        for (int id = wt->n_global; id < wt->n; id++) fill_row(&g, w, id, l);
     *out = w;
     return MCL_OK;
 }

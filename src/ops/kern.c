@@ -96,52 +96,58 @@ static mcl_status conv_state_args(cl_kernel k, const mcl_kern_state *st, int fir
     return MCL_OK;
 }
 
-static mcl_status conv_common_args(cl_kernel k, cl_mem xz, cl_mem w, cl_mem bias,
+static mcl_status conv_common_args(cl_kernel k, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                    const mcl_kern_state *st)
 {
     cl_int has_bias = bias != NULL;
+    cl_ulong x_off = x->off;
     if (!bias) bias = w; /* never read; see mcl_kern_rmsnorm */
-    MCL_ARG(k, 0, xz);
-    MCL_ARG(k, 1, w);
-    MCL_ARG(k, 2, bias);
-    MCL_ARG(k, 3, has_bias);
-    return conv_state_args(k, st, 4);
+    MCL_ARG(k, 0, x->buf);
+    MCL_ARG(k, 1, x_off);
+    MCL_ARG(k, 2, x->ld);
+    MCL_ARG(k, 3, w);
+    MCL_ARG(k, 4, bias);
+    MCL_ARG(k, 5, has_bias);
+    return conv_state_args(k, st, 6);
 }
 
-mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                  const mcl_kern_state *st, cl_mem seq_start, int n_seqs, int T,
                                  int d_inner, int K, cl_mem xc)
 {
     MCL_TRY(check_sizes("conv_prefill", T, d_inner));
-    if (n_seqs <= 0 || K < 2)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_prefill: n_seqs %d, d_conv %d", n_seqs, K);
+    if (n_seqs <= 0 || K < 2 || x->ld < d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_prefill: n_seqs %d, d_conv %d, row stride %d < d_inner %d",
+                             n_seqs, K, x->ld, d_inner);
     if (T == 0) return MCL_OK;
     cl_kernel k;
     MCL_TRY(mcl_runtime_kernel(rt, "conv_prefill", &k));
-    MCL_TRY(conv_common_args(k, xz, w, bias, st));
-    MCL_ARG(k, 8, seq_start);
-    MCL_ARG(k, 9, n_seqs);
-    MCL_ARG(k, 10, d_inner);
-    MCL_ARG(k, 11, K);
-    MCL_ARG(k, 12, xc);
+    MCL_TRY(conv_common_args(k, x, w, bias, st));
+    MCL_ARG(k, 10, seq_start);
+    MCL_ARG(k, 11, n_seqs);
+    MCL_ARG(k, 12, d_inner);
+    MCL_ARG(k, 13, K);
+    MCL_ARG(k, 14, xc);
     size_t wg = (size_t)mcl_runtime_param(rt, "conv.cl", "CONV_WG", 64);
     size_t global[2] = {mcl_round_up((size_t)d_inner, wg), (size_t)T}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "conv_prefill", 2, global, local);
 }
 
-mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                               const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc)
 {
     MCL_TRY(check_sizes("conv_step", B, d_inner));
-    if (K < 2) return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_step: d_conv %d < 2", K);
+    if (K < 2 || x->ld < d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "conv_step: d_conv %d < 2 or row stride %d < d_inner %d", K,
+                             x->ld, d_inner);
     if (B == 0) return MCL_OK;
     cl_kernel k;
     MCL_TRY(mcl_runtime_kernel(rt, "conv_step", &k));
-    MCL_TRY(conv_common_args(k, xz, w, bias, st));
-    MCL_ARG(k, 8, B);
-    MCL_ARG(k, 9, d_inner);
-    MCL_ARG(k, 10, K);
-    MCL_ARG(k, 11, xc);
+    MCL_TRY(conv_common_args(k, x, w, bias, st));
+    MCL_ARG(k, 10, B);
+    MCL_ARG(k, 11, d_inner);
+    MCL_ARG(k, 12, K);
+    MCL_ARG(k, 13, xc);
     size_t wg = (size_t)mcl_runtime_param(rt, "conv.cl", "CONV_WG", 64);
     size_t global[2] = {mcl_round_up((size_t)d_inner, wg), (size_t)B}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "conv_step", 2, global, local);

@@ -32,15 +32,26 @@ typedef struct mcl_kern_state {
     uint64_t stride;   /* elements between slots */
 } mcl_kern_state;
 
+/* A strided view of a row-major fp32 matrix: element (t, c) is at
+ * buf[off + t*ld + c]. Kernels read their inputs through views instead of a
+ * baked-in layout (Mamba-1's x and z are the halves of each in_proj row:
+ * {xz, 0, 2*d_inner} and {xz, d_inner, 2*d_inner}). */
+typedef struct mcl_kern_view {
+    cl_mem buf;
+    uint64_t off; /* elements */
+    int ld;       /* elements between rows, >= the columns read */
+} mcl_kern_view;
+
 /* Causal conv + bias (NULL: none) + SiLU over n_seqs sequences of total T
- * tokens (seq_start: int [n_seqs+1], seq_start[n_seqs] == T). xz [T, 2*d_inner],
- * w [d_inner, K] fp32, xc [T, d_inner]; updates the conv states. */
-mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+ * tokens (seq_start: int [n_seqs+1], seq_start[n_seqs] == T). x: the view of
+ * the input [T, d_inner] (ld >= d_inner), w [d_inner, K] fp32, xc
+ * [T, d_inner]; updates the conv states. */
+mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                  const mcl_kern_state *st, cl_mem seq_start, int n_seqs, int T,
                                  int d_inner, int K, cl_mem xc);
 
-/* One token per sequence: xz [B, 2*d_inner], xc [B, d_inner]; rolls the states. */
-mcl_status mcl_kern_conv_step(mcl_runtime *rt, cl_mem xz, cl_mem w, cl_mem bias,
+/* One token per sequence: x a view of [B, d_inner], xc [B, d_inner]; rolls the states. */
+mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                               const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc);
 
 /* y[b, o] = sum_i W[o, i] x[b, i] (+ y[b, o] when accumulate). W [O, I] of

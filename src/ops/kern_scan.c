@@ -24,12 +24,22 @@ static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_ker
     return MCL_OK;
 }
 
-mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
-                                 cl_mem seq_start, int n_seqs)
+/* Binds z's view after y (argument `first`); refuses a stride below d_inner. */
+static mcl_status bind_z(cl_kernel k, const mcl_scan_args *a, int first)
 {
-    cl_kernel k;
+    cl_ulong z_off = a->z_off;
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: z row stride %d < d_inner %d", a->z_ld, a->d_inner);
+    MCL_ARG(k, first, z_off);
+    MCL_ARG(k, first + 1, a->z_ld);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                      const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                      int n_seqs)
+{
     if (n_seqs <= 0) return MCL_OK;
-    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, seq_start);
     MCL_ARG(k, 13, n_seqs);
@@ -37,11 +47,37 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     MCL_ARG(k, 15, a->dt_rank);
     MCL_ARG(k, 16, a->d_state);
     MCL_ARG(k, 17, a->y);
-    const mcl_params *p = mcl_runtime_params(rt, "scan.cl");
-    MCL_ASSERT(p, "scan.cl was not compiled");
+    MCL_TRY(bind_z(k, a, 18));
     size_t global, wg;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
     return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                 cl_mem seq_start, int n_seqs)
+{
+    cl_kernel k;
+    if (n_seqs <= 0) return MCL_OK;
+    MCL_TRY(mcl_runtime_kernel(rt, "scan_prefill", &k));
+    const mcl_params *p = mcl_runtime_params(rt, "scan.cl");
+    MCL_ASSERT(p, "scan.cl was not compiled");
+    return mcl_kern_scan_prefill_with(rt, k, p, a, st, seq_start, n_seqs);
+}
+
+mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                  const mcl_kern_state *st, int B)
+{
+    if (B <= 0) return MCL_OK;
+    MCL_TRY(bind_common(k, a, st));
+    MCL_ARG(k, 12, B);
+    MCL_ARG(k, 13, a->d_inner);
+    MCL_ARG(k, 14, a->dt_rank);
+    MCL_ARG(k, 15, a->d_state);
+    MCL_ARG(k, 16, a->y);
+    MCL_TRY(bind_z(k, a, 17));
+    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
+    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
+    return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
 }
 
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
@@ -49,17 +85,9 @@ mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_
     cl_kernel k;
     if (B <= 0) return MCL_OK;
     MCL_TRY(mcl_runtime_kernel(rt, "ssm_step", &k));
-    MCL_TRY(bind_common(k, a, st));
-    MCL_ARG(k, 12, B);
-    MCL_ARG(k, 13, a->d_inner);
-    MCL_ARG(k, 14, a->dt_rank);
-    MCL_ARG(k, 15, a->d_state);
-    MCL_ARG(k, 16, a->y);
     const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
     MCL_ASSERT(p, "ssm_step.cl was not compiled");
-    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
-    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
-    return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
+    return mcl_kern_ssm_step_with(rt, k, p, a, st, B);
 }
 
 size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)

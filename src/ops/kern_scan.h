@@ -1,9 +1,12 @@
 /* Host launchers of scan.cl and ssm_step.cl: argument binding and the grid
- * shape from the compiled tunables (one place, used by the forward pass, the
- * benchmark and the tuner). Buffers follow docs/contracts.md: xc [T, d_inner],
- * dbc [T, R+2N], xz [T, 2*d_inner] (z = second half), w_dt [d_inner, R] of
- * wdtype, b_dt/D [d_inner], A [d_inner, N] fp32, y [T, d_inner]; the SSM
- * state pool is addressed through mcl_kern_state (kern.h). Enqueue only. */
+ * shape from the compiled tunables (the one place that binds them, used by
+ * the forward pass, the benchmark, the tuner, the selftest, the tests and
+ * tools/scan_timing). Buffers follow docs/contracts.md: xc [T, d_inner],
+ * dbc [T, R+2N], z read through xz at z(t, d) = xz[z_off + t*z_ld + d]
+ * (Mamba-1: the second half of each in_proj row, z_off = d_inner, z_ld =
+ * 2*d_inner), w_dt [d_inner, R] of wdtype, b_dt/D [d_inner], A [d_inner, N]
+ * fp32, y [T, d_inner]; the SSM state pool is addressed through
+ * mcl_kern_state (kern.h). Enqueue only. */
 #ifndef MCL_KERN_SCAN_H
 #define MCL_KERN_SCAN_H
 
@@ -13,6 +16,8 @@ typedef struct mcl_scan_args {
     cl_mem xc, dbc, xz, w_dt, b_dt, a, d, y;
     mcl_dtype wdtype;
     int d_inner, dt_rank, d_state;
+    uint64_t z_off; /* z's view in xz (elements) */
+    int z_ld;       /* elements between z rows, >= d_inner */
 } mcl_scan_args;
 
 /* The grid of a scan_prefill launch with tunables p: one work-group of
@@ -20,14 +25,25 @@ typedef struct mcl_scan_args {
  * channels). */
 void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local);
 
-/* Prefill scan over n_seqs sequences (seq_start: int [n_seqs+1]). */
+/* Prefill scan over n_seqs sequences (seq_start: int [n_seqs+1]), with the
+ * runtime's scan_prefill. MCL_ERR_INVALID_ARG when z_ld < d_inner. */
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs);
+
+/* The same with a scan_prefill kernel compiled with tunables `p` (tests,
+ * tools, the tuner's candidates). */
+mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                      const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                      int n_seqs);
 
 /* The global size of an ssm_step launch with tunables p (local = STEP_WG). */
 size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner);
 
-/* Decode: one token for each of B sequences. */
+/* Decode: one token for each of B sequences, with the runtime's ssm_step. */
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B);
+
+/* The same with an ssm_step kernel compiled with tunables `p`. */
+mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                  const mcl_kern_state *st, int B);
 
 #endif

@@ -148,16 +148,31 @@ static void choose_params(mcl_runtime *rt, int i, const char *file)
     if (mcl_tunedb_apply(rt->tunedb, file, &rt->params[i]) > 0) rt->reports[i].tuning = "tuned";
 }
 
-static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+/* `file` from kernel_dir (NULL: embedded) with the base options and params. */
+static mcl_status build_with(const mcl_runtime *rt, const char *file, const char *kernel_dir,
+                             const mcl_params *params, mcl_program *out)
 {
     char *src = NULL;
     char options[2048];
     snprintf(options, sizeof options, "%s", rt->base_options);
-    mcl_params_defines(&rt->params[i], options, sizeof options);
+    if (params) mcl_params_defines(params, options, sizeof options);
     MCL_TRY(mcl_program_source(file, kernel_dir, &src));
     mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
-                                      rt->cache_dir[0] ? rt->cache_dir : NULL, &rt->programs[i]);
+                                      rt->cache_dir[0] ? rt->cache_dir : NULL, out);
     free(src);
+    return st;
+}
+
+mcl_status mcl_runtime_build_program(const mcl_runtime *rt, const char *file, const mcl_params *params,
+                                     mcl_program *out)
+{
+    memset(out, 0, sizeof *out);
+    return build_with(rt, file, rt->kernel_dir[0] ? rt->kernel_dir : NULL, params, out);
+}
+
+static mcl_status compile_program(mcl_runtime *rt, int i, const char *file, const char *kernel_dir)
+{
+    mcl_status st = build_with(rt, file, kernel_dir, &rt->params[i], &rt->programs[i]);
     if (st != MCL_OK) return st;
     rt->reports[i].file = rt->programs[i].file;
     rt->reports[i].from_cache = rt->programs[i].from_cache;

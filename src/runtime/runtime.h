@@ -42,7 +42,7 @@ struct mcl_runtime {
     struct mcl_tunedb *tunedb;    /* loaded tuning file, NULL when none */
     char kernel_dir[4096];        /* sources read from here ("" = embedded) */
     char warnings[1024];          /* non-fatal problems (a refused tuning file) */
-    char base_options[512];       /* options common to every program */
+    char base_options[512];       /* options common to every program (mcl_runtime_build_program) */
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
@@ -67,6 +67,15 @@ mcl_status mcl_runtime_kernel(const mcl_runtime *rt, const char *name, cl_kernel
  * replacing its kernels: cl_kernel handles of that program obtained before
  * are released, so callers look kernels up again after a rebuild. */
 mcl_status mcl_runtime_rebuild(mcl_runtime *rt, const char *file, const mcl_params *params);
+
+/* Builds program `file` (from rt's kernel directory, else the embedded
+ * copy) with rt's common options plus the tunables `params` (NULL: the
+ * kernels' own defaults), through the binary cache, beside the runtime's own
+ * programs, which stay as they are: how tests and tools compile other
+ * configurations. *out is released with mcl_program_release. Errors as
+ * mcl_program_build (MCL_ERR_BUILD with the log). */
+mcl_status mcl_runtime_build_program(const mcl_runtime *rt, const char *file, const mcl_params *params,
+                                     mcl_program *out);
 
 /* The tunables program `file` was built with, or NULL. */
 const mcl_params *mcl_runtime_params(const mcl_runtime *rt, const char *file);

@@ -2,7 +2,10 @@
  * ($MAMBACL_SHARED/tokenizers/gpt-neox-20b/tokenizer.json, loaded once in
  * LLVMFuzzerInitialize, so an execution costs one encode and one decode).
  * Checks: no crash, no leak, every id has its token text, and
- * decode(encode(text)) gives back the NFC of valid UTF-8 text. The
+ * decode(encode(text)) gives back the NFC of valid UTF-8 text, unless an
+ * added token with "normalized": false was matched (it is split out of the
+ * raw text before normalization, as in the `tokenizers` library, so a
+ * combining mark after "assistant" does not compose with its "t"). The
  * tokenizer.json parser is fuzzed separately by fuzz_tokenizer_json. */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +31,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* True when one of the ids is an added token matched on raw text. */
+static bool has_raw_added(const int32_t *ids, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        int a = ids[i] >= 0 && ids[i] < neox->n_ids ? neox->added_of[ids[i]] : -1;
+        if (a >= 0 && !neox->added[a].normalized) return true;
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
@@ -36,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *out = NULL;
     if (mcl_tokenizer_encode(neox, s, size, &ids, &k) != MCL_OK) abort(); /* only OOM may fail */
     if (mcl_tokenizer_decode(neox, ids, k, &out, &len) != MCL_OK) abort();
-    if (tok_utf8_valid(s, size)) {
+    if (tok_utf8_valid(s, size) && !has_raw_added(ids, k)) {
         tok_buf nfc = {0};
         if (tok_nfc(s, size, &nfc) && (nfc.len != len || memcmp(nfc.p ? nfc.p : "", out, len) != 0)) abort();
         tok_buf_free(&nfc);

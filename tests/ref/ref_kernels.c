@@ -44,20 +44,20 @@ void ref_weights_to_f32(const void *w, mcl_dtype dtype, float *out, size_t n)
 }
 
 /* Conv output at position p of a sequence whose inputs are hist (K-1 taps
- * before it) then x rows of xz starting at row t0. */
-static float conv_at(const float *xz, int t0, int p, int d, int d_inner, int K, const float *w,
+ * before it) then the rows of x (x_ld apart) starting at row t0. */
+static float conv_at(const float *x, int x_ld, int t0, int p, int d, int K, const float *w,
                      const float *bias, const float *hist)
 {
     double acc = bias ? bias[d] : 0.0;
     for (int k = 0; k < K; k++) {
         int q = p - (K - 1) + k;
-        double xv = q >= 0 ? xz[(size_t)(t0 + q) * 2 * d_inner + d] : hist[K - 1 + q];
+        double xv = q >= 0 ? x[(size_t)(t0 + q) * x_ld + d] : hist[K - 1 + q];
         acc += (double)w[(size_t)d * K + k] * xv;
     }
     return (float)silu(acc);
 }
 
-void ref_conv_prefill(const float *xz, const float *w, const float *bias, float *conv_state,
+void ref_conv_prefill(const float *x, int x_ld, const float *w, const float *bias, float *conv_state,
                       size_t state_off, const int *slot, size_t slot_stride,
                       const int *seq_start, int n_seqs, int d_inner, int K, float *xc)
 {
@@ -69,25 +69,25 @@ void ref_conv_prefill(const float *xz, const float *w, const float *bias, float 
             float *st = conv_state + state_off + (size_t)slot[b] * slot_stride + (size_t)d * (K - 1);
             for (int j = 0; j < K - 1; j++) hist[j] = st[j];
             for (int p = 0; p < L; p++)
-                xc[(size_t)(t0 + p) * d_inner + d] = conv_at(xz, t0, p, d, d_inner, K, w, bias, hist);
+                xc[(size_t)(t0 + p) * d_inner + d] = conv_at(x, x_ld, t0, p, d, K, w, bias, hist);
             /* the new taps: the last K-1 inputs of history followed by the sequence */
             for (int j = 0; j < K - 1; j++) {
                 int q = L - (K - 1) + j;
-                st[j] = q >= 0 ? xz[(size_t)(t0 + q) * 2 * d_inner + d] : hist[K - 1 + q];
+                st[j] = q >= 0 ? x[(size_t)(t0 + q) * x_ld + d] : hist[K - 1 + q];
             }
         }
     }
     free(hist);
 }
 
-void ref_conv_step(const float *xz, const float *w, const float *bias, float *conv_state,
+void ref_conv_step(const float *x, int x_ld, const float *w, const float *bias, float *conv_state,
                    size_t state_off, const int *slot, size_t slot_stride, int B, int d_inner,
                    int K, float *xc)
 {
     for (int b = 0; b < B; b++) {
         int start[2] = {b, b + 1};
         int one_slot = slot[b];
-        ref_conv_prefill(xz, w, bias, conv_state, state_off, &one_slot, slot_stride, start, 1,
+        ref_conv_prefill(x, x_ld, w, bias, conv_state, state_off, &one_slot, slot_stride, start, 1,
                          d_inner, K, xc);
     }
 }

@@ -20,14 +20,15 @@ void ref_rmsnorm_residual(float *resid, const float *delta, const float *w, floa
 /* out[0..n) = w as fp32. */
 void ref_weights_to_f32(const void *w, mcl_dtype dtype, float *out, size_t n);
 
-/* Conv over n_seqs sequences (seq_start [n_seqs+1]); bias may be NULL;
- * updates conv_state[state_off + slot[b]*slot_stride + d*(K-1) + j]. */
-void ref_conv_prefill(const float *xz, const float *w, const float *bias, float *conv_state,
+/* Conv over n_seqs sequences (seq_start [n_seqs+1]) of the input x(t, d) =
+ * x[t*x_ld + d]; bias may be NULL; updates
+ * conv_state[state_off + slot[b]*slot_stride + d*(K-1) + j]. */
+void ref_conv_prefill(const float *x, int x_ld, const float *w, const float *bias, float *conv_state,
                       size_t state_off, const int *slot, size_t slot_stride,
                       const int *seq_start, int n_seqs, int d_inner, int K, float *xc);
 
-/* One token per sequence (B rows of xz), rolling the state. */
-void ref_conv_step(const float *xz, const float *w, const float *bias, float *conv_state,
+/* One token per sequence (B rows of x), rolling the state. */
+void ref_conv_step(const float *x, int x_ld, const float *w, const float *bias, float *conv_state,
                    size_t state_off, const int *slot, size_t slot_stride, int B, int d_inner,
                    int K, float *xc);
 

@@ -44,22 +44,24 @@ static float *to_f32(const mcl_host_tensor *t, size_t n)
     return out;
 }
 
-static bool load_layer(ref_layer *L, const mcl_host_layer *h, const mcl_config *c)
+static bool load_layer(ref_layer *L, const mcl_weights *w, int l)
 {
+    const mcl_config *c = &w->cfg;
     size_t dm = (size_t)c->d_model, di = (size_t)c->d_inner, n = (size_t)c->d_state;
     size_t r = (size_t)c->dt_rank;
-    L->norm = to_f32(&h->norm, dm);
-    L->in_proj = to_f32(&h->in_proj, 2 * di * dm);
-    L->conv_w = to_f32(&h->conv_w, di * (size_t)c->d_conv);
-    L->conv_b = to_f32(&h->conv_b, di);
-    L->x_proj = to_f32(&h->x_proj, (r + 2 * n) * di);
-    L->dt_w = to_f32(&h->dt_w, di * r);
-    L->dt_b = to_f32(&h->dt_b, di);
-    L->d = to_f32(&h->d, di);
-    L->out_proj = to_f32(&h->out_proj, dm * di);
+    L->norm = to_f32(mcl_weights_at(w, MCL_W_NORM, l), dm);
+    L->in_proj = to_f32(mcl_weights_at(w, MCL_W_IN_PROJ, l), 2 * di * dm);
+    L->conv_w = to_f32(mcl_weights_at(w, MCL_W_CONV_W, l), di * (size_t)c->d_conv);
+    L->conv_b = to_f32(mcl_weights_at(w, MCL_W_CONV_B, l), di);
+    L->x_proj = to_f32(mcl_weights_at(w, MCL_W_X_PROJ, l), (r + 2 * n) * di);
+    L->dt_w = to_f32(mcl_weights_at(w, MCL_W_DT_W, l), di * r);
+    L->dt_b = to_f32(mcl_weights_at(w, MCL_W_DT_B, l), di);
+    L->d = to_f32(mcl_weights_at(w, MCL_W_D, l), di);
+    L->out_proj = to_f32(mcl_weights_at(w, MCL_W_OUT_PROJ, l), dm * di);
     L->a = malloc(di * n * sizeof *L->a);
     if (L->a)
-        for (size_t i = 0; i < di * n; i++) L->a[i] = -exp((double)mcl_host_tensor_get(&h->a_log, i));
+        for (size_t i = 0; i < di * n; i++)
+            L->a[i] = -exp((double)mcl_host_tensor_get(mcl_weights_at(w, MCL_W_A_LOG, l), i));
     return L->norm && L->in_proj && L->conv_w && L->conv_b && L->x_proj && L->dt_w && L->dt_b &&
            L->d && L->out_proj && L->a;
 }
@@ -72,12 +74,13 @@ ref_model *ref_model_create(const mcl_weights *w)
     m->cfg = *c;
     size_t dm = (size_t)c->d_model, di = (size_t)c->d_inner, v = (size_t)c->vocab_size;
     bool ok = true;
-    m->embed = to_f32(&w->embed, v * dm);
-    m->norm_f = to_f32(&w->norm_f, dm);
-    m->head = w->lm_head.data ? to_f32(&w->lm_head, v * dm) : m->embed;
+    const mcl_host_tensor *head = mcl_weights_at(w, MCL_W_LM_HEAD, 0);
+    m->embed = to_f32(mcl_weights_at(w, MCL_W_EMBED, 0), v * dm);
+    m->norm_f = to_f32(mcl_weights_at(w, MCL_W_NORM_F, 0), dm);
+    m->head = head->data ? to_f32(head, v * dm) : m->embed;
     m->layers = calloc((size_t)c->n_layer, sizeof *m->layers);
     ok = m->embed && m->norm_f && m->head && m->layers;
-    for (int l = 0; ok && l < c->n_layer; l++) ok = load_layer(&m->layers[l], &w->layers[l], c);
+    for (int l = 0; ok && l < c->n_layer; l++) ok = load_layer(&m->layers[l], w, l);
     m->h = calloc(dm, sizeof(double));
     m->hn = calloc(dm, sizeof(double));
     m->xz = calloc(2 * di, sizeof(double));

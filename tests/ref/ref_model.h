@@ -1,13 +1,14 @@
 /* Plain C reference of the whole Mamba-1 model: one token at a time, double
  * accumulation and double states, over the host weights of mcl_weights (a
- * checkpoint or random weights). The tests compare the OpenCL path against
- * it; it is also the CPU fallback (slow: a few thousand tokens/s for the
- * small default model), documented in docs/architecture.md. */
+ * checkpoint or random weights, rows named by model/arch_mamba1.h). The
+ * tests compare the OpenCL path against it; it is test code, not a CPU
+ * fallback of the library (there is none). */
 #ifndef REF_MODEL_H
 #define REF_MODEL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "model/arch_mamba1.h"
 #include "model/weights.h"
 
 typedef struct ref_model ref_model;

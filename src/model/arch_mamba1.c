@@ -1,0 +1,163 @@
+/* Mamba-1, the whole description: the weight table, the recurrent state and
+ * activations of a layer, the config check and the per-layer launch
+ * sequences. Everything generic (checkpoint binding, upload, memory plan,
+ * pools, scratch, embedding, LM head, prefill passes) reads it through
+ * mcl_arch (arch.h).
+ *
+ * One layer, T token rows (prefill) or one row per sequence (decode):
+ *   hn  = rmsnorm(h) * norm                 rmsnorm_residual
+ *   xz  = hn . W_in^T                       mcl_project (gemv for few rows, else GEMM)
+ *   xc  = silu(conv(x) + conv_b)            conv_prefill / conv_step (conv state)
+ *   dbc = xc . W_x^T                        mcl_project
+ *   y   = scan(xc, dbc, z, ...)             scan_prefill / ssm_step (ssm state)
+ *   h  += y . W_out^T                       mcl_project, accumulating into h
+ * x and z are the two halves of each xz row (row stride 2*d_inner). A
+ * decode step is 1 (embedding) + 6 * n_layer + 2 (final norm, LM head)
+ * launches. */
+#include "model/arch_mamba1.h"
+
+#include "base/error.h"
+#include "model/model.h"
+#include "ops/kern.h"
+#include "ops/kern_scan.h"
+
+#define LAYER_NAME(x) "backbone.layers.%d." x
+#define MIXER(x) "backbone.layers.%d.mixer." x
+
+/* name, pattern, alt, shape, scope, store, when, split, init, base, scale, fan_in */
+static const mcl_weight_spec weights[MCL_W_COUNT] = {
+    [MCL_W_EMBED] = {"embeddings.weight", "backbone.embeddings.weight", "backbone.embedding.weight",
+                     "vocab_size, d_model", MCL_WSCOPE_GLOBAL, MCL_WSTORE_NATIVE, MCL_WWHEN_ALWAYS, true,
+                     MCL_WINIT_UNIFORM, 0.0f, 0.5f, false},
+    [MCL_W_NORM_F] = {"norm_f.weight", "backbone.norm_f.weight", NULL, "d_model", MCL_WSCOPE_GLOBAL,
+                      MCL_WSTORE_F32, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM, 1.0f, 0.1f, false},
+    [MCL_W_LM_HEAD] = {"lm_head.weight", "lm_head.weight", NULL, "vocab_size, d_model", MCL_WSCOPE_GLOBAL,
+                       MCL_WSTORE_NATIVE, MCL_WWHEN_UNTIED, true, MCL_WINIT_UNIFORM, 0.0f, 0.5f, false},
+    [MCL_W_NORM] = {"norm.weight", LAYER_NAME("norm.weight"), NULL, "d_model", MCL_WSCOPE_LAYER,
+                    MCL_WSTORE_F32, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM, 1.0f, 0.1f, false},
+    [MCL_W_IN_PROJ] = {"in_proj.weight", MIXER("in_proj.weight"), NULL, "2*d_inner, d_model",
+                       MCL_WSCOPE_LAYER, MCL_WSTORE_NATIVE, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM,
+                       0.0f, 1.0f, true},
+    [MCL_W_CONV_W] = {"conv1d.weight", MIXER("conv1d.weight"), NULL, "d_inner, 1, d_conv",
+                      MCL_WSCOPE_LAYER, MCL_WSTORE_F32, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM, 0.0f,
+                      1.0f, true},
+    [MCL_W_CONV_B] = {"conv1d.bias", MIXER("conv1d.bias"), NULL, "d_inner", MCL_WSCOPE_LAYER,
+                      MCL_WSTORE_F32, MCL_WWHEN_CONV_BIAS, false, MCL_WINIT_UNIFORM, 0.0f, 0.1f, false},
+    [MCL_W_X_PROJ] = {"x_proj.weight", MIXER("x_proj.weight"), NULL, "dt_rank + 2*d_state, d_inner",
+                      MCL_WSCOPE_LAYER, MCL_WSTORE_NATIVE, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM, 0.0f,
+                      1.0f, true},
+    [MCL_W_DT_W] = {"dt_proj.weight", MIXER("dt_proj.weight"), NULL, "d_inner, dt_rank", MCL_WSCOPE_LAYER,
+                    MCL_WSTORE_NATIVE, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM, 0.0f, 0.5f, true},
+    [MCL_W_DT_B] = {"dt_proj.bias", MIXER("dt_proj.bias"), NULL, "d_inner", MCL_WSCOPE_LAYER,
+                    MCL_WSTORE_F32, MCL_WWHEN_ALWAYS, false, MCL_WINIT_DT_BIAS, 0.0f, 0.0f, false},
+    [MCL_W_A_LOG] = {"A_log", MIXER("A_log"), NULL, "d_inner, d_state", MCL_WSCOPE_LAYER,
+                     MCL_WSTORE_NEG_EXP, MCL_WWHEN_ALWAYS, false, MCL_WINIT_A_LOG, 0.0f, 0.0f, false},
+    [MCL_W_D] = {"D", MIXER("D"), NULL, "d_inner", MCL_WSCOPE_LAYER, MCL_WSTORE_F32, MCL_WWHEN_ALWAYS,
+                 false, MCL_WINIT_UNIFORM, 1.0f, 0.1f, false},
+    [MCL_W_OUT_PROJ] = {"out_proj.weight", MIXER("out_proj.weight"), NULL, "d_model, d_inner",
+                        MCL_WSCOPE_LAYER, MCL_WSTORE_NATIVE, MCL_WWHEN_ALWAYS, false, MCL_WINIT_UNIFORM,
+                        0.0f, 1.0f, true},
+};
+
+static const mcl_arch_tensor states[] = {
+    [MCL_M1_CONV_STATE] = {"conv state", "d_inner, d_conv - 1"},
+    [MCL_M1_SSM_STATE] = {"ssm state", "d_inner, d_state"},
+};
+
+static const mcl_arch_tensor acts[] = {
+    [MCL_M1_XZ] = {"xz", "2*d_inner"},
+    [MCL_M1_XC] = {"xc", "d_inner"},
+    [MCL_M1_DBC] = {"dbc", "dt_rank + 2*d_state"},
+    [MCL_M1_Y] = {"y", "d_inner"},
+};
+
+/* Positive sizes, a conv of at least 2 taps, no projection bias. */
+static mcl_status check(const mcl_config *c)
+{
+    if (c->d_model <= 0 || c->n_layer <= 0 || c->d_inner <= 0 || c->d_state <= 0 ||
+        c->d_conv < 2 || c->dt_rank <= 0 || c->vocab_size <= 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG,
+                             "bad model shape: d_model %d, n_layer %d, d_inner %d, d_state %d, "
+                             "d_conv %d (>= 2), dt_rank %d, vocab %d",
+                             c->d_model, c->n_layer, c->d_inner, c->d_state, c->d_conv, c->dt_rank,
+                             c->vocab_size);
+    if (c->proj_bias)
+        return mcl_error_set(MCL_ERR_UNSUPPORTED, "in/out projection biases (use_bias) are not supported");
+    if (!(c->norm_eps > 0.0f))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "norm epsilon must be positive");
+    return MCL_OK;
+}
+
+/* x: the first half of each in_proj output row (z is the second: scan_args). */
+static mcl_kern_view x_view(const mcl_model *m)
+{
+    mcl_kern_view v = {m->scratch.act[MCL_M1_XZ], 0, 2 * m->cfg.d_inner};
+    return v;
+}
+
+/* The scan arguments of layer l on the scratch buffers. */
+static mcl_scan_args scan_args(const mcl_model *m, int l)
+{
+    const mcl_scratch *s = &m->scratch;
+    const mcl_dmat *dt_w = mcl_model_w(m, MCL_W_DT_W, l);
+    mcl_scan_args a = {
+        .xc = s->act[MCL_M1_XC], .dbc = s->act[MCL_M1_DBC], .xz = s->act[MCL_M1_XZ],
+        .w_dt = dt_w->parts[0], .b_dt = mcl_model_buf(m, MCL_W_DT_B, l), .a = mcl_model_buf(m, MCL_W_A_LOG, l),
+        .d = mcl_model_buf(m, MCL_W_D, l), .y = s->act[MCL_M1_Y], .wdtype = dt_w->dtype,
+        .d_inner = m->cfg.d_inner, .dt_rank = m->cfg.dt_rank, .d_state = m->cfg.d_state,
+        .z_off = (uint64_t)m->cfg.d_inner, .z_ld = 2 * m->cfg.d_inner,
+    };
+    return a;
+}
+
+static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
+{
+    const mcl_config *c = &m->cfg;
+    mcl_scratch *s = &m->scratch;
+    cl_mem xz = s->act[MCL_M1_XZ], xc = s->act[MCL_M1_XC], dbc = s->act[MCL_M1_DBC];
+    mcl_kern_state cs = mcl_state_view(m, MCL_M1_CONV_STATE, l), ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
+    mcl_scan_args a = scan_args(m, l);
+    mcl_kern_view x = x_view(m);
+    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, T,
+                             c->d_model));
+    MCL_TRY(mcl_project(m, "in_proj", T, mcl_model_w(m, MCL_W_IN_PROJ, l), s->hn, false, xz));
+    MCL_TRY(mcl_kern_conv_prefill(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+                                  &cs, s->seq_start, n_seqs, T, c->d_inner, c->d_conv, xc));
+    MCL_TRY(mcl_project(m, "x_proj", T, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));
+    MCL_TRY(mcl_kern_scan_prefill(m->rt, &a, &ss, s->seq_start, n_seqs));
+    return mcl_project(m, "out_proj", T, mcl_model_w(m, MCL_W_OUT_PROJ, l), a.y, true, s->h);
+}
+
+static mcl_status layer_decode(mcl_model *m, int l, int B)
+{
+    const mcl_config *c = &m->cfg;
+    mcl_scratch *s = &m->scratch;
+    cl_mem xz = s->act[MCL_M1_XZ], xc = s->act[MCL_M1_XC], dbc = s->act[MCL_M1_DBC];
+    mcl_kern_state cs = mcl_state_view(m, MCL_M1_CONV_STATE, l), ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
+    mcl_scan_args a = scan_args(m, l);
+    mcl_kern_view x = x_view(m);
+    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, B,
+                             c->d_model));
+    MCL_TRY(mcl_project(m, "in_proj", B, mcl_model_w(m, MCL_W_IN_PROJ, l), s->hn, false, xz));
+    MCL_TRY(mcl_kern_conv_step(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+                               &cs, B, c->d_inner, c->d_conv, xc));
+    MCL_TRY(mcl_project(m, "x_proj", B, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));
+    MCL_TRY(mcl_kern_ssm_step(m->rt, &a, &ss, B));
+    return mcl_project(m, "out_proj", B, mcl_model_w(m, MCL_W_OUT_PROJ, l), a.y, true, s->h);
+}
+
+const mcl_arch mcl_arch_mamba1 = {
+    .id = MCL_ARCH_MAMBA1,
+    .name = "Mamba-1",
+    .weights = {weights, MCL_W_COUNT, MCL_W_FIRST_LAYER},
+    .w_embed = MCL_W_EMBED,
+    .w_norm_f = MCL_W_NORM_F,
+    .w_head = MCL_W_LM_HEAD,
+    .states = states,
+    .n_states = sizeof states / sizeof states[0],
+    .acts = acts,
+    .n_acts = sizeof acts / sizeof acts[0],
+    .check = check,
+    .prefill_layer = layer_prefill,
+    .decode_layer = layer_decode,
+};

@@ -1,0 +1,90 @@
+/* Scratch of the forward pass (model.h, mcl_scratch): activation buffers of
+ * one prefill pass or decode batch, sequence tables, the LM head's rows and
+ * the fp32 weight staging, each grown to the largest request seen and
+ * released with the model. */
+#include "model/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+void mcl_scratch_release(mcl_model *m)
+{
+    mcl_scratch *s = &m->scratch;
+    cl_mem *bufs[] = {&s->h, &s->hn, &s->ids, &s->seq_start, &s->slot, &s->sel_rows, &s->hsel,
+                      &s->logits, &s->head_part, &s->wf32};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
+    for (int i = 0; i < MCL_ARCH_MAX_ACTS; i++) mcl_buffer_release(&s->act[i]);
+    free(s->host_ints);
+    memset(s, 0, sizeof *s);
+}
+
+static mcl_status grow(mcl_model *m, cl_mem *buf, size_t bytes, const char *what)
+{
+    mcl_buffer_release(buf);
+    return mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, bytes, what, buf);
+}
+
+mcl_status mcl_scratch_rows(mcl_model *m, int rows)
+{
+    mcl_scratch *s = &m->scratch;
+    if (rows <= s->cap_rows) return MCL_OK;
+    const mcl_config *c = &m->cfg;
+    size_t r = (size_t)rows, dm = (size_t)c->d_model;
+    s->cap_rows = 0;
+    MCL_TRY(grow(m, &s->h, r * dm * 4, "residual h"));
+    MCL_TRY(grow(m, &s->hn, r * dm * 4, "normed hn"));
+    for (int i = 0; i < m->arch->n_acts; i++)
+        MCL_TRY(grow(m, &s->act[i], r * (size_t)mcl_arch_act_elems(m->arch, c, i) * 4, m->arch->acts[i].name));
+    MCL_TRY(grow(m, &s->ids, r * 4, "token ids"));
+    s->cap_rows = rows;
+    return MCL_OK;
+}
+
+mcl_status mcl_scratch_seqs(mcl_model *m, int n)
+{
+    mcl_scratch *s = &m->scratch;
+    if (n <= s->cap_seqs) return MCL_OK;
+    s->cap_seqs = 0;
+    MCL_TRY(grow(m, &s->seq_start, ((size_t)n + 1) * 4, "seq_start"));
+    MCL_TRY(grow(m, &s->slot, (size_t)n * 4, "slots"));
+    s->cap_seqs = n;
+    return MCL_OK;
+}
+
+mcl_status mcl_scratch_sel(mcl_model *m, int n)
+{
+    mcl_scratch *s = &m->scratch;
+    if (n <= s->cap_sel) return MCL_OK;
+    const mcl_config *c = &m->cfg;
+    const mcl_dmat *head = mcl_model_w(m, m->arch->w_head, 0);
+    s->cap_sel = 0;
+    MCL_TRY(grow(m, &s->sel_rows, (size_t)n * 4, "selected rows"));
+    MCL_TRY(grow(m, &s->hsel, (size_t)n * (size_t)c->d_model * 4, "final-normed rows"));
+    MCL_TRY(grow(m, &s->logits, (size_t)n * (size_t)c->vocab_size * 4, "logits"));
+    if (head->n_parts > 1)
+        MCL_TRY(grow(m, &s->head_part, (size_t)n * (size_t)head->rows_per_part * 4, "LM head part output"));
+    s->cap_sel = n;
+    return MCL_OK;
+}
+
+mcl_status mcl_scratch_host_ints(mcl_model *m, size_t n)
+{
+    mcl_scratch *s = &m->scratch;
+    if (n <= s->cap_host) return MCL_OK;
+    int32_t *p = realloc(s->host_ints, n * sizeof *p);
+    if (!p) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    s->host_ints = p;
+    s->cap_host = n;
+    return MCL_OK;
+}
+
+mcl_status mcl_scratch_wf32(mcl_model *m, size_t elems)
+{
+    mcl_scratch *s = &m->scratch;
+    size_t have = 0;
+    if (s->wf32) clGetMemObjectInfo(s->wf32, CL_MEM_SIZE, sizeof have, &have, NULL);
+    if (elems * 4 <= have) return MCL_OK;
+    return grow(m, &s->wf32, elems * 4, "fp32 weight staging");
+}
