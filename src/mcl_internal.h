@@ -14,13 +14,17 @@
 #include "base/dtype.h"
 #include "base/error.h"
 #include "checkpoint/checkpoint.h"
+#include "device/caps.h"
 #include "device/device.h"
 #include "diag/bench.h"
 #include "diag/presets.h"
 #include "diag/tuner.h"
 #include "model/arch.h"
+#include "ops/gemm.h"
 #include "runtime/cache.h"
+#include "runtime/caps_cache.h"
 #include "runtime/program.h"
+#include "runtime/runtime.h"
 #include "tune/tunedb.h"
 
 #endif

@@ -157,10 +157,9 @@ static void fill_tokens(int32_t *t, int n, int vocab, uint32_t seed)
 
 /* Adds the per-kernel device time of the profiled runs since the last take,
  * divided by `runs`, to obj and the CSV. */
-static void put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *section, const char *name, int runs)
+static int put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *section, const char *name, int runs,
+                       const char **names, double *ms)
 {
-    const char *names[64];
-    double ms[64];
     int n = mcl_runtime_profile_take(rt, names, ms, 64);
     for (int i = 0; i < n; i++) ms[i] /= runs;
     cJSON *k = cJSON_AddObjectToObject(obj, "kernels_ms");
@@ -170,6 +169,32 @@ static void put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *sect
         cJSON_AddNumberToObject(k, names[i], ms[i]);
         if (r->csv) fprintf(r->csv, "%s,%s,%s,%.6g\n", section, name, metric, ms[i]);
     }
+    return n;
+}
+
+/* TFLOP/s of each projection's GEMM in the profiled prefill of `rows` tokens
+ * (kernel times named in_proj, x_proj, out_proj; ms[] per run) and the path
+ * it took (known for --config models, whose weight dtype is given). */
+static void put_gemm(mcl_runtime *rt, const mcl_model *m, const bench_opts *o, report *r, cJSON *obj,
+                     const char *name, int rows, const char *const *names, const double *ms, int n)
+{
+    const mcl_config *c = mcl_model_config(m);
+    const char *proj[3] = {"in_proj", "x_proj", "out_proj"};
+    double nk[3][2] = {{2.0 * c->d_inner, c->d_model}, {c->dt_rank + 2.0 * c->d_state, c->d_inner},
+                       {c->d_model, c->d_inner}};
+    cJSON *g = cJSON_AddObjectToObject(obj, "gemm");
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; i < n; i++) {
+            if (strcmp(names[i], proj[p]) != 0 || ms[i] <= 0) continue;
+            double tflops = 2.0 * rows * nk[p][0] * nk[p][1] * c->n_layer / (ms[i] * 1e9);
+            const char *path = o->src.model_dir ? "checkpoint dtype"
+                             : mcl_gemm_path_name(mcl_op_matmul_choice(rt, o->src.dtype, rows, (int)nk[p][0], (int)nk[p][1], 0.0f));
+            cJSON *e = cJSON_AddObjectToObject(g, proj[p]);
+            cJSON_AddNumberToObject(e, "tflops", tflops);
+            cJSON_AddStringToObject(e, "path", path);
+            if (r->csv) fprintf(r->csv, "prefill,%s,gemm_tflops:%s,%.6g\n", name, proj[p], tflops);
+            printf("          %-8s %7.1f TFLOP/s (%s)\n", proj[p], tflops, path);
+        }
 }
 
 static mcl_status prefill_once(mcl_runtime *rt, mcl_model *m, mcl_state *s, const int32_t *t, int len,
@@ -205,8 +230,11 @@ static mcl_status bench_prefill_len(mcl_runtime *rt, mcl_model *m, const bench_o
     put(r, e, "prefill", name, "L", len);
     put(r, e, "prefill", name, "ms", t.median_ms);
     put(r, e, "prefill", name, "tokens_per_s", len / (t.median_ms / 1e3));
-    put_kernels(rt, r, e, "prefill", name, 1);
+    const char *names[64];
+    double kms[64];
+    int nk = put_kernels(rt, r, e, "prefill", name, 1, names, kms);
     printf("prefill   L=%-5d %9.3f ms  %10.0f tokens/s\n", len, t.median_ms, len / (t.median_ms / 1e3));
+    put_gemm(rt, m, o, r, e, name, len, names, kms, nk);
     return MCL_OK;
 }
 
@@ -285,7 +313,9 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         put(r, e, "decode", name, "roofline_ms", roof_ms);
         put(r, e, "decode", name, "pct_roofline", 100.0 * roof_ms / ms);
         put(r, e, "decode", name, "ms_per_step_profiled", pms);
-        put_kernels(rt, r, e, "decode", name, 4);
+        const char *names[64];
+        double kms[64];
+        put_kernels(rt, r, e, "decode", name, 4, names, kms);
         printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)\n", bs[i], ms,
                bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms);
     }

@@ -23,6 +23,17 @@ static void report(const char *kernel, bool ok, double ms, void *user)
     printf("  kernel %-28s %-4s %8.2f ms\n", kernel, ok ? "ok" : "FAIL", ms);
 }
 
+/* The capability layer's verdicts (device/caps.h). */
+static void print_caps(const mcl_caps *c)
+{
+    printf("  vendor %s", mcl_vendor_name(c->vendor));
+    if (c->cc_major) printf(", compute capability %d.%d, warp %d", c->cc_major, c->cc_minor, c->warp_size);
+    printf("\n");
+    for (int i = 0; i < MCL_CAP_COUNT; i++)
+        printf("  capability %-10s %-3s %s\n", mcl_cap_name((mcl_cap_id)i), c->cap[i].on ? "on" : "off",
+               c->cap[i].on ? "" : c->cap[i].reason);
+}
+
 int cmd_selftest(int argc, char **argv)
 {
     static const struct option opts[] = {{"device", required_argument, 0, 'd'},
@@ -46,6 +57,7 @@ int cmd_selftest(int argc, char **argv)
     int n = 0;
     const mcl_program_report *reps = mcl_runtime_programs(rt, &n);
     printf("device: %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
+    print_caps(&rt->caps);
     if (*mcl_runtime_warnings(rt)) fprintf(stderr, "mambacl selftest: warning: %s\n", mcl_runtime_warnings(rt));
     for (int i = 0; i < n; i++)
         printf("  program %-20s %-10s %9.1f ms  tuning: %s\n", reps[i].file,

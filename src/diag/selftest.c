@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "diag/selftest_gemm.h"
 #include "diag/selftest_kern.h"
 #include "diag/selftest_scan.h"
 #include "base/clock.h"
@@ -60,6 +61,11 @@ static const mcl_selftest_entry entries[] = {
     {"conv_prefill", mcl_selftest_conv_prefill},
     {"conv_step", mcl_selftest_conv_step},
     {"gemv", mcl_selftest_gemv},
+    {"gemm_split_a", mcl_selftest_gemm_split},
+    {"gemm_reduce", mcl_selftest_gemm_reduce},
+    {"gemm_simt", mcl_selftest_gemm_simt},
+    {"gemm_mma_bf16", mcl_selftest_gemm_mma},
+    {"gemm_mma_f16", mcl_selftest_gemm_mma},
     {"scan_prefill", mcl_selftest_scan_prefill},
     {"ssm_step", mcl_selftest_ssm_step},
 };

@@ -8,7 +8,7 @@
  *   h = embed[ids]                                     embed_gather
  *   per layer: the architecture's prefill_layer        (updates h and the states)
  *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
- *   logits = hsel . W_head^T                           gemv
+ *   logits = hsel . W_head^T                           mcl_op_matmul (gemv up to 16 rows)
  * Decode (one token per sequence) is the same chain with decode_layer.
  */
 #include "model/forward.h"
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "ops/gemm.h"
 #include "ops/kern.h"
 
 static mcl_status write_ints(mcl_model *m, cl_mem buf, const int32_t *v, size_t n, const char *what)
@@ -110,10 +111,11 @@ static mcl_status head(mcl_model *m, int n)
     const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
     mcl_scratch *s = &m->scratch;
     int dm = m->cfg.d_model, v = m->cfg.vocab_size;
-    if (H->n_parts == 1) return mcl_kern_gemv(m->rt, H->parts[0], H->dtype, s->hsel, s->logits, v, dm, n, false);
+    if (H->n_parts == 1)
+        return mcl_op_matmul(m->rt, "lm_head", H->parts[0], H->dtype, v, dm, s->hsel, n, 0.0f, s->logits);
     for (int p = 0; p < H->n_parts; p++) {
         int r0 = p * H->rows_per_part, nr = v - r0 < H->rows_per_part ? v - r0 : H->rows_per_part;
-        MCL_TRY(mcl_kern_gemv(m->rt, H->parts[p], H->dtype, s->hsel, s->head_part, nr, dm, n, false));
+        MCL_TRY(mcl_op_matmul(m->rt, "lm_head", H->parts[p], H->dtype, nr, dm, s->hsel, n, 0.0f, s->head_part));
         size_t src[3] = {0, 0, 0}, dst[3] = {(size_t)r0 * 4, 0, 0}, region[3] = {(size_t)nr * 4, (size_t)n, 1};
         MCL_CL_CHECK(clEnqueueCopyBufferRect(m->rt->queue, s->head_part, s->logits, src, dst, region,
                                              (size_t)nr * 4, 0, (size_t)v * 4, 0, 0, NULL, NULL),

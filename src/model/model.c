@@ -66,7 +66,11 @@ void mcl_model_plan_make(const mcl_weights *w, const mcl_device_info *dev, uint6
     if (by_memory < rows) rows = by_memory;
     if (rows < 1) rows = 1;
     plan->max_rows = (int)rows;
-    plan->scratch = rows * row + wf32 + 4u * (uint64_t)c->vocab_size + 8u * (uint64_t)c->d_model;
+    /* GEMM workspace (ops/gemm.c): the fp32 copy of a layer matrix (CLBlast
+     * path) or the two 16-bit parts of an activation row of K <= widest / 4
+     * elements (mma path: 4 K bytes per row) */
+    uint64_t a_parts = rows * widest, ws = a_parts > wf32 ? a_parts : wf32;
+    plan->scratch = rows * row + ws + 4u * (uint64_t)c->vocab_size + 8u * (uint64_t)c->d_model;
 }
 
 static mcl_status check_plan(const mcl_device_info *dev, const mcl_model_plan *p)

@@ -58,7 +58,6 @@ typedef struct mcl_scratch {
     cl_mem hsel;         // [cap_sel, d_model] final-normed selected rows
     cl_mem logits;       // [cap_sel, vocab]
     cl_mem head_part;    // [cap_sel, rows_per_part] one LM-head part's output (split heads)
-    cl_mem wf32;         // fp32 copy of the largest 16-bit layer matrix (prefill GEMMs)
     int32_t *host_ints;  // host staging, [cap_host]
     size_t cap_host;
 } mcl_scratch;
@@ -126,14 +125,14 @@ mcl_status mcl_scratch_rows(mcl_model *m, int rows);    /* h, hn, acts, ids */
 mcl_status mcl_scratch_seqs(mcl_model *m, int n);       /* seq_start, slot */
 mcl_status mcl_scratch_sel(mcl_model *m, int n);        /* sel_rows, hsel, logits, head_part */
 mcl_status mcl_scratch_host_ints(mcl_model *m, size_t n);
-mcl_status mcl_scratch_wf32(mcl_model *m, size_t elems);
 void mcl_scratch_release(mcl_model *m);
 
 /* ---- project.c ---- */
 
 /* Y[rows, W.rows] = X . W^T (+ Y when accumulate), X [rows, W.cols]: by
- * gemv for few rows, else by GEMM (16-bit W widened into scratch.wf32
- * first). `what` names the projection in errors and profiles. */
+ * mcl_op_matmul (gemv for few rows, else a GEMM on W as stored; its
+ * workspaces live in the runtime). `what` names the projection in errors
+ * and profiles. */
 mcl_status mcl_project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
                        bool accumulate, cl_mem Y);
 

@@ -13,7 +13,7 @@ void mcl_scratch_release(mcl_model *m)
 {
     mcl_scratch *s = &m->scratch;
     cl_mem *bufs[] = {&s->h, &s->hn, &s->ids, &s->seq_start, &s->slot, &s->sel_rows, &s->hsel,
-                      &s->logits, &s->head_part, &s->wf32};
+                      &s->logits, &s->head_part};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
     for (int i = 0; i < MCL_ARCH_MAX_ACTS; i++) mcl_buffer_release(&s->act[i]);
     free(s->host_ints);
@@ -78,13 +78,4 @@ mcl_status mcl_scratch_host_ints(mcl_model *m, size_t n)
     s->host_ints = p;
     s->cap_host = n;
     return MCL_OK;
-}
-
-mcl_status mcl_scratch_wf32(mcl_model *m, size_t elems)
-{
-    mcl_scratch *s = &m->scratch;
-    size_t have = 0;
-    if (s->wf32) clGetMemObjectInfo(s->wf32, CL_MEM_SIZE, sizeof have, &have, NULL);
-    if (elems * 4 <= have) return MCL_OK;
-    return grow(m, &s->wf32, elems * 4, "fp32 weight staging");
 }

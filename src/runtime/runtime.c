@@ -11,6 +11,7 @@
 
 #include "device/device.h"
 #include "runtime/cache.h"
+#include "runtime/caps_cache.h"
 #include "base/env.h"
 #include "base/error.h"
 #include "tune/tunedb.h"
@@ -33,7 +34,7 @@ static void add_warning(mcl_runtime *rt, const char *fmt, ...)
     va_end(ap);
 }
 
-static void base_options(const mcl_device_info *dev, char *out, size_t cap)
+static void base_options(const mcl_device_info *dev, const mcl_caps *caps, char *out, size_t cap)
 {
     snprintf(out, cap,
              "-cl-std=CL1.2 -DMCL_LOCAL_MEM_BYTES=%llu -DMCL_MAX_WG=%zu -DMCL_WG_MULTIPLE=%zu "
@@ -41,6 +42,7 @@ static void base_options(const mcl_device_info *dev, char *out, size_t cap)
              (unsigned long long)dev->local_mem_bytes, dev->max_work_group_size,
              dev->preferred_wg_multiple ? dev->preferred_wg_multiple : 1, dev->has_fp16 ? 1 : 0,
              dev->type == MCL_DEVICE_TYPE_CPU ? 1 : 0);
+    mcl_caps_defines(caps, out, cap);
 }
 
 static mcl_status open_device(mcl_runtime *rt, const char *selector)
@@ -226,7 +228,7 @@ static mcl_status build_all(mcl_runtime *rt, const char *kernel_dir)
     rt->params = calloc((size_t)n, sizeof *rt->params);
     if (!rt->programs || !rt->reports || !rt->params)
         return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    base_options(&rt->dev, rt->base_options, sizeof rt->base_options);
+    base_options(&rt->dev, &rt->caps, rt->base_options, sizeof rt->base_options);
     for (int i = 0; i < n; i++) {
         const char *file = mcl_kernel_sources[i].name;
         if (strcmp(file, MCL_COMMON_CL) == 0) continue;
@@ -346,6 +348,7 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     choose_cache_dir(rt, o);
     probe_multiple(rt);
     MCL_TRY(apply_test_limits(rt, true));
+    MCL_TRY(mcl_caps_load(rt->platform, rt->device, &rt->dev, rt->cache_dir, &rt->caps));
     char early[sizeof rt->warnings];
     snprintf(early, sizeof early, "%s", rt->warnings);
     load_tuning(rt, o->cache_dir); /* rewrites rt->warnings */
@@ -410,6 +413,7 @@ void mcl_runtime_free(mcl_runtime *rt)
     if (rt->queue) clFinish(rt->queue);
     release_profile(rt);
     free(rt->prof);
+    for (int i = 0; i < 3; i++) mcl_buffer_release(&rt->gemm_ws[i]);
     for (int i = 0; i < rt->n_kernels; i++) clReleaseKernel(rt->kernels[i].kernel);
     free(rt->kernels);
     for (int i = 0; i < rt->n_programs; i++) mcl_program_release(&rt->programs[i]);

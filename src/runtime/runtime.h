@@ -6,6 +6,7 @@
 #include <CL/cl.h>
 #include <pthread.h>
 #include "mambacl.h"
+#include "device/caps.h"
 #include "runtime/program.h"
 #include "tune/tune.h"
 
@@ -23,6 +24,7 @@ typedef struct mcl_prof_record {
 
 struct mcl_runtime {
     mcl_device_info dev;
+    mcl_caps caps;                /* proven capabilities (device/caps.h) */
     cl_platform_id platform;
     cl_device_id device;
     cl_context ctx;
@@ -43,6 +45,9 @@ struct mcl_runtime {
     char kernel_dir[4096];        /* sources read from here ("" = embedded) */
     char warnings[1024];          /* non-fatal problems (a refused tuning file) */
     char base_options[512];       /* options common to every program (mcl_runtime_build_program) */
+
+    cl_mem gemm_ws[3];            /* GEMM workspaces (ops/gemm.c), NULL until needed */
+    size_t gemm_ws_bytes[3];
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */

@@ -44,6 +44,7 @@ static const mcl_family families[] = {
     {"convert.cl", mcl_tune_convert_defaults, NULL, NULL},
     {"conv.cl", mcl_tune_conv_defaults, NULL, NULL},
     {"gemv.cl", mcl_tune_gemv_defaults, gemv_space_size, gemv_space_config},
+    {"gemm.cl", mcl_tune_gemm_defaults, NULL, NULL},
     {"scan.cl", mcl_tune_scan_defaults, mcl_tune_scan_space_size, mcl_tune_scan_space_config},
     {"ssm_step.cl", mcl_tune_step_defaults, mcl_tune_step_space_size, mcl_tune_step_space_config},
 };

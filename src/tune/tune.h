@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include "mambacl.h"
 
-#define MCL_MAX_PARAMS 12
+#define MCL_MAX_PARAMS 16
 
 typedef struct mcl_params {
     int n;

@@ -12,6 +12,25 @@
  *  - GEMV_RPL: 1 (each lane streams one row; most parallelism at batch 1).
  *  - GEMV_BT: 8, halved until the reduction buffer 4*RPL*BT*WG bytes fits in
  *    half of CL_DEVICE_LOCAL_MEM_SIZE.
+ *  - gemm.cl, tensor-core kernels: GEMM_BM 64, GEMM_BN 128, GEMM_BK 32,
+ *    GEMM_WM 2 x GEMM_WN 2 warps, GEMM_STAGES 2, GEMM_SPLIT 2 (hi + lo),
+ *    GEMM_SWZ 0 (padded local rows: on the H200 1.24x faster than the
+ *    swizzled rows at 2048 x 8192 x 2048, and faster than every other
+ *    configuration measured, docs/performance.md);
+ *    GEMM_BK halves (then GEMM_STAGES drops to 2, then GEMM_BM halves) until
+ *    STAGES * (SPLIT * BM + BN) * BK * 2 bytes fit in the local memory.
+ *    GEMM_SPLITK 8: at most 8 K slices, used when the blocks of C do not fill
+ *    the device twice (src/ops/gemm.c).
+ *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
+ *    the work-group limit), GEMM_ST 4 outputs per item and dimension,
+ *    GEMM_SBK 16; on CPUs SW 4, ST 8, SBK 32 (PoCL runs a work-group as a
+ *    loop: few items with more work each measured 4x faster than 8 x 8 x 4
+ *    and 1.5x faster than CLBlast SGEMM at 64 x 1536 x 768, docs/performance.md).
+ *  - GEMM_GEMV_MAX_ROWS 16: up to 16 rows a projection runs as gemv;
+ *  - GEMM_CLBLAST (where mma is off): 1 on GPUs (on the H200 CLBlast SGEMM
+ *    measured 1.2-1.4x faster than gemm_simt at the 1.4b prefill shapes; it
+ *    has tuned kernels for many AMD and Intel GPUs), 0 on CPUs (gemm_simt
+ *    faster on PoCL).
  */
 #include "tune/tune_kern.h"
 
@@ -66,6 +85,56 @@ void mcl_tune_gemv_defaults(const mcl_device_info *dev, mcl_params *out)
     while (bt > 1 && (uint64_t)mcl_tune_gemv_local_bytes(out) > dev->local_mem_bytes / 2) {
         bt /= 2;
         mcl_params_set(out, "GEMV_BT", bt);
+    }
+}
+
+long mcl_tune_gemm_mma_local_bytes(const mcl_params *p)
+{
+    long bm = mcl_params_get(p, "GEMM_BM", 0), bn = mcl_params_get(p, "GEMM_BN", 0);
+    long bk = mcl_params_get(p, "GEMM_BK", 0), st = mcl_params_get(p, "GEMM_STAGES", 0);
+    long row = mcl_params_get(p, "GEMM_SWZ", 1) ? bk : bk + 8;
+    return st * (mcl_params_get(p, "GEMM_SPLIT", 1) * bm + bn) * row * 2;
+}
+
+long mcl_tune_gemm_simt_local_bytes(const mcl_params *p)
+{
+    long b = mcl_params_get(p, "GEMM_SW", 0) * mcl_params_get(p, "GEMM_ST", 0);
+    return 2 * mcl_params_get(p, "GEMM_SBK", 0) * (b + 1) * 4;
+}
+
+bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
+{
+    long bm = mcl_params_get(p, "GEMM_BM", 0), bn = mcl_params_get(p, "GEMM_BN", 0);
+    long bk = mcl_params_get(p, "GEMM_BK", 0), wm = mcl_params_get(p, "GEMM_WM", 0);
+    long wn = mcl_params_get(p, "GEMM_WN", 0), st = mcl_params_get(p, "GEMM_STAGES", 0);
+    long sp = mcl_params_get(p, "GEMM_SPLIT", 0), sw = mcl_params_get(p, "GEMM_SW", 0);
+    if ((bk != 16 && bk != 32 && bk != 64) || (bk == 64 && !mcl_params_get(p, "GEMM_SWZ", 1)) || wm < 1 || wn < 1 || bm % (16 * wm) || bn % (16 * wn)) return false;
+    if (st < 2 || st > 4 || sp < 1 || sp > 2 || sw < 1 || mcl_params_get(p, "GEMM_ST", 0) < 1) return false;
+    if ((size_t)(32 * wm * wn) > dev->max_work_group_size || (size_t)(sw * sw) > dev->max_work_group_size)
+        return false;
+    return (uint64_t)mcl_tune_gemm_mma_local_bytes(p) <= dev->local_mem_bytes &&
+           (uint64_t)mcl_tune_gemm_simt_local_bytes(p) <= dev->local_mem_bytes;
+}
+
+void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    static const char *const names[] = {"GEMM_BM", "GEMM_BN", "GEMM_BK", "GEMM_WM", "GEMM_WN",
+                                        "GEMM_STAGES", "GEMM_SPLIT", "GEMM_SPLITK", "GEMM_SWZ"};
+    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0};
+    for (int i = 0; i < 9; i++) mcl_params_set(out, names[i], values[i]);
+    bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
+    long sw = cpu ? 4 : 16;
+    while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
+    mcl_params_set(out, "GEMM_SW", sw);
+    mcl_params_set(out, "GEMM_ST", cpu ? 8 : 4);
+    mcl_params_set(out, "GEMM_SBK", cpu ? 32 : 16);
+    mcl_params_set(out, "GEMM_GEMV_MAX_ROWS", 16);
+    mcl_params_set(out, "GEMM_CLBLAST", cpu ? 0 : 1);
+    while ((uint64_t)mcl_tune_gemm_mma_local_bytes(out) > dev->local_mem_bytes) {
+        if (mcl_params_get(out, "GEMM_BK", 16) > 16) mcl_params_set(out, "GEMM_BK", 16);
+        else if (mcl_params_get(out, "GEMM_STAGES", 2) > 2) mcl_params_set(out, "GEMM_STAGES", 2);
+        else if (mcl_params_get(out, "GEMM_BM", 32) > 32) mcl_params_set(out, "GEMM_BM", 32);
+        else break;
     }
 }
 

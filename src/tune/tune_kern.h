@@ -11,6 +11,15 @@ void mcl_tune_norm_defaults(const mcl_device_info *dev, mcl_params *out);
 void mcl_tune_convert_defaults(const mcl_device_info *dev, mcl_params *out);
 void mcl_tune_conv_defaults(const mcl_device_info *dev, mcl_params *out);
 void mcl_tune_gemv_defaults(const mcl_device_info *dev, mcl_params *out);
+void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out);
+
+/* Local memory (bytes) of gemm.cl's mma kernels and of gemm_simt. */
+long mcl_tune_gemm_mma_local_bytes(const mcl_params *p);
+long mcl_tune_gemm_simt_local_bytes(const mcl_params *p);
+
+/* Whether a gemm.cl configuration fits the device (divisibility, work-group
+ * size, local memory). */
+bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p);
 
 /* One axis of a candidate space: a define and its candidate values. */
 typedef struct mcl_tune_axis {

@@ -1,0 +1,398 @@
+/* gemm.cl: C[M, N] = A[M, K] . W[N, K]^T + beta * C for the projections of
+ * prefill and of large decode batches. A and C are fp32 row-major
+ * activations; W is a weight matrix stored as F32, F16 or BF16 (read as
+ * stored, no fp32 copy); accumulation is fp32. beta is 0 (C is not read) or
+ * any other value (C is read).
+ *
+ * Two paths, chosen by the host (src/ops/gemm.c):
+ *
+ * gemm_mma_bf16 / gemm_mma_f16 (only compiled with MCL_CAP_MMA, the NVIDIA
+ *   mma.sync capability proven at startup): tensor cores. A is first split
+ *   by gemm_split_a into 16-bit parts of W's type: hi = round(a),
+ *   lo = round(a - hi) (GEMM_SPLIT = 2; 1 keeps only hi), stored [M, lda]
+ *   with lda = K rounded up to 8 and zero padding. Each work-group computes a
+ *   GEMM_BM x GEMM_BN block of C with GEMM_WM x GEMM_WN warps (warp tile
+ *   (BM/WM) x (BN/WN) of m16n8 mma tiles). K advances in GEMM_BK steps
+ *   through GEMM_STAGES local-memory buffers filled by cp.async (16-byte
+ *   chunks, zero-filled outside the matrix) while the previous stage is
+ *   multiplied: ldmatrix.x4 loads the fragments (GEMM_SWZ = 1: rows of
+ *   XOR-swizzled 16-byte chunks, so the 8 row addresses of one ldmatrix phase
+ *   fall in distinct banks without padding; 0: rows padded by 8 halves) and
+ *   each W
+ *   fragment is used for the hi and the lo product:
+ *   C = A_hi . W^T + A_lo . W^T. W rows that are not 16-byte aligned
+ *   (K % 8 != 0) are loaded element by element instead of by cp.async.
+ *   Split-K: grid dimension 2 cuts K into slices of k_len (a multiple of
+ *   GEMM_BK); each slice writes its partial C into its own [M, N] slab of a
+ *   workspace and gemm_reduce adds the slabs (and beta * C).
+ * gemm_simt (every device): a tiled fp32 kernel. A work-group of
+ *   GEMM_SW x GEMM_SW items computes a (SW*ST) x (SW*ST) block, each item
+ *   ST x ST outputs strided by SW (conflict-free local reads); K advances in
+ *   GEMM_SBK steps through local tiles of A and of W widened to fp32.
+ *
+ * Traffic: the mma path reads A (fp32) once and writes/reads its 16-bit
+ * parts (2 * SPLIT bytes per element), then each block reads its A and W
+ * tiles once per K step: A is re-read N/BN times and W M/BM times (mostly
+ * from L2), C is written once (read once more when beta != 0; SPLITK slabs
+ * add 2 * 4 bytes per element of C per slice). The SIMT path re-reads A
+ * N/(SW*ST) times and W M/(SW*ST) times.
+ *
+ * Precision: the mma path with SPLIT = 2 represents each activation to about
+ * 2^-17 (BF16) or 2^-22 (F16) of its magnitude; products are exact in the
+ * tensor core and summed in fp32. F16 parts overflow above 65504: the host
+ * uses the SIMT path for F32 weights, and F16 weights with such activations
+ * would need the SIMT path too (Mamba's normalized activations stay far
+ * below). docs/kernels.md gives the measured errors.
+ *
+ * Tunables (src/tune/tune_kern.c): GEMM_BM, GEMM_BN, GEMM_BK, GEMM_WM,
+ * GEMM_WN, GEMM_STAGES (2..4), GEMM_SPLIT (1, 2), GEMM_SPLITK (most slices),
+ * GEMM_SWZ (swizzled or padded local rows),
+ * GEMM_SW, GEMM_ST, GEMM_SBK, GEMM_GEMV_MAX_ROWS (host: rows up to which gemv
+ * runs instead), GEMM_CLBLAST (host: 1 = CLBlast SGEMM instead of gemm_simt).
+ */
+#ifndef GEMM_BM
+#define GEMM_BM 64
+#endif
+#ifndef GEMM_BN
+#define GEMM_BN 128
+#endif
+#ifndef GEMM_BK
+#define GEMM_BK 32
+#endif
+#ifndef GEMM_WM
+#define GEMM_WM 2
+#endif
+#ifndef GEMM_WN
+#define GEMM_WN 2
+#endif
+#ifndef GEMM_STAGES
+#define GEMM_STAGES 2
+#endif
+#ifndef GEMM_SPLIT
+#define GEMM_SPLIT 2
+#endif
+#ifndef GEMM_SWZ
+#define GEMM_SWZ 0
+#endif
+#ifndef GEMM_SW
+#define GEMM_SW 8
+#endif
+#ifndef GEMM_ST
+#define GEMM_ST 4
+#endif
+#ifndef GEMM_SBK
+#define GEMM_SBK 16
+#endif
+#ifndef MCL_CAP_MMA
+#define MCL_CAP_MMA 0
+#endif
+
+/* ---- A split into 16-bit parts (both paths' helpers) ------------------------- */
+
+/* a rounded to the nearest F16 value (ties to even), as a float, by integer
+ * arithmetic (no cl_khr_fp16 needed): 10 mantissa bits kept in the normal
+ * range, steps of 2^-24 below 2^-14 (F16 subnormals). Beyond 65504 the
+ * result stores as an F16 infinity. */
+inline float gemm_round_f16(float a)
+{
+    if (fabs(a) < 0x1.0p-14f) return rint(a * 0x1.0p24f) * 0x1.0p-24f;
+    uint u = as_uint(a);
+    return as_float((u + 0xfffu + ((u >> 13) & 1u)) & ~0x1fffu);
+}
+
+/* The BF16 bits nearest to a (ties to even). */
+inline uint gemm_bf16_bits(float a)
+{
+    uint u = as_uint(a);
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+/* hi[r, k] = round(A[r, k]), lo[r, k] = round(A[r, k] - hi) in F16 (f16 != 0)
+ * or BF16, for r < M, k < lda (zero for k >= K); lo only when split == 2.
+ * lda is a multiple of 4; each item does 4 consecutive k of one row.
+ * Traffic per element: 4 bytes read, 2 * split written. */
+__kernel void gemm_split_a(__global const float *A, int M, int K, int lda, int f16, int split,
+                           __global ushort *hi, __global ushort *lo)
+{
+    int k = 4 * get_global_id(0), r = get_global_id(1);
+    if (k >= lda || r >= M) return;
+    __global const float *row = A + (size_t)r * K;
+    float4 a;
+    if (k + 3 < K) {
+        a = vload4(0, row + k);
+    } else {
+        a.x = k < K ? row[k] : 0.0f;
+        a.y = k + 1 < K ? row[k + 1] : 0.0f;
+        a.z = k + 2 < K ? row[k + 2] : 0.0f;
+        a.w = k + 3 < K ? row[k + 3] : 0.0f;
+    }
+    size_t o = (size_t)r * lda + k;
+    if (f16) {
+        float4 h = (float4)(gemm_round_f16(a.x), gemm_round_f16(a.y), gemm_round_f16(a.z), gemm_round_f16(a.w));
+        vstore_half4_rte(h, 0, (__global half *)hi + o);
+        if (split == 2) vstore_half4_rte(a - h, 0, (__global half *)lo + o);
+    } else {
+        uint4 hb = (uint4)(gemm_bf16_bits(a.x), gemm_bf16_bits(a.y), gemm_bf16_bits(a.z), gemm_bf16_bits(a.w));
+        vstore4(convert_ushort4(hb), 0, hi + o);
+        if (split == 2) {
+            float4 d = a - as_float4(hb << 16);
+            uint4 lb = (uint4)(gemm_bf16_bits(d.x), gemm_bf16_bits(d.y), gemm_bf16_bits(d.z), gemm_bf16_bits(d.w));
+            vstore4(convert_ushort4(lb), 0, lo + o);
+        }
+    }
+}
+
+/* C[i] = sum over s < S of ws[s * MN + i] (+ beta * C[i] when beta != 0). */
+__kernel void gemm_reduce(__global const float *ws, int S, ulong MN, float beta, __global float *C)
+{
+    size_t i = get_global_id(0);
+    if (i >= MN) return;
+    float s = 0.0f;
+    for (int z = 0; z < S; z++) s += ws[(size_t)z * MN + i];
+    C[i] = beta != 0.0f ? s + beta * C[i] : s;
+}
+
+/* ---- SIMT path ------------------------------------------------------------------ */
+
+#define SIMT_B (GEMM_SW * GEMM_ST)
+
+__kernel __attribute__((reqd_work_group_size(GEMM_SW, GEMM_SW, 1)))
+void gemm_simt(__global const float *A, __global const void *W, int wdtype, __global float *C,
+               int M, int N, int K, float beta)
+{
+    __local float As[GEMM_SBK][SIMT_B + 1];
+    __local float Ws[GEMM_SBK][SIMT_B + 1];
+    const int tx = get_local_id(0), ty = get_local_id(1), lid = ty * GEMM_SW + tx;
+    const int m0 = get_group_id(1) * SIMT_B, n0 = get_group_id(0) * SIMT_B;
+    float acc[GEMM_ST][GEMM_ST];
+    for (int i = 0; i < GEMM_ST; i++)
+        for (int j = 0; j < GEMM_ST; j++) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += GEMM_SBK) {
+        for (int i = lid; i < SIMT_B * GEMM_SBK; i += GEMM_SW * GEMM_SW) {
+            int r = i / GEMM_SBK, c = i % GEMM_SBK, gk = k0 + c;
+            As[c][r] = m0 + r < M && gk < K ? A[(size_t)(m0 + r) * K + gk] : 0.0f;
+            Ws[c][r] = n0 + r < N && gk < K ? mcl_load_w(W, (size_t)(n0 + r) * K + gk, wdtype) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < GEMM_SBK; kk++) {
+            float a[GEMM_ST], b[GEMM_ST];
+            for (int i = 0; i < GEMM_ST; i++) a[i] = As[kk][ty + i * GEMM_SW];
+            for (int j = 0; j < GEMM_ST; j++) b[j] = Ws[kk][tx + j * GEMM_SW];
+            for (int i = 0; i < GEMM_ST; i++)
+                for (int j = 0; j < GEMM_ST; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < GEMM_ST; i++) {
+        int r = m0 + ty + i * GEMM_SW;
+        for (int j = 0; j < GEMM_ST; j++) {
+            int c = n0 + tx + j * GEMM_SW;
+            if (r >= M || c >= N) continue;
+            size_t o = (size_t)r * N + c;
+            C[o] = beta != 0.0f ? acc[i][j] + beta * C[o] : acc[i][j];
+        }
+    }
+}
+
+/* ---- tensor-core path (NVIDIA mma.sync, inline PTX) --------------------------------- */
+#if MCL_CAP_MMA
+
+#define MMA_INLINE inline __attribute__((always_inline))
+#define MMA_THREADS (32 * GEMM_WM * GEMM_WN)
+#define MMA_WTM (GEMM_BM / GEMM_WM)
+#define MMA_WTN (GEMM_BN / GEMM_WN)
+#define MMA_MT (MMA_WTM / 16)
+#define MMA_NT (MMA_WTN / 8)
+#define MMA_CPR (GEMM_BK / 8)            /* 16-byte chunks per tile row (2, 4 or 8) */
+#if GEMM_SWZ
+/* Offset (halves) of chunk ch of tile row r: rows are unpadded and the chunk
+ * index is XOR-swizzled with the row, so the 8 rows that one ldmatrix phase
+ * reads (same logical chunk) fall into 8 distinct 16-byte bank groups. */
+#define MMA_LDS GEMM_BK
+#define MMA_OFF(r, ch) ((r) * GEMM_BK + (((ch) ^ (((r) / (8 / MMA_CPR)) % MMA_CPR)) * 8))
+#else
+/* Rows padded by 8 halves: the same effect for BK = 16, 32 (row strides of
+ * 48 or 80 bytes walk all bank groups), at 1.5 or 1.25 times the space. */
+#define MMA_LDS (GEMM_BK + 8)
+#define MMA_OFF(r, ch) ((r) * MMA_LDS + (ch) * 8)
+#endif
+#define MMA_A_STAGE (GEMM_SPLIT * GEMM_BM * MMA_LDS)
+#define MMA_W_STAGE (GEMM_BN * MMA_LDS)
+
+#if GEMM_STAGES == 2
+#define MMA_WAIT "cp.async.wait_group 0;"
+#elif GEMM_STAGES == 3
+#define MMA_WAIT "cp.async.wait_group 1;"
+#else
+#define MMA_WAIT "cp.async.wait_group 2;"
+#endif
+
+MMA_INLINE void mma_cp16(__local ushort *dst, __global const ushort *src, int bytes)
+{
+    ulong d = (ulong)dst, s = (ulong)src;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"l"(d), "l"(s), "r"(bytes) : "memory");
+}
+
+MMA_INLINE void mma_ldx4(__local const ushort *p, uint *r)
+{
+    ulong a = (ulong)p;
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "l"(a));
+}
+
+MMA_INLINE void mma_16816(float *c, const uint *a, const uint *b, const int f16)
+{
+    if (f16)
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+    else
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+/* The operands of one block. */
+typedef struct mma_args {
+    __global const ushort *ah, *al; /* [M, lda] */
+    __global const ushort *w;       /* [N, K] */
+    int lda, M, N, K;
+    int m0, n0, kend;               /* block origin, end of this K slice */
+    int w_aligned;                  /* K % 8 == 0: W rows by cp.async */
+} mma_args;
+
+/* Starts filling stage buffers sa/sw with the K step at k0. */
+MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local ushort *sw, int k0, int lid)
+{
+    int aend = g->kend < g->lda ? g->kend : g->lda;
+    for (int i = lid; i < GEMM_SPLIT * GEMM_BM * MMA_CPR; i += MMA_THREADS) {
+        int s = i / (GEMM_BM * MMA_CPR), rem = i % (GEMM_BM * MMA_CPR);
+        int r = rem / MMA_CPR, ch = rem % MMA_CPR, gk = k0 + ch * 8, gr = g->m0 + r;
+        bool ok = gr < g->M && gk < aend;
+        __global const ushort *src = s ? g->al : g->ah;
+        mma_cp16(sa + MMA_OFF(s * GEMM_BM + r, ch), ok ? src + (size_t)gr * g->lda + gk : src,
+                 ok ? 16 : 0);
+    }
+    if (g->w_aligned) {
+        for (int i = lid; i < GEMM_BN * MMA_CPR; i += MMA_THREADS) {
+            int r = i / MMA_CPR, ch = i % MMA_CPR, gk = k0 + ch * 8, gn = g->n0 + r;
+            bool ok = gn < g->N && gk < g->kend;
+            mma_cp16(sw + MMA_OFF(r, ch), ok ? g->w + (size_t)gn * g->K + gk : g->w, ok ? 16 : 0);
+        }
+    } else {
+        for (int i = lid; i < GEMM_BN * GEMM_BK; i += MMA_THREADS) {
+            int r = i / GEMM_BK, c = i % GEMM_BK, gk = k0 + c, gn = g->n0 + r;
+            sw[MMA_OFF(r, c / 8) + c % 8] = gn < g->N && gk < g->kend ? g->w[(size_t)gn * g->K + gk] : (ushort)0;
+        }
+    }
+    asm volatile("cp.async.commit_group;" ::: "memory");
+}
+
+/* acc += the products of one stage. */
+MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, float acc[MMA_MT][MMA_NT][4],
+                      int wm, int wn, int lane, const int f16)
+{
+#pragma unroll
+    for (int kk = 0; kk < GEMM_BK; kk += 16) {
+        uint af[GEMM_SPLIT][MMA_MT][4], bf[MMA_NT][2];
+#pragma unroll
+        for (int s = 0; s < GEMM_SPLIT; s++)
+#pragma unroll
+            for (int mt = 0; mt < MMA_MT; mt++)
+                mma_ldx4(sa + MMA_OFF(s * GEMM_BM + wm * MMA_WTM + mt * 16 + lane % 16, kk / 8 + lane / 16),
+                         af[s][mt]);
+#pragma unroll
+        for (int p = 0; p < MMA_NT / 2; p++) {
+            uint r[4];
+            mma_ldx4(sw + MMA_OFF(wn * MMA_WTN + p * 16 + lane % 8 + (lane / 16) * 8, kk / 8 + (lane / 8) % 2), r);
+            bf[2 * p][0] = r[0];
+            bf[2 * p][1] = r[1];
+            bf[2 * p + 1][0] = r[2];
+            bf[2 * p + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int s = 0; s < GEMM_SPLIT; s++)
+#pragma unroll
+            for (int mt = 0; mt < MMA_MT; mt++)
+#pragma unroll
+                for (int nt = 0; nt < MMA_NT; nt++) mma_16816(acc[mt][nt], af[s][mt], bf[nt], f16);
+    }
+}
+
+MMA_INLINE void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __global float *C, float beta,
+                      int wm, int wn, int lane)
+{
+#pragma unroll
+    for (int mt = 0; mt < MMA_MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < MMA_NT; nt++)
+#pragma unroll
+            for (int h = 0; h < 4; h++) {
+                int r = g->m0 + wm * MMA_WTM + mt * 16 + lane / 4 + (h >= 2 ? 8 : 0);
+                int c = g->n0 + wn * MMA_WTN + nt * 8 + (lane % 4) * 2 + (h & 1);
+                if (r >= g->M || c >= g->N) continue;
+                size_t o = (size_t)r * g->N + c;
+                C[o] = beta != 0.0f ? acc[mt][nt][h] + beta * C[o] : acc[mt][nt][h];
+            }
+}
+
+MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *al, int lda,
+                          __global const ushort *w, __global float *C, int M, int N, int K,
+                          float beta, int k_len, __local ushort *sa, __local ushort *sw, const int f16)
+{
+    const int lid = get_local_id(0), lane = lid % 32, warp = lid / 32;
+    const int wm = warp / GEMM_WN, wn = warp % GEMM_WN;
+    const int kb = get_group_id(2) * k_len;
+    mma_args g = {ah, al, w, lda, M, N, K, get_group_id(1) * GEMM_BM, get_group_id(0) * GEMM_BN,
+                  kb + k_len < K ? kb + k_len : K, (K % 8) == 0};
+    if (get_num_groups(2) > 1) C += (size_t)get_group_id(2) * M * N;
+    float acc[MMA_MT][MMA_NT][4];
+#pragma unroll
+    for (int mt = 0; mt < MMA_MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < MMA_NT; nt++)
+#pragma unroll
+            for (int h = 0; h < 4; h++) acc[mt][nt][h] = 0.0f;
+    const int nk = (g.kend - kb + GEMM_BK - 1) / GEMM_BK;
+    for (int s = 0; s < GEMM_STAGES - 1; s++) {
+        if (s < nk) mma_load_stage(&g, sa + s * MMA_A_STAGE, sw + s * MMA_W_STAGE, kb + s * GEMM_BK, lid);
+        else asm volatile("cp.async.commit_group;" ::: "memory");
+    }
+    for (int kt = 0; kt < nk; kt++) {
+        asm volatile(MMA_WAIT ::: "memory");
+        barrier(CLK_LOCAL_MEM_FENCE);
+        int nx = kt + GEMM_STAGES - 1, bx = nx % GEMM_STAGES, bc = kt % GEMM_STAGES;
+        if (nx < nk) mma_load_stage(&g, sa + bx * MMA_A_STAGE, sw + bx * MMA_W_STAGE, kb + nx * GEMM_BK, lid);
+        else asm volatile("cp.async.commit_group;" ::: "memory");
+        mma_stage(sa + bc * MMA_A_STAGE, sw + bc * MMA_W_STAGE, acc, wm, wn, lane, f16);
+    }
+    mma_store(&g, acc, C, beta, wm, wn, lane);
+}
+
+/* Grid: (ceil(N / BN) * MMA_THREADS, ceil(M / BM), slices); local (MMA_THREADS, 1, 1).
+ * With more than one slice, C is the workspace of slices * M * N floats and
+ * beta must be 0. */
+__kernel __attribute__((reqd_work_group_size(MMA_THREADS, 1, 1)))
+void gemm_mma_bf16(__global const ushort *ah, __global const ushort *al, int lda,
+                   __global const ushort *w, __global float *C, int M, int N, int K, float beta,
+                   int k_len)
+{
+    __local ushort sa[GEMM_STAGES * MMA_A_STAGE] __attribute__((aligned(16)));
+    __local ushort sw[GEMM_STAGES * MMA_W_STAGE] __attribute__((aligned(16)));
+    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, sa, sw, 0);
+}
+
+__kernel __attribute__((reqd_work_group_size(MMA_THREADS, 1, 1)))
+void gemm_mma_f16(__global const ushort *ah, __global const ushort *al, int lda,
+                  __global const ushort *w, __global float *C, int M, int N, int K, float beta,
+                  int k_len)
+{
+    __local ushort sa[GEMM_STAGES * MMA_A_STAGE] __attribute__((aligned(16)));
+    __local ushort sw[GEMM_STAGES * MMA_W_STAGE] __attribute__((aligned(16)));
+    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, sa, sw, 1);
+}
+
+#endif

@@ -1,0 +1,127 @@
+/* Tiny checked launches of gemm.cl's kernels. */
+#include "diag/selftest_gemm.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/half.h"
+#include "ops/gemm.h"
+
+static mcl_status put(mcl_runtime *rt, const void *host, size_t bytes, cl_mem *out)
+{
+    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "selftest", out));
+    if (host)
+        MCL_CL_CHECK(clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
+                     "clEnqueueWriteBuffer(selftest)");
+    return MCL_OK;
+}
+
+static mcl_status get(mcl_runtime *rt, cl_mem m, void *host, size_t bytes)
+{
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest)");
+    return MCL_OK;
+}
+
+static mcl_status release3(cl_mem *a, cl_mem *b, cl_mem *c, mcl_status st)
+{
+    mcl_buffer_release(a);
+    mcl_buffer_release(b);
+    mcl_buffer_release(c);
+    return st;
+}
+
+mcl_status mcl_selftest_gemm_split(mcl_runtime *rt, bool *ok)
+{
+    enum { M = 2, K = 5, LDA = 8 };
+    float a[M * K];
+    uint16_t hi[M * LDA], lo[M * LDA];
+    for (int i = 0; i < M * K; i++) a[i] = 1.0f / (float)(i + 3) - 0.2f;
+    cl_mem A = NULL, H = NULL, L = NULL;
+    mcl_status st = put(rt, a, sizeof a, &A);
+    if (st == MCL_OK) st = put(rt, NULL, sizeof hi, &H);
+    if (st == MCL_OK) st = put(rt, NULL, sizeof lo, &L);
+    if (st == MCL_OK) st = mcl_op_gemm_split(rt, A, M, K, LDA, MCL_DTYPE_BF16, 2, H, L);
+    if (st == MCL_OK) st = get(rt, H, hi, sizeof hi);
+    if (st == MCL_OK) st = get(rt, L, lo, sizeof lo);
+    *ok = st == MCL_OK;
+    for (int r = 0; r < M && *ok; r++)
+        for (int c = 0; c < LDA; c++) {
+            float v = c < K ? a[r * K + c] : 0.0f;
+            uint16_t h = mcl_bf16_from_float(v), l = mcl_bf16_from_float(v - mcl_bf16_to_float(h));
+            if (hi[r * LDA + c] != h || lo[r * LDA + c] != l) *ok = false;
+        }
+    return release3(&A, &H, &L, st);
+}
+
+mcl_status mcl_selftest_gemm_reduce(mcl_runtime *rt, bool *ok)
+{
+    enum { S = 3, MN = 5 };
+    float ws[S * MN], c[MN], out[MN];
+    for (int i = 0; i < S * MN; i++) ws[i] = (float)i * 0.5f;
+    for (int i = 0; i < MN; i++) c[i] = (float)i - 2.0f;
+    cl_mem W = NULL, C = NULL, unused = NULL;
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemm_reduce", &k));
+    mcl_status st = put(rt, ws, sizeof ws, &W);
+    if (st == MCL_OK) st = put(rt, c, sizeof c, &C);
+    cl_int s = S;
+    cl_ulong mn = MN;
+    float beta = 2.0f;
+    cl_int e = st ? CL_SUCCESS
+                  : clSetKernelArg(k, 0, sizeof W, &W) | clSetKernelArg(k, 1, 4, &s) |
+                        clSetKernelArg(k, 2, sizeof mn, &mn) | clSetKernelArg(k, 3, 4, &beta) |
+                        clSetKernelArg(k, 4, sizeof C, &C);
+    if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(gemm_reduce)");
+    size_t global = 64, local = 64;
+    if (st == MCL_OK) st = mcl_launch(rt, k, "gemm_reduce", 1, &global, &local);
+    if (st == MCL_OK) st = get(rt, C, out, sizeof out);
+    *ok = st == MCL_OK;
+    for (int i = 0; i < MN && *ok; i++) {
+        float want = 2.0f * c[i];
+        for (int z = 0; z < S; z++) want += ws[z * MN + i];
+        if (out[i] != want) *ok = false;
+    }
+    return release3(&W, &C, &unused, st);
+}
+
+/* One product on `path` with F16 weights, beta 1, against the host. */
+static mcl_status product(mcl_runtime *rt, mcl_gemm_path path, mcl_dtype dt, bool *ok)
+{
+    enum { M = 20, N = 24, K = 40 };
+    float a[M * K], wf[N * K], c[M * N], out[M * N];
+    uint16_t w[N * K];
+    for (int i = 0; i < M * K; i++) a[i] = (float)((i * 7) % 11) * 0.125f - 0.5f;
+    for (int i = 0; i < N * K; i++) wf[i] = (float)((i * 5) % 13) * 0.0625f - 0.375f;
+    for (int i = 0; i < M * N; i++) c[i] = (float)(i % 3);
+    MCL_TRY(mcl_half_convert_from_f32(wf, dt, w, N * K));
+    cl_mem A = NULL, W = NULL, C = NULL;
+    mcl_status st = put(rt, a, sizeof a, &A);
+    if (st == MCL_OK) st = put(rt, w, sizeof w, &W);
+    if (st == MCL_OK) st = put(rt, c, sizeof c, &C);
+    if (st == MCL_OK) st = mcl_op_matmul_path(rt, path, "selftest", W, dt, N, K, A, M, 1.0f, C);
+    if (st == MCL_OK) st = get(rt, C, out, sizeof out);
+    *ok = st == MCL_OK;
+    for (int i = 0; i < M && *ok; i++)
+        for (int j = 0; j < N; j++) {
+            double s = c[i * N + j];
+            for (int k = 0; k < K; k++) s += (double)a[i * K + k] * wf[j * K + k];
+            if (fabs(s - out[i * N + j]) > 1e-4) *ok = false;
+        }
+    return release3(&A, &W, &C, st);
+}
+
+mcl_status mcl_selftest_gemm_simt(mcl_runtime *rt, bool *ok)
+{
+    return product(rt, MCL_GEMM_SIMT, MCL_DTYPE_F16, ok);
+}
+
+mcl_status mcl_selftest_gemm_mma(mcl_runtime *rt, bool *ok)
+{
+    bool a = false, b = false;
+    MCL_TRY(product(rt, MCL_GEMM_MMA, MCL_DTYPE_F16, &a));
+    MCL_TRY(product(rt, MCL_GEMM_MMA, MCL_DTYPE_BF16, &b));
+    *ok = a && b;
+    return MCL_OK;
+}

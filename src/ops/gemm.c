@@ -1,0 +1,231 @@
+/* Host side of gemm.cl: path choice, workspaces, split-K, launches. */
+#include "ops/gemm.h"
+
+#include <clblast_c.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "ops/kern.h"
+
+enum { WS_HI, WS_LO, WS_OUT }; /* rt->gemm_ws: A parts (or widened W), split-K slabs */
+
+const char *mcl_gemm_path_name(mcl_gemm_path p)
+{
+    static const char *const names[] = {"auto", "gemv", "simt", "mma", "clblast"};
+    return p >= MCL_GEMM_AUTO && p <= MCL_GEMM_CLBLAST ? names[p] : "?";
+}
+
+static long param(const mcl_runtime *rt, const char *name, long fallback)
+{
+    return mcl_runtime_param(rt, "gemm.cl", name, fallback);
+}
+
+/* Whether CLBlast may take a W of N x K: the fp32 copy of a 16-bit W must
+ * stay within a quarter of the largest allocation and 256 MiB (a layer
+ * matrix of the released models, 105 MB at most; not an LM head, whose copy
+ * the model's memory plan does not hold). */
+static bool clblast_fits(const mcl_runtime *rt, mcl_dtype wdt, int N, int K)
+{
+    uint64_t bytes = (uint64_t)N * (uint64_t)K * 4u;
+    return wdt == MCL_DTYPE_F32 || (bytes <= rt->dev.max_alloc_bytes / 4 && bytes <= (256u << 20));
+}
+
+mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta)
+{
+    if (M <= param(rt, "GEMM_GEMV_MAX_ROWS", 16) && (beta == 0.0f || beta == 1.0f)) return MCL_GEMM_GEMV;
+    if (mcl_caps_on(&rt->caps, MCL_CAP_MMA) && wdt != MCL_DTYPE_F32) return MCL_GEMM_MMA;
+    return param(rt, "GEMM_CLBLAST", 0) && clblast_fits(rt, wdt, N, K) ? MCL_GEMM_CLBLAST : MCL_GEMM_SIMT;
+}
+
+static mcl_status ensure_ws(mcl_runtime *rt, int i, size_t bytes)
+{
+    if (bytes <= rt->gemm_ws_bytes[i]) return MCL_OK;
+    mcl_buffer_release(&rt->gemm_ws[i]);
+    rt->gemm_ws_bytes[i] = 0;
+    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "GEMM workspace", &rt->gemm_ws[i]));
+    rt->gemm_ws_bytes[i] = bytes;
+    return MCL_OK;
+}
+
+/* The matrix product's arguments. */
+typedef struct mm {
+    const char *what;
+    cl_mem W, A, C;
+    mcl_dtype wdt;
+    int M, N, K;
+    float beta;
+} mm;
+
+static mcl_status run_simt(mcl_runtime *rt, const mm *a)
+{
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemm_simt", &k));
+    cl_int dt = (cl_int)a->wdt;
+    MCL_ARG(k, 0, a->A);
+    MCL_ARG(k, 1, a->W);
+    MCL_ARG(k, 2, dt);
+    MCL_ARG(k, 3, a->C);
+    MCL_ARG(k, 4, a->M);
+    MCL_ARG(k, 5, a->N);
+    MCL_ARG(k, 6, a->K);
+    MCL_ARG(k, 7, a->beta);
+    size_t sw = (size_t)param(rt, "GEMM_SW", 8), b = sw * (size_t)param(rt, "GEMM_ST", 4);
+    size_t global[2] = {((size_t)a->N + b - 1) / b * sw, ((size_t)a->M + b - 1) / b * sw};
+    size_t local[2] = {sw, sw};
+    return mcl_launch(rt, k, a->what, 2, global, local);
+}
+
+mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
+                             cl_mem hi, cl_mem lo)
+{
+    if (M < 0 || K <= 0 || lda < K || lda % 4 || (split != 1 && split != 2) ||
+        (dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemm_split_a: bad arguments (M %d, K %d, lda %d, split %d)",
+                             M, K, lda, split);
+    if (M == 0) return MCL_OK;
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemm_split_a", &k));
+    cl_int f16 = dt == MCL_DTYPE_F16, sp = split;
+    MCL_ARG(k, 0, A);
+    MCL_ARG(k, 1, M);
+    MCL_ARG(k, 2, K);
+    MCL_ARG(k, 3, lda);
+    MCL_ARG(k, 4, f16);
+    MCL_ARG(k, 5, sp);
+    MCL_ARG(k, 6, hi);
+    MCL_ARG(k, 7, lo);
+    size_t global[2] = {mcl_round_up((size_t)lda / 4, 64), (size_t)M}, local[2] = {64, 1};
+    return mcl_launch(rt, k, "gemm_split_a", 2, global, local);
+}
+
+/* A split into 16-bit parts of W's type, [M, lda] each, in the workspaces. */
+static mcl_status split_a(mcl_runtime *rt, const mm *a, int lda, int split)
+{
+    size_t bytes = (size_t)a->M * (size_t)lda * 2;
+    MCL_TRY(ensure_ws(rt, WS_HI, bytes));
+    MCL_TRY(ensure_ws(rt, WS_LO, split == 2 ? bytes : 4));
+    return mcl_op_gemm_split(rt, a->A, a->M, a->K, lda, a->wdt, split, rt->gemm_ws[WS_HI], rt->gemm_ws[WS_LO]);
+}
+
+/* Slices of K: enough blocks to fill the device twice, at most GEMM_SPLITK,
+ * each at least 4 K steps long; *k_len a multiple of GEMM_BK. */
+static int splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int *k_len)
+{
+    long blocks = (long)((a->M + bm - 1) / bm) * ((a->N + bn - 1) / bn);
+    long want = 2L * (rt->dev.compute_units ? rt->dev.compute_units : 1);
+    long s = blocks >= want ? 1 : (want + blocks - 1) / blocks;
+    long cap = param(rt, "GEMM_SPLITK", 8), by_k = a->K / (4L * bk);
+    if (s > cap) s = cap;
+    if (s > by_k) s = by_k;
+    if (s < 1) s = 1;
+    long len = (a->K + s - 1) / s;
+    len = (len + bk - 1) / bk * bk;
+    *k_len = (int)len;
+    return (int)((a->K + len - 1) / len);
+}
+
+static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
+{
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemm_reduce", &k));
+    cl_ulong mn = (cl_ulong)a->M * (cl_ulong)a->N;
+    MCL_ARG(k, 0, rt->gemm_ws[WS_OUT]);
+    MCL_ARG(k, 1, slices);
+    MCL_ARG(k, 2, mn);
+    MCL_ARG(k, 3, a->beta);
+    MCL_ARG(k, 4, a->C);
+    size_t wg = 256, global = mcl_round_up((size_t)mn, wg);
+    return mcl_launch(rt, k, "gemm_reduce", 1, &global, &wg);
+}
+
+static mcl_status run_mma(mcl_runtime *rt, const mm *a)
+{
+    int bm = (int)param(rt, "GEMM_BM", 64), bn = (int)param(rt, "GEMM_BN", 128);
+    int bk = (int)param(rt, "GEMM_BK", 32), split = (int)param(rt, "GEMM_SPLIT", 2);
+    int threads = 32 * (int)param(rt, "GEMM_WM", 2) * (int)param(rt, "GEMM_WN", 2);
+    int lda = (a->K + 7) / 8 * 8, k_len = 0;
+    MCL_TRY(split_a(rt, a, lda, split));
+    int slices = splitk(rt, a, bm, bn, bk, &k_len);
+    cl_mem out = a->C;
+    float beta = a->beta;
+    if (slices > 1) {
+        MCL_TRY(ensure_ws(rt, WS_OUT, (size_t)slices * (size_t)a->M * (size_t)a->N * 4));
+        out = rt->gemm_ws[WS_OUT];
+        beta = 0.0f;
+    }
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, a->wdt == MCL_DTYPE_F16 ? "gemm_mma_f16" : "gemm_mma_bf16", &k));
+    MCL_ARG(k, 0, rt->gemm_ws[WS_HI]);
+    MCL_ARG(k, 1, rt->gemm_ws[WS_LO]);
+    MCL_ARG(k, 2, lda);
+    MCL_ARG(k, 3, a->W);
+    MCL_ARG(k, 4, out);
+    MCL_ARG(k, 5, a->M);
+    MCL_ARG(k, 6, a->N);
+    MCL_ARG(k, 7, a->K);
+    MCL_ARG(k, 8, beta);
+    MCL_ARG(k, 9, k_len);
+    size_t global[3] = {(size_t)((a->N + bn - 1) / bn) * (size_t)threads, (size_t)((a->M + bm - 1) / bm),
+                        (size_t)slices};
+    size_t local[3] = {(size_t)threads, 1, 1};
+    MCL_TRY(mcl_launch(rt, k, a->what, 3, global, local));
+    return slices > 1 ? run_reduce(rt, a, slices) : MCL_OK;
+}
+
+static mcl_status run_clblast(mcl_runtime *rt, const mm *a)
+{
+    size_t n = (size_t)a->N, kk = (size_t)a->K;
+    cl_mem B = a->W;
+    if (a->wdt != MCL_DTYPE_F32) {
+        MCL_TRY(ensure_ws(rt, WS_HI, n * kk * 4));
+        MCL_TRY(mcl_kern_convert(rt, a->W, a->wdt, rt->gemm_ws[WS_HI], (uint64_t)(n * kk)));
+        B = rt->gemm_ws[WS_HI];
+    }
+    cl_event ev = NULL;
+    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
+                                        (size_t)a->M, n, kk, 1.0f, a->A, 0, kk, B, 0, kk, a->beta, a->C,
+                                        0, n, &rt->queue, rt->profiling ? &ev : NULL);
+    if (st == CLBlastSuccess && ev) mcl_runtime_record_event(rt, a->what, ev);
+    if (st != CLBlastSuccess)
+        return mcl_error_set(st == CLBlastOpenCLOutOfResources ? MCL_ERR_DEVICE_MEM : MCL_ERR_OPENCL,
+                             "CLBlastSgemm(%s, %d x %d x %d) failed with CLBlast status %d", a->what,
+                             a->M, a->N, a->K, (int)st);
+    return MCL_OK;
+}
+
+static mcl_status check_args(const mcl_runtime *rt, mcl_gemm_path path, const mm *a)
+{
+    if (a->M < 0 || a->N <= 0 || a->K <= 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: bad sizes M %d, N %d, K %d", a->what,
+                             a->M, a->N, a->K);
+    if (a->wdt != MCL_DTYPE_F32 && a->wdt != MCL_DTYPE_F16 && a->wdt != MCL_DTYPE_BF16)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: bad dtype %d", a->what, (int)a->wdt);
+    if (path == MCL_GEMM_MMA && (!mcl_caps_on(&rt->caps, MCL_CAP_MMA) || a->wdt == MCL_DTYPE_F32))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: the mma path needs the mma capability (%s) "
+                             "and 16-bit weights", a->what, rt->caps.cap[MCL_CAP_MMA].reason);
+    if (path == MCL_GEMM_GEMV && a->beta != 0.0f && a->beta != 1.0f)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: gemv takes beta 0 or 1, not %g", a->what,
+                             (double)a->beta);
+    return MCL_OK;
+}
+
+mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W,
+                              mcl_dtype wdt, int N, int K, cl_mem A, int M, float beta, cl_mem C)
+{
+    mm a = {what, W, A, C, wdt, M, N, K, beta};
+    if (path == MCL_GEMM_AUTO) path = mcl_op_matmul_choice(rt, wdt, M, N, K, beta);
+    MCL_TRY(check_args(rt, path, &a));
+    if (M == 0) return MCL_OK;
+    switch (path) {
+    case MCL_GEMM_GEMV: return mcl_kern_gemv(rt, W, wdt, A, C, N, K, M, beta != 0.0f);
+    case MCL_GEMM_MMA: return run_mma(rt, &a);
+    case MCL_GEMM_CLBLAST: return run_clblast(rt, &a);
+    default: return run_simt(rt, &a);
+    }
+}
+
+mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
+                         cl_mem A, int M, float beta, cl_mem C)
+{
+    return mcl_op_matmul_path(rt, MCL_GEMM_AUTO, what, W, wdt, N, K, A, M, beta, C);
+}

@@ -1,0 +1,50 @@
+/* The matrix products of the projections: C[M, N] = A[M, K] . W[N, K]^T +
+ * beta * C, with A and C fp32 row-major activations and W a weight matrix as
+ * stored (F32, F16 or BF16). One entry point picks the path for the device
+ * and shape: gemv for few rows, tensor cores (gemm.cl's mma kernels) when the
+ * mma capability is on and W is 16-bit, else gemm_simt (or CLBlast SGEMM on
+ * a widened copy of W when the GEMM_CLBLAST tunable says it is faster). */
+#ifndef MCL_GEMM_H
+#define MCL_GEMM_H
+
+#include "runtime/runtime.h"
+
+typedef enum mcl_gemm_path {
+    MCL_GEMM_AUTO = 0,
+    MCL_GEMM_GEMV,    /* gemv.cl, one pass over W per batch tile */
+    MCL_GEMM_SIMT,    /* gemm_simt */
+    MCL_GEMM_MMA,     /* gemm_split_a + gemm_mma_{bf16,f16} (+ gemm_reduce) */
+    MCL_GEMM_CLBLAST, /* weights_to_f32 + CLBlastSgemm */
+} mcl_gemm_path;
+
+/* "auto", "gemv", "simt", "mma", "clblast". */
+const char *mcl_gemm_path_name(mcl_gemm_path p);
+
+/* The path MCL_GEMM_AUTO takes on rt for M rows of a W [N, K] of dtype wdt:
+ * gemv up to GEMM_GEMV_MAX_ROWS rows (beta 0 or 1), else mma (capability on,
+ * 16-bit W), else CLBlast (GEMM_CLBLAST and the fp32 copy of W within a
+ * quarter of the largest allocation and 256 MiB), else gemm_simt. */
+mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta);
+
+/* C[M, N] = A[M, K] . W[N, K]^T + beta * C (C not read when beta == 0).
+ * A: float [M, K], W: [N, K] of wdt, C: float [M, N], all on rt's device.
+ * `what` (a string literal) names the launch in errors and profiles. Uses
+ * rt's GEMM workspaces (grown on demand). Enqueues without waiting. M == 0
+ * is a no-op. Errors: MCL_ERR_INVALID_ARG for bad sizes, dtype, or a path
+ * that this device or dtype cannot take (mma without the capability or with
+ * F32 weights, gemv with beta other than 0 or 1); MCL_ERR_OPENCL /
+ * MCL_ERR_DEVICE_MEM naming the launch. */
+mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
+                         cl_mem A, int M, float beta, cl_mem C);
+
+/* hi = round(A), lo = round(A - hi) in dt (F16 or BF16), [M, lda] ushort
+ * each with zeros for k >= K (lo written only when split == 2); lda a
+ * multiple of 4, >= K. The first step of the mma path; exposed for tests. */
+mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
+                             cl_mem hi, cl_mem lo);
+
+/* The same on a given path (tests, bench, timing tools). */
+mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W,
+                              mcl_dtype wdt, int N, int K, cl_mem A, int M, float beta, cl_mem C);
+
+#endif

@@ -1,0 +1,345 @@
+/* The capability layer and gemm.cl against the C reference (tests/ref/ref_gemm.c):
+ *  - every path this device can take (gemv, gemm_simt, CLBlast, tensor cores
+ *    when the mma capability is on) at M, N, K from {1, 7, 33, 129, 2053},
+ *    F32/F16/BF16 weights, beta 0 and 1 (and 0.5 off the gemv path);
+ *  - MAMBACL_DISABLE turns capabilities off, the defines follow;
+ *  - a probe made to answer wrong (MAMBACL_TEST_PROBE_WRONG) turns its
+ *    capability off, and the model's logits stay within 1e-3 of Hugging Face's.
+ * On PoCL only the portable paths run; on the H200 the mma path too (and the
+ * suite runs again with MAMBACL_DISABLE=mma). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "base/half.h"
+#include "fwd_common.h"
+#include "ops/gemm.h"
+#include "ref/ref_gemm.h"
+#include "runtime/caps_cache.h"
+#include "runtime/runtime.h"
+#include "tune/tune_kern.h"
+
+static mcl_runtime *rt;
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static double worst[5]; /* per path */
+
+static float frand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static cl_mem upload(const void *host, size_t bytes)
+{
+    cl_mem m = NULL;
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "test", &m), MCL_OK);
+    assert_int_equal(clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+    return m;
+}
+
+/* One product on `path` against the reference. */
+static void check_one(mcl_gemm_path path, int M, int N, int K, mcl_dtype dt, float beta)
+{
+    size_t an = (size_t)M * K, wn = (size_t)N * K, cn = (size_t)M * N;
+    float *A = malloc(an * 4), *wf = malloc(wn * 4), *C0 = malloc(cn * 4), *want = malloc(cn * 4),
+          *got = malloc(cn * 4);
+    void *W = malloc(wn * 4);
+    assert_true(A && wf && C0 && want && got && W);
+    for (size_t i = 0; i < an; i++) A[i] = frand() * 2.0f;
+    for (size_t i = 0; i < wn; i++) wf[i] = frand();
+    for (size_t i = 0; i < cn; i++) C0[i] = frand() * 3.0f;
+    assert_int_equal(mcl_half_convert_from_f32(wf, dt, W, wn), MCL_OK);
+    memcpy(want, C0, cn * 4);
+    ref_gemm(A, W, dt, want, M, N, K, beta);
+    cl_mem bA = upload(A, an * 4), bW = upload(W, wn * mcl_half_dtype_size(dt)), bC = upload(C0, cn * 4);
+    mcl_status st = mcl_op_matmul_path(rt, path, "test", bW, dt, N, K, bA, M, beta, bC);
+    if (st != MCL_OK) fprintf(stderr, "%s\n", mcl_last_error());
+    assert_int_equal(st, MCL_OK);
+    assert_int_equal(clEnqueueReadBuffer(rt->queue, bC, CL_TRUE, 0, cn * 4, got, 0, NULL, NULL), CL_SUCCESS);
+    /* |terms| <= 2, K <= 2053: fp32 sums err ~1e-5 * sqrt(K); the hi+lo
+     * split adds ~2^-17 relative per term */
+    double tol = 2e-4 * sqrt((double)K) + 1e-4;
+    for (size_t i = 0; i < cn; i++) {
+        double e = fabs((double)got[i] - want[i]);
+        if (e > worst[path]) worst[path] = e;
+        if (!(e <= tol + 1e-4 * fabs(want[i])))
+            fail_msg("%s M %d N %d K %d dtype %d beta %g: C[%zu] = %g, want %g", mcl_gemm_path_name(path), M, N,
+                     K, (int)dt, (double)beta, i, got[i], want[i]);
+    }
+    mcl_buffer_release(&bA);
+    mcl_buffer_release(&bW);
+    mcl_buffer_release(&bC);
+    free(A), free(wf), free(C0), free(want), free(got), free(W);
+}
+
+/* Every size of {1, 7, 33, 129, 2053} in every role, products kept small for PoCL. */
+static const int shapes[][3] = {{1, 7, 33},   {7, 33, 129},    {33, 129, 7},  {129, 1, 2053},
+                                {2053, 7, 1}, {7, 2053, 33},   {33, 33, 2053}, {2053, 33, 7},
+                                {129, 129, 129}, {33, 2053, 1}, {1, 1, 1}};
+
+static void run_path(mcl_gemm_path path)
+{
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int dt = 0; dt < 3; dt++) {
+            if (path == MCL_GEMM_MMA && dt == MCL_DTYPE_F32) continue;
+            const float betas[] = {0.0f, 1.0f, 0.5f};
+            for (int b = 0; b < (path == MCL_GEMM_GEMV ? 2 : 3); b++)
+                check_one(path, shapes[s][0], shapes[s][1], shapes[s][2], (mcl_dtype)dt, betas[b]);
+        }
+}
+
+static void test_gemm_simt(void **state) { (void)state; run_path(MCL_GEMM_SIMT); }
+static void test_gemm_gemv(void **state) { (void)state; run_path(MCL_GEMM_GEMV); }
+static void test_gemm_auto(void **state) { (void)state; run_path(MCL_GEMM_AUTO); }
+static void test_gemm_clblast(void **state) { (void)state; run_path(MCL_GEMM_CLBLAST); }
+
+static void test_gemm_mma(void **state)
+{
+    (void)state;
+    if (!mcl_caps_on(&rt->caps, MCL_CAP_MMA)) {
+        printf("mma off on this device (%s): checking that the path is refused\n", rt->caps.cap[MCL_CAP_MMA].reason);
+        cl_mem m = NULL;
+        assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, 64, "test", &m), MCL_OK);
+        assert_int_equal(mcl_op_matmul_path(rt, MCL_GEMM_MMA, "t", m, MCL_DTYPE_F16, 2, 2, m, 2, 0.0f, m),
+                         MCL_ERR_INVALID_ARG);
+        mcl_buffer_release(&m);
+        return;
+    }
+    run_path(MCL_GEMM_MMA);
+    /* split-K and several blocks: a shape that takes more than one K slice */
+    check_one(MCL_GEMM_MMA, 40, 72, 2053, MCL_DTYPE_BF16, 1.0f);
+    check_one(MCL_GEMM_MMA, 300, 260, 1024, MCL_DTYPE_F16, 0.0f);
+}
+
+/* Other configurations of gemm.cl (those the timing runs compare; each
+ * applied over the defaults, skipped when it does not fit the device):
+ * rebuilt, then a few shapes on every path the device takes. */
+static const char *const configs[] = {
+    "GEMM_SWZ=1",
+    "GEMM_SWZ=1,GEMM_STAGES=3",
+    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
+    "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
+    "GEMM_BM=128,GEMM_BN=64,GEMM_BK=32,GEMM_WM=4,GEMM_WN=2",
+    "GEMM_BM=64,GEMM_BN=128,GEMM_BK=64",
+    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4",
+    "GEMM_BK=16,GEMM_STAGES=4",
+    "GEMM_SW=8,GEMM_ST=4,GEMM_SBK=16",
+    "GEMM_SW=16,GEMM_ST=2",
+};
+
+static void apply_config(mcl_params *p, const char *spec)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        char *eq = strchr(t, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        mcl_params_set(p, t, strtol(eq + 1, NULL, 10));
+    }
+}
+
+static void test_gemm_configs(void **state)
+{
+    (void)state;
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur;
+    int tested = 0;
+    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
+        bool simt = strstr(configs[c], "GEMM_SW=") || strstr(configs[c], "GEMM_ST=") || strstr(configs[c], "GEMM_SBK=");
+        if (!simt && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue; /* changes nothing that runs here */
+        mcl_params p = base;
+        apply_config(&p, configs[c]);
+        if (!mcl_tune_gemm_fits(&rt->dev, &p)) continue;
+        assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+        for (int path = MCL_GEMM_SIMT; path <= MCL_GEMM_MMA; path++) {
+            if (path == MCL_GEMM_MMA && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue;
+            check_one((mcl_gemm_path)path, 33, 129, 2053, MCL_DTYPE_BF16, 1.0f);
+            check_one((mcl_gemm_path)path, 129, 33, 1024, MCL_DTYPE_F16, 0.0f);
+            check_one((mcl_gemm_path)path, 7, 2053, 40, MCL_DTYPE_F16, 0.5f);
+        }
+        tested++;
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
+    printf("gemm configurations: %d of %zu fit and pass\n", tested, sizeof configs / sizeof configs[0]);
+    assert_true(tested >= 2);
+}
+
+/* gemm_split_a against the host's F16/BF16 rounding: magnitudes from F16
+ * subnormals to 6e4, signs, zeros, K not a multiple of 4, zero padding. */
+static void test_gemm_split(void **state)
+{
+    (void)state;
+    enum { M = 5, K = 37, LDA = 40 };
+    float a[M * K];
+    for (int i = 0; i < M * K; i++) {
+        float mag = powf(10.0f, -7.5f + 12.0f * (float)((i * 37) % 101) / 100.0f);
+        a[i] = (i % 3 == 0 ? -1.0f : 1.0f) * mag * (1.0f + 0.37f * frand());
+    }
+    a[3] = 0.0f;
+    a[7] = -0.0f;
+    a[11] = 65504.0f;
+    cl_mem bA = upload(a, sizeof a), bH = NULL, bL = NULL;
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, M * LDA * 2, "hi", &bH), MCL_OK);
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, M * LDA * 2, "lo", &bL), MCL_OK);
+    for (int dt = MCL_DTYPE_F16; dt <= MCL_DTYPE_BF16; dt++) {
+        uint16_t hi[M * LDA], lo[M * LDA];
+        assert_int_equal(mcl_op_gemm_split(rt, bA, M, K, LDA, (mcl_dtype)dt, 2, bH, bL), MCL_OK);
+        assert_int_equal(clEnqueueReadBuffer(rt->queue, bH, CL_TRUE, 0, sizeof hi, hi, 0, NULL, NULL), CL_SUCCESS);
+        assert_int_equal(clEnqueueReadBuffer(rt->queue, bL, CL_TRUE, 0, sizeof lo, lo, 0, NULL, NULL), CL_SUCCESS);
+        for (int r = 0; r < M; r++)
+            for (int c = 0; c < LDA; c++) {
+                float v = c < K ? a[r * K + c] : 0.0f;
+                bool f16 = dt == MCL_DTYPE_F16;
+                uint16_t h = f16 ? mcl_half_from_float(v) : mcl_bf16_from_float(v);
+                float hv = f16 ? mcl_half_to_float(h) : mcl_bf16_to_float(h);
+                uint16_t l = f16 ? mcl_half_from_float(v - hv) : mcl_bf16_from_float(v - hv);
+                if (hi[r * LDA + c] != h || lo[r * LDA + c] != l)
+                    fail_msg("split dtype %d [%d, %d] of %g: %04x %04x, want %04x %04x", dt, r, c, (double)v,
+                             hi[r * LDA + c], lo[r * LDA + c], h, l);
+            }
+    }
+    assert_int_equal(mcl_op_gemm_split(rt, bA, M, K, 38, MCL_DTYPE_F16, 2, bH, bL), MCL_ERR_INVALID_ARG);
+    mcl_buffer_release(&bA);
+    mcl_buffer_release(&bH);
+    mcl_buffer_release(&bL);
+}
+
+static void test_gemm_bad_args(void **state)
+{
+    (void)state;
+    cl_mem m = NULL;
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, 64, "test", &m), MCL_OK);
+    assert_int_equal(mcl_op_matmul(rt, "t", m, MCL_DTYPE_F16, 0, 2, m, 2, 0.0f, m), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_op_matmul(rt, "t", m, (mcl_dtype)7, 2, 2, m, 2, 0.0f, m), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_op_matmul_path(rt, MCL_GEMM_GEMV, "t", m, MCL_DTYPE_F16, 2, 2, m, 2, 0.5f, m),
+                     MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_op_matmul(rt, "t", m, MCL_DTYPE_F16, 2, 2, m, 0, 0.0f, m), MCL_OK);
+    mcl_buffer_release(&m);
+}
+
+/* ---- capabilities -------------------------------------------------------------- */
+
+static void test_caps_disable(void **state)
+{
+    (void)state;
+    mcl_caps c;
+    assert_int_equal(mcl_caps_load(rt->platform, rt->device, &rt->dev, NULL, &c), MCL_OK);
+    for (int i = 0; i < MCL_CAP_COUNT; i++) {
+        if (c.cap[i].on) assert_string_equal(c.cap[i].reason, "");
+        else assert_true(c.cap[i].reason[0] != '\0');
+        printf("capability %-9s detected %d on %d %s\n", mcl_cap_name((mcl_cap_id)i), c.cap[i].detected,
+               c.cap[i].on, c.cap[i].reason);
+    }
+    const char *old = getenv("MAMBACL_DISABLE");
+    char saved[256] = "";
+    if (old) snprintf(saved, sizeof saved, "%s", old);
+    setenv("MAMBACL_DISABLE", "ptx,subgroups,fp16", 1);
+    mcl_caps d;
+    assert_int_equal(mcl_caps_load(rt->platform, rt->device, &rt->dev, rt->cache_dir, &d), MCL_OK);
+    if (old) setenv("MAMBACL_DISABLE", saved, 1);
+    else unsetenv("MAMBACL_DISABLE");
+    for (int i = 0; i < MCL_CAP_COUNT; i++) {
+        assert_false(d.cap[i].on); /* mma follows ptx */
+        if (c.cap[i].on) assert_non_null(strstr(d.cap[i].reason, "MAMBACL_DISABLE"));
+    }
+    char defs[512] = "";
+    mcl_caps_defines(&d, defs, sizeof defs);
+    assert_non_null(strstr(defs, "-DMCL_CAP_MMA=0"));
+    assert_non_null(strstr(defs, "-DMCL_CAP_PTX=0"));
+    assert_non_null(strstr(rt->base_options, "-DMCL_CAP_MMA="));
+}
+
+/* The logits of the default model under a runtime whose `cap` probe answers
+ * wrong stay within 1e-3 of Hugging Face's, and the capability is off. */
+static void check_sabotage(const char *cap, mcl_cap_id id, const fwd_case *cases, int n_cases)
+{
+    setenv("MAMBACL_TEST_PROBE_WRONG", cap, 1);
+    mcl_runtime *r = NULL;
+    mcl_status st = mcl_runtime_create(NULL, &r);
+    unsetenv("MAMBACL_TEST_PROBE_WRONG");
+    assert_int_equal(st, MCL_OK);
+    assert_true(r->caps.cap[id].detected);
+    assert_false(r->caps.cap[id].on);
+    printf("probe %s sabotaged: off (%s)\n", cap, r->caps.cap[id].reason);
+    assert_non_null(strstr(r->caps.cap[id].reason, "probe"));
+    mcl_caps natural;
+    assert_int_equal(mcl_caps_load(r->platform, r->device, &r->dev, NULL, &natural), MCL_OK);
+    if (natural.cap[id].on) assert_non_null(strstr(r->caps.cap[id].reason, "answered wrong"));
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_load(r, fwd_model_dir(), &m), MCL_OK);
+    for (int c = 0; c < n_cases; c++) {
+        const fwd_case *k = &cases[c];
+        mcl_state *s = NULL;
+        assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+        float *logits = malloc((size_t)k->vocab * 4);
+        const int32_t *toks[1] = {k->ids};
+        int len[1] = {k->n_ids};
+        assert_int_equal(mcl_prefill(m, &s, toks, len, 1, logits), MCL_OK);
+        double e = 0.0;
+        for (int i = 0; i < k->vocab; i++) e = fmax(e, fabs(logits[i] - (double)k->last_logits[i]));
+        assert_true(e < 1e-3);
+        assert_int_equal(fwd_argmax_f(logits, k->vocab), k->argmax[k->n_ids - 1]);
+        free(logits);
+        mcl_state_free(s);
+    }
+    mcl_model_free(m);
+    mcl_runtime_free(r);
+}
+
+static void test_caps_probe_wrong(void **state)
+{
+    (void)state;
+    fwd_case *cases = NULL;
+    int n = fwd_cases_load(&cases);
+    assert_true(n > 0);
+    check_sabotage("fp16", MCL_CAP_FP16, cases, n);
+    if (rt->caps.cap[MCL_CAP_MMA].on) check_sabotage("mma", MCL_CAP_MMA, cases, n);
+    fwd_cases_free(cases, n);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (mcl_runtime_create(NULL, &rt) != MCL_OK) {
+        fprintf(stderr, "runtime: %s\n", mcl_last_error());
+        return -1;
+    }
+    printf("device %s, mma %s (%s)\n", rt->dev.name, rt->caps.cap[MCL_CAP_MMA].on ? "on" : "off",
+           rt->caps.cap[MCL_CAP_MMA].reason);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int p = 0; p < 5; p++)
+        if (worst[p] > 0) printf("%-8s max abs err %.3g\n", mcl_gemm_path_name((mcl_gemm_path)p), worst[p]);
+    mcl_runtime_free(rt);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_simt),   cmocka_unit_test(test_gemm_gemv),
+        cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
+        cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
+        cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_bad_args),
+        cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),
+    };
+    const char *filter = getenv("MCL_TEST_FILTER");
+    if (filter && *filter) cmocka_set_test_filter(filter);
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# On the GPU machine: build, capabilities, the GEMM tests and timings against
+# PyTorch and CLBlast at the 1.4b prefill shapes (M = 2048). Logs in $OUT.
+# usage: [BASE=DIR] bash tools/gemm_device.sh [quick|devices|configs|suite|bench CONFIG|base DIR CONFIG]...
+# (BASE: start building the tree in DIR at once, for a later `base DIR CONFIG`)
+set -uo pipefail
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+bash .device/setup.sh >/dev/null 2>&1
+[ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
+[ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null
+ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+[ -n "${BASE:-}" ] && { (cd "$BASE" && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } &&
+                        ninja -C build-gpu mambacl >"$OUT/build-base.log" 2>&1) & }
+export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia} MAMBACL_CACHE_DIR=/tmp/mclcache
+SHAPES="2048,8192,2048 2048,2048,4096 2048,160,4096"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    quick) build-gpu/mambacl devices
+           build-gpu/mambacl selftest 2>&1 | grep -v " ok " | tail -20
+           meson test -C build-gpu --print-errorlogs --num-processes 1 gemm model_ref forward >"$OUT/quick.log" 2>&1
+           grep -E "^ *[0-9]+/[0-9]+ |capability|probe|max abs|FAIL|rror" "$OUT/quick.log" | head -40 ;;
+    configs) for s in $SHAPES; do
+           build-gpu/gemm_timing ${s//,/ } bf16 10 --paths mma \
+             --set GEMM_SWZ=0 --set GEMM_STAGES=3 --set GEMM_BK=16,GEMM_STAGES=4 \
+             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_WM=2,GEMM_WN=4 \
+             --set GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3 \
+             --set GEMM_SPLIT=1,GEMM_STAGES=3 2>&1 | grep -v "^device"
+           build-gpu/gemm_timing ${s//,/ } f16 10 --paths mma,simt 2>&1 | grep -v "^device"
+           build-gpu/gemm_timing ${s//,/ } f32 10 --paths clblast,simt 2>&1 | grep -v "^device"
+         done
+         python3 tools/torch_matmul.py $SHAPES ;;
+    devices) build-gpu/mambacl devices; build-gpu/mambacl devices --json >"$OUT/devices.json" ;;
+    suite) meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/suite.log" 2>&1
+           grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/suite.log"
+           MAMBACL_DISABLE=mma meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/suite-nomma.log" 2>&1
+           grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/suite-nomma.log" ;;
+    bench) shift; build-gpu/mambacl bench --config "$1" --reps 3 --json "$OUT/bench-$1.json" 2>&1 | grep -v "^scan" ;;
+    base) # base DIR CONFIG: the same bench built from the source tree DIR (the commit before this work)
+          dir=$2 cfg=$3; shift 2; wait
+          (cd "$dir" && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } &&
+           ninja -C build-gpu mambacl >>"$OUT/build-base.log" 2>&1) || { tail -20 "$OUT/build-base.log"; exit 1; }
+          "$dir"/build-gpu/mambacl bench --config "$cfg" --reps 3 --json "$OUT/bench-base-$cfg.json" 2>&1 | grep -v "^scan" ;;
+    *) echo "unknown step $1"; exit 2 ;;
+  esac
+  shift
+done
