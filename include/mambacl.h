@@ -108,18 +108,24 @@ typedef struct mcl_device_info {
     bool has_fp64;                  /* cl_khr_fp64 */
     bool has_subgroups;             /* cl_khr_subgroups or cl_intel_subgroups */
     uint32_t mem_base_addr_align;   /* bits */
+    bool is_simulator;              /* Oclgrind and the like: listed last, never the default */
 } mcl_device_info;
 
-/* Enumerates every device of every platform. On success *out is an array of
- * *count records that the caller releases with mcl_device_list_free. Zero
- * devices is success with *count == 0. */
+/* Enumerates every device of every platform, in the order: GPUs,
+ * accelerators, CPUs, others, then simulators (Oclgrind) -- the order of
+ * the platforms within each group. On success *out is an array of *count
+ * records that the caller releases with mcl_device_list_free. Zero devices
+ * is success with *count == 0. */
 MCL_API mcl_status mcl_device_list(mcl_device_info **out, int *count);
 MCL_API void mcl_device_list_free(mcl_device_info *list);
 
 /* Picks a device: `selector` is NULL/"" (then $MAMBACL_DEVICE, then the first
- * GPU, else the first device), a decimal index into the list, or a
- * case-insensitive substring of "platform name" or "device name". Writes the
- * index into *index. MCL_ERR_NO_DEVICE when nothing matches. */
+ * device that is not a simulator), a decimal index into the list, one of the
+ * names "gpu", "cpu", "accelerator" (the first device of that type that is
+ * not a simulator), "pocl" (the first device of PoCL's platform), or a
+ * case-insensitive substring of the platform or device name ("nvidia",
+ * "oclgrind"). Writes the index into *index. MCL_ERR_NO_DEVICE when nothing
+ * matches, or when only simulators (Oclgrind) exist and none was asked for. */
 MCL_API mcl_status mcl_device_select(const mcl_device_info *list, int count,
                              const char *selector, int *index);
 
@@ -392,6 +398,40 @@ MCL_API mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src);
 /* Returns the state's slot to the pool. Accepts NULL. */
 MCL_API void mcl_state_free(mcl_state *s);
 
+/* Writes the state to the file `path` (created or replaced): a versioned
+ * header holding hashes of the model's config and weights (every small
+ * tensor whole, samples of each matrix), then the conv and SSM state of
+ * every layer as fp32 -- n_layer * d_inner * (d_conv - 1 + d_state) * 4
+ * bytes, whatever the number of tokens the state has seen. The
+ * state is unchanged. Errors: MCL_ERR_INVALID_ARG (NULL), MCL_ERR_IO naming
+ * the file (the partial file is removed), MCL_ERR_OPENCL, MCL_ERR_NOMEM. */
+MCL_API mcl_status mcl_state_save(const mcl_state *s, const char *path);
+
+/* Replaces the state `s` by the one saved in `path` by mcl_state_save from
+ * the same model (same config, weights and weight dtype): prefill or decode
+ * then continue exactly where the saved state stood. The file is checked
+ * entirely before `s` is touched; on failure `s` is unchanged. Errors, each
+ * naming the file: MCL_ERR_IO (cannot open), MCL_ERR_FORMAT (not a state
+ * file, another version, truncated, trailing bytes, payload hash mismatch),
+ * MCL_ERR_INVALID_ARG (saved from another model: another shape, weight
+ * dtype or weights), MCL_ERR_UNSUPPORTED (a state dtype this runtime does
+ * not keep), MCL_ERR_OPENCL, MCL_ERR_NOMEM. */
+MCL_API mcl_status mcl_state_load(mcl_state *s, const char *path);
+
+/* Called by mcl_prefill / mcl_prefill_all after each layer of each pass
+ * with the tokens processed so far (done, of total in the call, counting a
+ * pass's layers as fractions of its tokens). Return false to stop: the
+ * prefill then returns MCL_ERR_INTERRUPTED within one layer of one pass and
+ * leaves the states undefined (reset them). */
+typedef bool (*mcl_prefill_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+/* Installs (fn != NULL) or removes (fn == NULL) the prefill callback of the
+ * model. While one is installed, prefill runs in passes of at most 1024
+ * tokens and waits for the device after each layer, so that the reports
+ * follow the real work and a stop comes within one layer of 1024 tokens (a
+ * small cost; none when no callback is set). `user` is passed to fn. */
+MCL_API void mcl_model_set_prefill_progress(mcl_model *m, mcl_prefill_progress_fn fn, void *user);
+
 /* Runs a batch of n_seqs sequences through the model, each from its state,
  * which is advanced past its tokens. tokens[b] holds lengths[b] >= 1 ids in
  * [0, vocab). logits, when not NULL, receives [n_seqs, vocab] floats: the
@@ -433,7 +473,10 @@ typedef struct mcl_sampler_params {
 typedef struct mcl_sampler mcl_sampler;
 
 /* The CLI defaults: temperature 0.8, top_k 40, top_p 0.95, min_p 0.05,
- * repeat_penalty 1.1 over the last 64 tokens, seed 0. */
+ * repeat_penalty 1.0 (off, as llama.cpp) with a window of the last 64
+ * tokens, seed 0 (the CLI draws a random seed unless given one). The order
+ * of mcl_sampler_sample: repeat penalty, temperature, top-k, softmax, min-p,
+ * top-p, draw. */
 MCL_API mcl_sampler_params mcl_sampler_params_default(void);
 
 /* Creates a sampler for a vocabulary of n_vocab logits. MCL_ERR_INVALID_ARG

@@ -19,6 +19,7 @@
 #include "diag/bench.h"
 #include "diag/presets.h"
 #include "diag/tuner.h"
+#include "generate/textstream.h"
 #include "model/arch.h"
 #include "ops/gemm.h"
 #include "runtime/cache.h"
@@ -26,5 +27,7 @@
 #include "runtime/program.h"
 #include "runtime/runtime.h"
 #include "tune/tunedb.h"
+#include "tokenizer/tok_unicode.h"
+#include "model/state_io.h"
 
 #endif

@@ -3,7 +3,7 @@
 # missing (needs root or sudo). Quiet and fast when all are there.
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config python3 ocl-icd-opencl-dev opencl-c-headers
-      libclblast-dev pocl-opencl-icd libcmocka-dev libcjson-dev libpcre2-dev clinfo clang
+      libclblast-dev pocl-opencl-icd libcmocka-dev libcjson-dev libpcre2-dev libmicrohttpd-dev curl clinfo clang
       libclang-rt-dev oclgrind)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -44,6 +44,15 @@ stage "meson test (build-asan: ${#asan_tests[@]} suites)"
 bash tools/oclgrind.sh ci
 stage "oclgrind"
 
+# mambacl serve under ASan + UBSan + LeakSanitizer (PoCL leaks nothing that
+# LSan reports here): status codes, disconnects, shutdown, and the
+# fuzz-style loop of 1000 mixed requests (tests/serve/test_serve.py).
+for phase in http fuzz; do
+  MAMBACL_CACHE_DIR="$root/build/tests/mcl-cache" POCL_CACHE_DIR="$root/build/pocl-cache" \
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    python3 tests/serve/test_serve.py --mambacl build-asan/mambacl --phase "$phase"
+done
+
 # libFuzzer smoke: each target for a fixed number of runs with a fixed seed
 # (deterministic, so CI cannot fail at random), from its seeds; new inputs go
 # to a scratch corpus, not into the source tree.

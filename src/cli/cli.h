@@ -27,14 +27,37 @@ bool cli_parse_long(const char *cmd, const char *opt, const char *val, long min,
 bool cli_parse_double(const char *cmd, const char *opt, const char *val, double min, double max,
                       double *out);
 
-/* Runs getopt_long from the start of argv (resets its state). Returns like
- * getopt_long; an unknown option or missing argument returns '?' after
- * getopt printed its message. */
+/* Runs getopt_long over argv (the caller resets optind to 0 before the first
+ * call). Returns like getopt_long, except that an unknown option or a
+ * missing value returns '?' after printing one line naming it and the
+ * --help hint: the caller then returns CLI_EXIT_USAGE. */
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* Leaves the terminal progress bar: "label [#####.....] 42%" on stderr, only
  * when stderr is a terminal. frac in [0,1]; done=true ends the line. */
 void cli_progress(const char *label, double frac, bool done);
+
+/* Processes C-style escapes in place as llama.cpp does: \n \r \t \a \b
+ * \f \v \' \" \\ \? \0 and \xHH; an unknown escape stays as written.
+ * Returns the new length (the text may now hold NUL bytes). */
+size_t cli_process_escapes(char *s);
+
+/* Checks before any work: an input file exists and is readable ('-' is
+ * stdin: accepted), an output file can be created or replaced (its
+ * directory exists and is writable), a model directory opens as a
+ * checkpoint. false after printing the problem (usage error for files,
+ * runtime error for the model). */
+bool cli_check_input_file(const char *cmd, const char *opt, const char *path);
+bool cli_check_output_file(const char *cmd, const char *opt, const char *path);
+bool cli_check_model_dir(const char *cmd, const char *dir);
+
+/* Flushes stdout: on a write error (a full disk, a closed stdout) prints it
+ * and returns CLI_EXIT_RUNTIME, else rc. */
+int cli_finish_output(const char *cmd, int rc);
+
+/* Warns once on stderr when the kernel cache directory cannot be used (a
+ * file, read-only): the kernels are then compiled on every run. */
+void cli_check_cache_dir(void);
 
 /* The default model's directory ($MAMBACL_MODEL, else found relative to the
  * binary); false when there is none. */
@@ -49,5 +72,6 @@ int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -14,10 +14,19 @@ bool cli_parse_ids(const char *cmd, const char *text, int32_t **ids, int *n);
 /* Checks ids against the model's vocabulary: usage error when one is out of range. */
 bool cli_check_ids(const char *cmd, const int32_t *ids, int n, int vocab);
 
+/* mcl_runtime_create that says on stderr (unless quiet) that it compiles the
+ * kernels when that takes more than a second, and warns once about an
+ * unusable cache directory. *compile_ms receives the build time of the
+ * programs that did not come from the cache (0 on a warm start). */
+mcl_status cli_runtime_create(const mcl_runtime_options *ro, bool quiet, mcl_runtime **rt, double *compile_ms);
+
 /* Opens the device `device` (NULL = default) and loads the model in `dir`,
- * showing a progress bar on a terminal. Returns CLI_EXIT_OK or prints the
+ * showing a progress bar on a terminal (neither with quiet). After a cold
+ * start (kernels compiled) it runs one short warm-up prefill and decode and
+ * says how long compiling and warming up took, so that neither lands in
+ * the figures of the work that follows. Returns CLI_EXIT_OK or prints the
  * error and returns CLI_EXIT_RUNTIME (nothing left to free then). */
-int cli_open_model(const char *cmd, const char *device, const char *dir, mcl_runtime **rt,
+int cli_open_model(const char *cmd, const char *device, const char *dir, bool quiet, mcl_runtime **rt,
                    mcl_model **model);
 
 /* Where bench and tune get a model: a checkpoint directory (-m) or random
@@ -31,7 +40,8 @@ typedef struct cli_model_source {
  * is none of them, else CLI_EXIT_OK or CLI_EXIT_USAGE (message printed). */
 int cli_model_source_option(const char *cmd, int c, const char *arg, cli_model_source *src);
 
-/* Checks -m against --config, the preset's name; defaults to --config 130m. */
+/* Checks -m against --config and the preset's name (neither given: the
+ * command picks a default by device). */
 int cli_model_source_check(const char *cmd, cli_model_source *src);
 
 /* Loads the checkpoint or creates the random model on rt. */

@@ -15,14 +15,15 @@ typedef struct bench_opts {
     cli_model_source src;
     const char *json_path, *csv_path;
     mcl_runtime_options ro;
-    bool quick;
+    bool quick, full;
     int reps;
 } bench_opts;
 
 static void help(void)
 {
     printf("usage: mambacl bench [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
-           "                     [--device SEL] [--json FILE] [--csv FILE] [--quick] [--reps N]\n"
+           "                     [--device SEL] [--json FILE] [--csv FILE] [--quick | --full]\n"
+           "                     [--reps N]\n"
            "\n"
            "Measures, on the selected device, with OpenCL profiling events:\n"
            "  baselines  float4 copy bandwidth and CLBlast SGEMM rate of this run\n"
@@ -32,17 +33,25 @@ static void help(void)
            "  decode     tokens/s at batch 1, 8, 64, bytes per token, %% of the roofline\n"
            "             (weight bytes / copy bandwidth)\n"
            "  startup    time from runtime creation to the first generated token, with\n"
-           "             and without the binary cache\n"
+           "             and without mambacl's binary cache (measured first, before the\n"
+           "             other sections warm anything; the driver's own cache, if it has\n"
+           "             one, is not cleared). It loads -m DIR, or the bundled model with\n"
+           "             --config (random weights have no files to load); the output says which.\n"
+           "Each line is printed when it is measured (also into a file or a pipe). Every\n"
+           "argument, -m and the output paths are checked before any work.\n"
+           "Defaults by device: on a GPU or accelerator --config 130m at full size; on a CPU\n"
+           "--config tiny --quick (seconds instead of many minutes; give --config/-m or --full).\n"
            "\n"
            "  -m, --model DIR   a checkpoint directory\n"
            "  --config NAME     random weights of a released shape: 130m 370m 790m 1.4b 2.8b,\n"
-           "                    or tiny (d_model 64, 2 layers; for CI). Default: 130m\n"
+           "                    or tiny (d_model 64, 2 layers; for CI). Default: by device\n"
            "  --dtype T         weight storage with --config: f32, f16 (default), bf16\n"
            "  --quick           small shapes and few repetitions (CI smoke run)\n"
+           "  --full            the full shapes (the default on GPUs)\n"
            "  --reps N          timed repetitions per measurement (median), default 10\n"
            "  --json FILE       write every figure as JSON\n"
            "  --csv FILE        write every figure as CSV rows (section,name,metric,value)\n"
-           "  --device SEL      device index or name substring\n");
+           "  --device SEL      device: index, gpu, cpu, pocl or a name substring\n");
 }
 
 static int parse(int argc, char **argv, bench_opts *o)
@@ -52,6 +61,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         {"dtype", required_argument, 0, 't'}, {"device", required_argument, 0, 'd'},
         {"json", required_argument, 0, 'j'},  {"csv", required_argument, 0, 'v'},
         {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
+        {"full", no_argument, 0, 'F'},
         {"help", no_argument, 0, 'h'},        {0}};
     int c;
     long v;
@@ -67,14 +77,16 @@ static int parse(int argc, char **argv, bench_opts *o)
         case 'j': o->json_path = optarg; break;
         case 'v': o->csv_path = optarg; break;
         case 'q': o->quick = true; break;
+        case 'F': o->full = true; break;
         case 'r':
             if (!cli_parse_long("bench", "--reps", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
             o->reps = (int)v;
             break;
-        default: return cli_usage_error("bench", "bad option");
+        default: return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (o->quick && o->full) return cli_usage_error("bench", "give --quick or --full, not both");
     return cli_model_source_check("bench", &o->src);
 }
 
@@ -84,10 +96,21 @@ typedef struct report {
     FILE *csv;
 } report;
 
+/* A CSV value: integers in full ("16777216", not "1.67772e+07"), other
+ * numbers with 9 significant digits. */
+static void csv_value(FILE *f, double v)
+{
+    if (isfinite(v) && v == floor(v) && fabs(v) < 1e15) fprintf(f, "%.0f", v);
+    else fprintf(f, "%.9g", v);
+}
+
 static void put(report *r, cJSON *obj, const char *section, const char *name, const char *metric, double v)
 {
     cJSON_AddNumberToObject(obj, metric, isfinite(v) ? v : -1.0);
-    if (r->csv) fprintf(r->csv, "%s,%s,%s,%.6g\n", section, name, metric, v);
+    if (!r->csv) return;
+    fprintf(r->csv, "%s,%s,%s,", section, name, metric);
+    csv_value(r->csv, v);
+    fputc('\n', r->csv);
 }
 
 static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *r, double *copy_gbps)
@@ -167,7 +190,11 @@ static int put_kernels(mcl_runtime *rt, report *r, cJSON *obj, const char *secti
         char metric[96];
         snprintf(metric, sizeof metric, "kernel_ms:%s", names[i]);
         cJSON_AddNumberToObject(k, names[i], ms[i]);
-        if (r->csv) fprintf(r->csv, "%s,%s,%s,%.6g\n", section, name, metric, ms[i]);
+        if (r->csv) {
+            fprintf(r->csv, "%s,%s,%s,", section, name, metric);
+            csv_value(r->csv, ms[i]);
+            fputc('\n', r->csv);
+        }
     }
     return n;
 }
@@ -357,6 +384,7 @@ static mcl_status time_to_first_token(const bench_opts *o, const char *dir, bool
 static mcl_status bench_startup(const bench_opts *o, report *r)
 {
     char dir[4096];
+    bool bundled = !o->src.model_dir;
     if (o->src.model_dir) snprintf(dir, sizeof dir, "%s", o->src.model_dir);
     else if (!cli_default_model(dir, sizeof dir)) {
         printf("startup   skipped: no model directory (give -m or set MAMBACL_MODEL)\n");
@@ -368,9 +396,13 @@ static mcl_status bench_startup(const bench_opts *o, report *r)
     MCL_TRY(time_to_first_token(o, dir, true, &warm));
     cJSON *e = cJSON_AddObjectToObject(r->root, "startup");
     cJSON_AddStringToObject(e, "model", dir);
+    cJSON_AddBoolToObject(e, "bundled_model", bundled);
+    cJSON_AddStringToObject(e, "note", "measured first; mambacl's binary cache off then on; the driver's own "
+                                       "kernel cache (if any) untouched");
     put(r, e, "startup", "ttft", "ttft_no_cache_ms", cold);
     put(r, e, "startup", "ttft", "ttft_cache_ms", warm);
-    printf("startup   first token: %.1f ms without the binary cache, %.1f ms with it (%s)\n", cold, warm, dir);
+    printf("startup   first token: %.1f ms without mambacl's binary cache, %.1f ms with it (%s%s)\n", cold, warm,
+           bundled ? "the bundled model: --config has no files; " : "", dir);
     return MCL_OK;
 }
 
@@ -388,8 +420,49 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
     mcl_status st = bench_prefill(rt, m, o, r);
     if (st == MCL_OK) st = bench_decode(rt, m, o, r, copy_gbps);
     mcl_model_free(m);
-    if (st == MCL_OK) st = bench_startup(o, r);
     return st;
+}
+
+/* The device the runtime will open, read without creating it. */
+static bool target_device(const char *sel, mcl_device_info *out)
+{
+    mcl_device_info *list = NULL;
+    int n = 0, idx = -1;
+    bool ok = mcl_device_enumerate(&list, NULL, NULL, &n, false) == MCL_OK &&
+              mcl_device_select(list, n, sel, &idx) == MCL_OK;
+    if (ok) *out = list[idx];
+    free(list);
+    mcl_error_clear();
+    return ok;
+}
+
+/* Checks before any work; CLI_EXIT_OK or the exit code after a message. */
+static int check_args(bench_opts *o)
+{
+    if (o->src.model_dir && !cli_check_model_dir("bench", o->src.model_dir)) return CLI_EXIT_RUNTIME;
+    if (o->json_path && !cli_check_output_file("bench", "--json", o->json_path)) return CLI_EXIT_USAGE;
+    if (o->csv_path && !cli_check_output_file("bench", "--csv", o->csv_path)) return CLI_EXIT_USAGE;
+    mcl_device_info dev;
+    bool cpu = target_device(o->ro.device, &dev) && dev.type == MCL_DEVICE_TYPE_CPU;
+    if (cpu && !o->src.model_dir && !o->src.config && !o->full) {
+        o->src.config = "tiny";
+        o->quick = true;
+        printf("a CPU device: --config tiny --quick (give --config NAME, -m DIR or --full for more)\n");
+    }
+    if (!o->src.model_dir && !o->src.config) o->src.config = "130m";
+    return CLI_EXIT_OK;
+}
+
+static int write_json(const bench_opts *o, const report *r)
+{
+    char *s = cJSON_Print(r->root);
+    FILE *f = s ? fopen(o->json_path, "w") : NULL;
+    bool ok = f && fputs(s, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = false;
+    free(s);
+    if (ok) return CLI_EXIT_OK;
+    fprintf(stderr, "mambacl bench: error: cannot write %s\n", o->json_path);
+    return CLI_EXIT_RUNTIME;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -397,41 +470,38 @@ int cmd_bench(int argc, char **argv)
     bench_opts o = {.src = {.dtype = MCL_DTYPE_F16}, .reps = 10};
     int rc = parse(argc, argv, &o);
     if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as it comes, also into a file or pipe */
+    if ((rc = check_args(&o)) != CLI_EXIT_OK) return rc;
     if (o.quick && o.reps > 3) o.reps = 3;
-    o.ro.profiling = true;
-    mcl_runtime *rt = NULL;
-    mcl_status st = mcl_runtime_create(&o.ro, &rt);
-    if (st != MCL_OK) return cli_runtime_error("bench", st);
     report r = {.root = cJSON_CreateObject()};
     if (o.csv_path && !(r.csv = fopen(o.csv_path, "w"))) {
-        mcl_runtime_free(rt);
         cJSON_Delete(r.root);
         fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
         return CLI_EXIT_RUNTIME;
     }
     if (r.csv) fprintf(r.csv, "section,name,metric,value\n");
-    cJSON *dev = cJSON_AddObjectToObject(r.root, "device");
-    cJSON_AddStringToObject(dev, "name", mcl_runtime_device(rt)->name);
-    cJSON_AddStringToObject(dev, "platform", mcl_runtime_device(rt)->platform);
-    cJSON_AddStringToObject(dev, "driver", mcl_runtime_device(rt)->driver_version);
-    printf("device    %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
-    double copy_gbps = 0;
-    st = bench_baselines(rt, &o, &r, &copy_gbps);
-    if (st == MCL_OK) st = bench_model_sections(rt, &o, &r, copy_gbps);
-    mcl_runtime_free(rt);
-    if (r.csv) fclose(r.csv);
-    if (st == MCL_OK && o.json_path) {
-        char *s = cJSON_Print(r.root);
-        FILE *f = s ? fopen(o.json_path, "w") : NULL;
-        if (!f || fputs(s, f) < 0) st = MCL_ERR_IO;
-        if (f) fclose(f);
-        free(s);
-        if (st != MCL_OK) {
-            cJSON_Delete(r.root);
-            fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.json_path);
-            return CLI_EXIT_RUNTIME;
-        }
+    mcl_status st = bench_startup(&o, &r); /* first: nothing warmed yet */
+    o.ro.profiling = true;
+    mcl_runtime *rt = NULL;
+    double compile_ms = 0;
+    if (st == MCL_OK) st = cli_runtime_create(&o.ro, false, &rt, &compile_ms);
+    if (st == MCL_OK) {
+        cJSON *dev = cJSON_AddObjectToObject(r.root, "device");
+        cJSON_AddStringToObject(dev, "name", mcl_runtime_device(rt)->name);
+        cJSON_AddStringToObject(dev, "platform", mcl_runtime_device(rt)->platform);
+        cJSON_AddStringToObject(dev, "driver", mcl_runtime_device(rt)->driver_version);
+        printf("device    %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
+        double copy_gbps = 0;
+        st = bench_baselines(rt, &o, &r, &copy_gbps);
+        if (st == MCL_OK) st = bench_model_sections(rt, &o, &r, copy_gbps);
     }
+    mcl_runtime_free(rt);
+    if (r.csv && (ferror(r.csv) | fclose(r.csv)) && st == MCL_OK) {
+        fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (st == MCL_OK && rc == CLI_EXIT_OK && o.json_path) rc = write_json(&o, &r);
     cJSON_Delete(r.root);
-    return st == MCL_OK ? CLI_EXIT_OK : cli_runtime_error("bench", st);
+    if (st != MCL_OK) return cli_runtime_error("bench", st);
+    return rc;
 }

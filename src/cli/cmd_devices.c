@@ -14,9 +14,12 @@ static void help(void)
            "\n"
            "Lists every OpenCL device of every platform. The index, or a case-insensitive\n"
            "substring of the platform or device name, selects a device in other commands\n"
-           "(--device SEL or MAMBACL_DEVICE=SEL). Default: the first GPU, else device 0.\n"
+           "(--device SEL or MAMBACL_DEVICE=SEL); so do the names gpu, cpu, accelerator (the\n"
+           "first such device) and pocl. Devices are listed real GPUs first, then\n"
+           "accelerators, CPUs, others, and simulators (Oclgrind) last; the default is the\n"
+           "first device that is not a simulator (a simulator only runs when selected).\n"
            "\n"
-           "  --json   print a JSON array (index, platform, name, type, compute_units,\n"
+           "  --json   print a JSON array on one line (index, platform, name, type, compute_units,\n"
            "           global_mem_bytes, local_mem_bytes, max_work_group_size, ...)\n"
            "The tuning column says where kernel tunables come from: tuned (a file from\n"
            "`mambacl tune` in the cache directory), built-in (measured by the project), or\n"
@@ -88,12 +91,13 @@ static int print_json(const mcl_device_info *list, const mcl_caps *caps, int n, 
         cJSON_AddBoolToObject(o, "fp16", d->has_fp16);
         cJSON_AddBoolToObject(o, "fp64", d->has_fp64);
         cJSON_AddBoolToObject(o, "subgroups", d->has_subgroups);
+        cJSON_AddBoolToObject(o, "simulator", d->is_simulator);
         cJSON_AddBoolToObject(o, "default", i == def);
         cJSON_AddStringToObject(o, "tuning", tuning_of(d));
         add_caps_json(o, &caps[i]);
         cJSON_AddItemToArray(arr, o);
     }
-    char *s = arr ? cJSON_Print(arr) : NULL;
+    char *s = arr ? cJSON_PrintUnformatted(arr) : NULL;
     cJSON_Delete(arr);
     if (!s) {
         fprintf(stderr, "mambacl devices: error: out of memory\n");
@@ -143,7 +147,7 @@ int cmd_devices(int argc, char **argv)
     while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
         if (c == 'h') return help(), CLI_EXIT_OK;
         if (c == 'j') json = true;
-        else return cli_usage_error("devices", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("devices", "unexpected argument '%s'", argv[optind]);
     mcl_device_info *list = NULL;

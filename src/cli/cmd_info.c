@@ -10,7 +10,7 @@
 
 static void help(void)
 {
-    printf("usage: mambacl info -m MODEL_DIR [--json]\n"
+    printf("usage: mambacl info [-m MODEL_DIR] [--json]\n"
            "\n"
            "Validates a Mamba-1 model directory (config.json plus model.safetensors, or\n"
            "model.safetensors.index.json and its shards) and prints its configuration, the\n"
@@ -20,8 +20,9 @@ static void help(void)
            "Exit code 1, with one line on stderr naming the file and the problem, when the\n"
            "directory is not a valid model.\n"
            "\n"
-           "  -m, --model DIR   the model directory\n"
-           "      --json        print one JSON object instead of text\n");
+           "  -m, --model DIR   the model directory (default: $MAMBACL_MODEL, else the\n"
+           "                    bundled model)\n"
+           "      --json        print one JSON object (on one line) instead of text\n");
 }
 
 /* fp32 recurrent state of one sequence, all layers (the architecture's states). */
@@ -66,7 +67,7 @@ static int print_json(const char *dir, const mcl_checkpoint *ck)
     cJSON_AddNumberToObject(o, "device_weight_bytes", (double)total);
     cJSON_AddNumberToObject(o, "largest_buffer_bytes", (double)largest);
     cJSON_AddNumberToObject(o, "state_bytes_per_sequence", (double)state_bytes(mcl_checkpoint_config(ck)));
-    char *s = cJSON_Print(o);
+    char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s) {
         fprintf(stderr, "mambacl info: error: out of memory\n");
@@ -111,10 +112,12 @@ int cmd_info(int argc, char **argv)
         if (c == 'h') return help(), CLI_EXIT_OK;
         else if (c == 'm') dir = optarg;
         else if (c == 'j') json = true;
-        else return cli_usage_error("info", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error("info", "-m MODEL_DIR is required");
+    static char default_dir[4096];
+    if (!dir && !(dir = cli_default_model(default_dir, sizeof default_dir) ? default_dir : NULL))
+        return cli_usage_error("info", "no -m MODEL_DIR and no default model (set MAMBACL_MODEL)");
     mcl_checkpoint *ck = NULL;
     mcl_status st = mcl_checkpoint_open(dir, &ck);
     if (st != MCL_OK) return cli_runtime_error("info", st);

@@ -4,19 +4,21 @@
 #include <stdlib.h>
 
 #include "cli/cli_model.h"
+#include "mcl_internal.h"
 
 static void help(void)
 {
-    printf("usage: mambacl logits -m MODEL_DIR --ids \"1 2 3\" [--all] [--device SEL]\n"
+    printf("usage: mambacl logits [-m MODEL_DIR] --ids \"1 2 3\" [--all] [--device SEL]\n"
            "\n"
            "Runs the token ids through the model in one prefill and prints JSON\n"
            "{\"logits\": [[...], ...]}: one row of vocab_size floats for the last position,\n"
            "or one per position with --all.\n"
            "\n"
-           "  -m, --model DIR   model directory (config.json + model.safetensors)\n"
+           "  -m, --model DIR   model directory (config.json + model.safetensors); default\n"
+           "                    $MAMBACL_MODEL, else the bundled model\n"
            "  --ids LIST        token ids, separated by spaces or commas\n"
            "  --all             the logits of every position\n"
-           "  --device SEL      device index or name substring (see: mambacl devices)\n"
+           "  --device SEL      device: index, gpu, cpu, pocl or a name substring\n"
            "Exit codes: 0 success, 1 runtime error, 2 bad usage (including ids outside\n"
            "the vocabulary).\n");
 }
@@ -41,14 +43,9 @@ static int run_logits(const char *device, const char *dir, const int32_t *ids, i
     mcl_runtime *rt = NULL;
     mcl_model *m = NULL;
     mcl_state *s = NULL;
-    int rc = cli_open_model("logits", device, dir, &rt, &m);
+    int rc = cli_open_model("logits", device, dir, false, &rt, &m);
     if (rc != CLI_EXIT_OK) return rc;
-    int vocab = mcl_model_vocab(m);
-    if (!cli_check_ids("logits", ids, n, vocab)) {
-        cli_close_model(rt, m);
-        return CLI_EXIT_USAGE;
-    }
-    int rows = all ? n : 1;
+    int vocab = mcl_model_vocab(m), rows = all ? n : 1;
     float *logits = malloc((size_t)rows * (size_t)vocab * sizeof *logits);
     mcl_status st = logits ? mcl_state_create(m, &s) : MCL_ERR_NOMEM;
     if (st == MCL_OK)
@@ -69,6 +66,7 @@ int cmd_logits(int argc, char **argv)
                                          {"device", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
                                          {0}};
+    static char default_dir[4096];
     const char *dir = NULL, *ids_text = NULL, *device = NULL;
     bool all = false;
     int c;
@@ -78,15 +76,22 @@ int cmd_logits(int argc, char **argv)
         else if (c == 'i') ids_text = optarg;
         else if (c == 'a') all = true;
         else if (c == 'd') device = optarg;
-        else return cli_usage_error("logits", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("logits", "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error("logits", "-m MODEL_DIR is required");
+    if (!dir && !(dir = cli_default_model(default_dir, sizeof default_dir) ? default_dir : NULL))
+        return cli_usage_error("logits", "no -m MODEL_DIR and no default model (set MAMBACL_MODEL)");
     if (!ids_text) return cli_usage_error("logits", "--ids is required");
     int32_t *ids = NULL;
     int n = 0;
     if (!cli_parse_ids("logits", ids_text, &ids, &n)) return CLI_EXIT_USAGE;
-    int rc = run_logits(device, dir, ids, n, all);
+    /* The model directory and the ids are checked before the device is opened. */
+    mcl_checkpoint *ck = NULL;
+    mcl_status st = mcl_checkpoint_open(dir, &ck);
+    int rc = st == MCL_OK ? CLI_EXIT_OK : cli_runtime_error("logits", st);
+    if (rc == CLI_EXIT_OK && !cli_check_ids("logits", ids, n, mcl_checkpoint_config(ck)->vocab_size)) rc = CLI_EXIT_USAGE;
+    mcl_checkpoint_free(ck);
+    if (rc == CLI_EXIT_OK) rc = run_logits(device, dir, ids, n, all);
     free(ids);
     return rc;
 }

@@ -13,7 +13,7 @@ static void help(void)
            "then runs one tiny launch of every kernel and checks its result.\n"
            "Exit code 1 when any kernel fails.\n"
            "\n"
-           "  --device SEL   device index or name substring (see: mambacl devices)\n"
+           "  --device SEL   device: index, gpu, cpu, pocl or a name substring\n"
            "  --no-cache     neither read nor write the binary cache\n");
 }
 
@@ -46,7 +46,7 @@ int cmd_selftest(int argc, char **argv)
         if (c == 'h') return help(), CLI_EXIT_OK;
         else if (c == 'd') ro.device = optarg;
         else if (c == 'n') ro.no_cache = true;
-        else return cli_usage_error("selftest", "bad option");
+        else return CLI_EXIT_USAGE;
     }
     if (optind < argc) return cli_usage_error("selftest", "unexpected argument '%s'", argv[optind]);
     double t0 = mcl_now_ms();

@@ -13,22 +13,27 @@ static const char *CMD = "tokenize";
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mambacl tokenize (-m MODEL_DIR | --tokenizer FILE)\n"
-            "                        (--text TEXT | -f FILE | --decode \"ID ID ...\")\n"
+            "usage: mambacl tokenize [-m MODEL_DIR | --tokenizer FILE]\n"
+            "                        [-p TEXT | -f FILE | --decode \"ID ID ...\"]\n"
             "\n"
             "Encodes text with a Hugging Face tokenizer.json and prints {\"ids\": [...]},\n"
             "or decodes ids and prints {\"text\": \"...\"}. Added and special tokens written\n"
             "in the text (\"<|endoftext|>\") encode to their ids; no BOS/EOS is added.\n"
+            "With no -p, -f or --decode the text is read from stdin (as run does). JSON\n"
+            "output is one line.\n"
             "\n"
-            "  -m, --model DIR       use DIR/tokenizer.json\n"
+            "  -m, --model DIR       use DIR/tokenizer.json (default: $MAMBACL_MODEL, else\n"
+            "                        the bundled model)\n"
             "      --tokenizer FILE  use FILE\n"
-            "  -t, --text TEXT       encode TEXT\n"
+            "  -p, --prompt TEXT     encode TEXT (also -t, --text)\n"
+            "  -e, --escape          process escapes in TEXT (\\n, \\t, \\xHH...) as run does\n"
+            "                        (the default); --no-escape: literal\n"
             "  -f, --file FILE       encode the bytes of FILE ('-' reads stdin)\n"
             "  -d, --decode IDS      decode ids separated by spaces or commas\n"
             "  -h, --help            show this help\n"
             "\n"
-            "exit status: 0 success, 1 runtime error (unreadable or bad tokenizer, id\n"
-            "outside the vocabulary), 2 bad usage.\n");
+            "Exit codes: 0 success, 1 runtime error (unreadable or bad tokenizer, failed\n"
+            "write), 2 bad usage (including an id outside the vocabulary, as in logits).\n");
 }
 
 static int read_all(const char *path, char **data, size_t *len)
@@ -119,6 +124,14 @@ static int do_decode(const mcl_tokenizer *tok, const char *list)
     size_t len;
     int rc = parse_ids(list, &ids, &n);
     if (rc != CLI_EXIT_OK) return rc;
+    int32_t vocab = mcl_tokenizer_vocab_size(tok);
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= vocab) {
+            int bad = (int)ids[i];
+            free(ids);
+            return cli_usage_error(CMD, "token id %d (item %zu of --decode) is outside the vocabulary [0, %d)", bad,
+                                   i + 1, (int)vocab);
+        }
     mcl_status st = mcl_tokenizer_decode(tok, ids, n, &text, &len);
     free(ids);
     if (st != MCL_OK) return cli_runtime_error(CMD, st);
@@ -131,31 +144,47 @@ static int do_decode(const mcl_tokenizer *tok, const char *list)
     return print_json(obj);
 }
 
-typedef struct tok_args { const char *model, *file, *text, *input, *decode; } tok_args;
+typedef struct tok_args {
+    const char *model, *file, *text, *input, *decode;
+    bool literal; /* --no-escape */
+} tok_args;
 
 static int parse_args(int argc, char **argv, tok_args *a)
 {
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"tokenizer", required_argument, NULL, 'T'},
-        {"text", required_argument, NULL, 't'},  {"file", required_argument, NULL, 'f'},
+        {"text", required_argument, NULL, 't'},  {"prompt", required_argument, NULL, 't'},
+        {"file", required_argument, NULL, 'f'},
         {"decode", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"escape", no_argument, NULL, 'e'},      {"no-escape", no_argument, NULL, 'E'},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = cli_getopt(argc, argv, "m:t:f:d:h", opts)) != -1) {
+    while ((c = cli_getopt(argc, argv, "m:t:p:f:d:he", opts)) != -1) {
         switch (c) {
         case 'm': a->model = optarg; break;
         case 'T': a->file = optarg; break;
-        case 't': a->text = optarg; break;
+        case 't':
+        case 'p': a->text = optarg; break;
         case 'f': a->input = optarg; break;
         case 'd': a->decode = optarg; break;
+        case 'e': a->literal = false; break;
+        case 'E': a->literal = true; break;
         case 'h': usage(stdout); return -1;
-        default: return cli_usage_error(CMD, "unknown option or missing value");
+        default: return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!a->model == !a->file) return cli_usage_error(CMD, "give exactly one of -m MODEL_DIR and --tokenizer FILE");
-    if ((a->text != NULL) + (a->input != NULL) + (a->decode != NULL) != 1)
-        return cli_usage_error(CMD, "give exactly one of --text, -f and --decode");
+    if (a->model && a->file) return cli_usage_error(CMD, "give -m MODEL_DIR or --tokenizer FILE, not both");
+    if ((a->text != NULL) + (a->input != NULL) + (a->decode != NULL) > 1)
+        return cli_usage_error(CMD, "give at most one of -p, -f and --decode");
+    if (!a->text && !a->input && !a->decode) a->input = "-";
+    if (!a->model && !a->file) {
+        static char dir[4096];
+        if (!cli_default_model(dir, sizeof dir))
+            return cli_usage_error(CMD, "no -m MODEL_DIR and no default model (set MAMBACL_MODEL)");
+        a->model = dir;
+    }
+    if (a->input && !cli_check_input_file(CMD, "-f", a->input)) return CLI_EXIT_USAGE;
     return CLI_EXIT_OK;
 }
 
@@ -171,7 +200,7 @@ int cmd_tokenize(int argc, char **argv)
     mcl_status st = mcl_tokenizer_load(a.model ? path : a.file, &tok);
     if (st != MCL_OK) return cli_runtime_error(CMD, st);
     if (a.decode) rc = do_decode(tok, a.decode);
-    else if (a.text) rc = do_encode(tok, a.text, strlen(a.text));
+    else if (a.text) rc = do_encode(tok, a.text, a.literal ? strlen(a.text) : cli_process_escapes((char *)a.text));
     else {
         char *data;
         size_t len;

@@ -4,10 +4,52 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/error.h"
 
 #define MAX_PLATFORMS 16
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return true;
+    }
+    return n == 0;
+}
+
+bool mcl_device_is_simulator(const mcl_device_info *d)
+{
+    return contains_nocase(d->platform, "oclgrind") || contains_nocase(d->name, "oclgrind");
+}
+
+/* Rank of a device in the listing: real GPUs, accelerators, CPUs, others, simulators. */
+static int order_rank(const mcl_device_info *d)
+{
+    if (d->is_simulator) return 4;
+    switch (d->type) {
+    case MCL_DEVICE_TYPE_GPU: return 0;
+    case MCL_DEVICE_TYPE_ACCELERATOR: return 1;
+    case MCL_DEVICE_TYPE_CPU: return 2;
+    default: return 3;
+    }
+}
+
+void mcl_device_order(const mcl_device_info *list, int n, int *perm)
+{
+    for (int i = 0; i < n; i++) perm[i] = i;
+    for (int i = 1; i < n; i++) { /* insertion sort: stable, n is small */
+        int p = perm[i], j = i;
+        while (j > 0 && order_rank(&list[perm[j - 1]]) > order_rank(&list[p])) {
+            perm[j] = perm[j - 1];
+            j--;
+        }
+        perm[j] = p;
+    }
+}
 
 static mcl_status read_string(cl_device_id dev, cl_device_info what, const char *name,
                               char *out, size_t cap)
@@ -95,6 +137,7 @@ mcl_status mcl_device_info_read(cl_platform_id platform, cl_device_id dev, mcl_d
     info->local_mem_is_local = (ltype == CL_LOCAL);
     info->max_alloc_bytes = maxalloc;
     info->mem_base_addr_align = align;
+    info->is_simulator = mcl_device_is_simulator(info);
 
     size_t n = 0;
     MCL_CL_CHECK(clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &n),
@@ -153,6 +196,33 @@ static mcl_status collect_ids(cl_platform_id **plats_out, cl_device_id **devs_ou
     return MCL_OK;
 }
 
+/* Puts the three parallel arrays in mcl_device_order and numbers the records. */
+static mcl_status reorder(mcl_device_info *list, cl_platform_id *pl, cl_device_id *dv, int n)
+{
+    int *perm = malloc((n > 0 ? (size_t)n : 1) * sizeof *perm);
+    mcl_device_info *l2 = malloc((n > 0 ? (size_t)n : 1) * sizeof *l2);
+    cl_platform_id *p2 = malloc((n > 0 ? (size_t)n : 1) * sizeof *p2);
+    cl_device_id *d2 = malloc((n > 0 ? (size_t)n : 1) * sizeof *d2);
+    mcl_status st = (perm && l2 && p2 && d2) ? MCL_OK : mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    if (st == MCL_OK) {
+        mcl_device_order(list, n, perm);
+        for (int i = 0; i < n; i++) {
+            l2[i] = list[perm[i]];
+            l2[i].index = i;
+            p2[i] = pl[perm[i]];
+            d2[i] = dv[perm[i]];
+        }
+        memcpy(list, l2, (size_t)n * sizeof *l2);
+        memcpy(pl, p2, (size_t)n * sizeof *p2);
+        memcpy(dv, d2, (size_t)n * sizeof *d2);
+    }
+    free(perm);
+    free(l2);
+    free(p2);
+    free(d2);
+    return st;
+}
+
 mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platforms,
                                 cl_device_id **devices, int *count, bool probe)
 {
@@ -175,7 +245,12 @@ mcl_status mcl_device_enumerate(mcl_device_info **infos, cl_platform_id **platfo
             free(list);
             return mcl_error_wrap(st, "reading device %d", i);
         }
-        list[i].index = i;
+    }
+    if (reorder(list, pl, dv, n) != MCL_OK) {
+        free(pl);
+        free(dv);
+        free(list);
+        return MCL_ERR_NOMEM;
     }
     *infos = list;
     *count = n;
@@ -191,16 +266,6 @@ mcl_status mcl_device_list(mcl_device_info **out, int *count)
 
 void mcl_device_list_free(mcl_device_info *list) { free(list); }
 
-static bool contains_nocase(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
-        if (i == n) return true;
-    }
-    return n == 0;
-}
 
 static bool is_index(const char *s)
 {
@@ -217,10 +282,29 @@ mcl_status mcl_device_select(const mcl_device_info *list, int count, const char 
         return mcl_error_set(MCL_ERR_NO_DEVICE,
                              "no OpenCL device found (is an ICD installed? try: apt-get install pocl-opencl-icd)");
     if (!selector || !*selector) selector = getenv("MAMBACL_DEVICE");
-    if (!selector || !*selector) {
+    if (!selector || !*selector) { /* the best kind present: GPU, accelerator, CPU, other */
+        for (int rank = 0; rank < 4; rank++)
+            for (int i = 0; i < count; i++)
+                if (order_rank(&list[i]) == rank) return *index = i, MCL_OK;
+        return mcl_error_set(MCL_ERR_NO_DEVICE,
+                             "only a simulator (%s) was found; it is used only when asked for: --device %d",
+                             list[0].platform, list[0].index);
+    }
+    static const struct { const char *alias; mcl_device_type type; } types[] = {
+        {"gpu", MCL_DEVICE_TYPE_GPU}, {"cpu", MCL_DEVICE_TYPE_CPU}, {"accelerator", MCL_DEVICE_TYPE_ACCELERATOR}};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        if (strcasecmp(selector, types[t].alias) != 0) continue;
         for (int i = 0; i < count; i++)
-            if (list[i].type == MCL_DEVICE_TYPE_GPU) return *index = i, MCL_OK;
-        return *index = 0, MCL_OK;
+            if (list[i].type == types[t].type && !list[i].is_simulator) return *index = i, MCL_OK;
+        return mcl_error_set(MCL_ERR_NO_DEVICE, "no %s device (simulators excluded; see: mambacl devices)",
+                             types[t].alias);
+    }
+    if (strcasecmp(selector, "pocl") == 0) {
+        for (int i = 0; i < count; i++)
+            if (contains_nocase(list[i].platform, "Portable Computing Language") ||
+                contains_nocase(list[i].platform_version, "pocl"))
+                return *index = i, MCL_OK;
+        return mcl_error_set(MCL_ERR_NO_DEVICE, "no PoCL device (see: mambacl devices)");
     }
     if (is_index(selector)) {
         long v = strtol(selector, NULL, 10);

@@ -23,6 +23,15 @@ size_t mcl_device_preferred_multiple(cl_platform_id platform, cl_device_id dev);
 /* A short lower-case name of a device type ("gpu"). */
 const char *mcl_device_type_name(mcl_device_type type);
 
+/* True for a simulator (Oclgrind, by platform or device name): listed last
+ * and never chosen unless asked for. */
+bool mcl_device_is_simulator(const mcl_device_info *d);
+
+/* The listing order of n records: perm[i] is the record listed i-th (real
+ * GPUs, accelerators, CPUs, others, simulators; stable within a group).
+ * mcl_device_enumerate applies it. */
+void mcl_device_order(const mcl_device_info *list, int n, int *perm);
+
 /* A file-name-safe key of the device: platform, device, driver version
  * ("nvidia-cuda__nvidia-h100-80gb-hbm3__580.159.04"). */
 void mcl_device_key(const mcl_device_info *info, char *out, size_t cap);

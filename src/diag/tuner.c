@@ -104,6 +104,10 @@ static mcl_status tune_family(mcl_runtime *rt, workload *w, const mcl_family *fa
     for (int i = 0; i < n; i++) {
         double ms = 0.0;
         if (same_params(&cands[i], &def)) continue; /* measured above */
+        if (o->cancel && o->cancel(o->user)) { /* leave the default in place; the family is not recorded */
+            mcl_status rb = mcl_runtime_rebuild(rt, fam->file, &def);
+            return rb != MCL_OK ? rb : mcl_error_set(MCL_ERR_INTERRUPTED, "tuning %s stopped", fam->file);
+        }
         res->candidates++;
         mcl_status st = mcl_runtime_rebuild(rt, fam->file, &cands[i]);
         if (st == MCL_OK) st = measure(rt, w, fam->file, o->reps, &ms);
@@ -168,7 +172,7 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
     snprintf(shape, sizeof shape, "prefill %d tokens + decode batch %d", w.len, w.batch);
     for (int f = 0; st == MCL_OK; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);
-        if (!fam) break;
+        if (!fam || (o->cancel && o->cancel(o->user))) break;
         if (!fam->space_size || !selected(o->only, fam->file) || !mcl_runtime_params(rt, fam->file) ||
             *n_results >= cap)
             continue;
@@ -177,6 +181,11 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
         if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);
         mcl_tune_result *r = &results[*n_results];
         if (st == MCL_OK) st = tune_family(rt, &w, fam, o, ref, r);
+        if (st == MCL_ERR_INTERRUPTED) { /* cancelled: the families before this one stay */
+            mcl_error_clear();
+            st = MCL_OK;
+            break;
+        }
         if (st == MCL_OK) st = mcl_tunedb_set(db, fam->file, &r->best, r->best_ms, r->default_ms, shape);
         if (st == MCL_OK) (*n_results)++;
     }

@@ -17,6 +17,10 @@ typedef struct mcl_tune_options {
     const char *only;  /* comma-separated program files to tune ("scan.cl,gemv.cl"); NULL = all */
     /* Progress: family, candidate index / count, best median so far (ms). */
     void (*progress)(const char *family, int i, int n, double best_ms, void *user);
+    /* Asked between families and candidates: true stops the tuning (still
+     * MCL_OK); the families finished before stay in db and results, the one
+     * under way is dropped and keeps its previous configuration. NULL = never. */
+    bool (*cancel)(void *user);
     void *user;
 } mcl_tune_options;
 

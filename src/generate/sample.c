@@ -28,7 +28,7 @@ struct mcl_sampler {
 mcl_sampler_params mcl_sampler_params_default(void)
 {
     mcl_sampler_params p = {.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
-                            .repeat_penalty = 1.1f, .repeat_last_n = 64, .seed = 0};
+                            .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
     return p;
 }
 

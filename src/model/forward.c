@@ -160,6 +160,7 @@ typedef struct prefill_job {
     int n_seqs;
     bool all;
     float *logits;
+    long long total;         /* rows of the whole call, for progress reports */
 } prefill_job;
 
 /* Fills the pass's host arrays: ids [T], seq_start [n+1], slot [n], rows [n_sel]. */
@@ -191,6 +192,26 @@ static void plan_pass(mcl_model *m, const prefill_job *j, prefill_pass *p, int32
     (void)m;
 }
 
+#define MCL_PROGRESS_ROWS 1024 /* tokens per pass while a prefill callback is installed */
+
+void mcl_model_set_prefill_progress(mcl_model *m, mcl_prefill_progress_fn fn, void *user)
+{
+    if (!m) return;
+    m->prefill_progress = fn;
+    m->prefill_user = user;
+}
+
+/* Tells the caller's callback (if any) how far the prefill is, once the
+ * device has done that much; MCL_ERR_INTERRUPTED when it says stop. */
+static mcl_status report_progress(mcl_model *m, const prefill_job *j, long long done)
+{
+    if (!m->prefill_progress) return MCL_OK;
+    MCL_TRY(mcl_runtime_finish(m->rt));
+    if (m->prefill_progress((uint64_t)done, (uint64_t)j->total, m->prefill_user)) return MCL_OK;
+    return mcl_error_set(MCL_ERR_INTERRUPTED, "prefill stopped by the caller after %lld of %lld tokens", done,
+                         j->total);
+}
+
 static mcl_status run_pass(mcl_model *m, const prefill_job *j, prefill_pass *p)
 {
     mcl_scratch *s = &m->scratch;
@@ -206,7 +227,10 @@ static mcl_status run_pass(mcl_model *m, const prefill_job *j, prefill_pass *p)
     MCL_TRY(write_ints(m, s->seq_start, seq_start, (size_t)p->n_seqs + 1, "seq_start"));
     MCL_TRY(write_ints(m, s->slot, slot, (size_t)p->n_seqs, "slots"));
     MCL_TRY(embed(m, ids, p->T));
-    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->prefill_layer(m, l, p->T, p->n_seqs));
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        MCL_TRY(m->arch->prefill_layer(m, l, p->T, p->n_seqs));
+        MCL_TRY(report_progress(m, j, p->g0 + (long long)p->T * (l + 1) / m->cfg.n_layer));
+    }
     if (!j->logits || p->n_sel == 0) return MCL_OK;
     return logits_of_rows(m, rows, p->n_sel, j->logits + (size_t)p->out0 * (size_t)m->cfg.vocab_size);
 }
@@ -221,10 +245,13 @@ static mcl_status prefill(mcl_model *m, mcl_state **states, const int32_t *const
     if (!starts) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     starts[0] = 0;
     for (int b = 0; b < n_seqs; b++) starts[b + 1] = starts[b] + lengths[b];
-    prefill_job job = {states, tokens, starts, n_seqs, all, logits};
+    prefill_job job = {states, tokens, starts, n_seqs, all, logits, total};
     mcl_status st = MCL_OK;
-    for (long long g0 = 0; st == MCL_OK && g0 < total; g0 += m->max_rows) {
-        prefill_pass p = {(int)g0, (int)(total - g0 < m->max_rows ? total - g0 : m->max_rows), 0, 0, 0, 0};
+    /* With a progress callback, shorter passes: it then hears from each layer
+     * of at most MCL_PROGRESS_ROWS tokens (a stop request is honoured sooner). */
+    int rows = m->prefill_progress && m->max_rows > MCL_PROGRESS_ROWS ? MCL_PROGRESS_ROWS : m->max_rows;
+    for (long long g0 = 0; st == MCL_OK && g0 < total; g0 += rows) {
+        prefill_pass p = {(int)g0, (int)(total - g0 < rows ? total - g0 : rows), 0, 0, 0, 0};
         st = run_pass(m, &job, &p);
     }
     free(starts);

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "model/state_io.h"
 
 #define MCL_MAX_PREFILL_ROWS 4096 /* tokens per prefill pass (more only costs memory) */
 
@@ -230,6 +231,8 @@ mcl_status mcl_model_upload(mcl_runtime *rt, const mcl_weights *w, const mcl_mod
         mcl_model_free(m);
         return mcl_error_wrap(st, "loading the model onto %s", dev->name);
     }
+    m->fingerprint = mcl_weights_fingerprint(w);
+    m->fingerprint_dtype = mcl_weights_main_dtype(w);
     *out = m;
     return MCL_OK;
 }

@@ -10,6 +10,7 @@
  *   arch_mamba1.c    Mamba-1: weight table, states, activations, per-layer prefill/decode
  *   arch.c           the registry of architectures, mcl_checkpoint_open, mcl_config_check
  *   weights.c        host weights from a checkpoint or a seeded generator
+ *   state_io.c       state files (mcl_state_save / mcl_state_load), the weights fingerprint
  *   model.c          memory plan, upload, release
  *   forward.c        mcl_prefill / mcl_decode: embedding, layers through the arch, LM head */
 #ifndef MCL_MODEL_H
@@ -74,6 +75,10 @@ struct mcl_model {
     mcl_pool pool;
     mcl_scratch scratch;
     int max_rows;        /* token rows one prefill pass processes */
+    uint64_t fingerprint;        /* mcl_weights_fingerprint, for state files (state_io.c) */
+    mcl_dtype fingerprint_dtype; /* mcl_weights_main_dtype, recorded in state files */
+    mcl_prefill_progress_fn prefill_progress; /* mcl_model_set_prefill_progress; NULL = none */
+    void *prefill_user;
 };
 
 struct mcl_state {
