@@ -1,6 +1,18 @@
 /* gemv.cl: y[b, o] = sum_i W[o, i] * x[b, i] (+ y[b, o] when accumulate), the
  * decode projections and the LM head. W [O, I] in F32, F16 or BF16 (runtime
- * wdtype), x [B, I] and y [B, O] fp32.
+ * wdtype), x [B, I] and y [B, O] fp32. Three kernels share one body:
+ *   gemv        plain or accumulating (out_proj: the residual add h += W.y);
+ *   gemv_in     x = RMSNorm(h) * nw computed on the fly (the team that streams
+ *               a row sees all of x, so it also sums x^2: no norm pass), and,
+ *               for the first n_conv rows, the causal conv step of decode on
+ *               the fresh value (in_proj: its x half feeds the conv, whose
+ *               output xc and rolled state are written by the one work-item
+ *               that produced that (b, channel)); n_conv = 0 is the LM head
+ *               with the final norm;
+ *   gemv_split  split-K: grid dimension 2 splits I into n_split ranges of
+ *               whole vectors and writes partial sums to y + s * part_stride
+ *               (x_proj: few rows, so few teams; the consumer, ssm_step_parts,
+ *               adds the partials in a fixed order: deterministic).
  *
  * Algorithm: a work-group of GEMV_WG work-items owns GEMV_ROWS =
  *   (GEMV_WG / GEMV_LPR) * GEMV_RPL consecutive rows and a tile of up to
@@ -8,27 +20,33 @@
  *   GEMV_WG / GEMV_LPR row teams of GEMV_LPR lanes; a team owns GEMV_RPL rows.
  *   Lane l strides over I in vectors of 8 elements (v = l, l + LPR, ...): it
  *   loads 8 weights of each of its RPL rows (16 bytes for F16/BF16, 32 for
- *   F32: half8 / uint4 / float8 when I % 8 == 0, else vload_half8 / vload8),
- *   then for each batch row of the tile loads 8 x values once and reuses them
- *   for all its RPL rows, so every weight read from memory serves the whole
- *   batch tile. The I % 8 tail is done element by element. The RPL * BT
- *   partial sums of every lane go to local memory and a tree over the LPR
- *   lanes of each team (log2(LPR) barriers) gives the results, which lanes
- *   write in parallel.
+ *   F32), then for each batch row of the tile loads 8 x values once and reuses
+ *   them for all its RPL rows, so every weight read from memory serves the
+ *   whole batch tile. The I % 8 tail is done element by element. The partial
+ *   sums of every lane go to local memory and a tree over the LPR lanes of
+ *   each team (log2(LPR) barriers) gives the results, which lanes write in
+ *   parallel. Rows past O are computed on row O-1 and not written.
  * Traffic per element of W: 2 (F16/BF16) or 4 (F32) bytes read once per batch
  *   tile (ceil(B / GEMV_BT) times in all); x is re-read from cache by every
- *   team (4 * B * I bytes per team, L1/L2 hits); y: 4 bytes written (+4 read
- *   with accumulate) per (b, o).
- * Tunables (src/tune_kern.c derives defaults and declares the tuner's space):
+ *   team (4 * B * I bytes per team, L1/L2 hits; gemv_in also reads nw, 4 * I
+ *   bytes per team); y: 4 bytes written (+4 read with accumulate) per (b, o);
+ *   gemv_in's conv rows add the conv state 2 * 4 * (K-1), conv weights 4 * K
+ *   and xc 4 bytes per (b, channel).
+ * Tunables (src/tune/tune_kern.c derives defaults and declares the space):
  *   GEMV_WG  work-group size (power of two, <= device max);
  *   GEMV_LPR lanes per row team (power of two dividing GEMV_WG; the SIMD width
- *            on GPUs so a team is one warp/wavefront);
+ *            on GPUs so a team is one warp/wavefront; 1 on CPUs: a work-item
+ *            walks its row contiguously and no reduction is needed);
  *   GEMV_RPL rows per team (x reuse across rows);
  *   GEMV_BT  batch rows per tile held in registers;
- *   local memory used: 4 * GEMV_RPL * GEMV_BT * GEMV_WG bytes.
- *   The main loop is unrolled by hand 4 times (4 vector loads per row issued
- *   before their FMAs) so each lane keeps several loads in flight when few
- *   groups cover long rows.
+ *   GEMV_UNR vectors per row loaded before their FMAs (loads in flight);
+ *   GEMV_VACC 1: float8 accumulators (vector FMAs, one horizontal sum at the
+ *            end: what CPUs vectorize), 0: scalar accumulators (GPUs);
+ *   GEMV_F16 how aligned F16 vectors are converted: 0 vload_half8 from global
+ *            (element alignment; CPUs), 1 one uint4 load + bit manipulation
+ *            (exact for every half; GPUs without cl_khr_fp16), 2 half8 loads
+ *            (cl_khr_fp16);
+ *   local memory used: 4 * (GEMV_RPL + 1) * GEMV_BT * GEMV_WG bytes.
  */
 #ifndef GEMV_WG
 #define GEMV_WG 64
@@ -42,19 +60,38 @@
 #ifndef GEMV_BT
 #define GEMV_BT 4
 #endif
+#ifndef GEMV_UNR
+#define GEMV_UNR 4
+#endif
+#ifndef GEMV_VACC
+#define GEMV_VACC 0
+#endif
+#ifndef GEMV_F16
+#define GEMV_F16 1
+#endif
 #define GEMV_TEAMS (GEMV_WG / GEMV_LPR)
 #define GEMV_ROWS (GEMV_TEAMS * GEMV_RPL)
 #define GEMV_NV (GEMV_RPL * GEMV_BT)
 
-#if MCL_HAS_FP16
+#if GEMV_F16 == 2
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
+#endif
+
+#if GEMV_VACC
+typedef float8 gemv_acc;
+#define GEMV_ZERO ((float8)0.0f)
+#define GEMV_UPD(a, w, x) ((a) = mad((w), (x), (a)))
+#define GEMV_HSUM(a) (dot((a).lo, (float4)1.0f) + dot((a).hi, (float4)1.0f))
+#else
+typedef float gemv_acc;
+#define GEMV_ZERO 0.0f
+#define GEMV_UPD(a, w, x) ((a) += dot((w).lo, (x).lo) + dot((w).hi, (x).hi))
+#define GEMV_HSUM(a) (a)
 #endif
 
 /* 8 halves (in 4 uints) to floats by bit manipulation: the magnitude bits
  * shifted into an fp32 and rescaled by 2^112 give normals, subnormals and
- * zeros exactly; exponent 31 (inf/NaN) is patched to fp32's 255. Used for
- * aligned F16 rows on devices without cl_khr_fp16, where vload_half8 must
- * assume 2-byte alignment and becomes 8 narrow loads. */
+ * zeros exactly; exponent 31 (inf/NaN) is patched to fp32's 255. */
 inline float8 gemv_half8_bits(uint4 u)
 {
     uint8 h = (uint8)(u.s0 & 0xffffu, u.s0 >> 16, u.s1 & 0xffffu, u.s1 >> 16, u.s2 & 0xffffu, u.s2 >> 16,
@@ -66,16 +103,24 @@ inline float8 gemv_half8_bits(uint4 u)
     return as_float8(bits);
 }
 
+/* 8 aligned halves at vector v of row. */
+inline float8 gemv_f16_aligned(__global const void *row, int v)
+{
+#if GEMV_F16 == 0
+    return vload_half8(v, (__global const half *)row);
+#elif GEMV_F16 == 1
+    return gemv_half8_bits(((__global const uint4 *)row)[v]);
+#else
+    return convert_float8(((__global const half8 *)row)[v]);
+#endif
+}
+
 /* 8 consecutive weights starting at element 8*v of `row`. `aligned` (uniform)
  * says the row starts on a 16-byte (16-bit dtypes) or 32-byte (F32) boundary. */
 inline float8 gemv_load8(__global const void *row, int v, int dtype, int aligned)
 {
     if (dtype == MCL_DTYPE_F16) {
-#if MCL_HAS_FP16
-        if (aligned) return convert_float8(((__global const half8 *)row)[v]);
-#else
-        if (aligned) return gemv_half8_bits(((__global const uint4 *)row)[v]);
-#endif
+        if (aligned) return gemv_f16_aligned(row, v);
         return vload_half8(v, (__global const half *)row);
     }
     if (dtype == MCL_DTYPE_BF16) {
@@ -87,8 +132,6 @@ inline float8 gemv_load8(__global const void *row, int v, int dtype, int aligned
     if (aligned) return ((__global const float8 *)row)[v];
     return vload8(v, (__global const float *)row);
 }
-
-inline float gemv_dot8(float8 a, float8 b) { return dot(a.lo, b.lo) + dot(a.hi, b.hi); }
 
 /* Address of row o of W (elements of the dtype's size). */
 inline __global const void *gemv_row(__global const void *W, int o, int I, int dtype)
@@ -109,69 +152,170 @@ inline float8 gemv_x8(__global const float *xrow, int v, int aligned)
     return vload8(v, xrow);
 }
 
-/* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb). */
-inline void gemv_fma(float acc[GEMV_RPL][GEMV_BT], const float8 *wv, __global const float *xt,
-                     int v, int I, int nb, int aligned)
+/* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb);
+ * with `norm`, x is multiplied by nw first and ss[bb] += x . x. */
+inline void gemv_fma(gemv_acc acc[GEMV_RPL][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
+                     __global const float *xt, __global const float *nw, int norm, int v, int I, int nb,
+                     int aligned, int btc)
 {
-    for (int bb = 0; bb < GEMV_BT; bb++) {
+    float8 nv8 = norm ? gemv_x8(nw, v, aligned) : (float8)1.0f;
+    for (int bb = 0; bb < btc; bb++) {
         if (bb < nb) {
             float8 xv = gemv_x8(xt + (size_t)bb * I, v, aligned);
-            for (int r = 0; r < GEMV_RPL; r++) acc[r][bb] += gemv_dot8(wv[r], xv);
+            if (norm) {
+                GEMV_UPD(ss[bb], xv, xv);
+                xv *= nv8;
+            }
+            for (int r = 0; r < GEMV_RPL; r++) GEMV_UPD(acc[r][bb], wv[r], xv);
         }
     }
 }
+
+/* Conv step of decode for channel d of sequence b whose fresh input is xv:
+ * returns SiLU(bias + sum_j w[j] * tap_j + w[K-1] * xv) and rolls the state. */
+inline float gemv_conv(__global const float *cw, __global const float *cb, int has_bias,
+                       __global float *st, int K, float xv)
+{
+    float acc = has_bias ? cb[0] : 0.0f;
+    for (int j = 0; j < K - 1; j++) {
+        float s = st[j];
+        acc = mad(cw[j], s, acc);
+        if (j > 0) st[j - 1] = s;
+    }
+    st[K - 2] = xv;
+    return mcl_silu(mad(cw[K - 1], xv, acc));
+}
+
+/* The conv epilogue's arguments (gemv_in only). */
+typedef struct gemv_conv_args {
+    __global const float *w, *b;
+    __global float *state;
+    __global const int *slot;
+    ulong off, stride;
+    int has_bias, K, n_conv;
+    __global float *xc;
+} gemv_conv_args;
+
+/* The shared body: partial dot products over the vectors [v0, v1) (plus the
+ * element tail when `tail`), reduced over each team; returns through red. */
+inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
+                      int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
+                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_WG],
+                      int btc)
+{
+    int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
+    int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
+    int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
+    int aligned = (I % 8) == 0;
+    gemv_acc acc[GEMV_RPL][GEMV_BT], ss[GEMV_BT];
+    __global const void *rowp[GEMV_RPL];
+    for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
+    for (int r = 0; r < GEMV_RPL; r++) {
+        rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
+        for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
+    }
+    __global const float *xt = x + (size_t)b0 * I;
+    int v = v0 + lane;
+    for (; v + (GEMV_UNR - 1) * GEMV_LPR < v1; v += GEMV_UNR * GEMV_LPR) { /* UNR vectors per row in flight */
+        float8 wu[GEMV_UNR][GEMV_RPL];
+        for (int u = 0; u < GEMV_UNR; u++)
+            for (int r = 0; r < GEMV_RPL; r++)
+                wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
+        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
+    }
+    for (; v < v1; v += GEMV_LPR) {
+        float8 wv[GEMV_RPL];
+        for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
+        gemv_fma(acc, ss, wv, xt, nw, norm, v, I, nb, aligned, btc);
+    }
+    float sacc[GEMV_RPL][GEMV_BT], sss[GEMV_BT];
+    for (int bb = 0; bb < btc; bb++) {
+        sss[bb] = GEMV_HSUM(ss[bb]);
+        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = GEMV_HSUM(acc[r][bb]);
+    }
+    for (int i = (tail ? (I / 8) * 8 : I) + lane; i < I; i += GEMV_LPR) {
+        float nwi = norm ? nw[i] : 1.0f;
+        for (int bb = 0; bb < btc; bb++) {
+            if (bb >= nb) continue;
+            float xi = xt[(size_t)bb * I + i];
+            if (norm) sss[bb] = mad(xi, xi, sss[bb]);
+            for (int r = 0; r < GEMV_RPL; r++)
+                sacc[r][bb] = mad(mcl_load_w(rowp[r], i, wdtype), xi * nwi, sacc[r][bb]);
+        }
+    }
+    for (int r = 0; r < GEMV_RPL; r++)
+        for (int bb = 0; bb < btc; bb++) red[r * GEMV_BT + bb][lid] = sacc[r][bb];
+    if (norm)
+        for (int bb = 0; bb < btc; bb++) red[GEMV_NV + bb][lid] = sss[bb];
+    int nred = norm ? GEMV_NV + GEMV_BT : GEMV_NV;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = GEMV_LPR / 2; s > 0; s >>= 1) {
+        if (lane < s)
+            for (int k = 0; k < nred; k++)
+                if (k % GEMV_BT < nb) red[k][lid] += red[k][lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int k = lane; k < GEMV_NV; k += GEMV_LPR) {
+        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT; /* bb >= nb (btc 1: bb > 0) is skipped */
+        if (o < O && bb < nb) {
+            int b = b0 + bb;
+            size_t yi = (size_t)b * O + o;
+            float s = red[k][team * GEMV_LPR];
+            if (norm) s *= rsqrt(red[GEMV_NV + bb][team * GEMV_LPR] / (float)I + eps);
+            y[yi] = accumulate ? y[yi] + s : s;
+            if (cv && o < cv->n_conv) {
+                __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
+                cv->xc[(size_t)b * cv->n_conv + o] =
+                    gemv_conv(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
+            }
+        }
+    }
+}
+
+#define GEMV_RED_ROWS (GEMV_NV + GEMV_BT)
+
+/* Each kernel calls the body for one batch row (btc = 1, the decode of one
+ * sequence: a batch tile's loops and registers are gone after inlining) or
+ * for tiles of GEMV_BT (no variadic macros: OpenCL C has none). */
 
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate)
 {
-    __local float red[GEMV_NV][GEMV_WG];
-    int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
-    int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
-    int b0 = get_group_id(1) * GEMV_BT, nb = min(GEMV_BT, B - b0);
-    int nv = I / 8, aligned = (I % 8) == 0;
-    float acc[GEMV_RPL][GEMV_BT];
-    __global const void *rowp[GEMV_RPL];
-    for (int r = 0; r < GEMV_RPL; r++) {
-        rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
-        for (int bb = 0; bb < GEMV_BT; bb++) acc[r][bb] = 0.0f;
-    }
-    __global const float *xt = x + (size_t)b0 * I;
-    int v = lane;
-    for (; v + 3 * GEMV_LPR < nv; v += 4 * GEMV_LPR) { /* 4 vectors per row in flight */
-        float8 w4[4][GEMV_RPL];
-        for (int u = 0; u < 4; u++)
-            for (int r = 0; r < GEMV_RPL; r++)
-                w4[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < 4; u++) gemv_fma(acc, w4[u], xt, v + u * GEMV_LPR, I, nb, aligned);
-    }
-    for (; v < nv; v += GEMV_LPR) {
-        float8 wv[GEMV_RPL];
-        for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
-        gemv_fma(acc, wv, xt, v, I, nb, aligned);
-    }
-    for (int i = nv * 8 + lane; i < I; i += GEMV_LPR) {
-        for (int r = 0; r < GEMV_RPL; r++) {
-            float wi = mcl_load_w(rowp[r], i, wdtype);
-            for (int bb = 0; bb < GEMV_BT; bb++)
-                if (bb < nb) acc[r][bb] = mad(wi, xt[(size_t)bb * I + i], acc[r][bb]);
-        }
-    }
-    for (int r = 0; r < GEMV_RPL; r++)
-        for (int bb = 0; bb < GEMV_BT; bb++) red[r * GEMV_BT + bb][lid] = acc[r][bb];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = GEMV_LPR / 2; s > 0; s >>= 1) {
-        if (lane < s)
-            for (int k = 0; k < GEMV_NV; k++)
-                if (k % GEMV_BT < nb) red[k][lid] += red[k][lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    for (int k = lane; k < GEMV_NV; k += GEMV_LPR) {
-        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT;
-        if (o < O && bb < nb) {
-            size_t yi = (size_t)(b0 + bb) * O + o;
-            float s = red[k][team * GEMV_LPR];
-            y[yi] = accumulate ? y[yi] + s : s;
-        }
-    }
+    __local float red[GEMV_RED_ROWS][GEMV_WG];
+    if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, 1);
+    else gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, GEMV_BT);
+}
+
+/* y = (RMSNorm(x) * nw) . W^T; rows o < n_conv also run the decode conv step
+ * (conv_w [n_conv, K], conv_b [n_conv] when has_bias, the pooled conv state
+ * addressed by state_off + slot[b] * slot_stride + o * (K-1); xc [B, n_conv]).
+ * n_conv = 0: no conv (the conv pointers are never read). */
+__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
+void gemv_in(__global const void *W, int wdtype, __global const float *x, __global float *y,
+             int O, int I, int B, __global const float *nw, float eps,
+             __global const float *conv_w, __global const float *conv_b, int has_bias,
+             __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
+             int K, int n_conv, __global float *xc)
+{
+    __local float red[GEMV_RED_ROWS][GEMV_WG];
+    gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
+    const gemv_conv_args *c = n_conv > 0 ? &cv : 0;
+    if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, 1);
+    else gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, GEMV_BT);
+}
+
+/* Partial y of split s = get_group_id(2) of get_num_groups(2) over the
+ * vectors [s * per, (s + 1) * per) of each row (per = ceil((I/8) / n_split));
+ * the last split also takes the I % 8 tail. Written to y + s * part_stride. */
+__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
+void gemv_split(__global const void *W, int wdtype, __global const float *x, __global float *y,
+                int O, int I, int B, ulong part_stride)
+{
+    __local float red[GEMV_RED_ROWS][GEMV_WG];
+    int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
+    int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
+    __global float *yp = y + (size_t)s * part_stride;
+    if (B == 1) gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red, 1);
+    else gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red, GEMV_BT);
 }

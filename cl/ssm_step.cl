@@ -13,10 +13,15 @@
  * LPC = 16 and N = 16 each lane owns one state, which keeps a batch-1 step
  * of a few thousand channels from running on a few dozen work-groups.
  * No work-item returns early: every one reaches the barriers (PoCL requires
- * it); teams past the end compute on clamped indices and write nothing.
+ * it); teams past the end compute on clamped indices, read no state (another
+ * team updates it: that read would race with its write) and write nothing.
+ * ssm_step_parts is the same with the dbc row given as n_parts partial sums
+ * (dbc + p * part_stride, p = 0..n_parts-1, added in that order): the output
+ * of gemv_split, so the x_proj of decode needs no reduction launch.
  * Memory traffic per (b, d): x, z, y 12 B; the state 8·N B (read and write);
  * W_dt row 2-4·R B (shared by the batch, from cache), A row 4·N B; per b a
- * dbc row 4·(R+2N) B shared by all channels (from cache).
+ * dbc row 4·(R+2N) B shared by all channels (from cache; n_parts rows for
+ * ssm_step_parts).
  * Tunables (src/tune_scan.c): STEP_WG work-group size, STEP_LPC lanes per
  * channel (power of two dividing STEP_WG). Local memory: 4·STEP_WG bytes.
  */
@@ -42,10 +47,57 @@ inline float step_team_sum(__local float *red, float v, int lid, int lane)
     return total;
 }
 
+/* Element j of batch row b of dbc, the sum of its n_parts partial rows. */
+inline float step_dbc(__global const float *dbc, size_t rowoff, int j, int n_parts, ulong part_stride)
+{
+    float v = dbc[rowoff + j];
+    for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + rowoff + j];
+    return v;
+}
+
+inline void step_body(__global const float *restrict xc, __global const float *restrict dbc,
+                      int n_parts, ulong part_stride, __global const float *restrict xz,
+                      __global const void *restrict w_dt, int wdtype, __global const float *restrict b_dt,
+                      __global const float *restrict A, __global const float *restrict D,
+                      __global float *restrict ssm_state, ulong state_off, __global const int *restrict slot,
+                      ulong slot_stride, int B, int d_inner, int R, int N, __global float *restrict y,
+                      ulong z_off, int z_ld, __local float *red)
+{
+    const int lid = (int)get_local_id(0), lane = lid % STEP_LPC;
+    const size_t team = get_group_id(0) * STEP_TEAMS + (size_t)(lid / STEP_LPC);
+    const size_t total = (size_t)B * (size_t)d_inner;
+    const bool valid = team < total;
+    const size_t gid = valid ? team : total - 1; /* clamped: computed, not written */
+    const int b = (int)(gid / (size_t)d_inner), d = (int)(gid % (size_t)d_inner);
+    const size_t row = (size_t)b * (R + 2 * N);
+
+    float part = 0.0f;
+    for (int r = lane; r < R; r += STEP_LPC)
+        part = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), step_dbc(dbc, row, r, n_parts, part_stride), part);
+    const float delta = mcl_softplus(b_dt[d] + step_team_sum(red, part, lid, lane));
+    const float x = xc[gid];
+    const float dx = delta * x;
+
+    __global float *s = ssm_state + state_off + (ulong)slot[b] * slot_stride + (ulong)d * N;
+    const __global float *a = A + (size_t)d * N;
+    float acc = 0.0f;
+    for (int n = lane; n < N; n += STEP_LPC) {
+        const float old = valid ? s[n] : 0.0f;
+        const float v = fma(exp(delta * a[n]), old, dx * step_dbc(dbc, row, R + n, n_parts, part_stride));
+        if (valid) s[n] = v;
+        acc = fma(step_dbc(dbc, row, R + N + n, n_parts, part_stride), v, acc);
+    }
+    acc = step_team_sum(red, acc, lid, lane);
+    if (valid && lane == 0) {
+        const float z = xz[z_off + (size_t)b * (size_t)z_ld + d];
+        y[gid] = fma(D[d], x, acc) * mcl_silu(z);
+    }
+}
+
 __kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1)))
 void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               __global const float *restrict dbc,  // [B, R+2N]
-              __global const float *restrict xz,   // z(b, d) = xz[z_off + b*z_ld + d]
+              __global const float *restrict xz,   // [B, 2*d_inner], z = cols d_inner..
               __global const void *restrict w_dt,  // [d_inner, R] in wdtype
               int wdtype,
               __global const float *restrict b_dt, // [d_inner]
@@ -60,31 +112,21 @@ void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               ulong z_off, int z_ld)               // z's view (Mamba-1: d_inner, 2*d_inner)
 {
     __local float red[STEP_WG];
-    const int lid = (int)get_local_id(0), lane = lid % STEP_LPC;
-    const size_t team = get_group_id(0) * STEP_TEAMS + (size_t)(lid / STEP_LPC);
-    const size_t total = (size_t)B * (size_t)d_inner;
-    const bool valid = team < total;
-    const size_t gid = valid ? team : total - 1; /* clamped: computed, not written */
-    const int b = (int)(gid / (size_t)d_inner), d = (int)(gid % (size_t)d_inner);
-    const __global float *row = dbc + (size_t)b * (R + 2 * N);
+    step_body(xc, dbc, 1, 0, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, B, d_inner,
+              R, N, y, z_off, z_ld, red);
+}
 
-    float part = 0.0f;
-    for (int r = lane; r < R; r += STEP_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), row[r], part);
-    const float delta = mcl_softplus(b_dt[d] + step_team_sum(red, part, lid, lane));
-    const float x = xc[gid];
-    const float dx = delta * x;
-
-    __global float *s = ssm_state + state_off + (ulong)slot[b] * slot_stride + (ulong)d * N;
-    const __global float *a = A + (size_t)d * N;
-    float acc = 0.0f;
-    for (int n = lane; n < N; n += STEP_LPC) {
-        const float v = fma(exp(delta * a[n]), s[n], dx * row[R + n]);
-        if (valid) s[n] = v;
-        acc = fma(row[R + N + n], v, acc);
-    }
-    acc = step_team_sum(red, acc, lid, lane);
-    if (valid && lane == 0) {
-        const float z = xz[z_off + (size_t)b * (size_t)z_ld + d];
-        y[gid] = fma(D[d], x, acc) * mcl_silu(z);
-    }
+/* As ssm_step, with dbc = n_parts partial sums [n_parts][B, R+2N], part p at
+ * dbc + p * part_stride. */
+__kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1)))
+void ssm_step_parts(__global const float *restrict xc, __global const float *restrict dbc, int n_parts,
+                    ulong part_stride, __global const float *restrict xz, __global const void *restrict w_dt,
+                    int wdtype, __global const float *restrict b_dt, __global const float *restrict A,
+                    __global const float *restrict D, __global float *restrict ssm_state, ulong state_off,
+                    __global const int *restrict slot, ulong slot_stride, int B, int d_inner, int R, int N,
+                    __global float *restrict y, ulong z_off, int z_ld)
+{
+    __local float red[STEP_WG];
+    step_body(xc, dbc, n_parts, part_stride, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot,
+              slot_stride, B, d_inner, R, N, y, z_off, z_ld, red);
 }

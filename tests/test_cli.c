@@ -172,6 +172,7 @@ static void test_2_checks_before_any_work(void **state)
         {"bench -m /nonexistent", 1, "/nonexistent"},
         {"bench --config tiny --json /nonexistent/x.json", 2, "/nonexistent/x.json"},
         {"bench --config tiny --csv /nonexistent/x.csv", 2, "/nonexistent/x.csv"},
+        {"bench --config tiny --anchor /nonexistent.json", 2, "/nonexistent.json"},
         {"tune -m /nonexistent", 1, "/nonexistent"},
         {"run -f /nonexistent", 2, "/nonexistent"},
         {"run -p x --state-save /nonexistent/s.state", 2, "/nonexistent/s.state"},

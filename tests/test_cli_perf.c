@@ -47,13 +47,28 @@ static int teardown(void **state)
 static void test_bench_json(void **state)
 {
     (void)state;
-    char cmd[1024], path[300], *out;
+    char cmd[1400], path[300], anchor[300], *out;
     snprintf(path, sizeof path, "%s/bench.json", dir);
-    snprintf(cmd, sizeof cmd, "MAMBACL_CACHE_DIR=%s/cache %s bench --config tiny --quick --reps 1 --json %s",
-             dir, cli_test_binary(), path);
+    snprintf(anchor, sizeof anchor, "%s/anchor.json", dir);
+    FILE *f = fopen(anchor, "w"); /* an anchor with the first quick shape only */
+    assert_non_null(f);
+    fputs("{\"scan\": [{\"batch\": 1, \"d_inner\": 64, \"L\": 128, \"d_state\": 16, \"fp32_ms\": 0.5, "
+          "\"bf16_ms\": 0.25}]}\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "MAMBACL_CACHE_DIR=%s/cache %s bench --config tiny --quick --reps 1 --json %s --anchor %s", dir,
+             cli_test_binary(), path, anchor);
     assert_int_equal(cli_test_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "x CUDA fp32 (0.5000)"));
     free(out);
     cJSON *j = cli_test_read_json(path), *e;
+    /* the ratios come from the anchor, at its shape only */
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "scan"), 0);
+    const cJSON *s1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "scan"), 1);
+    double ms = cJSON_GetObjectItem(s0, "ms")->valuedouble;
+    assert_true(fabs(cJSON_GetObjectItem(s0, "x_anchor_fp32")->valuedouble - 0.5 / ms) < 1e-6 * (0.5 / ms));
+    assert_true(fabs(cJSON_GetObjectItem(s0, "x_anchor_bf16")->valuedouble - 0.25 / ms) < 1e-6 * (0.25 / ms));
+    assert_null(cJSON_GetObjectItem(s1, "x_anchor_fp32"));
     const cJSON *b = cJSON_GetObjectItem(j, "baselines");
     positive(b, "copy_gbps");
     positive(b, "sgemm_gflops");

@@ -139,6 +139,40 @@ static void test_prefill_decode_batch(void **state)
     mcl_model_free(m);
 }
 
+/* Fused decode (4 launches per layer) == the unfused chain
+ * (MAMBACL_DISABLE=fused_decode), for a batch of unequal histories over
+ * several steps, logits and states. */
+static void test_fused_decode(void **state)
+{
+    (void)state;
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    size_t v = (size_t)mcl_model_vocab(m);
+    int32_t toks[3][9] = {{17}, {5, 900, 33, 2, 4000}, {1, 2, 3, 4, 5, 6, 7, 8, 9}};
+    const int32_t *tp[3] = {toks[0], toks[1], toks[2]};
+    int lens[3] = {1, 5, 9};
+    mcl_state *s[2][3] = {{0}};
+    float *out[2];
+    for (int run = 0; run < 2; run++) {
+        out[run] = alloc_f(3 * 3 * v);
+        for (int b = 0; b < 3; b++) assert_int_equal(mcl_state_create(m, &s[run][b]), MCL_OK);
+        assert_int_equal(mcl_prefill(m, s[run], tp, lens, 3, NULL), MCL_OK);
+        if (run == 1) setenv("MAMBACL_DISABLE", "fused_decode", 1);
+        int32_t next[3] = {11, 222, 3333};
+        for (int step = 0; step < 3; step++) {
+            assert_int_equal(mcl_decode(m, s[run], next, 3, out[run] + (size_t)step * 3 * v), MCL_OK);
+            for (int b = 0; b < 3; b++) next[b] = (next[b] * 7 + step) % (int32_t)v;
+        }
+        unsetenv("MAMBACL_DISABLE");
+    }
+    assert_close_f(out[0], out[1], 9 * v, 1e-4, "fused vs unfused decode");
+    for (int run = 0; run < 2; run++) {
+        for (int b = 0; b < 3; b++) mcl_state_free(s[run][b]);
+        free(out[run]);
+    }
+    mcl_model_free(m);
+}
+
 /* A decode batch wider than MCL_GEMV_MAX_ROWS runs its projections as GEMMs:
  * the same logits as each sequence decoded alone (gemv). */
 static void test_wide_decode_batch(void **state)
@@ -408,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_default_model_reference),
         cmocka_unit_test(test_prefill_decode_batch),
         cmocka_unit_test(test_wide_decode_batch),
+        cmocka_unit_test(test_fused_decode),
         cmocka_unit_test(test_state_copy_reset),
         cmocka_unit_test(test_bad_input_refused),
         cmocka_unit_test(test_progress_and_memory_refusal),

@@ -1,6 +1,7 @@
 /* gemv_timing: times the gemv kernel with profiling events.
  *
- * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--device SEL]
+ * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
+ * (each --set: the defaults with those tunables overridden, timed too)
  * Prints, for the default tunables (and with --space for every configuration
  * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
@@ -53,33 +54,57 @@ static void report(const shape *s, const mcl_params *p, double ms)
 {
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
-    printf("O %d I %d B %d dtype %d  WG %ld LPR %ld RPL %ld BT %ld  %.4f ms  %.1f GB/s\n", s->O,
-           s->I, s->B, (int)s->dt, mcl_params_get(p, "GEMV_WG", 0), mcl_params_get(p, "GEMV_LPR", 0),
-           mcl_params_get(p, "GEMV_RPL", 0), mcl_params_get(p, "GEMV_BT", 0), ms, bytes / ms / 1e6);
+    printf("O %d I %d B %d dtype %d  WG %ld LPR %ld RPL %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  %.1f GB/s\n",
+           s->O, s->I, s->B, (int)s->dt, mcl_params_get(p, "GEMV_WG", 0), mcl_params_get(p, "GEMV_LPR", 0),
+           mcl_params_get(p, "GEMV_RPL", 0), mcl_params_get(p, "GEMV_BT", 0), mcl_params_get(p, "GEMV_UNR", 0),
+           mcl_params_get(p, "GEMV_VACC", 0), mcl_params_get(p, "GEMV_F16", 0), ms, bytes / ms / 1e6);
 }
 
+/* Builds gemv.cl with p and reports its time. */
+static mcl_status time_params(mcl_runtime *rt, const shape *s, const mcl_params *pp)
+{
+    mcl_params p = *pp;
+    mcl_program prog;
+    MCL_TRY(mcl_runtime_build_program(rt, "gemv.cl", &p, &prog));
+    cl_int err;
+    cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
+    double ms = 0.0;
+    mcl_status st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, &p, s, &ms);
+    if (st == MCL_OK) report(s, &p, ms);
+    if (k) clReleaseKernel(k);
+    mcl_program_release(&prog);
+    return st;
+}
+
+/* Every fitting point of the space over the runtime's other tunables. */
 static mcl_status time_space(mcl_runtime *rt, const shape *s)
 {
     mcl_status st = MCL_OK;
     int n = mcl_tune_space_size(&mcl_tune_gemv_space);
     for (int i = 0; i < n && st == MCL_OK; i++) {
-        mcl_params p;
-        if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &p)) continue;
-        mcl_program prog;
-        st = mcl_runtime_build_program(rt, "gemv.cl", &p, &prog);
-        if (st != MCL_OK) break;
-        cl_int err;
-        cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
-        double ms = 0.0;
-        st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, &p, s, &ms);
-        if (st == MCL_OK) report(s, &p, ms);
-        if (k) clReleaseKernel(k);
-        mcl_program_release(&prog);
+        mcl_params p = *mcl_runtime_params(rt, "gemv.cl"), c;
+        if (!mcl_tune_space_config(&mcl_tune_gemv_space, i, &rt->dev, &c)) continue;
+        for (int j = 0; j < c.n; j++) mcl_params_set(&p, c.p[j].name, c.p[j].value);
+        st = time_params(rt, s, &p);
     }
     return st;
 }
 
-static mcl_status run(mcl_runtime *rt, shape *s, int space)
+/* The defaults with "NAME=V NAME=V ..." applied, timed. */
+static mcl_status time_set(mcl_runtime *rt, const shape *s, const char *set)
+{
+    char name[32];
+    long v;
+    int used = 0;
+    mcl_params p = *mcl_runtime_params(rt, "gemv.cl");
+    while (sscanf(set, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
+        mcl_params_set(&p, name, v);
+        set += used;
+    }
+    return time_params(rt, s, &p);
+}
+
+static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_sets)
 {
     size_t wbytes = (size_t)s->O * s->I * mcl_half_dtype_size(s->dt);
     void *W = malloc(wbytes);
@@ -111,6 +136,7 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space)
         }
     }
     if (st == MCL_OK && space) st = time_space(rt, s);
+    for (int i = 0; i < n_sets && st == MCL_OK; i++) st = time_set(rt, s, sets[i]);
     mcl_buffer_release(&s->W);
     mcl_buffer_release(&s->x);
     mcl_buffer_release(&s->y);
@@ -122,11 +148,13 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space)
 int main(int argc, char **argv)
 {
     shape s = {0};
-    int space = 0, pos = 0;
+    int space = 0, pos = 0, n_sets = 0;
+    char *sets[32];
     const char *device = NULL, *dts = NULL;
     s.reps = 50;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--space") == 0) space = 1;
+        else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32) sets[n_sets++] = argv[++i];
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
@@ -150,7 +178,7 @@ int main(int argc, char **argv)
     mcl_status st = mcl_runtime_create(&o, &rt);
     if (st == MCL_OK) {
         printf("device: %s\n", rt->dev.name);
-        st = run(rt, &s, space);
+        st = run(rt, &s, space, sets, n_sets);
     }
     if (st != MCL_OK) fprintf(stderr, "gemv_timing: %s\n", mcl_last_error());
     mcl_runtime_free(rt);

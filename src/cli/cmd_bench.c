@@ -13,9 +13,10 @@
 
 typedef struct bench_opts {
     cli_model_source src;
-    const char *json_path, *csv_path;
+    const char *json_path, *csv_path, *anchor_path;
+    cJSON *anchor; /* the --anchor file's JSON, read by check_args */
     mcl_runtime_options ro;
-    bool quick, full;
+    bool quick, full, decode_only;
     int reps;
 } bench_opts;
 
@@ -23,15 +24,17 @@ static void help(void)
 {
     printf("usage: mambacl bench [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
            "                     [--device SEL] [--json FILE] [--csv FILE] [--quick | --full]\n"
-           "                     [--reps N]\n"
+           "                     [--reps N] [--anchor FILE] [--decode-only]\n"
            "\n"
            "Measures, on the selected device, with OpenCL profiling events:\n"
-           "  baselines  float4 copy bandwidth and CLBlast SGEMM rate of this run\n"
+           "  baselines  float4 copy and read-only bandwidth, CLBlast SGEMM rate of this run\n"
            "  scan       the selective-scan kernel alone at (batch, d_inner, L), d_state 16:\n"
-           "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy\n"
+           "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy, and\n"
+           "             with --anchor the speed ratio to the upstream CUDA kernel\n"
            "  prefill    tokens/s at L = 128, 512, 2048, 8192 (batch 1), time per kernel\n"
            "  decode     tokens/s at batch 1, 8, 64, bytes per token, %% of the roofline\n"
-           "             (weight bytes / copy bandwidth)\n"
+           "             (weight bytes / read bandwidth), launches per step, and the\n"
+           "             profiled step split into kernel time and gaps\n"
            "  startup    time from runtime creation to the first generated token, with\n"
            "             and without mambacl's binary cache (measured first, before the\n"
            "             other sections warm anything; the driver's own cache, if it has\n"
@@ -48,9 +51,13 @@ static void help(void)
            "  --dtype T         weight storage with --config: f32, f16 (default), bf16\n"
            "  --quick           small shapes and few repetitions (CI smoke run)\n"
            "  --full            the full shapes (the default on GPUs)\n"
+           "  --decode-only     only the baselines and decode (no SGEMM, scan, prefill, startup)\n"
            "  --reps N          timed repetitions per measurement (median), default 10\n"
            "  --json FILE       write every figure as JSON\n"
            "  --csv FILE        write every figure as CSV rows (section,name,metric,value)\n"
+           "  --anchor FILE     the JSON of ../shared/anchors/cuda-scan/bench.py measured in the\n"
+           "                    same session on this machine: prints CUDA time / our time for\n"
+           "                    its fp32 and bf16 columns at the shapes it has\n"
            "  --device SEL      device: index, gpu, cpu, pocl or a name substring\n");
 }
 
@@ -61,7 +68,8 @@ static int parse(int argc, char **argv, bench_opts *o)
         {"dtype", required_argument, 0, 't'}, {"device", required_argument, 0, 'd'},
         {"json", required_argument, 0, 'j'},  {"csv", required_argument, 0, 'v'},
         {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
-        {"full", no_argument, 0, 'F'},
+        {"full", no_argument, 0, 'F'},        {"anchor", required_argument, 0, 'a'},
+        {"decode-only", no_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},        {0}};
     int c;
     long v;
@@ -76,8 +84,10 @@ static int parse(int argc, char **argv, bench_opts *o)
         case 'd': o->ro.device = optarg; break;
         case 'j': o->json_path = optarg; break;
         case 'v': o->csv_path = optarg; break;
+        case 'a': o->anchor_path = optarg; break;
         case 'q': o->quick = true; break;
         case 'F': o->full = true; break;
+        case 'D': o->decode_only = true; break;
         case 'r':
             if (!cli_parse_long("bench", "--reps", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
             o->reps = (int)v;
@@ -113,7 +123,8 @@ static void put(report *r, cJSON *obj, const char *section, const char *name, co
     fputc('\n', r->csv);
 }
 
-static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *r, double *copy_gbps)
+static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *r, double *copy_gbps,
+                                  double *read_gbps)
 {
     mcl_timing t;
     double gflops;
@@ -125,6 +136,11 @@ static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *
     put(r, b, "baseline", "copy", "copy_gbps", *copy_gbps);
     put(r, b, "baseline", "copy", "copy_bytes", (double)bytes);
     printf("baseline  float4 copy %zu MiB: %.3f ms, %.0f GB/s\n", bytes >> 20, t.median_ms, *copy_gbps);
+    MCL_TRY(mcl_bench_read(rt, bytes, o->reps, &t, read_gbps));
+    put(r, b, "baseline", "read", "read_ms", t.median_ms);
+    put(r, b, "baseline", "read", "read_gbps", *read_gbps);
+    printf("baseline  float4 read %zu MiB: %.3f ms, %.0f GB/s\n", bytes >> 20, t.median_ms, *read_gbps);
+    if (o->decode_only) return MCL_OK;
     MCL_TRY(mcl_bench_sgemm(rt, n, o->quick ? 2 : o->reps, &t, &gflops));
     put(r, b, "baseline", "sgemm", "sgemm_n", (double)n);
     put(r, b, "baseline", "sgemm", "sgemm_ms", t.median_ms);
@@ -133,18 +149,65 @@ static mcl_status bench_baselines(mcl_runtime *rt, const bench_opts *o, report *
     return MCL_OK;
 }
 
-/* The scan shapes of issue 7 and the CUDA kernel's times on the H100 (ms). */
+/* The scan shapes of issue 13 (those of the anchor harness). */
 typedef struct scan_shape {
     int batch, d_inner, L;
-    double cuda_ms;
 } scan_shape;
+
+/* The anchor's CUDA times (ms) at a shape, -1 when it has none. */
+typedef struct anchor_ms {
+    double fp32, bf16;
+} anchor_ms;
+
+static double json_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+}
+
+/* Reads the anchor's "scan" rows; NULL (message printed) when unreadable. */
+static cJSON *anchor_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = f ? calloc(1, 1 << 20) : NULL;
+    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+    if (f) fclose(f);
+    if (!text || len == 0) {
+        fprintf(stderr, "mambacl bench: error: --anchor: cannot read %s\n", path);
+        free(text);
+        return NULL;
+    }
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    if (!root || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "scan"))) {
+        fprintf(stderr, "mambacl bench: error: --anchor %s: not the JSON of anchors/cuda-scan/bench.py\n", path);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static anchor_ms anchor_find(const cJSON *root, const scan_shape *sh)
+{
+    anchor_ms a = {-1.0, -1.0};
+    const cJSON *row;
+    if (!root) return a;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(root, "scan"))
+    {
+        if (json_num(row, "batch") == sh->batch && json_num(row, "d_inner") == sh->d_inner &&
+            json_num(row, "L") == sh->L && json_num(row, "d_state") == 16) {
+            a.fp32 = json_num(row, "fp32_ms");
+            a.bf16 = json_num(row, "bf16_ms");
+        }
+    }
+    return a;
+}
 
 static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps)
 {
-    static const scan_shape full[] = {{1, 1536, 128, 0.022},   {1, 1536, 2048, 0.125}, {1, 1536, 8192, 0.505},
-                                      {1, 5120, 2048, 0.388},  {8, 1536, 2048, 0.876}, {16, 2048, 2048, 2.29},
-                                      {64, 1536, 512, 1.76}};
-    static const scan_shape quick[] = {{1, 64, 128, 0}, {3, 96, 77, 0}};
+    static const scan_shape full[] = {{1, 1536, 128},  {1, 1536, 2048}, {1, 1536, 8192}, {1, 5120, 2048},
+                                      {8, 1536, 2048}, {16, 2048, 2048}, {64, 1536, 512}};
+    static const scan_shape quick[] = {{1, 64, 128}, {3, 96, 77}};
     const scan_shape *sh = o->quick ? quick : full;
     int n = o->quick ? 2 : 7;
     cJSON *arr = cJSON_AddArrayToObject(r->root, "scan");
@@ -160,10 +223,19 @@ static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, do
         put(r, e, "scan", name, "ms", t.median_ms);
         put(r, e, "scan", name, "gbps", gbps);
         put(r, e, "scan", name, "pct_copy", 100.0 * gbps / copy_gbps);
-        if (sh[i].cuda_ms > 0) put(r, e, "scan", name, "speedup_vs_cuda", sh[i].cuda_ms / t.median_ms);
         printf("scan      %-14s %8.4f ms  %7.1f GB/s  %5.1f%% of copy", name, t.median_ms, gbps,
                100.0 * gbps / copy_gbps);
-        if (sh[i].cuda_ms > 0) printf("  %.2fx the CUDA kernel (%.3f ms)", sh[i].cuda_ms / t.median_ms, sh[i].cuda_ms);
+        anchor_ms a = anchor_find(o->anchor, &sh[i]);
+        if (a.fp32 > 0) {
+            put(r, e, "scan", name, "anchor_fp32_ms", a.fp32);
+            put(r, e, "scan", name, "x_anchor_fp32", a.fp32 / t.median_ms);
+            printf("  %.2fx CUDA fp32 (%.4f)", a.fp32 / t.median_ms, a.fp32);
+        }
+        if (a.bf16 > 0) {
+            put(r, e, "scan", name, "anchor_bf16_ms", a.bf16);
+            put(r, e, "scan", name, "x_anchor_bf16", a.bf16 / t.median_ms);
+            printf("  %.2fx CUDA bf16 (%.4f)", a.bf16 / t.median_ms, a.bf16);
+        }
         printf("\n");
     }
     return MCL_OK;
@@ -310,7 +382,7 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
     return MCL_OK;
 }
 
-static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double copy_gbps)
+static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double read_gbps)
 {
     static const int full[] = {1, 8, 64}, quick[] = {1, 2};
     const int *bs = o->quick ? quick : full;
@@ -330,7 +402,9 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         if (st != MCL_OK) break;
         char name[32];
         snprintf(name, sizeof name, "B%d", bs[i]);
-        double roof_ms = wbytes / (copy_gbps * 1e6);
+        double roof_ms = wbytes / (read_gbps * 1e6), kern_ms = 0, span_ms = 0;
+        int launches = 0;
+        mcl_bench_profile_span(rt, &launches, &kern_ms, &span_ms);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddItemToArray(arr, e);
         put(r, e, "decode", name, "batch", bs[i]);
@@ -340,11 +414,15 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         put(r, e, "decode", name, "roofline_ms", roof_ms);
         put(r, e, "decode", name, "pct_roofline", 100.0 * roof_ms / ms);
         put(r, e, "decode", name, "ms_per_step_profiled", pms);
+        put(r, e, "decode", name, "launches_per_step", launches / 4.0);
+        put(r, e, "decode", name, "kernel_ms_per_step", kern_ms / 4);
+        put(r, e, "decode", name, "gap_ms_per_step", (span_ms - kern_ms) / 4);
         const char *names[64];
         double kms[64];
         put_kernels(rt, r, e, "decode", name, 4, names, kms);
-        printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)\n", bs[i], ms,
-               bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms);
+        printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)  %.0f launches, "
+               "kernels %.3f + gaps %.3f ms\n", bs[i], ms, bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms,
+               launches / 4.0, kern_ms / 4, (span_ms - kern_ms) / 4);
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);
     free(logits);
@@ -406,10 +484,11 @@ static mcl_status bench_startup(const bench_opts *o, report *r)
     return MCL_OK;
 }
 
-static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps)
+static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, report *r, double copy_gbps,
+                                       double read_gbps)
 {
     mcl_model *m = NULL;
-    MCL_TRY(bench_scan(rt, o, r, copy_gbps));
+    if (!o->decode_only) MCL_TRY(bench_scan(rt, o, r, copy_gbps));
     MCL_TRY(cli_model_source_load(rt, &o->src, &m));
     cJSON *mo = cJSON_AddObjectToObject(r->root, "model");
     cJSON_AddStringToObject(mo, "source", o->src.model_dir ? o->src.model_dir : o->src.config);
@@ -417,8 +496,8 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
     cJSON_AddNumberToObject(mo, "weight_bytes", (double)mcl_model_weight_bytes(m));
     printf("model     %s, %.1f MB of weights\n", o->src.model_dir ? o->src.model_dir : o->src.config,
            (double)mcl_model_weight_bytes(m) / 1e6);
-    mcl_status st = bench_prefill(rt, m, o, r);
-    if (st == MCL_OK) st = bench_decode(rt, m, o, r, copy_gbps);
+    mcl_status st = o->decode_only ? MCL_OK : bench_prefill(rt, m, o, r);
+    if (st == MCL_OK) st = bench_decode(rt, m, o, r, read_gbps);
     mcl_model_free(m);
     return st;
 }
@@ -450,6 +529,7 @@ static int check_args(bench_opts *o)
         printf("a CPU device: --config tiny --quick (give --config NAME, -m DIR or --full for more)\n");
     }
     if (!o->src.model_dir && !o->src.config) o->src.config = "130m";
+    if (o->anchor_path && !(o->anchor = anchor_load(o->anchor_path))) return CLI_EXIT_USAGE;
     return CLI_EXIT_OK;
 }
 
@@ -476,24 +556,26 @@ int cmd_bench(int argc, char **argv)
     report r = {.root = cJSON_CreateObject()};
     if (o.csv_path && !(r.csv = fopen(o.csv_path, "w"))) {
         cJSON_Delete(r.root);
+        cJSON_Delete(o.anchor);
         fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
         return CLI_EXIT_RUNTIME;
     }
     if (r.csv) fprintf(r.csv, "section,name,metric,value\n");
-    mcl_status st = bench_startup(&o, &r); /* first: nothing warmed yet */
+    mcl_status st = o.decode_only ? MCL_OK : bench_startup(&o, &r); /* first: nothing warmed yet */
     o.ro.profiling = true;
     mcl_runtime *rt = NULL;
     double compile_ms = 0;
     if (st == MCL_OK) st = cli_runtime_create(&o.ro, false, &rt, &compile_ms);
+    if (o.anchor) cJSON_AddStringToObject(r.root, "anchor", o.anchor_path);
     if (st == MCL_OK) {
         cJSON *dev = cJSON_AddObjectToObject(r.root, "device");
         cJSON_AddStringToObject(dev, "name", mcl_runtime_device(rt)->name);
         cJSON_AddStringToObject(dev, "platform", mcl_runtime_device(rt)->platform);
         cJSON_AddStringToObject(dev, "driver", mcl_runtime_device(rt)->driver_version);
         printf("device    %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
-        double copy_gbps = 0;
-        st = bench_baselines(rt, &o, &r, &copy_gbps);
-        if (st == MCL_OK) st = bench_model_sections(rt, &o, &r, copy_gbps);
+        double copy_gbps = 0, read_gbps = 0;
+        st = bench_baselines(rt, &o, &r, &copy_gbps, &read_gbps);
+        if (st == MCL_OK) st = bench_model_sections(rt, &o, &r, copy_gbps, read_gbps);
     }
     mcl_runtime_free(rt);
     if (r.csv && (ferror(r.csv) | fclose(r.csv)) && st == MCL_OK) {
@@ -502,6 +584,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (st == MCL_OK && rc == CLI_EXIT_OK && o.json_path) rc = write_json(&o, &r);
     cJSON_Delete(r.root);
+    cJSON_Delete(o.anchor);
     if (st != MCL_OK) return cli_runtime_error("bench", st);
     return rc;
 }

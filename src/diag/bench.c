@@ -137,6 +137,73 @@ mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, d
     return st;
 }
 
+/* The read-only stream: read_f4 over `bytes` (capped as for the copy), one
+ * warm-up then `reps` timed launches; *gbps = bytes read / median time. */
+mcl_status mcl_bench_read(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps)
+{
+    double ms[MAX_REPS];
+    cl_mem a = NULL, out = NULL;
+    cl_kernel k;
+    if (reps < 1 || reps > MAX_REPS) return mcl_error_set(MCL_ERR_INVALID_ARG, "bench: reps %d", reps);
+    MCL_TRY(mcl_runtime_kernel(rt, "read_f4", &k));
+    bytes = copy_bytes(rt, bytes);
+    size_t wg = (size_t)mcl_runtime_param(rt, "copy.cl", "COPY_WG", 256);
+    size_t global = wg * rt->dev.compute_units * 32u;
+    cl_uint n4 = (cl_uint)(bytes / 16);
+    if (global > mcl_round_up(n4, wg)) global = mcl_round_up(n4, wg);
+    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "bench read source", &a);
+    if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, global * 4, "bench read output", &out);
+    if (st == MCL_OK) {
+        float zero = 0.0f;
+        cl_int err = clEnqueueFillBuffer(rt->queue, a, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
+        st = err ? mcl_error_cl(err, "clEnqueueFillBuffer(bench read)") : MCL_OK;
+    }
+    if (st == MCL_OK) {
+        cl_int e = clSetKernelArg(k, 0, sizeof a, &a) | clSetKernelArg(k, 1, sizeof n4, &n4) |
+                   clSetKernelArg(k, 2, sizeof out, &out);
+        if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4)");
+    }
+    for (int r = -1; r < reps && st == MCL_OK; r++) {
+        cl_event ev;
+        cl_int err = clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, &wg, 0, NULL, &ev);
+        if (err) {
+            st = mcl_error_cl(err, "clEnqueueNDRangeKernel(read_f4)");
+            break;
+        }
+        double tm = 0;
+        st = mcl_event_ms(ev, &tm);
+        clReleaseEvent(ev);
+        if (r >= 0) ms[r] = tm;
+    }
+    if (st == MCL_OK) {
+        mcl_timing_from(ms, reps, t);
+        *gbps = (double)bytes / (t->median_ms * 1e6);
+    }
+    mcl_buffer_release(&a);
+    mcl_buffer_release(&out);
+    return st;
+}
+
+void mcl_bench_profile_span(const mcl_runtime *rt, int *launches, double *kernel_ms, double *span_ms)
+{
+    cl_ulong first = 0, last = 0;
+    double busy = 0.0;
+    int n = 0;
+    for (int i = 0; i < rt->n_prof; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        if (clGetEventProfilingInfo(rt->prof[i].event, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ||
+            clGetEventProfilingInfo(rt->prof[i].event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL))
+            continue;
+        if (n == 0 || t0 < first) first = t0;
+        if (n == 0 || t1 > last) last = t1;
+        busy += (double)(t1 - t0) / 1e6;
+        n++;
+    }
+    *launches = n;
+    *kernel_ms = busy;
+    *span_ms = n ? (double)(last - first) / 1e6 : 0.0;
+}
+
 /* ---- the scan kernel alone ------------------------------------------------ */
 
 

@@ -21,6 +21,17 @@ mcl_status mcl_event_ms(cl_event ev, double *ms);
  * *gbps = (read + write bytes) / median time. Needs a profiling queue. */
 mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps);
 
+/* Streaming read of `bytes` (read_f4; capped as for the copy), one warm-up
+ * then `reps` timed launches; *gbps = bytes / median time: the decode
+ * roofline's bandwidth (decode reads weights, writes almost nothing). */
+mcl_status mcl_bench_read(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps);
+
+/* Over the profile records kept so far (not released): their number, the
+ * sum of their device times and the span from the first start to the last
+ * end, in ms (0 when there are none). Records whose times are unreadable are
+ * skipped. */
+void mcl_bench_profile_span(const mcl_runtime *rt, int *launches, double *kernel_ms, double *span_ms);
+
 /* CLBlast SGEMM n x n x n, one warm-up then `reps` calls timed on the host
  * between clFinish calls; *gflops = 2 n^3 / median time. */
 mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, double *gflops);

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "diag/selftest_gemm.h"
+#include "diag/selftest_decode.h"
 #include "diag/selftest_kern.h"
 #include "diag/selftest_scan.h"
 #include "base/clock.h"
@@ -61,6 +62,9 @@ static const mcl_selftest_entry entries[] = {
     {"conv_prefill", mcl_selftest_conv_prefill},
     {"conv_step", mcl_selftest_conv_step},
     {"gemv", mcl_selftest_gemv},
+    {"gemv_in", mcl_selftest_gemv_in},
+    {"gemv_split", mcl_selftest_gemv_split},
+    {"read_f4", mcl_selftest_read},
     {"gemm_split_a", mcl_selftest_gemm_split},
     {"gemm_reduce", mcl_selftest_gemm_reduce},
     {"gemm_simt", mcl_selftest_gemm_simt},
@@ -68,6 +72,7 @@ static const mcl_selftest_entry entries[] = {
     {"gemm_mma_f16", mcl_selftest_gemm_mma},
     {"scan_prefill", mcl_selftest_scan_prefill},
     {"ssm_step", mcl_selftest_ssm_step},
+    {"ssm_step_parts", mcl_selftest_ssm_step_parts},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

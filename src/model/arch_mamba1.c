@@ -11,14 +11,22 @@
  *   dbc = xc . W_x^T                        mcl_project
  *   y   = scan(xc, dbc, z, ...)             scan_prefill / ssm_step (ssm state)
  *   h  += y . W_out^T                       mcl_project, accumulating into h
- * x and z are the two halves of each xz row (row stride 2*d_inner). A
- * decode step is 1 (embedding) + 6 * n_layer + 2 (final norm, LM head)
- * launches. */
+ * x and z are the two halves of each xz row (row stride 2*d_inner).
+ * Decode (one row per sequence, up to the gemv rows) runs fused, 4 launches
+ * per layer (src/ops/kern_decode.h):
+ *   xz = (rmsnorm(h) * norm) . W_in^T, xc = conv step     gemv_in (conv state)
+ *   dbc partials = xc . W_x^T over n_split slices of K     gemv_split (into hn)
+ *   y = ssm step(sum of the partials) * silu(z)            ssm_step_parts (ssm state)
+ *   h += y . W_out^T                                       gemv, accumulating
+ * and the LM head takes the final norm (src/model/forward.c): 1 + 4 * n_layer
+ * + 1 launches per step. MAMBACL_DISABLE=fused_decode runs the sequence
+ * above instead (1 + 6 * n_layer + 2 launches). */
 #include "model/arch_mamba1.h"
 
 #include "base/error.h"
 #include "model/model.h"
 #include "ops/kern.h"
+#include "ops/kern_decode.h"
 #include "ops/kern_scan.h"
 
 #define LAYER_NAME(x) "backbone.layers.%d." x
@@ -146,6 +154,43 @@ static mcl_status layer_decode(mcl_model *m, int l, int B)
     return mcl_project(m, "out_proj", B, mcl_model_w(m, MCL_W_OUT_PROJ, l), a.y, true, s->h);
 }
 
+/* Splits of x_proj's K for B rows: the device rule, capped by what the
+ * partials buffer (hn, [cap_rows, d_model], unused by the fused step) holds. */
+static int x_proj_splits(const mcl_model *m, int B)
+{
+    int nx = m->cfg.dt_rank + 2 * m->cfg.d_state;
+    int n = mcl_kern_gemv_split_count(m->rt, nx, m->cfg.d_inner, B);
+    size_t fit = (size_t)m->scratch.cap_rows * (size_t)m->cfg.d_model / ((size_t)B * (size_t)nx);
+    while (n > 1 && (size_t)n > fit) n /= 2;
+    return n;
+}
+
+/* One decode layer in 4 launches (see the file comment). */
+static mcl_status layer_decode_fused(mcl_model *m, int l, int B)
+{
+    const mcl_config *c = &m->cfg;
+    mcl_scratch *s = &m->scratch;
+    const mcl_dmat *in = mcl_model_w(m, MCL_W_IN_PROJ, l), *xp = mcl_model_w(m, MCL_W_X_PROJ, l);
+    const mcl_dmat *out = mcl_model_w(m, MCL_W_OUT_PROJ, l);
+    int nx = c->dt_rank + 2 * c->d_state, n_split = x_proj_splits(m, B);
+    mcl_kern_conv cv = {mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+                        mcl_state_view(m, MCL_M1_CONV_STATE, l), c->d_conv, c->d_inner, s->act[MCL_M1_XC]};
+    mcl_kern_state ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
+    mcl_scan_args a = scan_args(m, l);
+    uint64_t part = (uint64_t)B * (uint64_t)nx;
+    if (n_split > 1) a.dbc = s->hn; /* else the one "partial" is dbc itself */
+    MCL_TRY(mcl_kern_gemv_in(m->rt, in->parts[0], in->dtype, s->h, s->act[MCL_M1_XZ], in->rows, in->cols, B,
+                             mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, &cv));
+    MCL_TRY(mcl_kern_gemv_split(m->rt, xp->parts[0], xp->dtype, a.xc, a.dbc, nx, c->d_inner, B, n_split, part));
+    MCL_TRY(mcl_kern_ssm_step_parts(m->rt, &a, &ss, B, n_split, part));
+    return mcl_kern_gemv(m->rt, out->parts[0], out->dtype, a.y, s->h, out->rows, out->cols, B, true);
+}
+
+static mcl_status layer_decode_any(mcl_model *m, int l, int B)
+{
+    return mcl_kern_decode_fused(m->rt, B) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
+}
+
 const mcl_arch mcl_arch_mamba1 = {
     .id = MCL_ARCH_MAMBA1,
     .name = "Mamba-1",
@@ -159,5 +204,5 @@ const mcl_arch mcl_arch_mamba1 = {
     .n_acts = sizeof acts / sizeof acts[0],
     .check = check,
     .prefill_layer = layer_prefill,
-    .decode_layer = layer_decode,
+    .decode_layer = layer_decode_any,
 };

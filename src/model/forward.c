@@ -9,7 +9,9 @@
  *   per layer: the architecture's prefill_layer        (updates h and the states)
  *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
  *   logits = hsel . W_head^T                           mcl_op_matmul (gemv up to 16 rows)
- * Decode (one token per sequence) is the same chain with decode_layer.
+ * Decode (one token per sequence) is the same chain with decode_layer; when
+ * it runs fused (mcl_kern_decode_fused) the final norm is fused into the LM
+ * head (gemv_in) for a head of one buffer.
  */
 #include "model/forward.h"
 
@@ -20,6 +22,7 @@
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "ops/kern.h"
+#include "ops/kern_decode.h"
 
 static mcl_status write_ints(mcl_model *m, cl_mem buf, const int32_t *v, size_t n, const char *what)
 {
@@ -285,6 +288,22 @@ mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *cons
 
 /* ---- decode ---------------------------------------------------------------------- */
 
+/* Logits of the B decoded rows: rmsnorm_f fused into the LM head (one
+ * launch) when decode runs fused and the head is one buffer, else through
+ * logits_of_rows. */
+static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float *out)
+{
+    const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
+    if (!mcl_kern_decode_fused(m->rt, B) || H->n_parts != 1) return logits_of_rows(m, rows, B, out);
+    MCL_TRY(mcl_scratch_sel(m, B));
+    MCL_TRY(mcl_kern_gemv_in(m->rt, H->parts[0], H->dtype, m->scratch.h, m->scratch.logits, m->cfg.vocab_size,
+                             m->cfg.d_model, B, mcl_model_buf(m, m->arch->w_norm_f, 0), m->cfg.norm_eps, NULL));
+    MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->scratch.logits, CL_TRUE, 0,
+                                     (size_t)B * (size_t)m->cfg.vocab_size * 4, out, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(logits, %d rows)", B);
+    return MCL_OK;
+}
+
 static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                          float *logits)
 {
@@ -306,7 +325,7 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     MCL_TRY(write_ints(m, s->slot, slot, (size_t)n_seqs, "slots"));
     MCL_TRY(embed(m, tokens, n_seqs));
     for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
-    if (logits) MCL_TRY(logits_of_rows(m, rows, n_seqs, logits));
+    if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
     return mcl_runtime_finish(m->rt);
 }
 

@@ -1,0 +1,14 @@
+/* Selftests of the fused decode kernels (gemv_in, gemv_split,
+ * ssm_step_parts) and bench's read_f4 (rows of entries[] in selftest.c):
+ * one launch on a few numbers, compared with a host computation. */
+#ifndef MCL_SELFTEST_DECODE_H
+#define MCL_SELFTEST_DECODE_H
+
+#include "diag/selftest.h"
+
+mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok);
+
+#endif

@@ -1,0 +1,167 @@
+/* Launchers of gemv_in, gemv_split and ssm_step_parts (see kern_decode.h). */
+#include "ops/kern_decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+static mcl_status gemv_tunables(const mcl_runtime *rt, size_t *wg, size_t *rows, size_t *bt, size_t *lpr)
+{
+    const mcl_params *p = mcl_runtime_params(rt, "gemv.cl");
+    MCL_ASSERT(p, "gemv.cl was not compiled");
+    *wg = (size_t)mcl_params_get(p, "GEMV_WG", 0);
+    *lpr = (size_t)mcl_params_get(p, "GEMV_LPR", 0);
+    size_t rpl = (size_t)mcl_params_get(p, "GEMV_RPL", 0);
+    *bt = (size_t)mcl_params_get(p, "GEMV_BT", 0);
+    MCL_ASSERT(*wg && *lpr && rpl && *bt && *wg % *lpr == 0, "gemv: incomplete tunables");
+    *rows = *wg / *lpr * rpl;
+    return MCL_OK;
+}
+
+static mcl_status check_gemv(const char *what, mcl_dtype dt, int O, int I, int B)
+{
+    if (O <= 0 || I <= 0 || B < 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad sizes O %d, I %d, B %d", what, O, I, B);
+    if (dt != MCL_DTYPE_F32 && dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad dtype", what);
+    return MCL_OK;
+}
+
+/* Binds W, wdtype, x, y, O, I, B (arguments 0..6). */
+static mcl_status bind_gemv(cl_kernel k, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B)
+{
+    cl_int dt = (cl_int)wdtype;
+    MCL_ARG(k, 0, W);
+    MCL_ARG(k, 1, dt);
+    MCL_ARG(k, 2, x);
+    MCL_ARG(k, 3, y);
+    MCL_ARG(k, 4, O);
+    MCL_ARG(k, 5, I);
+    MCL_ARG(k, 6, B);
+    return MCL_OK;
+}
+
+static mcl_status bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
+{
+    cl_int has_bias = c && c->bias, K = c ? c->K : 2, n_conv = c ? c->n_conv : 0;
+    cl_mem w = c ? c->w : any, b = has_bias ? c->bias : any, state = c ? c->st.buf : any;
+    cl_mem slot = c ? c->st.slot : any, xc = c ? c->xc : any;
+    cl_ulong off = c ? c->st.off : 0, stride = c ? c->st.stride : 0;
+    MCL_ARG(k, 9, w);
+    MCL_ARG(k, 10, b);
+    MCL_ARG(k, 11, has_bias);
+    MCL_ARG(k, 12, state);
+    MCL_ARG(k, 13, off);
+    MCL_ARG(k, 14, slot);
+    MCL_ARG(k, 15, stride);
+    MCL_ARG(k, 16, K);
+    MCL_ARG(k, 17, n_conv);
+    MCL_ARG(k, 18, xc);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
+                            int B, cl_mem nw, float eps, const mcl_kern_conv *conv)
+{
+    MCL_TRY(check_gemv("gemv_in", wdtype, O, I, B));
+    if (conv && (conv->K < 2 || conv->n_conv < 0 || conv->n_conv > O))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_in: conv width %d, %d conv rows of %d", conv->K,
+                             conv->n_conv, O);
+    if (B == 0) return MCL_OK;
+    size_t wg, rows, bt, lpr;
+    MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemv_in", &k));
+    MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
+    MCL_ARG(k, 7, nw);
+    MCL_ARG(k, 8, eps);
+    MCL_TRY(bind_conv(k, conv, nw));
+    size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt}, local[2] = {wg, 1};
+    return mcl_launch(rt, k, "gemv_in", 2, global, local);
+}
+
+int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B)
+{
+    size_t wg, rows, bt, lpr;
+    if (O <= 0 || I <= 0 || B <= 0 || gemv_tunables(rt, &wg, &rows, &bt, &lpr) != MCL_OK) return 1;
+    if (rt->dev.type == MCL_DEVICE_TYPE_CPU) return 1;
+    size_t groups = ((size_t)O + rows - 1) / rows * (((size_t)B + bt - 1) / bt);
+    size_t want = 2u * (rt->dev.compute_units ? rt->dev.compute_units : 1);
+    int n = 1;
+    while (n < MCL_GEMV_MAX_SPLIT && groups * (size_t)n < want &&
+           (size_t)(I / 8) / (size_t)(2 * n) >= 2 * lpr)
+        n *= 2;
+    return n;
+}
+
+mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
+                               int B, int n_split, uint64_t part_stride)
+{
+    MCL_TRY(check_gemv("gemv_split", wdtype, O, I, B));
+    if (n_split < 1 || n_split > MCL_GEMV_MAX_SPLIT || part_stride < (uint64_t)B * (uint64_t)O)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_split: %d splits, part stride %llu for %d x %d", n_split,
+                             (unsigned long long)part_stride, B, O);
+    if (B == 0) return MCL_OK;
+    size_t wg, rows, bt, lpr;
+    MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "gemv_split", &k));
+    MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
+    cl_ulong ps = part_stride;
+    MCL_ARG(k, 7, ps);
+    size_t global[3] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
+    size_t local[3] = {wg, 1, 1};
+    return mcl_launch(rt, k, "gemv_split", 3, global, local);
+}
+
+mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,
+                                   int n_parts, uint64_t part_stride)
+{
+    if (B <= 0) return MCL_OK;
+    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)(a->dt_rank + 2 * a->d_state)))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step_parts: %d parts, part stride %llu", n_parts,
+                             (unsigned long long)part_stride);
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step_parts", &k));
+    int wdt = (int)a->wdtype;
+    cl_int np = n_parts;
+    cl_ulong ps = part_stride, off = st->off, stride = st->stride;
+    MCL_ARG(k, 0, a->xc);
+    MCL_ARG(k, 1, a->dbc);
+    MCL_ARG(k, 2, np);
+    MCL_ARG(k, 3, ps);
+    MCL_ARG(k, 4, a->xz);
+    MCL_ARG(k, 5, a->w_dt);
+    MCL_ARG(k, 6, wdt);
+    MCL_ARG(k, 7, a->b_dt);
+    MCL_ARG(k, 8, a->a);
+    MCL_ARG(k, 9, a->d);
+    MCL_ARG(k, 10, st->buf);
+    MCL_ARG(k, 11, off);
+    MCL_ARG(k, 12, st->slot);
+    MCL_ARG(k, 13, stride);
+    MCL_ARG(k, 14, B);
+    MCL_ARG(k, 15, a->d_inner);
+    MCL_ARG(k, 16, a->dt_rank);
+    MCL_ARG(k, 17, a->d_state);
+    MCL_ARG(k, 18, a->y);
+    cl_ulong z_off = a->z_off;
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step_parts: z row stride %d < d_inner %d", a->z_ld,
+                             a->d_inner);
+    MCL_ARG(k, 19, z_off);
+    MCL_ARG(k, 20, a->z_ld);
+    const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
+    MCL_ASSERT(p, "ssm_step.cl was not compiled");
+    size_t wg = (size_t)mcl_params_get(p, "STEP_WG", 64);
+    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
+    return mcl_launch(rt, k, "ssm_step_parts", 1, &global, &wg);
+}
+
+bool mcl_kern_decode_fused(const mcl_runtime *rt, int B)
+{
+    const char *off = getenv("MAMBACL_DISABLE");
+    if (off && strstr(off, "fused_decode")) return false;
+    return B >= 1 && B <= mcl_runtime_param(rt, "gemm.cl", "GEMM_GEMV_MAX_ROWS", 16);
+}

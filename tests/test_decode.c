@@ -1,0 +1,293 @@
+/* The fused decode kernels (gemv_in, gemv_split, ssm_step_parts) against the
+ * C references (tests/ref) at odd sizes, every weight dtype, batches whose
+ * states have unequal histories (different conv/SSM states, permuted slots),
+ * and every F16 conversion variant of gemv.cl (GEMV_F16 0, 1; 2 where the
+ * device has cl_khr_fp16: each one the fallback of another). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "base/half.h"
+#include "ops/kern_decode.h"
+#include "runtime/runtime.h"
+#include "ref/ref_kernels.h"
+#include "ref/ref_scan.h"
+
+static mcl_runtime *rt;
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static float *rand_floats(size_t n, float lo, float hi)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * 0.5f * (frand() + 1.0f);
+    return p;
+}
+
+static void *rand_weights(size_t n, mcl_dtype dt)
+{
+    float *f = rand_floats(n, -1.0f, 1.0f);
+    void *w = malloc((n ? n : 1) * mcl_half_dtype_size(dt));
+    assert_non_null(w);
+    assert_int_equal(mcl_half_convert_from_f32(f, dt, w, n), MCL_OK);
+    free(f);
+    return w;
+}
+
+static cl_mem upload(const void *host, size_t bytes)
+{
+    cl_mem m = NULL;
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes ? bytes : 4, "test", &m), MCL_OK);
+    if (bytes && host)
+        assert_int_equal(clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+    return m;
+}
+
+static void download(cl_mem m, void *host, size_t bytes)
+{
+    assert_int_equal(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+}
+
+static double worst_abs, worst_rel;
+
+static void check_close(const float *got, const float *want, size_t n, double rtol, double atol, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - want[i]);
+        if (e > worst_abs) worst_abs = e;
+        if (fabs(want[i]) > 1e-3 && e / fabs(want[i]) > worst_rel) worst_rel = e / fabs(want[i]);
+        if (!(e <= atol + rtol * fabs(want[i])))
+            fail_msg("%s: element %zu is %.9g, reference %.9g", what, i, got[i], want[i]);
+    }
+}
+
+/* Rebuilds gemv.cl with GEMV_F16 = f16 (the runtime's other tunables kept). */
+static void rebuild_gemv(long f16)
+{
+    mcl_params p = *mcl_runtime_params(rt, "gemv.cl");
+    mcl_params_set(&p, "GEMV_F16", f16);
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemv.cl", &p), MCL_OK);
+}
+
+/* B rows of gemv_in (norm + conv on the first n_conv rows) against
+ * rmsnorm + gemv + conv_step of the references. slots: permuted, so each
+ * row's conv state (random: a history) lives in another slot. */
+static void run_gemv_in(int O, int I, int B, int n_conv, int K, mcl_dtype dt, bool bias)
+{
+    int slot[9], cap = B + 2;
+    for (int b = 0; b < B; b++) slot[b] = cap - 1 - b; /* distinct, reversed */
+    size_t se = (size_t)(n_conv ? n_conv : 1) * (size_t)(K - 1), off = 3;
+    void *W = rand_weights((size_t)O * I, dt);
+    float *h = rand_floats((size_t)B * I, -2.0f, 2.0f), *nw = rand_floats((size_t)I, 0.5f, 1.5f);
+    float *cw = rand_floats((size_t)(n_conv ? n_conv : 1) * K, -0.5f, 0.5f);
+    float *cb = rand_floats((size_t)(n_conv ? n_conv : 1), -0.5f, 0.5f);
+    float *st = rand_floats(off + (size_t)cap * se, -1.0f, 1.0f), *st_ref = malloc((off + (size_t)cap * se) * 4);
+    memcpy(st_ref, st, (off + (size_t)cap * se) * 4);
+    float *hn = malloc((size_t)B * I * 4), *want = malloc((size_t)B * O * 4), *got = malloc((size_t)B * O * 4);
+    float *xc_ref = malloc((size_t)B * (n_conv ? n_conv : 1) * 4);
+    float *xc = malloc((size_t)B * (n_conv ? n_conv : 1) * 4), *hcopy = malloc((size_t)B * I * 4);
+    memcpy(hcopy, h, (size_t)B * I * 4);
+    ref_rmsnorm_residual(hcopy, NULL, nw, 1e-5f, hn, NULL, B, I);
+    ref_gemv(W, dt, hn, want, O, I, B, 0);
+    if (n_conv) {
+        /* the conv's x: the first n_conv outputs of each row */
+        ref_conv_step(want, O, cw, bias ? cb : NULL, st_ref, off, slot, se, B, n_conv, K, xc_ref);
+    }
+    cl_mem bW = upload(W, (size_t)O * I * mcl_half_dtype_size(dt)), bh = upload(h, (size_t)B * I * 4);
+    cl_mem bnw = upload(nw, (size_t)I * 4), by = upload(NULL, (size_t)B * O * 4);
+    cl_mem bcw = upload(cw, (size_t)(n_conv ? n_conv : 1) * K * 4), bcb = upload(cb, (size_t)(n_conv ? n_conv : 1) * 4);
+    cl_mem bst = upload(st, (off + (size_t)cap * se) * 4), bslot = upload(slot, (size_t)B * 4);
+    cl_mem bxc = upload(NULL, (size_t)B * (n_conv ? n_conv : 1) * 4);
+    mcl_kern_conv cv = {bcw, bias ? bcb : NULL, {bst, off, bslot, se}, K, n_conv, bxc};
+    assert_int_equal(mcl_kern_gemv_in(rt, bW, dt, bh, by, O, I, B, bnw, 1e-5f, n_conv ? &cv : NULL), MCL_OK);
+    download(by, got, (size_t)B * O * 4);
+    char what[128];
+    snprintf(what, sizeof what, "gemv_in O %d I %d B %d conv %d K %d dtype %d", O, I, B, n_conv, K, (int)dt);
+    check_close(got, want, (size_t)B * O, 2e-4, 2e-4, what);
+    if (n_conv) {
+        download(bxc, xc, (size_t)B * n_conv * 4);
+        strcat(what, " xc");
+        check_close(xc, xc_ref, (size_t)B * n_conv, 2e-4, 2e-4, what);
+        download(bst, st, (off + (size_t)cap * se) * 4);
+        strcat(what, " state");
+        check_close(st, st_ref, off + (size_t)cap * se, 2e-4, 2e-4, what);
+    }
+    cl_mem all[] = {bW, bh, bnw, by, bcw, bcb, bst, bslot, bxc};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
+    free(W), free(h), free(nw), free(cw), free(cb), free(st), free(st_ref), free(hn), free(want), free(got);
+    free(xc_ref), free(xc), free(hcopy);
+}
+
+/* gemv_split with n splits: the sum of the partials against ref_gemv. */
+static void run_gemv_split(int O, int I, int B, int n, mcl_dtype dt)
+{
+    void *W = rand_weights((size_t)O * I, dt);
+    float *x = rand_floats((size_t)B * I, -1.0f, 1.0f), *want = malloc((size_t)B * O * 4);
+    uint64_t stride = (uint64_t)B * O + 5;
+    float *parts = malloc((size_t)stride * n * 4), *got = calloc((size_t)B * O, 4);
+    ref_gemv(W, dt, x, want, O, I, B, 0);
+    cl_mem bW = upload(W, (size_t)O * I * mcl_half_dtype_size(dt)), bx = upload(x, (size_t)B * I * 4);
+    cl_mem by = upload(NULL, (size_t)stride * n * 4);
+    assert_int_equal(mcl_kern_gemv_split(rt, bW, dt, bx, by, O, I, B, n, stride), MCL_OK);
+    download(by, parts, (size_t)stride * n * 4);
+    for (int p = 0; p < n; p++)
+        for (size_t i = 0; i < (size_t)B * O; i++) got[i] += parts[(size_t)p * stride + i];
+    char what[128];
+    snprintf(what, sizeof what, "gemv_split O %d I %d B %d splits %d dtype %d", O, I, B, n, (int)dt);
+    check_close(got, want, (size_t)B * O, 2e-4, 2e-4, what);
+    mcl_buffer_release(&bW), mcl_buffer_release(&bx), mcl_buffer_release(&by);
+    free(W), free(x), free(want), free(parts), free(got);
+}
+
+static void test_gemv_in(void **state)
+{
+    (void)state;
+    long def = mcl_runtime_param(rt, "gemv.cl", "GEMV_F16", 0);
+    for (int dt = 0; dt < 3; dt++) {
+        run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
+        run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
+        run_gemv_in(19, 8, 9, 0, 2, (mcl_dtype)dt, true); /* LM head: norm only, batch past a tile */
+        run_gemv_in(40, 136, 2, 20, 3, (mcl_dtype)dt, true);
+    }
+    /* the other F16 conversions (the fallbacks of each other; 2 needs cl_khr_fp16) */
+    const long f16s[] = {0, 1, 2};
+    for (int f = 0; f < (rt->dev.has_fp16 ? 3 : 2); f++) {
+        if (f16s[f] == def) continue;
+        rebuild_gemv(f16s[f]);
+        run_gemv_in(37, 64, 1, 13, 4, MCL_DTYPE_F16, true);
+        run_gemv_in(74, 261, 3, 37, 4, MCL_DTYPE_F16, false);
+        run_gemv_in(40, 136, 2, 20, 3, MCL_DTYPE_F16, true);
+    }
+    rebuild_gemv(def); /* back to the default */
+    printf("gemv_in: max abs err %.3g, max rel err %.3g\n", worst_abs, worst_rel);
+}
+
+static void test_gemv_split(void **state)
+{
+    (void)state;
+    for (int dt = 0; dt < 3; dt++) {
+        run_gemv_split(11, 261, 1, 1, (mcl_dtype)dt);
+        run_gemv_split(11, 261, 2, 3, (mcl_dtype)dt);
+        run_gemv_split(48, 512, 5, 8, (mcl_dtype)dt);
+        run_gemv_split(7, 20, 1, 8, (mcl_dtype)dt); /* more splits than vectors: empty splits */
+    }
+    assert_true(mcl_kern_gemv_split_count(rt, 80, 1536, 1) >= 1);
+    assert_true(mcl_kern_gemv_split_count(rt, 80, 1536, 1) <= MCL_GEMV_MAX_SPLIT);
+}
+
+/* ssm_step_parts with dbc given as n random partials against ref_ssm_step. */
+static void run_step_parts(int B, int d_inner, int R, int N, int n, int dt)
+{
+    int slot[6], cap = B + 1, nx = R + 2 * N;
+    for (int b = 0; b < B; b++) slot[b] = cap - 1 - b;
+    float *xc = rand_floats((size_t)B * d_inner, -1, 1), *dbc = rand_floats((size_t)B * nx, -0.5f, 0.5f);
+    float *xz = rand_floats((size_t)B * 2 * d_inner, -1, 1), *b_dt = rand_floats((size_t)d_inner, -4, -2);
+    float *A = rand_floats((size_t)d_inner * N, -8, -1), *D = rand_floats((size_t)d_inner, 0.5f, 1.5f);
+    void *w = rand_weights((size_t)d_inner * R, (mcl_dtype)dt);
+    uint64_t se = (uint64_t)d_inner * N, stride = (uint64_t)B * nx + 3;
+    float *st = rand_floats((size_t)(cap * se), -1, 1), *st_ref = malloc((size_t)(cap * se) * 4);
+    memcpy(st_ref, st, (size_t)(cap * se) * 4);
+    float *parts = calloc((size_t)(stride * n), 4), *want = malloc((size_t)B * d_inner * 4);
+    float *got = malloc((size_t)B * d_inner * 4);
+    for (size_t i = 0; i < (size_t)B * nx; i++) {
+        float rest = dbc[i];
+        for (int p = 1; p < n; p++) {
+            float v = frand() * 0.1f;
+            parts[(size_t)p * stride + i] = v;
+            rest -= v;
+        }
+        parts[i] = rest;
+        double s = 0; /* the reference gets the same fp32 sum the kernel forms */
+        float f = parts[i];
+        for (int p = 1; p < n; p++) f += parts[(size_t)p * stride + i];
+        s = f;
+        dbc[i] = (float)s;
+    }
+    ref_ssm_step(xc, dbc, xz, w, dt, b_dt, A, D, st_ref, 0, slot, se, B, d_inner, R, N, want);
+    cl_mem bxc = upload(xc, (size_t)B * d_inner * 4), bp = upload(parts, (size_t)(stride * n) * 4);
+    cl_mem bxz = upload(xz, (size_t)B * 2 * d_inner * 4), bw = upload(w, (size_t)d_inner * R * mcl_half_dtype_size((mcl_dtype)dt));
+    cl_mem bb = upload(b_dt, (size_t)d_inner * 4), bA = upload(A, (size_t)d_inner * N * 4);
+    cl_mem bD = upload(D, (size_t)d_inner * 4), bst = upload(st, (size_t)(cap * se) * 4);
+    cl_mem bslot = upload(slot, (size_t)B * 4), by = upload(NULL, (size_t)B * d_inner * 4);
+    mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)dt, d_inner, R, N, (uint64_t)d_inner,
+                       2 * d_inner};
+    mcl_kern_state ks = {bst, 0, bslot, se};
+    assert_int_equal(mcl_kern_ssm_step_parts(rt, &a, &ks, B, n, stride), MCL_OK);
+    download(by, got, (size_t)B * d_inner * 4);
+    char what[128];
+    snprintf(what, sizeof what, "ssm_step_parts B %d d_inner %d R %d N %d parts %d dtype %d", B, d_inner, R, N, n, dt);
+    check_close(got, want, (size_t)B * d_inner, 2e-4, 2e-4, what);
+    download(bst, st, (size_t)(cap * se) * 4);
+    check_close(st, st_ref, (size_t)(cap * se), 2e-4, 2e-4, what);
+    cl_mem all[] = {bxc, bp, bxz, bw, bb, bA, bD, bst, bslot, by};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
+    free(xc), free(dbc), free(xz), free(b_dt), free(A), free(D), free(w), free(st), free(st_ref);
+    free(parts), free(want), free(got);
+}
+
+static void test_ssm_step_parts(void **state)
+{
+    (void)state;
+    for (int dt = 0; dt < 3; dt++) {
+        run_step_parts(1, 37, 5, 16, 1, dt);
+        run_step_parts(3, 19, 7, 16, 4, dt);
+        run_step_parts(5, 24, 3, 5, 8, dt);
+    }
+}
+
+static void test_bad_args(void **state)
+{
+    (void)state;
+    cl_mem m = upload(NULL, 64);
+    assert_int_equal(mcl_kern_gemv_in(rt, m, MCL_DTYPE_F32, m, m, 0, 4, 1, m, 1e-5f, NULL), MCL_ERR_INVALID_ARG);
+    mcl_kern_conv cv = {m, NULL, {m, 0, m, 3}, 1, 2, m};
+    assert_int_equal(mcl_kern_gemv_in(rt, m, MCL_DTYPE_F32, m, m, 4, 4, 1, m, 1e-5f, &cv), MCL_ERR_INVALID_ARG);
+    assert_non_null(strstr(mcl_last_error(), "gemv_in"));
+    assert_int_equal(mcl_kern_gemv_split(rt, m, MCL_DTYPE_F32, m, m, 4, 4, 2, 2, 7), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_kern_gemv_split(rt, m, MCL_DTYPE_F32, m, m, 4, 4, 1, 0, 4), MCL_ERR_INVALID_ARG);
+    mcl_buffer_release(&m);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (mcl_runtime_create(NULL, &rt) != MCL_OK) {
+        fprintf(stderr, "runtime: %s\n", mcl_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mcl_runtime_free(rt);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemv_in),
+        cmocka_unit_test(test_gemv_split),
+        cmocka_unit_test(test_ssm_step_parts),
+        cmocka_unit_test(test_bad_args),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
