@@ -273,6 +273,11 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
 }
 
 #define GEMV_RED_ROWS (GEMV_NV + GEMV_BT)
+/* The reduction buffer red[GEMV_RED_ROWS][GEMV_WG] comes as a __local kernel
+ * argument (red_mem, 4 * GEMV_RED_ROWS * GEMV_WG bytes, set by the host from
+ * the same tunables): a __local array declared in each of the three kernels
+ * is counted three times by compilers and simulators that size local memory
+ * per program (Oclgrind: 3 x 16 KiB refused on a 32 KiB device). */
 
 /* Each kernel calls the body for one batch row (btc = 1, the decode of one
  * sequence: a batch tile's loops and registers are gone after inlining) or
@@ -280,9 +285,9 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
 
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
-          int O, int I, int B, int accumulate)
+          int O, int I, int B, int accumulate, __local float *red_mem)
 {
-    __local float red[GEMV_RED_ROWS][GEMV_WG];
+    __local float (*red)[GEMV_WG] = (__local float (*)[GEMV_WG])red_mem;
     if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, 1);
     else gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, GEMV_BT);
 }
@@ -296,9 +301,9 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
              int O, int I, int B, __global const float *nw, float eps,
              __global const float *conv_w, __global const float *conv_b, int has_bias,
              __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
-             int K, int n_conv, __global float *xc)
+             int K, int n_conv, __global float *xc, __local float *red_mem)
 {
-    __local float red[GEMV_RED_ROWS][GEMV_WG];
+    __local float (*red)[GEMV_WG] = (__local float (*)[GEMV_WG])red_mem;
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
     const gemv_conv_args *c = n_conv > 0 ? &cv : 0;
     if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, 1);
@@ -310,9 +315,9 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
  * the last split also takes the I % 8 tail. Written to y + s * part_stride. */
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv_split(__global const void *W, int wdtype, __global const float *x, __global float *y,
-                int O, int I, int B, ulong part_stride)
+                int O, int I, int B, ulong part_stride, __local float *red_mem)
 {
-    __local float red[GEMV_RED_ROWS][GEMV_WG];
+    __local float (*red)[GEMV_WG] = (__local float (*)[GEMV_WG])red_mem;
     int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
     int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
     __global float *yp = y + (size_t)s * part_stride;

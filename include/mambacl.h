@@ -9,6 +9,25 @@
  *    matching _free function, which accepts NULL.
  *  - The library never exits, aborts or prints, except the progress bars that
  *    the caller switches on.
+ *
+ * Threads:
+ *  - A runtime, the models loaded on it and their states may be shared by
+ *    several threads: every call that uses the device (model load and free,
+ *    state create/reset/copy/free, prefill, decode, selftest, profiling
+ *    switch) holds the runtime's lock for its whole duration, so calls on one
+ *    runtime run one after the other, never interleaved. Threads gain speed
+ *    only with a runtime each (runtimes are independent; several may use the
+ *    same device). The read-only getters (mcl_runtime_device,
+ *    mcl_model_config, ...) need no lock.
+ *  - A state advanced by two threads at once is not corrupted (the calls are
+ *    serialized) but its history then depends on which call came first: give
+ *    each sequence's state to one thread at a time.
+ *  - mcl_runtime_free and mcl_model_free must not run while another thread
+ *    still uses that runtime or model (or anything made from it).
+ *  - A tokenizer may be used by any number of threads at once; a sampler by
+ *    one thread at a time. Error messages (mcl_last_error) are per thread.
+ *  - A process's environment is read when a runtime is created (MAMBACL_*
+ *    variables); change it only while no runtime is being created.
  */
 #ifndef MAMBACL_H
 #define MAMBACL_H
@@ -123,6 +142,14 @@ typedef struct mcl_runtime_options {
     const char *cache_dir;   /* NULL = $MAMBACL_CACHE_DIR, $XDG_CACHE_HOME/mambacl, ~/.cache/mambacl */
     const char *kernel_dir;  /* NULL = $MAMBACL_KERNEL_DIR, else the embedded sources */
 } mcl_runtime_options;
+/* Environment, read by mcl_runtime_create (each value validated: a malformed
+ * one is a warning in mcl_runtime_warnings, or an error naming the variable
+ * where going on would be wrong): MAMBACL_DEVICE, MAMBACL_CACHE_DIR,
+ * MAMBACL_NO_CACHE (1/0, true/false, yes/no, on/off), MAMBACL_KERNEL_DIR.
+ * Test only (emulate another device's limits on the one present; a limit
+ * can only shrink the real one; the device name gets " [test limits]"):
+ * MAMBACL_TEST_MAX_WG, MAMBACL_TEST_LOCAL_MEM (bytes),
+ * MAMBACL_TEST_WG_MULTIPLE, MAMBACL_TEST_DEVICE_TYPE (gpu|cpu). */
 
 /* Non-fatal problems met while creating the runtime, such as a tuning file
  * that was ignored ("" when none). Owned by rt. */
@@ -206,7 +233,8 @@ typedef struct mcl_config {
 MCL_API const char *mcl_dtype_name(mcl_dtype dtype);
 
 /* A validated checkpoint directory: config.json and its safetensors weights,
- * mapped read-only. */
+ * read into private read-only memory (not mapped: a file truncated while
+ * mapped would raise SIGBUS). */
 typedef struct mcl_checkpoint mcl_checkpoint;
 
 /* Opens the model directory `dir`: reads config.json (Hugging Face
@@ -306,7 +334,8 @@ MCL_API bool mcl_tokenizer_is_special(const mcl_tokenizer *tok, int32_t id);
 /* ------------------------------------------------------------------------ */
 
 /* A model on a device: its weights in device buffers, the pools of sequence
- * states and the scratch of the forward pass. Used from one thread at a time. */
+ * states and the scratch of the forward pass. May be shared by threads (see
+ * "Threads" at the top: its calls take its runtime's lock). */
 typedef struct mcl_model mcl_model;
 
 /* One sequence's recurrent state (conv and SSM state of every layer), a slot

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config python3 ocl-icd-opencl-dev opencl-c-headers
       libclblast-dev pocl-opencl-icd libcmocka-dev libcjson-dev libpcre2-dev libmicrohttpd-dev curl clinfo clang
-      libclang-rt-dev)
+      libclang-rt-dev oclgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

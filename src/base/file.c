@@ -11,16 +11,38 @@
 
 #include "base/error.h"
 
+mcl_status mcl_open_regular(const char *path, int *fd_out, struct stat *sb)
+{
+    *fd_out = -1;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever; on a regular file the flag changes nothing. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return mcl_error_set(MCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    mcl_status st = MCL_OK;
+    if (fstat(fd, sb) != 0) st = mcl_error_set(MCL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(sb->st_mode))
+        st = mcl_error_set(MCL_ERR_IO, "%s: not a regular file (%s)", path,
+                           S_ISDIR(sb->st_mode) ? "a directory" : S_ISFIFO(sb->st_mode) ? "a FIFO"
+                           : S_ISCHR(sb->st_mode) || S_ISBLK(sb->st_mode) ? "a device"
+                           : S_ISSOCK(sb->st_mode) ? "a socket" : "not a file");
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        st = mcl_error_set(MCL_ERR_IO, "%s: fcntl: %s", path, strerror(errno));
+    if (st != MCL_OK) {
+        close(fd);
+        return st;
+    }
+    *fd_out = fd;
+    return MCL_OK;
+}
+
 mcl_status mcl_read_text_file(const char *path, size_t cap, char **out, size_t *len)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return mcl_error_set(MCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = -1;
     struct stat sb;
+    MCL_TRY(mcl_open_regular(path, &fd, &sb));
     mcl_status st = MCL_OK;
-    if (fstat(fd, &sb) != 0) st = mcl_error_set(MCL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-    else if (!S_ISREG(sb.st_mode)) st = mcl_error_set(MCL_ERR_IO, "%s: not a regular file", path);
-    else if ((uint64_t)sb.st_size > cap)
+    if ((uint64_t)sb.st_size > cap)
         st = mcl_error_set(MCL_ERR_FORMAT, "%s: %lld bytes, above the %zu-byte limit", path,
                            (long long)sb.st_size, cap);
     char *buf = st == MCL_OK ? malloc((size_t)sb.st_size + 1) : NULL;

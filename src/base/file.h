@@ -4,12 +4,19 @@
 #define MCL_FILE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "mambacl.h"
 
 /* Reads a whole regular file of at most `cap` bytes into a NUL-terminated
  * buffer that the caller frees. Errors: MCL_ERR_IO, MCL_ERR_FORMAT (too
  * large), MCL_ERR_NOMEM. */
+/* Opens `path` for reading if it is a regular file, without blocking on a
+ * FIFO or touching a device (opened with O_NONBLOCK, checked with fstat,
+ * then made blocking). *fd is the caller's to close; *sb its fstat.
+ * Errors: MCL_ERR_IO naming the path and what it is. */
+mcl_status mcl_open_regular(const char *path, int *fd, struct stat *sb);
+
 mcl_status mcl_read_text_file(const char *path, size_t cap, char **out, size_t *len);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "base/error.h"
 #include "base/dtype.h"
+#include "base/file.h"
 
 #define NAME_SHOWN 96 /* characters of a tensor name quoted in messages */
 
@@ -285,25 +286,49 @@ mcl_status mcl_st_parse(const void *buf, size_t size, const char *label, mcl_st_
     return st;
 }
 
-/* Opens and maps a regular, non-empty file. */
+/* Reads a regular file of at least 8 bytes into an anonymous mapping (not a
+ * mapping of the file: a file truncated or rewritten by another process
+ * while we hold it would kill the process with SIGBUS on the next access;
+ * a copy cannot change under us, and a file that shrinks while it is read
+ * is a clean error). */
 static mcl_status map_file(mcl_st_file *f)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return mcl_error_set(MCL_ERR_IO, "%s: cannot open: %s", f->path, strerror(errno));
+    int fd = -1;
     struct stat sb;
+    MCL_TRY(mcl_open_regular(f->path, &fd, &sb));
     mcl_status st = MCL_OK;
-    if (fstat(fd, &sb) != 0) st = mcl_error_set(MCL_ERR_IO, "%s: cannot stat: %s", f->path, strerror(errno));
-    else if (!S_ISREG(sb.st_mode)) st = mcl_error_set(MCL_ERR_IO, "%s: not a regular file", f->path);
-    else if (sb.st_size < 8)
+    if (sb.st_size < 8)
         st = mcl_error_set(MCL_ERR_FORMAT, "%s: file is %lld bytes, too short for the 8-byte header length",
                            f->path, (long long)sb.st_size);
+    else if ((uint64_t)sb.st_size > SIZE_MAX / 2)
+        st = mcl_error_set(MCL_ERR_FORMAT, "%s: %lld bytes is too large", f->path, (long long)sb.st_size);
+    size_t size = st == MCL_OK ? (size_t)sb.st_size : 0, got = 0;
+    void *p = MAP_FAILED;
     if (st == MCL_OK) {
-        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) st = mcl_error_set(MCL_ERR_IO, "%s: cannot map: %s", f->path, strerror(errno));
-        else f->map = p, f->map_size = (size_t)sb.st_size;
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            st = mcl_error_set(MCL_ERR_NOMEM, "%s: no host memory for its %zu bytes: %s", f->path, size,
+                               strerror(errno));
+    }
+    while (st == MCL_OK && got < size) {
+        size_t want = size - got < (1u << 30) ? size - got : (1u << 30);
+        ssize_t r = pread(fd, (char *)p + got, want, (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) st = mcl_error_set(MCL_ERR_IO, "%s: read failed: %s", f->path, strerror(errno));
+        else if (r == 0)
+            st = mcl_error_set(MCL_ERR_IO, "%s: the file shrank from %zu to %zu bytes while it was read "
+                               "(truncated or replaced by another process?)", f->path, size, got);
+        else got += (size_t)r;
     }
     close(fd);
-    return st;
+    if (st != MCL_OK) {
+        if (p != MAP_FAILED) munmap(p, size);
+        return st;
+    }
+    mprotect(p, size, PROT_READ); /* the tensors are read-only from here on */
+    f->map = p;
+    f->map_size = size;
+    return MCL_OK;
 }
 
 mcl_status mcl_st_open(const char *path, mcl_st_file **out)

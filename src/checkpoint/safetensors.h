@@ -1,7 +1,8 @@
 /* Reading .safetensors files: an 8-byte little-endian header length, a JSON
  * header {"name": {"dtype", "shape", "data_offsets"}, "__metadata__": {...}},
- * then the data section. Files are mapped read-only; every field is checked
- * before a tensor is handed out (see docs/checkpoints.md for the rules). */
+ * then the data section. Files are read into private read-only memory (not
+ * mapped: a file truncated under a mapping raises SIGBUS); every field is
+ * checked before a tensor is handed out (see docs/checkpoints.md). */
 #ifndef MCL_SAFETENSORS_H
 #define MCL_SAFETENSORS_H
 
@@ -28,15 +29,16 @@ typedef struct mcl_tensor {
 /* A parsed file: its tensors sorted by name (names are unique). */
 typedef struct mcl_st_file {
     char *path;             /* as given, for messages */
-    void *map;              /* the mapping (NULL for parse-from-memory) */
+    void *map;              /* the file's bytes, an anonymous mapping (NULL for parse-from-memory) */
     size_t map_size;
     mcl_tensor *tensors;    /* [n_tensors], sorted by name */
     char *names;            /* storage of every name */
     int n_tensors;
 } mcl_st_file;
 
-/* Maps `path` and validates it. On success *out is released with
- * mcl_st_free. Errors: MCL_ERR_IO (cannot open/map, not a regular file),
+/* Reads `path` and validates it. On success *out is released with
+ * mcl_st_free. Errors: MCL_ERR_IO (cannot open or read, not a regular file,
+ * shrank while being read),
  * MCL_ERR_FORMAT (anything malformed; the message starts with the path),
  * MCL_ERR_UNSUPPORTED (a dtype other than F32/F16/BF16, too many dims). */
 mcl_status mcl_st_open(const char *path, mcl_st_file **out);

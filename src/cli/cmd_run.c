@@ -302,7 +302,7 @@ static int finish(mcl_status st)
 static int run_text(const run_opts *o, mcl_runtime *rt, mcl_model *m, mcl_tokenizer *tok, const char *text,
                     size_t len, const int32_t *ids, int n)
 {
-    gen_stats stats;
+    gen_stats stats = {0}; /* read by the stats line even when the state could not be opened */
     mcl_state *s = NULL;
     int32_t pending = -1;
     mcl_status st = open_state(o, m, &s);
@@ -335,7 +335,7 @@ static void print_completion(int i, const char *text, void *user)
 
 static int run_batch(const run_opts *o, mcl_runtime *rt, mcl_model *m, mcl_tokenizer *tok, const batch_input *in)
 {
-    gen_stats stats;
+    gen_stats stats = {0}; /* read by the stats line even when the state could not be opened */
     batch_print p = {o, in, false};
     gen_install_sigint();
     mcl_status st = gen_batch(m, tok, in->ids, in->lens, in->n, &o->gen, print_completion, &p, &stats);
@@ -352,7 +352,7 @@ static mcl_status turn(const run_opts *o, mcl_runtime *rt, mcl_model *m, mcl_tok
 {
     int32_t *ids = NULL, *all = NULL;
     int n = 0;
-    gen_stats stats;
+    gen_stats stats = {0}; /* read by the stats line even when the state could not be opened */
     MCL_TRY(encode(tok, text, len, &ids, &n));
     all = malloc(((size_t)n + 1) * sizeof *all);
     if (!all) {

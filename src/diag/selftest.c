@@ -87,6 +87,8 @@ const mcl_selftest_entry *mcl_selftest_find(const char *kernel)
 
 mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, void *user)
 {
+    if (!rt) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_runtime_selftest: NULL runtime");
+    mcl_runtime_lock(rt);
     mcl_status first = MCL_OK;
     for (int i = 0; i < rt->n_kernels; i++) {
         const char *name = rt->kernels[i].name;
@@ -100,5 +102,6 @@ mcl_status mcl_runtime_selftest(mcl_runtime *rt, mcl_selftest_report_fn report, 
         if (report) report(name, st == MCL_OK, mcl_now_ms() - t0, user);
         if (st != MCL_OK && first == MCL_OK) first = st;
     }
+    mcl_runtime_unlock(rt);
     return first;
 }

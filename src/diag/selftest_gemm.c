@@ -74,7 +74,8 @@ mcl_status mcl_selftest_gemm_reduce(mcl_runtime *rt, bool *ok)
                         clSetKernelArg(k, 2, sizeof mn, &mn) | clSetKernelArg(k, 3, 4, &beta) |
                         clSetKernelArg(k, 4, sizeof C, &C);
     if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(gemm_reduce)");
-    size_t global = 64, local = 64;
+    size_t global = 64, local = 64; /* halved to the device's limit (an elementwise kernel) */
+    while (local > 1 && (local > rt->dev.max_work_group_size || local > rt->dev.max_work_item_sizes[0])) local /= 2;
     if (st == MCL_OK) st = mcl_launch(rt, k, "gemm_reduce", 1, &global, &local);
     if (st == MCL_OK) st = get(rt, C, out, sizeof out);
     *ok = st == MCL_OK;

@@ -263,16 +263,28 @@ static mcl_status prefill(mcl_model *m, mcl_state **states, const int32_t *const
     return st;
 }
 
+/* The public entry points hold the runtime's lock for the whole call (the
+ * kernels' arguments, the scratch and the pools are shared). */
+static mcl_status prefill_locked(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
+                                 const int *lengths, int n_seqs, float *logits, bool all)
+{
+    if (!m) return mcl_error_set(MCL_ERR_INVALID_ARG, "prefill: NULL model");
+    mcl_runtime_lock(m->rt);
+    mcl_status st = prefill(m, states, tokens, lengths, n_seqs, logits, all);
+    mcl_runtime_unlock(m->rt);
+    return st;
+}
+
 mcl_status mcl_prefill(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
                        const int *lengths, int n_seqs, float *logits)
 {
-    return prefill(m, states, tokens, lengths, n_seqs, logits, false);
+    return prefill_locked(m, states, tokens, lengths, n_seqs, logits, false);
 }
 
 mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *const *tokens,
                            const int *lengths, int n_seqs, float *logits)
 {
-    return prefill(m, states, tokens, lengths, n_seqs, logits, true);
+    return prefill_locked(m, states, tokens, lengths, n_seqs, logits, true);
 }
 
 /* ---- decode ---------------------------------------------------------------------- */
@@ -293,8 +305,8 @@ static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float 
     return MCL_OK;
 }
 
-mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
-                      float *logits)
+static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                         float *logits)
 {
     if (!m || !tokens || n_seqs < 1)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "decode: NULL argument or n_seqs %d < 1", n_seqs);
@@ -317,4 +329,14 @@ mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, i
     for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
     if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
     return mcl_runtime_finish(m->rt);
+}
+
+mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                      float *logits)
+{
+    if (!m) return mcl_error_set(MCL_ERR_INVALID_ARG, "decode: NULL model");
+    mcl_runtime_lock(m->rt);
+    mcl_status st = decode(m, states, tokens, n_seqs, logits);
+    mcl_runtime_unlock(m->rt);
+    return st;
 }

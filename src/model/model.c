@@ -243,8 +243,10 @@ mcl_status mcl_model_load_ex(mcl_runtime *rt, const char *dir, const mcl_model_o
     mcl_weights *w = NULL;
     *out = NULL;
     if (!rt || !dir) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_model_load: NULL argument");
-    MCL_TRY(mcl_weights_open(dir, &w));
+    MCL_TRY(mcl_weights_open(dir, &w)); /* host work: no lock needed */
+    mcl_runtime_lock(rt);
     mcl_status st = mcl_model_upload(rt, w, opts, out);
+    mcl_runtime_unlock(rt);
     mcl_weights_free(w);
     return st;
 }
@@ -283,7 +285,9 @@ mcl_status mcl_model_create_random(mcl_runtime *rt, const mcl_config *cfg, mcl_d
     if (!rt || !cfg) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_model_create_random: NULL argument");
     MCL_TRY(check_random_fits(rt, cfg, dtype));
     MCL_TRY(mcl_weights_random(cfg, dtype, seed, &w));
+    mcl_runtime_lock(rt);
     mcl_status st = mcl_model_upload(rt, w, NULL, out);
+    mcl_runtime_unlock(rt);
     mcl_weights_free(w);
     return st;
 }
@@ -298,6 +302,8 @@ static void dmat_release(mcl_dmat *d)
 void mcl_model_free(mcl_model *m)
 {
     if (!m) return;
+    mcl_runtime *rt = m->rt;
+    mcl_runtime_lock(rt);
     if (m->rt->queue) clFinish(m->rt->queue);
     mcl_scratch_release(m);
     mcl_pool_release(m);
@@ -307,6 +313,7 @@ void mcl_model_free(mcl_model *m)
     free(m->w);
     mcl_buffer_release(&m->dummy);
     free(m);
+    mcl_runtime_unlock(rt);
 }
 
 const mcl_config *mcl_model_config(const mcl_model *m) { return &m->cfg; }

@@ -87,10 +87,8 @@ static mcl_status pool_grow(mcl_model *m)
     return MCL_OK;
 }
 
-mcl_status mcl_state_create(mcl_model *m, mcl_state **out)
+static mcl_status state_create(mcl_model *m, mcl_state **out)
 {
-    *out = NULL;
-    if (!m) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_create: NULL model");
     mcl_pool *p = &m->pool;
     int slot = 0;
     while (slot < p->cap && p->busy[slot]) slot++;
@@ -109,18 +107,29 @@ mcl_status mcl_state_create(mcl_model *m, mcl_state **out)
     return MCL_OK;
 }
 
+/* The public functions below hold the runtime's lock: the pools and the
+ * queue are shared by every state of the runtime's models. */
+mcl_status mcl_state_create(mcl_model *m, mcl_state **out)
+{
+    *out = NULL;
+    if (!m) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_create: NULL model");
+    mcl_runtime_lock(m->rt);
+    mcl_status st = state_create(m, out);
+    mcl_runtime_unlock(m->rt);
+    return st;
+}
+
 mcl_status mcl_state_reset(mcl_state *s)
 {
     if (!s) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_reset: NULL state");
-    return zero_slots(s->model, s->slot, 1);
+    mcl_runtime_lock(s->model->rt);
+    mcl_status st = zero_slots(s->model, s->slot, 1);
+    mcl_runtime_unlock(s->model->rt);
+    return st;
 }
 
-mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src)
+static mcl_status state_copy(mcl_state *dst, const mcl_state *src)
 {
-    if (!dst || !src) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_copy: NULL state");
-    if (dst->model != src->model)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_copy: the states belong to different models");
-    if (dst == src) return MCL_OK;
     mcl_model *m = dst->model;
     for (int i = 0; i < m->arch->n_states; i++) {
         size_t b = m->pool.slot_elems[i] * 4;
@@ -132,9 +141,24 @@ mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src)
     return MCL_OK;
 }
 
+mcl_status mcl_state_copy(mcl_state *dst, const mcl_state *src)
+{
+    if (!dst || !src) return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_copy: NULL state");
+    if (dst->model != src->model)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "mcl_state_copy: the states belong to different models");
+    if (dst == src) return MCL_OK;
+    mcl_runtime_lock(dst->model->rt);
+    mcl_status st = state_copy(dst, src);
+    mcl_runtime_unlock(dst->model->rt);
+    return st;
+}
+
 void mcl_state_free(mcl_state *s)
 {
     if (!s) return;
+    mcl_runtime *rt = s->model->rt;
+    mcl_runtime_lock(rt);
     if (s->slot >= 0 && s->slot < s->model->pool.cap) s->model->pool.busy[s->slot] = 0;
+    mcl_runtime_unlock(rt);
     free(s);
 }

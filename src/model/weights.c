@@ -11,12 +11,17 @@
 
 static size_t mcl_round8(size_t n) { return (n + 7) / 8 * 8; }
 
+/* Element i, read with memcpy: a checkpoint's data offsets need not be
+ * aligned (safetensors allows any offset), and a cast load would be UB. */
 float mcl_host_tensor_get(const mcl_host_tensor *t, size_t i)
 {
+    const unsigned char *p = t->data;
+    uint16_t h;
+    float f;
     switch (t->dtype) {
-    case MCL_DTYPE_F16: return mcl_half_to_float(((const uint16_t *)t->data)[i]);
-    case MCL_DTYPE_BF16: return mcl_bf16_to_float(((const uint16_t *)t->data)[i]);
-    default: return ((const float *)t->data)[i];
+    case MCL_DTYPE_F16: memcpy(&h, p + 2 * i, 2); return mcl_half_to_float(h);
+    case MCL_DTYPE_BF16: memcpy(&h, p + 2 * i, 2); return mcl_bf16_to_float(h);
+    default: memcpy(&f, p + 4 * i, 4); return f;
     }
 }
 

@@ -7,6 +7,18 @@
 #include "base/error.h"
 #include "ops/kern.h"
 
+/* The work-group of an elementwise kernel (no local memory, no barrier):
+ * `want`, or the largest power of two the device allows when that is less
+ * (found by the emulated 8/16/32-wide devices of tests/test_limits.c). */
+static size_t elementwise_wg(const mcl_runtime *rt, size_t want)
+{
+    size_t max = rt->dev.max_work_group_size < rt->dev.max_work_item_sizes[0] ? rt->dev.max_work_group_size
+                                                                              : rt->dev.max_work_item_sizes[0];
+    size_t wg = want;
+    while (wg > 1 && wg > max) wg /= 2;
+    return wg;
+}
+
 enum { WS_HI, WS_LO, WS_OUT }; /* rt->gemm_ws: A parts (or widened W), split-K slabs */
 
 const char *mcl_gemm_path_name(mcl_gemm_path p)
@@ -123,7 +135,8 @@ mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, m
     MCL_ARG(k, 5, sp);
     MCL_ARG(k, 6, hi);
     MCL_ARG(k, 7, lo);
-    size_t global[2] = {mcl_round_up((size_t)lda / 4, 64), (size_t)M}, local[2] = {64, 1};
+    size_t wg = elementwise_wg(rt, 64);
+    size_t global[2] = {mcl_round_up((size_t)lda / 4, wg), (size_t)M}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "gemm_split_a", 2, global, local);
 }
 
@@ -163,7 +176,7 @@ static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
     MCL_ARG(k, 2, mn);
     MCL_ARG(k, 3, a->beta);
     MCL_ARG(k, 4, a->C);
-    size_t wg = 256, global = mcl_round_up((size_t)mn, wg);
+    size_t wg = elementwise_wg(rt, 256), global = mcl_round_up((size_t)mn, wg);
     return mcl_launch(rt, k, "gemm_reduce", 1, &global, &wg);
 }
 

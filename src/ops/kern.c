@@ -192,6 +192,7 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
     MCL_ARG(k, 5, I);
     MCL_ARG(k, 6, B);
     MCL_ARG(k, 7, acc);
+    MCL_CL_CHECK(clSetKernelArg(k, 8, 4 * (rpl + 1) * bt * wg, NULL), "clSetKernelArg(gemv, 8: local reduction)");
     size_t rows = wg / lpr * rpl;
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt};
     size_t local[2] = {wg, 1};

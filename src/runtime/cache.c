@@ -2,12 +2,14 @@
 #include "runtime/cache.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "base/file.h"
 
@@ -58,12 +60,16 @@ mcl_status mcl_cache_dir(const char *override, char *out, size_t cap)
     const char *env;
     int n;
     if (override && *override) n = snprintf(out, cap, "%s", override);
-    else if ((env = getenv("MAMBACL_CACHE_DIR")) && *env) n = snprintf(out, cap, "%s", env);
-    else if ((env = getenv("XDG_CACHE_HOME")) && *env) n = snprintf(out, cap, "%s/mambacl", env);
-    else if ((env = getenv("HOME")) && *env) n = snprintf(out, cap, "%s/.cache/mambacl", env);
+    else if ((env = mcl_env_str("MAMBACL_CACHE_DIR"))) n = snprintf(out, cap, "%s", env);
+    else if ((env = mcl_env_str("XDG_CACHE_HOME"))) n = snprintf(out, cap, "%s/mambacl", env);
+    else if ((env = mcl_env_str("HOME"))) n = snprintf(out, cap, "%s/.cache/mambacl", env);
     else return mcl_error_set(MCL_ERR_IO, "no cache directory: set MAMBACL_CACHE_DIR or HOME");
     if (n < 0 || (size_t)n >= cap) return mcl_error_set(MCL_ERR_IO, "cache directory path too long");
-    return mkdir_p(out);
+    MCL_TRY(mkdir_p(out));
+    struct stat sb;
+    if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return mcl_error_set(MCL_ERR_IO, "cache directory %s is not a directory", out);
+    return MCL_OK;
 }
 
 void mcl_cache_path(const char *dir, const char *tag, const char *key, char *out, size_t cap)
@@ -133,12 +139,15 @@ mcl_status mcl_cache_store(const char *dir, const char *tag, const char *key,
     char path[4096], tmp[4200];
     unsigned char header[HEADER_LEN];
     mcl_cache_path(dir, tag, key, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* Unique per process and per call: threads and processes storing the
+     * same entry at once each write their own file; the last rename wins. */
+    static atomic_uint serial;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&serial, 1));
     memcpy(header, MAGIC, 8);
     memcpy(header + 8, key, MCL_CACHE_KEY_LEN);
     put_u64(header + 8 + MCL_CACHE_KEY_LEN, len);
     put_u64(header + 16 + MCL_CACHE_KEY_LEN, mcl_fnv1a(MCL_FNV_OFFSET, data, len));
-    FILE *f = fopen(tmp, "wb");
+    FILE *f = fopen(tmp, "wbx");
     if (!f) return mcl_error_set(MCL_ERR_IO, "cannot write cache file %s: %s", tmp, strerror(errno));
     bool ok = fwrite(header, 1, sizeof header, f) == sizeof header && fwrite(data, 1, len, f) == len;
     ok = (fclose(f) == 0) && ok;

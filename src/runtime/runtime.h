@@ -7,6 +7,7 @@
 #define MCL_RUNTIME_H
 
 #include <CL/cl.h>
+#include <pthread.h>
 #include "mambacl.h"
 #include "device/caps.h"
 #include "runtime/program.h"
@@ -80,7 +81,20 @@ struct mcl_runtime {
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
+
+    bool test_limits;             /* MAMBACL_TEST_* limits in force: launches are checked against them */
+
+    pthread_mutex_t lock;         /* recursive: held by every public call that uses the queue */
+    bool lock_made;
 };
+
+/* Takes / releases the runtime's lock (recursive). Every public function that
+ * enqueues work, sets kernel arguments or changes the model's pools holds it
+ * for its whole call, so a runtime, its models and their states may be used
+ * from several threads (the calls are serialized). */
+void mcl_runtime_lock(mcl_runtime *rt);
+void mcl_runtime_unlock(mcl_runtime *rt);
+
 
 /* The kernel called `name` in the fallback configuration of its family, or
  * MCL_ERR_INTERNAL naming it when absent. */
@@ -145,7 +159,10 @@ mcl_status mcl_buffer_create(const mcl_runtime *rt, cl_mem_flags flags, size_t b
 void mcl_buffer_release(cl_mem *mem);
 
 /* Enqueues an NDRange launch; records an event when profiling is on. `local`
- * may be NULL. `name` names the kernel in errors and profiles. */
+ * may be NULL. `name` names the kernel in errors and profiles. Under test
+ * limits (MAMBACL_TEST_*), a launch whose work-group or local memory exceeds
+ * the emulated device's is refused as that device would refuse it
+ * (MCL_ERR_INTERNAL naming the kernel: the launcher ignored the limit). */
 mcl_status mcl_launch(mcl_runtime *rt, cl_kernel k, const char *name, cl_uint dims,
                       const size_t *global, const size_t *local);
 

@@ -136,6 +136,8 @@ const tok_merge_slot *tok_merge_get(const tok_merge_map *m, int32_t a, int32_t b
 /* One allocation per entry: the ids, then the key bytes. */
 typedef struct cache_entry { uint32_t hash, klen, n; int32_t ids[]; } cache_entry;
 
+#define CACHE_START 256 /* slots of a fresh cache */
+
 struct tok_cache {
     pthread_mutex_t lock;
     cache_entry **slots;   /* [cap], NULL = empty */
@@ -148,7 +150,7 @@ tok_cache *tok_cache_create(void)
 {
     tok_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->cap = pow2_at_least(TOK_CACHE_MAX * 2);
+    c->cap = CACHE_START; /* grows to pow2_at_least(TOK_CACHE_MAX * 2) as entries come */
     c->slots = calloc(c->cap, sizeof *c->slots);
     if (!c->slots || pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c->slots);
@@ -160,9 +162,11 @@ tok_cache *tok_cache_create(void)
 
 static void cache_clear(tok_cache *c)
 {
-    for (size_t i = 0; i < c->cap; i++) {
+    for (size_t i = 0; i < c->cap && c->n > 0; i++) {
+        if (!c->slots[i]) continue;
         free(c->slots[i]);
         c->slots[i] = NULL;
+        c->n--;
     }
     c->n = 0;
 }
@@ -198,6 +202,25 @@ bool tok_cache_get(tok_cache *c, const char *key, size_t len, tok_buf *out)
     return hit;
 }
 
+/* Doubles the slot table (entries rehashed); false (table kept) on OOM. */
+static bool cache_grow(tok_cache *c)
+{
+    size_t cap = c->cap * 2, mask = cap - 1;
+    cache_entry **slots = calloc(cap, sizeof *slots);
+    if (!slots) return false;
+    for (size_t i = 0; i < c->cap; i++) {
+        cache_entry *e = c->slots[i];
+        if (!e) continue;
+        size_t j = e->hash & mask;
+        while (slots[j]) j = (j + 1) & mask;
+        slots[j] = e;
+    }
+    free(c->slots);
+    c->slots = slots;
+    c->cap = cap;
+    return true;
+}
+
 void tok_cache_put(tok_cache *c, const char *key, size_t len, const int32_t *ids, size_t n)
 {
     if (len > TOK_CACHE_MAX_KEY) return;
@@ -208,6 +231,10 @@ void tok_cache_put(tok_cache *c, const char *key, size_t len, const int32_t *ids
     memcpy((char *)(e->ids + n), key, len);
     pthread_mutex_lock(&c->lock);
     if (c->n >= TOK_CACHE_MAX) cache_clear(c);
+    /* Load factor at most 1/2: grow while below the final size; on OOM the
+     * cache is emptied rather than overfilled. */
+    if (2 * (c->n + 1) > c->cap && (c->cap >= pow2_at_least(TOK_CACHE_MAX * 2) || !cache_grow(c)))
+        cache_clear(c);
     cache_entry **slot = cache_find(c, key, len, e->hash);
     if (*slot) free(e);
     else { *slot = e; c->n++; }

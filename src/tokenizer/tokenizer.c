@@ -94,7 +94,8 @@ static mcl_status run_decoders(const mcl_tokenizer *tok, tok_buf *a, tok_pieces 
     ok = ok && tok_buf_reserve(out, 1);
     for (size_t i = 0; i < toks->n && ok; i++) {
         if (i > 0 && !tok->has_decoder) ok = tok_buf_append(out, " ", 1);
-        ok = ok && tok_buf_append(out, a->p + toks->v[i].off, toks->v[i].len);
+        /* a->p is NULL when every piece is empty: no pointer arithmetic on it */
+        if (toks->v[i].len) ok = ok && tok_buf_append(out, a->p + toks->v[i].off, toks->v[i].len);
     }
     return ok ? MCL_OK : oom();
 }

@@ -1,9 +1,12 @@
-/* libFuzzer target: the fuzz input is either a tokenizer.json to load (first
- * byte even) or text to encode with the GPT-NeoX tokenizer (first byte odd;
- * $MAMBACL_SHARED/tokenizers/gpt-neox-20b/tokenizer.json, loaded once).
- * A loaded fuzz tokenizer also encodes and decodes a fixed text and the
- * input itself. Checks: no crash, no leak, and decode(encode(text)) gives
- * back the NFC of valid UTF-8 text for the GPT-NeoX tokenizer. */
+/* libFuzzer target: text through the GPT-NeoX tokenizer
+ * ($MAMBACL_SHARED/tokenizers/gpt-neox-20b/tokenizer.json, loaded once in
+ * LLVMFuzzerInitialize, so an execution costs one encode and one decode).
+ * Checks: no crash, no leak, every id has its token text, and
+ * decode(encode(text)) gives back the NFC of valid UTF-8 text, unless an
+ * added token with "normalized": false was matched (it is split out of the
+ * raw text before normalization, as in the `tokenizers` library, so a
+ * combining mark after "assistant" does not compose with its "t"). The
+ * tokenizer.json parser is fuzzed separately by fuzz_tokenizer_json. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,52 +23,43 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *shared = getenv("MAMBACL_SHARED");
     char path[1024];
     snprintf(path, sizeof path, "%s/tokenizers/gpt-neox-20b/tokenizer.json", shared ? shared : "../shared");
-    if (mcl_tokenizer_load(path, &neox) != MCL_OK) fprintf(stderr, "fuzz_tokenizer: text mode off: %s\n", mcl_last_error());
+    if (mcl_tokenizer_load(path, &neox) != MCL_OK) {
+        /* Without the tokenizer every run would test nothing: refuse to start. */
+        fprintf(stderr, "fuzz_tokenizer: %s\n", mcl_last_error());
+        abort();
+    }
     return 0;
 }
 
-static void encode_decode(const mcl_tokenizer *tok, const char *s, size_t n, bool check)
+/* True when one of the ids is an added token matched on raw text. */
+static bool has_raw_added(const int32_t *ids, size_t k)
 {
-    int32_t *ids;
-    size_t k;
-    char *out;
-    size_t len;
-    if (mcl_tokenizer_encode(tok, s, n, &ids, &k) != MCL_OK) return;
-    if (mcl_tokenizer_decode(tok, ids, k, &out, &len) == MCL_OK) {
-        if (check && tok_utf8_valid(s, n)) {
-            tok_buf nfc = {0};
-            if (tok_nfc(s, n, &nfc) && (nfc.len != len || memcmp(nfc.p ? nfc.p : "", out, len) != 0)) abort();
-            tok_buf_free(&nfc);
-        }
-        free(out);
-    }
     for (size_t i = 0; i < k; i++) {
-        const char *b;
-        size_t bl;
-        if (mcl_tokenizer_token_text(tok, ids[i], &b, &bl) != MCL_OK) abort();
+        int a = ids[i] >= 0 && ids[i] < neox->n_ids ? neox->added_of[ids[i]] : -1;
+        if (a >= 0 && !neox->added[a].normalized) return true;
     }
-    free(ids);
+    return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0) return 0;
-    const char *s = (const char *)data + 1;
-    size_t n = size - 1;
-    if (data[0] & 1) {
-        if (neox) encode_decode(neox, s, n, true);
-        return 0;
+    const char *s = (const char *)data;
+    int32_t *ids = NULL;
+    size_t k = 0, len = 0;
+    char *out = NULL;
+    if (mcl_tokenizer_encode(neox, s, size, &ids, &k) != MCL_OK) abort(); /* only OOM may fail */
+    if (mcl_tokenizer_decode(neox, ids, k, &out, &len) != MCL_OK) abort();
+    if (tok_utf8_valid(s, size) && !has_raw_added(ids, k)) {
+        tok_buf nfc = {0};
+        if (tok_nfc(s, size, &nfc) && (nfc.len != len || memcmp(nfc.p ? nfc.p : "", out, len) != 0)) abort();
+        tok_buf_free(&nfc);
     }
-    mcl_tokenizer *tok;
-    if (tok_load_mem(s, n, "fuzz.json", &tok) != MCL_OK) return 0;
-    encode_decode(tok, "Hello world, <|endoftext|> 12 caf\xC3\xA9  x", 33, false);
-    encode_decode(tok, s, n < 4096 ? n : 4096, false);
-    int32_t v = mcl_tokenizer_vocab_size(tok);
-    for (int32_t id = 0; id < v && id < 64; id++) {
+    for (size_t i = 0; i < k; i++) {
         const char *b;
         size_t bl;
-        mcl_tokenizer_token_text(tok, id, &b, &bl);
+        if (mcl_tokenizer_token_text(neox, ids[i], &b, &bl) != MCL_OK) abort();
     }
-    mcl_tokenizer_free(tok);
+    free(out);
+    free(ids);
     return 0;
 }
