@@ -14,7 +14,9 @@ static const cli_command commands[] = {
     {"tokenize", "encode text to token ids or decode ids (tokenizer.json)", cmd_tokenize},
     {"bench", "measure kernels, prefill, decode and startup on the device", cmd_bench},
     {"tune", "autotune the kernels for the device and save the results", cmd_tune},
+#ifdef MCL_HAVE_SERVE /* meson -Dserve: built when libmicrohttpd is found */
     {"serve", "serve the model over HTTP (OpenAI-compatible API, continuous batching)", cmd_serve},
+#endif
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
