@@ -6,48 +6,9 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "diag/selftest_bufs.h"
 #include "ops/kern_decode.h"
 
-enum { MAX_BUFS = 12 };
-
-typedef struct st_bufs {
-    int n;
-    cl_mem m[MAX_BUFS];
-} st_bufs;
-
-static mcl_status put(mcl_runtime *rt, st_bufs *b, const void *host, size_t bytes, cl_mem *out)
-{
-    *out = NULL;
-    MCL_ASSERT(b->n < MAX_BUFS, "selftest: too many buffers");
-    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "selftest", out));
-    b->m[b->n++] = *out;
-    if (host)
-        MCL_CL_CHECK(clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
-                     "clEnqueueWriteBuffer(selftest)");
-    return MCL_OK;
-}
-
-static mcl_status get(mcl_runtime *rt, cl_mem m, void *host, size_t bytes)
-{
-    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
-                 "clEnqueueReadBuffer(selftest)");
-    return MCL_OK;
-}
-
-static mcl_status done(st_bufs *b, mcl_status st)
-{
-    for (int i = 0; i < b->n; i++) mcl_buffer_release(&b->m[i]);
-    return st;
-}
-
-static bool close_all(const float *got, const float *want, int n, float tol)
-{
-    for (int i = 0; i < n; i++)
-        if (!(fabsf(got[i] - want[i]) <= tol * (1.0f + fabsf(want[i])))) return false;
-    return true;
-}
-
-static float val(int i) { return (float)((i * 37) % 23 - 11) / 8.0f; }
 static float silu(float v) { return v / (1.0f + expf(-v)); }
 
 mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok)
@@ -56,7 +17,7 @@ mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok)
     static float src[4 * N4];
     float out[OUT], got[OUT];
     for (int i = 0; i < OUT; i++) out[i] = 7.0f;
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bs, bo;
     cl_kernel k;
     const mcl_params *cp;
@@ -65,8 +26,8 @@ mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok)
     MCL_TRY(mcl_tune_get(cp, MCL_T_COPY_WG, &wgl));
     size_t wg = (size_t)wgl;
     MCL_ASSERT(wg <= OUT, "read_f4 selftest: COPY_WG above 256");
-    mcl_status st = put(rt, &b, src, sizeof src, &bs);
-    if (st == MCL_OK) st = put(rt, &b, out, sizeof out, &bo);
+    mcl_status st = mcl_st_put(rt, &b, src, sizeof src, &bs);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, out, sizeof out, &bo);
     if (st == MCL_OK) {
         cl_uint n4 = N4;
         cl_int e = clSetKernelArg(k, 0, sizeof bs, &bs) | clSetKernelArg(k, 1, sizeof n4, &n4) |
@@ -74,9 +35,9 @@ mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok)
         st = e ? mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4)")
                : mcl_launch(rt, k, "read_f4", 1, &wg, &wg);
     }
-    if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
     if (st == MCL_OK) *ok = memcmp(got, out, sizeof got) == 0; /* a zero source writes nothing */
-    return done(&b, st);
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok)
@@ -86,12 +47,12 @@ mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok)
     float x[B * I], nw[I], cw[NC * K], cb[NC], cst[B * NC * (K - 1)], want_st[B * NC * (K - 1)];
     float want[B * O], want_xc[B * NC], got[B * O], got_xc[B * NC], got_st[B * NC * (K - 1)];
     int slot[B] = {1, 0};
-    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(val(i));
-    for (int i = 0; i < B * I; i++) x[i] = val(i + 3);
-    for (int i = 0; i < I; i++) nw[i] = 1.0f + val(i + 5) / 4.0f;
-    for (int i = 0; i < NC * K; i++) cw[i] = val(i + 7) / 2.0f;
-    for (int i = 0; i < NC; i++) cb[i] = val(i + 9) / 4.0f;
-    for (int i = 0; i < B * NC * (K - 1); i++) cst[i] = want_st[i] = val(i + 11);
+    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(mcl_st_val(i));
+    for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
+    for (int i = 0; i < I; i++) nw[i] = 1.0f + mcl_st_val(i + 5) / 4.0f;
+    for (int i = 0; i < NC * K; i++) cw[i] = mcl_st_val(i + 7) / 2.0f;
+    for (int i = 0; i < NC; i++) cb[i] = mcl_st_val(i + 9) / 4.0f;
+    for (int i = 0; i < B * NC * (K - 1); i++) cst[i] = want_st[i] = mcl_st_val(i + 11);
     for (int bb = 0; bb < B; bb++) {
         double ss = 0;
         for (int i = 0; i < I; i++) ss += (double)x[bb * I + i] * x[bb * I + i];
@@ -110,51 +71,51 @@ mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok)
             st[1] = want[bb * O + d];
         }
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bW, bx, by, bnw, bcw, bcb, bst, bslot, bxc;
-    mcl_status st = put(rt, &b, W, sizeof W, &bW);
-    if (st == MCL_OK) st = put(rt, &b, x, sizeof x, &bx);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &by);
-    if (st == MCL_OK) st = put(rt, &b, nw, sizeof nw, &bnw);
-    if (st == MCL_OK) st = put(rt, &b, cw, sizeof cw, &bcw);
-    if (st == MCL_OK) st = put(rt, &b, cb, sizeof cb, &bcb);
-    if (st == MCL_OK) st = put(rt, &b, cst, sizeof cst, &bst);
-    if (st == MCL_OK) st = put(rt, &b, slot, sizeof slot, &bslot);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got_xc, &bxc);
+    mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &by);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, nw, sizeof nw, &bnw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, cw, sizeof cw, &bcw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, cb, sizeof cb, &bcb);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, cst, sizeof cst, &bst);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, slot, sizeof slot, &bslot);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got_xc, &bxc);
     mcl_kern_conv cv = {bcw, bcb, {bst, 0, bslot, NC * (K - 1)}, K, NC, bxc};
     if (st == MCL_OK) st = mcl_kern_gemv_in(rt, bW, MCL_DTYPE_F16, bx, by, O, I, B, bnw, 1e-5f, &cv);
-    if (st == MCL_OK) st = get(rt, by, got, sizeof got);
-    if (st == MCL_OK) st = get(rt, bxc, got_xc, sizeof got_xc);
-    if (st == MCL_OK) st = get(rt, bst, got_st, sizeof got_st);
+    if (st == MCL_OK) st = mcl_st_get(rt, by, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bxc, got_xc, sizeof got_xc);
+    if (st == MCL_OK) st = mcl_st_get(rt, bst, got_st, sizeof got_st);
     if (st == MCL_OK)
-        *ok = close_all(got, want, B * O, 1e-4f) && close_all(got_xc, want_xc, B * NC, 1e-4f) &&
-              close_all(got_st, want_st, B * NC * (K - 1), 1e-4f);
-    return done(&b, st);
+        *ok = mcl_st_close(got, want, B * O, 1e-4f) && mcl_st_close(got_xc, want_xc, B * NC, 1e-4f) &&
+              mcl_st_close(got_st, want_st, B * NC * (K - 1), 1e-4f);
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok)
 {
     enum { O = 5, I = 43, B = 1, S = 3 };
     float W[O * I], x[B * I], want[B * O], parts[S * B * O], got[B * O];
-    for (int i = 0; i < O * I; i++) W[i] = val(i);
-    for (int i = 0; i < B * I; i++) x[i] = val(i + 3);
+    for (int i = 0; i < O * I; i++) W[i] = mcl_st_val(i);
+    for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
     for (int o = 0; o < O; o++) {
         double s = 0;
         for (int i = 0; i < I; i++) s += (double)W[o * I + i] * x[i];
         want[o] = (float)s;
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bW, bx, by;
-    mcl_status st = put(rt, &b, W, sizeof W, &bW);
-    if (st == MCL_OK) st = put(rt, &b, x, sizeof x, &bx);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof parts, &by);
+    mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof parts, &by);
     if (st == MCL_OK) st = mcl_kern_gemv_split(rt, bW, MCL_DTYPE_F32, bx, by, O, I, B, S, B * O);
-    if (st == MCL_OK) st = get(rt, by, parts, sizeof parts);
+    if (st == MCL_OK) st = mcl_st_get(rt, by, parts, sizeof parts);
     if (st == MCL_OK) {
         for (int o = 0; o < O; o++) got[o] = parts[o] + parts[O + o] + parts[2 * O + o];
-        *ok = close_all(got, want, O, 1e-5f);
+        *ok = mcl_st_close(got, want, O, 1e-5f);
     }
-    return done(&b, st);
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok)
@@ -163,11 +124,11 @@ mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok)
     float xc[DI], parts[S * NX], xz[2 * DI], w[DI * R], bdt[DI], A[DI * N], D[DI], s0[DI * N];
     float want[DI], want_s[DI * N], got[DI], got_s[DI * N];
     int slot[1] = {0};
-    for (int i = 0; i < DI; i++) xc[i] = val(i), bdt[i] = val(i + 1) / 4.0f, D[i] = 1.0f + val(i + 2) / 8.0f;
-    for (int i = 0; i < S * NX; i++) parts[i] = val(i + 4) / 2.0f;
-    for (int i = 0; i < 2 * DI; i++) xz[i] = val(i + 5);
-    for (int i = 0; i < DI * R; i++) w[i] = val(i + 6) / 2.0f;
-    for (int i = 0; i < DI * N; i++) A[i] = -1.0f - (float)(i % 5), s0[i] = val(i + 8);
+    for (int i = 0; i < DI; i++) xc[i] = mcl_st_val(i), bdt[i] = mcl_st_val(i + 1) / 4.0f, D[i] = 1.0f + mcl_st_val(i + 2) / 8.0f;
+    for (int i = 0; i < S * NX; i++) parts[i] = mcl_st_val(i + 4) / 2.0f;
+    for (int i = 0; i < 2 * DI; i++) xz[i] = mcl_st_val(i + 5);
+    for (int i = 0; i < DI * R; i++) w[i] = mcl_st_val(i + 6) / 2.0f;
+    for (int i = 0; i < DI * N; i++) A[i] = -1.0f - (float)(i % 5), s0[i] = mcl_st_val(i + 8);
     for (int d = 0; d < DI; d++) {
         double dt = bdt[d], acc = 0;
         for (int r = 0; r < R; r++) dt += (double)w[d * R + r] * (parts[r] + parts[NX + r]);
@@ -180,18 +141,18 @@ mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok)
         }
         want[d] = (float)((acc + D[d] * xc[d]) * silu(xz[DI + d]));
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem m[11];
     const void *host[11] = {xc, parts, xz, w, bdt, A, D, s0, slot, NULL};
     size_t bytes[11] = {sizeof xc, sizeof parts, sizeof xz, sizeof w, sizeof bdt, sizeof A, sizeof D, sizeof s0,
                         sizeof slot, sizeof got};
     mcl_status st = MCL_OK;
-    for (int i = 0; i < 10 && st == MCL_OK; i++) st = put(rt, &b, host[i], bytes[i], &m[i]);
+    for (int i = 0; i < 10 && st == MCL_OK; i++) st = mcl_st_put(rt, &b, host[i], bytes[i], &m[i]);
     mcl_scan_args a = {m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[9], MCL_DTYPE_F32, DI, R, N, DI, 2 * DI};
     mcl_kern_state ks = {m[7], 0, m[8], DI * N};
     if (st == MCL_OK) st = mcl_kern_ssm_step_parts(rt, &a, &ks, 1, S, NX);
-    if (st == MCL_OK) st = get(rt, m[9], got, sizeof got);
-    if (st == MCL_OK) st = get(rt, m[7], got_s, sizeof got_s);
-    if (st == MCL_OK) *ok = close_all(got, want, DI, 1e-4f) && close_all(got_s, want_s, DI * N, 1e-4f);
-    return done(&b, st);
+    if (st == MCL_OK) st = mcl_st_get(rt, m[9], got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, m[7], got_s, sizeof got_s);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, DI, 1e-4f) && mcl_st_close(got_s, want_s, DI * N, 1e-4f);
+    return mcl_st_done(&b, st);
 }

@@ -6,49 +6,9 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "diag/selftest_bufs.h"
 #include "ops/kern.h"
 
-enum { MAX_BUFS = 8 };
-
-/* Buffers of one selftest, released together. */
-typedef struct st_bufs {
-    int n;
-    cl_mem m[MAX_BUFS];
-} st_bufs;
-
-static mcl_status put(mcl_runtime *rt, st_bufs *b, const void *host, size_t bytes, cl_mem *out)
-{
-    *out = NULL;
-    MCL_ASSERT(b->n < MAX_BUFS, "selftest: too many buffers");
-    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "selftest", out));
-    b->m[b->n++] = *out;
-    if (host)
-        MCL_CL_CHECK(clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
-                     "clEnqueueWriteBuffer(selftest)");
-    return MCL_OK;
-}
-
-static mcl_status get(mcl_runtime *rt, cl_mem m, void *host, size_t bytes)
-{
-    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL),
-                 "clEnqueueReadBuffer(selftest)");
-    return MCL_OK;
-}
-
-static mcl_status done(st_bufs *b, mcl_status st)
-{
-    for (int i = 0; i < b->n; i++) mcl_buffer_release(&b->m[i]);
-    return st;
-}
-
-static bool close_all(const float *got, const float *want, int n, float tol)
-{
-    for (int i = 0; i < n; i++)
-        if (!(fabsf(got[i] - want[i]) <= tol * (1.0f + fabsf(want[i])))) return false;
-    return true;
-}
-
-static float val(int i) { return (float)((i * 37) % 23 - 11) / 8.0f; }
 
 mcl_status mcl_selftest_embed(mcl_runtime *rt, bool *ok)
 {
@@ -56,18 +16,18 @@ mcl_status mcl_selftest_embed(mcl_runtime *rt, bool *ok)
     uint16_t emb[V * D];
     int ids[T] = {2, 0};
     float got[T * D], want[T * D];
-    for (int i = 0; i < V * D; i++) emb[i] = mcl_half_from_float(val(i));
+    for (int i = 0; i < V * D; i++) emb[i] = mcl_half_from_float(mcl_st_val(i));
     for (int t = 0; t < T; t++)
         for (int i = 0; i < D; i++) want[t * D + i] = mcl_half_to_float(emb[ids[t] * D + i]);
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bi, be, bo;
-    mcl_status st = put(rt, &b, ids, sizeof ids, &bi);
-    if (st == MCL_OK) st = put(rt, &b, emb, sizeof emb, &be);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
+    mcl_status st = mcl_st_put(rt, &b, ids, sizeof ids, &bi);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, emb, sizeof emb, &be);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
     if (st == MCL_OK) st = mcl_kern_embed(rt, bi, be, MCL_DTYPE_F16, bo, T, D);
-    if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
     if (st == MCL_OK) *ok = memcmp(got, want, sizeof got) == 0;
-    return done(&b, st);
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok)
@@ -75,8 +35,8 @@ mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok)
     enum { T = 2, D = 5 };
     float resid[T * D], delta[T * D], w[D], got[T * D], want[T * D];
     int rows[T] = {1, 0};
-    for (int i = 0; i < T * D; i++) resid[i] = val(i), delta[i] = val(i + 3);
-    for (int i = 0; i < D; i++) w[i] = val(i + 7);
+    for (int i = 0; i < T * D; i++) resid[i] = mcl_st_val(i), delta[i] = mcl_st_val(i + 3);
+    for (int i = 0; i < D; i++) w[i] = mcl_st_val(i + 7);
     for (int r = 0; r < T; r++) {
         const int s = rows[r];
         double ss = 0.0;
@@ -84,17 +44,17 @@ mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok)
         for (int i = 0; i < D; i++)
             want[r * D + i] = (float)((resid[s * D + i] + delta[s * D + i]) / sqrt(ss / D + 1e-5) * w[i]);
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem br, bd, bw, bo, brows;
-    mcl_status st = put(rt, &b, resid, sizeof resid, &br);
-    if (st == MCL_OK) st = put(rt, &b, delta, sizeof delta, &bd);
-    if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
-    if (st == MCL_OK) st = put(rt, &b, rows, sizeof rows, &brows);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
+    mcl_status st = mcl_st_put(rt, &b, resid, sizeof resid, &br);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, delta, sizeof delta, &bd);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, rows, sizeof rows, &brows);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
     if (st == MCL_OK) st = mcl_kern_rmsnorm(rt, br, bd, bw, 1e-5f, bo, brows, T, D);
-    if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
-    if (st == MCL_OK) *ok = close_all(got, want, T * D, 1e-5f);
-    return done(&b, st);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, T * D, 1e-5f);
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_convert(mcl_runtime *rt, bool *ok)
@@ -102,15 +62,15 @@ mcl_status mcl_selftest_convert(mcl_runtime *rt, bool *ok)
     enum { N = 7 };
     uint16_t w[N];
     float got[N], want[N];
-    for (int i = 0; i < N; i++) w[i] = mcl_bf16_from_float(val(i) * 3.3f), want[i] = mcl_bf16_to_float(w[i]);
-    st_bufs b = {0};
+    for (int i = 0; i < N; i++) w[i] = mcl_bf16_from_float(mcl_st_val(i) * 3.3f), want[i] = mcl_bf16_to_float(w[i]);
+    mcl_st_bufs b = {0};
     cl_mem bw, bo;
-    mcl_status st = put(rt, &b, w, sizeof w, &bw);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
+    mcl_status st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
     if (st == MCL_OK) st = mcl_kern_convert(rt, bw, MCL_DTYPE_BF16, bo, N);
-    if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
     if (st == MCL_OK) *ok = memcmp(got, want, sizeof got) == 0;
-    return done(&b, st);
+    return mcl_st_done(&b, st);
 }
 
 static float silu(float v) { return v / (1.0f + expf(-v)); }
@@ -133,10 +93,10 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
     float xz[T * 2 * DI], w[DI * K], bias[DI], state[POOL], want[T * DI], got[T * DI];
     float want_state[POOL], got_state[POOL];
     int seq_start[NS + 1] = {0, 1, T}, slot[NS] = {1, 0};
-    for (int i = 0; i < T * 2 * DI; i++) xz[i] = val(i);
-    for (int i = 0; i < DI * K; i++) w[i] = val(i + 5);
-    for (int i = 0; i < DI; i++) bias[i] = val(i + 2);
-    for (int i = 0; i < POOL; i++) state[i] = val(i + 11);
+    for (int i = 0; i < T * 2 * DI; i++) xz[i] = mcl_st_val(i);
+    for (int i = 0; i < DI * K; i++) w[i] = mcl_st_val(i + 5);
+    for (int i = 0; i < DI; i++) bias[i] = mcl_st_val(i + 2);
+    for (int i = 0; i < POOL; i++) state[i] = mcl_st_val(i + 11);
     memcpy(want_state, state, sizeof state);
     for (int s = 0; s < NS; s++) {
         int t0 = seq_start[s], L = seq_start[s + 1] - t0;
@@ -150,23 +110,23 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
             }
         }
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bss = NULL, bo = NULL;
-    mcl_status st = put(rt, &b, xz, sizeof xz, &bx);
-    if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
-    if (st == MCL_OK) st = put(rt, &b, bias, sizeof bias, &bb);
-    if (st == MCL_OK) st = put(rt, &b, state, sizeof state, &bs);
-    if (st == MCL_OK) st = put(rt, &b, slot, sizeof slot, &bslot);
-    if (st == MCL_OK) st = put(rt, &b, seq_start, sizeof seq_start, &bss);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
+    mcl_status st = mcl_st_put(rt, &b, xz, sizeof xz, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, bias, sizeof bias, &bb);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, state, sizeof state, &bs);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, slot, sizeof slot, &bslot);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, seq_start, sizeof seq_start, &bss);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
     mcl_kern_state ks = {bs, 0, bslot, TAPS};
     mcl_kern_view x = {bx, 0, 2 * DI};
     if (st == MCL_OK) st = mcl_kern_conv_prefill(rt, &x, bw, bb, &ks, bss, NS, T, DI, K, bo);
-    if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
-    if (st == MCL_OK) st = get(rt, bs, got_state, sizeof got_state);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bs, got_state, sizeof got_state);
     if (st == MCL_OK)
-        *ok = close_all(got, want, T * DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0;
-    return done(&b, st);
+        *ok = mcl_st_close(got, want, T * DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0;
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
@@ -175,10 +135,10 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
     float xz[2 * DI], w[DI * K], bias[DI], state[TAPS], want[DI], got[DI];
     float want_state[TAPS], got_state[TAPS];
     int slot = 0;
-    for (int i = 0; i < 2 * DI; i++) xz[i] = val(i + 1);
-    for (int i = 0; i < DI * K; i++) w[i] = val(i + 4);
-    for (int i = 0; i < DI; i++) bias[i] = val(i + 9);
-    for (int i = 0; i < TAPS; i++) state[i] = val(i + 13);
+    for (int i = 0; i < 2 * DI; i++) xz[i] = mcl_st_val(i + 1);
+    for (int i = 0; i < DI * K; i++) w[i] = mcl_st_val(i + 4);
+    for (int i = 0; i < DI; i++) bias[i] = mcl_st_val(i + 9);
+    for (int i = 0; i < TAPS; i++) state[i] = mcl_st_val(i + 13);
     for (int d = 0; d < DI; d++) {
         const float *h = state + d * (K - 1);
         float acc = bias[d] + w[d * K + K - 1] * xz[d];
@@ -187,22 +147,22 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
         for (int j = 0; j < K - 2; j++) want_state[d * (K - 1) + j] = h[j + 1];
         want_state[d * (K - 1) + K - 2] = xz[d];
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bo = NULL;
-    mcl_status st = put(rt, &b, xz, sizeof xz, &bx);
-    if (st == MCL_OK) st = put(rt, &b, w, sizeof w, &bw);
-    if (st == MCL_OK) st = put(rt, &b, bias, sizeof bias, &bb);
-    if (st == MCL_OK) st = put(rt, &b, state, sizeof state, &bs);
-    if (st == MCL_OK) st = put(rt, &b, &slot, sizeof slot, &bslot);
-    if (st == MCL_OK) st = put(rt, &b, NULL, sizeof got, &bo);
+    mcl_status st = mcl_st_put(rt, &b, xz, sizeof xz, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, bias, sizeof bias, &bb);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, state, sizeof state, &bs);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, &slot, sizeof slot, &bslot);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
     mcl_kern_state ks = {bs, 0, bslot, TAPS};
     mcl_kern_view x = {bx, 0, 2 * DI};
     if (st == MCL_OK) st = mcl_kern_conv_step(rt, &x, bw, bb, &ks, 1, DI, K, bo);
-    if (st == MCL_OK) st = get(rt, bo, got, sizeof got);
-    if (st == MCL_OK) st = get(rt, bs, got_state, sizeof got_state);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bs, got_state, sizeof got_state);
     if (st == MCL_OK)
-        *ok = close_all(got, want, DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0;
-    return done(&b, st);
+        *ok = mcl_st_close(got, want, DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0;
+    return mcl_st_done(&b, st);
 }
 
 mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok)
@@ -210,9 +170,9 @@ mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok)
     enum { O = 5, I = 11, B = 2 };
     uint16_t W[O * I];
     float x[B * I], y[B * O], got[B * O], want[B * O];
-    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(val(i));
-    for (int i = 0; i < B * I; i++) x[i] = val(i + 3);
-    for (int i = 0; i < B * O; i++) y[i] = val(i + 6);
+    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(mcl_st_val(i));
+    for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
+    for (int i = 0; i < B * O; i++) y[i] = mcl_st_val(i + 6);
     for (int bb = 0; bb < B; bb++) {
         for (int o = 0; o < O; o++) {
             double s = y[bb * O + o];
@@ -220,13 +180,13 @@ mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok)
             want[bb * O + o] = (float)s;
         }
     }
-    st_bufs b = {0};
+    mcl_st_bufs b = {0};
     cl_mem bW, bx, by;
-    mcl_status st = put(rt, &b, W, sizeof W, &bW);
-    if (st == MCL_OK) st = put(rt, &b, x, sizeof x, &bx);
-    if (st == MCL_OK) st = put(rt, &b, y, sizeof y, &by);
+    mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, y, sizeof y, &by);
     if (st == MCL_OK) st = mcl_kern_gemv(rt, bW, MCL_DTYPE_F16, bx, by, O, I, B, true);
-    if (st == MCL_OK) st = get(rt, by, got, sizeof got);
-    if (st == MCL_OK) *ok = close_all(got, want, B * O, 1e-5f);
-    return done(&b, st);
+    if (st == MCL_OK) st = mcl_st_get(rt, by, got, sizeof got);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, B * O, 1e-5f);
+    return mcl_st_done(&b, st);
 }

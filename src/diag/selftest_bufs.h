@@ -1,0 +1,34 @@
+/* Buffers and checks shared by the kernels' selftests (selftest_kern.c,
+ * selftest_decode.c): device buffers of one selftest, released together,
+ * and the tolerance check against a host reference. */
+#ifndef MCL_SELFTEST_BUFS_H
+#define MCL_SELFTEST_BUFS_H
+
+#include <stdbool.h>
+
+#include "runtime/runtime.h"
+
+enum { MCL_ST_MAX_BUFS = 12 };
+
+typedef struct mcl_st_bufs {
+    int n;
+    cl_mem m[MCL_ST_MAX_BUFS];
+} mcl_st_bufs;
+
+/* A read-write buffer of `bytes` in b (host: its content, or NULL); a full b
+ * is a bug (MCL_ERR_INTERNAL). */
+mcl_status mcl_st_put(mcl_runtime *rt, mcl_st_bufs *b, const void *host, size_t bytes, cl_mem *out);
+
+/* Blocking read of `bytes` of m into host. */
+mcl_status mcl_st_get(mcl_runtime *rt, cl_mem m, void *host, size_t bytes);
+
+/* Releases every buffer of b and returns st. */
+mcl_status mcl_st_done(mcl_st_bufs *b, mcl_status st);
+
+/* |got - want| <= tol * (1 + |want|) for all n (NaN fails). */
+bool mcl_st_close(const float *got, const float *want, int n, float tol);
+
+/* A deterministic test value in [-1.375, 1.375]. */
+float mcl_st_val(int i);
+
+#endif
