@@ -352,10 +352,14 @@ static void test_7_defaults_by_device_and_partial_tuning(void **state)
     if (rc != 130) fail_msg("tune after Ctrl-C exited %d:\n%s", rc, out);
     expect_in(out, "a CPU device: --config tiny --quick", "tune defaults");
     expect_in(out, "interrupted", "tune after Ctrl-C");
+    /* ssm_step.cl may finish before the signal lands (it is quick on the tiny
+     * shape): the file must hold exactly the families reported finished. */
+    bool step_done = strstr(out, "ssm_step.cl  finished") != NULL;
     free(out);
     assert_int_equal(sh(&out, "cat %s/tc/tuning/*.json", tmp), 0);
     expect_in(out, "gemv.cl", "the tuning file keeps the finished family");
-    expect_not_in(out, "ssm_step.cl", "the unfinished family");
+    if (step_done) expect_in(out, "ssm_step.cl", "the finished second family");
+    else expect_not_in(out, "ssm_step.cl", "the unfinished family");
     free(out);
 }
 
