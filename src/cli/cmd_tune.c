@@ -55,13 +55,15 @@ static bool cancel(void *user)
     return stop_requested != 0;
 }
 
+/* i == n: the family ran all its candidates and will be saved, even when a
+ * Ctrl-C arrived during its last one, so it is reported finished. */
 static void progress(const char *family, int i, int n, double best_ms, void *user)
 {
     (void)user;
     char label[128];
     snprintf(label, sizeof label, "tune %-12s best %8.4f ms", family, best_ms);
     cli_progress(label, n ? (double)i / n : 1.0, i == n);
-    if (i == n && !stop_requested) printf("%-12s finished: best %.4f ms of %d candidates\n", family, best_ms, n);
+    if (i == n) printf("%-12s finished: best %.4f ms of %d candidates\n", family, best_ms, n);
 }
 
 typedef struct tune_cli {
