@@ -268,6 +268,26 @@ static void test_config_forms(void **state)
     assert_int_equal(mcl_config_parse("{\"hidden_size\":8}", 5, "c", &c, &s), MCL_ERR_FORMAT); /* cut */
     assert_int_equal(parse("{\"model_type\":\"falcon_mamba\",\"hidden_size\":8}", &c, &s), MCL_ERR_UNSUPPORTED);
     assert_non_null(strstr(mcl_last_error(), "Falcon-Mamba"));
+    /* duplicate keys: the last one counts, as in Python's json (Hugging Face) */
+    assert_int_equal(parse("{\"hidden_size\":8,\"num_hidden_layers\":1,\"vocab_size\":4,\"state_size\":8,"
+                           "\"state_size\":32,\"num_hidden_layers\":3}", &c, &s), MCL_OK);
+    assert_int_equal(c.d_state, 32);
+    assert_int_equal(c.n_layer, 3);
+    assert_int_equal(parse("{\"d_model\":8,\"n_layer\":1,\"vocab_size\":4,\"ssm_cfg\":{\"d_conv\":2,\"d_conv\":5}}",
+                           &c, &s), MCL_OK);
+    assert_int_equal(c.d_conv, 5);
+    /* conv_kernel 1 (an empty conv state) is refused by config.json and field name */
+    assert_int_equal(parse("{\"hidden_size\":8,\"num_hidden_layers\":1,\"vocab_size\":4,\"conv_kernel\":1}", &c, &s),
+                     MCL_ERR_FORMAT);
+    assert_non_null(strstr(mcl_last_error(), "config.json: \"conv_kernel\" = 1 is out of range [2,"));
+    assert_int_equal(parse("{\"d_model\":8,\"n_layer\":1,\"vocab_size\":4,\"ssm_cfg\":{\"d_conv\":1}}", &c, &s),
+                     MCL_ERR_FORMAT);
+    assert_non_null(strstr(mcl_last_error(), "\"ssm_cfg.d_conv\" = 1"));
+    /* a NUL (escaped or raw) would cut a value: "mamba\u0000x" is not "mamba" */
+    assert_int_equal(parse("{\"model_type\":\"mamba\\u0000x\",\"hidden_size\":8,\"num_hidden_layers\":1,"
+                           "\"vocab_size\":4}", &c, &s), MCL_ERR_FORMAT);
+    assert_non_null(strstr(mcl_last_error(), "config.json: holds a NUL"));
+    assert_int_equal(parse("{\"model_type\":\"a\\\\u0000\",\"hidden_size\":8}", &c, &s), MCL_ERR_UNSUPPORTED);
 }
 
 /* The architecture seam: config parsing names the architecture, unknown ones
@@ -357,6 +377,20 @@ static void test_safetensors_memory(void **state)
     assert_int_equal(mcl_st_parse(buf, n, "mem", &f), MCL_ERR_UNSUPPORTED);
     assert_null(strchr(mcl_last_error(), '\n'));
     assert_null(f);
+    /* a name with \u0000 (or a raw NUL) is refused, not cut at the NUL and matched as "a" */
+    n = image(buf, "{\"a\\u0000b\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
+    assert_int_equal(mcl_st_parse(buf, n, "mem", &f), MCL_ERR_FORMAT);
+    assert_non_null(strstr(mcl_last_error(), "mem: header holds a NUL character"));
+    assert_null(f);
+    n = image(buf, "{\"aXb\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
+    buf[8 + 3] = 0;
+    assert_int_equal(mcl_st_parse(buf, n, "mem", &f), MCL_ERR_FORMAT);
+    /* an escaped backslash before u0000 is text: accepted, the name kept whole */
+    n = image(buf, "{\"a\\\\u0000\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+    assert_int_equal(mcl_st_parse(buf, n, "mem", &f), MCL_OK);
+    assert_non_null(mcl_st_find(f, "a\\u0000"));
+    assert_null(mcl_st_find(f, "a"));
+    mcl_st_free(f);
 }
 
 /* Every broken directory fails through the library too, with a status of

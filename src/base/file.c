@@ -64,3 +64,18 @@ mcl_status mcl_read_text_file(const char *path, size_t cap, char **out, size_t *
     *len = got;
     return MCL_OK;
 }
+
+bool mcl_json_has_nul(const char *s, size_t n)
+{
+    if (memchr(s, 0, n)) return true;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_string) in_string = s[i] == '"';
+        else if (s[i] == '"') in_string = false;
+        else if (s[i] == '\\') {
+            if (i + 5 < n && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0) return true;
+            i++; /* the escaped character ("\\u0000" is a backslash and text) */
+        }
+    }
+    return false;
+}

@@ -3,6 +3,7 @@
 #ifndef MCL_FILE_H
 #define MCL_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -18,5 +19,10 @@
 mcl_status mcl_open_regular(const char *path, int *fd, struct stat *sb);
 
 mcl_status mcl_read_text_file(const char *path, size_t cap, char **out, size_t *len);
+
+/* True when JSON text s[0..n) holds a NUL: a raw 0 byte, or a \u0000 escape
+ * inside a string. cJSON keeps C strings, so such a name or value would be
+ * cut at the NUL ("a\u0000b" would match tensor "a"): callers refuse it. */
+bool mcl_json_has_nul(const char *s, size_t n);
 
 #endif

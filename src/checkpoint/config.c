@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/error.h"
+#include "base/file.h"
 
 /* Where fields are read from: an object, the file for messages, and a prefix
  * for nested objects ("ssm_cfg."). */
@@ -45,10 +46,14 @@ static const char *shown(const char *s, char buf[48])
     return buf;
 }
 
-/* The field, or NULL when absent or null. */
+/* The field, or NULL when absent or null. Of duplicate keys the LAST one
+ * counts, as in Python's json module (Hugging Face reads config.json with
+ * it); cJSON's own lookup would give the first. */
 static const cJSON *field(const reader *r, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->obj, key);
+    const cJSON *v = NULL;
+    for (const cJSON *e = r->obj->child; e; e = e->next)
+        if (e->string && strcmp(e->string, key) == 0) v = e;
     return cJSON_IsNull(v) ? NULL : v;
 }
 
@@ -164,7 +169,7 @@ static mcl_status parse_hf(const reader *r, mcl_config *c, mcl_config_source *s)
     MCL_TRY(get_int(r, "num_hidden_layers", true, 0, 1, MCL_CFG_MAX_N_LAYER, &c->n_layer));
     MCL_TRY(get_int(r, "vocab_size", true, 0, 1, MCL_CFG_MAX_VOCAB, &s->vocab_declared));
     MCL_TRY(get_int(r, "state_size", false, 16, 1, MCL_CFG_MAX_D_STATE, &c->d_state));
-    MCL_TRY(get_int(r, "conv_kernel", false, 4, 1, MCL_CFG_MAX_D_CONV, &c->d_conv));
+    MCL_TRY(get_int(r, "conv_kernel", false, 4, MCL_CFG_MIN_D_CONV, MCL_CFG_MAX_D_CONV, &c->d_conv));
     MCL_TRY(get_int(r, "expand", false, 2, 1, 64, &expand));
     MCL_TRY(inner_size(r, expand, c->d_model, &c->d_inner));
     MCL_TRY(get_int(r, "intermediate_size", false, c->d_inner, 1, MCL_CFG_MAX_D_INNER, &c->d_inner));
@@ -203,7 +208,7 @@ static mcl_status parse_ssm_cfg(const reader *top, mcl_config *c)
         return mcl_error_set(MCL_ERR_UNSUPPORTED, "%s: \"ssm_cfg.layer\" '%s' is not supported (Mamba1 only)",
                              r.path, shown(layer, buf));
     MCL_TRY(get_int(&r, "d_state", false, 16, 1, MCL_CFG_MAX_D_STATE, &c->d_state));
-    MCL_TRY(get_int(&r, "d_conv", false, 4, 1, MCL_CFG_MAX_D_CONV, &c->d_conv));
+    MCL_TRY(get_int(&r, "d_conv", false, 4, MCL_CFG_MIN_D_CONV, MCL_CFG_MAX_D_CONV, &c->d_conv));
     MCL_TRY(get_int(&r, "expand", false, 2, 1, 64, &expand));
     MCL_TRY(inner_size(&r, expand, c->d_model, &c->d_inner));
     MCL_TRY(get_dt_rank(&r, "dt_rank", c->d_model, &c->dt_rank));
@@ -299,6 +304,8 @@ mcl_status mcl_config_parse(const char *text, size_t len, const char *path, mcl_
     mcl_status st;
     if (end != text + len) st = mcl_error_set(MCL_ERR_FORMAT, "%s: bytes after the JSON value", path);
     else if (!cJSON_IsObject(root)) st = mcl_error_set(MCL_ERR_FORMAT, "%s: not a JSON object", path);
+    else if (mcl_json_has_nul(text, len))
+        st = mcl_error_set(MCL_ERR_FORMAT, "%s: holds a NUL character (\\u0000 or a 0 byte) in a string", path);
     else st = parse_root(root, path, &c, &s);
     cJSON_Delete(root);
     if (st != MCL_OK) return st;

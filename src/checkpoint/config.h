@@ -12,6 +12,10 @@
 #define MCL_CFG_MAX_D_INNER (4 * 65536)
 #define MCL_CFG_MAX_D_STATE 1024
 #define MCL_CFG_MAX_D_CONV 64
+/* conv_kernel 1 would leave the conv state [d_inner, d_conv - 1] empty; the
+ * conv kernels and the model's checks need 2 or more: refused here, by name,
+ * so that `info` and `run` agree. */
+#define MCL_CFG_MIN_D_CONV 2
 #define MCL_CFG_MAX_N_LAYER 1024
 #define MCL_CFG_MAX_VOCAB (1 << 22)
 

@@ -257,6 +257,9 @@ static mcl_status parse_image(mcl_st_file *f, const uint8_t *buf, size_t size)
     mcl_status st = MCL_OK;
     if (!cJSON_IsObject(root))
         st = mcl_error_set(MCL_ERR_FORMAT, "%s: header JSON is not an object", f->path);
+    else if (mcl_json_has_nul(json, (size_t)hlen))
+        st = mcl_error_set(MCL_ERR_FORMAT, "%s: header holds a NUL character (\\u0000 or a 0 byte) in a string: "
+                           "names and values may not contain one", f->path);
     else
         st = build_table(f, root, buf + 8 + hlen, (uint64_t)(size - 8 - hlen));
     cJSON_Delete(root);

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/file.h"
 
 #define MAX_SHARDS 4096
 #define NAME_SHOWN 96
@@ -141,6 +142,8 @@ static mcl_status parse_index(index_state *x, const char *text, size_t len)
     else if (!wm) st = mcl_error_set(MCL_ERR_FORMAT, "%s: \"weight_map\" is missing", x->path);
     else if (!cJSON_IsObject(wm)) st = mcl_error_set(MCL_ERR_FORMAT, "%s: \"weight_map\" is not an object", x->path);
     else if (!wm->child) st = mcl_error_set(MCL_ERR_FORMAT, "%s: \"weight_map\" is empty", x->path);
+    else if (mcl_json_has_nul(text, len))
+        st = mcl_error_set(MCL_ERR_FORMAT, "%s: holds a NUL character (\\u0000 or a 0 byte) in a string", x->path);
     if (st == MCL_OK) st = collect(x, wm);
     if (st == MCL_OK) st = open_shards(x);
     if (st == MCL_OK) st = check_both_ways(x);
