@@ -171,6 +171,13 @@ static void cache_clear(tok_cache *c)
     c->n = 0;
 }
 
+void tok_cache_clear(tok_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    cache_clear(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
 void tok_cache_free(tok_cache *c)
 {
     if (!c) return;

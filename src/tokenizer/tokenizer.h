@@ -59,6 +59,11 @@ const tok_merge_slot *tok_merge_get(const tok_merge_map *m, int32_t a, int32_t b
 typedef struct tok_cache tok_cache;
 tok_cache *tok_cache_create(void);
 void tok_cache_free(tok_cache *c);
+/* Drops every entry (the slot table is kept). For fuzz_tokenizer: each input
+ * starts from an empty cache, so a run does not depend on the ones before it
+ * and frees what it allocated (libFuzzer's leak check re-runs any input that
+ * leaves memory behind, and a growing cache made every new word do that). */
+void tok_cache_clear(tok_cache *c);
 /* Appends the cached ids of key to out and returns true, or false on a miss. */
 bool tok_cache_get(tok_cache *c, const char *key, size_t len, tok_buf *out);
 void tok_cache_put(tok_cache *c, const char *key, size_t len, const int32_t *ids, size_t n);

@@ -1,7 +1,8 @@
 /* libFuzzer target: tokenizer.json text through the parser (tok_load_mem).
  * Meant for small inputs (run with -max_len=4096): every accepted tokenizer
- * then encodes and decodes a fixed text and the input itself, and gives the
- * text of its first ids. Checks: no crash, no leak, an accepted tokenizer
+ * then encodes and decodes a fixed text and the input's first 256 bytes
+ * (text is fuzz_tokenizer's job: this keeps a run about the parser), and
+ * gives the text of its first ids. Checks: no crash, no leak, an accepted tokenizer
  * never fails to encode, a refused one leaves a message. */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     encode_decode(tok, "Hello world, <|endoftext|> 12 caf\xC3\xA9  x", 33);
-    encode_decode(tok, s, size < 4096 ? size : 4096);
+    encode_decode(tok, s, size < 256 ? size : 256);
     int32_t v = mcl_tokenizer_vocab_size(tok);
     for (int32_t id = 0; id < v && id < 64; id++) {
         const char *b;
