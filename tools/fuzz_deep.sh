@@ -13,8 +13,12 @@ cd "$root"
 runs=${RUNS:-10000000}
 corpus_dir=${CORPUS_DIR:-$root/build-fuzz/corpus}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tunedb config safetensors tokenizer_json tokenizer)
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(tunedb config safetensors tokenizer_json tokenizer)
+  # fuzz_request (the server's request bodies) exists where the server is built
+  ninja -C build-fuzz -t query tests/fuzz/fuzz_request >/dev/null 2>&1 && targets+=(request)
+fi
 ninja -C build-fuzz "${targets[@]/#/tests/fuzz/fuzz_}" >/dev/null
 export MAMBACL_SHARED=${MAMBACL_SHARED:-$root/../shared}
 status=0
@@ -31,6 +35,7 @@ for t in "${targets[@]}"; do
     result=FAILED; status=1
   fi
   execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
-  echo "fuzz_$t: $result, ${execs:-?} executions in $(( $(date +%s) - start )) s (log $log)"
+  echo "fuzz_$t: $result, ${execs:-?} executions in $(( $(date +%s) - start )) s," \
+       "corpus $(find "$corpus_dir/$t" -type f | wc -l) inputs (log $log)"
 done
 exit $status

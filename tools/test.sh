@@ -58,6 +58,8 @@ done
 # to a scratch corpus, not into the source tree.
 fuzz_targets=(safetensors config tokenizer tokenizer_json tunedb)
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
+# fuzz_request (the server's request bodies) exists where the server is built
+ninja -C build-fuzz -t query tests/fuzz/fuzz_request >/dev/null 2>&1 && fuzz_targets+=(request)
 ninja -C build-fuzz "${fuzz_targets[@]/#/tests/fuzz/fuzz_}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

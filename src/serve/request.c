@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "generate/textstream.h"
 
 static bool fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -34,6 +35,10 @@ static cJSON *parse_object(const char *body, size_t len, char *err)
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail(err, "the request body must be a JSON object"), NULL;
+    }
+    if (mcl_json_has_nul(body, len)) { /* cJSON's strings end there: a prompt would be cut silently */
+        cJSON_Delete(root);
+        return fail(err, "the request body holds a NUL character (\\u0000) in a string: not supported"), NULL;
     }
     return root;
 }

@@ -286,6 +286,8 @@ def phase_http(binary):
         expect_error(srv, 400, "POST", "/v1/completions", {"prompt": "A", "max_tokens": 5001}, auth,
                      contains="max_tokens")
         expect_error(srv, 400, "POST", "/v1/completions", {"prompt": "A", "n": 2}, auth, contains="'n'")
+        # a NUL would cut cJSON's string (the prompt "A" silently): refused
+        expect_error(srv, 400, "POST", "/v1/completions", {"prompt": "A\x00B"}, auth, contains="NUL")
         expect_error(srv, 400, "POST", "/v1/chat/completions", {"messages": []}, auth, contains="chat template")
         st, _, raw = srv.post("/tokenize", {"content": "ROMEO: hi"}, key=API_KEY)
         ids = json.loads(raw)["tokens"]
