@@ -171,6 +171,52 @@ static void test_usage(void **state)
     assert_int_equal(r.exit_code, 2);
 }
 
+/* Values from the environment and paths are quoted with control characters
+ * escaped (\xHH), never raw: MAMBACL_MODEL holding an ESC sequence and a
+ * newline still gives one line on stderr without an ESC byte. */
+static void test_control_characters_escaped(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)cli(), "info", NULL};
+    run_result r;
+    setenv("MAMBACL_MODEL", "/nonexistent/\x1b[31mred\nline", 1);
+    run(argv, &r);
+    unsetenv("MAMBACL_MODEL");
+    assert_int_equal(r.exit_code, 1);
+    assert_int_equal(count_lines(r.err), 1);
+    assert_null(strchr(r.err, '\x1b'));
+    assert_non_null(strstr(r.err, "/nonexistent/\\x1b[31mred\\x0aline: cannot open model directory"));
+    char *argv2[] = {(char *)cli(), "info", "-m", "bad\x07" "dir", NULL};
+    run(argv2, &r);
+    assert_int_equal(r.exit_code, 1);
+    if (!strstr(r.err, "bad\\x07dir")) fail_msg("stderr: %s", r.err);
+}
+
+/* `run` refuses what `info` refuses (conv_kernel 1, by config.json and field),
+ * and a tokenizer larger than the model's vocabulary before anything runs,
+ * naming the tokenizer file and config.json. */
+static void test_run_agrees_with_info(void **state)
+{
+    (void)state;
+    char data[1024], dir[1200], tok[1300];
+    data_dir(data, sizeof data);
+    snprintf(dir, sizeof dir, "%s/bad/cfg-conv-kernel-one", data);
+    char *argv[] = {(char *)cli(), "run", "-m", dir, "-p", "hi", "-n", "1", NULL};
+    run_result r;
+    run(argv, &r);
+    if (r.exit_code != 1) fail_msg("exit %d, stderr: %s", r.exit_code, r.err);
+    assert_int_equal(count_lines(r.err), 1);
+    assert_non_null(strstr(r.err, "config.json: \"conv_kernel\" = 1 is out of range [2, 64]"));
+    snprintf(dir, sizeof dir, "%s/tiny-model", data); /* vocab 256 */
+    snprintf(tok, sizeof tok, "%s/../../models/shakespeare-mamba/tokenizer.json", data); /* 4096 tokens */
+    char *argv2[] = {(char *)cli(), "run", "-m", dir, "--tokenizer", tok, "-p", "hi", "-n", "1", NULL};
+    run(argv2, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_int_equal(count_lines(r.err), 1);
+    assert_non_null(strstr(r.err, "tokenizer.json has 4096 tokens, more than the model's vocabulary of 256"));
+    assert_non_null(strstr(r.err, "tiny-model/config.json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +224,8 @@ int main(void)
         cmocka_unit_test(test_not_a_model_dir),
         cmocka_unit_test(test_valid_model_exit_0),
         cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_control_characters_escaped),
+        cmocka_unit_test(test_run_agrees_with_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -345,6 +345,7 @@ def bad_cases():
     c("cfg-layers-negative", hf_config(num_hidden_layers=-2), "\"num_hidden_layers\" = -2 is out of range")
     c("cfg-state-size-zero", hf_config(state_size=0), "\"state_size\" = 0 is out of range")
     c("cfg-conv-kernel-array", hf_config(conv_kernel=[4]), "\"conv_kernel\" must be an integer, got an array")
+    c("cfg-conv-kernel-one", hf_config(conv_kernel=1), "\"conv_kernel\" = 1 is out of range [2, 64]")
     c("cfg-vocab-huge", hf_config(vocab_size=10 ** 9), "\"vocab_size\" = 1000000000 is out of range")
     c("cfg-vocab-missing", {k: v for k, v in cfg.items() if k != "vocab_size"}, "\"vocab_size\" is missing")
     c("cfg-hidden-size-huge", hf_config(hidden_size=1 << 20), "\"hidden_size\" = 1048576 is out of range")

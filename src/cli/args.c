@@ -12,21 +12,43 @@
 
 #include "cli/cli.h"
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
+static void eprint_escaped(const char *fmt, va_list ap)
+{
+    char buf[4096];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c);
+        else fputc(c, stderr);
+    }
+    fputc('\n', stderr);
+}
+
+void cli_eprintf(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "mambacl %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    eprint_escaped(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'mambacl %s --help'.\n", cmd);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cli_eprintf("mambacl %s: %s", cmd, line);
+    cli_eprintf("Try 'mambacl %s --help'.", cmd);
     return CLI_EXIT_USAGE;
 }
 
 int cli_runtime_error(const char *cmd, mcl_status st)
 {
     const char *msg = mcl_last_error();
-    fprintf(stderr, "mambacl %s: error: %s\n", cmd, *msg ? msg : mcl_status_name(st));
+    cli_eprintf("mambacl %s: error: %s", cmd, *msg ? msg : mcl_status_name(st));
     return CLI_EXIT_RUNTIME;
 }
 
@@ -183,7 +205,7 @@ bool cli_check_model_dir(const char *cmd, const char *dir)
 int cli_finish_output(const char *cmd, int rc)
 {
     if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) { /* else already reported */
-        fprintf(stderr, "mambacl %s: error: writing the output failed: %s\n", cmd, strerror(errno ? errno : EIO));
+        cli_eprintf("mambacl %s: error: writing the output failed: %s", cmd, strerror(errno ? errno : EIO));
         return CLI_EXIT_RUNTIME;
     }
     return rc;
@@ -198,7 +220,7 @@ void cli_check_cache_dir(void)
     if (nc && *nc && strcmp(nc, "0") != 0) return;
     char dir[4096];
     if (mcl_cache_dir(NULL, dir, sizeof dir) != MCL_OK) {
-        fprintf(stderr, "mambacl: warning: no cache directory (%s); kernels are compiled on every run\n",
+        cli_eprintf("mambacl: warning: no cache directory (%s); kernels are compiled on every run",
                 mcl_last_error());
         mcl_error_clear();
         return;
@@ -206,11 +228,11 @@ void cli_check_cache_dir(void)
     struct stat sb;
     if (stat(dir, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode))
-            fprintf(stderr, "mambacl: warning: the cache directory %s is not a directory; kernels are compiled "
-                            "on every run (set MAMBACL_CACHE_DIR)\n", dir);
+            cli_eprintf("mambacl: warning: the cache directory %s is not a directory; kernels are compiled "
+                            "on every run (set MAMBACL_CACHE_DIR)", dir);
         else if (access(dir, W_OK) != 0)
-            fprintf(stderr, "mambacl: warning: cannot write the cache directory %s (%s); kernels are compiled "
-                            "on every run\n", dir, strerror(errno));
+            cli_eprintf("mambacl: warning: cannot write the cache directory %s (%s); kernels are compiled "
+                            "on every run", dir, strerror(errno));
         return;
     }
     /* Missing: the runtime creates it; check that its parent lets it. */
@@ -220,6 +242,6 @@ void cli_check_cache_dir(void)
     if (slash && slash != parent) *slash = '\0';
     while (stat(parent, &sb) != 0 && (slash = strrchr(parent, '/')) && slash != parent) *slash = '\0';
     if (!S_ISDIR(sb.st_mode) || access(parent, W_OK) != 0)
-        fprintf(stderr, "mambacl: warning: cannot create the cache directory %s; kernels are compiled on every "
-                        "run\n", dir);
+        cli_eprintf("mambacl: warning: cannot create the cache directory %s; kernels are compiled on every "
+                        "run", dir);
 }

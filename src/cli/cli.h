@@ -15,7 +15,15 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } cli_command;
 
-/* Prints "mambacl CMD: message" and a hint to --help; returns CLI_EXIT_USAGE. */
+/* Prints one line on stderr (the newline is added): the formatted text with
+ * control characters (below 0x20, and 0x7f) written as \xHH, so that a path
+ * or an environment value (MAMBACL_MODEL, MAMBACL_CACHE_DIR, ...) quoted in a
+ * message cannot move the cursor, recolour the terminal or forge a line.
+ * Every message of the CLI that quotes such a value goes through it. */
+void cli_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "mambacl CMD: message" and a hint to --help (through cli_eprintf);
+ * returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints "mambacl CMD: error: <mcl_last_error()>"; returns CLI_EXIT_RUNTIME. */

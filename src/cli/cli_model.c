@@ -135,7 +135,7 @@ int cli_open_model(const char *cmd, const char *device, const char *dir, bool qu
     double compile_ms = 0.0;
     mcl_status st = cli_runtime_create(&ro, quiet, rt, &compile_ms);
     if (st != MCL_OK) return cli_runtime_error(cmd, st);
-    if (*mcl_runtime_warnings(*rt) && !quiet) fprintf(stderr, "mambacl %s: warning: %s\n", cmd, mcl_runtime_warnings(*rt));
+    if (*mcl_runtime_warnings(*rt) && !quiet) cli_eprintf("mambacl %s: warning: %s", cmd, mcl_runtime_warnings(*rt));
     mcl_model_options mo = {0};
     mo.progress = load_progress;
     mo.user = &quiet;

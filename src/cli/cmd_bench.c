@@ -173,14 +173,14 @@ static cJSON *anchor_load(const char *path)
     size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
     if (f) fclose(f);
     if (!text || len == 0) {
-        fprintf(stderr, "mambacl bench: error: --anchor: cannot read %s\n", path);
+        cli_eprintf("mambacl bench: error: --anchor: cannot read %s", path);
         free(text);
         return NULL;
     }
     cJSON *root = cJSON_Parse(text);
     free(text);
     if (!root || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "scan"))) {
-        fprintf(stderr, "mambacl bench: error: --anchor %s: not the JSON of anchors/cuda-scan/bench.py\n", path);
+        cli_eprintf("mambacl bench: error: --anchor %s: not the JSON of anchors/cuda-scan/bench.py", path);
         cJSON_Delete(root);
         return NULL;
     }
@@ -541,7 +541,7 @@ static int write_json(const bench_opts *o, const report *r)
     if (f && fclose(f) != 0) ok = false;
     free(s);
     if (ok) return CLI_EXIT_OK;
-    fprintf(stderr, "mambacl bench: error: cannot write %s\n", o->json_path);
+    cli_eprintf("mambacl bench: error: cannot write %s", o->json_path);
     return CLI_EXIT_RUNTIME;
 }
 
@@ -557,7 +557,7 @@ int cmd_bench(int argc, char **argv)
     if (o.csv_path && !(r.csv = fopen(o.csv_path, "w"))) {
         cJSON_Delete(r.root);
         cJSON_Delete(o.anchor);
-        fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
+        cli_eprintf("mambacl bench: error: cannot write %s", o.csv_path);
         return CLI_EXIT_RUNTIME;
     }
     if (r.csv) fprintf(r.csv, "section,name,metric,value\n");
@@ -579,7 +579,7 @@ int cmd_bench(int argc, char **argv)
     }
     mcl_runtime_free(rt);
     if (r.csv && (ferror(r.csv) | fclose(r.csv)) && st == MCL_OK) {
-        fprintf(stderr, "mambacl bench: error: cannot write %s\n", o.csv_path);
+        cli_eprintf("mambacl bench: error: cannot write %s", o.csv_path);
         rc = CLI_EXIT_RUNTIME;
     }
     if (st == MCL_OK && rc == CLI_EXIT_OK && o.json_path) rc = write_json(&o, &r);

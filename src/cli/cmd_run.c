@@ -158,7 +158,7 @@ static bool prompt_text(const run_opts *o, char **text, size_t *len)
     const char *path = o->batch_file ? o->batch_file : o->prompt_file ? o->prompt_file : "-";
     *text = read_file(path, len);
     if (!*text) {
-        fprintf(stderr, "mambacl run: error: cannot read %s: %s\n", strcmp(path, "-") ? path : "stdin",
+        cli_eprintf("mambacl run: error: cannot read %s: %s", strcmp(path, "-") ? path : "stdin",
                 strerror(errno ? errno : EIO));
         return false;
     }
@@ -276,7 +276,7 @@ static mcl_status save_state(const run_opts *o, mcl_model *m, mcl_state *s, int3
     if (!o->state_save) return MCL_OK;
     if (pending >= 0) MCL_TRY(mcl_decode(m, &s, &pending, 1, NULL));
     MCL_TRY(mcl_state_save(s, o->state_save));
-    if (!o->gen.quiet) fprintf(stderr, "mambacl: state saved to %s\n", o->state_save);
+    if (!o->gen.quiet) cli_eprintf("mambacl: state saved to %s", o->state_save);
     return MCL_OK;
 }
 
@@ -291,7 +291,8 @@ static mcl_status open_state(const run_opts *o, mcl_model *m, mcl_state **s)
 static int finish(mcl_status st)
 {
     if (st == MCL_ERR_INTERRUPTED) {
-        fprintf(stderr, "\nmambacl run: interrupted during the prefill (%s)\n", mcl_last_error());
+        fputc('\n', stderr);
+        cli_eprintf("mambacl run: interrupted during the prefill (%s)", mcl_last_error());
         return 130;
     }
     return st == MCL_OK ? CLI_EXIT_OK : cli_runtime_error("run", st);
@@ -527,7 +528,7 @@ static int drop_llama_options(int argc, char **argv, bool quiet)
             continue;
         }
         if (!quiet)
-            fprintf(stderr, "mambacl run: note: %s %s ignored (%s)\n", argv[r], argv[r + 1],
+            cli_eprintf("mambacl run: note: %s %s ignored (%s)", argv[r], argv[r + 1],
                     argv[r][1] == 'c' || argv[r][2] == 'c' ? "a Mamba state has no context size"
                                                            : "the whole model always runs on the device");
         r++;
@@ -633,6 +634,11 @@ static int prepare(const run_opts *o, run_input *in)
     snprintf(path, sizeof path, "%s/tokenizer.json", o->model_dir);
     mcl_status st = mcl_tokenizer_load(o->tokenizer ? o->tokenizer : path, &in->tok);
     if (st != MCL_OK) return cli_runtime_error("run", st);
+    if (mcl_tokenizer_vocab_size(in->tok) > in->cfg.vocab_size) /* caught before the prompt is echoed */
+        return cli_eprintf("mambacl run: error: %s has %d tokens, more than the model's vocabulary of %d (vocab_size "
+                           "in %s/config.json): not this model's tokenizer", o->tokenizer ? o->tokenizer : path,
+                           mcl_tokenizer_vocab_size(in->tok), in->cfg.vocab_size, o->model_dir),
+               CLI_EXIT_RUNTIME;
     if (!prompt_text(o, &in->text, &in->len)) return CLI_EXIT_RUNTIME;
     if (o->batch_file) return batch_read(in->text, in->tok, &in->batch);
     if (o->interactive) return CLI_EXIT_OK;

@@ -58,7 +58,7 @@ int cmd_selftest(int argc, char **argv)
     const mcl_program_report *reps = mcl_runtime_programs(rt, &n);
     printf("device: %s (%s)\n", mcl_runtime_device(rt)->name, mcl_runtime_device(rt)->platform);
     print_caps(&rt->caps);
-    if (*mcl_runtime_warnings(rt)) fprintf(stderr, "mambacl selftest: warning: %s\n", mcl_runtime_warnings(rt));
+    if (*mcl_runtime_warnings(rt)) cli_eprintf("mambacl selftest: warning: %s", mcl_runtime_warnings(rt));
     for (int i = 0; i < n; i++)
         printf("  program %-20s %-10s %9.1f ms  tuning: %-9s shapes: %s\n", reps[i].file,
                reps[i].from_cache ? "cache" : "compiled", reps[i].build_ms, reps[i].tuning,

@@ -40,7 +40,7 @@ static int read_all(const char *path, char **data, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "mambacl %s: error: %s: cannot open: %s\n", CMD, path, strerror(errno));
+        cli_eprintf("mambacl %s: error: %s: cannot open: %s", CMD, path, strerror(errno));
         return CLI_EXIT_RUNTIME;
     }
     size_t cap = 1 << 16, n = 0;
@@ -56,7 +56,7 @@ static int read_all(const char *path, char **data, size_t *len)
     if (f != stdin) fclose(f);
     if (!buf || err) {
         free(buf);
-        fprintf(stderr, "mambacl %s: error: %s: %s\n", CMD, path, buf ? "read error" : "out of memory");
+        cli_eprintf("mambacl %s: error: %s: %s", CMD, path, buf ? "read error" : "out of memory");
         return CLI_EXIT_RUNTIME;
     }
     *data = buf;
@@ -69,7 +69,7 @@ static int print_json(cJSON *obj)
     char *s = obj ? cJSON_PrintUnformatted(obj) : NULL;
     cJSON_Delete(obj);
     if (!s) {
-        fprintf(stderr, "mambacl %s: error: out of memory\n", CMD);
+        cli_eprintf("mambacl %s: error: out of memory", CMD);
         return CLI_EXIT_RUNTIME;
     }
     puts(s);
@@ -97,7 +97,7 @@ static int parse_ids(const char *s, int32_t **ids, size_t *n)
     *ids = malloc(cap * sizeof **ids);
     *n = 0;
     if (!*ids) {
-        fprintf(stderr, "mambacl %s: error: out of memory\n", CMD);
+        cli_eprintf("mambacl %s: error: out of memory", CMD);
         return CLI_EXIT_RUNTIME;
     }
     while (*s) {

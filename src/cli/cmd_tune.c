@@ -166,10 +166,10 @@ int cmd_tune(int argc, char **argv)
     if (o.src.model_dir && !cli_check_model_dir("tune", o.src.model_dir)) return CLI_EXIT_RUNTIME;
     char dir[4096];
     if (mcl_cache_dir(NULL, dir, sizeof dir) != MCL_OK)
-        return fprintf(stderr, "mambacl tune: error: no cache directory for the tuning file: %s\n", mcl_last_error()),
+        return cli_eprintf("mambacl tune: error: no cache directory for the tuning file: %s", mcl_last_error()),
                CLI_EXIT_RUNTIME;
     if (access(dir, W_OK) != 0)
-        return fprintf(stderr, "mambacl tune: error: cannot write the cache directory %s\n", dir), CLI_EXIT_RUNTIME;
+        return cli_eprintf("mambacl tune: error: cannot write the cache directory %s", dir), CLI_EXIT_RUNTIME;
     mcl_device_info dev;
     bool cpu = target_device(o.ro.device, &dev) && dev.type == MCL_DEVICE_TYPE_CPU;
     if (cpu && !o.src.model_dir && !o.src.config && !o.full) {

@@ -216,7 +216,8 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     MCL_TRY(mcl_caps_load(rt->platform, rt->device, &rt->dev, rt->cache_dir, &rt->caps));
     char early[sizeof rt->warnings];
     snprintf(early, sizeof early, "%s", rt->warnings);
-    load_tuning(rt, o->cache_dir); /* rewrites rt->warnings */
+    rt->warnings[0] = '\0'; /* load_tuning rewrites it, except when there is no cache directory */
+    load_tuning(rt, o->cache_dir);
     if (early[0]) add_warning(rt, "%s", early);
     const char *kdir = o->kernel_dir;
     if (!kdir || !*kdir) kdir = mcl_env_str("MAMBACL_KERNEL_DIR");
