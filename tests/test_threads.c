@@ -1,9 +1,11 @@
 /* Threads (the contract in mambacl.h, "Threads"): one runtime shared by
  * several threads, each with its own model; one model shared by threads,
- * each with its own state; a runtime per thread; and the tokenizer shared.
+ * each with its own state; a runtime per thread; the tokenizer shared; and
+ * threads saving the tuning file at once (unique temporary names).
  * Every thread's logits must equal, bit for bit, those of the same work done
  * on one thread (the calls are serialized by the runtime's lock, and the
  * kernels are deterministic). */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "mambacl.h"
 #include "runtime/runtime.h"
+#include "tune/tune_scan.h"
+#include "tune/tunedb.h"
 
 #define VOCAB 256
 #define THREADS 4
@@ -181,6 +186,65 @@ static void test_shared_tokenizer(void **state)
     mcl_tokenizer_free(tok);
 }
 
+typedef struct save_job {
+    const mcl_tunedb *db;
+    const char *path;
+    int failures;
+} save_job;
+
+static void *save_run(void *arg)
+{
+    save_job *j = arg;
+    for (int i = 0; i < 100; i++) j->failures += mcl_tunedb_save(j->db, j->path) != MCL_OK;
+    return NULL;
+}
+
+/* THREADS threads save the same tuning file 100 times each: every save
+ * succeeds (with one temporary name per process, one thread's fopen("w")
+ * truncated another's file and its rename took it away: ENOENT), the file
+ * loads, and no temporary file is left beside it. */
+static void test_tunedb_save_threads(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = NULL;
+    assert_int_equal(mcl_runtime_create(NULL, &rt), MCL_OK);
+    mcl_tunedb *db = NULL, *back = NULL;
+    assert_int_equal(mcl_tunedb_create(&rt->dev, &db), MCL_OK);
+    mcl_tune_class cls;
+    mcl_tune_class_of_model(1536, 768, &cls);
+    mcl_params p;
+    mcl_tune_defaults(&mcl_family_step, &rt->dev, &p);
+    assert_int_equal(mcl_tunedb_set(db, &mcl_family_step, &cls, &p, 1.0, 2.0, "x"), MCL_OK);
+    char dir[] = "/tmp/mcl-tunedb-XXXXXX", path[64], warning[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/tuning.json", dir);
+    save_job jobs[THREADS];
+    pthread_t th[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (save_job){db, path, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, save_run, &jobs[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(jobs[t].failures, 0);
+    }
+    mcl_tunedb_load(path, &rt->dev, &back, warning, sizeof warning);
+    assert_non_null(back);
+    assert_int_equal(mcl_tunedb_count(back), 1);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') files++;
+    closedir(d);
+    assert_int_equal(files, 1);
+    unlink(path);
+    rmdir(dir);
+    mcl_tunedb_free(back);
+    mcl_tunedb_free(db);
+    mcl_runtime_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_shared_model_state_per_thread),
         cmocka_unit_test(test_runtime_per_thread),
         cmocka_unit_test(test_shared_tokenizer),
+        cmocka_unit_test(test_tunedb_save_threads),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

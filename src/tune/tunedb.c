@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,14 +316,19 @@ mcl_status mcl_tunedb_save(const mcl_tunedb *db, const char *path)
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     if (!text) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory writing %s", path);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    /* A name of this process and call, created exclusively: two processes or
+     * two threads saving at once each write their own file; the last rename
+     * wins, and neither can truncate or rename away the other's file. */
+    static atomic_uint serial;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&serial, 1));
+    FILE *f = fopen(tmp, "wx");
     bool ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     if (f) ok = (fclose(f) == 0) && ok;
     free(text);
     if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return mcl_error_set(MCL_ERR_IO, "cannot write tuning file %s: %s", path, strerror(errno));
+        int e = errno;
+        if (f) unlink(tmp);
+        return mcl_error_set(MCL_ERR_IO, "cannot write tuning file %s: %s", path, strerror(e));
     }
     return MCL_OK;
 }
