@@ -12,16 +12,20 @@
 
 #include "cli/cli.h"
 
+void cli_fputs_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);
+        else fputc(c, f);
+    }
+}
+
 static void eprint_escaped(const char *fmt, va_list ap)
 {
     char buf[4096];
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    size_t len = n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c);
-        else fputc(c, stderr);
-    }
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    cli_fputs_escaped(stderr, buf);
     fputc('\n', stderr);
 }
 

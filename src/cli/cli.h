@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include "mambacl.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
@@ -21,6 +22,8 @@ typedef struct cli_command {
  * message cannot move the cursor, recolour the terminal or forge a line.
  * Every message of the CLI that quotes such a value goes through it. */
 void cli_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes s to f with the same escapes (no newline): for a path on stdout. */
+void cli_fputs_escaped(FILE *f, const char *s);
 
 /* Prints "mambacl CMD: message" and a hint to --help (through cli_eprintf);
  * returns CLI_EXIT_USAGE. */

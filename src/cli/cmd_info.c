@@ -83,7 +83,9 @@ static void print_text(const char *dir, const mcl_checkpoint *ck)
     const mcl_config *c = mcl_checkpoint_config(ck);
     uint64_t largest = 0, total = mcl_checkpoint_device_bytes(ck, &largest);
     uint64_t params = mcl_checkpoint_param_count(ck);
-    printf("model        %s\n", dir);
+    fputs("model        ", stdout);
+    cli_fputs_escaped(stdout, dir);
+    fputc('\n', stdout);
     printf("format       %s config, %d safetensors file%s\n", form_name(ck), mcl_checkpoint_file_count(ck),
            mcl_checkpoint_file_count(ck) == 1 ? "" : "s");
     printf("d_model      %d\nn_layer      %d\nd_inner      %d\nd_state      %d\nd_conv       %d\n"
