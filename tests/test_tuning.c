@@ -122,16 +122,19 @@ static bool only_differs_in(const mcl_params *p, const mcl_params *base, const c
 
 /* gemm.cl's space (issue 11): on an H200-like record (48 KiB of local
  * memory, as NVIDIA's OpenCL gives) four stages of at most 16 + 12 + 4 + 4
- * candidates, every one within the local memory (128 x 128 x 32 with two A
- * parts and 2 stages is exactly 48 KiB with swizzled rows and is in the
- * space; padded rows are not), warp tiles of 32 or 64 on each side; on a
- * CPU record only gemm_simt's tunables and the dispatch threshold move. */
+ * candidates where mma is proven, every one within the local memory (128 x
+ * 128 x 32 with two A parts and 2 stages is exactly 48 KiB with swizzled
+ * rows and is in the space; padded rows are not), warp tiles of 32 or 64 on
+ * each side; on a CPU record only gemm_simt's tunables and the dispatch
+ * threshold move; on a GPU without mma only the threshold, which is not a
+ * define, so its candidates share one program. */
 static void test_gemm_space(void **state)
 {
     (void)state;
     const mcl_family *fam = &mcl_family_gemm;
-    mcl_device_info h200 = gpu_like(1024, 48 * 1024), cpu = gpu_like(4096, 2 << 20);
+    mcl_device_info h200 = gpu_like(1024, 48 * 1024), cpu = gpu_like(4096, 2 << 20), other = h200;
     cpu.type = MCL_DEVICE_TYPE_CPU;
+    h200.has_matrix_path = true; /* mma proven */
     mcl_params def, p;
     static mcl_params cands[512];
     mcl_tune_defaults(fam, &h200, &def);
@@ -169,6 +172,20 @@ static void test_gemm_space(void **state)
     int n = mcl_tune_candidates(fam, &cpu, &def, cands, 512);
     assert_true(n >= 8 && n <= 12);
     for (int i = 0; i < n; i++) assert_true(only_differs_in(&cands[i], &def, simt, 4));
+    /* a GPU without the matrix path: the threshold only, one program for all */
+    mcl_tune_defaults(fam, &other, &def);
+    n = mcl_tune_candidates(fam, &other, &def, cands, 512);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < n; i++) {
+        assert_true(only_differs_in(&cands[i], &def, simt + 3, 1));
+        assert_true(mcl_tune_same_program(fam, &cands[i], &def));
+        char a[1024] = "", b[1024] = "";
+        mcl_tune_program_defines(fam, &cands[i], a, sizeof a);
+        mcl_tune_program_defines(fam, &def, b, sizeof b);
+        assert_string_equal(a, b);
+        assert_null(strstr(a, MCL_T_GEMM_GEMV_MAX_ROWS));
+        assert_non_null(strstr(a, "-DGEMM_BM="));
+    }
 }
 
 /* Check of one override over the defaults on device dev. */

@@ -68,6 +68,31 @@ void mcl_params_defines(const mcl_params *ps, char *out, size_t cap)
     }
 }
 
+static bool host_only(const mcl_family *fam, const char *name)
+{
+    for (const char *const *h = fam ? fam->host_tunables : NULL; h && *h; h++)
+        if (strcmp(*h, name) == 0) return true;
+    return false;
+}
+
+void mcl_tune_program_defines(const mcl_family *fam, const mcl_params *ps, char *out, size_t cap)
+{
+    mcl_params kept = {0};
+    for (int i = 0; i < ps->n; i++)
+        if (!host_only(fam, ps->p[i].name)) kept.p[kept.n++] = ps->p[i];
+    mcl_params_defines(&kept, out, cap);
+}
+
+bool mcl_tune_same_program(const mcl_family *fam, const mcl_params *a, const mcl_params *b)
+{
+    for (int k = 0; k < 2; k++) {
+        const mcl_params *x = k ? b : a, *y = k ? a : b;
+        for (int i = 0; i < x->n; i++)
+            if (!host_only(fam, x->p[i].name) && mcl_params_get(y, x->p[i].name, -1) != x->p[i].value) return false;
+    }
+    return true;
+}
+
 const mcl_tunable *mcl_tune_tunable(const mcl_family *fam, const char *name)
 {
     for (int i = 0; i < fam->n_tunables; i++)
@@ -81,9 +106,14 @@ void mcl_tune_defaults(const mcl_family *fam, const mcl_device_info *dev, mcl_pa
     fam->defaults(dev, out);
 }
 
-/* The axes for the device (CPUs may have their own), and their stages. */
+/* The axes for the device (a proven matrix path and CPUs may have their
+ * own), and the stage of axis a of them. */
 static const mcl_tune_axis *axes_for(const mcl_family *fam, const mcl_device_info *dev, int *n)
 {
+    if (dev->has_matrix_path && fam->axes_matrix) {
+        *n = fam->n_axes_matrix;
+        return fam->axes_matrix;
+    }
     if (dev->type == MCL_DEVICE_TYPE_CPU && fam->axes_cpu) {
         *n = fam->n_axes_cpu;
         return fam->axes_cpu;
@@ -94,7 +124,9 @@ static const mcl_tune_axis *axes_for(const mcl_family *fam, const mcl_device_inf
 
 static int axis_stage(const mcl_family *fam, const mcl_device_info *dev, int a)
 {
-    const unsigned char *st = dev->type == MCL_DEVICE_TYPE_CPU && fam->axes_cpu ? fam->stages_cpu : fam->stages;
+    const unsigned char *st = fam->stages;
+    if (dev->has_matrix_path && fam->axes_matrix) st = fam->stages_matrix;
+    else if (dev->type == MCL_DEVICE_TYPE_CPU && fam->axes_cpu) st = fam->stages_cpu;
     return st ? st[a] : 0;
 }
 

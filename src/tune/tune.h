@@ -114,6 +114,15 @@ typedef struct mcl_family {
      * a family with many tunables costs a sum of small products instead of
      * one big product). */
     const unsigned char *stages, *stages_cpu;
+    /* The space on a device with a proven matrix path (has_matrix_path),
+     * with its stages; NULL: axes / axes_cpu as for any other device. */
+    int n_axes_matrix;
+    const mcl_tune_axis *axes_matrix;
+    const unsigned char *stages_matrix;
+    /* Tunables read only on the host (NULL-terminated; NULL: none): not
+     * passed to the compiler, so configurations that differ only in them
+     * share one program binary (mcl_tune_program_defines). */
+    const char *const *host_tunables;
     /* Sets every tunable to the rule's default for the device. */
     void (*defaults)(const mcl_device_info *dev, mcl_params *out);
     /* Derives the tunables that follow from the others (SCAN_RT from the
@@ -200,6 +209,14 @@ bool mcl_tune_check(const mcl_family *fam, const mcl_device_info *dev, const mcl
 
 /* Whether `name` is a tunable of the family. */
 const mcl_tunable *mcl_tune_tunable(const mcl_family *fam, const char *name);
+
+/* The same for a program of family fam (NULL: every parameter), as mcl_params_defines: the
+ * family's host-only tunables are left out. */
+void mcl_tune_program_defines(const mcl_family *fam, const mcl_params *ps, char *out, size_t cap);
+
+/* Whether two configurations of fam build the same program (equal in every
+ * tunable but the host-only ones). */
+bool mcl_tune_same_program(const mcl_family *fam, const mcl_params *a, const mcl_params *b);
 
 /* ---- shape classes ------------------------------------------------------ */
 
