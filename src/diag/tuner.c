@@ -25,11 +25,12 @@ typedef struct workload {
     mcl_model *model;
     int vocab, len, batch;
     int n_extra, extra[MAX_EXTRA]; /* the family's tune_batches */
-    int n_states;       /* the largest batch of any family */
+    int n_states;       /* states created: the largest batch so far */
     int32_t *tokens;    // [len]
     mcl_state **states; // [n_states]
-    float *logits;      // [logit_rows, vocab]
-    size_t logit_rows;  /* 1 + batch + the largest sum of a family's tune_batches */
+    float *logits;      // [cap_rows, vocab]
+    float *ref;         // [cap_rows, vocab] the reference logits of the family being tuned
+    size_t cap_rows;    /* rows of logits and ref */
 } workload;
 
 /* Rows of logits one run writes now. */
@@ -42,11 +43,13 @@ static size_t workload_rows(const workload *w)
 
 static mcl_status workload_run(workload *w)
 {
-    for (int b = 0; b < w->n_states; b++) MCL_TRY(mcl_state_reset(w->states[b]));
+    int used = w->batch;
+    for (int i = 0; i < w->n_extra; i++) used = w->extra[i] > used ? w->extra[i] : used;
+    for (int b = 0; b < used; b++) MCL_TRY(mcl_state_reset(w->states[b]));
     const int32_t *toks[1] = {w->tokens};
     MCL_TRY(mcl_prefill(w->model, w->states, toks, &w->len, 1, w->logits));
     int32_t next[256];
-    for (int b = 0; b < w->n_states; b++) next[b] = (int32_t)((b * 7 + 1) % w->vocab);
+    for (int b = 0; b < used; b++) next[b] = (int32_t)((b * 7 + 1) % w->vocab);
     float *out = w->logits + w->vocab;
     MCL_TRY(mcl_decode(w->model, w->states, next, w->batch, out));
     out += (size_t)w->batch * (size_t)w->vocab;
@@ -57,12 +60,36 @@ static mcl_status workload_run(workload *w)
     return MCL_OK;
 }
 
-/* Sets the workload's extra decode batches to fam's. */
-static void workload_for(workload *w, const mcl_family *fam)
+/* Sets the workload's extra decode batches to fam's, creating the states
+ * and growing the logits they need. */
+static mcl_status workload_for(workload *w, const mcl_family *fam)
 {
     w->n_extra = 0;
-    for (int i = 0; i < MAX_EXTRA && fam->tune_batches[i] > 0; i++)
-        w->extra[w->n_extra++] = fam->tune_batches[i] > 256 ? 256 : fam->tune_batches[i];
+    int need = w->batch;
+    for (int i = 0; i < MAX_EXTRA && fam->tune_batches[i] > 0; i++) {
+        int b = fam->tune_batches[i] > 256 ? 256 : fam->tune_batches[i];
+        w->extra[w->n_extra++] = b;
+        need = b > need ? b : need;
+    }
+    if (need > w->n_states) {
+        mcl_state **s = realloc(w->states, (size_t)need * sizeof *s);
+        if (!s) return mcl_error_set(MCL_ERR_NOMEM, "tuner: out of host memory");
+        w->states = s;
+        for (; w->n_states < need; w->n_states++) {
+            w->states[w->n_states] = NULL;
+            MCL_TRY(mcl_state_create(w->model, &w->states[w->n_states]));
+        }
+    }
+    size_t rows = workload_rows(w);
+    if (rows > w->cap_rows) {
+        float *l = realloc(w->logits, rows * (size_t)w->vocab * sizeof *l);
+        if (l) w->logits = l;
+        float *r = l ? realloc(w->ref, rows * (size_t)w->vocab * sizeof *r) : NULL;
+        if (r) w->ref = r;
+        if (!l || !r) return mcl_error_set(MCL_ERR_NOMEM, "tuner: out of host memory");
+        w->cap_rows = rows;
+    }
+    return MCL_OK;
 }
 
 /* Device time (ms) of the kernels of family fam (every launch when
@@ -217,6 +244,7 @@ static void workload_free(workload *w)
     free(w->states);
     free(w->tokens);
     free(w->logits);
+    free(w->ref);
 }
 
 static mcl_status workload_init(workload *w, mcl_model *model, const mcl_tune_options *o)
@@ -227,22 +255,12 @@ static mcl_status workload_init(workload *w, mcl_model *model, const mcl_tune_op
     w->len = o->prefill_len;
     w->batch = o->decode_batch < 1 ? 1 : (o->decode_batch > 256 ? 256 : o->decode_batch);
     w->n_states = w->batch;
-    size_t extra = 0;
-    for (int f = 0; mcl_tune_family_at(f); f++) {
-        const mcl_family *fam = mcl_tune_family_at(f);
-        size_t sum = 0;
-        for (int i = 0; i < MAX_EXTRA && fam->tune_batches[i] > 0; i++) {
-            int b = fam->tune_batches[i] > 256 ? 256 : fam->tune_batches[i];
-            sum += (size_t)b;
-            if (b > w->n_states) w->n_states = b;
-        }
-        if (sum > extra) extra = sum;
-    }
-    w->logit_rows = 1 + (size_t)w->batch + extra;
+    w->cap_rows = 1 + (size_t)w->batch;
     w->tokens = malloc((size_t)w->len * sizeof *w->tokens);
     w->states = calloc((size_t)w->n_states, sizeof *w->states);
-    w->logits = malloc(w->logit_rows * (size_t)w->vocab * sizeof *w->logits);
-    if (!w->tokens || !w->states || !w->logits) return mcl_error_set(MCL_ERR_NOMEM, "tuner: out of host memory");
+    w->logits = malloc(w->cap_rows * (size_t)w->vocab * sizeof *w->logits);
+    w->ref = malloc(w->cap_rows * (size_t)w->vocab * sizeof *w->ref);
+    if (!w->tokens || !w->states || !w->logits || !w->ref) return mcl_error_set(MCL_ERR_NOMEM, "tuner: out of host memory");
     for (int i = 0; i < w->len; i++) w->tokens[i] = (int32_t)((i * 2654435761u) % (unsigned)w->vocab);
     for (int b = 0; b < w->n_states; b++) MCL_TRY(mcl_state_create(model, &w->states[b]));
     return MCL_OK;
@@ -262,15 +280,11 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
                           mcl_tune_result *results, int cap, int *n_results)
 {
     workload w;
-    float *ref = NULL;
-    char shape[96];
+    char shape[160];
     mcl_tune_class cls;
     *n_results = 0;
     if (!rt->profiling) return mcl_error_set(MCL_ERR_INVALID_ARG, "tuner: the runtime needs profiling on");
     mcl_status st = workload_init(&w, model, o);
-    size_t nl = w.logit_rows * (size_t)w.vocab;
-    if (st == MCL_OK && !(ref = malloc(nl * sizeof *ref))) st = mcl_error_set(MCL_ERR_NOMEM, "tuner: out of host memory");
-    snprintf(shape, sizeof shape, "prefill %d tokens + decode batch %d", w.len, w.batch);
     mcl_tune_class_of_model(mcl_model_config(model)->d_inner, mcl_model_config(model)->d_model, &cls);
     for (int f = 0; st == MCL_OK; f++) {
         const mcl_family *fam = mcl_tune_family_at(f);
@@ -280,13 +294,15 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
             mcl_runtime_fallback(rt, fam->name) < 0 || *n_results >= cap)
             continue;
         st = class_config(rt, fam, &cls, model, &config);
-        workload_for(&w, fam);
-        nl = workload_rows(&w) * (size_t)w.vocab;
+        if (st == MCL_OK) st = workload_for(&w, fam);
+        int len = snprintf(shape, sizeof shape, "prefill %d tokens + decode batch %d", w.len, w.batch);
+        for (int i = 0; i < w.n_extra && len > 0 && (size_t)len < sizeof shape; i++)
+            len += snprintf(shape + len, sizeof shape - (size_t)len, "%s%d", i ? ", " : " + batches ", w.extra[i]);
         if (st == MCL_OK) st = workload_run(&w); /* reference logits with the current configuration */
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
-        if (st == MCL_OK) memcpy(ref, w.logits, nl * sizeof *ref);
+        if (st == MCL_OK) memcpy(w.ref, w.logits, workload_rows(&w) * (size_t)w.vocab * sizeof *w.ref);
         mcl_tune_result *r = &results[*n_results];
-        if (st == MCL_OK) st = tune_family(rt, &w, fam, config, o, ref, r);
+        if (st == MCL_OK) st = tune_family(rt, &w, fam, config, o, w.ref, r);
         if (st == MCL_ERR_INTERRUPTED) { /* cancelled: the families before this one stay */
             mcl_error_clear();
             st = MCL_OK;
@@ -295,7 +311,6 @@ mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_opti
         if (st == MCL_OK) st = mcl_tunedb_set(db, fam, &cls, &r->best, r->best_ms, r->default_ms, shape);
         if (st == MCL_OK) (*n_results)++;
     }
-    free(ref);
     workload_free(&w);
     return st;
 }
