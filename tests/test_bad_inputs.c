@@ -193,8 +193,9 @@ static void test_control_characters_escaped(void **state)
 }
 
 /* `run` refuses what `info` refuses (conv_kernel 1, by config.json and field),
- * and a tokenizer larger than the model's vocabulary before anything runs,
- * naming the tokenizer file and config.json. */
+ * and a prompt whose ids the tokenizer has but the model does not embed
+ * (a tokenizer larger than the vocabulary) before anything is echoed or run,
+ * naming the token, the tokenizer file and config.json. */
 static void test_run_agrees_with_info(void **state)
 {
     (void)state;
@@ -213,7 +214,8 @@ static void test_run_agrees_with_info(void **state)
     run(argv2, &r);
     assert_int_equal(r.exit_code, 1);
     assert_int_equal(count_lines(r.err), 1);
-    assert_non_null(strstr(r.err, "tokenizer.json has 4096 tokens, more than the model's vocabulary of 256"));
+    assert_non_null(strstr(r.err, "the prompt's token 'hi' (id 373 from "));
+    assert_non_null(strstr(r.err, "shakespeare-mamba/tokenizer.json) is outside the model's vocabulary of 256"));
     assert_non_null(strstr(r.err, "tiny-model/config.json"));
 }
 

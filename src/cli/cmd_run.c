@@ -622,6 +622,26 @@ static int check_files(const run_opts *o, run_input *in)
     return CLI_EXIT_OK;
 }
 
+/* A prompt's ids against the model's vocabulary, before anything is echoed
+ * or run: a tokenizer may know more tokens than the model embeds (GPT-NeoX's
+ * tokenizer has 50281 ids, the state-spaces models 50280 rows: "RWKV" is id
+ * 50280), so a prompt using one is refused naming both files. */
+static int check_prompt_ids(const run_opts *o, const char *tok_path, const run_input *in, const int32_t *ids,
+                            size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < in->cfg.vocab_size) continue;
+        const char *text = "";
+        size_t len = 0;
+        mcl_tokenizer_token_text(in->tok, ids[i], &text, &len);
+        return cli_eprintf("mambacl run: error: the prompt's token '%.*s' (id %d from %s) is outside the model's "
+                           "vocabulary of %d (vocab_size in %s/config.json)", (int)(len < 40 ? len : 40), text,
+                           (int)ids[i], tok_path, in->cfg.vocab_size, o->model_dir),
+               CLI_EXIT_RUNTIME;
+    }
+    return CLI_EXIT_OK;
+}
+
 static int prepare(const run_opts *o, run_input *in)
 {
     int rc = check_files(o, in);
@@ -634,18 +654,19 @@ static int prepare(const run_opts *o, run_input *in)
     snprintf(path, sizeof path, "%s/tokenizer.json", o->model_dir);
     mcl_status st = mcl_tokenizer_load(o->tokenizer ? o->tokenizer : path, &in->tok);
     if (st != MCL_OK) return cli_runtime_error("run", st);
-    if (mcl_tokenizer_vocab_size(in->tok) > in->cfg.vocab_size) /* caught before the prompt is echoed */
-        return cli_eprintf("mambacl run: error: %s has %d tokens, more than the model's vocabulary of %d (vocab_size "
-                           "in %s/config.json): not this model's tokenizer", o->tokenizer ? o->tokenizer : path,
-                           mcl_tokenizer_vocab_size(in->tok), in->cfg.vocab_size, o->model_dir),
-               CLI_EXIT_RUNTIME;
     if (!prompt_text(o, &in->text, &in->len)) return CLI_EXIT_RUNTIME;
-    if (o->batch_file) return batch_read(in->text, in->tok, &in->batch);
+    const char *tok_path = o->tokenizer ? o->tokenizer : path;
+    if (o->batch_file) {
+        rc = batch_read(in->text, in->tok, &in->batch);
+        for (int i = 0; rc == CLI_EXIT_OK && i < in->batch.n; i++)
+            rc = check_prompt_ids(o, tok_path, in, in->batch.ids[i], in->batch.lens[i]);
+        return rc;
+    }
     if (o->interactive) return CLI_EXIT_OK;
     st = encode(in->tok, in->text, in->len, &in->ids, &in->n_ids);
     if (st != MCL_OK) return cli_runtime_error("run", st);
     if (in->n_ids == 0) return cli_usage_error("run", "the prompt is empty: give at least one token of text");
-    return CLI_EXIT_OK;
+    return check_prompt_ids(o, tok_path, in, in->ids, in->n_ids);
 }
 
 static int run_model(const run_opts *o, mcl_runtime *rt, mcl_model *m, run_input *in)

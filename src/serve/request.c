@@ -124,6 +124,13 @@ static bool get_prompt(const cJSON *o, const mcl_tokenizer *tok, int vocab, cons
     size_t n = 0;
     if (cJSON_IsString(v)) {
         if (!encode(tok, v, &ids, &n, err)) return false;
+        for (size_t i = 0; i < n; i++) /* the tokenizer may know more ids than the model embeds */
+            if (ids[i] >= vocab) {
+                int32_t id = ids[i];
+                free(ids);
+                return fail(err, "the prompt's token id %d is outside the model's vocabulary [0, %d) "
+                                 "(tokenizer.json has more tokens than config.json's vocab_size)", (int)id, vocab);
+            }
     } else if (cJSON_IsArray(v)) {
         if (!get_ids(v, "prompt", vocab, &ids, &n, err)) return false;
     } else return fail(err, "'prompt' must be a string or an array of token ids");

@@ -78,10 +78,6 @@ static mcl_status server_open(server *sv, const serve_options *o)
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer.json", o->model_dir);
     MCL_TRY(mcl_tokenizer_load(path, &sv->tok));
-    if (mcl_tokenizer_vocab_size(sv->tok) > mcl_model_vocab(sv->m)) /* its ids would reach past the embedding */
-        return mcl_error_set(MCL_ERR_FORMAT, "%s has %d tokens, more than the model's vocabulary of %d (vocab_size in "
-                             "%s/config.json): not this model's tokenizer", path, mcl_tokenizer_vocab_size(sv->tok),
-                             mcl_model_vocab(sv->m), o->model_dir);
     if (o->model_name) snprintf(sv->model_name, sizeof sv->model_name, "%s", o->model_name);
     else base_name(o->model_dir, sv->model_name, sizeof sv->model_name);
     chat_refusal(o->model_dir, sv->chat_refusal, sizeof sv->chat_refusal);

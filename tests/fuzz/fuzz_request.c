@@ -6,10 +6,12 @@
  * run frees all it allocated and does not depend on the runs before it.
  * Checks: no crash, no leak; a refusal leaves a one-line message shorter
  * than SRV_ERR_LEN and an empty result; an accepted completion holds what
- * the limits allow (1..max_prompt_tokens prompt ids in [0, vocab),
+ * the limits allow (1..max_prompt_tokens prompt ids in [0, vocab), where the
+ * model's vocab is 96 ids short of the tokenizer's, so text prompts with the
+ * last tokens must be refused,
  * 1..max_tokens new tokens, sampler values in their ranges, 0..16 non-empty
  * stop strings of at most 256 bytes, stream_options only with stream); ids
- * from /tokenize and /detokenize are in [0, vocab). */
+ * from /tokenize are the tokenizer's, from /detokenize in [0, vocab). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_request: %s\n", mcl_last_error());
         abort();
     }
-    vocab = mcl_tokenizer_vocab_size(tok);
+    vocab = mcl_tokenizer_vocab_size(tok) - 96; /* a tokenizer larger than the model, as GPT-NeoX's */
     return 0;
 }
 
@@ -42,17 +44,17 @@ static void check_refusal(const char *err)
     if (n == 0 || n == SRV_ERR_LEN || strchr(err, '\n')) abort();
 }
 
-static void check_ids(const int32_t *ids, size_t n)
+static void check_ids(const int32_t *ids, size_t n, int limit)
 {
     for (size_t i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= vocab) abort();
+        if (ids[i] < 0 || ids[i] >= limit) abort();
 }
 
 static void check_completion(const srv_params *p)
 {
     const mcl_sampler_params *s = &p->sampler;
     if (p->n_prompt < 1 || p->n_prompt > lim.max_prompt_tokens || !p->prompt) abort();
-    check_ids(p->prompt, (size_t)p->n_prompt);
+    check_ids(p->prompt, (size_t)p->n_prompt, vocab);
     if (p->max_tokens < 1 || p->max_tokens > lim.max_tokens) abort();
     if (!(s->temperature >= 0 && s->temperature <= 2) || !(s->top_p > 0 && s->top_p <= 1)) abort();
     if (!(s->min_p >= 0 && s->min_p <= 1) || !(s->repeat_penalty >= 0.01f && s->repeat_penalty <= 100)) abort();
@@ -82,11 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case 1:
-        if (srv_parse_tokenize(body, len, tok, &ids, &n, err)) check_ids(ids, n);
+        if (srv_parse_tokenize(body, len, tok, &ids, &n, err)) check_ids(ids, n, mcl_tokenizer_vocab_size(tok));
         else check_refusal(err);
         break;
     default:
-        if (srv_parse_detokenize(body, len, vocab, &ids, &n, err)) check_ids(ids, n);
+        if (srv_parse_detokenize(body, len, vocab, &ids, &n, err)) check_ids(ids, n, vocab);
         else check_refusal(err);
         break;
     }
