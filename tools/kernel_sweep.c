@@ -93,9 +93,9 @@ static int sweep_family(mcl_runtime *rt, const mcl_family *fam, int max, bool li
         bad += check_program(rt, fam->name, config);
     }
     /* Restored only when a candidate replaced them: with none run (the space
-     * is empty on this device) the program was never rebuilt, and defaults
-     * that the fits rule refuses here (gemm.cl's on a 64-wide device since
-     * gemm.cl got a space) are not rebuilt and reported as a failure. */
+     * is empty on this device) the program was never rebuilt, so there is
+     * nothing to restore; a rebuild goes through the fits rule, which refuses
+     * some families' defaults on small devices (gemm.cl's on a 64-wide one). */
     if (!list && n > 0 && mcl_runtime_rebuild(rt, fam->name, &def) != MCL_OK) {
         fprintf(stderr, "sweep: %s: restoring the defaults failed: %s\n", fam->name, mcl_last_error());
         bad++;
