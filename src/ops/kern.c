@@ -199,12 +199,14 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
     return mcl_launch(rt, k, "gemv", 2, global, local);
 }
 
+const char *mcl_kern_gemv_name(int B) { return B == 1 ? "gemv_1" : "gemv"; }
+
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate)
 {
     cl_kernel k;
     const mcl_params *p;
     mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, "gemv", &k, &p));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, mcl_kern_gemv_name(B), &k, &p));
     return mcl_kern_gemv_with(rt, k, p, W, wdtype, x, y, O, I, B, accumulate);
 }

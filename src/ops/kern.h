@@ -59,9 +59,14 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate);
 
-/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner). */
+/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner):
+ * k is that program's kernel named mcl_kern_gemv_name(B). */
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate);
+
+/* The gemv kernel that serves batch B: "gemv_1" for B == 1 (compiled
+ * without the batch tile), "gemv" (tiles of GEMV_BT rows) otherwise. */
+const char *mcl_kern_gemv_name(int B);
 
 #endif

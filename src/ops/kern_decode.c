@@ -61,8 +61,9 @@ static mcl_status bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
     return MCL_OK;
 }
 
-/* The gemv kernels' __local reduction buffer red[RPL*BT + BT][WG] (floats),
- * as argument `index` (cl/gemv.cl: red_mem). rows = WG / LPR * RPL. */
+/* The gemv kernels' __local reduction buffer, reserved as red[RPL*BT + BT][WG]
+ * floats (cl/gemv.cl: red_mem; with shuffles it uses less), as argument
+ * `index`. rows = WG / LPR * RPL. */
 static mcl_status bind_red(cl_kernel k, cl_uint index, size_t wg, size_t rows, size_t bt, size_t lpr)
 {
     size_t rpl = rows / (wg / lpr);
@@ -82,7 +83,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
     size_t wg, rows, bt, lpr;
     MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemv_in", &k));
+    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
@@ -117,7 +118,7 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
     size_t wg, rows, bt, lpr;
     MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemv_split", &k));
+    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     cl_ulong ps = part_stride;
     MCL_ARG(k, 7, ps);
