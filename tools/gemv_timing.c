@@ -1,11 +1,12 @@
 /* gemv_timing: times a kernel of gemv.cl with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
- *                    [--kernel gemv|in|head|split]
+ *                    [--kernel gemv|in|head|split] [--tile]
  * (each --set: the defaults with those tunables overridden, timed too;
  * --kernel: gemv (default), in = gemv_in with the conv step on the first O/2
  * rows (in_proj), head = gemv_in without conv (final norm + LM head), split =
- * gemv_split with mcl_kern_gemv_split_count splits; the batch-1 twins at B 1)
+ * gemv_split with mcl_kern_gemv_split_count splits; the batch-1 twins at B 1,
+ * or with --tile gemv's batch-tile kernel)
  * Prints, for the default tunables (and with --space for every configuration
  * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
@@ -32,7 +33,7 @@ enum { K_GEMV, K_IN, K_HEAD, K_SPLIT };
 static const char *const kernel_names[] = {"gemv", "in", "head", "split"};
 
 typedef struct shape {
-    int O, I, B, reps, kern;
+    int O, I, B, reps, kern, tile; /* tile: gemv's batch-tile kernel also at B 1 */
     mcl_dtype dt;
     cl_mem W, x, y;
     cl_mem nw, cw, cb, state, slot, xc; /* gemv_in's norm and conv; split: y holds the parts */
@@ -78,9 +79,9 @@ static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double 
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
-    printf("%s O %d I %d B %d dtype %d splits %d  WG %ld LPR %ld RPL %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  "
+    printf("%s%s O %d I %d B %d dtype %d splits %d  WG %ld LPR %ld RPL %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  "
            "%.1f GB/s\n",
-           kernel_names[s->kern], s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(p, MCL_T_GEMV_WG, 0),
+           kernel_names[s->kern], s->tile ? "(tile)" : "", s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(p, MCL_T_GEMV_WG, 0),
            mcl_params_get(p, MCL_T_GEMV_LPR, 0), mcl_params_get(p, MCL_T_GEMV_RPL, 0),
            mcl_params_get(p, MCL_T_GEMV_BT, 0), mcl_params_get(p, MCL_T_GEMV_UNR, 0),
            mcl_params_get(p, MCL_T_GEMV_VACC, 0), mcl_params_get(p, MCL_T_GEMV_F16, 0), ms, bytes / ms / 1e6);
@@ -101,7 +102,7 @@ static mcl_status time_params(mcl_runtime *rt, const shape *s, const mcl_params 
     mcl_program prog;
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_GEMV, &p, &prog));
     cl_int err;
-    cl_kernel k = clCreateKernel(prog.program, mcl_kern_gemv_name(s->B), &err);
+    cl_kernel k = clCreateKernel(prog.program, s->tile ? "gemv" : mcl_kern_gemv_name(s->B), &err);
     mcl_status st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, &p, s, &ms);
     if (st == MCL_OK) report(rt, s, &p, ms);
     if (k) clReleaseKernel(k);
@@ -190,7 +191,7 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_s
     mcl_status st = make_buffers(rt, s);
     mcl_params defaults = *mcl_runtime_params(rt, MCL_F_GEMV); /* the kernel's configuration */
     cl_kernel k = NULL;
-    if (st == MCL_OK && s->kern == K_GEMV) st = mcl_runtime_kernel(rt, mcl_kern_gemv_name(s->B), &k);
+    if (st == MCL_OK && s->kern == K_GEMV) st = mcl_runtime_kernel(rt, s->tile ? "gemv" : mcl_kern_gemv_name(s->B), &k);
     if (st == MCL_OK) {
         double ms = 0.0;
         st = time_one(rt, k, &defaults, s, &ms);
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32) sets[n_sets++] = argv[++i];
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) kern = argv[++i];
+        else if (strcmp(argv[i], "--tile") == 0) s.tile = 1;
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
         else if (pos == 2) s.B = atoi(argv[i]), pos++;
