@@ -45,15 +45,19 @@
  *            walks its row contiguously and no reduction is needed);
  *   GEMV_RPL rows per team (x reuse across rows);
  *   GEMV_BT  batch rows per tile held in registers;
- *   GEMV_UNR vectors per row loaded before their FMAs (loads in flight);
+ *   GEMV_UNR vectors per row loaded before their FMAs (loads in flight; a
+ *            lane's last < UNR vectors are loaded together too);
  *   GEMV_VACC 1: float8 accumulators (vector FMAs, one horizontal sum at the
  *            end: what CPUs vectorize), 0: scalar accumulators (GPUs);
  *   GEMV_F16 how aligned F16 vectors are converted: 0 vload_half8 from global
  *            (element alignment; CPUs), 1 one uint4 load + prims.cl
  *            mcl_half8_to_float8 (cvt.f32.f16 where MCL_CAP_PTX, else bit
  *            manipulation; exact for every half), 2 half8 loads (cl_khr_fp16);
- *   local memory used: at most 4 * (GEMV_RPL + 1) * GEMV_BT * GEMV_WG bytes
- *   (the host reserves that; with shuffles only 1 / GEMV_SGW of it is used).
+ *   local memory used: 4 * (GEMV_RPL + 1) * btc * GEMV_WG / GEMV_SGW bytes
+ *   (btc: GEMV_BT, or 1 for the batch-1 twins), none when GEMV_SGW =
+ *   GEMV_LPR (shuffles sum the whole team); the host reserves exactly that
+ *   (mcl_kern_gemv_red_bytes), since the reservation limits how many
+ *   work-groups a compute unit holds.
  */
 #ifndef GEMV_WG
 #define GEMV_WG 64
@@ -200,7 +204,8 @@ typedef struct gemv_conv_args {
 
 /* The team sums of sacc (and of sss with norm) into every lane of the team:
  * registers over GEMV_SGW lanes, then local memory over the GEMV_PARTS group
- * sums (red[k][lid / GEMV_SGW]; a tree in a fixed order). Called by every
+ * sums (red[k][lid / GEMV_SGW], k < (RPL + 1) * btc: what the host reserves,
+ * mcl_kern_gemv_red_bytes; a tree in a fixed order). Called by every
  * work-item of the group (barriers). */
 inline void gemv_team_sum(float sacc[GEMV_RPL][GEMV_BT], float sss[GEMV_BT], int norm, int nb, int btc,
                           __local float (*red)[GEMV_RED_W])
@@ -211,27 +216,33 @@ inline void gemv_team_sum(float sacc[GEMV_RPL][GEMV_BT], float sss[GEMV_BT], int
         for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = mcl_sg_add(sacc[r][bb], GEMV_SGW);
     }
 #endif
+#if GEMV_PARTS == 1 && MCL_DEVICE_CPU
+    /* no local stage; but PoCL runs a kernel without barriers as one loop
+     * over the work-items that it vectorizes across them, which measured ~7%
+     * slower than with this barrier (gemv_timing 4096 256 1 f16, 2-core Xeon) */
+    barrier(CLK_LOCAL_MEM_FENCE);
+#endif
 #if GEMV_PARTS > 1
     int lid = get_local_id(0), part = (lid % GEMV_LPR) / GEMV_SGW, j = lid / GEMV_SGW, j0 = j - part;
     int first = lid % GEMV_SGW == 0;
     if (first)
         for (int bb = 0; bb < btc; bb++) {
-            for (int r = 0; r < GEMV_RPL; r++) red[r * GEMV_BT + bb][j] = sacc[r][bb];
-            if (norm) red[GEMV_NV + bb][j] = sss[bb];
+            for (int r = 0; r < GEMV_RPL; r++) red[r * btc + bb][j] = sacc[r][bb];
+            if (norm) red[GEMV_RPL * btc + bb][j] = sss[bb];
         }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int s = GEMV_PARTS / 2; s > 0; s >>= 1) {
         if (first && part < s)
             for (int bb = 0; bb < btc; bb++) {
                 if (bb >= nb) continue;
-                for (int r = 0; r < GEMV_RPL; r++) red[r * GEMV_BT + bb][j] += red[r * GEMV_BT + bb][j + s];
-                if (norm) red[GEMV_NV + bb][j] += red[GEMV_NV + bb][j + s];
+                for (int r = 0; r < GEMV_RPL; r++) red[r * btc + bb][j] += red[r * btc + bb][j + s];
+                if (norm) red[GEMV_RPL * btc + bb][j] += red[GEMV_RPL * btc + bb][j + s];
             }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int bb = 0; bb < btc; bb++) {
-        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = red[r * GEMV_BT + bb][j0];
-        if (norm) sss[bb] = red[GEMV_NV + bb][j0];
+        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = red[r * btc + bb][j0];
+        if (norm) sss[bb] = red[GEMV_RPL * btc + bb][j0];
     }
 #endif
 }
@@ -263,10 +274,13 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
                 wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
         for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
     }
-    for (; v < v1; v += GEMV_LPR) {
-        float8 wv[GEMV_RPL];
-        for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
-        gemv_fma(acc, ss, wv, xt, nw, norm, v, I, nb, aligned, btc);
+    if (v < v1) { /* the last < UNR vectors of this lane: loaded together, one memory latency */
+        float8 wu[GEMV_UNR - 1 > 0 ? GEMV_UNR - 1 : 1][GEMV_RPL];
+        for (int u = 0; u < GEMV_UNR - 1; u++)
+            for (int r = 0; r < GEMV_RPL; r++)
+                wu[u][r] = v + u * GEMV_LPR < v1 ? gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned) : (float8)0.0f;
+        for (int u = 0; u < GEMV_UNR - 1; u++)
+            if (v + u * GEMV_LPR < v1) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
     }
     float sacc[GEMV_RPL][GEMV_BT], sss[GEMV_BT];
     for (int bb = 0; bb < btc; bb++) {
@@ -301,10 +315,9 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         }
 }
 
-#define GEMV_RED_ROWS (GEMV_NV + GEMV_BT)
-/* The reduction buffer red[GEMV_RED_ROWS][GEMV_RED_W] comes as a __local
- * kernel argument (red_mem, 4 * GEMV_RED_ROWS * GEMV_WG bytes reserved by
- * the host from the same tunables): a __local array declared in each of the
+/* The reduction buffer red[(GEMV_RPL + 1) * btc][GEMV_RED_W] comes as a
+ * __local kernel argument (red_mem, sized by the host from the same tunables
+ * and capabilities: mcl_kern_gemv_red_bytes): a __local array declared in each of the
  * kernels is counted once per kernel by compilers and simulators that size
  * local memory per program (Oclgrind: 3 x 16 KiB refused on a 32 KiB device). */
 #define GEMV_RED ((__local float (*)[GEMV_RED_W])red_mem)

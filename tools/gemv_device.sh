@@ -5,13 +5,16 @@
 # BASE/build-gpu-base, at the same time; then runs the steps given, logs in
 # $OUT. Each step has a time limit so one call cannot run away.
 # usage: [BASE=DIR] bash tools/gemv_device.sh STEP...
+# At most 8 files come back from a call: everything of gemv_timing goes to
+# gemv.log, the tests to tests.log, each bench to a .log and a .json.
 #   shapes   gemv_timing of this tree: the 1.4b and 130m decode shapes, every
 #            kernel of gemv.cl, f16 (--space where the shape is large),
 #            bf16, f32; the same f16 defaults with MAMBACL_DISABLE=ptx
-#   sets     f16 --set variants at the large shapes (SETS: "A=1 B=2;C=3")
+#   sets     --set variants (SETS, SETS3: see set_variants)
 #   base     gemv_timing of BASE at the same shapes (gemv only: the old tool)
 #   bench    `mambacl bench --decode-only --reps 3` of 1.4b and 130m (and BASE)
-#   tests    meson test forward kernels decode model_ref
+#   tests    meson test forward kernels decode model_ref, then kernels and
+#            decode again with MAMBACL_DISABLE=ptx (the fallbacks)
 #   alltests the whole suite
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -47,23 +50,34 @@ small_shapes() {
     MAMBACL_DISABLE=ptx timeout 20 $T $o $i 1 f16 20 --kernel $k | tail -1 | sed 's/^/noptx /'
   done
 }
+# SETS ("A=1 B=2;C=3"): f16 at every shape; SETS3: also bf16 and f32 at the
+# large ones; the defaults with MAMBACL_DISABLE=ptx and at batch 4 too
 set_variants() {
-  local args=() v
+  local args=() args3=() v
   IFS=';' read -ra vs <<<"${SETS:-}"
   for v in "${vs[@]}"; do args+=(--set "$v"); done
+  IFS=';' read -ra vs <<<"${SETS3:-}"
+  for v in "${vs[@]}"; do args3+=(--set "$v"); done
   for s in "${BIG[@]}" "${SMALL[@]}"; do
     read -r k o i <<<"$s"
     timeout 60 $T $o $i 1 f16 20 --kernel $k "${args[@]}" | tail -n +2
+    MAMBACL_DISABLE=ptx timeout 20 $T $o $i 1 f16 20 --kernel $k | tail -1 | sed 's/^/noptx /'
+    [ $k = gemv ] && timeout 20 $T $o $i 1 f16 20 --tile | tail -1
+  done
+  for s in "${BIG[@]}"; do
+    read -r k o i <<<"$s"
+    for dt in bf16 f32; do timeout 60 $T $o $i 1 $dt 20 --kernel $k "${args3[@]}" | tail -n +2; done
+    timeout 20 $T $o $i 4 f16 20 --kernel $k | tail -1
   done
 }
 while [ $# -gt 0 ]; do
   case "$1" in
-    shapes) { big_shapes; small_shapes; } >"$OUT/shapes.log" 2>&1 ;;
-    sets) set_variants >"$OUT/sets.log" 2>&1 ;;
+    shapes) { big_shapes; small_shapes; } >>"$OUT/gemv.log" 2>&1 ;;
+    sets) set_variants >>"$OUT/gemv.log" 2>&1 ;;
     base)
-      { for s in "8192 2048" "2048 4096" "50280 2048" "160 4096" "768 1536"; do
+      { for s in "8192 2048" "2048 4096" "50280 2048" "160 4096" "768 1536"; do echo "base $s"
           for dt in f16 bf16 f32; do timeout 20 "$BASE/build-gpu-base/gemv_timing" $s 1 $dt 20 | tail -1; done
-        done; } >"$OUT/base.log" 2>&1 ;;
+        done; } >>"$OUT/gemv.log" 2>&1 ;;
     bench)
       for c in 1.4b 130m; do
         timeout 120 build-gpu/mambacl bench --config $c --decode-only --reps 3 --json "$OUT/bench-$c.json" \
@@ -72,7 +86,9 @@ while [ $# -gt 0 ]; do
           >"$OUT/bench-base-$c.log" 2>&1
       done ;;
     tests) timeout ${TEST_TIMEOUT:-400} meson test -C build-gpu --print-errorlogs --num-processes 1 forward kernels decode model_ref \
-             >"$OUT/tests.log" 2>&1; grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
+             >"$OUT/tests.log" 2>&1
+           MAMBACL_DISABLE=ptx timeout 120 meson test -C build-gpu --print-errorlogs --num-processes 1 kernels decode \
+             >>"$OUT/tests.log" 2>&1; grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
     alltests) timeout 550 meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/tests.log" 2>&1
              grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
     *) echo "unknown step $1"; exit 2 ;;
