@@ -14,7 +14,7 @@
  *               (x_proj: few rows, so few teams; the consumer, ssm_step_parts,
  *               adds the partials in a fixed order: deterministic).
  *
- * Algorithm: a work-group of GEMV_WG work-items owns GEMV_ROWS =
+ * Algorithm: a work-group of GEMV_WG work-items owns
  *   (GEMV_WG / GEMV_LPR) * GEMV_RPL consecutive rows and a tile of up to
  *   GEMV_BT batch rows (grid dimension 1 walks the tiles). Its items form
  *   GEMV_WG / GEMV_LPR row teams of GEMV_LPR lanes; a team owns GEMV_RPL rows.
@@ -44,6 +44,9 @@
  *            on GPUs so a team is one warp/wavefront; 1 on CPUs: a work-item
  *            walks its row contiguously and no reduction is needed);
  *   GEMV_RPL rows per team (x reuse across rows);
+ *   GEMV_RPL_IN rows per team of gemv_in_1 (the decode's in_proj and LM
+ *            head at batch 1: there a team also loads nw and sums x . x per
+ *            vector, work that more rows share);
  *   GEMV_BT  batch rows per tile held in registers;
  *   GEMV_UNR vectors per row loaded before their FMAs (loads in flight; a
  *            lane's last < UNR vectors are loaded together too);
@@ -53,7 +56,8 @@
  *            (element alignment; CPUs), 1 one uint4 load + prims.cl
  *            mcl_half8_to_float8 (cvt.f32.f16 where MCL_CAP_PTX, else bit
  *            manipulation; exact for every half), 2 half8 loads (cl_khr_fp16);
- *   local memory used: 4 * (GEMV_RPL + 1) * btc * GEMV_WG / GEMV_SGW bytes
+ *   local memory used: 4 * (rpl + 1) * btc * GEMV_WG / GEMV_SGW bytes (rpl:
+ *   GEMV_RPL_IN for gemv_in_1, else GEMV_RPL)
  *   (btc: GEMV_BT, or 1 for the batch-1 twins), none when GEMV_SGW =
  *   GEMV_LPR (shuffles sum the whole team); the host reserves exactly that
  *   (mcl_kern_gemv_red_bytes), since the reservation limits how many
@@ -68,6 +72,9 @@
 #ifndef GEMV_RPL
 #define GEMV_RPL 1
 #endif
+#ifndef GEMV_RPL_IN
+#define GEMV_RPL_IN GEMV_RPL
+#endif
 #ifndef GEMV_BT
 #define GEMV_BT 4
 #endif
@@ -81,8 +88,7 @@
 #define GEMV_F16 1
 #endif
 #define GEMV_TEAMS (GEMV_WG / GEMV_LPR)
-#define GEMV_ROWS (GEMV_TEAMS * GEMV_RPL)
-#define GEMV_NV (GEMV_RPL * GEMV_BT)
+#define GEMV_RPLM (GEMV_RPL > GEMV_RPL_IN ? GEMV_RPL : GEMV_RPL_IN) /* array bound of both */
 /* lanes summed in registers (a power of two dividing GEMV_LPR) and the group
  * sums per team left for local memory */
 #if MCL_SG_ADD_MAX > 1 && GEMV_WG % MCL_SG_ADD_MAX == 0
@@ -160,9 +166,9 @@ inline float8 gemv_x8(__global const float *xrow, int v, int aligned)
 
 /* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb);
  * with `norm`, x is multiplied by nw first and ss[bb] += x . x. */
-inline void gemv_fma(gemv_acc acc[GEMV_RPL][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
+inline void gemv_fma(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
                      __global const float *xt, __global const float *nw, int norm, int v, int I, int nb,
-                     int aligned, int btc)
+                     int aligned, int btc, int rpl)
 {
     float8 nv8 = norm ? gemv_x8(nw, v, aligned) : (float8)1.0f;
     for (int bb = 0; bb < btc; bb++) {
@@ -172,7 +178,7 @@ inline void gemv_fma(gemv_acc acc[GEMV_RPL][GEMV_BT], gemv_acc ss[GEMV_BT], cons
                 GEMV_UPD(ss[bb], xv, xv);
                 xv *= nv8;
             }
-            for (int r = 0; r < GEMV_RPL; r++) GEMV_UPD(acc[r][bb], wv[r], xv);
+            for (int r = 0; r < rpl; r++) GEMV_UPD(acc[r][bb], wv[r], xv);
         }
     }
 }
@@ -207,13 +213,13 @@ typedef struct gemv_conv_args {
  * sums (red[k][lid / GEMV_SGW], k < (RPL + 1) * btc: what the host reserves,
  * mcl_kern_gemv_red_bytes; a tree in a fixed order). Called by every
  * work-item of the group (barriers). */
-inline void gemv_team_sum(float sacc[GEMV_RPL][GEMV_BT], float sss[GEMV_BT], int norm, int nb, int btc,
-                          __local float (*red)[GEMV_RED_W])
+inline void gemv_team_sum(float sacc[GEMV_RPLM][GEMV_BT], float sss[GEMV_BT], int norm, int nb, int btc,
+                          int rpl, __local float (*red)[GEMV_RED_W])
 {
 #if GEMV_SGW > 1
     for (int bb = 0; bb < btc; bb++) {
         if (norm) sss[bb] = mcl_sg_add(sss[bb], GEMV_SGW);
-        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = mcl_sg_add(sacc[r][bb], GEMV_SGW);
+        for (int r = 0; r < rpl; r++) sacc[r][bb] = mcl_sg_add(sacc[r][bb], GEMV_SGW);
     }
 #endif
 #if GEMV_PARTS == 1 && MCL_DEVICE_CPU
@@ -227,22 +233,22 @@ inline void gemv_team_sum(float sacc[GEMV_RPL][GEMV_BT], float sss[GEMV_BT], int
     int first = lid % GEMV_SGW == 0;
     if (first)
         for (int bb = 0; bb < btc; bb++) {
-            for (int r = 0; r < GEMV_RPL; r++) red[r * btc + bb][j] = sacc[r][bb];
-            if (norm) red[GEMV_RPL * btc + bb][j] = sss[bb];
+            for (int r = 0; r < rpl; r++) red[r * btc + bb][j] = sacc[r][bb];
+            if (norm) red[rpl * btc + bb][j] = sss[bb];
         }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int s = GEMV_PARTS / 2; s > 0; s >>= 1) {
         if (first && part < s)
             for (int bb = 0; bb < btc; bb++) {
                 if (bb >= nb) continue;
-                for (int r = 0; r < GEMV_RPL; r++) red[r * btc + bb][j] += red[r * btc + bb][j + s];
-                if (norm) red[GEMV_RPL * btc + bb][j] += red[GEMV_RPL * btc + bb][j + s];
+                for (int r = 0; r < rpl; r++) red[r * btc + bb][j] += red[r * btc + bb][j + s];
+                if (norm) red[rpl * btc + bb][j] += red[rpl * btc + bb][j + s];
             }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int bb = 0; bb < btc; bb++) {
-        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = red[r * btc + bb][j0];
-        if (norm) sss[bb] = red[GEMV_RPL * btc + bb][j0];
+        for (int r = 0; r < rpl; r++) sacc[r][bb] = red[r * btc + bb][j0];
+        if (norm) sss[bb] = red[rpl * btc + bb][j0];
     }
 #endif
 }
@@ -252,40 +258,40 @@ inline void gemv_team_sum(float sacc[GEMV_RPL][GEMV_BT], float sss[GEMV_BT], int
 inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
                       int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
                       const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
-                      int btc)
+                      int btc, int rpl)
 {
     int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
-    int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
+    int row0 = get_group_id(0) * GEMV_TEAMS * rpl + team * rpl;
     int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
     int aligned = (I % 8) == 0;
-    gemv_acc acc[GEMV_RPL][GEMV_BT], ss[GEMV_BT];
-    __global const void *rowp[GEMV_RPL];
+    gemv_acc acc[GEMV_RPLM][GEMV_BT], ss[GEMV_BT];
+    __global const void *rowp[GEMV_RPLM];
     for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
-    for (int r = 0; r < GEMV_RPL; r++) {
+    for (int r = 0; r < rpl; r++) {
         rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
         for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
     }
     __global const float *xt = x + (size_t)b0 * I;
     int v = v0 + lane;
     for (; v + (GEMV_UNR - 1) * GEMV_LPR < v1; v += GEMV_UNR * GEMV_LPR) { /* UNR vectors per row in flight */
-        float8 wu[GEMV_UNR][GEMV_RPL];
+        float8 wu[GEMV_UNR][GEMV_RPLM];
         for (int u = 0; u < GEMV_UNR; u++)
-            for (int r = 0; r < GEMV_RPL; r++)
+            for (int r = 0; r < rpl; r++)
                 wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
+        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
     if (v < v1) { /* the last < UNR vectors of this lane: loaded together, one memory latency */
-        float8 wu[GEMV_UNR - 1 > 0 ? GEMV_UNR - 1 : 1][GEMV_RPL];
+        float8 wu[GEMV_UNR - 1 > 0 ? GEMV_UNR - 1 : 1][GEMV_RPLM];
         for (int u = 0; u < GEMV_UNR - 1; u++)
-            for (int r = 0; r < GEMV_RPL; r++)
+            for (int r = 0; r < rpl; r++)
                 wu[u][r] = v + u * GEMV_LPR < v1 ? gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned) : (float8)0.0f;
         for (int u = 0; u < GEMV_UNR - 1; u++)
-            if (v + u * GEMV_LPR < v1) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
+            if (v + u * GEMV_LPR < v1) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
-    float sacc[GEMV_RPL][GEMV_BT], sss[GEMV_BT];
+    float sacc[GEMV_RPLM][GEMV_BT], sss[GEMV_BT];
     for (int bb = 0; bb < btc; bb++) {
         sss[bb] = GEMV_HSUM(ss[bb]);
-        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = GEMV_HSUM(acc[r][bb]);
+        for (int r = 0; r < rpl; r++) sacc[r][bb] = GEMV_HSUM(acc[r][bb]);
     }
     for (int i = (tail ? (I / 8) * 8 : I) + lane; i < I; i += GEMV_LPR) {
         float nwi = norm ? nw[i] : 1.0f;
@@ -293,12 +299,12 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
             if (bb >= nb) continue;
             float xi = xt[(size_t)bb * I + i];
             if (norm) sss[bb] = mad(xi, xi, sss[bb]);
-            for (int r = 0; r < GEMV_RPL; r++)
+            for (int r = 0; r < rpl; r++)
                 sacc[r][bb] = mad(mcl_load_w(rowp[r], i, wdtype), xi * nwi, sacc[r][bb]);
         }
     }
-    gemv_team_sum(sacc, sss, norm, nb, btc, red);
-    for (int r = 0; r < GEMV_RPL; r++)
+    gemv_team_sum(sacc, sss, norm, nb, btc, rpl, red);
+    for (int r = 0; r < rpl; r++)
         for (int bb = 0; bb < btc; bb++) {
             int o = row0 + r; /* result (r, bb) is written by lane (r * btc + bb) % LPR */
             if ((r * btc + bb) % GEMV_LPR != lane || o >= O || bb >= nb) continue;
@@ -315,7 +321,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         }
 }
 
-/* The reduction buffer red[(GEMV_RPL + 1) * btc][GEMV_RED_W] comes as a
+/* The reduction buffer red[(rpl + 1) * btc][GEMV_RED_W] comes as a
  * __local kernel argument (red_mem, sized by the host from the same tunables
  * and capabilities: mcl_kern_gemv_red_bytes): a __local array declared in each of the
  * kernels is counted once per kernel by compilers and simulators that size
@@ -330,7 +336,7 @@ __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate, __local float *red_mem)
 {
-    gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, GEMV_BT);
+    gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
 }
 
 /* gemv for B == 1 (the same arguments). */
@@ -338,7 +344,7 @@ __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv_1(__global const void *W, int wdtype, __global const float *x, __global float *y,
             int O, int I, int B, int accumulate, __local float *red_mem)
 {
-    gemv_body(W, wdtype, x, y, O, I, 1, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, 1);
+    gemv_body(W, wdtype, x, y, O, I, 1, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL);
 }
 
 /* y = (RMSNorm(x) * nw) . W^T; rows o < n_conv also run the decode conv step
@@ -353,7 +359,7 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
              int K, int n_conv, __global float *xc, __local float *red_mem)
 {
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, GEMV_BT);
+    gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
 }
 
 /* gemv_in for B == 1 (the same arguments). */
@@ -365,7 +371,7 @@ void gemv_in_1(__global const void *W, int wdtype, __global const float *x, __gl
                int K, int n_conv, __global float *xc, __local float *red_mem)
 {
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    gemv_body(W, wdtype, x, y, O, I, 1, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, 1);
+    gemv_body(W, wdtype, x, y, O, I, 1, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL_IN);
 }
 
 /* Partial y of split s = get_group_id(2) of get_num_groups(2) over the
@@ -377,7 +383,7 @@ inline void gemv_split_body(__global const void *W, int wdtype, __global const f
     int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
     int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
     __global float *yp = y + (size_t)s * part_stride;
-    gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, GEMV_RED, btc);
+    gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, GEMV_RED, btc, GEMV_RPL);
 }
 
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))

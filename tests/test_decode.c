@@ -175,6 +175,21 @@ static void test_gemv_in(void **state)
         run_gemv_in(40, 136, 2, 20, 3, MCL_DTYPE_F16, true);
     }
     rebuild_gemv(def); /* back to the default */
+    /* teams of 4 lanes (the team sum: shuffles or local memory), 3 rows per
+     * team at batch 1 (GEMV_RPL_IN) but 1 in the tiles */
+    mcl_params keep = *mcl_runtime_params(rt, MCL_F_GEMV), p = keep;
+    mcl_params_set(&p, MCL_T_GEMV_WG, 32);
+    mcl_params_set(&p, MCL_T_GEMV_LPR, 4);
+    mcl_params_set(&p, MCL_T_GEMV_RPL, 1);
+    mcl_params_set(&p, MCL_T_GEMV_RPL_IN, 3);
+    mcl_params_set(&p, MCL_T_GEMV_BT, 2);
+    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GEMV, &p), MCL_OK);
+    for (int dt = 0; dt < 3; dt++) {
+        run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
+        run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
+        run_gemv_in(19, 8, 1, 0, 2, (mcl_dtype)dt, true);
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GEMV, &keep), MCL_OK);
     printf("gemv_in: max abs err %.3g, max rel err %.3g\n", worst_abs, worst_rel);
 }
 

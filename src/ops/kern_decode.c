@@ -6,13 +6,17 @@
 
 #include "base/error.h"
 
-static mcl_status gemv_tunables(const mcl_runtime *rt, size_t *wg, size_t *rows, size_t *bt, size_t *lpr)
+/* gemv.cl's tunables; rows: rows per work-group of the kernel serving batch
+ * B of gemv_in (in = true: GEMV_RPL_IN rows per team at B 1) or the others. */
+static mcl_status gemv_tunables(const mcl_runtime *rt, bool in, int B, size_t *wg, size_t *rows, size_t *bt,
+                                size_t *lpr)
 {
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_GEMV);
     MCL_ASSERT(p, "gemv.cl was not compiled");
     *wg = (size_t)mcl_params_get(p, MCL_T_GEMV_WG, 0);
     *lpr = (size_t)mcl_params_get(p, MCL_T_GEMV_LPR, 0);
     size_t rpl = (size_t)mcl_params_get(p, MCL_T_GEMV_RPL, 0);
+    if (in && B == 1) rpl = (size_t)mcl_params_get(p, MCL_T_GEMV_RPL_IN, (long)rpl);
     *bt = (size_t)mcl_params_get(p, MCL_T_GEMV_BT, 0);
     MCL_ASSERT(*wg && *lpr && rpl && *bt && *wg % *lpr == 0, "gemv: incomplete tunables");
     *rows = *wg / *lpr * rpl;
@@ -82,7 +86,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
                              conv->n_conv, O);
     if (B == 0) return MCL_OK;
     size_t wg, rows, bt, lpr;
-    MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
+    MCL_TRY(gemv_tunables(rt, true, B, &wg, &rows, &bt, &lpr));
     cl_kernel k;
     MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
@@ -97,7 +101,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
 int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B)
 {
     size_t wg, rows, bt, lpr;
-    if (O <= 0 || I <= 0 || B <= 0 || gemv_tunables(rt, &wg, &rows, &bt, &lpr) != MCL_OK) return 1;
+    if (O <= 0 || I <= 0 || B <= 0 || gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr) != MCL_OK) return 1;
     if (rt->dev.type == MCL_DEVICE_TYPE_CPU) return 1;
     size_t groups = ((size_t)O + rows - 1) / rows * (((size_t)B + bt - 1) / bt);
     size_t want = 2u * (rt->dev.compute_units ? rt->dev.compute_units : 1);
@@ -117,7 +121,7 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
                              (unsigned long long)part_stride, B, O);
     if (B == 0) return MCL_OK;
     size_t wg, rows, bt, lpr;
-    MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
+    MCL_TRY(gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr));
     cl_kernel k;
     MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
