@@ -202,7 +202,11 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
     MCL_ARG(k, 5, I);
     MCL_ARG(k, 6, B);
     MCL_ARG(k, 7, acc);
-    MCL_CL_CHECK(clSetKernelArg(k, 8, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, B == 1 ? 1 : bt), NULL),
+    char name[32] = ""; /* gemv_1 sums one batch row per tile, gemv GEMV_BT (also when called at B 1) */
+    MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL),
+                 "clGetKernelInfo(gemv, CL_KERNEL_FUNCTION_NAME)");
+    size_t btc = strcmp(name, "gemv_1") == 0 ? 1 : bt;
+    MCL_CL_CHECK(clSetKernelArg(k, 8, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, btc), NULL),
                  "clSetKernelArg(gemv, 8: local reduction)");
     size_t rows = wg / lpr * rpl;
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt};

@@ -60,7 +60,8 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
                          int I, int B, bool accumulate);
 
 /* The same with a gemv kernel compiled with other tunables `p` (tests, tuner):
- * k is that program's kernel named mcl_kern_gemv_name(B). */
+ * k is that program's kernel named mcl_kern_gemv_name(B) (or "gemv", the
+ * tile kernel, also at B 1: timing; the local reservation follows k's name). */
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate);
