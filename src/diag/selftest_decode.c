@@ -73,7 +73,7 @@ static mcl_status gemv_in_check(mcl_runtime *rt, int nb, bool *ok)
         }
     }
     mcl_st_bufs b = {0};
-    cl_mem bW, bx, by, bnw, bcw, bcb, bst, bslot, bxc;
+    cl_mem bW = NULL, bx = NULL, by = NULL, bnw = NULL, bcw = NULL, bcb = NULL, bst = NULL, bslot = NULL, bxc = NULL;
     mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &by);
