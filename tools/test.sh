@@ -21,15 +21,22 @@ stage "meson test (build)"
 # Every suite under AddressSanitizer + UndefinedBehaviorSanitizer, with
 # LeakSanitizer on: leaks that PoCL, LLVM, CLBlast or the ICD loader keep for
 # the process's life are suppressed by library (tools/lsan.supp), so a leak
-# of mambacl's own memory still fails. PoCL's kernel cache is shared with
-# build/ (same device, same binaries) to skip recompiling the kernels.
-# asan_skip lists suites that cannot run under the sanitizers (none today).
+# of mambacl's own memory still fails. PoCL's kernel cache and mambacl's
+# binary cache are copied from build/: PoCL's is keyed by the kernel source,
+# build options and device, mambacl's by the source, build options, device,
+# driver and platform (runtime/program.c), neither by the host binary, so
+# build/'s kernels are the ones build-asan/ would compile (the sanitizers
+# instrument the host code only). Only the top-level binaries are copied (no
+# tuning/ file). asan_skip lists suites that cannot run under the sanitizers
+# (none today).
 asan_skip=()
 [ -f build-asan/build.ninja ] ||
   meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build-asan
-mkdir -p build-asan/pocl-cache
+mkdir -p build-asan/pocl-cache build-asan/tests/mcl-cache
 [ -d build/pocl-cache ] && cp -rn build/pocl-cache/. build-asan/pocl-cache/ 2>/dev/null || true
+[ -d build/tests/mcl-cache ] &&
+  find build/tests/mcl-cache -maxdepth 1 -type f -name '*.bin' -exec cp -n -t build-asan/tests/mcl-cache/ {} + 2>/dev/null || true
 asan_tests=()
 for t in $(meson test -C build-asan --no-rebuild --list 2>/dev/null); do
   [[ " ${asan_skip[*]} " == *" $t "* ]] || asan_tests+=("$t")
