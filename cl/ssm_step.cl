@@ -18,12 +18,21 @@
  * ssm_step_parts is the same with the dbc row given as n_parts partial sums
  * (dbc + p * part_stride, p = 0..n_parts-1, added in that order): the output
  * of gemv_split, so the x_proj of decode needs no reduction launch.
+ * Staging (stage = 1, chosen by the host when R+2N floats fit the local
+ * memory): when all teams of a work-group belong to one sequence b (uniform
+ * test), the group first forms b's dbc row (the n_parts partials summed in
+ * the same order) once into local memory, and every team reads it from
+ * there: without it each of the d_inner channels re-reads (and re-sums)
+ * R+2N values from the caches, which made a batch-1 step of 1.4b cost 16 us
+ * per layer. Groups that straddle two sequences read global memory as
+ * before (same sums, same order: identical results).
  * Memory traffic per (b, d): x, z, y 12 B; the state 8·N B (read and write);
  * W_dt row 2-4·R B (shared by the batch, from cache), A row 4·N B; per b a
  * dbc row 4·(R+2N) B shared by all channels (from cache; n_parts rows for
  * ssm_step_parts).
  * Tunables (src/tune_scan.c): STEP_WG work-group size, STEP_LPC lanes per
- * channel (power of two dividing STEP_WG). Local memory: 4·STEP_WG bytes.
+ * channel (power of two dividing STEP_WG). Local memory: 4·STEP_WG bytes
+ * plus, when staging, 4·(R+2N) bytes (a kernel argument).
  */
 #ifndef STEP_WG
 #define STEP_WG 64
@@ -61,19 +70,26 @@ inline void step_body(__global const float *restrict xc, __global const float *r
                       __global const float *restrict A, __global const float *restrict D,
                       __global float *restrict ssm_state, ulong state_off, __global const int *restrict slot,
                       ulong slot_stride, int B, int d_inner, int R, int N, __global float *restrict y,
-                      ulong z_off, int z_ld, __local float *red)
+                      ulong z_off, int z_ld, __local float *red, __local float *dbc_l, int stage)
 {
     const int lid = (int)get_local_id(0), lane = lid % STEP_LPC;
-    const size_t team = get_group_id(0) * STEP_TEAMS + (size_t)(lid / STEP_LPC);
+    const size_t first = get_group_id(0) * STEP_TEAMS;
+    const size_t team = first + (size_t)(lid / STEP_LPC);
     const size_t total = (size_t)B * (size_t)d_inner;
     const bool valid = team < total;
     const size_t gid = valid ? team : total - 1; /* clamped: computed, not written */
     const int b = (int)(gid / (size_t)d_inner), d = (int)(gid % (size_t)d_inner);
     const size_t row = (size_t)b * (R + 2 * N);
+    const size_t last = min(first + STEP_TEAMS, total) - 1;
+    const int staged = stage && first / (size_t)d_inner == last / (size_t)d_inner; /* uniform in the group */
+    if (staged)
+        for (int j = lid; j < R + 2 * N; j += STEP_WG) dbc_l[j] = step_dbc(dbc, row, j, n_parts, part_stride);
+    barrier(CLK_LOCAL_MEM_FENCE);
 
     float part = 0.0f;
     for (int r = lane; r < R; r += STEP_LPC)
-        part = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), step_dbc(dbc, row, r, n_parts, part_stride), part);
+        part = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype),
+                   staged ? dbc_l[r] : step_dbc(dbc, row, r, n_parts, part_stride), part);
     const float delta = mcl_softplus(b_dt[d] + step_team_sum(red, part, lid, lane));
     const float x = xc[gid];
     const float dx = delta * x;
@@ -83,9 +99,11 @@ inline void step_body(__global const float *restrict xc, __global const float *r
     float acc = 0.0f;
     for (int n = lane; n < N; n += STEP_LPC) {
         const float old = valid ? s[n] : 0.0f;
-        const float v = fma(exp(delta * a[n]), old, dx * step_dbc(dbc, row, R + n, n_parts, part_stride));
+        const float bn = staged ? dbc_l[R + n] : step_dbc(dbc, row, R + n, n_parts, part_stride);
+        const float cn = staged ? dbc_l[R + N + n] : step_dbc(dbc, row, R + N + n, n_parts, part_stride);
+        const float v = fma(exp(delta * a[n]), old, dx * bn);
         if (valid) s[n] = v;
-        acc = fma(step_dbc(dbc, row, R + N + n, n_parts, part_stride), v, acc);
+        acc = fma(cn, v, acc);
     }
     acc = step_team_sum(red, acc, lid, lane);
     if (valid && lane == 0) {
@@ -109,11 +127,13 @@ void ssm_step(__global const float *restrict xc,   // [B, d_inner]
               ulong slot_stride,
               int B, int d_inner, int R, int N,
               __global float *restrict y,          // [B, d_inner]
-              ulong z_off, int z_ld)               // z's view (Mamba-1: d_inner, 2*d_inner)
+              ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
+              __local float *dbc_l,                // [R+2N] when stage, else unused
+              int stage)
 {
     __local float red[STEP_WG];
     step_body(xc, dbc, 1, 0, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, B, d_inner,
-              R, N, y, z_off, z_ld, red);
+              R, N, y, z_off, z_ld, red, dbc_l, stage);
 }
 
 /* As ssm_step, with dbc = n_parts partial sums [n_parts][B, R+2N], part p at
@@ -124,9 +144,9 @@ void ssm_step_parts(__global const float *restrict xc, __global const float *res
                     int wdtype, __global const float *restrict b_dt, __global const float *restrict A,
                     __global const float *restrict D, __global float *restrict ssm_state, ulong state_off,
                     __global const int *restrict slot, ulong slot_stride, int B, int d_inner, int R, int N,
-                    __global float *restrict y, ulong z_off, int z_ld)
+                    __global float *restrict y, ulong z_off, int z_ld, __local float *dbc_l, int stage)
 {
     __local float red[STEP_WG];
     step_body(xc, dbc, n_parts, part_stride, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot,
-              slot_stride, B, d_inner, R, N, y, z_off, z_ld, red);
+              slot_stride, B, d_inner, R, N, y, z_off, z_ld, red, dbc_l, stage);
 }

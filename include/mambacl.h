@@ -109,6 +109,8 @@ typedef struct mcl_device_info {
     bool has_subgroups;             /* cl_khr_subgroups or cl_intel_subgroups */
     uint32_t mem_base_addr_align;   /* bits */
     bool is_simulator;              /* Oclgrind and the like: listed last, never the default */
+    bool has_matrix_path;           /* a matrix-unit path (NVIDIA mma.sync) passed its probe and is on:
+                                       set in a runtime's own record only (false in mcl_device_list's) */
 } mcl_device_info;
 
 /* Enumerates every device of every platform, in the order: GPUs,

@@ -4,7 +4,12 @@
  *    F32/F16/BF16 weights, beta 0 and 1 (and 0.5 off the gemv path);
  *  - MAMBACL_DISABLE turns capabilities off, the defines follow;
  *  - a probe made to answer wrong (MAMBACL_TEST_PROBE_WRONG) turns its
- *    capability off, and the model's logits stay within 1e-3 of Hugging Face's.
+ *    capability off, and the model's logits stay within 1e-3 of Hugging Face's;
+ *  - every candidate of gemm.cl's tuning space for this device (the mma
+ *    tiles on the H200, gemm_simt's on PoCL: one there unless
+ *    MAMBACL_TEST_LONG=1) against the reference;
+ *  - the bundled model in BF16 on a long prompt: the device's GEMM path
+ *    against a plain one (mma off, or gemv), logits, argmax, greedy.
  * On PoCL only the portable paths run; on the H200 the mma path too (and the
  * suite runs again with MAMBACL_DISABLE=mma). */
 #include <setjmp.h>
@@ -20,7 +25,10 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "diag/selftest_gemm.h"
 #include "fwd_common.h"
+#include "model/model.h"
+#include "model/weights.h"
 #include "ops/gemm.h"
 #include "ref/ref_gemm.h"
 #include "runtime/caps_cache.h"
@@ -176,6 +184,43 @@ static void test_gemm_configs(void **state)
     assert_true(tested >= 2);
 }
 
+static bool long_tests(void)
+{
+    const char *v = getenv("MAMBACL_TEST_LONG");
+    return v && strcmp(v, "1") == 0;
+}
+
+/* Every candidate of gemm.cl's tuning space for this device, over the
+ * current configuration (the mma tiles, K steps, stages, split-K caps and
+ * thresholds on the H200; gemm_simt's tunables and the thresholds on PoCL,
+ * where only the first is built unless MAMBACL_TEST_LONG=1: test_gemm_configs
+ * covers other gemm_simt shapes):
+ * rebuilt, then the path the dispatch takes at a few odd shapes against
+ * the reference, and the tuner's own check (mcl_selftest_gemm_shapes). */
+static void test_gemm_space(void **state)
+{
+    (void)state;
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur;
+    static mcl_params cands[256];
+    int n = mcl_tune_candidates(&mcl_family_gemm, &rt->dev, &base, cands, 256), tested = 0;
+    assert_true(n >= 1);
+    bool all = mcl_caps_on(&rt->caps, MCL_CAP_MMA) || long_tests();
+    for (int i = 0; i < (all ? n : 1); i++) {
+        assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &cands[i]), MCL_OK);
+        check_one(MCL_GEMM_AUTO, 33, 129, 2053, MCL_DTYPE_BF16, 1.0f);
+        check_one(MCL_GEMM_AUTO, 2053, 33, 40, MCL_DTYPE_F16, 0.0f);
+        check_one(MCL_GEMM_AUTO, 7, 129, 33, MCL_DTYPE_F32, 1.0f);
+        bool ok = false;
+        assert_int_equal(mcl_selftest_gemm_shapes(rt, &ok), MCL_OK);
+        assert_true(ok);
+        tested++;
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
+    printf("gemm tuning space: %d of %d candidates built and checked\n", tested, n);
+}
+
 /* gemm_split_a against the host's F16/BF16 rounding: magnitudes from F16
  * subnormals to 6e4, signs, zeros, K not a multiple of 4, zero padding. */
 static void test_gemm_split(void **state)
@@ -309,6 +354,157 @@ static void test_caps_probe_wrong(void **state)
     fwd_cases_free(cases, n);
 }
 
+/* ---- long-prompt BF16 parity: the device's GEMM path against the plain one ---- */
+
+/* The bundled model (F16) with every 16-bit tensor rounded to BF16 (the
+ * nearest BF16 of each F16 value), the F32 tensors as they are. */
+static mcl_weights *bf16_weights(void)
+{
+    mcl_weights *src = NULL;
+    assert_int_equal(mcl_weights_open(fwd_model_dir(), &src), MCL_OK);
+    size_t slots = mcl_weight_slots(&src->arch->weights, src->cfg.n_layer), total = 0;
+    for (size_t i = 0; i < slots; i++)
+        if (src->t[i].data && src->t[i].dtype == MCL_DTYPE_F16) total += src->t[i].n;
+    assert_true(total > 0);
+    mcl_weights *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    *w = *src;
+    w->t = malloc(slots * sizeof *w->t);
+    w->arena = malloc(total * 2);
+    assert_true(w->t && w->arena);
+    memcpy(w->t, src->t, slots * sizeof *w->t);
+    uint16_t *out = w->arena;
+    for (size_t i = 0; i < slots; i++) {
+        if (!w->t[i].data || w->t[i].dtype != MCL_DTYPE_F16) continue;
+        const uint16_t *h = w->t[i].data;
+        for (size_t k = 0; k < w->t[i].n; k++) out[k] = mcl_bf16_from_float(mcl_half_to_float(h[k]));
+        w->t[i].data = out;
+        w->t[i].dtype = MCL_DTYPE_BF16;
+        out += w->t[i].n;
+    }
+    /* w owns the checkpoint now (its F32 tensors point into it) */
+    src->checkpoint = NULL;
+    mcl_weights_free(src);
+    return w;
+}
+
+/* A runtime whose GEMM path at rows x (N, K) differs from rt's: the mma
+ * capability off (MAMBACL_DISABLE=mma; CLBlast or gemm_simt then), and where
+ * that alone leaves the same path (PoCL: gemm_simt both times) the gemv
+ * path for every row count (GEMM_GEMV_MAX_ROWS raised: a different
+ * summation order; CLBlast's would be gemm_simt's, one FMA per k in order,
+ * and give the same bits). */
+static mcl_runtime *plain_runtime(int rows, int N, int K, mcl_gemm_path *fast, mcl_gemm_path *plain)
+{
+    const char *old = getenv("MAMBACL_DISABLE");
+    char saved[256] = "", want[300];
+    if (old) snprintf(saved, sizeof saved, "%s", old);
+    snprintf(want, sizeof want, "%s%smma", saved, saved[0] ? "," : "");
+    setenv("MAMBACL_DISABLE", want, 1);
+    mcl_runtime *r = NULL;
+    mcl_status st = mcl_runtime_create(NULL, &r);
+    if (old) setenv("MAMBACL_DISABLE", saved, 1);
+    else unsetenv("MAMBACL_DISABLE");
+    assert_int_equal(st, MCL_OK);
+    assert_false(mcl_caps_on(&r->caps, MCL_CAP_MMA));
+    *fast = mcl_op_matmul_choice(rt, MCL_DTYPE_BF16, rows, N, K, 0.0f);
+    *plain = mcl_op_matmul_choice(r, MCL_DTYPE_BF16, rows, N, K, 0.0f);
+    if (*plain == *fast) {
+        mcl_params p = *mcl_runtime_params(r, "gemm.cl");
+        mcl_params_set(&p, MCL_T_GEMM_GEMV_MAX_ROWS, 1L << 16);
+        assert_int_equal(mcl_runtime_rebuild(r, "gemm.cl", &p), MCL_OK);
+        *plain = mcl_op_matmul_choice(r, MCL_DTYPE_BF16, rows, N, K, 0.0f);
+    }
+    assert_true(*plain != *fast);
+    return r;
+}
+
+/* The prompt: the reference prompts one after the other, repeated. */
+static int32_t *long_prompt(int L)
+{
+    fwd_case *cases = NULL;
+    int n = fwd_cases_load(&cases), at = 0;
+    assert_true(n > 0);
+    int32_t *t = malloc((size_t)L * sizeof *t);
+    assert_non_null(t);
+    for (int i = 0; i < L; i++) {
+        const fwd_case *c = &cases[(i / 64) % n];
+        t[i] = c->ids[at++ % c->n_ids];
+    }
+    fwd_cases_free(cases, n);
+    return t;
+}
+
+/* Prefill of the prompt (all positions' logits into `all`), then `steps`
+ * greedy decode steps into `greedy`. */
+static void run_prompt(mcl_runtime *r, const mcl_weights *w, const int32_t *toks, int L, float *all, int steps,
+                       int32_t *greedy)
+{
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_upload(r, w, NULL, &m), MCL_OK);
+    mcl_state *s = NULL;
+    assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+    const int32_t *tp[1] = {toks};
+    int len[1] = {L};
+    assert_int_equal(mcl_prefill_all(m, &s, tp, len, 1, all), MCL_OK);
+    int v = w->cfg.vocab_size;
+    float *logits = malloc((size_t)v * 4);
+    assert_non_null(logits);
+    int32_t t = fwd_argmax_f(all + (size_t)(L - 1) * v, v);
+    for (int i = 0; i < steps; i++) {
+        greedy[i] = t;
+        assert_int_equal(mcl_decode(m, &s, &t, 1, logits), MCL_OK);
+        t = fwd_argmax_f(logits, v);
+    }
+    free(logits);
+    mcl_state_free(s);
+    mcl_model_free(m);
+}
+
+/* The bundled model in BF16 on a long prompt (M = L rows in every
+ * projection's GEMM): rt's path (mma on the H200, gemm_simt on PoCL) against
+ * a plain runtime's (CLBlast or gemm_simt, mma off): the last logits within
+ * 1e-3, the argmax at every position and the greedy continuation
+ * identical. L is 4100 where MAMBACL_TEST_LONG=1 (tools/device_check.sh
+ * sets it for the GPU run; 15 s on the 2-core PoCL machine) and 600 by
+ * default (3 s; CI time), both above every block size. */
+static void test_bf16_long_parity(void **state)
+{
+    (void)state;
+    const char *lv = getenv("MAMBACL_TEST_LONG");
+    const int L = lv && strcmp(lv, "1") == 0 ? 4100 : 600;
+    enum { STEPS = 16 };
+    mcl_weights *w = bf16_weights();
+    const int v = w->cfg.vocab_size;
+    mcl_gemm_path fast, plain;
+    mcl_runtime *r2 = plain_runtime(L, 2 * w->cfg.d_inner, w->cfg.d_model, &fast, &plain);
+    printf("bf16 parity, %d tokens: %s against %s\n", L, mcl_gemm_path_name(fast), mcl_gemm_path_name(plain));
+    int32_t *toks = long_prompt(L);
+    float *a = malloc((size_t)L * v * 4), *b = malloc((size_t)L * v * 4);
+    assert_true(a && b);
+    int32_t ga[STEPS], gb[STEPS];
+    run_prompt(rt, w, toks, L, a, STEPS, ga);
+    run_prompt(r2, w, toks, L, b, STEPS, gb);
+    double last = 0.0, any = 0.0;
+    for (int i = 0; i < v; i++) last = fmax(last, fabs((double)a[(size_t)(L - 1) * v + i] - b[(size_t)(L - 1) * v + i]));
+    int differ = 0;
+    for (int p = 0; p < L; p++) {
+        const float *x = a + (size_t)p * v, *y = b + (size_t)p * v;
+        for (int i = 0; i < v; i++) any = fmax(any, fabs((double)x[i] - y[i]));
+        if (fwd_argmax_f(x, v) != fwd_argmax_f(y, v)) {
+            if (differ++ < 5) fprintf(stderr, "argmax differs at position %d: %d vs %d\n", p, fwd_argmax_f(x, v), fwd_argmax_f(y, v));
+        }
+    }
+    printf("bf16 parity: last logits max diff %.3g, all positions %.3g, argmax differs at %d of %d\n", last, any,
+           differ, L);
+    assert_true(last < 1e-3);
+    assert_int_equal(differ, 0);
+    assert_memory_equal(ga, gb, sizeof ga);
+    free(a), free(b), free(toks);
+    mcl_runtime_free(r2);
+    mcl_weights_free(w);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -336,8 +532,10 @@ int main(void)
         cmocka_unit_test(test_gemm_simt),   cmocka_unit_test(test_gemm_gemv),
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
+        cmocka_unit_test(test_gemm_space),
         cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),
+        cmocka_unit_test(test_bf16_long_parity),
     };
     const char *filter = getenv("MCL_TEST_FILTER");
     if (filter && *filter) cmocka_set_test_filter(filter);

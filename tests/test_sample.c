@@ -28,6 +28,33 @@ static void test_greedy_is_argmax(void **state)
     mcl_sampler_free(s);
 }
 
+/* Greedy over a vocabulary-sized row (the lanes of argmax and its tail):
+ * the first of equal maxima wins, NaN never does, the maximum anywhere. */
+static void test_greedy_large_rows(void **state)
+{
+    (void)state;
+    enum { V = 50277 }; /* not a multiple of the 8 lanes */
+    float *logits = malloc(V * sizeof *logits);
+    assert_non_null(logits);
+    mcl_sampler_params p = {0};
+    mcl_sampler *s = make(p, V);
+    const int at[] = {0, 1, 7, 8, 4095, 50271, 50272, V - 1};
+    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++) {
+        for (int i = 0; i < V; i++) logits[i] = sinf((float)i * 0.37f) * 4.0f;
+        logits[at[t]] = 9.0f;
+        if (at[t] + 1 < V) logits[at[t] + 1] = 9.0f; /* a tie after it: the first wins */
+        if (at[t] != 0) logits[0] = NAN;
+        logits[V / 2] = NAN;
+        assert_int_equal(mcl_sampler_sample(s, logits, NULL, 0), at[t]);
+    }
+    for (int i = 0; i < V; i++) logits[i] = -2.0f;
+    assert_int_equal(mcl_sampler_sample(s, logits, NULL, 0), 0);
+    logits[0] = NAN;
+    assert_int_equal(mcl_sampler_sample(s, logits, NULL, 0), 1);
+    mcl_sampler_free(s);
+    free(logits);
+}
+
 static void test_top_k_one_is_argmax(void **state)
 {
     (void)state;
@@ -175,6 +202,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_is_argmax),
+        cmocka_unit_test(test_greedy_large_rows),
         cmocka_unit_test(test_top_k_one_is_argmax),
         cmocka_unit_test(test_same_seed_same_sequence),
         cmocka_unit_test(test_frequencies_follow_softmax),

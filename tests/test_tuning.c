@@ -101,6 +101,93 @@ static void test_defaults_pass_checks(void **state)
     }
 }
 
+static bool same(const mcl_params *a, const mcl_params *b)
+{
+    if (a->n != b->n) return false;
+    for (int i = 0; i < a->n; i++)
+        if (mcl_params_get(b, a->p[i].name, -1) != a->p[i].value) return false;
+    return true;
+}
+
+/* Differs from `base` only in the named tunables. */
+static bool only_differs_in(const mcl_params *p, const mcl_params *base, const char *const *names, int n)
+{
+    for (int i = 0; i < p->n; i++) {
+        bool listed = false;
+        for (int k = 0; k < n && !listed; k++) listed = strcmp(p->p[i].name, names[k]) == 0;
+        if (!listed && mcl_params_get(base, p->p[i].name, -1) != p->p[i].value) return false;
+    }
+    return true;
+}
+
+/* gemm.cl's space (issue 11): on an H200-like record (48 KiB of local
+ * memory, as NVIDIA's OpenCL gives) four stages of at most 16 + 12 + 4 + 4
+ * candidates where mma is proven, every one within the local memory (128 x
+ * 128 x 32 with two A parts and 2 stages is exactly 48 KiB with swizzled
+ * rows and is in the space; padded rows are not), warp tiles of 32 or 64 on
+ * each side; on a CPU record only gemm_simt's tunables and the dispatch
+ * threshold move; on a GPU without mma only the threshold, which is not a
+ * define, so its candidates share one program. */
+static void test_gemm_space(void **state)
+{
+    (void)state;
+    const mcl_family *fam = &mcl_family_gemm;
+    mcl_device_info h200 = gpu_like(1024, 48 * 1024), cpu = gpu_like(4096, 2 << 20), other = h200;
+    cpu.type = MCL_DEVICE_TYPE_CPU;
+    h200.has_matrix_path = true; /* mma proven */
+    mcl_params def, p;
+    static mcl_params cands[512];
+    mcl_tune_defaults(fam, &h200, &def);
+    assert_int_equal(mcl_tune_stages(fam, &h200), 4);
+    const int want[4] = {16, 9, 4, 4}; /* stage 1 over the defaults: 64 x 128, 2 x 2 warps */
+    int total = 0;
+    for (int s = 0; s < 4; s++) {
+        int n = mcl_tune_stage_candidates(fam, &h200, s, &def, cands, 512);
+        if (n != want[s]) fail_msg("stage %d: %d candidates, want %d", s, n, want[s]);
+        for (int i = 0; i < n; i++) {
+            assert_true(mcl_tune_gemm_mma_local_bytes(&cands[i]) <= 48 * 1024);
+            long bm = mcl_params_get(&cands[i], MCL_T_GEMM_BM, 0), wm = mcl_params_get(&cands[i], MCL_T_GEMM_WM, 0);
+            assert_true(bm / wm == 32 || bm / wm == 64);
+            assert_int_equal(mcl_params_get(&cands[i], MCL_T_GEMM_SPLIT, 0), 2);
+        }
+        total += n;
+    }
+    assert_int_equal(total, mcl_tune_candidates(fam, &h200, &def, cands, 512));
+    p = def;
+    mcl_params_set(&p, MCL_T_GEMM_BM, 128);
+    mcl_params_set(&p, MCL_T_GEMM_BN, 128);
+    mcl_params_set(&p, MCL_T_GEMM_WM, 2);
+    mcl_params_set(&p, MCL_T_GEMM_WN, 4);
+    mcl_params_set(&p, MCL_T_GEMM_SWZ, 1);
+    assert_int_equal(mcl_tune_gemm_mma_local_bytes(&p), 48 * 1024);
+    bool found = false;
+    int n0 = mcl_tune_stage_candidates(fam, &h200, 0, &def, cands, 512);
+    for (int i = 0; i < n0 && !found; i++) found = same(&cands[i], &p);
+    assert_true(found);
+    mcl_params_set(&p, MCL_T_GEMM_SWZ, 0);
+    assert_false(mcl_tune_gemm_fits(&h200, &p));
+    /* the CPU space */
+    static const char *const simt[] = {MCL_T_GEMM_SW, MCL_T_GEMM_ST, MCL_T_GEMM_SBK, MCL_T_GEMM_GEMV_MAX_ROWS};
+    mcl_tune_defaults(fam, &cpu, &def);
+    int n = mcl_tune_candidates(fam, &cpu, &def, cands, 512);
+    assert_true(n >= 8 && n <= 12);
+    for (int i = 0; i < n; i++) assert_true(only_differs_in(&cands[i], &def, simt, 4));
+    /* a GPU without the matrix path: the threshold only, one program for all */
+    mcl_tune_defaults(fam, &other, &def);
+    n = mcl_tune_candidates(fam, &other, &def, cands, 512);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < n; i++) {
+        assert_true(only_differs_in(&cands[i], &def, simt + 3, 1));
+        assert_true(mcl_tune_same_program(fam, &cands[i], &def));
+        char a[1024] = "", b[1024] = "";
+        mcl_tune_program_defines(fam, &cands[i], a, sizeof a);
+        mcl_tune_program_defines(fam, &def, b, sizeof b);
+        assert_string_equal(a, b);
+        assert_null(strstr(a, MCL_T_GEMM_GEMV_MAX_ROWS));
+        assert_non_null(strstr(a, "-DGEMM_BM="));
+    }
+}
+
 /* Check of one override over the defaults on device dev. */
 static bool accepts(const mcl_device_info *dev, mcl_family_id id, const char *a, long va, const char *b, long vb)
 {
@@ -482,6 +569,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_pass_checks),
+        cmocka_unit_test(test_gemm_space),
         cmocka_unit_test(test_known_bad_values),
         cmocka_unit_test(test_classes),
         cmocka_unit_test(test_db_classes),

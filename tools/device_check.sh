@@ -11,6 +11,8 @@ bash .device/setup.sh >/dev/null 2>&1
 [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null
 ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia} MAMBACL_CACHE_DIR=/tmp/mclcache
+# the long cases of the tests (test_gemm: the 4100-token BF16 parity, every tuning candidate)
+export MAMBACL_TEST_LONG=${MAMBACL_TEST_LONG:-1}
 while [ $# -gt 0 ]; do
   case "$1" in
     tests) meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/tests.log" 2>&1

@@ -1,5 +1,6 @@
 /* Every configuration of every tuning space, each kernel checked by its
- * selftest (small shapes, a host reference): the sweep that
+ * selftest (small shapes, a host reference; candidates that build the same
+ * program as the defaults or an earlier one are left out): the sweep that
  * tools/oclgrind.sh runs under Oclgrind, also usable on any device.
  *
  *   kernel_sweep [--device SEL] [--only FILE[,FILE]] [--max N] [--list]
@@ -68,7 +69,12 @@ static int sweep_family(mcl_runtime *rt, const mcl_family *fam, int max, bool li
     const mcl_params *base = mcl_runtime_params(rt, fam->name);
     if (!base) return 0;
     mcl_params def = *base;
-    int n = mcl_tune_candidates(fam, &rt->dev, &def, cands, MAX_CANDIDATES);
+    int all = mcl_tune_candidates(fam, &rt->dev, &def, cands, MAX_CANDIDATES), n = 0;
+    for (int i = 0; i < all; i++) { /* one per program: host-only tunables build the same one */
+        bool seen = mcl_tune_same_program(fam, &cands[i], &def);
+        for (int k = 0; k < n && !seen; k++) seen = mcl_tune_same_program(fam, &cands[i], &cands[k]);
+        if (!seen) cands[n++] = cands[i];
+    }
     int step = max > 0 && n > max ? (n + max - 1) / max : 1, bad = 0;
     fprintf(stderr, "sweep: %s: %d configurations fit the device, running %d\n", fam->name, n,
             (n + step - 1) / step);

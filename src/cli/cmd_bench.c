@@ -32,7 +32,7 @@ static void help(void)
            "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy, and\n"
            "             with --anchor the speed ratio to the upstream CUDA kernel\n"
            "  prefill    tokens/s at L = 128, 512, 2048, 8192 (batch 1), time per kernel\n"
-           "  decode     tokens/s at batch 1, 8, 64, bytes per token, %% of the roofline\n"
+           "  decode     tokens/s at batch 1, 8, 32, 64, bytes per token, %% of the roofline\n"
            "             (weight bytes / read bandwidth), launches per step, and the\n"
            "             profiled step split into kernel time and gaps\n"
            "  startup    time from runtime creation to the first generated token, with\n"
@@ -384,9 +384,9 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
 
 static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double read_gbps)
 {
-    static const int full[] = {1, 8, 64}, quick[] = {1, 2};
+    static const int full[] = {1, 8, 32, 64}, quick[] = {1, 2};
     const int *bs = o->quick ? quick : full;
-    int n = o->quick ? 2 : 3, steps = o->quick ? 4 : 64;
+    int n = o->quick ? 2 : 4, steps = o->quick ? 4 : 64;
     mcl_state *s[64] = {0};
     float *logits = malloc((size_t)64 * (size_t)mcl_model_vocab(m) * sizeof *logits);
     mcl_status st = logits ? MCL_OK : mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory");

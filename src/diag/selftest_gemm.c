@@ -2,6 +2,7 @@
 #include "diag/selftest_gemm.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -87,42 +88,64 @@ mcl_status mcl_selftest_gemm_reduce(mcl_runtime *rt, bool *ok)
     return release3(&W, &C, &unused, st);
 }
 
-/* One product on `path` with F16 weights, beta 1, against the host. */
-static mcl_status product(mcl_runtime *rt, mcl_gemm_path path, mcl_dtype dt, bool *ok)
+/* One product C = A . W^T + C on `path` with dt weights, M x N x K, against
+ * the host's double sums: *ok when every element is within the error of an
+ * fp32 sum over K terms of |a w| <= 1 plus the hi + lo split's 2^-17 per
+ * term (the bound tests/test_gemm.c uses). */
+static mcl_status product(mcl_runtime *rt, mcl_gemm_path path, mcl_dtype dt, int M, int N, int K, bool *ok)
 {
-    enum { M = 20, N = 24, K = 40 };
-    float a[M * K], wf[N * K], c[M * N], out[M * N];
-    uint16_t w[N * K];
-    for (int i = 0; i < M * K; i++) a[i] = (float)((i * 7) % 11) * 0.125f - 0.5f;
-    for (int i = 0; i < N * K; i++) wf[i] = (float)((i * 5) % 13) * 0.0625f - 0.375f;
-    for (int i = 0; i < M * N; i++) c[i] = (float)(i % 3);
-    MCL_TRY(mcl_half_convert_from_f32(wf, dt, w, N * K));
+    size_t an = (size_t)M * K, wn = (size_t)N * K, cn = (size_t)M * N;
+    float *a = malloc(an * 4), *wf = malloc(wn * 4), *c = malloc(cn * 4), *out = malloc(cn * 4);
+    uint16_t *w = malloc(wn * 2);
     cl_mem A = NULL, W = NULL, C = NULL;
-    mcl_status st = put(rt, a, sizeof a, &A);
-    if (st == MCL_OK) st = put(rt, w, sizeof w, &W);
-    if (st == MCL_OK) st = put(rt, c, sizeof c, &C);
+    mcl_status st = a && wf && c && out && w ? MCL_OK : mcl_error_set(MCL_ERR_NOMEM, "selftest: out of host memory");
+    *ok = false;
+    for (size_t i = 0; st == MCL_OK && i < an; i++) a[i] = (float)((i * 7) % 11) * 0.125f - 0.5f;
+    for (size_t i = 0; st == MCL_OK && i < wn; i++) wf[i] = (float)((i * 5) % 13) * 0.0625f - 0.375f;
+    for (size_t i = 0; st == MCL_OK && i < cn; i++) c[i] = (float)(i % 3);
+    if (st == MCL_OK) st = mcl_half_convert_from_f32(wf, dt, w, wn);
+    if (st == MCL_OK) st = put(rt, a, an * 4, &A);
+    if (st == MCL_OK) st = put(rt, w, wn * 2, &W);
+    if (st == MCL_OK) st = put(rt, c, cn * 4, &C);
     if (st == MCL_OK) st = mcl_op_matmul_path(rt, path, "selftest", W, dt, N, K, A, M, 1.0f, C);
-    if (st == MCL_OK) st = get(rt, C, out, sizeof out);
+    if (st == MCL_OK) st = get(rt, C, out, cn * 4);
     *ok = st == MCL_OK;
+    double tol = 2e-4 * sqrt((double)K) + 1e-4;
     for (int i = 0; i < M && *ok; i++)
-        for (int j = 0; j < N; j++) {
-            double s = c[i * N + j];
-            for (int k = 0; k < K; k++) s += (double)a[i * K + k] * wf[j * K + k];
-            if (fabs(s - out[i * N + j]) > 1e-4) *ok = false;
+        for (int j = 0; j < N && *ok; j++) {
+            double sum = c[(size_t)i * N + j];
+            for (int k = 0; k < K; k++) sum += (double)a[(size_t)i * K + k] * wf[(size_t)j * K + k];
+            if (!(fabs(sum - out[(size_t)i * N + j]) <= tol + 1e-4 * fabs(sum))) *ok = false;
         }
+    free(a), free(wf), free(c), free(out), free(w);
     return release3(&A, &W, &C, st);
 }
 
 mcl_status mcl_selftest_gemm_simt(mcl_runtime *rt, bool *ok)
 {
-    return product(rt, MCL_GEMM_SIMT, MCL_DTYPE_F16, ok);
+    return product(rt, MCL_GEMM_SIMT, MCL_DTYPE_F16, 20, 24, 40, ok);
 }
 
 mcl_status mcl_selftest_gemm_mma(mcl_runtime *rt, bool *ok)
 {
     bool a = false, b = false;
-    MCL_TRY(product(rt, MCL_GEMM_MMA, MCL_DTYPE_F16, &a));
-    MCL_TRY(product(rt, MCL_GEMM_MMA, MCL_DTYPE_BF16, &b));
+    MCL_TRY(product(rt, MCL_GEMM_MMA, MCL_DTYPE_F16, 20, 24, 40, &a));
+    MCL_TRY(product(rt, MCL_GEMM_MMA, MCL_DTYPE_BF16, 20, 24, 40, &b));
     *ok = a && b;
+    return MCL_OK;
+}
+
+mcl_status mcl_selftest_gemm_shapes(mcl_runtime *rt, bool *ok)
+{
+    /* several blocks with partial edges, K % 8 != 0 (W loaded element by
+     * element), and few blocks with a long K (split-K slices, cp.async) */
+    static const int shapes[][3] = {{150, 200, 300}, {70, 136, 1032}};
+    *ok = true;
+    for (int s = 0; s < 2; s++)
+        for (int dt = MCL_DTYPE_F16; dt <= MCL_DTYPE_BF16; dt++) {
+            bool one = false;
+            MCL_TRY(product(rt, MCL_GEMM_AUTO, (mcl_dtype)dt, shapes[s][0], shapes[s][1], shapes[s][2], &one));
+            *ok = *ok && one;
+        }
     return MCL_OK;
 }

@@ -119,7 +119,7 @@ static mcl_status run_simt(mcl_runtime *rt, const mm *a)
 mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
                              cl_mem hi, cl_mem lo)
 {
-    if (M < 0 || K <= 0 || lda < K || lda % 4 || (split != 1 && split != 2) ||
+    if (M < 0 || K <= 0 || lda < K || lda % 8 || (split != 1 && split != 2) ||
         (dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16))
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemm_split_a: bad arguments (M %d, K %d, lda %d, split %d)",
                              M, K, lda, split);
@@ -136,7 +136,7 @@ mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, m
     MCL_ARG(k, 6, hi);
     MCL_ARG(k, 7, lo);
     size_t wg = elementwise_wg(rt, 64);
-    size_t global[2] = {mcl_round_up((size_t)lda / 4, wg), (size_t)M}, local[2] = {wg, 1};
+    size_t global[2] = {mcl_round_up((size_t)lda / 8, wg), (size_t)M}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "gemm_split_a", 2, global, local);
 }
 

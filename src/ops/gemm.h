@@ -39,7 +39,8 @@ mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype 
 
 /* hi = round(A), lo = round(A - hi) in dt (F16 or BF16), [M, lda] ushort
  * each with zeros for k >= K (lo written only when split == 2); lda a
- * multiple of 4, >= K. The first step of the mma path; exposed for tests. */
+ * multiple of 8, >= K (the parts' rows are stored 16 bytes at a time). The
+ * first step of the mma path; exposed for tests. */
 mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
                              cl_mem hi, cl_mem lo);
 

@@ -166,6 +166,7 @@ mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, cons
     MCL_ARG(k, 20, a->z_ld);
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_STEP);
     MCL_ASSERT(p, "ssm_step.cl was not compiled");
+    MCL_TRY(mcl_kern_ssm_step_bind_stage(rt, k, 21, p, a->dt_rank, a->d_state));
     size_t wg = (size_t)mcl_params_get(p, MCL_T_STEP_WG, 64);
     size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
     return mcl_launch(rt, k, "ssm_step_parts", 1, &global, &wg);

@@ -75,6 +75,7 @@ mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params
     MCL_ARG(k, 15, a->d_state);
     MCL_ARG(k, 16, a->y);
     MCL_TRY(bind_z(k, a, 17));
+    MCL_TRY(mcl_kern_ssm_step_bind_stage(rt, k, 19, p, a->dt_rank, a->d_state));
     long wgl;
     MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wgl));
     size_t wg = (size_t)wgl, global = mcl_kern_ssm_step_global(p, B, a->d_inner);
@@ -90,6 +91,17 @@ mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step", &k, &p));
     return mcl_kern_ssm_step_with(rt, k, p, a, st, B);
+}
+
+mcl_status mcl_kern_ssm_step_bind_stage(const mcl_runtime *rt, cl_kernel k, cl_uint index, const mcl_params *p,
+                                        int R, int N)
+{
+    size_t row = 4 * ((size_t)R + 2 * (size_t)N), red = 4 * (size_t)mcl_params_get(p, MCL_T_STEP_WG, 0);
+    cl_int stage = R >= 0 && N >= 0 && row + red <= rt->dev.local_mem_bytes;
+    MCL_CL_CHECK(clSetKernelArg(k, index, stage ? row : 4, NULL), "clSetKernelArg(ssm_step, %u: local dbc row)",
+                 index);
+    MCL_ARG(k, index + 1, stage);
+    return MCL_OK;
 }
 
 size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)

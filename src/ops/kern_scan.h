@@ -39,6 +39,13 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
 /* The global size of an ssm_step launch with tunables p (local = STEP_WG). */
 size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner);
 
+/* Binds ssm_step's / ssm_step_parts's last two arguments (`index`: the
+ * __local dbc row, then the stage flag): staging on when 4*(R+2N) bytes fit
+ * the device's local memory beside the kernel's 4*STEP_WG (cl/ssm_step.cl).
+ * Errors: MCL_ERR_OPENCL naming the argument. */
+mcl_status mcl_kern_ssm_step_bind_stage(const mcl_runtime *rt, cl_kernel k, cl_uint index, const mcl_params *p,
+                                        int R, int N);
+
 /* Decode: one token for each of B sequences, with the runtime's ssm_step. */
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B);
 

@@ -90,7 +90,7 @@ static mcl_status build_with(const mcl_runtime *rt, const char *file, const mcl_
     char *src = NULL;
     char options[2048];
     snprintf(options, sizeof options, "%s", rt->base_options);
-    if (params) mcl_params_defines(params, options, sizeof options);
+    if (params) mcl_tune_program_defines(mcl_tune_family(file), params, options, sizeof options);
     MCL_TRY(mcl_program_source(file, rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src));
     mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
                                       rt->cache_dir[0] ? rt->cache_dir : NULL, out);

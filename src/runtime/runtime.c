@@ -214,6 +214,7 @@ static mcl_status runtime_init(mcl_runtime *rt, const mcl_runtime_options *o)
     probe_multiple(rt);
     MCL_TRY(apply_test_limits(rt, true));
     MCL_TRY(mcl_caps_load(rt->platform, rt->device, &rt->dev, rt->cache_dir, &rt->caps));
+    rt->dev.has_matrix_path = mcl_caps_on(&rt->caps, MCL_CAP_MMA); /* the tuning spaces follow it */
     char early[sizeof rt->warnings];
     snprintf(early, sizeof early, "%s", rt->warnings);
     load_tuning(rt, o->cache_dir); /* rewrites rt->warnings */

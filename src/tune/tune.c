@@ -68,6 +68,31 @@ void mcl_params_defines(const mcl_params *ps, char *out, size_t cap)
     }
 }
 
+static bool host_only(const mcl_family *fam, const char *name)
+{
+    for (const char *const *h = fam ? fam->host_tunables : NULL; h && *h; h++)
+        if (strcmp(*h, name) == 0) return true;
+    return false;
+}
+
+void mcl_tune_program_defines(const mcl_family *fam, const mcl_params *ps, char *out, size_t cap)
+{
+    mcl_params kept = {0};
+    for (int i = 0; i < ps->n; i++)
+        if (!host_only(fam, ps->p[i].name)) kept.p[kept.n++] = ps->p[i];
+    mcl_params_defines(&kept, out, cap);
+}
+
+bool mcl_tune_same_program(const mcl_family *fam, const mcl_params *a, const mcl_params *b)
+{
+    for (int k = 0; k < 2; k++) {
+        const mcl_params *x = k ? b : a, *y = k ? a : b;
+        for (int i = 0; i < x->n; i++)
+            if (!host_only(fam, x->p[i].name) && mcl_params_get(y, x->p[i].name, -1) != x->p[i].value) return false;
+    }
+    return true;
+}
+
 const mcl_tunable *mcl_tune_tunable(const mcl_family *fam, const char *name)
 {
     for (int i = 0; i < fam->n_tunables; i++)
@@ -81,9 +106,14 @@ void mcl_tune_defaults(const mcl_family *fam, const mcl_device_info *dev, mcl_pa
     fam->defaults(dev, out);
 }
 
-/* The axes for the device (CPUs may have their own). */
+/* The axes for the device (a proven matrix path and CPUs may have their
+ * own), and the stage of axis a of them. */
 static const mcl_tune_axis *axes_for(const mcl_family *fam, const mcl_device_info *dev, int *n)
 {
+    if (dev->has_matrix_path && fam->axes_matrix) {
+        *n = fam->n_axes_matrix;
+        return fam->axes_matrix;
+    }
     if (dev->type == MCL_DEVICE_TYPE_CPU && fam->axes_cpu) {
         *n = fam->n_axes_cpu;
         return fam->axes_cpu;
@@ -92,39 +122,85 @@ static const mcl_tune_axis *axes_for(const mcl_family *fam, const mcl_device_inf
     return fam->axes;
 }
 
-int mcl_tune_space_size(const mcl_family *fam, const mcl_device_info *dev)
+static int axis_stage(const mcl_family *fam, const mcl_device_info *dev, int a)
 {
-    int n_axes;
+    const unsigned char *st = fam->stages;
+    if (dev->has_matrix_path && fam->axes_matrix) st = fam->stages_matrix;
+    else if (dev->type == MCL_DEVICE_TYPE_CPU && fam->axes_cpu) st = fam->stages_cpu;
+    return st ? st[a] : 0;
+}
+
+int mcl_tune_stages(const mcl_family *fam, const mcl_device_info *dev)
+{
+    int n_axes, stages = 0;
     const mcl_tune_axis *axes = axes_for(fam, dev, &n_axes);
-    if (!axes || n_axes == 0) return 0;
-    int size = 1;
-    for (int a = 0; a < n_axes; a++) size *= axes[a].n;
+    for (int a = 0; axes && a < n_axes; a++)
+        if (axis_stage(fam, dev, a) + 1 > stages) stages = axis_stage(fam, dev, a) + 1;
+    return stages;
+}
+
+int mcl_tune_stage_size(const mcl_family *fam, const mcl_device_info *dev, int stage)
+{
+    int n_axes, size = 0;
+    const mcl_tune_axis *axes = axes_for(fam, dev, &n_axes);
+    for (int a = 0; axes && a < n_axes; a++)
+        if (axis_stage(fam, dev, a) == stage) size = (size ? size : 1) * axes[a].n;
     return size;
 }
 
-bool mcl_tune_space_config(const mcl_family *fam, const mcl_device_info *dev, int index,
-                           const mcl_params *base, mcl_params *out)
+int mcl_tune_space_size(const mcl_family *fam, const mcl_device_info *dev)
+{
+    int size = 0, stages = mcl_tune_stages(fam, dev);
+    for (int s = 0; s < stages; s++) size += mcl_tune_stage_size(fam, dev, s);
+    return size;
+}
+
+/* Point `index` of stage `stage` over base into *out. */
+static bool stage_config(const mcl_family *fam, const mcl_device_info *dev, int stage, int index,
+                         const mcl_params *base, mcl_params *out)
 {
     int n_axes;
     const mcl_tune_axis *axes = axes_for(fam, dev, &n_axes);
-    if (index < 0 || index >= mcl_tune_space_size(fam, dev)) return false;
+    if (index < 0 || index >= mcl_tune_stage_size(fam, dev, stage)) return false;
     if (base) *out = *base;
     else mcl_tune_defaults(fam, dev, out);
     for (int a = n_axes - 1; a >= 0; a--) {
+        if (axis_stage(fam, dev, a) != stage) continue;
         mcl_params_set(out, axes[a].name, axes[a].values[index % axes[a].n]);
         index /= axes[a].n;
     }
     if (fam->complete) fam->complete(dev, out);
     char why[8];
-    return mcl_tune_check(fam, dev, out, why, sizeof why);
+    return mcl_tune_check(fam, dev, out, why, sizeof why) && (!fam->in_space || fam->in_space(dev, out));
+}
+
+bool mcl_tune_space_config(const mcl_family *fam, const mcl_device_info *dev, int index,
+                           const mcl_params *base, mcl_params *out)
+{
+    int stages = mcl_tune_stages(fam, dev);
+    for (int s = 0; s < stages && index >= 0; s++) {
+        int n = mcl_tune_stage_size(fam, dev, s);
+        if (index < n) return stage_config(fam, dev, s, index, base, out);
+        index -= n;
+    }
+    return false;
+}
+
+int mcl_tune_stage_candidates(const mcl_family *fam, const mcl_device_info *dev, int stage,
+                              const mcl_params *base, mcl_params *out, int cap)
+{
+    int count = 0, n = mcl_tune_stage_size(fam, dev, stage);
+    for (int i = 0; i < n && count < cap; i++)
+        if (stage_config(fam, dev, stage, i, base, &out[count])) count++;
+    return count;
 }
 
 int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
                         mcl_params *out, int cap)
 {
-    int count = 0, n = mcl_tune_space_size(fam, dev);
-    for (int i = 0; i < n && count < cap; i++)
-        if (mcl_tune_space_config(fam, dev, i, base, &out[count])) count++;
+    int count = 0, stages = mcl_tune_stages(fam, dev);
+    for (int s = 0; s < stages && count < cap; s++)
+        count += mcl_tune_stage_candidates(fam, dev, s, base, out + count, cap - count);
     return count;
 }
 

@@ -108,6 +108,21 @@ typedef struct mcl_family {
     const mcl_tune_axis *axes;   /* the tuner's space on GPUs/accelerators (NULL: none) */
     int n_axes_cpu;
     const mcl_tune_axis *axes_cpu; /* on CPUs (NULL: the same as axes) */
+    /* The stage of each axis of axes / axes_cpu (NULL: all stage 0). Axes of
+     * one stage form a product; the tuner searches the stages one after the
+     * other, each over the winner of the ones before (a coordinate search:
+     * a family with many tunables costs a sum of small products instead of
+     * one big product). */
+    const unsigned char *stages, *stages_cpu;
+    /* The space on a device with a proven matrix path (has_matrix_path),
+     * with its stages; NULL: axes / axes_cpu as for any other device. */
+    int n_axes_matrix;
+    const mcl_tune_axis *axes_matrix;
+    const unsigned char *stages_matrix;
+    /* Tunables read only on the host (NULL-terminated; NULL: none): not
+     * passed to the compiler, so configurations that differ only in them
+     * share one program binary (mcl_tune_program_defines). */
+    const char *const *host_tunables;
     /* Sets every tunable to the rule's default for the device. */
     void (*defaults)(const mcl_device_info *dev, mcl_params *out);
     /* Derives the tunables that follow from the others (SCAN_RT from the
@@ -121,6 +136,20 @@ typedef struct mcl_family {
      * NULL: no limit to check. */
     long (*work_group)(const mcl_params *p);
     long (*local_bytes)(const mcl_params *p);
+    /* Prunes the space to the points worth timing (not a validity rule: a
+     * configuration outside it may still pass mcl_tune_check); NULL: every
+     * point that passes the checks. */
+    bool (*in_space)(const mcl_device_info *dev, const mcl_params *p);
+    /* The tuner times the workload's whole device time for this family, not
+     * only its own kernels: for a family whose launches are profiled under
+     * their caller's names (mcl_op_matmul's projections) and whose
+     * tunables move work to other families' kernels (a dispatch threshold
+     * between a GEMM and the fused gemv decode). */
+    bool time_all;
+    /* Decode batch sizes (0-terminated) the tuner's workload runs in
+     * addition to its own while it tunes this family (rows of a dispatch
+     * threshold); all 0: none. */
+    int tune_batches[4];
 } mcl_family;
 
 void mcl_params_set(mcl_params *ps, const char *name, long value);
@@ -145,18 +174,28 @@ long mcl_tune_max_wg(const mcl_device_info *dev);
 /* The family's defaults for the device (every tunable set). */
 void mcl_tune_defaults(const mcl_family *fam, const mcl_device_info *dev, mcl_params *out);
 
-/* Number of points in the product of the family's axes for the device (0:
- * nothing to tune). */
+/* Number of points of the family's space for the device: the sum over its
+ * stages of the product of each stage's axes (0: nothing to tune). */
 int mcl_tune_space_size(const mcl_family *fam, const mcl_device_info *dev);
 
-/* Point `index` of the space (last axis fastest) over `base` (NULL: the
- * defaults), with the derived tunables completed, into *out; returns whether
- * it passes mcl_tune_check. */
+/* Number of stages of the space (0: nothing to tune), and the points of
+ * stage `stage` (the product of its axes; 0 for a stage without axes). */
+int mcl_tune_stages(const mcl_family *fam, const mcl_device_info *dev);
+int mcl_tune_stage_size(const mcl_family *fam, const mcl_device_info *dev, int stage);
+
+/* Point `index` of the space (stage 0's points first, within a stage the
+ * last axis fastest) over `base` (NULL: the defaults): only that stage's
+ * axes are set, the derived tunables completed, into *out; returns whether
+ * it passes mcl_tune_check and the family's in_space pruning. */
 bool mcl_tune_space_config(const mcl_family *fam, const mcl_device_info *dev, int index,
                            const mcl_params *base, mcl_params *out);
 
-/* Writes up to cap candidate configurations of the family that pass
- * mcl_tune_check into out (each over `base`); returns how many. */
+/* Writes up to cap candidate configurations of stage `stage` that pass
+ * (as mcl_tune_space_config) into out, each over `base`; returns how many. */
+int mcl_tune_stage_candidates(const mcl_family *fam, const mcl_device_info *dev, int stage,
+                              const mcl_params *base, mcl_params *out, int cap);
+
+/* The same over every stage (each point over `base`). */
 int mcl_tune_candidates(const mcl_family *fam, const mcl_device_info *dev, const mcl_params *base,
                         mcl_params *out, int cap);
 
@@ -170,6 +209,14 @@ bool mcl_tune_check(const mcl_family *fam, const mcl_device_info *dev, const mcl
 
 /* Whether `name` is a tunable of the family. */
 const mcl_tunable *mcl_tune_tunable(const mcl_family *fam, const char *name);
+
+/* The same for a program of family fam (NULL: every parameter), as mcl_params_defines: the
+ * family's host-only tunables are left out. */
+void mcl_tune_program_defines(const mcl_family *fam, const mcl_params *ps, char *out, size_t cap);
+
+/* Whether two configurations of fam build the same program (equal in every
+ * tunable but the host-only ones). */
+bool mcl_tune_same_program(const mcl_family *fam, const mcl_params *a, const mcl_params *b);
 
 /* ---- shape classes ------------------------------------------------------ */
 

@@ -296,11 +296,72 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
 };
 
+/* The tuner's space (docs/kernels.md "gemm.cl tuning space"), searched
+ * stage by stage over the winner of the stages before. With a proven
+ * matrix path (the mma kernels):
+ *   0: block and warp shape, with the swizzle (128-row blocks fit the 48 KiB
+ *      only with unpadded rows): 108 points, 16 in the space (below);
+ *   1: K step, pipeline depth, swizzle over the winner: 18 points, at most
+ *      12 fit;
+ *   2: the split-K cap;
+ *   3: the gemv / GEMM dispatch threshold, timed on the decode batches of
+ *      tune_batches.
+ * CPUs (PoCL): gemm_simt's tunables, then the threshold. Other GPUs (CLBlast
+ * is their path; its profiling events cover only part of its work, so
+ * GEMM_CLBLAST is not searched): the threshold only. GEMM_SPLIT (1 drops the
+ * activations' low part: a precision choice, not a speed one) is never
+ * searched. */
+static const mcl_tune_axis gemm_axes_matrix[] = {
+    {MCL_T_GEMM_BM, 2, {64, 128}},       {MCL_T_GEMM_BN, 3, {64, 128, 256}},
+    {MCL_T_GEMM_WM, 3, {1, 2, 4}},       {MCL_T_GEMM_WN, 3, {1, 2, 4}},
+    {MCL_T_GEMM_SWZ, 2, {0, 1}},         {MCL_T_GEMM_BK, 3, {16, 32, 64}},
+    {MCL_T_GEMM_STAGES, 3, {2, 3, 4}},   {MCL_T_GEMM_SWZ, 2, {0, 1}},
+    {MCL_T_GEMM_SPLITK, 4, {1, 4, 8, 16}}, {MCL_T_GEMM_GEMV_MAX_ROWS, 4, {4, 8, 16, 32}},
+};
+static const unsigned char gemm_stages_matrix[] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 3};
+static const mcl_tune_axis gemm_axes_cpu[] = {
+    {MCL_T_GEMM_SW, 2, {4, 8}},
+    {MCL_T_GEMM_ST, 2, {4, 8}},
+    {MCL_T_GEMM_SBK, 2, {16, 32}},
+    {MCL_T_GEMM_GEMV_MAX_ROWS, 4, {4, 8, 16, 32}},
+};
+static const unsigned char gemm_stages_cpu[] = {0, 0, 0, 1};
+static const mcl_tune_axis gemm_axes[] = {
+    {MCL_T_GEMM_GEMV_MAX_ROWS, 4, {4, 8, 16, 32}},
+};
+
+/* Read by src/ops/gemm.c, not by gemm.cl. */
+static const char *const gemm_host_tunables[] = {MCL_T_GEMM_GEMV_MAX_ROWS, MCL_T_GEMM_CLBLAST, NULL};
+
+/* The mma space keeps warp tiles of 32 or 64 rows and columns (2 to 4 m16
+ * tiles by 4 to 8 n8 tiles: at most 128 fp32 accumulators per lane) and 4
+ * or 8 warps per group, the shapes that fill the tensor cores without
+ * spilling; other devices keep every point. */
+static bool gemm_in_space(const mcl_device_info *dev, const mcl_params *p)
+{
+    if (!dev->has_matrix_path) return true;
+    long wm = mcl_params_get(p, MCL_T_GEMM_WM, 1), wn = mcl_params_get(p, MCL_T_GEMM_WN, 1);
+    long wtm = mcl_params_get(p, MCL_T_GEMM_BM, 0) / wm, wtn = mcl_params_get(p, MCL_T_GEMM_BN, 0) / wn;
+    return (wtm == 32 || wtm == 64) && (wtn == 32 || wtn == 64) && (wm * wn == 4 || wm * wn == 8);
+}
+
 const mcl_family mcl_family_gemm = {
     .id = MCL_FAM_GEMM,
     .name = MCL_F_GEMM,
     .n_tunables = N_OF(gemm_tunables),
     .tunables = gemm_tunables,
+    .n_axes = N_OF(gemm_axes),
+    .axes = gemm_axes,
+    .n_axes_cpu = N_OF(gemm_axes_cpu),
+    .axes_cpu = gemm_axes_cpu,
+    .stages_cpu = gemm_stages_cpu,
+    .n_axes_matrix = N_OF(gemm_axes_matrix),
+    .axes_matrix = gemm_axes_matrix,
+    .stages_matrix = gemm_stages_matrix,
+    .host_tunables = gemm_host_tunables,
+    .in_space = gemm_in_space,
+    .time_all = true,
+    .tune_batches = {8, 16, 32},
     .defaults = gemm_defaults,
     .fits = mcl_tune_gemm_fits,
     .rule = "GEMM_BK 16, 32 or 64 (64 only with GEMM_SWZ), GEMM_BM a multiple of 16*WM and GEMM_BN of 16*WN, "
