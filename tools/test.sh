@@ -93,8 +93,7 @@ ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$root/tools/lsan.supp:pri
   meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 1 "${asan_tests[@]}"
 stage "meson test (build-asan: ${#asan_tests[@]} suites)"
 bg_wait oclgrind "$ocl_pid" build/ci-oclgrind.log
-grep -E '^oclgrind: ' build/ci-oclgrind.log | tail -n 1 >&2 || true
-tail -n 1 build/ci-oclgrind.log >&2
+tail -n 2 build/ci-oclgrind.log >&2
 stage "oclgrind (after the build-asan suites)"
 
 # mambacl serve under ASan + UBSan + LeakSanitizer (PoCL leaks nothing that
