@@ -14,7 +14,7 @@
  *               (x_proj: few rows, so few teams; the consumer, ssm_step_parts,
  *               adds the partials in a fixed order: deterministic).
  *
- * Algorithm: a work-group of GEMV_WG work-items owns GEMV_ROWS =
+ * Algorithm: a work-group of GEMV_WG work-items owns
  *   (GEMV_WG / GEMV_LPR) * GEMV_RPL consecutive rows and a tile of up to
  *   GEMV_BT batch rows (grid dimension 1 walks the tiles). Its items form
  *   GEMV_WG / GEMV_LPR row teams of GEMV_LPR lanes; a team owns GEMV_RPL rows.
@@ -23,9 +23,15 @@
  *   F32), then for each batch row of the tile loads 8 x values once and reuses
  *   them for all its RPL rows, so every weight read from memory serves the
  *   whole batch tile. The I % 8 tail is done element by element. The partial
- *   sums of every lane go to local memory and a tree over the LPR lanes of
- *   each team (log2(LPR) barriers) gives the results, which lanes write in
- *   parallel. Rows past O are computed on row O-1 and not written.
+ *   sums of a team are added in registers over groups of GEMV_SGW lanes
+ *   (prims.cl mcl_sg_add: warp shuffles where MCL_CAP_PTX; GEMV_SGW 1
+ *   without), then the GEMV_LPR / GEMV_SGW group sums of a team through
+ *   local memory (a tree, log2 of that many barriers; none when one group
+ *   is the team); the lanes write the RPL * BT results in parallel. Rows
+ *   past O are computed on row O-1 and not written.
+ * Each kernel has a batch-1 twin (gemv_1, gemv_in_1, gemv_split_1) compiled
+ *   without the batch tile, so the decode of one sequence gets the registers
+ *   (and occupancy) of a one-row body, not those of the tile's.
  * Traffic per element of W: 2 (F16/BF16) or 4 (F32) bytes read once per batch
  *   tile (ceil(B / GEMV_BT) times in all); x is re-read from cache by every
  *   team (4 * B * I bytes per team, L1/L2 hits; gemv_in also reads nw, 4 * I
@@ -38,15 +44,24 @@
  *            on GPUs so a team is one warp/wavefront; 1 on CPUs: a work-item
  *            walks its row contiguously and no reduction is needed);
  *   GEMV_RPL rows per team (x reuse across rows);
+ *   GEMV_RPL_IN rows per team of gemv_in_1 (the decode's in_proj and LM
+ *            head at batch 1: there a team also loads nw and sums x . x per
+ *            vector, work that more rows share);
  *   GEMV_BT  batch rows per tile held in registers;
- *   GEMV_UNR vectors per row loaded before their FMAs (loads in flight);
+ *   GEMV_UNR vectors per row loaded before their FMAs (loads in flight; a
+ *            lane's last < UNR vectors are loaded together too);
  *   GEMV_VACC 1: float8 accumulators (vector FMAs, one horizontal sum at the
  *            end: what CPUs vectorize), 0: scalar accumulators (GPUs);
  *   GEMV_F16 how aligned F16 vectors are converted: 0 vload_half8 from global
- *            (element alignment; CPUs), 1 one uint4 load + bit manipulation
- *            (exact for every half; GPUs without cl_khr_fp16), 2 half8 loads
- *            (cl_khr_fp16);
- *   local memory used: 4 * (GEMV_RPL + 1) * GEMV_BT * GEMV_WG bytes.
+ *            (element alignment; CPUs), 1 one uint4 load + prims.cl
+ *            mcl_half8_to_float8 (cvt.f32.f16 where MCL_CAP_PTX, else bit
+ *            manipulation; exact for every half), 2 half8 loads (cl_khr_fp16);
+ *   local memory used: 4 * (rpl + 1) * btc * GEMV_WG / GEMV_SGW bytes (rpl:
+ *   GEMV_RPL_IN for gemv_in_1, else GEMV_RPL)
+ *   (btc: GEMV_BT, or 1 for the batch-1 twins), none when GEMV_SGW =
+ *   GEMV_LPR (shuffles sum the whole team); the host reserves exactly that
+ *   (mcl_kern_gemv_red_bytes), since the reservation limits how many
+ *   work-groups a compute unit holds.
  */
 #ifndef GEMV_WG
 #define GEMV_WG 64
@@ -56,6 +71,9 @@
 #endif
 #ifndef GEMV_RPL
 #define GEMV_RPL 1
+#endif
+#ifndef GEMV_RPL_IN
+#define GEMV_RPL_IN GEMV_RPL
 #endif
 #ifndef GEMV_BT
 #define GEMV_BT 4
@@ -70,8 +88,16 @@
 #define GEMV_F16 1
 #endif
 #define GEMV_TEAMS (GEMV_WG / GEMV_LPR)
-#define GEMV_ROWS (GEMV_TEAMS * GEMV_RPL)
-#define GEMV_NV (GEMV_RPL * GEMV_BT)
+#define GEMV_RPLM (GEMV_RPL > GEMV_RPL_IN ? GEMV_RPL : GEMV_RPL_IN) /* array bound of both */
+/* lanes summed in registers (a power of two dividing GEMV_LPR) and the group
+ * sums per team left for local memory */
+#if MCL_SG_ADD_MAX > 1 && GEMV_WG % MCL_SG_ADD_MAX == 0
+#define GEMV_SGW (GEMV_LPR < MCL_SG_ADD_MAX ? GEMV_LPR : MCL_SG_ADD_MAX)
+#else
+#define GEMV_SGW 1
+#endif
+#define GEMV_PARTS (GEMV_LPR / GEMV_SGW)
+#define GEMV_RED_W (GEMV_WG / GEMV_SGW)
 
 #if GEMV_F16 == 2
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
@@ -89,27 +115,13 @@ typedef float gemv_acc;
 #define GEMV_HSUM(a) (a)
 #endif
 
-/* 8 halves (in 4 uints) to floats by bit manipulation: the magnitude bits
- * shifted into an fp32 and rescaled by 2^112 give normals, subnormals and
- * zeros exactly; exponent 31 (inf/NaN) is patched to fp32's 255. */
-inline float8 gemv_half8_bits(uint4 u)
-{
-    uint8 h = (uint8)(u.s0 & 0xffffu, u.s0 >> 16, u.s1 & 0xffffu, u.s1 >> 16, u.s2 & 0xffffu, u.s2 >> 16,
-                      u.s3 & 0xffffu, u.s3 >> 16);
-    uint8 mag = (h & 0x7fffu) << 13;
-    float8 f = as_float8(mag) * 0x1.0p112f;
-    uint8 bits = as_uint8(f) | ((h & 0x8000u) << 16);
-    bits = select(bits, ((h & 0x8000u) << 16) | 0x7f800000u | ((h & 0x3ffu) << 13), (h & 0x7c00u) == 0x7c00u);
-    return as_float8(bits);
-}
-
 /* 8 aligned halves at vector v of row. */
 inline float8 gemv_f16_aligned(__global const void *row, int v)
 {
 #if GEMV_F16 == 0
     return vload_half8(v, (__global const half *)row);
 #elif GEMV_F16 == 1
-    return gemv_half8_bits(((__global const uint4 *)row)[v]);
+    return mcl_half8_to_float8(((__global const uint4 *)row)[v]);
 #else
     return convert_float8(((__global const half8 *)row)[v]);
 #endif
@@ -154,9 +166,9 @@ inline float8 gemv_x8(__global const float *xrow, int v, int aligned)
 
 /* acc[r][bb] += W vector v of row r . x vector v of batch row bb (bb < nb);
  * with `norm`, x is multiplied by nw first and ss[bb] += x . x. */
-inline void gemv_fma(gemv_acc acc[GEMV_RPL][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
+inline void gemv_fma(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
                      __global const float *xt, __global const float *nw, int norm, int v, int I, int nb,
-                     int aligned, int btc)
+                     int aligned, int btc, int rpl)
 {
     float8 nv8 = norm ? gemv_x8(nw, v, aligned) : (float8)1.0f;
     for (int bb = 0; bb < btc; bb++) {
@@ -166,7 +178,7 @@ inline void gemv_fma(gemv_acc acc[GEMV_RPL][GEMV_BT], gemv_acc ss[GEMV_BT], cons
                 GEMV_UPD(ss[bb], xv, xv);
                 xv *= nv8;
             }
-            for (int r = 0; r < GEMV_RPL; r++) GEMV_UPD(acc[r][bb], wv[r], xv);
+            for (int r = 0; r < rpl; r++) GEMV_UPD(acc[r][bb], wv[r], xv);
         }
     }
 }
@@ -196,42 +208,90 @@ typedef struct gemv_conv_args {
     __global float *xc;
 } gemv_conv_args;
 
+/* The team sums of sacc (and of sss with norm) into every lane of the team:
+ * registers over GEMV_SGW lanes, then local memory over the GEMV_PARTS group
+ * sums (red[k][lid / GEMV_SGW], k < (RPL + 1) * btc: what the host reserves,
+ * mcl_kern_gemv_red_bytes; a tree in a fixed order). Called by every
+ * work-item of the group (barriers). */
+inline void gemv_team_sum(float sacc[GEMV_RPLM][GEMV_BT], float sss[GEMV_BT], int norm, int nb, int btc,
+                          int rpl, __local float (*red)[GEMV_RED_W])
+{
+#if GEMV_SGW > 1
+    for (int bb = 0; bb < btc; bb++) {
+        if (norm) sss[bb] = mcl_sg_add(sss[bb], GEMV_SGW);
+        for (int r = 0; r < rpl; r++) sacc[r][bb] = mcl_sg_add(sacc[r][bb], GEMV_SGW);
+    }
+#endif
+#if GEMV_PARTS == 1 && MCL_DEVICE_CPU
+    /* no local stage; but PoCL runs a kernel without barriers as one loop
+     * over the work-items that it vectorizes across them, which measured ~7%
+     * slower than with this barrier (gemv_timing 4096 256 1 f16, 2-core Xeon) */
+    barrier(CLK_LOCAL_MEM_FENCE);
+#endif
+#if GEMV_PARTS > 1
+    int lid = get_local_id(0), part = (lid % GEMV_LPR) / GEMV_SGW, j = lid / GEMV_SGW, j0 = j - part;
+    int first = lid % GEMV_SGW == 0;
+    if (first)
+        for (int bb = 0; bb < btc; bb++) {
+            for (int r = 0; r < rpl; r++) red[r * btc + bb][j] = sacc[r][bb];
+            if (norm) red[rpl * btc + bb][j] = sss[bb];
+        }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = GEMV_PARTS / 2; s > 0; s >>= 1) {
+        if (first && part < s)
+            for (int bb = 0; bb < btc; bb++) {
+                if (bb >= nb) continue;
+                for (int r = 0; r < rpl; r++) red[r * btc + bb][j] += red[r * btc + bb][j + s];
+                if (norm) red[rpl * btc + bb][j] += red[rpl * btc + bb][j + s];
+            }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int bb = 0; bb < btc; bb++) {
+        for (int r = 0; r < rpl; r++) sacc[r][bb] = red[r * btc + bb][j0];
+        if (norm) sss[bb] = red[rpl * btc + bb][j0];
+    }
+#endif
+}
+
 /* The shared body: partial dot products over the vectors [v0, v1) (plus the
- * element tail when `tail`), reduced over each team; returns through red. */
+ * element tail when `tail`), reduced over each team, written by the lanes. */
 inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
                       int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
-                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_WG],
-                      int btc)
+                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
+                      int btc, int rpl)
 {
     int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
-    int row0 = get_group_id(0) * GEMV_ROWS + team * GEMV_RPL;
+    int row0 = get_group_id(0) * GEMV_TEAMS * rpl + team * rpl;
     int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
     int aligned = (I % 8) == 0;
-    gemv_acc acc[GEMV_RPL][GEMV_BT], ss[GEMV_BT];
-    __global const void *rowp[GEMV_RPL];
+    gemv_acc acc[GEMV_RPLM][GEMV_BT], ss[GEMV_BT];
+    __global const void *rowp[GEMV_RPLM];
     for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
-    for (int r = 0; r < GEMV_RPL; r++) {
+    for (int r = 0; r < rpl; r++) {
         rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
         for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
     }
     __global const float *xt = x + (size_t)b0 * I;
     int v = v0 + lane;
     for (; v + (GEMV_UNR - 1) * GEMV_LPR < v1; v += GEMV_UNR * GEMV_LPR) { /* UNR vectors per row in flight */
-        float8 wu[GEMV_UNR][GEMV_RPL];
+        float8 wu[GEMV_UNR][GEMV_RPLM];
         for (int u = 0; u < GEMV_UNR; u++)
-            for (int r = 0; r < GEMV_RPL; r++)
+            for (int r = 0; r < rpl; r++)
                 wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc);
+        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
-    for (; v < v1; v += GEMV_LPR) {
-        float8 wv[GEMV_RPL];
-        for (int r = 0; r < GEMV_RPL; r++) wv[r] = gemv_load8(rowp[r], v, wdtype, aligned);
-        gemv_fma(acc, ss, wv, xt, nw, norm, v, I, nb, aligned, btc);
+    if (v < v1) { /* the last < UNR vectors of this lane: loaded together, one memory latency */
+        float8 wu[GEMV_UNR - 1 > 0 ? GEMV_UNR - 1 : 1][GEMV_RPLM];
+        for (int u = 0; u < GEMV_UNR - 1; u++)
+            for (int r = 0; r < rpl; r++)
+                wu[u][r] = v + u * GEMV_LPR < v1 ? gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned) : (float8)0.0f;
+        for (int u = 0; u < GEMV_UNR - 1; u++)
+            if (v + u * GEMV_LPR < v1) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
-    float sacc[GEMV_RPL][GEMV_BT], sss[GEMV_BT];
+    float sacc[GEMV_RPLM][GEMV_BT], sss[GEMV_BT];
     for (int bb = 0; bb < btc; bb++) {
         sss[bb] = GEMV_HSUM(ss[bb]);
-        for (int r = 0; r < GEMV_RPL; r++) sacc[r][bb] = GEMV_HSUM(acc[r][bb]);
+        for (int r = 0; r < rpl; r++) sacc[r][bb] = GEMV_HSUM(acc[r][bb]);
     }
     for (int i = (tail ? (I / 8) * 8 : I) + lane; i < I; i += GEMV_LPR) {
         float nwi = norm ? nw[i] : 1.0f;
@@ -239,29 +299,19 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
             if (bb >= nb) continue;
             float xi = xt[(size_t)bb * I + i];
             if (norm) sss[bb] = mad(xi, xi, sss[bb]);
-            for (int r = 0; r < GEMV_RPL; r++)
+            for (int r = 0; r < rpl; r++)
                 sacc[r][bb] = mad(mcl_load_w(rowp[r], i, wdtype), xi * nwi, sacc[r][bb]);
         }
     }
-    for (int r = 0; r < GEMV_RPL; r++)
-        for (int bb = 0; bb < btc; bb++) red[r * GEMV_BT + bb][lid] = sacc[r][bb];
-    if (norm)
-        for (int bb = 0; bb < btc; bb++) red[GEMV_NV + bb][lid] = sss[bb];
-    int nred = norm ? GEMV_NV + GEMV_BT : GEMV_NV;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = GEMV_LPR / 2; s > 0; s >>= 1) {
-        if (lane < s)
-            for (int k = 0; k < nred; k++)
-                if (k % GEMV_BT < nb) red[k][lid] += red[k][lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    for (int k = lane; k < GEMV_NV; k += GEMV_LPR) {
-        int o = row0 + k / GEMV_BT, bb = k % GEMV_BT; /* bb >= nb (btc 1: bb > 0) is skipped */
-        if (o < O && bb < nb) {
+    gemv_team_sum(sacc, sss, norm, nb, btc, rpl, red);
+    for (int r = 0; r < rpl; r++)
+        for (int bb = 0; bb < btc; bb++) {
+            int o = row0 + r; /* result (r, bb) is written by lane (r * btc + bb) % LPR */
+            if ((r * btc + bb) % GEMV_LPR != lane || o >= O || bb >= nb) continue;
             int b = b0 + bb;
             size_t yi = (size_t)b * O + o;
-            float s = red[k][team * GEMV_LPR];
-            if (norm) s *= rsqrt(red[GEMV_NV + bb][team * GEMV_LPR] / (float)I + eps);
+            float s = sacc[r][bb];
+            if (norm) s *= rsqrt(sss[bb] / (float)I + eps);
             y[yi] = accumulate ? y[yi] + s : s;
             if (cv && o < cv->n_conv) {
                 __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
@@ -269,27 +319,32 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
                     gemv_conv(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
             }
         }
-    }
 }
 
-#define GEMV_RED_ROWS (GEMV_NV + GEMV_BT)
-/* The reduction buffer red[GEMV_RED_ROWS][GEMV_WG] comes as a __local kernel
- * argument (red_mem, 4 * GEMV_RED_ROWS * GEMV_WG bytes, set by the host from
- * the same tunables): a __local array declared in each of the three kernels
- * is counted three times by compilers and simulators that size local memory
- * per program (Oclgrind: 3 x 16 KiB refused on a 32 KiB device). */
+/* The reduction buffer red[(rpl + 1) * btc][GEMV_RED_W] comes as a
+ * __local kernel argument (red_mem, sized by the host from the same tunables
+ * and capabilities: mcl_kern_gemv_red_bytes): a __local array declared in each of the
+ * kernels is counted once per kernel by compilers and simulators that size
+ * local memory per program (Oclgrind: 3 x 16 KiB refused on a 32 KiB device). */
+#define GEMV_RED ((__local float (*)[GEMV_RED_W])red_mem)
 
-/* Each kernel calls the body for one batch row (btc = 1, the decode of one
- * sequence: a batch tile's loops and registers are gone after inlining) or
- * for tiles of GEMV_BT (no variadic macros: OpenCL C has none). */
+/* Each kernel comes twice: `name` for batch tiles of GEMV_BT rows (btc =
+ * GEMV_BT) and `name_1` for one batch row (btc = 1: the tile's loops and
+ * registers are gone after inlining). No variadic macros: OpenCL C has none. */
 
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate, __local float *red_mem)
 {
-    __local float (*red)[GEMV_WG] = (__local float (*)[GEMV_WG])red_mem;
-    if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, 1);
-    else gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, red, GEMV_BT);
+    gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
+}
+
+/* gemv for B == 1 (the same arguments). */
+__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
+void gemv_1(__global const void *W, int wdtype, __global const float *x, __global float *y,
+            int O, int I, int B, int accumulate, __local float *red_mem)
+{
+    gemv_body(W, wdtype, x, y, O, I, 1, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL);
 }
 
 /* y = (RMSNorm(x) * nw) . W^T; rows o < n_conv also run the decode conv step
@@ -303,24 +358,45 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
              __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
              int K, int n_conv, __global float *xc, __local float *red_mem)
 {
-    __local float (*red)[GEMV_WG] = (__local float (*)[GEMV_WG])red_mem;
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    const gemv_conv_args *c = n_conv > 0 ? &cv : 0;
-    if (B == 1) gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, 1);
-    else gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, c, 0, I / 8, 1, red, GEMV_BT);
+    gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
+}
+
+/* gemv_in for B == 1 (the same arguments). */
+__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
+void gemv_in_1(__global const void *W, int wdtype, __global const float *x, __global float *y,
+               int O, int I, int B, __global const float *nw, float eps,
+               __global const float *conv_w, __global const float *conv_b, int has_bias,
+               __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
+               int K, int n_conv, __global float *xc, __local float *red_mem)
+{
+    gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
+    gemv_body(W, wdtype, x, y, O, I, 1, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL_IN);
 }
 
 /* Partial y of split s = get_group_id(2) of get_num_groups(2) over the
  * vectors [s * per, (s + 1) * per) of each row (per = ceil((I/8) / n_split));
  * the last split also takes the I % 8 tail. Written to y + s * part_stride. */
+inline void gemv_split_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
+                            int O, int I, int B, ulong part_stride, __local float *red_mem, int btc)
+{
+    int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
+    int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
+    __global float *yp = y + (size_t)s * part_stride;
+    gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, GEMV_RED, btc, GEMV_RPL);
+}
+
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv_split(__global const void *W, int wdtype, __global const float *x, __global float *y,
                 int O, int I, int B, ulong part_stride, __local float *red_mem)
 {
-    __local float (*red)[GEMV_WG] = (__local float (*)[GEMV_WG])red_mem;
-    int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
-    int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
-    __global float *yp = y + (size_t)s * part_stride;
-    if (B == 1) gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red, 1);
-    else gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, red, GEMV_BT);
+    gemv_split_body(W, wdtype, x, y, O, I, B, part_stride, red_mem, GEMV_BT);
+}
+
+/* gemv_split for B == 1 (the same arguments). */
+__kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
+void gemv_split_1(__global const void *W, int wdtype, __global const float *x, __global float *y,
+                  int O, int I, int B, ulong part_stride, __local float *red_mem)
+{
+    gemv_split_body(W, wdtype, x, y, O, I, 1, part_stride, red_mem, 1);
 }

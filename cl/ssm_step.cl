@@ -5,10 +5,11 @@
  * work-group holds STEP_WG / STEP_LPC teams, channel-major so neighbouring
  * teams read neighbouring rows. Lane l of a team:
  *   1. partial dt = Σ_{r ≡ l mod LPC} W_dt[d,r]·delta_b[r]   (coalesced row)
- *   2. tree over the team in local memory -> Δ = softplus(b_dt[d] + dt)
+ *   2. sum over the team (register shuffles where MCL_SG_ADD_MAX covers
+ *      STEP_LPC, cl/prims.cl; else a local-memory tree) -> Δ = softplus(b_dt[d] + dt)
  *   3. for n ≡ l mod LPC: s[n] = exp(Δ·A[d,n])·s[n] + Δ·B_b[n]·x;
  *      partial y += C_b[n]·s[n]                      (state row coalesced)
- *   4. tree over the team -> lane 0 writes y = (y + D[d]·x)·SiLU(z).
+ *   4. sum over the team -> lane 0 writes y = (y + D[d]·x)·SiLU(z).
  * With LPC = 1 this is one work-item per channel (the CPU default); with
  * LPC = 16 and N = 16 each lane owns one state, which keeps a batch-1 step
  * of a few thousand channels from running on a few dozen work-groups.
@@ -42,9 +43,22 @@
 #endif
 #define STEP_TEAMS (STEP_WG / STEP_LPC)
 
-/* Sum of v over the lanes of each team; every lane gets its team's sum. */
+/* Teams summed by register shuffles (cl/prims.cl) where the capability is
+ * on and whole warps of the work-group call them; else a local tree. */
+#if STEP_LPC > 1 && STEP_LPC <= MCL_SG_ADD_MAX && STEP_WG % MCL_SG_ADD_MAX == 0
+#define STEP_SHUFFLE 1
+#else
+#define STEP_SHUFFLE 0
+#endif
+
+/* Sum of v over the lanes of each team; every lane gets its team's sum
+ * (called by every work-item of the group). */
 inline float step_team_sum(__local float *red, float v, int lid, int lane)
 {
+#if STEP_SHUFFLE
+    (void)red, (void)lid, (void)lane;
+    return mcl_sg_add(v, STEP_LPC);
+#else
     red[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int s = STEP_LPC / 2; s > 0; s >>= 1) {
@@ -54,6 +68,7 @@ inline float step_team_sum(__local float *red, float v, int lid, int lane)
     float total = red[lid - lane];
     barrier(CLK_LOCAL_MEM_FENCE);
     return total;
+#endif
 }
 
 /* Element j of batch row b of dbc, the sum of its n_parts partial rows. */

@@ -175,6 +175,21 @@ static void test_gemv_in(void **state)
         run_gemv_in(40, 136, 2, 20, 3, MCL_DTYPE_F16, true);
     }
     rebuild_gemv(def); /* back to the default */
+    /* teams of 4 lanes (the team sum: shuffles or local memory), 3 rows per
+     * team at batch 1 (GEMV_RPL_IN) but 1 in the tiles */
+    mcl_params keep = *mcl_runtime_params(rt, MCL_F_GEMV), p = keep;
+    mcl_params_set(&p, MCL_T_GEMV_WG, 32);
+    mcl_params_set(&p, MCL_T_GEMV_LPR, 4);
+    mcl_params_set(&p, MCL_T_GEMV_RPL, 1);
+    mcl_params_set(&p, MCL_T_GEMV_RPL_IN, 3);
+    mcl_params_set(&p, MCL_T_GEMV_BT, 2);
+    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GEMV, &p), MCL_OK);
+    for (int dt = 0; dt < 3; dt++) {
+        run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
+        run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
+        run_gemv_in(19, 8, 1, 0, 2, (mcl_dtype)dt, true);
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GEMV, &keep), MCL_OK);
     printf("gemv_in: max abs err %.3g, max rel err %.3g\n", worst_abs, worst_rel);
 }
 
@@ -189,6 +204,64 @@ static void test_gemv_split(void **state)
     }
     assert_true(mcl_kern_gemv_split_count(rt, 80, 1536, 1) >= 1);
     assert_true(mcl_kern_gemv_split_count(rt, 80, 1536, 1) <= MCL_GEMV_MAX_SPLIT);
+}
+
+/* gemv of F16 rows of special halves (subnormals, zeros of both signs,
+ * +-65504, inf, NaN) with x = 1, at B 1 (gemv_1) and B 2 (the tile kernel):
+ * the conversion must be exact for every half. */
+static void run_gemv_f16_special(const char *what)
+{
+    enum { O = 5, I = 24, B = 2 };
+    uint16_t W[O * I];
+    for (int j = 0; j < I; j++) {
+        W[0 * I + j] = (uint16_t)((j % 2 ? 0x8000u : 0u) | (uint16_t)(1 + 40 * j)); /* subnormals */
+        W[1 * I + j] = 0;
+        W[2 * I + j] = 0x3c00; /* 1 */
+        W[3 * I + j] = 0x3c00;
+        W[4 * I + j] = 0xbc00; /* -1 */
+    }
+    const uint16_t row1[] = {0x0000, 0x8000, 0x7bff, 0xfbff, 0x3c00, 0x0400, 0x03ff, 0x8400, 0x3555, 0xc000};
+    memcpy(W + I, row1, sizeof row1);
+    W[2 * I + 5] = 0x7c00; /* +inf */
+    W[3 * I + 17] = 0x7e00; /* NaN */
+    W[4 * I + 9] = 0xfc00;  /* -inf */
+    float x[B * I], want[O], got[B * O];
+    for (int i = 0; i < B * I; i++) x[i] = 1.0f;
+    for (int o = 0; o < 2; o++) {
+        double sum = 0.0;
+        for (int j = 0; j < I; j++) sum += (double)mcl_half_to_float(W[o * I + j]);
+        want[o] = (float)sum;
+    }
+    cl_mem bW = upload(W, sizeof W), bx = upload(x, sizeof x), by = upload(NULL, sizeof got);
+    for (int nb = 1; nb <= B; nb++) {
+        assert_int_equal(mcl_kern_gemv(rt, bW, MCL_DTYPE_F16, bx, by, O, I, nb, false), MCL_OK);
+        download(by, got, (size_t)nb * O * 4);
+        for (int b = 0; b < nb; b++) {
+            char w[96];
+            snprintf(w, sizeof w, "gemv of special halves (%s), B %d row %d", what, nb, b);
+            check_close(got + b * O, want, 2, 1e-6, 0.0, w);
+            if (!(isinf(got[b * O + 2]) && got[b * O + 2] > 0)) fail_msg("%s: +inf row gave %g", w, got[b * O + 2]);
+            if (!isnan(got[b * O + 3])) fail_msg("%s: NaN row gave %g", w, got[b * O + 3]);
+            if (!(isinf(got[b * O + 4]) && got[b * O + 4] < 0)) fail_msg("%s: -inf row gave %g", w, got[b * O + 4]);
+        }
+    }
+    mcl_buffer_release(&bW), mcl_buffer_release(&bx), mcl_buffer_release(&by);
+}
+
+/* Every F16 conversion variant (GEMV_F16 0, 1, 2 with cl_khr_fp16; 1 uses
+ * PTX cvt.f32.f16 where MCL_CAP_PTX is on, which MAMBACL_DISABLE=ptx turns
+ * off: the bit manipulation). */
+static void test_gemv_f16_special(void **state)
+{
+    (void)state;
+    long def = mcl_params_get(mcl_runtime_params(rt, MCL_F_GEMV), MCL_T_GEMV_F16, 0);
+    run_gemv_f16_special("default");
+    for (long f = 0; f < (rt->dev.has_fp16 ? 3 : 2); f++) {
+        if (f == def) continue;
+        rebuild_gemv(f);
+        run_gemv_f16_special(f == 0 ? "GEMV_F16 0" : f == 1 ? "GEMV_F16 1" : "GEMV_F16 2");
+    }
+    rebuild_gemv(def);
 }
 
 /* ssm_step_parts with dbc given as n random partials against ref_ssm_step. */
@@ -286,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemv_in),
         cmocka_unit_test(test_gemv_split),
+        cmocka_unit_test(test_gemv_f16_special),
         cmocka_unit_test(test_ssm_step_parts),
         cmocka_unit_test(test_bad_args),
     };

@@ -366,8 +366,9 @@ static void test_conv_prefill_then_step(void **state)
     }
 }
 
-/* One gemv check with kernel k built with tunables p. */
-static void run_gemv(cl_kernel k, const mcl_params *p, int O, int I, int B, mcl_dtype dt, bool acc)
+/* One gemv check with the kernels kb (gemv) and k1 (gemv_1) built with
+ * tunables p (NULL: the runtime's). */
+static void run_gemv(cl_kernel kb, cl_kernel k1, const mcl_params *p, int O, int I, int B, mcl_dtype dt, bool acc)
 {
     void *W = rand_weights((size_t)O * I, dt);
     float *x = rand_floats((size_t)B * I, 1.0f), *y0 = rand_floats((size_t)B * O, 3.0f);
@@ -376,6 +377,7 @@ static void run_gemv(cl_kernel k, const mcl_params *p, int O, int I, int B, mcl_
     ref_gemv(W, dt, x, want, O, I, B, acc);
     cl_mem bW = upload(W, (size_t)O * I * mcl_half_dtype_size(dt)), bx = upload(x, (size_t)B * I * 4);
     cl_mem by = upload(y0, (size_t)B * O * 4);
+    cl_kernel k = B == 1 ? k1 : kb;
     mcl_status st = k ? mcl_kern_gemv_with(rt, k, p, bW, dt, bx, by, O, I, B, acc)
                       : mcl_kern_gemv(rt, bW, dt, bx, by, O, I, B, acc);
     assert_int_equal(st, MCL_OK);
@@ -403,7 +405,7 @@ static void test_gemv(void **state)
         for (size_t b = 0; b < 4; b++)
             for (int dt = 0; dt < 3; dt++)
                 for (int acc = 0; acc < 2; acc++)
-                    run_gemv(NULL, NULL, shapes[s][0], shapes[s][1], Bs[b], (mcl_dtype)dt, acc);
+                    run_gemv(NULL, NULL, NULL, shapes[s][0], shapes[s][1], Bs[b], (mcl_dtype)dt, acc);
 }
 
 /* Builds `file` with tunables p without the binary cache: storing a binary
@@ -448,10 +450,14 @@ static void test_gemv_space(void **state)
         cl_int err;
         cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
         assert_int_equal(err, CL_SUCCESS);
-        run_gemv(k, &p, 37, 261, 9, MCL_DTYPE_F16, true);
-        run_gemv(k, &p, 19, 64, 3, MCL_DTYPE_BF16, false);
-        run_gemv(k, &p, 5, 13, 1, MCL_DTYPE_F32, false);
+        cl_kernel k1 = clCreateKernel(prog.program, "gemv_1", &err);
+        assert_int_equal(err, CL_SUCCESS);
+        run_gemv(k, k1, &p, 37, 261, 9, MCL_DTYPE_F16, true);
+        run_gemv(k, k1, &p, 19, 64, 3, MCL_DTYPE_BF16, false);
+        run_gemv(k, k1, &p, 5, 13, 1, MCL_DTYPE_F32, false);
+        run_gemv(k, k1, &p, 70, 520, 1, MCL_DTYPE_F16, true);
         clReleaseKernel(k);
+        clReleaseKernel(k1);
         mcl_program_release(&prog);
         tested++;
     }

@@ -1,7 +1,12 @@
-/* gemv_timing: times the gemv kernel with profiling events.
+/* gemv_timing: times a kernel of gemv.cl with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
- * (each --set: the defaults with those tunables overridden, timed too)
+ *                    [--kernel gemv|in|head|split] [--tile]
+ * (each --set: the defaults with those tunables overridden, timed too;
+ * --kernel: gemv (default), in = gemv_in with the conv step on the first O/2
+ * rows (in_proj), head = gemv_in without conv (final norm + LM head), split =
+ * gemv_split with mcl_kern_gemv_split_count splits; the batch-1 twins at B 1,
+ * or with --tile gemv's batch-tile kernel)
  * Prints, for the default tunables (and with --space for every configuration
  * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
@@ -14,6 +19,7 @@
 #include "base/error.h"
 #include "base/half.h"
 #include "ops/kern.h"
+#include "ops/kern_decode.h"
 #include "runtime/runtime.h"
 #include "tune/tune_kern.h"
 
@@ -23,11 +29,29 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+enum { K_GEMV, K_IN, K_HEAD, K_SPLIT };
+static const char *const kernel_names[] = {"gemv", "in", "head", "split"};
+
 typedef struct shape {
-    int O, I, B, reps;
+    int O, I, B, reps, kern, tile; /* tile: gemv's batch-tile kernel also at B 1 */
     mcl_dtype dt;
     cl_mem W, x, y;
+    cl_mem nw, cw, cb, state, slot, xc; /* gemv_in's norm and conv; split: y holds the parts */
 } shape;
+
+/* One launch of the shape's kernel: k (built with p) for gemv, else the
+ * runtime's gemv.cl program (rebuilt with p by the caller). */
+static mcl_status launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const shape *s)
+{
+    if (s->kern == K_GEMV) return mcl_kern_gemv_with(rt, k, p, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, false);
+    if (s->kern == K_SPLIT) {
+        int n = mcl_kern_gemv_split_count(rt, s->O, s->I, s->B);
+        return mcl_kern_gemv_split(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, n, (uint64_t)s->B * s->O);
+    }
+    mcl_kern_conv cv = {s->cw, s->cb, {s->state, 0, s->slot, (uint64_t)(s->O / 2) * 3}, 4, s->O / 2, s->xc};
+    return mcl_kern_gemv_in(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, s->nw, 1e-5f,
+                            s->kern == K_IN ? &cv : NULL);
+}
 
 /* Median time (ms) of reps launches of kernel k with tunables p. */
 static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const shape *s,
@@ -37,7 +61,7 @@ static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, co
     if (!ms) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     mcl_status st = MCL_OK;
     for (int r = -1; r < s->reps && st == MCL_OK; r++) {
-        st = mcl_kern_gemv_with(rt, k, p, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, false);
+        st = launch(rt, k, p, s);
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         const char *names[4];
         double t[4];
@@ -50,97 +74,141 @@ static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, co
     return st;
 }
 
-static void report(const shape *s, const mcl_params *p, double ms)
+static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double ms)
 {
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
-    printf("O %d I %d B %d dtype %d  WG %ld LPR %ld RPL %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  %.1f GB/s\n",
-           s->O, s->I, s->B, (int)s->dt, mcl_params_get(p, MCL_T_GEMV_WG, 0), mcl_params_get(p, MCL_T_GEMV_LPR, 0),
-           mcl_params_get(p, MCL_T_GEMV_RPL, 0), mcl_params_get(p, MCL_T_GEMV_BT, 0), mcl_params_get(p, MCL_T_GEMV_UNR, 0),
+    int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
+    printf("%s%s O %d I %d B %d dtype %d splits %d  WG %ld LPR %ld RPL %ld RPL_IN %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  "
+           "%.1f GB/s\n",
+           kernel_names[s->kern], s->tile ? "(tile)" : "", s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(p, MCL_T_GEMV_WG, 0),
+           mcl_params_get(p, MCL_T_GEMV_LPR, 0), mcl_params_get(p, MCL_T_GEMV_RPL, 0),
+           mcl_params_get(p, MCL_T_GEMV_RPL_IN, 0),
+           mcl_params_get(p, MCL_T_GEMV_BT, 0), mcl_params_get(p, MCL_T_GEMV_UNR, 0),
            mcl_params_get(p, MCL_T_GEMV_VACC, 0), mcl_params_get(p, MCL_T_GEMV_F16, 0), ms, bytes / ms / 1e6);
 }
 
-/* Builds gemv.cl with p and reports its time. */
+/* Builds gemv.cl with p (gemv: a program of its own; the others: the
+ * runtime's gemv.cl rebuilt) and reports its time. */
 static mcl_status time_params(mcl_runtime *rt, const shape *s, const mcl_params *pp)
 {
     mcl_params p = *pp;
+    double ms = 0.0;
+    if (s->kern != K_GEMV) {
+        MCL_TRY(mcl_runtime_rebuild(rt, MCL_F_GEMV, &p));
+        MCL_TRY(time_one(rt, NULL, &p, s, &ms));
+        report(rt, s, &p, ms);
+        return MCL_OK;
+    }
     mcl_program prog;
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_GEMV, &p, &prog));
     cl_int err;
-    cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
-    double ms = 0.0;
+    cl_kernel k = clCreateKernel(prog.program, s->tile ? "gemv" : mcl_kern_gemv_name(s->B), &err);
     mcl_status st = err != CL_SUCCESS ? mcl_error_cl(err, "clCreateKernel(gemv)") : time_one(rt, k, &p, s, &ms);
-    if (st == MCL_OK) report(s, &p, ms);
+    if (st == MCL_OK) report(rt, s, &p, ms);
     if (k) clReleaseKernel(k);
     mcl_program_release(&prog);
     return st;
 }
 
-/* Every fitting point of the space over the runtime's other tunables. */
-static mcl_status time_space(mcl_runtime *rt, const shape *s)
+/* Every fitting point of the space over the defaults' other tunables. */
+static mcl_status time_space(mcl_runtime *rt, const shape *s, const mcl_params *defaults)
 {
     mcl_status st = MCL_OK;
     int n = mcl_tune_space_size(&mcl_family_gemv, &rt->dev);
     for (int i = 0; i < n && st == MCL_OK; i++) {
-        mcl_params p; /* the point over the runtime's other tunables */
-        if (!mcl_tune_space_config(&mcl_family_gemv, &rt->dev, i, mcl_runtime_params(rt, MCL_F_GEMV), &p)) continue;
+        mcl_params p; /* the point over the defaults' other tunables */
+        if (!mcl_tune_space_config(&mcl_family_gemv, &rt->dev, i, defaults, &p)) continue;
         st = time_params(rt, s, &p);
     }
     return st;
 }
 
-/* The defaults with "NAME=V NAME=V ..." applied, timed. */
-static mcl_status time_set(mcl_runtime *rt, const shape *s, const char *set)
+/* The defaults with "NAME=V NAME=V ..." applied, timed (a refused set is
+ * reported and skipped). */
+static mcl_status time_set(mcl_runtime *rt, const shape *s, const mcl_params *defaults, const char *set)
 {
     char name[32];
     long v;
     int used = 0;
-    mcl_params p = *mcl_runtime_params(rt, MCL_F_GEMV);
+    mcl_params p = *defaults;
     while (sscanf(set, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
         mcl_params_set(&p, name, v);
         set += used;
     }
-    return time_params(rt, s, &p);
+    if (time_params(rt, s, &p) != MCL_OK) { /* reported, and the next one tried */
+        printf("refused: %s\n", mcl_last_error());
+        mcl_error_clear();
+    }
+    return MCL_OK;
+}
+
+/* A device buffer of n floats from host values f(i). */
+static mcl_status float_buffer(mcl_runtime *rt, size_t n, float scale, int mod, const char *what, cl_mem *out)
+{
+    float *h = malloc((n ? n : 1) * sizeof *h);
+    if (!h) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    for (size_t i = 0; i < n; i++) h[i] = (float)(i % (size_t)mod) * scale;
+    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, (n ? n : 1) * 4, what, out);
+    if (st == MCL_OK && n && clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, n * 4, h, 0, NULL, NULL))
+        st = mcl_error_set(MCL_ERR_OPENCL, "writing %s", what);
+    free(h);
+    return st;
+}
+
+static mcl_status make_buffers(mcl_runtime *rt, shape *s)
+{
+    size_t wbytes = (size_t)s->O * s->I * mcl_half_dtype_size(s->dt);
+    void *W = malloc(wbytes);
+    if (!W) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    memset(W, 0x3c, wbytes); /* finite values in every dtype */
+    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_ONLY, wbytes, "W", &s->W);
+    if (st == MCL_OK && clEnqueueWriteBuffer(rt->queue, s->W, CL_TRUE, 0, wbytes, W, 0, NULL, NULL))
+        st = mcl_error_set(MCL_ERR_OPENCL, "writing W");
+    free(W);
+    size_t parts = s->kern == K_SPLIT ? MCL_GEMV_MAX_SPLIT : 1, nc = (size_t)(s->O / 2 > 0 ? s->O / 2 : 1);
+    if (st == MCL_OK) st = float_buffer(rt, (size_t)s->B * s->I, 0.25f, 7, "x", &s->x);
+    if (st == MCL_OK) st = float_buffer(rt, parts * s->B * s->O, 0.0f, 1, "y", &s->y);
+    if (st == MCL_OK) st = float_buffer(rt, (size_t)s->I, 0.125f, 5, "nw", &s->nw);
+    if (st == MCL_OK) st = float_buffer(rt, nc * 4, 0.125f, 3, "conv w", &s->cw);
+    if (st == MCL_OK) st = float_buffer(rt, nc, 0.125f, 3, "conv b", &s->cb);
+    if (st == MCL_OK) st = float_buffer(rt, (size_t)s->B * nc * 3, 0.125f, 3, "conv state", &s->state);
+    if (st == MCL_OK) st = float_buffer(rt, (size_t)s->B * nc, 0.0f, 1, "xc", &s->xc);
+    if (st == MCL_OK) {
+        int *slot = malloc((size_t)s->B * sizeof *slot);
+        if (!slot) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+        for (int b = 0; b < s->B; b++) slot[b] = b;
+        st = mcl_buffer_create(rt, CL_MEM_READ_ONLY, (size_t)s->B * 4, "slot", &s->slot);
+        if (st == MCL_OK && clEnqueueWriteBuffer(rt->queue, s->slot, CL_TRUE, 0, (size_t)s->B * 4, slot, 0, NULL, NULL))
+            st = mcl_error_set(MCL_ERR_OPENCL, "writing slot");
+        free(slot);
+    }
+    return st;
+}
+
+static void free_buffers(shape *s)
+{
+    cl_mem *all[] = {&s->W, &s->x, &s->y, &s->nw, &s->cw, &s->cb, &s->state, &s->slot, &s->xc};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(all[i]);
 }
 
 static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_sets)
 {
-    size_t wbytes = (size_t)s->O * s->I * mcl_half_dtype_size(s->dt);
-    void *W = malloc(wbytes);
-    float *x = malloc((size_t)s->B * s->I * sizeof *x);
-    if (!W || !x) {
-        free(W);
-        free(x);
-        return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    }
-    memset(W, 0x3c, wbytes); /* finite values in every dtype */
-    for (size_t i = 0; i < (size_t)s->B * s->I; i++) x[i] = (float)(i % 7) * 0.25f;
-    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_ONLY, wbytes, "W", &s->W);
-    if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_ONLY, (size_t)s->B * s->I * 4, "x", &s->x);
-    if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)s->B * s->O * 4, "y", &s->y);
-    if (st == MCL_OK && clEnqueueWriteBuffer(rt->queue, s->W, CL_TRUE, 0, wbytes, W, 0, NULL, NULL))
-        st = mcl_error_set(MCL_ERR_OPENCL, "writing W");
-    if (st == MCL_OK &&
-        clEnqueueWriteBuffer(rt->queue, s->x, CL_TRUE, 0, (size_t)s->B * s->I * 4, x, 0, NULL, NULL))
-        st = mcl_error_set(MCL_ERR_OPENCL, "writing x");
+    mcl_status st = make_buffers(rt, s);
+    mcl_params defaults = *mcl_runtime_params(rt, MCL_F_GEMV); /* the kernel's configuration */
     cl_kernel k = NULL;
-    if (st == MCL_OK) st = mcl_runtime_kernel(rt, "gemv", &k);
-    const mcl_params *fp = mcl_runtime_params(rt, MCL_F_GEMV); /* the kernel's configuration */
+    if (st == MCL_OK && s->kern == K_GEMV) st = mcl_runtime_kernel(rt, s->tile ? "gemv" : mcl_kern_gemv_name(s->B), &k);
     if (st == MCL_OK) {
         double ms = 0.0;
-        st = time_one(rt, k, fp, s, &ms);
+        st = time_one(rt, k, &defaults, s, &ms);
         if (st == MCL_OK) {
             printf("default: ");
-            report(s, fp, ms);
+            report(rt, s, &defaults, ms);
         }
     }
-    if (st == MCL_OK && space) st = time_space(rt, s);
-    for (int i = 0; i < n_sets && st == MCL_OK; i++) st = time_set(rt, s, sets[i]);
-    mcl_buffer_release(&s->W);
-    mcl_buffer_release(&s->x);
-    mcl_buffer_release(&s->y);
-    free(W);
-    free(x);
+    if (st == MCL_OK && space) st = time_space(rt, s, &defaults);
+    for (int i = 0; i < n_sets && st == MCL_OK; i++) st = time_set(rt, s, &defaults, sets[i]);
+    free_buffers(s);
     return st;
 }
 
@@ -149,20 +217,26 @@ int main(int argc, char **argv)
     shape s = {0};
     int space = 0, pos = 0, n_sets = 0;
     char *sets[32];
-    const char *device = NULL, *dts = NULL;
+    const char *device = NULL, *dts = NULL, *kern = "gemv";
     s.reps = 50;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--space") == 0) space = 1;
         else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32) sets[n_sets++] = argv[++i];
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
+        else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) kern = argv[++i];
+        else if (strcmp(argv[i], "--tile") == 0) s.tile = 1;
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
         else if (pos == 2) s.B = atoi(argv[i]), pos++;
         else if (pos == 3) dts = argv[i], pos++;
         else if (pos == 4) s.reps = atoi(argv[i]), pos++;
     }
-    if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0) {
-        fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--device SEL]\n");
+    s.kern = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(kern, kernel_names[i]) == 0) s.kern = i;
+    if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0 || s.kern < 0) {
+        fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set \"NAME=V ...\"]... "
+                        "[--device SEL] [--kernel gemv|in|head|split]\n");
         return 2;
     }
     if (strcmp(dts, "f32") == 0) s.dt = MCL_DTYPE_F32;

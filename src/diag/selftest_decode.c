@@ -40,7 +40,8 @@ mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok)
     return mcl_st_done(&b, st);
 }
 
-mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok)
+/* gemv_in of nb (1: gemv_in_1, 2: the tile kernel) batch rows. */
+static mcl_status gemv_in_check(mcl_runtime *rt, int nb, bool *ok)
 {
     enum { O = 6, I = 11, B = 2, NC = 3, K = 3 };
     uint16_t W[O * I];
@@ -53,7 +54,7 @@ mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok)
     for (int i = 0; i < NC * K; i++) cw[i] = mcl_st_val(i + 7) / 2.0f;
     for (int i = 0; i < NC; i++) cb[i] = mcl_st_val(i + 9) / 4.0f;
     for (int i = 0; i < B * NC * (K - 1); i++) cst[i] = want_st[i] = mcl_st_val(i + 11);
-    for (int bb = 0; bb < B; bb++) {
+    for (int bb = 0; bb < nb; bb++) {
         double ss = 0;
         for (int i = 0; i < I; i++) ss += (double)x[bb * I + i] * x[bb * I + i];
         double sc = 1.0 / sqrt(ss / I + 1e-5);
@@ -83,40 +84,48 @@ mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok)
     if (st == MCL_OK) st = mcl_st_put(rt, &b, slot, sizeof slot, &bslot);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got_xc, &bxc);
     mcl_kern_conv cv = {bcw, bcb, {bst, 0, bslot, NC * (K - 1)}, K, NC, bxc};
-    if (st == MCL_OK) st = mcl_kern_gemv_in(rt, bW, MCL_DTYPE_F16, bx, by, O, I, B, bnw, 1e-5f, &cv);
+    if (st == MCL_OK) st = mcl_kern_gemv_in(rt, bW, MCL_DTYPE_F16, bx, by, O, I, nb, bnw, 1e-5f, &cv);
     if (st == MCL_OK) st = mcl_st_get(rt, by, got, sizeof got);
     if (st == MCL_OK) st = mcl_st_get(rt, bxc, got_xc, sizeof got_xc);
     if (st == MCL_OK) st = mcl_st_get(rt, bst, got_st, sizeof got_st);
     if (st == MCL_OK)
-        *ok = mcl_st_close(got, want, B * O, 1e-4f) && mcl_st_close(got_xc, want_xc, B * NC, 1e-4f) &&
+        *ok = mcl_st_close(got, want, nb * O, 1e-4f) && mcl_st_close(got_xc, want_xc, nb * NC, 1e-4f) &&
               mcl_st_close(got_st, want_st, B * NC * (K - 1), 1e-4f);
     return mcl_st_done(&b, st);
 }
 
-mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok)
+mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok) { return gemv_in_check(rt, 2, ok); }
+mcl_status mcl_selftest_gemv_in_1(mcl_runtime *rt, bool *ok) { return gemv_in_check(rt, 1, ok); }
+
+/* gemv_split of nb (1: gemv_split_1, 2: the tile kernel) batch rows. */
+static mcl_status gemv_split_check(mcl_runtime *rt, int nb, bool *ok)
 {
-    enum { O = 5, I = 43, B = 1, S = 3 };
+    enum { O = 5, I = 43, B = 2, S = 3 };
     float W[O * I], x[B * I], want[B * O], parts[S * B * O], got[B * O];
     for (int i = 0; i < O * I; i++) W[i] = mcl_st_val(i);
     for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
-    for (int o = 0; o < O; o++) {
-        double s = 0;
-        for (int i = 0; i < I; i++) s += (double)W[o * I + i] * x[i];
-        want[o] = (float)s;
-    }
+    for (int bb = 0; bb < nb; bb++)
+        for (int o = 0; o < O; o++) {
+            double s = 0;
+            for (int i = 0; i < I; i++) s += (double)W[o * I + i] * x[bb * I + i];
+            want[bb * O + o] = (float)s;
+        }
     mcl_st_bufs b = {0};
     cl_mem bW, bx, by;
     mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof parts, &by);
-    if (st == MCL_OK) st = mcl_kern_gemv_split(rt, bW, MCL_DTYPE_F32, bx, by, O, I, B, S, B * O);
+    if (st == MCL_OK) st = mcl_kern_gemv_split(rt, bW, MCL_DTYPE_F32, bx, by, O, I, nb, S, B * O);
     if (st == MCL_OK) st = mcl_st_get(rt, by, parts, sizeof parts);
     if (st == MCL_OK) {
-        for (int o = 0; o < O; o++) got[o] = parts[o] + parts[O + o] + parts[2 * O + o];
-        *ok = mcl_st_close(got, want, O, 1e-5f);
+        for (int i = 0; i < nb * O; i++) got[i] = parts[i] + parts[B * O + i] + parts[2 * B * O + i];
+        *ok = mcl_st_close(got, want, nb * O, 1e-5f);
     }
     return mcl_st_done(&b, st);
 }
+
+mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 2, ok); }
+mcl_status mcl_selftest_gemv_split_1(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 1, ok); }
 
 mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok)
 {

@@ -7,8 +7,10 @@
 #include "diag/selftest.h"
 
 mcl_status mcl_selftest_read(mcl_runtime *rt, bool *ok);
-mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok);   /* batch 2: the tile kernel */
+mcl_status mcl_selftest_gemv_in_1(mcl_runtime *rt, bool *ok); /* batch 1: gemv_in_1 */
 mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gemv_split_1(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok);
 
 #endif

@@ -168,6 +168,16 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
     return mcl_launch(rt, k, "conv_step", 2, global, local);
 }
 
+size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc)
+{
+    /* cl/prims.cl: MCL_SG_ADD_MAX is 32 with MCL_CAP_PTX, else 1; cl/gemv.cl:
+     * GEMV_SGW = min(LPR, MCL_SG_ADD_MAX) when WG is a multiple of it */
+    size_t sg = mcl_caps_on(&rt->caps, MCL_CAP_PTX) ? 32 : 1;
+    size_t sgw = sg > 1 && wg % sg == 0 ? (lpr < sg ? lpr : sg) : 1;
+    if (lpr / sgw <= 1) return 4; /* no local stage; OpenCL wants a size > 0 */
+    return 4 * (rpl + 1) * btc * (wg / sgw);
+}
+
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate)
@@ -192,12 +202,19 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
     MCL_ARG(k, 5, I);
     MCL_ARG(k, 6, B);
     MCL_ARG(k, 7, acc);
-    MCL_CL_CHECK(clSetKernelArg(k, 8, 4 * (rpl + 1) * bt * wg, NULL), "clSetKernelArg(gemv, 8: local reduction)");
+    char name[32] = ""; /* gemv_1 sums one batch row per tile, gemv GEMV_BT (also when called at B 1) */
+    MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL),
+                 "clGetKernelInfo(gemv, CL_KERNEL_FUNCTION_NAME)");
+    size_t btc = strcmp(name, "gemv_1") == 0 ? 1 : bt;
+    MCL_CL_CHECK(clSetKernelArg(k, 8, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, btc), NULL),
+                 "clSetKernelArg(gemv, 8: local reduction)");
     size_t rows = wg / lpr * rpl;
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt};
     size_t local[2] = {wg, 1};
     return mcl_launch(rt, k, "gemv", 2, global, local);
 }
+
+const char *mcl_kern_gemv_name(int B) { return B == 1 ? "gemv_1" : "gemv"; }
 
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate)
@@ -205,6 +222,6 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
     cl_kernel k;
     const mcl_params *p;
     mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, "gemv", &k, &p));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, mcl_kern_gemv_name(B), &k, &p));
     return mcl_kern_gemv_with(rt, k, p, W, wdtype, x, y, O, I, B, accumulate);
 }

@@ -59,9 +59,24 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate);
 
-/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner). */
+/* The same with a gemv kernel compiled with other tunables `p` (tests, tuner):
+ * k is that program's kernel named mcl_kern_gemv_name(B) (or "gemv", the
+ * tile kernel, also at B 1: timing; the local reservation follows k's name). */
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate);
+
+/* Bytes of the __local reduction buffer (red_mem) that a gemv.cl kernel of
+ * these tunables uses for btc batch rows per tile (1 for the batch-1 twins,
+ * GEMV_BT for the others): 4 * (RPL + 1) * btc * (WG / GEMV_SGW) when a team
+ * has more than one group of GEMV_SGW lanes summed in registers, else none
+ * (4 bytes: OpenCL refuses 0). Mirrors GEMV_SGW of cl/gemv.cl and
+ * MCL_SG_ADD_MAX of cl/prims.cl (32 with the ptx capability, else 1): the
+ * reservation limits how many work-groups a compute unit holds. */
+size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc);
+
+/* The gemv kernel that serves batch B: "gemv_1" for B == 1 (compiled
+ * without the batch tile), "gemv" (tiles of GEMV_BT rows) otherwise. */
+const char *mcl_kern_gemv_name(int B);
 
 #endif

@@ -6,13 +6,17 @@
 
 #include "base/error.h"
 
-static mcl_status gemv_tunables(const mcl_runtime *rt, size_t *wg, size_t *rows, size_t *bt, size_t *lpr)
+/* gemv.cl's tunables; rows: rows per work-group of the kernel serving batch
+ * B of gemv_in (in = true: GEMV_RPL_IN rows per team at B 1) or the others. */
+static mcl_status gemv_tunables(const mcl_runtime *rt, bool in, int B, size_t *wg, size_t *rows, size_t *bt,
+                                size_t *lpr)
 {
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_GEMV);
     MCL_ASSERT(p, "gemv.cl was not compiled");
     *wg = (size_t)mcl_params_get(p, MCL_T_GEMV_WG, 0);
     *lpr = (size_t)mcl_params_get(p, MCL_T_GEMV_LPR, 0);
     size_t rpl = (size_t)mcl_params_get(p, MCL_T_GEMV_RPL, 0);
+    if (in && B == 1) rpl = (size_t)mcl_params_get(p, MCL_T_GEMV_RPL_IN, (long)rpl);
     *bt = (size_t)mcl_params_get(p, MCL_T_GEMV_BT, 0);
     MCL_ASSERT(*wg && *lpr && rpl && *bt && *wg % *lpr == 0, "gemv: incomplete tunables");
     *rows = *wg / *lpr * rpl;
@@ -61,13 +65,15 @@ static mcl_status bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
     return MCL_OK;
 }
 
-/* The gemv kernels' __local reduction buffer red[RPL*BT + BT][WG] (floats),
- * as argument `index` (cl/gemv.cl: red_mem). rows = WG / LPR * RPL. */
-static mcl_status bind_red(cl_kernel k, cl_uint index, size_t wg, size_t rows, size_t bt, size_t lpr)
+/* The gemv kernels' __local reduction buffer (cl/gemv.cl: red_mem) as
+ * argument `index`, sized by mcl_kern_gemv_red_bytes for batch B.
+ * rows = WG / LPR * RPL. */
+static mcl_status bind_red(const mcl_runtime *rt, cl_kernel k, cl_uint index, size_t wg, size_t rows, size_t bt,
+                           size_t lpr, int B)
 {
     size_t rpl = rows / (wg / lpr);
-    MCL_CL_CHECK(clSetKernelArg(k, index, 4 * (rpl + 1) * bt * wg, NULL), "clSetKernelArg(gemv, %u: local reduction)",
-                 index);
+    MCL_CL_CHECK(clSetKernelArg(k, index, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, B == 1 ? 1 : bt), NULL),
+                 "clSetKernelArg(gemv, %u: local reduction)", index);
     return MCL_OK;
 }
 
@@ -80,14 +86,14 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
                              conv->n_conv, O);
     if (B == 0) return MCL_OK;
     size_t wg, rows, bt, lpr;
-    MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
+    MCL_TRY(gemv_tunables(rt, true, B, &wg, &rows, &bt, &lpr));
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemv_in", &k));
+    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
     MCL_TRY(bind_conv(k, conv, nw));
-    MCL_TRY(bind_red(k, 19, wg, rows, bt, lpr));
+    MCL_TRY(bind_red(rt, k, 19, wg, rows, bt, lpr, B));
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "gemv_in", 2, global, local);
 }
@@ -95,7 +101,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
 int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B)
 {
     size_t wg, rows, bt, lpr;
-    if (O <= 0 || I <= 0 || B <= 0 || gemv_tunables(rt, &wg, &rows, &bt, &lpr) != MCL_OK) return 1;
+    if (O <= 0 || I <= 0 || B <= 0 || gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr) != MCL_OK) return 1;
     if (rt->dev.type == MCL_DEVICE_TYPE_CPU) return 1;
     size_t groups = ((size_t)O + rows - 1) / rows * (((size_t)B + bt - 1) / bt);
     size_t want = 2u * (rt->dev.compute_units ? rt->dev.compute_units : 1);
@@ -115,13 +121,13 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
                              (unsigned long long)part_stride, B, O);
     if (B == 0) return MCL_OK;
     size_t wg, rows, bt, lpr;
-    MCL_TRY(gemv_tunables(rt, &wg, &rows, &bt, &lpr));
+    MCL_TRY(gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr));
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "gemv_split", &k));
+    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     cl_ulong ps = part_stride;
     MCL_ARG(k, 7, ps);
-    MCL_TRY(bind_red(k, 8, wg, rows, bt, lpr));
+    MCL_TRY(bind_red(rt, k, 8, wg, rows, bt, lpr, B));
     size_t global[3] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
     size_t local[3] = {wg, 1, 1};
     return mcl_launch(rt, k, "gemv_split", 3, global, local);

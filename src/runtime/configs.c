@@ -298,7 +298,7 @@ mcl_status mcl_runtime_build_configs(mcl_runtime *rt)
         return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     for (int i = 0; i < mcl_kernel_source_count; i++) {
         const char *file = mcl_kernel_sources[i].name;
-        if (strcmp(file, MCL_COMMON_CL) == 0) continue;
+        if (strcmp(file, MCL_COMMON_CL) == 0 || strcmp(file, MCL_PRIMS_CL) == 0) continue;
         const mcl_family *fam = mcl_tune_family(file);
         if (fam) {
             MCL_TRY(build_family(rt, fam));

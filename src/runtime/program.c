@@ -41,20 +41,22 @@ static mcl_status load_one(const char *file, const char *kernel_dir, char **out)
 
 mcl_status mcl_program_source(const char *file, const char *kernel_dir, char **text)
 {
-    char *common = NULL, *body = NULL;
+    char *common = NULL, *prims = NULL, *body = NULL;
     *text = NULL;
     MCL_TRY(load_one(MCL_COMMON_CL, kernel_dir, &common));
-    mcl_status st = load_one(file, kernel_dir, &body);
+    mcl_status st = load_one(MCL_PRIMS_CL, kernel_dir, &prims);
+    if (st == MCL_OK) st = load_one(file, kernel_dir, &body);
     if (st == MCL_OK) {
-        size_t a = strlen(common), b = strlen(body);
-        char *all = malloc(a + b + 64);
+        size_t a = strlen(common), p = strlen(prims), b = strlen(body);
+        char *all = malloc(a + p + b + 64);
         if (!all) st = mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
         else {
-            snprintf(all, a + b + 64, "%s\n#line 1\n%s", common, body);
+            snprintf(all, a + p + b + 64, "%s\n%s\n#line 1\n%s", common, prims, body);
             *text = all;
         }
     }
     free(common);
+    free(prims);
     free(body);
     return st;
 }

@@ -15,10 +15,11 @@ typedef struct mcl_kernel_source {
 extern const mcl_kernel_source mcl_kernel_sources[];
 extern const int mcl_kernel_source_count;
 
-/* The file that is prepended to every other program. */
+/* The files that are prepended to every other program (in this order). */
 #define MCL_COMMON_CL "common.cl"
+#define MCL_PRIMS_CL "prims.cl"
 
-/* The full source of program `file`: common.cl followed by the file, read from
+/* The full source of program `file`: common.cl, prims.cl, then the file, read from
  * `kernel_dir` when not NULL, else from the embedded copy. *text is malloc'ed. */
 mcl_status mcl_program_source(const char *file, const char *kernel_dir, char **text);
 

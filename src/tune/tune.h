@@ -47,6 +47,7 @@ typedef enum mcl_family_id {
 #define MCL_T_GEMV_WG "GEMV_WG"
 #define MCL_T_GEMV_LPR "GEMV_LPR"
 #define MCL_T_GEMV_RPL "GEMV_RPL"
+#define MCL_T_GEMV_RPL_IN "GEMV_RPL_IN"
 #define MCL_T_GEMV_BT "GEMV_BT"
 #define MCL_T_GEMV_UNR "GEMV_UNR"
 #define MCL_T_GEMV_VACC "GEMV_VACC"

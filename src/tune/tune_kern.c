@@ -16,6 +16,10 @@
  *    loop; 64 rows per group keeps the per-group cost small), capped as above
  *    and never below GEMV_LPR (LPR shrinks to fit).
  *  - GEMV_RPL: 1 on GPUs (most parallelism at batch 1), 16 on CPUs.
+ *  - GEMV_RPL_IN (rows per team of gemv_in_1, the batch-1 in_proj and LM
+ *    head with the RMSNorm): 2 on GPUs (on the H200 at 8192 x 2048 F16
+ *    27.6 -> 22.9 us, at 50280 x 2048 118 -> 105 us: two rows share the
+ *    team's nw loads and x . x sums), 16 on CPUs (= GEMV_RPL).
  *  - GEMV_BT: 8 on GPUs, 1 on CPUs (a batch tile's registers slow the
  *    vectorized loop more than re-reading cached weights costs), halved
  *    until the reduction buffer 4*(RPL+1)*BT*WG bytes fits in half of
@@ -24,9 +28,9 @@
  *  - GEMV_UNR: 4 vectors per row in flight.
  *  - GEMV_VACC: 1 on CPUs (float8 accumulators: vector FMAs), 0 on GPUs.
  *  - GEMV_F16: CPUs 0 (vload_half8); GPUs 2 (half8) with cl_khr_fp16, else 1
- *    (uint4 load + bit manipulation: on the H200 946 GB/s at 8192 x 2048
- *    against 830 for a uint4 load + vload_half8 of a private copy, which
- *    was dropped).
+ *    (uint4 load + prims.cl mcl_half8_to_float8: PTX cvt.f32.f16 where the
+ *    ptx capability is on, else bit manipulation; on the H200 the gemv_1 of
+ *    8192 x 2048 F16 takes 17.9 us with cvt, 21.2 us with the bits).
  *  - gemm.cl, tensor-core kernels: GEMM_BM 64, GEMM_BN 128, GEMM_BK 32,
  *    GEMM_WM 2 x GEMM_WN 2 warps, GEMM_STAGES 2, GEMM_SPLIT 2 (hi + lo),
  *    GEMM_SWZ 0 (padded local rows: on the H200 1.24x faster than the
@@ -150,8 +154,9 @@ const mcl_family mcl_family_conv = {
 
 long mcl_tune_gemv_local_bytes(const mcl_params *p)
 {
-    return 4 * (mcl_params_get(p, MCL_T_GEMV_RPL, 1) + 1) * mcl_params_get(p, MCL_T_GEMV_BT, 1) *
-           mcl_params_get(p, MCL_T_GEMV_WG, 1);
+    long rpl = mcl_params_get(p, MCL_T_GEMV_RPL, 1), rpl_in = mcl_params_get(p, MCL_T_GEMV_RPL_IN, rpl);
+    long tile = 4 * (rpl + 1) * mcl_params_get(p, MCL_T_GEMV_BT, 1), one = 4 * (rpl_in + 1);
+    return (tile > one ? tile : one) * mcl_params_get(p, MCL_T_GEMV_WG, 1);
 }
 
 static long gemv_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_GEMV_WG, 0); }
@@ -166,6 +171,7 @@ static void gemv_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_GEMV_WG, wg);
     mcl_params_set(out, MCL_T_GEMV_LPR, lpr);
     mcl_params_set(out, MCL_T_GEMV_RPL, cpu ? 16 : 1);
+    mcl_params_set(out, MCL_T_GEMV_RPL_IN, cpu ? 16 : 2);
     mcl_params_set(out, MCL_T_GEMV_UNR, 4);
     mcl_params_set(out, MCL_T_GEMV_VACC, cpu ? 1 : 0);
     mcl_params_set(out, MCL_T_GEMV_F16, cpu ? 0 : dev->has_fp16 ? 2 : 1);
@@ -189,6 +195,7 @@ static const mcl_tunable gemv_tunables[] = {
     {MCL_T_GEMV_WG, 1, MAX_VALUE},
     {MCL_T_GEMV_LPR, 1, MAX_VALUE},
     {MCL_T_GEMV_RPL, 1, 64},
+    {MCL_T_GEMV_RPL_IN, 1, 64},
     {MCL_T_GEMV_BT, 1, 64},
     {MCL_T_GEMV_UNR, 1, 16},
     {MCL_T_GEMV_VACC, 0, 1},
@@ -212,7 +219,7 @@ const mcl_family mcl_family_gemv = {
     .axes = gemv_axes,
     .defaults = gemv_defaults,
     .fits = gemv_fits,
-    .rule = "GEMV_WG and GEMV_LPR powers of two, GEMV_LPR <= GEMV_WG, GEMV_F16 2 only with cl_khr_fp16, 4*(RPL+1)*BT*WG bytes within half the local memory",
+    .rule = "GEMV_WG and GEMV_LPR powers of two, GEMV_LPR <= GEMV_WG, GEMV_F16 2 only with cl_khr_fp16, 4*max((RPL+1)*BT, RPL_IN+1)*WG bytes within half the local memory",
     .work_group = gemv_wg,
     .local_bytes = mcl_tune_gemv_local_bytes,
 };
