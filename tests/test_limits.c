@@ -61,22 +61,40 @@ static int setup(void **state)
     return 0;
 }
 
+/* The emulated devices' runtimes build without the binary cache
+ * (MAMBACL_NO_CACHE): storing a binary makes PoCL compile every kernel of
+ * every program once more for any work-group size, seconds per program and
+ * five devices' worth here, while the limits are checked on the launches;
+ * PoCL's own cache (POCL_CACHE_DIR) still keeps the compiled programs for
+ * the next run, and test_cache tests the binary cache. */
+static void env_limits(const char *wg, const char *local, const char *type)
+{
+    setenv("MAMBACL_NO_CACHE", "1", 1);
+    if (wg) setenv("MAMBACL_TEST_MAX_WG", wg, 1);
+    if (local) setenv("MAMBACL_TEST_LOCAL_MEM", local, 1);
+    if (type) setenv("MAMBACL_TEST_DEVICE_TYPE", type, 1);
+    if (type) setenv("MAMBACL_TEST_WG_MULTIPLE", wg, 1);
+}
+
+static void env_clear(void)
+{
+    unsetenv("MAMBACL_NO_CACHE");
+    unsetenv("MAMBACL_TEST_MAX_WG");
+    unsetenv("MAMBACL_TEST_LOCAL_MEM");
+    unsetenv("MAMBACL_TEST_DEVICE_TYPE");
+    unsetenv("MAMBACL_TEST_WG_MULTIPLE");
+}
+
 typedef struct limits {
     const char *wg, *local, *type;
 } limits;
 
 static void check_limits(const limits *l)
 {
-    setenv("MAMBACL_TEST_MAX_WG", l->wg, 1);
-    setenv("MAMBACL_TEST_LOCAL_MEM", l->local, 1);
-    setenv("MAMBACL_TEST_DEVICE_TYPE", l->type, 1);
-    setenv("MAMBACL_TEST_WG_MULTIPLE", l->wg, 1);
+    env_limits(l->wg, l->local, l->type);
     mcl_runtime *rt = NULL;
     mcl_status st = mcl_runtime_create(NULL, &rt);
-    unsetenv("MAMBACL_TEST_MAX_WG");
-    unsetenv("MAMBACL_TEST_LOCAL_MEM");
-    unsetenv("MAMBACL_TEST_DEVICE_TYPE");
-    unsetenv("MAMBACL_TEST_WG_MULTIPLE");
+    env_clear();
     if (st != MCL_OK) fail_msg("wg %s local %s %s: %s", l->wg, l->local, l->type, mcl_last_error());
     const mcl_device_info *d = mcl_runtime_device(rt);
     assert_int_equal(d->max_work_group_size, strtoul(l->wg, NULL, 10));
@@ -117,10 +135,10 @@ static void test_wg64_local32k_cpu(void **state) { (void)state; check_limits(&(l
 static void test_launch_above_limit_refused(void **state)
 {
     (void)state;
-    setenv("MAMBACL_TEST_MAX_WG", "16", 1);
+    env_limits("16", NULL, NULL);
     mcl_runtime *rt = NULL;
     mcl_status st = mcl_runtime_create(NULL, &rt);
-    unsetenv("MAMBACL_TEST_MAX_WG");
+    env_clear();
     assert_int_equal(st, MCL_OK);
     cl_kernel k = NULL;
     assert_int_equal(mcl_runtime_kernel(rt, "copy_f4", &k), MCL_OK);

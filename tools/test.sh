@@ -7,42 +7,96 @@
 # build-fuzz/ (clang). Kernel binaries are cached under build/ and
 # build-asan/ (MAMBACL_CACHE_DIR, POCL_CACHE_DIR), so a second run is fast.
 # Prints the time of each stage.
+#
+# The meson suites run one at a time and mostly wait on PoCL compiling a
+# kernel, one core of the CI's two; so the sanitizer and fuzz builds run
+# meanwhile (one compile job, nice 19: the tests keep the CPU when they want
+# it), and the Oclgrind stage (one thread) runs beside the build-asan suites
+# the same way. Their logs are under build/ci-*.log, printed when they fail;
+# a failing background stage fails the run after the stages that follow it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/tools/deps.sh"
 cd "$root"
 stage_start=$SECONDS
 stage() { echo "test.sh: $1 took $((SECONDS - stage_start)) s" >&2; stage_start=$SECONDS; }
+failed=()
+bg_pids=()
+scratch=""
+# On any exit: stop the background stages still running, drop the scratch corpus.
+cleanup() {
+  for p in ${bg_pids[@]+"${bg_pids[@]}"}; do
+    pkill -P "$p" 2>/dev/null || true
+    kill "$p" 2>/dev/null || true
+  done
+  [ -z "$scratch" ] || rm -rf "$scratch"
+}
+trap cleanup EXIT
+# bg_wait NAME PID LOG: waits for the background stage, prints its log if it failed.
+bg_wait() {
+  if wait "$2"; then
+    echo "test.sh: $1 (in the background) passed" >&2
+  else
+    echo "test.sh: $1 (in the background) FAILED; its log ($3):" >&2
+    tail -n 80 "$3" >&2
+    failed+=("$1")
+  fi
+}
+fuzz_targets=(safetensors config tokenizer tokenizer_json tunedb)
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build
+[ -f build-asan/build.ninja ] ||
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
+# fuzz_request (the server's request bodies) exists where the server is built
+ninja -C build-fuzz -t query tests/fuzz/fuzz_request >/dev/null 2>&1 && fuzz_targets+=(request)
+bg_start=$SECONDS
+( nice -n 19 ninja -j1 -C build-asan && nice -n 19 ninja -j1 -C build-fuzz "${fuzz_targets[@]/#/tests/fuzz/fuzz_}" &&
+  echo "built build-asan and build-fuzz in $((SECONDS - bg_start)) s" ) >build/ci-builds.log 2>&1 &
+builds_pid=$!
+bg_pids+=("$builds_pid")
 meson test -C build --print-errorlogs --num-processes 1
 stage "meson test (build)"
+bg_wait "build-asan and build-fuzz builds" "$builds_pid" build/ci-builds.log
+tail -n 1 build/ci-builds.log >&2
 
 # Every suite under AddressSanitizer + UndefinedBehaviorSanitizer, with
 # LeakSanitizer on: leaks that PoCL, LLVM, CLBlast or the ICD loader keep for
 # the process's life are suppressed by library (tools/lsan.supp), so a leak
-# of mambacl's own memory still fails. PoCL's kernel cache is shared with
-# build/ (same device, same binaries) to skip recompiling the kernels.
-# asan_skip lists suites that cannot run under the sanitizers (none today).
+# of mambacl's own memory still fails. PoCL's kernel cache and mambacl's
+# binary cache are copied from build/: PoCL's is keyed by the kernel source,
+# build options and device, mambacl's by the source, build options, device,
+# driver and platform (runtime/program.c), neither by the host binary, so
+# build/'s kernels are the ones build-asan/ would compile (the sanitizers
+# instrument the host code only). Only the top-level binaries are copied (no
+# tuning/ file). asan_skip lists suites that cannot run under the sanitizers
+# (none today).
 asan_skip=()
-[ -f build-asan/build.ninja ] ||
-  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build-asan
-mkdir -p build-asan/pocl-cache
+mkdir -p build-asan/pocl-cache build-asan/tests/mcl-cache
 [ -d build/pocl-cache ] && cp -rn build/pocl-cache/. build-asan/pocl-cache/ 2>/dev/null || true
+[ -d build/tests/mcl-cache ] &&
+  find build/tests/mcl-cache -maxdepth 1 -type f -name '*.bin' -exec cp -n -t build-asan/tests/mcl-cache/ {} + 2>/dev/null || true
 asan_tests=()
 for t in $(meson test -C build-asan --no-rebuild --list 2>/dev/null); do
   [[ " ${asan_skip[*]} " == *" $t "* ]] || asan_tests+=("$t")
 done
+
+# The kernels under Oclgrind: data races, invalid and uninitialized accesses,
+# API misuse (the CI subset; tools/oclgrind.sh full is the sweep), beside the
+# build-asan suites (it uses build/ only).
+ninja -C build mambacl kernel_sweep >/dev/null
+ocl_start=$SECONDS
+( nice -n 19 bash tools/oclgrind.sh ci && echo "oclgrind took $((SECONDS - ocl_start)) s" ) >build/ci-oclgrind.log 2>&1 &
+ocl_pid=$!
+bg_pids+=("$ocl_pid")
 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$root/tools/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 1 "${asan_tests[@]}"
 stage "meson test (build-asan: ${#asan_tests[@]} suites)"
-
-# The kernels under Oclgrind: data races, invalid and uninitialized accesses,
-# API misuse (the CI subset; tools/oclgrind.sh full is the sweep).
-bash tools/oclgrind.sh ci
-stage "oclgrind"
+bg_wait oclgrind "$ocl_pid" build/ci-oclgrind.log
+tail -n 2 build/ci-oclgrind.log >&2
+stage "oclgrind (after the build-asan suites)"
 
 # mambacl serve under ASan + UBSan + LeakSanitizer (PoCL leaks nothing that
 # LSan reports here): status codes, disconnects, shutdown, and the
@@ -56,13 +110,8 @@ done
 # libFuzzer smoke: each target for a fixed number of runs with a fixed seed
 # (deterministic, so CI cannot fail at random), from its seeds; new inputs go
 # to a scratch corpus, not into the source tree.
-fuzz_targets=(safetensors config tokenizer tokenizer_json tunedb)
-[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
-# fuzz_request (the server's request bodies) exists where the server is built
-ninja -C build-fuzz -t query tests/fuzz/fuzz_request >/dev/null 2>&1 && fuzz_targets+=(request)
 ninja -C build-fuzz "${fuzz_targets[@]/#/tests/fuzz/fuzz_}"
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 for t in "${fuzz_targets[@]}"; do
   mkdir -p "$scratch/$t" "tests/fuzz/seeds/$t"
   dict=()
@@ -78,3 +127,7 @@ for t in "${fuzz_targets[@]}"; do
   grep -E '^stat::number_of_executed_units|^Done' "$scratch/$t.log" || true
 done
 stage "fuzz smoke"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test.sh: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
