@@ -1,0 +1,342 @@
+/* dlayer.cl: one whole Mamba-1 decode layer of one sequence (batch 1) in a
+ * single persistent launch: the four phases of the fused decode chain
+ * (gemv_in, gemv_split, ssm_step_parts, gemv: src/model/arch_mamba1.c) run
+ * one after the other inside one kernel, separated by device-wide barriers.
+ *
+ * Why: a batch-1 decode step of 1.4b is 4 small launches per layer; each
+ * streams 1-33 MB, i.e. a few microseconds at the read bandwidth, so launch
+ * cost and each kernel's ramp-up and drain are a large part of the step (and
+ * on PoCL the per-launch cost dominates). One launch per layer keeps every
+ * compute unit busy from phase to phase.
+ *
+ * Co-residency. A device-wide barrier is only correct when every work-group
+ * of the grid runs at the same time. OpenCL 1.2 does not promise that, so the
+ * host (src/ops/kern_dlayer.c) proves it before use: this same kernel, in
+ * probe mode (probe > 0: the same registers and local memory, hence the same
+ * occupancy), exchanges known values between all work-groups across `probe`
+ * barriers; only a grid that answers right is used (MAMBACL_DISABLE=persistent
+ * turns the path off by hand). Every wait is bounded by spin_max polls: a
+ * barrier that times out sets bar[2] (sticky) and goes on, so a broken
+ * assumption gives an error the host reads after the step, never a hang.
+ *
+ * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
+ * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
+ * items reach the same barriers, items past the end compute on clamped
+ * indices and write nothing):
+ *   A  xl = h * nw staged in local memory, ss = h . h (local tree);
+ *      xz[o] = rsqrt(ss / d_model + eps) * W_in[o] . xl, o < 2*d_inner; rows
+ *      o < d_inner also run the causal conv step on that value (conv state
+ *      rolled, xc[o] = SiLU(conv + bias)).                 grid barrier
+ *   B  xl = xc staged; partial dbc: task (o, s), o < R+2N, s < P, is row o
+ *      of W_x over the s-th of P slices of d_inner (vectors of 8; the last
+ *      slice takes the d_inner % 8 tail) -> dbcp[s * (R+2N) + o].
+ *                                                          grid barrier
+ *   C  xl = dbc row (the P partials added in order p = 0..P-1, as
+ *      ssm_step_parts); per channel d: dt = softplus(b_dt + W_dt[d] . xl[0:R]),
+ *      s[n] = exp(dt A[d,n]) s[n] + dt x B[n], y[d] = (C . s + D x) SiLU(z).
+ *                                                          grid barrier
+ *   D  xl = y staged; h[o] += W_out[o] . xl, o < d_model (the residual add).
+ * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
+ * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
+ * channel); every work-group reads the small vectors it stages (h, xc, the
+ * dbc partials, y: 4 B per element per group, from L2).
+ * Tunables (src/tune/tune_kern.c, family dlayer.cl): DL_WG work-group size;
+ * DL_LPR lanes per GEMV row team (a warp on GPUs, 1 on CPUs: a work-item
+ * walks its row); DL_UNR vectors of 8 weights a lane loads before its FMAs;
+ * DL_LPC lanes per channel of phase C (N = 16 states: one per lane on GPUs);
+ * DL_GPC (host) work-groups per compute unit tried first by the probe.
+ * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes (a kernel argument)
+ * plus 4 * DL_WG for the trees.
+ */
+#ifndef DL_WG
+#define DL_WG 256
+#endif
+#ifndef DL_LPR
+#define DL_LPR 32
+#endif
+#ifndef DL_UNR
+#define DL_UNR 4
+#endif
+#ifndef DL_LPC
+#define DL_LPC 16
+#endif
+#define DL_TEAMS (DL_WG / DL_LPR)
+#define DL_CTEAMS (DL_WG / DL_LPC)
+
+/* Team sums by shuffles where they cover the team, else a local tree. */
+#if DL_LPR > 1 && DL_LPR <= MCL_SG_ADD_MAX && DL_WG % MCL_SG_ADD_MAX == 0
+#define DL_SHUF_R 1
+#else
+#define DL_SHUF_R 0
+#endif
+#if DL_LPC > 1 && DL_LPC <= MCL_SG_ADD_MAX && DL_WG % MCL_SG_ADD_MAX == 0
+#define DL_SHUF_C 1
+#else
+#define DL_SHUF_C 0
+#endif
+
+/* The sum of v over the aligned team of `lanes` work-items holding this one,
+ * returned to every lane, through local memory (a tree in a fixed order;
+ * called by every work-item of the group). */
+inline float dl_tree_sum(__local float *red, float v, int lanes)
+{
+    if (lanes == 1) return v;
+    int lid = get_local_id(0), lane = lid % lanes;
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lanes / 2; s > 0; s >>= 1) {
+        if (lane < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[lid - lane];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+/* Team sums of a GEMV row team (DL_LPR lanes) and of a channel team
+ * (DL_LPC lanes): shuffles where they cover the team, else the tree. */
+inline float dl_row_sum(__local float *red, float v)
+{
+#if DL_SHUF_R
+    (void)red;
+    return mcl_sg_add(v, DL_LPR);
+#else
+    return dl_tree_sum(red, v, DL_LPR);
+#endif
+}
+
+inline float dl_chan_sum(__local float *red, float v)
+{
+#if DL_SHUF_C
+    (void)red;
+    return mcl_sg_add(v, DL_LPC);
+#else
+    return dl_tree_sum(red, v, DL_LPC);
+#endif
+}
+
+/* The sum of v over the whole work-group (a local tree), to every item. */
+inline float dl_group_sum(__local float *red, float v)
+{
+    int lid = get_local_id(0);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = DL_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+/* Device-wide barrier over `groups` work-groups: bar[0] counts arrivals,
+ * bar[1] is the generation the last arrival advances, bar[2] the sticky
+ * timeout flag. Called by every work-item of every group. */
+inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
+{
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (get_local_id(0) == 0 && groups > 1) {
+        uint gen = bar[1];
+        mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
+        if (atomic_inc(&bar[0]) == groups - 1) {
+            atomic_xchg(&bar[0], 0u);
+            mem_fence(CLK_GLOBAL_MEM_FENCE);
+            atomic_inc(&bar[1]);
+        } else {
+            uint n = 0;
+            while (bar[1] == gen)
+                if (++n >= spin_max) {
+                    atomic_or(&bar[2], 1u);
+                    break;
+                }
+        }
+        mem_fence(CLK_GLOBAL_MEM_FENCE);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+}
+
+/* 8 weights of row `row` from vector v (element 8v); `aligned`: the row
+ * starts on a 16-byte (16-bit dtypes) or 32-byte (F32) boundary. */
+inline float8 dl_load8(__global const void *row, int v, int dtype, int aligned)
+{
+    if (dtype == MCL_DTYPE_F16) {
+#if MCL_CAP_PTX
+        if (aligned) return mcl_half8_to_float8(((__global const uint4 *)row)[v]);
+#endif
+        return vload_half8(v, (__global const half *)row);
+    }
+    if (dtype == MCL_DTYPE_BF16) {
+        uint4 u = aligned ? ((__global const uint4 *)row)[v]
+                          : as_uint4(vload8(v, (__global const ushort *)row));
+        uint4 lo = u << 16, hi = u & (uint4)0xffff0000u;
+        return as_float8((uint8)(lo.s0, hi.s0, lo.s1, hi.s1, lo.s2, hi.s2, lo.s3, hi.s3));
+    }
+    return vload8(v, (__global const float *)row);
+}
+
+inline __global const void *dl_row(__global const void *W, int o, int I, int dtype)
+{
+    size_t off = (size_t)o * (size_t)I;
+    if (dtype == MCL_DTYPE_F32) return (__global const float *)W + off;
+    return (__global const ushort *)W + off;
+}
+
+/* This lane's part of W[o] . xl over the vectors [v0, v1) and, when `tail`,
+ * the elements from 8 * (I / 8) on (lanes stride by DL_LPR). */
+inline float dl_dot(__global const void *W, int dtype, int o, int I, __local const float *xl, int v0, int v1,
+                    int tail, int lane)
+{
+    __global const void *row = dl_row(W, o, I, dtype);
+    int aligned = I % 8 == 0;
+    float8 acc = (float8)0.0f;
+    int v = v0 + lane;
+    for (; v + (DL_UNR - 1) * DL_LPR < v1; v += DL_UNR * DL_LPR) {
+        float8 w[DL_UNR];
+        for (int u = 0; u < DL_UNR; u++) w[u] = dl_load8(row, v + u * DL_LPR, dtype, aligned);
+        for (int u = 0; u < DL_UNR; u++) acc = mad(w[u], vload8(v + u * DL_LPR, xl), acc);
+    }
+    for (; v < v1; v += DL_LPR) acc = mad(dl_load8(row, v, dtype, aligned), vload8(v, xl), acc);
+    float s = dot(acc.lo, (float4)1.0f) + dot(acc.hi, (float4)1.0f);
+    if (tail)
+        for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row, i, dtype), xl[i], s);
+    return s;
+}
+
+/* xl[0, n) = src[0, n) (every work-item; a barrier after). */
+inline void dl_stage(__local float *xl, __global const float *src, int n)
+{
+    for (int i = get_local_id(0); i < n; i += DL_WG) xl[i] = src[i];
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+/* Conv step of channel o with fresh input xv: SiLU(bias + taps . w + w[K-1] xv),
+ * the state [K-1] rolled (as gemv_conv in gemv.cl). */
+inline float dl_conv(__global const float *cw, __global const float *cb, int has_bias, __global float *st,
+                     int K, float xv)
+{
+    float acc = has_bias ? cb[0] : 0.0f;
+    for (int j = 0; j < K - 1; j++) {
+        float s = st[j];
+        acc = mad(cw[j], s, acc);
+        if (j > 0) st[j - 1] = s;
+    }
+    st[K - 2] = xv;
+    return mcl_silu(mad(cw[K - 1], xv, acc));
+}
+
+/* The probe: `rounds` exchanges of known values between all work-groups
+ * through buf [G * DL_WG + 1]; buf[G * DL_WG] counts wrong reads. */
+inline void dl_probe(__global int *buf, volatile __global uint *bar, uint spin_max, int rounds)
+{
+    int G = get_num_groups(0), g = get_group_id(0), lid = get_local_id(0);
+    int wrong = 0;
+    for (int r = 0; r < rounds; r++) {
+        buf[g * DL_WG + lid] = (r * G + g) * DL_WG + lid + 1;
+        dl_grid_sync(bar, (uint)G, spin_max);
+        int g2 = (g + 1 + r) % G;
+        if (buf[g2 * DL_WG + lid] != (r * G + g2) * DL_WG + lid + 1) wrong++;
+        dl_grid_sync(bar, (uint)G, spin_max);
+    }
+    if (wrong) atomic_add(&buf[G * DL_WG], wrong);
+}
+
+__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
+void dlayer(__global float *h,                      // [d_model] residual stream, updated
+            __global const float *nw, float eps,    // [d_model] RMSNorm weight
+            __global const void *w_in, int dt_in,   // [2*d_inner, d_model]
+            __global const float *conv_w,           // [d_inner, K]
+            __global const float *conv_b, int has_bias, // [d_inner]
+            __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
+            __global float *xz,                     // [2*d_inner]
+            __global float *xc,                     // [d_inner]
+            __global const void *w_x, int dt_x,     // [R+2N, d_inner]
+            __global float *dbcp, int P,            // [P][R+2N] partials
+            __global const void *w_dt, int dt_dt,   // [d_inner, R]
+            __global const float *b_dt,             // [d_inner]
+            __global const float *A,                // [d_inner, N]
+            __global const float *D,                // [d_inner]
+            __global float *ssm_state, ulong ssm_off, ulong ssm_stride,
+            __global float *y,                      // [d_inner]
+            __global const void *w_out, int dt_out, // [d_model, d_inner]
+            int d_model, int d_inner, int R, int N,
+            volatile __global uint *bar, uint spin_max, int probe, __global int *probe_buf,
+            __local float *xl)                      // [max(d_model, d_inner, R+2N)]
+{
+    __local float red[DL_WG];
+    if (probe > 0) {
+        dl_probe(probe_buf, bar, spin_max, probe);
+        return;
+    }
+    const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
+    const int lane = lid % DL_LPR, team = lid / DL_LPR;
+    const int nx = R + 2 * N, two = 2 * d_inner;
+
+    /* A: norm + in_proj + conv step */
+    float ss = 0.0f;
+    for (int i = lid; i < d_model; i += DL_WG) {
+        float v = h[i];
+        ss = mad(v, v, ss);
+        xl[i] = v * nw[i];
+    }
+    const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
+    __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
+    for (int base = g * DL_TEAMS; base < two; base += G * DL_TEAMS) {
+        int o = base + team, oc = min(o, two - 1);
+        float s = dl_row_sum(red, dl_dot(w_in, dt_in, oc, d_model, xl, 0, d_model / 8, 1, lane)) * scale;
+        if (lane == 0 && o < two) {
+            xz[o] = s;
+            if (o < d_inner)
+                xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, s);
+        }
+    }
+    dl_grid_sync(bar, (uint)G, spin_max);
+
+    /* B: x_proj partials over P slices of d_inner */
+    dl_stage(xl, xc, d_inner);
+    const int nv = d_inner / 8, per = (nv + P - 1) / P;
+    for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
+        int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
+        int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
+        float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
+        if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
+    }
+    dl_grid_sync(bar, (uint)G, spin_max);
+
+    /* C: the state update */
+    for (int j = lid; j < nx; j += DL_WG) {
+        float v = dbcp[j];
+        for (int p = 1; p < P; p++) v += dbcp[(size_t)p * nx + j];
+        xl[j] = v;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    const int clane = lid % DL_LPC, cteam = lid / DL_LPC;
+    __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
+    for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) {
+        int d = min(base + cteam, d_inner - 1);
+        bool valid = base + cteam < d_inner;
+        float part = 0.0f;
+        for (int r = clane; r < R; r += DL_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, dt_dt), xl[r], part);
+        float delta = mcl_softplus(b_dt[d] + dl_chan_sum(red, part));
+        float x = xc[d], dx = delta * x, acc = 0.0f;
+        __global float *s = sst + (size_t)d * N;
+        __global const float *a = A + (size_t)d * N;
+        for (int n = clane; n < N; n += DL_LPC) {
+            float old = valid ? s[n] : 0.0f;
+            float v = fma(exp(delta * a[n]), old, dx * xl[R + n]);
+            if (valid) s[n] = v;
+            acc = fma(xl[R + N + n], v, acc);
+        }
+        acc = dl_chan_sum(red, acc);
+        if (valid && clane == 0) y[d] = fma(D[d], x, acc) * mcl_silu(xz[d_inner + d]);
+    }
+    dl_grid_sync(bar, (uint)G, spin_max);
+
+    /* D: out_proj + residual */
+    dl_stage(xl, y, d_inner);
+    for (int base = g * DL_TEAMS; base < d_model; base += G * DL_TEAMS) {
+        int o = base + team, oc = min(o, d_model - 1);
+        float s = dl_row_sum(red, dl_dot(w_out, dt_out, oc, d_inner, xl, 0, nv, 1, lane));
+        if (lane == 0 && o < d_model) h[o] += s;
+    }
+}
