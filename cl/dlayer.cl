@@ -18,6 +18,9 @@
  * turns the path off by hand). Every wait is bounded by spin_max polls: a
  * barrier that times out sets bar[2] (sticky) and goes on, so a broken
  * assumption gives an error the host reads after the step, never a hang.
+ * Test hooks (arguments, 0 in use): probe < 0 makes the probe write wrong
+ * values; phantom > 0 makes every barrier wait for groups that do not exist
+ * (each times out).
  *
  * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
  * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
@@ -226,17 +229,19 @@ inline float dl_conv(__global const float *cw, __global const float *cb, int has
 }
 
 /* The probe: `rounds` exchanges of known values between all work-groups
- * through buf [G * DL_WG + 1]; buf[G * DL_WG] counts wrong reads. */
-inline void dl_probe(__global int *buf, volatile __global uint *bar, uint spin_max, int rounds)
+ * through buf [G * DL_WG + 1]; buf[G * DL_WG] counts wrong reads. `wrong`
+ * (tests only) writes off-by-one values, which the probe must catch. */
+inline void dl_probe(__global int *buf, volatile __global uint *bar, uint groups, uint spin_max, int rounds,
+                     int wrong_on_purpose)
 {
     int G = get_num_groups(0), g = get_group_id(0), lid = get_local_id(0);
     int wrong = 0;
     for (int r = 0; r < rounds; r++) {
-        buf[g * DL_WG + lid] = (r * G + g) * DL_WG + lid + 1;
-        dl_grid_sync(bar, (uint)G, spin_max);
+        buf[g * DL_WG + lid] = (r * G + g) * DL_WG + lid + 1 + wrong_on_purpose;
+        dl_grid_sync(bar, groups, spin_max);
         int g2 = (g + 1 + r) % G;
         if (buf[g2 * DL_WG + lid] != (r * G + g2) * DL_WG + lid + 1) wrong++;
-        dl_grid_sync(bar, (uint)G, spin_max);
+        dl_grid_sync(bar, groups, spin_max);
     }
     if (wrong) atomic_add(&buf[G * DL_WG], wrong);
 }
@@ -260,12 +265,16 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             __global float *y,                      // [d_inner]
             __global const void *w_out, int dt_out, // [d_model, d_inner]
             int d_model, int d_inner, int R, int N,
-            volatile __global uint *bar, uint spin_max, int probe, __global int *probe_buf,
+            volatile __global uint *bar, uint spin_max,
+            int probe,                              // > 0: probe rounds; < 0: -rounds, answering wrong (tests)
+            __global int *probe_buf,                // [G * DL_WG + 1] for the probe
+            int phantom,                            // 0; tests: groups the barriers wait for in vain
             __local float *xl)                      // [max(d_model, d_inner, R+2N)]
 {
     __local float red[DL_WG];
-    if (probe > 0) {
-        dl_probe(probe_buf, bar, spin_max, probe);
+    const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
+    if (probe != 0) {
+        dl_probe(probe_buf, bar, groups, spin_max, probe > 0 ? probe : -probe, probe < 0);
         return;
     }
     const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
@@ -290,7 +299,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
                 xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, s);
         }
     }
-    dl_grid_sync(bar, (uint)G, spin_max);
+    dl_grid_sync(bar, groups, spin_max);
 
     /* B: x_proj partials over P slices of d_inner */
     dl_stage(xl, xc, d_inner);
@@ -301,7 +310,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
         if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
-    dl_grid_sync(bar, (uint)G, spin_max);
+    dl_grid_sync(bar, groups, spin_max);
 
     /* C: the state update */
     for (int j = lid; j < nx; j += DL_WG) {
@@ -330,7 +339,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         acc = dl_chan_sum(red, acc);
         if (valid && clane == 0) y[d] = fma(D[d], x, acc) * mcl_silu(xz[d_inner + d]);
     }
-    dl_grid_sync(bar, (uint)G, spin_max);
+    dl_grid_sync(bar, groups, spin_max);
 
     /* D: out_proj + residual */
     dl_stage(xl, y, d_inner);

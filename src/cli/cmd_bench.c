@@ -423,6 +423,13 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)  %.0f launches, "
                "kernels %.3f + gaps %.3f ms\n", bs[i], ms, bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms,
                launches / 4.0, kern_ms / 4, (span_ms - kern_ms) / 4);
+        if (bs[i] == 1) {
+            const mcl_dlayer_state *dl = &rt->dlayer; /* probed by the first batch-1 step */
+            cJSON_AddStringToObject(e, "layer_path", dl->state == 1 ? "persistent" : "chain");
+            if (dl->state == 1) printf("decode    B=1 layers: persistent, one launch each (%d work-groups)\n", dl->groups);
+            else printf("decode    B=1 layers: 4-launch chain (persistent off: %s)\n",
+                        dl->state < 0 ? dl->reason : "not used");
+        }
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);
     free(logits);

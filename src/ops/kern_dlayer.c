@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 39           /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 40           /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 
 /* Polls of a barrier before it gives up: a launch's groups all start within
@@ -16,19 +17,33 @@
 static cl_uint spin_max(const mcl_runtime *rt, bool probe)
 {
     bool cpu = rt->dev.type == MCL_DEVICE_TYPE_CPU;
+    uint64_t v = 0;
+    bool set = false; /* tests: MAMBACL_TEST_DLAYER_SPIN polls (a timeout test needs it short) */
+    if (mcl_env_uint("MAMBACL_TEST_DLAYER_SPIN", 1, UINT32_MAX, &v, &set) == MCL_OK && set) return (cl_uint)v;
+    mcl_error_clear();
     if (probe) return cpu ? 1u << 22 : 1u << 16;
     return cpu ? 1u << 26 : 1u << 22;
 }
 
-static bool disabled_by_env(void)
+/* Whether the comma-separated list in environment variable `var` names `name`. */
+static bool env_lists(const char *var, const char *name)
 {
-    const char *s = getenv("MAMBACL_DISABLE");
-    const char *name = "persistent";
+    const char *s = getenv(var);
     size_t n = strlen(name);
     if (!s) return false;
     for (const char *p = s; (p = strstr(p, name)) != NULL; p += n)
         if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
     return false;
+}
+
+/* Tests: MAMBACL_TEST_DLAYER_PHANTOM=n makes every barrier of a layer wait
+ * for n groups that do not exist. */
+static cl_int phantom_groups(void)
+{
+    uint64_t v = 0;
+    bool set = false;
+    if (mcl_env_uint("MAMBACL_TEST_DLAYER_PHANTOM", 0, 64, &v, &set) != MCL_OK) mcl_error_clear();
+    return set ? (cl_int)v : 0;
 }
 
 static size_t stage_bytes(int d_model, int d_inner, int nx)
@@ -58,7 +73,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     cl_ulong conv_off = p->conv.st.off, conv_stride = p->conv.st.stride, ssm_off = p->ssm.off;
     cl_ulong ssm_stride = p->ssm.stride;
     cl_float eps = p->eps;
-    cl_uint spin = spin_max(rt, probe > 0);
+    cl_uint spin = spin_max(rt, probe != 0);
     MCL_ARG(k, 0, m[0]);
     MCL_ARG(k, 1, m[1]);
     MCL_ARG(k, 2, eps);
@@ -97,6 +112,8 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     MCL_ARG(k, 35, spin);
     MCL_ARG(k, 36, probe);
     MCL_ARG(k, 37, m[19]);
+    cl_int phantom = probe ? 0 : phantom_groups();
+    MCL_ARG(k, 38, phantom);
     MCL_CL_CHECK(clSetKernelArg(k, DL_ARGS - 1, local_bytes, NULL), "clSetKernelArg(dlayer, staging %zu bytes)",
                  local_bytes);
     return MCL_OK;
@@ -123,7 +140,8 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
     size_t global = (size_t)groups * wg;
     mcl_status st = zero_buffer(rt, buf, n * 4, "dlayer probe");
     if (st == MCL_OK) st = zero_buffer(rt, rt->dlayer.bar, sizeof bar, "dlayer barrier");
-    if (st == MCL_OK) st = bind_layer(rt, k, NULL, buf, DL_PROBE_ROUNDS, buf, local_bytes);
+    cl_int rounds = env_lists("MAMBACL_TEST_PROBE_WRONG", "persistent") ? -DL_PROBE_ROUNDS : DL_PROBE_ROUNDS;
+    if (st == MCL_OK) st = bind_layer(rt, k, NULL, buf, rounds, buf, local_bytes);
     if (st == MCL_OK) st = mcl_launch(rt, k, "dlayer_probe", 1, &global, &wg);
     if (st == MCL_OK) {
         cl_int e1 = clEnqueueReadBuffer(rt->queue, buf, CL_TRUE, (n - 1) * 4, 4, &wrong, 0, NULL, NULL);
@@ -183,7 +201,7 @@ mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inne
 {
     *ready = false;
     if (B != 1 || rt->dlayer.state < 0) return MCL_OK;
-    if (disabled_by_env()) return MCL_OK;
+    if (env_lists("MAMBACL_DISABLE", "persistent")) return MCL_OK;
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p) return MCL_OK;
     size_t local = stage_bytes(d_model, d_inner, nx);
