@@ -179,7 +179,11 @@ static mcl_status probe(mcl_runtime *rt, size_t local_bytes)
         return MCL_OK;
     }
     size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0);
-    int cu = rt->dev.compute_units ? (int)rt->dev.compute_units : 1;
+    /* CPUs: one group, which needs no device-wide barrier. PoCL does not run
+     * the groups of a launch at once reliably: a probe of 2 groups on 2 cores
+     * failed in most runs on an idle machine (the second group started after
+     * the first had timed out). */
+    int cu = rt->dev.type == MCL_DEVICE_TYPE_CPU || !rt->dev.compute_units ? 1 : (int)rt->dev.compute_units;
     MCL_ASSERT(wg > 0, "dlayer: no DL_WG");
     if (!rt->dlayer.bar) MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, 16, "dlayer barrier", &rt->dlayer.bar));
     char why[160] = "";
