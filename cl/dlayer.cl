@@ -16,7 +16,7 @@
  * occupancy), exchanges known values between all work-groups across `probe`
  * barriers; only a grid that answers right is used (MAMBACL_DISABLE=persistent
  * turns the path off by hand). Every wait is bounded by spin_max polls: a
- * barrier that times out sets bar[2] (sticky) and goes on, so a broken
+ * barrier that times out sets bar[DL_BAR_FLAG] (sticky) and goes on, so a broken
  * assumption gives an error the host reads after the step, never a hang.
  * Test hooks (arguments, 0 in use): probe < 0 makes the probe write wrong
  * values; phantom > 0 makes every barrier wait for groups that do not exist
@@ -133,26 +133,45 @@ inline float dl_group_sum(__local float *red, float v)
     return total;
 }
 
-/* Device-wide barrier over `groups` work-groups: bar[0] counts arrivals,
- * bar[1] is the generation the last arrival advances, bar[2] the sticky
- * timeout flag. Called by every work-item of every group. */
+/* The barrier's words, each on its own 128-byte line so that the groups
+ * polling the generation do not queue behind the arrivals' atomics. */
+#define DL_BAR_ARRIVE 0
+#define DL_BAR_GEN 32
+#define DL_BAR_FLAG 64
+
+/* A pause between polls of a waiting group (fewer requests on the line the
+ * last arrival must write): nanosleep (sm_70+, implied by the mma
+ * capability, sm_80+) where PTX is on, else none. */
+inline void dl_pause(void)
+{
+#if MCL_CAP_PTX && MCL_CAP_MMA
+    asm volatile("nanosleep.u32 64;");
+#endif
+}
+
+/* Device-wide barrier over `groups` work-groups: bar[DL_BAR_ARRIVE] counts
+ * arrivals, bar[DL_BAR_GEN] is the generation the last arrival advances,
+ * bar[DL_BAR_FLAG] the sticky timeout flag. Called by every work-item of
+ * every group. */
 inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
 {
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
-        uint gen = bar[1];
+        uint gen = bar[DL_BAR_GEN];
         mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
-        if (atomic_inc(&bar[0]) == groups - 1) {
-            atomic_xchg(&bar[0], 0u);
+        if (atomic_inc(&bar[DL_BAR_ARRIVE]) == groups - 1) {
+            atomic_xchg(&bar[DL_BAR_ARRIVE], 0u);
             mem_fence(CLK_GLOBAL_MEM_FENCE);
-            atomic_inc(&bar[1]);
+            atomic_inc(&bar[DL_BAR_GEN]);
         } else {
             uint n = 0;
-            while (bar[1] == gen)
+            while (bar[DL_BAR_GEN] == gen) {
                 if (++n >= spin_max) {
-                    atomic_or(&bar[2], 1u);
+                    atomic_or(&bar[DL_BAR_FLAG], 1u);
                     break;
                 }
+                dl_pause();
+            }
         }
         mem_fence(CLK_GLOBAL_MEM_FENCE);
     }

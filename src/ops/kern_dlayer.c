@@ -10,6 +10,8 @@
 
 #define DL_ARGS 40           /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
+#define DL_BAR_BYTES 512 /* cl/dlayer.cl: three words 128 bytes apart */
+#define DL_BAR_FLAG_OFF 256
 
 /* Polls of a barrier before it gives up: a launch's groups all start within
  * microseconds on a GPU, so the probe waits little; a real step may wait for
@@ -136,7 +138,7 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
     cl_mem buf = NULL;
     MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, n * 4, "dlayer probe", &buf));
     cl_int wrong = -1;
-    cl_uint bar[4] = {0};
+    cl_uint bar[DL_BAR_BYTES / 4] = {0};
     size_t global = (size_t)groups * wg;
     mcl_status st = zero_buffer(rt, buf, n * 4, "dlayer probe");
     if (st == MCL_OK) st = zero_buffer(rt, rt->dlayer.bar, sizeof bar, "dlayer barrier");
@@ -155,10 +157,10 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
         *ok = false;
         return MCL_OK;
     }
-    *ok = wrong == 0 && bar[2] == 0;
+    *ok = wrong == 0 && bar[DL_BAR_FLAG_OFF / 4] == 0;
     if (!*ok)
         snprintf(why, cap, "%d groups of %zu not co-resident (%d wrong values, barrier %s)", groups, wg, wrong,
-                 bar[2] ? "timed out" : "kept time");
+                 bar[DL_BAR_FLAG_OFF / 4] ? "timed out" : "kept time");
     return zero_buffer(rt, rt->dlayer.bar, sizeof bar, "dlayer barrier");
 }
 
@@ -185,7 +187,7 @@ static mcl_status probe(mcl_runtime *rt, size_t local_bytes)
      * the first had timed out). */
     int cu = rt->dev.type == MCL_DEVICE_TYPE_CPU || !rt->dev.compute_units ? 1 : (int)rt->dev.compute_units;
     MCL_ASSERT(wg > 0, "dlayer: no DL_WG");
-    if (!rt->dlayer.bar) MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, 16, "dlayer barrier", &rt->dlayer.bar));
+    if (!rt->dlayer.bar) MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, DL_BAR_BYTES, "dlayer barrier", &rt->dlayer.bar));
     char why[160] = "";
     for (long gpc = mcl_params_get(p, MCL_T_DL_GPC, 1); gpc >= 1; gpc /= 2) {
         bool ok = false;
@@ -248,7 +250,7 @@ mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a)
 mcl_status mcl_kern_dlayer_flag_read(mcl_runtime *rt)
 {
     MCL_ASSERT(rt->dlayer.bar, "dlayer flag read before the probe");
-    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, rt->dlayer.bar, CL_FALSE, 8, 4, &rt->dlayer.flag, 0, NULL, NULL),
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, rt->dlayer.bar, CL_FALSE, DL_BAR_FLAG_OFF, 4, &rt->dlayer.flag, 0, NULL, NULL),
                  "clEnqueueReadBuffer(dlayer barrier flag)");
     return MCL_OK;
 }
@@ -259,7 +261,7 @@ mcl_status mcl_kern_dlayer_flag_check(mcl_runtime *rt)
     rt->dlayer.flag = 0;
     int groups = rt->dlayer.groups;
     set_off(rt, "a device-wide barrier timed out during decode");
-    MCL_TRY(zero_buffer(rt, rt->dlayer.bar, 16, "dlayer barrier"));
+    MCL_TRY(zero_buffer(rt, rt->dlayer.bar, DL_BAR_BYTES, "dlayer barrier"));
     MCL_TRY(mcl_runtime_finish(rt));
     return mcl_error_set(MCL_ERR_INTERNAL,
                          "persistent decode layer: a device-wide barrier timed out (%d work-groups were not all "

@@ -43,7 +43,7 @@ typedef struct mcl_dlayer_state {
     int state;         /* 0 not probed yet, 1 on, -1 off */
     int groups;        /* the grid the probe proved co-resident */
     char reason[160];  /* why it is off ("" when on or not probed) */
-    cl_mem bar;        /* uint [4]: arrivals, generation, timeout flag, spare */
+    cl_mem bar;        /* the barrier words (cl/dlayer.cl: arrivals, generation, timeout flag) */
     cl_uint flag;      /* bar[2] as last read back after a step */
 } mcl_dlayer_state;
 
