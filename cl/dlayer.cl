@@ -47,6 +47,9 @@
  * DL_LPR lanes per GEMV row team (a warp on GPUs, 1 on CPUs: a work-item
  * walks its row); DL_UNR vectors of 8 weights a lane loads before its FMAs;
  * DL_LPC lanes per channel of phase C (N = 16 states: one per lane on GPUs);
+ * DL_RPL rows per team in phases A and D (more loads in flight per lane);
+ * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
+ * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
  * DL_GPC (host) work-groups per compute unit tried first by the probe.
  * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes (a kernel argument)
  * plus 4 * DL_WG for the trees.
@@ -62,6 +65,12 @@
 #endif
 #ifndef DL_LPC
 #define DL_LPC 16
+#endif
+#ifndef DL_RPL
+#define DL_RPL 1
+#endif
+#ifndef DL_SKIP
+#define DL_SKIP 0
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -204,25 +213,48 @@ inline __global const void *dl_row(__global const void *W, int o, int I, int dty
     return (__global const ushort *)W + off;
 }
 
-/* This lane's part of W[o] . xl over the vectors [v0, v1) and, when `tail`,
- * the elements from 8 * (I / 8) on (lanes stride by DL_LPR). */
-inline float dl_dot(__global const void *W, int dtype, int o, int I, __local const float *xl, int v0, int v1,
-                    int tail, int lane)
+/* This lane's parts of W[o] . xl for the nr (<= DL_RPL) rows o0.. (rows
+ * past O computed on row O-1) over the vectors [v0, v1) and, when `tail`,
+ * the elements from 8 * (I / 8) on; lanes stride by DL_LPR. A lane loads
+ * DL_UNR vectors of every row before their FMAs, and its last < DL_UNR
+ * vectors together too (one memory latency for them). */
+inline void dl_dot(__global const void *W, int dtype, int o0, int nr, int O, int I, __local const float *xl,
+                   int v0, int v1, int tail, int lane, float *out)
 {
-    __global const void *row = dl_row(W, o, I, dtype);
+    __global const void *row[DL_RPL];
+    float8 acc[DL_RPL];
+    for (int r = 0; r < nr; r++) {
+        row[r] = dl_row(W, min(o0 + r, O - 1), I, dtype);
+        acc[r] = (float8)0.0f;
+    }
     int aligned = I % 8 == 0;
-    float8 acc = (float8)0.0f;
     int v = v0 + lane;
     for (; v + (DL_UNR - 1) * DL_LPR < v1; v += DL_UNR * DL_LPR) {
-        float8 w[DL_UNR];
-        for (int u = 0; u < DL_UNR; u++) w[u] = dl_load8(row, v + u * DL_LPR, dtype, aligned);
-        for (int u = 0; u < DL_UNR; u++) acc = mad(w[u], vload8(v + u * DL_LPR, xl), acc);
+        float8 w[DL_UNR][DL_RPL];
+        for (int u = 0; u < DL_UNR; u++)
+            for (int r = 0; r < nr; r++) w[u][r] = dl_load8(row[r], v + u * DL_LPR, dtype, aligned);
+        for (int u = 0; u < DL_UNR; u++) {
+            float8 x = vload8(v + u * DL_LPR, xl);
+            for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
+        }
     }
-    for (; v < v1; v += DL_LPR) acc = mad(dl_load8(row, v, dtype, aligned), vload8(v, xl), acc);
-    float s = dot(acc.lo, (float4)1.0f) + dot(acc.hi, (float4)1.0f);
-    if (tail)
-        for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row, i, dtype), xl[i], s);
-    return s;
+    if (v < v1) {
+        float8 w[DL_UNR > 1 ? DL_UNR - 1 : 1][DL_RPL];
+        for (int u = 0; u < DL_UNR - 1; u++)
+            for (int r = 0; r < nr; r++)
+                w[u][r] = v + u * DL_LPR < v1 ? dl_load8(row[r], v + u * DL_LPR, dtype, aligned) : (float8)0.0f;
+        for (int u = 0; u < DL_UNR - 1; u++)
+            if (v + u * DL_LPR < v1) {
+                float8 x = vload8(v + u * DL_LPR, xl);
+                for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
+            }
+    }
+    for (int r = 0; r < nr; r++) {
+        float s = dot(acc[r].lo, (float4)1.0f) + dot(acc[r].hi, (float4)1.0f);
+        if (tail)
+            for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row[r], i, dtype), xl[i], s);
+        out[r] = s;
+    }
 }
 
 /* xl[0, n) = src[0, n) (every work-item; a barrier after). */
@@ -309,26 +341,37 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     }
     const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
-    for (int base = g * DL_TEAMS; base < two; base += G * DL_TEAMS) {
-        int o = base + team, oc = min(o, two - 1);
-        float s = dl_row_sum(red, dl_dot(w_in, dt_in, oc, d_model, xl, 0, d_model / 8, 1, lane)) * scale;
-        if (lane == 0 && o < two) {
-            xz[o] = s;
-            if (o < d_inner)
-                xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, s);
+#if !(DL_SKIP & 1)
+    for (int base = g * DL_TEAMS * DL_RPL; base < two; base += G * DL_TEAMS * DL_RPL) {
+        int o0 = base + team * DL_RPL;
+        float part[DL_RPL];
+        dl_dot(w_in, dt_in, o0, DL_RPL, two, d_model, xl, 0, d_model / 8, 1, lane, part);
+        for (int r = 0; r < DL_RPL; r++) {
+            int o = o0 + r;
+            float s = dl_row_sum(red, part[r]) * scale;
+            if (lane == 0 && o < two) {
+                xz[o] = s;
+                if (o < d_inner)
+                    xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, s);
+            }
         }
     }
+#endif
     dl_grid_sync(bar, groups, spin_max);
 
     /* B: x_proj partials over P slices of d_inner */
     dl_stage(xl, xc, d_inner);
     const int nv = d_inner / 8, per = (nv + P - 1) / P;
+#if !(DL_SKIP & 2)
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
         int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
         int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
-        float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
+        float part[DL_RPL];
+        dl_dot(w_x, dt_x, o, 1, nx, d_inner, xl, v0, v1, sl == P - 1, lane, part);
+        float s = dl_row_sum(red, part[0]);
         if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
+#endif
     dl_grid_sync(bar, groups, spin_max);
 
     /* C: the state update */
@@ -340,6 +383,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     barrier(CLK_LOCAL_MEM_FENCE);
     const int clane = lid % DL_LPC, cteam = lid / DL_LPC;
     __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
+#if !(DL_SKIP & 4)
     for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) {
         int d = min(base + cteam, d_inner - 1);
         bool valid = base + cteam < d_inner;
@@ -358,13 +402,20 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         acc = dl_chan_sum(red, acc);
         if (valid && clane == 0) y[d] = fma(D[d], x, acc) * mcl_silu(xz[d_inner + d]);
     }
+#endif
     dl_grid_sync(bar, groups, spin_max);
 
     /* D: out_proj + residual */
     dl_stage(xl, y, d_inner);
-    for (int base = g * DL_TEAMS; base < d_model; base += G * DL_TEAMS) {
-        int o = base + team, oc = min(o, d_model - 1);
-        float s = dl_row_sum(red, dl_dot(w_out, dt_out, oc, d_inner, xl, 0, nv, 1, lane));
-        if (lane == 0 && o < d_model) h[o] += s;
+#if !(DL_SKIP & 8)
+    for (int base = g * DL_TEAMS * DL_RPL; base < d_model; base += G * DL_TEAMS * DL_RPL) {
+        int o0 = base + team * DL_RPL;
+        float part[DL_RPL];
+        dl_dot(w_out, dt_out, o0, DL_RPL, d_model, d_inner, xl, 0, nv, 1, lane, part);
+        for (int r = 0; r < DL_RPL; r++) {
+            float s = dl_row_sum(red, part[r]);
+            if (lane == 0 && o0 + r < d_model) h[o0 + r] += s;
+        }
     }
+#endif
 }

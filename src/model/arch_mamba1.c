@@ -21,7 +21,8 @@
  * and the LM head takes the final norm (src/model/forward.c): 1 + 4 * n_layer
  * + 1 launches per step. MAMBACL_DISABLE=fused_decode runs the sequence
  * above instead (1 + 6 * n_layer + 2 launches). A step of one sequence runs
- * each layer as one persistent launch where its probe passed (cl/dlayer.cl,
+ * each layer as one persistent launch where its probe passed and the
+ * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
  * src/ops/kern_dlayer.h: 1 + n_layer + 1 launches; MAMBACL_DISABLE=persistent
  * keeps the 4-launch chain). */
 #include "model/arch_mamba1.h"
@@ -220,7 +221,8 @@ static mcl_status layer_decode_any(mcl_model *m, int l, int B)
 {
     const mcl_config *c = &m->cfg;
     bool persistent = false;
-    MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
+    if (B == 1 && mcl_kern_dlayer_wanted(m->rt, c->d_inner))
+        MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
     if (persistent) return layer_decode_persistent(m, l);
     return mcl_kern_decode_fused(m->rt, B) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
 }

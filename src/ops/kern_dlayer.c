@@ -217,6 +217,12 @@ mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inne
     return MCL_OK;
 }
 
+bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner)
+{
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
+    return p && d_inner <= mcl_params_get(p, MCL_T_DL_MAX_DINNER, 0);
+}
+
 int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap)
 {
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
@@ -229,22 +235,33 @@ int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap)
     return n < 1 ? 1 : (int)n;
 }
 
-mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a)
+mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, int groups)
 {
     const mcl_scan_args *s = &a->scan;
     int nx = s->dt_rank + 2 * s->d_state;
-    MCL_ASSERT(rt->dlayer.state == 1, "dlayer launched without a passing probe");
+    MCL_ASSERT(groups == 1 || (rt->dlayer.state == 1 && groups == rt->dlayer.groups),
+               "dlayer launched on a grid its probe did not pass");
     if (a->d_model <= 0 || s->d_inner <= 0 || nx <= 0 || a->n_parts < 1 || a->conv.K < 2 ||
         a->conv.n_conv != s->d_inner || s->z_off != (uint64_t)s->d_inner || s->xz == NULL)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: d_model %d, d_inner %d, R+2N %d, %d parts, conv %d x %d",
                              a->d_model, s->d_inner, nx, a->n_parts, a->conv.n_conv, a->conv.K);
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     MCL_ASSERT(p, "dlayer.cl was not compiled");
+    size_t local = stage_bytes(a->d_model, s->d_inner, nx);
+    if (local + 4 * (size_t)mcl_params_get(p, MCL_T_DL_WG, 0) > rt->dev.local_mem_bytes)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %zu bytes of staging do not fit the local memory", local);
     cl_kernel k;
     MCL_TRY(mcl_runtime_kernel(rt, "dlayer", &k));
-    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)rt->dlayer.groups * wg;
-    MCL_TRY(bind_layer(rt, k, a, rt->dlayer.bar, 0, rt->dlayer.bar, stage_bytes(a->d_model, s->d_inner, nx)));
+    if (!rt->dlayer.bar) MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, DL_BAR_BYTES, "dlayer barrier", &rt->dlayer.bar));
+    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)groups * wg;
+    MCL_TRY(bind_layer(rt, k, a, rt->dlayer.bar, 0, rt->dlayer.bar, local));
     return mcl_launch(rt, k, "dlayer", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a)
+{
+    MCL_ASSERT(rt->dlayer.state == 1, "dlayer launched without a passing probe");
+    return mcl_kern_dlayer_with(rt, a, rt->dlayer.groups);
 }
 
 mcl_status mcl_kern_dlayer_flag_read(mcl_runtime *rt)

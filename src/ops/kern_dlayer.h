@@ -38,6 +38,11 @@ typedef struct mcl_kern_dlayer_args {
  * host/device memory for the probe's buffers. */
 mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inner, int nx, bool *ready);
 
+/* The dispatch rule: whether a model of this d_inner should run the
+ * persistent layer where it is ready (DL_MAX_DINNER, a host tunable: where
+ * it measured faster than the 4-launch chain; 0 on CPUs). */
+bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
+
 /* Slices of x_proj's d_inner (phase B) for the proven grid: enough (row,
  * slice) tasks for every row team, at least two vectors of 8 per lane, at
  * most `cap` (what the caller's partials buffer holds, in rows of nx). */
@@ -46,6 +51,11 @@ int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap);
 /* Enqueues one layer (rt->dlayer must be on). MCL_ERR_INVALID_ARG for bad
  * sizes, MCL_ERR_OPENCL naming the call that failed. */
 mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a);
+
+/* The same on `groups` work-groups: the probe's grid, or 1 on any device (one
+ * group needs no co-residency: how the selftest checks the kernel's math
+ * where the path is off). MCL_ERR_INTERNAL for another grid. */
+mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, int groups);
 
 /* Enqueues the read of the barriers' timeout flag into rt->dlayer.flag (not
  * blocking: the caller's next blocking read or finish completes it). */

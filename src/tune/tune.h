@@ -84,6 +84,10 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_LPR "DL_LPR"
 #define MCL_T_DL_UNR "DL_UNR"
 #define MCL_T_DL_LPC "DL_LPC"
+#define MCL_T_DL_RPL "DL_RPL"
+#define MCL_T_DL_SKIP "DL_SKIP"
+/* host-side: the largest d_inner whose batch-1 decode runs the persistent layer (0: never) */
+#define MCL_T_DL_MAX_DINNER "DL_MAX_DINNER"
 /* host-side: work-groups per compute unit the co-residency probe tries first */
 #define MCL_T_DL_GPC "DL_GPC"
 

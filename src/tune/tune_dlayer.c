@@ -6,7 +6,18 @@
  *    thread: the grid is a group per core), capped by the device.
  *  - DL_LPR: the SIMD width on GPUs (a row team is one warp, summed by
  *    shuffles where ptx is on), 1 on CPUs (a work-item walks its row).
- *  - DL_UNR: 4 vectors of 8 weights in flight per lane (as GEMV_UNR).
+ *  - DL_UNR: 8 vectors of 8 weights in flight per lane on GPUs (a 1.4b
+ *    in_proj row of 2048 is 8 vectors per lane of a warp: one latency), 4
+ *    on CPUs.
+ *  - DL_RPL: 1 row per team at a time in phases A and D.
+ *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
+ *  - DL_MAX_DINNER (host, the dispatch threshold): 2048 on GPUs, 0 (never)
+ *    on CPUs. Measured on the H200 (bench --decode-only --batch 1, F16):
+ *    130m (d_inner 1536) 1238 tokens/s persistent vs 1207 chain, 1.4b (4096)
+ *    315 vs 396: the chain's kernels stream the large matrices faster. On
+ *    CPUs the persistent layer is one work-group, i.e. one thread: the
+ *    bundled model decoded at 851 vs 861 tokens/s on 2 cores (PoCL), and a
+ *    CPU with more cores would lose them all.
  *  - DL_LPC: 16 on GPUs (one lane per state at N = 16), 1 on CPUs.
  *  - DL_GPC (host): work-groups per compute unit the co-residency probe tries
  *    first (then halves down to 1): 4 on GPUs, 1 on CPUs.
@@ -29,7 +40,10 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     long lpc = cpu ? 1 : 16;
     mcl_params_set(out, MCL_T_DL_WG, wg);
     mcl_params_set(out, MCL_T_DL_LPR, lpr < wg ? lpr : wg);
-    mcl_params_set(out, MCL_T_DL_UNR, 4);
+    mcl_params_set(out, MCL_T_DL_UNR, cpu ? 4 : 8);
+    mcl_params_set(out, MCL_T_DL_RPL, 1);
+    mcl_params_set(out, MCL_T_DL_SKIP, 0);
+    mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 2048);
     mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
 }
@@ -43,11 +57,12 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
-    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64},
+    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_RPL, 1, 8}, {MCL_T_DL_SKIP, 0, 15},
+    {MCL_T_DL_MAX_DINNER, 0, 1L << 20},
 };
 
 /* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
-static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, NULL};
+static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER, NULL};
 
 const mcl_family mcl_family_dlayer = {
     .id = MCL_FAM_DLAYER,
