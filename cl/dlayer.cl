@@ -39,6 +39,8 @@
  *      s[n] = exp(dt A[d,n]) s[n] + dt x B[n], y[d] = (C . s + D x) SiLU(z).
  *                                                          grid barrier
  *   D  xl = y staged; h[o] += W_out[o] . xl, o < d_model (the residual add).
+ *      (the conv steps of a group's rows run after its GEMV rows, one
+ *      work-item per row: their state loads wait one latency, not one per row)
  * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
  * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
  * channel); every work-group reads the small vectors it stages (h, xc, the
@@ -143,10 +145,15 @@ inline float dl_group_sum(__local float *red, float v)
 }
 
 /* The barrier's words, each on its own 128-byte line so that the groups
- * polling the generation do not queue behind the arrivals' atomics. */
-#define DL_BAR_ARRIVE 0
-#define DL_BAR_GEN 32
-#define DL_BAR_FLAG 64
+ * polling the generation do not queue behind the arrivals' atomics: 8
+ * arrival counters (group g arrives on counter g % 8, so at most ceil(G/8)
+ * atomics queue on one address), the counter of finished counters, the
+ * generation and the timeout flag. */
+#define DL_BAR_SUBS 8
+#define DL_BAR_SUB(k) ((k) * 32)
+#define DL_BAR_TOP 256
+#define DL_BAR_GEN 288
+#define DL_BAR_FLAG 320
 
 /* A pause between polls of a waiting group (fewer requests on the line the
  * last arrival must write): nanosleep (sm_70+, implied by the mma
@@ -154,22 +161,29 @@ inline float dl_group_sum(__local float *red, float v)
 inline void dl_pause(void)
 {
 #if MCL_CAP_PTX && MCL_CAP_MMA
-    asm volatile("nanosleep.u32 64;");
+    asm volatile("nanosleep.u32 32;");
 #endif
 }
 
-/* Device-wide barrier over `groups` work-groups: bar[DL_BAR_ARRIVE] counts
- * arrivals, bar[DL_BAR_GEN] is the generation the last arrival advances,
- * bar[DL_BAR_FLAG] the sticky timeout flag. Called by every work-item of
- * every group. */
+/* Device-wide barrier over `groups` work-groups (called by every work-item
+ * of every group): the last arrival on a counter arrives on the top counter,
+ * the last arrival there resets it and advances the generation, which the
+ * others poll. */
 inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
 {
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
+        uint g = get_group_id(0), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
+        uint on_k = (groups - k + DL_BAR_SUBS - 1) / DL_BAR_SUBS; /* groups arriving on counter k */
         uint gen = bar[DL_BAR_GEN];
         mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
-        if (atomic_inc(&bar[DL_BAR_ARRIVE]) == groups - 1) {
-            atomic_xchg(&bar[DL_BAR_ARRIVE], 0u);
+        bool last = false;
+        if (atomic_inc(&bar[DL_BAR_SUB(k)]) == on_k - 1) {
+            atomic_xchg(&bar[DL_BAR_SUB(k)], 0u);
+            last = atomic_inc(&bar[DL_BAR_TOP]) == subs - 1;
+        }
+        if (last) {
+            atomic_xchg(&bar[DL_BAR_TOP], 0u);
             mem_fence(CLK_GLOBAL_MEM_FENCE);
             atomic_inc(&bar[DL_BAR_GEN]);
         } else {
@@ -342,19 +356,23 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
 #if !(DL_SKIP & 1)
-    for (int base = g * DL_TEAMS * DL_RPL; base < two; base += G * DL_TEAMS * DL_RPL) {
+    const int rows_per = DL_TEAMS * DL_RPL; /* rows of a group per pass */
+    for (int base = g * rows_per; base < two; base += G * rows_per) {
         int o0 = base + team * DL_RPL;
         float part[DL_RPL];
         dl_dot(w_in, dt_in, o0, DL_RPL, two, d_model, xl, 0, d_model / 8, 1, lane, part);
         for (int r = 0; r < DL_RPL; r++) {
-            int o = o0 + r;
             float s = dl_row_sum(red, part[r]) * scale;
-            if (lane == 0 && o < two) {
-                xz[o] = s;
-                if (o < d_inner)
-                    xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, s);
-            }
+            if (lane == 0 && o0 + r < two) xz[o0 + r] = s;
         }
+    }
+    /* the conv step of this group's x rows, all at once (one latency) */
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    int passes = g * rows_per < d_inner ? (d_inner - g * rows_per + G * rows_per - 1) / (G * rows_per) : 0;
+    for (int j = lid; j < passes * rows_per; j += DL_WG) {
+        int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
+        if (o < d_inner)
+            xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
     dl_grid_sync(bar, groups, spin_max);

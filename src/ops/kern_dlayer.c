@@ -10,8 +10,8 @@
 
 #define DL_ARGS 40           /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
-#define DL_BAR_BYTES 512 /* cl/dlayer.cl: three words 128 bytes apart */
-#define DL_BAR_FLAG_OFF 256
+#define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
+#define DL_BAR_FLAG_OFF (320 * 4)
 
 /* Polls of a barrier before it gives up: a launch's groups all start within
  * microseconds on a GPU, so the probe waits little; a real step may wait for

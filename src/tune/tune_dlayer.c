@@ -6,9 +6,9 @@
  *    thread: the grid is a group per core), capped by the device.
  *  - DL_LPR: the SIMD width on GPUs (a row team is one warp, summed by
  *    shuffles where ptx is on), 1 on CPUs (a work-item walks its row).
- *  - DL_UNR: 8 vectors of 8 weights in flight per lane on GPUs (a 1.4b
- *    in_proj row of 2048 is 8 vectors per lane of a warp: one latency), 4
- *    on CPUs.
+ *  - DL_UNR: 4 vectors of 8 weights in flight per lane. On the H200 8 cost
+ *    registers: the probe proved 2 groups of 256 per SM instead of 4, and
+ *    130m decoded at 1124 tokens/s instead of 1238 (1.4b 312 vs 315).
  *  - DL_RPL: 1 row per team at a time in phases A and D.
  *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
  *  - DL_MAX_DINNER (host, the dispatch threshold): 2048 on GPUs, 0 (never)
@@ -40,7 +40,7 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     long lpc = cpu ? 1 : 16;
     mcl_params_set(out, MCL_T_DL_WG, wg);
     mcl_params_set(out, MCL_T_DL_LPR, lpr < wg ? lpr : wg);
-    mcl_params_set(out, MCL_T_DL_UNR, cpu ? 4 : 8);
+    mcl_params_set(out, MCL_T_DL_UNR, 4);
     mcl_params_set(out, MCL_T_DL_RPL, 1);
     mcl_params_set(out, MCL_T_DL_SKIP, 0);
     mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 2048);
