@@ -290,21 +290,6 @@ inline void dl_stage(__local float *xl, __global const float *src, int n)
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 
-/* Conv step of channel o with fresh input xv: SiLU(bias + taps . w + w[K-1] xv),
- * the state [K-1] rolled (as gemv_conv in gemv.cl). */
-inline float dl_conv(__global const float *cw, __global const float *cb, int has_bias, __global float *st,
-                     int K, float xv)
-{
-    float acc = has_bias ? cb[0] : 0.0f;
-    for (int j = 0; j < K - 1; j++) {
-        float s = st[j];
-        acc = mad(cw[j], s, acc);
-        if (j > 0) st[j - 1] = s;
-    }
-    st[K - 2] = xv;
-    return mcl_silu(mad(cw[K - 1], xv, acc));
-}
-
 /* The probe: `rounds` exchanges of known values between all work-groups
  * through buf [G * DL_WG + 1]; buf[G * DL_WG] counts wrong reads. `wrong`
  * (tests only) writes off-by-one values, which the probe must catch. A
@@ -392,7 +377,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     for (int j = lid; j < passes * rows_per; j += DL_WG) {
         int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
         if (o < d_inner)
-            xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
+            xc[o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
     dl_grid_sync(bar, groups, spin_max);
