@@ -1,7 +1,8 @@
 #!/bin/bash
 # On the GPU machine: build, capabilities, the GEMM tests and timings against
 # PyTorch and CLBlast at the 1.4b prefill shapes (M = 2048). Logs in $OUT.
-# usage: [BASE=DIR] bash tools/gemm_device.sh [quick|devices|configs|suite|bench CONFIG|base DIR CONFIG]...
+# usage: [BASE=DIR] bash tools/gemm_device.sh [quick|devices|configs|suite|bench CONFIG|base DIR CONFIG|
+#        tuned CONFIG|torch|try SET...]...
 # (BASE: start building the tree in DIR at once, for a later `base DIR CONFIG`)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -41,6 +42,17 @@ while [ $# -gt 0 ]; do
           (cd "$dir" && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } &&
            ninja -C build-gpu mambacl >>"$OUT/build-base.log" 2>&1) || { tail -20 "$OUT/build-base.log"; exit 1; }
           "$dir"/build-gpu/mambacl bench --config "$cfg" --reps 3 --json "$OUT/bench-base-$cfg.json" 2>&1 | grep -v "^scan" ;;
+    tuned) # tuned CONFIG: bench, `tune --only gemm.cl` (stopped by SIGINT after 200 s: the finished
+           # families are saved), bench again with the tuned file; the tuning JSON to $OUT
+           shift; b=build-gpu/mambacl
+           $b bench --config "$1" --reps 3 --json "$OUT/bench-untuned-$1.json" 2>&1 | grep -v "^scan"
+           timeout -s INT 200 $b tune --config "$1" --only gemm.cl --reps 3 2>&1 | tr '\r' '\n' | grep -v "^tune "
+           cp "$MAMBACL_CACHE_DIR"/tuning/*.json "$OUT/" 2>/dev/null
+           $b bench --config "$1" --reps 3 --json "$OUT/bench-tuned-$1.json" 2>&1 | grep -v "^scan" ;;
+    torch) python3 tools/torch_matmul.py $SHAPES ;;
+    try) # try SET: gemm_timing of the mma path at the 1.4b shapes with --set SET (one SET per word)
+         shift; sets=""; for s in $1; do sets="$sets --set $s"; done
+         for s in $SHAPES; do build-gpu/gemm_timing ${s//,/ } bf16 10 --paths mma $sets 2>&1 | grep -v "^device"; done ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
   shift
