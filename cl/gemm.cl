@@ -312,10 +312,10 @@ typedef struct mma_args {
 } mma_args;
 
 #if GEMM_FUSE
+#if GEMM_FUSE == 1
 /* Starts filling the fp32 A rows of a stage (row r at r * MMA_LDSF): 16-byte
  * cp.async chunks where K % 4 == 0 (rows 16-byte aligned), else plain
  * loads; zero outside the matrix and the K slice. */
-#if GEMM_FUSE == 1
 MMA_INLINE void mma_load_a32(const mma_args *g, __local float *fa, int k0, int lid)
 {
     __global const float *a = (__global const float *)g->ah;

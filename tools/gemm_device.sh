@@ -2,7 +2,7 @@
 # On the GPU machine: build, capabilities, the GEMM tests and timings against
 # PyTorch and CLBlast at the 1.4b prefill shapes (M = 2048). Logs in $OUT.
 # usage: [BASE=DIR] bash tools/gemm_device.sh [quick|devices|configs|suite|bench CONFIG|base DIR CONFIG|
-#        tuned CONFIG|torch|try SET...|sweep|pick|with SET|gtests|parity LABEL]...
+#        tuned CONFIG|torch|try SET...|benchtag TAG CONFIG|sweep|pick|with SET|gtests|parity LABEL]...
 # (sweep: gemm_timing of $SWEEP (or the list below) at the 1.4b shapes, $DT weights (f16),
 #  into $OUT/sweep.log; pick: tools/gemm_pick.py's choice of it into $OUT/pick.txt;
 #  with SET: a tuning file applying SET (NAME=V,... ; the word 'pick': $OUT/pick.txt's set; 'none' removes it)
@@ -28,6 +28,7 @@ SWEEP=${SWEEP:-"GEMM_FUSE=1 GEMM_FUSE=2 GEMM_FUSE=1,GEMM_BK=16,GEMM_STAGES=4 GEM
   GEMM_FUSE=2,GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4 GEMM_SPLIT=1 GEMM_SPLIT=1,GEMM_FUSE=2"}
 TEMPLATE=docs/perf/gemm-h200-s4-tune.json
 while [ $# -gt 0 ]; do
+  echo "== step $1 $(date +%T)"
   case "$1" in
     quick) build-gpu/mambacl devices
            build-gpu/mambacl selftest 2>&1 | grep -v " ok " | tail -20
@@ -48,6 +49,8 @@ while [ $# -gt 0 ]; do
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/suite.log"
            MAMBACL_DISABLE=mma meson test -C build-gpu --print-errorlogs --num-processes 1 >"$OUT/suite-nomma.log" 2>&1
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/suite-nomma.log" ;;
+    benchtag) shift; tag=$1; shift
+              build-gpu/mambacl bench --config "$1" --reps 3 --json "$OUT/bench-$tag-$1.json" 2>&1 | grep -v "^scan" ;;
     bench) shift; build-gpu/mambacl bench --config "$1" --reps 3 --json "$OUT/bench-$1.json" 2>&1 | grep -v "^scan" ;;
     base) # base DIR CONFIG: the same bench built from the source tree DIR (the commit before this work)
           dir=$2 cfg=$3; shift 2; wait
