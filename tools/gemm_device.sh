@@ -18,7 +18,9 @@ bash .device/setup.sh >/dev/null 2>&1
 ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 [ -n "${BASE:-}" ] && { (cd "$BASE" && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } &&
                         ninja -C build-gpu mambacl >"$OUT/build-base.log" 2>&1) & }
-export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia} MAMBACL_CACHE_DIR=/tmp/mclcache
+export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia} MAMBACL_CACHE_DIR=${MAMBACL_CACHE_DIR:-/tmp/mclcache}
+# the tuning files of `with` never outlive this script (a warm machine serves other calls next)
+trap 'for d in build-gpu/tests/mcl-cache "$MAMBACL_CACHE_DIR"; do python3 tools/gemm_tunefile.py $TEMPLATE "$d" none >/dev/null; done' EXIT
 SHAPES="2048,8192,2048 2048,2048,4096 2048,160,4096"
 DT=${DT:-f16}
 SWEEP=${SWEEP:-"GEMM_FUSE=1 GEMM_FUSE=2 GEMM_FUSE=1,GEMM_BK=16,GEMM_STAGES=4 GEMM_FUSE=2,GEMM_BK=16,GEMM_STAGES=3
@@ -77,10 +79,13 @@ while [ $# -gt 0 ]; do
           for d in build-gpu/tests/mcl-cache "$MAMBACL_CACHE_DIR"; do python3 tools/gemm_tunefile.py $TEMPLATE "$d" "$set_"; done
           build-gpu/mambacl devices | grep -i nvidia ;;
     gtests) meson test -C build-gpu --print-errorlogs --num-processes 1 gemm tuning model_ref forward >"$OUT/gtests.log" 2>&1
+            cat build-gpu/meson-logs/testlog.txt >>"$OUT/gtests.log" # the passing tests' output too
             grep -E "^ *[0-9]+/[0-9]+ |gemm tuning space|gemm configurations|bf16 parity|max \|logit|Fail:" "$OUT/gtests.log" ;;
     parity) shift; log="$OUT/parity-$1.log"
             meson test -C build-gpu --print-errorlogs --num-processes 1 model_ref forward >"$log" 2>&1
+            cat build-gpu/meson-logs/testlog.txt >>"$log"
             MCL_TEST_FILTER=test_bf16_long_parity meson test -C build-gpu --print-errorlogs --num-processes 1 gemm >>"$log" 2>&1
+            cat build-gpu/meson-logs/testlog.txt >>"$log"
             grep -E "^ *[0-9]+/[0-9]+ |bf16 parity|max \|logit|max difference|argmax differs|expected" "$log" | head -30 ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
