@@ -25,13 +25,25 @@
  *   Split-K: grid dimension 2 cuts K into slices of k_len (a multiple of
  *   GEMM_BK); each slice writes its partial C into its own [M, N] slab of a
  *   workspace and gemm_reduce adds the slabs (and beta * C).
+ *   GEMM_FUSE = 1 or 2: no gemm_split_a pass; the kernel reads A as fp32
+ *   and splits it in registers (cvt.rn.{bf16,f16}x2.f32: the same
+ *   round-to-nearest-even hi and lo as gemm_split_a), so the parts never
+ *   reach global memory. 1: cp.async of fp32 A into local rows of GEMM_BK + 8
+ *   floats (element by element where K % 4 != 0); each lane forms its A
+ *   fragments from local memory (64-bit loads of the pairs the m16n8k16
+ *   layout gives it) and splits them there (once per warp column). 2: each
+ *   item loads its share of the next K step's fp32 A into registers (16-byte
+ *   loads) before the current step's products, then splits it and stores hi
+ *   and lo in the local layout of GEMM_FUSE 0 (split once per block; the
+ *   fragments by ldmatrix as with 0).
  * gemm_simt (every device): a tiled fp32 kernel. A work-group of
  *   GEMM_SW x GEMM_SW items computes a (SW*ST) x (SW*ST) block, each item
  *   ST x ST outputs strided by SW (conflict-free local reads); K advances in
  *   GEMM_SBK steps through local tiles of A and of W widened to fp32.
  *
  * Traffic: the mma path reads A (fp32) once and writes/reads its 16-bit
- * parts (2 * SPLIT bytes per element), then each block reads its A and W
+ * parts (2 * SPLIT bytes per element; none with GEMM_FUSE, whose blocks read
+ * 4 bytes of fp32 A per element instead of 2 * SPLIT), then each block reads its A and W
  * tiles once per K step: A is re-read N/BN times and W M/BM times (mostly
  * from L2), C is written once (read once more when beta != 0; SPLITK slabs
  * add 2 * 4 bytes per element of C per slice). The SIMT path re-reads A
@@ -46,7 +58,7 @@
  *
  * Tunables (src/tune/tune_kern.c): GEMM_BM, GEMM_BN, GEMM_BK, GEMM_WM,
  * GEMM_WN, GEMM_STAGES (2..4), GEMM_SPLIT (1, 2), GEMM_SPLITK (most slices),
- * GEMM_SWZ (swizzled or padded local rows),
+ * GEMM_SWZ (swizzled or padded local rows), GEMM_FUSE (A split inside the GEMM),
  * GEMM_SW, GEMM_ST, GEMM_SBK, GEMM_GEMV_MAX_ROWS (host: rows up to which gemv
  * runs instead), GEMM_CLBLAST (host: 1 = CLBlast SGEMM instead of gemm_simt).
  */
@@ -73,6 +85,9 @@
 #endif
 #ifndef GEMM_SWZ
 #define GEMM_SWZ 0
+#endif
+#ifndef GEMM_FUSE
+#define GEMM_FUSE 0
 #endif
 #ifndef GEMM_SW
 #define GEMM_SW 8
@@ -243,7 +258,12 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
 #define MMA_LDS (GEMM_BK + 8)
 #define MMA_OFF(r, ch) ((r) * MMA_LDS + (ch) * 8)
 #endif
+#if GEMM_FUSE == 1
+#define MMA_LDSF (GEMM_BK + 8)                   /* floats per local row of fp32 A */
+#define MMA_A_STAGE (GEMM_BM * MMA_LDSF * 2)     /* in halves */
+#else
 #define MMA_A_STAGE (GEMM_SPLIT * GEMM_BM * MMA_LDS)
+#endif
 #define MMA_W_STAGE (GEMM_BN * MMA_LDS)
 
 #if GEMM_STAGES == 2
@@ -254,7 +274,7 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
 #define MMA_WAIT "cp.async.wait_group 2;"
 #endif
 
-MMA_INLINE void mma_cp16(__local ushort *dst, __global const ushort *src, int bytes)
+MMA_INLINE void mma_cp16(__local void *dst, __global const void *src, int bytes)
 {
     ulong d = (ulong)dst, s = (ulong)src;
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"l"(d), "l"(s), "r"(bytes) : "memory");
@@ -284,16 +304,120 @@ MMA_INLINE void mma_16816(float *c, const uint *a, const uint *b, const int f16)
 
 /* The operands of one block. */
 typedef struct mma_args {
-    __global const ushort *ah, *al; /* [M, lda] */
+    __global const ushort *ah, *al; /* [M, lda] (GEMM_FUSE: ah is fp32 A [M, K]) */
     __global const ushort *w;       /* [N, K] */
     int lda, M, N, K;
     int m0, n0, kend;               /* block origin, end of this K slice */
     int w_aligned;                  /* K % 8 == 0: W rows by cp.async */
 } mma_args;
 
+#if GEMM_FUSE
+#if GEMM_FUSE == 1
+/* Starts filling the fp32 A rows of a stage (row r at r * MMA_LDSF): 16-byte
+ * cp.async chunks where K % 4 == 0 (rows 16-byte aligned), else plain
+ * loads; zero outside the matrix and the K slice. */
+MMA_INLINE void mma_load_a32(const mma_args *g, __local float *fa, int k0, int lid)
+{
+    __global const float *a = (__global const float *)g->ah;
+    if (g->K % 4 == 0) {
+        for (int i = lid; i < GEMM_BM * (GEMM_BK / 4); i += MMA_THREADS) {
+            int r = i / (GEMM_BK / 4), ch = i % (GEMM_BK / 4), gk = k0 + ch * 4, gr = g->m0 + r;
+            bool ok = gr < g->M && gk < g->kend;
+            mma_cp16(fa + r * MMA_LDSF + ch * 4, ok ? a + (size_t)gr * g->K + gk : a, ok ? 16 : 0);
+        }
+    } else {
+        for (int i = lid; i < GEMM_BM * GEMM_BK; i += MMA_THREADS) {
+            int r = i / GEMM_BK, c = i % GEMM_BK, gk = k0 + c, gr = g->m0 + r;
+            fa[r * MMA_LDSF + c] = gr < g->M && gk < g->kend ? a[(size_t)gr * g->K + gk] : 0.0f;
+        }
+    }
+}
+#endif
+
+/* hi = the 16-bit pair nearest to (v.x, v.y) (v.x in the low half), lo the
+ * pair nearest to the remainders: round to nearest even, as gemm_split_a. */
+MMA_INLINE void mma_split2(float2 v, uint *hi, uint *lo, const int f16)
+{
+    uint h, l;
+    float hx, hy;
+    if (f16) {
+        asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(h) : "f"(v.y), "f"(v.x));
+        asm("{\n\t.reg .b16 a, b;\n\tmov.b32 {a, b}, %2;\n\tcvt.f32.f16 %0, a;\n\tcvt.f32.f16 %1, b;\n\t}"
+            : "=f"(hx), "=f"(hy)
+            : "r"(h));
+        if (GEMM_SPLIT == 2) asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(l) : "f"(v.y - hy), "f"(v.x - hx));
+    } else {
+        asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(h) : "f"(v.y), "f"(v.x));
+        hx = as_float(h << 16);
+        hy = as_float(h & 0xffff0000u);
+        if (GEMM_SPLIT == 2) asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(l) : "f"(v.y - hy), "f"(v.x - hx));
+    }
+    *hi = h;
+    if (GEMM_SPLIT == 2) *lo = l;
+}
+
+#if GEMM_FUSE == 1
+/* The A fragments (hi, lo) of the m16 x k16 tile at local row r0, column
+ * kk: lane (g, t) = (lane / 4, lane % 4) holds rows g and g + 8, columns
+ * 2t, 2t + 1 and 2t + 8, 2t + 9, the register order of ldmatrix.x4. */
+MMA_INLINE void mma_frag_a32(__local const float *fa, int r0, int kk, int lane, uint af[GEMM_SPLIT][4],
+                             const int f16)
+{
+    __local const float *p = fa + (r0 + lane / 4) * MMA_LDSF + kk + 2 * (lane % 4);
+    float2 v[4] = {*(__local const float2 *)p, *(__local const float2 *)(p + 8 * MMA_LDSF),
+                   *(__local const float2 *)(p + 8), *(__local const float2 *)(p + 8 * MMA_LDSF + 8)};
+#pragma unroll
+    for (int j = 0; j < 4; j++) mma_split2(v[j], &af[0][j], &af[GEMM_SPLIT - 1][j], f16);
+}
+#endif
+
+#if GEMM_FUSE == 2
+#define MMA_A4 (GEMM_BM * GEMM_BK / 4)                          /* float4 of A per stage */
+#define MMA_APT ((MMA_A4 + MMA_THREADS - 1) / MMA_THREADS)     /* of them per item */
+/* Reads this item's float4 of the fp32 A of the K step at k0 into ra (item
+ * lid takes float4 lid, lid + MMA_THREADS, ...; zero outside the matrix and
+ * the K slice): 16-byte loads where K % 4 == 0. */
+MMA_INLINE void mma_fetch_a(const mma_args *g, float4 ra[MMA_APT], int k0, int lid)
+{
+    __global const float *a = (__global const float *)g->ah;
+#pragma unroll
+    for (int j = 0; j < MMA_APT; j++) {
+        int i = lid + j * MMA_THREADS, r = i / (GEMM_BK / 4), gk = k0 + 4 * (i % (GEMM_BK / 4)), gr = g->m0 + r;
+        float4 v = (float4)(0.0f);
+        if (i < MMA_A4 && gr < g->M) {
+            __global const float *p = a + (size_t)gr * g->K + gk;
+            if (g->K % 4 == 0 && gk + 3 < g->kend) v = *(__global const float4 *)p;
+            else v = (float4)(gk < g->kend ? p[0] : 0.0f, gk + 1 < g->kend ? p[1] : 0.0f,
+                              gk + 2 < g->kend ? p[2] : 0.0f, gk + 3 < g->kend ? p[3] : 0.0f);
+        }
+        ra[j] = v;
+    }
+}
+
+/* Splits ra (as mma_fetch_a read it) into hi and lo and stores them in the
+ * stage's A rows, the layout gemm_split_a's parts take by cp.async. */
+MMA_INLINE void mma_put_a(__local ushort *sa, const float4 ra[MMA_APT], int lid, const int f16)
+{
+#pragma unroll
+    for (int j = 0; j < MMA_APT; j++) {
+        int i = lid + j * MMA_THREADS, r = i / (GEMM_BK / 4), q = i % (GEMM_BK / 4);
+        if (i >= MMA_A4) break;
+        uint h0, h1, l0 = 0, l1 = 0;
+        mma_split2(ra[j].xy, &h0, &l0, f16);
+        mma_split2(ra[j].zw, &h1, &l1, f16);
+        *(__local uint2 *)(sa + MMA_OFF(r, q / 2) + 4 * (q % 2)) = (uint2)(h0, h1);
+        if (GEMM_SPLIT == 2) *(__local uint2 *)(sa + MMA_OFF(GEMM_BM + r, q / 2) + 4 * (q % 2)) = (uint2)(l0, l1);
+    }
+}
+#endif
+#endif
+
 /* Starts filling stage buffers sa/sw with the K step at k0. */
 MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local ushort *sw, int k0, int lid)
 {
+#if GEMM_FUSE == 1
+    mma_load_a32(g, (__local float *)sa, k0, lid);
+#elif GEMM_FUSE == 0
     int aend = g->kend < g->lda ? g->kend : g->lda;
     for (int i = lid; i < GEMM_SPLIT * GEMM_BM * MMA_CPR; i += MMA_THREADS) {
         int s = i / (GEMM_BM * MMA_CPR), rem = i % (GEMM_BM * MMA_CPR);
@@ -303,6 +427,7 @@ MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local us
         mma_cp16(sa + MMA_OFF(s * GEMM_BM + r, ch), ok ? src + (size_t)gr * g->lda + gk : src,
                  ok ? 16 : 0);
     }
+#endif
     if (g->w_aligned) {
         for (int i = lid; i < GEMM_BN * MMA_CPR; i += MMA_THREADS) {
             int r = i / MMA_CPR, ch = i % MMA_CPR, gk = k0 + ch * 8, gn = g->n0 + r;
@@ -324,13 +449,19 @@ MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, fl
 {
 #pragma unroll
     for (int kk = 0; kk < GEMM_BK; kk += 16) {
-        uint af[GEMM_SPLIT][MMA_MT][4], bf[MMA_NT][2];
+        uint af[MMA_MT][GEMM_SPLIT][4], bf[MMA_NT][2];
+#if GEMM_FUSE == 1
+#pragma unroll
+        for (int mt = 0; mt < MMA_MT; mt++)
+            mma_frag_a32((__local const float *)sa, wm * MMA_WTM + mt * 16, kk, lane, af[mt], f16);
+#else
 #pragma unroll
         for (int s = 0; s < GEMM_SPLIT; s++)
 #pragma unroll
             for (int mt = 0; mt < MMA_MT; mt++)
                 mma_ldx4(sa + MMA_OFF(s * GEMM_BM + wm * MMA_WTM + mt * 16 + lane % 16, kk / 8 + lane / 16),
-                         af[s][mt]);
+                         af[mt][s]);
+#endif
 #pragma unroll
         for (int p = 0; p < MMA_NT / 2; p++) {
             uint r[4];
@@ -345,7 +476,7 @@ MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, fl
 #pragma unroll
             for (int mt = 0; mt < MMA_MT; mt++)
 #pragma unroll
-                for (int nt = 0; nt < MMA_NT; nt++) mma_16816(acc[mt][nt], af[s][mt], bf[nt], f16);
+                for (int nt = 0; nt < MMA_NT; nt++) mma_16816(acc[mt][nt], af[mt][s], bf[nt], f16);
     }
 }
 
@@ -384,7 +515,16 @@ MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *
 #pragma unroll
             for (int h = 0; h < 4; h++) acc[mt][nt][h] = 0.0f;
     const int nk = (g.kend - kb + GEMM_BK - 1) / GEMM_BK;
+#if GEMM_FUSE == 2
+    float4 ra[MMA_APT];
+#endif
     for (int s = 0; s < GEMM_STAGES - 1; s++) {
+#if GEMM_FUSE == 2
+        if (s < nk) {
+            mma_fetch_a(&g, ra, kb + s * GEMM_BK, lid);
+            mma_put_a(sa + s * MMA_A_STAGE, ra, lid, f16);
+        }
+#endif
         if (s < nk) mma_load_stage(&g, sa + s * MMA_A_STAGE, sw + s * MMA_W_STAGE, kb + s * GEMM_BK, lid);
         else asm volatile("cp.async.commit_group;" ::: "memory");
     }
@@ -394,14 +534,24 @@ MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *
         int nx = kt + GEMM_STAGES - 1, bx = nx % GEMM_STAGES, bc = kt % GEMM_STAGES;
         if (nx < nk) mma_load_stage(&g, sa + bx * MMA_A_STAGE, sw + bx * MMA_W_STAGE, kb + nx * GEMM_BK, lid);
         else asm volatile("cp.async.commit_group;" ::: "memory");
+#if GEMM_FUSE == 2
+        /* A of step nx: read now, split and stored once this step's
+         * products are issued (its buffer was last read in step kt - 1,
+         * before the barrier above; it is read after the barrier of step nx) */
+        if (nx < nk) mma_fetch_a(&g, ra, kb + nx * GEMM_BK, lid);
+#endif
         mma_stage(sa + bc * MMA_A_STAGE, sw + bc * MMA_W_STAGE, acc, wm, wn, lane, f16);
+#if GEMM_FUSE == 2
+        if (nx < nk) mma_put_a(sa + bx * MMA_A_STAGE, ra, lid, f16);
+#endif
     }
     mma_store(&g, acc, C, beta, wm, wn, lane);
 }
 
 /* Grid: (ceil(N / BN) * MMA_THREADS, ceil(M / BM), slices); local (MMA_THREADS, 1, 1).
  * With more than one slice, C is the workspace of slices * M * N floats and
- * beta must be 0. */
+ * beta must be 0. With GEMM_FUSE, ah is the fp32 A [M, K] itself (al and lda
+ * are not read). */
 __kernel __attribute__((reqd_work_group_size(MMA_THREADS, 1, 1)))
 void gemm_mma_bf16(__global const ushort *ah, __global const ushort *al, int lda,
                    __global const ushort *w, __global float *C, int M, int N, int K, float beta,

@@ -89,6 +89,9 @@ static void test_default_model_reference(void **state)
         for (int t = 0; t < k->n_ids; t++)
             assert_int_equal(fwd_argmax_f(all + (size_t)t * (size_t)v, v), k->argmax[t]);
         float *last = all + (size_t)(k->n_ids - 1) * (size_t)v;
+        double worst = 0.0;
+        for (int i = 0; i < v; i++) worst = fmax(worst, fabs((double)last[i] - (double)k->last_logits[i]));
+        printf("prompt %d: %d tokens, device max |logit - HF| = %.2e\n", c, k->n_ids, worst);
         assert_close_f(last, k->last_logits, (size_t)v, 1e-3, "last-position logits vs HF");
         int32_t tok = fwd_argmax_f(last, v);
         for (int g = 0; g < FWD_GREEDY; g++) {

@@ -182,7 +182,7 @@ static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
 
 static mcl_status run_mma(mcl_runtime *rt, const mm *a)
 {
-    int bm, bn, bk, split, wm, wn, cap;
+    int bm, bn, bk, split, wm, wn, cap, fuse;
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BM, &bm));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BN, &bn));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BK, &bk));
@@ -190,8 +190,9 @@ static mcl_status run_mma(mcl_runtime *rt, const mm *a)
     MCL_TRY(get(a->cfg, MCL_T_GEMM_WM, &wm));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_WN, &wn));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLITK, &cap));
-    int threads = 32 * wm * wn, lda = (a->K + 7) / 8 * 8, k_len = 0;
-    MCL_TRY(split_a(rt, a, lda, split));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_FUSE, &fuse));
+    int threads = 32 * wm * wn, lda = fuse ? a->K : (a->K + 7) / 8 * 8, k_len = 0;
+    if (!fuse) MCL_TRY(split_a(rt, a, lda, split)); /* GEMM_FUSE: the kernel splits fp32 A itself */
     int slices = splitk(rt, a, bm, bn, bk, cap, &k_len);
     cl_mem out = a->C;
     float beta = a->beta;
@@ -202,8 +203,9 @@ static mcl_status run_mma(mcl_runtime *rt, const mm *a)
     }
     cl_kernel k;
     MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, a->wdt == MCL_DTYPE_F16 ? "gemm_mma_f16" : "gemm_mma_bf16", &k));
-    MCL_ARG(k, 0, rt->gemm_ws[WS_HI]);
-    MCL_ARG(k, 1, rt->gemm_ws[WS_LO]);
+    cl_mem ah = fuse ? a->A : rt->gemm_ws[WS_HI], al = fuse ? a->A : rt->gemm_ws[WS_LO];
+    MCL_ARG(k, 0, ah);
+    MCL_ARG(k, 1, al);
     MCL_ARG(k, 2, lda);
     MCL_ARG(k, 3, a->W);
     MCL_ARG(k, 4, out);

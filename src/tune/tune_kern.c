@@ -39,7 +39,9 @@
  *    GEMM_BK halves (then GEMM_STAGES drops to 2, then GEMM_BM halves) until
  *    STAGES * (SPLIT * BM + BN) * BK * 2 bytes fit in the local memory.
  *    GEMM_SPLITK 8: at most 8 K slices, used when the blocks of C do not fill
- *    the device twice (src/ops/gemm.c).
+ *    the device twice (src/ops/gemm.c). GEMM_FUSE 0: A split by its own
+ *    gemm_split_a pass (1, 2: inside the GEMM, cl/gemm.cl; 1 keeps local A
+ *    rows of fp32, BK + 8 floats, instead of SPLIT rows of halves).
  *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
  *    the work-group limit), GEMM_ST 4 outputs per item and dimension,
  *    GEMM_SBK 16; on CPUs SW 4, ST 8, SBK 32 (PoCL runs a work-group as a
@@ -231,7 +233,8 @@ long mcl_tune_gemm_mma_local_bytes(const mcl_params *p)
     long bm = mcl_params_get(p, MCL_T_GEMM_BM, 0), bn = mcl_params_get(p, MCL_T_GEMM_BN, 0);
     long bk = mcl_params_get(p, MCL_T_GEMM_BK, 0), st = mcl_params_get(p, MCL_T_GEMM_STAGES, 0);
     long row = mcl_params_get(p, MCL_T_GEMM_SWZ, 1) ? bk : bk + 8;
-    return st * (mcl_params_get(p, MCL_T_GEMM_SPLIT, 1) * bm + bn) * row * 2;
+    long a = mcl_params_get(p, MCL_T_GEMM_FUSE, 0) == 1 ? bm * (bk + 8) * 4 : mcl_params_get(p, MCL_T_GEMM_SPLIT, 1) * bm * row * 2;
+    return st * (a + bn * row * 2);
 }
 
 long mcl_tune_gemm_simt_local_bytes(const mcl_params *p)
@@ -248,6 +251,7 @@ bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
     long sp = mcl_params_get(p, MCL_T_GEMM_SPLIT, 0), sw = mcl_params_get(p, MCL_T_GEMM_SW, 0);
     if ((bk != 16 && bk != 32 && bk != 64) || (bk == 64 && !mcl_params_get(p, MCL_T_GEMM_SWZ, 1)) || wm < 1 || wn < 1 || bm % (16 * wm) || bn % (16 * wn)) return false;
     if (st < 2 || st > 4 || sp < 1 || sp > 2 || sw < 1 || mcl_params_get(p, MCL_T_GEMM_ST, 0) < 1) return false;
+    if (mcl_params_get(p, MCL_T_GEMM_FUSE, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_FUSE, 0) > 2) return false;
     if ((size_t)(32 * wm * wn) > dev->max_work_group_size || (size_t)(sw * sw) > dev->max_work_group_size)
         return false;
     return (uint64_t)mcl_tune_gemm_mma_local_bytes(p) <= dev->local_mem_bytes &&
@@ -258,9 +262,10 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     static const char *const names[] = {MCL_T_GEMM_BM,     MCL_T_GEMM_BN,    MCL_T_GEMM_BK,
                                         MCL_T_GEMM_WM,     MCL_T_GEMM_WN,    MCL_T_GEMM_STAGES,
-                                        MCL_T_GEMM_SPLIT,  MCL_T_GEMM_SPLITK, MCL_T_GEMM_SWZ};
-    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0};
-    for (int i = 0; i < 9; i++) mcl_params_set(out, names[i], values[i]);
+                                        MCL_T_GEMM_SPLIT,  MCL_T_GEMM_SPLITK, MCL_T_GEMM_SWZ,
+                                        MCL_T_GEMM_FUSE};
+    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0, 0};
+    for (int i = 0; i < 10; i++) mcl_params_set(out, names[i], values[i]);
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
     long sw = cpu ? 4 : 16;
     while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
@@ -299,6 +304,7 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_BM, 16, 512},      {MCL_T_GEMM_BN, 16, 512},     {MCL_T_GEMM_BK, 16, 64},
     {MCL_T_GEMM_WM, 1, 8},         {MCL_T_GEMM_WN, 1, 8},        {MCL_T_GEMM_STAGES, 2, 4},
     {MCL_T_GEMM_SPLIT, 1, 2},      {MCL_T_GEMM_SPLITK, 1, 64},   {MCL_T_GEMM_SWZ, 0, 1},
+    {MCL_T_GEMM_FUSE, 0, 2},
     {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
 };
@@ -308,8 +314,8 @@ static const mcl_tunable gemm_tunables[] = {
  * matrix path (the mma kernels):
  *   0: block and warp shape, with the swizzle (128-row blocks fit the 48 KiB
  *      only with unpadded rows): 108 points, 16 in the space (below);
- *   1: K step, pipeline depth, swizzle over the winner: 18 points, at most
- *      12 fit;
+ *   1: K step, pipeline depth, swizzle and GEMM_FUSE (A split inside the
+ *      GEMM, two ways) over the winner: 54 points, at most 36 fit;
  *   2: the split-K cap;
  *   3: the gemv / GEMM dispatch threshold, timed on the decode batches of
  *      tune_batches.
@@ -323,9 +329,10 @@ static const mcl_tune_axis gemm_axes_matrix[] = {
     {MCL_T_GEMM_WM, 3, {1, 2, 4}},       {MCL_T_GEMM_WN, 3, {1, 2, 4}},
     {MCL_T_GEMM_SWZ, 2, {0, 1}},         {MCL_T_GEMM_BK, 3, {16, 32, 64}},
     {MCL_T_GEMM_STAGES, 3, {2, 3, 4}},   {MCL_T_GEMM_SWZ, 2, {0, 1}},
-    {MCL_T_GEMM_SPLITK, 4, {1, 4, 8, 16}}, {MCL_T_GEMM_GEMV_MAX_ROWS, 4, {4, 8, 16, 32}},
+    {MCL_T_GEMM_FUSE, 3, {0, 1, 2}},     {MCL_T_GEMM_SPLITK, 4, {1, 4, 8, 16}},
+    {MCL_T_GEMM_GEMV_MAX_ROWS, 4, {4, 8, 16, 32}},
 };
-static const unsigned char gemm_stages_matrix[] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 3};
+static const unsigned char gemm_stages_matrix[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 3};
 static const mcl_tune_axis gemm_axes_cpu[] = {
     {MCL_T_GEMM_SW, 2, {4, 8}},
     {MCL_T_GEMM_ST, 2, {4, 8}},

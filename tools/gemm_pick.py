@@ -1,0 +1,30 @@
+"""Picks the fastest gemm.cl configuration of a gemm_timing sweep log (lines
+'<label> mma M .. N .. K .. dtype ..  T ms  R TFLOP/s  max err E (rel X)'):
+the smallest sum of times over the shapes, among the labels timed at every
+shape whose relative error stays within 4x the default's at each shape and
+that keep the two-part split (GEMM_SPLIT=1 is a precision choice, never
+picked). Prints the label ('default' when nothing is faster).
+usage: python3 tools/gemm_pick.py SWEEP.log"""
+import re
+import sys
+
+pat = re.compile(r"^(\S+)\s+mma\s+M (\d+) N (\d+) K (\d+) dtype \S+\s+([\d.]+) ms .* \(rel ([\d.e+-]+)\)")
+times, errs = {}, {}
+for line in open(sys.argv[1]):
+    m = pat.match(line)
+    if not m:
+        continue
+    label, shape = m.group(1), m.group(2, 3, 4)
+    times.setdefault(label, {})[shape] = float(m.group(5))
+    errs.setdefault(label, {})[shape] = float(m.group(6))
+base = times.get("default", {})
+best, best_t = "default", sum(base.values()) if base else float("inf")
+for label, t in times.items():
+    if label == "default" or "GEMM_SPLIT=1" in label or set(t) != set(base):
+        continue
+    if any(errs[label][s] > 4 * errs["default"][s] + 1e-7 for s in t):
+        continue
+    if sum(t.values()) < best_t:
+        best, best_t = label, sum(t.values())
+print(best)
+print(f"pick {best}: {best_t:.4f} ms over {len(base)} shapes (default {sum(base.values()):.4f} ms)", file=sys.stderr)
