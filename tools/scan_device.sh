@@ -22,9 +22,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     sweep) P=${SWEEP_PARTS:-12}; pids=""
            for i in $(seq 0 $((P - 1))); do
-             timeout ${SWEEP_BUILD_S:-120} build-gpu/scan_timing --sweep $i/$P --build-only >/dev/null 2>"$OUT/sweep-build-$i.err" & pids="$pids $!"
+             timeout ${SWEEP_BUILD_S:-120} build-gpu/scan_timing --sweep $i/$P --build-only >/dev/null 2>"/tmp/sweep-build-$i.err" & pids="$pids $!"
            done
-           wait $pids; echo "sweep compiled $(( $(date +%s) - t0 )) s"
+           wait $pids; cat /tmp/sweep-build-*.err >"$OUT/sweep-build.err"; echo "sweep compiled $(( $(date +%s) - t0 )) s"
            wait $anchor; echo "anchor done $(( $(date +%s) - t0 )) s"
            timeout ${SWEEP_TIME_S:-150} build-gpu/scan_timing --sweep $SHAPES >"$OUT/sweep.log" 2>&1
            grep -E "^(picked|best)" "$OUT/sweep.log"; echo "sweep timed $(( $(date +%s) - t0 )) s" ;;

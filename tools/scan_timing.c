@@ -192,9 +192,9 @@ static int sweep_main(int argc, char **argv)
     sweep_shape sh[16];
     memset(sh, 0, sizeof sh);
     for (int i = 2; i < argc; i++) {
-        int b, d, l;
+        int b, d, l, k, n;
         if (strcmp(argv[i], "--build-only") == 0) build_only = true;
-        else if (sscanf(argv[i], "%d/%d", &part, &parts) == 2 && !strchr(argv[i], ',')) continue;
+        else if (!strchr(argv[i], ',') && sscanf(argv[i], "%d/%d", &k, &n) == 2) part = k, parts = n;
         else if (sscanf(argv[i], "%d,%d,%d", &b, &d, &l) == 3 && ns < 16 && b > 0 && d > 0 && l > 0)
             sh[ns++] = (sweep_shape){.batch = b, .di = d, .L = l, .N = 16, .R = d / 32 > 0 ? d / 32 : 1};
         else {
@@ -202,7 +202,10 @@ static int sweep_main(int argc, char **argv)
             return 2;
         }
     }
-    if (parts < 1 || part < 0 || part >= parts) return 2;
+    if (parts < 1 || part < 0 || part >= parts) {
+        fprintf(stderr, "scan_timing --sweep: bad part %d/%d\n", part, parts);
+        return 2;
+    }
     mcl_runtime_options o = {.profiling = true};
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(&o, &rt) != MCL_OK) return fail("runtime");
