@@ -35,11 +35,34 @@ static mcl_status bind_z(cl_kernel k, const mcl_scan_args *a, int first)
     return MCL_OK;
 }
 
+/* The split's workspace (rt->scan_ws): n_seqs*(2*nseg+1)*d_inner*N floats, grown when needed. */
+static mcl_status scan_ws(mcl_runtime *rt, int n_seqs, int nseg, const mcl_scan_args *a, cl_mem *out)
+{
+    size_t bytes = 4 * (size_t)n_seqs * (size_t)(2 * nseg + 1) * (size_t)a->d_inner * (size_t)a->d_state;
+    if (bytes > rt->scan_ws_bytes) {
+        mcl_buffer_release(&rt->scan_ws);
+        rt->scan_ws_bytes = 0;
+        MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "scan split workspace", &rt->scan_ws));
+        rt->scan_ws_bytes = bytes;
+    }
+    *out = rt->scan_ws;
+    return MCL_OK;
+}
+
+int mcl_kern_scan_prefill_nseg(const mcl_params *p)
+{
+    long v = mcl_params_get(p, MCL_T_SCAN_NSEG, 1);
+    return v < 1 ? 1 : (v > MCL_SCAN_MAX_NSEG ? MCL_SCAN_MAX_NSEG : (int)v);
+}
+
 mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs)
 {
     if (n_seqs <= 0) return MCL_OK;
+    int nseg = mcl_kern_scan_prefill_nseg(p);
+    cl_mem sums = a->y; /* unused when nseg is 1 */
+    if (nseg > 1) MCL_TRY(scan_ws(rt, n_seqs, nseg, a, &sums));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, seq_start);
     MCL_ARG(k, 13, n_seqs);
@@ -48,9 +71,15 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
     MCL_ARG(k, 16, a->d_state);
     MCL_ARG(k, 17, a->y);
     MCL_TRY(bind_z(k, a, 18));
+    MCL_ARG(k, 20, sums);
+    MCL_ARG(k, 21, nseg);
     size_t global, wg;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
-    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+    for (cl_int summary = nseg > 1; summary >= 0; summary--) { /* the segments' maps first */
+        MCL_ARG(k, 22, summary);
+        MCL_TRY(mcl_launch(rt, k, summary ? "scan_summary" : "scan_prefill", 1, &global, &wg));
+    }
+    return MCL_OK;
 }
 
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
@@ -116,5 +145,5 @@ void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, si
 {
     size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8);
     *local = (size_t)mcl_tune_scan_wg(p);
-    *global = (size_t)n_seqs * (((size_t)d_inner + dch - 1) / dch) * *local;
+    *global = (size_t)n_seqs * (size_t)mcl_kern_scan_prefill_nseg(p) * (((size_t)d_inner + dch - 1) / dch) * *local;
 }

@@ -27,6 +27,10 @@
  *    load per (t, n)); 0 on CPUs.
  *  - SCAN_FAST_EXP: 1 on GPUs (native_exp2, within the tests' tolerances),
  *    0 on CPUs.
+ *  - SCAN_NSEG (segments per sequence, a launch argument, not compiled in):
+ *    1 by default (one launch, no workspace); the built-in table sets more
+ *    for batch-1 shape classes on the H200, where the channel blocks alone
+ *    leave most compute units idle.
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
@@ -116,6 +120,7 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_NG, 16);
     mcl_params_set(out, MCL_T_SCAN_KEEPB, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_FAST_EXP, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_SCAN_NSEG, 1);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
     long items = cpu ? 8 : 16, keepb = cpu ? 0 : 1;
     while ((16 / nsg) * items * (keepb ? 2 : 1) > 128) {
@@ -156,7 +161,7 @@ static long step_local(const mcl_params *p) { return 4 * step_wg(p); }
 static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_DCH, 1, 256},      {MCL_T_SCAN_NSG, 1, 256},  {MCL_T_SCAN_TT, 1, 1024},
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
-    {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},
+    {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
