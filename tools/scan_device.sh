@@ -4,7 +4,9 @@
 # (.anchors/cuda-scan/bench.py) timed in the same call, before the sweep's
 # timing phase. Variants are compiled first by parallel --build-only parts
 # into the binary cache. Results under $OUT: anchor.json, sweep.log, build.log.
-# usage: OUT=DIR bash tools/scan_device.sh [sweep] [bench CONFIG] [tests]
+# usage: OUT=DIR bash tools/scan_device.sh [tests] [sweep] [pick] [bench CONFIG] [timing B,D,L]
+# (tests: SCAN_TESTS names the meson tests, default all; pick: scan_pick.py's tuning
+# file into the binary cache's tuning folder, so that bench and timing use it)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -27,9 +29,16 @@ while [ $# -gt 0 ]; do
            wait $pids; cat /tmp/sweep-build-*.err >"$OUT/sweep-build.err"; echo "sweep compiled $(( $(date +%s) - t0 )) s"
            wait $anchor; echo "anchor done $(( $(date +%s) - t0 )) s"
            timeout ${SWEEP_TIME_S:-150} build-gpu/scan_timing --sweep $SHAPES >"$OUT/sweep.log" 2>&1
-           grep -E "^(picked|best)" "$OUT/sweep.log"; echo "sweep timed $(( $(date +%s) - t0 )) s" ;;
+           grep -E "^(picked|best)" "$OUT/sweep.log"; echo "sweep timed $(( $(date +%s) - t0 )) s"
+           [ -s "$OUT/sweep-build.err" ] || rm -f "$OUT/sweep-build.err" ;;
+    pick)  # the sweep's winners per shape class into this device's tuning file (later runs load it)
+           key=$(grep -P "^device\t" "$OUT/sweep.log" | cut -f2)
+           mkdir -p /tmp/mclcache/tuning
+           python3 tools/scan_pick.py "$OUT/sweep.log" "$OUT/scan-tuning.json" &&
+             cp "$OUT/scan-tuning.json" "/tmp/mclcache/tuning/$key.json" ;;
     bench) shift; wait $anchor
-           build-gpu/mambacl bench --config "$1" --anchor "$OUT/anchor.json" --json "$OUT/bench-$1.json" 2>&1 | tail -30 ;;
+           build-gpu/mambacl bench --config "$1" --reps ${BENCH_REPS:-3} --anchor "$OUT/anchor.json" --json "$OUT/bench-$1.json" 2>&1 | grep -v "^decode" | tail -40 ;;
+    timing) shift; build-gpu/scan_timing $(echo "$1" | tr , ' ') 2>&1 | tail -2 ;;
     tests) meson test -C build-gpu --print-errorlogs --num-processes 1 ${SCAN_TESTS:-} >"$OUT/tests.log" 2>&1
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
     *) echo "unknown step $1"; exit 2 ;;

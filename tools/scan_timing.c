@@ -13,8 +13,8 @@
  *
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
- * times every point of a grid of scan.cl configurations wider than the tuning
- * family's space (sweep_axes below; those mcl_tune_scan_fits refuses are
+ * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
+ * which the tuning family's space leaves out) (sweep_axes below; those mcl_tune_scan_fits refuses are
  * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
  * and first the configuration the runtime picks for that shape. One line per
  * (configuration, shape): "sweep B D L ms DEFINES", then "best B D L ms
@@ -31,6 +31,7 @@
 #include "runtime/runtime.h"
 #include "ops/kern_scan.h"
 #include "tune/tune_scan.h"
+#include "device/device.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -96,25 +97,27 @@ typedef struct sweep_shape {
     char best[256];
 } sweep_shape;
 
-/* The grid of --sweep (wider than the tuning family's GPU space). */
-static const long sweep_dch[] = {4, 8, 16}, sweep_nsg[] = {2, 4, 8}, sweep_tt[] = {4, 8, 16, 32};
-static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1};
-#define SWEEP_N (3 * 3 * 4 * 3 * 2)
+/* The grid of --sweep (SCAN_NSEG beside the tuning space's axes; TT 16 and ITEMS 4 never won on the H200). */
+static const long sweep_dch[] = {8, 16}, sweep_nsg[] = {2, 4, 8}, sweep_tt[] = {4, 8};
+static const long sweep_items[] = {8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
+#define SWEEP_N (2 * 3 * 2 * 2 * 2 * 5)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
 {
     memset(p, 0, sizeof *p);
     mcl_tune_scan_defaults(&rt->dev, p);
+    mcl_params_set(p, MCL_T_SCAN_NSEG, sweep_nseg[i % 5]);
+    i /= 5;
     mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
     i /= 2;
-    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 3]);
-    i /= 3;
-    mcl_params_set(p, MCL_T_SCAN_TT, sweep_tt[i % 4]);
-    i /= 4;
+    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_TT, sweep_tt[i % 2]);
+    i /= 2;
     mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 3]);
     i /= 3;
-    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 3]);
+    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 2]);
     for (long r = 64; r >= 8; r /= 2) {
         mcl_params_set(p, MCL_T_SCAN_RT, r);
         if (mcl_tune_scan_fits(&rt->dev, p)) return true;
@@ -210,6 +213,9 @@ static int sweep_main(int argc, char **argv)
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(&o, &rt) != MCL_OK) return fail("runtime");
     if (!build_only) {
+        char key[512];
+        mcl_device_key(&rt->dev, key, sizeof key);
+        printf("device\t%s\t%s\t%s\t%s\n", key, rt->dev.platform, rt->dev.name, rt->dev.driver_version);
         for (int i = 0; i < ns; i++) {
             const mcl_params *pp;
             cl_kernel k;
