@@ -31,14 +31,15 @@
  * per shape class; for batch 1, where the channel blocks alone leave most of
  * a large GPU idle). Each sequence is cut into nseg segments of
  * ceil(len/nseg) timesteps rounded up to a chunk, one work-group per
- * (sequence, segment, channel block), in two launches of this kernel:
- *  summary (summary = 1): every segment but the last runs (1)-(3) from a
+ * (sequence, segment, channel block), in two launches (one body, scan_run,
+ * specialized for each entry point):
+ *  scan_summary: every segment but the last runs (1)-(3) from a
  *      zero state and keeps, per (d, n), the segment's map s -> P·s + S
  *      (P = Π a_t: the chunk products from the scan's exclusive prefixes;
  *      S: the end state from zero), no replay, no y; segment 0 also copies
  *      the starting state, so that no work-group reads the state while the
  *      last segment writes it;
- *  main (summary = 0): segment j starts from the copied state folded through
+ *  scan_prefill: segment j starts from the copied state folded through
  *      the maps of segments 0..j-1 (j·2 loads per (d, n), in order), runs
  *      (1)-(5) over its own timesteps; the last segment writes the state.
  * Work O(L·N) still (the summary adds about half a pass); sums holds
@@ -236,8 +237,8 @@ SCAN_UNROLL
 #endif
 }
 
-__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
-void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
+/* The body of both entry points (inlined into each, specialized by summary). */
+inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   __global const float *restrict dbc,  // [T, R+2N]
                   __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
                   __global const void *restrict w_dt,  // [d_inner, R] in wdtype
@@ -254,15 +255,11 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   __global float *restrict y,          // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
                   __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
-                  int nseg, int summary)               // segments per sequence; 1: the summary launch
+                  int nseg,                            // segments per sequence
+                  __local float4 *bcs4, __local float4 *ds4, __local float *wl, __local float2 *ddx,
+                  __local float *sa, __local float *sb, __local float *cl,
+                  const int summary)                   // 1: the segments' maps (scan_summary)
 {
-    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
-    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
-    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
-    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
-    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
-    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
-    __local float cl[SCAN_NL];                     // carried state [lane]
     __local float *bcs = (__local float *)bcs4;
     __local float *ds = (__local float *)ds4;
 
@@ -502,4 +499,69 @@ SCAN_UNROLL
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+}
+
+/* The scan (y and the final state); with nseg > 1 after scan_summary. */
+__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
+void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
+                  __global const float *restrict dbc,  // [T, R+2N]
+                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
+                  __global const void *restrict w_dt,  // [d_inner, R] in wdtype
+                  int wdtype,
+                  __global const float *restrict b_dt, // [d_inner]
+                  __global const float *restrict A,    // [d_inner, N]
+                  __global const float *restrict D,    // [d_inner]
+                  __global float *restrict ssm_state,  // pool, see contracts
+                  ulong state_off,
+                  __global const int *restrict slot,   // [n_seqs]
+                  ulong slot_stride,
+                  __global const int *restrict seq_start, // [n_seqs+1]
+                  int n_seqs, int d_inner, int R, int N,
+                  __global float *restrict y,          // [T, d_inner]
+                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
+                  __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+                  int nseg)                            // segments per sequence
+{
+    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
+    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
+    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
+    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
+    __local float cl[SCAN_NL];                     // carried state [lane]
+    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
+             d_inner, R, N, y, z_off, z_ld, sums, nseg, bcs4, ds4, wl, ddx, sa, sb, cl, 0);
+}
+
+/* The segments' maps (nseg > 1), before scan_prefill. Each entry point is
+ * its own specialization of scan_run: the main one keeps no summary registers. */
+__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
+void scan_summary(__global const float *restrict xc,   // [T, d_inner]
+                  __global const float *restrict dbc,  // [T, R+2N]
+                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
+                  __global const void *restrict w_dt,  // [d_inner, R] in wdtype
+                  int wdtype,
+                  __global const float *restrict b_dt, // [d_inner]
+                  __global const float *restrict A,    // [d_inner, N]
+                  __global const float *restrict D,    // [d_inner]
+                  __global float *restrict ssm_state,  // pool, see contracts
+                  ulong state_off,
+                  __global const int *restrict slot,   // [n_seqs]
+                  ulong slot_stride,
+                  __global const int *restrict seq_start, // [n_seqs+1]
+                  int n_seqs, int d_inner, int R, int N,
+                  __global float *restrict y,          // [T, d_inner]
+                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
+                  __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+                  int nseg)                            // segments per sequence
+{
+    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
+    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
+    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
+    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
+    __local float cl[SCAN_NL];                     // carried state [lane]
+    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
+             d_inner, R, N, y, z_off, z_ld, sums, nseg, bcs4, ds4, wl, ddx, sa, sb, cl, 1);
 }

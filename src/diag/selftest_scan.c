@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "tune/tune.h"
 
 enum { DI = 2, NS = 2, RK = 1, LDB = RK + 2 * NS, T = 6, NSEQ = 2 };
 
@@ -137,6 +138,35 @@ mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok)
     memset(&d, 0, sizeof d);
     tiny_init(&p);
     mcl_status st = run_prefill(rt, &d, &p, ok);
+    tiny_release(&d);
+    return st;
+}
+
+/* The same through a split launch (SCAN_NSEG 2 over the picked configuration:
+ * scan_summary, then scan_prefill from the state it copied). */
+static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    cl_kernel k;
+    const mcl_params *picked;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &picked));
+    mcl_params prm = *picked;
+    mcl_params_set(&prm, MCL_T_SCAN_NSEG, 2);
+    MCL_TRY(tiny_upload(rt, p, d));
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    MCL_TRY(mcl_kern_scan_prefill_with(rt, k, &prm, &a, &ks, d->m[9], NSEQ));
+    tiny_expect(p);
+    return tiny_read_check(rt, d, p, T * DI, ok);
+}
+
+mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok)
+{
+    tiny p;
+    tiny_dev d;
+    memset(&d, 0, sizeof d);
+    tiny_init(&p);
+    mcl_status st = run_split(rt, &d, &p, ok);
     tiny_release(&d);
     return st;
 }
