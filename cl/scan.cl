@@ -175,13 +175,13 @@ inline void scan_block(__local float *sa, __local float *sb, int lid)
     }
 }
 
-/* Loads the dt tile r0 .. r0+RT-1: W_dt[d0+dl, r] into wl[r][dl] and
- * δ_t[r] of the chunk's rows into ds[r][t] (zeros outside). */
+/* Loads the dt tile r0 .. r0+RT-1: W_dt[d0+dl, r] into wl[r][dl] (when
+ * load_w) and δ_t[r] of the chunk's rows into ds[r][t] (zeros outside). */
 inline void scan_load_tile(__local float *wl, __local float *ds, const __global void *w_dt,
                            int wdtype, const __global float *dbc, size_t row0, int nt, int ldb,
-                           int d0, int d_inner, int R, int r0, int lid)
+                           int d0, int d_inner, int R, int r0, int lid, bool load_w)
 {
-    for (int k = lid; k < SCAN_RT * SCAN_DCH; k += SCAN_WG) {
+    for (int k = lid; load_w && k < SCAN_RT * SCAN_DCH; k += SCAN_WG) {
         const int r = k % SCAN_RT, dl = k / SCAN_RT;
         const int d = d0 + dl, rr = r0 + r;
         wl[r * SCAN_DCH + dl] =
@@ -350,7 +350,9 @@ SCAN_UNROLL
             }
             for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
                 barrier(CLK_LOCAL_MEM_FENCE); /* previous tile, previous chunk's y partials */
-                scan_load_tile(wl, ds, w_dt, wdtype, dbc, row0, nt, ldb, d0, d_inner, R, r0, lid);
+                /* one tile (R <= RT): W_dt stays in wl from the pass's first chunk */
+                scan_load_tile(wl, ds, w_dt, wdtype, dbc, row0, nt, ldb, d0, d_inner, R, r0, lid,
+                               c0 == 0 || R > SCAN_RT);
                 barrier(CLK_LOCAL_MEM_FENCE);
                 scan_dt_tile(dt, wl, ds, tq, min(SCAN_RT, R - r0), dl);
             }

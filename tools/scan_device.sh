@@ -4,7 +4,7 @@
 # (.anchors/cuda-scan/bench.py) timed in the same call, before the sweep's
 # timing phase. Variants are compiled first by parallel --build-only parts
 # into the binary cache. Results under $OUT: anchor.json, sweep.log, build.log.
-# usage: OUT=DIR bash tools/scan_device.sh [tests] [sweep] [pick] [bench CONFIG] [timing B,D,L]
+# usage: OUT=DIR bash tools/scan_device.sh [tests] [sweep] [pick] [bench CONFIG] [selftest] [timing B,D,L[,N,R]]
 # (tests: SCAN_TESTS names the meson tests, default all; pick: scan_pick.py's tuning
 # file into the binary cache's tuning folder, so that bench and timing use it)
 set -uo pipefail
@@ -38,6 +38,7 @@ while [ $# -gt 0 ]; do
              cp "$OUT/scan-tuning.json" "/tmp/mclcache/tuning/$key.json" ;;
     bench) shift; wait $anchor
            build-gpu/mambacl bench --config "$1" --reps ${BENCH_REPS:-3} --anchor "$OUT/anchor.json" --json "$OUT/bench-$1.json" 2>&1 | grep -v "^decode" | tail -40 ;;
+    selftest) build-gpu/mambacl selftest 2>&1 | grep -E "scan|FAIL|fail" ;;
     timing) shift; build-gpu/scan_timing $(echo "$1" | tr , ' ') 2>&1 | tail -2 ;;
     tests) meson test -C build-gpu --print-errorlogs --num-processes 1 ${SCAN_TESTS:-} >"$OUT/tests.log" 2>&1
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
