@@ -27,9 +27,11 @@
  * When N > SCAN_NG the states are handled in passes: y holds the partial sum
  * between passes and the gate is applied after the last one.
  *
- * Split sequences (nseg > 1, a launch argument: the SCAN_NSEG tunable, chosen
- * per shape class; for batch 1, where the channel blocks alone leave most of
- * a large GPU idle). Each sequence is cut into nseg segments of
+ * Split sequences (nseg = SCAN_NSEG > 1, compiled in, chosen per shape class;
+ * for batch 1, where the channel blocks alone leave most of a large GPU
+ * idle; with SCAN_NSEG 1 none of the split's code is compiled: on the H200
+ * the split's code made the unsplit default configuration 1.35-1.5x slower,
+ * most likely by its register count). Each sequence is cut into nseg segments of
  * ceil(len/nseg) timesteps rounded up to a chunk, one work-group per
  * (sequence, segment, channel block), in two launches (one body, scan_run,
  * specialized for each entry point):
@@ -57,8 +59,8 @@
  * SCAN_ITEMS timesteps per work-item, SCAN_NG states per pass, SCAN_RT rows of
  * the W_dt tile (W_dt resident when R <= SCAN_RT, else streamed in tiles),
  * SCAN_KEEPB (keep Δ·x·B in registers between reduce and replay),
- * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)); SCAN_NSEG is read by the launcher
- * only (the nseg argument). Local memory in floats:
+ * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)), SCAN_NSEG (segments per
+ * sequence, above; the launcher reads it too). Local memory in floats:
  * RT·DCH + max(CHUNK·(2NG+1), NSG·(CHUNK+1)·DCH) + 2·CHUNK·(DCH+1)
  * + (2·TT + 1)·NG·DCH.
  */
@@ -85,6 +87,9 @@
 #endif
 #ifndef SCAN_FAST_EXP
 #define SCAN_FAST_EXP 0
+#endif
+#ifndef SCAN_NSEG
+#define SCAN_NSEG 1
 #endif
 
 /* Full unrolling keeps the per-item arrays in registers on GPUs; on CPUs
@@ -255,7 +260,6 @@ inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   __global float *restrict y,          // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
                   __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
-                  int nseg,                            // segments per sequence
                   __local float4 *bcs4, __local float4 *ds4, __local float *wl, __local float2 *ddx,
                   __local float *sa, __local float *sb, __local float *cl,
                   const int summary)                   // 1: the segments' maps (scan_summary)
@@ -266,6 +270,7 @@ inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
     const int lid = (int)get_local_id(0);
     const int dl = lid % SCAN_DCH, sg = (lid / SCAN_DCH) % SCAN_NSG;
     const int tt = lid / (SCAN_DCH * SCAN_NSG), tq = lid / SCAN_DCH;
+    const int nseg = SCAN_NSEG;
     const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
     const int seg = ((int)get_group_id(0) / ndg) % nseg;
     const int b = (int)get_group_id(0) / ndg / nseg;
@@ -274,12 +279,17 @@ inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
     const int d = d0 + dl;
     const bool dv = d < d_inner;
     const int dc = dv ? d : d_inner - 1; /* clamped for loads */
+#if SCAN_NSEG == 1 /* the unsplit kernel carries nothing of the split through its loop */
+    const int t0 = seq_start[b], len = seq_start[b + 1] - t0;
+    const bool last_seg = true;
+#else
     const int q0 = seq_start[b], qlen = seq_start[b + 1] - q0;
     const int seglen = ((qlen + nseg - 1) / nseg + SCAN_CHUNK - 1) / SCAN_CHUNK * SCAN_CHUNK;
     const int sg0 = seg * seglen;
     if (seg > 0 && sg0 >= qlen) return; /* an empty segment: nothing to do */
     const int t0 = q0 + sg0, len = min(qlen - sg0, seglen > 0 ? seglen : qlen);
     const bool last_seg = sg0 + len >= qlen;
+#endif
     const int ldb = R + 2 * N;
     const ulong sbase = state_off + (ulong)slot[b] * slot_stride;
     const ulong slab = (ulong)d_inner * (ulong)N;                 /* one [d_inner, N] slab of sums */
@@ -521,8 +531,7 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   int n_seqs, int d_inner, int R, int N,
                   __global float *restrict y,          // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
-                  __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
-                  int nseg)                            // segments per sequence
+                  __global float *restrict sums)       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
 {
     __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
     __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
@@ -532,11 +541,12 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
     __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
     __local float cl[SCAN_NL];                     // carried state [lane]
     scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
-             d_inner, R, N, y, z_off, z_ld, sums, nseg, bcs4, ds4, wl, ddx, sa, sb, cl, 0);
+             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, 0);
 }
 
-/* The segments' maps (nseg > 1), before scan_prefill. Each entry point is
- * its own specialization of scan_run: the main one keeps no summary registers. */
+/* The segments' maps (SCAN_NSEG > 1), before scan_prefill; empty (never
+ * launched) in an unsplit program. Each entry point is its own
+ * specialization of scan_run: the main one keeps no summary registers. */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
 void scan_summary(__global const float *restrict xc,   // [T, d_inner]
                   __global const float *restrict dbc,  // [T, R+2N]
@@ -554,8 +564,7 @@ void scan_summary(__global const float *restrict xc,   // [T, d_inner]
                   int n_seqs, int d_inner, int R, int N,
                   __global float *restrict y,          // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
-                  __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
-                  int nseg)                            // segments per sequence
+                  __global float *restrict sums)       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
 {
     __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
     __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
@@ -564,6 +573,8 @@ void scan_summary(__global const float *restrict xc,   // [T, d_inner]
     __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
     __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
     __local float cl[SCAN_NL];                     // carried state [lane]
+#if SCAN_NSEG > 1
     scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
-             d_inner, R, N, y, z_off, z_ld, sums, nseg, bcs4, ds4, wl, ddx, sa, sb, cl, 1);
+             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, 1);
+#endif
 }

@@ -5,7 +5,7 @@
  * slots, nonzero initial states; prefill of L then a step equals prefill of
  * L+1; z read through another row stride and offset than Mamba-1's;
  * GPU-shaped configurations (state-threads, B kept in registers);
- * sequences split across work-groups (SCAN_NSEG 2, 3, 7; TT 4 and 1);
+ * sequences split across work-groups (SCAN_NSEG 3 and 7, and 2 with TT 1);
  * every configuration of the scan's and the step's tuning spaces that fits
  * the device; the defaults rules on device records of other devices. */
 #include <setjmp.h>
@@ -426,30 +426,29 @@ static void test_prefill_gpu_shapes(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* Sequences split across work-groups (SCAN_NSEG, a launch argument): with
- * chunk ch and nseg segments the cuts fall at multiples of
+/* Sequences split across work-groups (SCAN_NSEG, compiled in): with chunk
+ * ch and nseg segments the cuts fall at multiples of
  * ceil(ceil(L/nseg)/ch)*ch: L = 1 and 2 (one segment, the others empty),
  * a chunk, a chunk + 1 (a one-step segment), exact multiples, a prime, many
  * segments, unequal lengths (one empty), N = 64 (several state passes) and
  * N = 5; nonzero starting states throughout (gen). The runtime's
- * configuration and one with one time-thread (TT = 1: no scan levels). */
+ * configuration with 3 and 7 segments, and one with one time-thread (TT = 1:
+ * no scan levels) with 2. */
 static void test_prefill_split(void **state)
 {
     (void)state;
+    const long variants[][2] = {{0, 3}, {0, 7}, {1, 2}}; /* TT = 1?, SCAN_NSEG */
     int bad = 0;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) {
         mcl_params p;
         mcl_program prog;
-        memset(&prog, 0, sizeof prog);
-        cl_kernel k;
         runtime_params("scan.cl", &p);
-        if (v == 1) {
+        if (variants[v][0]) {
             mcl_params_set(&p, "SCAN_TT", 1);
             mcl_params_set(&p, "SCAN_NSG", 1);
-            k = build_config("scan.cl", "scan_prefill", &p, &prog);
-        } else {
-            assert_int_equal(mcl_runtime_kernel(rt, "scan_prefill", &k), MCL_OK);
         }
+        mcl_params_set(&p, "SCAN_NSEG", variants[v][1]);
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
         const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
         const scan_case cs[] = {
             {"split L=1", 1, {1}, 19, 5, 16, MCL_DTYPE_F32},
@@ -463,19 +462,13 @@ static void test_prefill_split(void **state)
             {"split N=64", 2, {4 * ch + 3, ch}, 9, 3, 64, MCL_DTYPE_F32},
             {"split N=5", 2, {2 * ch + 5, 3}, 11, 2, 5, MCL_DTYPE_F16},
         };
-        const int nsegs[] = {2, 3, 7};
-        for (int j = 0; j < 3; j++) {
-            mcl_params_set(&p, "SCAN_NSEG", nsegs[j]);
-            for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
-                int b = check_case(k, &p, &cs[i], false, 900 + (unsigned)(100 * v + 10 * j + (int)i));
-                if (b) print_message("  (TT %ld, nseg %d)\n", mcl_params_get(&p, "SCAN_TT", 0), nsegs[j]);
-                bad += b;
-            }
+        for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+            int b = check_case(k, &p, &cs[i], false, 900 + (unsigned)(10 * v + (int)i));
+            if (b) print_message("  (TT %ld, nseg %ld)\n", mcl_params_get(&p, "SCAN_TT", 0), variants[v][1]);
+            bad += b;
         }
-        if (v == 1) {
-            clReleaseKernel(k);
-            mcl_program_release(&prog);
-        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
     }
     assert_int_equal(bad, 0);
 }

@@ -70,7 +70,6 @@ static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args
     MCL_ARG(k, 17, a->y);
     MCL_TRY(bind_z(k, a, 18));
     MCL_ARG(k, 20, sums);
-    MCL_ARG(k, 21, nseg);
     return MCL_OK;
 }
 

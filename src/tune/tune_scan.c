@@ -27,10 +27,12 @@
  *    load per (t, n)); 0 on CPUs.
  *  - SCAN_FAST_EXP: 1 on GPUs (native_exp2, within the tests' tolerances),
  *    0 on CPUs.
- *  - SCAN_NSEG (segments per sequence, a launch argument, not compiled in):
- *    1 by default (one launch, no workspace); the built-in table sets more
- *    for batch-1 shape classes on the H200, where the channel blocks alone
- *    leave most compute units idle.
+ *  - SCAN_NSEG (segments per sequence; compiled in, and the launcher's
+ *    grid and second launch follow it): 1 by default (one launch, no
+ *    workspace, none of the split's code); the built-in table sets more only
+ *    where the H200 measured it faster. Not in the tuning spaces: `mambacl
+ *    tune` measures one batch-1 prefill per model class, and a split chosen
+ *    there would also apply at large batches (the classes have no batch).
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
