@@ -20,11 +20,13 @@
  * (configuration, shape): "sweep B D L ms DEFINES", then "best B D L ms
  * DEFINES" per shape. PART/PARTS takes every PARTS-th point from PART (0-based);
  * --build-only only compiles them into the binary cache (run the parts in
- * parallel first, then one timing process).
+ * parallel first, then one timing process). MCL_SWEEP_KEEP (an extended
+ * regex) keeps only the points whose -D list matches it.
  * Not a test: built by meson for the integrator to run on the GPU. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <regex.h>
 
 #include "base/error.h"
 #include "runtime/program.h"
@@ -205,6 +207,13 @@ static int sweep_main(int argc, char **argv)
             return 2;
         }
     }
+    const char *keep_env = getenv("MCL_SWEEP_KEEP");
+    regex_t keep;
+    bool keep_set = keep_env && *keep_env;
+    if (keep_set && regcomp(&keep, keep_env, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(stderr, "scan_timing --sweep: bad MCL_SWEEP_KEEP regex\n");
+        return 2;
+    }
     if (parts < 1 || part < 0 || part >= parts) {
         fprintf(stderr, "scan_timing --sweep: bad part %d/%d\n", part, parts);
         return 2;
@@ -232,6 +241,11 @@ static int sweep_main(int argc, char **argv)
         mcl_program prog;
         memset(&prog, 0, sizeof prog);
         if (!sweep_point(rt, c, &p)) continue;
+        if (keep_set) {
+            char defs[256] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            if (regexec(&keep, defs, 0, NULL, 0) != 0) continue;
+        }
         cl_kernel k = build_variant(rt, &p, &prog);
         if (!k) {
             fprintf(stderr, "scan_timing: point %d: %s\n", c, mcl_last_error());
@@ -245,6 +259,7 @@ static int sweep_main(int argc, char **argv)
     for (int i = 0; i < ns && !build_only; i++)
         printf("best %d %d %d %.4f %s\n", sh[i].batch, sh[i].di, sh[i].L, sh[i].best_ms, sh[i].best);
     mcl_runtime_free(rt);
+    if (keep_set) regfree(&keep);
     return 0;
 }
 
