@@ -684,17 +684,18 @@ static void test_defaults_rules(void **state)
     memset(&p, 0, sizeof p);
     mcl_tune_scan_defaults(&h100, &p);
     assert_int_equal(mcl_params_get(&p, "SCAN_DCH", 0), 8);
-    assert_int_equal(mcl_params_get(&p, "SCAN_NSG", 0), 8);
-    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 4);
-    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 16);
+    assert_int_equal(mcl_params_get(&p, "SCAN_NSG", 0), 4);
+    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 8);
+    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 8);
     assert_int_equal(mcl_params_get(&p, "SCAN_NG", 0), 16);
     assert_int_equal(mcl_params_get(&p, "SCAN_RT", 0), 64);
     assert_int_equal(mcl_params_get(&p, "SCAN_KEEPB", 0), 1);
     assert_int_equal(mcl_params_get(&p, "SCAN_FAST_EXP", 0), 1);
     assert_int_equal(mcl_tune_scan_wg(&p), 256);
-    /* floats: 8*65*8 y partials (> 64*36 B|C) + 64*68 δ tile + 64*8 W_dt
-     * tile + 2*64*9 (Δ, Δx) + 9*16*8 pairs and carry */
-    assert_int_equal(mcl_tune_scan_local_bytes(&p), 45312);
+    assert_int_equal(mcl_params_get(&p, "SCAN_NSEG", 0), 1);
+    /* floats: 64*36 B|C (> 4*65*8 y partials) + 64*68 δ tile + 64*8 W_dt
+     * tile + 2*64*9 (Δ, Δx) + 17*16*8 pairs and carry */
+    assert_int_equal(mcl_tune_scan_local_bytes(&p), 41984);
     assert_true(mcl_tune_scan_fits(&h100, &p));
 
     tiny.type = MCL_DEVICE_TYPE_GPU; /* 16 KiB local, 128 work-items */
