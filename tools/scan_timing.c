@@ -99,10 +99,10 @@ typedef struct sweep_shape {
     char best[256];
 } sweep_shape;
 
-/* The grid of --sweep (SCAN_NSEG beside the tuning space's axes; TT 16 and ITEMS 4 never won on the H200). */
-static const long sweep_dch[] = {8, 16}, sweep_nsg[] = {2, 4, 8}, sweep_tt[] = {4, 8};
-static const long sweep_items[] = {8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
-#define SWEEP_N (2 * 3 * 2 * 2 * 2 * 5)
+/* The grid of --sweep (SCAN_NSEG beside the tuning space's axes; TT 16 never won on the H200). */
+static const long sweep_dch[] = {8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
+static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
+#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
@@ -113,13 +113,13 @@ static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
     i /= 5;
     mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
     i /= 2;
-    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 2]);
-    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 3]);
+    i /= 3;
     mcl_params_set(p, MCL_T_SCAN_TT, sweep_tt[i % 2]);
     i /= 2;
-    mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 3]);
-    i /= 3;
-    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 2]);
+    mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 4]);
+    i /= 4;
+    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 3]);
     for (long r = 64; r >= 8; r /= 2) {
         mcl_params_set(p, MCL_T_SCAN_RT, r);
         if (mcl_tune_scan_fits(&rt->dev, p)) return true;
