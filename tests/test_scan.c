@@ -380,7 +380,8 @@ static void test_prefill_other_exp(void **state)
 /* GPU-shaped configurations (state-threads, long items, B kept in
  * registers) on this device, so that PoCL checks what the GPUs run. The GPU
  * rules see NVIDIA's 48 KiB of local memory, or this device's own limit when
- * it has less (derived values such as SCAN_RT follow it); a shape that does
+ * it has less (derived values such as SCAN_RT follow it); the last two shapes
+ * are the H200 built-in rows (docs/perf/scan-h200*.json). A shape that does
  * not fit this device is skipped with a message, never launched. */
 static void test_prefill_gpu_shapes(void **state)
 {
@@ -392,7 +393,9 @@ static void test_prefill_gpu_shapes(void **state)
     const long shapes[][5] = {/* NSG, TT, ITEMS, KEEPB, DCH (0: the GPU default) */
                               {0, 0, 0, 0, 0},
                               {8, 4, 8, 1, 4},
-                              {2, 8, 4, 1, 16}};
+                              {2, 8, 4, 1, 16},
+                              {2, 4, 8, 0, 16},  /* the H200's built-in rows */
+                              {1, 4, 4, 0, 32}};
     int bad = 0, ran = 0;
     for (size_t v = 0; v < sizeof shapes / sizeof shapes[0]; v++) {
         mcl_params p;
