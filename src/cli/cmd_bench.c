@@ -18,13 +18,14 @@ typedef struct bench_opts {
     mcl_runtime_options ro;
     bool quick, full, decode_only;
     int reps;
+    int batch; /* --batch: decode only this batch size (0: the usual list) */
 } bench_opts;
 
 static void help(void)
 {
     printf("usage: mambacl bench [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
            "                     [--device SEL] [--json FILE] [--csv FILE] [--quick | --full]\n"
-           "                     [--reps N] [--anchor FILE] [--decode-only]\n"
+           "                     [--reps N] [--anchor FILE] [--decode-only] [--batch N]\n"
            "\n"
            "Measures, on the selected device, with OpenCL profiling events:\n"
            "  baselines  float4 copy and read-only bandwidth, CLBlast SGEMM rate of this run\n"
@@ -52,6 +53,7 @@ static void help(void)
            "  --quick           small shapes and few repetitions (CI smoke run)\n"
            "  --full            the full shapes (the default on GPUs)\n"
            "  --decode-only     only the baselines and decode (no SGEMM, scan, prefill, startup)\n"
+           "  --batch N         decode only batch N (1..64) instead of 1, 8, 32, 64 (2 with --quick)\n"
            "  --reps N          timed repetitions per measurement (median), default 10\n"
            "  --json FILE       write every figure as JSON\n"
            "  --csv FILE        write every figure as CSV rows (section,name,metric,value)\n"
@@ -69,7 +71,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         {"json", required_argument, 0, 'j'},  {"csv", required_argument, 0, 'v'},
         {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
         {"full", no_argument, 0, 'F'},        {"anchor", required_argument, 0, 'a'},
-        {"decode-only", no_argument, 0, 'D'},
+        {"decode-only", no_argument, 0, 'D'}, {"batch", required_argument, 0, 'b'},
         {"help", no_argument, 0, 'h'},        {0}};
     int c;
     long v;
@@ -88,6 +90,10 @@ static int parse(int argc, char **argv, bench_opts *o)
         case 'q': o->quick = true; break;
         case 'F': o->full = true; break;
         case 'D': o->decode_only = true; break;
+        case 'b':
+            if (!cli_parse_long("bench", "--batch", optarg, 1, 64, &v)) return CLI_EXIT_USAGE;
+            o->batch = (int)v;
+            break;
         case 'r':
             if (!cli_parse_long("bench", "--reps", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
             o->reps = (int)v;
@@ -385,8 +391,8 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
 static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double read_gbps)
 {
     static const int full[] = {1, 8, 32, 64}, quick[] = {1, 2};
-    const int *bs = o->quick ? quick : full;
-    int n = o->quick ? 2 : 4, steps = o->quick ? 4 : 64;
+    const int *bs = o->batch ? &o->batch : o->quick ? quick : full;
+    int n = o->batch ? 1 : o->quick ? 2 : 4, steps = o->quick ? 4 : 64;
     mcl_state *s[64] = {0};
     float *logits = malloc((size_t)64 * (size_t)mcl_model_vocab(m) * sizeof *logits);
     mcl_status st = logits ? MCL_OK : mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory");
@@ -423,6 +429,13 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)  %.0f launches, "
                "kernels %.3f + gaps %.3f ms\n", bs[i], ms, bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms,
                launches / 4.0, kern_ms / 4, (span_ms - kern_ms) / 4);
+        if (bs[i] == 1) {
+            const mcl_dlayer_state *dl = &rt->dlayer; /* probed by the first batch-1 step */
+            cJSON_AddStringToObject(e, "layer_path", dl->state == 1 ? "persistent" : "chain");
+            if (dl->state == 1) printf("decode    B=1 layers: persistent, one launch each (%d work-groups)\n", dl->groups);
+            else printf("decode    B=1 layers: 4-launch chain (persistent off: %s)\n",
+                        dl->state < 0 ? dl->reason : "not used");
+        }
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);
     free(logits);

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "diag/selftest_gemm.h"
 #include "diag/selftest_decode.h"
+#include "diag/selftest_dlayer.h"
 #include "diag/selftest_kern.h"
 #include "diag/selftest_scan.h"
 #include "base/clock.h"
@@ -80,6 +81,7 @@ static const mcl_selftest_entry entries[] = {
     {"scan_summary", mcl_selftest_scan_summary},
     {"ssm_step", mcl_selftest_ssm_step},
     {"ssm_step_parts", mcl_selftest_ssm_step_parts},
+    {"dlayer", mcl_selftest_dlayer},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

@@ -8,7 +8,7 @@
 
 #include "runtime/runtime.h"
 
-enum { MCL_ST_MAX_BUFS = 12 };
+enum { MCL_ST_MAX_BUFS = 24 };
 
 typedef struct mcl_st_bufs {
     int n;

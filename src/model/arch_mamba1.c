@@ -20,13 +20,18 @@
  *   h += y . W_out^T                                       gemv, accumulating
  * and the LM head takes the final norm (src/model/forward.c): 1 + 4 * n_layer
  * + 1 launches per step. MAMBACL_DISABLE=fused_decode runs the sequence
- * above instead (1 + 6 * n_layer + 2 launches). */
+ * above instead (1 + 6 * n_layer + 2 launches). A step of one sequence runs
+ * each layer as one persistent launch where its probe passed and the
+ * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
+ * src/ops/kern_dlayer.h: 1 + n_layer + 1 launches; MAMBACL_DISABLE=persistent
+ * keeps the 4-launch chain). */
 #include "model/arch_mamba1.h"
 
 #include "base/error.h"
 #include "model/model.h"
 #include "ops/kern.h"
 #include "ops/kern_decode.h"
+#include "ops/kern_dlayer.h"
 #include "ops/kern_scan.h"
 
 #define LAYER_NAME(x) "backbone.layers.%d." x
@@ -186,8 +191,39 @@ static mcl_status layer_decode_fused(mcl_model *m, int l, int B)
     return mcl_kern_gemv(m->rt, out->parts[0], out->dtype, a.y, s->h, out->rows, out->cols, B, true);
 }
 
+/* One decode layer of one sequence in one persistent launch (cl/dlayer.cl);
+ * the x_proj partials go to hn as in the fused chain. The last layer also
+ * enqueues the read of the barriers' timeout flag (checked by the forward
+ * pass after the step). */
+static mcl_status layer_decode_persistent(mcl_model *m, int l)
+{
+    const mcl_config *c = &m->cfg;
+    mcl_scratch *s = &m->scratch;
+    const mcl_dmat *in = mcl_model_w(m, MCL_W_IN_PROJ, l), *xp = mcl_model_w(m, MCL_W_X_PROJ, l);
+    const mcl_dmat *out = mcl_model_w(m, MCL_W_OUT_PROJ, l);
+    int nx = c->dt_rank + 2 * c->d_state;
+    int cap = (int)((size_t)s->cap_rows * (size_t)c->d_model / (size_t)nx);
+    mcl_kern_dlayer_args a = {
+        .h = s->h, .nw = mcl_model_buf(m, MCL_W_NORM, l), .eps = c->norm_eps,
+        .w_in = in->parts[0], .dt_in = in->dtype,
+        .conv = {mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+                 mcl_state_view(m, MCL_M1_CONV_STATE, l), c->d_conv, c->d_inner, s->act[MCL_M1_XC]},
+        .w_x = xp->parts[0], .dt_x = xp->dtype, .parts = s->hn,
+        .n_parts = mcl_kern_dlayer_parts(m->rt, nx, c->d_inner, cap),
+        .scan = scan_args(m, l), .ssm = mcl_state_view(m, MCL_M1_SSM_STATE, l),
+        .w_out = out->parts[0], .dt_out = out->dtype, .d_model = c->d_model,
+    };
+    MCL_TRY(mcl_kern_dlayer(m->rt, &a));
+    return l == c->n_layer - 1 ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK;
+}
+
 static mcl_status layer_decode_any(mcl_model *m, int l, int B)
 {
+    const mcl_config *c = &m->cfg;
+    bool persistent = false;
+    if (B == 1 && mcl_kern_dlayer_wanted(m->rt, c->d_inner))
+        MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
+    if (persistent) return layer_decode_persistent(m, l);
     return mcl_kern_decode_fused(m->rt, B) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
 }
 

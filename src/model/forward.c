@@ -23,6 +23,7 @@
 #include "ops/gemm.h"
 #include "ops/kern.h"
 #include "ops/kern_decode.h"
+#include "ops/kern_dlayer.h"
 
 static mcl_status write_ints(mcl_model *m, cl_mem buf, const int32_t *v, size_t n, const char *what)
 {
@@ -328,7 +329,8 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     MCL_TRY(embed(m, tokens, n_seqs));
     for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
     if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
-    return mcl_runtime_finish(m->rt);
+    MCL_TRY(mcl_runtime_finish(m->rt));
+    return mcl_kern_dlayer_flag_check(m->rt); /* a persistent layer's barrier that timed out */
 }
 
 mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,

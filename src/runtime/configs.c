@@ -251,6 +251,49 @@ static mcl_status insert_or_warn(mcl_runtime *rt, const mcl_tune_config *c)
     return MCL_OK;
 }
 
+/* MAMBACL_TUNE_SET="NAME=v,NAME=v" (experiments and device benchmarks: a
+ * configuration tried without a tuning file) sets those of fam's tunables on
+ * its fallback, over the defaults, the built-in table and the tuning file.
+ * Names of other families are left to them; a malformed item is warned
+ * about and skipped; the result is checked like any configuration. */
+static void apply_env_set(mcl_runtime *rt, const mcl_family *fam, mcl_tune_config *fb)
+{
+    const char *s = getenv("MAMBACL_TUNE_SET");
+    if (!s || !*s) return;
+    mcl_params p = fb->params;
+    bool any = false;
+    for (const char *q = s; *q;) {
+        const char *end = strchr(q, ',');
+        size_t n = end ? (size_t)(end - q) : strlen(q);
+        char item[64];
+        if (n > 0 && n < sizeof item) {
+            memcpy(item, q, n);
+            item[n] = '\0';
+            char *eq = strchr(item, '='), *rest = NULL;
+            long v = eq ? strtol(eq + 1, &rest, 10) : 0;
+            if (!eq || rest == eq + 1 || *rest) {
+                warn(rt, "MAMBACL_TUNE_SET: '%s' is not NAME=integer", item);
+            } else {
+                *eq = '\0';
+                for (int i = 0; i < fam->n_tunables; i++)
+                    if (strcmp(fam->tunables[i].name, item) == 0) {
+                        mcl_params_set(&p, item, v);
+                        any = true;
+                    }
+            }
+        }
+        q += n + (end ? 1 : 0);
+    }
+    char why[160];
+    if (!any) return;
+    if (!mcl_tune_check(fam, &rt->dev, &p, why, sizeof why)) {
+        warn(rt, "MAMBACL_TUNE_SET for %s refused: %s", fam->name, why);
+        return;
+    }
+    fb->params = p;
+    fb->source = "env";
+}
+
 /* Builds every configuration of family fam: the class configurations, most
  * specific first (ties: the tuning file before the built-in table), then
  * the fallback (defaults < built-in < tuning file, entries of class any). */
@@ -276,6 +319,7 @@ static mcl_status build_family(mcl_runtime *rt, const mcl_family *fam)
             for (int i = 0; i < l.n; i++)
                 if (mcl_tune_class_bounded(&l.c[i].cls) == b && l.prio[i] == prio)
                     MCL_TRY(insert_or_warn(rt, &l.c[i]));
+    apply_env_set(rt, fam, &fb);
     if (strcmp(fb.source, "default") != 0) {
         int before = rt->n_configs;
         mcl_status st = insert_or_warn(rt, &fb);

@@ -38,6 +38,15 @@ typedef struct mcl_kernel_entry {
     int program; /* index into programs */
 } mcl_kernel_entry;
 
+/* The persistent decode layer's proof and barrier (ops/kern_dlayer.c). */
+typedef struct mcl_dlayer_state {
+    int state;         /* 0 not probed yet, 1 on, -1 off */
+    int groups;        /* the grid the probe proved co-resident */
+    char reason[160];  /* why it is off ("" when on or not probed) */
+    cl_mem bar;        /* the barrier words (cl/dlayer.cl: arrivals, generation, timeout flag) */
+    cl_uint flag;      /* bar[2] as last read back after a step */
+} mcl_dlayer_state;
+
 /* One profiled launch (kept while profiling is on). */
 typedef struct mcl_prof_record {
     const char *kernel; /* name owned by the kernel table or a literal */
@@ -77,6 +86,7 @@ struct mcl_runtime {
     char base_options[512];       /* options common to every program (mcl_runtime_build_program) */
 
     cl_mem gemm_ws[3];            /* GEMM workspaces (ops/gemm.c), NULL until needed */
+    mcl_dlayer_state dlayer;      /* persistent decode layer: probed on first use */
     size_t gemm_ws_bytes[3];
     cl_mem scan_ws;               /* split-scan workspace (ops/kern_scan.c), NULL until needed */
     size_t scan_ws_bytes;

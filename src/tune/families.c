@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "tune/tune_dlayer.h"
 #include "tune/tune_kern.h"
 #include "tune/tune_scan.h"
 
@@ -12,6 +13,7 @@ static const mcl_family *const families[MCL_FAM_COUNT] = {
     [MCL_FAM_CONVERT] = &mcl_family_convert, [MCL_FAM_CONV] = &mcl_family_conv,
     [MCL_FAM_GEMV] = &mcl_family_gemv,       [MCL_FAM_SCAN] = &mcl_family_scan,
     [MCL_FAM_STEP] = &mcl_family_step,       [MCL_FAM_GEMM] = &mcl_family_gemm,
+    [MCL_FAM_DLAYER] = &mcl_family_dlayer,
 };
 
 const mcl_family *mcl_tune_family_at(int i)

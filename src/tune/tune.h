@@ -26,6 +26,7 @@
 #define MCL_F_SCAN "scan.cl"
 #define MCL_F_STEP "ssm_step.cl"
 #define MCL_F_GEMM "gemm.cl"
+#define MCL_F_DLAYER "dlayer.cl"
 
 typedef enum mcl_family_id {
     MCL_FAM_COPY,
@@ -36,6 +37,7 @@ typedef enum mcl_family_id {
     MCL_FAM_SCAN,
     MCL_FAM_STEP,
     MCL_FAM_GEMM,
+    MCL_FAM_DLAYER,
     MCL_FAM_COUNT
 } mcl_family_id;
 
@@ -79,6 +81,16 @@ typedef enum mcl_family_id {
  * GEMM), and CLBlast rather than gemm_simt where the mma path is off */
 #define MCL_T_GEMM_GEMV_MAX_ROWS "GEMM_GEMV_MAX_ROWS"
 #define MCL_T_GEMM_CLBLAST "GEMM_CLBLAST"
+#define MCL_T_DL_WG "DL_WG"
+#define MCL_T_DL_LPR "DL_LPR"
+#define MCL_T_DL_UNR "DL_UNR"
+#define MCL_T_DL_LPC "DL_LPC"
+#define MCL_T_DL_RPL "DL_RPL"
+#define MCL_T_DL_SKIP "DL_SKIP"
+/* host-side: the largest d_inner whose batch-1 decode runs the persistent layer (0: never) */
+#define MCL_T_DL_MAX_DINNER "DL_MAX_DINNER"
+/* host-side: work-groups per compute unit the co-residency probe tries first */
+#define MCL_T_DL_GPC "DL_GPC"
 
 typedef struct mcl_params {
     int n;

@@ -1,0 +1,439 @@
+/* dlayer.cl: one whole Mamba-1 decode layer of one sequence (batch 1) in a
+ * single persistent launch: the four phases of the fused decode chain
+ * (gemv_in, gemv_split, ssm_step_parts, gemv: src/model/arch_mamba1.c) run
+ * one after the other inside one kernel, separated by device-wide barriers.
+ *
+ * Why: a batch-1 decode step of 1.4b is 4 small launches per layer; each
+ * streams 1-33 MB, i.e. a few microseconds at the read bandwidth, so launch
+ * cost and each kernel's ramp-up and drain are a large part of the step (and
+ * on PoCL the per-launch cost dominates). One launch per layer keeps every
+ * compute unit busy from phase to phase.
+ *
+ * Co-residency. A device-wide barrier is only correct when every work-group
+ * of the grid runs at the same time. OpenCL 1.2 does not promise that, so the
+ * host (src/ops/kern_dlayer.c) proves it before use: this same kernel, in
+ * probe mode (probe > 0: the same registers and local memory, hence the same
+ * occupancy), exchanges known values between all work-groups across `probe`
+ * barriers; only a grid that answers right is used (MAMBACL_DISABLE=persistent
+ * turns the path off by hand). Every wait is bounded by spin_max polls: a
+ * barrier that times out sets bar[DL_BAR_FLAG] (sticky) and goes on, so a broken
+ * assumption gives an error the host reads after the step, never a hang.
+ * Test hooks (arguments, 0 in use): probe < 0 makes the probe write wrong
+ * values; phantom > 0 makes every barrier wait for groups that do not exist
+ * (each times out).
+ *
+ * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
+ * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
+ * items reach the same barriers, items past the end compute on clamped
+ * indices and write nothing):
+ *   A  xl = h * nw staged in local memory, ss = h . h (local tree);
+ *      xz[o] = rsqrt(ss / d_model + eps) * W_in[o] . xl, o < 2*d_inner; rows
+ *      o < d_inner also run the causal conv step on that value (conv state
+ *      rolled, xc[o] = SiLU(conv + bias)).                 grid barrier
+ *   B  xl = xc staged; partial dbc: task (o, s), o < R+2N, s < P, is row o
+ *      of W_x over the s-th of P slices of d_inner (vectors of 8; the last
+ *      slice takes the d_inner % 8 tail) -> dbcp[s * (R+2N) + o].
+ *                                                          grid barrier
+ *   C  xl = dbc row (the P partials added in order p = 0..P-1, as
+ *      ssm_step_parts); per channel d: dt = softplus(b_dt + W_dt[d] . xl[0:R]),
+ *      s[n] = exp(dt A[d,n]) s[n] + dt x B[n], y[d] = (C . s + D x) SiLU(z).
+ *                                                          grid barrier
+ *   D  xl = y staged; h[o] += W_out[o] . xl, o < d_model (the residual add).
+ *      (the conv steps of a group's rows run after its GEMV rows, one
+ *      work-item per row: their state loads wait one latency, not one per row)
+ * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
+ * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
+ * channel); every work-group reads the small vectors it stages (h, xc, the
+ * dbc partials, y: 4 B per element per group, from L2).
+ * Tunables (src/tune/tune_kern.c, family dlayer.cl): DL_WG work-group size;
+ * DL_LPR lanes per GEMV row team (a warp on GPUs, 1 on CPUs: a work-item
+ * walks its row); DL_UNR vectors of 8 weights a lane loads before its FMAs;
+ * DL_LPC lanes per channel of phase C (N = 16 states: one per lane on GPUs);
+ * DL_RPL rows per team in phases A and D (more loads in flight per lane);
+ * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
+ * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
+ * DL_GPC (host) work-groups per compute unit tried first by the probe.
+ * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes (a kernel argument)
+ * plus 4 * DL_WG for the trees.
+ */
+#ifndef DL_WG
+#define DL_WG 256
+#endif
+#ifndef DL_LPR
+#define DL_LPR 32
+#endif
+#ifndef DL_UNR
+#define DL_UNR 4
+#endif
+#ifndef DL_LPC
+#define DL_LPC 16
+#endif
+#ifndef DL_RPL
+#define DL_RPL 1
+#endif
+#ifndef DL_SKIP
+#define DL_SKIP 0
+#endif
+#define DL_TEAMS (DL_WG / DL_LPR)
+#define DL_CTEAMS (DL_WG / DL_LPC)
+
+/* Team sums by shuffles where they cover the team, else a local tree. */
+#if DL_LPR > 1 && DL_LPR <= MCL_SG_ADD_MAX && DL_WG % MCL_SG_ADD_MAX == 0
+#define DL_SHUF_R 1
+#else
+#define DL_SHUF_R 0
+#endif
+#if DL_LPC > 1 && DL_LPC <= MCL_SG_ADD_MAX && DL_WG % MCL_SG_ADD_MAX == 0
+#define DL_SHUF_C 1
+#else
+#define DL_SHUF_C 0
+#endif
+
+/* The sum of v over the aligned team of `lanes` work-items holding this one,
+ * returned to every lane, through local memory (a tree in a fixed order;
+ * called by every work-item of the group). */
+inline float dl_tree_sum(__local float *red, float v, int lanes)
+{
+    if (lanes == 1) return v;
+    int lid = get_local_id(0), lane = lid % lanes;
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lanes / 2; s > 0; s >>= 1) {
+        if (lane < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[lid - lane];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+/* Team sums of a GEMV row team (DL_LPR lanes) and of a channel team
+ * (DL_LPC lanes): shuffles where they cover the team, else the tree. */
+inline float dl_row_sum(__local float *red, float v)
+{
+#if DL_SHUF_R
+    (void)red;
+    return mcl_sg_add(v, DL_LPR);
+#else
+    return dl_tree_sum(red, v, DL_LPR);
+#endif
+}
+
+inline float dl_chan_sum(__local float *red, float v)
+{
+#if DL_SHUF_C
+    (void)red;
+    return mcl_sg_add(v, DL_LPC);
+#else
+    return dl_tree_sum(red, v, DL_LPC);
+#endif
+}
+
+/* The sum of v over the whole work-group (a local tree), to every item. */
+inline float dl_group_sum(__local float *red, float v)
+{
+    int lid = get_local_id(0);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = DL_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+/* The barrier's words, each on its own 128-byte line so that the groups
+ * polling the generation do not queue behind the arrivals' atomics: 8
+ * arrival counters (group g arrives on counter g % 8, so at most ceil(G/8)
+ * atomics queue on one address), the counter of finished counters, the
+ * generation and the timeout flag. */
+#define DL_BAR_SUBS 8
+#define DL_BAR_SUB(k) ((k) * 32)
+#define DL_BAR_TOP 256
+#define DL_BAR_GEN 288
+#define DL_BAR_FLAG 320
+
+/* A pause between polls of a waiting group (fewer requests on the line the
+ * last arrival must write): nanosleep (sm_70+, implied by the mma
+ * capability, sm_80+) where PTX is on, else none. */
+inline void dl_pause(void)
+{
+#if MCL_CAP_PTX && MCL_CAP_MMA
+    asm volatile("nanosleep.u32 32;");
+#endif
+}
+
+/* Device-wide barrier over `groups` work-groups (called by every work-item
+ * of every group): the last arrival on a counter arrives on the top counter,
+ * the last arrival there resets it and advances the generation, which the
+ * others poll. */
+inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
+{
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (get_local_id(0) == 0 && groups > 1) {
+        uint g = get_group_id(0), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
+        uint on_k = (groups - k + DL_BAR_SUBS - 1) / DL_BAR_SUBS; /* groups arriving on counter k */
+        uint gen = bar[DL_BAR_GEN];
+        mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
+        bool last = false;
+        if (atomic_inc(&bar[DL_BAR_SUB(k)]) == on_k - 1) {
+            atomic_xchg(&bar[DL_BAR_SUB(k)], 0u);
+            last = atomic_inc(&bar[DL_BAR_TOP]) == subs - 1;
+        }
+        if (last) {
+            atomic_xchg(&bar[DL_BAR_TOP], 0u);
+            mem_fence(CLK_GLOBAL_MEM_FENCE);
+            atomic_inc(&bar[DL_BAR_GEN]);
+        } else {
+            uint n = 0;
+            while (bar[DL_BAR_GEN] == gen) {
+                if (++n >= spin_max) {
+                    atomic_or(&bar[DL_BAR_FLAG], 1u);
+                    break;
+                }
+                dl_pause();
+            }
+        }
+        mem_fence(CLK_GLOBAL_MEM_FENCE);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+}
+
+/* 8 weights of row `row` from vector v (element 8v); `aligned`: the row
+ * starts on a 16-byte (16-bit dtypes) or 32-byte (F32) boundary. */
+inline float8 dl_load8(__global const void *row, int v, int dtype, int aligned)
+{
+    if (dtype == MCL_DTYPE_F16) {
+#if MCL_CAP_PTX
+        if (aligned) return mcl_half8_to_float8(((__global const uint4 *)row)[v]);
+#endif
+        return vload_half8(v, (__global const half *)row);
+    }
+    if (dtype == MCL_DTYPE_BF16) {
+        uint4 u = aligned ? ((__global const uint4 *)row)[v]
+                          : as_uint4(vload8(v, (__global const ushort *)row));
+        uint4 lo = u << 16, hi = u & (uint4)0xffff0000u;
+        return as_float8((uint8)(lo.s0, hi.s0, lo.s1, hi.s1, lo.s2, hi.s2, lo.s3, hi.s3));
+    }
+    return vload8(v, (__global const float *)row);
+}
+
+inline __global const void *dl_row(__global const void *W, int o, int I, int dtype)
+{
+    size_t off = (size_t)o * (size_t)I;
+    if (dtype == MCL_DTYPE_F32) return (__global const float *)W + off;
+    return (__global const ushort *)W + off;
+}
+
+/* This lane's parts of W[o] . xl for the nr (<= DL_RPL) rows o0.. (rows
+ * past O computed on row O-1) over the vectors [v0, v1) and, when `tail`,
+ * the elements from 8 * (I / 8) on; lanes stride by DL_LPR. A lane loads
+ * DL_UNR vectors of every row before their FMAs, and its last < DL_UNR
+ * vectors together too (one memory latency for them). */
+inline void dl_dot(__global const void *W, int dtype, int o0, int nr, int O, int I, __local const float *xl,
+                   int v0, int v1, int tail, int lane, float *out)
+{
+    __global const void *row[DL_RPL];
+    float8 acc[DL_RPL];
+    for (int r = 0; r < nr; r++) {
+        row[r] = dl_row(W, min(o0 + r, O - 1), I, dtype);
+        acc[r] = (float8)0.0f;
+    }
+    int aligned = I % 8 == 0;
+    int v = v0 + lane;
+    for (; v + (DL_UNR - 1) * DL_LPR < v1; v += DL_UNR * DL_LPR) {
+        float8 w[DL_UNR][DL_RPL];
+        for (int u = 0; u < DL_UNR; u++)
+            for (int r = 0; r < nr; r++) w[u][r] = dl_load8(row[r], v + u * DL_LPR, dtype, aligned);
+        for (int u = 0; u < DL_UNR; u++) {
+            float8 x = vload8(v + u * DL_LPR, xl);
+            for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
+        }
+    }
+    if (v < v1) {
+        float8 w[DL_UNR > 1 ? DL_UNR - 1 : 1][DL_RPL];
+        for (int u = 0; u < DL_UNR - 1; u++)
+            for (int r = 0; r < nr; r++)
+                w[u][r] = v + u * DL_LPR < v1 ? dl_load8(row[r], v + u * DL_LPR, dtype, aligned) : (float8)0.0f;
+        for (int u = 0; u < DL_UNR - 1; u++)
+            if (v + u * DL_LPR < v1) {
+                float8 x = vload8(v + u * DL_LPR, xl);
+                for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
+            }
+    }
+    for (int r = 0; r < nr; r++) {
+        float s = dot(acc[r].lo, (float4)1.0f) + dot(acc[r].hi, (float4)1.0f);
+        if (tail)
+            for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row[r], i, dtype), xl[i], s);
+        out[r] = s;
+    }
+}
+
+/* xl[0, n) = src[0, n) (every work-item; a barrier after). */
+inline void dl_stage(__local float *xl, __global const float *src, int n)
+{
+    for (int i = get_local_id(0); i < n; i += DL_WG) xl[i] = src[i];
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+/* Conv step of channel o with fresh input xv: SiLU(bias + taps . w + w[K-1] xv),
+ * the state [K-1] rolled (as gemv_conv in gemv.cl). */
+inline float dl_conv(__global const float *cw, __global const float *cb, int has_bias, __global float *st,
+                     int K, float xv)
+{
+    float acc = has_bias ? cb[0] : 0.0f;
+    for (int j = 0; j < K - 1; j++) {
+        float s = st[j];
+        acc = mad(cw[j], s, acc);
+        if (j > 0) st[j - 1] = s;
+    }
+    st[K - 2] = xv;
+    return mcl_silu(mad(cw[K - 1], xv, acc));
+}
+
+/* The probe: `rounds` exchanges of known values between all work-groups
+ * through buf [G * DL_WG + 1]; buf[G * DL_WG] counts wrong reads. `wrong`
+ * (tests only) writes off-by-one values, which the probe must catch. */
+inline void dl_probe(__global int *buf, volatile __global uint *bar, uint groups, uint spin_max, int rounds,
+                     int wrong_on_purpose)
+{
+    int G = get_num_groups(0), g = get_group_id(0), lid = get_local_id(0);
+    int wrong = 0;
+    for (int r = 0; r < rounds; r++) {
+        buf[g * DL_WG + lid] = (r * G + g) * DL_WG + lid + 1 + wrong_on_purpose;
+        dl_grid_sync(bar, groups, spin_max);
+        int g2 = (g + 1 + r) % G;
+        if (buf[g2 * DL_WG + lid] != (r * G + g2) * DL_WG + lid + 1) wrong++;
+        dl_grid_sync(bar, groups, spin_max);
+    }
+    if (wrong) atomic_add(&buf[G * DL_WG], wrong);
+}
+
+__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
+void dlayer(__global float *h,                      // [d_model] residual stream, updated
+            __global const float *nw, float eps,    // [d_model] RMSNorm weight
+            __global const void *w_in, int dt_in,   // [2*d_inner, d_model]
+            __global const float *conv_w,           // [d_inner, K]
+            __global const float *conv_b, int has_bias, // [d_inner]
+            __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
+            __global float *xz,                     // [2*d_inner]
+            __global float *xc,                     // [d_inner]
+            __global const void *w_x, int dt_x,     // [R+2N, d_inner]
+            __global float *dbcp, int P,            // [P][R+2N] partials
+            __global const void *w_dt, int dt_dt,   // [d_inner, R]
+            __global const float *b_dt,             // [d_inner]
+            __global const float *A,                // [d_inner, N]
+            __global const float *D,                // [d_inner]
+            __global float *ssm_state, ulong ssm_off, ulong ssm_stride,
+            __global float *y,                      // [d_inner]
+            __global const void *w_out, int dt_out, // [d_model, d_inner]
+            int d_model, int d_inner, int R, int N,
+            volatile __global uint *bar, uint spin_max,
+            int probe,                              // > 0: probe rounds; < 0: -rounds, answering wrong (tests)
+            __global int *probe_buf,                // [G * DL_WG + 1] for the probe
+            int phantom,                            // 0; tests: groups the barriers wait for in vain
+            __local float *xl)                      // [max(d_model, d_inner, R+2N)]
+{
+    __local float red[DL_WG];
+    const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
+    if (probe != 0) {
+        dl_probe(probe_buf, bar, groups, spin_max, probe > 0 ? probe : -probe, probe < 0);
+        return;
+    }
+    const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
+    const int lane = lid % DL_LPR, team = lid / DL_LPR;
+    const int nx = R + 2 * N, two = 2 * d_inner;
+
+    /* A: norm + in_proj + conv step */
+    float ss = 0.0f;
+    for (int i = lid; i < d_model; i += DL_WG) {
+        float v = h[i];
+        ss = mad(v, v, ss);
+        xl[i] = v * nw[i];
+    }
+    const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
+    __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
+#if !(DL_SKIP & 1)
+    const int rows_per = DL_TEAMS * DL_RPL; /* rows of a group per pass */
+    for (int base = g * rows_per; base < two; base += G * rows_per) {
+        int o0 = base + team * DL_RPL;
+        float part[DL_RPL];
+        dl_dot(w_in, dt_in, o0, DL_RPL, two, d_model, xl, 0, d_model / 8, 1, lane, part);
+        for (int r = 0; r < DL_RPL; r++) {
+            float s = dl_row_sum(red, part[r]) * scale;
+            if (lane == 0 && o0 + r < two) xz[o0 + r] = s;
+        }
+    }
+    /* the conv step of this group's x rows, all at once (one latency) */
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    int passes = g * rows_per < d_inner ? (d_inner - g * rows_per + G * rows_per - 1) / (G * rows_per) : 0;
+    for (int j = lid; j < passes * rows_per; j += DL_WG) {
+        int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
+        if (o < d_inner)
+            xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
+    }
+#endif
+    dl_grid_sync(bar, groups, spin_max);
+
+    /* B: x_proj partials over P slices of d_inner */
+    dl_stage(xl, xc, d_inner);
+    const int nv = d_inner / 8, per = (nv + P - 1) / P;
+#if !(DL_SKIP & 2)
+    for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
+        int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
+        int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
+        float part[DL_RPL];
+        dl_dot(w_x, dt_x, o, 1, nx, d_inner, xl, v0, v1, sl == P - 1, lane, part);
+        float s = dl_row_sum(red, part[0]);
+        if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
+    }
+#endif
+    dl_grid_sync(bar, groups, spin_max);
+
+    /* C: the state update */
+    for (int j = lid; j < nx; j += DL_WG) {
+        float v = dbcp[j];
+        for (int p = 1; p < P; p++) v += dbcp[(size_t)p * nx + j];
+        xl[j] = v;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    const int clane = lid % DL_LPC, cteam = lid / DL_LPC;
+    __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
+#if !(DL_SKIP & 4)
+    for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) {
+        int d = min(base + cteam, d_inner - 1);
+        bool valid = base + cteam < d_inner;
+        float part = 0.0f;
+        for (int r = clane; r < R; r += DL_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, dt_dt), xl[r], part);
+        float delta = mcl_softplus(b_dt[d] + dl_chan_sum(red, part));
+        float x = xc[d], dx = delta * x, acc = 0.0f;
+        __global float *s = sst + (size_t)d * N;
+        __global const float *a = A + (size_t)d * N;
+        for (int n = clane; n < N; n += DL_LPC) {
+            float old = valid ? s[n] : 0.0f;
+            float v = fma(exp(delta * a[n]), old, dx * xl[R + n]);
+            if (valid) s[n] = v;
+            acc = fma(xl[R + N + n], v, acc);
+        }
+        acc = dl_chan_sum(red, acc);
+        if (valid && clane == 0) y[d] = fma(D[d], x, acc) * mcl_silu(xz[d_inner + d]);
+    }
+#endif
+    dl_grid_sync(bar, groups, spin_max);
+
+    /* D: out_proj + residual */
+    dl_stage(xl, y, d_inner);
+#if !(DL_SKIP & 8)
+    for (int base = g * DL_TEAMS * DL_RPL; base < d_model; base += G * DL_TEAMS * DL_RPL) {
+        int o0 = base + team * DL_RPL;
+        float part[DL_RPL];
+        dl_dot(w_out, dt_out, o0, DL_RPL, d_model, d_inner, xl, 0, nv, 1, lane, part);
+        for (int r = 0; r < DL_RPL; r++) {
+            float s = dl_row_sum(red, part[r]);
+            if (lane == 0 && o0 + r < d_model) h[o0 + r] += s;
+        }
+    }
+#endif
+}

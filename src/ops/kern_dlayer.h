@@ -1,0 +1,69 @@
+/* Host side of the persistent decode layer (cl/dlayer.cl): one launch runs a
+ * whole Mamba-1 decode layer of one sequence, its four phases separated by
+ * device-wide barriers. Usable only where its co-residency probe passed
+ * (mcl_kern_dlayer_ready): the same kernel in probe mode exchanges known
+ * values between every work-group of the grid it will use; a grid that
+ * answers wrong or times out is not used (the next smaller is tried, down to
+ * one group per compute unit), and MAMBACL_DISABLE=persistent turns the
+ * path off by hand. Buffers are the layouts of docs/contracts.md. */
+#ifndef MCL_KERN_DLAYER_H
+#define MCL_KERN_DLAYER_H
+
+#include "ops/kern_decode.h"
+
+/* One layer's buffers and sizes (batch 1). */
+typedef struct mcl_kern_dlayer_args {
+    cl_mem h;             /* [d_model] residual stream, read and updated */
+    cl_mem nw;            /* [d_model] RMSNorm weight, fp32 */
+    float eps;
+    cl_mem w_in;          /* [2*d_inner, d_model] */
+    mcl_dtype dt_in;
+    mcl_kern_conv conv;   /* conv weights, bias, state; n_conv = d_inner; xc [d_inner] */
+    cl_mem w_x;           /* [R+2N, d_inner] */
+    mcl_dtype dt_x;
+    cl_mem parts;         /* [n_parts][R+2N] x_proj partial sums */
+    int n_parts;
+    mcl_scan_args scan;   /* xz [2*d_inner] (z at d_inner), W_dt, b_dt, A, D, y [d_inner] */
+    mcl_kern_state ssm;   /* the pooled ssm state */
+    cl_mem w_out;         /* [d_model, d_inner] */
+    mcl_dtype dt_out;
+    int d_model;
+} mcl_kern_dlayer_args;
+
+/* Whether a decode step of B sequences of a model of these widths runs the
+ * persistent layer: B == 1, dlayer.cl compiled, its staging buffer fits the
+ * local memory, not disabled, and the probe passed (run here on the first
+ * call, then remembered in rt->dlayer; a probe that fails is not an error:
+ * the path is off with the reason in rt->dlayer.reason). Errors: only
+ * host/device memory for the probe's buffers. */
+mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inner, int nx, bool *ready);
+
+/* The dispatch rule: whether a model of this d_inner should run the
+ * persistent layer where it is ready (DL_MAX_DINNER, a host tunable: where
+ * it measured faster than the 4-launch chain; 0 on CPUs). */
+bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
+
+/* Slices of x_proj's d_inner (phase B) for the proven grid: enough (row,
+ * slice) tasks for every row team, at least two vectors of 8 per lane, at
+ * most `cap` (what the caller's partials buffer holds, in rows of nx). */
+int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap);
+
+/* Enqueues one layer (rt->dlayer must be on). MCL_ERR_INVALID_ARG for bad
+ * sizes, MCL_ERR_OPENCL naming the call that failed. */
+mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a);
+
+/* The same on `groups` work-groups: the probe's grid, or 1 on any device (one
+ * group needs no co-residency: how the selftest checks the kernel's math
+ * where the path is off). MCL_ERR_INTERNAL for another grid. */
+mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, int groups);
+
+/* Enqueues the read of the barriers' timeout flag into rt->dlayer.flag (not
+ * blocking: the caller's next blocking read or finish completes it). */
+mcl_status mcl_kern_dlayer_flag_read(mcl_runtime *rt);
+
+/* After that read completed: a barrier that timed out (the grid was not
+ * co-resident after all) turns the path off and gives MCL_ERR_INTERNAL (the
+ * step's results and the sequence's state are wrong). */
+mcl_status mcl_kern_dlayer_flag_check(mcl_runtime *rt);
+
+#endif

@@ -1,0 +1,78 @@
+/* The family dlayer.cl: the persistent batch-1 decode layer (cl/dlayer.cl).
+ *
+ * Rules (docs/kernels.md):
+ *  - DL_WG: 256 on GPUs (8 warps: a 1.4b in_proj row per warp in about one
+ *    pass of the grid), 16 on CPUs (PoCL runs a group as loops on one
+ *    thread: the grid is a group per core), capped by the device.
+ *  - DL_LPR: the SIMD width on GPUs (a row team is one warp, summed by
+ *    shuffles where ptx is on), 1 on CPUs (a work-item walks its row).
+ *  - DL_UNR: 4 vectors of 8 weights in flight per lane. On the H200 8 cost
+ *    registers: the probe proved 2 groups of 256 per SM instead of 4, and
+ *    130m decoded at 1124 tokens/s instead of 1238 (1.4b 312 vs 315).
+ *  - DL_RPL: 1 row per team at a time in phases A and D.
+ *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
+ *  - DL_MAX_DINNER (host, the dispatch threshold): 2048 on GPUs, 0 (never)
+ *    on CPUs. Measured on the H200 (bench --decode-only --batch 1, F16):
+ *    130m (d_inner 1536) 1238 tokens/s persistent vs 1207 chain, 1.4b (4096)
+ *    315 vs 396: the chain's kernels stream the large matrices faster. On
+ *    CPUs the persistent layer is one work-group, i.e. one thread: the
+ *    bundled model decoded at 851 vs 861 tokens/s on 2 cores (PoCL), and a
+ *    CPU with more cores would lose them all.
+ *  - DL_LPC: 16 on GPUs (one lane per state at N = 16), 1 on CPUs.
+ *  - DL_GPC (host): work-groups per compute unit the co-residency probe tries
+ *    first (then halves down to 1): 4 on GPUs, 1 on CPUs.
+ * DL_WG, DL_LPR and DL_LPC are powers of two with DL_LPR, DL_LPC <= DL_WG.
+ * No candidate space yet: the tuner leaves the family at its defaults. */
+#include "tune/tune_dlayer.h"
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static long dl_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_DL_WG, 0); }
+static long dl_local(const mcl_params *p) { return 4 * dl_wg(p); } /* the trees; the staging buffer is an argument */
+
+static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
+{
+    bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
+    long max = mcl_pow2_floor(mcl_tune_max_wg(dev));
+    long wg = cpu ? 16 : 256, simd = (long)dev->preferred_wg_multiple;
+    if (wg > max) wg = max;
+    long lpr = cpu ? 1 : (mcl_is_pow2(simd) && simd >= 4 && simd <= 128 ? simd : 32);
+    long lpc = cpu ? 1 : 16;
+    mcl_params_set(out, MCL_T_DL_WG, wg);
+    mcl_params_set(out, MCL_T_DL_LPR, lpr < wg ? lpr : wg);
+    mcl_params_set(out, MCL_T_DL_UNR, 4);
+    mcl_params_set(out, MCL_T_DL_RPL, 1);
+    mcl_params_set(out, MCL_T_DL_SKIP, 0);
+    mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 2048);
+    mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
+    mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
+}
+
+static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
+{
+    (void)dev;
+    long wg = dl_wg(p), lpr = mcl_params_get(p, MCL_T_DL_LPR, 0), lpc = mcl_params_get(p, MCL_T_DL_LPC, 0);
+    return mcl_is_pow2(wg) && mcl_is_pow2(lpr) && mcl_is_pow2(lpc) && lpr <= wg && lpc <= wg;
+}
+
+static const mcl_tunable dl_tunables[] = {
+    {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
+    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_RPL, 1, 8}, {MCL_T_DL_SKIP, 0, 15},
+    {MCL_T_DL_MAX_DINNER, 0, 1L << 20},
+};
+
+/* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
+static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER, NULL};
+
+const mcl_family mcl_family_dlayer = {
+    .id = MCL_FAM_DLAYER,
+    .name = MCL_F_DLAYER,
+    .n_tunables = N_OF(dl_tunables),
+    .tunables = dl_tunables,
+    .host_tunables = dl_host_tunables,
+    .defaults = dl_defaults,
+    .fits = dl_fits,
+    .rule = "DL_WG, DL_LPR and DL_LPC powers of two, DL_LPR and DL_LPC <= DL_WG",
+    .work_group = dl_wg,
+    .local_bytes = dl_local,
+};

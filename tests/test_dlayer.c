@@ -1,0 +1,379 @@
+/* The persistent decode layer (cl/dlayer.cl, src/ops/kern_dlayer.c):
+ *  - one layer against the C references chained (rmsnorm, gemv, conv step,
+ *    gemv, ssm step, gemv with the residual add) at odd sizes (tails of the
+ *    8-element vectors, N below the channel team), every weight dtype, with
+ *    and without conv bias, 1 and several x_proj slices, two steps in a row
+ *    (the barrier's generation carries over launches), a state slot that is
+ *    not the first;
+ *  - the probe: it passes on this device, one made to answer wrong turns the
+ *    path off, MAMBACL_DISABLE=persistent keeps it from running;
+ *  - a barrier that times out (groups that do not exist) gives an error,
+ *    not a hang, and turns the path off;
+ *  - the bundled model decodes the same greedy tokens with the path on and
+ *    off, logits within 1e-4 (on: the dispatch threshold raised through
+ *    MAMBACL_TUNE_SET, which the test also covers). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "base/half.h"
+#include "ops/kern_dlayer.h"
+#include "runtime/runtime.h"
+#include "ref/ref_kernels.h"
+#include "ref/ref_scan.h"
+#include "fwd_common.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static float *rand_floats(size_t n, float lo, float hi)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * 0.5f * (frand() + 1.0f);
+    return p;
+}
+
+static void *rand_weights(size_t n, mcl_dtype dt, float scale)
+{
+    float *f = rand_floats(n, -scale, scale);
+    void *w = malloc((n ? n : 1) * mcl_half_dtype_size(dt));
+    assert_non_null(w);
+    assert_int_equal(mcl_half_convert_from_f32(f, dt, w, n), MCL_OK);
+    free(f);
+    return w;
+}
+
+static cl_mem upload(mcl_runtime *rt, const void *host, size_t bytes)
+{
+    cl_mem m = NULL;
+    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes ? bytes : 4, "test", &m), MCL_OK);
+    if (bytes && host)
+        assert_int_equal(clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+    return m;
+}
+
+static void download(mcl_runtime *rt, cl_mem m, void *host, size_t bytes)
+{
+    assert_int_equal(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+}
+
+static void check_close(const float *got, const float *want, size_t n, double tol, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - want[i]);
+        if (!(e <= tol + tol * fabs(want[i])))
+            fail_msg("%s: element %zu is %.9g, reference %.9g", what, i, got[i], want[i]);
+    }
+}
+
+static mcl_runtime *runtime(void)
+{
+    mcl_runtime *rt = NULL;
+    if (mcl_runtime_create(NULL, &rt) != MCL_OK) fail_msg("runtime: %s", mcl_last_error());
+    return rt;
+}
+
+/* One layer's host tensors and their device copies. */
+typedef struct layer {
+    int dm, di, R, N, K, nx, cap, slot;
+    mcl_dtype dt;
+    bool bias;
+    void *w_in, *w_x, *w_dt, *w_out;               /* [2di, dm], [nx, di], [di, R], [dm, di] */
+    float *nw, *cw, *cb, *b_dt, *A, *D;            /* [dm], [di, K], [di], [di], [di, N], [di] */
+    float *h, *cst, *sst;                          /* [dm], [cap, di, K-1], [cap, di, N] */
+    cl_mem b[20];
+} layer;
+
+static void layer_make(layer *L, int dm, int di, int R, int N, int K, mcl_dtype dt, bool bias)
+{
+    memset(L, 0, sizeof *L);
+    L->dm = dm, L->di = di, L->R = R, L->N = N, L->K = K, L->nx = R + 2 * N, L->cap = 3, L->slot = 1;
+    L->dt = dt, L->bias = bias;
+    L->w_in = rand_weights((size_t)2 * di * dm, dt, 0.3f);
+    L->w_x = rand_weights((size_t)L->nx * di, dt, 0.3f);
+    L->w_dt = rand_weights((size_t)di * R, dt, 0.5f);
+    L->w_out = rand_weights((size_t)dm * di, dt, 0.3f);
+    L->nw = rand_floats((size_t)dm, 0.5f, 1.5f);
+    L->cw = rand_floats((size_t)di * K, -0.5f, 0.5f);
+    L->cb = rand_floats((size_t)di, -0.5f, 0.5f);
+    L->b_dt = rand_floats((size_t)di, -4.0f, -2.0f);
+    L->A = rand_floats((size_t)di * N, -8.0f, -1.0f);
+    L->D = rand_floats((size_t)di, 0.5f, 1.5f);
+    L->h = rand_floats((size_t)dm, -2.0f, 2.0f);
+    L->cst = rand_floats((size_t)L->cap * di * (K - 1), -1.0f, 1.0f);
+    L->sst = rand_floats((size_t)L->cap * di * N, -1.0f, 1.0f);
+}
+
+static void layer_free(layer *L)
+{
+    for (int i = 0; i < 20; i++) mcl_buffer_release(&L->b[i]);
+    void *all[] = {L->w_in, L->w_x, L->w_dt, L->w_out, L->nw, L->cw, L->cb, L->b_dt, L->A, L->D, L->h, L->cst, L->sst};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
+/* One step of the layer in C on L's host tensors (h and the states updated). */
+static void layer_ref(layer *L)
+{
+    int dm = L->dm, di = L->di, slot = L->slot;
+    float *hn = malloc((size_t)dm * 4), *xz = malloc((size_t)2 * di * 4), *xc = malloc((size_t)di * 4);
+    float *dbc = malloc((size_t)L->nx * 4), *y = malloc((size_t)di * 4), *hc = malloc((size_t)dm * 4);
+    memcpy(hc, L->h, (size_t)dm * 4);
+    ref_rmsnorm_residual(hc, NULL, L->nw, 1e-5f, hn, NULL, 1, dm);
+    ref_gemv(L->w_in, L->dt, hn, xz, 2 * di, dm, 1, 0);
+    ref_conv_step(xz, 2 * di, L->cw, L->bias ? L->cb : NULL, L->cst, 0, &slot, (size_t)di * (L->K - 1), 1, di,
+                  L->K, xc);
+    ref_gemv(L->w_x, L->dt, xc, dbc, L->nx, di, 1, 0);
+    ref_ssm_step(xc, dbc, xz, L->w_dt, L->dt, L->b_dt, L->A, L->D, L->sst, 0, &slot, (uint64_t)di * L->N, 1, di,
+                 L->R, L->N, y);
+    ref_gemv(L->w_out, L->dt, y, L->h, dm, di, 1, 1);
+    free(hn), free(xz), free(xc), free(dbc), free(y), free(hc);
+}
+
+enum { B_H, B_NW, B_WIN, B_CW, B_CB, B_CST, B_SLOT, B_XZ, B_XC, B_WX, B_PARTS, B_WDT, B_BDT, B_A, B_D, B_SST, B_Y, B_WOUT };
+
+static void layer_upload(mcl_runtime *rt, layer *L)
+{
+    size_t ws = mcl_half_dtype_size(L->dt), dm = (size_t)L->dm, di = (size_t)L->di;
+    L->b[B_H] = upload(rt, L->h, dm * 4);
+    L->b[B_NW] = upload(rt, L->nw, dm * 4);
+    L->b[B_WIN] = upload(rt, L->w_in, 2 * di * dm * ws);
+    L->b[B_CW] = upload(rt, L->cw, di * (size_t)L->K * 4);
+    L->b[B_CB] = upload(rt, L->cb, di * 4);
+    L->b[B_CST] = upload(rt, L->cst, (size_t)L->cap * di * (size_t)(L->K - 1) * 4);
+    L->b[B_SLOT] = upload(rt, &L->slot, 4);
+    L->b[B_XZ] = upload(rt, NULL, 2 * di * 4);
+    L->b[B_XC] = upload(rt, NULL, di * 4);
+    L->b[B_WX] = upload(rt, L->w_x, (size_t)L->nx * di * ws);
+    L->b[B_PARTS] = upload(rt, NULL, 16 * (size_t)L->nx * 4);
+    L->b[B_WDT] = upload(rt, L->w_dt, di * (size_t)L->R * ws);
+    L->b[B_BDT] = upload(rt, L->b_dt, di * 4);
+    L->b[B_A] = upload(rt, L->A, di * (size_t)L->N * 4);
+    L->b[B_D] = upload(rt, L->D, di * 4);
+    L->b[B_SST] = upload(rt, L->sst, (size_t)L->cap * di * (size_t)L->N * 4);
+    L->b[B_Y] = upload(rt, NULL, di * 4);
+    L->b[B_WOUT] = upload(rt, L->w_out, dm * di * ws);
+}
+
+static mcl_kern_dlayer_args layer_args(const layer *L, int n_parts)
+{
+    int di = L->di;
+    mcl_kern_dlayer_args a = {
+        .h = L->b[B_H], .nw = L->b[B_NW], .eps = 1e-5f, .w_in = L->b[B_WIN], .dt_in = L->dt,
+        .conv = {L->b[B_CW], L->bias ? L->b[B_CB] : NULL, {L->b[B_CST], 0, L->b[B_SLOT], (uint64_t)di * (L->K - 1)},
+                 L->K, di, L->b[B_XC]},
+        .w_x = L->b[B_WX], .dt_x = L->dt, .parts = L->b[B_PARTS], .n_parts = n_parts,
+        .scan = {L->b[B_XC], L->b[B_PARTS], L->b[B_XZ], L->b[B_WDT], L->b[B_BDT], L->b[B_A], L->b[B_D], L->b[B_Y],
+                 L->dt, di, L->R, L->N, (uint64_t)di, 2 * di},
+        .ssm = {L->b[B_SST], 0, L->b[B_SLOT], (uint64_t)di * L->N},
+        .w_out = L->b[B_WOUT], .dt_out = L->dt, .d_model = L->dm,
+    };
+    return a;
+}
+
+/* `steps` steps on the device and in C; h and both states compared. */
+static void run_layer(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_dtype dt, bool bias, int parts,
+                      int steps)
+{
+    layer L;
+    layer_make(&L, dm, di, R, N, K, dt, bias);
+    layer_upload(rt, &L);
+    bool ready = false;
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, dm, di, L.nx, &ready), MCL_OK);
+    if (!ready) fail_msg("persistent layer not ready: %s", rt->dlayer.reason);
+    int n = parts ? parts : mcl_kern_dlayer_parts(rt, L.nx, di, 16);
+    mcl_kern_dlayer_args a = layer_args(&L, n);
+    for (int s = 0; s < steps; s++) {
+        assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_OK);
+        layer_ref(&L);
+    }
+    assert_int_equal(mcl_kern_dlayer_flag_read(rt), MCL_OK);
+    assert_int_equal(mcl_runtime_finish(rt), MCL_OK);
+    assert_int_equal(mcl_kern_dlayer_flag_check(rt), MCL_OK);
+    size_t ncs = (size_t)L.cap * di * (K - 1), nss = (size_t)L.cap * di * N;
+    float *h = malloc((size_t)dm * 4), *cs = malloc(ncs * 4), *ss = malloc(nss * 4);
+    download(rt, L.b[B_H], h, (size_t)dm * 4);
+    download(rt, L.b[B_CST], cs, ncs * 4);
+    download(rt, L.b[B_SST], ss, nss * 4);
+    char what[160];
+    snprintf(what, sizeof what, "dlayer d_model %d d_inner %d R %d N %d K %d dtype %d bias %d parts %d", dm, di, R,
+             N, K, (int)dt, bias, n);
+    check_close(h, L.h, (size_t)dm, 5e-4, what);
+    check_close(cs, L.cst, ncs, 5e-4, what);
+    check_close(ss, L.sst, nss, 5e-4, what);
+    free(h), free(cs), free(ss);
+    layer_free(&L);
+}
+
+static void test_layer_ref(void **state)
+{
+    mcl_runtime *rt = *state;
+    const mcl_dtype dts[] = {MCL_DTYPE_F32, MCL_DTYPE_F16, MCL_DTYPE_BF16};
+    for (int i = 0; i < 3; i++) {
+        run_layer(rt, 64, 128, 4, 16, 4, dts[i], true, 0, 2);
+        run_layer(rt, 50, 100, 4, 16, 4, dts[i], false, 3, 2); /* tails of 8-element vectors, 3 slices */
+        run_layer(rt, 36, 72, 3, 8, 3, dts[i], true, 1, 1);    /* N below a channel team, K 3 */
+    }
+    assert_true(rt->dlayer.groups >= 1);
+}
+
+static void test_bad_args(void **state)
+{
+    mcl_runtime *rt = *state;
+    layer L;
+    layer_make(&L, 16, 32, 1, 4, 4, MCL_DTYPE_F32, false);
+    layer_upload(rt, &L);
+    bool ready = false;
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 16, 32, L.nx, &ready), MCL_OK);
+    assert_true(ready);
+    mcl_kern_dlayer_args a = layer_args(&L, 0);
+    assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_ERR_INVALID_ARG); /* no slice */
+    a = layer_args(&L, 1);
+    a.conv.n_conv = 31;
+    assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_ERR_INVALID_ARG); /* conv rows != d_inner */
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 2, 16, 32, L.nx, &ready), MCL_OK);
+    assert_false(ready); /* batch 1 only */
+    layer_free(&L);
+}
+
+static void test_probe_wrong(void **state)
+{
+    (void)state;
+    setenv("MAMBACL_TEST_PROBE_WRONG", "persistent", 1);
+    mcl_runtime *rt = runtime();
+    bool ready = true;
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK);
+    unsetenv("MAMBACL_TEST_PROBE_WRONG");
+    assert_false(ready);
+    assert_int_equal(rt->dlayer.state, -1);
+    assert_non_null(strstr(rt->dlayer.reason, "wrong values"));
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK);
+    assert_false(ready); /* remembered */
+    mcl_runtime_free(rt);
+}
+
+static void test_disabled(void **state)
+{
+    (void)state;
+    setenv("MAMBACL_DISABLE", "ptx,persistent", 1);
+    mcl_runtime *rt = runtime();
+    bool ready = true;
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK);
+    unsetenv("MAMBACL_DISABLE");
+    assert_false(ready);
+    assert_int_equal(rt->dlayer.state, 0); /* never probed */
+    mcl_runtime_free(rt);
+}
+
+/* Every barrier waits for a group that does not exist: each times out after
+ * 1000 polls, the step reports it, and the path turns itself off. */
+static void test_timeout(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = runtime();
+    layer L;
+    layer_make(&L, 16, 32, 1, 4, 4, MCL_DTYPE_F32, true);
+    layer_upload(rt, &L);
+    bool ready = false;
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 16, 32, L.nx, &ready), MCL_OK);
+    if (!ready) fail_msg("persistent layer not ready: %s", rt->dlayer.reason);
+    setenv("MAMBACL_TEST_DLAYER_PHANTOM", "1", 1);
+    setenv("MAMBACL_TEST_DLAYER_SPIN", "1000", 1);
+    mcl_kern_dlayer_args a = layer_args(&L, 1);
+    assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_OK);
+    unsetenv("MAMBACL_TEST_DLAYER_PHANTOM");
+    unsetenv("MAMBACL_TEST_DLAYER_SPIN");
+    assert_int_equal(mcl_kern_dlayer_flag_read(rt), MCL_OK);
+    assert_int_equal(mcl_runtime_finish(rt), MCL_OK);
+    assert_int_equal(mcl_kern_dlayer_flag_check(rt), MCL_ERR_INTERNAL);
+    assert_non_null(strstr(mcl_last_error(), "timed out"));
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 16, 32, L.nx, &ready), MCL_OK);
+    assert_false(ready);
+    layer_free(&L);
+    mcl_runtime_free(rt);
+}
+
+/* Greedy decode of the bundled model, 12 steps after a prompt, path on / off. */
+static int decode_tokens(bool persistent, int32_t *toks, float *last, int n)
+{
+    if (!persistent) setenv("MAMBACL_DISABLE", "persistent", 1);
+    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000", 1); /* the dispatch rule may keep it off (CPUs) */
+    mcl_runtime *rt = runtime();
+    unsetenv("MAMBACL_TUNE_SET");
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    int v = mcl_model_vocab(m);
+    assert_true(v <= 65536);
+    float *logits = malloc((size_t)v * 4);
+    mcl_state *s = NULL;
+    assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+    const int32_t prompt[] = {47, 30, 37, 49, 1, 20, 35}, *pp = prompt;
+    int len = 7;
+    assert_int_equal(mcl_prefill(m, &s, &pp, &len, 1, logits), MCL_OK);
+    for (int i = 0; i < n; i++) {
+        int32_t t = fwd_argmax_f(logits, v);
+        toks[i] = t;
+        assert_int_equal(mcl_decode(m, &s, &t, 1, logits), MCL_OK);
+    }
+    memcpy(last, logits, (size_t)v * 4);
+    assert_int_equal(rt->dlayer.state == 1, persistent);
+    unsetenv("MAMBACL_DISABLE");
+    free(logits);
+    mcl_state_free(s);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+    return v;
+}
+
+static void test_model_same(void **state)
+{
+    (void)state;
+    int32_t on[12], off[12];
+    float *lon = malloc(65536 * 4), *loff = malloc(65536 * 4);
+    int v = decode_tokens(true, on, lon, 12);
+    assert_int_equal(decode_tokens(false, off, loff, 12), v);
+    for (int i = 0; i < 12; i++) assert_int_equal(on[i], off[i]);
+    check_close(lon, loff, (size_t)v, 1e-4, "last logits, persistent vs chain");
+    free(lon), free(loff);
+}
+
+static int setup(void **state)
+{
+    mcl_runtime *rt = NULL;
+    if (mcl_runtime_create(NULL, &rt) != MCL_OK) {
+        fprintf(stderr, "runtime: %s\n", mcl_last_error());
+        return -1;
+    }
+    *state = rt;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    mcl_runtime_free(*state);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layer_ref),  cmocka_unit_test(test_bad_args), cmocka_unit_test(test_probe_wrong),
+        cmocka_unit_test(test_disabled),   cmocka_unit_test(test_timeout),  cmocka_unit_test(test_model_same),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
