@@ -5,6 +5,8 @@
  * a runtime dtype argument and read through mcl_load_w().
  *   dtype 0 = F32, 1 = F16 (vload_half, core OpenCL 1.2, no cl_khr_fp16
  *   needed), 2 = BF16 (upper 16 bits of an fp32).
+ * mcl_conv_step: the causal conv of one decode step for one channel (the
+ * epilogue of gemv_in and of dlayer's phase A).
  * Tunables: none. Defines every program receives: MCL_LOCAL_MEM_BYTES,
  * MCL_MAX_WG, MCL_WG_MULTIPLE, MCL_HAS_FP16, MCL_DEVICE_CPU.
  */
@@ -26,3 +28,19 @@ inline float mcl_silu(float x) { return x / (1.0f + exp(-x)); }
 
 /* softplus as in the reference: identity above 20. */
 inline float mcl_softplus(float x) { return x > 20.0f ? x : log1p(exp(x)); }
+
+/* Conv step of decode for one channel whose fresh input is xv: returns
+ * SiLU(bias + sum_j w[j] * tap_j + w[K-1] * xv) (cw [K], cb [1] read when
+ * has_bias) and rolls the channel's state st [K-1] (oldest tap first). */
+inline float mcl_conv_step(__global const float *cw, __global const float *cb, int has_bias, __global float *st,
+                           int K, float xv)
+{
+    float acc = has_bias ? cb[0] : 0.0f;
+    for (int j = 0; j < K - 1; j++) {
+        float s = st[j];
+        acc = mad(cw[j], s, acc);
+        if (j > 0) st[j - 1] = s;
+    }
+    st[K - 2] = xv;
+    return mcl_silu(mad(cw[K - 1], xv, acc));
+}

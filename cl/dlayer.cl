@@ -18,8 +18,8 @@
  * turns the path off by hand). Every wait is bounded by spin_max polls: a
  * barrier that times out sets bar[DL_BAR_FLAG] (sticky) and goes on, so a broken
  * assumption gives an error the host reads after the step, never a hang.
- * Test hooks (arguments, 0 in use): probe < 0 makes the probe write wrong
- * values; phantom > 0 makes every barrier wait for groups that do not exist
+ * Test hooks (arguments, 0 in use): bit 16 of probe makes the probe write
+ * wrong values; phantom > 0 makes every barrier wait for groups that do not exist
  * (each times out).
  *
  * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
@@ -165,6 +165,18 @@ inline void dl_pause(void)
 #endif
 }
 
+/* A read of a barrier word: a volatile load where PTX is on (what the H200
+ * figures were measured with), else an atomic read, so that a simulator sees
+ * no race with the atomics that write the word. */
+inline uint dl_read(volatile __global uint *p)
+{
+#if MCL_CAP_PTX
+    return *p;
+#else
+    return atomic_or(p, 0u);
+#endif
+}
+
 /* Device-wide barrier over `groups` work-groups (called by every work-item
  * of every group): the last arrival on a counter arrives on the top counter,
  * the last arrival there resets it and advances the generation, which the
@@ -175,7 +187,7 @@ inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max
     if (get_local_id(0) == 0 && groups > 1) {
         uint g = get_group_id(0), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
         uint on_k = (groups - k + DL_BAR_SUBS - 1) / DL_BAR_SUBS; /* groups arriving on counter k */
-        uint gen = bar[DL_BAR_GEN];
+        uint gen = dl_read(&bar[DL_BAR_GEN]);
         mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
         bool last = false;
         if (atomic_inc(&bar[DL_BAR_SUB(k)]) == on_k - 1) {
@@ -188,7 +200,7 @@ inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max
             atomic_inc(&bar[DL_BAR_GEN]);
         } else {
             uint n = 0;
-            while (bar[DL_BAR_GEN] == gen) {
+            while (dl_read(&bar[DL_BAR_GEN]) == gen) {
                 if (++n >= spin_max) {
                     atomic_or(&bar[DL_BAR_FLAG], 1u);
                     break;
@@ -278,30 +290,22 @@ inline void dl_stage(__local float *xl, __global const float *src, int n)
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 
-/* Conv step of channel o with fresh input xv: SiLU(bias + taps . w + w[K-1] xv),
- * the state [K-1] rolled (as gemv_conv in gemv.cl). */
-inline float dl_conv(__global const float *cw, __global const float *cb, int has_bias, __global float *st,
-                     int K, float xv)
-{
-    float acc = has_bias ? cb[0] : 0.0f;
-    for (int j = 0; j < K - 1; j++) {
-        float s = st[j];
-        acc = mad(cw[j], s, acc);
-        if (j > 0) st[j - 1] = s;
-    }
-    st[K - 2] = xv;
-    return mcl_silu(mad(cw[K - 1], xv, acc));
-}
-
 /* The probe: `rounds` exchanges of known values between all work-groups
  * through buf [G * DL_WG + 1]; buf[G * DL_WG] counts wrong reads. `wrong`
- * (tests only) writes off-by-one values, which the probe must catch. */
+ * (tests only) writes off-by-one values, which the probe must catch. A
+ * round whose barrier timed out ends the probe before any group reads
+ * another's values (the groups did not run at once: on a simulator that
+ * runs them one after the other, that read would be a data race). */
 inline void dl_probe(__global int *buf, volatile __global uint *bar, uint groups, uint spin_max, int rounds,
-                     int wrong_on_purpose)
+                     int wrong_on_purpose, __local int *stop)
 {
     int G = get_num_groups(0), g = get_group_id(0), lid = get_local_id(0);
     int wrong = 0;
+    dl_grid_sync(bar, groups, spin_max); /* all there before any value is exchanged */
     for (int r = 0; r < rounds; r++) {
+        if (lid == 0) *stop = dl_read(&bar[DL_BAR_FLAG]) != 0;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (*stop) break; /* uniform in the group */
         buf[g * DL_WG + lid] = (r * G + g) * DL_WG + lid + 1 + wrong_on_purpose;
         dl_grid_sync(bar, groups, spin_max);
         int g2 = (g + 1 + r) % G;
@@ -331,15 +335,16 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             __global const void *w_out, int dt_out, // [d_model, d_inner]
             int d_model, int d_inner, int R, int N,
             volatile __global uint *bar, uint spin_max,
-            int probe,                              // > 0: probe rounds; < 0: -rounds, answering wrong (tests)
+            int probe,                              // 0: the layer; else probe rounds (low 16 bits), bit 16: answer wrong (tests)
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
             __local float *xl)                      // [max(d_model, d_inner, R+2N)]
 {
     __local float red[DL_WG];
+    __local int stop;
     const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
     if (probe != 0) {
-        dl_probe(probe_buf, bar, groups, spin_max, probe > 0 ? probe : -probe, probe < 0);
+        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, &stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
         return;
     }
     const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
@@ -372,7 +377,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     for (int j = lid; j < passes * rows_per; j += DL_WG) {
         int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
         if (o < d_inner)
-            xc[o] = dl_conv(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
+            xc[o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
     dl_grid_sync(bar, groups, spin_max);

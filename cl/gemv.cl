@@ -183,21 +183,6 @@ inline void gemv_fma(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], con
     }
 }
 
-/* Conv step of decode for channel d of sequence b whose fresh input is xv:
- * returns SiLU(bias + sum_j w[j] * tap_j + w[K-1] * xv) and rolls the state. */
-inline float gemv_conv(__global const float *cw, __global const float *cb, int has_bias,
-                       __global float *st, int K, float xv)
-{
-    float acc = has_bias ? cb[0] : 0.0f;
-    for (int j = 0; j < K - 1; j++) {
-        float s = st[j];
-        acc = mad(cw[j], s, acc);
-        if (j > 0) st[j - 1] = s;
-    }
-    st[K - 2] = xv;
-    return mcl_silu(mad(cw[K - 1], xv, acc));
-}
-
 /* The conv epilogue's arguments (gemv_in only). */
 typedef struct gemv_conv_args {
     __global const float *w, *b;
@@ -316,7 +301,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
             if (cv && o < cv->n_conv) {
                 __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
                 cv->xc[(size_t)b * cv->n_conv + o] =
-                    gemv_conv(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
+                    mcl_conv_step(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
             }
         }
 }

@@ -20,49 +20,14 @@
 #include "runtime/runtime.h"
 #include "ref/ref_kernels.h"
 #include "ref/ref_scan.h"
+#include "test_rand.h"
 
 static mcl_runtime *rt;
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static float frand(void) /* uniform in [-1, 1) */
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static float *rand_floats(size_t n, float lo, float hi)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * 0.5f * (frand() + 1.0f);
-    return p;
-}
-
-static void *rand_weights(size_t n, mcl_dtype dt)
-{
-    float *f = rand_floats(n, -1.0f, 1.0f);
-    void *w = malloc((n ? n : 1) * mcl_half_dtype_size(dt));
-    assert_non_null(w);
-    assert_int_equal(mcl_half_convert_from_f32(f, dt, w, n), MCL_OK);
-    free(f);
-    return w;
-}
-
-static cl_mem upload(const void *host, size_t bytes)
-{
-    cl_mem m = NULL;
-    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes ? bytes : 4, "test", &m), MCL_OK);
-    if (bytes && host)
-        assert_int_equal(clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
-    return m;
-}
-
-static void download(cl_mem m, void *host, size_t bytes)
-{
-    assert_int_equal(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
-}
+static float frand(void) { return trand(); }
+static float *rand_floats(size_t n, float lo, float hi) { return trand_floats(n, lo, hi); }
+static void *rand_weights(size_t n, mcl_dtype dt) { return trand_weights(n, dt, 1.0f); }
+static cl_mem upload(const void *host, size_t bytes) { return tbuf_upload(rt, host, bytes); }
+static void download(cl_mem m, void *host, size_t bytes) { tbuf_download(rt, m, host, bytes); }
 
 static double worst_abs, worst_rel;
 

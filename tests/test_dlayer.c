@@ -30,48 +30,7 @@
 #include "ref/ref_kernels.h"
 #include "ref/ref_scan.h"
 #include "fwd_common.h"
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static float frand(void) /* uniform in [-1, 1) */
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static float *rand_floats(size_t n, float lo, float hi)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    assert_non_null(p);
-    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * 0.5f * (frand() + 1.0f);
-    return p;
-}
-
-static void *rand_weights(size_t n, mcl_dtype dt, float scale)
-{
-    float *f = rand_floats(n, -scale, scale);
-    void *w = malloc((n ? n : 1) * mcl_half_dtype_size(dt));
-    assert_non_null(w);
-    assert_int_equal(mcl_half_convert_from_f32(f, dt, w, n), MCL_OK);
-    free(f);
-    return w;
-}
-
-static cl_mem upload(mcl_runtime *rt, const void *host, size_t bytes)
-{
-    cl_mem m = NULL;
-    assert_int_equal(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes ? bytes : 4, "test", &m), MCL_OK);
-    if (bytes && host)
-        assert_int_equal(clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
-    return m;
-}
-
-static void download(mcl_runtime *rt, cl_mem m, void *host, size_t bytes)
-{
-    assert_int_equal(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
-}
+#include "test_rand.h"
 
 static void check_close(const float *got, const float *want, size_t n, double tol, const char *what)
 {
@@ -105,19 +64,19 @@ static void layer_make(layer *L, int dm, int di, int R, int N, int K, mcl_dtype 
     memset(L, 0, sizeof *L);
     L->dm = dm, L->di = di, L->R = R, L->N = N, L->K = K, L->nx = R + 2 * N, L->cap = 3, L->slot = 1;
     L->dt = dt, L->bias = bias;
-    L->w_in = rand_weights((size_t)2 * di * dm, dt, 0.3f);
-    L->w_x = rand_weights((size_t)L->nx * di, dt, 0.3f);
-    L->w_dt = rand_weights((size_t)di * R, dt, 0.5f);
-    L->w_out = rand_weights((size_t)dm * di, dt, 0.3f);
-    L->nw = rand_floats((size_t)dm, 0.5f, 1.5f);
-    L->cw = rand_floats((size_t)di * K, -0.5f, 0.5f);
-    L->cb = rand_floats((size_t)di, -0.5f, 0.5f);
-    L->b_dt = rand_floats((size_t)di, -4.0f, -2.0f);
-    L->A = rand_floats((size_t)di * N, -8.0f, -1.0f);
-    L->D = rand_floats((size_t)di, 0.5f, 1.5f);
-    L->h = rand_floats((size_t)dm, -2.0f, 2.0f);
-    L->cst = rand_floats((size_t)L->cap * di * (K - 1), -1.0f, 1.0f);
-    L->sst = rand_floats((size_t)L->cap * di * N, -1.0f, 1.0f);
+    L->w_in = trand_weights((size_t)2 * di * dm, dt, 0.3f);
+    L->w_x = trand_weights((size_t)L->nx * di, dt, 0.3f);
+    L->w_dt = trand_weights((size_t)di * R, dt, 0.5f);
+    L->w_out = trand_weights((size_t)dm * di, dt, 0.3f);
+    L->nw = trand_floats((size_t)dm, 0.5f, 1.5f);
+    L->cw = trand_floats((size_t)di * K, -0.5f, 0.5f);
+    L->cb = trand_floats((size_t)di, -0.5f, 0.5f);
+    L->b_dt = trand_floats((size_t)di, -4.0f, -2.0f);
+    L->A = trand_floats((size_t)di * N, -8.0f, -1.0f);
+    L->D = trand_floats((size_t)di, 0.5f, 1.5f);
+    L->h = trand_floats((size_t)dm, -2.0f, 2.0f);
+    L->cst = trand_floats((size_t)L->cap * di * (K - 1), -1.0f, 1.0f);
+    L->sst = trand_floats((size_t)L->cap * di * N, -1.0f, 1.0f);
 }
 
 static void layer_free(layer *L)
@@ -150,24 +109,24 @@ enum { B_H, B_NW, B_WIN, B_CW, B_CB, B_CST, B_SLOT, B_XZ, B_XC, B_WX, B_PARTS, B
 static void layer_upload(mcl_runtime *rt, layer *L)
 {
     size_t ws = mcl_half_dtype_size(L->dt), dm = (size_t)L->dm, di = (size_t)L->di;
-    L->b[B_H] = upload(rt, L->h, dm * 4);
-    L->b[B_NW] = upload(rt, L->nw, dm * 4);
-    L->b[B_WIN] = upload(rt, L->w_in, 2 * di * dm * ws);
-    L->b[B_CW] = upload(rt, L->cw, di * (size_t)L->K * 4);
-    L->b[B_CB] = upload(rt, L->cb, di * 4);
-    L->b[B_CST] = upload(rt, L->cst, (size_t)L->cap * di * (size_t)(L->K - 1) * 4);
-    L->b[B_SLOT] = upload(rt, &L->slot, 4);
-    L->b[B_XZ] = upload(rt, NULL, 2 * di * 4);
-    L->b[B_XC] = upload(rt, NULL, di * 4);
-    L->b[B_WX] = upload(rt, L->w_x, (size_t)L->nx * di * ws);
-    L->b[B_PARTS] = upload(rt, NULL, 16 * (size_t)L->nx * 4);
-    L->b[B_WDT] = upload(rt, L->w_dt, di * (size_t)L->R * ws);
-    L->b[B_BDT] = upload(rt, L->b_dt, di * 4);
-    L->b[B_A] = upload(rt, L->A, di * (size_t)L->N * 4);
-    L->b[B_D] = upload(rt, L->D, di * 4);
-    L->b[B_SST] = upload(rt, L->sst, (size_t)L->cap * di * (size_t)L->N * 4);
-    L->b[B_Y] = upload(rt, NULL, di * 4);
-    L->b[B_WOUT] = upload(rt, L->w_out, dm * di * ws);
+    L->b[B_H] = tbuf_upload(rt, L->h, dm * 4);
+    L->b[B_NW] = tbuf_upload(rt, L->nw, dm * 4);
+    L->b[B_WIN] = tbuf_upload(rt, L->w_in, 2 * di * dm * ws);
+    L->b[B_CW] = tbuf_upload(rt, L->cw, di * (size_t)L->K * 4);
+    L->b[B_CB] = tbuf_upload(rt, L->cb, di * 4);
+    L->b[B_CST] = tbuf_upload(rt, L->cst, (size_t)L->cap * di * (size_t)(L->K - 1) * 4);
+    L->b[B_SLOT] = tbuf_upload(rt, &L->slot, 4);
+    L->b[B_XZ] = tbuf_upload(rt, NULL, 2 * di * 4);
+    L->b[B_XC] = tbuf_upload(rt, NULL, di * 4);
+    L->b[B_WX] = tbuf_upload(rt, L->w_x, (size_t)L->nx * di * ws);
+    L->b[B_PARTS] = tbuf_upload(rt, NULL, 16 * (size_t)L->nx * 4);
+    L->b[B_WDT] = tbuf_upload(rt, L->w_dt, di * (size_t)L->R * ws);
+    L->b[B_BDT] = tbuf_upload(rt, L->b_dt, di * 4);
+    L->b[B_A] = tbuf_upload(rt, L->A, di * (size_t)L->N * 4);
+    L->b[B_D] = tbuf_upload(rt, L->D, di * 4);
+    L->b[B_SST] = tbuf_upload(rt, L->sst, (size_t)L->cap * di * (size_t)L->N * 4);
+    L->b[B_Y] = tbuf_upload(rt, NULL, di * 4);
+    L->b[B_WOUT] = tbuf_upload(rt, L->w_out, dm * di * ws);
 }
 
 static mcl_kern_dlayer_args layer_args(const layer *L, int n_parts)
@@ -207,9 +166,9 @@ static void run_layer(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_
     assert_int_equal(mcl_kern_dlayer_flag_check(rt), MCL_OK);
     size_t ncs = (size_t)L.cap * di * (K - 1), nss = (size_t)L.cap * di * N;
     float *h = malloc((size_t)dm * 4), *cs = malloc(ncs * 4), *ss = malloc(nss * 4);
-    download(rt, L.b[B_H], h, (size_t)dm * 4);
-    download(rt, L.b[B_CST], cs, ncs * 4);
-    download(rt, L.b[B_SST], ss, nss * 4);
+    tbuf_download(rt, L.b[B_H], h, (size_t)dm * 4);
+    tbuf_download(rt, L.b[B_CST], cs, ncs * 4);
+    tbuf_download(rt, L.b[B_SST], ss, nss * 4);
     char what[160];
     snprintf(what, sizeof what, "dlayer d_model %d d_inner %d R %d N %d K %d dtype %d bias %d parts %d", dm, di, R,
              N, K, (int)dt, bias, n);
@@ -354,6 +313,7 @@ static void test_model_same(void **state)
 
 static int setup(void **state)
 {
+    trand_seed(0x9e3779b97f4a7c15ull);
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(NULL, &rt) != MCL_OK) {
         fprintf(stderr, "runtime: %s\n", mcl_last_error());
