@@ -27,6 +27,27 @@
  * When N > SCAN_NG the states are handled in passes: y holds the partial sum
  * between passes and the gate is applied after the last one.
  *
+ * Split sequences (nseg = SCAN_NSEG > 1, compiled in, chosen per shape class;
+ * for batch 1, where the channel blocks alone leave most of a large GPU
+ * idle; with SCAN_NSEG 1 none of the split's code is compiled: on the H200
+ * the split's code made the unsplit default configuration 1.35-1.5x slower,
+ * most likely by its register count). Each sequence is cut into nseg segments of
+ * ceil(len/nseg) timesteps rounded up to a chunk, one work-group per
+ * (sequence, segment, channel block), in two launches (one body, scan_run,
+ * specialized for each entry point):
+ *  scan_summary: every segment but the last runs (1)-(3) from a
+ *      zero state and keeps, per (d, n), the segment's map s -> P·s + S
+ *      (P = Π a_t: the chunk products from the scan's exclusive prefixes;
+ *      S: the end state from zero), no replay, no y; segment 0 also copies
+ *      the starting state, so that no work-group reads the state while the
+ *      last segment writes it;
+ *  scan_prefill: segment j starts from the copied state folded through
+ *      the maps of segments 0..j-1 (j·2 loads per (d, n), in order), runs
+ *      (1)-(5) over its own timesteps; the last segment writes the state.
+ * Work O(L·N) still (the summary adds about half a pass); sums holds
+ * n_seqs·(2·nseg+1)·d_inner·N floats [b][slab][d][n] (slab 0 the copy,
+ * 1+2i P of segment i, 2+2i its S).
+ *
  * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B); per t and
  * work-group 4·(R+2N) B of dbc (from cache: every channel block reads it);
  * per channel W_dt (R weights), b_dt, D, A (N) and the state (4·N B read and
@@ -38,7 +59,8 @@
  * SCAN_ITEMS timesteps per work-item, SCAN_NG states per pass, SCAN_RT rows of
  * the W_dt tile (W_dt resident when R <= SCAN_RT, else streamed in tiles),
  * SCAN_KEEPB (keep Δ·x·B in registers between reduce and replay),
- * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)). Local memory in floats:
+ * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)), SCAN_NSEG (segments per
+ * sequence, above; the launcher reads it too). Local memory in floats:
  * RT·DCH + max(CHUNK·(2NG+1), NSG·(CHUNK+1)·DCH) + 2·CHUNK·(DCH+1)
  * + (2·TT + 1)·NG·DCH.
  */
@@ -65,6 +87,9 @@
 #endif
 #ifndef SCAN_FAST_EXP
 #define SCAN_FAST_EXP 0
+#endif
+#ifndef SCAN_NSEG
+#define SCAN_NSEG 1
 #endif
 
 /* Full unrolling keeps the per-item arrays in registers on GPUs; on CPUs
@@ -155,13 +180,13 @@ inline void scan_block(__local float *sa, __local float *sb, int lid)
     }
 }
 
-/* Loads the dt tile r0 .. r0+RT-1: W_dt[d0+dl, r] into wl[r][dl] and
- * δ_t[r] of the chunk's rows into ds[r][t] (zeros outside). */
+/* Loads the dt tile r0 .. r0+RT-1: W_dt[d0+dl, r] into wl[r][dl] (when
+ * load_w) and δ_t[r] of the chunk's rows into ds[r][t] (zeros outside). */
 inline void scan_load_tile(__local float *wl, __local float *ds, const __global void *w_dt,
                            int wdtype, const __global float *dbc, size_t row0, int nt, int ldb,
-                           int d0, int d_inner, int R, int r0, int lid)
+                           int d0, int d_inner, int R, int r0, int lid, bool load_w)
 {
-    for (int k = lid; k < SCAN_RT * SCAN_DCH; k += SCAN_WG) {
+    for (int k = lid; load_w && k < SCAN_RT * SCAN_DCH; k += SCAN_WG) {
         const int r = k % SCAN_RT, dl = k / SCAN_RT;
         const int d = d0 + dl, rr = r0 + r;
         wl[r * SCAN_DCH + dl] =
@@ -217,8 +242,8 @@ SCAN_UNROLL
 #endif
 }
 
-__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
-void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
+/* The body of both entry points (inlined into each, specialized by summary). */
+inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   __global const float *restrict dbc,  // [T, R+2N]
                   __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
                   __global const void *restrict w_dt,  // [d_inner, R] in wdtype
@@ -233,31 +258,50 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
                   __global const int *restrict seq_start, // [n_seqs+1]
                   int n_seqs, int d_inner, int R, int N,
                   __global float *restrict y,          // [T, d_inner]
-                  ulong z_off, int z_ld)               // z's view (Mamba-1: d_inner, 2*d_inner)
+                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
+                  __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+                  __local float4 *bcs4, __local float4 *ds4, __local float *wl, __local float2 *ddx,
+                  __local float *sa, __local float *sb, __local float *cl,
+                  const int summary)                   // 1: the segments' maps (scan_summary)
 {
-    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
-    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
-    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
-    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
-    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
-    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
-    __local float cl[SCAN_NL];                     // carried state [lane]
     __local float *bcs = (__local float *)bcs4;
     __local float *ds = (__local float *)ds4;
 
     const int lid = (int)get_local_id(0);
     const int dl = lid % SCAN_DCH, sg = (lid / SCAN_DCH) % SCAN_NSG;
     const int tt = lid / (SCAN_DCH * SCAN_NSG), tq = lid / SCAN_DCH;
+    const int nseg = SCAN_NSEG;
     const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
-    const int b = (int)get_group_id(0) / ndg;
+    const int seg = ((int)get_group_id(0) / ndg) % nseg;
+    const int b = (int)get_group_id(0) / ndg / nseg;
     const int d0 = ((int)get_group_id(0) % ndg) * SCAN_DCH;
     if (b >= n_seqs) return; /* uniform over the work-group */
     const int d = d0 + dl;
     const bool dv = d < d_inner;
     const int dc = dv ? d : d_inner - 1; /* clamped for loads */
+#if SCAN_NSEG == 1 /* the unsplit kernel carries nothing of the split through its loop */
     const int t0 = seq_start[b], len = seq_start[b + 1] - t0;
+    const bool last_seg = true;
+#else
+    const int q0 = seq_start[b], qlen = seq_start[b + 1] - q0;
+    const int seglen = ((qlen + nseg - 1) / nseg + SCAN_CHUNK - 1) / SCAN_CHUNK * SCAN_CHUNK;
+    const int sg0 = seg * seglen;
+    if (seg > 0 && sg0 >= qlen) return; /* an empty segment: nothing to do */
+    const int t0 = q0 + sg0, len = min(qlen - sg0, seglen > 0 ? seglen : qlen);
+    const bool last_seg = sg0 + len >= qlen;
+#endif
     const int ldb = R + 2 * N;
     const ulong sbase = state_off + (ulong)slot[b] * slot_stride;
+    const ulong slab = (ulong)d_inner * (ulong)N;                 /* one [d_inner, N] slab of sums */
+    const ulong sumb = (ulong)b * (ulong)(2 * nseg + 1) * slab; /* this sequence's slabs */
+    if (summary) {
+        if (seg == 0) /* the starting state, for the main launch's every segment */
+            for (int k = lid; k < SCAN_DCH * N; k += SCAN_WG) {
+                const int dd = d0 + k / N, n = k % N;
+                if (dd < d_inner) sums[sumb + (ulong)dd * N + n] = ssm_state[sbase + (ulong)dd * N + n];
+            }
+        if (last_seg) return; /* its map is never used */
+    }
     const float bias = b_dt[dc], dskip = D[dc];
     const int nb = sg * SCAN_SPT; /* first state of this work-item in the pass */
 
@@ -268,8 +312,22 @@ void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
         for (int k = lid; k < SCAN_NL; k += SCAN_WG) { /* lane k = (s·NSG + sg')·DCH + dl' */
             const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
             const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
-            cl[k] = (n < N && dd < d_inner) ? ssm_state[sbase + (ulong)dd * N + n] : 0.0f;
+            float v = 0.0f;
+            if (n < N && dd < d_inner && !summary) {
+                const ulong o = (ulong)dd * N + n;
+                if (nseg == 1) {
+                    v = ssm_state[sbase + o];
+                } else { /* the copy, through the maps of the segments before */
+                    v = sums[sumb + o];
+                    for (int i = 0; i < seg; i++)
+                        v = fma(sums[sumb + (ulong)(1 + 2 * i) * slab + o], v, sums[sumb + (ulong)(2 + 2 * i) * slab + o]);
+                }
+            }
+            cl[k] = v;
         }
+        float segp[SCAN_SPT]; /* summary: Π a over the segment so far (tt = TT-1's lanes) */
+SCAN_UNROLL
+        for (int s = 0; s < SCAN_SPT; s++) segp[s] = 1.0f;
         float a2[SCAN_SPT]; /* A[d,n]·ASCALE of this work-item's states, 0 past N */
 SCAN_UNROLL
         for (int s = 0; s < SCAN_SPT; s++) {
@@ -297,12 +355,14 @@ SCAN_UNROLL
             for (int j = 0; j < SCAN_PJ; j++) {
                 const size_t row = row0 + (size_t)min(tq * SCAN_PJ + j, nt - 1);
                 xr[j] = xc[row * d_inner + dc];
-                zr[j] = last_group ? xz[z_off + row * (size_t)z_ld + dc] : 0.0f;
+                zr[j] = last_group && !summary ? xz[z_off + row * (size_t)z_ld + dc] : 0.0f;
                 dt[j] = bias;
             }
             for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
                 barrier(CLK_LOCAL_MEM_FENCE); /* previous tile, previous chunk's y partials */
-                scan_load_tile(wl, ds, w_dt, wdtype, dbc, row0, nt, ldb, d0, d_inner, R, r0, lid);
+                /* one tile (R <= RT): W_dt stays in wl from the pass's first chunk */
+                scan_load_tile(wl, ds, w_dt, wdtype, dbc, row0, nt, ldb, d0, d_inner, R, r0, lid,
+                               c0 == 0 || R > SCAN_RT);
                 barrier(CLK_LOCAL_MEM_FENCE);
                 scan_dt_tile(dt, wl, ds, tq, min(SCAN_RT, R - r0), dl);
             }
@@ -362,6 +422,21 @@ SCAN_UNROLL
             /* (3) exclusive scan over the time-threads */
             scan_block(sa, sb, lid);
 
+            if (summary) { /* the chunk's end state and product: no replay, no y */
+                if (tt == SCAN_TT - 1) {
+SCAN_UNROLL
+                    for (int s = 0; s < SCAN_SPT; s++) {
+                        const int lane = (s * SCAN_NSG + sg) * SCAN_DCH + dl;
+                        const float ea0 = SCAN_TT > 1 ? sa[tt * SCAN_NL + lane] : 1.0f;
+                        const float eb0 = SCAN_TT > 1 ? sb[tt * SCAN_NL + lane] : 0.0f;
+                        cl[lane] = fma(pa[s], eb0, pb[s]);
+                        segp[s] *= ea0 * pa[s];
+                    }
+                }
+                barrier(CLK_LOCAL_MEM_FENCE);
+                continue;
+            }
+
             /* (4) replay with the true starting state */
             float st[SCAN_SPT], yv[SCAN_ITEMS];
 SCAN_UNROLL
@@ -415,11 +490,91 @@ SCAN_UNROLL
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
-        for (int k = lid; k < SCAN_NL; k += SCAN_WG) {
-            const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
-            const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
-            if (n < N && dd < d_inner) ssm_state[sbase + (ulong)dd * N + n] = cl[k];
+        if (summary) { /* this segment's map: P from the registers, S from the carry */
+            if (tt == SCAN_TT - 1 && dv) {
+SCAN_UNROLL
+                for (int s = 0; s < SCAN_SPT; s++) {
+                    const int n = n0 + nb + s;
+                    const ulong o = (ulong)d * N + n;
+                    if (n < N) {
+                        sums[sumb + (ulong)(1 + 2 * seg) * slab + o] = segp[s];
+                        sums[sumb + (ulong)(2 + 2 * seg) * slab + o] = cl[(s * SCAN_NSG + sg) * SCAN_DCH + dl];
+                    }
+                }
+            }
+        } else if (last_seg) {
+            for (int k = lid; k < SCAN_NL; k += SCAN_WG) {
+                const int q = k / SCAN_DCH, dd = d0 + k % SCAN_DCH;
+                const int n = n0 + (q % SCAN_NSG) * SCAN_SPT + q / SCAN_NSG;
+                if (n < N && dd < d_inner) ssm_state[sbase + (ulong)dd * N + n] = cl[k];
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+}
+
+/* The scan (y and the final state); with nseg > 1 after scan_summary. */
+__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
+void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
+                  __global const float *restrict dbc,  // [T, R+2N]
+                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
+                  __global const void *restrict w_dt,  // [d_inner, R] in wdtype
+                  int wdtype,
+                  __global const float *restrict b_dt, // [d_inner]
+                  __global const float *restrict A,    // [d_inner, N]
+                  __global const float *restrict D,    // [d_inner]
+                  __global float *restrict ssm_state,  // pool, see contracts
+                  ulong state_off,
+                  __global const int *restrict slot,   // [n_seqs]
+                  ulong slot_stride,
+                  __global const int *restrict seq_start, // [n_seqs+1]
+                  int n_seqs, int d_inner, int R, int N,
+                  __global float *restrict y,          // [T, d_inner]
+                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
+                  __global float *restrict sums)       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+{
+    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
+    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
+    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
+    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
+    __local float cl[SCAN_NL];                     // carried state [lane]
+    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
+             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, 0);
+}
+
+/* The segments' maps (SCAN_NSEG > 1), before scan_prefill; empty (never
+ * launched) in an unsplit program. Each entry point is its own
+ * specialization of scan_run: the main one keeps no summary registers. */
+__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
+void scan_summary(__global const float *restrict xc,   // [T, d_inner]
+                  __global const float *restrict dbc,  // [T, R+2N]
+                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
+                  __global const void *restrict w_dt,  // [d_inner, R] in wdtype
+                  int wdtype,
+                  __global const float *restrict b_dt, // [d_inner]
+                  __global const float *restrict A,    // [d_inner, N]
+                  __global const float *restrict D,    // [d_inner]
+                  __global float *restrict ssm_state,  // pool, see contracts
+                  ulong state_off,
+                  __global const int *restrict slot,   // [n_seqs]
+                  ulong slot_stride,
+                  __global const int *restrict seq_start, // [n_seqs+1]
+                  int n_seqs, int d_inner, int R, int N,
+                  __global float *restrict y,          // [T, d_inner]
+                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
+                  __global float *restrict sums)       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+{
+    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
+    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
+    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
+    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
+    __local float cl[SCAN_NL];                     // carried state [lane]
+#if SCAN_NSEG > 1
+    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
+             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, 1);
+#endif
 }

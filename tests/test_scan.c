@@ -5,6 +5,7 @@
  * slots, nonzero initial states; prefill of L then a step equals prefill of
  * L+1; z read through another row stride and offset than Mamba-1's;
  * GPU-shaped configurations (state-threads, B kept in registers);
+ * sequences split across work-groups (SCAN_NSEG 3 and 7, and 2 with TT 1);
  * every configuration of the scan's and the step's tuning spaces that fits
  * the device; the defaults rules on device records of other devices. */
 #include <setjmp.h>
@@ -379,7 +380,8 @@ static void test_prefill_other_exp(void **state)
 /* GPU-shaped configurations (state-threads, long items, B kept in
  * registers) on this device, so that PoCL checks what the GPUs run. The GPU
  * rules see NVIDIA's 48 KiB of local memory, or this device's own limit when
- * it has less (derived values such as SCAN_RT follow it); a shape that does
+ * it has less (derived values such as SCAN_RT follow it); the last two shapes
+ * are the H200 built-in rows (docs/perf/scan-h200*.json). A shape that does
  * not fit this device is skipped with a message, never launched. */
 static void test_prefill_gpu_shapes(void **state)
 {
@@ -391,7 +393,9 @@ static void test_prefill_gpu_shapes(void **state)
     const long shapes[][5] = {/* NSG, TT, ITEMS, KEEPB, DCH (0: the GPU default) */
                               {0, 0, 0, 0, 0},
                               {8, 4, 8, 1, 4},
-                              {2, 8, 4, 1, 16}};
+                              {2, 8, 4, 1, 16},
+                              {2, 4, 8, 0, 16},  /* the H200's built-in rows */
+                              {1, 4, 4, 0, 32}};
     int bad = 0, ran = 0;
     for (size_t v = 0; v < sizeof shapes / sizeof shapes[0]; v++) {
         mcl_params p;
@@ -422,6 +426,53 @@ static void test_prefill_gpu_shapes(void **state)
         mcl_program_release(&prog);
     }
     assert_true(ran > 0); /* at least the GPU defaults for this device's limits */
+    assert_int_equal(bad, 0);
+}
+
+/* Sequences split across work-groups (SCAN_NSEG, compiled in): with chunk
+ * ch and nseg segments the cuts fall at multiples of
+ * ceil(ceil(L/nseg)/ch)*ch: L = 1 and 2 (one segment, the others empty),
+ * a chunk, a chunk + 1 (a one-step segment), exact multiples, a prime, many
+ * segments, unequal lengths (one empty), N = 64 (several state passes) and
+ * N = 5; nonzero starting states throughout (gen). The runtime's
+ * configuration with 3 and 7 segments, and one with one time-thread (TT = 1:
+ * no scan levels) with 2. */
+static void test_prefill_split(void **state)
+{
+    (void)state;
+    const long variants[][2] = {{0, 3}, {0, 7}, {1, 2}}; /* TT = 1?, SCAN_NSEG */
+    int bad = 0;
+    for (int v = 0; v < 3; v++) {
+        mcl_params p;
+        mcl_program prog;
+        runtime_params("scan.cl", &p);
+        if (variants[v][0]) {
+            mcl_params_set(&p, "SCAN_TT", 1);
+            mcl_params_set(&p, "SCAN_NSG", 1);
+        }
+        mcl_params_set(&p, "SCAN_NSEG", variants[v][1]);
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+        const scan_case cs[] = {
+            {"split L=1", 1, {1}, 19, 5, 16, MCL_DTYPE_F32},
+            {"split L=2", 1, {2}, 21, 3, 4, MCL_DTYPE_F16},
+            {"split L=chunk", 1, {ch}, 17, 7, 16, MCL_DTYPE_BF16},
+            {"split L=chunk+1", 1, {ch + 1}, 18, 9, 16, MCL_DTYPE_F32},
+            {"split L=2chunks", 1, {2 * ch}, 16, 4, 16, MCL_DTYPE_F32},
+            {"split L=6chunks+1", 1, {6 * ch + 1}, 20, 6, 16, MCL_DTYPE_F16},
+            {"split L=97", 1, {97}, 23, 5, 16, MCL_DTYPE_F32},
+            {"split batch", 5, {3 * ch + 1, 1, 97, 0, 5 * ch}, 17, 5, 16, MCL_DTYPE_BF16},
+            {"split N=64", 2, {4 * ch + 3, ch}, 9, 3, 64, MCL_DTYPE_F32},
+            {"split N=5", 2, {2 * ch + 5, 3}, 11, 2, 5, MCL_DTYPE_F16},
+        };
+        for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+            int b = check_case(k, &p, &cs[i], false, 900 + (unsigned)(10 * v + (int)i));
+            if (b) print_message("  (TT %ld, nseg %ld)\n", mcl_params_get(&p, "SCAN_TT", 0), variants[v][1]);
+            bad += b;
+        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
     assert_int_equal(bad, 0);
 }
 
@@ -636,17 +687,18 @@ static void test_defaults_rules(void **state)
     memset(&p, 0, sizeof p);
     mcl_tune_scan_defaults(&h100, &p);
     assert_int_equal(mcl_params_get(&p, "SCAN_DCH", 0), 8);
-    assert_int_equal(mcl_params_get(&p, "SCAN_NSG", 0), 8);
-    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 4);
-    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 16);
+    assert_int_equal(mcl_params_get(&p, "SCAN_NSG", 0), 4);
+    assert_int_equal(mcl_params_get(&p, "SCAN_TT", 0), 8);
+    assert_int_equal(mcl_params_get(&p, "SCAN_ITEMS", 0), 8);
     assert_int_equal(mcl_params_get(&p, "SCAN_NG", 0), 16);
     assert_int_equal(mcl_params_get(&p, "SCAN_RT", 0), 64);
     assert_int_equal(mcl_params_get(&p, "SCAN_KEEPB", 0), 1);
     assert_int_equal(mcl_params_get(&p, "SCAN_FAST_EXP", 0), 1);
     assert_int_equal(mcl_tune_scan_wg(&p), 256);
-    /* floats: 8*65*8 y partials (> 64*36 B|C) + 64*68 δ tile + 64*8 W_dt
-     * tile + 2*64*9 (Δ, Δx) + 9*16*8 pairs and carry */
-    assert_int_equal(mcl_tune_scan_local_bytes(&p), 45312);
+    assert_int_equal(mcl_params_get(&p, "SCAN_NSEG", 0), 1);
+    /* floats: 64*36 B|C (> 4*65*8 y partials) + 64*68 δ tile + 64*8 W_dt
+     * tile + 2*64*9 (Δ, Δx) + 17*16*8 pairs and carry */
+    assert_int_equal(mcl_tune_scan_local_bytes(&p), 41984);
     assert_true(mcl_tune_scan_fits(&h100, &p));
 
     tiny.type = MCL_DEVICE_TYPE_GPU; /* 16 KiB local, 128 work-items */
@@ -719,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_prefill_edges),
         cmocka_unit_test(test_prefill_other_exp),
         cmocka_unit_test(test_prefill_gpu_shapes),
+        cmocka_unit_test(test_prefill_split),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),

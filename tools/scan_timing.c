@@ -2,24 +2,38 @@
  *
  *   scan_timing BATCH D_INNER L [D_STATE=16] [DT_RANK=48] [REPS=20] [DEVICE]
  *
- * Random inputs (F32 W_dt), BATCH sequences of L tokens each, the default
- * tunables of the device. Prints the median kernel time and two rates:
+ * Random inputs (F32 W_dt), BATCH sequences of L tokens each, the
+ * configuration the runtime picks for (BATCH, D_INNER). Prints the median kernel time and two rates:
  *  - "cuda-eq GB/s": the bytes the CUDA selective-scan kernel moves (u, Δ, z,
  *    out in fp32 per (t,d) plus B and C per t), for comparison with issue 7;
  *  - "actual GB/s": what scan_prefill moves (x, z, y per (t,d), one dbc row
  *    per t, the state in and out).
  * MCL_SCAN_SET="SCAN_NSG=8 SCAN_TT=4" rebuilds scan.cl with those values
  * over the defaults (SCAN_RT re-derived unless given), to time variants.
+ *
+ *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
+ *
+ * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
+ * which the tuning family's space leaves out) (sweep_axes below; those mcl_tune_scan_fits refuses are
+ * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
+ * and first the configuration the runtime picks for that shape. One line per
+ * (configuration, shape): "sweep B D L ms DEFINES", then "best B D L ms
+ * DEFINES" per shape. PART/PARTS takes every PARTS-th point from PART (0-based);
+ * --build-only only compiles them into the binary cache (run the parts in
+ * parallel first, then one timing process). MCL_SWEEP_KEEP (an extended
+ * regex) keeps only the points whose -D list matches it.
  * Not a test: built by meson for the integrator to run on the GPU. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <regex.h>
 
 #include "base/error.h"
 #include "runtime/program.h"
 #include "runtime/runtime.h"
 #include "ops/kern_scan.h"
 #include "tune/tune_scan.h"
+#include "device/device.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -76,8 +90,182 @@ static int fail(const char *what)
     return 1;
 }
 
+/* ---- --sweep ---------------------------------------------------------- */
+
+typedef struct sweep_shape {
+    int batch, di, L, N, R;
+    cl_mem xc, dbc, xz, w, bdt, A, D, st, y, ss, sl;
+    double best_ms;
+    char best[256];
+} sweep_shape;
+
+/* The grid of --sweep (SCAN_NSEG beside the tuning space's axes; TT 16 never won on the H200). */
+static const long sweep_dch[] = {8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
+static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
+#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5)
+
+/* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
+static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
+{
+    memset(p, 0, sizeof *p);
+    mcl_tune_scan_defaults(&rt->dev, p);
+    mcl_params_set(p, MCL_T_SCAN_NSEG, sweep_nseg[i % 5]);
+    i /= 5;
+    mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 3]);
+    i /= 3;
+    mcl_params_set(p, MCL_T_SCAN_TT, sweep_tt[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 4]);
+    i /= 4;
+    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 3]);
+    for (long r = 64; r >= 8; r /= 2) {
+        mcl_params_set(p, MCL_T_SCAN_RT, r);
+        if (mcl_tune_scan_fits(&rt->dev, p)) return true;
+    }
+    return false;
+}
+
+static bool sweep_alloc(mcl_runtime *rt, sweep_shape *s)
+{
+    unsigned seed = 1;
+    size_t T = (size_t)s->batch * (size_t)s->L, ldb = (size_t)(s->R + 2 * s->N), di = (size_t)s->di;
+    s->xc = random_buffer(rt, T * di, -1, 1, &seed);
+    s->dbc = random_buffer(rt, T * ldb, -1, 1, &seed);
+    s->xz = random_buffer(rt, T * 2 * di, -2, 2, &seed);
+    s->w = random_buffer(rt, di * (size_t)s->R, -0.2f, 0.2f, &seed);
+    s->bdt = random_buffer(rt, di, -4, -2, &seed);
+    s->A = random_buffer(rt, di * (size_t)s->N, -8, -1, &seed);
+    s->D = random_buffer(rt, di, 0, 1, &seed);
+    s->st = random_buffer(rt, (size_t)s->batch * di * (size_t)s->N, -1, 1, &seed);
+    s->y = random_buffer(rt, T * di, 0, 0, &seed);
+    int *starts = malloc(((size_t)s->batch + 1) * sizeof *starts), *slots = malloc((size_t)s->batch * sizeof *slots);
+    bool ok = s->xc && s->dbc && s->xz && s->w && s->bdt && s->A && s->D && s->st && s->y && starts && slots &&
+              mcl_buffer_create(rt, CL_MEM_READ_WRITE, ((size_t)s->batch + 1) * 4, "seq_start", &s->ss) == MCL_OK &&
+              mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)s->batch * 4, "slot", &s->sl) == MCL_OK;
+    if (ok) {
+        for (int b = 0; b <= s->batch; b++) starts[b] = b * s->L;
+        for (int b = 0; b < s->batch; b++) slots[b] = b;
+        ok = clEnqueueWriteBuffer(rt->queue, s->ss, CL_TRUE, 0, ((size_t)s->batch + 1) * 4, starts, 0, NULL,
+                                  NULL) == CL_SUCCESS &&
+             clEnqueueWriteBuffer(rt->queue, s->sl, CL_TRUE, 0, (size_t)s->batch * 4, slots, 0, NULL, NULL) ==
+                 CL_SUCCESS;
+    }
+    free(starts);
+    free(slots);
+    return ok;
+}
+
+/* Median kernel time of `reps` launches after one warm-up; < 0 on failure. */
+static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, int reps)
+{
+    mcl_scan_args args = {s->xc, s->dbc, s->xz, s->w, s->bdt, s->A, s->D, s->y, MCL_DTYPE_F32, s->di, s->R, s->N,
+                          (uint64_t)s->di, 2 * s->di};
+    mcl_kern_state ks = {s->st, 0, s->sl, (uint64_t)s->di * (uint64_t)s->N};
+    double ms[64];
+    const char *names[8];
+    double t[8];
+    if (reps > 64) reps = 64;
+    for (int r = -1; r < reps; r++) {
+        if (mcl_kern_scan_prefill_with(rt, k, p, &args, &ks, s->ss, s->batch) != MCL_OK) return -1;
+        if (mcl_runtime_finish(rt) != MCL_OK) return -1;
+        int n = mcl_runtime_profile_take(rt, names, t, 8);
+        double sum = 0;
+        for (int j = 0; j < n; j++) sum += t[j];
+        if (r >= 0) ms[r] = sum;
+    }
+    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    return ms[reps / 2];
+}
+
+static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, double ms)
+{
+    char defs[256] = "";
+    mcl_params_defines(p, defs, sizeof defs);
+    printf("%s %d %d %d %.4f %s\n", tag, s->batch, s->di, s->L, ms, defs);
+    if (ms > 0 && (s->best_ms <= 0 || ms < s->best_ms)) {
+        s->best_ms = ms;
+        snprintf(s->best, sizeof s->best, "%s", defs);
+    }
+}
+
+static int sweep_main(int argc, char **argv)
+{
+    int part = 0, parts = 1, ns = 0;
+    bool build_only = false;
+    sweep_shape sh[16];
+    memset(sh, 0, sizeof sh);
+    for (int i = 2; i < argc; i++) {
+        int b, d, l, k, n;
+        if (strcmp(argv[i], "--build-only") == 0) build_only = true;
+        else if (!strchr(argv[i], ',') && sscanf(argv[i], "%d/%d", &k, &n) == 2) part = k, parts = n;
+        else if (sscanf(argv[i], "%d,%d,%d", &b, &d, &l) == 3 && ns < 16 && b > 0 && d > 0 && l > 0)
+            sh[ns++] = (sweep_shape){.batch = b, .di = d, .L = l, .N = 16, .R = d / 32 > 0 ? d / 32 : 1};
+        else {
+            fprintf(stderr, "scan_timing --sweep: bad argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    const char *keep_env = getenv("MCL_SWEEP_KEEP");
+    regex_t keep;
+    bool keep_set = keep_env && *keep_env;
+    if (keep_set && regcomp(&keep, keep_env, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(stderr, "scan_timing --sweep: bad MCL_SWEEP_KEEP regex\n");
+        return 2;
+    }
+    if (parts < 1 || part < 0 || part >= parts) {
+        fprintf(stderr, "scan_timing --sweep: bad part %d/%d\n", part, parts);
+        return 2;
+    }
+    mcl_runtime_options o = {.profiling = true};
+    mcl_runtime *rt = NULL;
+    if (mcl_runtime_create(&o, &rt) != MCL_OK) return fail("runtime");
+    if (!build_only) {
+        char key[512];
+        mcl_device_key(&rt->dev, key, sizeof key);
+        printf("device\t%s\t%s\t%s\t%s\n", key, rt->dev.platform, rt->dev.name, rt->dev.driver_version);
+        for (int i = 0; i < ns; i++) {
+            const mcl_params *pp;
+            cl_kernel k;
+            mcl_shape shp = {{[MCL_SHAPE_D_INNER] = sh[i].di, [MCL_SHAPE_BATCH] = sh[i].batch}};
+            if (!sweep_alloc(rt, &sh[i])) return fail("buffers");
+            if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &pp) != MCL_OK)
+                return fail("pick");
+            sweep_record(&sh[i], "picked", pp, sweep_time(rt, k, pp, &sh[i], 20));
+            sh[i].best_ms = 0;
+        }
+    }
+    for (int c = part; c < SWEEP_N; c += parts) {
+        mcl_params p;
+        mcl_program prog;
+        memset(&prog, 0, sizeof prog);
+        if (!sweep_point(rt, c, &p)) continue;
+        if (keep_set) {
+            char defs[256] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            if (regexec(&keep, defs, 0, NULL, 0) != 0) continue;
+        }
+        cl_kernel k = build_variant(rt, &p, &prog);
+        if (!k) {
+            fprintf(stderr, "scan_timing: point %d: %s\n", c, mcl_last_error());
+            mcl_program_release(&prog);
+            continue;
+        }
+        for (int i = 0; i < ns && !build_only; i++) sweep_record(&sh[i], "sweep", &p, sweep_time(rt, k, &p, &sh[i], 10));
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
+    for (int i = 0; i < ns && !build_only; i++)
+        printf("best %d %d %d %.4f %s\n", sh[i].batch, sh[i].di, sh[i].L, sh[i].best_ms, sh[i].best);
+    mcl_runtime_free(rt);
+    if (keep_set) regfree(&keep);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--sweep") == 0) return sweep_main(argc, argv);
     if (argc < 4) {
         fprintf(stderr, "usage: scan_timing BATCH D_INNER L [D_STATE=16] [DT_RANK=48] [REPS=20] [DEVICE]\n");
         return 2;
@@ -125,8 +313,12 @@ int main(int argc, char **argv)
         if (mcl_tune_scan_local_bytes(&prm) > (long)rt->dev.local_mem_bytes)
             mcl_params_set(&prm, MCL_T_SCAN_RT, 32);
         if (!(k = build_variant(rt, &prm, &prog))) return fail("variant build");
-    } else if (mcl_runtime_kernel(rt, "scan_prefill", &k) != MCL_OK) {
-        return fail("kernel");
+    } else {
+        const mcl_params *picked;
+        mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_BATCH] = batch}};
+        if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &picked) != MCL_OK)
+            return fail("kernel");
+        prm = *picked;
     }
     mcl_scan_args args = {xc, dbc, xz, w, bdt, A, D, y, MCL_DTYPE_F32, di, R, N,
                           (uint64_t)di, 2 * di}; /* z: Mamba-1's second half of xz */
@@ -139,7 +331,8 @@ int main(int argc, char **argv)
         if (mcl_kern_scan_prefill_with(rt, k, &prm, &args, &ks, ss, batch) != MCL_OK) return fail("launch");
         if (mcl_runtime_finish(rt) != MCL_OK) return fail("finish");
         int n = mcl_runtime_profile_take(rt, names, t, 4);
-        if (r >= 0) ms[r] = n > 0 ? t[0] : 0.0;
+        if (r >= 0) ms[r] = 0.0;
+        for (int j = 0; j < n && r >= 0; j++) ms[r] += t[j]; /* summary + scan when split */
     }
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
     double med = ms[reps / 2];

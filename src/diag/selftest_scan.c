@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "tune/tune.h"
 
 enum { DI = 2, NS = 2, RK = 1, LDB = RK + 2 * NS, T = 6, NSEQ = 2 };
 
@@ -137,6 +138,46 @@ mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok)
     memset(&d, 0, sizeof d);
     tiny_init(&p);
     mcl_status st = run_prefill(rt, &d, &p, ok);
+    tiny_release(&d);
+    return st;
+}
+
+/* The same through the split launch of a configuration with SCAN_NSEG 2
+ * (the picked one's tunables otherwise; built through the binary cache):
+ * scan_summary, then scan_prefill from the state it copied. */
+static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    const mcl_tune_config *c;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
+    MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
+    mcl_params prm = c->params;
+    mcl_params_set(&prm, MCL_T_SCAN_NSEG, 2);
+    mcl_program prog;
+    memset(&prog, 0, sizeof prog);
+    MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
+    cl_int err;
+    cl_kernel k = clCreateKernel(prog.program, "scan_prefill", &err);
+    mcl_status st = err == CL_SUCCESS ? tiny_upload(rt, p, d) : mcl_error_cl(err, "clCreateKernel(scan_prefill)");
+    if (st == MCL_OK) {
+        mcl_scan_args a = tiny_args(d);
+        mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+        st = mcl_kern_scan_prefill_with(rt, k, &prm, &a, &ks, d->m[9], NSEQ);
+    }
+    if (st == MCL_OK) st = mcl_runtime_finish(rt);
+    if (err == CL_SUCCESS) clReleaseKernel(k);
+    mcl_program_release(&prog);
+    MCL_TRY(st);
+    tiny_expect(p);
+    return tiny_read_check(rt, d, p, T * DI, ok);
+}
+
+mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok)
+{
+    tiny p;
+    tiny_dev d;
+    memset(&d, 0, sizeof d);
+    tiny_init(&p);
+    mcl_status st = run_split(rt, &d, &p, ok);
     tiny_release(&d);
     return st;
 }

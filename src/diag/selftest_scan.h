@@ -1,4 +1,4 @@
-/* Selftests of scan_prefill (cl/scan.cl) and ssm_step (cl/ssm_step.cl):
+/* Selftests of scan_prefill and scan_summary (cl/scan.cl) and ssm_step (cl/ssm_step.cl):
  * rows of entries[] in selftest.c point here. */
 #ifndef MCL_SELFTEST_SCAN_H
 #define MCL_SELFTEST_SCAN_H
@@ -6,6 +6,8 @@
 #include "diag/selftest.h"
 
 mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok);
+/* scan_summary: the same problem through a split launch (SCAN_NSEG 2). */
+mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_ssm_step(mcl_runtime *rt, bool *ok);
 
 #endif

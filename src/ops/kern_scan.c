@@ -35,11 +35,32 @@ static mcl_status bind_z(cl_kernel k, const mcl_scan_args *a, int first)
     return MCL_OK;
 }
 
-mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
-                                      const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
-                                      int n_seqs)
+/* The split's workspace (rt->scan_ws): n_seqs*(2*nseg+1)*d_inner*N floats, grown when needed. */
+static mcl_status scan_ws(mcl_runtime *rt, int n_seqs, int nseg, const mcl_scan_args *a, cl_mem *out)
 {
-    if (n_seqs <= 0) return MCL_OK;
+    size_t bytes = 4 * (size_t)n_seqs * (size_t)(2 * nseg + 1) * (size_t)a->d_inner * (size_t)a->d_state;
+    if (bytes > rt->scan_ws_bytes) {
+        mcl_buffer_release(&rt->scan_ws);
+        rt->scan_ws_bytes = 0;
+        MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "scan split workspace", &rt->scan_ws));
+        rt->scan_ws_bytes = bytes;
+    }
+    *out = rt->scan_ws;
+    return MCL_OK;
+}
+
+int mcl_kern_scan_prefill_nseg(const mcl_params *p)
+{
+    long v = mcl_params_get(p, MCL_T_SCAN_NSEG, 1);
+    return v < 1 ? 1 : (v > MCL_SCAN_MAX_NSEG ? MCL_SCAN_MAX_NSEG : (int)v);
+}
+
+/* Binds scan_prefill's / scan_summary's arguments (nseg > 1: the workspace). */
+static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st,
+                               cl_mem seq_start, int n_seqs, int nseg)
+{
+    cl_mem sums = a->y; /* not read when nseg is 1 */
+    if (nseg > 1) MCL_TRY(scan_ws(rt, n_seqs, nseg, a, &sums));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, seq_start);
     MCL_ARG(k, 13, n_seqs);
@@ -48,20 +69,53 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
     MCL_ARG(k, 16, a->d_state);
     MCL_ARG(k, 17, a->y);
     MCL_TRY(bind_z(k, a, 18));
+    MCL_ARG(k, 20, sums);
+    return MCL_OK;
+}
+
+/* scan_summary (ks, when nseg > 1) then scan_prefill (k). */
+static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, const mcl_params *p,
+                                 const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs)
+{
+    int nseg = mcl_kern_scan_prefill_nseg(p);
     size_t global, wg;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
+    if (nseg > 1) {
+        MCL_ASSERT(ks != NULL, "scan_summary given for a split scan");
+        MCL_TRY(bind_prefill(rt, ks, a, st, seq_start, n_seqs, nseg));
+        MCL_TRY(mcl_launch(rt, ks, "scan_summary", 1, &global, &wg));
+    }
+    MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg));
     return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                      const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                      int n_seqs)
+{
+    if (n_seqs <= 0) return MCL_OK;
+    if (mcl_kern_scan_prefill_nseg(p) == 1) return launch_prefill(rt, k, NULL, p, a, st, seq_start, n_seqs);
+    cl_program prog;
+    cl_int err;
+    MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_PROGRAM, sizeof prog, &prog, NULL),
+                 "clGetKernelInfo(scan_prefill, CL_KERNEL_PROGRAM)");
+    cl_kernel ks = clCreateKernel(prog, "scan_summary", &err);
+    if (err != CL_SUCCESS) return mcl_error_cl(err, "clCreateKernel(scan_summary)");
+    mcl_status s = launch_prefill(rt, k, ks, p, a, st, seq_start, n_seqs);
+    clReleaseKernel(ks); /* the queue keeps it until the launch has run */
+    return s;
 }
 
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs)
 {
-    cl_kernel k;
+    cl_kernel k, ks;
     const mcl_params *p;
     if (n_seqs <= 0) return MCL_OK;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = n_seqs}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
-    return mcl_kern_scan_prefill_with(rt, k, p, a, st, seq_start, n_seqs);
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &ks, NULL));
+    return launch_prefill(rt, k, ks, p, a, st, seq_start, n_seqs);
 }
 
 mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
@@ -116,5 +170,5 @@ void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, si
 {
     size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8);
     *local = (size_t)mcl_tune_scan_wg(p);
-    *global = (size_t)n_seqs * (((size_t)d_inner + dch - 1) / dch) * *local;
+    *global = (size_t)n_seqs * (size_t)mcl_kern_scan_prefill_nseg(p) * (((size_t)d_inner + dch - 1) / dch) * *local;
 }

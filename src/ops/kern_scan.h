@@ -21,9 +21,15 @@ typedef struct mcl_scan_args {
 } mcl_scan_args;
 
 /* The grid of a scan_prefill launch with tunables p: one work-group of
- * SCAN_DCH x SCAN_NSG x SCAN_TT work-items per (sequence, block of SCAN_DCH
- * channels). */
+ * SCAN_DCH x SCAN_NSG x SCAN_TT work-items per (sequence, segment, block of
+ * SCAN_DCH channels). */
 void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local);
+
+/* Most segments a sequence is split into (SCAN_NSEG). */
+#define MCL_SCAN_MAX_NSEG 64
+
+/* Segments per sequence of tunables p (SCAN_NSEG clamped to 1..MCL_SCAN_MAX_NSEG). */
+int mcl_kern_scan_prefill_nseg(const mcl_params *p);
 
 /* Prefill scan over n_seqs sequences (seq_start: int [n_seqs+1]), with the
  * runtime's scan_prefill. MCL_ERR_INVALID_ARG when z_ld < d_inner. */
@@ -31,7 +37,10 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
                                  cl_mem seq_start, int n_seqs);
 
 /* The same with a scan_prefill kernel compiled with tunables `p` (tests,
- * tools, the tuner's candidates). */
+ * tools, the tuner's candidates). With SCAN_NSEG > 1 two launches (the
+ * segments' summaries, then the scan) and the runtime's split workspace
+ * (rt->scan_ws, grown to n_seqs*(2*nseg+1)*d_inner*d_state floats; its
+ * allocation failure is returned). */
 mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs);

@@ -282,6 +282,7 @@ void mcl_runtime_free(mcl_runtime *rt)
     release_profile(rt);
     free(rt->prof);
     for (int i = 0; i < 3; i++) mcl_buffer_release(&rt->gemm_ws[i]);
+    mcl_buffer_release(&rt->scan_ws);
     mcl_buffer_release(&rt->dlayer.bar);
     mcl_runtime_release_configs(rt);
     mcl_tunedb_free(rt->tunedb);

@@ -88,6 +88,8 @@ struct mcl_runtime {
     cl_mem gemm_ws[3];            /* GEMM workspaces (ops/gemm.c), NULL until needed */
     mcl_dlayer_state dlayer;      /* persistent decode layer: probed on first use */
     size_t gemm_ws_bytes[3];
+    cl_mem scan_ws;               /* split-scan workspace (ops/kern_scan.c), NULL until needed */
+    size_t scan_ws_bytes;
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */

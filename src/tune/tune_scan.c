@@ -5,28 +5,37 @@
  *  - SCAN_DCH (channels per work-group): 8 on GPUs, so that a time row of
  *    x, z or y read by a work-group is one 32-byte sector of fp32; 16 on CPUs
  *    (one SIMD vector of channels).
- *  - SCAN_NSG (state-threads): GPUs 8 (2 states per work-item), so that
- *    batch 1 still has d_inner/8 x 256 work-items in flight (49k at d_inner
- *    1536) with short serial chains; measured on the H100 against 2 and 4
- *    (1.4x faster than 4 at every shape tried); CPUs 1 (the states are a
- *    serial loop, no reduction in local memory).
+ *  - SCAN_NSG (state-threads): GPUs 4 (4 states per work-item), CPUs 1
+ *    (the states are a serial loop, no reduction in local memory). Until
+ *    session 4 GPUs had 8 with ITEMS 16 (measured on the H100 against 2 and
+ *    4 with that kernel); on the H200 the kernel of session 4 (split
+ *    support, W_dt kept across chunks) ran that configuration 1.3-1.5x
+ *    slower at all 7 bench shapes, NSG 4 TT 8 ITEMS 8 within 3-8% of its old
+ *    time at every shape (docs/perf/scan-h200-s4-final-sweep.log; H100 not
+ *    measured).
  *  - SCAN_TT (time-threads, power of two): GPUs fill a work-group of
  *    min(256, CL_DEVICE_MAX_WORK_GROUP_SIZE, MAX_WORK_ITEM_SIZES[0]) work-items,
- *    TT = that / (DCH*NSG) (4 on the H100); CPUs 4 (few barrier levels: PoCL
+ *    TT = that / (DCH*NSG) (8 on the H100 and H200); CPUs 4 (few barrier levels: PoCL
  *    runs a work-group as loops split at barriers).
- *  - SCAN_ITEMS (timesteps per work-item): 16 on GPUs (chunk TT*ITEMS = 128,
- *    few scan levels per timestep), 8 on CPUs (chunk 32).
+ *  - SCAN_ITEMS (timesteps per work-item): 8 (GPUs: chunk TT*ITEMS = 64 with
+ *    TT 8; CPUs: chunk 32).
  *  - SCAN_NG (states per pass): 16, the d_state of every released Mamba-1
  *    checkpoint, so N = 16 takes one pass.
  *  - SCAN_RT (rows of the W_dt tile): the largest power of two <= 64 such that
- *    mcl_tune_scan_local_bytes fits CL_DEVICE_LOCAL_MEM_SIZE (H100 default:
- *    RT 64, 44.3 KiB of its 48 KiB: one dt tile for R <= 64). If even RT = 8 does not fit, ITEMS, then TT,
+ *    mcl_tune_scan_local_bytes fits CL_DEVICE_LOCAL_MEM_SIZE (H100/H200
+ *    default: RT 64, 41 KiB of their 48 KiB: one dt tile for R <= 64). If even RT = 8 does not fit, ITEMS, then TT,
  *    then NG (and NSG with it) are halved until it does.
  *  - SCAN_KEEPB: 1 on GPUs (Δ·x·B held in registers for the replay: with
- *    2 states per work-item that is 32 more registers and saves a local
- *    load per (t, n)); 0 on CPUs.
+ *    4 states and 8 items per work-item that is 32 more registers and saves
+ *    a local load per (t, n)); 0 on CPUs.
  *  - SCAN_FAST_EXP: 1 on GPUs (native_exp2, within the tests' tolerances),
  *    0 on CPUs.
+ *  - SCAN_NSEG (segments per sequence; compiled in, and the launcher's
+ *    grid and second launch follow it): 1 by default (one launch, no
+ *    workspace, none of the split's code); the built-in table sets more only
+ *    where the H200 measured it faster. Not in the tuning spaces: `mambacl
+ *    tune` measures one batch-1 prefill per model class, and a split chosen
+ *    there would also apply at large batches (the classes have no batch).
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
@@ -103,7 +112,7 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     bool cpu = is_cpu(dev);
     long wg = mcl_pow2_floor(mcl_tune_max_wg(dev));
-    long dch = cpu ? 16 : 8, nsg = cpu ? 1 : 8;
+    long dch = cpu ? 16 : 8, nsg = cpu ? 1 : 4;
     if (dch > wg) dch = wg;
     if (dch * nsg > wg) nsg = wg / dch;
     long tt = cpu ? 4 : mcl_pow2_floor((wg < 256 ? wg : 256) / (dch * nsg));
@@ -112,12 +121,13 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_DCH, dch);
     mcl_params_set(out, MCL_T_SCAN_NSG, nsg);
     mcl_params_set(out, MCL_T_SCAN_TT, tt);
-    mcl_params_set(out, MCL_T_SCAN_ITEMS, cpu ? 8 : 16);
+    mcl_params_set(out, MCL_T_SCAN_ITEMS, 8);
     mcl_params_set(out, MCL_T_SCAN_NG, 16);
     mcl_params_set(out, MCL_T_SCAN_KEEPB, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_FAST_EXP, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_SCAN_NSEG, 1);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
-    long items = cpu ? 8 : 16, keepb = cpu ? 0 : 1;
+    long items = 8, keepb = cpu ? 0 : 1;
     while ((16 / nsg) * items * (keepb ? 2 : 1) > 128) {
         if (keepb) keepb = 0;
         else items /= 2;
@@ -156,7 +166,7 @@ static long step_local(const mcl_params *p) { return 4 * step_wg(p); }
 static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_DCH, 1, 256},      {MCL_T_SCAN_NSG, 1, 256},  {MCL_T_SCAN_TT, 1, 1024},
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
-    {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},
+    {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
