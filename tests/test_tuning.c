@@ -352,7 +352,8 @@ static const broken corpus[] = {
     {"\"nosuch.cl\": {\"params\": {\"X\": 1}}", "nosuch.cl", "unknown family"},
     {"\"gemm.cl\": {\"params\": {\"GEMM_GEMV_MAX_ROWS\": -1}}", "gemm.cl", "outside"},
     {"\"gemv.cl\": {\"params\": 64}", "gemv.cl", "no \"params\""},
-    {"\"gemv.cl\": [{\"class\": {\"d_inner\": [1, 100000]}, \"params\": {\"GEMV_LPR\": 256}}]", "gemv.cl",
+    /* GEMV_LPR 3: refused on every device (not a power of two; 256 passed on GPUs, whose GEMV_WG is 256) */
+    {"\"gemv.cl\": [{\"class\": {\"d_inner\": [1, 100000]}, \"params\": {\"GEMV_LPR\": 3}}]", "gemv.cl",
      "shapes: d_inner 1-100000"},
     {"\"ssm_step.cl\": [{\"class\": {\"d_inner\": [100, 10]}, \"params\": {\"STEP_WG\": 32}}]", "ssm_step.cl",
      "\"class\" range"},
@@ -399,8 +400,9 @@ static void test_broken_files(void **state)
  * fallback says "tuned"), and still the right greedy output. */
 static const char *const accepted[] = {
     "\"gemv.cl\": {\"params\": {\"GEMV_RPL\": 3, \"GEMV_BT\": 3}}",
-    "\"scan.cl\": {\"params\": {\"SCAN_DCH\": 5, \"SCAN_ITEMS\": 12, \"SCAN_NSG\": 2, \"SCAN_TT\": 2}}",
-    "\"scan.cl\": {\"params\": {\"SCAN_NG\": 5, \"SCAN_RT\": 3}}",
+    /* KEEPB 0: with the GPU default KEEPB 1, (16/2)*12*2 = 192 registers' worth is over the rule's 128 */
+    "\"scan.cl\": {\"params\": {\"SCAN_DCH\": 5, \"SCAN_ITEMS\": 12, \"SCAN_NSG\": 2, \"SCAN_TT\": 2, \"SCAN_KEEPB\": 0}}",
+    "\"scan.cl\": {\"params\": {\"SCAN_NG\": 5, \"SCAN_RT\": 3, \"SCAN_NSG\": 1}}", /* NSG 1 divides NG 5 (GPUs default to 4) */
     "\"ssm_step.cl\": {\"params\": {\"STEP_WG\": 2, \"STEP_LPC\": 2}}",
 };
 static const mcl_family_id accepted_fam[] = {MCL_FAM_GEMV, MCL_FAM_SCAN, MCL_FAM_SCAN, MCL_FAM_STEP};
