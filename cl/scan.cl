@@ -513,68 +513,51 @@ SCAN_UNROLL
     }
 }
 
+/* The two entry points' parameters and local arrays: each entry point is
+ * its own specialization of scan_run (the main one keeps no summary
+ * registers). Plain macros: OpenCL C has no variadic ones.
+ *   xc [T, d_inner]; dbc [T, R+2N]; z(t, d) = xz[z_off + t*z_ld + d];
+ *   w_dt [d_inner, R] in wdtype; b_dt [d_inner]; A [d_inner, N]; D [d_inner];
+ *   ssm_state the pool (docs/contracts.md) at state_off + slot[b] * slot_stride;
+ *   seq_start [n_seqs+1]; y [T, d_inner]; z's view (Mamba-1: d_inner,
+ *   2*d_inner); sums [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1.
+ * Local: bcs4 B|C [t][BCW], then y partials [sg][t][dl]; ds4 the δ tile
+ * [r][t]; wl the W_dt tile [r][dl]; ddx (Δ, Δ·x) [t][dl]; sa, sb the scan
+ * pairs [tt][lane]; cl the carried state [lane]. */
+#define SCAN_ENTRY_PARAMS                                                                                      \
+    __global const float *restrict xc, __global const float *restrict dbc, __global const float *restrict xz, \
+        __global const void *restrict w_dt, int wdtype, __global const float *restrict b_dt,                   \
+        __global const float *restrict A, __global const float *restrict D, __global float *restrict ssm_state, \
+        ulong state_off, __global const int *restrict slot, ulong slot_stride,                                 \
+        __global const int *restrict seq_start, int n_seqs, int d_inner, int R, int N,                         \
+        __global float *restrict y, ulong z_off, int z_ld, __global float *restrict sums
+#define SCAN_ENTRY_LOCALS                              \
+    __local float4 bcs4[SCAN_STAGE / 4];               \
+    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];        \
+    __local float wl[SCAN_RT * SCAN_DCH];              \
+    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];         \
+    __local float sa[SCAN_TT * SCAN_NL];               \
+    __local float sb[SCAN_TT * SCAN_NL];               \
+    __local float cl[SCAN_NL];
+#define SCAN_ENTRY_RUN(summary)                                                                                   \
+    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs, \
+             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, summary)
+
 /* The scan (y and the final state); with nseg > 1 after scan_summary. */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
-void scan_prefill(__global const float *restrict xc,   // [T, d_inner]
-                  __global const float *restrict dbc,  // [T, R+2N]
-                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
-                  __global const void *restrict w_dt,  // [d_inner, R] in wdtype
-                  int wdtype,
-                  __global const float *restrict b_dt, // [d_inner]
-                  __global const float *restrict A,    // [d_inner, N]
-                  __global const float *restrict D,    // [d_inner]
-                  __global float *restrict ssm_state,  // pool, see contracts
-                  ulong state_off,
-                  __global const int *restrict slot,   // [n_seqs]
-                  ulong slot_stride,
-                  __global const int *restrict seq_start, // [n_seqs+1]
-                  int n_seqs, int d_inner, int R, int N,
-                  __global float *restrict y,          // [T, d_inner]
-                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
-                  __global float *restrict sums)       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+void scan_prefill(SCAN_ENTRY_PARAMS)
 {
-    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
-    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
-    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
-    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
-    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
-    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
-    __local float cl[SCAN_NL];                     // carried state [lane]
-    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
-             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, 0);
+    SCAN_ENTRY_LOCALS
+    SCAN_ENTRY_RUN(0);
 }
 
 /* The segments' maps (SCAN_NSEG > 1), before scan_prefill; empty (never
- * launched) in an unsplit program. Each entry point is its own
- * specialization of scan_run: the main one keeps no summary registers. */
+ * launched) in an unsplit program. */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
-void scan_summary(__global const float *restrict xc,   // [T, d_inner]
-                  __global const float *restrict dbc,  // [T, R+2N]
-                  __global const float *restrict xz,   // z(t, d) = xz[z_off + t*z_ld + d]
-                  __global const void *restrict w_dt,  // [d_inner, R] in wdtype
-                  int wdtype,
-                  __global const float *restrict b_dt, // [d_inner]
-                  __global const float *restrict A,    // [d_inner, N]
-                  __global const float *restrict D,    // [d_inner]
-                  __global float *restrict ssm_state,  // pool, see contracts
-                  ulong state_off,
-                  __global const int *restrict slot,   // [n_seqs]
-                  ulong slot_stride,
-                  __global const int *restrict seq_start, // [n_seqs+1]
-                  int n_seqs, int d_inner, int R, int N,
-                  __global float *restrict y,          // [T, d_inner]
-                  ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
-                  __global float *restrict sums)       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+void scan_summary(SCAN_ENTRY_PARAMS)
 {
-    __local float4 bcs4[SCAN_STAGE / 4];           // B|C [t][BCW], then y partials [sg][t][dl]
-    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];    // δ tile [r][t]
-    __local float wl[SCAN_RT * SCAN_DCH];          // W_dt tile [r][dl]
-    __local float2 ddx[SCAN_CHUNK * SCAN_DLW];     // (Δ, Δ·x) [t][dl]
-    __local float sa[SCAN_TT * SCAN_NL];           // scan pairs [tt][lane], a part
-    __local float sb[SCAN_TT * SCAN_NL];           // scan pairs, b part
-    __local float cl[SCAN_NL];                     // carried state [lane]
 #if SCAN_NSEG > 1
-    scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs,
-             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, 1);
+    SCAN_ENTRY_LOCALS
+    SCAN_ENTRY_RUN(1);
 #endif
 }
