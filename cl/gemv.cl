@@ -138,8 +138,7 @@ inline float8 gemv_load8(__global const void *row, int v, int dtype, int aligned
     if (dtype == MCL_DTYPE_BF16) {
         uint4 u = aligned ? ((__global const uint4 *)row)[v]
                           : as_uint4(vload8(v, (__global const ushort *)row));
-        uint4 lo = u << 16, hi = u & (uint4)0xffff0000u;
-        return as_float8((uint8)(lo.s0, hi.s0, lo.s1, hi.s1, lo.s2, hi.s2, lo.s3, hi.s3));
+        return mcl_bf16x8_to_float8(u);
     }
     if (aligned) return ((__global const float8 *)row)[v];
     return vload8(v, (__global const float *)row);

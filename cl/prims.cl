@@ -23,6 +23,9 @@
  *       cl_khr_subgroups is not used for this: OpenCL does not promise which
  *       work-items form a subgroup, and sub_group_reduce_add sums the whole
  *       subgroup, not a team of n.
+ *   mcl_bf16x8_to_float8(u)  8 BF16 values packed in a uint4 (element 0 in
+ *       the low 16 bits of u.s0) as floats: exact (a BF16 is the upper half
+ *       of its fp32), portable.
  * Memory traffic: none (registers). Tunables: none.
  */
 #ifndef MCL_CAP_PTX
@@ -76,3 +79,9 @@ inline float8 mcl_half8_to_float8(uint4 u)
     return as_float8(bits);
 }
 #endif
+
+inline float8 mcl_bf16x8_to_float8(uint4 u)
+{
+    uint4 lo = u << 16, hi = u & (uint4)0xffff0000u;
+    return as_float8((uint8)(lo.s0, hi.s0, lo.s1, hi.s1, lo.s2, hi.s2, lo.s3, hi.s3));
+}
