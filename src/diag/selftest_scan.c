@@ -121,6 +121,20 @@ static mcl_status tiny_read_check(mcl_runtime *rt, tiny_dev *d, const tiny *want
     return MCL_OK;
 }
 
+/* Runs one tiny check on fresh host data and device buffers, released after. */
+typedef mcl_status (*tiny_run_fn)(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok);
+
+static mcl_status run_tiny(mcl_runtime *rt, tiny_run_fn fn, bool *ok)
+{
+    tiny p;
+    tiny_dev d;
+    memset(&d, 0, sizeof d);
+    tiny_init(&p);
+    mcl_status st = fn(rt, &d, &p, ok);
+    tiny_release(&d);
+    return st;
+}
+
 static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     MCL_TRY(tiny_upload(rt, p, d));
@@ -131,16 +145,7 @@ static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     return tiny_read_check(rt, d, p, T * DI, ok);
 }
 
-mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok)
-{
-    tiny p;
-    tiny_dev d;
-    memset(&d, 0, sizeof d);
-    tiny_init(&p);
-    mcl_status st = run_prefill(rt, &d, &p, ok);
-    tiny_release(&d);
-    return st;
-}
+mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_prefill, ok); }
 
 /* The same through the split launch of a configuration with SCAN_NSEG 2
  * (the picked one's tunables otherwise; built through the binary cache):
@@ -171,16 +176,7 @@ static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     return tiny_read_check(rt, d, p, T * DI, ok);
 }
 
-mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok)
-{
-    tiny p;
-    tiny_dev d;
-    memset(&d, 0, sizeof d);
-    tiny_init(&p);
-    mcl_status st = run_split(rt, &d, &p, ok);
-    tiny_release(&d);
-    return st;
-}
+mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_split, ok); }
 
 static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
@@ -194,13 +190,4 @@ static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     return tiny_read_check(rt, d, p, NSEQ * DI, ok);
 }
 
-mcl_status mcl_selftest_ssm_step(mcl_runtime *rt, bool *ok)
-{
-    tiny p;
-    tiny_dev d;
-    memset(&d, 0, sizeof d);
-    tiny_init(&p);
-    mcl_status st = run_step(rt, &d, &p, ok);
-    tiny_release(&d);
-    return st;
-}
+mcl_status mcl_selftest_ssm_step(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_step, ok); }
