@@ -306,6 +306,39 @@ static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float 
     return MCL_OK;
 }
 
+/* Enqueues the write of n ints without waiting: host must stay unchanged
+ * until the queue has run it (decode: host_ints, until the step's last wait).
+ * A blocking write costs a round trip to the driver's threads before any
+ * kernel is enqueued (on PoCL about as much as a launch or more). */
+static mcl_status write_ints_async(mcl_model *m, cl_mem buf, const int32_t *host, size_t n, const char *what)
+{
+    MCL_CL_CHECK(clEnqueueWriteBuffer(m->rt->queue, buf, CL_FALSE, 0, n * 4, host, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer(%s, %zu ints)", what, n);
+    return MCL_OK;
+}
+
+/* The step's commands after the checks; the token ids and slots go to the
+ * device from copies in host_ints without a wait. Returns with the queue
+ * drained when logits were read (a blocking read on the in-order queue
+ * ends after every earlier command), else with work in flight. */
+static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                                 float *logits)
+{
+    mcl_scratch *s = &m->scratch;
+    int32_t *slot = s->host_ints + n_seqs, *rows = s->host_ints + 2 * n_seqs, *ids = s->host_ints + 3 * n_seqs;
+    for (int b = 0; b < n_seqs; b++) {
+        slot[b] = states[b]->slot;
+        rows[b] = b;
+        ids[b] = tokens[b];
+    }
+    MCL_TRY(write_ints_async(m, s->ids, ids, (size_t)n_seqs, "token ids"));
+    MCL_TRY(write_ints_async(m, s->slot, slot, (size_t)n_seqs, "slots"));
+    MCL_TRY(embed(m, tokens, n_seqs));
+    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
+    if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
+    return MCL_OK;
+}
+
 static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                          float *logits)
 {
@@ -314,22 +347,17 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     MCL_TRY(check_states(m, states, n_seqs));
     for (int b = 0; b < n_seqs; b++) MCL_TRY(check_ids(m, tokens + b, 1, b));
     mcl_runtime_set_model_shape(m->rt, m->cfg.d_inner, m->cfg.d_model); /* configurations picked by shape */
-    mcl_scratch *s = &m->scratch;
     MCL_TRY(mcl_scratch_rows(m, n_seqs));
     MCL_TRY(mcl_scratch_seqs(m, n_seqs));
-    /* host_ints[0, n) is the split embedding's scratch (see embed) */
-    MCL_TRY(mcl_scratch_host_ints(m, 3 * (size_t)n_seqs));
-    int32_t *slot = s->host_ints + n_seqs, *rows = s->host_ints + 2 * n_seqs;
-    for (int b = 0; b < n_seqs; b++) {
-        slot[b] = states[b]->slot;
-        rows[b] = b;
+    /* host_ints: [0, n) the split embedding's scratch (see embed), then
+     * slots, rows and a copy of the token ids */
+    MCL_TRY(mcl_scratch_host_ints(m, 4 * (size_t)n_seqs));
+    mcl_status st = decode_enqueue(m, states, tokens, n_seqs, logits);
+    if (st != MCL_OK) {
+        clFinish(m->rt->queue); /* the writes may still read host_ints; the first error is the one reported */
+        return st;
     }
-    MCL_TRY(write_ints(m, s->ids, tokens, (size_t)n_seqs, "token ids"));
-    MCL_TRY(write_ints(m, s->slot, slot, (size_t)n_seqs, "slots"));
-    MCL_TRY(embed(m, tokens, n_seqs));
-    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
-    if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
-    MCL_TRY(mcl_runtime_finish(m->rt));
+    if (!logits) MCL_TRY(mcl_runtime_finish(m->rt));
     return mcl_kern_dlayer_flag_check(m->rt); /* a persistent layer's barrier that timed out */
 }
 
