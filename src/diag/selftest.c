@@ -11,6 +11,7 @@
 #include "diag/selftest_dlayer.h"
 #include "diag/selftest_kern.h"
 #include "diag/selftest_scan.h"
+#include "diag/selftest_xstep.h"
 #include "base/clock.h"
 
 /* Uploads n floats into a new buffer. */
@@ -82,6 +83,7 @@ static const mcl_selftest_entry entries[] = {
     {"ssm_step", mcl_selftest_ssm_step},
     {"ssm_step_parts", mcl_selftest_ssm_step_parts},
     {"dlayer", mcl_selftest_dlayer},
+    {"xstep", mcl_selftest_xstep},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

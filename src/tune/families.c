@@ -7,13 +7,14 @@
 #include "tune/tune_dlayer.h"
 #include "tune/tune_kern.h"
 #include "tune/tune_scan.h"
+#include "tune/tune_xstep.h"
 
 static const mcl_family *const families[MCL_FAM_COUNT] = {
     [MCL_FAM_COPY] = &mcl_family_copy,       [MCL_FAM_NORM] = &mcl_family_norm,
     [MCL_FAM_CONVERT] = &mcl_family_convert, [MCL_FAM_CONV] = &mcl_family_conv,
     [MCL_FAM_GEMV] = &mcl_family_gemv,       [MCL_FAM_SCAN] = &mcl_family_scan,
     [MCL_FAM_STEP] = &mcl_family_step,       [MCL_FAM_GEMM] = &mcl_family_gemm,
-    [MCL_FAM_DLAYER] = &mcl_family_dlayer,
+    [MCL_FAM_DLAYER] = &mcl_family_dlayer,   [MCL_FAM_XSTEP] = &mcl_family_xstep,
 };
 
 const mcl_family *mcl_tune_family_at(int i)

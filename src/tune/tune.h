@@ -27,6 +27,7 @@
 #define MCL_F_STEP "ssm_step.cl"
 #define MCL_F_GEMM "gemm.cl"
 #define MCL_F_DLAYER "dlayer.cl"
+#define MCL_F_XSTEP "xstep.cl"
 
 typedef enum mcl_family_id {
     MCL_FAM_COPY,
@@ -38,6 +39,7 @@ typedef enum mcl_family_id {
     MCL_FAM_STEP,
     MCL_FAM_GEMM,
     MCL_FAM_DLAYER,
+    MCL_FAM_XSTEP,
     MCL_FAM_COUNT
 } mcl_family_id;
 
@@ -92,6 +94,10 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_MAX_DINNER "DL_MAX_DINNER"
 /* host-side: work-groups per compute unit the co-residency probe tries first */
 #define MCL_T_DL_GPC "DL_GPC"
+/* xstep.cl: the vector width; host-side: whether decode uses xstep, groups per compute unit */
+#define MCL_T_XS_VW "XS_VW"
+#define MCL_T_XS_ON "XS_ON"
+#define MCL_T_XS_GPC "XS_GPC"
 
 typedef struct mcl_params {
     int n;

@@ -1,0 +1,154 @@
+/* xstep.cl: the middle of a Mamba-1 decode layer in one launch, for CPUs:
+ * x_proj, the dt projection, softplus, the state update, D and the gate,
+ * between gemv_in (RMSNorm + in_proj + conv step) and out_proj. A decode
+ * layer is then 3 launches instead of 4 (gemv_in, xstep, gemv).
+ *
+ * Algorithm. Grid (G, B) of work-groups of ONE work-item: PoCL runs a group
+ * as one call on one of its threads, and what it vectorizes there are the
+ * explicit vectors of XS_VW lanes written below (its implicit vectorization
+ * across the work-items of a group did not apply to ssm_step.cl's loops: the
+ * profile showed scalar code and a scalar log1p per channel). Group (g, b):
+ *   1. dbc = W_x . xc[b] for all R + 2N rows (vectors of XS_VW along
+ *      d_inner, one horizontal sum per row, the d_inner % XS_VW tail element
+ *      by element) into local memory. Every group of sequence b forms the
+ *      same row (G x_proj products of one sequence: on a CPU cheaper than
+ *      the launch and the partials round trip it replaces);
+ *   2. its channels d in [g * chunk, min((g + 1) * chunk, d_inner)), XS_VW
+ *      at a time: Δ = softplus(b_dt[d] + W_dt[d] . dbc[0, R)) as one vector
+ *      over the XS_VW channels (channels past the chunk computed on the
+ *      chunk's last one, not written); then for each channel the states in
+ *      vectors of XS_VW (the N % XS_VW tail element by element):
+ *        s[n] = exp(Δ·A[d,n])·s[n] + Δ·x·B[n],  y += C[n]·s[n];
+ *      y[b, d] = (y + D[d]·x)·SiLU(z[b, d]).
+ * The chunks of one sequence are disjoint, so each state row has one
+ * writer. The sums run in another order than ssm_step.cl / gemv.cl's (fp32
+ * rounding differs, within the tests' tolerances of the C reference).
+ * Memory traffic per sequence and group: W_x (R+2N)·d_inner·(2|4) B (from
+ * cache after the first group), xc 4·d_inner B; per (b, d): the state 8·N B
+ * (read and write), A 4·N B, W_dt row (2|4)·R B, x, z, y 12 B.
+ * Tunables (src/tune/tune_xstep.c): XS_VW the vector width (4, 8 or 16);
+ * host-only XS_ON (whether decode uses this kernel) and XS_GPC (groups per
+ * compute unit over the batch). Local memory: 4·(R + 2N) bytes, an argument.
+ */
+#ifndef XS_VW
+#define XS_VW 8
+#endif
+
+#define XS_CAT_(a, b) a##b
+#define XS_CAT(a, b) XS_CAT_(a, b)
+#define floatV XS_CAT(float, XS_VW)
+#define intV XS_CAT(int, XS_VW)
+#define uintV XS_CAT(uint, XS_VW)
+#define vloadV XS_CAT(vload, XS_VW)
+#define vstoreV XS_CAT(vstore, XS_VW)
+#define vload_halfV XS_CAT(vload_half, XS_VW)
+#define convert_uintV XS_CAT(convert_uint, XS_VW)
+#define as_floatV XS_CAT(as_float, XS_VW)
+
+inline float xs_hsum(floatV v)
+{
+#if XS_VW == 16
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+#elif XS_VW == 8
+    float4 b = v.lo + v.hi;
+#else
+    float4 b = v;
+#endif
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+/* XS_VW weights from element e on (any element alignment). */
+inline floatV xs_load_wv(const __global void *w, size_t e, int dt)
+{
+    if (dt == MCL_DTYPE_F16) return vload_halfV(0, (const __global half *)w + e);
+    if (dt == MCL_DTYPE_BF16) return as_floatV(convert_uintV(vloadV(0, (const __global ushort *)w + e)) << 16);
+    return vloadV(0, (const __global float *)w + e);
+}
+
+/* sum_i w[off + i] * x[i] for i < n, x in global memory. */
+inline float xs_dot_g(const __global void *w, size_t off, int dt, const __global float *x, int n)
+{
+    floatV acc = (floatV)(0.0f);
+    int i = 0;
+    for (; i + XS_VW <= n; i += XS_VW) acc = fma(xs_load_wv(w, off + i, dt), vloadV(0, x + i), acc);
+    float s = xs_hsum(acc);
+    for (; i < n; i++) s = fma(mcl_load_w(w, off + i, dt), x[i], s);
+    return s;
+}
+
+/* The same with x in local memory. */
+inline float xs_dot_l(const __global void *w, size_t off, int dt, const __local float *x, int n)
+{
+    floatV acc = (floatV)(0.0f);
+    int i = 0;
+    for (; i + XS_VW <= n; i += XS_VW) acc = fma(xs_load_wv(w, off + i, dt), vloadV(0, x + i), acc);
+    float s = xs_hsum(acc);
+    for (; i < n; i++) s = fma(mcl_load_w(w, off + i, dt), x[i], s);
+    return s;
+}
+
+/* One channel's state update and output; returns C . s_new. */
+inline float xs_states(__global float *restrict s, const __global float *restrict a, const __local float *bc,
+                       int N, float delta, float dx)
+{
+    floatV acc = (floatV)(0.0f);
+    int n = 0;
+    for (; n + XS_VW <= N; n += XS_VW) {
+        floatV v = fma(exp(delta * vloadV(0, a + n)), vloadV(0, s + n), dx * vloadV(0, bc + n));
+        vstoreV(v, 0, s + n);
+        acc = fma(vloadV(0, bc + N + n), v, acc);
+    }
+    float y = xs_hsum(acc);
+    for (; n < N; n++) {
+        float v = fma(exp(delta * a[n]), s[n], dx * bc[n]);
+        s[n] = v;
+        y = fma(bc[N + n], v, y);
+    }
+    return y;
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void xstep(__global const float *restrict xc,   // [B, d_inner]
+           __global const void *restrict w_x,   // [R+2N, d_inner] in xdtype
+           int xdtype,
+           __global const float *restrict xz,   // z at xz[z_off + b*z_ld + d]
+           ulong z_off, int z_ld,
+           __global const void *restrict w_dt,  // [d_inner, R] in wdtype
+           int wdtype,
+           __global const float *restrict b_dt, // [d_inner]
+           __global const float *restrict A,    // [d_inner, N]
+           __global const float *restrict D,    // [d_inner]
+           __global float *restrict ssm_state,  // pool, see contracts
+           ulong state_off,
+           __global const int *restrict slot,   // [B]
+           ulong slot_stride,
+           int d_inner, int R, int N,
+           int chunk,                           // channels per group, a multiple of XS_VW
+           __global float *restrict y,          // [B, d_inner]
+           __local float *dbc_l)                // [R+2N]
+{
+    const int g = (int)get_group_id(0), b = (int)get_group_id(1), nx = R + 2 * N;
+    const __global float *x = xc + (size_t)b * d_inner;
+    for (int j = 0; j < nx; j++) dbc_l[j] = xs_dot_g(w_x, (size_t)j * d_inner, xdtype, x, d_inner);
+
+    const int c0 = g * chunk, c1 = min(c0 + chunk, d_inner);
+    __global float *st = ssm_state + state_off + (ulong)slot[b] * slot_stride;
+    for (int d0 = c0; d0 < c1; d0 += XS_VW) {
+        float t[XS_VW];
+        for (int k = 0; k < XS_VW; k++) {
+            const int d = min(d0 + k, c1 - 1);
+            t[k] = b_dt[d] + xs_dot_l(w_dt, (size_t)d * R, wdtype, dbc_l, R);
+        }
+        const floatV raw = vloadV(0, t);
+        vstoreV(select(log1p(exp(raw)), raw, raw > 20.0f), 0, t); /* mcl_softplus */
+        for (int k = 0; k < XS_VW && d0 + k < c1; k++) {
+            const int d = d0 + k;
+            const float xv = x[d], acc = xs_states(st + (size_t)d * N, A + (size_t)d * N, dbc_l + R, N, t[k],
+                                                   t[k] * xv);
+            const float z = xz[z_off + (size_t)b * (size_t)z_ld + d];
+            y[(size_t)b * d_inner + d] = fma(D[d], xv, acc) * mcl_silu(z);
+        }
+    }
+}
