@@ -11,7 +11,7 @@
 #include "diag/selftest_dlayer.h"
 #include "diag/selftest_kern.h"
 #include "diag/selftest_scan.h"
-#include "diag/selftest_xstep.h"
+#include "diag/selftest_cpu.h"
 #include "base/clock.h"
 
 /* Uploads n floats into a new buffer. */
@@ -84,6 +84,8 @@ static const mcl_selftest_entry entries[] = {
     {"ssm_step_parts", mcl_selftest_ssm_step_parts},
     {"dlayer", mcl_selftest_dlayer},
     {"xstep", mcl_selftest_xstep},
+    {"cgemv", mcl_selftest_cgemv},
+    {"cgemv_in", mcl_selftest_cgemv_in},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

@@ -33,6 +33,7 @@
 #include "ops/kern_decode.h"
 #include "ops/kern_dlayer.h"
 #include "ops/kern_scan.h"
+#include "ops/kern_cgemv.h"
 #include "ops/kern_xstep.h"
 
 #define LAYER_NAME(x) "backbone.layers.%d." x
@@ -185,15 +186,18 @@ static mcl_status layer_decode_fused(mcl_model *m, int l, int B)
     mcl_scan_args a = scan_args(m, l);
     uint64_t part = (uint64_t)B * (uint64_t)nx;
     if (n_split > 1) a.dbc = s->hn; /* else the one "partial" is dbc itself */
-    MCL_TRY(mcl_kern_gemv_in(m->rt, in->parts[0], in->dtype, s->h, s->act[MCL_M1_XZ], in->rows, in->cols, B,
-                             mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, &cv));
+    bool cg = mcl_kern_cgemv_wanted(m->rt, B); /* CPUs: cgemv.cl's projections */
+    MCL_TRY((cg ? mcl_kern_cgemv_in : mcl_kern_gemv_in)(m->rt, in->parts[0], in->dtype, s->h, s->act[MCL_M1_XZ],
+                                                        in->rows, in->cols, B, mcl_model_buf(m, MCL_W_NORM, l),
+                                                        c->norm_eps, &cv));
     if (mcl_kern_xstep_wanted(m->rt, c->d_inner, nx, B)) /* CPUs: x_proj + step in one launch */
         MCL_TRY(mcl_kern_xstep(m->rt, &a, xp->parts[0], xp->dtype, &ss, B));
     else {
         MCL_TRY(mcl_kern_gemv_split(m->rt, xp->parts[0], xp->dtype, a.xc, a.dbc, nx, c->d_inner, B, n_split, part));
         MCL_TRY(mcl_kern_ssm_step_parts(m->rt, &a, &ss, B, n_split, part));
     }
-    return mcl_kern_gemv(m->rt, out->parts[0], out->dtype, a.y, s->h, out->rows, out->cols, B, true);
+    return (cg ? mcl_kern_cgemv : mcl_kern_gemv)(m->rt, out->parts[0], out->dtype, a.y, s->h, out->rows, out->cols,
+                                                 B, true);
 }
 
 /* One decode layer of one sequence in one persistent launch (cl/dlayer.cl);

@@ -22,6 +22,7 @@
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "ops/kern.h"
+#include "ops/kern_cgemv.h"
 #include "ops/kern_decode.h"
 #include "ops/kern_dlayer.h"
 
@@ -298,8 +299,11 @@ static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float 
     const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
     if (!mcl_kern_decode_fused(m->rt, B) || H->n_parts != 1) return logits_of_rows(m, rows, B, out);
     MCL_TRY(mcl_scratch_sel(m, B));
-    MCL_TRY(mcl_kern_gemv_in(m->rt, H->parts[0], H->dtype, m->scratch.h, m->scratch.logits, m->cfg.vocab_size,
-                             m->cfg.d_model, B, mcl_model_buf(m, m->arch->w_norm_f, 0), m->cfg.norm_eps, NULL));
+    bool cg = mcl_kern_cgemv_wanted(m->rt, B); /* CPUs: cgemv.cl's projections */
+    MCL_TRY((cg ? mcl_kern_cgemv_in : mcl_kern_gemv_in)(m->rt, H->parts[0], H->dtype, m->scratch.h,
+                                                        m->scratch.logits, m->cfg.vocab_size, m->cfg.d_model, B,
+                                                        mcl_model_buf(m, m->arch->w_norm_f, 0), m->cfg.norm_eps,
+                                                        NULL));
     MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->scratch.logits, CL_TRUE, 0,
                                      (size_t)B * (size_t)m->cfg.vocab_size * 4, out, 0, NULL, NULL),
                  "clEnqueueReadBuffer(logits, %d rows)", B);

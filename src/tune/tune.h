@@ -28,6 +28,7 @@
 #define MCL_F_GEMM "gemm.cl"
 #define MCL_F_DLAYER "dlayer.cl"
 #define MCL_F_XSTEP "xstep.cl"
+#define MCL_F_CGEMV "cgemv.cl"
 
 typedef enum mcl_family_id {
     MCL_FAM_COPY,
@@ -40,6 +41,7 @@ typedef enum mcl_family_id {
     MCL_FAM_GEMM,
     MCL_FAM_DLAYER,
     MCL_FAM_XSTEP,
+    MCL_FAM_CGEMV,
     MCL_FAM_COUNT
 } mcl_family_id;
 
@@ -98,6 +100,11 @@ typedef enum mcl_family_id {
 #define MCL_T_XS_VW "XS_VW"
 #define MCL_T_XS_ON "XS_ON"
 #define MCL_T_XS_GPC "XS_GPC"
+/* cgemv.cl: vector width, rows per block; host-side: whether decode uses cgemv, groups per compute unit */
+#define MCL_T_CG_VW "CG_VW"
+#define MCL_T_CG_RB "CG_RB"
+#define MCL_T_CG_ON "CG_ON"
+#define MCL_T_CG_GPC "CG_GPC"
 
 typedef struct mcl_params {
     int n;

@@ -1,0 +1,136 @@
+/* The tiny checked launch of xstep (selftest_cpu.h). */
+#include "diag/selftest_cpu.h"
+
+#include <math.h>
+
+#include "diag/selftest_bufs.h"
+#include "base/half.h"
+#include "ops/kern_cgemv.h"
+#include "ops/kern_xstep.h"
+
+/* The host's x_proj + state update + gate of one channel-row set (double). */
+static void host_xstep(int DI, int R, int N, const float *wx, const float *xc, const float *xz, const float *w,
+                       const float *bdt, const float *A, const float *D, float *s, float *y)
+{
+    int nx = R + 2 * N;
+    double dbc[32];
+    for (int j = 0; j < nx; j++) {
+        dbc[j] = 0;
+        for (int i = 0; i < DI; i++) dbc[j] += (double)wx[j * DI + i] * xc[i];
+    }
+    for (int d = 0; d < DI; d++) {
+        double dt = bdt[d], acc = 0;
+        for (int r = 0; r < R; r++) dt += (double)w[d * R + r] * dbc[r];
+        double delta = dt > 20.0 ? dt : log1p(exp(dt));
+        for (int n = 0; n < N; n++) {
+            double sn = exp(delta * A[d * N + n]) * s[d * N + n] + delta * dbc[R + n] * xc[d];
+            s[d * N + n] = (float)sn;
+            acc += dbc[R + N + n] * sn;
+        }
+        double z = xz[DI + d];
+        y[d] = (float)((acc + D[d] * xc[d]) * (z / (1.0 + exp(-z))));
+    }
+}
+
+mcl_status mcl_selftest_xstep(mcl_runtime *rt, bool *ok)
+{
+    enum { DI = 11, R = 3, N = 5, NX = R + 2 * N };
+    float xc[DI], wx[NX * DI], xz[2 * DI], w[DI * R], bdt[DI], A[DI * N], D[DI], s0[DI * N];
+    float want[DI], want_s[DI * N], got[DI], got_s[DI * N];
+    int slot[1] = {0};
+    for (int i = 0; i < DI; i++) xc[i] = mcl_st_val(i), bdt[i] = mcl_st_val(i + 1) / 4.0f, D[i] = 1.0f + mcl_st_val(i + 2) / 8.0f;
+    for (int i = 0; i < NX * DI; i++) wx[i] = mcl_st_val(i + 4) / 4.0f;
+    for (int i = 0; i < 2 * DI; i++) xz[i] = mcl_st_val(i + 5);
+    for (int i = 0; i < DI * R; i++) w[i] = mcl_st_val(i + 6) / 2.0f;
+    for (int i = 0; i < DI * N; i++) A[i] = -1.0f - (float)(i % 5), s0[i] = want_s[i] = mcl_st_val(i + 8);
+    host_xstep(DI, R, N, wx, xc, xz, w, bdt, A, D, want_s, want);
+    mcl_st_bufs b = {0};
+    cl_mem m[11];
+    const void *host[11] = {xc, wx, xz, w, bdt, A, D, s0, slot, NULL};
+    size_t bytes[11] = {sizeof xc, sizeof wx, sizeof xz, sizeof w, sizeof bdt, sizeof A, sizeof D, sizeof s0,
+                        sizeof slot, sizeof got};
+    mcl_status st = MCL_OK;
+    for (int i = 0; i < 10 && st == MCL_OK; i++) st = mcl_st_put(rt, &b, host[i], bytes[i], &m[i]);
+    mcl_scan_args a = {m[0], NULL, m[2], m[3], m[4], m[5], m[6], m[9], MCL_DTYPE_F32, DI, R, N, DI, 2 * DI};
+    mcl_kern_state ks = {m[7], 0, m[8], DI * N};
+    if (st == MCL_OK) st = mcl_kern_xstep(rt, &a, m[1], MCL_DTYPE_F32, &ks, 1);
+    if (st == MCL_OK) st = mcl_st_get(rt, m[9], got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, m[7], got_s, sizeof got_s);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, DI, 1e-4f) && mcl_st_close(got_s, want_s, DI * N, 1e-4f);
+    return mcl_st_done(&b, st);
+}
+
+/* cgemv (accumulating) of 2 batch rows: O rows not a multiple of CG_RB, I
+ * not of CG_VW, F16 weights. */
+mcl_status mcl_selftest_cgemv(mcl_runtime *rt, bool *ok)
+{
+    enum { O = 11, I = 19, B = 2 };
+    uint16_t W[O * I];
+    float x[B * I], y[B * O], want[B * O], got[B * O];
+    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(mcl_st_val(i));
+    for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
+    for (int i = 0; i < B * O; i++) y[i] = mcl_st_val(i + 5);
+    for (int b = 0; b < B; b++)
+        for (int o = 0; o < O; o++) {
+            double s = y[b * O + o];
+            for (int i = 0; i < I; i++) s += (double)mcl_half_to_float(W[o * I + i]) * x[b * I + i];
+            want[b * O + o] = (float)s;
+        }
+    mcl_st_bufs bf = {0};
+    cl_mem bw, bx, by;
+    mcl_status st = mcl_st_put(rt, &bf, W, sizeof W, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &bf, x, sizeof x, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &bf, y, sizeof y, &by);
+    if (st == MCL_OK) st = mcl_kern_cgemv(rt, bw, MCL_DTYPE_F16, bx, by, O, I, B, true);
+    if (st == MCL_OK) st = mcl_st_get(rt, by, got, sizeof got);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, B * O, 1e-4f);
+    return mcl_st_done(&bf, st);
+}
+
+/* cgemv_in of one batch row (slot 1 of 2): the norm, and the conv step of
+ * the first NC rows (K 3, with bias). */
+mcl_status mcl_selftest_cgemv_in(mcl_runtime *rt, bool *ok)
+{
+    enum { O = 9, I = 21, NC = 4, K = 3, S = 2 };
+    float W[O * I], x[I], nw[I], cw[NC * K], cb[NC], cst[S * NC * (K - 1)], want_st[S * NC * (K - 1)];
+    float want[O], want_xc[NC], got[O], got_xc[NC], got_st[S * NC * (K - 1)];
+    int slot[1] = {1};
+    for (int i = 0; i < O * I; i++) W[i] = mcl_st_val(i) / 2.0f;
+    for (int i = 0; i < I; i++) x[i] = mcl_st_val(i + 3), nw[i] = 1.0f + mcl_st_val(i + 5) / 4.0f;
+    for (int i = 0; i < NC * K; i++) cw[i] = mcl_st_val(i + 7) / 2.0f;
+    for (int i = 0; i < NC; i++) cb[i] = mcl_st_val(i + 9) / 4.0f;
+    for (int i = 0; i < S * NC * (K - 1); i++) cst[i] = want_st[i] = mcl_st_val(i + 11);
+    double ss = 0;
+    for (int i = 0; i < I; i++) ss += (double)x[i] * x[i];
+    double sc = 1.0 / sqrt(ss / I + 1e-5);
+    for (int o = 0; o < O; o++) {
+        double s = 0;
+        for (int i = 0; i < I; i++) s += (double)W[o * I + i] * x[i] * nw[i];
+        want[o] = (float)(s * sc);
+    }
+    for (int o = 0; o < NC; o++) { /* the conv step on state row o of slot 1 */
+        float *st = want_st + NC * (K - 1) + o * (K - 1);
+        double acc = cb[o] + (double)cw[o * K + K - 1] * want[o];
+        for (int j = 0; j < K - 1; j++) acc += (double)cw[o * K + j] * st[j];
+        for (int j = 0; j < K - 2; j++) st[j] = st[j + 1];
+        st[K - 2] = want[o];
+        want_xc[o] = (float)(acc / (1.0 + exp(-acc)));
+    }
+    mcl_st_bufs bf = {0};
+    cl_mem m[8];
+    const void *host[8] = {W, x, nw, cw, cb, cst, slot, NULL};
+    size_t bytes[8] = {sizeof W, sizeof x, sizeof nw, sizeof cw, sizeof cb, sizeof cst, sizeof slot, sizeof got};
+    mcl_status st = MCL_OK;
+    for (int i = 0; i < 8 && st == MCL_OK; i++) st = mcl_st_put(rt, &bf, host[i], bytes[i], &m[i]);
+    cl_mem bxc = NULL;
+    if (st == MCL_OK) st = mcl_st_put(rt, &bf, NULL, sizeof got_xc, &bxc);
+    mcl_kern_conv cv = {m[3], m[4], {m[5], 0, m[6], NC * (K - 1)}, K, NC, bxc};
+    if (st == MCL_OK) st = mcl_kern_cgemv_in(rt, m[0], MCL_DTYPE_F32, m[1], m[7], O, I, 1, m[2], 1e-5f, &cv);
+    if (st == MCL_OK) st = mcl_st_get(rt, m[7], got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bxc, got_xc, sizeof got_xc);
+    if (st == MCL_OK) st = mcl_st_get(rt, m[5], got_st, sizeof got_st);
+    if (st == MCL_OK)
+        *ok = mcl_st_close(got, want, O, 1e-4f) && mcl_st_close(got_xc, want_xc, NC, 1e-4f) &&
+              mcl_st_close(got_st, want_st, S * NC * (K - 1), 1e-4f);
+    return mcl_st_done(&bf, st);
+}
