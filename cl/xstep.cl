@@ -8,14 +8,15 @@
  * explicit vectors of XS_VW lanes written below (its implicit vectorization
  * across the work-items of a group did not apply to ssm_step.cl's loops: the
  * profile showed scalar code and a scalar log1p per channel). Group (g, b):
- *   1. dbc = W_x . xc[b] for all R + 2N rows (vectors of XS_VW along
- *      d_inner, one horizontal sum per row, the d_inner % XS_VW tail element
- *      by element) into local memory. Every group of sequence b forms the
+ *   1. dbc = W_x . xc[b] for all R + 2N rows, XS_RB rows at a time (vectors
+ *      of XS_VW along d_inner, each x vector used by the XS_RB rows, one
+ *      horizontal sum per row, the d_inner % XS_VW tail element by element)
+ *      into local memory. Every group of sequence b forms the
  *      same row (G x_proj products of one sequence: on a CPU cheaper than
  *      the launch and the partials round trip it replaces);
  *   2. its channels d in [g * chunk, min((g + 1) * chunk, d_inner)), XS_VW
- *      at a time: Δ = softplus(b_dt[d] + W_dt[d] . dbc[0, R)) as one vector
- *      over the XS_VW channels (channels past the chunk computed on the
+ *      at a time: Δ = softplus(b_dt[d] + W_dt[d] . dbc[0, R)) and SiLU(z[b, d])
+ *      as vectors over the XS_VW channels (channels past the chunk computed on the
  *      chunk's last one, not written); then for each channel the states in
  *      vectors of XS_VW (the N % XS_VW tail element by element):
  *        s[n] = exp(Δ·A[d,n])·s[n] + Δ·x·B[n],  y += C[n]·s[n];
@@ -26,12 +27,16 @@
  * Memory traffic per sequence and group: W_x (R+2N)·d_inner·(2|4) B (from
  * cache after the first group), xc 4·d_inner B; per (b, d): the state 8·N B
  * (read and write), A 4·N B, W_dt row (2|4)·R B, x, z, y 12 B.
- * Tunables (src/tune/tune_xstep.c): XS_VW the vector width (4, 8 or 16);
+ * Tunables (src/tune/tune_xstep.c): XS_VW the vector width (4, 8 or 16),
+ * XS_RB x_proj rows per block (1..16);
  * host-only XS_ON (whether decode uses this kernel) and XS_GPC (groups per
  * compute unit over the batch). Local memory: 4·(R + 2N) bytes, an argument.
  */
 #ifndef XS_VW
 #define XS_VW 8
+#endif
+#ifndef XS_RB
+#define XS_RB 8
 #endif
 
 #define XS_CAT_(a, b) a##b
@@ -67,15 +72,37 @@ inline floatV xs_load_wv(const __global void *w, size_t e, int dt)
     return vloadV(0, (const __global float *)w + e);
 }
 
-/* sum_i w[off + i] * x[i] for i < n, x in global memory. */
-inline float xs_dot_g(const __global void *w, size_t off, int dt, const __global float *x, int n)
+/* out[k] = W_x[j0 + k] . x for k < XS_RB (rows past nx computed on row
+ * nx - 1, not stored): XS_RB independent accumulators share each x vector
+ * (one row at a time is a chain of dependent FMAs); the dtype is tested
+ * once per block, not per vector. */
+#define XS_ROWS_LOOP(LOADW)                                                                          \
+    for (; i + XS_VW <= n; i += XS_VW) {                                                             \
+        floatV xv = vloadV(0, x + i);                                                                \
+        for (int k = 0; k < XS_RB; k++) acc[k] = fma(LOADW, xv, acc[k]);                             \
+    }
+inline void xs_rows(const __global void *w, int dt, const __global float *x, int n, int nx, int j0,
+                    __local float *out)
 {
-    floatV acc = (floatV)(0.0f);
+    floatV acc[XS_RB];
+    size_t row[XS_RB];
+    for (int k = 0; k < XS_RB; k++) {
+        acc[k] = (floatV)(0.0f);
+        row[k] = (size_t)min(j0 + k, nx - 1) * (size_t)n;
+    }
     int i = 0;
-    for (; i + XS_VW <= n; i += XS_VW) acc = fma(xs_load_wv(w, off + i, dt), vloadV(0, x + i), acc);
-    float s = xs_hsum(acc);
-    for (; i < n; i++) s = fma(mcl_load_w(w, off + i, dt), x[i], s);
-    return s;
+    if (dt == MCL_DTYPE_F16) {
+        XS_ROWS_LOOP(vload_halfV(0, (const __global half *)w + row[k] + i))
+    } else if (dt == MCL_DTYPE_BF16) {
+        XS_ROWS_LOOP(as_floatV(convert_uintV(vloadV(0, (const __global ushort *)w + row[k] + i)) << 16))
+    } else {
+        XS_ROWS_LOOP(vloadV(0, (const __global float *)w + row[k] + i))
+    }
+    float s[XS_RB];
+    for (int k = 0; k < XS_RB; k++) s[k] = xs_hsum(acc[k]);
+    for (; i < n; i++)
+        for (int k = 0; k < XS_RB; k++) s[k] = fma(mcl_load_w(w, row[k] + i, dt), x[i], s[k]);
+    for (int k = 0; k < XS_RB && j0 + k < nx; k++) out[j0 + k] = s[k];
 }
 
 /* The same with x in local memory. */
@@ -131,24 +158,25 @@ void xstep(__global const float *restrict xc,   // [B, d_inner]
 {
     const int g = (int)get_group_id(0), b = (int)get_group_id(1), nx = R + 2 * N;
     const __global float *x = xc + (size_t)b * d_inner;
-    for (int j = 0; j < nx; j++) dbc_l[j] = xs_dot_g(w_x, (size_t)j * d_inner, xdtype, x, d_inner);
+    for (int j = 0; j < nx; j += XS_RB) xs_rows(w_x, xdtype, x, d_inner, nx, j, dbc_l);
 
     const int c0 = g * chunk, c1 = min(c0 + chunk, d_inner);
     __global float *st = ssm_state + state_off + (ulong)slot[b] * slot_stride;
     for (int d0 = c0; d0 < c1; d0 += XS_VW) {
-        float t[XS_VW];
+        float t[XS_VW], g[XS_VW];
         for (int k = 0; k < XS_VW; k++) {
             const int d = min(d0 + k, c1 - 1);
             t[k] = b_dt[d] + xs_dot_l(w_dt, (size_t)d * R, wdtype, dbc_l, R);
+            g[k] = xz[z_off + (size_t)b * (size_t)z_ld + d];
         }
-        const floatV raw = vloadV(0, t);
+        const floatV raw = vloadV(0, t), z = vloadV(0, g);
         vstoreV(select(log1p(exp(raw)), raw, raw > 20.0f), 0, t); /* mcl_softplus */
+        vstoreV(z / (1.0f + exp(-z)), 0, g);                      /* mcl_silu */
         for (int k = 0; k < XS_VW && d0 + k < c1; k++) {
             const int d = d0 + k;
             const float xv = x[d], acc = xs_states(st + (size_t)d * N, A + (size_t)d * N, dbc_l + R, N, t[k],
                                                    t[k] * xv);
-            const float z = xz[z_off + (size_t)b * (size_t)z_ld + d];
-            y[(size_t)b * d_inner + d] = fma(D[d], xv, acc) * mcl_silu(z);
+            y[(size_t)b * d_inner + d] = fma(D[d], xv, acc) * g[k];
         }
     }
 }

@@ -82,10 +82,11 @@ static void run_xstep(int B, int d_inner, int R, int N, int xdt, int wdt)
     free(dbc), free(want), free(got);
 }
 
-static void rebuild(long vw, long gpc)
+static void rebuild(long vw, long rb, long gpc)
 {
     mcl_params p = *mcl_runtime_params(rt, MCL_F_XSTEP);
     mcl_params_set(&p, MCL_T_XS_VW, vw);
+    mcl_params_set(&p, MCL_T_XS_RB, rb);
     mcl_params_set(&p, MCL_T_XS_GPC, gpc);
     if (mcl_runtime_rebuild(rt, MCL_F_XSTEP, &p) != MCL_OK) fail_msg("%s", mcl_last_error());
 }
@@ -93,10 +94,10 @@ static void rebuild(long vw, long gpc)
 static void test_xstep_shapes(void **state)
 {
     (void)state;
-    const long vws[] = {4, 8, 16}, gpcs[] = {1, 3, 2};
+    const long vws[] = {4, 8, 16}, rbs[] = {5, 8, 1}, gpcs[] = {1, 3, 2};
     mcl_params def = *mcl_runtime_params(rt, MCL_F_XSTEP);
     for (int v = 0; v < 3; v++) {
-        rebuild(vws[v], gpcs[v]);
+        rebuild(vws[v], rbs[v], gpcs[v]);
         for (int dt = 0; dt < 3; dt++) {
             run_xstep(1, 37, 5, 16, dt, (dt + 1) % 3);
             run_xstep(3, 19, 7, 5, (dt + 2) % 3, dt);

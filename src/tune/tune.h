@@ -96,8 +96,9 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_MAX_DINNER "DL_MAX_DINNER"
 /* host-side: work-groups per compute unit the co-residency probe tries first */
 #define MCL_T_DL_GPC "DL_GPC"
-/* xstep.cl: the vector width; host-side: whether decode uses xstep, groups per compute unit */
+/* xstep.cl: the vector width, x_proj rows per block; host-side: whether decode uses xstep, groups per compute unit */
 #define MCL_T_XS_VW "XS_VW"
+#define MCL_T_XS_RB "XS_RB"
 #define MCL_T_XS_ON "XS_ON"
 #define MCL_T_XS_GPC "XS_GPC"
 /* cgemv.cl: vector width, rows per block; host-side: whether decode uses cgemv, groups per compute unit */
