@@ -19,7 +19,9 @@
  *   y = ssm step(sum of the partials) * silu(z)            ssm_step_parts (ssm state)
  *   h += y . W_out^T                                       gemv, accumulating
  * and the LM head takes the final norm (src/model/forward.c): 1 + 4 * n_layer
- * + 1 launches per step. MAMBACL_DISABLE=fused_decode runs the sequence
+ * + 1 launches per step. On CPUs (the rules CG_ON, XS_ON) the projections
+ * run cgemv.cl's kernels and x_proj + ssm step one xstep launch:
+ * 1 + 3 * n_layer + 1 (src/ops/kern_cgemv.h, kern_xstep.h). MAMBACL_DISABLE=fused_decode runs the sequence
  * above instead (1 + 6 * n_layer + 2 launches). A step of one sequence runs
  * each layer as one persistent launch where its probe passed and the
  * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
