@@ -4,16 +4,19 @@
  *
  * Rules (docs/kernels.md):
  *  - CG_ON (host, the dispatch): 1 on CPUs, 0 elsewhere. On PoCL (2-core
- *    Xeon) gemv.cl's CPU configuration (WG 4, LPR 1, RPL 16) streamed the
- *    bundled model's F16 in_proj (1024 x 256) at 15-16 GB/s, bound by its
- *    loops rather than memory (the matrix sits in L2); a one-work-item group
- *    with 16-lane vectors ran it about 1.8x faster. GPUs keep gemv.cl: a
- *    group of one work-item would leave a GPU's lanes idle.
- *  - CG_VW: 16 (one AVX-512 register of fp32; 8 measured slower on that
- *    Xeon, and an AVX2 CPU splits 16 lanes into two registers).
- *  - CG_RB: 8 rows per block (8 accumulators and the x vector in registers).
+ *    Xeon, profiled kernel time, best of 5 x 100, F16) gemv.cl's CPU
+ *    configuration (WG 4, LPR 1, RPL 16) took 34 us for the bundled model's
+ *    in_proj (1024 x 256, 15.7 GB/s: bound by its loops, the matrix sits in
+ *    L2), 128 us for its LM head (4096 x 256) and 14 us for out_proj
+ *    (256 x 512); cgemv_in / cgemv took 14.5, 82 and 7.5 us. GPUs keep
+ *    gemv.cl: a group of one work-item would leave a GPU's lanes idle.
+ *  - CG_VW: 16 (one AVX-512 register of fp32; 8 took 20 us for that in_proj,
+ *    and an AVX2 CPU splits 16 lanes into two registers).
+ *  - CG_RB: 8 rows per block (8 accumulators and the x vector in registers;
+ *    4 took 16 us for that in_proj, 12 the same as 8).
  *  - CG_GPC (host): 4 groups per compute unit (PoCL hands a launch's groups
- *    to its threads in chunks: a few per thread balance the two cores).
+ *    to its threads in chunks: a few per thread balance the two cores; 1 and
+ *    4 measured within 5% of each other).
  * No candidate space: the tuner leaves the family at its defaults. */
 #include "tune/tune_cgemv.h"
 
