@@ -33,14 +33,3 @@ void read_f4(__global const float4 *restrict src, uint n4, __global float *restr
     float s = (a.x + a.y) + (a.z + a.w);
     if (s == -1.0f) out[g] = s;
 }
-
-/* prefetch_l2: the lines of [p, p + bytes) into the last-level cache
- * (prims.cl mcl_prefetch_share), one line per work-item per grid stride; used
- * by tools/gemv_timing --prefetch to measure what a projection gains when its
- * weights were fetched ahead. Traffic: bytes read from memory into the cache,
- * nothing into registers. Tunables: COPY_WG. */
-__kernel __attribute__((reqd_work_group_size(COPY_WG, 1, 1)))
-void prefetch_l2(__global const uchar *restrict p, ulong bytes)
-{
-    mcl_prefetch_share(p, bytes, get_global_id(0), get_global_size(0));
-}

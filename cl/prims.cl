@@ -26,21 +26,10 @@
  *   mcl_bf16x8_to_float8(u)  8 BF16 values packed in a uint4 (element 0 in
  *       the low 16 bits of u.s0) as floats: exact (a BF16 is the upper half
  *       of its fp32), portable.
- *   mcl_prefetch_share(p, bytes, i, n)  asks the memory system to bring the
- *       MCL_LINE-byte lines i, i + n, i + 2n, ... of [p, p + bytes) into the
- *       last-level cache, without waiting for them (a hint: no result, no
- *       fault past an allocation's end since callers stay inside it).
- *       MCL_CAP_PTX: prefetch.global.L2 (with ::evict_last where
- *       MCL_CAP_MMA, i.e. sm_80+: the lines outlive the streaming reads of
- *       the kernels in between); else OpenCL's prefetch() built-in, which a
- *       device may ignore (PoCL does).
  * Memory traffic: none (registers). Tunables: none.
  */
 #ifndef MCL_CAP_PTX
 #define MCL_CAP_PTX 0
-#endif
-#ifndef MCL_CAP_MMA
-#define MCL_CAP_MMA 0
 #endif
 
 #if MCL_CAP_PTX
@@ -95,22 +84,4 @@ inline float8 mcl_bf16x8_to_float8(uint4 u)
 {
     uint4 lo = u << 16, hi = u & (uint4)0xffff0000u;
     return as_float8((uint8)(lo.s0, hi.s0, lo.s1, hi.s1, lo.s2, hi.s2, lo.s3, hi.s3));
-}
-
-#define MCL_LINE 128
-
-inline void mcl_prefetch_line(__global const uchar *p)
-{
-#if MCL_CAP_PTX && MCL_CAP_MMA
-    asm volatile("prefetch.global.L2::evict_last [%0];" ::"l"(p));
-#elif MCL_CAP_PTX
-    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
-#else
-    prefetch(p, 1);
-#endif
-}
-
-inline void mcl_prefetch_share(__global const uchar *p, ulong bytes, ulong i, ulong n)
-{
-    for (ulong off = i * MCL_LINE; off < bytes; off += n * MCL_LINE) mcl_prefetch_line(p + off);
 }

@@ -1,17 +1,18 @@
 /* gemv_timing: times a kernel of gemv.cl with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
- *                    [--kernel gemv|in|head|split] [--tile] [--cold] [--prefetch] [--read]
+ *                    [--kernel gemv|in|head|split] [--tile] [--cold] [--read]
  * (each --set: the defaults with those tunables overridden, timed too;
  * --kernel: gemv (default), in = gemv_in with the conv step on the first O/2
  * rows (in_proj), head = gemv_in without conv (final norm + LM head), split =
  * gemv_split with mcl_kern_gemv_split_count splits; the batch-1 twins at B 1,
  * or with --tile gemv's batch-tile kernel; --cold: before each launch a read
  * of 256 MiB elsewhere evicts W from the last-level cache, as in a decode
- * step where the whole model streams; --prefetch: after that, copy.cl's
- * prefetch_l2 asks for W's lines to be cached again (what a projection gains
- * when an earlier kernel fetched its weights ahead); --read: also times
- * copy.cl's read_f4 over W alone, warm or --cold, the same-size roofline)
+ * step where the whole model streams; --read: also times copy.cl's read_f4
+ * over W alone, warm or --cold, the roofline at that size. On the H200
+ * (2026-12-01) cold and warm gave the same times, and an L2 prefetch of W
+ * (prefetch.global.L2::evict_last, tried and removed) gained nothing: the
+ * batch-1 kernels are not limited by where W comes from)
  * Prints, for the default tunables (and with --space for every configuration
  * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
@@ -40,9 +41,8 @@ static const char *const kernel_names[] = {"gemv", "in", "head", "split"};
 
 typedef struct shape {
     int O, I, B, reps, kern, tile; /* tile: gemv's batch-tile kernel also at B 1 */
-    int cold, prefetch, read;      /* evict W / prefetch it before each launch; time read_f4 of W */
+    int cold, read;                /* evict W before each launch; time read_f4 of W */
     cl_mem flush;                  /* [256 MiB] read to evict W (cold) */
-    double pf_ms;                  /* median time of the prefetch launches */
     mcl_dtype dt;
     cl_mem W, x, y;
     cl_mem nw, cw, cb, state, slot, xc; /* gemv_in's norm and conv; split: y holds the parts */
@@ -64,52 +64,38 @@ static mcl_status launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cons
 
 #define FLUSH_BYTES (256u << 20)
 
-/* One launch of copy.cl's `name` (read_f4 or prefetch_l2) over buf's first
- * `bytes`; *ms its time when ms is given (else no event). */
-static mcl_status copy_launch(mcl_runtime *rt, const char *name, cl_mem buf, size_t bytes, cl_mem out,
-                              double *ms)
+/* One launch of copy.cl's read_f4 over buf's first `bytes` (its outputs to
+ * out); *ms its time when ms is given (else no event). */
+static mcl_status read_launch(mcl_runtime *rt, cl_mem buf, size_t bytes, cl_mem out, double *ms)
 {
     cl_kernel k;
     const mcl_params *cp;
     long wgl;
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_COPY, NULL, name, &k, &cp));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_COPY, NULL, "read_f4", &k, &cp));
     MCL_TRY(mcl_tune_get(cp, MCL_T_COPY_WG, &wgl));
     size_t wg = (size_t)wgl, global = wg * rt->dev.compute_units * 32u;
     cl_uint n4 = (cl_uint)(bytes / 16);
-    cl_ulong nb = bytes;
-    cl_int e = clSetKernelArg(k, 0, sizeof buf, &buf);
-    if (strcmp(name, "read_f4") == 0) e |= clSetKernelArg(k, 1, sizeof n4, &n4) | clSetKernelArg(k, 2, sizeof out, &out);
-    else e |= clSetKernelArg(k, 1, sizeof nb, &nb);
-    if (e) return mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(%s)", name);
+    cl_int e = clSetKernelArg(k, 0, sizeof buf, &buf) | clSetKernelArg(k, 1, sizeof n4, &n4) |
+               clSetKernelArg(k, 2, sizeof out, &out);
+    if (e) return mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4)");
     cl_event ev = NULL;
     e = clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, &wg, 0, NULL, ms ? &ev : NULL);
-    if (e) return mcl_error_cl(e, "clEnqueueNDRangeKernel(%s)", name);
+    if (e) return mcl_error_cl(e, "clEnqueueNDRangeKernel(read_f4)");
     if (!ms) return MCL_OK;
     mcl_status st = mcl_event_ms(ev, ms);
     clReleaseEvent(ev);
     return st;
 }
 
-/* Before a timed launch: W evicted (cold) and fetched ahead (prefetch). */
-static mcl_status prepare(mcl_runtime *rt, shape *s, double *pf_ms)
-{
-    if (s->cold) MCL_TRY(copy_launch(rt, "read_f4", s->flush, FLUSH_BYTES, s->y, NULL));
-    if (s->prefetch)
-        MCL_TRY(copy_launch(rt, "prefetch_l2", s->W, (size_t)s->O * s->I * mcl_half_dtype_size(s->dt), NULL, pf_ms));
-    return MCL_OK;
-}
-
 /* Median time (ms) of reps launches of kernel k with tunables p. */
 static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, shape *s,
                            double *median)
 {
-    double *ms = calloc((size_t)s->reps * 2, sizeof *ms), *pf = ms + s->reps;
+    double *ms = calloc((size_t)s->reps, sizeof *ms);
     if (!ms) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     mcl_status st = MCL_OK;
     for (int r = -1; r < s->reps && st == MCL_OK; r++) {
-        double pms = 0.0;
-        st = prepare(rt, s, &pms);
-        if (r >= 0) pf[r] = pms;
+        if (s->cold) st = read_launch(rt, s->flush, FLUSH_BYTES, s->y, NULL); /* W out of the caches */
         if (st == MCL_OK) st = launch(rt, k, p, s);
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         const char *names[4];
@@ -118,9 +104,7 @@ static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sh
         if (r >= 0) ms[r] = n > 0 ? t[0] : 0.0;
     }
     qsort(ms, (size_t)s->reps, sizeof *ms, cmp_double);
-    qsort(pf, (size_t)s->reps, sizeof *pf, cmp_double);
     *median = ms[s->reps / 2];
-    s->pf_ms = pf[s->reps / 2];
     free(ms);
     return st;
 }
@@ -134,8 +118,8 @@ static mcl_status time_read(mcl_runtime *rt, shape *s)
     mcl_status st = MCL_OK;
     for (int r = -1; r < s->reps && st == MCL_OK; r++) {
         double t = 0.0;
-        if (s->cold) st = copy_launch(rt, "read_f4", s->flush, FLUSH_BYTES, s->y, NULL);
-        if (st == MCL_OK) st = copy_launch(rt, "read_f4", s->W, wbytes, s->y, &t);
+        if (s->cold) st = read_launch(rt, s->flush, FLUSH_BYTES, s->y, NULL);
+        if (st == MCL_OK) st = read_launch(rt, s->W, wbytes, s->y, &t);
         if (r >= 0) ms[r] = t;
     }
     qsort(ms, (size_t)s->reps, sizeof *ms, cmp_double);
@@ -148,9 +132,7 @@ static mcl_status time_read(mcl_runtime *rt, shape *s)
 
 static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double ms)
 {
-    if (s->cold || s->prefetch)
-        printf("[%s%s%s] ", s->cold ? "cold" : "", s->prefetch ? " prefetched" : "", "");
-    if (s->prefetch) printf("(prefetch_l2 %.4f ms) ", s->pf_ms);
+    if (s->cold) printf("[cold] ");
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
@@ -309,7 +291,6 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) kern = argv[++i];
         else if (strcmp(argv[i], "--tile") == 0) s.tile = 1;
         else if (strcmp(argv[i], "--cold") == 0) s.cold = 1;
-        else if (strcmp(argv[i], "--prefetch") == 0) s.prefetch = 1;
         else if (strcmp(argv[i], "--read") == 0) s.read = 1;
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
@@ -322,7 +303,7 @@ int main(int argc, char **argv)
         if (strcmp(kern, kernel_names[i]) == 0) s.kern = i;
     if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0 || s.kern < 0) {
         fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set \"NAME=V ...\"]... "
-                        "[--device SEL] [--kernel gemv|in|head|split] [--tile] [--cold] [--prefetch] [--read]\n");
+                        "[--device SEL] [--kernel gemv|in|head|split] [--tile] [--cold] [--read]\n");
         return 2;
     }
     if (strcmp(dts, "f32") == 0) s.dt = MCL_DTYPE_F32;
