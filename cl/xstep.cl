@@ -64,23 +64,24 @@ inline float xs_hsum(floatV v)
     return c.x + c.y;
 }
 
-/* XS_VW weights from element e on (any element alignment). */
-inline floatV xs_load_wv(const __global void *w, size_t e, int dt)
-{
-    if (dt == MCL_DTYPE_F16) return vload_halfV(0, (const __global half *)w + e);
-    if (dt == MCL_DTYPE_BF16) return as_floatV(convert_uintV(vloadV(0, (const __global ushort *)w + e)) << 16);
-    return vloadV(0, (const __global float *)w + e);
-}
-
-/* out[k] = W_x[j0 + k] . x for k < XS_RB (rows past nx computed on row
- * nx - 1, not stored): XS_RB independent accumulators share each x vector
- * (one row at a time is a chain of dependent FMAs); the dtype is tested
- * once per block, not per vector. */
-#define XS_ROWS_LOOP(LOADW)                                                                          \
+/* The loop of xs_rows and xs_dt: NR independent accumulators acc[k] of rows
+ * w + row[k] share each x vector (one row at a time is a chain of dependent
+ * FMAs); the dtype is tested once per block, not per vector. */
+#define XS_ROWS_LOOP(NR, LOADW)                                                                      \
     for (; i + XS_VW <= n; i += XS_VW) {                                                             \
         floatV xv = vloadV(0, x + i);                                                                \
-        for (int k = 0; k < XS_RB; k++) acc[k] = fma(LOADW, xv, acc[k]);                             \
+        for (int k = 0; k < (NR); k++) acc[k] = fma(LOADW, xv, acc[k]);                              \
     }
+#define XS_ROWS_DTYPES(NR)                                                                           \
+    if (dt == MCL_DTYPE_F16) {                                                                       \
+        XS_ROWS_LOOP(NR, vload_halfV(0, (const __global half *)w + row[k] + i))                      \
+    } else if (dt == MCL_DTYPE_BF16) {                                                               \
+        XS_ROWS_LOOP(NR, as_floatV(convert_uintV(vloadV(0, (const __global ushort *)w + row[k] + i)) << 16)) \
+    } else {                                                                                         \
+        XS_ROWS_LOOP(NR, vloadV(0, (const __global float *)w + row[k] + i))                          \
+    }
+/* out[j0 + k] = W_x[j0 + k] . x for k < XS_RB (rows past nx computed on
+ * row nx - 1, not stored). */
 inline void xs_rows(const __global void *w, int dt, const __global float *x, int n, int nx, int j0,
                     __local float *out)
 {
@@ -91,13 +92,7 @@ inline void xs_rows(const __global void *w, int dt, const __global float *x, int
         row[k] = (size_t)min(j0 + k, nx - 1) * (size_t)n;
     }
     int i = 0;
-    if (dt == MCL_DTYPE_F16) {
-        XS_ROWS_LOOP(vload_halfV(0, (const __global half *)w + row[k] + i))
-    } else if (dt == MCL_DTYPE_BF16) {
-        XS_ROWS_LOOP(as_floatV(convert_uintV(vloadV(0, (const __global ushort *)w + row[k] + i)) << 16))
-    } else {
-        XS_ROWS_LOOP(vloadV(0, (const __global float *)w + row[k] + i))
-    }
+    XS_ROWS_DTYPES(XS_RB)
     float s[XS_RB];
     for (int k = 0; k < XS_RB; k++) s[k] = xs_hsum(acc[k]);
     for (; i < n; i++)
@@ -105,15 +100,23 @@ inline void xs_rows(const __global void *w, int dt, const __global float *x, int
     for (int k = 0; k < XS_RB && j0 + k < nx; k++) out[j0 + k] = s[k];
 }
 
-/* The same with x in local memory. */
-inline float xs_dot_l(const __global void *w, size_t off, int dt, const __local float *x, int n)
+/* t[k] = W_dt[min(d0 + k, dlast)] . x[0, n) for k < XS_VW, x (the dbc row's
+ * first R values) in local memory: the XS_VW channels' dot products side by
+ * side, as xs_rows. */
+inline void xs_dt(const __global void *w, int dt, const __local float *x, int n, int d0, int dlast,
+                  float t[XS_VW])
 {
-    floatV acc = (floatV)(0.0f);
+    floatV acc[XS_VW];
+    size_t row[XS_VW];
+    for (int k = 0; k < XS_VW; k++) {
+        acc[k] = (floatV)(0.0f);
+        row[k] = (size_t)min(d0 + k, dlast) * (size_t)n;
+    }
     int i = 0;
-    for (; i + XS_VW <= n; i += XS_VW) acc = fma(xs_load_wv(w, off + i, dt), vloadV(0, x + i), acc);
-    float s = xs_hsum(acc);
-    for (; i < n; i++) s = fma(mcl_load_w(w, off + i, dt), x[i], s);
-    return s;
+    XS_ROWS_DTYPES(XS_VW)
+    for (int k = 0; k < XS_VW; k++) t[k] = xs_hsum(acc[k]);
+    for (; i < n; i++)
+        for (int k = 0; k < XS_VW; k++) t[k] = fma(mcl_load_w(w, row[k] + i, dt), x[i], t[k]);
 }
 
 /* One channel's state update and output; returns C . s_new. */
@@ -164,9 +167,10 @@ void xstep(__global const float *restrict xc,   // [B, d_inner]
     __global float *st = ssm_state + state_off + (ulong)slot[b] * slot_stride;
     for (int d0 = c0; d0 < c1; d0 += XS_VW) {
         float t[XS_VW], g[XS_VW];
+        xs_dt(w_dt, wdtype, dbc_l, R, d0, c1 - 1, t);
         for (int k = 0; k < XS_VW; k++) {
             const int d = min(d0 + k, c1 - 1);
-            t[k] = b_dt[d] + xs_dot_l(w_dt, (size_t)d * R, wdtype, dbc_l, R);
+            t[k] = b_dt[d] + t[k];
             g[k] = xz[z_off + (size_t)b * (size_t)z_ld + d];
         }
         const floatV raw = vloadV(0, t), z = vloadV(0, g);
