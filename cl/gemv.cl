@@ -87,9 +87,6 @@
 #ifndef GEMV_F16
 #define GEMV_F16 1
 #endif
-#ifndef GEMV_XLOC
-#define GEMV_XLOC 0
-#endif
 #define GEMV_TEAMS (GEMV_WG / GEMV_LPR)
 #define GEMV_RPLM (GEMV_RPL > GEMV_RPL_IN ? GEMV_RPL : GEMV_RPL_IN) /* array bound of both */
 /* lanes summed in registers (a power of two dividing GEMV_LPR) and the group
@@ -240,118 +237,63 @@ inline void gemv_team_sum(float sacc[GEMV_RPLM][GEMV_BT], float sss[GEMV_BT], in
 #endif
 }
 
-/* GEMV_XLOC staging of the batch-1 twins: x's elements [8 c0, 8 c1) (times
- * nw with `norm`) into xs by the whole work-group, coalesced; returns this
- * work-item's share of their sum of squares (norm), 0 otherwise. */
-inline float gemv_stage(__local float *xs, __global const float *x, __global const float *nw, int norm, int c0,
-                        int c1)
-{
-    float ss = 0.0f;
-    for (int i = get_local_id(0); i < 8 * (c1 - c0); i += GEMV_WG) {
-        float xv = x[8 * c0 + i];
-        if (norm) {
-            ss = mad(xv, xv, ss);
-            xv *= nw[8 * c0 + i];
-        }
-        xs[i] = xv;
-    }
-    return ss;
-}
-
-/* The sum of v over the work-group (a tree in xs, which holds >= GEMV_WG
- * floats: the tuning rule), returned to all; fixed order. */
-inline float gemv_group_sum(__local float *xs, float v)
-{
-    int lid = get_local_id(0);
-    xs[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = GEMV_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) xs[lid] += xs[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float total = xs[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-
-/* One vector step: acc += W vector v . x vector v, x from global memory
- * (gemv_fma) or, staged, from xs (vector v - c0 of the staged chunk; batch
- * row 0 only, the norm already applied there). */
-inline void gemv_step(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], const float8 *wv,
-                      __global const float *xt, __global const float *nw, int norm, int v, int I, int nb,
-                      int aligned, int btc, int rpl, int staged, __local const float *xs, int c0)
-{
-    if (staged) {
-        float8 xv = ((__local const float8 *)xs)[v - c0];
-        for (int r = 0; r < rpl; r++) GEMV_UPD(acc[r][0], wv[r], xv);
-    } else {
-        gemv_fma(acc, ss, wv, xt, nw, norm, v, I, nb, aligned, btc, rpl);
-    }
-}
-
-/* acc (and ss) += the vectors [c0, c1) of this lane (v = c0 + lane, + LPR,
+/* acc (and ss) += the vectors [v0, v1) of this lane (v = v0 + lane, + LPR,
  * ...) of the team's rows, GEMV_UNR vectors per row loaded before their FMAs.
- * No barrier inside: gemv_accum_as calls it with wdtype and aligned as
- * constants (PoCL gave wrong results with barriers in such branches). */
+ * No barrier inside (gemv_accum_as calls it in uniform branches). */
 inline void gemv_accum(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], __global const void **rowp,
-                       __global const float *xt, __global const float *nw, int norm, int c0, int c1, int lane,
-                       int I, int nb, int btc, int rpl, int wdtype, int aligned, int staged,
-                       __local const float *xs, int x0)
+                       __global const float *xt, __global const float *nw, int norm, int v0, int v1, int lane,
+                       int I, int nb, int btc, int rpl, int wdtype, int aligned)
 {
-    int v = c0 + lane;
-    for (; v + (GEMV_UNR - 1) * GEMV_LPR < c1; v += GEMV_UNR * GEMV_LPR) { /* UNR vectors per row in flight */
+    int v = v0 + lane;
+    for (; v + (GEMV_UNR - 1) * GEMV_LPR < v1; v += GEMV_UNR * GEMV_LPR) { /* UNR vectors per row in flight */
         float8 wu[GEMV_UNR][GEMV_RPLM];
         for (int u = 0; u < GEMV_UNR; u++)
             for (int r = 0; r < rpl; r++)
                 wu[u][r] = gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned);
-        for (int u = 0; u < GEMV_UNR; u++)
-            gemv_step(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl, staged, xs, x0);
+        for (int u = 0; u < GEMV_UNR; u++) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
-    if (v < c1) { /* the last < UNR vectors of this lane: loaded together, one memory latency */
+    if (v < v1) { /* the last < UNR vectors of this lane: loaded together, one memory latency */
         float8 wu[GEMV_UNR - 1 > 0 ? GEMV_UNR - 1 : 1][GEMV_RPLM];
         for (int u = 0; u < GEMV_UNR - 1; u++)
             for (int r = 0; r < rpl; r++)
-                wu[u][r] = v + u * GEMV_LPR < c1 ? gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned)
-                                                 : (float8)0.0f;
+                wu[u][r] = v + u * GEMV_LPR < v1 ? gemv_load8(rowp[r], v + u * GEMV_LPR, wdtype, aligned) : (float8)0.0f;
         for (int u = 0; u < GEMV_UNR - 1; u++)
-            if (v + u * GEMV_LPR < c1)
-                gemv_step(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl, staged, xs, x0);
+            if (v + u * GEMV_LPR < v1) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
 }
 
-/* gemv_accum with the dtype as a constant when rows start on a vector
- * boundary (I % 8 == 0, every released shape): three specialised loops after
- * inlining, one taken per launch (uniform), so the loop has one load form (no
- * branch per load, the registers of one dtype); measured on PoCL 1.5x faster
- * for gemv_in than one loop branching per load. Unaligned rows keep one loop
- * with the runtime dtype (never staged), to bound the program's size. */
+/* gemv_accum with the dtype as a constant for gemv_in_1 (norm at batch 1:
+ * the decode's in_proj and LM head) when rows start on a vector boundary:
+ * three specialised loops after inlining, one taken per launch (uniform), so
+ * the loop has one load form (no branch per load). On the H200 (gemv_timing,
+ * 2026-12-01, same call): in_proj 8192 x 2048 F16 23.0 -> 17.4 us, BF16 27.4
+ * -> 17.2 us, LM head 50280 x 2048 F16 103.9 -> 72.1 us. The other kernels
+ * keep one loop with the runtime dtype: specialising them too (the batch
+ * tiles) raised `gemv` from 90 to 198 registers and some configurations no
+ * longer compiled on NVIDIA's OpenCL (CL -9999). */
 inline void gemv_accum_as(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], __global const void **rowp,
-                          __global const float *xt, __global const float *nw, int norm, int c0, int c1,
-                          int lane, int I, int nb, int btc, int rpl, int wdtype, int staged,
-                          __local const float *xs)
+                          __global const float *xt, __global const float *nw, int norm, int v0, int v1,
+                          int lane, int I, int nb, int btc, int rpl, int wdtype)
 {
-#define GEMV_ACCUM_AS(dt, al) \
-    gemv_accum(acc, ss, rowp, xt, nw, norm, c0, c1, lane, I, nb, btc, rpl, dt, al, staged, xs, c0)
-    if (I % 8 != 0) GEMV_ACCUM_AS(wdtype, 0);
-    else if (wdtype == MCL_DTYPE_F16) GEMV_ACCUM_AS(MCL_DTYPE_F16, 1);
-    else if (wdtype == MCL_DTYPE_BF16) GEMV_ACCUM_AS(MCL_DTYPE_BF16, 1);
-    else GEMV_ACCUM_AS(MCL_DTYPE_F32, 1);
+    int aligned = (I % 8) == 0;
+#define GEMV_ACCUM_AS(dt) gemv_accum(acc, ss, rowp, xt, nw, norm, v0, v1, lane, I, nb, btc, rpl, dt, aligned)
+    if (!(norm && btc == 1 && aligned)) GEMV_ACCUM_AS(wdtype);
+    else if (wdtype == MCL_DTYPE_F16) GEMV_ACCUM_AS(MCL_DTYPE_F16);
+    else if (wdtype == MCL_DTYPE_BF16) GEMV_ACCUM_AS(MCL_DTYPE_BF16);
+    else GEMV_ACCUM_AS(MCL_DTYPE_F32);
 #undef GEMV_ACCUM_AS
 }
 
 /* The shared body: partial dot products over the vectors [v0, v1) (plus the
- * element tail when `tail`), reduced over each team, written by the lanes.
- * xs: the staging area of the batch-1 twins (0 elsewhere): with GEMV_XLOC > 0
- * and aligned rows, x passes through it in chunks of GEMV_XLOC floats. */
+ * element tail when `tail`), reduced over each team, written by the lanes. */
 inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
                       int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
                       const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
-                      int btc, int rpl, __local float *xs)
+                      int btc, int rpl)
 {
     int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
     int row0 = get_group_id(0) * GEMV_TEAMS * rpl + team * rpl;
     int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
-    int staged = GEMV_XLOC > 0 && btc == 1 && xs != 0 && I % 8 == 0;
     gemv_acc acc[GEMV_RPLM][GEMV_BT], ss[GEMV_BT];
     __global const void *rowp[GEMV_RPLM];
     for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
@@ -360,19 +302,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
     }
     __global const float *xt = x + (size_t)b0 * I;
-    /* staged: passes over chunks of GEMV_XLOC / 8 vectors, each first copied
-     * to xs by the group; else one pass over [v0, v1) with x from global */
-    int chunk = staged ? GEMV_XLOC / 8 : v1 - v0;
-    float ssx = 0.0f; /* staged: this work-item's share of x . x */
-    for (int c0 = v0; c0 < v1; c0 += chunk) {
-        int c1 = min(v1, c0 + chunk);
-        if (staged) {
-            ssx += gemv_stage(xs, xt, nw, norm, c0, c1);
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        gemv_accum_as(acc, ss, rowp, xt, nw, norm, c0, c1, lane, I, nb, btc, rpl, wdtype, staged, xs);
-        if (staged) barrier(CLK_LOCAL_MEM_FENCE); /* xs is rewritten by the next chunk */
-    }
+    gemv_accum_as(acc, ss, rowp, xt, nw, norm, v0, v1, lane, I, nb, btc, rpl, wdtype);
     float sacc[GEMV_RPLM][GEMV_BT], sss[GEMV_BT];
     for (int bb = 0; bb < btc; bb++) {
         sss[bb] = GEMV_HSUM(ss[bb]);
@@ -388,8 +318,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
                 sacc[r][bb] = mad(mcl_load_w(rowp[r], i, wdtype), xi * nwi, sacc[r][bb]);
         }
     }
-    gemv_team_sum(sacc, sss, norm && !staged, nb, btc, rpl, red);
-    if (staged && norm) sss[0] = gemv_group_sum(xs, ssx);
+    gemv_team_sum(sacc, sss, norm, nb, btc, rpl, red);
     for (int r = 0; r < rpl; r++)
         for (int bb = 0; bb < btc; bb++) {
             int o = row0 + r; /* result (r, bb) is written by lane (r * btc + bb) % LPR */
@@ -413,11 +342,6 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
  * kernels is counted once per kernel by compilers and simulators that size
  * local memory per program (Oclgrind: 3 x 16 KiB refused on a 32 KiB device). */
 #define GEMV_RED ((__local float (*)[GEMV_RED_W])red_mem)
-/* The batch-1 twins' staging area: GEMV_XLOC floats after the reduction
- * buffer of rpl rows (one float when shuffles sum whole teams), rounded up to
- * 8 floats; the host reserves the same (mcl_kern_gemv_red_bytes). */
-#define GEMV_RED_FLOATS(rpl) (GEMV_PARTS > 1 ? ((rpl) + 1) * GEMV_RED_W : 1)
-#define GEMV_XS(rpl) (GEMV_XLOC > 0 ? red_mem + (GEMV_RED_FLOATS(rpl) + 7) / 8 * 8 : (__local float *)0)
 
 /* Each kernel comes twice: `name` for batch tiles of GEMV_BT rows (btc =
  * GEMV_BT) and `name_1` for one batch row (btc = 1: the tile's loops and
@@ -427,7 +351,7 @@ __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv(__global const void *W, int wdtype, __global const float *x, __global float *y,
           int O, int I, int B, int accumulate, __local float *red_mem)
 {
-    gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL, 0);
+    gemv_body(W, wdtype, x, y, O, I, B, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
 }
 
 /* gemv for B == 1 (the same arguments). */
@@ -435,8 +359,7 @@ __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv_1(__global const void *W, int wdtype, __global const float *x, __global float *y,
             int O, int I, int B, int accumulate, __local float *red_mem)
 {
-    gemv_body(W, wdtype, x, y, O, I, 1, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL,
-              GEMV_XS(GEMV_RPL));
+    gemv_body(W, wdtype, x, y, O, I, 1, accumulate, x, 0.0f, 0, 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL);
 }
 
 /* y = (RMSNorm(x) * nw) . W^T; rows o < n_conv also run the decode conv step
@@ -451,8 +374,7 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
              int K, int n_conv, __global float *xc, __local float *red_mem)
 {
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL,
-              0);
+    gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
 }
 
 /* gemv_in for B == 1 (the same arguments). */
@@ -464,8 +386,7 @@ void gemv_in_1(__global const void *W, int wdtype, __global const float *x, __gl
                int K, int n_conv, __global float *xc, __local float *red_mem)
 {
     gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
-    gemv_body(W, wdtype, x, y, O, I, 1, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL_IN,
-              GEMV_XS(GEMV_RPL_IN));
+    gemv_body(W, wdtype, x, y, O, I, 1, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL_IN);
 }
 
 /* Partial y of split s = get_group_id(2) of get_num_groups(2) over the
@@ -477,7 +398,7 @@ inline void gemv_split_body(__global const void *W, int wdtype, __global const f
     int s = get_group_id(2), n = get_num_groups(2), nv = I / 8;
     int per = (nv + n - 1) / n, v0 = min(nv, s * per), v1 = min(nv, v0 + per);
     __global float *yp = y + (size_t)s * part_stride;
-    gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, GEMV_RED, btc, GEMV_RPL, 0);
+    gemv_body(W, wdtype, x, yp, O, I, B, 0, x, 0.0f, 0, 0, v0, v1, s == n - 1, GEMV_RED, btc, GEMV_RPL);
 }
 
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))

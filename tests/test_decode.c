@@ -154,18 +154,6 @@ static void test_gemv_in(void **state)
         run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
         run_gemv_in(19, 8, 1, 0, 2, (mcl_dtype)dt, true);
     }
-    /* x staged in local memory by the batch-1 twin (GEMV_XLOC = 32 floats:
-     * chunks of 4 vectors, so 64 is 2 chunks and 136 four and a part; 261 is
-     * unaligned and not staged), and the tile kernels beside it */
-    mcl_params_set(&p, MCL_T_GEMV_XLOC, 32);
-    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GEMV, &p), MCL_OK);
-    for (int dt = 0; dt < 3; dt++) {
-        run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
-        run_gemv_in(40, 136, 1, 20, 3, (mcl_dtype)dt, true);
-        run_gemv_in(74, 261, 1, 37, 4, (mcl_dtype)dt, false);
-        run_gemv_in(19, 8, 1, 0, 2, (mcl_dtype)dt, true);
-        run_gemv_in(40, 136, 2, 20, 3, (mcl_dtype)dt, true);
-    }
     assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GEMV, &keep), MCL_OK);
     printf("gemv_in: max abs err %.3g, max rel err %.3g\n", worst_abs, worst_rel);
 }

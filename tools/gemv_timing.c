@@ -136,14 +136,13 @@ static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double 
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
-    printf("%s%s O %d I %d B %d dtype %d splits %d  WG %ld LPR %ld RPL %ld RPL_IN %ld BT %ld UNR %ld VACC %ld F16 %ld XLOC %ld  %.4f ms  "
+    printf("%s%s O %d I %d B %d dtype %d splits %d  WG %ld LPR %ld RPL %ld RPL_IN %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  "
            "%.1f GB/s\n",
            kernel_names[s->kern], s->tile ? "(tile)" : "", s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(p, MCL_T_GEMV_WG, 0),
            mcl_params_get(p, MCL_T_GEMV_LPR, 0), mcl_params_get(p, MCL_T_GEMV_RPL, 0),
            mcl_params_get(p, MCL_T_GEMV_RPL_IN, 0),
            mcl_params_get(p, MCL_T_GEMV_BT, 0), mcl_params_get(p, MCL_T_GEMV_UNR, 0),
-           mcl_params_get(p, MCL_T_GEMV_VACC, 0), mcl_params_get(p, MCL_T_GEMV_F16, 0),
-           mcl_params_get(p, MCL_T_GEMV_XLOC, 0), ms, bytes / ms / 1e6);
+           mcl_params_get(p, MCL_T_GEMV_VACC, 0), mcl_params_get(p, MCL_T_GEMV_F16, 0), ms, bytes / ms / 1e6);
 }
 
 /* Builds gemv.cl with p (gemv: a program of its own; the others: the

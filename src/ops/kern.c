@@ -168,14 +168,14 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
     return mcl_launch(rt, k, "conv_step", 2, global, local);
 }
 
-size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc, size_t xloc)
+size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc)
 {
     /* cl/prims.cl: MCL_SG_ADD_MAX is 32 with MCL_CAP_PTX, else 1; cl/gemv.cl:
      * GEMV_SGW = min(LPR, MCL_SG_ADD_MAX) when WG is a multiple of it */
     size_t sg = mcl_caps_on(&rt->caps, MCL_CAP_PTX) ? 32 : 1;
     size_t sgw = sg > 1 && wg % sg == 0 ? (lpr < sg ? lpr : sg) : 1;
-    size_t red = lpr / sgw <= 1 ? 4 : 4 * (rpl + 1) * btc * (wg / sgw); /* > 0 even with no local stage */
-    return xloc ? mcl_round_up(red, 32) + 4 * xloc : red; /* gemv.cl GEMV_XS: staging after it */
+    if (lpr / sgw <= 1) return 4; /* no local stage; OpenCL wants a size > 0 */
+    return 4 * (rpl + 1) * btc * (wg / sgw);
 }
 
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
@@ -206,8 +206,7 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
     MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL),
                  "clGetKernelInfo(gemv, CL_KERNEL_FUNCTION_NAME)");
     size_t btc = strcmp(name, "gemv_1") == 0 ? 1 : bt;
-    size_t xloc = btc == 1 ? (size_t)mcl_params_get(p, MCL_T_GEMV_XLOC, 0) : 0; /* the twin stages x */
-    MCL_CL_CHECK(clSetKernelArg(k, 8, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, btc, xloc), NULL),
+    MCL_CL_CHECK(clSetKernelArg(k, 8, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, btc), NULL),
                  "clSetKernelArg(gemv, 8: local reduction)");
     size_t rows = wg / lpr * rpl;
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt};

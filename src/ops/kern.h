@@ -70,12 +70,10 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
  * these tunables uses for btc batch rows per tile (1 for the batch-1 twins,
  * GEMV_BT for the others): 4 * (RPL + 1) * btc * (WG / GEMV_SGW) when a team
  * has more than one group of GEMV_SGW lanes summed in registers, else none
- * (4 bytes: OpenCL refuses 0); plus, when xloc (GEMV_XLOC of a batch-1 twin
- * that stages x; 0 otherwise) > 0, that many floats after the reduction
- * buffer rounded up to 32 bytes (cl/gemv.cl GEMV_XS). Mirrors GEMV_SGW of
- * cl/gemv.cl and MCL_SG_ADD_MAX of cl/prims.cl (32 with the ptx capability,
- * else 1): the reservation limits how many work-groups a compute unit holds. */
-size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc, size_t xloc);
+ * (4 bytes: OpenCL refuses 0). Mirrors GEMV_SGW of cl/gemv.cl and
+ * MCL_SG_ADD_MAX of cl/prims.cl (32 with the ptx capability, else 1): the
+ * reservation limits how many work-groups a compute unit holds. */
+size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc);
 
 /* The gemv kernel that serves batch B: "gemv_1" for B == 1 (compiled
  * without the batch tile), "gemv" (tiles of GEMV_BT rows) otherwise. */

@@ -67,14 +67,12 @@ static mcl_status bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
 
 /* The gemv kernels' __local reduction buffer (cl/gemv.cl: red_mem) as
  * argument `index`, sized by mcl_kern_gemv_red_bytes for batch B.
- * rows = WG / LPR * RPL; stage: the kernel is a batch-1 twin that stages x
- * (gemv_in_1 with GEMV_XLOC > 0; not gemv_split_1). */
+ * rows = WG / LPR * RPL. */
 static mcl_status bind_red(const mcl_runtime *rt, cl_kernel k, cl_uint index, size_t wg, size_t rows, size_t bt,
-                           size_t lpr, int B, bool stage)
+                           size_t lpr, int B)
 {
     size_t rpl = rows / (wg / lpr);
-    size_t xloc = stage && B == 1 ? (size_t)mcl_params_get(mcl_runtime_params(rt, MCL_F_GEMV), MCL_T_GEMV_XLOC, 0) : 0;
-    MCL_CL_CHECK(clSetKernelArg(k, index, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, B == 1 ? 1 : bt, xloc), NULL),
+    MCL_CL_CHECK(clSetKernelArg(k, index, mcl_kern_gemv_red_bytes(rt, wg, lpr, rpl, B == 1 ? 1 : bt), NULL),
                  "clSetKernelArg(gemv, %u: local reduction)", index);
     return MCL_OK;
 }
@@ -95,7 +93,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
     MCL_TRY(bind_conv(k, conv, nw));
-    MCL_TRY(bind_red(rt, k, 19, wg, rows, bt, lpr, B, true));
+    MCL_TRY(bind_red(rt, k, 19, wg, rows, bt, lpr, B));
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "gemv_in", 2, global, local);
 }
@@ -129,7 +127,7 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     cl_ulong ps = part_stride;
     MCL_ARG(k, 7, ps);
-    MCL_TRY(bind_red(rt, k, 8, wg, rows, bt, lpr, B, false));
+    MCL_TRY(bind_red(rt, k, 8, wg, rows, bt, lpr, B));
     size_t global[3] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
     size_t local[3] = {wg, 1, 1};
     return mcl_launch(rt, k, "gemv_split", 3, global, local);

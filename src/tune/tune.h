@@ -54,7 +54,6 @@ typedef enum mcl_family_id {
 #define MCL_T_GEMV_UNR "GEMV_UNR"
 #define MCL_T_GEMV_VACC "GEMV_VACC"
 #define MCL_T_GEMV_F16 "GEMV_F16"
-#define MCL_T_GEMV_XLOC "GEMV_XLOC"
 #define MCL_T_SCAN_DCH "SCAN_DCH"
 #define MCL_T_SCAN_NSG "SCAN_NSG"
 #define MCL_T_SCAN_TT "SCAN_TT"

@@ -27,9 +27,6 @@
  *    team tree).
  *  - GEMV_UNR: 4 vectors per row in flight.
  *  - GEMV_VACC: 1 on CPUs (float8 accumulators: vector FMAs), 0 on GPUs.
- *  - GEMV_XLOC: 0 (x read from global memory by every team). > 0: the
- *    batch-1 twins stage x (times the norm weight in gemv_in_1, whose group
- *    then sums x . x once) in chunks of that many floats of local memory.
  *  - GEMV_F16: CPUs 0 (vload_half8); GPUs 2 (half8) with cl_khr_fp16, else 1
  *    (uint4 load + prims.cl mcl_half8_to_float8: PTX cvt.f32.f16 where the
  *    ptx capability is on, else bit manipulation; on the H200 the gemv_1 of
@@ -161,8 +158,7 @@ long mcl_tune_gemv_local_bytes(const mcl_params *p)
 {
     long rpl = mcl_params_get(p, MCL_T_GEMV_RPL, 1), rpl_in = mcl_params_get(p, MCL_T_GEMV_RPL_IN, rpl);
     long tile = 4 * (rpl + 1) * mcl_params_get(p, MCL_T_GEMV_BT, 1), one = 4 * (rpl_in + 1);
-    long xloc = mcl_params_get(p, MCL_T_GEMV_XLOC, 0);
-    return (tile > one ? tile : one) * mcl_params_get(p, MCL_T_GEMV_WG, 1) + (xloc ? 32 + 4 * xloc : 0);
+    return (tile > one ? tile : one) * mcl_params_get(p, MCL_T_GEMV_WG, 1);
 }
 
 static long gemv_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_GEMV_WG, 0); }
@@ -181,7 +177,6 @@ static void gemv_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_GEMV_UNR, 4);
     mcl_params_set(out, MCL_T_GEMV_VACC, cpu ? 1 : 0);
     mcl_params_set(out, MCL_T_GEMV_F16, cpu ? 0 : dev->has_fp16 ? 2 : 1);
-    mcl_params_set(out, MCL_T_GEMV_XLOC, 0);
     long bt = cpu ? 1 : 8;
     mcl_params_set(out, MCL_T_GEMV_BT, bt);
     while (bt > 1 && (uint64_t)mcl_tune_gemv_local_bytes(out) > dev->local_mem_bytes / 2) {
@@ -195,8 +190,6 @@ static bool gemv_fits(const mcl_device_info *dev, const mcl_params *p)
     long wg = gemv_wg(p), lpr = mcl_params_get(p, MCL_T_GEMV_LPR, 0);
     if (!mcl_is_pow2(wg) || !mcl_is_pow2(lpr) || lpr > wg) return false;
     if (mcl_params_get(p, MCL_T_GEMV_F16, 0) == 2 && !dev->has_fp16) return false; /* half8 loads */
-    long xloc = mcl_params_get(p, MCL_T_GEMV_XLOC, 0); /* whole vectors; the group sum's tree fits */
-    if (xloc && (xloc % 8 || xloc < wg)) return false;
     return (uint64_t)mcl_tune_gemv_local_bytes(p) <= dev->local_mem_bytes / 2;
 }
 
@@ -209,7 +202,6 @@ static const mcl_tunable gemv_tunables[] = {
     {MCL_T_GEMV_UNR, 1, 16},
     {MCL_T_GEMV_VACC, 0, 1},
     {MCL_T_GEMV_F16, 0, 2},
-    {MCL_T_GEMV_XLOC, 0, 16384},
 };
 
 /* Small on purpose: every fitting point is compiled and checked by the tests. */
@@ -218,7 +210,6 @@ static const mcl_tune_axis gemv_axes[] = {
     {MCL_T_GEMV_LPR, 3, {8, 32, 64}},
     {MCL_T_GEMV_RPL, 2, {1, 2}},
     {MCL_T_GEMV_BT, 2, {4, 8}},
-    {MCL_T_GEMV_XLOC, 2, {0, 512}},
 };
 
 const mcl_family mcl_family_gemv = {
@@ -230,7 +221,7 @@ const mcl_family mcl_family_gemv = {
     .axes = gemv_axes,
     .defaults = gemv_defaults,
     .fits = gemv_fits,
-    .rule = "GEMV_WG and GEMV_LPR powers of two, GEMV_LPR <= GEMV_WG, GEMV_F16 2 only with cl_khr_fp16, GEMV_XLOC 0 or a multiple of 8 >= GEMV_WG, 4*max((RPL+1)*BT, RPL_IN+1)*WG (+ 32 + 4*XLOC) bytes within half the local memory",
+    .rule = "GEMV_WG and GEMV_LPR powers of two, GEMV_LPR <= GEMV_WG, GEMV_F16 2 only with cl_khr_fp16, 4*max((RPL+1)*BT, RPL_IN+1)*WG bytes within half the local memory",
     .work_group = gemv_wg,
     .local_bytes = mcl_tune_gemv_local_bytes,
 };
