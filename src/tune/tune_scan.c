@@ -42,6 +42,11 @@
  *    work-items keep a batch-1 step on many compute units).
  *  - STEP_WG: 64 on CPUs, 128 on GPUs, capped by the device. STEP_WG and
  *    STEP_LPC are powers of two (the team tree), STEP_LPC <= STEP_WG.
+ *  - STEP_SB (most sequences per work-group; the host lowers it per launch,
+ *    mcl_kern_ssm_step_sb): 1 on CPUs, 8 on GPUs (a group reads its
+ *    channels' W_dt rows once for 8 sequences instead of once per
+ *    sequence). Not in the tuning space: `mambacl tune` measures a batch-1
+ *    step, where sb is 1 whatever STEP_SB.
  */
 #include "tune/tune_scan.h"
 
@@ -145,19 +150,21 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
     if (is_cpu(dev)) { /* one work-item per channel: no barriers in the step */
         mcl_params_set(out, MCL_T_STEP_WG, wg < 64 ? wg : 64);
         mcl_params_set(out, MCL_T_STEP_LPC, 1);
+        mcl_params_set(out, MCL_T_STEP_SB, 1);
         return;
     }
     /* GPUs: 16 lanes per channel (one per state of the usual N = 16), 128 per group */
     mcl_params_set(out, MCL_T_STEP_WG, wg < 128 ? wg : 128);
     mcl_params_set(out, MCL_T_STEP_LPC, wg < 16 ? wg : 16);
+    mcl_params_set(out, MCL_T_STEP_SB, 8);
 }
 
-/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG. */
+/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1. */
 static bool step_fits(const mcl_device_info *dev, const mcl_params *p)
 {
     (void)dev;
     long wg = mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = mcl_params_get(p, MCL_T_STEP_LPC, 0);
-    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg;
+    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg && mcl_params_get(p, MCL_T_STEP_SB, 1) >= 1;
 }
 
 static long step_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_STEP_WG, 0); }
@@ -193,6 +200,7 @@ static const mcl_tune_axis scan_axes_cpu[] = {
 static const mcl_tunable step_tunables[] = {
     {MCL_T_STEP_WG, 1, MAX_VALUE},
     {MCL_T_STEP_LPC, 1, MAX_VALUE},
+    {MCL_T_STEP_SB, 1, 64},
 };
 static const mcl_tune_axis step_axes[] = {
     {MCL_T_STEP_WG, 4, {32, 64, 128, 256}},
