@@ -150,8 +150,7 @@ mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params 
     MCL_ASSERT(wg > 0 && lpc > 0 && wg % lpc == 0, "ssm_step tunables passed mcl_tune_check");
     size_t local_bytes = 4 * (size_t)sb * (size_t)row;
     if (sb < 1 || sb > sb_max || sb > B || local_bytes + 4 * (size_t)wg > rt->dev.local_mem_bytes)
-        return mcl_error_set(sb < 1 ? MCL_ERR_UNSUPPORTED : MCL_ERR_INVALID_ARG,
-                             "%s: %d sequences per group (STEP_SB %ld, batch %d; %d dbc floats each, %llu bytes "
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d sequences per group (STEP_SB %ld, batch %d; %d dbc floats each, %llu bytes "
                              "of local memory)",
                              name, sb, sb_max, B, row, (unsigned long long)rt->dev.local_mem_bytes);
     cl_int np = n_parts, sbi = sb, wdt = (int)a->wdtype;
