@@ -50,6 +50,9 @@
 #ifndef STEP_SB
 #define STEP_SB 1
 #endif
+#ifndef STEP_FAST_EXP
+#define STEP_FAST_EXP 0
+#endif
 #define STEP_TEAMS (STEP_WG / STEP_LPC)
 /* W_dt values a lane keeps in registers (ranks up to 160: every released
  * Mamba-1); none with fewer than 4 lanes per channel (a CPU work-item walks
@@ -67,17 +70,11 @@
 #define STEP_SHUFFLE 0
 #endif
 
-/* Sum of v over the lanes of each team; every lane gets its team's sum
- * (called by every work-item of the group). */
+#if STEP_LPC > 1 && !STEP_SHUFFLE
+/* Sum of v over the lanes of each team by a local-memory tree; every lane
+ * gets its team's sum (called by every work-item of the group). */
 inline float step_team_sum(__local float *red, float v, int lid, int lane)
 {
-#if STEP_LPC == 1
-    (void)red, (void)lid, (void)lane;
-    return v;
-#elif STEP_SHUFFLE
-    (void)red, (void)lid, (void)lane;
-    return mcl_sg_add(v, STEP_LPC);
-#else
     red[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int s = STEP_LPC / 2; s > 0; s >>= 1) {
@@ -87,16 +84,38 @@ inline float step_team_sum(__local float *red, float v, int lid, int lane)
     float total = red[lid - lane];
     barrier(CLK_LOCAL_MEM_FENCE);
     return total;
+}
+#endif
+
+/* The loop over a group's first nb sequences, unrolled (the arrays stay in
+ * registers) with a skip uniform in the group; no barrier inside. */
+#define STEP_FOR_SEQ(j) for (int j = 0; j < STEP_SB; j++) if (j < nb)
+
+/* v[j] = its team's sum for j < nb (every work-item calls it). Shuffles:
+ * level by level over all sequences (the inline PTX is volatile, so this
+ * order is what lets the sequences' shuffles be in flight together; each
+ * sum adds in mcl_sg_add's order); else one local tree per sequence. */
+inline void step_team_sums(__local float *red, float *v, int nb, int lid, int lane)
+{
+#if STEP_LPC == 1
+    (void)red, (void)v, (void)nb, (void)lid, (void)lane;
+#elif STEP_SHUFFLE
+    (void)red, (void)lid, (void)lane;
+    for (int m = STEP_LPC / 2; m > 0; m >>= 1) {
+#pragma unroll
+        STEP_FOR_SEQ(j) v[j] += mcl_sg_xor(v[j], (uint)m);
+    }
+#else
+    for (int j = 0; j < nb; j++) v[j] = step_team_sum(red, v[j], lid, lane);
 #endif
 }
 
-/* The loop over a group's sequences: unrolled with a uniform skip where the
- * team sums have no barrier (the arrays stay in registers); with the local
- * tree a loop of nb trips (barriers inside a loop, not a conditional). */
-#if STEP_SHUFFLE || STEP_LPC == 1
-#define STEP_FOR_SEQ(j) for (int j = 0; j < STEP_SB; j++) if (j < nb)
+/* exp of the state decay: native_exp with STEP_FAST_EXP (GPUs' fast unit; within the tests'
+ * tolerances), else the correctly rounded-ish exp. */
+#if STEP_FAST_EXP
+#define STEP_EXP(x) native_exp(x)
 #else
-#define STEP_FOR_SEQ(j) for (int j = 0; j < nb; j++)
+#define STEP_EXP(x) exp(x)
 #endif
 
 inline void step_body(__global const float *restrict xc, __global const float *restrict dbc, int n_parts,
@@ -140,48 +159,61 @@ inline void step_body(__global const float *restrict xc, __global const float *r
     }
 
     /* 1. the group's dbc rows, partials summed in order */
-    for (int i = lid; i < nb * row; i += STEP_WG) {
-        const size_t at = (size_t)(b0 + i / row) * row + i % row;
-        float v = dbc[at];
-        for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + at];
-        dbc_l[i] = v;
-    }
+    for (int j = 0; j < nb; j++)
+        for (int i = lid; i < row; i += STEP_WG) {
+            const size_t at = (size_t)(b0 + j) * row + i;
+            float v = dbc[at];
+            for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + at];
+            dbc_l[j * row + i] = v;
+        }
     barrier(CLK_LOCAL_MEM_FENCE);
 
-    /* 2. per sequence (j < nb is uniform in the group) */
+    /* 2. the sequences' dt partials, their team sums, Δ and the states,
+     * the y partials and their sums: each stage over all sequences of the
+     * group before the next, so their latencies overlap (j < nb is uniform) */
+    float part[STEP_SB], acc[STEP_SB];
 #pragma unroll
     STEP_FOR_SEQ(j) {
-        const int b = b0 + j;
         __local const float *dl = dbc_l + j * row;
-        float part = 0.0f;
+        float v = 0.0f;
 #pragma unroll
         for (int k = 0; k < STEP_WRA; k++) {
             const int r = lane + k * STEP_LPC;
-            if (STEP_WR > 0 && r < R) part = fma(w[k], dl[r], part);
+            if (STEP_WR > 0 && r < R) v = fma(w[k], dl[r], v);
         }
         for (int r = lane + STEP_WR * STEP_LPC; r < R; r += STEP_LPC)
-            part = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), dl[r], part);
-        const float delta = mcl_softplus(bias + step_team_sum(red, part, lid, lane));
-        const float dx = delta * xs[j];
-        __global float *s = ssm_state + state_off + (ulong)slot[b] * slot_stride + (ulong)d * N;
-        float acc = 0.0f;
+            v = fma(mcl_load_w(w_dt, (size_t)d * R + r, wdtype), dl[r], v);
+        part[j] = v;
+    }
+    step_team_sums(red, part, nb, lid, lane);
+#pragma unroll
+    STEP_FOR_SEQ(j) {
+        __local const float *dl = dbc_l + j * row;
+        const float delta = mcl_softplus(bias + part[j]), dx = delta * xs[j];
+        __global float *s = ssm_state + state_off + (ulong)slot[b0 + j] * slot_stride + (ulong)d * N;
+        float v = 0.0f;
 #pragma unroll
         for (int k = 0; k < STEP_NR; k++) {
             const int n = lane + k * STEP_LPC;
             if (n < N) {
-                const float v = fma(exp(delta * a[k]), st[j][k], dx * dl[R + n]);
-                if (valid) s[n] = v;
-                acc = fma(dl[R + N + n], v, acc);
+                const float u = fma(STEP_EXP(delta * a[k]), st[j][k], dx * dl[R + n]);
+                if (valid) s[n] = u;
+                v = fma(dl[R + N + n], u, v);
             }
         }
         for (int n = lane + STEP_NR * STEP_LPC; n < N; n += STEP_LPC) {
             const float old = valid ? s[n] : 0.0f;
-            const float v = fma(exp(delta * A[(size_t)d * N + n]), old, dx * dl[R + n]);
-            if (valid) s[n] = v;
-            acc = fma(dl[R + N + n], v, acc);
+            const float u = fma(STEP_EXP(delta * A[(size_t)d * N + n]), old, dx * dl[R + n]);
+            if (valid) s[n] = u;
+            v = fma(dl[R + N + n], u, v);
         }
-        acc = step_team_sum(red, acc, lid, lane);
-        if (valid && lane == 0) y[(size_t)b * d_inner + d] = fma(dd, xs[j], acc) * mcl_silu(zs[j]);
+        acc[j] = v;
+    }
+    step_team_sums(red, acc, nb, lid, lane);
+#pragma unroll
+    STEP_FOR_SEQ(j) {
+        if (valid && lane == 0)
+            y[(size_t)(b0 + j) * d_inner + d] = fma(dd, xs[j], acc[j]) * mcl_silu(zs[j]);
     }
 }
 

@@ -396,7 +396,7 @@ static void step_case_check(const step_case *c, const char *defs, cl_kernel k, c
 static void test_step_configs(void **state)
 {
     (void)state;
-    static const long cfg[][3] = {{0, 0, 0}, {64, 16, 4}, {32, 4, 3}, {64, 1, 4}, {128, 32, 2}};
+    static const long cfg[][4] = {{0, 0, 0, 0}, {64, 16, 4, 0}, {32, 4, 3, 1}, {64, 1, 4, 0}, {128, 32, 2, 0}};
     step_case cases[3];
     step_case_make(&cases[0], 5, 37, 170, 20, 3, MCL_DTYPE_F16);
     step_case_make(&cases[1], 7, 19, 7, 5, 1, MCL_DTYPE_BF16);
@@ -408,6 +408,7 @@ static void test_step_configs(void **state)
             mcl_params_set(&p, "STEP_WG", cfg[i][0]);
             mcl_params_set(&p, "STEP_LPC", cfg[i][1]);
             mcl_params_set(&p, "STEP_SB", cfg[i][2]);
+            mcl_params_set(&p, "STEP_FAST_EXP", cfg[i][3]);
         }
         char defs[128] = "";
         mcl_params_defines(&p, defs, sizeof defs);

@@ -5,6 +5,8 @@
  *
  * At each shape (B sequences, d_inner D, dt_rank R, d_state 16, F16 x_proj
  * and W_dt as the 1.4b bench, random values, states in reversed slots):
+ *  - "floor": an empty kernel on ssm_step's grid (what any launch costs
+ *    in this measurement);
  *  - "split n S": gemv_split of x_proj [R+32, D] with S = 1, 2, 4, ...
  *    splits of K, then ssm_step_parts reading those S partials (runtime
  *    configuration), and their sum ('*' marks the split count the runtime
@@ -135,6 +137,47 @@ static double time_us(mcl_runtime *rt, int reps, int what, const shape *s, int n
     return med;
 }
 
+/* The floor: an empty kernel (reads one word, writes nothing) on the grid
+ * ssm_step has at this shape with the runtime's tunables, timed the same
+ * way; a per-layer figure minus this is the kernel's own work. */
+static void time_floor(mcl_runtime *rt, int reps, const shape *s)
+{
+    static const char *src = "__kernel void floor_k(__global float *p, int n)\n"
+                             "{ if (get_global_id(0) == 0 && p[0] == 12345.0f && n < 0) p[1] = 0.0f; }\n";
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_STEP);
+    long wg = mcl_params_get(p, MCL_T_STEP_WG, 64), lpc = mcl_params_get(p, MCL_T_STEP_LPC, 1);
+    int sb = mcl_kern_ssm_step_sb(rt, p, s->B, s->D, s->R, s->N);
+    size_t teams = (size_t)(wg / lpc), global[2] = {((size_t)s->D + teams - 1) / teams * (size_t)wg,
+                                                    ((size_t)s->B + (size_t)sb - 1) / (size_t)(sb > 0 ? sb : 1)};
+    size_t local[2] = {(size_t)wg, 1};
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(rt->ctx, 1, &src, NULL, &err);
+    if (err != CL_SUCCESS || clBuildProgram(prog, 1, &rt->device, "", NULL, NULL) != CL_SUCCESS) {
+        printf("floor: build failed\n");
+        if (err == CL_SUCCESS) clReleaseProgram(prog);
+        return;
+    }
+    cl_kernel k = clCreateKernel(prog, "floor_k", &err);
+    cl_int n = 1;
+    double *us = calloc((size_t)reps, sizeof *us);
+    if (err == CL_SUCCESS && us && clSetKernelArg(k, 0, sizeof(cl_mem), &s->y) == CL_SUCCESS &&
+        clSetKernelArg(k, 1, sizeof n, &n) == CL_SUCCESS) {
+        for (int r = -2; r < reps; r++) {
+            const char *names[4];
+            double t[4];
+            if (mcl_launch(rt, k, "floor", 2, global, local) != MCL_OK || mcl_runtime_finish(rt) != MCL_OK) break;
+            int got = mcl_runtime_profile_take(rt, names, t, 4);
+            if (r >= 0) us[r] = got > 0 ? 1000.0 * t[0] : 0.0;
+        }
+        qsort(us, (size_t)reps, sizeof *us, cmp_double);
+        printf("floor B %d D %d R %d: empty kernel on ssm_step's grid (%zu x %zu groups of %ld) %7.2f us\n", s->B,
+               s->D, s->R, global[0] / (size_t)wg, global[1], wg, us[reps / 2]);
+    }
+    free(us);
+    if (err == CL_SUCCESS) clReleaseKernel(k);
+    clReleaseProgram(prog);
+}
+
 /* The split-count sweep of a shape (runtime's ssm_step.cl). */
 static void time_splits(mcl_runtime *rt, int reps, const shape *s)
 {
@@ -217,6 +260,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "step_timing: buffers: %s\n", mcl_last_error());
             return 1;
         }
+        time_floor(rt, reps, &sh[i]);
         time_splits(rt, reps, &sh[i]);
         time_config(rt, reps, &sh[i], &base);
         for (int j = 0; j < n_sets; j++) {

@@ -126,9 +126,9 @@ int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int 
     if (sb > B) sb = B;
     size_t row = 4 * ((size_t)R + 2 * (size_t)N), red = 4 * (size_t)wg;
     while (sb > 0 && (size_t)sb * row + red > rt->dev.local_mem_bytes) sb /= 2;
-    /* fewer sequences per group while the grid would not cover the device twice */
+    /* fewer sequences per group while the grid would not cover the compute units once */
     size_t blocks = ((size_t)d_inner + (size_t)(wg / lpc) - 1) / (size_t)(wg / lpc);
-    size_t want = 2u * (rt->dev.compute_units ? rt->dev.compute_units : 1);
+    size_t want = rt->dev.compute_units ? rt->dev.compute_units : 1;
     while (sb > 1 && blocks * (((size_t)B + (size_t)sb - 1) / (size_t)sb) < want) sb /= 2;
     return (int)sb;
 }

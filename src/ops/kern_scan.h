@@ -48,8 +48,9 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
 /* Sequences per work-group (sb) the host gives ssm_step for a batch of B:
  * STEP_SB capped by B and by what the local memory holds (sb dbc rows of
  * R+2N floats beside the 4*STEP_WG of the team tree), halved while the grid
- * of ceil(d_inner / teams) x ceil(B / sb) groups would not cover the
- * device's compute units twice. 0 when even one row does not fit. */
+ * of ceil(d_inner / teams) x ceil(B / sb) groups would not give every
+ * compute unit one (H200: at batch 8 sb 4 beat 2 and 8). 0 when even one
+ * row does not fit. */
 int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N);
 
 /* Binds and enqueues ssm_step or ssm_step_parts (kernel k of that `name`,

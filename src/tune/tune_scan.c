@@ -151,12 +151,14 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
         mcl_params_set(out, MCL_T_STEP_WG, wg < 64 ? wg : 64);
         mcl_params_set(out, MCL_T_STEP_LPC, 1);
         mcl_params_set(out, MCL_T_STEP_SB, 1);
+        mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
         return;
     }
     /* GPUs: 16 lanes per channel (one per state of the usual N = 16), 128 per group */
     mcl_params_set(out, MCL_T_STEP_WG, wg < 128 ? wg : 128);
     mcl_params_set(out, MCL_T_STEP_LPC, wg < 16 ? wg : 16);
     mcl_params_set(out, MCL_T_STEP_SB, 8);
+    mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
 }
 
 /* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1. */
@@ -201,6 +203,7 @@ static const mcl_tunable step_tunables[] = {
     {MCL_T_STEP_WG, 1, MAX_VALUE},
     {MCL_T_STEP_LPC, 1, MAX_VALUE},
     {MCL_T_STEP_SB, 1, 64},
+    {MCL_T_STEP_FAST_EXP, 0, 1},
 };
 static const mcl_tune_axis step_axes[] = {
     {MCL_T_STEP_WG, 4, {32, 64, 128, 256}},
