@@ -14,11 +14,13 @@
  *   1. the group stages the sb dbc rows (each element the sum of its n_parts
  *      partial rows, dbc + p * part_stride, p = 0, 1, ... in order: the
  *      output of gemv_split) once into local memory; one barrier;
- *   2. per sequence: partial dt = Σ_{r ≡ l mod LPC} W_dt[d,r]·δ_b[r], summed
- *      over the team (register shuffles where MCL_SG_ADD_MAX covers STEP_LPC,
- *      cl/prims.cl; else a local tree) -> Δ = softplus(b_dt[d] + dt);
- *      s[n] = exp(Δ·A[d,n])·s[n] + Δ·B_b[n]·x; partial y += C_b[n]·s[n];
- *      team sum; lane 0 writes y = (y + D[d]·x)·SiLU(z).
+ *   2. stage by stage over the group's sequences (each stage for all sb
+ *      before the next, so their latencies overlap): partial dt =
+ *      Σ_{r ≡ l mod LPC} W_dt[d,r]·δ_b[r]; the team sums (register shuffles
+ *      where MCL_SG_ADD_MAX covers STEP_LPC, cl/prims.cl, level by level over
+ *      the sequences; else a local tree per sequence) -> Δ = softplus(b_dt[d]
+ *      + dt); s[n] = exp(Δ·A[d,n])·s[n] + Δ·B_b[n]·x; partial y +=
+ *      C_b[n]·s[n]; team sums; lane 0 writes y = (y + D[d]·x)·SiLU(z).
  * W_dt is thus read once per (channel, group of sb sequences), not once per
  * (channel, sequence), and the dbc rows once per group. Ranks beyond
  * STEP_WR*LPC and states beyond STEP_NR*LPC are handled by loops that read
@@ -38,7 +40,8 @@
  * sb·n_parts dbc rows of 4·(R+2N) B (from cache).
  * Tunables (src/tune/tune_scan.c): STEP_WG work-group size, STEP_LPC lanes
  * per channel (power of two dividing STEP_WG), STEP_SB most sequences per
- * group (registers: (STEP_NR + 2) per sequence). Local memory: 4·STEP_WG bytes
+ * group (registers: (STEP_NR + 4) per sequence; the H200 ran 8 slower than
+ * 4), STEP_FAST_EXP native_exp for the decay. Local memory: 4·STEP_WG bytes
  * (team tree) plus 4·sb·(R+2N) bytes (the kernel argument dbc_l).
  */
 #ifndef STEP_WG
