@@ -133,26 +133,10 @@ int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int 
     return (int)sb;
 }
 
-mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
-                                 const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
-                                 const char *name)
+/* Binds ssm_step's 23 arguments (cl/ssm_step.cl, STEP_PARAMS). */
+static mcl_status bind_step(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st, int B, int n_parts,
+                            uint64_t part_stride, size_t local_bytes, int sb, const char *name)
 {
-    if (B <= 0) return MCL_OK;
-    int row = a->dt_rank + 2 * a->d_state;
-    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)row))
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d parts, part stride %llu", name, n_parts,
-                             (unsigned long long)part_stride);
-    if (a->z_ld < a->d_inner)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: z row stride %d < d_inner %d", name, a->z_ld, a->d_inner);
-    long wg, lpc, sb_max = mcl_params_get(p, MCL_T_STEP_SB, 1);
-    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wg));
-    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_LPC, &lpc));
-    MCL_ASSERT(wg > 0 && lpc > 0 && wg % lpc == 0, "ssm_step tunables passed mcl_tune_check");
-    size_t local_bytes = 4 * (size_t)sb * (size_t)row;
-    if (sb < 1 || sb > sb_max || sb > B || local_bytes + 4 * (size_t)wg > rt->dev.local_mem_bytes)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d sequences per group (STEP_SB %ld, batch %d; %d dbc floats each, %llu bytes "
-                             "of local memory)",
-                             name, sb, sb_max, B, row, (unsigned long long)rt->dev.local_mem_bytes);
     cl_int np = n_parts, sbi = sb, wdt = (int)a->wdtype;
     cl_ulong ps = part_stride, off = st->off, stride = st->stride, z_off = a->z_off;
     MCL_ARG(k, 0, a->xc);
@@ -178,6 +162,31 @@ mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params 
     MCL_ARG(k, 20, a->z_ld);
     MCL_CL_CHECK(clSetKernelArg(k, 21, local_bytes, NULL), "clSetKernelArg(%s, 21: local dbc rows)", name);
     MCL_ARG(k, 22, sbi);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                 const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
+                                 const char *name)
+{
+    if (B <= 0) return MCL_OK;
+    int row = a->dt_rank + 2 * a->d_state;
+    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)row))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d parts, part stride %llu", name, n_parts,
+                             (unsigned long long)part_stride);
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: z row stride %d < d_inner %d", name, a->z_ld, a->d_inner);
+    long wg, lpc, sb_max = mcl_params_get(p, MCL_T_STEP_SB, 1);
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wg));
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_LPC, &lpc));
+    MCL_ASSERT(wg > 0 && lpc > 0 && wg % lpc == 0, "ssm_step tunables passed mcl_tune_check");
+    size_t local_bytes = 4 * (size_t)sb * (size_t)row;
+    if (sb < 1 || sb > sb_max || sb > B || local_bytes + 4 * (size_t)wg > rt->dev.local_mem_bytes)
+        return mcl_error_set(MCL_ERR_INVALID_ARG,
+                             "%s: %d sequences per group (STEP_SB %ld, batch %d; %d dbc floats each, %llu bytes "
+                             "of local memory)",
+                             name, sb, sb_max, B, row, (unsigned long long)rt->dev.local_mem_bytes);
+    MCL_TRY(bind_step(k, a, st, B, n_parts, part_stride, local_bytes, sb, name));
     size_t teams = (size_t)(wg / lpc);
     size_t global[2] = {((size_t)a->d_inner + teams - 1) / teams * (size_t)wg, ((size_t)B + sb - 1) / (size_t)sb};
     size_t local[2] = {(size_t)wg, 1};
