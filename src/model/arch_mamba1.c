@@ -21,8 +21,9 @@
  * and the LM head takes the final norm (src/model/forward.c): 1 + 4 * n_layer
  * + 1 launches per step. On CPUs (the rules CG_ON, XS_ON) the projections
  * run cgemv.cl's kernels and x_proj + ssm step one xstep launch:
- * 1 + 3 * n_layer + 1 (src/ops/kern_cgemv.h, kern_xstep.h). MAMBACL_DISABLE=fused_decode runs the sequence
- * above instead (1 + 6 * n_layer + 2 launches). A step of one sequence runs
+ * 1 + 3 * n_layer + 1 (src/ops/kern_cgemv.h, kern_xstep.h).
+ * MAMBACL_DISABLE=fused_decode runs the sequence above instead
+ * (1 + 6 * n_layer + 2 launches). A step of one sequence runs
  * each layer as one persistent launch where its probe passed and the
  * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
  * src/ops/kern_dlayer.h: 1 + n_layer + 1 launches; MAMBACL_DISABLE=persistent
@@ -32,10 +33,10 @@
 #include "base/error.h"
 #include "model/model.h"
 #include "ops/kern.h"
+#include "ops/kern_cgemv.h"
 #include "ops/kern_decode.h"
 #include "ops/kern_dlayer.h"
 #include "ops/kern_scan.h"
-#include "ops/kern_cgemv.h"
 #include "ops/kern_xstep.h"
 
 #define LAYER_NAME(x) "backbone.layers.%d." x
@@ -174,7 +175,7 @@ static int x_proj_splits(const mcl_model *m, int B)
     return n;
 }
 
-/* One decode layer in 4 launches (see the file comment). */
+/* One decode layer in 4 launches, 3 on CPUs (see the file comment). */
 static mcl_status layer_decode_fused(mcl_model *m, int l, int B)
 {
     const mcl_config *c = &m->cfg;
