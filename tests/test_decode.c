@@ -264,7 +264,7 @@ static void run_step_parts(int B, int d_inner, int R, int N, int n, int dt)
     cl_mem bD = upload(D, (size_t)d_inner * 4), bst = upload(st, (size_t)(cap * se) * 4);
     cl_mem bslot = upload(slot, (size_t)B * 4), by = upload(NULL, (size_t)B * d_inner * 4);
     mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)dt, d_inner, R, N, (uint64_t)d_inner,
-                       2 * d_inner};
+                       2 * d_inner, B};
     mcl_kern_state ks = {bst, 0, bslot, se};
     assert_int_equal(mcl_kern_ssm_step_parts(rt, &a, &ks, B, n, stride), MCL_OK);
     download(by, got, (size_t)B * d_inner * 4);

@@ -226,7 +226,7 @@ static mcl_scan_args scan_args(const host_data *h, const dev_data *d)
 {
     mcl_scan_args a = {.xc = d->xc, .dbc = d->dbc, .xz = d->xz, .w_dt = d->w, .b_dt = d->b_dt, .a = d->A,
                        .d = d->D, .y = d->y, .wdtype = (mcl_dtype)h->wdtype, .d_inner = h->d_inner,
-                       .dt_rank = h->R, .d_state = h->N, .z_off = h->z_off, .z_ld = h->z_ld};
+                       .dt_rank = h->R, .d_state = h->N, .z_off = h->z_off, .z_ld = h->z_ld, .T = h->T};
     return a;
 }
 
@@ -473,6 +473,78 @@ static void test_prefill_split(void **state)
         clReleaseKernel(k);
         mcl_program_release(&prog);
     }
+    assert_int_equal(bad, 0);
+}
+
+/* Δ given (SCAN_DTIN: the dt projection as a GEMM pre-pass) and the
+ * prefetch of the next chunk (SCAN_PREF), alone and together, on the
+ * runtime's configuration (the edge cases: L = 1, 2, a prime, chunk,
+ * chunk + 1, several chunks, unequal lengths with an empty sequence,
+ * N = 64 and 5, nonzero starting states; one row (gemv) and many (GEMM) for
+ * the pre-pass), split across work-groups (SCAN_NSEG 3, the split cases'
+ * boundaries), and on the GPU shape of the H200's batch > 1 row. Where the
+ * mma capability is on, the DTIN variants run again with it off (the
+ * pre-pass's SIMT fallback). */
+static void test_prefill_dtin_pref(void **state)
+{
+    (void)state;
+    const long variants[][4] = {/* DTIN, PREF, NSEG, GPU row */
+                                {1, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {1, 1, 3, 0}, {1, 1, 1, 1}};
+    bool mma = mcl_caps_on(&rt->caps, MCL_CAP_MMA);
+    int bad = 0, ran = 0;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        mcl_params p;
+        mcl_program prog;
+        scan_case cs[16];
+        runtime_params("scan.cl", &p);
+        if (variants[v][3]) { /* DCH 32 NSG 1 TT 4 ITEMS 4 KEEPB 0, within this device's limits */
+            mcl_device_info gpu = rt->dev;
+            gpu.type = MCL_DEVICE_TYPE_GPU;
+            memset(&p, 0, sizeof p);
+            mcl_tune_scan_defaults(&gpu, &p);
+            const char *names[] = {"SCAN_DCH", "SCAN_NSG", "SCAN_TT", "SCAN_ITEMS", "SCAN_KEEPB"};
+            const long vals[] = {32, 1, 4, 4, 0};
+            for (int a = 0; a < 5; a++) mcl_params_set(&p, names[a], vals[a]);
+            mcl_params_set(&p, "SCAN_FAST_EXP", 0);
+        }
+        mcl_params_set(&p, "SCAN_DTIN", variants[v][0]);
+        mcl_params_set(&p, "SCAN_PREF", variants[v][1]);
+        mcl_params_set(&p, "SCAN_NSEG", variants[v][2]);
+        if (!mcl_tune_scan_fits(&rt->dev, &p)) {
+            print_message("dtin/pref variant %zu skipped: beyond this device's limits\n", v);
+            continue;
+        }
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+        int n = edge_cases(ch, (int)mcl_params_get(&p, "SCAN_RT", 0), cs);
+        if (variants[v][2] > 1) { /* the split's boundaries instead */
+            const scan_case sc[] = {
+                {"split L=1", 1, {1}, 19, 5, 16, MCL_DTYPE_F32},
+                {"split L=chunk+1", 1, {ch + 1}, 18, 9, 16, MCL_DTYPE_BF16},
+                {"split L=6chunks+1", 1, {6 * ch + 1}, 20, 6, 16, MCL_DTYPE_F16},
+                {"split batch", 5, {3 * ch + 1, 1, 97, 0, 5 * ch}, 17, 5, 16, MCL_DTYPE_BF16},
+                {"split N=5", 2, {2 * ch + 5, 3}, 11, 2, 5, MCL_DTYPE_F16},
+            };
+            n = (int)(sizeof sc / sizeof sc[0]);
+            memcpy(cs, sc, sizeof sc);
+        }
+        int b0 = bad;
+        for (int off = 0; off < (mma ? 2 : 1); off++) {
+            if (off && !variants[v][0]) break;
+            rt->caps.cap[MCL_CAP_MMA].on = mma && !off; /* off: the pre-pass takes gemm_simt */
+            for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 1100 + (unsigned)(20 * v + i));
+            rt->caps.cap[MCL_CAP_MMA].on = mma;
+        }
+        if (bad > b0) {
+            char defs[512] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            print_message("config%s: %d mismatches\n", defs, bad - b0);
+        }
+        ran++;
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
+    assert_true(ran >= 4);
     assert_int_equal(bad, 0);
 }
 
@@ -772,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_prefill_other_exp),
         cmocka_unit_test(test_prefill_gpu_shapes),
         cmocka_unit_test(test_prefill_split),
+        cmocka_unit_test(test_prefill_dtin_pref),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),

@@ -161,7 +161,7 @@ static bool sweep_alloc(mcl_runtime *rt, sweep_shape *s)
 static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, int reps)
 {
     mcl_scan_args args = {s->xc, s->dbc, s->xz, s->w, s->bdt, s->A, s->D, s->y, MCL_DTYPE_F32, s->di, s->R, s->N,
-                          (uint64_t)s->di, 2 * s->di};
+                          (uint64_t)s->di, 2 * s->di, s->batch * s->L};
     mcl_kern_state ks = {s->st, 0, s->sl, (uint64_t)s->di * (uint64_t)s->N};
     double ms[64];
     const char *names[8];
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
         prm = *picked;
     }
     mcl_scan_args args = {xc, dbc, xz, w, bdt, A, D, y, MCL_DTYPE_F32, di, R, N,
-                          (uint64_t)di, 2 * di}; /* z: Mamba-1's second half of xz */
+                          (uint64_t)di, 2 * di, (int)T}; /* z: Mamba-1's second half of xz */
     mcl_kern_state ks = {st, 0, sl, (uint64_t)di * (uint64_t)N};
     double *ms = malloc((size_t)reps * sizeof *ms);
     if (!ms) return 2;

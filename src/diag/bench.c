@@ -296,7 +296,7 @@ mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N,
     if (reps < 1 || reps > MAX_REPS) return mcl_error_set(MCL_ERR_INVALID_ARG, "bench: reps %d", reps);
     mcl_status st = scan_bufs_make(rt, batch, d_inner, L, N, R, &b);
     mcl_scan_args a = {b.xc, b.dbc, b.xz, b.w_dt, b.b_dt, b.a, b.d, b.y, MCL_DTYPE_F32, d_inner, R, N,
-                       (uint64_t)d_inner, 2 * d_inner}; /* z: Mamba-1's second half of xz */
+                       (uint64_t)d_inner, 2 * d_inner, batch * L}; /* z: Mamba-1's second half of xz */
     mcl_kern_state ks = {b.state, 0, b.slot, (uint64_t)d_inner * (uint64_t)N};
     if (st == MCL_OK) st = scan_once(rt, &a, &ks, b.seq_start, batch, &warm);
     for (int r = 0; r < reps && st == MCL_OK; r++) st = scan_once(rt, &a, &ks, b.seq_start, batch, &ms[r]);

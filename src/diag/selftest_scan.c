@@ -106,7 +106,7 @@ static mcl_scan_args tiny_args(const tiny_dev *d)
 {
     mcl_scan_args a = {.xc = d->m[0], .dbc = d->m[1], .xz = d->m[2], .w_dt = d->m[3], .b_dt = d->m[4],
                        .a = d->m[5], .d = d->m[6], .y = d->m[10], .wdtype = MCL_DTYPE_F32,
-                       .d_inner = DI, .dt_rank = RK, .d_state = NS, .z_off = DI, .z_ld = 2 * DI};
+                       .d_inner = DI, .dt_rank = RK, .d_state = NS, .z_off = DI, .z_ld = 2 * DI, .T = T};
     return a;
 }
 

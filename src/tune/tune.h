@@ -63,6 +63,8 @@ typedef enum mcl_family_id {
 #define MCL_T_SCAN_KEEPB "SCAN_KEEPB"
 #define MCL_T_SCAN_FAST_EXP "SCAN_FAST_EXP"
 #define MCL_T_SCAN_NSEG "SCAN_NSEG"
+#define MCL_T_SCAN_DTIN "SCAN_DTIN"
+#define MCL_T_SCAN_PREF "SCAN_PREF"
 #define MCL_T_STEP_WG "STEP_WG"
 #define MCL_T_STEP_LPC "STEP_LPC"
 #define MCL_T_GEMM_BM "GEMM_BM"

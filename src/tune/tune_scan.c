@@ -36,6 +36,12 @@
  *    where the H200 measured it faster. Not in the tuning spaces: `mambacl
  *    tune` measures one batch-1 prefill per model class, and a split chosen
  *    there would also apply at large batches (the classes have no batch).
+ *  - SCAN_DTIN (Δ given: the dt projection as a GEMM pre-pass, cl/scan.cl's
+ *    header): 0 by default (the fused projection, one launch); the built-in
+ *    table sets 1 where the H200 measured pre-pass + scan faster. With 1 the
+ *    dt tiles are gone from the local memory (SCAN_RT is not used).
+ *  - SCAN_PREF (the next chunk's global inputs prefetched into registers):
+ *    0 by default, 1 where measured faster.
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
@@ -56,6 +62,7 @@ long mcl_tune_scan_local_bytes(const mcl_params *p)
 {
     long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 1), tt = mcl_params_get(p, MCL_T_SCAN_TT, 1);
     long ng = mcl_params_get(p, MCL_T_SCAN_NG, 1), rt = mcl_params_get(p, MCL_T_SCAN_RT, 1);
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0)) rt = 1; /* no dt tiles: scan.cl's SCAN_RTL */
     long nsg = mcl_params_get(p, MCL_T_SCAN_NSG, 1), ch = tt * mcl_params_get(p, MCL_T_SCAN_ITEMS, 1);
     long bc = ch * (2 * ng + 4), ys = nsg * (ch + 1) * dch, stage = ((bc > ys ? bc : ys) + 3) / 4 * 4;
     return 4 * (stage + rt * (ch + 4) + rt * dch + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
@@ -126,6 +133,8 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_KEEPB, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_FAST_EXP, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_NSEG, 1);
+    mcl_params_set(out, MCL_T_SCAN_DTIN, 0);
+    mcl_params_set(out, MCL_T_SCAN_PREF, 0);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
     long items = 8, keepb = cpu ? 0 : 1;
     while ((16 / nsg) * items * (keepb ? 2 : 1) > 128) {
@@ -167,6 +176,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_DCH, 1, 256},      {MCL_T_SCAN_NSG, 1, 256},  {MCL_T_SCAN_TT, 1, 1024},
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
+    {MCL_T_SCAN_DTIN, 0, 1},       {MCL_T_SCAN_PREF, 0, 1},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
