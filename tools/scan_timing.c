@@ -14,7 +14,8 @@
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
  * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
- * which the tuning family's space leaves out) (sweep_axes below; those mcl_tune_scan_fits refuses are
+ * SCAN_DTIN and SCAN_PREF, which the tuning family's space leaves out; with
+ * SCAN_DTIN the time is the dt pre-pass's launches plus the scan's) (sweep_axes below; those mcl_tune_scan_fits refuses are
  * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
  * and first the configuration the runtime picks for that shape. One line per
  * (configuration, shape): "sweep B D L ms DEFINES", then "best B D L ms
@@ -99,16 +100,21 @@ typedef struct sweep_shape {
     char best[256];
 } sweep_shape;
 
-/* The grid of --sweep (SCAN_NSEG beside the tuning space's axes; TT 16 never won on the H200). */
+/* The grid of --sweep (SCAN_NSEG, SCAN_DTIN, SCAN_PREF beside the tuning space's axes; TT 16 never won on the H200). */
 static const long sweep_dch[] = {8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
 static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
-#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5)
+static const long sweep_dtin[] = {0, 1}, sweep_pref[] = {0, 1};
+#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5 * 2 * 2)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
 {
     memset(p, 0, sizeof *p);
     mcl_tune_scan_defaults(&rt->dev, p);
+    mcl_params_set(p, MCL_T_SCAN_PREF, sweep_pref[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_DTIN, sweep_dtin[i % 2]);
+    i /= 2;
     mcl_params_set(p, MCL_T_SCAN_NSEG, sweep_nseg[i % 5]);
     i /= 5;
     mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
@@ -164,13 +170,13 @@ static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, swee
                           (uint64_t)s->di, 2 * s->di, s->batch * s->L};
     mcl_kern_state ks = {s->st, 0, s->sl, (uint64_t)s->di * (uint64_t)s->N};
     double ms[64];
-    const char *names[8];
-    double t[8];
+    const char *names[16];
+    double t[16];
     if (reps > 64) reps = 64;
     for (int r = -1; r < reps; r++) {
         if (mcl_kern_scan_prefill_with(rt, k, p, &args, &ks, s->ss, s->batch) != MCL_OK) return -1;
         if (mcl_runtime_finish(rt) != MCL_OK) return -1;
-        int n = mcl_runtime_profile_take(rt, names, t, 8);
+        int n = mcl_runtime_profile_take(rt, names, t, 16);
         double sum = 0;
         for (int j = 0; j < n; j++) sum += t[j];
         if (r >= 0) ms[r] = sum;
@@ -325,14 +331,14 @@ int main(int argc, char **argv)
     mcl_kern_state ks = {st, 0, sl, (uint64_t)di * (uint64_t)N};
     double *ms = malloc((size_t)reps * sizeof *ms);
     if (!ms) return 2;
-    const char *names[4];
-    double t[4];
+    const char *names[16];
+    double t[16];
     for (int r = -2; r < reps; r++) { /* two warm-up launches */
         if (mcl_kern_scan_prefill_with(rt, k, &prm, &args, &ks, ss, batch) != MCL_OK) return fail("launch");
         if (mcl_runtime_finish(rt) != MCL_OK) return fail("finish");
-        int n = mcl_runtime_profile_take(rt, names, t, 4);
+        int n = mcl_runtime_profile_take(rt, names, t, 16);
         if (r >= 0) ms[r] = 0.0;
-        for (int j = 0; j < n && r >= 0; j++) ms[r] += t[j]; /* summary + scan when split */
+        for (int j = 0; j < n && r >= 0; j++) ms[r] += t[j]; /* the dt pre-pass, the summary and the scan */
     }
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
     double med = ms[reps / 2];
