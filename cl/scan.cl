@@ -48,11 +48,13 @@
  * n_seqs·(2·nseg+1)·d_inner·N floats [b][slab][d][n] (slab 0 the copy,
  * 1+2i P of segment i, 2+2i its S).
  *
- * Δ given (SCAN_DTIN 1, chosen per shape class): the launcher first runs the
- * dt projection as a GEMM (scan_dt_gather copies δ = dbc[:, :R] into a
- * contiguous [T, R]; ops/gemm.c's mcl_op_matmul writes dtin = δ·W_dtᵀ,
- * [T, d_inner], tensor cores for a 16-bit W_dt where the mma capability is
- * on); the scan reads dtin[t, d] beside x and z (4 B more per (t, d)) and
+ * Δ given (SCAN_DTIN 1 or 2, chosen per shape class): the launcher first runs
+ * the dt projection as a GEMM pre-pass writing dtin = δ·W_dtᵀ [T, d_inner]
+ * (δ = dbc[:, :R]): with 1 scan_dt below (SIMT, register-blocked, any W_dt
+ * dtype, δ read in place); with 2 scan_dt_gather copies δ into a contiguous
+ * [T, R] and ops/gemm.c's mcl_op_matmul multiplies (tensor cores for a
+ * 16-bit W_dt where the mma capability is on, else CLBlast or gemm_simt by
+ * its rules). The scan reads dtin[t, d] beside x and z (4 B more per (t, d)) and
  * applies Δ = softplus(dtin + b_dt): no dt tiles, no W_dt, one barrier per
  * chunk less per tile, RT·(CH+4+DCH) floats less local memory.
  * Prefetch (SCAN_PREF 1): the global inputs of the next chunk (this
@@ -645,7 +647,7 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 #endif
 }
 
-/* δ = dbc[:, :R] as a contiguous [T, R] (the dt GEMM's A under SCAN_DTIN):
+/* δ = dbc[:, :R] as a contiguous [T, R] (the dt GEMM's A under SCAN_DTIN 2):
  * one work-item per element. */
 __kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]
                              int ldb, int R, int T,
@@ -654,4 +656,63 @@ __kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]
     const size_t i = get_global_id(0);
     if (i >= (size_t)T * (size_t)R) return;
     delta[i] = dbc[(i / (size_t)R) * (size_t)ldb + i % (size_t)R];
+}
+
+/* The dt projection of SCAN_DTIN 1 as a register-blocked SIMT GEMM:
+ * dtin[t, d] = Σ_r W_dt[d, r]·δ_t[r] (δ_t = dbc[t, :R], read in place; no
+ * bias, no softplus: the scan adds them). One work-group of SCAN_DTW² work-items
+ * per tile of DT_TILE = 4·SCAN_DTW timesteps × DT_TILE channels; work-item
+ * (tx, ty) owns a 4×4 block (channels 4tx.., timesteps 4ty..); R in slices of
+ * DT_KB through local memory (δ [k][t] and W [k][d], rows padded by 4): per
+ * slice column two float4 loads feed 16 FMAs. Traffic: dbc and W_dt once per
+ * tile (from cache), dtin written once (4 B per (t, d)). */
+#ifndef SCAN_DTW
+#define SCAN_DTW 16
+#endif
+#define DT_TILE (4 * SCAN_DTW)
+#define DT_KB 16
+#define DT_ROW (DT_TILE + 4)
+__kernel __attribute__((reqd_work_group_size(SCAN_DTW * SCAN_DTW, 1, 1)))
+void scan_dt(__global const float *restrict dbc, // [T, ldb], δ in columns 0..R-1
+             int ldb, int R, int T,
+             __global const void *restrict w_dt, // [d_inner, R] in wdtype
+             int wdtype, int d_inner,
+             __global float *restrict dtin)      // [T, d_inner]
+{
+    __local float4 ds4[DT_KB * DT_ROW / 4];
+    __local float4 ws4[DT_KB * DT_ROW / 4];
+    __local float *ds = (__local float *)ds4, *ws = (__local float *)ws4;
+    const int lid = (int)get_local_id(0), tx = lid % SCAN_DTW, ty = lid / SCAN_DTW;
+    const int ntd = (d_inner + DT_TILE - 1) / DT_TILE;
+    const int d0 = ((int)get_group_id(0) % ntd) * DT_TILE, t0 = ((int)get_group_id(0) / ntd) * DT_TILE;
+    float acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < R; k0 += DT_KB) {
+        barrier(CLK_LOCAL_MEM_FENCE); /* the previous slice is read */
+        for (int e = lid; e < DT_KB * DT_TILE; e += SCAN_DTW * SCAN_DTW) {
+            const int k = e % DT_KB, i = e / DT_KB; /* k fastest: a row's columns are contiguous */
+            const int t = t0 + i, d = d0 + i, kk = k0 + k;
+            ds[k * DT_ROW + i] = (t < T && kk < R) ? dbc[(size_t)t * ldb + kk] : 0.0f;
+            ws[k * DT_ROW + i] = (d < d_inner && kk < R) ? mcl_load_w(w_dt, (size_t)d * R + kk, wdtype) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int nk = min(DT_KB, R - k0);
+        for (int k = 0; k < nk; k++) {
+            const float4 a = ds4[k * (DT_ROW / 4) + ty], b = ws4[k * (DT_ROW / 4) + tx];
+            const float av[4] = {a.x, a.y, a.z, a.w}, bv[4] = {b.x, b.y, b.z, b.w};
+SCAN_UNROLL
+            for (int i = 0; i < 4; i++)
+SCAN_UNROLL
+                for (int j = 0; j < 4; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        const int t = t0 + 4 * ty + i;
+        if (t >= T) break;
+        for (int j = 0; j < 4; j++) {
+            const int d = d0 + 4 * tx + j;
+            if (d < d_inner) dtin[(size_t)t * d_inner + d] = acc[i][j];
+        }
+    }
 }

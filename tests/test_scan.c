@@ -476,20 +476,21 @@ static void test_prefill_split(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* Δ given (SCAN_DTIN: the dt projection as a GEMM pre-pass) and the
+/* Δ given (SCAN_DTIN 1: scan_dt; 2: scan_dt_gather + mcl_op_matmul) and the
  * prefetch of the next chunk (SCAN_PREF), alone and together, on the
  * runtime's configuration (the edge cases: L = 1, 2, a prime, chunk,
  * chunk + 1, several chunks, unequal lengths with an empty sequence,
  * N = 64 and 5, nonzero starting states; one row (gemv) and many (GEMM) for
  * the pre-pass), split across work-groups (SCAN_NSEG 3, the split cases'
  * boundaries), and on the GPU shape of the H200's batch > 1 row. Where the
- * mma capability is on, the DTIN variants run again with it off (the
- * pre-pass's SIMT fallback). */
+ * mma capability is on, the SCAN_DTIN 2 variants run again with it off (the
+ * GEMM's fallback). */
 static void test_prefill_dtin_pref(void **state)
 {
     (void)state;
     const long variants[][4] = {/* DTIN, PREF, NSEG, GPU row */
-                                {1, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {1, 1, 3, 0}, {1, 1, 1, 1}};
+                                {2, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {2, 1, 3, 0},
+                                {1, 1, 3, 0}, {1, 1, 1, 1}};
     bool mma = mcl_caps_on(&rt->caps, MCL_CAP_MMA);
     int bad = 0, ran = 0;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
@@ -530,8 +531,8 @@ static void test_prefill_dtin_pref(void **state)
         }
         int b0 = bad;
         for (int off = 0; off < (mma ? 2 : 1); off++) {
-            if (off && !variants[v][0]) break;
-            rt->caps.cap[MCL_CAP_MMA].on = mma && !off; /* off: the pre-pass takes gemm_simt */
+            if (off && variants[v][0] != 2) break;
+            rt->caps.cap[MCL_CAP_MMA].on = mma && !off; /* off: mcl_op_matmul's fallback */
             for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 1100 + (unsigned)(20 * v + i));
             rt->caps.cap[MCL_CAP_MMA].on = mma;
         }
@@ -544,7 +545,7 @@ static void test_prefill_dtin_pref(void **state)
         clReleaseKernel(k);
         mcl_program_release(&prog);
     }
-    assert_true(ran >= 4);
+    assert_true(ran >= 5);
     assert_int_equal(bad, 0);
 }
 

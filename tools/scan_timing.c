@@ -103,8 +103,8 @@ typedef struct sweep_shape {
 /* The grid of --sweep (SCAN_NSEG, SCAN_DTIN, SCAN_PREF beside the tuning space's axes; TT 16 never won on the H200). */
 static const long sweep_dch[] = {8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
 static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
-static const long sweep_dtin[] = {0, 1}, sweep_pref[] = {0, 1};
-#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5 * 2 * 2)
+static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1};
+#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5 * 3 * 2)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
@@ -113,8 +113,8 @@ static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
     mcl_tune_scan_defaults(&rt->dev, p);
     mcl_params_set(p, MCL_T_SCAN_PREF, sweep_pref[i % 2]);
     i /= 2;
-    mcl_params_set(p, MCL_T_SCAN_DTIN, sweep_dtin[i % 2]);
-    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_DTIN, sweep_dtin[i % 3]);
+    i /= 3;
     mcl_params_set(p, MCL_T_SCAN_NSEG, sweep_nseg[i % 5]);
     i /= 5;
     mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
@@ -163,13 +163,16 @@ static bool sweep_alloc(mcl_runtime *rt, sweep_shape *s)
     return ok;
 }
 
-/* Median kernel time of `reps` launches after one warm-up; < 0 on failure. */
-static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, int reps)
+/* Median kernel time of `reps` launches after one warm-up; < 0 on failure.
+ * *pre_ms: the median of the launches before the scan's own (the dt
+ * pre-pass of SCAN_DTIN; 0 without). */
+static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, int reps,
+                         double *pre_ms)
 {
     mcl_scan_args args = {s->xc, s->dbc, s->xz, s->w, s->bdt, s->A, s->D, s->y, MCL_DTYPE_F32, s->di, s->R, s->N,
                           (uint64_t)s->di, 2 * s->di, s->batch * s->L};
     mcl_kern_state ks = {s->st, 0, s->sl, (uint64_t)s->di * (uint64_t)s->N};
-    double ms[64];
+    double ms[64], pre[64];
     const char *names[16];
     double t[16];
     if (reps > 64) reps = 64;
@@ -177,19 +180,25 @@ static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, swee
         if (mcl_kern_scan_prefill_with(rt, k, p, &args, &ks, s->ss, s->batch) != MCL_OK) return -1;
         if (mcl_runtime_finish(rt) != MCL_OK) return -1;
         int n = mcl_runtime_profile_take(rt, names, t, 16);
-        double sum = 0;
-        for (int j = 0; j < n; j++) sum += t[j];
-        if (r >= 0) ms[r] = sum;
+        double sum = 0, sp = 0;
+        for (int j = 0; j < n; j++) {
+            sum += t[j];
+            if (strcmp(names[j], "scan_prefill") != 0 && strcmp(names[j], "scan_summary") != 0) sp += t[j];
+        }
+        if (r >= 0) ms[r] = sum, pre[r] = sp;
     }
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    qsort(pre, (size_t)reps, sizeof *pre, cmp_double);
+    *pre_ms = pre[reps / 2];
     return ms[reps / 2];
 }
 
-static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, double ms)
+static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, double ms, double pre_ms)
 {
     char defs[256] = "";
     mcl_params_defines(p, defs, sizeof defs);
     printf("%s %d %d %d %.4f %s\n", tag, s->batch, s->di, s->L, ms, defs);
+    if (pre_ms > 0) printf("pre %d %d %d %.4f %s\n", s->batch, s->di, s->L, pre_ms, defs);
     if (ms > 0 && (s->best_ms <= 0 || ms < s->best_ms)) {
         s->best_ms = ms;
         snprintf(s->best, sizeof s->best, "%s", defs);
@@ -238,7 +247,8 @@ static int sweep_main(int argc, char **argv)
             if (!sweep_alloc(rt, &sh[i])) return fail("buffers");
             if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &pp) != MCL_OK)
                 return fail("pick");
-            sweep_record(&sh[i], "picked", pp, sweep_time(rt, k, pp, &sh[i], 20));
+            double pre, ms = sweep_time(rt, k, pp, &sh[i], 20, &pre);
+            sweep_record(&sh[i], "picked", pp, ms, pre);
             sh[i].best_ms = 0;
         }
     }
@@ -258,7 +268,10 @@ static int sweep_main(int argc, char **argv)
             mcl_program_release(&prog);
             continue;
         }
-        for (int i = 0; i < ns && !build_only; i++) sweep_record(&sh[i], "sweep", &p, sweep_time(rt, k, &p, &sh[i], 10));
+        for (int i = 0; i < ns && !build_only; i++) {
+            double pre, ms = sweep_time(rt, k, &p, &sh[i], 10, &pre);
+            sweep_record(&sh[i], "sweep", &p, ms, pre);
+        }
         clReleaseKernel(k);
         mcl_program_release(&prog);
     }

@@ -90,16 +90,33 @@ static mcl_status dt_ws(mcl_runtime *rt, int i, size_t bytes, const char *what)
     return MCL_OK;
 }
 
-/* SCAN_DTIN's pre-pass: δ = dbc[:, :R] into rt->scan_dt[0] [T, R] (kernel
- * g, scan_dt_gather), then rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ
- * (mcl_op_matmul: gemv, SIMT, CLBlast or tensor cores by its own rules);
- * *out is the latter. */
-static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_scan_args *a, cl_mem *out)
+/* SCAN_DTIN's pre-pass into rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ (*out):
+ * with 1 kernel g is scan_dt (δ read in place from dbc); with 2 g is
+ * scan_dt_gather (δ = dbc[:, :R] into rt->scan_dt[0] [T, R]) and
+ * mcl_op_matmul multiplies (gemv, SIMT, CLBlast or tensor cores by its own
+ * rules). */
+static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a,
+                             cl_mem *out)
 {
     if (a->T < 1) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: SCAN_DTIN needs the token count (T = %d)", a->T);
-    int ldb = a->dt_rank + 2 * a->d_state, R = a->dt_rank, T = a->T;
-    MCL_TRY(dt_ws(rt, 0, 4 * (size_t)T * (size_t)R, "scan delta (dt_rank columns of dbc)"));
+    int ldb = a->dt_rank + 2 * a->d_state, R = a->dt_rank, T = a->T, wdt = (int)a->wdtype;
     MCL_TRY(dt_ws(rt, 1, 4 * (size_t)T * (size_t)a->d_inner, "scan dt projection"));
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1) {
+        size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), tile = 4 * dtw, wg = dtw * dtw;
+        size_t global = (((size_t)T + tile - 1) / tile) * (((size_t)a->d_inner + tile - 1) / tile) * wg;
+        MCL_ARG(g, 0, a->dbc);
+        MCL_ARG(g, 1, ldb);
+        MCL_ARG(g, 2, R);
+        MCL_ARG(g, 3, T);
+        MCL_ARG(g, 4, a->w_dt);
+        MCL_ARG(g, 5, wdt);
+        MCL_ARG(g, 6, a->d_inner);
+        MCL_ARG(g, 7, rt->scan_dt[1]);
+        MCL_TRY(mcl_launch(rt, g, "scan_dt", 1, &global, &wg));
+        *out = rt->scan_dt[1];
+        return MCL_OK;
+    }
+    MCL_TRY(dt_ws(rt, 0, 4 * (size_t)T * (size_t)R, "scan delta (dt_rank columns of dbc)"));
     MCL_ARG(g, 0, a->dbc);
     MCL_ARG(g, 1, ldb);
     MCL_ARG(g, 2, R);
@@ -116,6 +133,12 @@ static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_scan_args *
     return MCL_OK;
 }
 
+/* The pre-pass kernel's name for tunables p (SCAN_DTIN 1 or 2). */
+static const char *dt_kernel(const mcl_params *p)
+{
+    return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 ? "scan_dt" : "scan_dt_gather";
+}
+
 /* The pre-pass (kg, with SCAN_DTIN), scan_summary (ks, when nseg > 1), then scan_prefill (k). */
 static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_kernel kg, const mcl_params *p,
                                  const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs)
@@ -125,8 +148,8 @@ static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_
     cl_mem dtin = NULL;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
     if (mcl_kern_scan_prefill_dtin(p)) {
-        MCL_ASSERT(kg != NULL, "scan_dt_gather given for a scan with SCAN_DTIN");
-        MCL_TRY(dt_prepass(rt, kg, a, &dtin));
+        MCL_ASSERT(kg != NULL, "the dt pre-pass kernel given for a scan with SCAN_DTIN");
+        MCL_TRY(dt_prepass(rt, kg, p, a, &dtin));
     }
     if (nseg > 1) {
         MCL_ASSERT(ks != NULL, "scan_summary given for a split scan");
@@ -157,7 +180,7 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
     if (n_seqs <= 0) return MCL_OK;
     mcl_status s = MCL_OK;
     if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &ks);
-    if (s == MCL_OK && mcl_kern_scan_prefill_dtin(p)) s = sibling_kernel(k, "scan_dt_gather", &kg);
+    if (s == MCL_OK && mcl_kern_scan_prefill_dtin(p)) s = sibling_kernel(k, dt_kernel(p), &kg);
     if (s == MCL_OK) s = launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
     if (ks) clReleaseKernel(ks); /* the queue keeps them until the launches have run */
     if (kg) clReleaseKernel(kg);
@@ -173,7 +196,7 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = n_seqs}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &ks, NULL));
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_dt_gather", &kg, NULL));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(p), &kg, NULL));
     return launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
 }
 
