@@ -101,10 +101,10 @@ typedef struct sweep_shape {
 } sweep_shape;
 
 /* The grid of --sweep (SCAN_NSEG, SCAN_DTIN, SCAN_PREF beside the tuning space's axes; TT 16 never won on the H200). */
-static const long sweep_dch[] = {8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
+static const long sweep_dch[] = {4, 8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
 static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
 static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1};
-#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5 * 3 * 2)
+#define SWEEP_N (4 * 4 * 2 * 3 * 2 * 5 * 3 * 2)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
@@ -125,7 +125,7 @@ static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
     i /= 2;
     mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 4]);
     i /= 4;
-    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 3]);
+    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 4]);
     for (long r = 64; r >= 8; r /= 2) {
         mcl_params_set(p, MCL_T_SCAN_RT, r);
         if (mcl_tune_scan_fits(&rt->dev, p)) return true;
@@ -243,7 +243,8 @@ static int sweep_main(int argc, char **argv)
         for (int i = 0; i < ns; i++) {
             const mcl_params *pp;
             cl_kernel k;
-            mcl_shape shp = {{[MCL_SHAPE_D_INNER] = sh[i].di, [MCL_SHAPE_BATCH] = sh[i].batch}};
+            mcl_shape shp = {{[MCL_SHAPE_D_INNER] = sh[i].di, [MCL_SHAPE_TOKENS] = sh[i].batch * sh[i].L,
+                              [MCL_SHAPE_BATCH] = sh[i].batch}};
             if (!sweep_alloc(rt, &sh[i])) return fail("buffers");
             if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &pp) != MCL_OK)
                 return fail("pick");
@@ -334,7 +335,7 @@ int main(int argc, char **argv)
         if (!(k = build_variant(rt, &prm, &prog))) return fail("variant build");
     } else {
         const mcl_params *picked;
-        mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_BATCH] = batch}};
+        mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_TOKENS] = (int)T, [MCL_SHAPE_BATCH] = batch}};
         if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &picked) != MCL_OK)
             return fail("kernel");
         prm = *picked;
