@@ -661,16 +661,26 @@ __kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]
 /* The dt projection of SCAN_DTIN 1 as a register-blocked SIMT GEMM:
  * dtin[t, d] = Σ_r W_dt[d, r]·δ_t[r] (δ_t = dbc[t, :R], read in place; no
  * bias, no softplus: the scan adds them). One work-group of SCAN_DTW² work-items
- * per tile of DT_TILE = 4·SCAN_DTW timesteps × DT_TILE channels; work-item
- * (tx, ty) owns a 4×4 block (channels 4tx.., timesteps 4ty..); R in slices of
- * DT_KB through local memory (δ [k][t] and W [k][d], rows padded by 4): per
- * slice column two float4 loads feed 16 FMAs. Traffic: dbc and W_dt once per
- * tile (from cache), dtin written once (4 B per (t, d)). */
+ * per tile of DT_TILE = SCAN_DTV·SCAN_DTW timesteps × DT_TILE channels;
+ * work-item (tx, ty) owns SCAN_DTV timesteps × SCAN_DTV channels in groups of
+ * 4 (channels 4tx + 4·DTW·q.., timesteps 4ty + 4·DTW·p..); R in slices of
+ * DT_KB = 64/SCAN_DTV through local memory (δ [k][t] and W [k][d], rows
+ * padded by 4): per slice column 2·DTV/4 float4 loads feed DTV² FMAs. Traffic:
+ * dbc and W_dt once per tile (from cache), dtin written once (4 B per (t, d)).
+ * Tunables: SCAN_DTW (derived from the device's work-group limit), SCAN_DTV
+ * (4 or 8). */
 #ifndef SCAN_DTW
 #define SCAN_DTW 16
 #endif
-#define DT_TILE (4 * SCAN_DTW)
-#define DT_KB 16
+#ifndef SCAN_DTV
+#define SCAN_DTV 4
+#endif
+#if SCAN_DTV != 4 && SCAN_DTV != 8
+#error "SCAN_DTV must be 4 or 8"
+#endif
+#define DT_Q (SCAN_DTV / 4)          /* float4 groups per side */
+#define DT_TILE (SCAN_DTV * SCAN_DTW)
+#define DT_KB (64 / SCAN_DTV)
 #define DT_ROW (DT_TILE + 4)
 __kernel __attribute__((reqd_work_group_size(SCAN_DTW * SCAN_DTW, 1, 1)))
 void scan_dt(__global const float *restrict dbc, // [T, ldb], δ in columns 0..R-1
@@ -685,9 +695,11 @@ void scan_dt(__global const float *restrict dbc, // [T, ldb], δ in columns 0..R
     const int lid = (int)get_local_id(0), tx = lid % SCAN_DTW, ty = lid / SCAN_DTW;
     const int ntd = (d_inner + DT_TILE - 1) / DT_TILE;
     const int d0 = ((int)get_group_id(0) % ntd) * DT_TILE, t0 = ((int)get_group_id(0) / ntd) * DT_TILE;
-    float acc[4][4];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+    float acc[SCAN_DTV][SCAN_DTV];
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_DTV; i++)
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_DTV; j++) acc[i][j] = 0.0f;
     for (int k0 = 0; k0 < R; k0 += DT_KB) {
         barrier(CLK_LOCAL_MEM_FENCE); /* the previous slice is read */
         for (int e = lid; e < DT_KB * DT_TILE; e += SCAN_DTW * SCAN_DTW) {
@@ -699,19 +711,27 @@ void scan_dt(__global const float *restrict dbc, // [T, ldb], δ in columns 0..R
         barrier(CLK_LOCAL_MEM_FENCE);
         const int nk = min(DT_KB, R - k0);
         for (int k = 0; k < nk; k++) {
-            const float4 a = ds4[k * (DT_ROW / 4) + ty], b = ws4[k * (DT_ROW / 4) + tx];
-            const float av[4] = {a.x, a.y, a.z, a.w}, bv[4] = {b.x, b.y, b.z, b.w};
+            float av[SCAN_DTV], bv[SCAN_DTV];
 SCAN_UNROLL
-            for (int i = 0; i < 4; i++)
+            for (int q = 0; q < DT_Q; q++) {
+                const float4 a = ds4[k * (DT_ROW / 4) + ty + q * SCAN_DTW];
+                const float4 b = ws4[k * (DT_ROW / 4) + tx + q * SCAN_DTW];
+                av[4 * q] = a.x, av[4 * q + 1] = a.y, av[4 * q + 2] = a.z, av[4 * q + 3] = a.w;
+                bv[4 * q] = b.x, bv[4 * q + 1] = b.y, bv[4 * q + 2] = b.z, bv[4 * q + 3] = b.w;
+            }
 SCAN_UNROLL
-                for (int j = 0; j < 4; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+            for (int i = 0; i < SCAN_DTV; i++)
+SCAN_UNROLL
+                for (int j = 0; j < SCAN_DTV; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
         }
     }
-    for (int i = 0; i < 4; i++) {
-        const int t = t0 + 4 * ty + i;
-        if (t >= T) break;
-        for (int j = 0; j < 4; j++) {
-            const int d = d0 + 4 * tx + j;
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_DTV; i++) {
+        const int t = t0 + 4 * ty + (i / 4) * 4 * SCAN_DTW + i % 4;
+        if (t >= T) continue;
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_DTV; j++) {
+            const int d = d0 + 4 * tx + (j / 4) * 4 * SCAN_DTW + j % 4;
             if (d < d_inner) dtin[(size_t)t * d_inner + d] = acc[i][j];
         }
     }

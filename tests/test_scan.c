@@ -490,9 +490,9 @@ static void test_prefill_dtin_pref(void **state)
     (void)state;
     const long variants[][4] = {/* DTIN, PREF, NSEG, GPU row (0: the runtime's configuration) */
                                 {2, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {2, 1, 3, 0},
-                                {1, 1, 1, 1}, {1, 1, 1, 2}, {1, 1, 1, 3}};
+                                {1, 1, 1, 1}, {1, 1, 1, 2}, {1, 1, 1, 3}, {1, 0, 1, 4}};
     const long rows[][5] = {/* DCH, NSG, TT, ITEMS, KEEPB of the H200's built-in rows (docs/perf/scan-h200-s5-*) */
-                            {0}, {16, 2, 4, 8, 0}, {8, 4, 4, 16, 1}, {16, 2, 4, 16, 0}};
+                            {0}, {16, 2, 4, 8, 0}, {8, 4, 4, 16, 1}, {16, 2, 4, 16, 0}, {16, 2, 4, 8, 0}};
     bool mma = mcl_caps_on(&rt->caps, MCL_CAP_MMA);
     int bad = 0, ran = 0;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
@@ -512,6 +512,7 @@ static void test_prefill_dtin_pref(void **state)
         mcl_params_set(&p, "SCAN_DTIN", variants[v][0]);
         mcl_params_set(&p, "SCAN_PREF", variants[v][1]);
         mcl_params_set(&p, "SCAN_NSEG", variants[v][2]);
+        mcl_params_set(&p, "SCAN_DTV", variants[v][3] == 4 ? 8 : 4); /* the last: scan_dt's 8x8 blocks */
         if (!mcl_tune_scan_fits(&rt->dev, &p)) {
             print_message("dtin/pref variant %zu skipped: beyond this device's limits\n", v);
             continue;
@@ -530,6 +531,9 @@ static void test_prefill_dtin_pref(void **state)
             n = (int)(sizeof sc / sizeof sc[0]);
             memcpy(cs, sc, sizeof sc);
         }
+        /* several scan_dt tiles both ways (tiles of up to 128 timesteps x 128 channels) */
+        const scan_case wide = {"wide d_inner", 2, {ch + 3, 70}, 261, 21, 16, MCL_DTYPE_BF16};
+        cs[n++] = wide;
         int b0 = bad;
         for (int off = 0; off < (mma ? 2 : 1); off++) {
             if (off && variants[v][0] != 2) break;

@@ -14,7 +14,7 @@
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
  * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
- * SCAN_DTIN and SCAN_PREF, which the tuning family's space leaves out; with
+ * SCAN_DTIN, SCAN_PREF and SCAN_DTV, which the tuning family's space leaves out; with
  * SCAN_DTIN the time is the dt pre-pass's launches plus the scan's) (sweep_axes below; those mcl_tune_scan_fits refuses are
  * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
  * and first the configuration the runtime picks for that shape. One line per
@@ -103,14 +103,16 @@ typedef struct sweep_shape {
 /* The grid of --sweep (SCAN_NSEG, SCAN_DTIN, SCAN_PREF beside the tuning space's axes; TT 16 never won on the H200). */
 static const long sweep_dch[] = {4, 8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
 static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
-static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1};
-#define SWEEP_N (4 * 4 * 2 * 3 * 2 * 5 * 3 * 2)
+static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1}, sweep_dtv[] = {4, 8};
+#define SWEEP_N (4 * 4 * 2 * 3 * 2 * 5 * 3 * 2 * 2)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
 {
     memset(p, 0, sizeof *p);
     mcl_tune_scan_defaults(&rt->dev, p);
+    mcl_params_set(p, MCL_T_SCAN_DTV, sweep_dtv[i % 2]);
+    i /= 2;
     mcl_params_set(p, MCL_T_SCAN_PREF, sweep_pref[i % 2]);
     i /= 2;
     mcl_params_set(p, MCL_T_SCAN_DTIN, sweep_dtin[i % 3]);

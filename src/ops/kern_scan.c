@@ -102,7 +102,8 @@ static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, 
     int ldb = a->dt_rank + 2 * a->d_state, R = a->dt_rank, T = a->T, wdt = (int)a->wdtype;
     MCL_TRY(dt_ws(rt, 1, 4 * (size_t)T * (size_t)a->d_inner, "scan dt projection"));
     if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1) {
-        size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), tile = 4 * dtw, wg = dtw * dtw;
+        size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), wg = dtw * dtw;
+        size_t tile = (size_t)mcl_params_get(p, MCL_T_SCAN_DTV, 4) * dtw;
         size_t global = (((size_t)T + tile - 1) / tile) * (((size_t)a->d_inner + tile - 1) / tile) * wg;
         MCL_ARG(g, 0, a->dbc);
         MCL_ARG(g, 1, ldb);

@@ -43,7 +43,8 @@
  *    from the local memory (SCAN_RT is not used).
  *  - SCAN_DTW (scan_dt's work-group is SCAN_DTW² work-items, tiles of
  *    4·SCAN_DTW square): derived, the largest power of two <= 16 whose square
- *    fits the device's work-group.
+ *    fits the device's work-group. SCAN_DTV (each scan_dt work-item's block
+ *    is DTV x DTV, 4 or 8): 4 by default; 8 where measured faster.
  *  - SCAN_PREF (the next chunk's global inputs prefetched into registers):
  *    0 by default, 1 where measured faster.
  *  ssm_step.cl
@@ -89,7 +90,9 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
         return false;
     if (dch * nsg * tt > mcl_tune_max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
     long dtw = mcl_params_get(p, MCL_T_SCAN_DTW, 0);
-    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 && (!mcl_is_pow2(dtw) || dtw * dtw > mcl_tune_max_wg(dev)))
+    long dtv = mcl_params_get(p, MCL_T_SCAN_DTV, 4);
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 &&
+        (!mcl_is_pow2(dtw) || dtw * dtw > mcl_tune_max_wg(dev) || (dtv != 4 && dtv != 8)))
         return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
@@ -155,6 +158,7 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_DTIN, 0);
     mcl_params_set(out, MCL_T_SCAN_PREF, 0);
     derive_dtw(dev, out);
+    mcl_params_set(out, MCL_T_SCAN_DTV, 4);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
     long items = 8, keepb = cpu ? 0 : 1;
     while ((16 / nsg) * items * (keepb ? 2 : 1) > 128) {
@@ -197,6 +201,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
     {MCL_T_SCAN_DTIN, 0, 2},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
+    {MCL_T_SCAN_DTV, 4, 8},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
