@@ -778,6 +778,23 @@ static void test_defaults_rules(void **state)
      * tile + 2*64*9 (Δ, Δx) + 17*16*8 pairs and carry */
     assert_int_equal(mcl_tune_scan_local_bytes(&p), 41984);
     assert_true(mcl_tune_scan_fits(&h100, &p));
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTIN", 1), 0);
+    assert_int_equal(mcl_params_get(&p, "SCAN_PREF", 1), 0);
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTW", 0), 16);
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTV", 0), 4);
+    /* Δ given: no δ tile (64*68) and W_dt tile (64*8), one row of each instead */
+    mcl_params_set(&p, "SCAN_DTIN", 1);
+    assert_int_equal(mcl_tune_scan_local_bytes(&p), 41984 - 4 * (64 * 68 + 64 * 8) + 4 * (68 + 8));
+    assert_true(mcl_tune_scan_fits(&h100, &p));
+    mcl_params_set(&p, "SCAN_DTV", 6); /* scan_dt takes 4 or 8 */
+    assert_false(mcl_tune_scan_fits(&h100, &p));
+    mcl_params_set(&p, "SCAN_DTV", 4);
+    mcl_params_set(&p, "SCAN_DTW", 64); /* 4096 work-items */
+    assert_false(mcl_tune_scan_fits(&h100, &p));
+    mcl_params_set(&p, "SCAN_DTIN", 0); /* scan_dt not launched: its shape does not matter */
+    assert_true(mcl_tune_scan_fits(&h100, &p));
+    memset(&p, 0, sizeof p);
+    mcl_tune_scan_defaults(&h100, &p);
 
     tiny.type = MCL_DEVICE_TYPE_GPU; /* 16 KiB local, 128 work-items */
     tiny.local_mem_bytes = 16 * 1024;
@@ -786,6 +803,7 @@ static void test_defaults_rules(void **state)
     memset(&p, 0, sizeof p);
     mcl_tune_scan_defaults(&tiny, &p);
     assert_true(mcl_tune_scan_fits(&tiny, &p));
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTW", 0), 8); /* 64 of the 128 work-items */
     assert_true(mcl_tune_scan_wg(&p) <= 128);
     assert_true(mcl_tune_scan_local_bytes(&p) <= 16 * 1024);
 
