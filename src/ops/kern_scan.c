@@ -90,46 +90,55 @@ static mcl_status dt_ws(mcl_runtime *rt, int i, size_t bytes, const char *what)
     return MCL_OK;
 }
 
-/* SCAN_DTIN's pre-pass into rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ (*out):
- * with 1 kernel g is scan_dt (δ read in place from dbc); with 2 g is
- * scan_dt_gather (δ = dbc[:, :R] into rt->scan_dt[0] [T, R]) and
- * mcl_op_matmul multiplies (gemv, SIMT, CLBlast or tensor cores by its own
- * rules). */
-static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a,
-                             cl_mem *out)
+/* SCAN_DTIN 1: scan_dt (kernel g) writes out [T, d_inner] = δ·W_dtᵀ, δ read
+ * in place from dbc; tiles of SCAN_DTV·SCAN_DTW square, SCAN_DTW² work-items. */
+static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a, cl_mem out)
 {
-    if (a->T < 1) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: SCAN_DTIN needs the token count (T = %d)", a->T);
-    int ldb = a->dt_rank + 2 * a->d_state, R = a->dt_rank, T = a->T, wdt = (int)a->wdtype;
-    MCL_TRY(dt_ws(rt, 1, 4 * (size_t)T * (size_t)a->d_inner, "scan dt projection"));
-    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1) {
-        size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), wg = dtw * dtw;
-        size_t tile = (size_t)mcl_params_get(p, MCL_T_SCAN_DTV, 4) * dtw;
-        size_t global = (((size_t)T + tile - 1) / tile) * (((size_t)a->d_inner + tile - 1) / tile) * wg;
-        MCL_ARG(g, 0, a->dbc);
-        MCL_ARG(g, 1, ldb);
-        MCL_ARG(g, 2, R);
-        MCL_ARG(g, 3, T);
-        MCL_ARG(g, 4, a->w_dt);
-        MCL_ARG(g, 5, wdt);
-        MCL_ARG(g, 6, a->d_inner);
-        MCL_ARG(g, 7, rt->scan_dt[1]);
-        MCL_TRY(mcl_launch(rt, g, "scan_dt", 1, &global, &wg));
-        *out = rt->scan_dt[1];
-        return MCL_OK;
-    }
-    MCL_TRY(dt_ws(rt, 0, 4 * (size_t)T * (size_t)R, "scan delta (dt_rank columns of dbc)"));
+    int ldb = a->dt_rank + 2 * a->d_state, wdt = (int)a->wdtype;
+    size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), wg = dtw * dtw;
+    size_t tile = (size_t)mcl_params_get(p, MCL_T_SCAN_DTV, 4) * dtw;
+    size_t global = (((size_t)a->T + tile - 1) / tile) * (((size_t)a->d_inner + tile - 1) / tile) * wg;
     MCL_ARG(g, 0, a->dbc);
     MCL_ARG(g, 1, ldb);
-    MCL_ARG(g, 2, R);
-    MCL_ARG(g, 3, T);
+    MCL_ARG(g, 2, a->dt_rank);
+    MCL_ARG(g, 3, a->T);
+    MCL_ARG(g, 4, a->w_dt);
+    MCL_ARG(g, 5, wdt);
+    MCL_ARG(g, 6, a->d_inner);
+    MCL_ARG(g, 7, out);
+    return mcl_launch(rt, g, "scan_dt", 1, &global, &wg);
+}
+
+/* SCAN_DTIN 2: scan_dt_gather (kernel g) copies δ = dbc[:, :R] into
+ * rt->scan_dt[0] [T, R], then mcl_op_matmul ("dt_proj": gemv, SIMT, CLBlast
+ * or tensor cores by its own rules) writes out [T, d_inner]. */
+static mcl_status dt_gemm(mcl_runtime *rt, cl_kernel g, const mcl_scan_args *a, cl_mem out)
+{
+    int ldb = a->dt_rank + 2 * a->d_state;
+    MCL_TRY(dt_ws(rt, 0, 4 * (size_t)a->T * (size_t)a->dt_rank, "scan delta (dt_rank columns of dbc)"));
+    MCL_ARG(g, 0, a->dbc);
+    MCL_ARG(g, 1, ldb);
+    MCL_ARG(g, 2, a->dt_rank);
+    MCL_ARG(g, 3, a->T);
     MCL_ARG(g, 4, rt->scan_dt[0]);
     size_t wg = 64, max = rt->dev.max_work_group_size < rt->dev.max_work_item_sizes[0]
                               ? rt->dev.max_work_group_size : rt->dev.max_work_item_sizes[0];
     while (wg > 1 && wg > max) wg /= 2;
-    size_t global = mcl_round_up((size_t)T * (size_t)R, wg);
+    size_t global = mcl_round_up((size_t)a->T * (size_t)a->dt_rank, wg);
     MCL_TRY(mcl_launch(rt, g, "scan_dt_gather", 1, &global, &wg));
-    MCL_TRY(mcl_op_matmul(rt, "dt_proj", a->w_dt, a->wdtype, a->d_inner, R, rt->scan_dt[0], T, 0.0f,
-                          rt->scan_dt[1]));
+    return mcl_op_matmul(rt, "dt_proj", a->w_dt, a->wdtype, a->d_inner, a->dt_rank, rt->scan_dt[0], a->T, 0.0f,
+                         out);
+}
+
+/* SCAN_DTIN's pre-pass (kernel g: scan_dt or scan_dt_gather) into
+ * rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ, returned in *out. */
+static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a,
+                             cl_mem *out)
+{
+    if (a->T < 1) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: SCAN_DTIN needs the token count (T = %d)", a->T);
+    MCL_TRY(dt_ws(rt, 1, 4 * (size_t)a->T * (size_t)a->d_inner, "scan dt projection"));
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1) MCL_TRY(dt_simt(rt, g, p, a, rt->scan_dt[1]));
+    else MCL_TRY(dt_gemm(rt, g, a, rt->scan_dt[1]));
     *out = rt->scan_dt[1];
     return MCL_OK;
 }
