@@ -1,12 +1,18 @@
 /* gemv_timing: times a kernel of gemv.cl with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
- *                    [--kernel gemv|in|head|split] [--tile]
+ *                    [--kernel gemv|in|head|split] [--tile] [--cold] [--read]
  * (each --set: the defaults with those tunables overridden, timed too;
  * --kernel: gemv (default), in = gemv_in with the conv step on the first O/2
  * rows (in_proj), head = gemv_in without conv (final norm + LM head), split =
  * gemv_split with mcl_kern_gemv_split_count splits; the batch-1 twins at B 1,
- * or with --tile gemv's batch-tile kernel)
+ * or with --tile gemv's batch-tile kernel; --cold: before each launch a read
+ * of 256 MiB elsewhere evicts W from the last-level cache, as in a decode
+ * step where the whole model streams; --read: also times copy.cl's read_f4
+ * over W alone, warm or --cold, the roofline at that size. On the H200
+ * (2026-12-01) cold and warm gave the same times, and an L2 prefetch of W
+ * (prefetch.global.L2::evict_last, tried and removed) gained nothing: the
+ * batch-1 kernels are not limited by where W comes from)
  * Prints, for the default tunables (and with --space for every configuration
  * of gemv's declared candidate space that fits the device), the median kernel
  * time over `reps` launches (default 50, after one warm-up launch) and the
@@ -18,6 +24,7 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "diag/bench.h"
 #include "ops/kern.h"
 #include "ops/kern_decode.h"
 #include "runtime/runtime.h"
@@ -34,6 +41,8 @@ static const char *const kernel_names[] = {"gemv", "in", "head", "split"};
 
 typedef struct shape {
     int O, I, B, reps, kern, tile; /* tile: gemv's batch-tile kernel also at B 1 */
+    int cold, read;                /* evict W before each launch; time read_f4 of W */
+    cl_mem flush;                  /* [256 MiB] read to evict W (cold) */
     mcl_dtype dt;
     cl_mem W, x, y;
     cl_mem nw, cw, cb, state, slot, xc; /* gemv_in's norm and conv; split: y holds the parts */
@@ -53,15 +62,41 @@ static mcl_status launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cons
                             s->kern == K_IN ? &cv : NULL);
 }
 
+#define FLUSH_BYTES (256u << 20)
+
+/* One launch of copy.cl's read_f4 over buf's first `bytes` (its outputs to
+ * out); *ms its time when ms is given (else no event). */
+static mcl_status read_launch(mcl_runtime *rt, cl_mem buf, size_t bytes, cl_mem out, double *ms)
+{
+    cl_kernel k;
+    const mcl_params *cp;
+    long wgl;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_COPY, NULL, "read_f4", &k, &cp));
+    MCL_TRY(mcl_tune_get(cp, MCL_T_COPY_WG, &wgl));
+    size_t wg = (size_t)wgl, global = wg * rt->dev.compute_units * 32u;
+    cl_uint n4 = (cl_uint)(bytes / 16);
+    cl_int e = clSetKernelArg(k, 0, sizeof buf, &buf) | clSetKernelArg(k, 1, sizeof n4, &n4) |
+               clSetKernelArg(k, 2, sizeof out, &out);
+    if (e) return mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4)");
+    cl_event ev = NULL;
+    e = clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, &wg, 0, NULL, ms ? &ev : NULL);
+    if (e) return mcl_error_cl(e, "clEnqueueNDRangeKernel(read_f4)");
+    if (!ms) return MCL_OK;
+    mcl_status st = mcl_event_ms(ev, ms);
+    clReleaseEvent(ev);
+    return st;
+}
+
 /* Median time (ms) of reps launches of kernel k with tunables p. */
-static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const shape *s,
+static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, shape *s,
                            double *median)
 {
     double *ms = calloc((size_t)s->reps, sizeof *ms);
     if (!ms) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     mcl_status st = MCL_OK;
     for (int r = -1; r < s->reps && st == MCL_OK; r++) {
-        st = launch(rt, k, p, s);
+        if (s->cold) st = read_launch(rt, s->flush, FLUSH_BYTES, s->y, NULL); /* W out of the caches */
+        if (st == MCL_OK) st = launch(rt, k, p, s);
         if (st == MCL_OK) st = mcl_runtime_finish(rt);
         const char *names[4];
         double t[4];
@@ -74,8 +109,30 @@ static mcl_status time_one(mcl_runtime *rt, cl_kernel k, const mcl_params *p, co
     return st;
 }
 
+/* --read: read_f4 over W alone (after the same eviction), median of reps. */
+static mcl_status time_read(mcl_runtime *rt, shape *s)
+{
+    size_t wbytes = (size_t)s->O * s->I * mcl_half_dtype_size(s->dt);
+    double *ms = calloc((size_t)s->reps, sizeof *ms);
+    if (!ms) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    mcl_status st = MCL_OK;
+    for (int r = -1; r < s->reps && st == MCL_OK; r++) {
+        double t = 0.0;
+        if (s->cold) st = read_launch(rt, s->flush, FLUSH_BYTES, s->y, NULL);
+        if (st == MCL_OK) st = read_launch(rt, s->W, wbytes, s->y, &t);
+        if (r >= 0) ms[r] = t;
+    }
+    qsort(ms, (size_t)s->reps, sizeof *ms, cmp_double);
+    if (st == MCL_OK)
+        printf("read_f4 of W (%zu bytes%s): %.4f ms  %.1f GB/s\n", wbytes, s->cold ? ", cold" : "", ms[s->reps / 2],
+               (double)wbytes / ms[s->reps / 2] / 1e6);
+    free(ms);
+    return st;
+}
+
 static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double ms)
 {
+    if (s->cold) printf("[cold] ");
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
@@ -90,7 +147,7 @@ static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double 
 
 /* Builds gemv.cl with p (gemv: a program of its own; the others: the
  * runtime's gemv.cl rebuilt) and reports its time. */
-static mcl_status time_params(mcl_runtime *rt, const shape *s, const mcl_params *pp)
+static mcl_status time_params(mcl_runtime *rt, shape *s, const mcl_params *pp)
 {
     mcl_params p = *pp;
     double ms = 0.0;
@@ -112,7 +169,7 @@ static mcl_status time_params(mcl_runtime *rt, const shape *s, const mcl_params 
 }
 
 /* Every fitting point of the space over the defaults' other tunables. */
-static mcl_status time_space(mcl_runtime *rt, const shape *s, const mcl_params *defaults)
+static mcl_status time_space(mcl_runtime *rt, shape *s, const mcl_params *defaults)
 {
     mcl_status st = MCL_OK;
     int n = mcl_tune_space_size(&mcl_family_gemv, &rt->dev);
@@ -126,7 +183,7 @@ static mcl_status time_space(mcl_runtime *rt, const shape *s, const mcl_params *
 
 /* The defaults with "NAME=V NAME=V ..." applied, timed (a refused set is
  * reported and skipped). */
-static mcl_status time_set(mcl_runtime *rt, const shape *s, const mcl_params *defaults, const char *set)
+static mcl_status time_set(mcl_runtime *rt, shape *s, const mcl_params *defaults, const char *set)
 {
     char name[32];
     long v;
@@ -166,9 +223,16 @@ static mcl_status make_buffers(mcl_runtime *rt, shape *s)
     if (st == MCL_OK && clEnqueueWriteBuffer(rt->queue, s->W, CL_TRUE, 0, wbytes, W, 0, NULL, NULL))
         st = mcl_error_set(MCL_ERR_OPENCL, "writing W");
     free(W);
-    size_t parts = s->kern == K_SPLIT ? MCL_GEMV_MAX_SPLIT : 1, nc = (size_t)(s->O / 2 > 0 ? s->O / 2 : 1);
+    size_t parts = s->kern == K_SPLIT ? MCL_GEMV_MAX_SPLIT : 1, /* y also takes read_f4's outputs */ nc = (size_t)(s->O / 2 > 0 ? s->O / 2 : 1);
+    if (st == MCL_OK && s->cold) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, FLUSH_BYTES, "flush", &s->flush);
+    if (st == MCL_OK && s->cold) {
+        float zero = 0.0f;
+        if (clEnqueueFillBuffer(rt->queue, s->flush, &zero, sizeof zero, 0, FLUSH_BYTES, 0, NULL, NULL))
+            st = mcl_error_set(MCL_ERR_OPENCL, "filling the flush buffer");
+    }
     if (st == MCL_OK) st = float_buffer(rt, (size_t)s->B * s->I, 0.25f, 7, "x", &s->x);
-    if (st == MCL_OK) st = float_buffer(rt, parts * s->B * s->O, 0.0f, 1, "y", &s->y);
+    size_t ny = parts * s->B * s->O, nread = (size_t)rt->dev.compute_units * 32u * 1024u;
+    if (st == MCL_OK) st = float_buffer(rt, ny > nread ? ny : nread, 0.0f, 1, "y", &s->y);
     if (st == MCL_OK) st = float_buffer(rt, (size_t)s->I, 0.125f, 5, "nw", &s->nw);
     if (st == MCL_OK) st = float_buffer(rt, nc * 4, 0.125f, 3, "conv w", &s->cw);
     if (st == MCL_OK) st = float_buffer(rt, nc, 0.125f, 3, "conv b", &s->cb);
@@ -188,7 +252,7 @@ static mcl_status make_buffers(mcl_runtime *rt, shape *s)
 
 static void free_buffers(shape *s)
 {
-    cl_mem *all[] = {&s->W, &s->x, &s->y, &s->nw, &s->cw, &s->cb, &s->state, &s->slot, &s->xc};
+    cl_mem *all[] = {&s->W, &s->x, &s->y, &s->nw, &s->cw, &s->cb, &s->state, &s->slot, &s->xc, &s->flush};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(all[i]);
 }
 
@@ -206,6 +270,7 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_s
             report(rt, s, &defaults, ms);
         }
     }
+    if (st == MCL_OK && s->read) st = time_read(rt, s);
     if (st == MCL_OK && space) st = time_space(rt, s, &defaults);
     for (int i = 0; i < n_sets && st == MCL_OK; i++) st = time_set(rt, s, &defaults, sets[i]);
     free_buffers(s);
@@ -225,6 +290,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) kern = argv[++i];
         else if (strcmp(argv[i], "--tile") == 0) s.tile = 1;
+        else if (strcmp(argv[i], "--cold") == 0) s.cold = 1;
+        else if (strcmp(argv[i], "--read") == 0) s.read = 1;
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
         else if (pos == 2) s.B = atoi(argv[i]), pos++;
@@ -236,7 +303,7 @@ int main(int argc, char **argv)
         if (strcmp(kern, kernel_names[i]) == 0) s.kern = i;
     if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0 || s.kern < 0) {
         fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set \"NAME=V ...\"]... "
-                        "[--device SEL] [--kernel gemv|in|head|split]\n");
+                        "[--device SEL] [--kernel gemv|in|head|split] [--tile] [--cold] [--read]\n");
         return 2;
     }
     if (strcmp(dts, "f32") == 0) s.dt = MCL_DTYPE_F32;
