@@ -237,25 +237,13 @@ inline void gemv_team_sum(float sacc[GEMV_RPLM][GEMV_BT], float sss[GEMV_BT], in
 #endif
 }
 
-/* The shared body: partial dot products over the vectors [v0, v1) (plus the
- * element tail when `tail`), reduced over each team, written by the lanes. */
-inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
-                      int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
-                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
-                      int btc, int rpl)
+/* acc (and ss) += the vectors [v0, v1) of this lane (v = v0 + lane, + LPR,
+ * ...) of the team's rows, GEMV_UNR vectors per row loaded before their FMAs.
+ * No barrier inside (gemv_accum_as calls it in uniform branches). */
+inline void gemv_accum(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], __global const void **rowp,
+                       __global const float *xt, __global const float *nw, int norm, int v0, int v1, int lane,
+                       int I, int nb, int btc, int rpl, int wdtype, int aligned)
 {
-    int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
-    int row0 = get_group_id(0) * GEMV_TEAMS * rpl + team * rpl;
-    int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
-    int aligned = (I % 8) == 0;
-    gemv_acc acc[GEMV_RPLM][GEMV_BT], ss[GEMV_BT];
-    __global const void *rowp[GEMV_RPLM];
-    for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
-    for (int r = 0; r < rpl; r++) {
-        rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
-        for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
-    }
-    __global const float *xt = x + (size_t)b0 * I;
     int v = v0 + lane;
     for (; v + (GEMV_UNR - 1) * GEMV_LPR < v1; v += GEMV_UNR * GEMV_LPR) { /* UNR vectors per row in flight */
         float8 wu[GEMV_UNR][GEMV_RPLM];
@@ -272,6 +260,49 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
         for (int u = 0; u < GEMV_UNR - 1; u++)
             if (v + u * GEMV_LPR < v1) gemv_fma(acc, ss, wu[u], xt, nw, norm, v + u * GEMV_LPR, I, nb, aligned, btc, rpl);
     }
+}
+
+/* gemv_accum with the dtype as a constant for gemv_in_1 (norm at batch 1:
+ * the decode's in_proj and LM head) when rows start on a vector boundary:
+ * three specialised loops after inlining, one taken per launch (uniform), so
+ * the loop has one load form (no branch per load). On the H200 (gemv_timing,
+ * 2026-12-01, same call): in_proj 8192 x 2048 F16 23.0 -> 17.4 us, BF16 27.4
+ * -> 17.2 us, LM head 50280 x 2048 F16 103.9 -> 72.1 us. The other kernels
+ * keep one loop with the runtime dtype: specialising them too (the batch
+ * tiles) raised `gemv` from 90 to 198 registers and some configurations no
+ * longer compiled on NVIDIA's OpenCL (CL -9999). */
+inline void gemv_accum_as(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], __global const void **rowp,
+                          __global const float *xt, __global const float *nw, int norm, int v0, int v1,
+                          int lane, int I, int nb, int btc, int rpl, int wdtype)
+{
+    int aligned = (I % 8) == 0;
+#define GEMV_ACCUM_AS(dt) gemv_accum(acc, ss, rowp, xt, nw, norm, v0, v1, lane, I, nb, btc, rpl, dt, aligned)
+    if (!(norm && btc == 1 && aligned)) GEMV_ACCUM_AS(wdtype);
+    else if (wdtype == MCL_DTYPE_F16) GEMV_ACCUM_AS(MCL_DTYPE_F16);
+    else if (wdtype == MCL_DTYPE_BF16) GEMV_ACCUM_AS(MCL_DTYPE_BF16);
+    else GEMV_ACCUM_AS(MCL_DTYPE_F32);
+#undef GEMV_ACCUM_AS
+}
+
+/* The shared body: partial dot products over the vectors [v0, v1) (plus the
+ * element tail when `tail`), reduced over each team, written by the lanes. */
+inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
+                      int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
+                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
+                      int btc, int rpl)
+{
+    int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
+    int row0 = get_group_id(0) * GEMV_TEAMS * rpl + team * rpl;
+    int b0 = get_group_id(1) * GEMV_BT, nb = min(btc, B - b0);
+    gemv_acc acc[GEMV_RPLM][GEMV_BT], ss[GEMV_BT];
+    __global const void *rowp[GEMV_RPLM];
+    for (int bb = 0; bb < btc; bb++) ss[bb] = GEMV_ZERO;
+    for (int r = 0; r < rpl; r++) {
+        rowp[r] = gemv_row(W, min(row0 + r, O - 1), I, wdtype); /* rows past O: computed, not written */
+        for (int bb = 0; bb < btc; bb++) acc[r][bb] = GEMV_ZERO;
+    }
+    __global const float *xt = x + (size_t)b0 * I;
+    gemv_accum_as(acc, ss, rowp, xt, nw, norm, v0, v1, lane, I, nb, btc, rpl, wdtype);
     float sacc[GEMV_RPLM][GEMV_BT], sss[GEMV_BT];
     for (int bb = 0; bb < btc; bb++) {
         sss[bb] = GEMV_HSUM(ss[bb]);

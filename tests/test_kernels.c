@@ -447,6 +447,9 @@ static void test_gemv_space(void **state)
             mcl_params_defines(&p, defs, sizeof defs);
             fail_msg("%s: %s", defs, mcl_last_error());
         }
+        char defs[512] = ""; /* named in the log, so a failure below names its configuration */
+        mcl_params_defines(&p, defs, sizeof defs);
+        printf("gemv space: %s\n", defs);
         cl_int err;
         cl_kernel k = clCreateKernel(prog.program, "gemv", &err);
         assert_int_equal(err, CL_SUCCESS);
