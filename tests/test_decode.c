@@ -17,6 +17,9 @@
 #include "base/error.h"
 #include "base/half.h"
 #include "ops/kern_decode.h"
+#include "ops/kern_scan.h"
+#include "runtime/program.h"
+#include "tune/tune.h"
 #include "runtime/runtime.h"
 #include "ref/ref_kernels.h"
 #include "ref/ref_scan.h"
@@ -289,6 +292,161 @@ static void test_ssm_step_parts(void **state)
     }
 }
 
+/* ---- ssm_step.cl configurations: sequences per group, hoisted ranks/states ---- */
+
+/* One state-update case on the host: B sequences (slots reversed, one spare
+ * slot), n partial dbc rows per sequence, and the reference result. */
+typedef struct step_case {
+    int B, d_inner, R, N, n, dt, slot[8];
+    uint64_t se;
+    float *xc, *parts, *xz, *b_dt, *A, *D, *st, *want_y, *want_st;
+    void *w;
+} step_case;
+
+static void step_case_make(step_case *c, int B, int d_inner, int R, int N, int n, int dt)
+{
+    int nx = R + 2 * N;
+    *c = (step_case){.B = B, .d_inner = d_inner, .R = R, .N = N, .n = n, .dt = dt};
+    for (int b = 0; b < B; b++) c->slot[b] = B - b; /* slot 0 unused */
+    c->se = (uint64_t)d_inner * N;
+    size_t pool = (size_t)(B + 1) * c->se;
+    c->xc = rand_floats((size_t)B * d_inner, -1, 1), c->xz = rand_floats((size_t)B * 2 * d_inner, -1, 1);
+    c->parts = rand_floats((size_t)n * B * nx, -0.3f, 0.3f);
+    c->b_dt = rand_floats((size_t)d_inner, -4, -2), c->A = rand_floats((size_t)d_inner * N, -8, -1);
+    c->D = rand_floats((size_t)d_inner, 0.5f, 1.5f), c->w = rand_weights((size_t)d_inner * R, (mcl_dtype)dt);
+    c->st = rand_floats(pool, -1, 1), c->want_st = malloc(pool * 4), c->want_y = malloc((size_t)B * d_inner * 4);
+    float *dbc = malloc((size_t)B * nx * 4);
+    for (size_t i = 0; i < (size_t)B * nx; i++) { /* the fp32 sum in the kernel's order */
+        float f = c->parts[i];
+        for (int p = 1; p < n; p++) f += c->parts[(size_t)p * B * nx + i];
+        dbc[i] = f;
+    }
+    memcpy(c->want_st, c->st, pool * 4);
+    ref_ssm_step(c->xc, dbc, c->xz, c->w, dt, c->b_dt, c->A, c->D, c->want_st, 0, c->slot, c->se, B, d_inner, R,
+                 N, c->want_y);
+    free(dbc);
+}
+
+static void step_case_free(step_case *c)
+{
+    free(c->xc), free(c->parts), free(c->xz), free(c->b_dt), free(c->A), free(c->D), free(c->w), free(c->st);
+    free(c->want_y), free(c->want_st);
+}
+
+/* Sequences b0..b0+nb-1 of c alone (their rows and partials copied out),
+ * kernel k (tunables p) with sb per group, on a fresh copy of the states:
+ * y [nb, d_inner] and the whole pool back. */
+static void step_case_run(const step_case *c, cl_kernel k, const mcl_params *p, int b0, int nb, int sb, float *y,
+                          float *pool)
+{
+    int nx = c->R + 2 * c->N, D = c->d_inner;
+    size_t rows = (size_t)nb * nx, np = (size_t)c->n * rows, bytes = (size_t)(c->B + 1) * c->se * 4;
+    float *parts = malloc(np * 4);
+    for (int q = 0; q < c->n; q++)
+        memcpy(parts + q * rows, c->parts + ((size_t)q * c->B + b0) * nx, rows * 4);
+    cl_mem bxc = upload(c->xc + (size_t)b0 * D, (size_t)nb * D * 4), bp = upload(parts, np * 4);
+    cl_mem bxz = upload(c->xz + (size_t)b0 * 2 * D, (size_t)nb * 2 * D * 4);
+    cl_mem bw = upload(c->w, (size_t)D * c->R * mcl_half_dtype_size((mcl_dtype)c->dt));
+    cl_mem bb = upload(c->b_dt, (size_t)D * 4), bA = upload(c->A, (size_t)D * c->N * 4);
+    cl_mem bD = upload(c->D, (size_t)D * 4), bst = upload(c->st, bytes);
+    cl_mem bslot = upload(c->slot + b0, (size_t)nb * 4), by = upload(NULL, (size_t)nb * D * 4);
+    mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)c->dt, D, c->R, c->N, (uint64_t)D, 2 * D, 0};
+    mcl_kern_state ks = {bst, 0, bslot, c->se};
+    mcl_status st = mcl_kern_ssm_step_run(rt, k, p, &a, &ks, nb, c->n, rows, sb, "ssm_step_parts");
+    if (st != MCL_OK) fail_msg("ssm_step_run: %s", mcl_last_error());
+    download(by, y, (size_t)nb * D * 4);
+    download(bst, pool, bytes);
+    cl_mem all[] = {bxc, bp, bxz, bw, bb, bA, bD, bst, bslot, by};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
+    free(parts);
+}
+
+/* Every sb of configuration p on c: close to the reference, bitwise the same
+ * for every sb, and each sequence alone bitwise as in the batch. */
+static void step_case_check(const step_case *c, const char *defs, cl_kernel k, const mcl_params *p)
+{
+    size_t ny = (size_t)c->B * c->d_inner, pool = (size_t)(c->B + 1) * c->se;
+    float *y1 = malloc(ny * 4), *s1 = malloc(pool * 4), *y = malloc(ny * 4), *s = malloc(pool * 4);
+    char what[192];
+    long sbmax = mcl_params_get(p, "STEP_SB", 1);
+    snprintf(what, sizeof what, "%s B %d d_inner %d R %d N %d parts %d dtype %d", defs, c->B, c->d_inner, c->R,
+             c->N, c->n, c->dt);
+    step_case_run(c, k, p, 0, c->B, 1, y1, s1);
+    check_close(y1, c->want_y, ny, 2e-4, 2e-4, what);
+    check_close(s1, c->want_st, pool, 2e-4, 2e-4, what);
+    for (int sb = 2; sb <= sbmax && sb <= c->B; sb++) {
+        step_case_run(c, k, p, 0, c->B, sb, y, s);
+        if (memcmp(y, y1, ny * 4) || memcmp(s, s1, pool * 4)) fail_msg("%s: sb %d differs from sb 1", what, sb);
+    }
+    for (int b = 0; b < c->B; b++) { /* alone: its y row and its slot's states */
+        step_case_run(c, k, p, b, 1, 1, y, s);
+        size_t at = (size_t)c->slot[b] * c->se;
+        if (memcmp(y, y1 + (size_t)b * c->d_inner, (size_t)c->d_inner * 4) || memcmp(s + at, s1 + at, c->se * 4))
+            fail_msg("%s: sequence %d alone differs from the batch", what, b);
+    }
+    free(y1), free(s1), free(y), free(s);
+}
+
+/* ssm_step.cl compiled with several (STEP_WG, STEP_LPC, STEP_SB) over the
+ * runtime's: the local-tree team sums with a loop over the group's
+ * sequences (LPC > 1 without shuffles, PoCL), one work-item per channel
+ * (LPC 1), the shuffles where the device has them (the GPUs' default, first),
+ * ranks beyond the registers' 160 (R 170) and states beyond the 16 per
+ * channel (N 20), d_inner not a multiple of the teams, B not a multiple of sb. */
+static void test_step_configs(void **state)
+{
+    (void)state;
+    static const long cfg[][4] = {{0, 0, 0, 0}, {64, 16, 4, 0}, {32, 4, 3, 1}, {64, 1, 4, 0}, {128, 32, 2, 0}};
+    step_case cases[3];
+    step_case_make(&cases[0], 5, 37, 170, 20, 3, MCL_DTYPE_F16);
+    step_case_make(&cases[1], 7, 19, 7, 5, 1, MCL_DTYPE_BF16);
+    step_case_make(&cases[2], 2, 24, 3, 16, 2, MCL_DTYPE_F32);
+    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        mcl_params p = *mcl_runtime_params(rt, "ssm_step.cl");
+        if (cfg[i][0]) {
+            if (cfg[i][0] > mcl_tune_max_wg(&rt->dev)) continue;
+            mcl_params_set(&p, "STEP_WG", cfg[i][0]);
+            mcl_params_set(&p, "STEP_LPC", cfg[i][1]);
+            mcl_params_set(&p, "STEP_SB", cfg[i][2]);
+            mcl_params_set(&p, "STEP_FAST_EXP", cfg[i][3]);
+        }
+        char defs[128] = "";
+        mcl_params_defines(&p, defs, sizeof defs);
+        mcl_program prog;
+        memset(&prog, 0, sizeof prog);
+        if (mcl_runtime_build_program(rt, "ssm_step.cl", &p, &prog) != MCL_OK) fail_msg("%s", mcl_last_error());
+        cl_int err;
+        cl_kernel k = clCreateKernel(prog.program, "ssm_step_parts", &err);
+        assert_int_equal(err, CL_SUCCESS);
+        for (int c = 0; c < 3; c++) step_case_check(&cases[c], defs, k, &p);
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
+    for (int c = 0; c < 3; c++) step_case_free(&cases[c]);
+}
+
+/* sb outside 1..min(STEP_SB, B) is refused, as are bad partial strides. */
+static void test_step_bad_sb(void **state)
+{
+    (void)state;
+    cl_mem m = upload(NULL, 4096);
+    cl_kernel k;
+    const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
+    assert_int_equal(mcl_runtime_kernel(rt, "ssm_step_parts", &k), MCL_OK);
+    mcl_scan_args a = {m, m, m, m, m, m, m, m, MCL_DTYPE_F32, 4, 2, 2, 4, 8, 0};
+    mcl_kern_state ks = {m, 0, m, 8};
+    long sbmax = mcl_params_get(p, "STEP_SB", 1);
+    assert_int_equal(mcl_kern_ssm_step_run(rt, k, p, &a, &ks, 2, 1, 0, 0, "ssm_step_parts"), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_kern_ssm_step_run(rt, k, p, &a, &ks, 2, 1, 0, 3, "ssm_step_parts"), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_kern_ssm_step_run(rt, k, p, &a, &ks, 64, 1, 0, (int)sbmax + 1, "ssm_step_parts"),
+                     MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_kern_ssm_step_parts(rt, &a, &ks, 2, 2, 5), MCL_ERR_INVALID_ARG);
+    assert_non_null(strstr(mcl_last_error(), "ssm_step_parts"));
+    assert_int_equal(mcl_kern_ssm_step_sb(rt, p, 3, 4, 2, 2) >= 1, 1);
+    assert_true(mcl_kern_ssm_step_sb(rt, p, 3, 4, 2, 2) <= 3);
+    mcl_buffer_release(&m);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -326,6 +484,8 @@ int main(void)
         cmocka_unit_test(test_gemv_split),
         cmocka_unit_test(test_gemv_f16_special),
         cmocka_unit_test(test_ssm_step_parts),
+        cmocka_unit_test(test_step_configs),
+        cmocka_unit_test(test_step_bad_sb),
         cmocka_unit_test(test_bad_args),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

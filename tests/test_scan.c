@@ -848,8 +848,8 @@ static void test_defaults_rules(void **state)
     assert_true(fits >= 10);
     memset(&p, 0, sizeof p);
     mcl_tune_step_defaults(&h100, &p);
-    assert_int_equal(mcl_params_get(&p, "STEP_WG", 0), 128);
-    assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 16);
+    assert_int_equal(mcl_params_get(&p, "STEP_WG", 0), 256);
+    assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 8);
     memset(&p, 0, sizeof p);
     mcl_tune_step_defaults(&cpu, &p);
     assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 1);

@@ -35,6 +35,10 @@ static void help(void)
            "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy, and\n"
            "             with --anchor the speed ratio to the upstream CUDA kernel (which takes\n"
            "             delta ready-made)\n"
+           "  ssm_step   one decode state update (dt projection + softplus + state + D +\n"
+           "             gate) at batch 1, 8, 64 x d_inner 1536, 4096, 5120 (also with\n"
+           "             --decode-only), us per layer; with --anchor the ratio to the\n"
+           "             upstream Triton selective_state_update\n"
            "  prefill    tokens/s at L = 128, 512, 2048, 8192 (batch 1), time per kernel\n"
            "  decode     tokens/s at batch 1, 8, 32, 64, bytes per token, %% of the roofline\n"
            "             (weight bytes / read bandwidth), launches per step, and the\n"
@@ -251,6 +255,49 @@ static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, do
         }
         printf("\n");
     }
+    return MCL_OK;
+}
+
+/* The anchor's Triton selective_state_update time (ms) at (batch, d_inner), -1 when it has none. */
+static double anchor_step(const cJSON *root, int batch, int d_inner)
+{
+    const cJSON *row;
+    double ms = -1.0;
+    if (!root) return ms;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(root, "state_update"))
+    {
+        if (json_num(row, "batch") == batch && json_num(row, "d_inner") == d_inner) ms = json_num(row, "ms");
+    }
+    return ms;
+}
+
+/* ssm_step alone (one layer of a decode step, dt_rank d_inner/32, F16 W_dt)
+ * at the anchor's state-update shapes, with its ratio where --anchor has it. */
+static mcl_status bench_step(mcl_runtime *rt, const bench_opts *o, report *r)
+{
+    static const int full_d[] = {1536, 4096, 5120}, full_b[] = {1, 8, 64}, quick_d[] = {64, 96}, quick_b[] = {1, 3};
+    const int *ds = o->quick ? quick_d : full_d, *bs = o->quick ? quick_b : full_b;
+    int nd = o->quick ? 2 : 3, nb = o->quick ? 2 : 3, reps = o->reps < 20 ? 20 : o->reps;
+    cJSON *arr = cJSON_AddArrayToObject(r->root, "step");
+    for (int i = 0; i < nd; i++)
+        for (int j = 0; j < nb; j++) {
+            mcl_timing t;
+            char name[32];
+            MCL_TRY(mcl_bench_step(rt, bs[j], ds[i], 16, ds[i] / 32 > 0 ? ds[i] / 32 : 1, reps, &t));
+            snprintf(name, sizeof name, "%dx%d", bs[j], ds[i]);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddItemToArray(arr, e);
+            cJSON_AddStringToObject(e, "shape", name);
+            put(r, e, "step", name, "us", 1000.0 * t.median_ms);
+            printf("ssm_step  %-10s %8.2f us per layer", name, 1000.0 * t.median_ms);
+            double a = anchor_step(o->anchor, bs[j], ds[i]);
+            if (a > 0) {
+                put(r, e, "step", name, "anchor_us", 1000.0 * a);
+                put(r, e, "step", name, "x_anchor", a / t.median_ms);
+                printf("  %.2fx Triton state update (%.2f us)", a / t.median_ms, 1000.0 * a);
+            }
+            printf("\n");
+        }
     return MCL_OK;
 }
 
@@ -509,6 +556,7 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
 {
     mcl_model *m = NULL;
     if (!o->decode_only) MCL_TRY(bench_scan(rt, o, r, copy_gbps));
+    MCL_TRY(bench_step(rt, o, r));
     MCL_TRY(cli_model_source_load(rt, &o->src, &m));
     cJSON *mo = cJSON_AddObjectToObject(r->root, "model");
     cJSON_AddStringToObject(mo, "source", o->src.model_dir ? o->src.model_dir : o->src.config);

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/half.h"
 #include "ops/kern_scan.h"
 #include "runtime/program.h"
 
@@ -308,6 +309,52 @@ mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N,
         double bytes = T * d_inner * 4.0 * 4.0 + T * N * 2.0 * 4.0;
         *gbps = bytes / (t->median_ms * 1e6);
     }
+    scan_bufs_free(&b);
+    return st;
+}
+
+/* The F16 copy of n random floats in [lo, hi) (the model's weight dtype). */
+static mcl_status half_buffer(mcl_runtime *rt, size_t n, float lo, float hi, const char *what, cl_mem *out)
+{
+    uint16_t *h = malloc(n * sizeof *h);
+    if (!h) return mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory for %s", what);
+    uint32_t s = 777u + (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        h[i] = mcl_half_from_float(lo + (hi - lo) * (float)(s >> 8) / 16777216.0f);
+    }
+    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_ONLY, n * sizeof *h, what, out);
+    if (st == MCL_OK) {
+        cl_int err = clEnqueueWriteBuffer(rt->queue, *out, CL_TRUE, 0, n * sizeof *h, h, 0, NULL, NULL);
+        if (err != CL_SUCCESS) st = mcl_error_cl(err, "clEnqueueWriteBuffer(%s)", what);
+    }
+    free(h);
+    return st;
+}
+
+mcl_status mcl_bench_step(mcl_runtime *rt, int batch, int d_inner, int N, int R, int reps, mcl_timing *t)
+{
+    double ms[MAX_REPS];
+    scan_bufs b = {0};
+    cl_mem w16 = NULL;
+    if (reps < 1 || reps > MAX_REPS) return mcl_error_set(MCL_ERR_INVALID_ARG, "bench: reps %d", reps);
+    mcl_status st = scan_bufs_make(rt, batch, d_inner, 1, N, R, &b);
+    if (st == MCL_OK) st = half_buffer(rt, (size_t)d_inner * (size_t)R, -0.2f, 0.2f, "step w_dt", &w16);
+    mcl_scan_args a = {b.xc, b.dbc, b.xz, w16, b.b_dt, b.a, b.d, b.y, MCL_DTYPE_F16, d_inner, R, N,
+                       (uint64_t)d_inner, 2 * d_inner, 0}; /* T: read by prefill only */
+    mcl_kern_state ks = {b.state, 0, b.slot, (uint64_t)d_inner * (uint64_t)N};
+    for (int r = -2; r < reps && st == MCL_OK; r++) { /* two warm-up launches */
+        const char *names[4];
+        double tk[4];
+        mcl_runtime_profile_take(rt, names, tk, 4);
+        st = mcl_kern_ssm_step(rt, &a, &ks, batch);
+        if (st == MCL_OK) st = mcl_runtime_finish(rt);
+        int n = st == MCL_OK ? mcl_runtime_profile_take(rt, names, tk, 4) : 0;
+        if (st == MCL_OK && n < 1) st = mcl_error_set(MCL_ERR_INVALID_ARG, "bench: no profile (is profiling on?)");
+        if (st == MCL_OK && r >= 0) ms[r] = tk[0];
+    }
+    if (st == MCL_OK) mcl_timing_from(ms, reps, t);
+    mcl_buffer_release(&w16);
     scan_bufs_free(&b);
     return st;
 }

@@ -46,4 +46,11 @@ mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, d
 mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N, int R, int reps,
                           mcl_timing *t, double *gbps, int *launches);
 
+/* One decode state update (the runtime's ssm_step: dt projection from a
+ * ready dbc row with F16 W_dt, softplus, state update, D, gate) of `batch`
+ * sequences at d_inner with d_state N and dt_rank R on random inputs: two
+ * warm-up launches, `reps` timed by profiling events (the kernel's time, as
+ * one layer of a decode step). */
+mcl_status mcl_bench_step(mcl_runtime *rt, int batch, int d_inner, int N, int R, int reps, mcl_timing *t);
+
 #endif

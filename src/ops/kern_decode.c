@@ -1,4 +1,4 @@
-/* Launchers of gemv_in, gemv_split and ssm_step_parts (see kern_decode.h). */
+/* Launchers of gemv_in and gemv_split (see kern_decode.h; ssm_step_parts: kern_scan.c). */
 #include "ops/kern_decode.h"
 
 #include <stdlib.h>
@@ -131,51 +131,6 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
     size_t global[3] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
     size_t local[3] = {wg, 1, 1};
     return mcl_launch(rt, k, "gemv_split", 3, global, local);
-}
-
-mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,
-                                   int n_parts, uint64_t part_stride)
-{
-    if (B <= 0) return MCL_OK;
-    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)(a->dt_rank + 2 * a->d_state)))
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step_parts: %d parts, part stride %llu", n_parts,
-                             (unsigned long long)part_stride);
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, "ssm_step_parts", &k));
-    int wdt = (int)a->wdtype;
-    cl_int np = n_parts;
-    cl_ulong ps = part_stride, off = st->off, stride = st->stride;
-    MCL_ARG(k, 0, a->xc);
-    MCL_ARG(k, 1, a->dbc);
-    MCL_ARG(k, 2, np);
-    MCL_ARG(k, 3, ps);
-    MCL_ARG(k, 4, a->xz);
-    MCL_ARG(k, 5, a->w_dt);
-    MCL_ARG(k, 6, wdt);
-    MCL_ARG(k, 7, a->b_dt);
-    MCL_ARG(k, 8, a->a);
-    MCL_ARG(k, 9, a->d);
-    MCL_ARG(k, 10, st->buf);
-    MCL_ARG(k, 11, off);
-    MCL_ARG(k, 12, st->slot);
-    MCL_ARG(k, 13, stride);
-    MCL_ARG(k, 14, B);
-    MCL_ARG(k, 15, a->d_inner);
-    MCL_ARG(k, 16, a->dt_rank);
-    MCL_ARG(k, 17, a->d_state);
-    MCL_ARG(k, 18, a->y);
-    cl_ulong z_off = a->z_off;
-    if (a->z_ld < a->d_inner)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "ssm_step_parts: z row stride %d < d_inner %d", a->z_ld,
-                             a->d_inner);
-    MCL_ARG(k, 19, z_off);
-    MCL_ARG(k, 20, a->z_ld);
-    const mcl_params *p = mcl_runtime_params(rt, MCL_F_STEP);
-    MCL_ASSERT(p, "ssm_step.cl was not compiled");
-    MCL_TRY(mcl_kern_ssm_step_bind_stage(rt, k, 21, p, a->dt_rank, a->d_state));
-    size_t wg = (size_t)mcl_params_get(p, MCL_T_STEP_WG, 64);
-    size_t global = mcl_kern_ssm_step_global(p, B, a->d_inner);
-    return mcl_launch(rt, k, "ssm_step_parts", 1, &global, &wg);
 }
 
 bool mcl_kern_decode_fused(const mcl_runtime *rt, int B)

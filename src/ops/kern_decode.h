@@ -1,7 +1,7 @@
 /* Host launchers of the fused decode kernels: gemv_in (RMSNorm into the
  * in_proj or LM-head GEMV, the conv step in in_proj's epilogue), gemv_split
  * (split-K GEMV for the small x_proj, partial sums) and ssm_step_parts (the
- * state update reading those partials). With gemv for out_proj (accumulate =
+ * state update reading those partials; declared in kern_scan.h). With gemv for out_proj (accumulate =
  * the residual add) a decode layer is 4 launches. Buffers are cl_mem of the
  * layouts in docs/contracts.md and the kernels' comments. Enqueue only; bad
  * sizes give MCL_ERR_INVALID_ARG, a refused launch MCL_ERR_OPENCL naming the
@@ -44,9 +44,6 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
  * MAMBACL_DISABLE lists "fused_decode" (the unfused chain, for tests). */
 bool mcl_kern_decode_fused(const mcl_runtime *rt, int B);
 
-/* ssm_step with a->dbc holding n_parts partial rows [n_parts][B, R+2N] at
- * part_stride elements apart (n_parts 1: the plain ssm_step). */
-mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,
-                                   int n_parts, uint64_t part_stride);
+/* ssm_step_parts, the state update reading gemv_split's partials: see kern_scan.h. */
 
 #endif

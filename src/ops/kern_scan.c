@@ -211,23 +211,99 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     return launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
 }
 
+int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N)
+{
+    long wg = mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = mcl_params_get(p, MCL_T_STEP_LPC, 0);
+    long sb = mcl_params_get(p, MCL_T_STEP_SB, 1);
+    if (B <= 0 || d_inner <= 0 || R < 0 || N <= 0 || wg <= 0 || lpc <= 0 || wg % lpc != 0) return 0;
+    if (sb > B) sb = B;
+    size_t row = 4 * ((size_t)R + 2 * (size_t)N), red = 4 * (size_t)wg;
+    while (sb > 0 && (size_t)sb * row + red > rt->dev.local_mem_bytes) sb /= 2;
+    /* fewer sequences per group while the grid would not cover the compute units once */
+    size_t blocks = ((size_t)d_inner + (size_t)(wg / lpc) - 1) / (size_t)(wg / lpc);
+    size_t want = rt->dev.compute_units ? rt->dev.compute_units : 1;
+    while (sb > 1 && blocks * (((size_t)B + (size_t)sb - 1) / (size_t)sb) < want) sb /= 2;
+    return (int)sb;
+}
+
+/* Binds ssm_step's 23 arguments (cl/ssm_step.cl, STEP_PARAMS). */
+static mcl_status bind_step(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st, int B, int n_parts,
+                            uint64_t part_stride, size_t local_bytes, int sb, const char *name)
+{
+    cl_int np = n_parts, sbi = sb, wdt = (int)a->wdtype;
+    cl_ulong ps = part_stride, off = st->off, stride = st->stride, z_off = a->z_off;
+    MCL_ARG(k, 0, a->xc);
+    MCL_ARG(k, 1, a->dbc);
+    MCL_ARG(k, 2, np);
+    MCL_ARG(k, 3, ps);
+    MCL_ARG(k, 4, a->xz);
+    MCL_ARG(k, 5, a->w_dt);
+    MCL_ARG(k, 6, wdt);
+    MCL_ARG(k, 7, a->b_dt);
+    MCL_ARG(k, 8, a->a);
+    MCL_ARG(k, 9, a->d);
+    MCL_ARG(k, 10, st->buf);
+    MCL_ARG(k, 11, off);
+    MCL_ARG(k, 12, st->slot);
+    MCL_ARG(k, 13, stride);
+    MCL_ARG(k, 14, B);
+    MCL_ARG(k, 15, a->d_inner);
+    MCL_ARG(k, 16, a->dt_rank);
+    MCL_ARG(k, 17, a->d_state);
+    MCL_ARG(k, 18, a->y);
+    MCL_ARG(k, 19, z_off);
+    MCL_ARG(k, 20, a->z_ld);
+    MCL_CL_CHECK(clSetKernelArg(k, 21, local_bytes, NULL), "clSetKernelArg(%s, 21: local dbc rows)", name);
+    MCL_ARG(k, 22, sbi);
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                 const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
+                                 const char *name)
+{
+    if (B <= 0) return MCL_OK;
+    int row = a->dt_rank + 2 * a->d_state;
+    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)row))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d parts, part stride %llu", name, n_parts,
+                             (unsigned long long)part_stride);
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: z row stride %d < d_inner %d", name, a->z_ld, a->d_inner);
+    long wg, lpc, sb_max = mcl_params_get(p, MCL_T_STEP_SB, 1);
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wg));
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_LPC, &lpc));
+    MCL_ASSERT(wg > 0 && lpc > 0 && wg % lpc == 0, "ssm_step tunables passed mcl_tune_check");
+    size_t local_bytes = 4 * (size_t)sb * (size_t)row;
+    if (sb < 1 || sb > sb_max || sb > B || local_bytes + 4 * (size_t)wg > rt->dev.local_mem_bytes)
+        return mcl_error_set(MCL_ERR_INVALID_ARG,
+                             "%s: %d sequences per group (STEP_SB %ld, batch %d; %d dbc floats each, %llu bytes "
+                             "of local memory)",
+                             name, sb, sb_max, B, row, (unsigned long long)rt->dev.local_mem_bytes);
+    MCL_TRY(bind_step(k, a, st, B, n_parts, part_stride, local_bytes, sb, name));
+    size_t teams = (size_t)(wg / lpc);
+    size_t global[2] = {((size_t)a->d_inner + teams - 1) / teams * (size_t)wg, ((size_t)B + sb - 1) / (size_t)sb};
+    size_t local[2] = {(size_t)wg, 1};
+    return mcl_launch(rt, k, name, 2, global, local);
+}
+
+/* The host's sequences per group, or the error of a dbc row too long for local memory. */
+static mcl_status step_sb(const mcl_runtime *rt, const mcl_params *p, const mcl_scan_args *a, int B, int *sb)
+{
+    *sb = mcl_kern_ssm_step_sb(rt, p, B, a->d_inner, a->dt_rank, a->d_state);
+    if (*sb < 1)
+        return mcl_error_set(MCL_ERR_UNSUPPORTED,
+                             "ssm_step: a dbc row of %d floats does not fit %llu bytes of local memory",
+                             a->dt_rank + 2 * a->d_state, (unsigned long long)rt->dev.local_mem_bytes);
+    return MCL_OK;
+}
+
 mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
                                   const mcl_kern_state *st, int B)
 {
+    int sb;
     if (B <= 0) return MCL_OK;
-    MCL_TRY(bind_common(k, a, st));
-    MCL_ARG(k, 12, B);
-    MCL_ARG(k, 13, a->d_inner);
-    MCL_ARG(k, 14, a->dt_rank);
-    MCL_ARG(k, 15, a->d_state);
-    MCL_ARG(k, 16, a->y);
-    MCL_TRY(bind_z(k, a, 17));
-    MCL_TRY(mcl_kern_ssm_step_bind_stage(rt, k, 19, p, a->dt_rank, a->d_state));
-    long wgl;
-    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wgl));
-    size_t wg = (size_t)wgl, global = mcl_kern_ssm_step_global(p, B, a->d_inner);
-    MCL_ASSERT(global > 0, "ssm_step tunables passed mcl_tune_check");
-    return mcl_launch(rt, k, "ssm_step", 1, &global, &wg);
+    MCL_TRY(step_sb(rt, p, a, B, &sb));
+    return mcl_kern_ssm_step_run(rt, k, p, a, st, B, 1, 0, sb, "ssm_step");
 }
 
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
@@ -240,23 +316,17 @@ mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_
     return mcl_kern_ssm_step_with(rt, k, p, a, st, B);
 }
 
-mcl_status mcl_kern_ssm_step_bind_stage(const mcl_runtime *rt, cl_kernel k, cl_uint index, const mcl_params *p,
-                                        int R, int N)
+mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,
+                                   int n_parts, uint64_t part_stride)
 {
-    size_t row = 4 * ((size_t)R + 2 * (size_t)N), red = 4 * (size_t)mcl_params_get(p, MCL_T_STEP_WG, 0);
-    cl_int stage = R >= 0 && N >= 0 && row + red <= rt->dev.local_mem_bytes;
-    MCL_CL_CHECK(clSetKernelArg(k, index, stage ? row : 4, NULL), "clSetKernelArg(ssm_step, %u: local dbc row)",
-                 index);
-    MCL_ARG(k, index + 1, stage);
-    return MCL_OK;
-}
-
-size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner)
-{
-    size_t wg = (size_t)mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = (size_t)mcl_params_get(p, MCL_T_STEP_LPC, 0);
-    size_t teams = lpc ? wg / lpc : 0;
-    if (teams == 0) return 0; /* refused by mcl_tune_check; never a division by zero */
-    return ((size_t)B * (size_t)d_inner + teams - 1) / teams * wg;
+    cl_kernel k;
+    const mcl_params *p;
+    int sb;
+    if (B <= 0) return MCL_OK;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step_parts", &k, &p));
+    MCL_TRY(step_sb(rt, p, a, B, &sb));
+    return mcl_kern_ssm_step_run(rt, k, p, a, st, B, n_parts, part_stride, sb, "ssm_step_parts");
 }
 
 void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local)

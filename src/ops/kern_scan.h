@@ -54,15 +54,25 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs);
 
-/* The global size of an ssm_step launch with tunables p (local = STEP_WG). */
-size_t mcl_kern_ssm_step_global(const mcl_params *p, int B, int d_inner);
+/* Sequences per work-group (sb) the host gives ssm_step for a batch of B:
+ * STEP_SB capped by B and by what the local memory holds (sb dbc rows of
+ * R+2N floats beside the 4*STEP_WG of the team tree), halved while the grid
+ * of ceil(d_inner / teams) x ceil(B / sb) groups would not give every
+ * compute unit one (H200: at batch 8 sb 4 beat 2 and 8). 0 when even one
+ * row does not fit. */
+int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N);
 
-/* Binds ssm_step's / ssm_step_parts's last two arguments (`index`: the
- * __local dbc row, then the stage flag): staging on when 4*(R+2N) bytes fit
- * the device's local memory beside the kernel's 4*STEP_WG (cl/ssm_step.cl).
- * Errors: MCL_ERR_OPENCL naming the argument. */
-mcl_status mcl_kern_ssm_step_bind_stage(const mcl_runtime *rt, cl_kernel k, cl_uint index, const mcl_params *p,
-                                        int R, int N);
+/* Binds and enqueues ssm_step or ssm_step_parts (kernel k of that `name`,
+ * compiled with tunables p): dbc = n_parts partial rows [n_parts][B, R+2N]
+ * part_stride elements apart (n_parts 1: dbc itself), sb sequences per
+ * group (1 <= sb <= min(STEP_SB, B), fitting the local memory). Grid
+ * {ceil(d_inner / (STEP_WG/STEP_LPC)) * STEP_WG, ceil(B / sb)}, local
+ * {STEP_WG, 1} (cl/ssm_step.cl). Errors: MCL_ERR_INVALID_ARG for bad parts,
+ * z stride or sb; MCL_ERR_OPENCL naming the argument or launch. For tests
+ * and tools that choose sb; the forward pass uses the two below. */
+mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                 const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
+                                 const char *name);
 
 /* Decode: one token for each of B sequences, with the runtime's ssm_step. */
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B);
@@ -70,5 +80,13 @@ mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_
 /* The same with an ssm_step kernel compiled with tunables `p`. */
 mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
                                   const mcl_kern_state *st, int B);
+
+/* ssm_step with a->dbc holding n_parts partial rows [n_parts][B, R+2N] at
+ * part_stride elements apart (the output of gemv_split; n_parts 1: the plain
+ * ssm_step), the runtime's ssm_step_parts for (d_inner, B). Errors: those of
+ * mcl_kern_ssm_step_run; MCL_ERR_UNSUPPORTED when a dbc row does not fit
+ * the local memory. */
+mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,
+                                   int n_parts, uint64_t part_stride);
 
 #endif

@@ -69,6 +69,8 @@ typedef enum mcl_family_id {
 #define MCL_T_SCAN_DTV "SCAN_DTV"
 #define MCL_T_STEP_WG "STEP_WG"
 #define MCL_T_STEP_LPC "STEP_LPC"
+#define MCL_T_STEP_SB "STEP_SB"
+#define MCL_T_STEP_FAST_EXP "STEP_FAST_EXP"
 #define MCL_T_GEMM_BM "GEMM_BM"
 #define MCL_T_GEMM_BN "GEMM_BN"
 #define MCL_T_GEMM_BK "GEMM_BK"

@@ -49,10 +49,21 @@
  *    0 by default, 1 where measured faster.
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
- *    barriers), 16 on GPUs (a lane per state for N = 16: d_inner*B*16
+ *    barriers), 8 on GPUs (2 states per lane at N = 16; d_inner*B*8
  *    work-items keep a batch-1 step on many compute units).
- *  - STEP_WG: 64 on CPUs, 128 on GPUs, capped by the device. STEP_WG and
+ *  - STEP_WG: 64 on CPUs, 256 on GPUs, capped by the device. STEP_WG and
  *    STEP_LPC are powers of two (the team tree), STEP_LPC <= STEP_WG.
+ *  - STEP_SB (most sequences per work-group; the host lowers it per launch,
+ *    mcl_kern_ssm_step_sb): 1 on CPUs, 4 on GPUs (a group reads its
+ *    channels' W_dt rows once for 4 sequences instead of once per
+ *    sequence). Not in the tuning space: `mambacl tune` measures a batch-1
+ *    step, where sb is 1 whatever STEP_SB.
+ *  - STEP_FAST_EXP (native_exp for the state decay): 0 everywhere.
+ *  GPU values measured on the H200 (tools/step_timing, session 5, 9
+ *  configurations at batch 1, 8, 64 x d_inner 1536, 4096; the least sum):
+ *  WG 256 / LPC 8 / SB 4 per layer 9.95 / 15.81 / 48.64 us at d_inner 4096
+ *  against 10.91 / 25.98 / 77.63 for the previous 128 / 16 / (SB 8); SB 8
+ *  and FAST_EXP 1 were no better (docs/perf/step-h200-s5.txt).
  */
 #include "tune/tune_scan.h"
 
@@ -178,19 +189,23 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
     if (is_cpu(dev)) { /* one work-item per channel: no barriers in the step */
         mcl_params_set(out, MCL_T_STEP_WG, wg < 64 ? wg : 64);
         mcl_params_set(out, MCL_T_STEP_LPC, 1);
+        mcl_params_set(out, MCL_T_STEP_SB, 1);
+        mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
         return;
     }
-    /* GPUs: 16 lanes per channel (one per state of the usual N = 16), 128 per group */
-    mcl_params_set(out, MCL_T_STEP_WG, wg < 128 ? wg : 128);
-    mcl_params_set(out, MCL_T_STEP_LPC, wg < 16 ? wg : 16);
+    /* GPUs: 8 lanes per channel (2 states each at N = 16), 256 per group, up to 4 sequences */
+    mcl_params_set(out, MCL_T_STEP_WG, wg < 256 ? wg : 256);
+    mcl_params_set(out, MCL_T_STEP_LPC, wg < 8 ? wg : 8);
+    mcl_params_set(out, MCL_T_STEP_SB, 4);
+    mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
 }
 
-/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG. */
+/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1. */
 static bool step_fits(const mcl_device_info *dev, const mcl_params *p)
 {
     (void)dev;
     long wg = mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = mcl_params_get(p, MCL_T_STEP_LPC, 0);
-    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg;
+    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg && mcl_params_get(p, MCL_T_STEP_SB, 1) >= 1;
 }
 
 static long step_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_STEP_WG, 0); }
@@ -228,6 +243,8 @@ static const mcl_tune_axis scan_axes_cpu[] = {
 static const mcl_tunable step_tunables[] = {
     {MCL_T_STEP_WG, 1, MAX_VALUE},
     {MCL_T_STEP_LPC, 1, MAX_VALUE},
+    {MCL_T_STEP_SB, 1, 64},
+    {MCL_T_STEP_FAST_EXP, 0, 1},
 };
 static const mcl_tune_axis step_axes[] = {
     {MCL_T_STEP_WG, 4, {32, 64, 128, 256}},
