@@ -48,6 +48,20 @@
  * n_seqs·(2·nseg+1)·d_inner·N floats [b][slab][d][n] (slab 0 the copy,
  * 1+2i P of segment i, 2+2i its S).
  *
+ * Δ given (SCAN_DTIN 1 or 2, chosen per shape class): the launcher first runs
+ * the dt projection as a GEMM pre-pass writing dtin = δ·W_dtᵀ [T, d_inner]
+ * (δ = dbc[:, :R]): with 1 scan_dt below (SIMT, register-blocked, any W_dt
+ * dtype, δ read in place); with 2 scan_dt_gather copies δ into a contiguous
+ * [T, R] and ops/gemm.c's mcl_op_matmul multiplies (tensor cores for a
+ * 16-bit W_dt where the mma capability is on, else CLBlast or gemm_simt by
+ * its rules). The scan reads dtin[t, d] beside x and z (4 B more per (t, d)) and
+ * applies Δ = softplus(dtin + b_dt): no dt tiles, no W_dt, one barrier per
+ * chunk less per tile, RT·(CH+4+DCH) floats less local memory.
+ * Prefetch (SCAN_PREF 1): the global inputs of the next chunk (this
+ * work-item's B|C stage slots, x, z and dtin of its (t, d) pairs) are loaded
+ * into registers right after this chunk's stage, so that their latency
+ * overlaps this chunk's reduce, scan and replay (BCPT + 3·PJ registers).
+ *
  * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B); per t and
  * work-group 4·(R+2N) B of dbc (from cache: every channel block reads it);
  * per channel W_dt (R weights), b_dt, D, A (N) and the state (4·N B read and
@@ -60,9 +74,11 @@
  * the W_dt tile (W_dt resident when R <= SCAN_RT, else streamed in tiles),
  * SCAN_KEEPB (keep Δ·x·B in registers between reduce and replay),
  * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)), SCAN_NSEG (segments per
- * sequence, above; the launcher reads it too). Local memory in floats:
- * RT·DCH + max(CHUNK·(2NG+1), NSG·(CHUNK+1)·DCH) + 2·CHUNK·(DCH+1)
- * + (2·TT + 1)·NG·DCH.
+ * sequence, above; the launcher reads it too), SCAN_DTIN (Δ given, above;
+ * the launcher reads it), SCAN_PREF (prefetch, above). Local memory in floats,
+ * RTL = 1 with SCAN_DTIN, else RT:
+ * RTL·(DCH + CHUNK + 4) + max(CHUNK·(2NG+4), NSG·(CHUNK+1)·DCH) rounded up to 4
+ * + 2·CHUNK·(DCH+1) + (2·TT + 1)·NG·DCH.
  */
 #ifndef SCAN_DCH
 #define SCAN_DCH 8
@@ -91,6 +107,12 @@
 #ifndef SCAN_NSEG
 #define SCAN_NSEG 1
 #endif
+#ifndef SCAN_DTIN
+#define SCAN_DTIN 0
+#endif
+#ifndef SCAN_PREF
+#define SCAN_PREF 0
+#endif
 
 /* Full unrolling keeps the per-item arrays in registers on GPUs; on CPUs
  * (PoCL) it only multiplies the compile time. */
@@ -114,6 +136,11 @@
 #define SCAN_YSN (SCAN_NSG * SCAN_YSW)
 #define SCAN_STAGE4 (SCAN_BCN > SCAN_YSN ? SCAN_BCN : SCAN_YSN)
 #define SCAN_STAGE ((SCAN_STAGE4 + 3) / 4 * 4)
+#if SCAN_DTIN
+#define SCAN_RTL 1 /* no dt tiles: one row keeps the arrays declared */
+#else
+#define SCAN_RTL SCAN_RT
+#endif
 
 #if SCAN_NG % SCAN_NSG != 0 || SCAN_ITEMS % SCAN_NSG != 0
 #error "SCAN_NSG must divide SCAN_NG and SCAN_ITEMS"
@@ -242,6 +269,35 @@ SCAN_UNROLL
 #endif
 }
 
+/* The global inputs of the chunk at row0 (nt >= 1 rows): this work-item's
+ * B|C stage slots into bcr, and x, z (want_z) and, with SCAN_DTIN, dtin of
+ * its PJ (t, d) pairs (rows past the chunk clamped to its last). */
+inline void scan_load_chunk(float *bcr, float *xr, float *zr, float *dr, const __global float *dbc,
+                            const __global float *xc, const __global float *xz, const __global float *dtin,
+                            size_t row0, int nt, int ldb, int R, int N, int n0, int d_inner, int dc,
+                            ulong z_off, int z_ld, bool want_z, int lid, int tq)
+{
+SCAN_UNROLL
+    for (int j = 0; j < SCAN_BCPT; j++) {
+        const int k = lid + j * SCAN_WG;
+        const int t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
+        const int isc = c >= SCAN_NG, n = n0 + c - isc * SCAN_NG;
+        bcr[j] = (k < SCAN_CHUNK * 2 * SCAN_NG && t < nt && n < N)
+                     ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n] : 0.0f;
+    }
+SCAN_UNROLL
+    for (int j = 0; j < SCAN_PJ; j++) {
+        const size_t row = row0 + (size_t)min(tq * SCAN_PJ + j, nt - 1);
+        xr[j] = xc[row * d_inner + dc];
+        zr[j] = want_z ? xz[z_off + row * (size_t)z_ld + dc] : 0.0f;
+#if SCAN_DTIN
+        dr[j] = dtin[row * d_inner + dc];
+#else
+        dr[j] = 0.0f;
+#endif
+    }
+}
+
 /* The body of both entry points (inlined into each, specialized by summary). */
 inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   __global const float *restrict dbc,  // [T, R+2N]
@@ -260,6 +316,7 @@ inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   __global float *restrict y,          // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
                   __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
+                  __global const float *restrict dtin, // [T, d_inner] δ·W_dtᵀ when SCAN_DTIN
                   __local float4 *bcs4, __local float4 *ds4, __local float *wl, __local float2 *ddx,
                   __local float *sa, __local float *sb, __local float *cl,
                   const int summary)                   // 1: the segments' maps (scan_summary)
@@ -336,28 +393,29 @@ SCAN_UNROLL
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
+        const bool want_z = last_group && !summary;
+        float bcr[SCAN_BCPT], xr[SCAN_PJ], zr[SCAN_PJ], dr[SCAN_PJ]; /* the chunk's global inputs */
+#if SCAN_PREF
+        if (len > 0)
+            scan_load_chunk(bcr, xr, zr, dr, dbc, xc, xz, dtin, (size_t)t0, min(SCAN_CHUNK, len), ldb, R, N, n0,
+                            d_inner, dc, z_off, z_ld, want_z, lid, tq);
+#endif
         for (int c0 = 0; c0 < len; c0 += SCAN_CHUNK) {
             const int nt = min(SCAN_CHUNK, len - c0);
             const size_t row0 = (size_t)(t0 + c0);
-            /* (1) global loads of the chunk: B|C (kept in registers until the
-             * stage is free), x and z; then Δ and Δ·x per (t, d) */
-            float bcr[SCAN_BCPT];
+            /* (1) global loads of the chunk (with SCAN_PREF made during the
+             * previous chunk): B|C (kept in registers until the stage is
+             * free), x, z; then Δ and Δ·x per (t, d) */
+#if !SCAN_PREF
+            scan_load_chunk(bcr, xr, zr, dr, dbc, xc, xz, dtin, row0, nt, ldb, R, N, n0, d_inner, dc, z_off, z_ld,
+                            want_z, lid, tq);
+#endif
+            float dt[SCAN_PJ];
 SCAN_UNROLL
-            for (int j = 0; j < SCAN_BCPT; j++) {
-                const int k = lid + j * SCAN_WG;
-                const int t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
-                const int isc = c >= SCAN_NG, n = n0 + c - isc * SCAN_NG;
-                bcr[j] = (k < SCAN_CHUNK * 2 * SCAN_NG && t < nt && n < N)
-                             ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n] : 0.0f;
-            }
-            float xr[SCAN_PJ], zr[SCAN_PJ], dt[SCAN_PJ];
-SCAN_UNROLL
-            for (int j = 0; j < SCAN_PJ; j++) {
-                const size_t row = row0 + (size_t)min(tq * SCAN_PJ + j, nt - 1);
-                xr[j] = xc[row * d_inner + dc];
-                zr[j] = last_group && !summary ? xz[z_off + row * (size_t)z_ld + dc] : 0.0f;
-                dt[j] = bias;
-            }
+            for (int j = 0; j < SCAN_PJ; j++) dt[j] = bias + dr[j];
+#if SCAN_DTIN
+            barrier(CLK_LOCAL_MEM_FENCE); /* the previous chunk's y partials in bcs */
+#else
             for (int r0 = 0; r0 < R; r0 += SCAN_RT) {
                 barrier(CLK_LOCAL_MEM_FENCE); /* previous tile, previous chunk's y partials */
                 /* one tile (R <= RT): W_dt stays in wl from the pass's first chunk */
@@ -366,6 +424,8 @@ SCAN_UNROLL
                 barrier(CLK_LOCAL_MEM_FENCE);
                 scan_dt_tile(dt, wl, ds, tq, min(SCAN_RT, R - r0), dl);
             }
+            if (R == 0) barrier(CLK_LOCAL_MEM_FENCE); /* the previous chunk's y partials in bcs */
+#endif
 SCAN_UNROLL
             for (int j = 0; j < SCAN_PJ; j++) {
                 const int t = tq * SCAN_PJ + j;
@@ -379,6 +439,14 @@ SCAN_UNROLL
                     bcs[(k / (2 * SCAN_NG)) * SCAN_BCW + k % (2 * SCAN_NG)] = bcr[j];
             }
             barrier(CLK_LOCAL_MEM_FENCE);
+#if SCAN_PREF
+            /* the next chunk's inputs; x and z of this one stay for (5) */
+            float xn[SCAN_PJ], zn[SCAN_PJ];
+            if (c0 + SCAN_CHUNK < len)
+                scan_load_chunk(bcr, xn, zn, dr, dbc, xc, xz, dtin, row0 + SCAN_CHUNK,
+                                min(SCAN_CHUNK, len - c0 - SCAN_CHUNK), ldb, R, N, n0, d_inner, dc, z_off, z_ld,
+                                want_z, lid, tq);
+#endif
 
             /* (2) serial reduction of this work-item's items, per state */
             float dxv[SCAN_ITEMS], ea[SCAN_SPT][SCAN_ITEMS], creg[SCAN_SPT];
@@ -434,6 +502,12 @@ SCAN_UNROLL
                     }
                 }
                 barrier(CLK_LOCAL_MEM_FENCE);
+#if SCAN_PREF
+                if (c0 + SCAN_CHUNK < len) {
+SCAN_UNROLL
+                    for (int j = 0; j < SCAN_PJ; j++) xr[j] = xn[j]; /* z is not read by the summary */
+                }
+#endif
                 continue;
             }
 
@@ -487,6 +561,15 @@ SCAN_UNROLL
                 if (last_group) out = fma(dskip, xr[j], out) * mcl_silu(zr[j]);
                 y[o] = out;
             }
+#if SCAN_PREF
+            if (c0 + SCAN_CHUNK < len) {
+SCAN_UNROLL
+                for (int j = 0; j < SCAN_PJ; j++) {
+                    xr[j] = xn[j];
+                    zr[j] = zn[j];
+                }
+            }
+#endif
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -520,7 +603,8 @@ SCAN_UNROLL
  *   w_dt [d_inner, R] in wdtype; b_dt [d_inner]; A [d_inner, N]; D [d_inner];
  *   ssm_state the pool (docs/contracts.md) at state_off + slot[b] * slot_stride;
  *   seq_start [n_seqs+1]; y [T, d_inner]; z's view (Mamba-1: d_inner,
- *   2*d_inner); sums [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1.
+ *   2*d_inner); sums [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1; dtin
+ *   [T, d_inner] = δ·W_dtᵀ when SCAN_DTIN (else not read).
  * Local: bcs4 B|C [t][BCW], then y partials [sg][t][dl]; ds4 the δ tile
  * [r][t]; wl the W_dt tile [r][dl]; ddx (Δ, Δ·x) [t][dl]; sa, sb the scan
  * pairs [tt][lane]; cl the carried state [lane]. */
@@ -530,18 +614,19 @@ SCAN_UNROLL
         __global const float *restrict A, __global const float *restrict D, __global float *restrict ssm_state, \
         ulong state_off, __global const int *restrict slot, ulong slot_stride,                                 \
         __global const int *restrict seq_start, int n_seqs, int d_inner, int R, int N,                         \
-        __global float *restrict y, ulong z_off, int z_ld, __global float *restrict sums
+        __global float *restrict y, ulong z_off, int z_ld, __global float *restrict sums,                      \
+        __global const float *restrict dtin
 #define SCAN_ENTRY_LOCALS                              \
     __local float4 bcs4[SCAN_STAGE / 4];               \
-    __local float4 ds4[SCAN_RT * SCAN_DSW / 4];        \
-    __local float wl[SCAN_RT * SCAN_DCH];              \
+    __local float4 ds4[SCAN_RTL * SCAN_DSW / 4];       \
+    __local float wl[SCAN_RTL * SCAN_DCH];             \
     __local float2 ddx[SCAN_CHUNK * SCAN_DLW];         \
     __local float sa[SCAN_TT * SCAN_NL];               \
     __local float sb[SCAN_TT * SCAN_NL];               \
     __local float cl[SCAN_NL];
 #define SCAN_ENTRY_RUN(summary)                                                                                   \
     scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs, \
-             d_inner, R, N, y, z_off, z_ld, sums, bcs4, ds4, wl, ddx, sa, sb, cl, summary)
+             d_inner, R, N, y, z_off, z_ld, sums, dtin, bcs4, ds4, wl, ddx, sa, sb, cl, summary)
 
 /* The scan (y and the final state); with nseg > 1 after scan_summary. */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
@@ -560,4 +645,94 @@ void scan_summary(SCAN_ENTRY_PARAMS)
     SCAN_ENTRY_LOCALS
     SCAN_ENTRY_RUN(1);
 #endif
+}
+
+/* δ = dbc[:, :R] as a contiguous [T, R] (the dt GEMM's A under SCAN_DTIN 2):
+ * one work-item per element. */
+__kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]
+                             int ldb, int R, int T,
+                             __global float *restrict delta)     // [T, R]
+{
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)T * (size_t)R) return;
+    delta[i] = dbc[(i / (size_t)R) * (size_t)ldb + i % (size_t)R];
+}
+
+/* The dt projection of SCAN_DTIN 1 as a register-blocked SIMT GEMM:
+ * dtin[t, d] = Σ_r W_dt[d, r]·δ_t[r] (δ_t = dbc[t, :R], read in place; no
+ * bias, no softplus: the scan adds them). One work-group of SCAN_DTW² work-items
+ * per tile of DT_TILE = SCAN_DTV·SCAN_DTW timesteps × DT_TILE channels;
+ * work-item (tx, ty) owns SCAN_DTV timesteps × SCAN_DTV channels in groups of
+ * 4 (channels 4tx + 4·DTW·q.., timesteps 4ty + 4·DTW·p..); R in slices of
+ * DT_KB = 64/SCAN_DTV through local memory (δ [k][t] and W [k][d], rows
+ * padded by 4): per slice column 2·DTV/4 float4 loads feed DTV² FMAs. Traffic:
+ * dbc and W_dt once per tile (from cache), dtin written once (4 B per (t, d)).
+ * Tunables: SCAN_DTW (derived from the device's work-group limit), SCAN_DTV
+ * (4 or 8). */
+#ifndef SCAN_DTW
+#define SCAN_DTW 16
+#endif
+#ifndef SCAN_DTV
+#define SCAN_DTV 4
+#endif
+#if SCAN_DTV != 4 && SCAN_DTV != 8
+#error "SCAN_DTV must be 4 or 8"
+#endif
+#define DT_Q (SCAN_DTV / 4)          /* float4 groups per side */
+#define DT_TILE (SCAN_DTV * SCAN_DTW)
+#define DT_KB (64 / SCAN_DTV)
+#define DT_ROW (DT_TILE + 4)
+__kernel __attribute__((reqd_work_group_size(SCAN_DTW * SCAN_DTW, 1, 1)))
+void scan_dt(__global const float *restrict dbc, // [T, ldb], δ in columns 0..R-1
+             int ldb, int R, int T,
+             __global const void *restrict w_dt, // [d_inner, R] in wdtype
+             int wdtype, int d_inner,
+             __global float *restrict dtin)      // [T, d_inner]
+{
+    __local float4 ds4[DT_KB * DT_ROW / 4];
+    __local float4 ws4[DT_KB * DT_ROW / 4];
+    __local float *ds = (__local float *)ds4, *ws = (__local float *)ws4;
+    const int lid = (int)get_local_id(0), tx = lid % SCAN_DTW, ty = lid / SCAN_DTW;
+    const int ntd = (d_inner + DT_TILE - 1) / DT_TILE;
+    const int d0 = ((int)get_group_id(0) % ntd) * DT_TILE, t0 = ((int)get_group_id(0) / ntd) * DT_TILE;
+    float acc[SCAN_DTV][SCAN_DTV];
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_DTV; i++)
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_DTV; j++) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < R; k0 += DT_KB) {
+        barrier(CLK_LOCAL_MEM_FENCE); /* the previous slice is read */
+        for (int e = lid; e < DT_KB * DT_TILE; e += SCAN_DTW * SCAN_DTW) {
+            const int k = e % DT_KB, i = e / DT_KB; /* k fastest: a row's columns are contiguous */
+            const int t = t0 + i, d = d0 + i, kk = k0 + k;
+            ds[k * DT_ROW + i] = (t < T && kk < R) ? dbc[(size_t)t * ldb + kk] : 0.0f;
+            ws[k * DT_ROW + i] = (d < d_inner && kk < R) ? mcl_load_w(w_dt, (size_t)d * R + kk, wdtype) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int nk = min(DT_KB, R - k0);
+        for (int k = 0; k < nk; k++) {
+            float av[SCAN_DTV], bv[SCAN_DTV];
+SCAN_UNROLL
+            for (int q = 0; q < DT_Q; q++) {
+                const float4 a = ds4[k * (DT_ROW / 4) + ty + q * SCAN_DTW];
+                const float4 b = ws4[k * (DT_ROW / 4) + tx + q * SCAN_DTW];
+                av[4 * q] = a.x, av[4 * q + 1] = a.y, av[4 * q + 2] = a.z, av[4 * q + 3] = a.w;
+                bv[4 * q] = b.x, bv[4 * q + 1] = b.y, bv[4 * q + 2] = b.z, bv[4 * q + 3] = b.w;
+            }
+SCAN_UNROLL
+            for (int i = 0; i < SCAN_DTV; i++)
+SCAN_UNROLL
+                for (int j = 0; j < SCAN_DTV; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+        }
+    }
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_DTV; i++) {
+        const int t = t0 + 4 * ty + (i / 4) * 4 * SCAN_DTW + i % 4;
+        if (t >= T) continue;
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_DTV; j++) {
+            const int d = d0 + 4 * tx + (j / 4) * 4 * SCAN_DTW + j % 4;
+            if (d < d_inner) dtin[(size_t)t * d_inner + d] = acc[i][j];
+        }
+    }
 }

@@ -73,7 +73,7 @@ static void test_bench_json(void **state)
     positive(b, "copy_gbps");
     positive(b, "sgemm_gflops");
     const char *sections[] = {"scan", "prefill", "decode"};
-    const char *keys[3][4] = {{"ms", "gbps", "pct_copy", NULL},
+    const char *keys[3][4] = {{"ms", "gbps", "pct_copy", "launches"},
                               {"L", "ms", "tokens_per_s", NULL},
                               {"ms_per_step", "tokens_per_s", "pct_roofline", "weight_bytes_per_token"}};
     for (int s = 0; s < 3; s++) {

@@ -267,7 +267,7 @@ static void run_step_parts(int B, int d_inner, int R, int N, int n, int dt)
     cl_mem bD = upload(D, (size_t)d_inner * 4), bst = upload(st, (size_t)(cap * se) * 4);
     cl_mem bslot = upload(slot, (size_t)B * 4), by = upload(NULL, (size_t)B * d_inner * 4);
     mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)dt, d_inner, R, N, (uint64_t)d_inner,
-                       2 * d_inner};
+                       2 * d_inner, B};
     mcl_kern_state ks = {bst, 0, bslot, se};
     assert_int_equal(mcl_kern_ssm_step_parts(rt, &a, &ks, B, n, stride), MCL_OK);
     download(by, got, (size_t)B * d_inner * 4);
@@ -350,7 +350,7 @@ static void step_case_run(const step_case *c, cl_kernel k, const mcl_params *p, 
     cl_mem bb = upload(c->b_dt, (size_t)D * 4), bA = upload(c->A, (size_t)D * c->N * 4);
     cl_mem bD = upload(c->D, (size_t)D * 4), bst = upload(c->st, bytes);
     cl_mem bslot = upload(c->slot + b0, (size_t)nb * 4), by = upload(NULL, (size_t)nb * D * 4);
-    mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)c->dt, D, c->R, c->N, (uint64_t)D, 2 * D};
+    mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)c->dt, D, c->R, c->N, (uint64_t)D, 2 * D, 0};
     mcl_kern_state ks = {bst, 0, bslot, c->se};
     mcl_status st = mcl_kern_ssm_step_run(rt, k, p, &a, &ks, nb, c->n, rows, sb, "ssm_step_parts");
     if (st != MCL_OK) fail_msg("ssm_step_run: %s", mcl_last_error());
@@ -433,7 +433,7 @@ static void test_step_bad_sb(void **state)
     cl_kernel k;
     const mcl_params *p = mcl_runtime_params(rt, "ssm_step.cl");
     assert_int_equal(mcl_runtime_kernel(rt, "ssm_step_parts", &k), MCL_OK);
-    mcl_scan_args a = {m, m, m, m, m, m, m, m, MCL_DTYPE_F32, 4, 2, 2, 4, 8};
+    mcl_scan_args a = {m, m, m, m, m, m, m, m, MCL_DTYPE_F32, 4, 2, 2, 4, 8, 0};
     mcl_kern_state ks = {m, 0, m, 8};
     long sbmax = mcl_params_get(p, "STEP_SB", 1);
     assert_int_equal(mcl_kern_ssm_step_run(rt, k, p, &a, &ks, 2, 1, 0, 0, "ssm_step_parts"), MCL_ERR_INVALID_ARG);

@@ -226,7 +226,7 @@ static mcl_scan_args scan_args(const host_data *h, const dev_data *d)
 {
     mcl_scan_args a = {.xc = d->xc, .dbc = d->dbc, .xz = d->xz, .w_dt = d->w, .b_dt = d->b_dt, .a = d->A,
                        .d = d->D, .y = d->y, .wdtype = (mcl_dtype)h->wdtype, .d_inner = h->d_inner,
-                       .dt_rank = h->R, .d_state = h->N, .z_off = h->z_off, .z_ld = h->z_ld};
+                       .dt_rank = h->R, .d_state = h->N, .z_off = h->z_off, .z_ld = h->z_ld, .T = h->T};
     return a;
 }
 
@@ -381,7 +381,7 @@ static void test_prefill_other_exp(void **state)
  * registers) on this device, so that PoCL checks what the GPUs run. The GPU
  * rules see NVIDIA's 48 KiB of local memory, or this device's own limit when
  * it has less (derived values such as SCAN_RT follow it); the last two shapes
- * are the H200 built-in rows (docs/perf/scan-h200*.json). A shape that does
+ * were the H200 built-in rows of session 4 (docs/perf/scan-h200*.json). A shape that does
  * not fit this device is skipped with a message, never launched. */
 static void test_prefill_gpu_shapes(void **state)
 {
@@ -473,6 +473,98 @@ static void test_prefill_split(void **state)
         clReleaseKernel(k);
         mcl_program_release(&prog);
     }
+    assert_int_equal(bad, 0);
+}
+
+/* Δ given (SCAN_DTIN 1: scan_dt; 2: scan_dt_gather + mcl_op_matmul) and the
+ * prefetch of the next chunk (SCAN_PREF), alone and together, on the
+ * runtime's configuration (the edge cases: L = 1, 2, a prime, chunk,
+ * chunk + 1, several chunks, unequal lengths with an empty sequence,
+ * N = 64 and 5, nonzero starting states; one row (gemv) and many (GEMM) for
+ * the pre-pass), split across work-groups (SCAN_NSEG 3, the split cases'
+ * boundaries), and on the H200's built-in rows. Where the
+ * mma capability is on, the SCAN_DTIN 2 variants run again with it off (the
+ * GEMM's fallback). */
+static void test_prefill_dtin_pref(void **state)
+{
+    (void)state;
+    const long variants[][4] = {/* DTIN, PREF, NSEG, GPU row (0: the runtime's configuration) */
+                                {2, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {2, 1, 3, 0},
+                                {1, 1, 1, 1}, {1, 1, 1, 2}, {1, 0, 1, 3}};
+    const long rows[][5] = {/* DCH, NSG, TT, ITEMS, KEEPB of the H200's built-in rows (docs/perf/scan-h200-s5-*) */
+                            {0}, {16, 2, 4, 8, 0}, {8, 4, 4, 16, 1}, {16, 2, 4, 16, 0}};
+    bool mma = mcl_caps_on(&rt->caps, MCL_CAP_MMA);
+    int bad = 0, ran = 0;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        mcl_params p;
+        mcl_program prog;
+        scan_case cs[16];
+        runtime_params("scan.cl", &p);
+        if (variants[v][3]) { /* a GPU row, within this device's limits */
+            mcl_device_info gpu = rt->dev;
+            gpu.type = MCL_DEVICE_TYPE_GPU;
+            memset(&p, 0, sizeof p);
+            mcl_tune_scan_defaults(&gpu, &p);
+            const char *names[] = {"SCAN_DCH", "SCAN_NSG", "SCAN_TT", "SCAN_ITEMS", "SCAN_KEEPB"};
+            for (int a = 0; a < 5; a++) mcl_params_set(&p, names[a], rows[variants[v][3]][a]);
+            mcl_params_set(&p, "SCAN_FAST_EXP", 0);
+        }
+        mcl_params_set(&p, "SCAN_DTIN", variants[v][0]);
+        mcl_params_set(&p, "SCAN_PREF", variants[v][1]);
+        mcl_params_set(&p, "SCAN_NSEG", variants[v][2]);
+        mcl_params_set(&p, "SCAN_DTV", variants[v][3] == 3 ? 8 : 4); /* the last: scan_dt's 8x8 blocks */
+        if (!mcl_tune_scan_fits(&rt->dev, &p)) {
+            print_message("dtin/pref variant %zu skipped: beyond this device's limits\n", v);
+            continue;
+        }
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+        int n = edge_cases(ch, (int)mcl_params_get(&p, "SCAN_RT", 0), cs);
+        if (variants[v][2] > 1) { /* the split's boundaries instead */
+            const scan_case sc[] = {
+                {"split L=1", 1, {1}, 19, 5, 16, MCL_DTYPE_F32},
+                {"split L=chunk+1", 1, {ch + 1}, 18, 9, 16, MCL_DTYPE_BF16},
+                {"split L=6chunks+1", 1, {6 * ch + 1}, 20, 6, 16, MCL_DTYPE_F16},
+                {"split batch", 5, {3 * ch + 1, 1, 97, 0, 5 * ch}, 17, 5, 16, MCL_DTYPE_BF16},
+                {"split N=5", 2, {2 * ch + 5, 3}, 11, 2, 5, MCL_DTYPE_F16},
+            };
+            n = (int)(sizeof sc / sizeof sc[0]);
+            memcpy(cs, sc, sizeof sc);
+        }
+        /* several scan_dt tiles both ways (tiles of up to 128 timesteps x 128 channels) */
+        const scan_case wide = {"wide d_inner", 2, {ch + 3, 70}, 261, 21, 16, MCL_DTYPE_BF16};
+        cs[n++] = wide;
+        int b0 = bad;
+        for (int off = 0; off < (mma ? 2 : 1); off++) {
+            if (off && variants[v][0] != 2) break;
+            rt->caps.cap[MCL_CAP_MMA].on = mma && !off; /* off: mcl_op_matmul's fallback */
+            for (int i = 0; i < n; i++) bad += check_case(k, &p, &cs[i], false, 1100 + (unsigned)(20 * v + i));
+            rt->caps.cap[MCL_CAP_MMA].on = mma;
+        }
+        if (bad > b0) {
+            char defs[512] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            print_message("config%s: %d mismatches\n", defs, bad - b0);
+        }
+        if (variants[v][0] && v == 0) { /* the pre-pass needs the token count: refused without it */
+            host_data h;
+            dev_data d;
+            gen(&cs[0], 77, &h);
+            dev_upload(&h, &d);
+            mcl_scan_args a = scan_args(&h, &d);
+            a.T = 0;
+            mcl_kern_state ks = {d.state, h.state_off, d.slot, h.slot_stride};
+            assert_int_equal(mcl_kern_scan_prefill_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs),
+                             MCL_ERR_INVALID_ARG);
+            mcl_error_clear();
+            dev_free(&d);
+            host_free(&h);
+        }
+        ran++;
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
+    assert_true(ran >= 4);
     assert_int_equal(bad, 0);
 }
 
@@ -700,6 +792,23 @@ static void test_defaults_rules(void **state)
      * tile + 2*64*9 (Δ, Δx) + 17*16*8 pairs and carry */
     assert_int_equal(mcl_tune_scan_local_bytes(&p), 41984);
     assert_true(mcl_tune_scan_fits(&h100, &p));
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTIN", 1), 0);
+    assert_int_equal(mcl_params_get(&p, "SCAN_PREF", 1), 0);
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTW", 0), 16);
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTV", 0), 4);
+    /* Δ given: no δ tile (64*68) and W_dt tile (64*8), one row of each instead */
+    mcl_params_set(&p, "SCAN_DTIN", 1);
+    assert_int_equal(mcl_tune_scan_local_bytes(&p), 41984 - 4 * (64 * 68 + 64 * 8) + 4 * (68 + 8));
+    assert_true(mcl_tune_scan_fits(&h100, &p));
+    mcl_params_set(&p, "SCAN_DTV", 6); /* scan_dt takes 4 or 8 */
+    assert_false(mcl_tune_scan_fits(&h100, &p));
+    mcl_params_set(&p, "SCAN_DTV", 4);
+    mcl_params_set(&p, "SCAN_DTW", 64); /* 4096 work-items */
+    assert_false(mcl_tune_scan_fits(&h100, &p));
+    mcl_params_set(&p, "SCAN_DTIN", 0); /* scan_dt not launched: its shape does not matter */
+    assert_true(mcl_tune_scan_fits(&h100, &p));
+    memset(&p, 0, sizeof p);
+    mcl_tune_scan_defaults(&h100, &p);
 
     tiny.type = MCL_DEVICE_TYPE_GPU; /* 16 KiB local, 128 work-items */
     tiny.local_mem_bytes = 16 * 1024;
@@ -708,6 +817,7 @@ static void test_defaults_rules(void **state)
     memset(&p, 0, sizeof p);
     mcl_tune_scan_defaults(&tiny, &p);
     assert_true(mcl_tune_scan_fits(&tiny, &p));
+    assert_int_equal(mcl_params_get(&p, "SCAN_DTW", 0), 8); /* 64 of the 128 work-items */
     assert_true(mcl_tune_scan_wg(&p) <= 128);
     assert_true(mcl_tune_scan_local_bytes(&p) <= 16 * 1024);
 
@@ -772,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_prefill_other_exp),
         cmocka_unit_test(test_prefill_gpu_shapes),
         cmocka_unit_test(test_prefill_split),
+        cmocka_unit_test(test_prefill_dtin_pref),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),

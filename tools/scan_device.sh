@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 bash .device/setup.sh >/dev/null 2>&1
 [ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
 export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia} MAMBACL_CACHE_DIR=/tmp/mclcache
-SHAPES="1,1536,128 1,1536,2048 1,1536,8192 1,5120,2048 8,1536,2048 16,2048,2048 64,1536,512"
+SHAPES=${SCAN_SHAPES:-"1,1536,128 1,1536,2048 1,1536,8192 1,5120,2048 8,1536,2048 16,2048,2048 64,1536,512"}
 python3 .anchors/cuda-scan/bench.py -o "$OUT/anchor.json" >"$OUT/anchor.log" 2>&1 &
 anchor=$!
 t0=$(date +%s)

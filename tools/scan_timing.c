@@ -14,7 +14,8 @@
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
  * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
- * which the tuning family's space leaves out) (sweep_axes below; those mcl_tune_scan_fits refuses are
+ * SCAN_DTIN, SCAN_PREF and SCAN_DTV, which the tuning family's space leaves out; with
+ * SCAN_DTIN the time is the dt pre-pass's launches plus the scan's) (sweep_axes below; those mcl_tune_scan_fits refuses are
  * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
  * and first the configuration the runtime picks for that shape. One line per
  * (configuration, shape): "sweep B D L ms DEFINES", then "best B D L ms
@@ -99,16 +100,23 @@ typedef struct sweep_shape {
     char best[256];
 } sweep_shape;
 
-/* The grid of --sweep (SCAN_NSEG beside the tuning space's axes; TT 16 never won on the H200). */
-static const long sweep_dch[] = {8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
+/* The grid of --sweep (SCAN_NSEG, SCAN_DTIN, SCAN_PREF beside the tuning space's axes; TT 16 never won on the H200). */
+static const long sweep_dch[] = {4, 8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
 static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
-#define SWEEP_N (3 * 4 * 2 * 3 * 2 * 5)
+static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1}, sweep_dtv[] = {4, 8};
+#define SWEEP_N (4 * 4 * 2 * 3 * 2 * 5 * 3 * 2 * 2)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
 {
     memset(p, 0, sizeof *p);
     mcl_tune_scan_defaults(&rt->dev, p);
+    mcl_params_set(p, MCL_T_SCAN_DTV, sweep_dtv[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_PREF, sweep_pref[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_DTIN, sweep_dtin[i % 3]);
+    i /= 3;
     mcl_params_set(p, MCL_T_SCAN_NSEG, sweep_nseg[i % 5]);
     i /= 5;
     mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
@@ -119,7 +127,7 @@ static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
     i /= 2;
     mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 4]);
     i /= 4;
-    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 3]);
+    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 4]);
     for (long r = 64; r >= 8; r /= 2) {
         mcl_params_set(p, MCL_T_SCAN_RT, r);
         if (mcl_tune_scan_fits(&rt->dev, p)) return true;
@@ -157,33 +165,42 @@ static bool sweep_alloc(mcl_runtime *rt, sweep_shape *s)
     return ok;
 }
 
-/* Median kernel time of `reps` launches after one warm-up; < 0 on failure. */
-static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, int reps)
+/* Median kernel time of `reps` launches after one warm-up; < 0 on failure.
+ * *pre_ms: the median of the launches before the scan's own (the dt
+ * pre-pass of SCAN_DTIN; 0 without). */
+static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, int reps,
+                         double *pre_ms)
 {
     mcl_scan_args args = {s->xc, s->dbc, s->xz, s->w, s->bdt, s->A, s->D, s->y, MCL_DTYPE_F32, s->di, s->R, s->N,
-                          (uint64_t)s->di, 2 * s->di};
+                          (uint64_t)s->di, 2 * s->di, s->batch * s->L};
     mcl_kern_state ks = {s->st, 0, s->sl, (uint64_t)s->di * (uint64_t)s->N};
-    double ms[64];
-    const char *names[8];
-    double t[8];
+    double ms[64], pre[64];
+    const char *names[16];
+    double t[16];
     if (reps > 64) reps = 64;
     for (int r = -1; r < reps; r++) {
         if (mcl_kern_scan_prefill_with(rt, k, p, &args, &ks, s->ss, s->batch) != MCL_OK) return -1;
         if (mcl_runtime_finish(rt) != MCL_OK) return -1;
-        int n = mcl_runtime_profile_take(rt, names, t, 8);
-        double sum = 0;
-        for (int j = 0; j < n; j++) sum += t[j];
-        if (r >= 0) ms[r] = sum;
+        int n = mcl_runtime_profile_take(rt, names, t, 16);
+        double sum = 0, sp = 0;
+        for (int j = 0; j < n; j++) {
+            sum += t[j];
+            if (strcmp(names[j], "scan_prefill") != 0 && strcmp(names[j], "scan_summary") != 0) sp += t[j];
+        }
+        if (r >= 0) ms[r] = sum, pre[r] = sp;
     }
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    qsort(pre, (size_t)reps, sizeof *pre, cmp_double);
+    *pre_ms = pre[reps / 2];
     return ms[reps / 2];
 }
 
-static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, double ms)
+static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, double ms, double pre_ms)
 {
     char defs[256] = "";
     mcl_params_defines(p, defs, sizeof defs);
     printf("%s %d %d %d %.4f %s\n", tag, s->batch, s->di, s->L, ms, defs);
+    if (pre_ms > 0) printf("pre %d %d %d %.4f %s\n", s->batch, s->di, s->L, pre_ms, defs);
     if (ms > 0 && (s->best_ms <= 0 || ms < s->best_ms)) {
         s->best_ms = ms;
         snprintf(s->best, sizeof s->best, "%s", defs);
@@ -228,11 +245,13 @@ static int sweep_main(int argc, char **argv)
         for (int i = 0; i < ns; i++) {
             const mcl_params *pp;
             cl_kernel k;
-            mcl_shape shp = {{[MCL_SHAPE_D_INNER] = sh[i].di, [MCL_SHAPE_BATCH] = sh[i].batch}};
+            mcl_shape shp = {{[MCL_SHAPE_D_INNER] = sh[i].di, [MCL_SHAPE_TOKENS] = sh[i].batch * sh[i].L,
+                              [MCL_SHAPE_BATCH] = sh[i].batch}};
             if (!sweep_alloc(rt, &sh[i])) return fail("buffers");
             if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &pp) != MCL_OK)
                 return fail("pick");
-            sweep_record(&sh[i], "picked", pp, sweep_time(rt, k, pp, &sh[i], 20));
+            double pre, ms = sweep_time(rt, k, pp, &sh[i], 20, &pre);
+            sweep_record(&sh[i], "picked", pp, ms, pre);
             sh[i].best_ms = 0;
         }
     }
@@ -252,7 +271,10 @@ static int sweep_main(int argc, char **argv)
             mcl_program_release(&prog);
             continue;
         }
-        for (int i = 0; i < ns && !build_only; i++) sweep_record(&sh[i], "sweep", &p, sweep_time(rt, k, &p, &sh[i], 10));
+        for (int i = 0; i < ns && !build_only; i++) {
+            double pre, ms = sweep_time(rt, k, &p, &sh[i], 10, &pre);
+            sweep_record(&sh[i], "sweep", &p, ms, pre);
+        }
         clReleaseKernel(k);
         mcl_program_release(&prog);
     }
@@ -315,24 +337,24 @@ int main(int argc, char **argv)
         if (!(k = build_variant(rt, &prm, &prog))) return fail("variant build");
     } else {
         const mcl_params *picked;
-        mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_BATCH] = batch}};
+        mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_TOKENS] = (int)T, [MCL_SHAPE_BATCH] = batch}};
         if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &picked) != MCL_OK)
             return fail("kernel");
         prm = *picked;
     }
     mcl_scan_args args = {xc, dbc, xz, w, bdt, A, D, y, MCL_DTYPE_F32, di, R, N,
-                          (uint64_t)di, 2 * di}; /* z: Mamba-1's second half of xz */
+                          (uint64_t)di, 2 * di, (int)T}; /* z: Mamba-1's second half of xz */
     mcl_kern_state ks = {st, 0, sl, (uint64_t)di * (uint64_t)N};
     double *ms = malloc((size_t)reps * sizeof *ms);
     if (!ms) return 2;
-    const char *names[4];
-    double t[4];
+    const char *names[16];
+    double t[16];
     for (int r = -2; r < reps; r++) { /* two warm-up launches */
         if (mcl_kern_scan_prefill_with(rt, k, &prm, &args, &ks, ss, batch) != MCL_OK) return fail("launch");
         if (mcl_runtime_finish(rt) != MCL_OK) return fail("finish");
-        int n = mcl_runtime_profile_take(rt, names, t, 4);
+        int n = mcl_runtime_profile_take(rt, names, t, 16);
         if (r >= 0) ms[r] = 0.0;
-        for (int j = 0; j < n && r >= 0; j++) ms[r] += t[j]; /* summary + scan when split */
+        for (int j = 0; j < n && r >= 0; j++) ms[r] += t[j]; /* the dt pre-pass, the summary and the scan */
     }
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
     double med = ms[reps / 2];

@@ -98,7 +98,7 @@ static void shape_free(shape *s)
 static mcl_scan_args args_of(const shape *s)
 {
     mcl_scan_args a = {s->xc, s->parts, s->xz, s->wdt, s->bdt, s->A, s->Dv, s->y, MCL_DTYPE_F16, s->D, s->R, s->N,
-                       (uint64_t)s->D, 2 * s->D};
+                       (uint64_t)s->D, 2 * s->D, 0}; /* T: read by prefill only */
     return a;
 }
 

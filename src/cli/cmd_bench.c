@@ -29,9 +29,12 @@ static void help(void)
            "\n"
            "Measures, on the selected device, with OpenCL profiling events:\n"
            "  baselines  float4 copy and read-only bandwidth, CLBlast SGEMM rate of this run\n"
-           "  scan       the selective-scan kernel alone at (batch, d_inner, L), d_state 16:\n"
+           "  scan       the selective scan at (batch, d_inner, L), d_state 16, with its dt\n"
+           "             projection (fused, or a pre-pass where the configuration has one: the\n"
+           "             time is all its launches, their count printed when more than one):\n"
            "             time, effective GB/s (u, delta, z, out fp32 + B, C), %% of copy, and\n"
-           "             with --anchor the speed ratio to the upstream CUDA kernel\n"
+           "             with --anchor the speed ratio to the upstream CUDA kernel (which takes\n"
+           "             delta ready-made)\n"
            "  ssm_step   one decode state update (dt projection + softplus + state + D +\n"
            "             gate) at batch 1, 8, 64 x d_inner 1536, 4096, 5120 (also with\n"
            "             --decode-only), us per layer; with --anchor the ratio to the\n"
@@ -224,8 +227,10 @@ static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, do
     for (int i = 0; i < n; i++) {
         mcl_timing t;
         double gbps;
+        int launches = 0;
         char name[64];
-        MCL_TRY(mcl_bench_scan(rt, sh[i].batch, sh[i].d_inner, sh[i].L, 16, sh[i].d_inner / 32, o->reps, &t, &gbps));
+        MCL_TRY(mcl_bench_scan(rt, sh[i].batch, sh[i].d_inner, sh[i].L, 16, sh[i].d_inner / 32, o->reps, &t, &gbps,
+                               &launches));
         snprintf(name, sizeof name, "%dx%dx%d", sh[i].batch, sh[i].d_inner, sh[i].L);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddItemToArray(arr, e);
@@ -233,8 +238,10 @@ static mcl_status bench_scan(mcl_runtime *rt, const bench_opts *o, report *r, do
         put(r, e, "scan", name, "ms", t.median_ms);
         put(r, e, "scan", name, "gbps", gbps);
         put(r, e, "scan", name, "pct_copy", 100.0 * gbps / copy_gbps);
+        put(r, e, "scan", name, "launches", launches);
         printf("scan      %-14s %8.4f ms  %7.1f GB/s  %5.1f%% of copy", name, t.median_ms, gbps,
                100.0 * gbps / copy_gbps);
+        if (launches > 1) printf("  (%d launches: dt pre-pass / split + scan)", launches);
         anchor_ms a = anchor_find(o->anchor, &sh[i]);
         if (a.fp32 > 0) {
             put(r, e, "scan", name, "anchor_fp32_ms", a.fp32);

@@ -276,7 +276,7 @@ static void scan_bufs_free(scan_bufs *b)
 
 /* Device time of one scan (its launches), from the profile records. */
 static mcl_status scan_once(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *ks, cl_mem seq,
-                            int batch, double *ms)
+                            int batch, double *ms, int *launches)
 {
     const char *names[16];
     double t[16];
@@ -285,22 +285,24 @@ static mcl_status scan_once(mcl_runtime *rt, const mcl_scan_args *a, const mcl_k
     MCL_TRY(mcl_runtime_finish(rt));
     int n = mcl_runtime_profile_take(rt, names, t, 16);
     *ms = 0.0;
-    for (int i = 0; i < n; i++) *ms += t[i]; /* a split scan is two launches */
+    for (int i = 0; i < n; i++) *ms += t[i]; /* the dt pre-pass and the split's summary too */
+    *launches = n;
     return n > 0 ? MCL_OK : mcl_error_set(MCL_ERR_INVALID_ARG, "bench: no profile (is profiling on?)");
 }
 
 mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N, int R, int reps,
-                          mcl_timing *t, double *gbps)
+                          mcl_timing *t, double *gbps, int *launches)
 {
     double ms[MAX_REPS], warm;
     scan_bufs b = {0};
     if (reps < 1 || reps > MAX_REPS) return mcl_error_set(MCL_ERR_INVALID_ARG, "bench: reps %d", reps);
     mcl_status st = scan_bufs_make(rt, batch, d_inner, L, N, R, &b);
     mcl_scan_args a = {b.xc, b.dbc, b.xz, b.w_dt, b.b_dt, b.a, b.d, b.y, MCL_DTYPE_F32, d_inner, R, N,
-                       (uint64_t)d_inner, 2 * d_inner}; /* z: Mamba-1's second half of xz */
+                       (uint64_t)d_inner, 2 * d_inner, batch * L}; /* z: Mamba-1's second half of xz */
     mcl_kern_state ks = {b.state, 0, b.slot, (uint64_t)d_inner * (uint64_t)N};
-    if (st == MCL_OK) st = scan_once(rt, &a, &ks, b.seq_start, batch, &warm);
-    for (int r = 0; r < reps && st == MCL_OK; r++) st = scan_once(rt, &a, &ks, b.seq_start, batch, &ms[r]);
+    if (st == MCL_OK) st = scan_once(rt, &a, &ks, b.seq_start, batch, &warm, launches);
+    for (int r = 0; r < reps && st == MCL_OK; r++)
+        st = scan_once(rt, &a, &ks, b.seq_start, batch, &ms[r], launches);
     if (st == MCL_OK) {
         mcl_timing_from(ms, reps, t);
         double T = (double)batch * L;
@@ -339,7 +341,7 @@ mcl_status mcl_bench_step(mcl_runtime *rt, int batch, int d_inner, int N, int R,
     mcl_status st = scan_bufs_make(rt, batch, d_inner, 1, N, R, &b);
     if (st == MCL_OK) st = half_buffer(rt, (size_t)d_inner * (size_t)R, -0.2f, 0.2f, "step w_dt", &w16);
     mcl_scan_args a = {b.xc, b.dbc, b.xz, w16, b.b_dt, b.a, b.d, b.y, MCL_DTYPE_F16, d_inner, R, N,
-                       (uint64_t)d_inner, 2 * d_inner};
+                       (uint64_t)d_inner, 2 * d_inner, 0}; /* T: read by prefill only */
     mcl_kern_state ks = {b.state, 0, b.slot, (uint64_t)d_inner * (uint64_t)N};
     for (int r = -2; r < reps && st == MCL_OK; r++) { /* two warm-up launches */
         const char *names[4];

@@ -36,12 +36,15 @@ void mcl_bench_profile_span(const mcl_runtime *rt, int *launches, double *kernel
  * between clFinish calls; *gflops = 2 n^3 / median time. */
 mcl_status mcl_bench_sgemm(mcl_runtime *rt, size_t n, int reps, mcl_timing *t, double *gflops);
 
-/* The selective-scan kernel alone at (batch, d_inner, L) with d_state N and
- * dt_rank R on random inputs: one warm-up, `reps` timed launches.
- * *gbps counts the bytes of u, delta, z and out in fp32 per (t, d) plus B
- * and C per (t, n), as the CUDA kernel's figures do. */
+/* The selective scan at (batch, d_inner, L) with d_state N and dt_rank R on
+ * random inputs (f32 W_dt), through mcl_kern_scan_prefill: one warm-up,
+ * `reps` timed scans, each timed as the sum of all its launches (the dt
+ * pre-pass of a SCAN_DTIN configuration and the split's summary included);
+ * *launches: how many one scan made. *gbps counts the bytes of u, delta, z
+ * and out in fp32 per (t, d) plus B and C per (t, n), as the CUDA kernel's
+ * figures do. */
 mcl_status mcl_bench_scan(mcl_runtime *rt, int batch, int d_inner, int L, int N, int R, int reps,
-                          mcl_timing *t, double *gbps);
+                          mcl_timing *t, double *gbps, int *launches);
 
 /* One decode state update (the runtime's ssm_step: dt projection from a
  * ready dbc row with F16 W_dt, softplus, state update, D, gate) of `batch`

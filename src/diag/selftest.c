@@ -80,6 +80,8 @@ static const mcl_selftest_entry entries[] = {
     {"gemm_mma_f16", mcl_selftest_gemm_mma},
     {"scan_prefill", mcl_selftest_scan_prefill},
     {"scan_summary", mcl_selftest_scan_summary},
+    {"scan_dt", mcl_selftest_scan_dt},
+    {"scan_dt_gather", mcl_selftest_scan_dt_gather},
     {"ssm_step", mcl_selftest_ssm_step},
     {"ssm_step_parts", mcl_selftest_ssm_step_parts},
     {"dlayer", mcl_selftest_dlayer},

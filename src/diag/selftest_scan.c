@@ -106,7 +106,7 @@ static mcl_scan_args tiny_args(const tiny_dev *d)
 {
     mcl_scan_args a = {.xc = d->m[0], .dbc = d->m[1], .xz = d->m[2], .w_dt = d->m[3], .b_dt = d->m[4],
                        .a = d->m[5], .d = d->m[6], .y = d->m[10], .wdtype = MCL_DTYPE_F32,
-                       .d_inner = DI, .dt_rank = RK, .d_state = NS, .z_off = DI, .z_ld = 2 * DI};
+                       .d_inner = DI, .dt_rank = RK, .d_state = NS, .z_off = DI, .z_ld = 2 * DI, .T = T};
     return a;
 }
 
@@ -147,16 +147,18 @@ static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 
 mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_prefill, ok); }
 
-/* The same through the split launch of a configuration with SCAN_NSEG 2
- * (the picked one's tunables otherwise; built through the binary cache):
- * scan_summary, then scan_prefill from the state it copied. */
-static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+/* The tiny problem through a variant of the picked configuration with
+ * tunable `name` = v (and `name2` = v2 when given), built through the binary
+ * cache, launched by mcl_kern_scan_prefill_with. */
+static mcl_status run_variant(mcl_runtime *rt, tiny_dev *d, tiny *p, const char *name, long v, const char *name2,
+                              long v2, bool *ok)
 {
     const mcl_tune_config *c;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
     MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
     mcl_params prm = c->params;
-    mcl_params_set(&prm, MCL_T_SCAN_NSEG, 2);
+    mcl_params_set(&prm, name, v);
+    if (name2) mcl_params_set(&prm, name2, v2);
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
@@ -176,7 +178,27 @@ static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     return tiny_read_check(rt, d, p, T * DI, ok);
 }
 
+/* scan_summary, then scan_prefill from the state it copied (SCAN_NSEG 2). */
+static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    return run_variant(rt, d, p, MCL_T_SCAN_NSEG, 2, NULL, 0, ok);
+}
+
 mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_split, ok); }
+
+static mcl_status run_dt(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, ok);
+}
+
+static mcl_status run_dt_gather(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 2, MCL_T_SCAN_PREF, 1, ok);
+}
+
+mcl_status mcl_selftest_scan_dt(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt, ok); }
+
+mcl_status mcl_selftest_scan_dt_gather(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt_gather, ok); }
 
 static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {

@@ -135,6 +135,7 @@ static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
     cl_mem xz = s->act[MCL_M1_XZ], xc = s->act[MCL_M1_XC], dbc = s->act[MCL_M1_DBC];
     mcl_kern_state cs = mcl_state_view(m, MCL_M1_CONV_STATE, l), ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
     mcl_scan_args a = scan_args(m, l);
+    a.T = T; /* the dt GEMM pre-pass of SCAN_DTIN runs over the T rows */
     mcl_kern_view x = x_view(m);
     MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, T,
                              c->d_model));

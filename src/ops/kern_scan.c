@@ -2,6 +2,7 @@
 #include "ops/kern_scan.h"
 
 #include "base/error.h"
+#include "ops/gemm.h"
 #include "tune/tune_scan.h"
 
 /* Binds the arguments shared by both kernels (0..11) and returns the next index. */
@@ -55,11 +56,15 @@ int mcl_kern_scan_prefill_nseg(const mcl_params *p)
     return v < 1 ? 1 : (v > MCL_SCAN_MAX_NSEG ? MCL_SCAN_MAX_NSEG : (int)v);
 }
 
-/* Binds scan_prefill's / scan_summary's arguments (nseg > 1: the workspace). */
+bool mcl_kern_scan_prefill_dtin(const mcl_params *p) { return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) != 0; }
+
+/* Binds scan_prefill's / scan_summary's arguments (nseg > 1: the workspace;
+ * dtin: Δ·W from the pre-pass, or NULL). */
 static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st,
-                               cl_mem seq_start, int n_seqs, int nseg)
+                               cl_mem seq_start, int n_seqs, int nseg, cl_mem dtin)
 {
     cl_mem sums = a->y; /* not read when nseg is 1 */
+    cl_mem dt = dtin ? dtin : a->y; /* not read without SCAN_DTIN */
     if (nseg > 1) MCL_TRY(scan_ws(rt, n_seqs, nseg, a, &sums));
     MCL_TRY(bind_common(k, a, st));
     MCL_ARG(k, 12, seq_start);
@@ -70,52 +75,140 @@ static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args
     MCL_ARG(k, 17, a->y);
     MCL_TRY(bind_z(k, a, 18));
     MCL_ARG(k, 20, sums);
+    MCL_ARG(k, 21, dt);
     return MCL_OK;
 }
 
-/* scan_summary (ks, when nseg > 1) then scan_prefill (k). */
-static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, const mcl_params *p,
+/* rt->scan_dt[i] of at least `bytes`. */
+static mcl_status dt_ws(mcl_runtime *rt, int i, size_t bytes, const char *what)
+{
+    if (bytes <= rt->scan_dt_bytes[i]) return MCL_OK;
+    mcl_buffer_release(&rt->scan_dt[i]);
+    rt->scan_dt_bytes[i] = 0;
+    MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, what, &rt->scan_dt[i]));
+    rt->scan_dt_bytes[i] = bytes;
+    return MCL_OK;
+}
+
+/* SCAN_DTIN 1: scan_dt (kernel g) writes out [T, d_inner] = δ·W_dtᵀ, δ read
+ * in place from dbc; tiles of SCAN_DTV·SCAN_DTW square, SCAN_DTW² work-items. */
+static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a, cl_mem out)
+{
+    int ldb = a->dt_rank + 2 * a->d_state, wdt = (int)a->wdtype;
+    size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), wg = dtw * dtw;
+    size_t tile = (size_t)mcl_params_get(p, MCL_T_SCAN_DTV, 4) * dtw;
+    size_t global = (((size_t)a->T + tile - 1) / tile) * (((size_t)a->d_inner + tile - 1) / tile) * wg;
+    MCL_ARG(g, 0, a->dbc);
+    MCL_ARG(g, 1, ldb);
+    MCL_ARG(g, 2, a->dt_rank);
+    MCL_ARG(g, 3, a->T);
+    MCL_ARG(g, 4, a->w_dt);
+    MCL_ARG(g, 5, wdt);
+    MCL_ARG(g, 6, a->d_inner);
+    MCL_ARG(g, 7, out);
+    return mcl_launch(rt, g, "scan_dt", 1, &global, &wg);
+}
+
+/* SCAN_DTIN 2: scan_dt_gather (kernel g) copies δ = dbc[:, :R] into
+ * rt->scan_dt[0] [T, R], then mcl_op_matmul ("dt_proj": gemv, SIMT, CLBlast
+ * or tensor cores by its own rules) writes out [T, d_inner]. */
+static mcl_status dt_gemm(mcl_runtime *rt, cl_kernel g, const mcl_scan_args *a, cl_mem out)
+{
+    int ldb = a->dt_rank + 2 * a->d_state;
+    MCL_TRY(dt_ws(rt, 0, 4 * (size_t)a->T * (size_t)a->dt_rank, "scan delta (dt_rank columns of dbc)"));
+    MCL_ARG(g, 0, a->dbc);
+    MCL_ARG(g, 1, ldb);
+    MCL_ARG(g, 2, a->dt_rank);
+    MCL_ARG(g, 3, a->T);
+    MCL_ARG(g, 4, rt->scan_dt[0]);
+    size_t wg = 64, max = rt->dev.max_work_group_size < rt->dev.max_work_item_sizes[0]
+                              ? rt->dev.max_work_group_size : rt->dev.max_work_item_sizes[0];
+    while (wg > 1 && wg > max) wg /= 2;
+    size_t global = mcl_round_up((size_t)a->T * (size_t)a->dt_rank, wg);
+    MCL_TRY(mcl_launch(rt, g, "scan_dt_gather", 1, &global, &wg));
+    return mcl_op_matmul(rt, "dt_proj", a->w_dt, a->wdtype, a->d_inner, a->dt_rank, rt->scan_dt[0], a->T, 0.0f,
+                         out);
+}
+
+/* SCAN_DTIN's pre-pass (kernel g: scan_dt or scan_dt_gather) into
+ * rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ, returned in *out. */
+static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a,
+                             cl_mem *out)
+{
+    if (a->T < 1) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: SCAN_DTIN needs the token count (T = %d)", a->T);
+    MCL_TRY(dt_ws(rt, 1, 4 * (size_t)a->T * (size_t)a->d_inner, "scan dt projection"));
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1) MCL_TRY(dt_simt(rt, g, p, a, rt->scan_dt[1]));
+    else MCL_TRY(dt_gemm(rt, g, a, rt->scan_dt[1]));
+    *out = rt->scan_dt[1];
+    return MCL_OK;
+}
+
+/* The pre-pass kernel's name for tunables p (SCAN_DTIN 1 or 2). */
+static const char *dt_kernel(const mcl_params *p)
+{
+    return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 ? "scan_dt" : "scan_dt_gather";
+}
+
+/* The pre-pass (kg, with SCAN_DTIN), scan_summary (ks, when nseg > 1), then scan_prefill (k). */
+static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_kernel kg, const mcl_params *p,
                                  const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs)
 {
     int nseg = mcl_kern_scan_prefill_nseg(p);
     size_t global, wg;
+    cl_mem dtin = NULL;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
+    if (mcl_kern_scan_prefill_dtin(p)) {
+        MCL_ASSERT(kg != NULL, "the dt pre-pass kernel given for a scan with SCAN_DTIN");
+        MCL_TRY(dt_prepass(rt, kg, p, a, &dtin));
+    }
     if (nseg > 1) {
         MCL_ASSERT(ks != NULL, "scan_summary given for a split scan");
-        MCL_TRY(bind_prefill(rt, ks, a, st, seq_start, n_seqs, nseg));
+        MCL_TRY(bind_prefill(rt, ks, a, st, seq_start, n_seqs, nseg, dtin));
         MCL_TRY(mcl_launch(rt, ks, "scan_summary", 1, &global, &wg));
     }
-    MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg));
+    MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg, dtin));
     return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+}
+
+/* Kernel `name` of k's program into *out (released by the caller). */
+static mcl_status sibling_kernel(cl_kernel k, const char *name, cl_kernel *out)
+{
+    cl_program prog;
+    cl_int err;
+    MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_PROGRAM, sizeof prog, &prog, NULL),
+                 "clGetKernelInfo(scan_prefill, CL_KERNEL_PROGRAM)");
+    *out = clCreateKernel(prog, name, &err);
+    if (err != CL_SUCCESS) return mcl_error_cl(err, "clCreateKernel(%s)", name);
+    return MCL_OK;
 }
 
 mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs)
 {
+    cl_kernel ks = NULL, kg = NULL;
     if (n_seqs <= 0) return MCL_OK;
-    if (mcl_kern_scan_prefill_nseg(p) == 1) return launch_prefill(rt, k, NULL, p, a, st, seq_start, n_seqs);
-    cl_program prog;
-    cl_int err;
-    MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_PROGRAM, sizeof prog, &prog, NULL),
-                 "clGetKernelInfo(scan_prefill, CL_KERNEL_PROGRAM)");
-    cl_kernel ks = clCreateKernel(prog, "scan_summary", &err);
-    if (err != CL_SUCCESS) return mcl_error_cl(err, "clCreateKernel(scan_summary)");
-    mcl_status s = launch_prefill(rt, k, ks, p, a, st, seq_start, n_seqs);
-    clReleaseKernel(ks); /* the queue keeps it until the launch has run */
+    mcl_status s = MCL_OK;
+    if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &ks);
+    if (s == MCL_OK && mcl_kern_scan_prefill_dtin(p)) s = sibling_kernel(k, dt_kernel(p), &kg);
+    if (s == MCL_OK) s = launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
+    if (ks) clReleaseKernel(ks); /* the queue keeps them until the launches have run */
+    if (kg) clReleaseKernel(kg);
     return s;
 }
 
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs)
 {
-    cl_kernel k, ks;
+    cl_kernel k, ks, kg;
     const mcl_params *p;
     if (n_seqs <= 0) return MCL_OK;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = n_seqs}};
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_TOKENS] = a->T > 0 ? a->T : 0,
+                     [MCL_SHAPE_BATCH] = n_seqs}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &ks, NULL));
-    return launch_prefill(rt, k, ks, p, a, st, seq_start, n_seqs);
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(p), &kg, NULL));
+    return launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
 }
 
 int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N)

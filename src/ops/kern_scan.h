@@ -18,6 +18,7 @@ typedef struct mcl_scan_args {
     int d_inner, dt_rank, d_state;
     uint64_t z_off; /* z's view in xz (elements) */
     int z_ld;       /* elements between z rows, >= d_inner */
+    int T;          /* rows of xc, dbc and y (tokens); prefill with SCAN_DTIN needs it, else unread */
 } mcl_scan_args;
 
 /* The grid of a scan_prefill launch with tunables p: one work-group of
@@ -32,7 +33,12 @@ void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, si
 int mcl_kern_scan_prefill_nseg(const mcl_params *p);
 
 /* Prefill scan over n_seqs sequences (seq_start: int [n_seqs+1]), with the
- * runtime's scan_prefill. MCL_ERR_INVALID_ARG when z_ld < d_inner. */
+ * runtime's scan_prefill. MCL_ERR_INVALID_ARG when z_ld < d_inner. With
+ * SCAN_DTIN (the configuration's) the dt projection runs first as a GEMM
+ * pre-pass over a->T rows into rt->scan_dt (grown on demand): SCAN_DTIN 1
+ * launches scan_dt; 2 scan_dt_gather, then ops/gemm.h's mcl_op_matmul
+ * (named "dt_proj"). Then MCL_ERR_INVALID_ARG when a->T < 1, and the
+ * workspace's and the GEMM's errors. */
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs);
 
@@ -41,6 +47,9 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
  * segments' summaries, then the scan) and the runtime's split workspace
  * (rt->scan_ws, grown to n_seqs*(2*nseg+1)*d_inner*d_state floats; its
  * allocation failure is returned). */
+/* Whether tunables p take Δ from the dt GEMM pre-pass (SCAN_DTIN). */
+bool mcl_kern_scan_prefill_dtin(const mcl_params *p);
+
 mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs);

@@ -283,6 +283,8 @@ void mcl_runtime_free(mcl_runtime *rt)
     free(rt->prof);
     for (int i = 0; i < 3; i++) mcl_buffer_release(&rt->gemm_ws[i]);
     mcl_buffer_release(&rt->scan_ws);
+    mcl_buffer_release(&rt->scan_dt[0]);
+    mcl_buffer_release(&rt->scan_dt[1]);
     mcl_buffer_release(&rt->dlayer.bar);
     mcl_runtime_release_configs(rt);
     mcl_tunedb_free(rt->tunedb);

@@ -90,6 +90,8 @@ struct mcl_runtime {
     size_t gemm_ws_bytes[3];
     cl_mem scan_ws;               /* split-scan workspace (ops/kern_scan.c), NULL until needed */
     size_t scan_ws_bytes;
+    cl_mem scan_dt[2];            /* SCAN_DTIN's δ [T, R] and δ·W_dtᵀ [T, d_inner] (ops/kern_scan.c) */
+    size_t scan_dt_bytes[2];
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */

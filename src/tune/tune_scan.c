@@ -36,6 +36,17 @@
  *    where the H200 measured it faster. Not in the tuning spaces: `mambacl
  *    tune` measures one batch-1 prefill per model class, and a split chosen
  *    there would also apply at large batches (the classes have no batch).
+ *  - SCAN_DTIN (Δ given: the dt projection as a GEMM pre-pass, cl/scan.cl's
+ *    header; 1: scan_dt, SIMT; 2: ops/gemm.c's mcl_op_matmul): 0 by default
+ *    (the fused projection, one launch); the built-in table sets more where
+ *    the H200 measured pre-pass + scan faster. With it the dt tiles are gone
+ *    from the local memory (SCAN_RT is not used).
+ *  - SCAN_DTW (scan_dt's work-group is SCAN_DTW² work-items, tiles of
+ *    4·SCAN_DTW square): derived, the largest power of two <= 16 whose square
+ *    fits the device's work-group. SCAN_DTV (each scan_dt work-item's block
+ *    is DTV x DTV, 4 or 8): 4 by default; 8 where measured faster.
+ *  - SCAN_PREF (the next chunk's global inputs prefetched into registers):
+ *    0 by default, 1 where measured faster.
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 8 on GPUs (2 states per lane at N = 16; d_inner*B*8
@@ -67,6 +78,7 @@ long mcl_tune_scan_local_bytes(const mcl_params *p)
 {
     long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 1), tt = mcl_params_get(p, MCL_T_SCAN_TT, 1);
     long ng = mcl_params_get(p, MCL_T_SCAN_NG, 1), rt = mcl_params_get(p, MCL_T_SCAN_RT, 1);
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0)) rt = 1; /* no dt tiles: scan.cl's SCAN_RTL */
     long nsg = mcl_params_get(p, MCL_T_SCAN_NSG, 1), ch = tt * mcl_params_get(p, MCL_T_SCAN_ITEMS, 1);
     long bc = ch * (2 * ng + 4), ys = nsg * (ch + 1) * dch, stage = ((bc > ys ? bc : ys) + 3) / 4 * 4;
     return 4 * (stage + rt * (ch + 4) + rt * dch + 2 * ch * (dch + 1) + (2 * tt + 1) * ng * dch);
@@ -88,6 +100,11 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
         items % nsg != 0)
         return false;
     if (dch * nsg * tt > mcl_tune_max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
+    long dtw = mcl_params_get(p, MCL_T_SCAN_DTW, 0);
+    long dtv = mcl_params_get(p, MCL_T_SCAN_DTV, 4);
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 &&
+        (!mcl_is_pow2(dtw) || dtw * dtw > mcl_tune_max_wg(dev) || (dtv != 4 && dtv != 8)))
+        return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
 
@@ -102,7 +119,19 @@ static long derive_rt(const mcl_device_info *dev, mcl_params *p)
     return 0;
 }
 
-static void scan_complete(const mcl_device_info *dev, mcl_params *p) { derive_rt(dev, p); }
+/* SCAN_DTW: the largest power of two <= 16 whose square fits a work-group. */
+static void derive_dtw(const mcl_device_info *dev, mcl_params *p)
+{
+    long dtw = 16;
+    while (dtw > 1 && dtw * dtw > mcl_tune_max_wg(dev)) dtw /= 2;
+    mcl_params_set(p, MCL_T_SCAN_DTW, dtw);
+}
+
+static void scan_complete(const mcl_device_info *dev, mcl_params *p)
+{
+    derive_rt(dev, p);
+    derive_dtw(dev, p);
+}
 
 /* Halves ITEMS, then TT, then NG and NSG; false when nothing is left to halve. */
 static bool shrink(mcl_params *p)
@@ -137,6 +166,10 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_KEEPB, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_FAST_EXP, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_SCAN_NSEG, 1);
+    mcl_params_set(out, MCL_T_SCAN_DTIN, 0);
+    mcl_params_set(out, MCL_T_SCAN_PREF, 0);
+    derive_dtw(dev, out);
+    mcl_params_set(out, MCL_T_SCAN_DTV, 4);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
     long items = 8, keepb = cpu ? 0 : 1;
     while ((16 / nsg) * items * (keepb ? 2 : 1) > 128) {
@@ -182,6 +215,8 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_DCH, 1, 256},      {MCL_T_SCAN_NSG, 1, 256},  {MCL_T_SCAN_TT, 1, 1024},
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
+    {MCL_T_SCAN_DTIN, 0, 2},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
+    {MCL_T_SCAN_DTV, 4, 8},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
