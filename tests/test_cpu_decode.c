@@ -66,7 +66,7 @@ static void run_xstep(int B, int d_inner, int R, int N, int xdt, int wdt)
     cl_mem bD = upload(D, (size_t)d_inner * 4), bst = upload(st, sn * 4);
     cl_mem bslot = upload(slot, (size_t)B * 4), by = upload(NULL, (size_t)B * d_inner * 4);
     mcl_scan_args a = {bxc, NULL, bxz, bw, bb, bA, bD, by, (mcl_dtype)wdt, d_inner, R, N, (uint64_t)d_inner,
-                       2 * d_inner};
+                       2 * d_inner, 0};
     mcl_kern_state ks = {bst, off, bslot, se};
     if (mcl_kern_xstep(rt, &a, bwx, (mcl_dtype)xdt, &ks, B) != MCL_OK) fail_msg("%s", mcl_last_error());
     download(by, got, (size_t)B * d_inner * 4);
@@ -135,7 +135,7 @@ static void test_xstep_bad_args(void **state)
 {
     (void)state;
     cl_mem m = upload(NULL, 64);
-    mcl_scan_args a = {m, NULL, m, m, m, m, m, m, MCL_DTYPE_F32, 4, 1, 1, 4, 3};
+    mcl_scan_args a = {m, NULL, m, m, m, m, m, m, MCL_DTYPE_F32, 4, 1, 1, 4, 3, 0};
     mcl_kern_state ks = {m, 0, m, 4};
     assert_int_equal(mcl_kern_xstep(rt, &a, m, MCL_DTYPE_F32, &ks, 1), MCL_ERR_INVALID_ARG); /* z stride < d_inner */
     assert_non_null(strstr(mcl_last_error(), "xstep"));

@@ -51,7 +51,7 @@ mcl_status mcl_selftest_xstep(mcl_runtime *rt, bool *ok)
                         sizeof slot, sizeof got};
     mcl_status st = MCL_OK;
     for (int i = 0; i < 10 && st == MCL_OK; i++) st = mcl_st_put(rt, &b, host[i], bytes[i], &m[i]);
-    mcl_scan_args a = {m[0], NULL, m[2], m[3], m[4], m[5], m[6], m[9], MCL_DTYPE_F32, DI, R, N, DI, 2 * DI};
+    mcl_scan_args a = {m[0], NULL, m[2], m[3], m[4], m[5], m[6], m[9], MCL_DTYPE_F32, DI, R, N, DI, 2 * DI, 0};
     mcl_kern_state ks = {m[7], 0, m[8], DI * N};
     if (st == MCL_OK) st = mcl_kern_xstep(rt, &a, m[1], MCL_DTYPE_F32, &ks, 1);
     if (st == MCL_OK) st = mcl_st_get(rt, m[9], got, sizeof got);
