@@ -487,8 +487,12 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
             const mcl_dlayer_state *dl = &rt->dlayer; /* probed by the first batch-1 step */
             cJSON_AddStringToObject(e, "layer_path", dl->state == 1 ? "persistent" : "chain");
             if (dl->state == 1) printf("decode    B=1 layers: persistent, one launch each (%d work-groups)\n", dl->groups);
-            else printf("decode    B=1 layers: 4-launch chain (persistent off: %s)\n",
-                        dl->state < 0 ? dl->reason : "not used");
+            else { /* the chain's launches per layer, measured: the step's minus the embedding and the head */
+                int nl = mcl_model_config(m)->n_layer;
+                double per = nl > 0 ? (launches / 4.0 - 2.0) / nl : 0.0;
+                printf("decode    B=1 layers: a chain of %.0f launches each (persistent off: %s)\n", per,
+                       dl->state < 0 ? dl->reason : "not used");
+            }
         }
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);
