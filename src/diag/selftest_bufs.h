@@ -1,5 +1,5 @@
 /* Buffers and checks shared by the kernels' selftests (selftest_kern.c,
- * selftest_decode.c): device buffers of one selftest, released together,
+ * selftest_decode.c, selftest_cpu.c): device buffers of one selftest, released together,
  * and the tolerance check against a host reference. */
 #ifndef MCL_SELFTEST_BUFS_H
 #define MCL_SELFTEST_BUFS_H
@@ -30,5 +30,16 @@ bool mcl_st_close(const float *got, const float *want, int n, float tol);
 
 /* A deterministic test value in [-1.375, 1.375]. */
 float mcl_st_val(int i);
+
+/* A GEMV launcher with mcl_kern_gemv's contract (mcl_kern_gemv, mcl_kern_cgemv). */
+typedef mcl_status (*mcl_st_gemv_fn)(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
+                                     int B, bool accumulate);
+
+/* The accumulating GEMV selftest: y[b] += W . x[b] over nb (1 or 2) batch
+ * rows of O x I F16 weights (O * I <= MCL_ST_GEMV_MAX_W, I and O <= 32), run
+ * by `gemv` and compared with a double-precision host sum within tol. *ok
+ * says whether it matched; errors of the launch come back as they are. */
+enum { MCL_ST_GEMV_MAX_W = 512 };
+mcl_status mcl_st_gemv_case(mcl_runtime *rt, mcl_st_gemv_fn gemv, int O, int I, int nb, float tol, bool *ok);
 
 #endif

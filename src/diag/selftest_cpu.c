@@ -64,27 +64,7 @@ mcl_status mcl_selftest_xstep(mcl_runtime *rt, bool *ok)
  * not of CG_VW, F16 weights. */
 mcl_status mcl_selftest_cgemv(mcl_runtime *rt, bool *ok)
 {
-    enum { O = 11, I = 19, B = 2 };
-    uint16_t W[O * I];
-    float x[B * I], y[B * O], want[B * O], got[B * O];
-    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(mcl_st_val(i));
-    for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
-    for (int i = 0; i < B * O; i++) y[i] = mcl_st_val(i + 5);
-    for (int b = 0; b < B; b++)
-        for (int o = 0; o < O; o++) {
-            double s = y[b * O + o];
-            for (int i = 0; i < I; i++) s += (double)mcl_half_to_float(W[o * I + i]) * x[b * I + i];
-            want[b * O + o] = (float)s;
-        }
-    mcl_st_bufs bf = {0};
-    cl_mem bw, bx, by;
-    mcl_status st = mcl_st_put(rt, &bf, W, sizeof W, &bw);
-    if (st == MCL_OK) st = mcl_st_put(rt, &bf, x, sizeof x, &bx);
-    if (st == MCL_OK) st = mcl_st_put(rt, &bf, y, sizeof y, &by);
-    if (st == MCL_OK) st = mcl_kern_cgemv(rt, bw, MCL_DTYPE_F16, bx, by, O, I, B, true);
-    if (st == MCL_OK) st = mcl_st_get(rt, by, got, sizeof got);
-    if (st == MCL_OK) *ok = mcl_st_close(got, want, B * O, 1e-4f);
-    return mcl_st_done(&bf, st);
+    return mcl_st_gemv_case(rt, mcl_kern_cgemv, 11, 19, 2, 1e-4f, ok);
 }
 
 /* cgemv_in of one batch row (slot 1 of 2): the norm, and the conv step of

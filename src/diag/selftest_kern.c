@@ -168,28 +168,7 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
 /* gemv of nb (1 or 2) batch rows: gemv_1 or the tile kernel gemv. */
 static mcl_status gemv_check(mcl_runtime *rt, int nb, bool *ok)
 {
-    enum { O = 5, I = 11, B = 2 };
-    uint16_t W[O * I];
-    float x[B * I], y[B * O], got[B * O], want[B * O];
-    for (int i = 0; i < O * I; i++) W[i] = mcl_half_from_float(mcl_st_val(i));
-    for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
-    for (int i = 0; i < B * O; i++) y[i] = mcl_st_val(i + 6);
-    for (int bb = 0; bb < nb; bb++) {
-        for (int o = 0; o < O; o++) {
-            double s = y[bb * O + o];
-            for (int i = 0; i < I; i++) s += (double)mcl_half_to_float(W[o * I + i]) * x[bb * I + i];
-            want[bb * O + o] = (float)s;
-        }
-    }
-    mcl_st_bufs b = {0};
-    cl_mem bW, bx, by;
-    mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
-    if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
-    if (st == MCL_OK) st = mcl_st_put(rt, &b, y, sizeof y, &by);
-    if (st == MCL_OK) st = mcl_kern_gemv(rt, bW, MCL_DTYPE_F16, bx, by, O, I, nb, true);
-    if (st == MCL_OK) st = mcl_st_get(rt, by, got, sizeof got);
-    if (st == MCL_OK) *ok = mcl_st_close(got, want, nb * O, 1e-5f);
-    return mcl_st_done(&b, st);
+    return mcl_st_gemv_case(rt, mcl_kern_gemv, 5, 11, nb, 1e-5f, ok);
 }
 
 mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok) { return gemv_check(rt, 2, ok); }
