@@ -21,6 +21,8 @@
 #include "ops/gemm.h"
 #include "runtime/runtime.h"
 #include "tune/families.h"
+#include "base/error.h"
+#include "ops/kern_xstep.h"
 #include "tune/tune_kern.h"
 #include "tune/tune_scan.h"
 #include "tune/tunedb.h"
@@ -529,6 +531,49 @@ static void test_build_failure(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A family that is off by its rule on the device (xstep.cl: XS_ON 0 on
+ * GPUs; here PoCL under MAMBACL_TEST_DEVICE_TYPE=gpu) and fails to build is
+ * a warning naming it, and the runtime still opens without it (the chain
+ * serves); where the rule is on (a CPU's XS_ON 1) the same failure is the
+ * runtime's error. */
+static void test_unused_family_build_failure(void **state)
+{
+    (void)state;
+    char cmd[2400], kdir[300];
+    snprintf(kdir, sizeof kdir, "%s/cl", dir);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s' && cp '%s'/cl/*.cl '%s'/ && printf '#error refused\n' >> '%s/xstep.cl'",
+             kdir, kdir, getenv("MAMBACL_SOURCE_ROOT"), kdir, kdir);
+    assert_int_equal(system(cmd), 0);
+    mcl_runtime_options o = {.kernel_dir = kdir, .no_cache = true};
+    mcl_runtime *rt = NULL;
+    const char *type = getenv("MAMBACL_TEST_DEVICE_TYPE");
+    char keep[32] = "";
+    if (type) snprintf(keep, sizeof keep, "%s", type);
+    setenv("MAMBACL_TEST_DEVICE_TYPE", "gpu", 1);
+    mcl_status st = mcl_runtime_create(&o, &rt);
+    if (keep[0]) setenv("MAMBACL_TEST_DEVICE_TYPE", keep, 1);
+    else unsetenv("MAMBACL_TEST_DEVICE_TYPE");
+    if (st != MCL_OK) fail_msg("runtime with an unused xstep.cl that does not build: %s", mcl_last_error());
+    if (!strstr(mcl_runtime_warnings(rt), "xstep.cl")) fail_msg("no warning names xstep.cl: %s", mcl_runtime_warnings(rt));
+    assert_int_equal(programs_of(rt, MCL_F_XSTEP), 0);
+    assert_false(mcl_kern_xstep_wanted(rt, 512, 48, 1));
+    mcl_runtime_free(rt);
+    rt = NULL;
+    rt = open_runtime();
+    bool on = mcl_params_get(mcl_runtime_params(rt, MCL_F_XSTEP), MCL_T_XS_ON, 0) == 1;
+    mcl_runtime_free(rt);
+    rt = NULL;
+    if (on) {
+        assert_int_not_equal(mcl_runtime_create(&o, &rt), MCL_OK);
+        assert_non_null(strstr(mcl_last_error(), "xstep.cl"));
+        mcl_error_clear();
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", kdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+
 /* The database keeps one entry per (family, class) through save and load. */
 static void test_db_classes(void **state)
 {
@@ -577,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_db_classes),
         cmocka_unit_test(test_class_entries),
         cmocka_unit_test(test_build_failure),
+        cmocka_unit_test(test_unused_family_build_failure),
         cmocka_unit_test(test_broken_files),
         cmocka_unit_test(test_accepted_files),
     };

@@ -327,6 +327,7 @@ static mcl_status build_family(mcl_runtime *rt, const mcl_family *fam)
         mcl_tune_defaults(fam, &rt->dev, &fb.params); /* the tuned one was refused: the defaults */
         fb.source = "default";
     }
+    if (fam->used && !fam->used(&fb.params)) return insert_or_warn(rt, &fb); /* not run here: see mcl_family */
     return insert_config(rt, rt->n_configs, fb);
 }
 

@@ -185,6 +185,13 @@ typedef struct mcl_family {
      * addition to its own while it tunes this family (rows of a dispatch
      * threshold); all 0: none. */
     int tune_batches[4];
+    /* Whether a device with these tunables (the family's fallback: defaults,
+     * tuning file, MAMBACL_TUNE_SET) runs the family's kernels at all; NULL:
+     * always. A family off by its rule is still compiled (its selftests and
+     * tests run on every device), but there a failed build is a warning,
+     * not the runtime's failure: a CPU-only kernel that a GPU's compiler
+     * refuses must not stop the GPU. */
+    bool (*used)(const mcl_params *p);
 } mcl_family;
 
 void mcl_params_set(mcl_params *ps, const char *name, long value);

@@ -54,6 +54,9 @@ static const mcl_tunable cg_tunables[] = {
 /* Read by src/ops/kern_cgemv.c, not by cgemv.cl. */
 static const char *const cg_host_tunables[] = {MCL_T_CG_ON, MCL_T_CG_GPC, NULL};
 
+/* The kernels run only where the dispatch rule is on (CPUs). */
+static bool cg_used(const mcl_params *p) { return mcl_params_get(p, MCL_T_CG_ON, 0) == 1; }
+
 const mcl_family mcl_family_cgemv = {
     .id = MCL_FAM_CGEMV,
     .name = MCL_F_CGEMV,
@@ -64,4 +67,5 @@ const mcl_family mcl_family_cgemv = {
     .fits = cg_fits,
     .rule = "CG_VW 8 or 16",
     .work_group = cg_wg,
+    .used = cg_used,
 };

@@ -52,6 +52,9 @@ static const mcl_tunable xs_tunables[] = {
 /* Read by src/ops/kern_xstep.c, not by xstep.cl. */
 static const char *const xs_host_tunables[] = {MCL_T_XS_ON, MCL_T_XS_GPC, NULL};
 
+/* The kernels run only where the dispatch rule is on (CPUs). */
+static bool xs_used(const mcl_params *p) { return mcl_params_get(p, MCL_T_XS_ON, 0) == 1; }
+
 const mcl_family mcl_family_xstep = {
     .id = MCL_FAM_XSTEP,
     .name = MCL_F_XSTEP,
@@ -62,4 +65,5 @@ const mcl_family mcl_family_xstep = {
     .fits = xs_fits,
     .rule = "XS_VW 4, 8 or 16",
     .work_group = xs_wg,
+    .used = xs_used,
 };
