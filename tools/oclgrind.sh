@@ -75,5 +75,9 @@ for m in tiny-model tiny-model-bf16 tiny-model-f32 tiny-model-untied; do
   forward "tests/data/$m" logits -m "tests/data/$m" --ids "1 2 3 4 5 6 7" || fail=1
 done
 forward tests/data/tiny-model run -m tests/data/tiny-model -p "ab cd" -n 6 --greedy || fail=1
+# the scan's dt pre-pass (scan_dt; scan_dt_gather + the GEMM) and prefetch, off by default here
+for set in SCAN_DTIN=1,SCAN_PREF=1 SCAN_DTIN=2,SCAN_PREF=1; do
+  MAMBACL_TUNE_SET=$set forward tests/data/tiny-model logits -m tests/data/tiny-model --ids "1 2 3 4 5 6 7" || fail=1
+done
 python3 tools/oclgrind_report.py "$log" tools/oclgrind_known.txt || fail=1
 exit $fail
