@@ -40,17 +40,7 @@
 #define cg_convert_uintV CG_CAT(convert_uint, CG_VW)
 #define cg_as_floatV CG_CAT(as_float, CG_VW)
 
-inline float cg_hsum(cg_floatV v)
-{
-#if CG_VW == 16
-    float8 a = v.lo + v.hi;
-    float4 b = a.lo + a.hi;
-#else
-    float4 b = v.lo + v.hi;
-#endif
-    float2 c = b.lo + b.hi;
-    return c.x + c.y;
-}
+#define cg_hsum CG_CAT(mcl_hsum, CG_VW) /* prims.cl */
 
 /* CG_VW weights from element e on (any element alignment). */
 inline cg_floatV cg_load_wv(const __global void *w, size_t e, int dt)

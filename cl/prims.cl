@@ -26,6 +26,8 @@
  *   mcl_bf16x8_to_float8(u)  8 BF16 values packed in a uint4 (element 0 in
  *       the low 16 bits of u.s0) as floats: exact (a BF16 is the upper half
  *       of its fp32), portable.
+ *   mcl_hsum4/8/16(v)  the sum of a vector's lanes by halving (lo + hi until
+ *       two remain): one fixed order, so a width's sums are reproducible.
  * Memory traffic: none (registers). Tunables: none.
  */
 #ifndef MCL_CAP_PTX
@@ -85,3 +87,13 @@ inline float8 mcl_bf16x8_to_float8(uint4 u)
     uint4 lo = u << 16, hi = u & (uint4)0xffff0000u;
     return as_float8((uint8)(lo.s0, hi.s0, lo.s1, hi.s1, lo.s2, hi.s2, lo.s3, hi.s3));
 }
+
+inline float mcl_hsum4(float4 v)
+{
+    float2 c = v.lo + v.hi;
+    return c.x + c.y;
+}
+
+inline float mcl_hsum8(float8 v) { return mcl_hsum4(v.lo + v.hi); }
+
+inline float mcl_hsum16(float16 v) { return mcl_hsum8(v.lo + v.hi); }

@@ -50,19 +50,7 @@
 #define convert_uintV XS_CAT(convert_uint, XS_VW)
 #define as_floatV XS_CAT(as_float, XS_VW)
 
-inline float xs_hsum(floatV v)
-{
-#if XS_VW == 16
-    float8 a = v.lo + v.hi;
-    float4 b = a.lo + a.hi;
-#elif XS_VW == 8
-    float4 b = v.lo + v.hi;
-#else
-    float4 b = v;
-#endif
-    float2 c = b.lo + b.hi;
-    return c.x + c.y;
-}
+#define xs_hsum XS_CAT(mcl_hsum, XS_VW) /* prims.cl */
 
 /* The loop of xs_rows and xs_dt: NR independent accumulators acc[k] of rows
  * w + row[k] share each x vector (one row at a time is a chain of dependent
