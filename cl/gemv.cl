@@ -266,11 +266,12 @@ inline void gemv_accum(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], _
  * the decode's in_proj and LM head) when rows start on a vector boundary:
  * three specialised loops after inlining, one taken per launch (uniform), so
  * the loop has one load form (no branch per load). On the H200 (gemv_timing,
- * 2026-12-01, same call): in_proj 8192 x 2048 F16 23.0 -> 17.4 us, BF16 27.4
- * -> 17.2 us, LM head 50280 x 2048 F16 103.9 -> 72.1 us. The other kernels
- * keep one loop with the runtime dtype: specialising them too (the batch
- * tiles) raised `gemv` from 90 to 198 registers and some configurations no
- * longer compiled on NVIDIA's OpenCL (CL -9999). */
+ * 2026-12-01, against the one loop in the same call): in_proj 8192 x 2048
+ * F16 22.6 -> 20.0 us, BF16 27.3 -> 19.9 us, LM head 50280 x 2048 F16 105.4
+ * -> 85.5 us. The other kernels keep one loop with the runtime dtype:
+ * specialising them too (the batch tiles) gave in_proj 17.4 us but raised
+ * `gemv` from 90 to 198 registers, and some configurations no longer
+ * compiled on NVIDIA's OpenCL (CL -9999). */
 inline void gemv_accum_as(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], __global const void **rowp,
                           __global const float *xt, __global const float *nw, int norm, int v0, int v1,
                           int lane, int I, int nb, int btc, int rpl, int wdtype)
