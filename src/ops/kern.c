@@ -168,6 +168,14 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
     return mcl_launch(rt, k, "conv_step", 2, global, local);
 }
 
+mcl_status mcl_kern_check_gemv(const char *what, mcl_dtype wdtype, int O, int I, int B)
+{
+    if (O <= 0 || I <= 0 || B < 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad sizes O %d, I %d, B %d", what, O, I, B);
+    if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad dtype", what);
+    return MCL_OK;
+}
+
 size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, size_t rpl, size_t btc)
 {
     /* cl/prims.cl: MCL_SG_ADD_MAX is 32 with MCL_CAP_PTX, else 1; cl/gemv.cl:
@@ -182,9 +190,7 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate)
 {
-    if (O <= 0 || I <= 0 || B < 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: bad sizes O %d, I %d, B %d", O, I, B);
-    if (!valid_dtype(wdtype)) return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv: bad dtype");
+    MCL_TRY(mcl_kern_check_gemv("gemv", wdtype, O, I, B));
     if (B == 0) return MCL_OK;
     long v[4];
     MCL_TRY(mcl_tune_get(p, MCL_T_GEMV_WG, &v[0]));

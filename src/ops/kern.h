@@ -66,6 +66,11 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate);
 
+/* The argument checks of every GEMV launcher (gemv.cl, cgemv.cl): O and I
+ * positive, B not negative, wdtype F32, F16 or BF16; else
+ * MCL_ERR_INVALID_ARG naming `what` (the kernel). */
+mcl_status mcl_kern_check_gemv(const char *what, mcl_dtype wdtype, int O, int I, int B);
+
 /* Bytes of the __local reduction buffer (red_mem) that a gemv.cl kernel of
  * these tunables uses for btc batch rows per tile (1 for the batch-1 twins,
  * GEMV_BT for the others): 4 * (RPL + 1) * btc * (WG / GEMV_SGW) when a team

@@ -49,15 +49,6 @@ mcl_status mcl_kern_cgemv_rows(const mcl_runtime *rt, int O, int B, int *rows)
     return MCL_OK;
 }
 
-static mcl_status check(const char *what, mcl_dtype dt, int O, int I, int B)
-{
-    if (O <= 0 || I <= 0 || B < 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad sizes O %d, I %d, B %d", what, O, I, B);
-    if (dt != MCL_DTYPE_F32 && dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad dtype", what);
-    return MCL_OK;
-}
-
 /* Binds W, wdtype, x, y, O, I (arguments 0..5) and picks the kernel. */
 static mcl_status bind_common(mcl_runtime *rt, const char *name, int B, cl_mem W, mcl_dtype wdtype, cl_mem x,
                               cl_mem y, int O, int I, cl_kernel *k)
@@ -86,7 +77,7 @@ static mcl_status launch(mcl_runtime *rt, cl_kernel k, const char *name, int arg
 mcl_status mcl_kern_cgemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                           bool accumulate)
 {
-    MCL_TRY(check("cgemv", wdtype, O, I, B));
+    MCL_TRY(mcl_kern_check_gemv("cgemv", wdtype, O, I, B));
     if (B == 0) return MCL_OK;
     cl_kernel k;
     cl_int acc = accumulate;
@@ -98,7 +89,7 @@ mcl_status mcl_kern_cgemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x,
 mcl_status mcl_kern_cgemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
                              int B, cl_mem nw, float eps, const mcl_kern_conv *conv)
 {
-    MCL_TRY(check("cgemv_in", wdtype, O, I, B));
+    MCL_TRY(mcl_kern_check_gemv("cgemv_in", wdtype, O, I, B));
     if (conv && (conv->K < 2 || conv->n_conv < 0 || conv->n_conv > O))
         return mcl_error_set(MCL_ERR_INVALID_ARG, "cgemv_in: conv width %d, %d conv rows of %d", conv->K,
                              conv->n_conv, O);

@@ -23,15 +23,6 @@ static mcl_status gemv_tunables(const mcl_runtime *rt, bool in, int B, size_t *w
     return MCL_OK;
 }
 
-static mcl_status check_gemv(const char *what, mcl_dtype dt, int O, int I, int B)
-{
-    if (O <= 0 || I <= 0 || B < 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad sizes O %d, I %d, B %d", what, O, I, B);
-    if (dt != MCL_DTYPE_F32 && dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: bad dtype", what);
-    return MCL_OK;
-}
-
 /* Binds W, wdtype, x, y, O, I, B (arguments 0..6). */
 static mcl_status bind_gemv(cl_kernel k, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B)
 {
@@ -80,7 +71,7 @@ static mcl_status bind_red(const mcl_runtime *rt, cl_kernel k, cl_uint index, si
 mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
                             int B, cl_mem nw, float eps, const mcl_kern_conv *conv)
 {
-    MCL_TRY(check_gemv("gemv_in", wdtype, O, I, B));
+    MCL_TRY(mcl_kern_check_gemv("gemv_in", wdtype, O, I, B));
     if (conv && (conv->K < 2 || conv->n_conv < 0 || conv->n_conv > O))
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_in: conv width %d, %d conv rows of %d", conv->K,
                              conv->n_conv, O);
@@ -115,7 +106,7 @@ int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B)
 mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
                                int B, int n_split, uint64_t part_stride)
 {
-    MCL_TRY(check_gemv("gemv_split", wdtype, O, I, B));
+    MCL_TRY(mcl_kern_check_gemv("gemv_split", wdtype, O, I, B));
     if (n_split < 1 || n_split > MCL_GEMV_MAX_SPLIT || part_stride < (uint64_t)B * (uint64_t)O)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_split: %d splits, part stride %llu for %d x %d", n_split,
                              (unsigned long long)part_stride, B, O);
