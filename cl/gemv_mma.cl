@@ -18,8 +18,9 @@
  * A operand and 8 sequences as its B operand: each x element loaded serves
  * 16 rows, and each weight serves the whole tile of 8 * GMMA_NT sequences.
  *
- * Algorithm: a work-group of GMMA_WARPS warps owns 16 rows (one m16 tile)
- * and a tile of up to GMMA_BT = 8 * GMMA_NT sequences (grid dimension 1);
+ * Algorithm: a work-group of GMMA_WARPS warps owns 16 * GMMA_MT rows (MT
+ * m16 tiles, each x fragment multiplied into all of them) and a tile of up
+ * to GMMA_BT = 8 * GMMA_NT sequences (grid dimension 1);
  * its warps split K: I is cut into chunks of 32 elements and warp w takes
  * chunks w, w + WARPS, ... (the same count for every warp, zero past I).
  * Lane (g, t) = (lane / 4, lane % 4) loads 8 consecutive weights (16 bytes)
@@ -43,14 +44,15 @@
  * so the indexing, tails, norm and epilogue are tested on PoCL and Oclgrind.
  *
  * Traffic per element of W: 2 bytes read once per batch tile; x: 4 bytes per
- * (sequence, element) per 16 rows (L1/L2 hits), nw 4 bytes per element per
+ * (sequence, element) per 16 * MT rows (L1/L2 hits), nw 4 bytes per element per
  * 16 rows; y 4 bytes written (+4 read with accumulate) per (b, o); the conv
  * rows as gemv_in.
  * Tunables (src/tune/tune_gmma.c): GMMA_WARPS (warps per group, the K
- * split), GMMA_NT (n8 tiles per group: sequences per tile / 8), GMMA_UNR
+ * split), GMMA_NT (n8 tiles per group: sequences per tile / 8), GMMA_MT
+ * (m16 row tiles per group), GMMA_UNR
  * (chunks of W per warp loaded before their products); host: GMMA_MAX_B
  * (largest batch sent here; 0 = never). Local memory:
- * 4 * WARPS * NT * (128 + 32) bytes (+ 4 * 6 * 32 * WARPS for the emulation),
+ * 4 * WARPS * NT * (128 * MT + 32) bytes (+ 4 * 6 * 32 * WARPS for the emulation),
  * reserved by the host (mcl_kern_gmma_red_bytes).
  */
 #ifndef GMMA_WARPS
@@ -62,13 +64,17 @@
 #ifndef GMMA_UNR
 #define GMMA_UNR 1
 #endif
+#ifndef GMMA_MT
+#define GMMA_MT 1
+#endif
 #ifndef MCL_CAP_MMA
 #define MCL_CAP_MMA 0
 #endif
 #define GMMA_WG (32 * GMMA_WARPS)
 #define GMMA_BT (8 * GMMA_NT)
-/* offsets (floats) into red_mem: warp sums [WARPS][NT][128], x^2 [WARPS][NT][32], emulation */
-#define GMMA_SSR (GMMA_WARPS * GMMA_NT * 128)
+#define GMMA_ROWS (16 * GMMA_MT)
+/* offsets (floats) into red_mem: warp sums [WARPS][MT][NT][128], x^2 [WARPS][NT][32], emulation */
+#define GMMA_SSR (GMMA_WARPS * GMMA_MT * GMMA_NT * 128)
 #define GMMA_EMU (GMMA_SSR + GMMA_WARPS * GMMA_NT * 32)
 
 /* 8 weights of `row` from element k as 4 pairs (element k in the low half
@@ -199,25 +205,26 @@ typedef struct gmma_conv {
  * c0 + w, c0 + w + WARPS, ..., nit of them: the same for every warp):
  * acc[j] (n8 tile j < nt) and, with norm, ss[j] = this lane's x^2 sum of
  * sequence 8j + g. */
-inline void gmma_accum(float acc[GMMA_NT][4], float ss[GMMA_NT], __global const ushort *r0,
-                       __global const ushort *r1, __global const float *xt, __global const float *nw,
+inline void gmma_accum(float acc[GMMA_MT][GMMA_NT][4], float ss[GMMA_NT], __global const ushort **r0,
+                       __global const ushort **r1, __global const float *xt, __global const float *nw,
                        int norm, int I, int nb, int nt, int c0, int c1, int f16, __local uint *emu)
 {
     int lane = get_local_id(0) % 32, w = get_local_id(0) / 32, g = lane / 4, t = lane % 4;
     int aligned = I % 8 == 0, kend = min(I, 32 * c1), nit = (c1 - c0 + GMMA_WARPS - 1) / GMMA_WARPS;
     for (int i = 0; i < nit; i += GMMA_UNR) {
-        uint4 wa[GMMA_UNR], wb[GMMA_UNR];
+        uint4 wa[GMMA_UNR][GMMA_MT], wb[GMMA_UNR][GMMA_MT];
         for (int u = 0; u < GMMA_UNR; u++) { /* the weights first: their latency overlaps */
             int k = 32 * (c0 + (i + u) * GMMA_WARPS + w) + 8 * t;
             int ke = i + u < nit ? kend : 0;
-            wa[u] = gmma_load_w(r0, k, ke, aligned);
-            wb[u] = gmma_load_w(r1, k, ke, aligned);
+            for (int m = 0; m < GMMA_MT; m++) {
+                wa[u][m] = gmma_load_w(r0[m], k, ke, aligned);
+                wb[u][m] = gmma_load_w(r1[m], k, ke, aligned);
+            }
         }
         for (int u = 0; u < GMMA_UNR; u++) {
             int k = 32 * (c0 + (i + u) * GMMA_WARPS + w) + 8 * t;
             int ke = i + u < nit ? kend : 0;
             float8 nv = norm ? gmma_load_x(nw, k, ke, aligned, 1) : (float8)1.0f;
-            uint a1[4] = {wa[u].x, wb[u].x, wa[u].y, wb[u].y}, a2[4] = {wa[u].z, wb[u].z, wa[u].w, wb[u].w};
             for (int j = 0; j < GMMA_NT; j++) {
                 if (j >= nt) break; /* uniform in the group */
                 float8 xv = gmma_load_x(xt + (size_t)(8 * j + g) * I, k, ke, aligned, 8 * j + g < nb);
@@ -230,10 +237,14 @@ inline void gmma_accum(float acc[GMMA_NT][4], float ss[GMMA_NT], __global const 
                 h[1] = gmma_split2(xv.s2, xv.s3, &l[1], f16);
                 h[2] = gmma_split2(xv.s4, xv.s5, &l[2], f16);
                 h[3] = gmma_split2(xv.s6, xv.s7, &l[3], f16);
-                gmma_16816(acc[j], a1, h, f16, emu);
-                gmma_16816(acc[j], a1, l, f16, emu);
-                gmma_16816(acc[j], a2, h + 2, f16, emu);
-                gmma_16816(acc[j], a2, l + 2, f16, emu);
+                for (int m = 0; m < GMMA_MT; m++) { /* x's fragments serve MT row tiles */
+                    uint a1[4] = {wa[u][m].x, wb[u][m].x, wa[u][m].y, wb[u][m].y};
+                    uint a2[4] = {wa[u][m].z, wb[u][m].z, wa[u][m].w, wb[u][m].w};
+                    gmma_16816(acc[m][j], a1, h, f16, emu);
+                    gmma_16816(acc[m][j], a1, l, f16, emu);
+                    gmma_16816(acc[m][j], a2, h + 2, f16, emu);
+                    gmma_16816(acc[m][j], a2, l + 2, f16, emu);
+                }
             }
         }
     }
@@ -247,29 +258,32 @@ inline void gmma_body(__global const void *W, int wdtype, __global const float *
                       const gmma_conv *cv, int c0, int c1, __local float *red)
 {
     int lid = get_local_id(0), lane = lid % 32, w = lid / 32, g = lane / 4;
-    int m0 = get_group_id(0) * 16, b0 = get_group_id(1) * GMMA_BT, nb = min(GMMA_BT, B - b0);
+    int m0 = get_group_id(0) * GMMA_ROWS, b0 = get_group_id(1) * GMMA_BT, nb = min(GMMA_BT, B - b0);
     int nt = (nb + 7) / 8, f16 = wdtype == MCL_DTYPE_F16;
     __global const ushort *Wh = (__global const ushort *)W;
-    __global const ushort *r0 = Wh + (size_t)min(m0 + g, O - 1) * I;
-    __global const ushort *r1 = Wh + (size_t)min(m0 + g + 8, O - 1) * I;
-    float acc[GMMA_NT][4], ss[GMMA_NT];
-    for (int j = 0; j < GMMA_NT; j++) {
-        ss[j] = 0.0f;
-        for (int i = 0; i < 4; i++) acc[j][i] = 0.0f;
+    __global const ushort *r0[GMMA_MT], *r1[GMMA_MT];
+    float acc[GMMA_MT][GMMA_NT][4], ss[GMMA_NT];
+    for (int m = 0; m < GMMA_MT; m++) {
+        r0[m] = Wh + (size_t)min(m0 + 16 * m + g, O - 1) * I;
+        r1[m] = Wh + (size_t)min(m0 + 16 * m + g + 8, O - 1) * I;
+        for (int j = 0; j < GMMA_NT; j++)
+            for (int i = 0; i < 4; i++) acc[m][j][i] = 0.0f;
     }
+    for (int j = 0; j < GMMA_NT; j++) ss[j] = 0.0f;
     __local uint *emu = (__local uint *)(red + GMMA_EMU) + w * 6 * 32;
     gmma_accum(acc, ss, r0, r1, x + (size_t)b0 * I, nw, norm, I, nb, nt, c0, c1, f16, emu);
     for (int j = 0; j < GMMA_NT; j++) {
-        for (int i = 0; i < 4; i++) red[(w * GMMA_NT + j) * 128 + lane * 4 + i] = acc[j][i];
+        for (int m = 0; m < GMMA_MT; m++)
+            for (int i = 0; i < 4; i++) red[((w * GMMA_MT + m) * GMMA_NT + j) * 128 + lane * 4 + i] = acc[m][j][i];
         red[GMMA_SSR + (w * GMMA_NT + j) * 32 + lane] = ss[j];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int q = lid; q < 128 * nt; q += GMMA_WG) {
-        int j = q / 128, e = q % 128, gq = e / 16, tq = (e / 4) % 4, i = e % 4;
-        int o = m0 + gq + 8 * (i / 2), n = 2 * tq + i % 2, b = b0 + 8 * j + n;
+    for (int q = lid; q < 128 * nt * GMMA_MT; q += GMMA_WG) {
+        int m = q / (128 * nt), j = (q / 128) % nt, e = q % 128, gq = e / 16, tq = (e / 4) % 4, i = e % 4;
+        int o = m0 + 16 * m + gq + 8 * (i / 2), n = 2 * tq + i % 2, b = b0 + 8 * j + n;
         if (o >= O || b >= B) continue;
         float s = 0.0f;
-        for (int v = 0; v < GMMA_WARPS; v++) s += red[(v * GMMA_NT + j) * 128 + e];
+        for (int v = 0; v < GMMA_WARPS; v++) s += red[((v * GMMA_MT + m) * GMMA_NT + j) * 128 + e];
         if (norm) {
             float sq = 0.0f;
             for (int v = 0; v < GMMA_WARPS; v++)

@@ -199,17 +199,24 @@ static void run_gemv_acc(int O, int I, int B, mcl_dtype dt)
  * capability) through the three launchers, with GMMA_MAX_B raised so every
  * batch here takes it: odd and unaligned I, rows past a 16-row tile, batches
  * of one, two and three 8-sequence tiles and past a GMMA_NT tile, empty
- * splits; then the default restored. F32 weights and batch 1 never go there. */
+ * splits, in two shapes of group (a K split over warps; several row tiles);
+ * then the default restored. F32 weights and batch 1 never go there. */
 static void test_gmma_batches(void **state)
 {
     (void)state;
-    mcl_params keep = *mcl_runtime_params(rt, MCL_F_GMMA), p = keep;
-    mcl_params_set(&p, MCL_T_GMMA_MAX_B, 64);
-    mcl_params_set(&p, MCL_T_GMMA_WARPS, 2); /* a K split across warps, fast enough emulated */
-    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GMMA, &p), MCL_OK);
-    assert_false(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F32, 4));
-    assert_false(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F16, 1));
+    mcl_params keep = *mcl_runtime_params(rt, MCL_F_GMMA);
+    /* a K split across 2 warps with 2 n8 tiles; 3 row tiles of one warp with one n8 tile */
+    const long cfg[2][3] = {{2, 1, 2}, {1, 3, 1}}; /* WARPS, MT, NT */
+    for (int c = 0; c < 2; c++)
     for (int dt = 1; dt < 3; dt++) {
+        mcl_params p = keep;
+        mcl_params_set(&p, MCL_T_GMMA_MAX_B, 64);
+        mcl_params_set(&p, MCL_T_GMMA_WARPS, cfg[c][0]);
+        mcl_params_set(&p, MCL_T_GMMA_MT, cfg[c][1]);
+        mcl_params_set(&p, MCL_T_GMMA_NT, cfg[c][2]);
+        if (dt == 1) assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_GMMA, &p), MCL_OK);
+        assert_false(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F32, 4));
+        assert_false(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F16, 1));
         assert_true(mcl_kern_gmma_wanted(rt, (mcl_dtype)dt, 17));
         run_gemv_in(74, 261, 3, 37, 4, (mcl_dtype)dt, false);
         run_gemv_in(19, 8, 9, 0, 2, (mcl_dtype)dt, true); /* LM head: norm only */

@@ -38,8 +38,8 @@ mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const mcl_params *
     size_t red = (size_t)mcl_tune_gmma_local_bytes(p);
     MCL_CL_CHECK(clSetKernelArg(k, red_index, red, NULL), "clSetKernelArg(%s, %u: local reduction)", what,
                  red_index);
-    size_t wg = 32 * (size_t)warps, bt = 8 * (size_t)nt;
-    size_t global[3] = {((size_t)O + 15) / 16 * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
+    size_t wg = 32 * (size_t)warps, bt = 8 * (size_t)nt, rows = 16 * (size_t)mcl_params_get(p, MCL_T_GMMA_MT, 1);
+    size_t global[3] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
     size_t local[3] = {wg, 1, 1};
     return mcl_launch(rt, k, what, 3, global, local);
 }

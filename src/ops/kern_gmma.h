@@ -27,7 +27,7 @@ bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B);
  * red_index the caller has bound (as for the gemv.cl kernel of the same
  * form), for O rows, B sequences and n_split splits of K (1 but for
  * gmma_split): reserves red_mem (argument red_index) and enqueues
- * ceil(O / 16) x ceil(B / (8 * GMMA_NT)) x n_split groups. MCL_ERR_OPENCL
+ * ceil(O / (16 * GMMA_MT)) x ceil(B / (8 * GMMA_NT)) x n_split groups. MCL_ERR_OPENCL
  * naming `what` when OpenCL refuses. */
 mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const char *what,
                                 cl_uint red_index, int O, int B, int n_split);

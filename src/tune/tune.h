@@ -114,10 +114,11 @@ typedef enum mcl_family_id {
 #define MCL_T_CG_RB "CG_RB"
 #define MCL_T_CG_ON "CG_ON"
 #define MCL_T_CG_GPC "CG_GPC"
-/* gemv_mma.cl: warps per group (K split), n8 tiles per group, W chunks in flight; host-side: largest batch served (0: never) */
+/* gemv_mma.cl: warps per group (K split), n8 tiles, m16 tiles per group, W chunks in flight; host-side: largest batch served (0: never) */
 #define MCL_T_GMMA_WARPS "GMMA_WARPS"
 #define MCL_T_GMMA_NT "GMMA_NT"
 #define MCL_T_GMMA_UNR "GMMA_UNR"
+#define MCL_T_GMMA_MT "GMMA_MT"
 #define MCL_T_GMMA_MAX_B "GMMA_MAX_B"
 
 typedef struct mcl_params {

@@ -19,6 +19,8 @@
  *    4 33.6; out_proj 2048 x 4096: 14.8, 14.3, 16.3 us: more chunks in
  *    flight cost registers and occupancy, and 8 warps per group already
  *    keep enough loads in flight).
+ *  - GMMA_MT: 1 m16 row tile per group (2 or more reuse each x fragment for
+ *    more rows: less x traffic at large batches, more registers).
  * No candidate space yet: the tuner leaves the family at its defaults. */
 #include "tune/tune_gmma.h"
 
@@ -27,7 +29,8 @@
 long mcl_tune_gmma_local_bytes(const mcl_params *p)
 {
     long w = mcl_params_get(p, MCL_T_GMMA_WARPS, 0), nt = mcl_params_get(p, MCL_T_GMMA_NT, 0);
-    return 4 * w * nt * (128 + 32) + 4 * 6 * 32 * w;
+    long mt = mcl_params_get(p, MCL_T_GMMA_MT, 1);
+    return 4 * w * nt * (128 * mt + 32) + 4 * 6 * 32 * w;
 }
 
 static void gmma_defaults(const mcl_device_info *dev, mcl_params *out)
@@ -36,6 +39,7 @@ static void gmma_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_GMMA_WARPS, warps >= 8 ? 8 : warps >= 4 ? 4 : warps >= 2 ? 2 : 1);
     mcl_params_set(out, MCL_T_GMMA_NT, 2);
     mcl_params_set(out, MCL_T_GMMA_UNR, 1);
+    mcl_params_set(out, MCL_T_GMMA_MT, 1);
     mcl_params_set(out, MCL_T_GMMA_MAX_B, dev->has_matrix_path ? 16 : 0);
 }
 
@@ -52,6 +56,7 @@ static const mcl_tunable gmma_tunables[] = {
     {MCL_T_GMMA_WARPS, 1, 32},
     {MCL_T_GMMA_NT, 1, 8},
     {MCL_T_GMMA_UNR, 1, 8},
+    {MCL_T_GMMA_MT, 1, 8},
     {MCL_T_GMMA_MAX_B, 0, 64},
 };
 
@@ -69,7 +74,7 @@ const mcl_family mcl_family_gmma = {
     .host_tunables = gmma_host_tunables,
     .defaults = gmma_defaults,
     .fits = gmma_fits,
-    .rule = "GMMA_WARPS a power of two, 4*WARPS*(NT*160+192) bytes within half the local memory",
+    .rule = "GMMA_WARPS a power of two, 4*WARPS*(NT*(128*MT+32)+192) bytes within half the local memory",
     .work_group = gmma_wg,
     .local_bytes = mcl_tune_gmma_local_bytes,
     .used = gmma_used,

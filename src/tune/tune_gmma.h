@@ -8,7 +8,7 @@
 extern const mcl_family mcl_family_gmma;
 
 /* Bytes of gemv_mma.cl's __local red_mem for tunables p: the warps' sums and
- * x^2 sums, 4 * WARPS * NT * (128 + 32), and the emulation's fragments,
+ * x^2 sums, 4 * WARPS * NT * (128 * MT + 32), and the emulation's fragments,
  * 4 * 6 * 32 * WARPS (reserved on every device, so one rule holds). */
 long mcl_tune_gmma_local_bytes(const mcl_params *p);
 
