@@ -1,0 +1,33 @@
+/* Dispatch, local reservation and grid of gemv_mma.cl (see kern_gmma.h). */
+#include "ops/kern_gmma.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "tune/tune_gmma.h"
+
+bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B)
+{
+    if (B < 2 || (wdtype != MCL_DTYPE_F16 && wdtype != MCL_DTYPE_BF16)) return false;
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_GMMA);
+    if (!p || B > mcl_params_get(p, MCL_T_GMMA_MAX_B, 0)) return false;
+    const char *off = getenv("MAMBACL_DISABLE");
+    return !(off && strstr(off, "gmma"));
+}
+
+mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const char *what, cl_uint red_index, int O, int B,
+                                int n_split)
+{
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_GMMA);
+    MCL_ASSERT(p, "gemv_mma.cl was not compiled");
+    long warps = mcl_params_get(p, MCL_T_GMMA_WARPS, 0), nt = mcl_params_get(p, MCL_T_GMMA_NT, 0);
+    MCL_ASSERT(warps > 0 && nt > 0 && O > 0 && B > 0 && n_split > 0, "gmma: tunables and sizes checked");
+    size_t red = (size_t)mcl_tune_gmma_local_bytes(p);
+    MCL_CL_CHECK(clSetKernelArg(k, red_index, red, NULL), "clSetKernelArg(%s, %u: local reduction)", what,
+                 red_index);
+    size_t wg = 32 * (size_t)warps, bt = 8 * (size_t)nt;
+    size_t global[3] = {((size_t)O + 15) / 16 * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
+    size_t local[3] = {wg, 1, 1};
+    return mcl_launch(rt, k, what, 3, global, local);
+}
