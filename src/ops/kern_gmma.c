@@ -11,7 +11,9 @@ bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B)
 {
     if (B < 2 || (wdtype != MCL_DTYPE_F16 && wdtype != MCL_DTYPE_BF16)) return false;
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_GMMA);
-    if (!p || B > mcl_params_get(p, MCL_T_GMMA_MAX_B, 0)) return false;
+    if (!p) return false;
+    if (rt->gmma_mode) return rt->gmma_mode > 0; /* a selftest's choice */
+    if (B > mcl_params_get(p, MCL_T_GMMA_MAX_B, 0)) return false;
     const char *off = getenv("MAMBACL_DISABLE");
     return !(off && strstr(off, "gmma"));
 }

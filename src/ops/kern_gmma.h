@@ -12,7 +12,8 @@
 
 /* Whether a projection of batch B with weights of wdtype runs on gemv_mma.cl:
  * 2 <= B <= GMMA_MAX_B of the family's configuration, wdtype F16 or BF16,
- * and "gmma" not listed in MAMBACL_DISABLE. */
+ * and "gmma" not listed in MAMBACL_DISABLE; rt->gmma_mode (selftests) overrides
+ * the batch rule and MAMBACL_DISABLE. */
 bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B);
 
 /* Launches k, whose arguments before red_index the caller has bound (as for

@@ -25,7 +25,8 @@ long mcl_tune_gmma_local_bytes(const mcl_params *p)
 
 static void gmma_defaults(const mcl_device_info *dev, mcl_params *out)
 {
-    mcl_params_set(out, MCL_T_GMMA_WARPS, 8);
+    long warps = mcl_tune_max_wg(dev) / 32; /* 8, fewer where groups are smaller */
+    mcl_params_set(out, MCL_T_GMMA_WARPS, warps >= 8 ? 8 : warps >= 4 ? 4 : warps >= 2 ? 2 : 1);
     mcl_params_set(out, MCL_T_GMMA_NT, 2);
     mcl_params_set(out, MCL_T_GMMA_UNR, 2);
     mcl_params_set(out, MCL_T_GMMA_MAX_B, dev->has_matrix_path ? 16 : 0);
