@@ -60,7 +60,7 @@
 #define GMMA_NT 2
 #endif
 #ifndef GMMA_UNR
-#define GMMA_UNR 2
+#define GMMA_UNR 1
 #endif
 #ifndef MCL_CAP_MMA
 #define MCL_CAP_MMA 0

@@ -274,6 +274,12 @@ static void test_gemv_f16_special(void **state)
 {
     (void)state;
     long def = mcl_params_get(mcl_runtime_params(rt, MCL_F_GEMV), MCL_T_GEMV_F16, 0);
+    /* gemv.cl's conversions: the batch of 2 stays off gemv_mma.cl, whose
+     * tensor cores add a k-group's products with the precision of the
+     * largest (row 1 mixes +-65504 with 1/3: 2.4e-4 off on the H200) and
+     * whose lo part makes inf * 0 a NaN: exact sums of such rows are not
+     * its contract (docs/kernels.md, gemv_mma) */
+    rt->gmma_mode = -1;
     run_gemv_f16_special("default");
     for (long f = 0; f < (rt->dev.has_fp16 ? 3 : 2); f++) {
         if (f == def) continue;
@@ -281,6 +287,7 @@ static void test_gemv_f16_special(void **state)
         run_gemv_f16_special(f == 0 ? "GEMV_F16 0" : f == 1 ? "GEMV_F16 1" : "GEMV_F16 2");
     }
     rebuild_gemv(def);
+    rt->gmma_mode = 0;
 }
 
 /* ssm_step_parts with dbc given as n random partials against ref_ssm_step. */

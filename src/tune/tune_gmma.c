@@ -8,10 +8,17 @@
  *    an emulated mma (tests only). F32 weights never come here.
  *  - GMMA_WARPS: 8 warps per group splitting K, so that even out_proj of
  *    1.4b (2048 rows: 128 groups of 16 rows) keeps enough loads in flight
- *    on a GPU of 132 compute units.
+ *    on a GPU of 132 compute units (H200, B 8: 4 warps in_proj 36.5 us and
+ *    out_proj 22.3 us against 30.9 and 14.3 with 8; 16 needs 32 KiB of
+ *    local memory, above the rule's half of 48 KiB, and was refused);
+ *    fewer where the device's groups are smaller.
  *  - GMMA_NT: 2 n8 tiles (16 sequences per tile): batches above 16 take
  *    several tiles, each re-reading W (from L2 when it fits).
- *  - GMMA_UNR: 2 chunks of 32 weights per row loaded before their products.
+ *  - GMMA_UNR: 1 chunk of 32 weights per row loaded before its products
+ *    (H200, gemv_timing 8192 2048 8 f16 --kernel in: UNR 1 20.1 us, 2 30.9,
+ *    4 33.6; out_proj 2048 x 4096: 14.8, 14.3, 16.3 us: more chunks in
+ *    flight cost registers and occupancy, and 8 warps per group already
+ *    keep enough loads in flight).
  * No candidate space yet: the tuner leaves the family at its defaults. */
 #include "tune/tune_gmma.h"
 
@@ -28,7 +35,7 @@ static void gmma_defaults(const mcl_device_info *dev, mcl_params *out)
     long warps = mcl_tune_max_wg(dev) / 32; /* 8, fewer where groups are smaller */
     mcl_params_set(out, MCL_T_GMMA_WARPS, warps >= 8 ? 8 : warps >= 4 ? 4 : warps >= 2 ? 2 : 1);
     mcl_params_set(out, MCL_T_GMMA_NT, 2);
-    mcl_params_set(out, MCL_T_GMMA_UNR, 2);
+    mcl_params_set(out, MCL_T_GMMA_UNR, 1);
     mcl_params_set(out, MCL_T_GMMA_MAX_B, dev->has_matrix_path ? 16 : 0);
 }
 
