@@ -142,8 +142,9 @@ static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double 
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
-    if (s->kern != K_GEMV && mcl_kern_gmma_wanted(rt, s->dt, s->B)) {
-        const mcl_params *g = mcl_runtime_params(rt, MCL_F_GMMA);
+    cl_kernel gk;
+    const mcl_params *g;
+    if (s->kern != K_GEMV && mcl_kern_gmma_pick(rt, s->dt, s->B, "gmma", &gk, &g)) {
         printf("%s O %d I %d B %d dtype %d splits %d  gemv_mma.cl WARPS %ld NT %ld UNR %ld  %.4f ms  %.1f GB/s\n",
                kernel_names[s->kern], s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(g, MCL_T_GMMA_WARPS, 0),
                mcl_params_get(g, MCL_T_GMMA_NT, 0), mcl_params_get(g, MCL_T_GMMA_UNR, 0), ms, bytes / ms / 1e6);

@@ -227,9 +227,9 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
                          int I, int B, bool accumulate)
 {
     cl_kernel k;
-    if (mcl_kern_gmma_wanted(rt, wdtype, B)) { /* batches on the matrix units (gemv_mma.cl) */
+    const mcl_params *p;
+    if (mcl_kern_gmma_pick(rt, wdtype, B, "gmma", &k, &p)) { /* batches on the matrix units (gemv_mma.cl) */
         MCL_TRY(mcl_kern_check_gemv("gmma", wdtype, O, I, B));
-        MCL_TRY(mcl_runtime_kernel(rt, "gmma", &k));
         cl_int dt = (cl_int)wdtype, acc = accumulate;
         MCL_ARG(k, 0, W);
         MCL_ARG(k, 1, dt);
@@ -239,9 +239,8 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
         MCL_ARG(k, 5, I);
         MCL_ARG(k, 6, B);
         MCL_ARG(k, 7, acc);
-        return mcl_kern_gmma_launch(rt, k, "gmma", 8, O, B, 1);
+        return mcl_kern_gmma_launch(rt, k, p, "gmma", 8, O, B, 1);
     }
-    const mcl_params *p;
     mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, mcl_kern_gemv_name(B), &k, &p));
     return mcl_kern_gemv_with(rt, k, p, W, wdtype, x, y, O, I, B, accumulate);

@@ -77,14 +77,15 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_in: conv width %d, %d conv rows of %d", conv->K,
                              conv->n_conv, O);
     if (B == 0) return MCL_OK;
-    bool mma = mcl_kern_gmma_wanted(rt, wdtype, B);
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, mma ? "gmma_in" : B == 1 ? "gemv_in_1" : "gemv_in", &k));
+    const mcl_params *gp = NULL;
+    bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_in", &k, &gp);
+    if (!mma) MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
     MCL_TRY(bind_conv(k, conv, nw));
-    if (mma) return mcl_kern_gmma_launch(rt, k, "gmma_in", 19, O, B, 1);
+    if (mma) return mcl_kern_gmma_launch(rt, k, gp, "gmma_in", 19, O, B, 1);
     size_t wg, rows, bt, lpr;
     MCL_TRY(gemv_tunables(rt, true, B, &wg, &rows, &bt, &lpr));
     MCL_TRY(bind_red(rt, k, 19, wg, rows, bt, lpr, B));
@@ -114,13 +115,14 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_split: %d splits, part stride %llu for %d x %d", n_split,
                              (unsigned long long)part_stride, B, O);
     if (B == 0) return MCL_OK;
-    bool mma = mcl_kern_gmma_wanted(rt, wdtype, B);
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, mma ? "gmma_split" : B == 1 ? "gemv_split_1" : "gemv_split", &k));
+    const mcl_params *gp = NULL;
+    bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_split", &k, &gp);
+    if (!mma) MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     cl_ulong ps = part_stride;
     MCL_ARG(k, 7, ps);
-    if (mma) return mcl_kern_gmma_launch(rt, k, "gmma_split", 8, O, B, n_split);
+    if (mma) return mcl_kern_gmma_launch(rt, k, gp, "gmma_split", 8, O, B, n_split);
     size_t wg, rows, bt, lpr;
     MCL_TRY(gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr));
     MCL_TRY(bind_red(rt, k, 8, wg, rows, bt, lpr, B));

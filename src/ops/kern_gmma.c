@@ -7,22 +7,32 @@
 #include "base/error.h"
 #include "tune/tune_gmma.h"
 
-bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B)
+bool mcl_kern_gmma_pick(const mcl_runtime *rt, mcl_dtype wdtype, int B, const char *name, cl_kernel *k,
+                        const mcl_params **p)
 {
     if (B < 2 || (wdtype != MCL_DTYPE_F16 && wdtype != MCL_DTYPE_BF16)) return false;
-    const mcl_params *p = mcl_runtime_params(rt, MCL_F_GMMA);
-    if (!p) return false;
+    mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
+    if (mcl_runtime_pick_kernel(rt, MCL_FAM_GMMA, &sh, name, k, p) != MCL_OK) {
+        mcl_error_clear(); /* not built here: gemv.cl serves */
+        return false;
+    }
     if (rt->gmma_mode) return rt->gmma_mode > 0; /* a selftest's choice */
-    if (B > mcl_params_get(p, MCL_T_GMMA_MAX_B, 0)) return false;
+    if (B > mcl_params_get(*p, MCL_T_GMMA_MAX_B, 0)) return false;
     const char *off = getenv("MAMBACL_DISABLE");
     return !(off && strstr(off, "gmma"));
 }
 
-mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const char *what, cl_uint red_index, int O, int B,
-                                int n_split)
+bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B)
 {
-    const mcl_params *p = mcl_runtime_params(rt, MCL_F_GMMA);
-    MCL_ASSERT(p, "gemv_mma.cl was not compiled");
+    cl_kernel k;
+    const mcl_params *p;
+    return mcl_kern_gmma_pick(rt, wdtype, B, "gmma", &k, &p);
+}
+
+mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const char *what,
+                                cl_uint red_index, int O, int B, int n_split)
+{
+    MCL_ASSERT(p, "gmma: no tunables");
     long warps = mcl_params_get(p, MCL_T_GMMA_WARPS, 0), nt = mcl_params_get(p, MCL_T_GMMA_NT, 0);
     MCL_ASSERT(warps > 0 && nt > 0 && O > 0 && B > 0 && n_split > 0, "gmma: tunables and sizes checked");
     size_t red = (size_t)mcl_tune_gmma_local_bytes(p);

@@ -11,17 +11,25 @@
 #include "runtime/runtime.h"
 
 /* Whether a projection of batch B with weights of wdtype runs on gemv_mma.cl:
- * 2 <= B <= GMMA_MAX_B of the family's configuration, wdtype F16 or BF16,
- * and "gmma" not listed in MAMBACL_DISABLE; rt->gmma_mode (selftests) overrides
- * the batch rule and MAMBACL_DISABLE. */
+ * 2 <= B <= GMMA_MAX_B of the family's configuration for this batch (shape
+ * classes: the built-in H200 rows send 130m's batches up to 64 here, larger
+ * models' up to 16), wdtype F16 or BF16, and "gmma" not listed in
+ * MAMBACL_DISABLE; rt->gmma_mode (selftests) overrides the batch rule and
+ * MAMBACL_DISABLE. When it does, *k is kernel `name` (gmma, gmma_in,
+ * gmma_split) of that configuration and *p its tunables. */
+bool mcl_kern_gmma_pick(const mcl_runtime *rt, mcl_dtype wdtype, int B, const char *name, cl_kernel *k,
+                        const mcl_params **p);
+
+/* mcl_kern_gmma_pick without the kernel. */
 bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B);
 
-/* Launches k, whose arguments before red_index the caller has bound (as for
- * the gemv.cl kernel of the same form), for O rows, B sequences and n_split
- * splits of K (1 but for gmma_split): reserves red_mem (argument red_index)
- * and enqueues ceil(O / 16) x ceil(B / (8 * GMMA_NT)) x n_split groups.
- * MCL_ERR_OPENCL naming `what` when OpenCL refuses. */
-mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const char *what, cl_uint red_index, int O, int B,
-                                int n_split);
+/* Launches k (from mcl_kern_gmma_pick, tunables p), whose arguments before
+ * red_index the caller has bound (as for the gemv.cl kernel of the same
+ * form), for O rows, B sequences and n_split splits of K (1 but for
+ * gmma_split): reserves red_mem (argument red_index) and enqueues
+ * ceil(O / 16) x ceil(B / (8 * GMMA_NT)) x n_split groups. MCL_ERR_OPENCL
+ * naming `what` when OpenCL refuses. */
+mcl_status mcl_kern_gmma_launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const char *what,
+                                cl_uint red_index, int O, int B, int n_split);
 
 #endif
