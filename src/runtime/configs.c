@@ -357,7 +357,13 @@ static mcl_status build_family(mcl_runtime *rt, const mcl_family *fam)
         mcl_tune_defaults(fam, &rt->dev, &fb.params); /* the tuned one was refused: the defaults */
         fb.source = "default";
     }
-    if (fam->used && !fam->used(&fb.params)) return insert_or_warn(rt, &fb); /* not run here: see mcl_family */
+    if (fam->used && !fam->used(&fb.params)) {
+        /* not run here (see mcl_family); one that this device cannot even
+         * launch (gemv_mma.cl's warps of 32 on a device of smaller groups)
+         * is not built: no kernels, no selftests, its launchers fall back */
+        if (!mcl_tune_check(fam, &rt->dev, &fb.params, why, sizeof why)) return MCL_OK;
+        return insert_or_warn(rt, &fb);
+    }
     return insert_config(rt, rt->n_configs, fb);
 }
 
