@@ -23,6 +23,8 @@
 #include "tune/families.h"
 #include "base/error.h"
 #include "ops/kern_xstep.h"
+#include "ops/kern_decode.h"
+#include "ops/kern_gmma.h"
 #include "tune/tune_kern.h"
 #include "tune/tune_scan.h"
 #include "tune/tunedb.h"
@@ -498,6 +500,43 @@ static void test_class_entries(void **state)
     mcl_runtime_free(rt);
 }
 
+/* Class rows that raise the GEMV threshold and GMMA_MAX_B for batches 17..64
+ * (the H200's 130m rows, here from a tuning file): 16-bit weights take the
+ * fused decode on gemv_mma.cl there, F32 weights keep the fallback's
+ * threshold (gemv.cl's tiles were never measured at such batches), and the
+ * batches outside the class keep the defaults. */
+static void test_gmma_class_rows(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = open_runtime();
+    mcl_device_info dev = rt->dev;
+    long fb = mcl_params_get(mcl_runtime_params(rt, MCL_F_GEMM), MCL_T_GEMM_GEMV_MAX_ROWS, -1);
+    mcl_runtime_free(rt);
+    assert_true(fb >= 1 && fb < 17);
+    write_tuning(&dev, MCL_TUNEDB_FORMAT,
+                 "\"gemm.cl\": [{\"class\": {\"batch\": [17, 64]}, \"params\": {\"GEMM_GEMV_MAX_ROWS\": 64}}],"
+                 " \"gemv_mma.cl\": [{\"class\": {\"batch\": [17, 64]}, \"params\": {\"GMMA_MAX_B\": 64}}]");
+    rt = open_runtime();
+    assert_int_equal(mcl_op_gemv_max_rows(rt, 32, MCL_DTYPE_F16), 64);
+    assert_int_equal(mcl_op_gemv_max_rows(rt, 32, MCL_DTYPE_F32), fb);
+    assert_int_equal(mcl_op_gemv_max_rows(rt, 8, MCL_DTYPE_BF16), fb);
+    assert_true(mcl_kern_decode_fused(rt, 32, MCL_DTYPE_BF16));
+    assert_false(mcl_kern_decode_fused(rt, 32, MCL_DTYPE_F32));
+    assert_false(mcl_kern_decode_fused(rt, 65, MCL_DTYPE_F16));
+    assert_true(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F16, 17));
+    assert_false(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F32, 17));
+    /* below the class: the fallback's GMMA_MAX_B (0 without a matrix path) */
+    long fb_b = mcl_params_get(mcl_runtime_params(rt, MCL_F_GMMA), MCL_T_GMMA_MAX_B, -1);
+    assert_int_equal(mcl_kern_gmma_wanted(rt, MCL_DTYPE_F16, 8), fb_b >= 8);
+    assert_int_equal(mcl_op_matmul_choice(rt, MCL_DTYPE_F16, 40, 64, 64, 0.0f), MCL_GEMM_GEMV);
+    assert_true(mcl_op_matmul_choice(rt, MCL_DTYPE_F32, 40, 64, 64, 0.0f) != MCL_GEMM_GEMV);
+    mcl_runtime_free(rt);
+    char path[4300], cache[300];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    mcl_tunedb_path(cache, &dev, path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+}
+
 /* A configuration whose program does not build is left out with a warning
  * naming it (here a gemv.cl that refuses GEMV_WG 32, from a kernel folder):
  * a class entry, and a class-any entry that falls back to the defaults. */
@@ -623,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_classes),
         cmocka_unit_test(test_db_classes),
         cmocka_unit_test(test_class_entries),
+        cmocka_unit_test(test_gmma_class_rows),
         cmocka_unit_test(test_build_failure),
         cmocka_unit_test(test_unused_family_build_failure),
         cmocka_unit_test(test_broken_files),

@@ -237,7 +237,8 @@ static mcl_status layer_decode_any(mcl_model *m, int l, int B)
     if (B == 1 && mcl_kern_dlayer_wanted(m->rt, c->d_inner))
         MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
     if (persistent) return layer_decode_persistent(m, l);
-    return mcl_kern_decode_fused(m->rt, B) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
+    mcl_dtype dt = mcl_model_w(m, MCL_W_IN_PROJ, l)->dtype;
+    return mcl_kern_decode_fused(m->rt, B, dt) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
 }
 
 const mcl_arch mcl_arch_mamba1 = {

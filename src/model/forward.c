@@ -297,7 +297,7 @@ mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *cons
 static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float *out)
 {
     const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
-    if (!mcl_kern_decode_fused(m->rt, B) || H->n_parts != 1) return logits_of_rows(m, rows, B, out);
+    if (!mcl_kern_decode_fused(m->rt, B, H->dtype) || H->n_parts != 1) return logits_of_rows(m, rows, B, out);
     MCL_TRY(mcl_scratch_sel(m, B));
     bool cg = mcl_kern_cgemv_wanted(m->rt, B); /* CPUs: cgemv.cl's projections */
     MCL_TRY((cg ? mcl_kern_cgemv_in : mcl_kern_gemv_in)(m->rt, H->parts[0], H->dtype, m->scratch.h,

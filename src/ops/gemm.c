@@ -53,12 +53,36 @@ static bool clblast_fits(const mcl_runtime *rt, mcl_dtype wdt, int N, int K)
     return wdt == MCL_DTYPE_F32 || (bytes <= rt->dev.max_alloc_bytes / 4 && bytes <= (256u << 20));
 }
 
+/* GEMM_GEMV_MAX_ROWS of configuration c for weights of wdt: a class row may
+ * raise it above the fallback's for 16-bit weights, whose batches
+ * gemv_mma.cl serves (docs/perf/gmma-h200-s6.json); F32 weights keep the
+ * fallback's (gemv.cl's batch tiles, never measured there). */
+static mcl_status gemv_max_rows(const mcl_runtime *rt, const mcl_tune_config *c, mcl_dtype wdt, int *out)
+{
+    MCL_TRY(get(c, MCL_T_GEMM_GEMV_MAX_ROWS, out));
+    const mcl_params *fb = mcl_runtime_params(rt, MCL_F_GEMM);
+    long lim = fb ? mcl_params_get(fb, MCL_T_GEMM_GEMV_MAX_ROWS, *out) : *out;
+    if (wdt == MCL_DTYPE_F32 && *out > lim) *out = (int)lim;
+    return MCL_OK;
+}
+
+int mcl_op_gemv_max_rows(const mcl_runtime *rt, int M, mcl_dtype wdt)
+{
+    const mcl_tune_config *c;
+    int rows = 0;
+    if (gemm_config(rt, M, &c) != MCL_OK || gemv_max_rows(rt, c, wdt, &rows) != MCL_OK) {
+        mcl_error_clear(); /* gemm.cl not built: an internal error reported by the matmul path */
+        return 0;
+    }
+    return rows;
+}
+
 /* The path of MCL_GEMM_AUTO under configuration c. */
 static mcl_status choose(const mcl_runtime *rt, const mcl_tune_config *c, mcl_dtype wdt, int M, int N, int K,
                          float beta, mcl_gemm_path *out)
 {
     int max_rows, clblast;
-    MCL_TRY(get(c, MCL_T_GEMM_GEMV_MAX_ROWS, &max_rows));
+    MCL_TRY(gemv_max_rows(rt, c, wdt, &max_rows));
     MCL_TRY(get(c, MCL_T_GEMM_CLBLAST, &clblast));
     if (M <= max_rows && (beta == 0.0f || beta == 1.0f)) *out = MCL_GEMM_GEMV;
     else if (mcl_caps_on(&rt->caps, MCL_CAP_MMA) && wdt != MCL_DTYPE_F32) *out = MCL_GEMM_MMA;

@@ -26,6 +26,11 @@ const char *mcl_gemm_path_name(mcl_gemm_path p);
  * quarter of the largest allocation and 256 MiB), else gemm_simt. */
 mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta);
 
+/* The most rows a projection with weights of wdt runs as a GEMV at M rows
+ * (gemm.cl's GEMM_GEMV_MAX_ROWS for that shape class; F32 weights never
+ * above the fallback's); 0 when gemm.cl was not built. */
+int mcl_op_gemv_max_rows(const mcl_runtime *rt, int M, mcl_dtype wdt);
+
 /* C[M, N] = A[M, K] . W[N, K]^T + beta * C (C not read when beta == 0).
  * A: float [M, K], W: [N, K] of wdt, C: float [M, N], all on rt's device.
  * `what` (a string literal) names the launch in errors and profiles. Uses

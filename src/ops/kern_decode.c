@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "ops/gemm.h"
 #include "ops/kern_gmma.h"
 
 /* gemv.cl's tunables; rows: rows per work-group of the kernel serving batch
@@ -131,15 +132,9 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
     return mcl_launch(rt, k, "gemv_split", 3, global, local);
 }
 
-bool mcl_kern_decode_fused(const mcl_runtime *rt, int B)
+bool mcl_kern_decode_fused(const mcl_runtime *rt, int B, mcl_dtype wdtype)
 {
     const char *off = getenv("MAMBACL_DISABLE");
     if (off && strstr(off, "fused_decode")) return false;
-    const mcl_tune_config *c; /* gemm.cl's dispatch threshold for B rows */
-    mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
-    if (mcl_runtime_pick(rt, MCL_FAM_GEMM, &sh, &c) != MCL_OK) {
-        mcl_error_clear(); /* gemm.cl not built: an internal error reported by the matmul path */
-        return false;
-    }
-    return B >= 1 && B <= mcl_params_get(&c->params, MCL_T_GEMM_GEMV_MAX_ROWS, 16);
+    return B >= 1 && B <= mcl_op_gemv_max_rows(rt, B, wdtype);
 }

@@ -39,10 +39,11 @@ int mcl_kern_gemv_split_count(const mcl_runtime *rt, int O, int I, int B);
 mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
                                int B, int n_split, uint64_t part_stride);
 
-/* Whether a decode step of B sequences runs fused: B within the rows the
- * projections run as gemv (GEMM_GEMV_MAX_ROWS of gemm.cl), unless
- * MAMBACL_DISABLE lists "fused_decode" (the unfused chain, for tests). */
-bool mcl_kern_decode_fused(const mcl_runtime *rt, int B);
+/* Whether a decode step of B sequences with weights of wdtype runs fused:
+ * B within the rows the projections run as gemv (mcl_op_gemv_max_rows:
+ * GEMM_GEMV_MAX_ROWS of gemm.cl for that batch), unless MAMBACL_DISABLE
+ * lists "fused_decode" (the unfused chain, for tests). */
+bool mcl_kern_decode_fused(const mcl_runtime *rt, int B, mcl_dtype wdtype);
 
 /* ssm_step_parts, the state update reading gemv_split's partials: see kern_scan.h. */
 
