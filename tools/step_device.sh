@@ -9,7 +9,7 @@
 #   ptxas -v of the cached ssm_step.cl programs (registers, spills);
 #   TESTS on the GPU (TEST_S seconds at most);
 #   `mambacl bench --decode-only` for each CONFIG:ARGS of BENCH with the
-#   defaults and with MAMBACL_TUNE_SET=STEP_TILE=0 (ratios in one run; the
+#   defaults and (OLD=1, the default) with MAMBACL_TUNE_SET=STEP_TILE=0 (ratios in one run; the
 #   anchor's Triton figures from ANCHOR_JSON, an earlier call on this machine).
 # Results under $OUT (at most 8 files): step.txt, ptxas.txt, tests.log,
 # bench.txt, new-/old-CONFIG.json.
@@ -54,6 +54,7 @@ for cb in $BENCH; do
   c=${cb%%:*}; args=${cb#*:}; args=${args//,/ }
   build-gpu/mambacl bench --config $c --decode-only --reps 3 $args $A --json "$OUT/new-$c.json" >>"$OUT/bench.txt" 2>&1
   el "bench new (defaults) $c $args"
+  [ "${OLD:-1}" = 1 ] || continue
   MAMBACL_TUNE_SET=STEP_TILE=0 build-gpu/mambacl bench --config $c --decode-only --reps 3 $args $A \
     --json "$OUT/old-$c.json" >>"$OUT/bench.txt" 2>&1
   el "bench old (STEP_TILE=0) $c $args"
