@@ -60,11 +60,16 @@
  *    step, where sb is 1 whatever STEP_SB.
  *  - STEP_FAST_EXP (native_exp for the state decay): 0 everywhere.
  *  - STEP_TILE (batches of at least this many sequences go to ssm_step_tile,
- *    one work-item per (channel, sequence); 0: never): 0 on CPUs, 8 on GPUs.
- *    STEP_TWG (its work-group), STEP_TSQ (sequences side by side per
- *    channel), STEP_TJ (sequences per work-item): CPUs 64 / 1 / 1, GPUs
- *    128 / 4 / 2 (issue 12, session 6; docs/performance.md). STEP_TSQ
- *    divides STEP_TWG.
+ *    one work-item per (channel, sequence); 0: never): 0 on CPUs (not
+ *    measured there), 32 on GPUs. STEP_TWG (its work-group), STEP_TSQ
+ *    (sequences side by side per channel), STEP_TJ (sequences per
+ *    work-item): CPUs 64 / 1 / 1, GPUs 128 / 4 / 1. STEP_TSQ divides
+ *    STEP_TWG. Measured on the H200 (tools/step_timing, session 6, 10
+ *    configurations at B 8, 32, 64 x d_inner 1536, 4096, 5120;
+ *    docs/perf/step-h200-s6.txt): 128 / 4 / 1 had the least sum (145 us over
+ *    the six shapes; 128 / 4 / 2 153, ssm_step 183); at batch 8 it was no
+ *    faster than ssm_step (15.97 against 15.94 us at d_inner 4096), at 32
+ *    and 64 faster (26.6 / 34.9 us against 29.2 / 47.5 at d_inner 4096).
  *  GPU values measured on the H200 (tools/step_timing, session 5, 9
  *  configurations at batch 1, 8, 64 x d_inner 1536, 4096; the least sum):
  *  WG 256 / LPC 8 / SB 4 per layer 9.95 / 15.81 / 48.64 us at d_inner 4096
@@ -208,11 +213,11 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_STEP_LPC, wg < 8 ? wg : 8);
     mcl_params_set(out, MCL_T_STEP_SB, 4);
     mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
-    /* batches of 8 and more: ssm_step_tile, 128 work-items of 32 channels x 4 sequences, 2 each */
-    mcl_params_set(out, MCL_T_STEP_TILE, 8);
+    /* batches of 32 and more: ssm_step_tile, 128 work-items of 32 channels x 4 sequences, one each */
+    mcl_params_set(out, MCL_T_STEP_TILE, 32);
     mcl_params_set(out, MCL_T_STEP_TWG, wg < 128 ? wg : 128);
     mcl_params_set(out, MCL_T_STEP_TSQ, wg < 4 ? wg : 4);
-    mcl_params_set(out, MCL_T_STEP_TJ, 2);
+    mcl_params_set(out, MCL_T_STEP_TJ, 1);
 }
 
 /* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1;
