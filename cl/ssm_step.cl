@@ -268,16 +268,13 @@ __kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1))) void ssm_step_part
  * product, one softplus, all N states and y. Nothing is exchanged between
  * work-items after the staging; no shuffles.
  *   0. the group stages its W_dt rows (converted to fp32, 16-byte loads
- *      for F16/BF16 where R % 8 == 0) and A rows into local memory, and its sb dbc rows
+ *      where R % 8 == 0) and A rows into local memory, and its sb dbc rows
  *      (partials summed in order) as δ | B | C segments padded to multiples
  *      of 4 floats (rows an odd number of float4 apart: the float4 reads of
  *      the 4..8 different rows a warp touches fall in different banks);
  *      before that each work-item issues its x, z and state loads (16-byte
  *      loads where N, the pool offset and the slot stride are multiples of 4);
- *      the staging's global loads are all issued (registers) before its
- *      local stores, so the group waits one memory latency, not one per loop
- *      trip (STEP_KW, STEP_KA, STEP_KD per work-item; beyond: loops); one
- *      barrier;
+ *      one barrier;
  *   1. dt = Σ_r W_dt[d, r]·δ[r] in STEP_LPC interleaved partial sums added
  *      in the team-sum order of ssm_step (level m = LPC/2 .. 1: s[l] +=
  *      s[l+m]), the W_dt float4 shared by the work-item's STEP_TJ sequences;
@@ -311,11 +308,6 @@ __kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1))) void ssm_step_part
 #define STEP_TU (STEP_LPC >= 4 ? STEP_LPC / 4 : 1)
 /* states per pair kept in registers */
 #define STEP_TN 16
-/* staging loads per work-item held in registers: W_dt chunks of 8 up to R 160, A values up to N 16,
- * dbc elements up to rows of 192 floats */
-#define STEP_KW ((STEP_TCH * 20 + STEP_TWG - 1) / STEP_TWG)
-#define STEP_KA ((STEP_TCH * 16 + STEP_TWG - 1) / STEP_TWG)
-#define STEP_KD ((STEP_TSQ * STEP_TJ * 192 + STEP_TWG - 1) / STEP_TWG)
 
 inline int step_odd4(int x)
 {
@@ -334,11 +326,13 @@ inline float step_tree(float *a)
     return a[0];
 }
 
-/* F16 or BF16 weights i .. i+7 (i a multiple of 8, the array 16-byte aligned). */
+/* Weights i .. i+7 (i a multiple of 8, the array's rows 16-byte aligned). */
 inline float8 step_load_w8(const __global void *w, size_t i, int dtype)
 {
-    const uint4 u = ((const __global uint4 *)w)[i / 8];
-    return dtype == MCL_DTYPE_F16 ? mcl_half8_to_float8(u) : mcl_bf16x8_to_float8(u);
+    if (dtype == MCL_DTYPE_F16) return mcl_half8_to_float8(((const __global uint4 *)w)[i / 8]);
+    if (dtype == MCL_DTYPE_BF16) return mcl_bf16x8_to_float8(((const __global uint4 *)w)[i / 8]);
+    const __global float4 *f = (const __global float4 *)w + i / 4;
+    return (float8)(f[0], f[1]);
 }
 
 #define STEP_FOR_TJ(i) for (int i = 0; i < STEP_TJ; i++)
@@ -384,63 +378,14 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
         }
     }
     const float bias = b_dt[d], dd = D[d];
-    /* the staging: its global loads first, all in flight together (STEP_KW W_dt chunks of 8 for F16/BF16
-     * with R % 8 == 0, STEP_KA A values, STEP_KD dbc elements per work-item), then the local stores;
-     * what lies beyond (R > 160, N > 16, rows of more than 192 floats) and F32 W_dt by loops */
-    const bool wvec = R % 8 == 0 && wdtype != MCL_DTYPE_F32;
-    const int r8 = R / 8, nw = wvec ? STEP_TCH * r8 : 0, na = STEP_TCH * N4, nd = nb * row;
-    const size_t dbase = (size_t)b0 * row;
-    uint4 wv[STEP_KW];
-    float av[STEP_KA], dv[STEP_KD];
-#pragma unroll
-    for (int k = 0; k < STEP_KW; k++) {
-        const int e = lid + k * STEP_TWG, cc = e / max(r8, 1), dc = min(d0 + cc, d_inner - 1);
-        if (e < nw) wv[k] = ((const __global uint4 *)w_dt)[((size_t)dc * R + 8 * (e % r8)) / 8];
-    }
-#pragma unroll
-    for (int k = 0; k < STEP_KA; k++) {
-        const int e = lid + k * STEP_TWG, n = e % N4, dc = min(d0 + e / N4, d_inner - 1);
-        if (e < na) av[k] = n < N ? A[(size_t)dc * N + n] : 0.0f;
-    }
-#pragma unroll
-    for (int k = 0; k < STEP_KD; k++) {
-        const int e = lid + k * STEP_TWG;
-        if (e < nd) dv[k] = dbc[dbase + e];
-    }
-    for (int p = 1; p < n_parts; p++) {
-#pragma unroll
-        for (int k = 0; k < STEP_KD; k++) {
-            const int e = lid + k * STEP_TWG;
-            if (e < nd) dv[k] += dbc[(size_t)p * part_stride + dbase + e];
-        }
-    }
-#pragma unroll
-    for (int k = 0; k < STEP_KW; k++) {
-        const int e = lid + k * STEP_TWG;
-        if (e < nw) {
-            const float8 v = wdtype == MCL_DTYPE_F16 ? mcl_half8_to_float8(wv[k]) : mcl_bf16x8_to_float8(wv[k]);
-            __local float4 *dst = (__local float4 *)(wl + (e / r8) * WROW + 8 * (e % r8));
+    if (R % 8 == 0) {
+        const int r8 = R / 8;
+        for (int e = lid; e < STEP_TCH * r8; e += STEP_TWG) {
+            const int cc = e / r8, q = e % r8, dc = min(d0 + cc, d_inner - 1);
+            const float8 v = step_load_w8(w_dt, (size_t)dc * R + 8 * q, wdtype);
+            __local float4 *dst = (__local float4 *)(wl + cc * WROW + 8 * q);
             dst[0] = v.lo, dst[1] = v.hi;
         }
-    }
-#pragma unroll
-    for (int k = 0; k < STEP_KA; k++) {
-        const int e = lid + k * STEP_TWG;
-        if (e < na) al[(e / N4) * AROW + e % N4] = av[k];
-    }
-#pragma unroll
-    for (int k = 0; k < STEP_KD; k++) {
-        const int e = lid + k * STEP_TWG, j = e / row, i = e % row;
-        if (e < nd) dl[j * DROW + (i < R ? i : i < R + N ? RP + i - R : RP + N4 + i - R - N)] = dv[k];
-    }
-    /* the rest of each, and the zero padding */
-    for (int e = lid + STEP_KW * STEP_TWG; e < nw; e += STEP_TWG) {
-        const int cc = e / r8, q = e % r8, dc = min(d0 + cc, d_inner - 1);
-        const float8 v = step_load_w8(w_dt, (size_t)dc * R + 8 * q, wdtype);
-        __local float4 *dst = (__local float4 *)(wl + cc * WROW + 8 * q);
-        dst[0] = v.lo, dst[1] = v.hi;
-    }
-    if (wvec) {
         for (int e = lid; e < STEP_TCH * (RP - R); e += STEP_TWG)
             wl[(e / (RP - R)) * WROW + R + e % (RP - R)] = 0.0f;
     } else {
@@ -449,17 +394,17 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
             wl[cc * WROW + r] = r < R ? mcl_load_w(w_dt, (size_t)dc * R + r, wdtype) : 0.0f;
         }
     }
-    for (int e = lid + STEP_KA * STEP_TWG; e < na; e += STEP_TWG) {
+    for (int e = lid; e < STEP_TCH * N4; e += STEP_TWG) {
         const int cc = e / N4, n = e % N4, dc = min(d0 + cc, d_inner - 1);
         al[cc * AROW + n] = n < N ? A[(size_t)dc * N + n] : 0.0f;
     }
-    for (int e = lid + STEP_KD * STEP_TWG; e < nd; e += STEP_TWG) {
-        const int j = e / row, i = e % row;
-        float v = dbc[dbase + e];
-        for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + dbase + e];
-        dl[j * DROW + (i < R ? i : i < R + N ? RP + i - R : RP + N4 + i - R - N)] = v;
-    }
     for (int j = 0; j < nb; j++) {
+        for (int i = lid; i < row; i += STEP_TWG) {
+            const size_t at = (size_t)(b0 + j) * row + i;
+            float v = dbc[at];
+            for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + at];
+            dl[j * DROW + (i < R ? i : i < R + N ? RP + i - R : RP + N4 + i - R - N)] = v;
+        }
         for (int i = lid; i < RP - R; i += STEP_TWG) dl[j * DROW + R + i] = 0.0f;
         for (int i = lid; i < N4 - N; i += STEP_TWG) {
             dl[j * DROW + RP + N + i] = 0.0f;
