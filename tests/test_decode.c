@@ -571,5 +571,7 @@ int main(void)
         cmocka_unit_test(test_step_bad_sb),
         cmocka_unit_test(test_bad_args),
     };
+    const char *filter = getenv("MCL_TEST_FILTER"); /* e.g. "test_step_*" */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, setup, teardown);
 }
