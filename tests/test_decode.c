@@ -438,8 +438,8 @@ static void test_step_configs(void **state)
 
 /* ssm_step_tile (one work-item per (channel, sequence)) against ssm_step_parts
  * of the same program, sb 1, bitwise, at every sb it takes, under several
- * (STEP_LPC: the order of its sums; STEP_TWG, STEP_TSQ, STEP_TJ), including
- * TSQ not a power of two and TWG not a multiple of 32; the cases cover the
+ * (STEP_LPC: the order of its sums; STEP_TWG, STEP_TSQ, STEP_TJ; STEP_TPRE 0
+ * and 1), including TSQ not a power of two and TWG not a multiple of 32; the cases cover the
  * 16-byte paths (R % 8 == 0: W_dt; N % 4 == 0: the states) and the scalar
  * ones (R 170 / 7 / 3, N 20 / 5), states beyond the 16 in registers, d_inner
  * not a multiple of the channels per group, and each dtype. Where c->n is 1
@@ -448,9 +448,10 @@ static void test_step_configs(void **state)
 static void test_step_tile(void **state)
 {
     (void)state;
-    static const long cfg[][6] = {/* LPC, WG, TWG, TSQ, TJ, FAST_EXP; 0: the runtime's */
-                                  {0, 0, 0, 0, 0, 0},     {8, 64, 32, 4, 2, 0},  {16, 64, 24, 3, 3, 1},
-                                  {2, 64, 16, 8, 1, 0},   {32, 64, 64, 2, 4, 0}, {1, 64, 8, 1, 2, 0}};
+    static const long cfg[][7] = {/* LPC, WG, TWG, TSQ, TJ, FAST_EXP, TPRE; 0: the runtime's */
+                                  {0, 0, 0, 0, 0, 0, 0},   {8, 64, 32, 4, 2, 0, 1},  {16, 64, 24, 3, 3, 1, 0},
+                                  {2, 64, 16, 8, 1, 0, 1}, {32, 64, 64, 2, 4, 0, 0}, {1, 64, 8, 1, 2, 0, 1},
+                                  {8, 64, 128, 4, 1, 0, 1}};
     step_case cases[6];
     step_case_make(&cases[0], 5, 37, 170, 20, 3, MCL_DTYPE_F16);
     step_case_make(&cases[1], 7, 19, 7, 5, 1, MCL_DTYPE_BF16);
@@ -462,8 +463,9 @@ static void test_step_tile(void **state)
         mcl_params p = *mcl_runtime_params(rt, "ssm_step.cl");
         if (cfg[i][0]) {
             if (cfg[i][1] > mcl_tune_max_wg(&rt->dev) || cfg[i][2] > mcl_tune_max_wg(&rt->dev)) continue;
-            const char *names[] = {"STEP_LPC", "STEP_WG", "STEP_TWG", "STEP_TSQ", "STEP_TJ", "STEP_FAST_EXP"};
-            for (int t = 0; t < 6; t++) mcl_params_set(&p, names[t], cfg[i][t]);
+            const char *names[] = {"STEP_LPC", "STEP_WG", "STEP_TWG", "STEP_TSQ", "STEP_TJ", "STEP_FAST_EXP",
+                                   "STEP_TPRE"};
+            for (int t = 0; t < 7; t++) mcl_params_set(&p, names[t], cfg[i][t]);
             mcl_params_set(&p, "STEP_SB", 1);
         }
         mcl_params_set(&p, "STEP_TILE", 2);

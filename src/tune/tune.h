@@ -79,6 +79,7 @@ typedef enum mcl_family_id {
 #define MCL_T_STEP_TWG "STEP_TWG"
 #define MCL_T_STEP_TSQ "STEP_TSQ"
 #define MCL_T_STEP_TJ "STEP_TJ"
+#define MCL_T_STEP_TPRE "STEP_TPRE"
 #define MCL_T_GEMM_BM "GEMM_BM"
 #define MCL_T_GEMM_BN "GEMM_BN"
 #define MCL_T_GEMM_BK "GEMM_BK"

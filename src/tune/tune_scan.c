@@ -70,6 +70,8 @@
  *    the six shapes; 128 / 4 / 2 153, ssm_step 183); at batch 8 it was no
  *    faster than ssm_step (15.97 against 15.94 us at d_inner 4096), at 32
  *    and 64 faster (26.6 / 34.9 us against 29.2 / 47.5 at d_inner 4096).
+ *    STEP_TPRE (the tile kernel's staging loads all issued before its local
+ *    stores): 0 everywhere; written after that call, not measured on a GPU.
  *  GPU values measured on the H200 (tools/step_timing, session 5, 9
  *  configurations at batch 1, 8, 64 x d_inner 1536, 4096; the least sum):
  *  WG 256 / LPC 8 / SB 4 per layer 9.95 / 15.81 / 48.64 us at d_inner 4096
@@ -206,6 +208,7 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
         mcl_params_set(out, MCL_T_STEP_TWG, wg < 64 ? wg : 64);
         mcl_params_set(out, MCL_T_STEP_TSQ, 1);
         mcl_params_set(out, MCL_T_STEP_TJ, 1);
+        mcl_params_set(out, MCL_T_STEP_TPRE, 0);
         return;
     }
     /* GPUs: 8 lanes per channel (2 states each at N = 16), 256 per group, up to 4 sequences */
@@ -218,6 +221,7 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_STEP_TWG, wg < 128 ? wg : 128);
     mcl_params_set(out, MCL_T_STEP_TSQ, wg < 4 ? wg : 4);
     mcl_params_set(out, MCL_T_STEP_TJ, 1);
+    mcl_params_set(out, MCL_T_STEP_TPRE, 0); /* not measured yet */
 }
 
 /* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1;
@@ -272,6 +276,7 @@ static const mcl_tunable step_tunables[] = {
     {MCL_T_STEP_TWG, 1, MAX_VALUE},
     {MCL_T_STEP_TSQ, 1, 64},
     {MCL_T_STEP_TJ, 1, 8},
+    {MCL_T_STEP_TPRE, 0, 1},
 };
 static const mcl_tune_axis step_axes[] = {
     {MCL_T_STEP_WG, 4, {32, 64, 128, 256}},
