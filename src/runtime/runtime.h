@@ -1,7 +1,8 @@
 /* The runtime: one device, its context and queue, every program compiled at
  * startup (one per configuration of each kernel family: the family's
  * fallback for any shape plus one per shape class of the tuning table that
- * applies to the device), kernels looked up by configuration and name,
+ * applies to the device; configurations with equal program tunables share
+ * one cl_program), kernels looked up by configuration and name,
  * launches with optional profiling. */
 #ifndef MCL_RUNTIME_H
 #define MCL_RUNTIME_H
@@ -97,6 +98,7 @@ struct mcl_runtime {
     mcl_prof_record *prof;        /* [cap_prof] */
 
     bool test_limits;             /* MAMBACL_TEST_* limits in force: launches are checked against them */
+    int gmma_mode;                /* selftests: 0 the dispatch rule, 1 gemv_mma.cl for every F16/BF16 batch >= 2, -1 never */
 
     pthread_mutex_t lock;         /* recursive: held by every public call that uses the queue */
     bool lock_made;
