@@ -326,7 +326,8 @@ int mcl_kern_ssm_step_tile_sb(const mcl_runtime *rt, const mcl_params *p, int B,
     /* fewer sequences per group (down to one per lane) while the grid would not cover the compute units once */
     size_t blocks = ((size_t)d_inner + (size_t)tch - 1) / (size_t)tch;
     size_t want = rt->dev.compute_units ? rt->dev.compute_units : 1;
-    while (sb > tsq && blocks * (((size_t)B + (size_t)sb - 1) / (size_t)sb) < want) sb = (sb + 1) / 2;
+    while (sb > tsq && blocks * (((size_t)B + (size_t)sb - 1) / (size_t)sb) < want)
+        sb = (sb + 1) / 2 > tsq ? (sb + 1) / 2 : tsq;
     return (int)sb;
 }
 
@@ -359,8 +360,9 @@ mcl_status mcl_kern_ssm_step_tile_run(mcl_runtime *rt, cl_kernel k, const mcl_pa
     return mcl_launch(rt, k, name, 2, global, local);
 }
 
-/* ssm_step_tile where its batch threshold and the local memory allow (*sb its
- * sequences per group; kt from get_tile), else the plain kernel k. */
+/* kt (the program's ssm_step_tile, non-NULL only where mcl_kern_ssm_step_tile_sb
+ * serves the launch) with its sb, else the plain kernel k (`name`) with
+ * mcl_kern_ssm_step_sb's. */
 static mcl_status step_launch(mcl_runtime *rt, cl_kernel k, cl_kernel kt, const mcl_params *p,
                               const mcl_scan_args *a, const mcl_kern_state *st, int B, int n_parts,
                               uint64_t part_stride, const char *name)
