@@ -362,7 +362,7 @@ static void test_ssm_step_parts(void **state)
 /* One state-update case on the host: B sequences (slots reversed, one spare
  * slot), n partial dbc rows per sequence, and the reference result. */
 typedef struct step_case {
-    int B, d_inner, R, N, n, dt, slot[8];
+    int B, d_inner, R, N, n, dt, slot[16];
     uint64_t se;
     float *xc, *parts, *xz, *b_dt, *A, *D, *st, *want_y, *want_st;
     void *w;
@@ -401,8 +401,11 @@ static void step_case_free(step_case *c)
 /* Sequences b0..b0+nb-1 of c alone (their rows and partials copied out),
  * kernel k (tunables p) with sb per group, on a fresh copy of the states:
  * y [nb, d_inner] and the whole pool back. */
-static void step_case_run(const step_case *c, cl_kernel k, const mcl_params *p, int b0, int nb, int sb, float *y,
-                          float *pool)
+/* mode 0: k is ssm_step_parts (mcl_kern_ssm_step_run); 1: k is ssm_step_tile
+ * (mcl_kern_ssm_step_tile_run); 2: k is ssm_step, launched by
+ * mcl_kern_ssm_step_with (its own choice of kernel and sb; c->n must be 1). */
+static void step_case_run_as(const step_case *c, int mode, cl_kernel k, const mcl_params *p, int b0, int nb, int sb,
+                             float *y, float *pool)
 {
     int nx = c->R + 2 * c->N, D = c->d_inner;
     size_t rows = (size_t)nb * nx, np = (size_t)c->n * rows, bytes = (size_t)(c->B + 1) * c->se * 4;
@@ -417,13 +420,21 @@ static void step_case_run(const step_case *c, cl_kernel k, const mcl_params *p, 
     cl_mem bslot = upload(c->slot + b0, (size_t)nb * 4), by = upload(NULL, (size_t)nb * D * 4);
     mcl_scan_args a = {bxc, bp, bxz, bw, bb, bA, bD, by, (mcl_dtype)c->dt, D, c->R, c->N, (uint64_t)D, 2 * D, 0};
     mcl_kern_state ks = {bst, 0, bslot, c->se};
-    mcl_status st = mcl_kern_ssm_step_run(rt, k, p, &a, &ks, nb, c->n, rows, sb, "ssm_step_parts");
-    if (st != MCL_OK) fail_msg("ssm_step_run: %s", mcl_last_error());
+    mcl_status st = mode == 1   ? mcl_kern_ssm_step_tile_run(rt, k, p, &a, &ks, nb, c->n, rows, sb, "ssm_step_tile")
+                    : mode == 2 ? mcl_kern_ssm_step_with(rt, k, p, &a, &ks, nb)
+                                : mcl_kern_ssm_step_run(rt, k, p, &a, &ks, nb, c->n, rows, sb, "ssm_step_parts");
+    if (st != MCL_OK) fail_msg("ssm_step_run (mode %d): %s", mode, mcl_last_error());
     download(by, y, (size_t)nb * D * 4);
     download(bst, pool, bytes);
     cl_mem all[] = {bxc, bp, bxz, bw, bb, bA, bD, bst, bslot, by};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
     free(parts);
+}
+
+static void step_case_run(const step_case *c, cl_kernel k, const mcl_params *p, int b0, int nb, int sb, float *y,
+                          float *pool)
+{
+    step_case_run_as(c, 0, k, p, b0, nb, sb, y, pool);
 }
 
 /* Every sb of configuration p on c: close to the reference, bitwise the same
@@ -490,6 +501,79 @@ static void test_step_configs(void **state)
     for (int c = 0; c < 3; c++) step_case_free(&cases[c]);
 }
 
+/* ssm_step_tile (one work-item per (channel, sequence)) against ssm_step_parts
+ * of the same program, sb 1, bitwise, at every sb it takes, under several
+ * (STEP_LPC: the order of its sums; STEP_TWG, STEP_TSQ, STEP_TJ; STEP_TPRE 0
+ * and 1), including TSQ not a power of two and TWG not a multiple of 32; the cases cover the
+ * 16-byte paths (R % 8 == 0: W_dt; N % 4 == 0: the states) and the scalar
+ * ones (R 170 / 7 / 3, N 20 / 5), states beyond the 16 in registers, d_inner
+ * not a multiple of the channels per group, and each dtype. Where c->n is 1
+ * the launcher mcl_kern_ssm_step_with with STEP_TILE 2 must pick it (and
+ * the result stays the same). */
+static void test_step_tile(void **state)
+{
+    (void)state;
+    static const long cfg[][7] = {/* LPC, WG, TWG, TSQ, TJ, FAST_EXP, TPRE; 0: the runtime's */
+                                  {0, 0, 0, 0, 0, 0, 0},   {8, 64, 32, 4, 2, 0, 1},  {16, 64, 24, 3, 3, 1, 0},
+                                  {2, 64, 16, 8, 1, 0, 1}, {32, 64, 64, 2, 4, 0, 0}, {1, 64, 8, 1, 2, 0, 1},
+                                  {8, 64, 128, 4, 1, 0, 1}};
+    step_case cases[6];
+    step_case_make(&cases[0], 5, 37, 170, 20, 3, MCL_DTYPE_F16);
+    step_case_make(&cases[1], 7, 19, 7, 5, 1, MCL_DTYPE_BF16);
+    step_case_make(&cases[2], 2, 24, 3, 16, 2, MCL_DTYPE_F32);
+    step_case_make(&cases[3], 9, 41, 16, 16, 2, MCL_DTYPE_F16);
+    step_case_make(&cases[4], 6, 33, 24, 16, 1, MCL_DTYPE_BF16);
+    step_case_make(&cases[5], 5, 20, 8, 8, 1, MCL_DTYPE_F32);
+    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        mcl_params p = *mcl_runtime_params(rt, "ssm_step.cl");
+        if (cfg[i][0]) {
+            if (cfg[i][1] > mcl_tune_max_wg(&rt->dev) || cfg[i][2] > mcl_tune_max_wg(&rt->dev)) continue;
+            const char *names[] = {"STEP_LPC", "STEP_WG", "STEP_TWG", "STEP_TSQ", "STEP_TJ", "STEP_FAST_EXP",
+                                   "STEP_TPRE"};
+            for (int t = 0; t < 7; t++) mcl_params_set(&p, names[t], cfg[i][t]);
+            mcl_params_set(&p, "STEP_SB", 1);
+        }
+        mcl_params_set(&p, "STEP_TILE", 2);
+        char defs[256] = "";
+        mcl_params_defines(&p, defs, sizeof defs);
+        mcl_program prog;
+        memset(&prog, 0, sizeof prog);
+        if (mcl_runtime_build_program(rt, "ssm_step.cl", &p, &prog) != MCL_OK) fail_msg("%s", mcl_last_error());
+        cl_int e1, e2, e3;
+        cl_kernel k = clCreateKernel(prog.program, "ssm_step_parts", &e1);
+        cl_kernel kt = clCreateKernel(prog.program, "ssm_step_tile", &e2);
+        cl_kernel ks = clCreateKernel(prog.program, "ssm_step", &e3);
+        assert_true(e1 == CL_SUCCESS && e2 == CL_SUCCESS && e3 == CL_SUCCESS);
+        long sbmax = mcl_params_get(&p, "STEP_TSQ", 4) * mcl_params_get(&p, "STEP_TJ", 2);
+        for (int ci = 0; ci < 6; ci++) {
+            const step_case *c = &cases[ci];
+            size_t ny = (size_t)c->B * c->d_inner, pool = (size_t)(c->B + 1) * c->se;
+            float *y1 = malloc(ny * 4), *s1 = malloc(pool * 4), *y = malloc(ny * 4), *s = malloc(pool * 4);
+            char what[384];
+            snprintf(what, sizeof what, "%s B %d d_inner %d R %d N %d parts %d dtype %d", defs, c->B, c->d_inner,
+                     c->R, c->N, c->n, c->dt);
+            step_case_run_as(c, 0, k, &p, 0, c->B, 1, y1, s1);
+            check_close(y1, c->want_y, ny, 2e-4, 2e-4, what);
+            check_close(s1, c->want_st, pool, 2e-4, 2e-4, what);
+            for (int sb = 1; sb <= sbmax && sb <= c->B; sb++) {
+                step_case_run_as(c, 1, kt, &p, 0, c->B, sb, y, s);
+                if (memcmp(y, y1, ny * 4) || memcmp(s, s1, pool * 4))
+                    fail_msg("%s: ssm_step_tile sb %d differs from ssm_step_parts", what, sb);
+            }
+            if (c->n == 1) { /* the launcher's own choice: the tile kernel (B >= STEP_TILE 2) */
+                assert_true(mcl_kern_ssm_step_tile_sb(rt, &p, c->B, c->d_inner, c->R, c->N) > 0);
+                step_case_run_as(c, 2, ks, &p, 0, c->B, 0, y, s);
+                if (memcmp(y, y1, ny * 4) || memcmp(s, s1, pool * 4))
+                    fail_msg("%s: mcl_kern_ssm_step_with (tile) differs from ssm_step_parts", what);
+            }
+            free(y1), free(s1), free(y), free(s);
+        }
+        clReleaseKernel(k), clReleaseKernel(kt), clReleaseKernel(ks);
+        mcl_program_release(&prog);
+    }
+    for (int c = 0; c < 6; c++) step_case_free(&cases[c]);
+}
+
 /* sb outside 1..min(STEP_SB, B) is refused, as are bad partial strides. */
 static void test_step_bad_sb(void **state)
 {
@@ -551,8 +635,11 @@ int main(void)
         cmocka_unit_test(test_gemv_f16_special),
         cmocka_unit_test(test_ssm_step_parts),
         cmocka_unit_test(test_step_configs),
+        cmocka_unit_test(test_step_tile),
         cmocka_unit_test(test_step_bad_sb),
         cmocka_unit_test(test_bad_args),
     };
+    const char *filter = getenv("MCL_TEST_FILTER"); /* e.g. "test_step_*" */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

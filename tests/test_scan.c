@@ -850,9 +850,19 @@ static void test_defaults_rules(void **state)
     mcl_tune_step_defaults(&h100, &p);
     assert_int_equal(mcl_params_get(&p, "STEP_WG", 0), 256);
     assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 8);
+    /* ssm_step_tile from batch 32: 128 work-items, 4 sequences side by side, one each */
+    assert_int_equal(mcl_params_get(&p, "STEP_TILE", 0), 32);
+    assert_int_equal(mcl_params_get(&p, "STEP_TWG", 0), 128);
+    assert_int_equal(mcl_params_get(&p, "STEP_TSQ", 0), 4);
+    assert_int_equal(mcl_params_get(&p, "STEP_TJ", 0), 1);
+    char why[160];
+    assert_true(mcl_tune_check(&mcl_family_step, &h100, &p, why, sizeof why));
+    mcl_params_set(&p, "STEP_TSQ", 3); /* must divide STEP_TWG */
+    assert_false(mcl_tune_check(&mcl_family_step, &h100, &p, why, sizeof why));
     memset(&p, 0, sizeof p);
     mcl_tune_step_defaults(&cpu, &p);
     assert_int_equal(mcl_params_get(&p, "STEP_LPC", 0), 1);
+    assert_int_equal(mcl_params_get(&p, "STEP_TILE", -1), 0); /* not on CPUs */
 }
 
 static int setup(void **state)

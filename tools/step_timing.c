@@ -14,7 +14,11 @@
  *  - "step": ssm_step_parts with the runtime's split count for each
  *    configuration (the runtime's ssm_step.cl tunables, then each --set over
  *    them) and each sequences-per-group sb = 1, 2, 4, ... <= min(STEP_SB, B)
- *    ('*' marks the host's choice, mcl_kern_ssm_step_sb).
+ *    ('*' marks the host's choice, mcl_kern_ssm_step_sb);
+ *  - "tile": ssm_step_tile for each configuration where it serves the shape
+ *    (STEP_TILE <= B), each sb = 1, 2, 4, ... <= STEP_TSQ*STEP_TJ ('*': the
+ *    host's choice, mcl_kern_ssm_step_tile_sb, timed too when not a power
+ *    of two).
  * Each figure is the median over N launches (default 50) after two warm-up
  * launches, in microseconds, so it compares with the per-layer figures of
  * the upstream Triton selective_state_update (../shared/anchors; that one
@@ -102,7 +106,8 @@ static mcl_scan_args args_of(const shape *s)
     return a;
 }
 
-/* what: 0 gemv_split with n splits, 1 ssm_step_parts (k, p, sb; k NULL: the runtime's) on n parts. */
+/* what: 0 gemv_split with n splits, 1 ssm_step_parts (k, p, sb; k NULL: the
+ * runtime's choice, ssm_step_tile included) on n parts, 2 ssm_step_tile (k, p, sb). */
 static mcl_status launch(mcl_runtime *rt, int what, const shape *s, int n, cl_kernel k, const mcl_params *p, int sb)
 {
     uint64_t part = (uint64_t)s->B * (uint64_t)(s->R + 2 * s->N);
@@ -111,6 +116,7 @@ static mcl_status launch(mcl_runtime *rt, int what, const shape *s, int n, cl_ke
     mcl_scan_args a = args_of(s);
     mcl_kern_state ks = {s->st, 0, s->slot, (uint64_t)s->D * (uint64_t)s->N};
     if (!k) return mcl_kern_ssm_step_parts(rt, &a, &ks, s->B, n, part);
+    if (what == 2) return mcl_kern_ssm_step_tile_run(rt, k, p, &a, &ks, s->B, n, part, sb, "ssm_step_tile");
     return mcl_kern_ssm_step_run(rt, k, p, &a, &ks, s->B, n, part, sb, "ssm_step_parts");
 }
 
@@ -208,7 +214,7 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
 {
     mcl_program prog;
     cl_int err;
-    char defs[256] = "";
+    char defs[512] = "";
     memset(&prog, 0, sizeof prog);
     mcl_params_defines(p, defs, sizeof defs);
     if (mcl_runtime_build_program(rt, MCL_F_STEP, p, &prog) != MCL_OK) {
@@ -224,6 +230,20 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
             printf("step B %d D %d R %d parts %d sb %d%s %7.2f us  %s\n", s->B, s->D, s->R, n, sb,
                    sb == pick ? "*" : " ", time_us(rt, reps, 1, s, n, k, p, sb), defs);
         clReleaseKernel(k);
+    }
+    int tpick = mcl_kern_ssm_step_tile_sb(rt, p, s->B, s->D, s->R, s->N);
+    cl_kernel kt = tpick > 0 ? clCreateKernel(prog.program, "ssm_step_tile", &err) : NULL;
+    if (kt) {
+        int n = mcl_kern_gemv_split_count(rt, s->R + 2 * s->N, s->D, s->B);
+        long sbmax = mcl_params_get(p, MCL_T_STEP_TSQ, 4) * mcl_params_get(p, MCL_T_STEP_TJ, 2);
+        for (int sb = 1; sb <= sbmax && sb <= s->B; sb *= 2)
+            if (mcl_kern_ssm_step_tile_local(p, sb, s->R, s->N) <= rt->dev.local_mem_bytes)
+                printf("tile B %d D %d R %d parts %d sb %d%s %7.2f us  %s\n", s->B, s->D, s->R, n, sb,
+                       sb == tpick ? "*" : " ", time_us(rt, reps, 2, s, n, kt, p, sb), defs);
+        if ((tpick & (tpick - 1)) != 0) /* the host's choice, not a power of two */
+            printf("tile B %d D %d R %d parts %d sb %d* %7.2f us  %s\n", s->B, s->D, s->R, n, tpick,
+                   time_us(rt, reps, 2, s, n, kt, p, tpick), defs);
+        clReleaseKernel(kt);
     }
     mcl_program_release(&prog);
 }

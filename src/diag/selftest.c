@@ -87,6 +87,7 @@ static const mcl_selftest_entry entries[] = {
     {"scan_dt_gather", mcl_selftest_scan_dt_gather},
     {"ssm_step", mcl_selftest_ssm_step},
     {"ssm_step_parts", mcl_selftest_ssm_step_parts},
+    {"ssm_step_tile", mcl_selftest_ssm_step_tile},
     {"dlayer", mcl_selftest_dlayer},
     {"xstep", mcl_selftest_xstep},
     {"cgemv", mcl_selftest_cgemv},

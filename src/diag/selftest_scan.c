@@ -213,3 +213,24 @@ static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 }
 
 mcl_status mcl_selftest_ssm_step(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_step, ok); }
+
+/* The same step through ssm_step_tile of the picked configuration, whatever
+ * its batch threshold (sb: both sequences where STEP_TSQ*STEP_TJ allows). */
+static mcl_status run_step_tile(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    cl_kernel k;
+    const mcl_params *prm;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step_tile", &k, &prm));
+    long most = mcl_params_get(prm, MCL_T_STEP_TSQ, 1) * mcl_params_get(prm, MCL_T_STEP_TJ, 1);
+    p->seq_start[1] = 1; /* one token per sequence: rows 0 and 1 */
+    p->seq_start[2] = 2;
+    MCL_TRY(tiny_upload(rt, p, d));
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    MCL_TRY(mcl_kern_ssm_step_tile_run(rt, k, prm, &a, &ks, NSEQ, 1, 0, most < NSEQ ? 1 : NSEQ, "ssm_step_tile"));
+    tiny_expect(p);
+    return tiny_read_check(rt, d, p, NSEQ * DI, ok);
+}
+
+mcl_status mcl_selftest_ssm_step_tile(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_step_tile, ok); }

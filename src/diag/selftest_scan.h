@@ -13,5 +13,6 @@ mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_scan_dt(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_scan_dt_gather(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_ssm_step(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_ssm_step_tile(mcl_runtime *rt, bool *ok);
 
 #endif

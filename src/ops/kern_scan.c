@@ -297,36 +297,131 @@ static mcl_status step_sb(const mcl_runtime *rt, const mcl_params *p, const mcl_
     return MCL_OK;
 }
 
+/* ---- ssm_step_tile (cl/ssm_step.cl): batches of at least STEP_TILE ---- */
+
+/* cl/ssm_step.cl's step_odd4: x rounded up to 4, plus 4 when x/4 is even. */
+static size_t tile_odd4(size_t x)
+{
+    x = (x + 3) & ~(size_t)3;
+    return (x / 4) % 2 == 0 ? x + 4 : x;
+}
+
+size_t mcl_kern_ssm_step_tile_local(const mcl_params *p, int sb, int R, int N)
+{
+    long lpc = mcl_params_get(p, MCL_T_STEP_LPC, 1), twg = mcl_params_get(p, MCL_T_STEP_TWG, 128);
+    long tsq = mcl_params_get(p, MCL_T_STEP_TSQ, 4);
+    if (sb < 1 || R < 0 || N < 1 || lpc < 1 || tsq < 1 || twg < tsq) return 0;
+    size_t ru = 4 * (size_t)(lpc >= 4 ? lpc / 4 : 1), rp = ((size_t)R + ru - 1) / ru * ru;
+    size_t n4 = ((size_t)N + 3) & ~(size_t)3, tch = (size_t)(twg / tsq);
+    return 4 * (tch * (tile_odd4(rp) + tile_odd4(n4)) + (size_t)sb * tile_odd4(rp + 2 * n4));
+}
+
+int mcl_kern_ssm_step_tile_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N)
+{
+    long tile = mcl_params_get(p, MCL_T_STEP_TILE, 0), tsq = mcl_params_get(p, MCL_T_STEP_TSQ, 4);
+    long sb = tsq * mcl_params_get(p, MCL_T_STEP_TJ, 2), tch = mcl_params_get(p, MCL_T_STEP_TWG, 128) / tsq;
+    if (tile <= 0 || B < tile || d_inner <= 0 || R < 0 || N <= 0 || tsq < 1 || sb < 1 || tch < 1) return 0;
+    if (sb > B) sb = B;
+    while (sb > 0 && mcl_kern_ssm_step_tile_local(p, (int)sb, R, N) > rt->dev.local_mem_bytes) sb--;
+    /* fewer sequences per group (down to one per lane) while the grid would not cover the compute units once */
+    size_t blocks = ((size_t)d_inner + (size_t)tch - 1) / (size_t)tch;
+    size_t want = rt->dev.compute_units ? rt->dev.compute_units : 1;
+    while (sb > tsq && blocks * (((size_t)B + (size_t)sb - 1) / (size_t)sb) < want)
+        sb = (sb + 1) / 2 > tsq ? (sb + 1) / 2 : tsq;
+    return (int)sb;
+}
+
+mcl_status mcl_kern_ssm_step_tile_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                      const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
+                                      const char *name)
+{
+    if (B <= 0) return MCL_OK;
+    int row = a->dt_rank + 2 * a->d_state;
+    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)row))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d parts, part stride %llu", name, n_parts,
+                             (unsigned long long)part_stride);
+    if (a->z_ld < a->d_inner)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: z row stride %d < d_inner %d", name, a->z_ld, a->d_inner);
+    long twg, tsq, tj;
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_TWG, &twg));
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_TSQ, &tsq));
+    MCL_TRY(mcl_tune_get(p, MCL_T_STEP_TJ, &tj));
+    MCL_ASSERT(twg > 0 && tsq > 0 && twg % tsq == 0 && tj > 0, "ssm_step tile tunables passed mcl_tune_check");
+    size_t local_bytes = mcl_kern_ssm_step_tile_local(p, sb, a->dt_rank, a->d_state);
+    if (sb < 1 || sb > tsq * tj || sb > B || local_bytes == 0 || local_bytes > rt->dev.local_mem_bytes)
+        return mcl_error_set(MCL_ERR_INVALID_ARG,
+                             "%s: %d sequences per group (STEP_TSQ*STEP_TJ %ld, batch %d; %zu bytes of local "
+                             "memory of %llu)",
+                             name, sb, tsq * tj, B, local_bytes, (unsigned long long)rt->dev.local_mem_bytes);
+    MCL_TRY(bind_step(k, a, st, B, n_parts, part_stride, local_bytes, sb, name));
+    size_t tch = (size_t)(twg / tsq);
+    size_t global[2] = {((size_t)a->d_inner + tch - 1) / tch * (size_t)twg, ((size_t)B + sb - 1) / (size_t)sb};
+    size_t local[2] = {(size_t)twg, 1};
+    return mcl_launch(rt, k, name, 2, global, local);
+}
+
+/* kt (the program's ssm_step_tile, non-NULL only where mcl_kern_ssm_step_tile_sb
+ * serves the launch) with its sb, else the plain kernel k (`name`) with
+ * mcl_kern_ssm_step_sb's. */
+static mcl_status step_launch(mcl_runtime *rt, cl_kernel k, cl_kernel kt, const mcl_params *p,
+                              const mcl_scan_args *a, const mcl_kern_state *st, int B, int n_parts,
+                              uint64_t part_stride, const char *name)
+{
+    int sb;
+    if (kt) {
+        sb = mcl_kern_ssm_step_tile_sb(rt, p, B, a->d_inner, a->dt_rank, a->d_state);
+        MCL_ASSERT(sb > 0, "ssm_step_tile chosen for a launch it serves");
+        return mcl_kern_ssm_step_tile_run(rt, kt, p, a, st, B, n_parts, part_stride, sb, "ssm_step_tile");
+    }
+    MCL_TRY(step_sb(rt, p, a, B, &sb));
+    return mcl_kern_ssm_step_run(rt, k, p, a, st, B, n_parts, part_stride, sb, name);
+}
+
+static bool step_tiled(const mcl_runtime *rt, const mcl_params *p, const mcl_scan_args *a, int B)
+{
+    return mcl_kern_ssm_step_tile_sb(rt, p, B, a->d_inner, a->dt_rank, a->d_state) > 0;
+}
+
 mcl_status mcl_kern_ssm_step_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
                                   const mcl_kern_state *st, int B)
 {
-    int sb;
+    cl_kernel kt = NULL;
     if (B <= 0) return MCL_OK;
-    MCL_TRY(step_sb(rt, p, a, B, &sb));
-    return mcl_kern_ssm_step_run(rt, k, p, a, st, B, 1, 0, sb, "ssm_step");
+    if (step_tiled(rt, p, a, B)) MCL_TRY(sibling_kernel(k, "ssm_step_tile", &kt));
+    mcl_status s = step_launch(rt, k, kt, p, a, st, B, 1, 0, "ssm_step");
+    if (kt) clReleaseKernel(kt); /* the queue keeps it until the launch has run */
+    return s;
+}
+
+/* The runtime's ssm_step.cl configuration for (d_inner, B): kernel `name`, or
+ * ssm_step_tile into *kt where that one serves the launch (*kt NULL else). */
+static mcl_status step_pick(mcl_runtime *rt, const mcl_scan_args *a, int B, const char *name, cl_kernel *k,
+                            cl_kernel *kt, const mcl_params **p)
+{
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
+    *kt = NULL;
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, name, k, p));
+    if (step_tiled(rt, *p, a, B)) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step_tile", kt, NULL));
+    return MCL_OK;
 }
 
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B)
 {
-    cl_kernel k;
+    cl_kernel k, kt;
     const mcl_params *p;
     if (B <= 0) return MCL_OK;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step", &k, &p));
-    return mcl_kern_ssm_step_with(rt, k, p, a, st, B);
+    MCL_TRY(step_pick(rt, a, B, "ssm_step", &k, &kt, &p));
+    return step_launch(rt, k, kt, p, a, st, B, 1, 0, "ssm_step");
 }
 
 mcl_status mcl_kern_ssm_step_parts(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B,
                                    int n_parts, uint64_t part_stride)
 {
-    cl_kernel k;
+    cl_kernel k, kt;
     const mcl_params *p;
-    int sb;
     if (B <= 0) return MCL_OK;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_BATCH] = B}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_STEP, &sh, "ssm_step_parts", &k, &p));
-    MCL_TRY(step_sb(rt, p, a, B, &sb));
-    return mcl_kern_ssm_step_run(rt, k, p, a, st, B, n_parts, part_stride, sb, "ssm_step_parts");
+    MCL_TRY(step_pick(rt, a, B, "ssm_step_parts", &k, &kt, &p));
+    return step_launch(rt, k, kt, p, a, st, B, n_parts, part_stride, "ssm_step_parts");
 }
 
 void mcl_kern_scan_prefill_grid(const mcl_params *p, int n_seqs, int d_inner, size_t *global, size_t *local)

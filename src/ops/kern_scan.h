@@ -74,7 +74,29 @@ mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params 
                                  const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
                                  const char *name);
 
-/* Decode: one token for each of B sequences, with the runtime's ssm_step. */
+/* ssm_step_tile (cl/ssm_step.cl: one work-item per (channel, sequence),
+ * bitwise the result of the same program's ssm_step):
+ * - _local: the bytes of local memory it needs for sb sequences per group
+ *   at dt_rank R, d_state N under tunables p (0 for bad arguments);
+ * - _sb: its sequences per group for a batch of B, or 0 when it does not
+ *   serve that launch (STEP_TILE 0 or above B, or not even one sequence's
+ *   rows fit the local memory): STEP_TSQ*STEP_TJ capped by B and the local
+ *   memory, halved (not below STEP_TSQ) while the grid would not give every
+ *   compute unit a group;
+ * - _run: binds and enqueues kernel k (ssm_step_tile of a program built with
+ *   p) with sb sequences per group (1 <= sb <= min(STEP_TSQ*STEP_TJ, B),
+ *   fitting the local memory), dbc as for mcl_kern_ssm_step_run. Grid
+ *   {ceil(d_inner / (STEP_TWG/STEP_TSQ)) * STEP_TWG, ceil(B / sb)}, local
+ *   {STEP_TWG, 1}. Errors as mcl_kern_ssm_step_run.
+ * The launchers below take it by themselves where _sb is not 0. */
+size_t mcl_kern_ssm_step_tile_local(const mcl_params *p, int sb, int R, int N);
+int mcl_kern_ssm_step_tile_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N);
+mcl_status mcl_kern_ssm_step_tile_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                      const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
+                                      const char *name);
+
+/* Decode: one token for each of B sequences, with the runtime's ssm_step
+ * (ssm_step_tile for batches it serves, mcl_kern_ssm_step_tile_sb). */
 mcl_status mcl_kern_ssm_step(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st, int B);
 
 /* The same with an ssm_step kernel compiled with tunables `p`. */

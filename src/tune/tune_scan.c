@@ -59,6 +59,19 @@
  *    sequence). Not in the tuning space: `mambacl tune` measures a batch-1
  *    step, where sb is 1 whatever STEP_SB.
  *  - STEP_FAST_EXP (native_exp for the state decay): 0 everywhere.
+ *  - STEP_TILE (batches of at least this many sequences go to ssm_step_tile,
+ *    one work-item per (channel, sequence); 0: never): 0 on CPUs (not
+ *    measured there), 32 on GPUs. STEP_TWG (its work-group), STEP_TSQ
+ *    (sequences side by side per channel), STEP_TJ (sequences per
+ *    work-item): CPUs 64 / 1 / 1, GPUs 128 / 4 / 1. STEP_TSQ divides
+ *    STEP_TWG. Measured on the H200 (tools/step_timing, session 6, 10
+ *    configurations at B 8, 32, 64 x d_inner 1536, 4096, 5120;
+ *    docs/perf/step-h200-s6.txt): 128 / 4 / 1 had the least sum (145 us over
+ *    the six shapes; 128 / 4 / 2 153, ssm_step 183); at batch 8 it was no
+ *    faster than ssm_step (15.97 against 15.94 us at d_inner 4096), at 32
+ *    and 64 faster (26.6 / 34.9 us against 29.2 / 47.5 at d_inner 4096).
+ *    STEP_TPRE (the tile kernel's staging loads all issued before its local
+ *    stores): 0 everywhere; written after that call, not measured on a GPU.
  *  GPU values measured on the H200 (tools/step_timing, session 5, 9
  *  configurations at batch 1, 8, 64 x d_inner 1536, 4096; the least sum):
  *  WG 256 / LPC 8 / SB 4 per layer 9.95 / 15.81 / 48.64 us at d_inner 4096
@@ -191,6 +204,11 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
         mcl_params_set(out, MCL_T_STEP_LPC, 1);
         mcl_params_set(out, MCL_T_STEP_SB, 1);
         mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
+        mcl_params_set(out, MCL_T_STEP_TILE, 0);
+        mcl_params_set(out, MCL_T_STEP_TWG, wg < 64 ? wg : 64);
+        mcl_params_set(out, MCL_T_STEP_TSQ, 1);
+        mcl_params_set(out, MCL_T_STEP_TJ, 1);
+        mcl_params_set(out, MCL_T_STEP_TPRE, 0);
         return;
     }
     /* GPUs: 8 lanes per channel (2 states each at N = 16), 256 per group, up to 4 sequences */
@@ -198,14 +216,23 @@ void mcl_tune_step_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_STEP_LPC, wg < 8 ? wg : 8);
     mcl_params_set(out, MCL_T_STEP_SB, 4);
     mcl_params_set(out, MCL_T_STEP_FAST_EXP, 0);
+    /* batches of 32 and more: ssm_step_tile, 128 work-items of 32 channels x 4 sequences, one each */
+    mcl_params_set(out, MCL_T_STEP_TILE, 32);
+    mcl_params_set(out, MCL_T_STEP_TWG, wg < 128 ? wg : 128);
+    mcl_params_set(out, MCL_T_STEP_TSQ, wg < 4 ? wg : 4);
+    mcl_params_set(out, MCL_T_STEP_TJ, 1);
+    mcl_params_set(out, MCL_T_STEP_TPRE, 0); /* not measured yet */
 }
 
-/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1. */
+/* STEP_WG and STEP_LPC powers of two (the team tree), LPC <= WG; STEP_SB >= 1;
+ * STEP_TSQ dividing STEP_TWG, which the device allows (tunables absent: the
+ * kernel's defaults, 128 / 4). */
 static bool step_fits(const mcl_device_info *dev, const mcl_params *p)
 {
-    (void)dev;
     long wg = mcl_params_get(p, MCL_T_STEP_WG, 0), lpc = mcl_params_get(p, MCL_T_STEP_LPC, 0);
-    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg && mcl_params_get(p, MCL_T_STEP_SB, 1) >= 1;
+    long twg = mcl_params_get(p, MCL_T_STEP_TWG, 128), tsq = mcl_params_get(p, MCL_T_STEP_TSQ, 4);
+    return mcl_is_pow2(wg) && mcl_is_pow2(lpc) && lpc <= wg && mcl_params_get(p, MCL_T_STEP_SB, 1) >= 1 &&
+           tsq >= 1 && twg % tsq == 0 && twg <= mcl_tune_max_wg(dev);
 }
 
 static long step_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_STEP_WG, 0); }
@@ -245,6 +272,11 @@ static const mcl_tunable step_tunables[] = {
     {MCL_T_STEP_LPC, 1, MAX_VALUE},
     {MCL_T_STEP_SB, 1, 64},
     {MCL_T_STEP_FAST_EXP, 0, 1},
+    {MCL_T_STEP_TILE, 0, MAX_VALUE},
+    {MCL_T_STEP_TWG, 1, MAX_VALUE},
+    {MCL_T_STEP_TSQ, 1, 64},
+    {MCL_T_STEP_TJ, 1, 8},
+    {MCL_T_STEP_TPRE, 0, 1},
 };
 static const mcl_tune_axis step_axes[] = {
     {MCL_T_STEP_WG, 4, {32, 64, 128, 256}},
@@ -277,7 +309,7 @@ const mcl_family mcl_family_step = {
     .axes = step_axes,
     .defaults = mcl_tune_step_defaults,
     .fits = step_fits,
-    .rule = "STEP_WG and STEP_LPC powers of two, STEP_LPC <= STEP_WG (the team tree)",
+    .rule = "STEP_WG and STEP_LPC powers of two, STEP_LPC <= STEP_WG (the team tree); STEP_TSQ divides STEP_TWG, within the device's work-group",
     .work_group = step_wg,
     .local_bytes = step_local,
 };
