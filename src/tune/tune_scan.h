@@ -23,6 +23,11 @@ long mcl_tune_scan_local_bytes(const mcl_params *p);
  * use it with a picked configuration's tunables). */
 long mcl_tune_scan_wg(const mcl_params *p);
 
+/* scan_warp (SCAN_WARP 1): work-items per group (32 * DCH) and local
+ * memory, 4 * ((2NG + 2DCH) * (32*ITEMS + 1) + 64*DCH) bytes. */
+long mcl_tune_scan_warp_wg(const mcl_params *p);
+long mcl_tune_scan_warp_local_bytes(const mcl_params *p);
+
 /* Whether a complete scan.cl configuration can run on the device: TT a
  * power of two, NSG dividing NG, DCH*NSG*TT within the work-group limits,
  * local memory within CL_DEVICE_LOCAL_MEM_SIZE, (NG/NSG)*ITEMS (twice that
