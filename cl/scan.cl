@@ -649,24 +649,26 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 
 /* ---- scan_warp (SCAN_WARP 1): one warp of time-lanes per channel --------
  * Algorithm. One work-group per (sequence b, block of SCAN_DCH channels) of
- * 32·SCAN_DCH work-items: warp w (work-items 32w .. 32w+31) owns channel
- * d0 + w, its lane l owns SCAN_ITEMS consecutive timesteps of each chunk of
- * SW_CH = 32·SCAN_ITEMS. Per chunk:
+ * WL·SCAN_DCH work-items (WL = SCAN_WL time-lanes per channel, 32, 16 or 8:
+ * a warp holds 32/WL channels): work-items WL·w .. WL·w+WL-1 own channel
+ * d0 + w, lane l of them SCAN_ITEMS consecutive timesteps of each chunk of
+ * SW_CH = WL·SCAN_ITEMS. Per chunk:
  *  (1) stage: x, Δ = softplus(dtin + b_dt) of the block's (t, d) pairs and
  *      the chunk's B|C columns are loaded with coalesced loads (with
  *      SCAN_PREF during the previous chunk) and stored in local memory
- *      transposed, timestep t at column (t mod ITEMS)·32 + t/ITEMS of a row
- *      padded by one, so that each lane's reads are conflict-free;
+ *      transposed, timestep t at column (t mod ITEMS)·WL + t/ITEMS of a
+ *      row padded by WL (x, Δ) or one (B|C), so that the lanes' reads are
+ *      conflict-free;
  *  (2) per state n (unrolled: the states are independent chains): a_i =
  *      exp(Δ_i A[d,n]), b_i = Δ_i x_i B_i[n] in registers, the lane's
  *      composition (Π a, folded b) serially, then an inclusive scan of
- *      the 32 lanes' pairs under (a1,b1)∘(a2,b2) = (a1·a2, a2·b1 + b2) by
- *      register shuffles (MCL_CAP_PTX: shfl.sync.up, 5 levels, no barrier;
- *      else through local memory, two barriers per state), the lane's
+ *      the WL lanes' pairs under (a1,b1)∘(a2,b2) = (a1·a2, a2·b1 + b2) by
+ *      register shuffles (MCL_CAP_PTX: shfl.sync.up, log2 WL levels, no
+ *      barrier; else through local memory, two barriers per state), the lane's
  *      starting state from the exclusive prefix and the carried state, a
  *      replay s_i = a_i s_{i-1} + b_i with y_i += C_i[n]·s_i; the carry
- *      of the next chunk is lane 31's last state (a shuffle; the fallback
- *      folds all 32 pairs);
+ *      of the next chunk is the channel's last lane's last state (a
+ *      shuffle; the fallback folds all WL pairs);
  *  (3) y_i + D·x_i go through local memory back to the (t, d) layout and
  *      are stored with coalesced stores, times SiLU(z) (z loaded at the
  *      start of the chunk, or the previous one with SCAN_PREF).
@@ -677,8 +679,9 @@ void scan_summary(SCAN_ENTRY_PARAMS)
  * N <= SCAN_NG (the launcher uses scan_prefill otherwise) and SCAN_NSEG 1.
  * Memory traffic per (t, d): x, dtin, z read, y written (16 B); per t and
  * work-group 8·N B of B|C (from cache: every channel block reads them).
- * Local memory in floats: (2·NG + 2·DCH)·(SW_CH + 1), and 2·32·DCH for the
- * fallback's scan. Tunables: SCAN_DCH (warps per group), SCAN_ITEMS,
+ * Local memory in floats: 2·NG·(SW_CH + 1) + 2·DCH·(SW_CH + WL), and
+ * 2·WL·DCH for the fallback's scan. Tunables: SCAN_DCH (channels per
+ * group), SCAN_WL (WL·DCH a multiple of 32), SCAN_ITEMS,
  * SCAN_NG, SCAN_FAST_EXP, SCAN_PREF (SCAN_NSG/TT/KEEPB/RT are the fallback
  * scan_prefill's). */
 #ifndef SCAN_WARP
@@ -688,11 +691,18 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 #if !SCAN_DTIN || SCAN_NSEG != 1
 #error "SCAN_WARP needs SCAN_DTIN and SCAN_NSEG 1"
 #endif
-#define SW_CH (32 * SCAN_ITEMS)
-#define SW_WG (32 * SCAN_DCH)
-#define SW_ROW (SW_CH + 1)
+#ifndef SCAN_WL
+#define SCAN_WL 32
+#endif
+#if SCAN_WL > 32 || 32 % SCAN_WL != 0 || (SCAN_WL * SCAN_DCH) % 32 != 0
+#error "SCAN_WL must divide 32 and SCAN_WL * SCAN_DCH be whole warps"
+#endif
+#define SW_CH (SCAN_WL * SCAN_ITEMS)
+#define SW_WG (SCAN_WL * SCAN_DCH)
+#define SW_ROW (SW_CH + SCAN_WL)                 /* x, Δ rows: a warp's channels on distinct banks */
+#define SW_BROW (SW_CH + 1)                      /* B|C rows */
 #define SW_BCJ ((SW_CH * 2 * SCAN_NG + SW_WG - 1) / SW_WG) /* B|C loads per work-item */
-#define SW_PERM(t) (((t) % SCAN_ITEMS) * 32 + (t) / SCAN_ITEMS)
+#define SW_PERM(t) (((t) % SCAN_ITEMS) * SCAN_WL + (t) / SCAN_ITEMS)
 
 #if MCL_CAP_PTX
 inline float sw_up(float v, uint off)
@@ -711,7 +721,7 @@ inline float sw_idx(float v, uint lane)
 #endif
 
 /* The chunk at row0 (nt >= 1 rows) of this work-item's cooperative share:
- * x, raw dtin and z of its ITEMS (t, d) pairs (t = lid/DCH + 32j, channel
+ * x, raw dtin and z of its ITEMS (t, d) pairs (t = lid/DCH + WL·j, channel
  * lid mod DCH; zeros past the chunk or d_inner) and its SW_BCJ B|C slots
  * (slot k = lid + j·WG: column k mod 2NG, timestep k / 2NG). */
 inline void sw_load(float *xr, float *dr, float *zr, float *bcr, const __global float *xc,
@@ -720,7 +730,7 @@ inline void sw_load(float *xr, float *dr, float *zr, float *bcr, const __global 
 {
 SCAN_UNROLL
     for (int j = 0; j < SCAN_ITEMS; j++) {
-        const int t = lid / SCAN_DCH + 32 * j;
+        const int t = lid / SCAN_DCH + SCAN_WL * j;
         const bool ok = cv && t < nt;
         const size_t row = row0 + (size_t)(ok ? t : 0);
         xr[j] = ok ? xc[row * d_inner + cd] : 0.0f;
@@ -736,15 +746,17 @@ SCAN_UNROLL
     }
 }
 
-/* The lane's exclusive prefix (*ea, *eb) and the warp's total (*ta, *tb)
- * of the pairs (pa, pb) over the 32 lanes (the fallback: through sc, two
- * barriers). With MCL_CAP_PTX the total is not formed (*ta = *tb = 0). */
+/* The lane's exclusive prefix (*ea, *eb) and the channel's total (*ta, *tb)
+ * of the pairs (pa, pb) over its SCAN_WL lanes (lane: the index among them;
+ * the fallback: through sc, two barriers). With MCL_CAP_PTX the total is
+ * not formed (*ta = *tb = 0); the shuffles' sources below a channel's first
+ * lane are discarded. */
 inline void sw_scan(float pa, float pb, int lane, __local float2 *sc, float *ea, float *eb, float *ta, float *tb)
 {
 #if MCL_CAP_PTX
     (void)sc;
 SCAN_UNROLL
-    for (uint off = 1; off < 32; off *= 2) {
+    for (uint off = 1; off < SCAN_WL; off *= 2) {
         const float ua = sw_up(pa, off), ub = sw_up(pb, off);
         if (lane >= (int)off) {
             pb = fma(pa, ub, pb);
@@ -759,7 +771,7 @@ SCAN_UNROLL
     sc[lane] = (float2)(pa, pb);
     barrier(CLK_LOCAL_MEM_FENCE);
     float a = 1.0f, b = 0.0f;
-    for (int m = 0; m < 32; m++) {
+    for (int m = 0; m < SCAN_WL; m++) {
         if (m == lane) *ea = a, *eb = b;
         const float2 v = sc[m];
         b = fma(v.x, b, v.y);
@@ -775,7 +787,7 @@ SCAN_UNROLL
 __kernel __attribute__((reqd_work_group_size(SW_WG, 1, 1)))
 void scan_warp(SCAN_ENTRY_PARAMS)
 {
-    __local float bcs[2 * SCAN_NG * SW_ROW]; /* B|C [c][perm t] */
+    __local float bcs[2 * SCAN_NG * SW_BROW]; /* B|C [c][perm t] */
     __local float xs[SCAN_DCH * SW_ROW];     /* x, then y + D·x [dl][perm t] */
     __local float ds[SCAN_DCH * SW_ROW];     /* Δ [dl][perm t] */
 #if !MCL_CAP_PTX
@@ -784,7 +796,10 @@ void scan_warp(SCAN_ENTRY_PARAMS)
     __local float2 *scr = 0;
 #endif
     (void)w_dt, (void)wdtype, (void)sums;
-    const int lid = (int)get_local_id(0), lane = lid % 32, w = lid / 32;
+    const int lid = (int)get_local_id(0), lane = lid % SCAN_WL, w = lid / SCAN_WL;
+#if MCL_CAP_PTX
+    const uint last = (uint)(lid % 32 - lane + SCAN_WL - 1); /* the channel's last lane in the warp */
+#endif
     const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
     const int b = (int)get_group_id(0) / ndg, d0 = ((int)get_group_id(0) % ndg) * SCAN_DCH;
     if (b >= n_seqs) return; /* uniform over the work-group */
@@ -816,14 +831,14 @@ SCAN_UNROLL
         /* (1) stage */
 SCAN_UNROLL
         for (int j = 0; j < SCAN_ITEMS; j++) {
-            const int t = lid / SCAN_DCH + 32 * j, o = cdl * SW_ROW + SW_PERM(t);
+            const int t = lid / SCAN_DCH + SCAN_WL * j, o = cdl * SW_ROW + SW_PERM(t);
             xs[o] = xr[j];
             ds[o] = cv && t < nt ? mcl_softplus(dr[j] + bias) : 0.0f;
         }
 SCAN_UNROLL
         for (int j = 0; j < SW_BCJ; j++) {
             const int k = lid + j * SW_WG, t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
-            if (k < SW_CH * 2 * SCAN_NG) bcs[c * SW_ROW + SW_PERM(t)] = bcr[j];
+            if (k < SW_CH * 2 * SCAN_NG) bcs[c * SW_BROW + SW_PERM(t)] = bcr[j];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 #if SCAN_PREF
@@ -836,8 +851,8 @@ SCAN_UNROLL
         float xv[SCAN_ITEMS], dv[SCAN_ITEMS], dx[SCAN_ITEMS], yv[SCAN_ITEMS];
 SCAN_UNROLL
         for (int i = 0; i < SCAN_ITEMS; i++) {
-            xv[i] = xs[w * SW_ROW + i * 32 + lane];
-            dv[i] = ds[w * SW_ROW + i * 32 + lane];
+            xv[i] = xs[w * SW_ROW + i * SCAN_WL + lane];
+            dv[i] = ds[w * SW_ROW + i * SCAN_WL + lane];
             dx[i] = dv[i] * xv[i];
             yv[i] = 0.0f;
         }
@@ -848,20 +863,20 @@ SCAN_UNROLL
 SCAN_UNROLL
             for (int i = 0; i < SCAN_ITEMS; i++) {
                 av[i] = SCAN_EXPA(dv[i] * a2[n]);
-                bv[i] = dx[i] * bcs[n * SW_ROW + i * 32 + lane];
+                bv[i] = dx[i] * bcs[n * SW_BROW + i * SCAN_WL + lane];
                 pb = fma(av[i], pb, bv[i]);
                 pa *= av[i];
             }
             float ea, eb, ta, tb;
-            sw_scan(pa, pb, lane, scr + w * 32, &ea, &eb, &ta, &tb);
+            sw_scan(pa, pb, lane, scr + w * SCAN_WL, &ea, &eb, &ta, &tb);
             float s = fma(ea, carry[n], eb);
 SCAN_UNROLL
             for (int i = 0; i < SCAN_ITEMS; i++) {
                 s = fma(av[i], s, bv[i]);
-                yv[i] = fma(bcs[(SCAN_NG + n) * SW_ROW + i * 32 + lane], s, yv[i]);
+                yv[i] = fma(bcs[(SCAN_NG + n) * SW_BROW + i * SCAN_WL + lane], s, yv[i]);
             }
 #if MCL_CAP_PTX
-            carry[n] = sw_idx(s, 31);
+            carry[n] = sw_idx(s, last);
 #else
             carry[n] = fma(ta, carry[n], tb);
 #endif
@@ -869,11 +884,11 @@ SCAN_UNROLL
         barrier(CLK_LOCAL_MEM_FENCE); /* xs, ds and bcs are read */
         /* (3) y + D·x back to (t, d), gated and stored */
 SCAN_UNROLL
-        for (int i = 0; i < SCAN_ITEMS; i++) xs[w * SW_ROW + i * 32 + lane] = fma(dskip, xv[i], yv[i]);
+        for (int i = 0; i < SCAN_ITEMS; i++) xs[w * SW_ROW + i * SCAN_WL + lane] = fma(dskip, xv[i], yv[i]);
         barrier(CLK_LOCAL_MEM_FENCE);
 SCAN_UNROLL
         for (int j = 0; j < SCAN_ITEMS; j++) {
-            const int t = lid / SCAN_DCH + 32 * j;
+            const int t = lid / SCAN_DCH + SCAN_WL * j;
             if (cv && t < nt) y[(row0 + (size_t)t) * d_inner + d0 + cdl] = xs[cdl * SW_ROW + SW_PERM(t)] * mcl_silu(zr[j]);
         }
 #if SCAN_PREF

@@ -568,8 +568,9 @@ static void test_prefill_dtin_pref(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* scan_warp (SCAN_WARP 1; on a device without MCL_CAP_PTX its lanes' scan
- * goes through local memory): the edge lengths of its chunk of 32*ITEMS
+/* scan_warp (SCAN_WARP 1, SCAN_WL 32, 16 and 8 time-lanes per channel; on
+ * a device without MCL_CAP_PTX its lanes' scan goes through local memory):
+ * the edge lengths of its chunk of WL*ITEMS
  * (1, 2, a prime, a chunk, a chunk + 1, several chunks + 5), unequal
  * lengths with an empty sequence, N = 5 and 1 (< SCAN_NG), N = 64 (above
  * SCAN_NG: scan_prefill of the same program runs instead), nonzero starting
@@ -578,8 +579,8 @@ static void test_prefill_dtin_pref(void **state)
 static void test_prefill_warp(void **state)
 {
     (void)state;
-    const long variants[][4] = {/* DCH, ITEMS, DTIN, PREF */
-                                {8, 4, 1, 1}, {4, 2, 2, 0}, {2, 1, 1, 0}};
+    const long variants[][5] = {/* DCH, ITEMS, DTIN, PREF, WL */
+                                {8, 4, 1, 1, 32}, {4, 2, 2, 0, 32}, {2, 1, 1, 0, 32}, {8, 3, 1, 1, 8}, {4, 8, 1, 0, 16}};
     int bad = 0;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         mcl_params p;
@@ -594,11 +595,12 @@ static void test_prefill_warp(void **state)
         mcl_params_set(&p, "SCAN_PREF", variants[v][3]);
         mcl_params_set(&p, "SCAN_NSEG", 1);
         mcl_params_set(&p, "SCAN_WARP", 1);
+        mcl_params_set(&p, "SCAN_WL", variants[v][4]);
         assert_true(mcl_tune_scan_fits(&rt->dev, &p));
         assert_true(mcl_kern_scan_prefill_warp(&p, 16));
         assert_false(mcl_kern_scan_prefill_warp(&p, 17));
         cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
-        const int ch = 32 * (int)variants[v][1];
+        const int ch = (int)(variants[v][4] * variants[v][1]);
         const scan_case cs[] = {
             {"warp L=1", 1, {1}, 19, 5, 16, MCL_DTYPE_F32},
             {"warp L=2", 1, {2}, 9, 3, 4, MCL_DTYPE_F16},
@@ -612,8 +614,8 @@ static void test_prefill_warp(void **state)
         };
         for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
             int b = check_case(k, &p, &cs[i], false, 1500 + (unsigned)(20 * v + i));
-            if (b) print_message("  (warp DCH %ld ITEMS %ld DTIN %ld PREF %ld)\n", variants[v][0], variants[v][1],
-                                 variants[v][2], variants[v][3]);
+            if (b) print_message("  (warp DCH %ld ITEMS %ld DTIN %ld PREF %ld WL %ld)\n", variants[v][0],
+                                 variants[v][1], variants[v][2], variants[v][3], variants[v][4]);
             bad += b;
         }
         clReleaseKernel(k);
@@ -623,6 +625,9 @@ static void test_prefill_warp(void **state)
         mcl_params_set(&p, "SCAN_DTIN", 1);
         mcl_params_set(&p, "SCAN_NSEG", 2);
         assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* and has no split */
+        mcl_params_set(&p, "SCAN_NSEG", 1);
+        mcl_params_set(&p, "SCAN_WL", 12);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* WL divides a warp */
     }
     assert_int_equal(bad, 0);
 }

@@ -23,8 +23,9 @@ long mcl_tune_scan_local_bytes(const mcl_params *p);
  * use it with a picked configuration's tunables). */
 long mcl_tune_scan_wg(const mcl_params *p);
 
-/* scan_warp (SCAN_WARP 1): work-items per group (32 * DCH) and local
- * memory, 4 * ((2NG + 2DCH) * (32*ITEMS + 1) + 64*DCH) bytes. */
+/* scan_warp (SCAN_WARP 1): work-items per group (WL * DCH, WL = SCAN_WL)
+ * and local memory, 4 * (2NG*(CH+1) + 2DCH*(CH+WL) + 2WL*DCH) bytes with
+ * CH = WL*ITEMS. */
 long mcl_tune_scan_warp_wg(const mcl_params *p);
 long mcl_tune_scan_warp_local_bytes(const mcl_params *p);
 
