@@ -657,8 +657,8 @@ void scan_summary(SCAN_ENTRY_PARAMS)
  *      the chunk's B|C columns are loaded with coalesced loads (with
  *      SCAN_PREF during the previous chunk) and stored in local memory
  *      transposed, timestep t at column (t mod ITEMS)·WL + t/ITEMS of a
- *      row padded by WL (x, Δ) or one (B|C), so that the lanes' reads are
- *      conflict-free;
+ *      row padded by WL + 1 (x, Δ: at most 2-way bank conflicts for the
+ *      lanes' reads and the cooperative stores) or one (B|C: none);
  *  (2) per state n (unrolled: the states are independent chains): a_i =
  *      exp(Δ_i A[d,n]), b_i = Δ_i x_i B_i[n] in registers, the lane's
  *      composition (Π a, folded b) serially, then an inclusive scan of
@@ -679,7 +679,7 @@ void scan_summary(SCAN_ENTRY_PARAMS)
  * N <= SCAN_NG (the launcher uses scan_prefill otherwise) and SCAN_NSEG 1.
  * Memory traffic per (t, d): x, dtin, z read, y written (16 B); per t and
  * work-group 8·N B of B|C (from cache: every channel block reads them).
- * Local memory in floats: 2·NG·(SW_CH + 1) + 2·DCH·(SW_CH + WL), and
+ * Local memory in floats: 2·NG·(SW_CH + 1) + 2·DCH·(SW_CH + WL + 1), and
  * 2·WL·DCH for the fallback's scan. Tunables: SCAN_DCH (channels per
  * group), SCAN_WL (WL·DCH a multiple of 32), SCAN_ITEMS,
  * SCAN_NG, SCAN_FAST_EXP, SCAN_PREF (SCAN_NSG/TT/KEEPB/RT are the fallback
@@ -699,7 +699,7 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 #endif
 #define SW_CH (SCAN_WL * SCAN_ITEMS)
 #define SW_WG (SCAN_WL * SCAN_DCH)
-#define SW_ROW (SW_CH + SCAN_WL)                 /* x, Δ rows: a warp's channels on distinct banks */
+#define SW_ROW (SW_CH + SCAN_WL + 1)             /* x, Δ rows: at most 2-way bank conflicts both ways */
 #define SW_BROW (SW_CH + 1)                      /* B|C rows */
 #define SW_BCJ ((SW_CH * 2 * SCAN_NG + SW_WG - 1) / SW_WG) /* B|C loads per work-item */
 #define SW_PERM(t) (((t) % SCAN_ITEMS) * SCAN_WL + (t) / SCAN_ITEMS)

@@ -105,7 +105,7 @@ long mcl_tune_scan_warp_local_bytes(const mcl_params *p)
 {
     long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 1), ng = mcl_params_get(p, MCL_T_SCAN_NG, 1);
     long wl = mcl_params_get(p, MCL_T_SCAN_WL, 32), ch = wl * mcl_params_get(p, MCL_T_SCAN_ITEMS, 1);
-    return 4 * (2 * ng * (ch + 1) + 2 * dch * (ch + wl) + 2 * wl * dch);
+    return 4 * (2 * ng * (ch + 1) + 2 * dch * (ch + wl + 1) + 2 * wl * dch);
 }
 
 /* scan_warp beside scan_prefill (SCAN_WARP 1): the Δ pre-pass, no split,

@@ -24,7 +24,7 @@ long mcl_tune_scan_local_bytes(const mcl_params *p);
 long mcl_tune_scan_wg(const mcl_params *p);
 
 /* scan_warp (SCAN_WARP 1): work-items per group (WL * DCH, WL = SCAN_WL)
- * and local memory, 4 * (2NG*(CH+1) + 2DCH*(CH+WL) + 2WL*DCH) bytes with
+ * and local memory, 4 * (2NG*(CH+1) + 2DCH*(CH+WL+1) + 2WL*DCH) bytes with
  * CH = WL*ITEMS. */
 long mcl_tune_scan_warp_wg(const mcl_params *p);
 long mcl_tune_scan_warp_local_bytes(const mcl_params *p);
