@@ -88,6 +88,8 @@ static void test_defaults_pass_checks(void **state)
              * every device, also where the mma path (NVIDIA) never runs: known,
              * not checked here (the runtime warns on such a device) */
             if (fam->id == MCL_FAM_GEMM && devs[d].max_work_group_size < 128) continue;
+            /* gemv_mma.cl's warps need groups of 32 (the mma fragments' lanes): the same */
+            if (fam->id == MCL_FAM_GMMA && devs[d].max_work_group_size < 32) continue;
             mcl_params p;
             char why[160];
             mcl_tune_defaults(fam, &devs[d], &p);

@@ -1,11 +1,15 @@
 /* gemv_timing: times a kernel of gemv.cl with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
- *                    [--kernel gemv|in|head|split] [--tile] [--cold] [--read]
+ *                    [--kernel gemv|in|head|split|acc] [--tile] [--cold] [--read]
  * (each --set: the defaults with those tunables overridden, timed too;
  * --kernel: gemv (default), in = gemv_in with the conv step on the first O/2
  * rows (in_proj), head = gemv_in without conv (final norm + LM head), split =
- * gemv_split with mcl_kern_gemv_split_count splits; the batch-1 twins at B 1,
+ * gemv_split with mcl_kern_gemv_split_count splits, acc = mcl_kern_gemv
+ * accumulating (out_proj); in, head, split and acc go through the runtime's
+ * launchers, so batches of 2..GMMA_MAX_B with F16/BF16 weights time
+ * gemv_mma.cl (its tunables from MAMBACL_TUNE_SET; MAMBACL_DISABLE=gmma:
+ * gemv.cl's tiles); the batch-1 twins at B 1,
  * or with --tile gemv's batch-tile kernel; --cold: before each launch a read
  * of 256 MiB elsewhere evicts W from the last-level cache, as in a decode
  * step where the whole model streams; --read: also times copy.cl's read_f4
@@ -27,6 +31,7 @@
 #include "diag/bench.h"
 #include "ops/kern.h"
 #include "ops/kern_decode.h"
+#include "ops/kern_gmma.h"
 #include "runtime/runtime.h"
 #include "tune/tune_kern.h"
 
@@ -36,8 +41,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-enum { K_GEMV, K_IN, K_HEAD, K_SPLIT };
-static const char *const kernel_names[] = {"gemv", "in", "head", "split"};
+enum { K_GEMV, K_IN, K_HEAD, K_SPLIT, K_ACC };
+static const char *const kernel_names[] = {"gemv", "in", "head", "split", "acc"};
 
 typedef struct shape {
     int O, I, B, reps, kern, tile; /* tile: gemv's batch-tile kernel also at B 1 */
@@ -53,6 +58,7 @@ typedef struct shape {
 static mcl_status launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const shape *s)
 {
     if (s->kern == K_GEMV) return mcl_kern_gemv_with(rt, k, p, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, false);
+    if (s->kern == K_ACC) return mcl_kern_gemv(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, true);
     if (s->kern == K_SPLIT) {
         int n = mcl_kern_gemv_split_count(rt, s->O, s->I, s->B);
         return mcl_kern_gemv_split(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, n, (uint64_t)s->B * s->O);
@@ -136,6 +142,14 @@ static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double 
     double bytes = (double)s->O * s->I * (double)mcl_half_dtype_size(s->dt) +
                    4.0 * s->B * (double)(s->I + s->O);
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
+    cl_kernel gk;
+    const mcl_params *g;
+    if (s->kern != K_GEMV && mcl_kern_gmma_pick(rt, s->dt, s->B, "gmma", &gk, &g)) {
+        printf("%s O %d I %d B %d dtype %d splits %d  gemv_mma.cl WARPS %ld NT %ld UNR %ld  %.4f ms  %.1f GB/s\n",
+               kernel_names[s->kern], s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(g, MCL_T_GMMA_WARPS, 0),
+               mcl_params_get(g, MCL_T_GMMA_NT, 0), mcl_params_get(g, MCL_T_GMMA_UNR, 0), ms, bytes / ms / 1e6);
+        return;
+    }
     printf("%s%s O %d I %d B %d dtype %d splits %d  WG %ld LPR %ld RPL %ld RPL_IN %ld BT %ld UNR %ld VACC %ld F16 %ld  %.4f ms  "
            "%.1f GB/s\n",
            kernel_names[s->kern], s->tile ? "(tile)" : "", s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(p, MCL_T_GEMV_WG, 0),
@@ -299,11 +313,11 @@ int main(int argc, char **argv)
         else if (pos == 4) s.reps = atoi(argv[i]), pos++;
     }
     s.kern = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < (int)(sizeof kernel_names / sizeof kernel_names[0]); i++)
         if (strcmp(kern, kernel_names[i]) == 0) s.kern = i;
     if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0 || s.kern < 0) {
         fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set \"NAME=V ...\"]... "
-                        "[--device SEL] [--kernel gemv|in|head|split] [--tile] [--cold] [--read]\n");
+                        "[--device SEL] [--kernel gemv|in|head|split|acc] [--tile] [--cold] [--read]\n");
         return 2;
     }
     if (strcmp(dts, "f32") == 0) s.dt = MCL_DTYPE_F32;

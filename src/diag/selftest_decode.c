@@ -1,4 +1,4 @@
-/* Tiny checked launches of gemv_in, gemv_split, ssm_step_parts, read_f4. */
+/* Tiny checked launches of gemv_in, gemv_split (and their gemv_mma.cl forms), ssm_step_parts, read_f4. */
 #include "diag/selftest_decode.h"
 
 #include <math.h>
@@ -94,15 +94,30 @@ static mcl_status gemv_in_check(mcl_runtime *rt, int nb, bool *ok)
     return mcl_st_done(&b, st);
 }
 
-mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok) { return gemv_in_check(rt, 2, ok); }
+/* gemv_in_check with gemv_mma.cl on (mode 1) or off (-1) for the batch of 2. */
+static mcl_status gemv_in_mode(mcl_runtime *rt, int mode, bool *ok)
+{
+    rt->gmma_mode = mode;
+    mcl_status st = gemv_in_check(rt, 2, ok);
+    rt->gmma_mode = 0;
+    return st;
+}
+
+mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok) { return gemv_in_mode(rt, -1, ok); }
+mcl_status mcl_selftest_gmma_in(mcl_runtime *rt, bool *ok) { return gemv_in_mode(rt, 1, ok); }
 mcl_status mcl_selftest_gemv_in_1(mcl_runtime *rt, bool *ok) { return gemv_in_check(rt, 1, ok); }
 
-/* gemv_split of nb (1: gemv_split_1, 2: the tile kernel) batch rows. */
-static mcl_status gemv_split_check(mcl_runtime *rt, int nb, bool *ok)
+/* gemv_split of nb (1: gemv_split_1, 2: the tile kernel) batch rows with
+ * F32 weights, or with F16 weights on gemv_mma.cl (f16: nb 2). */
+static mcl_status gemv_split_check(mcl_runtime *rt, int nb, bool f16, bool *ok)
 {
     enum { O = 5, I = 43, B = 2, S = 3 };
     float W[O * I], x[B * I], want[B * O], parts[S * B * O], got[B * O];
-    for (int i = 0; i < O * I; i++) W[i] = mcl_st_val(i);
+    uint16_t Wh[O * I];
+    for (int i = 0; i < O * I; i++) {
+        Wh[i] = mcl_half_from_float(mcl_st_val(i));
+        W[i] = f16 ? mcl_half_to_float(Wh[i]) : mcl_st_val(i);
+    }
     for (int i = 0; i < B * I; i++) x[i] = mcl_st_val(i + 3);
     for (int bb = 0; bb < nb; bb++)
         for (int o = 0; o < O; o++) {
@@ -112,10 +127,12 @@ static mcl_status gemv_split_check(mcl_runtime *rt, int nb, bool *ok)
         }
     mcl_st_bufs b = {0};
     cl_mem bW, bx, by;
-    mcl_status st = mcl_st_put(rt, &b, W, sizeof W, &bW);
+    mcl_status st = f16 ? mcl_st_put(rt, &b, Wh, sizeof Wh, &bW) : mcl_st_put(rt, &b, W, sizeof W, &bW);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, x, sizeof x, &bx);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof parts, &by);
-    if (st == MCL_OK) st = mcl_kern_gemv_split(rt, bW, MCL_DTYPE_F32, bx, by, O, I, nb, S, B * O);
+    rt->gmma_mode = f16 ? 1 : 0;
+    if (st == MCL_OK) st = mcl_kern_gemv_split(rt, bW, f16 ? MCL_DTYPE_F16 : MCL_DTYPE_F32, bx, by, O, I, nb, S, B * O);
+    rt->gmma_mode = 0;
     if (st == MCL_OK) st = mcl_st_get(rt, by, parts, sizeof parts);
     if (st == MCL_OK) {
         for (int i = 0; i < nb * O; i++) got[i] = parts[i] + parts[B * O + i] + parts[2 * B * O + i];
@@ -124,8 +141,9 @@ static mcl_status gemv_split_check(mcl_runtime *rt, int nb, bool *ok)
     return mcl_st_done(&b, st);
 }
 
-mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 2, ok); }
-mcl_status mcl_selftest_gemv_split_1(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 1, ok); }
+mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 2, false, ok); }
+mcl_status mcl_selftest_gemv_split_1(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 1, false, ok); }
+mcl_status mcl_selftest_gmma_split(mcl_runtime *rt, bool *ok) { return gemv_split_check(rt, 2, true, ok); }
 
 mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok)
 {

@@ -11,6 +11,8 @@ mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok);   /* batch 2: the ti
 mcl_status mcl_selftest_gemv_in_1(mcl_runtime *rt, bool *ok); /* batch 1: gemv_in_1 */
 mcl_status mcl_selftest_gemv_split(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_gemv_split_1(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gmma_in(mcl_runtime *rt, bool *ok);    /* gemv_mma.cl, batch 2 */
+mcl_status mcl_selftest_gmma_split(mcl_runtime *rt, bool *ok); /* gemv_mma.cl, F16, batch 2 */
 mcl_status mcl_selftest_ssm_step_parts(mcl_runtime *rt, bool *ok);
 
 #endif

@@ -168,7 +168,19 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
 /* gemv of nb (1 or 2) batch rows: gemv_1 or the tile kernel gemv. */
 static mcl_status gemv_check(mcl_runtime *rt, int nb, bool *ok)
 {
-    return mcl_st_gemv_case(rt, mcl_kern_gemv, 5, 11, nb, 1e-5f, ok);
+    rt->gmma_mode = -1; /* gemv.cl's kernel even where batches go to gemv_mma.cl */
+    mcl_status st = mcl_st_gemv_case(rt, mcl_kern_gemv, 5, 11, nb, 1e-5f, ok);
+    rt->gmma_mode = 0;
+    return st;
+}
+
+/* gmma (gemv_mma.cl) at batch 2: two row tiles, the last partial, odd I. */
+mcl_status mcl_selftest_gmma(mcl_runtime *rt, bool *ok)
+{
+    rt->gmma_mode = 1;
+    mcl_status st = mcl_st_gemv_case(rt, mcl_kern_gemv, 20, 25, 2, 1e-5f, ok);
+    rt->gmma_mode = 0;
+    return st;
 }
 
 mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok) { return gemv_check(rt, 2, ok); }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "ops/kern_gmma.h"
 
 static mcl_status check_sizes(const char *what, int a, int b)
 {
@@ -227,6 +228,19 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
 {
     cl_kernel k;
     const mcl_params *p;
+    if (mcl_kern_gmma_pick(rt, wdtype, B, "gmma", &k, &p)) { /* batches on the matrix units (gemv_mma.cl) */
+        MCL_TRY(mcl_kern_check_gemv("gmma", wdtype, O, I, B));
+        cl_int dt = (cl_int)wdtype, acc = accumulate;
+        MCL_ARG(k, 0, W);
+        MCL_ARG(k, 1, dt);
+        MCL_ARG(k, 2, x);
+        MCL_ARG(k, 3, y);
+        MCL_ARG(k, 4, O);
+        MCL_ARG(k, 5, I);
+        MCL_ARG(k, 6, B);
+        MCL_ARG(k, 7, acc);
+        return mcl_kern_gmma_launch(rt, k, p, "gmma", 8, O, B, 1);
+    }
     mcl_shape sh = {{[MCL_SHAPE_BATCH] = B}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, mcl_kern_gemv_name(B), &k, &p));
     return mcl_kern_gemv_with(rt, k, p, W, wdtype, x, y, O, I, B, accumulate);

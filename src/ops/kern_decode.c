@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "ops/kern_gmma.h"
 
 /* gemv.cl's tunables; rows: rows per work-group of the kernel serving batch
  * B of gemv_in (in = true: GEMV_RPL_IN rows per team at B 1) or the others. */
@@ -76,14 +77,17 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_in: conv width %d, %d conv rows of %d", conv->K,
                              conv->n_conv, O);
     if (B == 0) return MCL_OK;
-    size_t wg, rows, bt, lpr;
-    MCL_TRY(gemv_tunables(rt, true, B, &wg, &rows, &bt, &lpr));
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
+    const mcl_params *gp = NULL;
+    bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_in", &k, &gp);
+    if (!mma) MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
     MCL_TRY(bind_conv(k, conv, nw));
+    if (mma) return mcl_kern_gmma_launch(rt, k, gp, "gmma_in", 19, O, B, 1);
+    size_t wg, rows, bt, lpr;
+    MCL_TRY(gemv_tunables(rt, true, B, &wg, &rows, &bt, &lpr));
     MCL_TRY(bind_red(rt, k, 19, wg, rows, bt, lpr, B));
     size_t global[2] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt}, local[2] = {wg, 1};
     return mcl_launch(rt, k, "gemv_in", 2, global, local);
@@ -111,13 +115,16 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_split: %d splits, part stride %llu for %d x %d", n_split,
                              (unsigned long long)part_stride, B, O);
     if (B == 0) return MCL_OK;
-    size_t wg, rows, bt, lpr;
-    MCL_TRY(gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr));
     cl_kernel k;
-    MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
+    const mcl_params *gp = NULL;
+    bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_split", &k, &gp);
+    if (!mma) MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
     MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
     cl_ulong ps = part_stride;
     MCL_ARG(k, 7, ps);
+    if (mma) return mcl_kern_gmma_launch(rt, k, gp, "gmma_split", 8, O, B, n_split);
+    size_t wg, rows, bt, lpr;
+    MCL_TRY(gemv_tunables(rt, false, B, &wg, &rows, &bt, &lpr));
     MCL_TRY(bind_red(rt, k, 8, wg, rows, bt, lpr, B));
     size_t global[3] = {((size_t)O + rows - 1) / rows * wg, ((size_t)B + bt - 1) / bt, (size_t)n_split};
     size_t local[3] = {wg, 1, 1};

@@ -29,6 +29,7 @@
 #define MCL_F_DLAYER "dlayer.cl"
 #define MCL_F_XSTEP "xstep.cl"
 #define MCL_F_CGEMV "cgemv.cl"
+#define MCL_F_GMMA "gemv_mma.cl"
 
 typedef enum mcl_family_id {
     MCL_FAM_COPY,
@@ -42,6 +43,7 @@ typedef enum mcl_family_id {
     MCL_FAM_DLAYER,
     MCL_FAM_XSTEP,
     MCL_FAM_CGEMV,
+    MCL_FAM_GMMA,
     MCL_FAM_COUNT
 } mcl_family_id;
 
@@ -114,6 +116,12 @@ typedef enum mcl_family_id {
 #define MCL_T_CG_RB "CG_RB"
 #define MCL_T_CG_ON "CG_ON"
 #define MCL_T_CG_GPC "CG_GPC"
+/* gemv_mma.cl: warps per group (K split), n8 tiles, m16 tiles per group, W chunks in flight; host-side: largest batch served (0: never) */
+#define MCL_T_GMMA_WARPS "GMMA_WARPS"
+#define MCL_T_GMMA_NT "GMMA_NT"
+#define MCL_T_GMMA_UNR "GMMA_UNR"
+#define MCL_T_GMMA_MT "GMMA_MT"
+#define MCL_T_GMMA_MAX_B "GMMA_MAX_B"
 
 typedef struct mcl_params {
     int n;
