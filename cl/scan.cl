@@ -896,6 +896,8 @@ SCAN_UNROLL
         for (int j = 0; j < SCAN_ITEMS; j++) zr[j] = zn[j];
 #endif
     }
+    /* every lane read the starting state; lane 0 overwrites it */
+    barrier(CLK_GLOBAL_MEM_FENCE);
     if (lane == 0 && d < d_inner)
         for (int n = 0; n < N && n < SCAN_NG; n++) ssm_state[sbase + (ulong)d * N + n] = carry[n];
 }
