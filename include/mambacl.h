@@ -160,7 +160,9 @@ MCL_API const char *mcl_runtime_warnings(const mcl_runtime *rt);
 /* Per-program build report, filled by mcl_runtime_create. */
 typedef struct mcl_program_report {
     const char *file;        /* "scan.cl" */
-    bool from_cache;         /* binary loaded from the on-disk cache */
+    bool from_cache;         /* binary loaded from the on-disk cache (a program
+                                equal to an earlier one of the runtime shares
+                                it: that one's from_cache, build_ms 0) */
     double build_ms;         /* wall time to build or load */
     const char *tuning;      /* where its tunables came from: "default" (rules
                                 from the device record), "built-in" (the

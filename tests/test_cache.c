@@ -15,6 +15,8 @@
 #include "runtime/cache.h"
 #include "base/error.h"
 #include "runtime/runtime.h"
+#include "tune/families.h"
+#include "tune/tunedb.h"
 
 static char cache_dir[512];
 
@@ -96,6 +98,57 @@ static void test_miss_then_hit(void **state)
     assert_int_equal(hits, total);
     assert_int_equal(mcl_runtime_selftest(rt, NULL, NULL), MCL_OK);
     mcl_runtime_free(rt);
+}
+
+/* Two class entries of copy.cl in the device's tuning file with the
+ * fallback's own tunables: three configurations of one program (as the
+ * built-in table's two equal scan.cl rows on the H200). They share one
+ * cl_program: on a cleared cache nothing is reported from the cache (the
+ * second build used to read back the binary the first had just stored),
+ * on the next runtime every program is. */
+static void test_identical_configurations_share_one_program(void **state)
+{
+    (void)state;
+    char path[4300], params[256] = "";
+    int total;
+    clear_dir();
+    mcl_runtime_options o = {.cache_dir = cache_dir, .no_cache = true};
+    mcl_runtime *rt = NULL;
+    assert_int_equal(mcl_runtime_create(&o, &rt), MCL_OK);
+    const mcl_params *def = mcl_runtime_params(rt, MCL_F_COPY);
+    assert_non_null(def);
+    for (int i = 0; i < def->n; i++)
+        snprintf(params + strlen(params), sizeof params - strlen(params), "%s\"%s\": %ld", i ? ", " : "",
+                 def->p[i].name, def->p[i].value);
+    mcl_tunedb_path(cache_dir, &rt->dev, path, sizeof path);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/tuning", cache_dir);
+    mkdir(dir, 0755);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"format\": \"%s\", \"device\": {\"platform\": \"%s\", \"name\": \"%s\", \"driver\": \"%s\"},\n"
+               " \"families\": {\"copy.cl\": [{\"class\": {\"d_inner\": [1, 100]}, \"params\": {%s}},"
+               " {\"class\": {\"batch\": [2, 0]}, \"params\": {%s}}]}}\n",
+            MCL_TUNEDB_FORMAT, rt->dev.platform, rt->dev.name, rt->dev.driver_version, params, params);
+    assert_int_equal(fclose(f), 0);
+    mcl_runtime_free(rt);
+    for (int run = 0; run < 2; run++) {
+        rt = open_rt();
+        int hits = cached_count(rt, &total), copies = 0;
+        cl_program first = NULL;
+        if (strstr(mcl_runtime_warnings(rt), "copy.cl")) fail_msg("warnings: %s", mcl_runtime_warnings(rt));
+        assert_int_equal(hits, run == 0 ? 0 : total);
+        for (int i = 0; i < rt->n_programs; i++) {
+            if (strcmp(rt->programs[i].file, MCL_F_COPY) != 0) continue;
+            if (!first) first = rt->programs[i].program;
+            assert_ptr_equal(rt->programs[i].program, first);
+            copies++;
+        }
+        assert_int_equal(copies, 3);
+        assert_int_equal(mcl_runtime_selftest(rt, NULL, NULL), MCL_OK);
+        mcl_runtime_free(rt);
+    }
+    assert_int_equal(unlink(path), 0);
 }
 
 static void corrupt(const char *path, long offset)
@@ -246,6 +299,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_miss_then_hit),
+        cmocka_unit_test(test_identical_configurations_share_one_program),
         cmocka_unit_test(test_corrupt_and_truncated_files_are_rebuilt),
         cmocka_unit_test(test_foreign_file_is_refused),
         cmocka_unit_test(test_key_depends_on_every_part),

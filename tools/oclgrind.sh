@@ -82,5 +82,10 @@ for set in SCAN_DTIN=1,SCAN_PREF=1 SCAN_DTIN=2,SCAN_PREF=1 "SCAN_DTIN=1,SCAN_ITE
     "SCAN_DTIN=2,SCAN_WL=8,SCAN_ITEMS=3,SCAN_PREF=1,$warp"; do
   MAMBACL_TUNE_SET=$set forward tests/data/tiny-model logits -m tests/data/tiny-model --ids "1 2 3 4 5 6 7" || fail=1
 done
+# gemv_mma.cl (emulated mma: the indexing, tails and local memory of the tensor-core path) on the
+# 7-row prefills, off by default here
+for m in tiny-model tiny-model-bf16; do
+  MAMBACL_TUNE_SET=GMMA_MAX_B=64,GMMA_WARPS=2 forward "tests/data/$m" logits -m "tests/data/$m" --ids "1 2 3 4 5 6 7" || fail=1
+done
 python3 tools/oclgrind_report.py "$log" tools/oclgrind_known.txt || fail=1
 exit $fail

@@ -105,10 +105,40 @@ mcl_status mcl_runtime_build_program(const mcl_runtime *rt, const char *file, co
     return build_with(rt, file, params, out);
 }
 
-/* Compiles program i of `file` with rt->params[i]. */
+/* An earlier program of rt (not i) built from `file` with the same program
+ * tunables as rt->params[i] (mcl_tune_same_program: host-only tunables
+ * aside), or -1. Two configurations of one family can have equal tunables
+ * for different shape classes (the built-in table has such rows on the
+ * H200: scan.cl at batch 1 d_inner 5120-8191 and batch >= 2 d_inner
+ * 1024-2047). */
+static int same_program(const mcl_runtime *rt, int i, const char *file)
+{
+    const mcl_family *fam = mcl_tune_family(file);
+    for (int j = 0; j < rt->n_programs; j++)
+        if (j != i && rt->programs[j].program && strcmp(rt->programs[j].file, file) == 0 &&
+            mcl_tune_same_program(fam, &rt->params[j], &rt->params[i]))
+            return j;
+    return -1;
+}
+
+/* Program i shares program j's cl_program (retained: each index releases
+ * its own reference) and repeats its from_cache; it took no build time. */
+static mcl_status share_program(mcl_runtime *rt, int i, int j)
+{
+    MCL_CL_CHECK(clRetainProgram(rt->programs[j].program), "clRetainProgram(%s)", rt->programs[j].file);
+    rt->programs[i] = rt->programs[j];
+    rt->programs[i].build_ms = 0.0;
+    return MCL_OK;
+}
+
+/* Compiles program i of `file` with rt->params[i], or shares an identical
+ * earlier program of rt (same_program): building it again would read back
+ * the binary the first build just stored, a cache hit on a cold cache. */
 static mcl_status compile_program(mcl_runtime *rt, int i, const char *file)
 {
-    MCL_TRY(build_with(rt, file, &rt->params[i], &rt->programs[i]));
+    int j = same_program(rt, i, file);
+    if (j >= 0) MCL_TRY(share_program(rt, i, j));
+    else MCL_TRY(build_with(rt, file, &rt->params[i], &rt->programs[i]));
     rt->reports[i].file = rt->programs[i].file;
     rt->reports[i].from_cache = rt->programs[i].from_cache;
     rt->reports[i].build_ms = rt->programs[i].build_ms;
@@ -327,7 +357,13 @@ static mcl_status build_family(mcl_runtime *rt, const mcl_family *fam)
         mcl_tune_defaults(fam, &rt->dev, &fb.params); /* the tuned one was refused: the defaults */
         fb.source = "default";
     }
-    if (fam->used && !fam->used(&fb.params)) return insert_or_warn(rt, &fb); /* not run here: see mcl_family */
+    if (fam->used && !fam->used(&fb.params)) {
+        /* not run here (see mcl_family); one that this device cannot even
+         * launch (gemv_mma.cl's warps of 32 on a device of smaller groups)
+         * is not built: no kernels, no selftests, its launchers fall back */
+        if (!mcl_tune_check(fam, &rt->dev, &fb.params, why, sizeof why)) return MCL_OK;
+        return insert_or_warn(rt, &fb);
+    }
     return insert_config(rt, rt->n_configs, fb);
 }
 

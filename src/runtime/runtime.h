@@ -1,7 +1,8 @@
 /* The runtime: one device, its context and queue, every program compiled at
  * startup (one per configuration of each kernel family: the family's
  * fallback for any shape plus one per shape class of the tuning table that
- * applies to the device), kernels looked up by configuration and name,
+ * applies to the device; configurations with equal program tunables share
+ * one cl_program), kernels looked up by configuration and name,
  * launches with optional profiling. */
 #ifndef MCL_RUNTIME_H
 #define MCL_RUNTIME_H

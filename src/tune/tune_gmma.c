@@ -11,7 +11,8 @@
  *    on a GPU of 132 compute units (H200, B 8: 4 warps in_proj 36.5 us and
  *    out_proj 22.3 us against 30.9 and 14.3 with 8; 16 needs 32 KiB of
  *    local memory, above the rule's half of 48 KiB, and was refused);
- *    fewer where the device's groups are smaller.
+ *    fewer where the device's groups are smaller; 1 without a matrix path
+ *    (only the tests' emulation runs there).
  *  - GMMA_NT: 2 n8 tiles (16 sequences per tile): batches above 16 take
  *    several tiles, each re-reading W (from L2 when it fits).
  *  - GMMA_UNR: 1 chunk of 32 weights per row loaded before its products
@@ -36,6 +37,7 @@ long mcl_tune_gmma_local_bytes(const mcl_params *p)
 static void gmma_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     long warps = mcl_tune_max_wg(dev) / 32; /* 8, fewer where groups are smaller */
+    if (!dev->has_matrix_path) warps = 1;   /* only the emulation runs: its selftests stay cheap */
     mcl_params_set(out, MCL_T_GMMA_WARPS, warps >= 8 ? 8 : warps >= 4 ? 4 : warps >= 2 ? 2 : 1);
     mcl_params_set(out, MCL_T_GMMA_NT, 2);
     mcl_params_set(out, MCL_T_GMMA_UNR, 1);
