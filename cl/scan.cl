@@ -647,6 +647,262 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 #endif
 }
 
+/* ---- scan_warp (SCAN_WARP 1): one warp of time-lanes per channel --------
+ * Algorithm. One work-group per (sequence b, block of SCAN_DCH channels) of
+ * WL·SCAN_DCH work-items (WL = SCAN_WL time-lanes per channel, 32, 16 or 8:
+ * a warp holds 32/WL channels): work-items WL·w .. WL·w+WL-1 own channel
+ * d0 + w, lane l of them SCAN_ITEMS consecutive timesteps of each chunk of
+ * SW_CH = WL·SCAN_ITEMS. Per chunk:
+ *  (1) stage: x, Δ = softplus(dtin + b_dt) of the block's (t, d) pairs and
+ *      the chunk's B|C columns are loaded with coalesced loads (with
+ *      SCAN_PREF during the previous chunk) and stored in local memory
+ *      transposed, timestep t at column (t mod ITEMS)·WL + t/ITEMS of a
+ *      row padded by WL + 1 (x, Δ: at most 2-way bank conflicts for the
+ *      lanes' reads and the cooperative stores) or one (B|C: none);
+ *  (2) per state n (unrolled: the states are independent chains): a_i =
+ *      exp(Δ_i A[d,n]), b_i = Δ_i x_i B_i[n] in registers, the lane's
+ *      composition (Π a, folded b) serially, then an inclusive scan of
+ *      the WL lanes' pairs under (a1,b1)∘(a2,b2) = (a1·a2, a2·b1 + b2) by
+ *      register shuffles (MCL_CAP_PTX: shfl.sync.up, log2 WL levels, no
+ *      barrier; else through local memory, two barriers per state), the lane's
+ *      starting state from the exclusive prefix and the carried state, a
+ *      replay s_i = a_i s_{i-1} + b_i with y_i += C_i[n]·s_i; the carry
+ *      of the next chunk is the channel's last lane's last state (a
+ *      shuffle; the fallback folds all WL pairs);
+ *  (3) y_i + D·x_i go through local memory back to the (t, d) layout and
+ *      are stored with coalesced stores, times SiLU(z) (z loaded at the
+ *      start of the chunk, or the previous one with SCAN_PREF).
+ * Rows past a sequence's end are staged as Δ = 0, x = 0 (the identity
+ * pair), so the last chunk needs no branch. Work O(L·N) per channel, one
+ * exp per (t, d, n); the carried state stays in registers for the whole
+ * sequence (read and written once). Needs SCAN_DTIN (the Δ pre-pass),
+ * N <= SCAN_NG (the launcher uses scan_prefill otherwise) and SCAN_NSEG 1.
+ * Memory traffic per (t, d): x, dtin, z read, y written (16 B); per t and
+ * work-group 8·N B of B|C (from cache: every channel block reads them).
+ * Local memory in floats: 2·NG·(SW_CH + 1) + 2·DCH·(SW_CH + WL + 1), and
+ * 2·WL·DCH for the fallback's scan. Tunables: SCAN_DCH (channels per
+ * group), SCAN_WL (WL·DCH a multiple of 32), SCAN_ITEMS,
+ * SCAN_NG, SCAN_FAST_EXP, SCAN_PREF (SCAN_NSG/TT/KEEPB/RT are the fallback
+ * scan_prefill's). */
+#ifndef SCAN_WARP
+#define SCAN_WARP 0
+#endif
+#if SCAN_WARP
+#if !SCAN_DTIN || SCAN_NSEG != 1
+#error "SCAN_WARP needs SCAN_DTIN and SCAN_NSEG 1"
+#endif
+#ifndef SCAN_WL
+#define SCAN_WL 32
+#endif
+#if SCAN_WL > 32 || 32 % SCAN_WL != 0 || (SCAN_WL * SCAN_DCH) % 32 != 0
+#error "SCAN_WL must divide 32 and SCAN_WL * SCAN_DCH be whole warps"
+#endif
+#define SW_CH (SCAN_WL * SCAN_ITEMS)
+#define SW_WG (SCAN_WL * SCAN_DCH)
+#define SW_ROW (SW_CH + SCAN_WL + 1)             /* x, Δ rows: at most 2-way bank conflicts both ways */
+#define SW_BROW (SW_CH + 1)                      /* B|C rows */
+#define SW_BCJ ((SW_CH * 2 * SCAN_NG + SW_WG - 1) / SW_WG) /* B|C loads per work-item */
+#define SW_PERM(t) (((t) % SCAN_ITEMS) * SCAN_WL + (t) / SCAN_ITEMS)
+
+#if MCL_CAP_PTX
+inline float sw_up(float v, uint off)
+{
+    uint r;
+    asm("shfl.sync.up.b32 %0, %1, %2, 0x0, 0xffffffff;" : "=r"(r) : "r"(as_uint(v)), "r"(off));
+    return as_float(r);
+}
+
+inline float sw_idx(float v, uint lane)
+{
+    uint r;
+    asm("shfl.sync.idx.b32 %0, %1, %2, 0x1f, 0xffffffff;" : "=r"(r) : "r"(as_uint(v)), "r"(lane));
+    return as_float(r);
+}
+#endif
+
+/* The chunk at row0 (nt >= 1 rows) of this work-item's cooperative share:
+ * x, raw dtin and z of its ITEMS (t, d) pairs (t = lid/DCH + WL·j, channel
+ * lid mod DCH; zeros past the chunk or d_inner) and its SW_BCJ B|C slots
+ * (slot k = lid + j·WG: column k mod 2NG, timestep k / 2NG). */
+inline void sw_load(float *xr, float *dr, float *zr, float *bcr, const __global float *xc,
+                    const __global float *dtin, const __global float *xz, const __global float *dbc, size_t row0,
+                    int nt, int d_inner, int cd, bool cv, ulong z_off, int z_ld, int ldb, int R, int N, int lid)
+{
+SCAN_UNROLL
+    for (int j = 0; j < SCAN_ITEMS; j++) {
+        const int t = lid / SCAN_DCH + SCAN_WL * j;
+        const bool ok = cv && t < nt;
+        const size_t row = row0 + (size_t)(ok ? t : 0);
+        xr[j] = ok ? xc[row * d_inner + cd] : 0.0f;
+        dr[j] = ok ? dtin[row * d_inner + cd] : 0.0f;
+        zr[j] = ok ? xz[z_off + row * (size_t)z_ld + cd] : 0.0f;
+    }
+SCAN_UNROLL
+    for (int j = 0; j < SW_BCJ; j++) {
+        const int k = lid + j * SW_WG, t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
+        const int isc = c >= SCAN_NG, n = c - isc * SCAN_NG;
+        bcr[j] = (k < SW_CH * 2 * SCAN_NG && t < nt && n < N) ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n]
+                                                              : 0.0f;
+    }
+}
+
+/* The lane's exclusive prefix (*ea, *eb) and the channel's total (*ta, *tb)
+ * of the pairs (pa, pb) over its SCAN_WL lanes (lane: the index among them;
+ * the fallback: through sc, two barriers). With MCL_CAP_PTX the total is
+ * not formed (*ta = *tb = 0); the shuffles' sources below a channel's first
+ * lane are discarded. */
+inline void sw_scan(float pa, float pb, int lane, __local float2 *sc, float *ea, float *eb, float *ta, float *tb)
+{
+#if MCL_CAP_PTX
+    (void)sc;
+SCAN_UNROLL
+    for (uint off = 1; off < SCAN_WL; off *= 2) {
+        const float ua = sw_up(pa, off), ub = sw_up(pb, off);
+        if (lane >= (int)off) {
+            pb = fma(pa, ub, pb);
+            pa *= ua;
+        }
+    }
+    const float xa = sw_up(pa, 1), xb = sw_up(pb, 1);
+    *ea = lane ? xa : 1.0f;
+    *eb = lane ? xb : 0.0f;
+    *ta = *tb = 0.0f;
+#else
+    sc[lane] = (float2)(pa, pb);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    float a = 1.0f, b = 0.0f;
+    for (int m = 0; m < SCAN_WL; m++) {
+        if (m == lane) *ea = a, *eb = b;
+        const float2 v = sc[m];
+        b = fma(v.x, b, v.y);
+        a *= v.x;
+    }
+    *ta = a;
+    *tb = b;
+    barrier(CLK_LOCAL_MEM_FENCE);
+#endif
+}
+
+/* Scan arguments as SCAN_ENTRY_PARAMS (dtin required; sums not read). */
+__kernel __attribute__((reqd_work_group_size(SW_WG, 1, 1)))
+void scan_warp(SCAN_ENTRY_PARAMS)
+{
+    __local float bcs[2 * SCAN_NG * SW_BROW]; /* B|C [c][perm t] */
+    __local float xs[SCAN_DCH * SW_ROW];     /* x, then y + D·x [dl][perm t] */
+    __local float ds[SCAN_DCH * SW_ROW];     /* Δ [dl][perm t] */
+#if !MCL_CAP_PTX
+    __local float2 scr[SW_WG];               /* the fallback's lane pairs [w][lane] */
+#else
+    __local float2 *scr = 0;
+#endif
+    (void)w_dt, (void)wdtype, (void)sums;
+    const int lid = (int)get_local_id(0), lane = lid % SCAN_WL, w = lid / SCAN_WL;
+#if MCL_CAP_PTX
+    const uint last = (uint)(lid % 32 - lane + SCAN_WL - 1); /* the channel's last lane in the warp */
+#endif
+    const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
+    const int b = (int)get_group_id(0) / ndg, d0 = ((int)get_group_id(0) % ndg) * SCAN_DCH;
+    if (b >= n_seqs) return; /* uniform over the work-group */
+    const int d = d0 + w, dc = d < d_inner ? d : d_inner - 1;
+    const int cdl = lid % SCAN_DCH, cd = min(d0 + cdl, d_inner - 1); /* the cooperative channel */
+    const bool cv = d0 + cdl < d_inner;
+    const int t0 = seq_start[b], len = seq_start[b + 1] - t0, ldb = R + 2 * N;
+    const ulong sbase = state_off + (ulong)slot[b] * slot_stride;
+    const float bias = b_dt[cd], dskip = D[dc];
+    float a2[SCAN_NG], carry[SCAN_NG];
+SCAN_UNROLL
+    for (int n = 0; n < SCAN_NG; n++) {
+        a2[n] = n < N ? A[(size_t)dc * N + n] * SCAN_ASCALE : 0.0f;
+        carry[n] = n < N ? ssm_state[sbase + (ulong)dc * N + n] : 0.0f;
+    }
+    float xr[SCAN_ITEMS], dr[SCAN_ITEMS], zr[SCAN_ITEMS], bcr[SW_BCJ];
+#if SCAN_PREF
+    if (len > 0)
+        sw_load(xr, dr, zr, bcr, xc, dtin, xz, dbc, (size_t)t0, min(SW_CH, len), d_inner, cd, cv, z_off, z_ld, ldb,
+                R, N, lid);
+#endif
+    for (int c0 = 0; c0 < len; c0 += SW_CH) {
+        const int nt = min(SW_CH, len - c0);
+        const size_t row0 = (size_t)(t0 + c0);
+#if !SCAN_PREF
+        sw_load(xr, dr, zr, bcr, xc, dtin, xz, dbc, row0, nt, d_inner, cd, cv, z_off, z_ld, ldb, R, N, lid);
+#endif
+        barrier(CLK_LOCAL_MEM_FENCE); /* the previous chunk's y is stored */
+        /* (1) stage */
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_ITEMS; j++) {
+            const int t = lid / SCAN_DCH + SCAN_WL * j, o = cdl * SW_ROW + SW_PERM(t);
+            xs[o] = xr[j];
+            ds[o] = cv && t < nt ? mcl_softplus(dr[j] + bias) : 0.0f;
+        }
+SCAN_UNROLL
+        for (int j = 0; j < SW_BCJ; j++) {
+            const int k = lid + j * SW_WG, t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
+            if (k < SW_CH * 2 * SCAN_NG) bcs[c * SW_BROW + SW_PERM(t)] = bcr[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+#if SCAN_PREF
+        float zn[SCAN_ITEMS];
+        if (c0 + SW_CH < len)
+            sw_load(xr, dr, zn, bcr, xc, dtin, xz, dbc, row0 + SW_CH, min(SW_CH, len - c0 - SW_CH), d_inner, cd, cv,
+                    z_off, z_ld, ldb, R, N, lid);
+#endif
+        /* (2) the lane's items, state by state */
+        float xv[SCAN_ITEMS], dv[SCAN_ITEMS], dx[SCAN_ITEMS], yv[SCAN_ITEMS];
+SCAN_UNROLL
+        for (int i = 0; i < SCAN_ITEMS; i++) {
+            xv[i] = xs[w * SW_ROW + i * SCAN_WL + lane];
+            dv[i] = ds[w * SW_ROW + i * SCAN_WL + lane];
+            dx[i] = dv[i] * xv[i];
+            yv[i] = 0.0f;
+        }
+SCAN_UNROLL
+        for (int n = 0; n < SCAN_NG; n++) {
+            float av[SCAN_ITEMS], bv[SCAN_ITEMS];
+            float pa = 1.0f, pb = 0.0f;
+SCAN_UNROLL
+            for (int i = 0; i < SCAN_ITEMS; i++) {
+                av[i] = SCAN_EXPA(dv[i] * a2[n]);
+                bv[i] = dx[i] * bcs[n * SW_BROW + i * SCAN_WL + lane];
+                pb = fma(av[i], pb, bv[i]);
+                pa *= av[i];
+            }
+            float ea, eb, ta, tb;
+            sw_scan(pa, pb, lane, scr + w * SCAN_WL, &ea, &eb, &ta, &tb);
+            float s = fma(ea, carry[n], eb);
+SCAN_UNROLL
+            for (int i = 0; i < SCAN_ITEMS; i++) {
+                s = fma(av[i], s, bv[i]);
+                yv[i] = fma(bcs[(SCAN_NG + n) * SW_BROW + i * SCAN_WL + lane], s, yv[i]);
+            }
+#if MCL_CAP_PTX
+            carry[n] = sw_idx(s, last);
+#else
+            carry[n] = fma(ta, carry[n], tb);
+#endif
+        }
+        barrier(CLK_LOCAL_MEM_FENCE); /* xs, ds and bcs are read */
+        /* (3) y + D·x back to (t, d), gated and stored */
+SCAN_UNROLL
+        for (int i = 0; i < SCAN_ITEMS; i++) xs[w * SW_ROW + i * SCAN_WL + lane] = fma(dskip, xv[i], yv[i]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_ITEMS; j++) {
+            const int t = lid / SCAN_DCH + SCAN_WL * j;
+            if (cv && t < nt) y[(row0 + (size_t)t) * d_inner + d0 + cdl] = xs[cdl * SW_ROW + SW_PERM(t)] * mcl_silu(zr[j]);
+        }
+#if SCAN_PREF
+SCAN_UNROLL
+        for (int j = 0; j < SCAN_ITEMS; j++) zr[j] = zn[j];
+#endif
+    }
+    /* every lane read the starting state; lane 0 overwrites it */
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    if (lane == 0 && d < d_inner)
+        for (int n = 0; n < N && n < SCAN_NG; n++) ssm_state[sbase + (ulong)d * N + n] = carry[n];
+}
+#endif
+
 /* δ = dbc[:, :R] as a contiguous [T, R] (the dt GEMM's A under SCAN_DTIN 2):
  * one work-item per element. */
 __kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]

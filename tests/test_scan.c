@@ -568,6 +568,70 @@ static void test_prefill_dtin_pref(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* scan_warp (SCAN_WARP 1, SCAN_WL 32, 16 and 8 time-lanes per channel; on
+ * a device without MCL_CAP_PTX its lanes' scan goes through local memory):
+ * the edge lengths of its chunk of WL*ITEMS
+ * (1, 2, a prime, a chunk, a chunk + 1, several chunks + 5), unequal
+ * lengths with an empty sequence, N = 5 and 1 (< SCAN_NG), N = 64 (above
+ * SCAN_NG: scan_prefill of the same program runs instead), nonzero starting
+ * states (gen), both pre-passes and the prefetch; and the rule that
+ * refuses it without the pre-pass or with a split. */
+static void test_prefill_warp(void **state)
+{
+    (void)state;
+    const long variants[][5] = {/* DCH, ITEMS, DTIN, PREF, WL */
+                                {8, 4, 1, 1, 32}, {4, 2, 2, 0, 32}, {2, 1, 1, 0, 32}, {8, 3, 1, 1, 8}, {4, 8, 1, 0, 16}};
+    int bad = 0;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        mcl_params p;
+        mcl_program prog;
+        runtime_params("scan.cl", &p);
+        mcl_params_set(&p, "SCAN_DCH", variants[v][0]);
+        mcl_params_set(&p, "SCAN_ITEMS", variants[v][1]);
+        mcl_params_set(&p, "SCAN_NSG", 1);
+        mcl_params_set(&p, "SCAN_TT", 4);
+        mcl_params_set(&p, "SCAN_KEEPB", 0);
+        mcl_params_set(&p, "SCAN_DTIN", variants[v][2]);
+        mcl_params_set(&p, "SCAN_PREF", variants[v][3]);
+        mcl_params_set(&p, "SCAN_NSEG", 1);
+        mcl_params_set(&p, "SCAN_WARP", 1);
+        mcl_params_set(&p, "SCAN_WL", variants[v][4]);
+        assert_true(mcl_tune_scan_fits(&rt->dev, &p));
+        assert_true(mcl_kern_scan_prefill_warp(&p, 16));
+        assert_false(mcl_kern_scan_prefill_warp(&p, 17));
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        const int ch = (int)(variants[v][4] * variants[v][1]);
+        const scan_case cs[] = {
+            {"warp L=1", 1, {1}, 19, 5, 16, MCL_DTYPE_F32},
+            {"warp L=2", 1, {2}, 9, 3, 4, MCL_DTYPE_F16},
+            {"warp L=chunk", 1, {ch}, 17, 7, 16, MCL_DTYPE_BF16},
+            {"warp L=chunk+1", 1, {ch + 1}, 18, 9, 16, MCL_DTYPE_F32},
+            {"warp L=3chunks+5 N=1", 1, {3 * ch + 5}, 10, 6, 1, MCL_DTYPE_F16},
+            {"warp L=97", 1, {97}, 23, 5, 16, MCL_DTYPE_F32},
+            {"warp batch", 4, {2 * ch + 1, 1, 0, 37}, 13, 5, 16, MCL_DTYPE_BF16},
+            {"warp N=5", 2, {ch + 5, 3}, 11, 2, 5, MCL_DTYPE_F16},
+            {"warp N=64 (scan_prefill)", 2, {ch + 3, 7}, 9, 3, 64, MCL_DTYPE_F32},
+        };
+        for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+            int b = check_case(k, &p, &cs[i], false, 1500 + (unsigned)(20 * v + i));
+            if (b) print_message("  (warp DCH %ld ITEMS %ld DTIN %ld PREF %ld WL %ld)\n", variants[v][0],
+                                 variants[v][1], variants[v][2], variants[v][3], variants[v][4]);
+            bad += b;
+        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+        mcl_params_set(&p, "SCAN_DTIN", 0);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* scan_warp reads Δ from the pre-pass */
+        mcl_params_set(&p, "SCAN_DTIN", 1);
+        mcl_params_set(&p, "SCAN_NSEG", 2);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* and has no split */
+        mcl_params_set(&p, "SCAN_NSEG", 1);
+        mcl_params_set(&p, "SCAN_WL", 12);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* WL divides a warp */
+    }
+    assert_int_equal(bad, 0);
+}
+
 static void test_step_vs_ref(void **state)
 {
     (void)state;
@@ -893,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_prefill_gpu_shapes),
         cmocka_unit_test(test_prefill_split),
         cmocka_unit_test(test_prefill_dtin_pref),
+        cmocka_unit_test(test_prefill_warp),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),

@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
            build-gpu/mambacl bench --config "$1" --reps ${BENCH_REPS:-3} --anchor "$OUT/anchor.json" --json "$OUT/bench-$1.json" 2>&1 | grep -v "^decode" | tail -40 ;;
     selftest) build-gpu/mambacl selftest 2>&1 | grep -E "scan|FAIL|fail" ;;
     timing) shift; build-gpu/scan_timing $(echo "$1" | tr , ' ') 2>&1 | tail -2 ;;
-    tests) meson test -C build-gpu --print-errorlogs --num-processes 1 ${SCAN_TESTS:-} >"$OUT/tests.log" 2>&1
+    tests) timeout ${TESTS_S:-600} meson test -C build-gpu --print-errorlogs --num-processes 1 ${SCAN_TESTS:-} >"$OUT/tests.log" 2>&1
            grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac

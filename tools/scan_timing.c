@@ -14,16 +14,21 @@
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
  * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
- * SCAN_DTIN, SCAN_PREF and SCAN_DTV, which the tuning family's space leaves out; with
+ * SCAN_DTIN, SCAN_PREF, SCAN_DTV, SCAN_WARP and SCAN_WL, which the tuning family's space leaves out; with
  * SCAN_DTIN the time is the dt pre-pass's launches plus the scan's) (sweep_axes below; those mcl_tune_scan_fits refuses are
  * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
+ * each also checked against the picked configuration (one launch from the
+ * same starting state: "check B D L ERR ok|BAD DEFINES"),
  * and first the configuration the runtime picks for that shape. One line per
  * (configuration, shape): "sweep B D L ms DEFINES", then "best B D L ms
  * DEFINES" per shape. PART/PARTS takes every PARTS-th point from PART (0-based);
  * --build-only only compiles them into the binary cache (run the parts in
  * parallel first, then one timing process). MCL_SWEEP_KEEP (an extended
- * regex) keeps only the points whose -D list matches it.
+ * regex) keeps only the points whose -D list matches it; --list only prints
+ * the kept points that fit ("point I DEFINES") on an H200-like record (a
+ * GPU, 48 KiB of local memory, 1024 work-items).
  * Not a test: built by meson for the integrator to run on the GPU. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,22 +100,28 @@ static int fail(const char *what)
 
 typedef struct sweep_shape {
     int batch, di, L, N, R;
-    cl_mem xc, dbc, xz, w, bdt, A, D, st, y, ss, sl;
+    cl_mem xc, dbc, xz, w, bdt, A, D, st, st0, y, ss, sl;
+    float *yref; /* y of the picked configuration from st0 (--sweep's check) */
     double best_ms;
     char best[256];
 } sweep_shape;
 
 /* The grid of --sweep (SCAN_NSEG, SCAN_DTIN, SCAN_PREF beside the tuning space's axes; TT 16 never won on the H200). */
-static const long sweep_dch[] = {4, 8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
-static const long sweep_items[] = {4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
-static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1}, sweep_dtv[] = {4, 8};
-#define SWEEP_N (4 * 4 * 2 * 3 * 2 * 5 * 3 * 2 * 2)
+static const long sweep_dch[] = {2, 4, 8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
+static const long sweep_items[] = {2, 4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
+static const long sweep_dtin[] = {0, 1, 2}, sweep_pref[] = {0, 1}, sweep_dtv[] = {4, 8}, sweep_warp[] = {0, 1};
+static const long sweep_wl[] = {32, 16, 8};
+#define SWEEP_N (3 * 2 * 5 * 4 * 2 * 4 * 2 * 5 * 3 * 2 * 2)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
-static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
+static bool sweep_point(const mcl_device_info *dev, int i, mcl_params *p)
 {
     memset(p, 0, sizeof *p);
-    mcl_tune_scan_defaults(&rt->dev, p);
+    mcl_tune_scan_defaults(dev, p);
+    mcl_params_set(p, MCL_T_SCAN_WARP, sweep_warp[i % 2]);
+    i /= 2;
+    mcl_params_set(p, MCL_T_SCAN_WL, sweep_wl[i % 3]);
+    i /= 3;
     mcl_params_set(p, MCL_T_SCAN_DTV, sweep_dtv[i % 2]);
     i /= 2;
     mcl_params_set(p, MCL_T_SCAN_PREF, sweep_pref[i % 2]);
@@ -121,16 +132,16 @@ static bool sweep_point(const mcl_runtime *rt, int i, mcl_params *p)
     i /= 5;
     mcl_params_set(p, MCL_T_SCAN_KEEPB, sweep_keepb[i % 2]);
     i /= 2;
-    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 3]);
-    i /= 3;
+    mcl_params_set(p, MCL_T_SCAN_ITEMS, sweep_items[i % 4]);
+    i /= 4;
     mcl_params_set(p, MCL_T_SCAN_TT, sweep_tt[i % 2]);
     i /= 2;
     mcl_params_set(p, MCL_T_SCAN_NSG, sweep_nsg[i % 4]);
     i /= 4;
-    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 4]);
+    mcl_params_set(p, MCL_T_SCAN_DCH, sweep_dch[i % 5]);
     for (long r = 64; r >= 8; r /= 2) {
         mcl_params_set(p, MCL_T_SCAN_RT, r);
-        if (mcl_tune_scan_fits(&rt->dev, p)) return true;
+        if (mcl_tune_scan_fits(dev, p)) return true;
     }
     return false;
 }
@@ -147,9 +158,10 @@ static bool sweep_alloc(mcl_runtime *rt, sweep_shape *s)
     s->A = random_buffer(rt, di * (size_t)s->N, -8, -1, &seed);
     s->D = random_buffer(rt, di, 0, 1, &seed);
     s->st = random_buffer(rt, (size_t)s->batch * di * (size_t)s->N, -1, 1, &seed);
+    s->st0 = random_buffer(rt, (size_t)s->batch * di * (size_t)s->N, -1, 1, &seed);
     s->y = random_buffer(rt, T * di, 0, 0, &seed);
     int *starts = malloc(((size_t)s->batch + 1) * sizeof *starts), *slots = malloc((size_t)s->batch * sizeof *slots);
-    bool ok = s->xc && s->dbc && s->xz && s->w && s->bdt && s->A && s->D && s->st && s->y && starts && slots &&
+    bool ok = s->xc && s->dbc && s->xz && s->w && s->bdt && s->A && s->D && s->st && s->st0 && s->y && starts && slots &&
               mcl_buffer_create(rt, CL_MEM_READ_WRITE, ((size_t)s->batch + 1) * 4, "seq_start", &s->ss) == MCL_OK &&
               mcl_buffer_create(rt, CL_MEM_READ_WRITE, (size_t)s->batch * 4, "slot", &s->sl) == MCL_OK;
     if (ok) {
@@ -185,7 +197,9 @@ static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, swee
         double sum = 0, sp = 0;
         for (int j = 0; j < n; j++) {
             sum += t[j];
-            if (strcmp(names[j], "scan_prefill") != 0 && strcmp(names[j], "scan_summary") != 0) sp += t[j];
+            if (strcmp(names[j], "scan_prefill") != 0 && strcmp(names[j], "scan_summary") != 0 &&
+                strcmp(names[j], "scan_warp") != 0)
+                sp += t[j];
         }
         if (r >= 0) ms[r] = sum, pre[r] = sp;
     }
@@ -193,6 +207,38 @@ static double sweep_time(mcl_runtime *rt, cl_kernel k, const mcl_params *p, swee
     qsort(pre, (size_t)reps, sizeof *pre, cmp_double);
     *pre_ms = pre[reps / 2];
     return ms[reps / 2];
+}
+
+/* One launch from the starting state st0, its y into out [T, di]; false on failure. */
+static bool sweep_run_once(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s, float *out)
+{
+    mcl_scan_args args = {s->xc, s->dbc, s->xz, s->w, s->bdt, s->A, s->D, s->y, MCL_DTYPE_F32, s->di, s->R, s->N,
+                          (uint64_t)s->di, 2 * s->di, s->batch * s->L};
+    mcl_kern_state ks = {s->st, 0, s->sl, (uint64_t)s->di * (uint64_t)s->N};
+    size_t sb = (size_t)s->batch * s->di * s->N * 4, yb = (size_t)s->batch * s->L * s->di * 4;
+    if (clEnqueueCopyBuffer(rt->queue, s->st0, s->st, 0, 0, sb, 0, NULL, NULL) != CL_SUCCESS) return false;
+    if (mcl_kern_scan_prefill_with(rt, k, p, &args, &ks, s->ss, s->batch) != MCL_OK) return false;
+    return clEnqueueReadBuffer(rt->queue, s->y, CL_TRUE, 0, yb, out, 0, NULL, NULL) == CL_SUCCESS;
+}
+
+/* "check B D L ERR ok|BAD DEFINES": the largest |y - yref| / (|yref| + 1e-2)
+ * of one launch from st0 against the picked configuration's (BAD above 2e-3). */
+static void sweep_check(mcl_runtime *rt, cl_kernel k, const mcl_params *p, sweep_shape *s)
+{
+    size_t n = (size_t)s->batch * s->L * s->di;
+    float *y = s->yref ? malloc(n * sizeof *y) : NULL;
+    char defs[256] = "";
+    double err = -1;
+    mcl_params_defines(p, defs, sizeof defs);
+    if (y && sweep_run_once(rt, k, p, s, y)) {
+        err = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = fabs((double)y[i] - s->yref[i]) / (fabs((double)s->yref[i]) + 1e-2);
+            if (!(e <= err)) err = e; /* NaN counts */
+        }
+    }
+    printf("check %d %d %d %.2e %s %s\n", s->batch, s->di, s->L, err, err >= 0 && err <= 2e-3 ? "ok" : "BAD", defs);
+    free(y);
 }
 
 static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, double ms, double pre_ms)
@@ -210,12 +256,13 @@ static void sweep_record(sweep_shape *s, const char *tag, const mcl_params *p, d
 static int sweep_main(int argc, char **argv)
 {
     int part = 0, parts = 1, ns = 0;
-    bool build_only = false;
+    bool build_only = false, list = false;
     sweep_shape sh[16];
     memset(sh, 0, sizeof sh);
     for (int i = 2; i < argc; i++) {
         int b, d, l, k, n;
         if (strcmp(argv[i], "--build-only") == 0) build_only = true;
+        else if (strcmp(argv[i], "--list") == 0) build_only = list = true;
         else if (!strchr(argv[i], ',') && sscanf(argv[i], "%d/%d", &k, &n) == 2) part = k, parts = n;
         else if (sscanf(argv[i], "%d,%d,%d", &b, &d, &l) == 3 && ns < 16 && b > 0 && d > 0 && l > 0)
             sh[ns++] = (sweep_shape){.batch = b, .di = d, .L = l, .N = 16, .R = d / 32 > 0 ? d / 32 : 1};
@@ -252,18 +299,32 @@ static int sweep_main(int argc, char **argv)
                 return fail("pick");
             double pre, ms = sweep_time(rt, k, pp, &sh[i], 20, &pre);
             sweep_record(&sh[i], "picked", pp, ms, pre);
+            sh[i].yref = malloc((size_t)sh[i].batch * sh[i].L * sh[i].di * sizeof(float));
+            if (!sh[i].yref || !sweep_run_once(rt, k, pp, &sh[i], sh[i].yref)) return fail("reference run");
             sh[i].best_ms = 0;
         }
+    }
+    mcl_device_info dev = rt->dev;
+    if (list) { /* an H200-like record: a GPU with 48 KiB of local memory and 1024 work-items */
+        dev.type = MCL_DEVICE_TYPE_GPU;
+        dev.local_mem_bytes = 48 * 1024;
+        dev.max_work_group_size = dev.max_work_item_sizes[0] = 1024;
     }
     for (int c = part; c < SWEEP_N; c += parts) {
         mcl_params p;
         mcl_program prog;
         memset(&prog, 0, sizeof prog);
-        if (!sweep_point(rt, c, &p)) continue;
+        if (!sweep_point(&dev, c, &p)) continue;
         if (keep_set) {
             char defs[256] = "";
             mcl_params_defines(&p, defs, sizeof defs);
             if (regexec(&keep, defs, 0, NULL, 0) != 0) continue;
+        }
+        if (list) {
+            char defs[256] = "";
+            mcl_params_defines(&p, defs, sizeof defs);
+            printf("point %d %s\n", c, defs);
+            continue;
         }
         cl_kernel k = build_variant(rt, &p, &prog);
         if (!k) {
@@ -274,6 +335,7 @@ static int sweep_main(int argc, char **argv)
         for (int i = 0; i < ns && !build_only; i++) {
             double pre, ms = sweep_time(rt, k, &p, &sh[i], 10, &pre);
             sweep_record(&sh[i], "sweep", &p, ms, pre);
+            sweep_check(rt, k, &p, &sh[i]);
         }
         clReleaseKernel(k);
         mcl_program_release(&prog);

@@ -58,6 +58,11 @@ int mcl_kern_scan_prefill_nseg(const mcl_params *p)
 
 bool mcl_kern_scan_prefill_dtin(const mcl_params *p) { return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) != 0; }
 
+bool mcl_kern_scan_prefill_warp(const mcl_params *p, int d_state)
+{
+    return mcl_params_get(p, MCL_T_SCAN_WARP, 0) != 0 && d_state <= mcl_params_get(p, MCL_T_SCAN_NG, 16);
+}
+
 /* Binds scan_prefill's / scan_summary's arguments (nseg > 1: the workspace;
  * dtin: Δ·W from the pre-pass, or NULL). */
 static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st,
@@ -149,9 +154,12 @@ static const char *dt_kernel(const mcl_params *p)
     return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 ? "scan_dt" : "scan_dt_gather";
 }
 
-/* The pre-pass (kg, with SCAN_DTIN), scan_summary (ks, when nseg > 1), then scan_prefill (k). */
-static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_kernel kg, const mcl_params *p,
-                                 const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs)
+/* The pre-pass (kg, with SCAN_DTIN), then scan_warp (kw, non-NULL when
+ * mcl_kern_scan_prefill_warp) or scan_summary (ks, when nseg > 1) and
+ * scan_prefill (k). */
+static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_kernel kg, cl_kernel kw,
+                                 const mcl_params *p, const mcl_scan_args *a, const mcl_kern_state *st,
+                                 cl_mem seq_start, int n_seqs)
 {
     int nseg = mcl_kern_scan_prefill_nseg(p);
     size_t global, wg;
@@ -160,6 +168,13 @@ static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_
     if (mcl_kern_scan_prefill_dtin(p)) {
         MCL_ASSERT(kg != NULL, "the dt pre-pass kernel given for a scan with SCAN_DTIN");
         MCL_TRY(dt_prepass(rt, kg, p, a, &dtin));
+    }
+    if (kw) {
+        MCL_ASSERT(dtin != NULL && nseg == 1, "scan_warp with SCAN_DTIN and no split (mcl_tune_scan_fits)");
+        size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8), wwg = (size_t)mcl_tune_scan_warp_wg(p);
+        size_t wglobal = (size_t)n_seqs * (((size_t)a->d_inner + dch - 1) / dch) * wwg;
+        MCL_TRY(bind_prefill(rt, kw, a, st, seq_start, n_seqs, 1, dtin));
+        return mcl_launch(rt, kw, "scan_warp", 1, &wglobal, &wwg);
     }
     if (nseg > 1) {
         MCL_ASSERT(ks != NULL, "scan_summary given for a split scan");
@@ -186,21 +201,23 @@ mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_pa
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs)
 {
-    cl_kernel ks = NULL, kg = NULL;
+    cl_kernel ks = NULL, kg = NULL, kw = NULL;
     if (n_seqs <= 0) return MCL_OK;
     mcl_status s = MCL_OK;
     if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &ks);
     if (s == MCL_OK && mcl_kern_scan_prefill_dtin(p)) s = sibling_kernel(k, dt_kernel(p), &kg);
-    if (s == MCL_OK) s = launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
+    if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kw);
+    if (s == MCL_OK) s = launch_prefill(rt, k, ks, kg, kw, p, a, st, seq_start, n_seqs);
     if (ks) clReleaseKernel(ks); /* the queue keeps them until the launches have run */
     if (kg) clReleaseKernel(kg);
+    if (kw) clReleaseKernel(kw);
     return s;
 }
 
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs)
 {
-    cl_kernel k, ks, kg;
+    cl_kernel k, ks, kg, kw = NULL;
     const mcl_params *p;
     if (n_seqs <= 0) return MCL_OK;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_TOKENS] = a->T > 0 ? a->T : 0,
@@ -208,7 +225,9 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &ks, NULL));
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(p), &kg, NULL));
-    return launch_prefill(rt, k, ks, kg, p, a, st, seq_start, n_seqs);
+    if (mcl_kern_scan_prefill_warp(p, a->d_state))
+        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kw, NULL));
+    return launch_prefill(rt, k, ks, kg, kw, p, a, st, seq_start, n_seqs);
 }
 
 int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N)

@@ -50,6 +50,11 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
 /* Whether tunables p take Δ from the dt GEMM pre-pass (SCAN_DTIN). */
 bool mcl_kern_scan_prefill_dtin(const mcl_params *p);
 
+/* Whether a scan with tunables p and d_state states runs scan_warp (the
+ * program's sibling of scan_prefill: SCAN_WARP 1 and d_state <= SCAN_NG;
+ * else scan_prefill runs, also in a SCAN_WARP program). */
+bool mcl_kern_scan_prefill_warp(const mcl_params *p, int d_state);
+
 mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs);

@@ -47,6 +47,12 @@
  *    is DTV x DTV, 4 or 8): 4 by default; 8 where measured faster.
  *  - SCAN_PREF (the next chunk's global inputs prefetched into registers):
  *    0 by default, 1 where measured faster.
+ *  - SCAN_WARP (scan_warp instead of scan_prefill where N <= SCAN_NG: a
+ *    warp of 32 time-lanes per channel, the lanes' scan by shuffles;
+ *    cl/scan.cl): 0 by default, set by built-in rows where the H200
+ *    measured it faster. Needs SCAN_DTIN; not in the tuning spaces.
+ *    SCAN_WL (its time-lanes per channel: 32, 16 or 8; a warp holds 32/WL
+ *    channels): 32 by default.
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 8 on GPUs (2 states per lane at N = 16; d_inner*B*8
@@ -103,6 +109,36 @@ long mcl_tune_scan_wg(const mcl_params *p)
            mcl_params_get(p, MCL_T_SCAN_TT, 32);
 }
 
+long mcl_tune_scan_warp_wg(const mcl_params *p)
+{
+    return mcl_params_get(p, MCL_T_SCAN_WL, 32) * mcl_params_get(p, MCL_T_SCAN_DCH, 8);
+}
+
+long mcl_tune_scan_warp_local_bytes(const mcl_params *p)
+{
+    long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 1), ng = mcl_params_get(p, MCL_T_SCAN_NG, 1);
+    long wl = mcl_params_get(p, MCL_T_SCAN_WL, 32), ch = wl * mcl_params_get(p, MCL_T_SCAN_ITEMS, 1);
+    return 4 * (2 * ng * (ch + 1) + 2 * dch * (ch + wl + 1) + 2 * wl * dch);
+}
+
+/* scan_warp beside scan_prefill (SCAN_WARP 1): the Δ pre-pass, no split,
+ * SCAN_WL a power of two from 4 to 32, WL*DCH work-items whole warps of 32
+ * and at least scan_prefill's (the program's kernels are checked against
+ * one work-group size), its local memory within the device,
+ * (3 + 2*NG/DCH) * ITEMS <= 128 registers of loads. */
+static bool warp_fits(const mcl_device_info *dev, const mcl_params *p)
+{
+    long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 0), items = mcl_params_get(p, MCL_T_SCAN_ITEMS, 0);
+    long ng = mcl_params_get(p, MCL_T_SCAN_NG, 0);
+    long wl = mcl_params_get(p, MCL_T_SCAN_WL, 32);
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 0 || mcl_params_get(p, MCL_T_SCAN_NSEG, 1) != 1) return false;
+    if (wl < 4 || wl > 32 || !mcl_is_pow2(wl) || (wl * dch) % 32 != 0) return false;
+    if (mcl_tune_scan_warp_wg(p) > mcl_tune_max_wg(dev) || mcl_tune_scan_warp_wg(p) < mcl_tune_scan_wg(p))
+        return false;
+    if ((3 + (2 * ng + dch - 1) / dch) * items > 128) return false;
+    return mcl_tune_scan_warp_local_bytes(p) <= (long)dev->local_mem_bytes;
+}
+
 bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
 {
     long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 0), tt = mcl_params_get(p, MCL_T_SCAN_TT, 0);
@@ -118,6 +154,7 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
     if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 &&
         (!mcl_is_pow2(dtw) || dtw * dtw > mcl_tune_max_wg(dev) || (dtv != 4 && dtv != 8)))
         return false;
+    if (mcl_params_get(p, MCL_T_SCAN_WARP, 0) && !warp_fits(dev, p)) return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
 
@@ -181,6 +218,8 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_NSEG, 1);
     mcl_params_set(out, MCL_T_SCAN_DTIN, 0);
     mcl_params_set(out, MCL_T_SCAN_PREF, 0);
+    mcl_params_set(out, MCL_T_SCAN_WARP, 0);
+    mcl_params_set(out, MCL_T_SCAN_WL, 32);
     derive_dtw(dev, out);
     mcl_params_set(out, MCL_T_SCAN_DTV, 4);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
@@ -243,7 +282,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
     {MCL_T_SCAN_DTIN, 0, 2},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
-    {MCL_T_SCAN_DTV, 4, 8},
+    {MCL_T_SCAN_DTV, 4, 8},        {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
@@ -295,7 +334,7 @@ const mcl_family mcl_family_scan = {
     .defaults = mcl_tune_scan_defaults,
     .complete = scan_complete,
     .fits = mcl_tune_scan_fits,
-    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device",
+    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_WARP 1 also SCAN_DTIN 1 or 2, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128 and scan_warp's local memory within the device",
     .work_group = mcl_tune_scan_wg,
     .local_bytes = mcl_tune_scan_local_bytes,
 };

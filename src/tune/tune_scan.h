@@ -23,6 +23,12 @@ long mcl_tune_scan_local_bytes(const mcl_params *p);
  * use it with a picked configuration's tunables). */
 long mcl_tune_scan_wg(const mcl_params *p);
 
+/* scan_warp (SCAN_WARP 1): work-items per group (WL * DCH, WL = SCAN_WL)
+ * and local memory, 4 * (2NG*(CH+1) + 2DCH*(CH+WL+1) + 2WL*DCH) bytes with
+ * CH = WL*ITEMS. */
+long mcl_tune_scan_warp_wg(const mcl_params *p);
+long mcl_tune_scan_warp_local_bytes(const mcl_params *p);
+
 /* Whether a complete scan.cl configuration can run on the device: TT a
  * power of two, NSG dividing NG, DCH*NSG*TT within the work-group limits,
  * local memory within CL_DEVICE_LOCAL_MEM_SIZE, (NG/NSG)*ITEMS (twice that
