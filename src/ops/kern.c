@@ -187,6 +187,19 @@ size_t mcl_kern_gemv_red_bytes(const mcl_runtime *rt, size_t wg, size_t lpr, siz
     return 4 * (rpl + 1) * btc * (wg / sgw);
 }
 
+mcl_status mcl_kern_bind_gemv(cl_kernel k, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B)
+{
+    cl_int dt = (cl_int)wdtype;
+    MCL_ARG(k, 0, W);
+    MCL_ARG(k, 1, dt);
+    MCL_ARG(k, 2, x);
+    MCL_ARG(k, 3, y);
+    MCL_ARG(k, 4, O);
+    MCL_ARG(k, 5, I);
+    MCL_ARG(k, 6, B);
+    return MCL_OK;
+}
+
 mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, cl_mem W,
                               mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B,
                               bool accumulate)
@@ -200,14 +213,8 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
     MCL_TRY(mcl_tune_get(p, MCL_T_GEMV_BT, &v[3]));
     size_t wg = (size_t)v[0], lpr = (size_t)v[1], rpl = (size_t)v[2], bt = (size_t)v[3];
     MCL_ASSERT(wg && lpr && rpl && bt && wg % lpr == 0, "gemv tunables passed mcl_tune_check");
-    cl_int dt = (cl_int)wdtype, acc = accumulate;
-    MCL_ARG(k, 0, W);
-    MCL_ARG(k, 1, dt);
-    MCL_ARG(k, 2, x);
-    MCL_ARG(k, 3, y);
-    MCL_ARG(k, 4, O);
-    MCL_ARG(k, 5, I);
-    MCL_ARG(k, 6, B);
+    cl_int acc = accumulate;
+    MCL_TRY(mcl_kern_bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, acc);
     char name[32] = ""; /* gemv_1 sums one batch row per tile, gemv GEMV_BT (also when called at B 1) */
     MCL_CL_CHECK(clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL),
@@ -230,14 +237,8 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
     const mcl_params *p;
     if (mcl_kern_gmma_pick(rt, wdtype, B, "gmma", &k, &p)) { /* batches on the matrix units (gemv_mma.cl) */
         MCL_TRY(mcl_kern_check_gemv("gmma", wdtype, O, I, B));
-        cl_int dt = (cl_int)wdtype, acc = accumulate;
-        MCL_ARG(k, 0, W);
-        MCL_ARG(k, 1, dt);
-        MCL_ARG(k, 2, x);
-        MCL_ARG(k, 3, y);
-        MCL_ARG(k, 4, O);
-        MCL_ARG(k, 5, I);
-        MCL_ARG(k, 6, B);
+        cl_int acc = accumulate;
+        MCL_TRY(mcl_kern_bind_gemv(k, W, wdtype, x, y, O, I, B));
         MCL_ARG(k, 7, acc);
         return mcl_kern_gmma_launch(rt, k, p, "gmma", 8, O, B, 1);
     }

@@ -71,6 +71,10 @@ mcl_status mcl_kern_gemv_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
  * MCL_ERR_INVALID_ARG naming `what` (the kernel). */
 mcl_status mcl_kern_check_gemv(const char *what, mcl_dtype wdtype, int O, int I, int B);
 
+/* Binds the arguments every GEMV kernel of gemv.cl and gemv_mma.cl opens
+ * with: W, wdtype, x, y, O, I, B (arguments 0..6). */
+mcl_status mcl_kern_bind_gemv(cl_kernel k, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B);
+
 /* Bytes of the __local reduction buffer (red_mem) that a gemv.cl kernel of
  * these tunables uses for btc batch rows per tile (1 for the batch-1 twins,
  * GEMV_BT for the others): 4 * (RPL + 1) * btc * (WG / GEMV_SGW) when a team

@@ -25,20 +25,6 @@ static mcl_status gemv_tunables(const mcl_runtime *rt, bool in, int B, size_t *w
     return MCL_OK;
 }
 
-/* Binds W, wdtype, x, y, O, I, B (arguments 0..6). */
-static mcl_status bind_gemv(cl_kernel k, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I, int B)
-{
-    cl_int dt = (cl_int)wdtype;
-    MCL_ARG(k, 0, W);
-    MCL_ARG(k, 1, dt);
-    MCL_ARG(k, 2, x);
-    MCL_ARG(k, 3, y);
-    MCL_ARG(k, 4, O);
-    MCL_ARG(k, 5, I);
-    MCL_ARG(k, 6, B);
-    return MCL_OK;
-}
-
 static mcl_status bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
 {
     cl_int has_bias = c && c->bias, K = c ? c->K : 2, n_conv = c ? c->n_conv : 0;
@@ -82,7 +68,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
     const mcl_params *gp = NULL;
     bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_in", &k, &gp);
     if (!mma) MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_in_1" : "gemv_in", &k));
-    MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
+    MCL_TRY(mcl_kern_bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
     MCL_TRY(bind_conv(k, conv, nw));
@@ -120,7 +106,7 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
     const mcl_params *gp = NULL;
     bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_split", &k, &gp);
     if (!mma) MCL_TRY(mcl_runtime_kernel(rt, B == 1 ? "gemv_split_1" : "gemv_split", &k));
-    MCL_TRY(bind_gemv(k, W, wdtype, x, y, O, I, B));
+    MCL_TRY(mcl_kern_bind_gemv(k, W, wdtype, x, y, O, I, B));
     cl_ulong ps = part_stride;
     MCL_ARG(k, 7, ps);
     if (mma) return mcl_kern_gmma_launch(rt, k, gp, "gmma_split", 8, O, B, n_split);
