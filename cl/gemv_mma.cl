@@ -153,15 +153,26 @@ inline float gmma_elem(uint pair, int e, int f16)
 }
 #endif
 
-/* c += A . B for one m16n8k16 tile, fragments in mma.sync's layout: a[0..3]
+/* (The asm is the same as gemm.cl's mma_16816; moving both to one prims.cl
+ * primitive was written but could not be run on the H200 in session 6, so
+ * each program keeps the copy that ran there.)
+ * c += A . B for one m16n8k16 tile, fragments in mma.sync's layout: a[0..3]
  * rows g / g + 8 at k 2t.. and 2t + 8.., b[0..1] column g at k 2t.. and
  * 2t + 8... Emulated without MCL_CAP_MMA (emu: this warp's 6 * 32 uints;
  * every item of the group must call it: barriers). */
 inline void gmma_16816(float c[4], const uint a[4], const uint b[2], int f16, __local uint *emu)
 {
 #if MCL_CAP_MMA
-    (void)emu;
-    mcl_mma_16816(c, a, b, f16);
+    if (f16)
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+    else
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 #else
     int lane = get_local_id(0) % 32, g = lane / 4, t = lane % 4;
     for (int i = 0; i < 4; i++) emu[lane * 6 + i] = a[i];

@@ -28,12 +28,6 @@
  *       of its fp32), portable.
  *   mcl_hsum4/8/16(v)  the sum of a vector's lanes by halving (lo + hi until
  *       two remain): one fixed order, so a width's sums are reproducible.
- *   mcl_mma_16816(c, a, b, f16)  (only with MCL_CAP_MMA) c[0..3] += A . B
- *       for one mma.sync.m16n8k16 tile, F16 (f16) or BF16 operands, fp32
- *       accumulation, fragments a[0..3], b[0..1] in PTX's register layout;
- *       every lane of the warp calls it. No portable body: its callers
- *       (gemm.cl's mma kernels, gemv_mma.cl's emulation) decide what runs
- *       without the capability.
  * Memory traffic: none (registers). Tunables: none.
  */
 #ifndef MCL_CAP_PTX
@@ -103,19 +97,3 @@ inline float mcl_hsum4(float4 v)
 inline float mcl_hsum8(float8 v) { return mcl_hsum4(v.lo + v.hi); }
 
 inline float mcl_hsum16(float16 v) { return mcl_hsum8(v.lo + v.hi); }
-
-#if MCL_CAP_MMA
-inline __attribute__((always_inline)) void mcl_mma_16816(float *c, const uint *a, const uint *b, const int f16)
-{
-    if (f16)
-        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
-            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-    else
-        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
-            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-#endif
