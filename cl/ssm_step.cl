@@ -373,6 +373,14 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
 #pragma unroll
     STEP_FOR_TJ(i) {
         const int j = min(l + STEP_TSQ * i, nb - 1), b = b0 + j;
+        /* an item past B or d_inner (clamped) reads nothing global: the owner of that
+         * state writes it at the end, and the barrier below orders local memory only */
+        if (!valid || l + STEP_TSQ * i >= nb) {
+            xs[i] = zs[i] = 0.0f;
+#pragma unroll
+            for (int n = 0; n < STEP_TN; n++) st[i][n] = 0.0f;
+            continue;
+        }
         xs[i] = xc[(size_t)b * d_inner + d];
         zs[i] = xz[z_off + (size_t)b * (size_t)z_ld + d];
         const ulong at = state_off + (ulong)slot[b] * slot_stride + (ulong)d * N;
@@ -576,15 +584,17 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
                         if (n < N) ssm_state[at + n] = u[n];
                 }
             }
-            /* states beyond the registers, STEP_LPC at a time (n0 % LPC fixed) */
-            for (int n0 = STEP_TN; n0 < N; n0 += STEP_LPC) {
+            /* states beyond the registers, STEP_LPC at a time (n0 % LPC fixed); only a valid
+             * channel's item: a clamped one (d = d_inner - 1) would read the state its owner
+             * writes here, with no barrier between (a race Oclgrind reports) */
+            for (int n0 = STEP_TN; valid && n0 < N; n0 += STEP_LPC) {
 #pragma unroll
                 for (int k = 0; k < STEP_LPC; k++) {
                     const int n = n0 + k;
                     if (n < N) {
                         const float old = ssm_state[at + n];
                         const float v = fma(STEP_EXP(delta * al[c * AROW + n]), old, dx * drow[RP + n]);
-                        if (valid) ssm_state[at + n] = v;
+                        ssm_state[at + n] = v;
                         p[(STEP_TN + k) % STEP_LPC] = fma(drow[RP + N4 + n], v, p[(STEP_TN + k) % STEP_LPC]);
                     }
                 }
