@@ -288,20 +288,6 @@ MMA_INLINE void mma_ldx4(__local const ushort *p, uint *r)
                  : "l"(a));
 }
 
-MMA_INLINE void mma_16816(float *c, const uint *a, const uint *b, const int f16)
-{
-    if (f16)
-        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
-                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-    else
-        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
-                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
 /* The operands of one block. */
 typedef struct mma_args {
     __global const ushort *ah, *al; /* [M, lda] (GEMM_FUSE: ah is fp32 A [M, K]) */
@@ -476,7 +462,7 @@ MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, fl
 #pragma unroll
             for (int mt = 0; mt < MMA_MT; mt++)
 #pragma unroll
-                for (int nt = 0; nt < MMA_NT; nt++) mma_16816(acc[mt][nt], af[mt][s], bf[nt], f16);
+                for (int nt = 0; nt < MMA_NT; nt++) mcl_mma_16816(acc[mt][nt], af[mt][s], bf[nt], f16, 0);
     }
 }
 

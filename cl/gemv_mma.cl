@@ -39,8 +39,8 @@
  * Rows past O are computed on row O-1 and not written; sequences past B
  * read zeros.
  * Without MCL_CAP_MMA (every device but NVIDIA sm_80+) the kernels still
- * compile: gmma_16816 is then emulated through local memory with the same
- * fragment layout (slow; never dispatched by default, GMMA_MAX_B 0 there),
+ * compile: prims.cl's mcl_mma_16816 is then emulated through local memory
+ * with the same fragment layout (slow; never dispatched by default, GMMA_MAX_B 0 there),
  * so the indexing, tails, norm and epilogue are tested on PoCL and Oclgrind.
  *
  * Traffic per element of W: 2 bytes read once per batch tile; x: 4 bytes per
@@ -66,9 +66,6 @@
 #endif
 #ifndef GMMA_MT
 #define GMMA_MT 1
-#endif
-#ifndef MCL_CAP_MMA
-#define MCL_CAP_MMA 0
 #endif
 #define GMMA_WG (32 * GMMA_WARPS)
 #define GMMA_BT (8 * GMMA_NT)
@@ -142,58 +139,6 @@ inline uint gmma_split2(float a, float b, uint *lo, int f16)
 #endif
 }
 
-#if !MCL_CAP_MMA
-/* Element e (0, 1) of a 16-bit pair as a float. */
-inline float gmma_elem(uint pair, int e, int f16)
-{
-    uint bits = e ? pair >> 16 : pair & 0xffffu;
-    if (!f16) return as_float(bits << 16);
-    ushort s = (ushort)bits;
-    return vload_half(0, (__private const half *)&s);
-}
-#endif
-
-/* (The asm is the same as gemm.cl's mma_16816; moving both to one prims.cl
- * primitive was written but could not be run on the H200 in session 6, so
- * each program keeps the copy that ran there.)
- * c += A . B for one m16n8k16 tile, fragments in mma.sync's layout: a[0..3]
- * rows g / g + 8 at k 2t.. and 2t + 8.., b[0..1] column g at k 2t.. and
- * 2t + 8... Emulated without MCL_CAP_MMA (emu: this warp's 6 * 32 uints;
- * every item of the group must call it: barriers). */
-inline void gmma_16816(float c[4], const uint a[4], const uint b[2], int f16, __local uint *emu)
-{
-#if MCL_CAP_MMA
-    if (f16)
-        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
-            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-    else
-        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
-            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-    int lane = get_local_id(0) % 32, g = lane / 4, t = lane % 4;
-    for (int i = 0; i < 4; i++) emu[lane * 6 + i] = a[i];
-    emu[lane * 6 + 4] = b[0];
-    emu[lane * 6 + 5] = b[1];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int i = 0; i < 4; i++) { /* c[i]: row g + 8 * (i / 2), column 2t + i % 2 */
-        int rh = i / 2, n = 2 * t + i % 2;
-        float s = c[i];
-        for (int k = 0; k < 16; k++) {
-            int src = (k % 8) / 2, hi = k >= 8;
-            float av = gmma_elem(emu[(4 * g + src) * 6 + 2 * hi + rh], k & 1, f16);
-            float bv = gmma_elem(emu[(4 * n + src) * 6 + 4 + hi], k & 1, f16);
-            s = mad(av, bv, s);
-        }
-        c[i] = s;
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-#endif
-}
-
 /* The conv epilogue's arguments (gmma_in only), as gemv.cl's. */
 typedef struct gmma_conv {
     __global const float *w, *b;
@@ -243,10 +188,10 @@ inline void gmma_accum(float acc[GMMA_MT][GMMA_NT][4], float ss[GMMA_NT], __glob
                 for (int m = 0; m < GMMA_MT; m++) { /* x's fragments serve MT row tiles */
                     uint a1[4] = {wa[u][m].x, wb[u][m].x, wa[u][m].y, wb[u][m].y};
                     uint a2[4] = {wa[u][m].z, wb[u][m].z, wa[u][m].w, wb[u][m].w};
-                    gmma_16816(acc[m][j], a1, h, f16, emu);
-                    gmma_16816(acc[m][j], a1, l, f16, emu);
-                    gmma_16816(acc[m][j], a2, h + 2, f16, emu);
-                    gmma_16816(acc[m][j], a2, l + 2, f16, emu);
+                    mcl_mma_16816(acc[m][j], a1, h, f16, emu);
+                    mcl_mma_16816(acc[m][j], a1, l, f16, emu);
+                    mcl_mma_16816(acc[m][j], a2, h + 2, f16, emu);
+                    mcl_mma_16816(acc[m][j], a2, l + 2, f16, emu);
                 }
             }
         }

@@ -28,10 +28,26 @@
  *       of its fp32), portable.
  *   mcl_hsum4/8/16(v)  the sum of a vector's lanes by halving (lo + hi until
  *       two remain): one fixed order, so a width's sums are reproducible.
- * Memory traffic: none (registers). Tunables: none.
+ *   mcl_mma_16816(c, a, b, f16, emu)  c[0..3] += A . B for one m16n8k16
+ *       tile of F16 (f16 != 0) or BF16 operands with fp32 accumulation,
+ *       fragments in mma.sync's register layout: lane (g, t) = (lane / 4,
+ *       lane % 4) of a warp of 32 consecutive work-items holds a[0..3] = A
+ *       rows g / g + 8 at k 2t.. and 2t + 8.. (pairs, the lower k in the low
+ *       16 bits), b[0..1] = B column g at k 2t.. and 2t + 8.., c[i] = C row
+ *       g + 8 * (i / 2), column 2t + i % 2. MCL_CAP_MMA (NVIDIA sm_80+):
+ *       one mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}, every lane of
+ *       the warp calls it, emu unused (0). Else emulated through local
+ *       memory with the same layout and fp32 mad in k order (slow: for
+ *       tests on PoCL and Oclgrind only; emu = this warp's 6 * 32 uints,
+ *       every work-item of the group must call it: barriers).
+ * Memory traffic: none (registers; the emulation 24 bytes of local memory
+ * per lane and call). Tunables: none.
  */
 #ifndef MCL_CAP_PTX
 #define MCL_CAP_PTX 0
+#endif
+#ifndef MCL_CAP_MMA
+#define MCL_CAP_MMA 0
 #endif
 
 #if MCL_CAP_PTX
@@ -97,3 +113,51 @@ inline float mcl_hsum4(float4 v)
 inline float mcl_hsum8(float8 v) { return mcl_hsum4(v.lo + v.hi); }
 
 inline float mcl_hsum16(float16 v) { return mcl_hsum8(v.lo + v.hi); }
+
+#if MCL_CAP_MMA
+inline __attribute__((always_inline)) void mcl_mma_16816(float *c, const uint *a, const uint *b, const int f16,
+                                                         __local uint *emu)
+{
+    (void)emu;
+    if (f16)
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+    else
+        asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+            "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+#else
+/* Element e (0, 1) of a 16-bit pair (F16 when f16, else BF16) as a float. */
+inline float mcl_mma_elem(uint pair, int e, int f16)
+{
+    uint bits = e ? pair >> 16 : pair & 0xffffu;
+    if (!f16) return as_float(bits << 16);
+    ushort s = (ushort)bits;
+    return vload_half(0, (__private const half *)&s);
+}
+
+inline void mcl_mma_16816(float *c, const uint *a, const uint *b, const int f16, __local uint *emu)
+{
+    int lane = get_local_id(0) % 32, g = lane / 4, t = lane % 4;
+    for (int i = 0; i < 4; i++) emu[lane * 6 + i] = a[i];
+    emu[lane * 6 + 4] = b[0];
+    emu[lane * 6 + 5] = b[1];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int i = 0; i < 4; i++) { /* c[i]: row g + 8 * (i / 2), column 2t + i % 2 */
+        int rh = i / 2, n = 2 * t + i % 2;
+        float s = c[i];
+        for (int k = 0; k < 16; k++) {
+            int src = (k % 8) / 2, hi = k >= 8;
+            float av = mcl_mma_elem(emu[(4 * g + src) * 6 + 2 * hi + rh], k & 1, f16);
+            float bv = mcl_mma_elem(emu[(4 * n + src) * 6 + 4 + hi], k & 1, f16);
+            s = mad(av, bv, s);
+        }
+        c[i] = s;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+#endif
