@@ -6,7 +6,10 @@
  *   dtype 0 = F32, 1 = F16 (vload_half, core OpenCL 1.2, no cl_khr_fp16
  *   needed), 2 = BF16 (upper 16 bits of an fp32).
  * mcl_conv_step: the causal conv of one decode step for one channel (the
- * epilogue of gemv_in and of dlayer's phase A).
+ * epilogue of gemv_in and of dlayer's phase A); mcl_conv_args,
+ * MCL_CONV_PARAMS / MCL_CONV_ARGS_INIT and mcl_conv_write: that epilogue's
+ * kernel arguments and write, shared by gemv.cl's and gemv_mma.cl's in_proj
+ * kernels (the launchers bind both alike).
  * Tunables: none. Defines every program receives: MCL_LOCAL_MEM_BYTES,
  * MCL_MAX_WG, MCL_WG_MULTIPLE, MCL_HAS_FP16, MCL_DEVICE_CPU.
  */
@@ -43,4 +46,36 @@ inline float mcl_conv_step(__global const float *cw, __global const float *cb, i
     }
     st[K - 2] = xv;
     return mcl_silu(mad(cw[K - 1], xv, acc));
+}
+
+/* The conv epilogue of an in_proj GEMV: conv_w [n_conv, K], conv_b [n_conv]
+ * (read when has_bias), the pooled conv state (channel o of sequence b at
+ * state + off + slot[b] * stride + o * (K-1)), xc [B, n_conv] the conv
+ * outputs. */
+typedef struct mcl_conv_args {
+    __global const float *w, *b;
+    __global float *state;
+    __global const int *slot;
+    ulong off, stride;
+    int has_bias, K, n_conv;
+    __global float *xc;
+} mcl_conv_args;
+
+/* The kernel parameters of that epilogue, in the order the launcher binds
+ * them (src/ops/kern_decode.c bind_conv, for both files), and the struct
+ * built from them (no variadic macros: NVIDIA's OpenCL C has none). */
+#define MCL_CONV_PARAMS                                                                                      \
+    __global const float *conv_w, __global const float *conv_b, int has_bias, __global float *conv_state, \
+        ulong state_off, __global const int *slot, ulong slot_stride, int K, int n_conv, __global float *xc
+#define MCL_CONV_ARGS_INIT {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc}
+
+/* Where cv is not NULL and o < cv->n_conv: the conv step of channel o of
+ * sequence b on its fresh in_proj value s, written to xc (the state rolled). */
+inline void mcl_conv_write(const mcl_conv_args *cv, int b, int o, float s)
+{
+    if (cv && o < cv->n_conv) {
+        __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
+        cv->xc[(size_t)b * cv->n_conv + o] =
+            mcl_conv_step(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
+    }
 }

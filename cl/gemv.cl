@@ -182,16 +182,6 @@ inline void gemv_fma(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT], con
     }
 }
 
-/* The conv epilogue's arguments (gemv_in only). */
-typedef struct gemv_conv_args {
-    __global const float *w, *b;
-    __global float *state;
-    __global const int *slot;
-    ulong off, stride;
-    int has_bias, K, n_conv;
-    __global float *xc;
-} gemv_conv_args;
-
 /* The team sums of sacc (and of sss with norm) into every lane of the team:
  * registers over GEMV_SGW lanes, then local memory over the GEMV_PARTS group
  * sums (red[k][lid / GEMV_SGW], k < (RPL + 1) * btc: what the host reserves,
@@ -289,7 +279,7 @@ inline void gemv_accum_as(gemv_acc acc[GEMV_RPLM][GEMV_BT], gemv_acc ss[GEMV_BT]
  * element tail when `tail`), reduced over each team, written by the lanes. */
 inline void gemv_body(__global const void *W, int wdtype, __global const float *x, __global float *y,
                       int O, int I, int B, int accumulate, __global const float *nw, float eps, int norm,
-                      const gemv_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
+                      const mcl_conv_args *cv, int v0, int v1, int tail, __local float (*red)[GEMV_RED_W],
                       int btc, int rpl)
 {
     int lid = get_local_id(0), lane = lid % GEMV_LPR, team = lid / GEMV_LPR;
@@ -329,11 +319,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
             float s = sacc[r][bb];
             if (norm) s *= rsqrt(sss[bb] / (float)I + eps);
             y[yi] = accumulate ? y[yi] + s : s;
-            if (cv && o < cv->n_conv) {
-                __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
-                cv->xc[(size_t)b * cv->n_conv + o] =
-                    mcl_conv_step(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
-            }
+            mcl_conv_write(cv, b, o, s);
         }
 }
 
@@ -370,11 +356,9 @@ void gemv_1(__global const void *W, int wdtype, __global const float *x, __globa
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv_in(__global const void *W, int wdtype, __global const float *x, __global float *y,
              int O, int I, int B, __global const float *nw, float eps,
-             __global const float *conv_w, __global const float *conv_b, int has_bias,
-             __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
-             int K, int n_conv, __global float *xc, __local float *red_mem)
+             MCL_CONV_PARAMS, __local float *red_mem)
 {
-    gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
+    mcl_conv_args cv = MCL_CONV_ARGS_INIT;
     gemv_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, GEMV_BT, GEMV_RPL);
 }
 
@@ -382,11 +366,9 @@ void gemv_in(__global const void *W, int wdtype, __global const float *x, __glob
 __kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void gemv_in_1(__global const void *W, int wdtype, __global const float *x, __global float *y,
                int O, int I, int B, __global const float *nw, float eps,
-               __global const float *conv_w, __global const float *conv_b, int has_bias,
-               __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
-               int K, int n_conv, __global float *xc, __local float *red_mem)
+               MCL_CONV_PARAMS, __local float *red_mem)
 {
-    gemv_conv_args cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
+    mcl_conv_args cv = MCL_CONV_ARGS_INIT;
     gemv_body(W, wdtype, x, y, O, I, 1, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, I / 8, 1, GEMV_RED, 1, GEMV_RPL_IN);
 }
 

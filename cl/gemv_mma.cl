@@ -139,16 +139,6 @@ inline uint gmma_split2(float a, float b, uint *lo, int f16)
 #endif
 }
 
-/* The conv epilogue's arguments (gmma_in only), as gemv.cl's. */
-typedef struct gmma_conv {
-    __global const float *w, *b;
-    __global float *state;
-    __global const int *slot;
-    ulong off, stride;
-    int has_bias, K, n_conv;
-    __global float *xc;
-} gmma_conv;
-
 /* One warp's products over chunks [c0, c1) of 32 elements (it takes
  * c0 + w, c0 + w + WARPS, ..., nit of them: the same for every warp):
  * acc[j] (n8 tile j < nt) and, with norm, ss[j] = this lane's x^2 sum of
@@ -203,7 +193,7 @@ inline void gmma_accum(float acc[GMMA_MT][GMMA_NT][4], float ss[GMMA_NT], __glob
  * written to y (norm scale, accumulate, conv step). */
 inline void gmma_body(__global const void *W, int wdtype, __global const float *x, __global float *y, int O,
                       int I, int B, int accumulate, __global const float *nw, float eps, int norm,
-                      const gmma_conv *cv, int c0, int c1, __local float *red)
+                      const mcl_conv_args *cv, int c0, int c1, __local float *red)
 {
     int lid = get_local_id(0), lane = lid % 32, w = lid / 32, g = lane / 4;
     int m0 = get_group_id(0) * GMMA_ROWS, b0 = get_group_id(1) * GMMA_BT, nb = min(GMMA_BT, B - b0);
@@ -240,11 +230,7 @@ inline void gmma_body(__global const void *W, int wdtype, __global const float *
         }
         size_t yi = (size_t)b * O + o;
         y[yi] = accumulate ? y[yi] + s : s;
-        if (cv && o < cv->n_conv) {
-            __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
-            cv->xc[(size_t)b * cv->n_conv + o] =
-                mcl_conv_step(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
-        }
+        mcl_conv_write(cv, b, o, s);
     }
 }
 
@@ -260,11 +246,9 @@ void gmma(__global const void *W, int wdtype, __global const float *x, __global 
 __kernel __attribute__((reqd_work_group_size(GMMA_WG, 1, 1)))
 void gmma_in(__global const void *W, int wdtype, __global const float *x, __global float *y,
              int O, int I, int B, __global const float *nw, float eps,
-             __global const float *conv_w, __global const float *conv_b, int has_bias,
-             __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
-             int K, int n_conv, __global float *xc, __local float *red_mem)
+             MCL_CONV_PARAMS, __local float *red_mem)
 {
-    gmma_conv cv = {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc};
+    mcl_conv_args cv = MCL_CONV_ARGS_INIT;
     gmma_body(W, wdtype, x, y, O, I, B, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, 0, (I + 31) / 32, red_mem);
 }
 
