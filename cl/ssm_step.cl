@@ -316,9 +316,15 @@ __kernel __attribute__((reqd_work_group_size(STEP_WG, 1, 1))) void ssm_step_part
 #ifndef STEP_TPRE
 #define STEP_TPRE 0
 #endif
+#if STEP_TPRE
 #define STEP_KW ((STEP_TCH * 20 + STEP_TWG - 1) / STEP_TWG)
 #define STEP_KA ((STEP_TCH * 16 + STEP_TWG - 1) / STEP_TWG)
 #define STEP_KD ((STEP_TSQ * STEP_TJ * 192 + STEP_TWG - 1) / STEP_TWG)
+#else /* the staging loops start at each work-item's first element */
+#define STEP_KW 0
+#define STEP_KA 0
+#define STEP_KD 0
+#endif
 
 inline int step_odd4(int x)
 {
@@ -397,93 +403,64 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
         }
     }
     const float bias = b_dt[d], dd = D[d];
+    /* the staging into local memory: W_dt rows (16-byte chunks where R % 8 == 0; with STEP_TPRE
+     * 16-bit W_dt only), A rows and the dbc rows (parts summed), each zero-padded */
 #if STEP_TPRE
-    /* the staging: its global loads first, all in flight together (STEP_KW W_dt chunks of 8 for F16/BF16
-     * with R % 8 == 0, STEP_KA A values, STEP_KD dbc elements per work-item), then the local stores;
-     * what lies beyond (R > 160, N > 16, rows of more than 192 floats) and F32 W_dt by loops */
-    const bool wvec = R % 8 == 0 && wdtype != MCL_DTYPE_F32;
-    const int r8 = R / 8, nw = wvec ? STEP_TCH * r8 : 0, na = STEP_TCH * N4, nd = nb * row;
-    const size_t dbase = (size_t)b0 * row;
-    uint4 wv[STEP_KW];
-    float av[STEP_KA], dv[STEP_KD];
+    /* STEP_TPRE: the first STEP_KW W_dt chunks, STEP_KA A values and STEP_KD dbc elements per
+     * work-item loaded first, all in flight together, then stored; the loops below do the rest
+     * (R > 160, N > 16, rows of more than 192 floats; F32 W_dt) */
+    {
+        const bool wvec = R % 8 == 0 && wdtype != MCL_DTYPE_F32;
+        const int r8 = R / 8, nw = wvec ? STEP_TCH * r8 : 0, na = STEP_TCH * N4, nd = nb * row;
+        const size_t dbase = (size_t)b0 * row;
+        uint4 wv[STEP_KW];
+        float av[STEP_KA], dv[STEP_KD];
 #pragma unroll
-    for (int k = 0; k < STEP_KW; k++) {
-        const int e = lid + k * STEP_TWG, cc = e / max(r8, 1), dc = min(d0 + cc, d_inner - 1);
-        if (e < nw) wv[k] = ((const __global uint4 *)w_dt)[((size_t)dc * R + 8 * (e % r8)) / 8];
-    }
+        for (int k = 0; k < STEP_KW; k++) {
+            const int e = lid + k * STEP_TWG, cc = e / max(r8, 1), dc = min(d0 + cc, d_inner - 1);
+            if (e < nw) wv[k] = ((const __global uint4 *)w_dt)[((size_t)dc * R + 8 * (e % r8)) / 8];
+        }
 #pragma unroll
-    for (int k = 0; k < STEP_KA; k++) {
-        const int e = lid + k * STEP_TWG, n = e % N4, dc = min(d0 + e / N4, d_inner - 1);
-        if (e < na) av[k] = n < N ? A[(size_t)dc * N + n] : 0.0f;
-    }
-#pragma unroll
-    for (int k = 0; k < STEP_KD; k++) {
-        const int e = lid + k * STEP_TWG;
-        if (e < nd) dv[k] = dbc[dbase + e];
-    }
-    for (int p = 1; p < n_parts; p++) {
+        for (int k = 0; k < STEP_KA; k++) {
+            const int e = lid + k * STEP_TWG, n = e % N4, dc = min(d0 + e / N4, d_inner - 1);
+            if (e < na) av[k] = n < N ? A[(size_t)dc * N + n] : 0.0f;
+        }
 #pragma unroll
         for (int k = 0; k < STEP_KD; k++) {
             const int e = lid + k * STEP_TWG;
-            if (e < nd) dv[k] += dbc[(size_t)p * part_stride + dbase + e];
+            if (e < nd) dv[k] = dbc[dbase + e];
         }
-    }
+        for (int p = 1; p < n_parts; p++) {
 #pragma unroll
-    for (int k = 0; k < STEP_KW; k++) {
-        const int e = lid + k * STEP_TWG;
-        if (e < nw) {
-            const float8 v = wdtype == MCL_DTYPE_F16 ? mcl_half8_to_float8(wv[k]) : mcl_bf16x8_to_float8(wv[k]);
-            __local float4 *dst = (__local float4 *)(wl + (e / r8) * WROW + 8 * (e % r8));
-            dst[0] = v.lo, dst[1] = v.hi;
+            for (int k = 0; k < STEP_KD; k++) {
+                const int e = lid + k * STEP_TWG;
+                if (e < nd) dv[k] += dbc[(size_t)p * part_stride + dbase + e];
+            }
         }
-    }
 #pragma unroll
-    for (int k = 0; k < STEP_KA; k++) {
-        const int e = lid + k * STEP_TWG;
-        if (e < na) al[(e / N4) * AROW + e % N4] = av[k];
-    }
+        for (int k = 0; k < STEP_KW; k++) {
+            const int e = lid + k * STEP_TWG;
+            if (e < nw) {
+                const float8 v = wdtype == MCL_DTYPE_F16 ? mcl_half8_to_float8(wv[k]) : mcl_bf16x8_to_float8(wv[k]);
+                __local float4 *dst = (__local float4 *)(wl + (e / r8) * WROW + 8 * (e % r8));
+                dst[0] = v.lo, dst[1] = v.hi;
+            }
+        }
 #pragma unroll
-    for (int k = 0; k < STEP_KD; k++) {
-        const int e = lid + k * STEP_TWG, j = e / row, i = e % row;
-        if (e < nd) dl[j * DROW + (i < R ? i : i < R + N ? RP + i - R : RP + N4 + i - R - N)] = dv[k];
-    }
-    /* the rest of each, and the zero padding */
-    for (int e = lid + STEP_KW * STEP_TWG; e < nw; e += STEP_TWG) {
-        const int cc = e / r8, q = e % r8, dc = min(d0 + cc, d_inner - 1);
-        const float8 v = step_load_w8(w_dt, (size_t)dc * R + 8 * q, wdtype);
-        __local float4 *dst = (__local float4 *)(wl + cc * WROW + 8 * q);
-        dst[0] = v.lo, dst[1] = v.hi;
-    }
-    if (wvec) {
-        for (int e = lid; e < STEP_TCH * (RP - R); e += STEP_TWG)
-            wl[(e / (RP - R)) * WROW + R + e % (RP - R)] = 0.0f;
-    } else {
-        for (int e = lid; e < STEP_TCH * RP; e += STEP_TWG) {
-            const int cc = e / RP, r = e % RP, dc = min(d0 + cc, d_inner - 1);
-            wl[cc * WROW + r] = r < R ? mcl_load_w(w_dt, (size_t)dc * R + r, wdtype) : 0.0f;
+        for (int k = 0; k < STEP_KA; k++) {
+            const int e = lid + k * STEP_TWG;
+            if (e < na) al[(e / N4) * AROW + e % N4] = av[k];
+        }
+#pragma unroll
+        for (int k = 0; k < STEP_KD; k++) {
+            const int e = lid + k * STEP_TWG, j = e / row, i = e % row;
+            if (e < nd) dl[j * DROW + (i < R ? i : i < R + N ? RP + i - R : RP + N4 + i - R - N)] = dv[k];
         }
     }
-    for (int e = lid + STEP_KA * STEP_TWG; e < na; e += STEP_TWG) {
-        const int cc = e / N4, n = e % N4, dc = min(d0 + cc, d_inner - 1);
-        al[cc * AROW + n] = n < N ? A[(size_t)dc * N + n] : 0.0f;
-    }
-    for (int e = lid + STEP_KD * STEP_TWG; e < nd; e += STEP_TWG) {
-        const int j = e / row, i = e % row;
-        float v = dbc[dbase + e];
-        for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + dbase + e];
-        dl[j * DROW + (i < R ? i : i < R + N ? RP + i - R : RP + N4 + i - R - N)] = v;
-    }
-    for (int j = 0; j < nb; j++) {
-        for (int i = lid; i < RP - R; i += STEP_TWG) dl[j * DROW + R + i] = 0.0f;
-        for (int i = lid; i < N4 - N; i += STEP_TWG) {
-            dl[j * DROW + RP + N + i] = 0.0f;
-            dl[j * DROW + RP + N4 + N + i] = 0.0f;
-        }
-    }
-#else
-    if (R % 8 == 0) {
+#endif
+    if (R % 8 == 0 && (!STEP_TPRE || wdtype != MCL_DTYPE_F32)) {
         const int r8 = R / 8;
-        for (int e = lid; e < STEP_TCH * r8; e += STEP_TWG) {
+        for (int e = lid + STEP_KW * STEP_TWG; e < STEP_TCH * r8; e += STEP_TWG) {
             const int cc = e / r8, q = e % r8, dc = min(d0 + cc, d_inner - 1);
             const float8 v = step_load_w8(w_dt, (size_t)dc * R + 8 * q, wdtype);
             __local float4 *dst = (__local float4 *)(wl + cc * WROW + 8 * q);
@@ -497,12 +474,13 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
             wl[cc * WROW + r] = r < R ? mcl_load_w(w_dt, (size_t)dc * R + r, wdtype) : 0.0f;
         }
     }
-    for (int e = lid; e < STEP_TCH * N4; e += STEP_TWG) {
+    for (int e = lid + STEP_KA * STEP_TWG; e < STEP_TCH * N4; e += STEP_TWG) {
         const int cc = e / N4, n = e % N4, dc = min(d0 + cc, d_inner - 1);
         al[cc * AROW + n] = n < N ? A[(size_t)dc * N + n] : 0.0f;
     }
     for (int j = 0; j < nb; j++) {
         for (int i = lid; i < row; i += STEP_TWG) {
+            if (STEP_KD > 0 && j * row + i < STEP_KD * STEP_TWG) continue; /* staged above */
             const size_t at = (size_t)(b0 + j) * row + i;
             float v = dbc[at];
             for (int p = 1; p < n_parts; p++) v += dbc[(size_t)p * part_stride + at];
@@ -514,7 +492,6 @@ __kernel __attribute__((reqd_work_group_size(STEP_TWG, 1, 1))) void ssm_step_til
             dl[j * DROW + RP + N4 + N + i] = 0.0f;
         }
     }
-#endif
     barrier(CLK_LOCAL_MEM_FENCE);
 
     /* 1. dt in ssm_step's order, the W_dt float4 shared by the sequences */
