@@ -277,17 +277,40 @@ static mcl_status bind_step(cl_kernel k, const mcl_scan_args *a, const mcl_kern_
     return MCL_OK;
 }
 
-mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
-                                 const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
-                                 const char *name)
+/* The arguments both ssm_step.cl launchers check (n_parts partial dbc rows
+ * part_stride apart, z's row stride); MCL_ERR_INVALID_ARG naming `name`. */
+static mcl_status step_check(const mcl_scan_args *a, int B, int n_parts, uint64_t part_stride, const char *name)
 {
-    if (B <= 0) return MCL_OK;
     int row = a->dt_rank + 2 * a->d_state;
     if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)row))
         return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d parts, part stride %llu", name, n_parts,
                              (unsigned long long)part_stride);
     if (a->z_ld < a->d_inner)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: z row stride %d < d_inner %d", name, a->z_ld, a->d_inner);
+    return MCL_OK;
+}
+
+/* Binds k's arguments (bind_step) and launches it in groups of wg
+ * work-items, each covering `channels` channels (grid dimension 0) and sb
+ * sequences (dimension 1): the grid both ssm_step.cl kernels take. */
+static mcl_status step_enqueue(mcl_runtime *rt, cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st,
+                               int B, int n_parts, uint64_t part_stride, size_t local_bytes, int sb, long wg,
+                               long channels, const char *name)
+{
+    MCL_TRY(bind_step(k, a, st, B, n_parts, part_stride, local_bytes, sb, name));
+    size_t per = (size_t)channels;
+    size_t global[2] = {((size_t)a->d_inner + per - 1) / per * (size_t)wg, ((size_t)B + sb - 1) / (size_t)sb};
+    size_t local[2] = {(size_t)wg, 1};
+    return mcl_launch(rt, k, name, 2, global, local);
+}
+
+mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                                 const mcl_kern_state *st, int B, int n_parts, uint64_t part_stride, int sb,
+                                 const char *name)
+{
+    if (B <= 0) return MCL_OK;
+    int row = a->dt_rank + 2 * a->d_state;
+    MCL_TRY(step_check(a, B, n_parts, part_stride, name));
     long wg, lpc, sb_max = mcl_params_get(p, MCL_T_STEP_SB, 1);
     MCL_TRY(mcl_tune_get(p, MCL_T_STEP_WG, &wg));
     MCL_TRY(mcl_tune_get(p, MCL_T_STEP_LPC, &lpc));
@@ -298,11 +321,7 @@ mcl_status mcl_kern_ssm_step_run(mcl_runtime *rt, cl_kernel k, const mcl_params 
                              "%s: %d sequences per group (STEP_SB %ld, batch %d; %d dbc floats each, %llu bytes "
                              "of local memory)",
                              name, sb, sb_max, B, row, (unsigned long long)rt->dev.local_mem_bytes);
-    MCL_TRY(bind_step(k, a, st, B, n_parts, part_stride, local_bytes, sb, name));
-    size_t teams = (size_t)(wg / lpc);
-    size_t global[2] = {((size_t)a->d_inner + teams - 1) / teams * (size_t)wg, ((size_t)B + sb - 1) / (size_t)sb};
-    size_t local[2] = {(size_t)wg, 1};
-    return mcl_launch(rt, k, name, 2, global, local);
+    return step_enqueue(rt, k, a, st, B, n_parts, part_stride, local_bytes, sb, wg, wg / lpc, name);
 }
 
 /* The host's sequences per group, or the error of a dbc row too long for local memory. */
@@ -355,12 +374,7 @@ mcl_status mcl_kern_ssm_step_tile_run(mcl_runtime *rt, cl_kernel k, const mcl_pa
                                       const char *name)
 {
     if (B <= 0) return MCL_OK;
-    int row = a->dt_rank + 2 * a->d_state;
-    if (n_parts < 1 || (n_parts > 1 && part_stride < (uint64_t)B * (uint64_t)row))
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: %d parts, part stride %llu", name, n_parts,
-                             (unsigned long long)part_stride);
-    if (a->z_ld < a->d_inner)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "%s: z row stride %d < d_inner %d", name, a->z_ld, a->d_inner);
+    MCL_TRY(step_check(a, B, n_parts, part_stride, name));
     long twg, tsq, tj;
     MCL_TRY(mcl_tune_get(p, MCL_T_STEP_TWG, &twg));
     MCL_TRY(mcl_tune_get(p, MCL_T_STEP_TSQ, &tsq));
@@ -372,11 +386,7 @@ mcl_status mcl_kern_ssm_step_tile_run(mcl_runtime *rt, cl_kernel k, const mcl_pa
                              "%s: %d sequences per group (STEP_TSQ*STEP_TJ %ld, batch %d; %zu bytes of local "
                              "memory of %llu)",
                              name, sb, tsq * tj, B, local_bytes, (unsigned long long)rt->dev.local_mem_bytes);
-    MCL_TRY(bind_step(k, a, st, B, n_parts, part_stride, local_bytes, sb, name));
-    size_t tch = (size_t)(twg / tsq);
-    size_t global[2] = {((size_t)a->d_inner + tch - 1) / tch * (size_t)twg, ((size_t)B + sb - 1) / (size_t)sb};
-    size_t local[2] = {(size_t)twg, 1};
-    return mcl_launch(rt, k, name, 2, global, local);
+    return step_enqueue(rt, k, a, st, B, n_parts, part_stride, local_bytes, sb, twg, twg / tsq, name);
 }
 
 /* kt (the program's ssm_step_tile, non-NULL only where mcl_kern_ssm_step_tile_sb
