@@ -24,6 +24,12 @@ long mcl_tune_max_wg(const mcl_device_info *dev)
     return m;
 }
 
+long mcl_tune_wg_one(const mcl_params *p)
+{
+    (void)p;
+    return 1;
+}
+
 void mcl_params_set(mcl_params *ps, const char *name, long value)
 {
     for (int i = 0; i < ps->n; i++) {

@@ -128,6 +128,10 @@ typedef enum mcl_family_id {
 #define MCL_T_GMMA_MT "GMMA_MT"
 #define MCL_T_GMMA_MAX_B "GMMA_MAX_B"
 
+/* The number of elements of a static array: a family table's n_tunables,
+ * n_axes, ... beside the array they count. */
+#define MCL_N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 typedef struct mcl_params {
     int n;
     struct {
@@ -227,6 +231,10 @@ bool mcl_is_pow2(long v);
 
 /* Largest work-group the device takes in dimension 0. */
 long mcl_tune_max_wg(const mcl_device_info *dev);
+
+/* A family's work_group for kernels of one work-item per group (CPU-only
+ * families: cgemv.cl, xstep.cl): 1 whatever the configuration. */
+long mcl_tune_wg_one(const mcl_params *p);
 
 /* The family's defaults for the device (every tunable set). */
 void mcl_tune_defaults(const mcl_family *fam, const mcl_device_info *dev, mcl_params *out);

@@ -20,8 +20,6 @@
  * No candidate space: the tuner leaves the family at its defaults. */
 #include "tune/tune_cgemv.h"
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static void cg_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
@@ -36,12 +34,6 @@ static bool cg_fits(const mcl_device_info *dev, const mcl_params *p)
     (void)dev;
     long vw = mcl_params_get(p, MCL_T_CG_VW, 0);
     return vw == 8 || vw == 16;
-}
-
-static long cg_wg(const mcl_params *p)
-{
-    (void)p;
-    return 1;
 }
 
 static const mcl_tunable cg_tunables[] = {
@@ -60,12 +52,12 @@ static bool cg_used(const mcl_params *p) { return mcl_params_get(p, MCL_T_CG_ON,
 const mcl_family mcl_family_cgemv = {
     .id = MCL_FAM_CGEMV,
     .name = MCL_F_CGEMV,
-    .n_tunables = N_OF(cg_tunables),
+    .n_tunables = MCL_N_OF(cg_tunables),
     .tunables = cg_tunables,
     .host_tunables = cg_host_tunables,
     .defaults = cg_defaults,
     .fits = cg_fits,
     .rule = "CG_VW 8 or 16",
-    .work_group = cg_wg,
+    .work_group = mcl_tune_wg_one,
     .used = cg_used,
 };

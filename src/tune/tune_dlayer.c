@@ -25,8 +25,6 @@
  * No candidate space yet: the tuner leaves the family at its defaults. */
 #include "tune/tune_dlayer.h"
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static long dl_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_DL_WG, 0); }
 static long dl_local(const mcl_params *p) { return 4 * dl_wg(p); } /* the trees; the staging buffer is an argument */
 
@@ -67,7 +65,7 @@ static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER
 const mcl_family mcl_family_dlayer = {
     .id = MCL_FAM_DLAYER,
     .name = MCL_F_DLAYER,
-    .n_tunables = N_OF(dl_tunables),
+    .n_tunables = MCL_N_OF(dl_tunables),
     .tunables = dl_tunables,
     .host_tunables = dl_host_tunables,
     .defaults = dl_defaults,

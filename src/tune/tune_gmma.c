@@ -25,8 +25,6 @@
  * No candidate space yet: the tuner leaves the family at its defaults. */
 #include "tune/tune_gmma.h"
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 long mcl_tune_gmma_local_bytes(const mcl_params *p)
 {
     long w = mcl_params_get(p, MCL_T_GMMA_WARPS, 0), nt = mcl_params_get(p, MCL_T_GMMA_NT, 0);
@@ -71,7 +69,7 @@ static bool gmma_used(const mcl_params *p) { return mcl_params_get(p, MCL_T_GMMA
 const mcl_family mcl_family_gmma = {
     .id = MCL_FAM_GMMA,
     .name = MCL_F_GMMA,
-    .n_tunables = N_OF(gmma_tunables),
+    .n_tunables = MCL_N_OF(gmma_tunables),
     .tunables = gmma_tunables,
     .host_tunables = gmma_host_tunables,
     .defaults = gmma_defaults,

@@ -89,8 +89,6 @@
 #include <string.h>
 
 #define MAX_VALUE (1L << 20)
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static bool is_cpu(const mcl_device_info *dev) { return dev->type == MCL_DEVICE_TYPE_CPU; }
 
 long mcl_tune_scan_local_bytes(const mcl_params *p)
@@ -325,11 +323,11 @@ static const mcl_tune_axis step_axes[] = {
 const mcl_family mcl_family_scan = {
     .id = MCL_FAM_SCAN,
     .name = MCL_F_SCAN,
-    .n_tunables = N_OF(scan_tunables),
+    .n_tunables = MCL_N_OF(scan_tunables),
     .tunables = scan_tunables,
-    .n_axes = N_OF(scan_axes_gpu),
+    .n_axes = MCL_N_OF(scan_axes_gpu),
     .axes = scan_axes_gpu,
-    .n_axes_cpu = N_OF(scan_axes_cpu),
+    .n_axes_cpu = MCL_N_OF(scan_axes_cpu),
     .axes_cpu = scan_axes_cpu,
     .defaults = mcl_tune_scan_defaults,
     .complete = scan_complete,
@@ -342,9 +340,9 @@ const mcl_family mcl_family_scan = {
 const mcl_family mcl_family_step = {
     .id = MCL_FAM_STEP,
     .name = MCL_F_STEP,
-    .n_tunables = N_OF(step_tunables),
+    .n_tunables = MCL_N_OF(step_tunables),
     .tunables = step_tunables,
-    .n_axes = N_OF(step_axes),
+    .n_axes = MCL_N_OF(step_axes),
     .axes = step_axes,
     .defaults = mcl_tune_step_defaults,
     .fits = step_fits,

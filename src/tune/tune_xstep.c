@@ -18,8 +18,6 @@
  * No candidate space: the tuner leaves the family at its defaults. */
 #include "tune/tune_xstep.h"
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static void xs_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
@@ -34,12 +32,6 @@ static bool xs_fits(const mcl_device_info *dev, const mcl_params *p)
     (void)dev;
     long vw = mcl_params_get(p, MCL_T_XS_VW, 0);
     return vw == 4 || vw == 8 || vw == 16;
-}
-
-static long xs_wg(const mcl_params *p)
-{
-    (void)p;
-    return 1;
 }
 
 static const mcl_tunable xs_tunables[] = {
@@ -58,12 +50,12 @@ static bool xs_used(const mcl_params *p) { return mcl_params_get(p, MCL_T_XS_ON,
 const mcl_family mcl_family_xstep = {
     .id = MCL_FAM_XSTEP,
     .name = MCL_F_XSTEP,
-    .n_tunables = N_OF(xs_tunables),
+    .n_tunables = MCL_N_OF(xs_tunables),
     .tunables = xs_tunables,
     .host_tunables = xs_host_tunables,
     .defaults = xs_defaults,
     .fits = xs_fits,
     .rule = "XS_VW 4, 8 or 16",
-    .work_group = xs_wg,
+    .work_group = mcl_tune_wg_one,
     .used = xs_used,
 };
