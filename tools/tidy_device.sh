@@ -11,7 +11,9 @@
 #          trees, each with its own binary cache; NVIDIA's program binaries
 #          are PTX text, so for each program file the set of payload hashes
 #          of the two caches is compared ("same": every configuration built
-#          gives the same PTX); the differing files' PTX goes to ptx-diff.tgz
+#          gives the same PTX), and against a second run of this tree (the
+#          control: DIFF there means the binaries are not comparable, as
+#          PoCL's); the differing files' PTX goes to ptx-diff.tgz
 #   time   the same timings again, base then new then base, one log (ratios
 #          from one call; the PTX step already compiled both)
 #   tests  meson test gemm decode forward_gmma kernels (this tree; decode
@@ -54,14 +56,19 @@ payloads() {
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    ptx) rm -rf /tmp/tidy-cache-new /tmp/tidy-cache-old
+    ptx) rm -rf /tmp/tidy-cache-new /tmp/tidy-cache-old /tmp/tidy-cache-ctl /tmp/tidy-ptx
          MAMBACL_CACHE_DIR=/tmp/tidy-cache-old workload "$OLD" >"$OUT/ptx-run.log" 2>&1
          MAMBACL_CACHE_DIR=/tmp/tidy-cache-new workload "$NEW" >>"$OUT/ptx-run.log" 2>&1
+         # the control: this tree once more into a third cache (the compiler's output is deterministic
+         # where it says same; PoCL's binaries are not: they grow with the kernels run)
+         MAMBACL_CACHE_DIR=/tmp/tidy-cache-ctl workload "$NEW" >>"$OUT/ptx-run.log" 2>&1
          for tag in $(for f in /tmp/tidy-cache-new/*.cl-*.bin /tmp/tidy-cache-old/*.cl-*.bin; do
                         [ -e "$f" ] && n=${f##*/} && echo "${n%%-*}"; done | sort -u); do
            a=$(payloads /tmp/tidy-cache-old "$tag" | tr '\n' ' '); b=$(payloads /tmp/tidy-cache-new "$tag" | tr '\n' ' ')
-           if [ "$a" = "$b" ]; then echo "ptx $tag same ($(wc -w <<<"$a") binaries)"
-           else echo "ptx $tag DIFF (base $(wc -w <<<"$a"), new $(wc -w <<<"$b"))"; fi
+           c=$(payloads /tmp/tidy-cache-ctl "$tag" | tr '\n' ' ')
+           ctl=$([ "$b" = "$c" ] && echo same || echo DIFF)
+           if [ "$a" = "$b" ]; then echo "ptx $tag same ($(wc -w <<<"$a") binaries; control $ctl)"
+           else echo "ptx $tag DIFF (base $(wc -w <<<"$a"), new $(wc -w <<<"$b"); control $ctl)"; fi
          done | tee "$OUT/ptx.txt"
          grep -o "^ptx [^ ]* DIFF" "$OUT/ptx.txt" | cut -d' ' -f2 | while read -r tag; do
            for d in old new; do for f in "/tmp/tidy-cache-$d/$tag"-*.bin; do
