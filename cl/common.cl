@@ -69,13 +69,11 @@ typedef struct mcl_conv_args {
         ulong state_off, __global const int *slot, ulong slot_stride, int K, int n_conv, __global float *xc
 #define MCL_CONV_ARGS_INIT {conv_w, conv_b, conv_state, slot, state_off, slot_stride, has_bias, K, n_conv, xc}
 
-/* Where cv is not NULL and o < cv->n_conv: the conv step of channel o of
- * sequence b on its fresh in_proj value s, written to xc (the state rolled). */
+/* The conv step of channel o < cv->n_conv of sequence b on its fresh in_proj
+ * value s, written to xc (the state rolled). */
 inline void mcl_conv_write(const mcl_conv_args *cv, int b, int o, float s)
 {
-    if (cv && o < cv->n_conv) {
-        __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
-        cv->xc[(size_t)b * cv->n_conv + o] =
-            mcl_conv_step(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
-    }
+    __global float *st = cv->state + cv->off + (ulong)cv->slot[b] * cv->stride + (ulong)o * (cv->K - 1);
+    cv->xc[(size_t)b * cv->n_conv + o] =
+        mcl_conv_step(cv->w + (size_t)o * cv->K, cv->b + o, cv->has_bias, st, cv->K, s);
 }

@@ -319,7 +319,7 @@ inline void gemv_body(__global const void *W, int wdtype, __global const float *
             float s = sacc[r][bb];
             if (norm) s *= rsqrt(sss[bb] / (float)I + eps);
             y[yi] = accumulate ? y[yi] + s : s;
-            mcl_conv_write(cv, b, o, s);
+            if (cv && o < cv->n_conv) mcl_conv_write(cv, b, o, s);
         }
 }
 

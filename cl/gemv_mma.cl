@@ -230,7 +230,7 @@ inline void gmma_body(__global const void *W, int wdtype, __global const float *
         }
         size_t yi = (size_t)b * O + o;
         y[yi] = accumulate ? y[yi] + s : s;
-        mcl_conv_write(cv, b, o, s);
+        if (cv && o < cv->n_conv) mcl_conv_write(cv, b, o, s);
     }
 }
 
