@@ -609,7 +609,7 @@ static void test_prefill_dt2(void **state)
         mcl_program prog;
         scan_case cs[24];
         runtime_params("scan.cl", &p);
-        if (v == 1) { /* the H200's batch-1 d_inner 1536 row's scan (docs/perf/scan-h200-s5-b1-1536.json) */
+        if (v == 1) { /* the H200's batch-1 d_inner 1536 row's scan (docs/perf/scan-h200-s7-b1-1536.json, with DTV 1 here) */
             mcl_device_info gpu = rt->dev;
             gpu.type = MCL_DEVICE_TYPE_GPU;
             memset(&p, 0, sizeof p);
