@@ -52,7 +52,7 @@
  * the dt projection as a GEMM pre-pass writing dtin = δ·W_dtᵀ [T, d_inner]
  * (δ = dbc[:, :R]): with 1 scan_dt below (SIMT, register-blocked, any W_dt
  * dtype, δ read in place); with 3 scan_dt2 (the same sums bitwise, 16-byte
- * loads and stores, the next R slice in flight, tiles down to 16 timesteps);
+ * loads and stores, the next R slice in flight, up to 16 timesteps per work-item);
  * with 2 scan_dt_gather copies δ into a contiguous
  * [T, R] and ops/gemm.c's mcl_op_matmul multiplies (tensor cores for a
  * 16-bit W_dt where the mma capability is on, else CLBlast or gemm_simt by
@@ -933,8 +933,8 @@ __kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]
 #ifndef SCAN_DTV
 #define SCAN_DTV 4
 #endif
-#if SCAN_DTV != 1 && SCAN_DTV != 2 && SCAN_DTV != 4 && SCAN_DTV != 8
-#error "SCAN_DTV must be 1, 2, 4 or 8 (scan_dt: 4 or 8)"
+#if SCAN_DTV != 4 && SCAN_DTV != 8 && SCAN_DTV != 16
+#error "SCAN_DTV must be 4, 8 or 16 (scan_dt: 4 or 8)"
 #endif
 #if SCAN_DTV == 4 || SCAN_DTV == 8 /* scan_dt's blocks; scan_dt2 below takes any */
 #define DT_Q (SCAN_DTV / 4)          /* float4 groups per side */
@@ -1012,10 +1012,9 @@ SCAN_UNROLL
  * where the row stride allows, else scalars) right after slice s is stored,
  * and stored after slice s's FMAs. Outputs leave as float4 rows of 4
  * channels (coalesced, 256 B per warp row) where d_inner % 4 == 0.
- * Small DTV (1, 2) makes small tiles: more work-groups at short sequences.
  * Traffic: as scan_dt (dbc and W_dt from cache, dtin written once).
- * Local memory: 2·DT2_KB·(DT2_TT + DT2_TD + 8)·4 B (25 KiB at DTW 16, DTV 8).
- * Tunables: SCAN_DTW, SCAN_DTV (1, 2, 4 or 8). */
+ * Local memory: 2·DT2_KB·(DT2_TT + DT2_TD + 8)·4 B (25 KiB at DTW 16, DTV 8,
+ * 41 KiB at DTV 16). Tunables: SCAN_DTW, SCAN_DTV (4, 8 or 16). */
 #define DT2_KB 16
 #define DT2_WG (SCAN_DTW * SCAN_DTW)
 #define DT2_TT (SCAN_DTV * SCAN_DTW)
@@ -1125,16 +1124,11 @@ SCAN_UNROLL
         for (int k = 0; k < nk; k++) {
             const float4 b = *(const __local float4 *)(ws + k * DT2_RD + 4 * tx);
             float av[SCAN_DTV];
-#if SCAN_DTV >= 4
 SCAN_UNROLL
             for (int q = 0; q < SCAN_DTV / 4; q++) {
                 const float4 a = *(const __local float4 *)(ds + k * DT2_RT + ty * SCAN_DTV + 4 * q);
                 av[4 * q] = a.x, av[4 * q + 1] = a.y, av[4 * q + 2] = a.z, av[4 * q + 3] = a.w;
             }
-#else
-SCAN_UNROLL
-            for (int i = 0; i < SCAN_DTV; i++) av[i] = ds[k * DT2_RT + ty * SCAN_DTV + i];
-#endif
 SCAN_UNROLL
             for (int i = 0; i < SCAN_DTV; i++) acc[i] = fma((float4)(av[i]), b, acc[i]);
         }

@@ -591,15 +591,15 @@ static int check_dtin_bitwise(const host_data *h)
     return bad;
 }
 
-/* scan_dt2 (SCAN_DTIN 3) with SCAN_DTV 8 (float4 δ reads, two δ slots per
- * work-item) on the runtime's configuration with prefetch, and DTV 1 (the
- * smallest tiles, scalar δ reads) on the H200's batch-1 row without: the
- * edge cases, R below, at and across the 16-column slices (also R % 4 != 0
+/* scan_dt2 (SCAN_DTIN 3) with SCAN_DTV 16 (four δ slots per work-item,
+ * 41 KiB of local memory) on the runtime's configuration, and DTV 8 on the
+ * H200's batch-1 d_inner 1536 row (its scan and pre-pass), both with
+ * prefetch: the edge cases, R below, at and across the 16-column slices (also R % 4 != 0
  * and odd row strides: the scalar loads), several tiles both ways with
  * d_inner % 4 == 0 (the float4 stores) and not; y against the reference,
  * the pre-pass output bitwise against the host's fma chain; in the DTV 8
  * program scan_dt (SCAN_DTIN 1, the same program) gives the same y bitwise;
- * the rules on DTV. */
+ * the rules on DTV (scan_dt2 4, 8, 16; scan_dt 4, 8). */
 static void test_prefill_dt2(void **state)
 {
     (void)state;
@@ -609,7 +609,7 @@ static void test_prefill_dt2(void **state)
         mcl_program prog;
         scan_case cs[24];
         runtime_params("scan.cl", &p);
-        if (v == 1) { /* the H200's batch-1 d_inner 1536 row's scan (docs/perf/scan-h200-s7-b1-1536.json, with DTV 1 here) */
+        if (v == 1) { /* the H200's batch-1 d_inner 1536 row's scan (docs/perf/scan-h200-s7-b1-1536.json) */
             mcl_device_info gpu = rt->dev;
             gpu.type = MCL_DEVICE_TYPE_GPU;
             memset(&p, 0, sizeof p);
@@ -619,16 +619,16 @@ static void test_prefill_dt2(void **state)
             for (int a = 0; a < 6; a++) mcl_params_set(&p, names[a], vals[a]);
         }
         mcl_params_set(&p, "SCAN_DTIN", 3);
-        mcl_params_set(&p, "SCAN_PREF", v == 0);
+        mcl_params_set(&p, "SCAN_PREF", 1);
         mcl_params_set(&p, "SCAN_NSEG", 1);
-        mcl_params_set(&p, "SCAN_DTV", v == 0 ? 8 : 1);
+        mcl_params_set(&p, "SCAN_DTV", v == 0 ? 16 : 8);
         assert_true(mcl_tune_scan_fits(&rt->dev, &p));
         cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
         const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
         int n = edge_cases(ch, 16, cs);
         const scan_case more[] = {
             {"dt2 R=16 vec", 1, {ch + 2}, 68, 16, 16, MCL_DTYPE_F32},
-            {"dt2 R=48 tiles", 2, {131, 67}, 264, 48, 16, MCL_DTYPE_F16},
+            {"dt2 R=48 tiles", 2, {131, 167}, 264, 48, 16, MCL_DTYPE_F16},
             {"dt2 R=20 d%4", 2, {19, 40}, 130, 20, 16, MCL_DTYPE_BF16},
             {"dt2 R=37", 1, {33}, 70, 37, 16, MCL_DTYPE_F32},
         };
@@ -643,7 +643,7 @@ static void test_prefill_dt2(void **state)
             dev_upload(&h, &d);
             launch_prefill(k, &p, &h, &d);
             int b = h.T > 0 ? check_dtin_bitwise(&h) : 0;
-            if (v == 0 && h.T > 0) { /* scan_dt of the same program: the same y bitwise */
+            if (v == 1 && h.T > 0) { /* scan_dt of the same program: the same y bitwise */
                 size_t ny = (size_t)h.T * h.d_inner;
                 float *y3 = xcalloc(ny, sizeof(float)), *y1 = xcalloc(ny, sizeof(float));
                 download(d.y, y3, ny * 4);
@@ -668,9 +668,9 @@ static void test_prefill_dt2(void **state)
         }
         clReleaseKernel(k);
         mcl_program_release(&prog);
-        mcl_params_set(&p, "SCAN_DTV", 3);
-        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* scan_dt2 takes 1, 2, 4 or 8 */
         mcl_params_set(&p, "SCAN_DTV", 2);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* scan_dt2 takes 4, 8 or 16 */
+        mcl_params_set(&p, "SCAN_DTV", 16);
         assert_true(mcl_tune_scan_fits(&rt->dev, &p));
         mcl_params_set(&p, "SCAN_DTIN", 1);
         assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* scan_dt 4 or 8 */
