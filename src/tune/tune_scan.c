@@ -287,7 +287,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
     {MCL_T_SCAN_DTIN, 0, 3},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
-    {MCL_T_SCAN_DTV, 4, 16},        {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
+    {MCL_T_SCAN_DTV, 4, 16},       {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
