@@ -191,12 +191,19 @@ static mcl_status run_dt(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, ok);
 }
 
+static mcl_status run_dt2(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 3, MCL_T_SCAN_PREF, 1, ok);
+}
+
 static mcl_status run_dt_gather(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 2, MCL_T_SCAN_PREF, 1, ok);
 }
 
 mcl_status mcl_selftest_scan_dt(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt, ok); }
+
+mcl_status mcl_selftest_scan_dt2(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt2, ok); }
 
 mcl_status mcl_selftest_scan_dt_gather(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt_gather, ok); }
 
