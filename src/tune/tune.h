@@ -94,6 +94,7 @@ typedef enum mcl_family_id {
 #define MCL_T_GEMM_SPLITK "GEMM_SPLITK"
 #define MCL_T_GEMM_SWZ "GEMM_SWZ"
 #define MCL_T_GEMM_FUSE "GEMM_FUSE"
+#define MCL_T_GEMM_SKRED "GEMM_SKRED"
 #define MCL_T_GEMM_SW "GEMM_SW"
 #define MCL_T_GEMM_ST "GEMM_ST"
 #define MCL_T_GEMM_SBK "GEMM_SBK"
