@@ -121,6 +121,15 @@
 #ifndef MCL_CAP_MMA
 #define MCL_CAP_MMA 0
 #endif
+/* The local word of gemm_skred's ticket (only with GEMM_SKRED: a 48 KiB
+ * configuration keeps its local memory without it). */
+#if GEMM_SKRED
+#define GEMM_FLAG_DECL __local uint flag
+#define GEMM_FLAG (&flag)
+#else
+#define GEMM_FLAG_DECL
+#define GEMM_FLAG ((__local uint *)0)
+#endif
 
 /* ---- A split into 16-bit parts (both paths' helpers) ------------------------- */
 
@@ -225,6 +234,22 @@ inline float gemm_slab_read(__global float *ws, size_t i)
 #endif
 }
 
+/* out[o] = v; a slab element (sliced) with GEMM_SKRED where PTX is off by
+ * an atomic exchange: Oclgrind does not see the fence + ticket as ordering
+ * a plain store of one work-group before the last group's read of it and
+ * reported each such pair as a data race (atomics on both sides it does
+ * not). */
+inline void gemm_put(__global float *out, size_t o, float v, bool sliced)
+{
+#if GEMM_SKRED && !MCL_CAP_PTX
+    if (sliced) {
+        atomic_xchg((volatile __global uint *)out + o, as_uint(v));
+        return;
+    }
+#endif
+    out[o] = v;
+}
+
 /* The split-K reduction inside the GEMM (GEMM_SKRED), called by every item
  * of a work-group (`items` of them, local id lid) after it wrote its part of
  * the slab of slice get_group_id(2) of ws [S, M, N]: the last of the S
@@ -275,7 +300,7 @@ __kernel __attribute__((reqd_work_group_size(GEMM_SW, GEMM_SW, 1)))
 void gemm_simt(__global const float *A, __global const void *W, int wdtype, __global float *C,
                int M, int N, int K, float beta, int k_len, __global float *Cf, volatile __global uint *cnt)
 {
-    __local uint flag;
+    GEMM_FLAG_DECL;
     __local float As[GEMM_SBK][SIMT_B + 1];
     __local float Ws[GEMM_SBK][SIMT_B + 1];
     const int tx = get_local_id(0), ty = get_local_id(1), lid = ty * GEMM_SW + tx;
@@ -309,11 +334,11 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
             int c = n0 + tx + j * GEMM_SW;
             if (r >= M || c >= N) continue;
             size_t o = (size_t)r * N + c;
-            out[o] = bo != 0.0f ? acc[i][j] + bo * out[o] : acc[i][j];
+            gemm_put(out, o, bo != 0.0f ? acc[i][j] + bo * out[o] : acc[i][j], sliced);
         }
     }
 #if GEMM_SKRED
-    if (sliced) gemm_skred(C, Cf, cnt, &flag, M, N, beta, m0, n0, SIMT_B, SIMT_B, lid, GEMM_SW * GEMM_SW);
+    if (sliced) gemm_skred(C, Cf, cnt, GEMM_FLAG, M, N, beta, m0, n0, SIMT_B, SIMT_B, lid, GEMM_SW * GEMM_SW);
 #endif
 }
 
@@ -645,10 +670,10 @@ void gemm_mma_bf16(__global const ushort *ah, __global const ushort *al, int lda
                    __global const ushort *w, __global float *C, int M, int N, int K, float beta,
                    int k_len, __global float *Cf, volatile __global uint *cnt)
 {
-    __local uint flag;
+    GEMM_FLAG_DECL;
     __local ushort sa[GEMM_STAGES * MMA_A_STAGE] __attribute__((aligned(16)));
     __local ushort sw[GEMM_STAGES * MMA_W_STAGE] __attribute__((aligned(16)));
-    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, Cf, cnt, sa, sw, &flag, 0);
+    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, Cf, cnt, sa, sw, GEMM_FLAG, 0);
 }
 
 __kernel __attribute__((reqd_work_group_size(MMA_THREADS, 1, 1)))
@@ -656,10 +681,10 @@ void gemm_mma_f16(__global const ushort *ah, __global const ushort *al, int lda,
                   __global const ushort *w, __global float *C, int M, int N, int K, float beta,
                   int k_len, __global float *Cf, volatile __global uint *cnt)
 {
-    __local uint flag;
+    GEMM_FLAG_DECL;
     __local ushort sa[GEMM_STAGES * MMA_A_STAGE] __attribute__((aligned(16)));
     __local ushort sw[GEMM_STAGES * MMA_W_STAGE] __attribute__((aligned(16)));
-    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, Cf, cnt, sa, sw, &flag, 1);
+    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, Cf, cnt, sa, sw, GEMM_FLAG, 1);
 }
 
 #endif

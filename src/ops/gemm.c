@@ -132,12 +132,16 @@ typedef struct mm {
     float beta;
 } mm;
 
-/* Slices of K: enough blocks to fill the device twice, at most GEMM_SPLITK,
- * each at least 4 K steps long; *k_len a multiple of GEMM_BK. */
-static int splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int cap, int *k_len)
+/* Slices of K: enough blocks for GEMM_SKW per compute unit, at most
+ * GEMM_SPLITK (cap), each at least 4 K steps of bk long; *k_len a multiple
+ * of bk. */
+static mcl_status splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int cap, int *k_len,
+                         int *slices)
 {
+    int skw;
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SKW, &skw));
     long blocks = (long)((a->M + bm - 1) / bm) * ((a->N + bn - 1) / bn);
-    long want = 2L * (rt->dev.compute_units ? rt->dev.compute_units : 1);
+    long want = (long)skw * (rt->dev.compute_units ? rt->dev.compute_units : 1);
     long s = blocks >= want ? 1 : (want + blocks - 1) / blocks;
     long by_k = a->K / (4L * bk);
     if (s > cap) s = cap;
@@ -146,7 +150,8 @@ static int splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, in
     long len = (a->K + s - 1) / s;
     len = (len + bk - 1) / bk * bk;
     *k_len = (int)len;
-    return (int)((a->K + len - 1) / len);
+    *slices = (int)((a->K + len - 1) / len);
+    return MCL_OK;
 }
 
 /* With more than one slice: *out the slab workspace, and with GEMM_SKRED
@@ -188,7 +193,8 @@ static mcl_status run_simt(mcl_runtime *rt, const mm *a)
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SBK, &sbk));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLITK, &cap));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SKRED, &skred));
-    int b = sw * st, slices = splitk(rt, a, b, b, sbk, cap, &k_len);
+    int b = sw * st, slices = 1;
+    MCL_TRY(splitk(rt, a, b, b, sbk, cap, &k_len, &slices));
     size_t gx = (size_t)((a->N + b - 1) / b), gy = (size_t)((a->M + b - 1) / b);
     cl_mem out = a->C, cnt = a->C;
     MCL_TRY(slice_buffers(rt, a, slices, skred, gx * gy, &out, &cnt));
@@ -257,7 +263,8 @@ static mcl_status run_mma(mcl_runtime *rt, const mm *a)
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SKRED, &skred));
     int threads = 32 * wm * wn, lda = fuse ? a->K : (a->K + 7) / 8 * 8, k_len = 0;
     if (!fuse) MCL_TRY(split_a(rt, a, lda, split)); /* GEMM_FUSE: the kernel splits fp32 A itself */
-    int slices = splitk(rt, a, bm, bn, bk, cap, &k_len);
+    int slices = 1;
+    MCL_TRY(splitk(rt, a, bm, bn, bk, cap, &k_len, &slices));
     size_t gx = (size_t)((a->N + bn - 1) / bn), gy = (size_t)((a->M + bm - 1) / bm);
     cl_mem out = a->C, cnt = a->C;
     MCL_TRY(slice_buffers(rt, a, slices, skred, gx * gy, &out, &cnt));
