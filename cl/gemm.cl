@@ -234,6 +234,54 @@ inline float gemm_slab_read(__global float *ws, size_t i)
 #endif
 }
 
+/* Four of them (i a multiple of 4): one 16-byte volatile load with PTX. */
+inline float4 gemm_slab_read4(__global float *ws, size_t i)
+{
+#if MCL_CAP_PTX
+    return *(volatile __global float4 *)(ws + i);
+#else
+    return (float4)(gemm_slab_read(ws, i), gemm_slab_read(ws, i + 1), gemm_slab_read(ws, i + 2),
+                    gemm_slab_read(ws, i + 3));
+#endif
+}
+
+/* The last group's sums (gemm_skred), RV positions of an item at once and
+ * RZ slabs of each loaded before they are added (RV * RZ loads in flight
+ * per item, not one), in slice order; T float or float4 (W elements at
+ * consecutive columns), READ the matching gemm_slab_read. */
+#define GEMM_RV 4
+#define GEMM_RZ 4
+#define GEMM_SKRED_SUM(T, W, READ, STORE)                                                          \
+    {                                                                                              \
+        const int wv = w / (W), nv = h * wv;                                                       \
+        for (int i0 = lid; i0 < nv; i0 += items * GEMM_RV) {                                       \
+            size_t o[GEMM_RV];                                                                     \
+            T s[GEMM_RV];                                                                          \
+            _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++) {                                  \
+                int i = min(i0 + p * items, nv - 1); /* clamped: read again, not written */       \
+                o[p] = (size_t)(m0 + i / wv) * N + n0 + (W) * (i % wv);                            \
+                s[p] = (T)(0.0f);                                                                  \
+            }                                                                                      \
+            uint z0 = 0;                                                                           \
+            for (; z0 + GEMM_RZ <= S; z0 += GEMM_RZ) {                                             \
+                T v[GEMM_RZ][GEMM_RV];                                                             \
+                _Pragma("unroll") for (int z = 0; z < GEMM_RZ; z++)                                \
+                    _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++)                            \
+                        v[z][p] = READ(ws, (size_t)(z0 + z) * mn + o[p]);                          \
+                _Pragma("unroll") for (int z = 0; z < GEMM_RZ; z++)                                \
+                    _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++) s[p] += v[z][p];           \
+            }                                                                                      \
+            for (; z0 < S; z0++) {                                                                 \
+                T v[GEMM_RV];                                                                      \
+                _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++)                                \
+                    v[p] = READ(ws, (size_t)z0 * mn + o[p]);                                       \
+                _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++) s[p] += v[p];                  \
+            }                                                                                      \
+            _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++)                                    \
+                if (i0 + p * items < nv) STORE;                                                    \
+        }                                                                                          \
+    }
+
 /* out[o] = v; a slab element (sliced) with GEMM_SKRED where PTX is off by
  * an atomic exchange: Oclgrind does not see the fence + ticket as ordering
  * a plain store of one work-group before the last group's read of it and
@@ -256,9 +304,9 @@ inline void gemm_put(__global float *out, size_t o, float v, bool sliced)
  * groups of C tile (get_group_id(0), get_group_id(1)) - rows m0..m0+bm-1,
  * columns n0..n0+bn-1 - writes C = ws[0] + ... + ws[S-1] (+ beta * C) there
  * and resets cnt[tile] to 0; the others return. flag: one local uint. */
-inline void gemm_skred(__global float *ws, __global float *C, volatile __global uint *cnt,
-                       __local uint *flag, int M, int N, float beta, int m0, int n0, int bm, int bn,
-                       int lid, int items)
+inline __attribute__((always_inline)) void gemm_skred(__global float *ws, __global float *C, volatile __global uint *cnt,
+                                                    __local uint *flag, int M, int N, float beta, int m0,
+                                                    int n0, int bm, int bn, int lid, int items)
 {
     const uint S = get_num_groups(2);
     mem_fence(CLK_GLOBAL_MEM_FENCE); /* this item's slab writes before the ticket */
@@ -274,14 +322,14 @@ inline void gemm_skred(__global float *ws, __global float *C, volatile __global 
     if (!*flag) return;
     mem_fence(CLK_GLOBAL_MEM_FENCE); /* the other slices' slabs after their tickets */
     const size_t mn = (size_t)M * N;
-    for (int i = lid; i < bm * bn; i += items) {
-        int r = m0 + i / bn, c = n0 + i % bn;
-        if (r >= M || c >= N) continue;
-        size_t o = (size_t)r * N + c;
-        float s = 0.0f;
-        for (uint z = 0; z < S; z++) s += gemm_slab_read(ws, (size_t)z * mn + o);
-        C[o] = beta != 0.0f ? s + beta * C[o] : s;
-    }
+    const int h = min(bm, M - m0), w = min(bn, N - n0);
+    if (N % 4 == 0) /* rows and the tile's columns 16-byte aligned (n0 a multiple of 16) */
+        GEMM_SKRED_SUM(float4, 4, gemm_slab_read4, {
+            __global float4 *c = (__global float4 *)(C + o[p]);
+            *c = beta != 0.0f ? s[p] + beta * *c : s[p];
+        })
+    else
+        GEMM_SKRED_SUM(float, 1, gemm_slab_read, C[o[p]] = beta != 0.0f ? s[p] + beta * C[o[p]] : s[p])
 }
 
 /* ---- SIMT path ------------------------------------------------------------------ */
