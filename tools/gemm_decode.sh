@@ -6,11 +6,12 @@
 #   sweep          gemm_timing of $SWEEP (default: the list below) at those shapes -> $OUT/dsweep.log
 #   pick           tools/gemm_pick.py per M (the LM head weighted 1/48: once per step against
 #                  48 layers' projections) -> $OUT/pick-32.txt, $OUT/pick-64.txt
-#   bench TAG B S  `mambacl bench --config 1.4b --decode-only --batch B --reps 3` with
+#   bench TAG B S  `mambacl bench --config 1.4b --decode-only --batch B --reps 3` (B 'all': no --batch) with
 #                  MAMBACL_TUNE_SET=S (S 'pick': $OUT/pick-B.txt; 'none': no setting)
 #                  -> $OUT/bench-TAG-bB.json
 #   base B         the same bench built from the tree $BASE (built in the background from the start)
 #   skred          test_gemm's GEMM_SKRED test (bitwise against gemm_reduce, simt and mma)
+#   skredtime M S  gemm_timing of S and S,GEMM_SKRED=1 at M rows (in_proj, x_proj, out_proj)
 #   tests          meson tests gemm, forward, model_ref, decode (each under a timeout)
 # Every step runs under `timeout`, so a hang costs its limit, not the call.
 set -uo pipefail
@@ -42,7 +43,8 @@ bench() { # tag, batch, MAMBACL_TUNE_SET value, binary
   [ "$set" = pick ] && { set=$(cat "$OUT/pick-$2.txt" 2>/dev/null); [ "$set" = default ] && set=""; }
   [ "$set" = none ] && set=""
   echo "bench $1 batch $2 MAMBACL_TUNE_SET=$set"
-  MAMBACL_TUNE_SET=$set timeout 150 "$4" bench --config 1.4b --decode-only --batch "$2" --reps 3 \
+  local b=(--batch "$2"); [ "$2" = all ] && b=()
+  MAMBACL_TUNE_SET=$set timeout ${BENCH_TIMEOUT:-150} "$4" bench --config 1.4b --decode-only "${b[@]}" --reps 3 \
     --json "$OUT/bench-$1-b$2.json" 2>&1 | grep -E "^decode|warn|rror"
   python3 -c 'import json,sys
 for d in json.load(open(sys.argv[1]))["decode"]:
@@ -63,6 +65,10 @@ while [ $# -gt 0 ]; do
           [ "$(cat /tmp/build-base.rc)" = 0 ] || { tail -20 /tmp/build-base.log; exit 1; }
           bench base "$2" none "$BASE/build-gpu/mambacl"; shift ;;
     skred) MCL_TEST_FILTER=test_gemm_skred timeout 120 build-gpu/tests/test_gemm 2>&1 | tail -6 ;;
+    skredtime) # skredtime M SET: gemm_timing of SET against SET,GEMM_SKRED=1 at the three layer shapes
+           for sh in 8192,2048 160,4096 2048,4096; do
+             timeout 60 build-gpu/gemm_timing $2 ${sh//,/ } f16 20 --paths mma --set $3 --set $3,GEMM_SKRED=1 2>&1 | grep -v "^device"
+           done; shift 2 ;;
     tests) for t in gemm forward model_ref decode; do
              timeout 240 meson test -C build-gpu --print-errorlogs --num-processes 1 $t >"/tmp/t-$t.log" 2>&1
              echo "rc $? $(grep -E "^ *[0-9]+/[0-9]+ " /tmp/t-$t.log)"; grep -E "FAIL|differs|max abs|gemm tuning|gemm conf" /tmp/t-$t.log | head -8
