@@ -1,5 +1,5 @@
 /* Other vendors' limits emulated on the CI's device (MAMBACL_TEST_* in the
- * runtime, docs/robustness.md): work-group sizes of 8, 16, 32 and 64 (with
+ * runtime, docs/robustness.md): work-group sizes of 8, 32 and 64 (with
  * the same SIMD width seen by the GPU rules, for the "subgroup" size that
  * GEMV_LPR and STEP_LPC follow), local memory capped at 32 KiB and 64 KiB,
  * under both the CPU and the GPU rules. For each: every kernel's selftest
@@ -119,10 +119,10 @@ static void check_limits(const limits *l)
     mcl_runtime_free(rt);
 }
 
-/* GPU rules (the other vendors' case) at each work-group size, and the CPU
- * rules once; each local-memory cap twice. */
+/* GPU rules (the other vendors' case) below a warp (8), at one warp (32)
+ * and at 64, and the CPU rules once; each local-memory cap at least once.
+ * (16 was dropped for CI time: 36 s cold, between the 8 and 32 cases.) */
 static void test_wg8_local32k_gpu(void **state) { (void)state; check_limits(&(limits){"8", "32768", "gpu"}); }
-static void test_wg16_local64k_gpu(void **state) { (void)state; check_limits(&(limits){"16", "65536", "gpu"}); }
 static void test_wg32_local32k_gpu(void **state) { (void)state; check_limits(&(limits){"32", "32768", "gpu"}); }
 static void test_wg64_local64k_gpu(void **state) { (void)state; check_limits(&(limits){"64", "65536", "gpu"}); }
 /* CPU rules at 64 (not below: scan.cl's CPU default, SCAN_DCH 16 x SCAN_TT 4
@@ -153,7 +153,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_launch_above_limit_refused),
         cmocka_unit_test(test_wg8_local32k_gpu),
-        cmocka_unit_test(test_wg16_local64k_gpu),
         cmocka_unit_test(test_wg32_local32k_gpu),
         cmocka_unit_test(test_wg64_local64k_gpu),
         cmocka_unit_test(test_wg64_local32k_cpu),
