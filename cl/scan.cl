@@ -48,10 +48,12 @@
  * n_seqs·(2·nseg+1)·d_inner·N floats [b][slab][d][n] (slab 0 the copy,
  * 1+2i P of segment i, 2+2i its S).
  *
- * Δ given (SCAN_DTIN 1 or 2, chosen per shape class): the launcher first runs
+ * Δ given (SCAN_DTIN 1, 2 or 3, chosen per shape class): the launcher first runs
  * the dt projection as a GEMM pre-pass writing dtin = δ·W_dtᵀ [T, d_inner]
  * (δ = dbc[:, :R]): with 1 scan_dt below (SIMT, register-blocked, any W_dt
- * dtype, δ read in place); with 2 scan_dt_gather copies δ into a contiguous
+ * dtype, δ read in place); with 3 scan_dt2 (the same sums bitwise, 16-byte
+ * loads and stores, the next R slice in flight, up to 16 timesteps per work-item);
+ * with 2 scan_dt_gather copies δ into a contiguous
  * [T, R] and ops/gemm.c's mcl_op_matmul multiplies (tensor cores for a
  * 16-bit W_dt where the mma capability is on, else CLBlast or gemm_simt by
  * its rules). The scan reads dtin[t, d] beside x and z (4 B more per (t, d)) and
@@ -931,9 +933,10 @@ __kernel void scan_dt_gather(__global const float *restrict dbc, // [T, ldb]
 #ifndef SCAN_DTV
 #define SCAN_DTV 4
 #endif
-#if SCAN_DTV != 4 && SCAN_DTV != 8
-#error "SCAN_DTV must be 4 or 8"
+#if SCAN_DTV != 4 && SCAN_DTV != 8 && SCAN_DTV != 16
+#error "SCAN_DTV must be 4, 8 or 16 (scan_dt: 4 or 8)"
 #endif
+#if SCAN_DTV == 4 || SCAN_DTV == 8 /* scan_dt's blocks; scan_dt2 below takes any */
 #define DT_Q (SCAN_DTV / 4)          /* float4 groups per side */
 #define DT_TILE (SCAN_DTV * SCAN_DTW)
 #define DT_KB (64 / SCAN_DTV)
@@ -989,6 +992,161 @@ SCAN_UNROLL
         for (int j = 0; j < SCAN_DTV; j++) {
             const int d = d0 + 4 * tx + (j / 4) * 4 * SCAN_DTW + j % 4;
             if (d < d_inner) dtin[(size_t)t * d_inner + d] = acc[i][j];
+        }
+    }
+}
+#endif
+
+/* scan_dt2 (SCAN_DTIN 3): the same product as scan_dt, bitwise (each output
+ * is fma(δ_t[r], W[d, r], acc) over r ascending from 0, as there), with
+ * 16-byte traffic and the next slice's global loads in flight during this
+ * slice's FMAs.
+ * Algorithm. One work-group of SCAN_DTW² work-items per tile of DT2_TT =
+ * SCAN_DTV·SCAN_DTW timesteps × DT2_TD = 4·SCAN_DTW channels, channel tiles
+ * fastest (neighbouring groups share δ rows in L2); work-item (tx, ty) owns
+ * the SCAN_DTV consecutive timesteps ty·DTV.. and the 4 consecutive channels
+ * 4·tx..: per r one float4 of W (16 distinct per warp) and DTV values of δ
+ * (2 distinct addresses per warp: broadcasts) feed 4·DTV FMAs. R in slices of
+ * DT2_KB = 16 columns through two local buffers (one barrier per slice): the
+ * slice s+1 is loaded into registers (float4 loads of 4 consecutive columns
+ * where the row stride allows, else scalars) right after slice s is stored,
+ * and stored after slice s's FMAs. Outputs leave as float4 rows of 4
+ * channels (coalesced, 256 B per warp row) where d_inner % 4 == 0.
+ * Traffic: as scan_dt (dbc and W_dt from cache, dtin written once).
+ * Local memory: 2·DT2_KB·(DT2_TT + DT2_TD + 8)·4 B (25 KiB at DTW 16, DTV 8,
+ * 41 KiB at DTV 16). Tunables: SCAN_DTW, SCAN_DTV (4, 8 or 16). */
+#define DT2_KB 16
+#define DT2_WG (SCAN_DTW * SCAN_DTW)
+#define DT2_TT (SCAN_DTV * SCAN_DTW)
+#define DT2_TD (4 * SCAN_DTW)
+#define DT2_RT (DT2_TT + 4) /* padded rows of the δ slice [k][t] */
+#define DT2_RD (DT2_TD + 4) /* and of the W slice [k][d] */
+#define DT2_DJ ((DT2_TT * DT2_KB / 4 + DT2_WG - 1) / DT2_WG) /* δ float4 slots per work-item */
+#define DT2_WJ ((DT2_TD * DT2_KB / 4 + DT2_WG - 1) / DT2_WG) /* W float4 slots per work-item */
+
+/* 4 consecutive weights W[i..i+3] in any dtype (n of them valid, the rest 0). */
+inline float4 dt2_load_w4(const __global void *w, size_t i, int n, int wdtype)
+{
+    if (n >= 4) {
+        if (wdtype == MCL_DTYPE_F32) return vload4(0, (const __global float *)w + i);
+        if (wdtype == MCL_DTYPE_F16) return vload_half4(0, (const __global half *)w + i);
+    }
+    float4 v = (float4)(0.0f);
+    if (n > 0) v.x = mcl_load_w(w, i, wdtype);
+    if (n > 1) v.y = mcl_load_w(w, i + 1, wdtype);
+    if (n > 2) v.z = mcl_load_w(w, i + 2, wdtype);
+    if (n > 3) v.w = mcl_load_w(w, i + 3, wdtype);
+    return v;
+}
+
+/* 4 consecutive δ values of row t from column kk (n valid; a float4 load when
+ * the whole group is valid and 16-byte aligned). */
+inline float4 dt2_load_d4(const __global float *dbc, size_t o, int n)
+{
+    if (n >= 4 && o % 4 == 0) return *(const __global float4 *)(dbc + o);
+    float4 v = (float4)(0.0f);
+    if (n > 0) v.x = dbc[o];
+    if (n > 1) v.y = dbc[o + 1];
+    if (n > 2) v.z = dbc[o + 2];
+    if (n > 3) v.w = dbc[o + 3];
+    return v;
+}
+
+/* This work-item's slots of the slice at column k0 into registers: slot e
+ * (lid + j·WG) is row e/4 of the tile, columns k0 + 4·(e%4) ..+3. */
+inline void dt2_load(float4 *dr, float4 *wr, const __global float *dbc, int ldb, int R, int T,
+                     const __global void *w_dt, int wdtype, int d_inner, int t0, int d0, int k0, int lid)
+{
+SCAN_UNROLL
+    for (int j = 0; j < DT2_DJ; j++) {
+        const int e = lid + j * DT2_WG, row = e / 4, kk = k0 + 4 * (e % 4);
+        const bool ok = e < DT2_TT * DT2_KB / 4 && t0 + row < T;
+        dr[j] = ok ? dt2_load_d4(dbc, (size_t)(t0 + row) * ldb + kk, R - kk) : (float4)(0.0f);
+    }
+SCAN_UNROLL
+    for (int j = 0; j < DT2_WJ; j++) {
+        const int e = lid + j * DT2_WG, row = e / 4, kk = k0 + 4 * (e % 4);
+        const bool ok = e < DT2_TD * DT2_KB / 4 && d0 + row < d_inner;
+        wr[j] = ok ? dt2_load_w4(w_dt, (size_t)(d0 + row) * R + kk, R - kk, wdtype) : (float4)(0.0f);
+    }
+}
+
+/* The registers of dt2_load into the slice buffers ds [k][t], ws [k][d]. */
+inline void dt2_store(__local float *ds, __local float *ws, const float4 *dr, const float4 *wr, int lid)
+{
+SCAN_UNROLL
+    for (int j = 0; j < DT2_DJ; j++) {
+        const int e = lid + j * DT2_WG, row = e / 4, k = 4 * (e % 4);
+        if (e < DT2_TT * DT2_KB / 4) {
+            ds[k * DT2_RT + row] = dr[j].x;
+            ds[(k + 1) * DT2_RT + row] = dr[j].y;
+            ds[(k + 2) * DT2_RT + row] = dr[j].z;
+            ds[(k + 3) * DT2_RT + row] = dr[j].w;
+        }
+    }
+SCAN_UNROLL
+    for (int j = 0; j < DT2_WJ; j++) {
+        const int e = lid + j * DT2_WG, row = e / 4, k = 4 * (e % 4);
+        if (e < DT2_TD * DT2_KB / 4) {
+            ws[k * DT2_RD + row] = wr[j].x;
+            ws[(k + 1) * DT2_RD + row] = wr[j].y;
+            ws[(k + 2) * DT2_RD + row] = wr[j].z;
+            ws[(k + 3) * DT2_RD + row] = wr[j].w;
+        }
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(DT2_WG, 1, 1)))
+void scan_dt2(__global const float *restrict dbc, // [T, ldb], δ in columns 0..R-1
+              int ldb, int R, int T,
+              __global const void *restrict w_dt, // [d_inner, R] in wdtype
+              int wdtype, int d_inner,
+              __global float *restrict dtin)      // [T, d_inner]
+{
+    __local float4 ds4[2 * DT2_KB * DT2_RT / 4];
+    __local float4 ws4[2 * DT2_KB * DT2_RD / 4];
+    const int lid = (int)get_local_id(0), tx = lid % SCAN_DTW, ty = lid / SCAN_DTW;
+    const int ntd = (d_inner + DT2_TD - 1) / DT2_TD;
+    const int d0 = ((int)get_group_id(0) % ntd) * DT2_TD, t0 = ((int)get_group_id(0) / ntd) * DT2_TT;
+    float4 acc[SCAN_DTV], dr[DT2_DJ], wr[DT2_WJ];
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_DTV; i++) acc[i] = (float4)(0.0f);
+    const int ns = (R + DT2_KB - 1) / DT2_KB;
+    if (ns > 0) dt2_load(dr, wr, dbc, ldb, R, T, w_dt, wdtype, d_inner, t0, d0, 0, lid);
+    for (int s = 0; s < ns; s++) {
+        /* buffer s%2 was last read in slice s-2, before the barrier of slice s-1 */
+        __local float *ds = (__local float *)ds4 + (s % 2) * DT2_KB * DT2_RT;
+        __local float *ws = (__local float *)ws4 + (s % 2) * DT2_KB * DT2_RD;
+        dt2_store(ds, ws, dr, wr, lid);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (s + 1 < ns) dt2_load(dr, wr, dbc, ldb, R, T, w_dt, wdtype, d_inner, t0, d0, (s + 1) * DT2_KB, lid);
+        const int nk = min(DT2_KB, R - s * DT2_KB);
+        for (int k = 0; k < nk; k++) {
+            const float4 b = *(const __local float4 *)(ws + k * DT2_RD + 4 * tx);
+            float av[SCAN_DTV];
+SCAN_UNROLL
+            for (int q = 0; q < SCAN_DTV / 4; q++) {
+                const float4 a = *(const __local float4 *)(ds + k * DT2_RT + ty * SCAN_DTV + 4 * q);
+                av[4 * q] = a.x, av[4 * q + 1] = a.y, av[4 * q + 2] = a.z, av[4 * q + 3] = a.w;
+            }
+SCAN_UNROLL
+            for (int i = 0; i < SCAN_DTV; i++) acc[i] = fma((float4)(av[i]), b, acc[i]);
+        }
+    }
+    const int d = d0 + 4 * tx;
+    const bool vec = d_inner % 4 == 0 && d + 3 < d_inner;
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_DTV; i++) {
+        const int t = t0 + ty * SCAN_DTV + i;
+        if (t >= T) continue;
+        __global float *o = dtin + (size_t)t * d_inner + d;
+        if (vec) {
+            *(__global float4 *)o = acc[i];
+        } else {
+            if (d < d_inner) o[0] = acc[i].x;
+            if (d + 1 < d_inner) o[1] = acc[i].y;
+            if (d + 2 < d_inner) o[2] = acc[i].z;
+            if (d + 3 < d_inner) o[3] = acc[i].w;
         }
     }
 }

@@ -568,6 +568,116 @@ static void test_prefill_dtin_pref(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Whether rt->scan_dt[1] holds h's δ·W_dtᵀ bitwise: every element the fma
+ * chain over r ascending from 0 (scan_dt's and scan_dt2's order). */
+static int check_dtin_bitwise(const host_data *h)
+{
+    size_t n = (size_t)h->T * h->d_inner;
+    int ldb = h->R + 2 * h->N, bad = 0;
+    float *got = xcalloc(n, sizeof(float));
+    download(rt->scan_dt[1], got, n * 4);
+    for (int t = 0; t < h->T; t++)
+        for (int d = 0; d < h->d_inner; d++) {
+            float acc = 0.0f;
+            for (int r = 0; r < h->R; r++)
+                acc = fmaf(h->dbc[(size_t)t * ldb + r], ref_load_w(h->w, (size_t)d * h->R + r, h->wdtype), acc);
+            float g = got[(size_t)t * h->d_inner + d];
+            if (memcmp(&g, &acc, sizeof g) != 0) {
+                if (bad < 3) print_message("  dtin[%d, %d]: got %.9g want %.9g\n", t, d, g, acc);
+                bad++;
+            }
+        }
+    free(got);
+    return bad;
+}
+
+/* scan_dt2 (SCAN_DTIN 3) with SCAN_DTV 16 (four δ slots per work-item,
+ * 41 KiB of local memory) on the runtime's configuration, and DTV 8 on the
+ * H200's batch-1 d_inner 1536 row (its scan and pre-pass), both with
+ * prefetch: the edge cases, R below, at and across the 16-column slices (also R % 4 != 0
+ * and odd row strides: the scalar loads), several tiles both ways with
+ * d_inner % 4 == 0 (the float4 stores) and not; y against the reference,
+ * the pre-pass output bitwise against the host's fma chain; in the DTV 8
+ * program scan_dt (SCAN_DTIN 1, the same program) gives the same y bitwise;
+ * the rules on DTV (scan_dt2 4, 8, 16; scan_dt 4, 8). */
+static void test_prefill_dt2(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int v = 0; v < 2; v++) {
+        mcl_params p;
+        mcl_program prog;
+        scan_case cs[24];
+        runtime_params("scan.cl", &p);
+        if (v == 1) { /* the H200's batch-1 d_inner 1536 row's scan (docs/perf/scan-h200-s7-b1-1536.json) */
+            mcl_device_info gpu = rt->dev;
+            gpu.type = MCL_DEVICE_TYPE_GPU;
+            memset(&p, 0, sizeof p);
+            mcl_tune_scan_defaults(&gpu, &p);
+            const char *names[] = {"SCAN_DCH", "SCAN_NSG", "SCAN_TT", "SCAN_ITEMS", "SCAN_KEEPB", "SCAN_FAST_EXP"};
+            const long vals[] = {8, 4, 4, 16, 1, 0};
+            for (int a = 0; a < 6; a++) mcl_params_set(&p, names[a], vals[a]);
+        }
+        mcl_params_set(&p, "SCAN_DTIN", 3);
+        mcl_params_set(&p, "SCAN_PREF", 1);
+        mcl_params_set(&p, "SCAN_NSEG", 1);
+        mcl_params_set(&p, "SCAN_DTV", v == 0 ? 16 : 8);
+        assert_true(mcl_tune_scan_fits(&rt->dev, &p));
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+        int n = edge_cases(ch, 16, cs);
+        const scan_case more[] = {
+            {"dt2 R=16 vec", 1, {ch + 2}, 68, 16, 16, MCL_DTYPE_F32},
+            {"dt2 R=48 tiles", 2, {131, 167}, 264, 48, 16, MCL_DTYPE_F16},
+            {"dt2 R=20 d%4", 2, {19, 40}, 130, 20, 16, MCL_DTYPE_BF16},
+            {"dt2 R=37", 1, {33}, 70, 37, 16, MCL_DTYPE_F32},
+        };
+        memcpy(cs + n, more, sizeof more);
+        n += (int)(sizeof more / sizeof more[0]);
+        for (int i = 0; i < n; i++) {
+            const unsigned long long seed = 1700 + (unsigned)(40 * v + i);
+            bad += check_case(k, &p, &cs[i], false, seed);
+            host_data h;
+            dev_data d;
+            gen(&cs[i], seed, &h);
+            dev_upload(&h, &d);
+            launch_prefill(k, &p, &h, &d);
+            int b = h.T > 0 ? check_dtin_bitwise(&h) : 0;
+            if (v == 1 && h.T > 0) { /* scan_dt of the same program: the same y bitwise */
+                size_t ny = (size_t)h.T * h.d_inner;
+                float *y3 = xcalloc(ny, sizeof(float)), *y1 = xcalloc(ny, sizeof(float));
+                download(d.y, y3, ny * 4);
+                assert_int_equal(clEnqueueWriteBuffer(rt->queue, d.state, CL_TRUE, 0, h.pool * 4, h.state, 0, NULL,
+                                                      NULL), CL_SUCCESS);
+                mcl_params p1 = p;
+                mcl_params_set(&p1, "SCAN_DTIN", 1);
+                launch_prefill(k, &p1, &h, &d);
+                download(d.y, y1, ny * 4);
+                if (memcmp(y1, y3, ny * 4) != 0) {
+                    print_message("  y of scan_dt2 and scan_dt differ\n");
+                    b++;
+                }
+                free(y1);
+                free(y3);
+            }
+            if (b) print_message("case %s (DTV %ld): %d pre-pass mismatches\n", cs[i].name,
+                                 mcl_params_get(&p, "SCAN_DTV", 0), b);
+            bad += b;
+            dev_free(&d);
+            host_free(&h);
+        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+        mcl_params_set(&p, "SCAN_DTV", 2);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* scan_dt2 takes 4, 8 or 16 */
+        mcl_params_set(&p, "SCAN_DTV", 16);
+        assert_true(mcl_tune_scan_fits(&rt->dev, &p));
+        mcl_params_set(&p, "SCAN_DTIN", 1);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* scan_dt 4 or 8 */
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* scan_warp (SCAN_WARP 1, SCAN_WL 32, 16 and 8 time-lanes per channel; on
  * a device without MCL_CAP_PTX its lanes' scan goes through local memory):
  * the edge lengths of its chunk of WL*ITEMS
@@ -958,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_prefill_split),
         cmocka_unit_test(test_prefill_dtin_pref),
         cmocka_unit_test(test_prefill_warp),
+        cmocka_unit_test(test_prefill_dt2),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),

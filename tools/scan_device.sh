@@ -5,7 +5,7 @@
 # timing phase. Variants are compiled first by parallel --build-only parts
 # into the binary cache. Results under $OUT: anchor.json, sweep.log, build.log.
 # usage: OUT=DIR bash tools/scan_device.sh [tests] [sweep] [pick] [bench CONFIG] [selftest] [timing B,D,L[,N,R]]
-# (tests: SCAN_TESTS names the meson tests, default all; pick: scan_pick.py's tuning
+# (SCAN_NINJA_TARGETS: build only those, e.g. "scan_timing"; tests: SCAN_TESTS names the meson tests, default all; pick: scan_pick.py's tuning
 # file into the binary cache's tuning folder, so that bench and timing use it)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -18,7 +18,7 @@ python3 .anchors/cuda-scan/bench.py -o "$OUT/anchor.json" >"$OUT/anchor.log" 2>&
 anchor=$!
 t0=$(date +%s)
 [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null
-ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+ninja -C build-gpu ${SCAN_NINJA_TARGETS:-} >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 echo "build $(( $(date +%s) - t0 )) s"
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -84,6 +84,7 @@ static const mcl_selftest_entry entries[] = {
     {"scan_prefill", mcl_selftest_scan_prefill},
     {"scan_summary", mcl_selftest_scan_summary},
     {"scan_dt", mcl_selftest_scan_dt},
+    {"scan_dt2", mcl_selftest_scan_dt2},
     {"scan_dt_gather", mcl_selftest_scan_dt_gather},
     {"ssm_step", mcl_selftest_ssm_step},
     {"ssm_step_parts", mcl_selftest_ssm_step_parts},

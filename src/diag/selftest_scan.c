@@ -149,9 +149,11 @@ mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok) { return run_tin
 
 /* The tiny problem through a variant of the picked configuration with
  * tunable `name` = v (and `name2` = v2 when given), built through the binary
- * cache, launched by mcl_kern_scan_prefill_with. */
-static mcl_status run_variant(mcl_runtime *rt, tiny_dev *d, tiny *p, const char *name, long v, const char *name2,
-                              long v2, bool *ok)
+ * cache, launched by mcl_kern_scan_prefill_with with those tunables and
+ * SCAN_DTIN = dtin_launch when that is > 0 (another pre-pass kernel of the
+ * same program: no second build). */
+static mcl_status run_variant_as(mcl_runtime *rt, tiny_dev *d, tiny *p, const char *name, long v, const char *name2,
+                                 long v2, long dtin_launch, bool *ok)
 {
     const mcl_tune_config *c;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
@@ -159,6 +161,8 @@ static mcl_status run_variant(mcl_runtime *rt, tiny_dev *d, tiny *p, const char 
     mcl_params prm = c->params;
     mcl_params_set(&prm, name, v);
     if (name2) mcl_params_set(&prm, name2, v2);
+    if (dtin_launch > 0 && mcl_params_get(&prm, MCL_T_SCAN_DTV, 4) > 8)
+        mcl_params_set(&prm, MCL_T_SCAN_DTV, 8); /* a program with both pre-pass kernels */
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
@@ -168,6 +172,7 @@ static mcl_status run_variant(mcl_runtime *rt, tiny_dev *d, tiny *p, const char 
     if (st == MCL_OK) {
         mcl_scan_args a = tiny_args(d);
         mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+        if (dtin_launch > 0) mcl_params_set(&prm, MCL_T_SCAN_DTIN, dtin_launch);
         st = mcl_kern_scan_prefill_with(rt, k, &prm, &a, &ks, d->m[9], NSEQ);
     }
     if (st == MCL_OK) st = mcl_runtime_finish(rt);
@@ -176,6 +181,12 @@ static mcl_status run_variant(mcl_runtime *rt, tiny_dev *d, tiny *p, const char 
     MCL_TRY(st);
     tiny_expect(p);
     return tiny_read_check(rt, d, p, T * DI, ok);
+}
+
+static mcl_status run_variant(mcl_runtime *rt, tiny_dev *d, tiny *p, const char *name, long v, const char *name2,
+                              long v2, bool *ok)
+{
+    return run_variant_as(rt, d, p, name, v, name2, v2, 0, ok);
 }
 
 /* scan_summary, then scan_prefill from the state it copied (SCAN_NSEG 2). */
@@ -191,12 +202,21 @@ static mcl_status run_dt(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
     return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, ok);
 }
 
+/* scan_dt2 from scan_dt's program (its SCAN_DTIN 1 build has scan_dt2 too,
+ * and scan_prefill reads Δ the same way for 1 and 3). */
+static mcl_status run_dt2(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    return run_variant_as(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, 3, ok);
+}
+
 static mcl_status run_dt_gather(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 2, MCL_T_SCAN_PREF, 1, ok);
 }
 
 mcl_status mcl_selftest_scan_dt(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt, ok); }
+
+mcl_status mcl_selftest_scan_dt2(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt2, ok); }
 
 mcl_status mcl_selftest_scan_dt_gather(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt_gather, ok); }
 

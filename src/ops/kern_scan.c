@@ -95,14 +95,17 @@ static mcl_status dt_ws(mcl_runtime *rt, int i, size_t bytes, const char *what)
     return MCL_OK;
 }
 
-/* SCAN_DTIN 1: scan_dt (kernel g) writes out [T, d_inner] = δ·W_dtᵀ, δ read
- * in place from dbc; tiles of SCAN_DTV·SCAN_DTW square, SCAN_DTW² work-items. */
+/* SCAN_DTIN 1 / 3: scan_dt / scan_dt2 (kernel g) writes out [T, d_inner] =
+ * δ·W_dtᵀ, δ read in place from dbc; SCAN_DTW² work-items per tile of
+ * SCAN_DTV·SCAN_DTW timesteps × SCAN_DTV·SCAN_DTW (scan_dt) or 4·SCAN_DTW
+ * (scan_dt2) channels. */
 static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a, cl_mem out)
 {
     int ldb = a->dt_rank + 2 * a->d_state, wdt = (int)a->wdtype;
     size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), wg = dtw * dtw;
     size_t tile = (size_t)mcl_params_get(p, MCL_T_SCAN_DTV, 4) * dtw;
-    size_t global = (((size_t)a->T + tile - 1) / tile) * (((size_t)a->d_inner + tile - 1) / tile) * wg;
+    size_t tile_d = mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 3 ? 4 * dtw : tile;
+    size_t global = (((size_t)a->T + tile - 1) / tile) * (((size_t)a->d_inner + tile_d - 1) / tile_d) * wg;
     MCL_ARG(g, 0, a->dbc);
     MCL_ARG(g, 1, ldb);
     MCL_ARG(g, 2, a->dt_rank);
@@ -111,7 +114,7 @@ static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, con
     MCL_ARG(g, 5, wdt);
     MCL_ARG(g, 6, a->d_inner);
     MCL_ARG(g, 7, out);
-    return mcl_launch(rt, g, "scan_dt", 1, &global, &wg);
+    return mcl_launch(rt, g, mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 3 ? "scan_dt2" : "scan_dt", 1, &global, &wg);
 }
 
 /* SCAN_DTIN 2: scan_dt_gather (kernel g) copies δ = dbc[:, :R] into
@@ -142,16 +145,17 @@ static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, 
 {
     if (a->T < 1) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: SCAN_DTIN needs the token count (T = %d)", a->T);
     MCL_TRY(dt_ws(rt, 1, 4 * (size_t)a->T * (size_t)a->d_inner, "scan dt projection"));
-    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1) MCL_TRY(dt_simt(rt, g, p, a, rt->scan_dt[1]));
-    else MCL_TRY(dt_gemm(rt, g, a, rt->scan_dt[1]));
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 2) MCL_TRY(dt_gemm(rt, g, a, rt->scan_dt[1]));
+    else MCL_TRY(dt_simt(rt, g, p, a, rt->scan_dt[1]));
     *out = rt->scan_dt[1];
     return MCL_OK;
 }
 
-/* The pre-pass kernel's name for tunables p (SCAN_DTIN 1 or 2). */
+/* The pre-pass kernel's name for tunables p (SCAN_DTIN 1, 2 or 3). */
 static const char *dt_kernel(const mcl_params *p)
 {
-    return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 ? "scan_dt" : "scan_dt_gather";
+    long v = mcl_params_get(p, MCL_T_SCAN_DTIN, 0);
+    return v == 1 ? "scan_dt" : v == 3 ? "scan_dt2" : "scan_dt_gather";
 }
 
 /* The pre-pass (kg, with SCAN_DTIN), then scan_warp (kw, non-NULL when

@@ -36,8 +36,8 @@ int mcl_kern_scan_prefill_nseg(const mcl_params *p);
  * runtime's scan_prefill. MCL_ERR_INVALID_ARG when z_ld < d_inner. With
  * SCAN_DTIN (the configuration's) the dt projection runs first as a GEMM
  * pre-pass over a->T rows into rt->scan_dt (grown on demand): SCAN_DTIN 1
- * launches scan_dt; 2 scan_dt_gather, then ops/gemm.h's mcl_op_matmul
- * (named "dt_proj"). Then MCL_ERR_INVALID_ARG when a->T < 1, and the
+ * launches scan_dt; 3 scan_dt2 (the same values bitwise); 2 scan_dt_gather,
+ * then ops/gemm.h's mcl_op_matmul (named "dt_proj"). Then MCL_ERR_INVALID_ARG when a->T < 1, and the
  * workspace's and the GEMM's errors. */
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs);

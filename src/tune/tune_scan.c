@@ -45,6 +45,9 @@
  *    4·SCAN_DTW square): derived, the largest power of two <= 16 whose square
  *    fits the device's work-group. SCAN_DTV (each scan_dt work-item's block
  *    is DTV x DTV, 4 or 8): 4 by default; 8 where measured faster.
+ *    SCAN_DTIN 3 runs scan_dt2 instead (the same sums bitwise; DTV
+ *    timesteps x 4 channels per work-item, DTV 4, 8 or 16; session 7),
+ *    where the H200 measured it faster.
  *  - SCAN_PREF (the next chunk's global inputs prefetched into registers):
  *    0 by default, 1 where measured faster.
  *  - SCAN_WARP (scan_warp instead of scan_prefill where N <= SCAN_NG: a
@@ -150,10 +153,12 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
         return false;
     if (dch * nsg * tt > mcl_tune_max_wg(dev) || (ng / nsg) * items * (keepb ? 2 : 1) > 128) return false;
     long dtw = mcl_params_get(p, MCL_T_SCAN_DTW, 0);
-    long dtv = mcl_params_get(p, MCL_T_SCAN_DTV, 4);
-    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 1 &&
-        (!mcl_is_pow2(dtw) || dtw * dtw > mcl_tune_max_wg(dev) || (dtv != 4 && dtv != 8)))
+    long dtv = mcl_params_get(p, MCL_T_SCAN_DTV, 4), dtin = mcl_params_get(p, MCL_T_SCAN_DTIN, 0);
+    if ((dtin == 1 || dtin == 3) && (!mcl_is_pow2(dtw) || dtw * dtw > mcl_tune_max_wg(dev)))
         return false;
+    if (dtin == 1 && dtv != 4 && dtv != 8) return false;          /* scan_dt's blocks */
+    if (dtin == 3 && dtv != 4 && dtv != 8 && dtv != 16) return false; /* scan_dt2's */
+    if (dtin == 3 && 2L * 16 * (dtv * dtw + 4 * dtw + 8) * 4 > (long)dev->local_mem_bytes) return false;
     if (mcl_params_get(p, MCL_T_SCAN_WARP, 0) && !warp_fits(dev, p)) return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
@@ -281,8 +286,8 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_DCH, 1, 256},      {MCL_T_SCAN_NSG, 1, 256},  {MCL_T_SCAN_TT, 1, 1024},
     {MCL_T_SCAN_ITEMS, 1, 128},    {MCL_T_SCAN_NG, 1, 256},   {MCL_T_SCAN_RT, 1, 1024},
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
-    {MCL_T_SCAN_DTIN, 0, 2},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
-    {MCL_T_SCAN_DTV, 4, 8},        {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
+    {MCL_T_SCAN_DTIN, 0, 3},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
+    {MCL_T_SCAN_DTV, 4, 16},       {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
@@ -334,7 +339,7 @@ const mcl_family mcl_family_scan = {
     .defaults = mcl_tune_scan_defaults,
     .complete = scan_complete,
     .fits = mcl_tune_scan_fits,
-    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_WARP 1 also SCAN_DTIN 1 or 2, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128 and scan_warp's local memory within the device",
+    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_DTIN 1 SCAN_DTV 4 or 8, SCAN_DTIN 3 SCAN_DTV 4, 8 or 16 (and scan_dt2's local memory within the device); SCAN_WARP 1 also SCAN_DTIN 1, 2 or 3, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128 and scan_warp's local memory within the device",
     .work_group = mcl_tune_scan_wg,
     .local_bytes = mcl_tune_scan_local_bytes,
 };
