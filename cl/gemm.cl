@@ -24,7 +24,9 @@
  *   (K % 8 != 0) are loaded element by element instead of by cp.async.
  *   Split-K: grid dimension 2 cuts K into slices of k_len (a multiple of
  *   GEMM_BK); each slice writes its partial C into its own [M, N] slab of a
- *   workspace and gemm_reduce adds the slabs (and beta * C).
+ *   workspace and gemm_reduce adds the slabs (and beta * C); with
+ *   GEMM_SKRED = 1 the GEMM adds them itself (gemm_skred below: the last
+ *   slice of a C tile to finish), so there is no gemm_reduce launch.
  *   GEMM_FUSE = 1 or 2: no gemm_split_a pass; the kernel reads A as fp32
  *   and splits it in registers (cvt.rn.{bf16,f16}x2.f32: the same
  *   round-to-nearest-even hi and lo as gemm_split_a), so the parts never
@@ -40,6 +42,20 @@
  *   GEMM_SW x GEMM_SW items computes a (SW*ST) x (SW*ST) block, each item
  *   ST x ST outputs strided by SW (conflict-free local reads); K advances in
  *   GEMM_SBK steps through local tiles of A and of W widened to fp32.
+ *   Split-K as the mma kernels (k_len a multiple of GEMM_SBK; slabs, then
+ *   gemm_reduce or GEMM_SKRED).
+ * gemm_skred (GEMM_SKRED = 1, both paths, only with more than one slice):
+ *   after a work-group has written its slab it fences its global writes and
+ *   takes a ticket from the counter of its C tile (atomic_inc on
+ *   cnt[tile], a zeroed buffer the host keeps with the workspace); the
+ *   group that draws ticket S - 1 arrives last: it resets the counter to 0
+ *   for the next launch, fences, and writes C = sum of the S slabs in slice
+ *   order 0..S-1 (+ beta * C): the additions of gemm_reduce in its order, so
+ *   the result is bitwise the same. Its slab reads are volatile (not served
+ *   from a non-coherent L1) where PTX is on, atomic elsewhere (what a
+ *   simulator orders after the other groups' atomics; as dlayer.cl's
+ *   barrier words). Extra traffic: none over gemm_reduce's (the slabs are
+ *   read once, C written once), one launch less.
  *
  * Traffic: the mma path reads A (fp32) once and writes/reads its 16-bit
  * parts (2 * SPLIT bytes per element; none with GEMM_FUSE, whose blocks read
@@ -59,6 +75,7 @@
  * Tunables (src/tune/tune_kern.c): GEMM_BM, GEMM_BN, GEMM_BK, GEMM_WM,
  * GEMM_WN, GEMM_STAGES (2..4), GEMM_SPLIT (1, 2), GEMM_SPLITK (most slices),
  * GEMM_SWZ (swizzled or padded local rows), GEMM_FUSE (A split inside the GEMM),
+ * GEMM_SKRED (the split-K slabs added inside the GEMM),
  * GEMM_SW, GEMM_ST, GEMM_SBK, GEMM_GEMV_MAX_ROWS (host: rows up to which gemv
  * runs instead), GEMM_CLBLAST (host: 1 = CLBlast SGEMM instead of gemm_simt).
  */
@@ -89,6 +106,9 @@
 #ifndef GEMM_FUSE
 #define GEMM_FUSE 0
 #endif
+#ifndef GEMM_SKRED
+#define GEMM_SKRED 0
+#endif
 #ifndef GEMM_SW
 #define GEMM_SW 8
 #endif
@@ -100,6 +120,15 @@
 #endif
 #ifndef MCL_CAP_MMA
 #define MCL_CAP_MMA 0
+#endif
+/* The local word of gemm_skred's ticket (only with GEMM_SKRED: a 48 KiB
+ * configuration keeps its local memory without it). */
+#if GEMM_SKRED
+#define GEMM_FLAG_DECL __local uint flag
+#define GEMM_FLAG (&flag)
+#else
+#define GEMM_FLAG_DECL
+#define GEMM_FLAG ((__local uint *)0)
 #endif
 
 /* ---- A split into 16-bit parts (both paths' helpers) ------------------------- */
@@ -194,26 +223,148 @@ __kernel void gemm_reduce(__global const float *ws, int S, ulong MN, float beta,
     C[i] = beta != 0.0f ? s + beta * C[i] : s;
 }
 
+/* One element of a slab as the last group of a tile reads it (see the
+ * header: volatile where PTX is on, else an atomic read). */
+inline float gemm_slab_read(__global float *ws, size_t i)
+{
+#if MCL_CAP_PTX
+    return ((volatile __global float *)ws)[i];
+#else
+    return as_float(atomic_or((volatile __global uint *)ws + i, 0u));
+#endif
+}
+
+/* Four of them (i a multiple of 4): one 16-byte volatile load with PTX. */
+inline float4 gemm_slab_read4(__global float *ws, size_t i)
+{
+#if MCL_CAP_PTX
+    return *(volatile __global float4 *)(ws + i);
+#else
+    return (float4)(gemm_slab_read(ws, i), gemm_slab_read(ws, i + 1), gemm_slab_read(ws, i + 2),
+                    gemm_slab_read(ws, i + 3));
+#endif
+}
+
+/* The last group's sums (gemm_skred), RV positions of an item at once and
+ * RZ slabs of each loaded before they are added (RV * RZ loads in flight
+ * per item, not one), in slice order; T float or float4 (W elements at
+ * consecutive columns), READ the matching gemm_slab_read. */
+#define GEMM_RV 4
+#define GEMM_RZ 4
+#define GEMM_SKRED_SUM(T, W, READ, STORE)                                                          \
+    {                                                                                              \
+        const int wv = w / (W), nv = h * wv;                                                       \
+        for (int i0 = lid; i0 < nv; i0 += items * GEMM_RV) {                                       \
+            size_t o[GEMM_RV];                                                                     \
+            T s[GEMM_RV];                                                                          \
+            _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++) {                                  \
+                int i = min(i0 + p * items, nv - 1); /* clamped: read again, not written */       \
+                o[p] = (size_t)(m0 + i / wv) * N + n0 + (W) * (i % wv);                            \
+                s[p] = (T)(0.0f);                                                                  \
+            }                                                                                      \
+            uint z0 = 0;                                                                           \
+            for (; z0 + GEMM_RZ <= S; z0 += GEMM_RZ) {                                             \
+                T v[GEMM_RZ][GEMM_RV];                                                             \
+                _Pragma("unroll") for (int z = 0; z < GEMM_RZ; z++)                                \
+                    _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++)                            \
+                        v[z][p] = READ(ws, (size_t)(z0 + z) * mn + o[p]);                          \
+                _Pragma("unroll") for (int z = 0; z < GEMM_RZ; z++)                                \
+                    _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++) s[p] += v[z][p];           \
+            }                                                                                      \
+            for (; z0 < S; z0++) {                                                                 \
+                T v[GEMM_RV];                                                                      \
+                _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++)                                \
+                    v[p] = READ(ws, (size_t)z0 * mn + o[p]);                                       \
+                _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++) s[p] += v[p];                  \
+            }                                                                                      \
+            _Pragma("unroll") for (int p = 0; p < GEMM_RV; p++)                                    \
+                if (i0 + p * items < nv) STORE;                                                    \
+        }                                                                                          \
+    }
+
+/* out[o] = v; a slab element (sliced) with GEMM_SKRED where PTX is off by
+ * an atomic exchange: Oclgrind does not see the fence + ticket as ordering
+ * a plain store of one work-group before the last group's read of it and
+ * reported each such pair as a data race (atomics on both sides it does
+ * not). */
+inline void gemm_put(__global float *out, size_t o, float v, bool sliced)
+{
+#if GEMM_SKRED && !MCL_CAP_PTX
+    if (sliced) {
+        atomic_xchg((volatile __global uint *)out + o, as_uint(v));
+        return;
+    }
+#endif
+    out[o] = v;
+}
+
+/* The split-K reduction inside the GEMM (GEMM_SKRED), called by every item
+ * of a work-group (`items` of them, local id lid) after it wrote its part of
+ * the slab of slice get_group_id(2) of ws [S, M, N]: the last of the S
+ * groups of C tile (get_group_id(0), get_group_id(1)) - rows m0..m0+bm-1,
+ * columns n0..n0+bn-1 - writes C = ws[0] + ... + ws[S-1] (+ beta * C) there
+ * and resets cnt[tile] to 0; the others return. flag: one local uint. */
+inline __attribute__((always_inline)) void gemm_skred(__global float *ws, __global float *C, volatile __global uint *cnt,
+                                                    __local uint *flag, int M, int N, float beta, int m0,
+                                                    int n0, int bm, int bn, int lid, int items)
+{
+    const uint S = get_num_groups(2);
+    mem_fence(CLK_GLOBAL_MEM_FENCE); /* this item's slab writes before the ticket */
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (lid == 0) {
+        uint tile = get_group_id(1) * get_num_groups(0) + get_group_id(0);
+        uint last = atomic_inc(&cnt[tile]) == S - 1;
+        if (last) atomic_xchg(&cnt[tile], 0u); /* all S arrived: nobody else reads it in this launch */
+        mem_fence(CLK_GLOBAL_MEM_FENCE);
+        *flag = last;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (!*flag) return;
+    mem_fence(CLK_GLOBAL_MEM_FENCE); /* the other slices' slabs after their tickets */
+    const size_t mn = (size_t)M * N;
+    const int h = min(bm, M - m0), w = min(bn, N - n0);
+    if (N % 4 == 0) /* rows and the tile's columns 16-byte aligned (n0 a multiple of 16) */
+        GEMM_SKRED_SUM(float4, 4, gemm_slab_read4, {
+            __global float4 *c = (__global float4 *)(C + o[p]);
+            *c = beta != 0.0f ? s[p] + beta * *c : s[p];
+        })
+    else
+        GEMM_SKRED_SUM(float, 1, gemm_slab_read, C[o[p]] = beta != 0.0f ? s[p] + beta * C[o[p]] : s[p])
+}
+
 /* ---- SIMT path ------------------------------------------------------------------ */
 
 #define SIMT_B (GEMM_SW * GEMM_ST)
 
+/* Grid: (ceil(N / B) * SW, ceil(M / B) * SW, slices), B = SW * ST; local
+ * (SW, SW, 1). One slice: C = A . W^T + beta * C. More: slice z covers K
+ * from z * k_len (a multiple of GEMM_SBK) and writes its slab z of C, the
+ * workspace [slices, M, N] (beta not applied); with GEMM_SKRED the last
+ * slice of each tile then writes Cf = the sum of the slabs + beta * Cf
+ * (cnt: a zeroed uint per C tile, left zeroed), else gemm_reduce does. Cf
+ * and cnt are not read without slices and GEMM_SKRED. */
+
 __kernel __attribute__((reqd_work_group_size(GEMM_SW, GEMM_SW, 1)))
 void gemm_simt(__global const float *A, __global const void *W, int wdtype, __global float *C,
-               int M, int N, int K, float beta)
+               int M, int N, int K, float beta, int k_len, __global float *Cf, volatile __global uint *cnt)
 {
+    GEMM_FLAG_DECL;
     __local float As[GEMM_SBK][SIMT_B + 1];
     __local float Ws[GEMM_SBK][SIMT_B + 1];
     const int tx = get_local_id(0), ty = get_local_id(1), lid = ty * GEMM_SW + tx;
     const int m0 = get_group_id(1) * SIMT_B, n0 = get_group_id(0) * SIMT_B;
+    const int kb = get_group_id(2) * k_len, kend = kb + k_len < K ? kb + k_len : K;
+    const bool sliced = get_num_groups(2) > 1;
+    __global float *out = sliced ? C + (size_t)get_group_id(2) * M * N : C;
+    const float bo = sliced ? 0.0f : beta; /* slabs are written, not added to */
     float acc[GEMM_ST][GEMM_ST];
     for (int i = 0; i < GEMM_ST; i++)
         for (int j = 0; j < GEMM_ST; j++) acc[i][j] = 0.0f;
-    for (int k0 = 0; k0 < K; k0 += GEMM_SBK) {
+    for (int k0 = kb; k0 < kend; k0 += GEMM_SBK) {
         for (int i = lid; i < SIMT_B * GEMM_SBK; i += GEMM_SW * GEMM_SW) {
             int r = i / GEMM_SBK, c = i % GEMM_SBK, gk = k0 + c;
-            As[c][r] = m0 + r < M && gk < K ? A[(size_t)(m0 + r) * K + gk] : 0.0f;
-            Ws[c][r] = n0 + r < N && gk < K ? mcl_load_w(W, (size_t)(n0 + r) * K + gk, wdtype) : 0.0f;
+            As[c][r] = m0 + r < M && gk < kend ? A[(size_t)(m0 + r) * K + gk] : 0.0f;
+            Ws[c][r] = n0 + r < N && gk < kend ? mcl_load_w(W, (size_t)(n0 + r) * K + gk, wdtype) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < GEMM_SBK; kk++) {
@@ -231,9 +382,12 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
             int c = n0 + tx + j * GEMM_SW;
             if (r >= M || c >= N) continue;
             size_t o = (size_t)r * N + c;
-            C[o] = beta != 0.0f ? acc[i][j] + beta * C[o] : acc[i][j];
+            gemm_put(out, o, bo != 0.0f ? acc[i][j] + bo * out[o] : acc[i][j], sliced);
         }
     }
+#if GEMM_SKRED
+    if (sliced) gemm_skred(C, Cf, cnt, GEMM_FLAG, M, N, beta, m0, n0, SIMT_B, SIMT_B, lid, GEMM_SW * GEMM_SW);
+#endif
 }
 
 /* ---- tensor-core path (NVIDIA mma.sync, inline PTX) --------------------------------- */
@@ -485,14 +639,16 @@ MMA_INLINE void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __glo
 
 MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *al, int lda,
                           __global const ushort *w, __global float *C, int M, int N, int K,
-                          float beta, int k_len, __local ushort *sa, __local ushort *sw, const int f16)
+                          float beta, int k_len, __global float *Cf, volatile __global uint *cnt,
+                          __local ushort *sa, __local ushort *sw, __local uint *flag, const int f16)
 {
     const int lid = get_local_id(0), lane = lid % 32, warp = lid / 32;
     const int wm = warp / GEMM_WN, wn = warp % GEMM_WN;
     const int kb = get_group_id(2) * k_len;
     mma_args g = {ah, al, w, lda, M, N, K, get_group_id(1) * GEMM_BM, get_group_id(0) * GEMM_BN,
                   kb + k_len < K ? kb + k_len : K, (K % 8) == 0};
-    if (get_num_groups(2) > 1) C += (size_t)get_group_id(2) * M * N;
+    const bool sliced = get_num_groups(2) > 1;
+    __global float *out = sliced ? C + (size_t)get_group_id(2) * M * N : C;
     float acc[MMA_MT][MMA_NT][4];
 #pragma unroll
     for (int mt = 0; mt < MMA_MT; mt++)
@@ -531,31 +687,38 @@ MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *
         if (nx < nk) mma_put_a(sa + bx * MMA_A_STAGE, ra, lid, f16);
 #endif
     }
-    mma_store(&g, acc, C, beta, wm, wn, lane);
+    mma_store(&g, acc, out, sliced ? 0.0f : beta, wm, wn, lane); /* slabs are written, not added to */
+#if GEMM_SKRED
+    if (sliced) gemm_skred(C, Cf, cnt, flag, M, N, beta, g.m0, g.n0, GEMM_BM, GEMM_BN, lid, MMA_THREADS);
+#endif
 }
 
 /* Grid: (ceil(N / BN) * MMA_THREADS, ceil(M / BM), slices); local (MMA_THREADS, 1, 1).
- * With more than one slice, C is the workspace of slices * M * N floats and
- * beta must be 0. With GEMM_FUSE, ah is the fp32 A [M, K] itself (al and lda
- * are not read). */
+ * With more than one slice, C is the workspace of slices * M * N floats
+ * (slabs, beta not applied) and, with GEMM_SKRED, the last slice of each
+ * tile writes Cf = the sum of the slabs + beta * Cf (cnt: a zeroed uint per
+ * C tile, left zeroed); Cf and cnt are not read otherwise. With GEMM_FUSE,
+ * ah is the fp32 A [M, K] itself (al and lda are not read). */
 __kernel __attribute__((reqd_work_group_size(MMA_THREADS, 1, 1)))
 void gemm_mma_bf16(__global const ushort *ah, __global const ushort *al, int lda,
                    __global const ushort *w, __global float *C, int M, int N, int K, float beta,
-                   int k_len)
+                   int k_len, __global float *Cf, volatile __global uint *cnt)
 {
+    GEMM_FLAG_DECL;
     __local ushort sa[GEMM_STAGES * MMA_A_STAGE] __attribute__((aligned(16)));
     __local ushort sw[GEMM_STAGES * MMA_W_STAGE] __attribute__((aligned(16)));
-    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, sa, sw, 0);
+    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, Cf, cnt, sa, sw, GEMM_FLAG, 0);
 }
 
 __kernel __attribute__((reqd_work_group_size(MMA_THREADS, 1, 1)))
 void gemm_mma_f16(__global const ushort *ah, __global const ushort *al, int lda,
                   __global const ushort *w, __global float *C, int M, int N, int K, float beta,
-                  int k_len)
+                  int k_len, __global float *Cf, volatile __global uint *cnt)
 {
+    GEMM_FLAG_DECL;
     __local ushort sa[GEMM_STAGES * MMA_A_STAGE] __attribute__((aligned(16)));
     __local ushort sw[GEMM_STAGES * MMA_W_STAGE] __attribute__((aligned(16)));
-    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, sa, sw, 1);
+    gemm_mma_body(ah, al, lda, w, C, M, N, K, beta, k_len, Cf, cnt, sa, sw, GEMM_FLAG, 1);
 }
 
 #endif

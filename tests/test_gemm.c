@@ -55,8 +55,9 @@ static cl_mem upload(const void *host, size_t bytes)
     return m;
 }
 
-/* One product on `path` against the reference. */
-static void check_one(mcl_gemm_path path, int M, int N, int K, mcl_dtype dt, float beta)
+/* One product on `path` against the reference; C as computed into `out`
+ * (M * N floats) when out is not NULL. */
+static void check_into(mcl_gemm_path path, int M, int N, int K, mcl_dtype dt, float beta, float *out)
 {
     size_t an = (size_t)M * K, wn = (size_t)N * K, cn = (size_t)M * N;
     float *A = malloc(an * 4), *wf = malloc(wn * 4), *C0 = malloc(cn * 4), *want = malloc(cn * 4),
@@ -84,10 +85,16 @@ static void check_one(mcl_gemm_path path, int M, int N, int K, mcl_dtype dt, flo
             fail_msg("%s M %d N %d K %d dtype %d beta %g: C[%zu] = %g, want %g", mcl_gemm_path_name(path), M, N,
                      K, (int)dt, (double)beta, i, got[i], want[i]);
     }
+    if (out) memcpy(out, got, cn * 4);
     mcl_buffer_release(&bA);
     mcl_buffer_release(&bW);
     mcl_buffer_release(&bC);
     free(A), free(wf), free(C0), free(want), free(got), free(W);
+}
+
+static void check_one(mcl_gemm_path path, int M, int N, int K, mcl_dtype dt, float beta)
+{
+    check_into(path, M, N, K, dt, beta, NULL);
 }
 
 /* Every size of {1, 7, 33, 129, 2053} in every role, products kept small for PoCL. */
@@ -195,6 +202,49 @@ static void test_gemm_configs(void **state)
     assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
     printf("gemm configurations: %d of %zu fit and pass\n", tested, sizeof configs / sizeof configs[0]);
     assert_true(tested >= 2);
+}
+
+/* GEMM_SKRED (the split-K slabs added inside the GEMM by the last slice of
+ * each C tile) against gemm_reduce: bitwise the same C, on gemm_simt and
+ * (where the capability is on) the mma path, at shapes that take 2..4 K
+ * slices with one or several C tiles (on a 2-CU PoCL device and on the
+ * H200), beta 0 and 1, and a second product in a row (the counters were
+ * left at zero). Same inputs for both: the generator state is replayed. */
+static void test_gemm_skred(void **state)
+{
+    (void)state;
+    static const int sh[][3] = {{7, 29, 2053}, {33, 20, 1030}, {70, 136, 1032}};
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur, p = base;
+    mcl_params_set(&p, MCL_T_GEMM_SPLITK, 4);
+    enum { MAXC = 70 * 136 };
+    static float want[3][2][2][MAXC], got[MAXC];
+    uint64_t seed = rng;
+    for (int red = 0; red < 2; red++) {
+        mcl_params_set(&p, MCL_T_GEMM_SKRED, red);
+        assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+        for (int path = 0; path < 2; path++) {
+            mcl_gemm_path gp = path ? MCL_GEMM_MMA : MCL_GEMM_SIMT;
+            if (gp == MCL_GEMM_MMA && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue;
+            rng = seed;
+            for (int s = 0; s < 3; s++)
+                for (int b = 0; b < 2; b++) {
+                    mcl_dtype dt = (s + b) % 2 ? MCL_DTYPE_BF16 : MCL_DTYPE_F16;
+                    size_t cn = (size_t)sh[s][0] * sh[s][1];
+                    for (int rep = 0; rep < 1 + red; rep++) {
+                        uint64_t before = rng;
+                        check_into(gp, sh[s][0], sh[s][1], sh[s][2], dt, (float)b, red ? got : want[s][b][path]);
+                        if (red && memcmp(got, want[s][b][path], cn * 4) != 0)
+                            fail_msg("%s %dx%dx%d beta %d (run %d): GEMM_SKRED=1 differs from gemm_reduce",
+                                     mcl_gemm_path_name(gp), sh[s][0], sh[s][1], sh[s][2], b, rep + 1);
+                        if (rep == 0 && red) rng = before; /* the second run: the same inputs again */
+                    }
+                }
+        }
+    }
+    assert_non_null(rt->gemm_ws[3]); /* the counters were made: some product took several slices */
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
 }
 
 static bool long_tests(void)
@@ -545,7 +595,7 @@ int main(void)
         cmocka_unit_test(test_gemm_simt),   cmocka_unit_test(test_gemm_gemv),
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
-        cmocka_unit_test(test_gemm_space),
+        cmocka_unit_test(test_gemm_space),  cmocka_unit_test(test_gemm_skred),
         cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),
         cmocka_unit_test(test_bf16_long_parity),

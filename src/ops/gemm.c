@@ -19,7 +19,8 @@ static size_t elementwise_wg(const mcl_runtime *rt, size_t want)
     return wg;
 }
 
-enum { WS_HI, WS_LO, WS_OUT }; /* rt->gemm_ws: A parts (or widened W), split-K slabs */
+/* rt->gemm_ws: A parts (or widened W), split-K slabs, GEMM_SKRED's tile counters */
+enum { WS_HI, WS_LO, WS_OUT, WS_CNT };
 
 const char *mcl_gemm_path_name(mcl_gemm_path p)
 {
@@ -108,6 +109,19 @@ static mcl_status ensure_ws(mcl_runtime *rt, int i, size_t bytes)
     return MCL_OK;
 }
 
+/* GEMM_SKRED's counters: at least `tiles` uints, all zero (each launch
+ * leaves the ones it used at zero, so they are filled once, when made). */
+static mcl_status ensure_cnt(mcl_runtime *rt, size_t tiles)
+{
+    size_t bytes = tiles * 4;
+    if (bytes <= rt->gemm_ws_bytes[WS_CNT]) return MCL_OK;
+    MCL_TRY(ensure_ws(rt, WS_CNT, bytes));
+    cl_uint zero = 0;
+    MCL_CL_CHECK(clEnqueueFillBuffer(rt->queue, rt->gemm_ws[WS_CNT], &zero, sizeof zero, 0, bytes, 0, NULL, NULL),
+                 "zeroing the GEMM split-K counters");
+    return MCL_OK;
+}
+
 /* The matrix product's arguments. */
 typedef struct mm {
     const mcl_tune_config *cfg; /* gemm.cl's configuration for M */
@@ -118,26 +132,88 @@ typedef struct mm {
     float beta;
 } mm;
 
+/* Slices of K: enough blocks for GEMM_SKW per compute unit, at most
+ * GEMM_SPLITK (cap), each at least 4 K steps of bk long; *k_len a multiple
+ * of bk. */
+static mcl_status splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int cap, int *k_len,
+                         int *slices)
+{
+    int skw;
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SKW, &skw));
+    long blocks = (long)((a->M + bm - 1) / bm) * ((a->N + bn - 1) / bn);
+    long want = (long)skw * (rt->dev.compute_units ? rt->dev.compute_units : 1);
+    long s = blocks >= want ? 1 : (want + blocks - 1) / blocks;
+    long by_k = a->K / (4L * bk);
+    if (s > cap) s = cap;
+    if (s > by_k) s = by_k;
+    if (s < 1) s = 1;
+    long len = (a->K + s - 1) / s;
+    len = (len + bk - 1) / bk * bk;
+    *k_len = (int)len;
+    *slices = (int)((a->K + len - 1) / len);
+    return MCL_OK;
+}
+
+/* With more than one slice: *out the slab workspace, and with GEMM_SKRED
+ * *cnt the zeroed counters of `tiles` C tiles (else both stay as given). */
+static mcl_status slice_buffers(mcl_runtime *rt, const mm *a, int slices, int skred, size_t tiles, cl_mem *out,
+                                cl_mem *cnt)
+{
+    if (slices <= 1) return MCL_OK;
+    MCL_TRY(ensure_ws(rt, WS_OUT, (size_t)slices * (size_t)a->M * (size_t)a->N * 4));
+    *out = rt->gemm_ws[WS_OUT];
+    if (skred) {
+        MCL_TRY(ensure_cnt(rt, tiles));
+        *cnt = rt->gemm_ws[WS_CNT];
+    }
+    return MCL_OK;
+}
+
+static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
+{
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, "gemm_reduce", &k));
+    cl_ulong mn = (cl_ulong)a->M * (cl_ulong)a->N;
+    MCL_ARG(k, 0, rt->gemm_ws[WS_OUT]);
+    MCL_ARG(k, 1, slices);
+    MCL_ARG(k, 2, mn);
+    MCL_ARG(k, 3, a->beta);
+    MCL_ARG(k, 4, a->C);
+    size_t wg = elementwise_wg(rt, 256), global = mcl_round_up((size_t)mn, wg);
+    return mcl_launch(rt, k, "gemm_reduce", 1, &global, &wg);
+}
+
 static mcl_status run_simt(mcl_runtime *rt, const mm *a)
 {
     cl_kernel k;
-    int sw, st;
+    int sw, st, sbk, cap, skred, k_len = 0;
     MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, "gemm_simt", &k));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SW, &sw));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_ST, &st));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SBK, &sbk));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLITK, &cap));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SKRED, &skred));
+    int b = sw * st, slices = 1;
+    MCL_TRY(splitk(rt, a, b, b, sbk, cap, &k_len, &slices));
+    size_t gx = (size_t)((a->N + b - 1) / b), gy = (size_t)((a->M + b - 1) / b);
+    cl_mem out = a->C, cnt = a->C;
+    MCL_TRY(slice_buffers(rt, a, slices, skred, gx * gy, &out, &cnt));
     cl_int dt = (cl_int)a->wdt;
     MCL_ARG(k, 0, a->A);
     MCL_ARG(k, 1, a->W);
     MCL_ARG(k, 2, dt);
-    MCL_ARG(k, 3, a->C);
+    MCL_ARG(k, 3, out);
     MCL_ARG(k, 4, a->M);
     MCL_ARG(k, 5, a->N);
     MCL_ARG(k, 6, a->K);
     MCL_ARG(k, 7, a->beta);
-    size_t b = (size_t)sw * (size_t)st;
-    size_t global[2] = {((size_t)a->N + b - 1) / b * (size_t)sw, ((size_t)a->M + b - 1) / b * (size_t)sw};
-    size_t local[2] = {(size_t)sw, (size_t)sw};
-    return mcl_launch(rt, k, a->what, 2, global, local);
+    MCL_ARG(k, 8, k_len);
+    MCL_ARG(k, 9, a->C);
+    MCL_ARG(k, 10, cnt);
+    size_t global[3] = {gx * (size_t)sw, gy * (size_t)sw, (size_t)slices};
+    size_t local[3] = {(size_t)sw, (size_t)sw, 1};
+    MCL_TRY(mcl_launch(rt, k, a->what, 3, global, local));
+    return slices > 1 && !skred ? run_reduce(rt, a, slices) : MCL_OK;
 }
 
 mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
@@ -173,40 +249,9 @@ static mcl_status split_a(mcl_runtime *rt, const mm *a, int lda, int split)
     return mcl_op_gemm_split(rt, a->A, a->M, a->K, lda, a->wdt, split, rt->gemm_ws[WS_HI], rt->gemm_ws[WS_LO]);
 }
 
-/* Slices of K: enough blocks to fill the device twice, at most GEMM_SPLITK,
- * each at least 4 K steps long; *k_len a multiple of GEMM_BK. */
-static int splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int cap, int *k_len)
-{
-    long blocks = (long)((a->M + bm - 1) / bm) * ((a->N + bn - 1) / bn);
-    long want = 2L * (rt->dev.compute_units ? rt->dev.compute_units : 1);
-    long s = blocks >= want ? 1 : (want + blocks - 1) / blocks;
-    long by_k = a->K / (4L * bk);
-    if (s > cap) s = cap;
-    if (s > by_k) s = by_k;
-    if (s < 1) s = 1;
-    long len = (a->K + s - 1) / s;
-    len = (len + bk - 1) / bk * bk;
-    *k_len = (int)len;
-    return (int)((a->K + len - 1) / len);
-}
-
-static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
-{
-    cl_kernel k;
-    MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, "gemm_reduce", &k));
-    cl_ulong mn = (cl_ulong)a->M * (cl_ulong)a->N;
-    MCL_ARG(k, 0, rt->gemm_ws[WS_OUT]);
-    MCL_ARG(k, 1, slices);
-    MCL_ARG(k, 2, mn);
-    MCL_ARG(k, 3, a->beta);
-    MCL_ARG(k, 4, a->C);
-    size_t wg = elementwise_wg(rt, 256), global = mcl_round_up((size_t)mn, wg);
-    return mcl_launch(rt, k, "gemm_reduce", 1, &global, &wg);
-}
-
 static mcl_status run_mma(mcl_runtime *rt, const mm *a)
 {
-    int bm, bn, bk, split, wm, wn, cap, fuse;
+    int bm, bn, bk, split, wm, wn, cap, fuse, skred;
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BM, &bm));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BN, &bn));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BK, &bk));
@@ -215,16 +260,14 @@ static mcl_status run_mma(mcl_runtime *rt, const mm *a)
     MCL_TRY(get(a->cfg, MCL_T_GEMM_WN, &wn));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLITK, &cap));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_FUSE, &fuse));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SKRED, &skred));
     int threads = 32 * wm * wn, lda = fuse ? a->K : (a->K + 7) / 8 * 8, k_len = 0;
     if (!fuse) MCL_TRY(split_a(rt, a, lda, split)); /* GEMM_FUSE: the kernel splits fp32 A itself */
-    int slices = splitk(rt, a, bm, bn, bk, cap, &k_len);
-    cl_mem out = a->C;
-    float beta = a->beta;
-    if (slices > 1) {
-        MCL_TRY(ensure_ws(rt, WS_OUT, (size_t)slices * (size_t)a->M * (size_t)a->N * 4));
-        out = rt->gemm_ws[WS_OUT];
-        beta = 0.0f;
-    }
+    int slices = 1;
+    MCL_TRY(splitk(rt, a, bm, bn, bk, cap, &k_len, &slices));
+    size_t gx = (size_t)((a->N + bn - 1) / bn), gy = (size_t)((a->M + bm - 1) / bm);
+    cl_mem out = a->C, cnt = a->C;
+    MCL_TRY(slice_buffers(rt, a, slices, skred, gx * gy, &out, &cnt));
     cl_kernel k;
     MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, a->wdt == MCL_DTYPE_F16 ? "gemm_mma_f16" : "gemm_mma_bf16", &k));
     cl_mem ah = fuse ? a->A : rt->gemm_ws[WS_HI], al = fuse ? a->A : rt->gemm_ws[WS_LO];
@@ -236,13 +279,14 @@ static mcl_status run_mma(mcl_runtime *rt, const mm *a)
     MCL_ARG(k, 5, a->M);
     MCL_ARG(k, 6, a->N);
     MCL_ARG(k, 7, a->K);
-    MCL_ARG(k, 8, beta);
+    MCL_ARG(k, 8, a->beta);
     MCL_ARG(k, 9, k_len);
-    size_t global[3] = {(size_t)((a->N + bn - 1) / bn) * (size_t)threads, (size_t)((a->M + bm - 1) / bm),
-                        (size_t)slices};
+    MCL_ARG(k, 10, a->C);
+    MCL_ARG(k, 11, cnt);
+    size_t global[3] = {gx * (size_t)threads, gy, (size_t)slices};
     size_t local[3] = {(size_t)threads, 1, 1};
     MCL_TRY(mcl_launch(rt, k, a->what, 3, global, local));
-    return slices > 1 ? run_reduce(rt, a, slices) : MCL_OK;
+    return slices > 1 && !skred ? run_reduce(rt, a, slices) : MCL_OK;
 }
 
 static mcl_status run_clblast(mcl_runtime *rt, const mm *a)

@@ -12,8 +12,8 @@
 typedef enum mcl_gemm_path {
     MCL_GEMM_AUTO = 0,
     MCL_GEMM_GEMV,    /* gemv.cl, one pass over W per batch tile */
-    MCL_GEMM_SIMT,    /* gemm_simt */
-    MCL_GEMM_MMA,     /* gemm_split_a + gemm_mma_{bf16,f16} (+ gemm_reduce) */
+    MCL_GEMM_SIMT,    /* gemm_simt (+ gemm_reduce with split-K, not with GEMM_SKRED) */
+    MCL_GEMM_MMA,     /* gemm_split_a (not with GEMM_FUSE) + gemm_mma_{bf16,f16} (+ gemm_reduce, not with GEMM_SKRED) */
     MCL_GEMM_CLBLAST, /* weights_to_f32 + CLBlastSgemm */
 } mcl_gemm_path;
 

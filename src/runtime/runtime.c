@@ -281,7 +281,7 @@ void mcl_runtime_free(mcl_runtime *rt)
     if (rt->queue) clFinish(rt->queue);
     release_profile(rt);
     free(rt->prof);
-    for (int i = 0; i < 3; i++) mcl_buffer_release(&rt->gemm_ws[i]);
+    for (int i = 0; i < 4; i++) mcl_buffer_release(&rt->gemm_ws[i]);
     mcl_buffer_release(&rt->scan_ws);
     mcl_buffer_release(&rt->scan_dt[0]);
     mcl_buffer_release(&rt->scan_dt[1]);

@@ -86,9 +86,9 @@ struct mcl_runtime {
     char warnings[2048];          /* non-fatal problems (a refused tuning file or entry) */
     char base_options[512];       /* options common to every program (mcl_runtime_build_program) */
 
-    cl_mem gemm_ws[3];            /* GEMM workspaces (ops/gemm.c), NULL until needed */
+    cl_mem gemm_ws[4];            /* GEMM workspaces (ops/gemm.c), NULL until needed */
     mcl_dlayer_state dlayer;      /* persistent decode layer: probed on first use */
-    size_t gemm_ws_bytes[3];
+    size_t gemm_ws_bytes[4];
     cl_mem scan_ws;               /* split-scan workspace (ops/kern_scan.c), NULL until needed */
     size_t scan_ws_bytes;
     cl_mem scan_dt[2];            /* SCAN_DTIN's δ [T, R] and δ·W_dtᵀ [T, d_inner] (ops/kern_scan.c) */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include "mambacl.h"
 
-#define MCL_MAX_PARAMS 16
+#define MCL_MAX_PARAMS 20
 #define MCL_TUNE_MAX_VALUES 8
 
 /* Family names: the program file. */
@@ -94,6 +94,9 @@ typedef enum mcl_family_id {
 #define MCL_T_GEMM_SPLITK "GEMM_SPLITK"
 #define MCL_T_GEMM_SWZ "GEMM_SWZ"
 #define MCL_T_GEMM_FUSE "GEMM_FUSE"
+#define MCL_T_GEMM_SKRED "GEMM_SKRED"
+/* host-side split-K rule: slices until the blocks fill GEMM_SKW per compute unit */
+#define MCL_T_GEMM_SKW "GEMM_SKW"
 #define MCL_T_GEMM_SW "GEMM_SW"
 #define MCL_T_GEMM_ST "GEMM_ST"
 #define MCL_T_GEMM_SBK "GEMM_SBK"

@@ -39,7 +39,11 @@
  *    GEMM_BK halves (then GEMM_STAGES drops to 2, then GEMM_BM halves) until
  *    STAGES * (SPLIT * BM + BN) * BK * 2 bytes fit in the local memory.
  *    GEMM_SPLITK 8: at most 8 K slices, used when the blocks of C do not fill
- *    the device twice (src/ops/gemm.c). GEMM_FUSE 0: A split by its own
+ *    the device twice (src/ops/gemm.c; gemm_simt too, with GEMM_SBK steps);
+ *    1 on CPUs (gemm_simt as before split-K existed: never measured there).
+ *    GEMM_SKRED 0: the slabs added by a gemm_reduce launch (1: by the last
+ *    slice of each C tile inside the GEMM, bitwise the same).
+ *    GEMM_SKW 2 (host): split-K aims at 2 blocks per compute unit. GEMM_FUSE 0: A split by its own
  *    gemm_split_a pass (1, 2: inside the GEMM, cl/gemm.cl; 1 keeps local A
  *    rows of fp32, BK + 8 floats, instead of SPLIT rows of halves).
  *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
@@ -232,13 +236,13 @@ long mcl_tune_gemm_mma_local_bytes(const mcl_params *p)
     long bk = mcl_params_get(p, MCL_T_GEMM_BK, 0), st = mcl_params_get(p, MCL_T_GEMM_STAGES, 0);
     long row = mcl_params_get(p, MCL_T_GEMM_SWZ, 1) ? bk : bk + 8;
     long a = mcl_params_get(p, MCL_T_GEMM_FUSE, 0) == 1 ? bm * (bk + 8) * 4 : mcl_params_get(p, MCL_T_GEMM_SPLIT, 1) * bm * row * 2;
-    return st * (a + bn * row * 2);
+    return st * (a + bn * row * 2) + 16 * mcl_params_get(p, MCL_T_GEMM_SKRED, 0); /* gemm_skred's word */
 }
 
 long mcl_tune_gemm_simt_local_bytes(const mcl_params *p)
 {
     long b = mcl_params_get(p, MCL_T_GEMM_SW, 0) * mcl_params_get(p, MCL_T_GEMM_ST, 0);
-    return 2 * mcl_params_get(p, MCL_T_GEMM_SBK, 0) * (b + 1) * 4;
+    return 2 * mcl_params_get(p, MCL_T_GEMM_SBK, 0) * (b + 1) * 4 + 16 * mcl_params_get(p, MCL_T_GEMM_SKRED, 0);
 }
 
 bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
@@ -250,6 +254,8 @@ bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
     if ((bk != 16 && bk != 32 && bk != 64) || (bk == 64 && !mcl_params_get(p, MCL_T_GEMM_SWZ, 1)) || wm < 1 || wn < 1 || bm % (16 * wm) || bn % (16 * wn)) return false;
     if (st < 2 || st > 4 || sp < 1 || sp > 2 || sw < 1 || mcl_params_get(p, MCL_T_GEMM_ST, 0) < 1) return false;
     if (mcl_params_get(p, MCL_T_GEMM_FUSE, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_FUSE, 0) > 2) return false;
+    if (mcl_params_get(p, MCL_T_GEMM_SKRED, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_SKRED, 0) > 1) return false;
+    if (mcl_params_get(p, MCL_T_GEMM_SKW, 2) < 1) return false;
     if ((size_t)(32 * wm * wn) > dev->max_work_group_size || (size_t)(sw * sw) > dev->max_work_group_size)
         return false;
     return (uint64_t)mcl_tune_gemm_mma_local_bytes(p) <= dev->local_mem_bytes &&
@@ -261,10 +267,12 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     static const char *const names[] = {MCL_T_GEMM_BM,     MCL_T_GEMM_BN,    MCL_T_GEMM_BK,
                                         MCL_T_GEMM_WM,     MCL_T_GEMM_WN,    MCL_T_GEMM_STAGES,
                                         MCL_T_GEMM_SPLIT,  MCL_T_GEMM_SPLITK, MCL_T_GEMM_SWZ,
-                                        MCL_T_GEMM_FUSE};
-    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0, 0};
-    for (int i = 0; i < 10; i++) mcl_params_set(out, names[i], values[i]);
+                                        MCL_T_GEMM_FUSE,   MCL_T_GEMM_SKRED};
+    static const long values[] = {64, 128, 32, 2, 2, 2, 2, 8, 0, 0, 0};
+    for (int i = 0; i < 11; i++) mcl_params_set(out, names[i], values[i]);
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
+    if (cpu) mcl_params_set(out, MCL_T_GEMM_SPLITK, 1);
+    mcl_params_set(out, MCL_T_GEMM_SKW, 2);
     long sw = cpu ? 4 : 16;
     while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
     mcl_params_set(out, MCL_T_GEMM_SW, sw);
@@ -302,7 +310,7 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_BM, 16, 512},      {MCL_T_GEMM_BN, 16, 512},     {MCL_T_GEMM_BK, 16, 64},
     {MCL_T_GEMM_WM, 1, 8},         {MCL_T_GEMM_WN, 1, 8},        {MCL_T_GEMM_STAGES, 2, 4},
     {MCL_T_GEMM_SPLIT, 1, 2},      {MCL_T_GEMM_SPLITK, 1, 64},   {MCL_T_GEMM_SWZ, 0, 1},
-    {MCL_T_GEMM_FUSE, 0, 2},
+    {MCL_T_GEMM_FUSE, 0, 2},       {MCL_T_GEMM_SKRED, 0, 1},     {MCL_T_GEMM_SKW, 1, 64},
     {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
 };
@@ -343,7 +351,7 @@ static const mcl_tune_axis gemm_axes[] = {
 };
 
 /* Read by src/ops/gemm.c, not by gemm.cl. */
-static const char *const gemm_host_tunables[] = {MCL_T_GEMM_GEMV_MAX_ROWS, MCL_T_GEMM_CLBLAST, NULL};
+static const char *const gemm_host_tunables[] = {MCL_T_GEMM_GEMV_MAX_ROWS, MCL_T_GEMM_CLBLAST, MCL_T_GEMM_SKW, NULL};
 
 /* The mma space keeps warp tiles of 32 or 64 rows and columns (2 to 4 m16
  * tiles by 4 to 8 n8 tiles: at most 128 fp32 accumulators per lane) and 4
