@@ -29,7 +29,7 @@ bash .device/setup.sh >/dev/null 2>&1
   ninja -C build-gpu-base >"$OUT/build-base.log" 2>&1; } &
 wait
 for l in build build-base; do
-  grep -q "error" "$OUT/$l.log" && { tail -30 "$OUT/$l.log"; exit 1; }
+  grep -qE "error:|FAILED" "$OUT/$l.log" && { tail -30 "$OUT/$l.log"; exit 1; }
 done
 export MAMBACL_DEVICE=${MAMBACL_DEVICE:-nvidia}
 NEW=$PWD/build-gpu
