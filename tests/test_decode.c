@@ -392,6 +392,20 @@ static void step_case_make(step_case *c, int B, int d_inner, int R, int N, int n
     free(dbc);
 }
 
+/* The first n (<= 6) of the state-update cases (B, d_inner, R, N, partial
+ * rows, dtype): ranks beyond the registers' 160 (R 170), states beyond the
+ * 16 per channel (N 20), the scalar (R 7 / 3, N 5) and 16-byte paths, each
+ * dtype. */
+static void step_cases_make(step_case *c, int n)
+{
+    static const int shape[6][6] = {{5, 37, 170, 20, 3, MCL_DTYPE_F16}, {7, 19, 7, 5, 1, MCL_DTYPE_BF16},
+                                    {2, 24, 3, 16, 2, MCL_DTYPE_F32},   {9, 41, 16, 16, 2, MCL_DTYPE_F16},
+                                    {6, 33, 24, 16, 1, MCL_DTYPE_BF16}, {5, 20, 8, 8, 1, MCL_DTYPE_F32}};
+    assert_true(n <= 6);
+    for (int i = 0; i < n; i++)
+        step_case_make(&c[i], shape[i][0], shape[i][1], shape[i][2], shape[i][3], shape[i][4], shape[i][5]);
+}
+
 static void step_case_free(step_case *c)
 {
     free(c->xc), free(c->parts), free(c->xz), free(c->b_dt), free(c->A), free(c->D), free(c->w), free(c->st);
@@ -474,9 +488,7 @@ static void test_step_configs(void **state)
     (void)state;
     static const long cfg[][4] = {{0, 0, 0, 0}, {64, 16, 4, 0}, {32, 4, 3, 1}, {128, 1, 4, 0}};
     step_case cases[3];
-    step_case_make(&cases[0], 5, 37, 170, 20, 3, MCL_DTYPE_F16);
-    step_case_make(&cases[1], 7, 19, 7, 5, 1, MCL_DTYPE_BF16);
-    step_case_make(&cases[2], 2, 24, 3, 16, 2, MCL_DTYPE_F32);
+    step_cases_make(cases, 3);
     for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
         mcl_params p = *mcl_runtime_params(rt, "ssm_step.cl");
         if (cfg[i][0]) {
@@ -517,12 +529,7 @@ static void test_step_tile(void **state)
                                   {0, 0, 0, 0, 0, 0, 0}, {16, 64, 24, 3, 3, 1, 0}, {2, 64, 16, 8, 1, 0, 1},
                                   {32, 64, 32, 1, 4, 0, 1}};
     step_case cases[6];
-    step_case_make(&cases[0], 5, 37, 170, 20, 3, MCL_DTYPE_F16);
-    step_case_make(&cases[1], 7, 19, 7, 5, 1, MCL_DTYPE_BF16);
-    step_case_make(&cases[2], 2, 24, 3, 16, 2, MCL_DTYPE_F32);
-    step_case_make(&cases[3], 9, 41, 16, 16, 2, MCL_DTYPE_F16);
-    step_case_make(&cases[4], 6, 33, 24, 16, 1, MCL_DTYPE_BF16);
-    step_case_make(&cases[5], 5, 20, 8, 8, 1, MCL_DTYPE_F32);
+    step_cases_make(cases, 6);
     for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
         mcl_params p = *mcl_runtime_params(rt, "ssm_step.cl");
         if (cfg[i][0]) {
