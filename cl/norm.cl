@@ -1,4 +1,5 @@
-/* norm.cl: embedding gather and RMSNorm fused with the residual add.
+/* norm.cl: embedding gather and RMSNorm fused with the residual add (and
+ * with the mma GEMM's activation split).
  *
  * embed_gather: out[t, :] = emb[ids[t], :] converted to fp32. Grid
  *   (round_up(D, NORM_WG), T); one element per work-item. Traffic per element:
@@ -12,6 +13,16 @@
  *   With has_delta and has_rows, rows must be distinct (each residual row is
  *   updated once). Traffic per element: resid 4 read + 4 written (only with
  *   delta) + 4 re-read (cache), delta 4, w 4 (cached across rows), out 4.
+ * rmsnorm_split: rmsnorm_residual (rows in order, no row list) whose pass 2
+ *   writes the output already split into the 16-bit parts the mma GEMM
+ *   reads (src/ops/gemm.h, mcl_op_matmul_parts): hi = round(out),
+ *   lo = round(out - hi) in F16 (f16) or BF16, [T, lda] each, zeros for
+ *   k >= D, lo only when split == 2; each item does 8 consecutive k and
+ *   stores 16 bytes per part. The same values bit for bit as
+ *   rmsnorm_residual followed by gemm.cl's gemm_split_a (the same
+ *   expressions, common.cl's rounding). Traffic per element: as
+ *   rmsnorm_residual, but 2 * split bytes written instead of out's 4 (and no
+ *   split pass reading them again).
  * Tunables: NORM_WG (power of two; default 256 on GPUs, 64 on CPUs, capped by
  *   the device's max work-group size; src/tune_kern.c).
  */
@@ -29,15 +40,13 @@ void embed_gather(__global const int *ids, __global const void *emb, int wdtype,
     out[(size_t)t * D + i] = mcl_load_w(emb, id * (size_t)D + i, wdtype);
 }
 
-__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
-void rmsnorm_residual(__global float *resid, __global const float *delta, int has_delta,
-                      __global const float *w, float eps, __global float *out,
-                      __global const int *rows, int has_rows, int T, int D)
+/* Pass 1 of rmsnorm_residual and rmsnorm_split on row `src` (an offset):
+ * the residual add (with has_delta) and the local-memory tree of the sum of
+ * squares; returns rsqrt(mean(v^2) + eps), the same value in every item. */
+inline float norm_row_scale(__global float *resid, __global const float *delta, int has_delta, size_t src,
+                            float eps, int D, __local float *red)
 {
-    __local float red[NORM_WG];
-    int r = get_group_id(0), lid = get_local_id(0);
-    /* the host launches exactly T groups (no early return before barriers) */
-    size_t src = (size_t)(has_rows ? rows[r] : r) * (size_t)D;
+    int lid = get_local_id(0);
     float ss = 0.0f;
     for (int i = lid; i < D; i += NORM_WG) {
         float v = resid[src + i];
@@ -53,7 +62,52 @@ void rmsnorm_residual(__global float *resid, __global const float *delta, int ha
         if (lid < s) red[lid] += red[lid + s];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    float scale = rsqrt(red[0] / (float)D + eps);
+    return rsqrt(red[0] / (float)D + eps);
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void rmsnorm_residual(__global float *resid, __global const float *delta, int has_delta,
+                      __global const float *w, float eps, __global float *out,
+                      __global const int *rows, int has_rows, int T, int D)
+{
+    __local float red[NORM_WG];
+    int r = get_group_id(0), lid = get_local_id(0);
+    /* the host launches exactly T groups (no early return before barriers) */
+    size_t src = (size_t)(has_rows ? rows[r] : r) * (size_t)D;
+    float scale = norm_row_scale(resid, delta, has_delta, src, eps, D, red);
     size_t dst = (size_t)r * (size_t)D;
     for (int i = lid; i < D; i += NORM_WG) out[dst + i] = resid[src + i] * scale * w[i];
+}
+
+/* Normalized elements i..i+3 of the row at resid + src (zero at i >= D). */
+inline float4 norm_out4(__global const float *resid, size_t src, __global const float *w, float scale, int i,
+                        int D)
+{
+    float4 o;
+    o.x = i < D ? resid[src + i] * scale * w[i] : 0.0f;
+    o.y = i + 1 < D ? resid[src + i + 1] * scale * w[i + 1] : 0.0f;
+    o.z = i + 2 < D ? resid[src + i + 2] * scale * w[i + 2] : 0.0f;
+    o.w = i + 3 < D ? resid[src + i + 3] * scale * w[i + 3] : 0.0f;
+    return o;
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void rmsnorm_split(__global float *resid, __global const float *delta, int has_delta,
+                   __global const float *w, float eps, int lda, int f16, int split,
+                   __global ushort *hi, __global ushort *lo, int T, int D)
+{
+    __local float red[NORM_WG];
+    int r = get_group_id(0), lid = get_local_id(0);
+    /* the host launches exactly T groups (no early return before barriers) */
+    size_t src = (size_t)r * (size_t)D;
+    float scale = norm_row_scale(resid, delta, has_delta, src, eps, D, red);
+    if (has_delta) barrier(CLK_GLOBAL_MEM_FENCE); /* pass 2 reads other items' residual writes */
+    for (int k = 8 * lid; k < lda; k += 8 * NORM_WG) {
+        float4 a0 = norm_out4(resid, src, w, scale, k, D), a1 = norm_out4(resid, src, w, scale, k + 4, D);
+        float4 h0 = gemm_round4(a0, f16), h1 = gemm_round4(a1, f16);
+        size_t o = ((size_t)r * lda + k) / 8;
+        ((__global uint4 *)hi)[o] = gemm_pack8(h0, h1, f16);
+        if (split == 2)
+            ((__global uint4 *)lo)[o] = gemm_pack8(gemm_round4(a0 - h0, f16), gemm_round4(a1 - h1, f16), f16);
+    }
 }

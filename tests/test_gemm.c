@@ -30,6 +30,7 @@
 #include "model/model.h"
 #include "model/weights.h"
 #include "ops/gemm.h"
+#include "ops/kern.h"
 #include "ref/ref_gemm.h"
 #include "runtime/caps_cache.h"
 #include "runtime/runtime.h"
@@ -324,6 +325,107 @@ static void test_gemm_split(void **state)
     mcl_buffer_release(&bL);
 }
 
+static void read_back(cl_mem b, void *host, size_t bytes)
+{
+    assert_int_equal(clEnqueueReadBuffer(rt->queue, b, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+}
+
+/* rmsnorm_split's parts and residual against rmsnorm_residual + gemm_split_a,
+ * bit for bit: T rows of D (D not a multiple of 8: zero padding), F16 and
+ * BF16, split 1 and 2, with and without the residual add. Returns the
+ * normalized fp32 rows (T * D floats, malloc'd) of the last case's
+ * rmsnorm_residual (no delta, BF16 split 2 order: the caller's A). */
+static void check_norm_split(int T, int D, mcl_dtype dt, int split, bool with_delta)
+{
+    int lda = (D + 7) / 8 * 8;
+    size_t n = (size_t)T * D, np = (size_t)T * lda;
+    float *h = malloc(n * 4), *d = malloc(n * 4), *w = malloc((size_t)D * 4), *r1 = malloc(n * 4), *r2 = malloc(n * 4);
+    uint16_t *h1 = malloc(np * 2), *l1 = malloc(np * 2), *h2 = malloc(np * 2), *l2 = malloc(np * 2);
+    assert_true(h && d && w && r1 && r2 && h1 && l1 && h2 && l2);
+    for (size_t i = 0; i < n; i++) h[i] = frand() * 3.0f, d[i] = frand();
+    for (int i = 0; i < D; i++) w[i] = 1.0f + 0.5f * frand();
+    cl_mem bh1 = upload(h, n * 4), bh2 = upload(h, n * 4), bd = upload(d, n * 4), bw = upload(w, (size_t)D * 4);
+    cl_mem bo = upload(h, n * 4), bH1 = upload(h1, np * 2), bL1 = upload(l1, np * 2), bH2 = upload(h2, np * 2),
+           bL2 = upload(l2, np * 2);
+    memset(l1, 0, np * 2), memset(l2, 0, np * 2);
+    assert_int_equal(mcl_kern_rmsnorm(rt, bh1, with_delta ? bd : NULL, bw, 1e-5f, bo, NULL, T, D), MCL_OK);
+    assert_int_equal(mcl_op_gemm_split(rt, bo, T, D, lda, dt, split, bH1, bL1), MCL_OK);
+    assert_int_equal(mcl_kern_rmsnorm_split(rt, bh2, with_delta ? bd : NULL, bw, 1e-5f, bH2, bL2, lda, dt, split, T, D),
+                     MCL_OK);
+    read_back(bH1, h1, np * 2), read_back(bH2, h2, np * 2), read_back(bh1, r1, n * 4), read_back(bh2, r2, n * 4);
+    if (split == 2) read_back(bL1, l1, np * 2), read_back(bL2, l2, np * 2);
+    for (size_t i = 0; i < np; i++)
+        if (h1[i] != h2[i] || l1[i] != l2[i])
+            fail_msg("rmsnorm_split T %d D %d dtype %d split %d delta %d: part [%zu] %04x %04x, want %04x %04x", T,
+                     D, (int)dt, split, with_delta, i, h2[i], l2[i], h1[i], l1[i]);
+    assert_memory_equal(r1, r2, n * 4); /* the residual add, in place */
+    cl_mem all[] = {bh1, bh2, bd, bw, bo, bH1, bL1, bH2, bL2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
+    free(h), free(d), free(w), free(r1), free(r2), free(h1), free(l1), free(h2), free(l2);
+}
+
+/* The GEMM on A split by its producer (mcl_op_matmul_presplit + parts)
+ * against the GEMM on fp32 A through its own split pass: the same C bit for
+ * bit where the mma path runs; refused where it does not. */
+static void check_presplit_gemm(int M, int N, int K, mcl_dtype dt)
+{
+    size_t an = (size_t)M * K, wn = (size_t)N * K, cn = (size_t)M * N;
+    float *A = malloc(an * 4), *wf = malloc(wn * 4), *ones = malloc((size_t)K * 4), *c1 = malloc(cn * 4),
+          *c2 = malloc(cn * 4);
+    void *W = malloc(wn * 2);
+    assert_true(A && wf && ones && c1 && c2 && W);
+    for (size_t i = 0; i < an; i++) A[i] = frand() * 2.0f;
+    for (size_t i = 0; i < wn; i++) wf[i] = frand();
+    for (int i = 0; i < K; i++) ones[i] = 1.0f + 0.25f * frand();
+    assert_int_equal(mcl_half_convert_from_f32(wf, dt, W, wn), MCL_OK);
+    cl_mem bA = upload(A, an * 4), bA2 = upload(A, an * 4), bW = upload(W, wn * 2), bn = upload(ones, (size_t)K * 4);
+    cl_mem bX = upload(A, an * 4), bC1 = upload(c1, cn * 4), bC2 = upload(c2, cn * 4);
+    mcl_gemm_parts p;
+    bool on = true;
+    assert_int_equal(mcl_op_matmul_presplit(rt, dt, M, N, K, 0.0f, &p, &on), MCL_OK);
+    if (!on) {
+        printf("presplit off for %d x %d x %d (path %s): mcl_op_matmul_parts refuses\n", M, N, K,
+               mcl_gemm_path_name(mcl_op_matmul_choice(rt, dt, M, N, K, 0.0f)));
+        mcl_gemm_parts bad = {bX, bX, (K + 7) / 8 * 8, 2, dt};
+        assert_int_equal(mcl_op_matmul_parts(rt, "t", bW, dt, N, K, &bad, M, 0.0f, bC2), MCL_ERR_INVALID_ARG);
+        mcl_error_clear();
+    } else {
+        /* X = rmsnorm(A) * ones as fp32, then the GEMM on X through gemm_split_a ... */
+        assert_int_equal(mcl_kern_rmsnorm(rt, bA, NULL, bn, 1e-5f, bX, NULL, M, K), MCL_OK);
+        assert_int_equal(mcl_op_matmul_path(rt, MCL_GEMM_MMA, "t", bW, dt, N, K, bX, M, 0.0f, bC1), MCL_OK);
+        /* ... against the norm writing the parts and the GEMM reading them */
+        assert_int_equal(mcl_op_matmul_presplit(rt, dt, M, N, K, 0.0f, &p, &on), MCL_OK);
+        assert_int_equal(mcl_kern_rmsnorm_split(rt, bA2, NULL, bn, 1e-5f, p.hi, p.lo, p.lda, p.dt, p.split, M, K),
+                         MCL_OK);
+        assert_int_equal(mcl_op_matmul_parts(rt, "t", bW, dt, N, K, &p, M, 0.0f, bC2), MCL_OK);
+        read_back(bC1, c1, cn * 4), read_back(bC2, c2, cn * 4);
+        assert_memory_equal(c1, c2, cn * 4);
+        mcl_gemm_parts bad = p;
+        bad.lda += 8;
+        assert_int_equal(mcl_op_matmul_parts(rt, "t", bW, dt, N, K, &bad, M, 0.0f, bC2), MCL_ERR_INVALID_ARG);
+        mcl_error_clear();
+        setenv("MAMBACL_DISABLE", "gmma,presplit", 1);
+        assert_int_equal(mcl_op_matmul_presplit(rt, dt, M, N, K, 0.0f, &p, &on), MCL_OK);
+        unsetenv("MAMBACL_DISABLE");
+        assert_false(on);
+    }
+    cl_mem all[] = {bA, bA2, bW, bn, bX, bC1, bC2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(&all[i]);
+    free(A), free(wf), free(ones), free(c1), free(c2), free(W);
+}
+
+static void test_gemm_presplit(void **state)
+{
+    (void)state;
+    for (int dt = MCL_DTYPE_F16; dt <= MCL_DTYPE_BF16; dt++)
+        for (int split = 1; split <= 2; split++) {
+            check_norm_split(3, 37, (mcl_dtype)dt, split, split == 2);
+            check_norm_split(5, 64, (mcl_dtype)dt, split, split == 1);
+        }
+    check_presplit_gemm(129, 72, 37, MCL_DTYPE_F16);
+    check_presplit_gemm(200, 136, 264, MCL_DTYPE_BF16);
+}
+
 static void test_gemm_bad_args(void **state)
 {
     (void)state;
@@ -596,7 +698,8 @@ int main(void)
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
         cmocka_unit_test(test_gemm_space),  cmocka_unit_test(test_gemm_skred),
-        cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_bad_args),
+        cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_presplit),
+        cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),
         cmocka_unit_test(test_bf16_long_parity),
     };

@@ -7,6 +7,8 @@
  * One layer, T token rows (prefill) or one row per sequence (decode):
  *   hn  = rmsnorm(h) * norm                 rmsnorm_residual
  *   xz  = hn . W_in^T                       mcl_project (gemv for few rows, else GEMM)
+ *     (prefill: mcl_project_norm; with the mma GEMM the norm writes its
+ *     split A, rmsnorm_split, instead of hn)
  *   xc  = silu(conv(x) + conv_b)            conv_prefill / conv_step (conv state)
  *   dbc = xc . W_x^T                        mcl_project
  *   y   = scan(xc, dbc, z, ...)             scan_prefill / ssm_step (ssm state)
@@ -137,9 +139,8 @@ static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
     mcl_scan_args a = scan_args(m, l);
     a.T = T; /* the dt GEMM pre-pass of SCAN_DTIN runs over the T rows */
     mcl_kern_view x = x_view(m);
-    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, T,
-                             c->d_model));
-    MCL_TRY(mcl_project(m, "in_proj", T, mcl_model_w(m, MCL_W_IN_PROJ, l), s->hn, false, xz));
+    MCL_TRY(mcl_project_norm(m, "in_proj", T, mcl_model_w(m, MCL_W_IN_PROJ, l), s->h,
+                             mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, xz));
     MCL_TRY(mcl_kern_conv_prefill(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
                                   &cs, s->seq_start, n_seqs, T, c->d_inner, c->d_conv, xc));
     MCL_TRY(mcl_project(m, "x_proj", T, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));

@@ -141,4 +141,12 @@ void mcl_scratch_release(mcl_model *m);
 mcl_status mcl_project(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem X,
                        bool accumulate, cl_mem Y);
 
+/* Y[rows, W.rows] = (rmsnorm(h) * nw) . W^T, h [rows, W.cols] fp32 (not
+ * changed): where the GEMM takes the mma path with a split pass
+ * (mcl_op_matmul_presplit) the norm writes the split A itself
+ * (rmsnorm_split, no gemm_split_a launch, bitwise the same Y); else
+ * rmsnorm_residual into hn [rows, W.cols] and mcl_project. */
+mcl_status mcl_project_norm(mcl_model *m, const char *what, int rows, const mcl_dmat *W, cl_mem h, cl_mem nw,
+                            float eps, cl_mem hn, cl_mem Y);
+
 #endif

@@ -2,6 +2,7 @@
 #include "ops/gemm.h"
 
 #include <clblast_c.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -17,6 +18,16 @@ static size_t elementwise_wg(const mcl_runtime *rt, size_t want)
     size_t wg = want;
     while (wg > 1 && wg > max) wg /= 2;
     return wg;
+}
+
+/* Whether MAMBACL_DISABLE's comma-separated list names `name`. */
+static bool disabled(const char *name)
+{
+    const char *s = getenv("MAMBACL_DISABLE");
+    size_t n = strlen(name);
+    for (const char *p = s; p && (p = strstr(p, name)) != NULL; p += n)
+        if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
+    return false;
 }
 
 /* rt->gemm_ws: A parts (or widened W), split-K slabs, GEMM_SKRED's tile counters */
@@ -249,28 +260,25 @@ static mcl_status split_a(mcl_runtime *rt, const mm *a, int lda, int split)
     return mcl_op_gemm_split(rt, a->A, a->M, a->K, lda, a->wdt, split, rt->gemm_ws[WS_HI], rt->gemm_ws[WS_LO]);
 }
 
-static mcl_status run_mma(mcl_runtime *rt, const mm *a)
+/* The mma kernel on A as given: fp32 a->A (GEMM_FUSE) or the parts ah, al
+ * [M, lda] (hi, lo). */
+static mcl_status run_mma_on(mcl_runtime *rt, const mm *a, cl_mem ah, cl_mem al, int lda)
 {
-    int bm, bn, bk, split, wm, wn, cap, fuse, skred;
+    int bm, bn, bk, wm, wn, cap, skred;
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BM, &bm));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BN, &bn));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_BK, &bk));
-    MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLIT, &split));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_WM, &wm));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_WN, &wn));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLITK, &cap));
-    MCL_TRY(get(a->cfg, MCL_T_GEMM_FUSE, &fuse));
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SKRED, &skred));
-    int threads = 32 * wm * wn, lda = fuse ? a->K : (a->K + 7) / 8 * 8, k_len = 0;
-    if (!fuse) MCL_TRY(split_a(rt, a, lda, split)); /* GEMM_FUSE: the kernel splits fp32 A itself */
-    int slices = 1;
+    int threads = 32 * wm * wn, k_len = 0, slices = 1;
     MCL_TRY(splitk(rt, a, bm, bn, bk, cap, &k_len, &slices));
     size_t gx = (size_t)((a->N + bn - 1) / bn), gy = (size_t)((a->M + bm - 1) / bm);
     cl_mem out = a->C, cnt = a->C;
     MCL_TRY(slice_buffers(rt, a, slices, skred, gx * gy, &out, &cnt));
     cl_kernel k;
     MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, a->wdt == MCL_DTYPE_F16 ? "gemm_mma_f16" : "gemm_mma_bf16", &k));
-    cl_mem ah = fuse ? a->A : rt->gemm_ws[WS_HI], al = fuse ? a->A : rt->gemm_ws[WS_LO];
     MCL_ARG(k, 0, ah);
     MCL_ARG(k, 1, al);
     MCL_ARG(k, 2, lda);
@@ -287,6 +295,20 @@ static mcl_status run_mma(mcl_runtime *rt, const mm *a)
     size_t local[3] = {(size_t)threads, 1, 1};
     MCL_TRY(mcl_launch(rt, k, a->what, 3, global, local));
     return slices > 1 && !skred ? run_reduce(rt, a, slices) : MCL_OK;
+}
+
+/* The parts' row length for K (a multiple of 8: 16-byte rows). */
+static int parts_lda(int K) { return (K + 7) / 8 * 8; }
+
+static mcl_status run_mma(mcl_runtime *rt, const mm *a)
+{
+    int split, fuse;
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SPLIT, &split));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_FUSE, &fuse));
+    if (fuse) return run_mma_on(rt, a, a->A, a->A, a->K); /* GEMM_FUSE: the kernel splits fp32 A itself */
+    int lda = parts_lda(a->K);
+    MCL_TRY(split_a(rt, a, lda, split));
+    return run_mma_on(rt, a, rt->gemm_ws[WS_HI], rt->gemm_ws[WS_LO], lda);
 }
 
 static mcl_status run_clblast(mcl_runtime *rt, const mm *a)
@@ -346,4 +368,46 @@ mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype 
                          cl_mem A, int M, float beta, cl_mem C)
 {
     return mcl_op_matmul_path(rt, MCL_GEMM_AUTO, what, W, wdt, N, K, A, M, beta, C);
+}
+
+mcl_status mcl_op_matmul_presplit(mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta,
+                                  mcl_gemm_parts *parts, bool *on)
+{
+    *on = false;
+    memset(parts, 0, sizeof *parts);
+    if (M <= 0 || N <= 0 || K <= 0 || disabled("presplit")) return MCL_OK;
+    const mcl_tune_config *c;
+    mcl_gemm_path path;
+    int split, fuse;
+    MCL_TRY(gemm_config(rt, M, &c));
+    MCL_TRY(choose(rt, c, wdt, M, N, K, beta, &path));
+    MCL_TRY(get(c, MCL_T_GEMM_SPLIT, &split));
+    MCL_TRY(get(c, MCL_T_GEMM_FUSE, &fuse));
+    if (path != MCL_GEMM_MMA || fuse) return MCL_OK;
+    int lda = parts_lda(K);
+    size_t bytes = (size_t)M * (size_t)lda * 2;
+    MCL_TRY(ensure_ws(rt, WS_HI, bytes));
+    MCL_TRY(ensure_ws(rt, WS_LO, split == 2 ? bytes : 4));
+    mcl_gemm_parts p = {rt->gemm_ws[WS_HI], rt->gemm_ws[WS_LO], lda, split, wdt};
+    *parts = p;
+    *on = true;
+    return MCL_OK;
+}
+
+mcl_status mcl_op_matmul_parts(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
+                               const mcl_gemm_parts *A, int M, float beta, cl_mem C)
+{
+    mm a = {NULL, what, W, NULL, C, wdt, M, N, K, beta};
+    int split, fuse;
+    MCL_TRY(gemm_config(rt, M, &a.cfg));
+    MCL_TRY(check_args(rt, MCL_GEMM_MMA, &a));
+    MCL_TRY(get(a.cfg, MCL_T_GEMM_SPLIT, &split));
+    MCL_TRY(get(a.cfg, MCL_T_GEMM_FUSE, &fuse));
+    if (!A || fuse || A->dt != wdt || A->split != split || A->lda != parts_lda(K) || !A->hi || (split == 2 && !A->lo))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: split A (lda %d, split %d, dtype %d) is not what "
+                             "the configuration for %d rows reads (lda %d, split %d, dtype %d, GEMM_FUSE %d)",
+                             what, A ? A->lda : -1, A ? A->split : -1, A ? (int)A->dt : -1, M, parts_lda(K), split,
+                             (int)wdt, fuse);
+    if (M == 0) return MCL_OK;
+    return run_mma_on(rt, &a, A->hi, split == 2 ? A->lo : A->hi, A->lda);
 }

@@ -49,6 +49,37 @@ mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype 
 mcl_status mcl_op_gemm_split(mcl_runtime *rt, cl_mem A, int M, int K, int lda, mcl_dtype dt, int split,
                              cl_mem hi, cl_mem lo);
 
+/* An activation A [M, K] already split into the mma path's 16-bit parts:
+ * hi, lo ushort [M, lda] of dt each (hi = round(A), lo = round(A - hi), zeros
+ * for k >= K, lo only when split == 2), as mcl_op_gemm_split writes them. */
+typedef struct mcl_gemm_parts {
+    cl_mem hi, lo; /* ushort [M, lda] each; the GEMM's workspaces (not owned) */
+    int lda, split;
+    mcl_dtype dt;
+} mcl_gemm_parts;
+
+/* Whether mcl_op_matmul would run this product (W [N, K] of wdt, M rows,
+ * beta) on the mma path with its own gemm_split_a pass (capability on,
+ * 16-bit W, more rows than gemv takes, GEMM_FUSE 0): then *on is true and
+ * *parts the GEMM's A workspaces grown for M rows with the lda, split and dt
+ * the kernel reads, for a producer (norm.cl's rmsnorm_split) to fill before
+ * mcl_op_matmul_parts; no other matmul on rt may run in between (it would
+ * reuse the workspaces). MAMBACL_DISABLE=presplit: always false (the fp32
+ * path, for tests and comparisons). Errors: MCL_ERR_DEVICE_MEM growing the
+ * workspaces, MCL_ERR_INTERNAL when gemm.cl was not built. */
+mcl_status mcl_op_matmul_presplit(mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta,
+                                  mcl_gemm_parts *parts, bool *on);
+
+/* C[M, N] = A . W[N, K]^T + beta * C on the mma path from A already split
+ * (parts, filled as mcl_op_matmul_presplit said): no gemm_split_a launch,
+ * bitwise the C that mcl_op_matmul_path(MCL_GEMM_MMA) gives on the fp32 A
+ * the parts came from. Errors: MCL_ERR_INVALID_ARG for bad sizes, without
+ * the mma capability, or parts whose lda, split or dt are not what the
+ * configuration for M reads (or a configuration with GEMM_FUSE); as
+ * mcl_op_matmul otherwise. */
+mcl_status mcl_op_matmul_parts(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
+                               const mcl_gemm_parts *A, int M, float beta, cl_mem C);
+
 /* The same on a given path (tests, bench, timing tools). */
 mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W,
                               mcl_dtype wdt, int N, int K, cl_mem A, int M, float beta, cl_mem C);

@@ -1,4 +1,4 @@
-/* Launchers of embed_gather, rmsnorm_residual, weights_to_f32, conv_prefill,
+/* Launchers of embed_gather, rmsnorm_residual, rmsnorm_split, weights_to_f32, conv_prefill,
  * conv_step and gemv. */
 #include "ops/kern.h"
 
@@ -70,6 +70,39 @@ mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem 
     MCL_ARG(k, 9, D);
     size_t wg = (size_t)wgl, global = (size_t)T * wg;
     return mcl_launch(rt, k, "rmsnorm_residual", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_rmsnorm_split(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps, cl_mem hi,
+                                  cl_mem lo, int lda, mcl_dtype dt, int split, int T, int D)
+{
+    MCL_TRY(check_sizes("rmsnorm_split", T, D));
+    if (lda < D || lda % 8 || (split != 1 && split != 2) || (dt != MCL_DTYPE_F16 && dt != MCL_DTYPE_BF16))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "rmsnorm_split: bad parts (lda %d for D %d, split %d, dtype %d)",
+                             lda, D, split, (int)dt);
+    if (T == 0) return MCL_OK;
+    cl_kernel k;
+    const mcl_params *p;
+    long wgl;
+    mcl_shape sh = {{[MCL_SHAPE_D_MODEL] = D}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_NORM, &sh, "rmsnorm_split", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_NORM_WG, &wgl));
+    cl_int has_delta = delta != NULL, f16 = dt == MCL_DTYPE_F16, sp = split;
+    if (!delta) delta = resid; /* never read (see mcl_kern_rmsnorm) */
+    if (split == 1) lo = hi;   /* never written */
+    MCL_ARG(k, 0, resid);
+    MCL_ARG(k, 1, delta);
+    MCL_ARG(k, 2, has_delta);
+    MCL_ARG(k, 3, w);
+    MCL_ARG(k, 4, eps);
+    MCL_ARG(k, 5, lda);
+    MCL_ARG(k, 6, f16);
+    MCL_ARG(k, 7, sp);
+    MCL_ARG(k, 8, hi);
+    MCL_ARG(k, 9, lo);
+    MCL_ARG(k, 10, T);
+    MCL_ARG(k, 11, D);
+    size_t wg = (size_t)wgl, global = (size_t)T * wg;
+    return mcl_launch(rt, k, "rmsnorm_split", 1, &global, &wg);
 }
 
 mcl_status mcl_kern_convert(mcl_runtime *rt, cl_mem w, mcl_dtype wdtype, cl_mem out, uint64_t n)

@@ -20,6 +20,15 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
 mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps,
                             cl_mem out, cl_mem rows, int T, int D);
 
+/* mcl_kern_rmsnorm over rows 0..T-1 (no row list) with the output written
+ * as the mma GEMM's split A instead of fp32 (ops/gemm.h, mcl_gemm_parts):
+ * hi, lo ushort [T, lda] of dt (F16 or BF16), lo only when split == 2, zeros
+ * for k >= D; bitwise what mcl_kern_rmsnorm + mcl_op_gemm_split give.
+ * Errors: MCL_ERR_INVALID_ARG for lda < D or not a multiple of 8, split not
+ * 1 or 2, dt not 16-bit; as mcl_kern_rmsnorm otherwise. */
+mcl_status mcl_kern_rmsnorm_split(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps, cl_mem hi,
+                                  cl_mem lo, int lda, mcl_dtype dt, int split, int T, int D);
+
 /* out[0..n) = w[0..n) converted from wdtype to fp32. */
 mcl_status mcl_kern_convert(mcl_runtime *rt, cl_mem w, mcl_dtype wdtype, cl_mem out, uint64_t n);
 
