@@ -17,15 +17,34 @@
  *   state is read and written by one work-item and no barrier is needed.
  *   Traffic per element: x read K times (cached; 4 bytes from memory),
  *   w K*4 bytes (cached), xc 4 written; state 4*(K-1) per (sequence, channel).
+ * conv_prefill4 (K = 4, every released Mamba; d_inner, x_ld and x_off
+ *   multiples of 4; CONV_TT > 0; the host checks): grid
+ *   (round_up(d_inner/4, CONV_WG), ceil(T / CONV_TT)); work-item (g, tile)
+ *   does channels 4g..4g+3 (channels fastest: a warp reads 512 contiguous
+ *   bytes of a row) at the CONV_TT rows of its tile. A tile inside one
+ *   sequence at positions >= K-1 reads the K-1 rows before it and each of
+ *   its rows once with 16-byte loads, keeps the window in registers (the
+ *   taps of 4 channels as 4 float4, transposed from their rows) and writes
+ *   16 bytes per row; the same mad order per channel as conv_out, so the same
+ *   values. A tile holding a sequence's first K-1 positions or a boundary
+ *   does conv_prefill's work for each of its (channel, row) pairs (the
+ *   heads and the state, by the item at position 0 as there).
+ *   Traffic per element: x 4 bytes read (+ (K-1)/CONV_TT for the window,
+ *   mostly from cache), xc 4 written; w 16 bytes per channel per tile.
  * conv_step: one token per sequence, work-item (d, b): reads the K-1 taps,
  *   writes xc and the rolled state (taps shift left, x enters at K-2).
  *   Traffic per element: state 2*4*(K-1), x 4, w 4*K, xc 4.
  * Tunables: CONV_WG (work-items per group along d_inner; 256 on GPUs, 64 on
- *   CPUs, capped by the device; src/tune/tune_kern.c).
+ *   CPUs, capped by the device; src/tune/tune_kern.c); CONV_TT (rows per
+ *   conv_prefill4 item; 0: always conv_prefill; default 8).
  */
 #ifndef CONV_WG
 #define CONV_WG 64
 #endif
+#ifndef CONV_TT
+#define CONV_TT 8
+#endif
+#define CONV_VK 4 /* conv_prefill4's conv width */
 
 /* Sequence b with seq_start[b] <= t < seq_start[b+1] (empty sequences skipped). */
 inline int conv_find_seq(__global const int *seq_start, int n_seqs, int t)
@@ -54,14 +73,20 @@ inline float conv_out(__global const float *x, int x_ld, int t0, int p, int K,
     return mcl_silu(acc);
 }
 
-__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
-void conv_prefill(__global const float *x, ulong x_off, int x_ld, __global const float *w,
-                  __global const float *bias, int has_bias, __global float *conv_state, ulong state_off,
-                  __global const int *slot, ulong slot_stride, __global const int *seq_start,
-                  int n_seqs, int d_inner, int K, __global float *xc)
+/* The arguments of conv_prefill and conv_prefill4, in their order. */
+#define CONV_PREFILL_PARAMS                                                                             \
+    __global const float *x, ulong x_off, int x_ld, __global const float *w, __global const float *bias, \
+        int has_bias, __global float *conv_state, ulong state_off, __global const int *slot,            \
+        ulong slot_stride, __global const int *seq_start, int n_seqs, int d_inner, int K, __global float *xc
+
+/* conv_prefill's work for channel d at row t (see the file comment): the
+ * output when its position is >= K-1; at position 0 the sequence's first
+ * min(L, K-1) outputs and the new state. */
+inline void conv_point(__global const float *x, ulong x_off, int x_ld, __global const float *w,
+                       __global const float *bias, int has_bias, __global float *conv_state, ulong state_off,
+                       __global const int *slot, ulong slot_stride, __global const int *seq_start, int n_seqs,
+                       int d_inner, int K, __global float *xc, int d, int t)
 {
-    int d = get_global_id(0), t = get_global_id(1);
-    if (d >= d_inner) return;
     __global const float *xd = x + x_off + d; /* column d */
     int b = conv_find_seq(seq_start, n_seqs, t);
     int t0 = seq_start[b], L = seq_start[b + 1] - t0, p = t - t0;
@@ -79,6 +104,54 @@ void conv_prefill(__global const float *x, ulong x_off, int x_ld, __global const
     for (int j = 0; j < K - 1; j++) {
         int q = L - (K - 1) + j; /* position whose x becomes tap j */
         st[j] = q >= 0 ? xd[(size_t)(t0 + q) * (size_t)x_ld] : st[j + L];
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
+void conv_prefill(CONV_PREFILL_PARAMS)
+{
+    int d = get_global_id(0), t = get_global_id(1);
+    if (d >= d_inner) return;
+    conv_point(x, x_off, x_ld, w, bias, has_bias, conv_state, state_off, slot, slot_stride, seq_start, n_seqs,
+               d_inner, K, xc, d, t);
+}
+
+/* 16 aligned bytes at p. */
+inline float4 conv_ld4(__global const float *p) { return *(__global const float4 *)p; }
+
+/* SiLU of each component (the scalar mcl_silu: the same values as conv_out). */
+inline float4 conv_silu4(float4 a) { return (float4)(mcl_silu(a.x), mcl_silu(a.y), mcl_silu(a.z), mcl_silu(a.w)); }
+
+__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
+void conv_prefill4(CONV_PREFILL_PARAMS, int T)
+{
+    int d = 4 * (int)get_global_id(0), ta = (int)get_global_id(1) * CONV_TT;
+    if (d >= d_inner) return;
+    int tb = min(ta + CONV_TT, T);
+    int b = conv_find_seq(seq_start, n_seqs, ta);
+    if (ta - seq_start[b] < CONV_VK - 1 || tb > seq_start[b + 1]) { /* a head or a boundary: conv_prefill's way */
+        for (int t = ta; t < tb; t++)
+            for (int c = 0; c < 4; c++)
+                conv_point(x, x_off, x_ld, w, bias, has_bias, conv_state, state_off, slot, slot_stride, seq_start,
+                           n_seqs, d_inner, K, xc, d + c, t);
+        return;
+    }
+    float4 r0 = conv_ld4(w + (size_t)d * CONV_VK), r1 = conv_ld4(w + (size_t)(d + 1) * CONV_VK);
+    float4 r2 = conv_ld4(w + (size_t)(d + 2) * CONV_VK), r3 = conv_ld4(w + (size_t)(d + 3) * CONV_VK);
+    float4 w0 = (float4)(r0.x, r1.x, r2.x, r3.x), w1 = (float4)(r0.y, r1.y, r2.y, r3.y);
+    float4 w2 = (float4)(r0.z, r1.z, r2.z, r3.z), w3 = (float4)(r0.w, r1.w, r2.w, r3.w);
+    float4 bv = has_bias ? conv_ld4(bias + d) : (float4)(0.0f);
+    __global const float *xp = x + x_off + (size_t)(ta - (CONV_VK - 1)) * (size_t)x_ld + d;
+    float4 a0 = conv_ld4(xp), a1 = conv_ld4(xp + x_ld), a2 = conv_ld4(xp + 2 * (size_t)x_ld);
+    xp += 3 * (size_t)x_ld;
+    for (int t = ta; t < tb; t++, xp += x_ld) {
+        float4 a3 = conv_ld4(xp);
+        float4 acc = mad(w0, a0, bv);
+        acc = mad(w1, a1, acc);
+        acc = mad(w2, a2, acc);
+        acc = mad(w3, a3, acc);
+        *(__global float4 *)(xc + (size_t)t * d_inner + d) = conv_silu4(acc);
+        a0 = a1, a1 = a2, a2 = a3;
     }
 }
 

@@ -268,6 +268,31 @@ static void test_conv_prefill(void **state)
     }
 }
 
+/* conv_prefill4 (width 4, channels and rows 16-byte aligned; CONV_TT rows
+ * per item, 8 by default): sequences of 1, 2, 3 (= K-1), 13 (prime) and 37
+ * rows, several in one pass with tiles across their boundaries, conv states
+ * in pooled slots, odd multiples of 4 channels; an unaligned view takes
+ * conv_prefill. */
+static void test_conv_prefill4(void **state)
+{
+    (void)state;
+    static const int l1[] = {1}, l2[] = {2}, l3[] = {3}, l13[] = {13}, l37[] = {37};
+    static const int lm[] = {1, 13, 0, 2, 3, 5}, sm[] = {5, 0, 3, 2, 7, 6}, lb[] = {20, 17, 9}, sb[] = {1, 6, 2};
+    static const int slot_one[] = {4};
+    const int dis[] = {4, 12};
+    for (size_t a = 0; a < 2; a++) {
+        int di = dis[a];
+        conv_case cs[] = {
+            {1, di, 4, l1, slot_one, true},  {1, di, 4, l2, slot_one, false}, {1, di, 4, l3, slot_one, true},
+            {1, di, 4, l13, slot_one, true}, {1, di, 4, l37, slot_one, false}, {6, di, 4, lm, sm, true},
+            {3, di, 4, lb, sb, true},
+        };
+        for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) run_conv_prefill(&cs[i], 0, 2 * di);
+        run_conv_prefill(&cs[6], 4, di + 8); /* another aligned layout */
+        run_conv_prefill(&cs[6], 3, di + 5); /* unaligned: conv_prefill */
+    }
+}
+
 /* conv_step against the reference, several steps in a row. */
 static void test_conv_step(void **state)
 {
@@ -517,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_rmsnorm_residual),
         cmocka_unit_test(test_weights_to_f32),
         cmocka_unit_test(test_conv_prefill),
+        cmocka_unit_test(test_conv_prefill4),
         cmocka_unit_test(test_conv_step),
         cmocka_unit_test(test_conv_prefill_then_step),
         cmocka_unit_test(test_gemv),

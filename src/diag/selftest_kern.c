@@ -87,12 +87,16 @@ static float host_conv(const float *xz, int t0, int p, int d, int DI, int K, con
     return silu(acc);
 }
 
-mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
+/* conv_prefill on DI channels, width K, sequences of lengths seq 0 = 1 and
+ * seq 1 = T - 1 (slots 1, 0) against host_conv (DI <= 8, K <= 4, T <= 13). */
+static mcl_status conv_prefill_case(mcl_runtime *rt, int DI, int K, int T, bool *ok)
 {
-    enum { DI = 3, K = 3, T = 4, NS = 2, TAPS = DI * (K - 1), POOL = 2 * TAPS };
-    float xz[T * 2 * DI], w[DI * K], bias[DI], state[POOL], want[T * DI], got[T * DI];
-    float want_state[POOL], got_state[POOL];
+    enum { NS = 2, MDI = 8, MK = 4, MT = 13, MPOOL = 2 * MDI * (MK - 1) };
+    int TAPS = DI * (K - 1), POOL = 2 * TAPS;
+    float xz[MT * 2 * MDI], w[MDI * MK], bias[MDI], state[MPOOL], want[MT * MDI], got[MT * MDI];
+    float want_state[MPOOL], got_state[MPOOL];
     int seq_start[NS + 1] = {0, 1, T}, slot[NS] = {1, 0};
+    if (DI > MDI || K > MK || T > MT || T < 2) return mcl_error_set(MCL_ERR_INTERNAL, "conv selftest: bad case");
     for (int i = 0; i < T * 2 * DI; i++) xz[i] = mcl_st_val(i);
     for (int i = 0; i < DI * K; i++) w[i] = mcl_st_val(i + 5);
     for (int i = 0; i < DI; i++) bias[i] = mcl_st_val(i + 2);
@@ -101,8 +105,8 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
     for (int s = 0; s < NS; s++) {
         int t0 = seq_start[s], L = seq_start[s + 1] - t0;
         for (int d = 0; d < DI; d++) {
-            float *h = want_state + slot[s] * TAPS + d * (K - 1), old[K - 1];
-            memcpy(old, h, sizeof old);
+            float *h = want_state + slot[s] * TAPS + d * (K - 1), old[MK - 1];
+            memcpy(old, h, sizeof(float) * (size_t)(K - 1));
             for (int p = 0; p < L; p++) want[(t0 + p) * DI + d] = host_conv(xz, t0, p, d, DI, K, w, bias, old);
             for (int j = 0; j < K - 1; j++) {
                 int q = L - (K - 1) + j;
@@ -110,22 +114,62 @@ mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok)
             }
         }
     }
+    size_t nx = sizeof(float) * (size_t)(T * 2 * DI), no = sizeof(float) * (size_t)(T * DI);
+    size_t ns = sizeof(float) * (size_t)POOL;
     mcl_st_bufs b = {0};
     cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bss = NULL, bo = NULL;
-    mcl_status st = mcl_st_put(rt, &b, xz, sizeof xz, &bx);
-    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
-    if (st == MCL_OK) st = mcl_st_put(rt, &b, bias, sizeof bias, &bb);
-    if (st == MCL_OK) st = mcl_st_put(rt, &b, state, sizeof state, &bs);
+    mcl_status st = mcl_st_put(rt, &b, xz, nx, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof(float) * (size_t)(DI * K), &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, bias, sizeof(float) * (size_t)DI, &bb);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, state, ns, &bs);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, slot, sizeof slot, &bslot);
     if (st == MCL_OK) st = mcl_st_put(rt, &b, seq_start, sizeof seq_start, &bss);
-    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
-    mcl_kern_state ks = {bs, 0, bslot, TAPS};
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, no, &bo);
+    mcl_kern_state ks = {bs, 0, bslot, (uint64_t)TAPS};
     mcl_kern_view x = {bx, 0, 2 * DI};
     if (st == MCL_OK) st = mcl_kern_conv_prefill(rt, &x, bw, bb, &ks, bss, NS, T, DI, K, bo);
-    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
-    if (st == MCL_OK) st = mcl_st_get(rt, bs, got_state, sizeof got_state);
-    if (st == MCL_OK)
-        *ok = mcl_st_close(got, want, T * DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0;
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, no);
+    if (st == MCL_OK) st = mcl_st_get(rt, bs, got_state, ns);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, T * DI, 1e-5f) && memcmp(got_state, want_state, ns) == 0;
+    return mcl_st_done(&b, st);
+}
+
+mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok) { return conv_prefill_case(rt, 3, 3, 4, ok); }
+
+/* Width 4, 8 channels, 13 rows: with CONV_TT 8 one tile at the sequences'
+ * heads and one on the 16-byte path. */
+mcl_status mcl_selftest_conv_prefill4(mcl_runtime *rt, bool *ok) { return conv_prefill_case(rt, 8, 4, 13, ok); }
+
+/* rmsnorm_split (BF16, hi + lo, D 5 in rows of 8) against the host's norm:
+ * hi + lo within 1e-5 of it, lo below half of hi's last place, zero padding. */
+mcl_status mcl_selftest_rmsnorm_split(mcl_runtime *rt, bool *ok)
+{
+    enum { T = 2, D = 5, LDA = 8 };
+    float resid[T * D], w[D], want[T * D];
+    uint16_t hi[T * LDA], lo[T * LDA];
+    for (int i = 0; i < T * D; i++) resid[i] = mcl_st_val(i);
+    for (int i = 0; i < D; i++) w[i] = mcl_st_val(i + 7);
+    for (int r = 0; r < T; r++) {
+        double ss = 0.0;
+        for (int i = 0; i < D; i++) ss += (double)resid[r * D + i] * resid[r * D + i];
+        for (int i = 0; i < D; i++) want[r * D + i] = (float)(resid[r * D + i] / sqrt(ss / D + 1e-5) * w[i]);
+    }
+    mcl_st_bufs b = {0};
+    cl_mem br, bw, bh, bl;
+    mcl_status st = mcl_st_put(rt, &b, resid, sizeof resid, &br);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof hi, &bh);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof lo, &bl);
+    if (st == MCL_OK) st = mcl_kern_rmsnorm_split(rt, br, NULL, bw, 1e-5f, bh, bl, LDA, MCL_DTYPE_BF16, 2, T, D);
+    if (st == MCL_OK) st = mcl_st_get(rt, bh, hi, sizeof hi);
+    if (st == MCL_OK) st = mcl_st_get(rt, bl, lo, sizeof lo);
+    *ok = st == MCL_OK;
+    for (int r = 0; r < T && *ok; r++)
+        for (int c = 0; c < LDA; c++) {
+            float h = mcl_bf16_to_float(hi[r * LDA + c]), l = mcl_bf16_to_float(lo[r * LDA + c]);
+            float v = c < D ? want[r * D + c] : 0.0f;
+            if (!(fabsf(h + l - v) <= 1e-5f * fabsf(v) + 1e-7f) || !(fabsf(l) <= fabsf(h) * 0x1.0p-8f)) *ok = false;
+        }
     return mcl_st_done(&b, st);
 }
 

@@ -1,4 +1,4 @@
-/* Selftests of embed_gather, rmsnorm_residual, weights_to_f32, conv_prefill,
+/* Selftests of embed_gather, rmsnorm_residual, rmsnorm_split, weights_to_f32, conv_prefill, conv_prefill4,
  * conv_step and gemv (rows of entries[] in selftest.c). Each launches the
  * kernel once on a few numbers and compares with a host computation. */
 #ifndef MCL_SELFTEST_KERN_H
@@ -8,8 +8,10 @@
 
 mcl_status mcl_selftest_embed(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_rmsnorm_split(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_convert(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_conv_prefill(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_conv_prefill4(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_gemv(mcl_runtime *rt, bool *ok);   /* batch 2: the tile kernel */
 mcl_status mcl_selftest_gemv_1(mcl_runtime *rt, bool *ok); /* batch 1: gemv_1 */

@@ -154,6 +154,13 @@ static mcl_status conv_common_args(cl_kernel k, const mcl_kern_view *x, cl_mem w
     return conv_state_args(k, st, 6);
 }
 
+/* Whether conv_prefill4 takes this conv (cl/conv.cl: width 4, 16-byte
+ * aligned rows and channels, CONV_TT rows per item). */
+static bool conv4_fits(const mcl_kern_view *x, int d_inner, int K, long tt)
+{
+    return tt > 0 && K == 4 && d_inner % 4 == 0 && x->ld % 4 == 0 && x->off % 4 == 0;
+}
+
 mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                  const mcl_kern_state *st, cl_mem seq_start, int n_seqs, int T,
                                  int d_inner, int K, cl_mem xc)
@@ -165,18 +172,27 @@ mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem
     if (T == 0) return MCL_OK;
     cl_kernel k;
     const mcl_params *p;
-    long wg;
+    long wg, tt = 0;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = d_inner, [MCL_SHAPE_TOKENS] = T, [MCL_SHAPE_BATCH] = n_seqs}};
     MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_prefill", &k, &p));
     MCL_TRY(mcl_tune_get(p, MCL_T_CONV_WG, &wg));
+    tt = mcl_params_get(p, MCL_T_CONV_TT, 0);
+    bool v4 = conv4_fits(x, d_inner, K, tt);
+    if (v4) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_prefill4", &k, &p));
     MCL_TRY(conv_common_args(k, x, w, bias, st));
     MCL_ARG(k, 10, seq_start);
     MCL_ARG(k, 11, n_seqs);
     MCL_ARG(k, 12, d_inner);
     MCL_ARG(k, 13, K);
     MCL_ARG(k, 14, xc);
-    size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)T}, local[2] = {(size_t)wg, 1};
-    return mcl_launch(rt, k, "conv_prefill", 2, global, local);
+    if (!v4) {
+        size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)T}, local[2] = {(size_t)wg, 1};
+        return mcl_launch(rt, k, "conv_prefill", 2, global, local);
+    }
+    MCL_ARG(k, 15, T);
+    size_t global[2] = {mcl_round_up((size_t)d_inner / 4, (size_t)wg), (size_t)((T + tt - 1) / tt)};
+    size_t local[2] = {(size_t)wg, 1};
+    return mcl_launch(rt, k, "conv_prefill4", 2, global, local);
 }
 
 mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,

@@ -52,6 +52,7 @@ typedef enum mcl_family_id {
 #define MCL_T_NORM_WG "NORM_WG"
 #define MCL_T_CONVERT_WG "CONVERT_WG"
 #define MCL_T_CONV_WG "CONV_WG"
+#define MCL_T_CONV_TT "CONV_TT"
 #define MCL_T_GEMV_WG "GEMV_WG"
 #define MCL_T_GEMV_LPR "GEMV_LPR"
 #define MCL_T_GEMV_RPL "GEMV_RPL"

@@ -7,6 +7,9 @@
  *    (PoCL runs a work-group as a loop; small groups spread rows over cores),
  *    capped the same way. NORM_WG must be a power of two (the rmsnorm tree);
  *    all of them are kept powers of two.
+ *  - CONV_TT 8 (rows per conv_prefill4 work-item, 0 keeps conv_prefill):
+ *    measured on the H200 (docs/performance.md, pre8); the same on CPUs
+ *    (not measured there).
  *  - GEMV_LPR: the SIMD width (CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
  *    32 if unknown or not a power of two) on GPUs, so a row team is one warp
  *    or wavefront and the reduction stays within it; 1 on CPUs (a work-item
@@ -92,6 +95,7 @@ static void convert_defaults(const mcl_device_info *dev, mcl_params *out)
 static void conv_defaults(const mcl_device_info *dev, mcl_params *out)
 {
     mcl_params_set(out, MCL_T_CONV_WG, simple_wg(dev));
+    mcl_params_set(out, MCL_T_CONV_TT, 8);
 }
 
 static long copy_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_COPY_WG, 0); }
@@ -110,7 +114,7 @@ static long norm_local(const mcl_params *p) { return 4 * norm_wg(p); }
 static const mcl_tunable copy_tunables[] = {{MCL_T_COPY_WG, 1, MAX_VALUE}};
 static const mcl_tunable norm_tunables[] = {{MCL_T_NORM_WG, 1, MAX_VALUE}};
 static const mcl_tunable convert_tunables[] = {{MCL_T_CONVERT_WG, 1, MAX_VALUE}};
-static const mcl_tunable conv_tunables[] = {{MCL_T_CONV_WG, 1, MAX_VALUE}};
+static const mcl_tunable conv_tunables[] = {{MCL_T_CONV_WG, 1, MAX_VALUE}, {MCL_T_CONV_TT, 0, 64}};
 
 const mcl_family mcl_family_copy = {
     .id = MCL_FAM_COPY,
