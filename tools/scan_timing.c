@@ -9,7 +9,12 @@
  *  - "actual GB/s": what scan_prefill moves (x, z, y per (t,d), one dbc row
  *    per t, the state in and out).
  * MCL_SCAN_SET="SCAN_NSG=8 SCAN_TT=4" rebuilds scan.cl with those values
- * over the defaults (SCAN_RT re-derived unless given), to time variants.
+ * over the defaults (SCAN_RT re-derived unless given), to time variants;
+ * with MCL_SCAN_BASE=picked over the configuration the runtime picks for the
+ * shape instead (e.g. its built-in row with SCAN_DTIN 2 instead of 3).
+ * MCL_SCAN_WDT=f16 or bf16: W_dt stored in that dtype (the models' F16 or
+ * BF16 dt_proj weights; SCAN_DTIN 2's GEMM then takes the tensor cores
+ * where the mma capability is on) instead of F32.
  *
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
@@ -35,6 +40,7 @@
 #include <regex.h>
 
 #include "base/error.h"
+#include "base/half.h"
 #include "runtime/program.h"
 #include "runtime/runtime.h"
 #include "ops/kern_scan.h"
@@ -61,6 +67,37 @@ static cl_mem random_buffer(mcl_runtime *rt, size_t n, float lo, float hi, unsig
         mcl_buffer_release(&m);
     free(h);
     return m;
+}
+
+/* random_buffer's values stored as dt (F32, F16 or BF16). */
+static cl_mem random_weights(mcl_runtime *rt, size_t n, float lo, float hi, unsigned *seed, mcl_dtype dt)
+{
+    if (dt == MCL_DTYPE_F32) return random_buffer(rt, n, lo, hi, seed);
+    float *h = malloc(n * sizeof *h);
+    void *w = malloc(n * 2);
+    cl_mem m = NULL;
+    if (h && w) {
+        for (size_t i = 0; i < n; i++) {
+            *seed = *seed * 1103515245u + 12345u;
+            h[i] = lo + (hi - lo) * (float)((*seed >> 8) & 0xffff) / 65536.0f;
+        }
+        if (mcl_half_convert_from_f32(h, dt, w, n) == MCL_OK &&
+            mcl_buffer_create(rt, CL_MEM_READ_WRITE, n * 2, "scan_timing", &m) == MCL_OK &&
+            clEnqueueWriteBuffer(rt->queue, m, CL_TRUE, 0, n * 2, w, 0, NULL, NULL) != CL_SUCCESS)
+            mcl_buffer_release(&m);
+    }
+    free(h);
+    free(w);
+    return m;
+}
+
+/* MCL_SCAN_WDT: f32 (unset), f16 or bf16. */
+static mcl_dtype wdt_from_env(void)
+{
+    const char *s = getenv("MCL_SCAN_WDT");
+    if (s && strcmp(s, "f16") == 0) return MCL_DTYPE_F16;
+    if (s && strcmp(s, "bf16") == 0) return MCL_DTYPE_BF16;
+    return MCL_DTYPE_F32;
 }
 
 /* Applies MCL_SCAN_SET ("NAME=V NAME=V ...") to p; returns whether any was set. */
@@ -374,7 +411,8 @@ int main(int argc, char **argv)
     unsigned seed = 1;
     cl_mem xc = random_buffer(rt, T * di, -1, 1, &seed), dbc = random_buffer(rt, T * ldb, -1, 1, &seed);
     cl_mem xz = random_buffer(rt, T * 2 * di, -2, 2, &seed);
-    cl_mem w = random_buffer(rt, (size_t)di * R, -0.2f, 0.2f, &seed);
+    mcl_dtype wdt = wdt_from_env();
+    cl_mem w = random_weights(rt, (size_t)di * R, -0.2f, 0.2f, &seed, wdt);
     cl_mem bdt = random_buffer(rt, di, -4, -2, &seed), A = random_buffer(rt, (size_t)di * N, -8, -1, &seed);
     cl_mem D = random_buffer(rt, di, 0, 1, &seed), st = random_buffer(rt, (size_t)batch * di * N, -1, 1, &seed);
     cl_mem y = random_buffer(rt, T * di, 0, 0, &seed);
@@ -393,18 +431,23 @@ int main(int argc, char **argv)
     mcl_params prm = *mcl_runtime_params(rt, MCL_F_SCAN);
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
+    const char *base = getenv("MCL_SCAN_BASE");
+    bool over_picked = base && strcmp(base, "picked") == 0;
+    const mcl_params *picked;
+    mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_TOKENS] = (int)T, [MCL_SHAPE_BATCH] = batch}};
+    if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &picked) != MCL_OK)
+        return fail("kernel");
+    if (over_picked) prm = *picked;
     if (apply_overrides(&prm)) {
+        if (over_picked && !strstr(getenv("MCL_SCAN_SET"), "SCAN_RT=")) /* the picked row's, not 64 */
+            mcl_params_set(&prm, MCL_T_SCAN_RT, mcl_params_get(picked, MCL_T_SCAN_RT, 64));
         if (mcl_tune_scan_local_bytes(&prm) > (long)rt->dev.local_mem_bytes)
             mcl_params_set(&prm, MCL_T_SCAN_RT, 32);
         if (!(k = build_variant(rt, &prm, &prog))) return fail("variant build");
     } else {
-        const mcl_params *picked;
-        mcl_shape shp = {{[MCL_SHAPE_D_INNER] = di, [MCL_SHAPE_TOKENS] = (int)T, [MCL_SHAPE_BATCH] = batch}};
-        if (mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &shp, "scan_prefill", &k, &picked) != MCL_OK)
-            return fail("kernel");
         prm = *picked;
     }
-    mcl_scan_args args = {xc, dbc, xz, w, bdt, A, D, y, MCL_DTYPE_F32, di, R, N,
+    mcl_scan_args args = {xc, dbc, xz, w, bdt, A, D, y, wdt, di, R, N,
                           (uint64_t)di, 2 * di, (int)T}; /* z: Mamba-1's second half of xz */
     mcl_kern_state ks = {st, 0, sl, (uint64_t)di * (uint64_t)N};
     double *ms = malloc((size_t)reps * sizeof *ms);
@@ -424,8 +467,8 @@ int main(int argc, char **argv)
     double our_bytes = (double)T * di * 12.0 + (double)T * ldb * 4.0 + 2.0 * batch * di * N * 4.0;
     char defs[512] = "";
     mcl_params_defines(&prm, defs, sizeof defs);
-    printf("scan_prefill batch %d d_inner %d L %d d_state %d dt_rank %d (%s) on %s\n", batch, di, L, N, R,
-           defs, rt->dev.name);
+    printf("scan_prefill batch %d d_inner %d L %d d_state %d dt_rank %d W_dt %s (%s) on %s\n", batch, di, L, N, R,
+           mcl_dtype_name(wdt), defs, rt->dev.name);
     printf("median %.4f ms (min %.4f, max %.4f, %d runs)  cuda-eq %.1f GB/s  actual %.1f GB/s\n", med,
            ms[0], ms[reps - 1], reps, cuda_bytes / med / 1e6, our_bytes / med / 1e6);
     free(ms);

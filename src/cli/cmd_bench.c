@@ -16,7 +16,7 @@ typedef struct bench_opts {
     const char *json_path, *csv_path, *anchor_path;
     cJSON *anchor; /* the --anchor file's JSON, read by check_args */
     mcl_runtime_options ro;
-    bool quick, full, decode_only;
+    bool quick, full, decode_only, prefill_only;
     int reps;
     int batch; /* --batch: decode only this batch size (0: the usual list) */
 } bench_opts;
@@ -25,7 +25,8 @@ static void help(void)
 {
     printf("usage: mambacl bench [-m MODEL_DIR | --config NAME] [--dtype f32|f16|bf16]\n"
            "                     [--device SEL] [--json FILE] [--csv FILE] [--quick | --full]\n"
-           "                     [--reps N] [--anchor FILE] [--decode-only] [--batch N]\n"
+           "                     [--reps N] [--anchor FILE] [--decode-only | --prefill-only]\n"
+           "                     [--batch N]\n"
            "\n"
            "Measures, on the selected device, with OpenCL profiling events:\n"
            "  baselines  float4 copy and read-only bandwidth, CLBlast SGEMM rate of this run\n"
@@ -60,6 +61,7 @@ static void help(void)
            "  --quick           small shapes and few repetitions (CI smoke run)\n"
            "  --full            the full shapes (the default on GPUs)\n"
            "  --decode-only     only the baselines and decode (no SGEMM, scan, prefill, startup)\n"
+           "  --prefill-only    only the baselines and prefill (no scan, ssm_step, decode, startup)\n"
            "  --batch N         decode only batch N (1..64) instead of 1, 8, 32, 64 (2 with --quick)\n"
            "  --reps N          timed repetitions per measurement (median), default 10\n"
            "  --json FILE       write every figure as JSON\n"
@@ -79,6 +81,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         {"quick", no_argument, 0, 'q'},       {"reps", required_argument, 0, 'r'},
         {"full", no_argument, 0, 'F'},        {"anchor", required_argument, 0, 'a'},
         {"decode-only", no_argument, 0, 'D'}, {"batch", required_argument, 0, 'b'},
+        {"prefill-only", no_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},        {0}};
     int c;
     long v;
@@ -97,6 +100,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         case 'q': o->quick = true; break;
         case 'F': o->full = true; break;
         case 'D': o->decode_only = true; break;
+        case 'P': o->prefill_only = true; break;
         case 'b':
             if (!cli_parse_long("bench", "--batch", optarg, 1, 64, &v)) return CLI_EXIT_USAGE;
             o->batch = (int)v;
@@ -110,6 +114,8 @@ static int parse(int argc, char **argv, bench_opts *o)
     }
     if (optind < argc) return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
     if (o->quick && o->full) return cli_usage_error("bench", "give --quick or --full, not both");
+    if (o->decode_only && o->prefill_only)
+        return cli_usage_error("bench", "give --decode-only or --prefill-only, not both");
     return cli_model_source_check("bench", &o->src);
 }
 
@@ -559,8 +565,8 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
                                        double read_gbps)
 {
     mcl_model *m = NULL;
-    if (!o->decode_only) MCL_TRY(bench_scan(rt, o, r, copy_gbps));
-    MCL_TRY(bench_step(rt, o, r));
+    if (!o->decode_only && !o->prefill_only) MCL_TRY(bench_scan(rt, o, r, copy_gbps));
+    if (!o->prefill_only) MCL_TRY(bench_step(rt, o, r));
     MCL_TRY(cli_model_source_load(rt, &o->src, &m));
     cJSON *mo = cJSON_AddObjectToObject(r->root, "model");
     cJSON_AddStringToObject(mo, "source", o->src.model_dir ? o->src.model_dir : o->src.config);
@@ -569,7 +575,7 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
     printf("model     %s, %.1f MB of weights\n", o->src.model_dir ? o->src.model_dir : o->src.config,
            (double)mcl_model_weight_bytes(m) / 1e6);
     mcl_status st = o->decode_only ? MCL_OK : bench_prefill(rt, m, o, r);
-    if (st == MCL_OK) st = bench_decode(rt, m, o, r, read_gbps);
+    if (st == MCL_OK && !o->prefill_only) st = bench_decode(rt, m, o, r, read_gbps);
     mcl_model_free(m);
     return st;
 }
@@ -633,7 +639,7 @@ int cmd_bench(int argc, char **argv)
         return CLI_EXIT_RUNTIME;
     }
     if (r.csv) fprintf(r.csv, "section,name,metric,value\n");
-    mcl_status st = o.decode_only ? MCL_OK : bench_startup(&o, &r); /* first: nothing warmed yet */
+    mcl_status st = o.decode_only || o.prefill_only ? MCL_OK : bench_startup(&o, &r); /* first: nothing warmed yet */
     o.ro.profiling = true;
     mcl_runtime *rt = NULL;
     double compile_ms = 0;
