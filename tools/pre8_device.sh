@@ -7,7 +7,8 @@
 #         `mambacl bench --config 1.4b --prefill-only --reps 3` with this branch's defaults
 #         (new) and with MAMBACL_DISABLE=presplit MAMBACL_TUNE_SET=CONV_TT=0 (main's passes).
 #  call2: main's tree in ../.wt-base and this branch built side by side; the H200 tests
-#         (test_kernels, test_gemm, test_forward, test_forward with SCAN_DTIN=2, test_model_ref);
+#         (test_kernels, test_gemm, test_forward, test_model_ref, test_forward with
+#         SCAN_DTIN=2,GEMM_GEMV_MAX_ROWS=0);
 #         `mambacl bench --config 1.4b --reps 3` of base then new.
 # Logs into $OUT (call.log, bench JSON, tests.log).
 set -uo pipefail
@@ -70,8 +71,10 @@ call2() {
   for t in test_kernels test_gemm test_forward test_model_ref; do
     timeout 120 build-gpu/tests/$t >>"$OUT/tests.log" 2>&1; echo "$t rc $?"
   done
-  MAMBACL_TUNE_SET=SCAN_DTIN=2 timeout 120 build-gpu/tests/test_forward >>"$OUT/tests.log" 2>&1
-  echo "test_forward SCAN_DTIN=2 rc $?"
+  # every prompt (2..14 tokens too) through the tensor-core GEMM (in_proj from rmsnorm_split) and
+  # the scan's dt projection as SCAN_DTIN 2 (a GEMM on the tensor cores)
+  MAMBACL_TUNE_SET=SCAN_DTIN=2,GEMM_GEMV_MAX_ROWS=0 timeout 120 build-gpu/tests/test_forward >>"$OUT/tests.log" 2>&1
+  echo "test_forward SCAN_DTIN=2,GEMM_GEMV_MAX_ROWS=0 rc $?"
   grep -E "presplit|max abs err|FAILED|logit" "$OUT/tests.log" | head -30
   log tests
   for v in base new; do
