@@ -21,14 +21,16 @@
  *   multiples of 4; CONV_TT > 0; the host checks): grid
  *   (round_up(d_inner/4, CONV_WG), ceil(T / CONV_TT)); work-item (g, tile)
  *   does channels 4g..4g+3 (channels fastest: a warp reads 512 contiguous
- *   bytes of a row) at the CONV_TT rows of its tile. A tile inside one
- *   sequence at positions >= K-1 reads the K-1 rows before it and each of
- *   its rows once with 16-byte loads, keeps the window in registers (the
- *   taps of 4 channels as 4 float4, transposed from their rows) and writes
- *   16 bytes per row; the same mad order per channel as conv_out, so the same
- *   values. A tile holding a sequence's first K-1 positions or a boundary
- *   does conv_prefill's work for each of its (channel, row) pairs (the
- *   heads and the state, by the item at position 0 as there).
+ *   bytes of a row) at the CONV_TT rows of its tile, with the taps of its 4
+ *   channels as 4 float4 (transposed from their rows). A whole tile inside
+ *   one sequence at positions >= K-1 loads the K-1 rows before it and each of
+ *   its rows once, all 16-byte loads issued first (unrolled into registers),
+ *   then writes 16 bytes per row; the same mad order per channel as
+ *   conv_out, so the same values. Any other tile (a sequence's first K-1
+ *   positions, a boundary, the last short tile) goes row by row: rows at
+ *   positions >= K-1 from 4 float4 loads, and at position 0 conv_prefill's
+ *   work for each channel (the first K-1 outputs and the new state, by this
+ *   item alone as there); positions 1..K-2 are done by that.
  *   Traffic per element: x 4 bytes read (+ (K-1)/CONV_TT for the window,
  *   mostly from cache), xc 4 written; w 16 bytes per channel per tile.
  * conv_step: one token per sequence, work-item (d, b): reads the K-1 taps,
@@ -122,36 +124,56 @@ inline float4 conv_ld4(__global const float *p) { return *(__global const float4
 /* SiLU of each component (the scalar mcl_silu: the same values as conv_out). */
 inline float4 conv_silu4(float4 a) { return (float4)(mcl_silu(a.x), mcl_silu(a.y), mcl_silu(a.z), mcl_silu(a.w)); }
 
+/* SiLU(bv + w0 a0 + w1 a1 + w2 a2 + w3 a3) per channel (a0 the oldest row). */
+inline float4 conv_row4(float4 w0, float4 w1, float4 w2, float4 w3, float4 bv, float4 a0, float4 a1, float4 a2,
+                        float4 a3)
+{
+    float4 acc = mad(w0, a0, bv);
+    acc = mad(w1, a1, acc);
+    acc = mad(w2, a2, acc);
+    acc = mad(w3, a3, acc);
+    return conv_silu4(acc);
+}
+
 __kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
 void conv_prefill4(CONV_PREFILL_PARAMS, int T)
 {
     int d = 4 * (int)get_global_id(0), ta = (int)get_global_id(1) * CONV_TT;
     if (d >= d_inner) return;
     int tb = min(ta + CONV_TT, T);
-    int b = conv_find_seq(seq_start, n_seqs, ta);
-    if (ta - seq_start[b] < CONV_VK - 1 || tb > seq_start[b + 1]) { /* a head or a boundary: conv_prefill's way */
-        for (int t = ta; t < tb; t++)
-            for (int c = 0; c < 4; c++)
-                conv_point(x, x_off, x_ld, w, bias, has_bias, conv_state, state_off, slot, slot_stride, seq_start,
-                           n_seqs, d_inner, K, xc, d + c, t);
-        return;
-    }
     float4 r0 = conv_ld4(w + (size_t)d * CONV_VK), r1 = conv_ld4(w + (size_t)(d + 1) * CONV_VK);
     float4 r2 = conv_ld4(w + (size_t)(d + 2) * CONV_VK), r3 = conv_ld4(w + (size_t)(d + 3) * CONV_VK);
     float4 w0 = (float4)(r0.x, r1.x, r2.x, r3.x), w1 = (float4)(r0.y, r1.y, r2.y, r3.y);
     float4 w2 = (float4)(r0.z, r1.z, r2.z, r3.z), w3 = (float4)(r0.w, r1.w, r2.w, r3.w);
     float4 bv = has_bias ? conv_ld4(bias + d) : (float4)(0.0f);
-    __global const float *xp = x + x_off + (size_t)(ta - (CONV_VK - 1)) * (size_t)x_ld + d;
-    float4 a0 = conv_ld4(xp), a1 = conv_ld4(xp + x_ld), a2 = conv_ld4(xp + 2 * (size_t)x_ld);
-    xp += 3 * (size_t)x_ld;
-    for (int t = ta; t < tb; t++, xp += x_ld) {
-        float4 a3 = conv_ld4(xp);
-        float4 acc = mad(w0, a0, bv);
-        acc = mad(w1, a1, acc);
-        acc = mad(w2, a2, acc);
-        acc = mad(w3, a3, acc);
-        *(__global float4 *)(xc + (size_t)t * d_inner + d) = conv_silu4(acc);
-        a0 = a1, a1 = a2, a2 = a3;
+    __global const float *xd = x + x_off + d;
+    int b = conv_find_seq(seq_start, n_seqs, ta);
+    if (ta - seq_start[b] >= CONV_VK - 1 && ta + CONV_TT <= seq_start[b + 1]) {
+        /* a whole tile inside one sequence: every row loaded once, all loads first */
+        __global const float *xp = xd + (size_t)(ta - (CONV_VK - 1)) * (size_t)x_ld;
+        float4 xs[CONV_TT + CONV_VK - 1];
+#pragma unroll
+        for (int i = 0; i < CONV_TT + CONV_VK - 1; i++) xs[i] = conv_ld4(xp + (size_t)i * (size_t)x_ld);
+#pragma unroll
+        for (int j = 0; j < CONV_TT; j++)
+            *(__global float4 *)(xc + (size_t)(ta + j) * d_inner + d) =
+                conv_row4(w0, w1, w2, w3, bv, xs[j], xs[j + 1], xs[j + 2], xs[j + 3]);
+        return;
+    }
+    /* a head, a boundary or the last, short tile: row by row */
+    for (int t = ta; t < tb; t++) {
+        int s = conv_find_seq(seq_start, n_seqs, t), p = t - seq_start[s];
+        if (p >= CONV_VK - 1) {
+            __global const float *xp = xd + (size_t)(t - (CONV_VK - 1)) * (size_t)x_ld;
+            float4 a0 = conv_ld4(xp), a1 = conv_ld4(xp + x_ld), a2 = conv_ld4(xp + 2 * (size_t)x_ld);
+            float4 a3 = conv_ld4(xp + 3 * (size_t)x_ld);
+            *(__global float4 *)(xc + (size_t)t * d_inner + d) = conv_row4(w0, w1, w2, w3, bv, a0, a1, a2, a3);
+        } else if (p == 0) { /* the sequence's first K-1 outputs and its new state, per channel */
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+                conv_point(x, x_off, x_ld, w, bias, has_bias, conv_state, state_off, slot, slot_stride, seq_start,
+                           n_seqs, d_inner, CONV_VK, xc, d + c, t);
+        }
     }
 }
 

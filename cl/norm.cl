@@ -79,10 +79,13 @@ void rmsnorm_residual(__global float *resid, __global const float *delta, int ha
     for (int i = lid; i < D; i += NORM_WG) out[dst + i] = resid[src + i] * scale * w[i];
 }
 
-/* Normalized elements i..i+3 of the row at resid + src (zero at i >= D). */
+/* Normalized elements i..i+3 of the row at resid + src (zero at i >= D):
+ * 16-byte loads where the row and w are 16-byte aligned (D % 4 == 0). */
 inline float4 norm_out4(__global const float *resid, size_t src, __global const float *w, float scale, int i,
                         int D)
 {
+    if ((D & 3) == 0 && i + 3 < D)
+        return *(__global const float4 *)(resid + src + i) * scale * *(__global const float4 *)(w + i);
     float4 o;
     o.x = i < D ? resid[src + i] * scale * w[i] : 0.0f;
     o.y = i + 1 < D ? resid[src + i + 1] * scale * w[i + 1] : 0.0f;
