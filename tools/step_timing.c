@@ -1,7 +1,7 @@
 /* step_timing: times the decode's x_proj + state update (gemv_split and
  * ssm_step_parts) with profiling events, per layer.
  *
- * usage: step_timing [--reps N] [--queued] [--set "NAME=V ..."]... [--device SEL] B,D,R [B,D,R ...]
+ * usage: step_timing [--reps N] [--queued | --noprof] [--set "NAME=V ..."]... [--device SEL] B,D,R [B,D,R ...]
  *
  * At each shape (B sequences, d_inner D, dt_rank R, d_state 16, F16 x_proj
  * and W_dt as the 1.4b bench, random values, states in reversed slots):
@@ -24,7 +24,8 @@
  * --queued: the N launches are enqueued back to back with one clFinish at
  * the end (as the kernels of a decode step run); the figure is then the mean
  * of their profiled times, and "wall" the host's wall time over the N
- * launches divided by N (which includes the enqueue cost). Either compares with the per-layer figures of
+ * launches divided by N (which includes the enqueue cost). --noprof: the same
+ * with profiling off (only the wall figure; the event figure reads 0). Either compares with the per-layer figures of
  * the upstream Triton selective_state_update (../shared/anchors; that one
  * takes dt ready-made: no dt projection, no x_proj). Built by meson, not run
  * as a test. */
@@ -319,24 +320,26 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
 int main(int argc, char **argv)
 {
     int reps = 50, n_sets = 0, n_shapes = 0;
+    bool noprof = false;
     const char *sets[MAX_SETS], *device = NULL;
     shape sh[16];
     memset(sh, 0, sizeof sh);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--queued") == 0) g_queued = true;
+        else if (strcmp(argv[i], "--noprof") == 0) noprof = g_queued = true;
         else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < MAX_SETS) sets[n_sets++] = argv[++i];
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (n_shapes < 16 && sscanf(argv[i], "%d,%d,%d", &sh[n_shapes].B, &sh[n_shapes].D, &sh[n_shapes].R) == 3 &&
                  sh[n_shapes].B > 0 && sh[n_shapes].D > 0 && sh[n_shapes].R > 0) {
             sh[n_shapes++].N = 16;
         } else {
-            fprintf(stderr, "usage: step_timing [--reps N] [--queued] [--set \"NAME=V ...\"]... [--device SEL] B,D,R ...\n");
+            fprintf(stderr, "usage: step_timing [--reps N] [--queued | --noprof] [--set \"NAME=V ...\"]... [--device SEL] B,D,R ...\n");
             return 2;
         }
     }
     if (reps < 1 || n_shapes == 0) return 2;
-    mcl_runtime_options o = {.profiling = true, .device = device};
+    mcl_runtime_options o = {.profiling = !noprof, .device = device};
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(&o, &rt) != MCL_OK) {
         fprintf(stderr, "step_timing: runtime: %s\n", mcl_last_error());
