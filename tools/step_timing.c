@@ -24,7 +24,8 @@
  * --queued: the N launches are enqueued back to back with one clFinish at
  * the end (as the kernels of a decode step run); the figure is then the mean
  * of their profiled times, and "wall" the host's wall time over the N
- * launches divided by N (which includes the enqueue cost). --noprof: the same
+ * launches divided by N (which includes the enqueue cost) and "enq" the
+ * host's time of the enqueue loop alone divided by N. --noprof: the same
  * with profiling off (only the wall figure; the event figure reads 0). Either compares with the per-layer figures of
  * the upstream Triton selective_state_update (../shared/anchors; that one
  * takes dt ready-made: no dt projection, no x_proj). Built by meson, not run
@@ -46,6 +47,7 @@
 
 static bool g_queued;   /* --queued: back-to-back launches, one finish */
 static double g_wall_us; /* --queued: wall time per launch of the last timing */
+static double g_enq_us;  /* --queued: host time per launch of the enqueue loop alone */
 
 static double now_us(void)
 {
@@ -139,7 +141,7 @@ static mcl_status launch(mcl_runtime *rt, int what, const shape *s, int n, cl_ke
 /* " 12.34 us" or, with --queued, " 12.34 us (wall 15.67)" into buf. */
 static const char *fmt_us(char *buf, size_t cap, double us, double wall)
 {
-    if (g_queued) snprintf(buf, cap, "%7.2f us (wall %6.2f)", us, wall);
+    if (g_queued) snprintf(buf, cap, "%7.2f us (wall %6.2f enq %5.2f)", us, wall, g_enq_us);
     else snprintf(buf, cap, "%7.2f us", us);
     return buf;
 }
@@ -156,6 +158,7 @@ static double time_us_queued(mcl_runtime *rt, int reps, int what, const shape *s
     double t0 = now_us();
     for (int r = 0; r < reps; r++)
         if (launch(rt, what, s, n, k, p, sb) != MCL_OK) goto fail;
+    g_enq_us = (now_us() - t0) / reps;
     if (mcl_runtime_finish(rt) != MCL_OK) goto fail;
     g_wall_us = (now_us() - t0) / reps;
     int got = mcl_runtime_profile_take(rt, names, t, 4);
@@ -221,7 +224,10 @@ static void time_floor(mcl_runtime *rt, int reps, const shape *s)
                 t0 = now_us();
             }
             if (mcl_launch(rt, k, "floor", 2, global, local) != MCL_OK) break;
-            if (g_queued && r >= 0) continue;
+            if (g_queued && r >= 0) {
+                if (r == reps - 1) g_enq_us = (now_us() - t0) / reps;
+                continue;
+            }
             if (mcl_runtime_finish(rt) != MCL_OK) break;
             int got = mcl_runtime_profile_take(rt, names, t, 4);
             if (r >= 0) us[r] = got > 0 ? 1000.0 * t[0] : 0.0;
