@@ -139,9 +139,9 @@ static mcl_status launch(mcl_runtime *rt, int what, const shape *s, int n, cl_ke
 }
 
 /* " 12.34 us" or, with --queued, " 12.34 us (wall 15.67)" into buf. */
-static const char *fmt_us(char *buf, size_t cap, double us, double wall)
+static const char *fmt_us(char *buf, size_t cap, double us, double wall, double enq)
 {
-    if (g_queued) snprintf(buf, cap, "%7.2f us (wall %6.2f enq %5.2f)", us, wall, g_enq_us);
+    if (g_queued) snprintf(buf, cap, "%7.2f us (wall %6.2f enq %5.2f)", us, wall, enq);
     else snprintf(buf, cap, "%7.2f us", us);
     return buf;
 }
@@ -242,7 +242,7 @@ static void time_floor(mcl_runtime *rt, int reps, const shape *s)
         }
         char b1[48];
         printf("floor B %d D %d R %d: empty kernel on ssm_step's grid (%zu x %zu groups of %ld) %s\n", s->B, s->D,
-               s->R, global[0] / (size_t)wg, global[1], wg, fmt_us(b1, sizeof b1, med, g_wall_us));
+               s->R, global[0] / (size_t)wg, global[1], wg, fmt_us(b1, sizeof b1, med, g_wall_us, g_enq_us));
     }
     free(us);
     if (err == CL_SUCCESS) clReleaseKernel(k);
@@ -255,10 +255,10 @@ static void time_splits(mcl_runtime *rt, int reps, const shape *s)
     int pick = mcl_kern_gemv_split_count(rt, s->R + 2 * s->N, s->D, s->B);
     for (int n = 1; n <= MCL_GEMV_MAX_SPLIT; n *= 2) {
         char b1[48], b2[48];
-        double g = time_us(rt, reps, 0, s, n, NULL, NULL, 0), gw = g_wall_us;
-        double t = time_us(rt, reps, 1, s, n, NULL, NULL, 0), tw = g_wall_us;
+        double g = time_us(rt, reps, 0, s, n, NULL, NULL, 0), gw = g_wall_us, ge = g_enq_us;
+        double t = time_us(rt, reps, 1, s, n, NULL, NULL, 0), tw = g_wall_us, te = g_enq_us;
         printf("split B %d D %d R %d n %2d%s gemv_split %s  ssm_step_parts %s  sum %7.2f us\n", s->B, s->D, s->R, n,
-               n == pick ? "*" : " ", fmt_us(b1, sizeof b1, g, gw), fmt_us(b2, sizeof b2, t, tw), g + t);
+               n == pick ? "*" : " ", fmt_us(b1, sizeof b1, g, gw, ge), fmt_us(b2, sizeof b2, t, tw, te), g + t);
     }
 }
 
@@ -297,7 +297,7 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
             char b1[48];
             double us = time_us(rt, reps, 1, s, n, k, p, sb);
             printf("step B %d D %d R %d parts %d sb %d%s %s  %s\n", s->B, s->D, s->R, n, sb, sb == pick ? "*" : " ",
-                   fmt_us(b1, sizeof b1, us, g_wall_us), defs);
+                   fmt_us(b1, sizeof b1, us, g_wall_us, g_enq_us), defs);
         }
         clReleaseKernel(k);
     }
@@ -311,12 +311,12 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
             if (mcl_kern_ssm_step_tile_local(p, sb, s->R, s->N) <= rt->dev.local_mem_bytes) {
                 double us = time_us(rt, reps, 2, s, n, kt, p, sb);
                 printf("tile B %d D %d R %d parts %d sb %d%s %s  %s\n", s->B, s->D, s->R, n, sb,
-                       sb == tpick ? "*" : " ", fmt_us(b1, sizeof b1, us, g_wall_us), defs);
+                       sb == tpick ? "*" : " ", fmt_us(b1, sizeof b1, us, g_wall_us, g_enq_us), defs);
             }
         if ((tpick & (tpick - 1)) != 0) { /* the host's choice, not a power of two */
             double us = time_us(rt, reps, 2, s, n, kt, p, tpick);
             printf("tile B %d D %d R %d parts %d sb %d* %s  %s\n", s->B, s->D, s->R, n, tpick,
-                   fmt_us(b1, sizeof b1, us, g_wall_us), defs);
+                   fmt_us(b1, sizeof b1, us, g_wall_us, g_enq_us), defs);
         }
         clReleaseKernel(kt);
     }
