@@ -6,7 +6,7 @@
 #         over the built-in rows; gemm_timing of out_proj with GEMM_FUSE 1/2; then
 #         `mambacl bench --config 1.4b --prefill-only --reps 3` with this branch's defaults
 #         (new) and with MAMBACL_DISABLE=presplit MAMBACL_TUNE_SET=CONV_TT=0 (main's passes).
-#  call2: main's tree in ../.wt-base and this branch built side by side; the H200 tests
+#  call2: main's tree in ../.wt-pre8-base and this branch built side by side; the H200 tests
 #         (test_kernels, test_gemm, test_forward, test_model_ref, test_forward with
 #         SCAN_DTIN=2,GEMM_GEMV_MAX_ROWS=0);
 #         `mambacl bench --config 1.4b --reps 3` of base then new.
@@ -62,10 +62,11 @@ EOF
 }
 
 call2() {
-  (cd ../.wt-base && meson setup build-gpu >/dev/null && timeout 250 ninja -C build-gpu mambacl >/tmp/base-build.log 2>&1) &
+  (cd ../.wt-pre8-base && meson setup build-gpu >/dev/null && timeout 250 ninja -C build-gpu mambacl >/tmp/base-build.log 2>&1) &
   base=$!
-  { meson setup build-gpu >/dev/null && timeout 250 ninja -C build-gpu mambacl tests/test_gemm tests/test_kernels \
-      tests/test_forward tests/test_model_ref >"$OUT/build.log" 2>&1; } || { tail -30 "$OUT/build.log"; exit 1; }
+  { meson setup build-gpu >/dev/null && timeout 250 ninja -C build-gpu mambacl scan_timing tests/test_gemm \
+      tests/test_kernels tests/test_forward tests/test_model_ref >"$OUT/build.log" 2>&1; } ||
+    { tail -30 "$OUT/build.log"; exit 1; }
   wait $base || { tail -20 /tmp/base-build.log; }
   log built
   for t in test_kernels test_gemm test_forward test_model_ref; do
@@ -77,8 +78,16 @@ call2() {
   echo "test_forward SCAN_DTIN=2,GEMM_GEMV_MAX_ROWS=0 rc $?"
   grep -E "presplit|max abs err|FAILED|logit" "$OUT/tests.log" | head -30
   log tests
+  # the new rows' SCAN_DTIN 2 against the session-7 rows' 3 at 1.4b's layer scan, F32 and F16 W_dt
+  for wdt in f32 f16; do
+    for d in 3 2; do
+      MCL_SCAN_WDT=$wdt MCL_SCAN_BASE=picked MCL_SCAN_SET="SCAN_DTIN=$d" timeout 30 build-gpu/scan_timing \
+        1 4096 2048 16 128 20 2>&1 | tail -1 | sed "s/^/$wdt dtin$d: /"
+    done
+  done
+  log scan
   for v in base new; do
-    dir=$([ $v = base ] && echo ../.wt-base || echo .)
+    dir=$([ $v = base ] && echo ../.wt-pre8-base || echo .)
     MAMBACL_CACHE_DIR=/tmp/mcl-$v timeout 150 $dir/build-gpu/mambacl bench --config 1.4b --reps 3 \
       --json "$OUT/bench-$v.json" >"$OUT/bench-$v.txt" 2>&1
     log "bench $v"; grep -E "^prefill|^ +(in_proj|out_proj)|^decode" "$OUT/bench-$v.txt" | head -12
