@@ -28,9 +28,10 @@
  *   then writes 16 bytes per row; the same mad order per channel as
  *   conv_out, so the same values. Any other tile (a sequence's first K-1
  *   positions, a boundary, the last short tile) goes row by row: rows at
- *   positions >= K-1 from 4 float4 loads, and at position 0 conv_prefill's
- *   work for each channel (the first K-1 outputs and the new state, by this
- *   item alone as there); positions 1..K-2 are done by that.
+ *   positions >= K-1 from 4 float4 loads, and at position 0 the sequence's
+ *   first K-1 outputs and its new state for the 4 channels (conv_head4: the
+ *   old taps gathered into float4, all loads first; by this item alone, as
+ *   conv_prefill's item at position 0); positions 1..K-2 are done by that.
  *   Traffic per element: x 4 bytes read (+ (K-1)/CONV_TT for the window,
  *   mostly from cache), xc 4 written; w 16 bytes per channel per tile.
  * conv_step: one token per sequence, work-item (d, b): reads the K-1 taps,
@@ -135,6 +136,30 @@ inline float4 conv_row4(float4 w0, float4 w1, float4 w2, float4 w3, float4 bv, f
     return conv_silu4(acc);
 }
 
+/* The first min(L, 3) outputs of a sequence of L rows starting at row t0
+ * for channels d..d+3 (xd: x at column d; out: xc at row t0, column d; rows
+ * d_inner apart), then its new state, K = 4: st holds the 4 channels' taps
+ * (3 each, oldest first, 12 floats in a row). Every load is issued before the
+ * outputs; per channel the sums of conv_out, and the state of conv_point. */
+inline void conv_head4(__global const float *xd, int x_ld, __global float *st, int t0, int L, float4 w0, float4 w1,
+                       float4 w2, float4 w3, float4 bv, __global float *out, int d_inner)
+{
+    float4 s0 = (float4)(st[0], st[3], st[6], st[9]), s1 = (float4)(st[1], st[4], st[7], st[10]);
+    float4 s2 = (float4)(st[2], st[5], st[8], st[11]);
+    __global const float *x0p = xd + (size_t)t0 * (size_t)x_ld;
+    float4 x0 = conv_ld4(x0p), x1 = L > 1 ? conv_ld4(x0p + x_ld) : x0, x2 = L > 2 ? conv_ld4(x0p + 2 * (size_t)x_ld) : x0;
+    float4 n0 = L == 1 ? s1 : s2, n1 = L == 1 ? s2 : x0, n2 = L == 1 ? x0 : x1; /* the new taps for L = 1, 2 */
+    if (L >= 3) {
+        __global const float *e = x0p + (size_t)(L - 3) * (size_t)x_ld;
+        n0 = conv_ld4(e), n1 = conv_ld4(e + x_ld), n2 = conv_ld4(e + 2 * (size_t)x_ld);
+    }
+    *(__global float4 *)out = conv_row4(w0, w1, w2, w3, bv, s0, s1, s2, x0);
+    if (L > 1) *(__global float4 *)(out + d_inner) = conv_row4(w0, w1, w2, w3, bv, s1, s2, x0, x1);
+    if (L > 2) *(__global float4 *)(out + 2 * (size_t)d_inner) = conv_row4(w0, w1, w2, w3, bv, s2, x0, x1, x2);
+    st[0] = n0.x, st[1] = n1.x, st[2] = n2.x, st[3] = n0.y, st[4] = n1.y, st[5] = n2.y;
+    st[6] = n0.z, st[7] = n1.z, st[8] = n2.z, st[9] = n0.w, st[10] = n1.w, st[11] = n2.w;
+}
+
 __kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
 void conv_prefill4(CONV_PREFILL_PARAMS, int T)
 {
@@ -168,11 +193,10 @@ void conv_prefill4(CONV_PREFILL_PARAMS, int T)
             float4 a0 = conv_ld4(xp), a1 = conv_ld4(xp + x_ld), a2 = conv_ld4(xp + 2 * (size_t)x_ld);
             float4 a3 = conv_ld4(xp + 3 * (size_t)x_ld);
             *(__global float4 *)(xc + (size_t)t * d_inner + d) = conv_row4(w0, w1, w2, w3, bv, a0, a1, a2, a3);
-        } else if (p == 0) { /* the sequence's first K-1 outputs and its new state, per channel */
-#pragma unroll
-            for (int c = 0; c < 4; c++)
-                conv_point(x, x_off, x_ld, w, bias, has_bias, conv_state, state_off, slot, slot_stride, seq_start,
-                           n_seqs, d_inner, CONV_VK, xc, d + c, t);
+        } else if (p == 0) { /* the sequence's first K-1 outputs and its new state */
+            __global float *st = conv_state + state_off + (size_t)slot[s] * slot_stride + (size_t)d * (CONV_VK - 1);
+            conv_head4(xd, x_ld, st, t, seq_start[s + 1] - t, w0, w1, w2, w3, bv, xc + (size_t)t * d_inner + d,
+                       d_inner);
         }
     }
 }
