@@ -95,6 +95,17 @@ call2() {
       --json "$OUT/bench-$v.json" >"$OUT/bench-$v.txt" 2>&1
     log "bench $v"; grep -E "^prefill|^ +(in_proj|out_proj)|^decode" "$OUT/bench-$v.txt" | head -12
   done
+  python3 - "$OUT" <<'EOF'
+import json, sys
+for v in ("base", "new"):
+    try:
+        d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
+    except Exception as e:
+        print(v, "no json", e); continue
+    for e in d.get("prefill", []):
+        k = e.get("kernels_ms", {})
+        print(v, e["L"], round(e["ms"], 3), {n: round(t, 2) for n, t in sorted(k.items(), key=lambda x: -x[1])[:10]})
+EOF
 }
 
 "$1"
