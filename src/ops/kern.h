@@ -54,7 +54,10 @@ typedef struct mcl_kern_view {
 /* Causal conv + bias (NULL: none) + SiLU over n_seqs sequences of total T
  * tokens (seq_start: int [n_seqs+1], seq_start[n_seqs] == T). x: the view of
  * the input [T, d_inner] (ld >= d_inner), w [d_inner, K] fp32, xc
- * [T, d_inner]; updates the conv states. */
+ * [T, d_inner]; updates the conv states. Runs conv_prefill4 (16-byte loads,
+ * CONV_TT rows per work-item) where K == 4, CONV_TT > 0 and d_inner, x->ld
+ * and x->off are multiples of 4 (buffers are 16-byte aligned), else
+ * conv_prefill; the same values either way. */
 mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                                  const mcl_kern_state *st, cl_mem seq_start, int n_seqs, int T,
                                  int d_inner, int K, cl_mem xc);
