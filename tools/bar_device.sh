@@ -39,7 +39,7 @@ bench() { # label, dir, cache, env, config, extra env
 }
 case "${1:-}" in
   micro)
-    for s in DL_BAR=1 DL_BAR=1,DL_PF=1 DL_BAR=3,DL_PF=1; do
+    for s in DL_BAR=1,DL_PF=1 DL_BAR=3; do
       echo "== test_dlayer MAMBACL_TUNE_SET=$s"
       MAMBACL_TUNE_SET=$s timeout 60 meson test -C build-gpu --no-rebuild --print-errorlogs dlayer 2>&1 | tail -25
     done >"$OUT/tests.log" 2>&1
@@ -51,10 +51,9 @@ case "${1:-}" in
     el "micro"
     {
       bench base .. mcb "" 130m
-      for s in "" DL_BAR=1 DL_BAR=1,DL_PF=1 DL_BAR=3,DL_PF=1 DL_BAR=1,DL_PF=1,DL_GPC=1 DL_SKIP=15 DL_BAR=1,DL_SKIP=15; do
+      for s in DL_BAR=1 DL_BAR=1,DL_PF=1 DL_BAR=3,DL_PF=1 DL_SKIP=15 DL_BAR=1,DL_SKIP=15; do
         bench new . mcn "$s" 130m
       done
-      bench base-again .. mcb "" 130m
     } 2>&1 | tee "$OUT/bench.log"
     el "bench" ;;
   final)
