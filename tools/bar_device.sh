@@ -31,11 +31,12 @@ wait $! 2>/dev/null; rb=$?
 [ $rn -eq 0 ] || { tail -20 "$OUT/build-new.log"; exit 1; }
 [ $rb -eq 0 ] || { tail -20 "$OUT/build-base.log"; exit 1; }
 el "built"
-bench() { # label, dir, cache, env, config, extra env
-  local label=$1 d=$2 c=$3 set=$4 cfg=$5
+bench() { # label, dir, cache (empty: $MCL_SHARED_CACHE), tunables, config
+  local label=$1 d=$2 c=${3:-${MCL_SHARED_CACHE:-/tmp/mc}} set=$4 cfg=$5
+  [ "${c#/}" = "$c" ] && c=/tmp/$c
   echo "== $label: MAMBACL_TUNE_SET=$set $cfg"
-  MAMBACL_CACHE_DIR=/tmp/$c MAMBACL_TUNE_SET=$set timeout 90 "$d/build-gpu/mambacl" bench --config "$cfg" \
-    --decode-only --batch 1 --reps 3 2>&1 | grep -E "^decode|warn|error"
+  MAMBACL_CACHE_DIR=$c MAMBACL_TUNE_SET=$set timeout 40 "$d/build-gpu/mambacl" bench --config "$cfg" \
+    --decode-only --batch 1 --reps 3 2>&1 | grep --line-buffered -E "^decode|warn|error"
 }
 case "${1:-}" in
   micro)
@@ -57,18 +58,25 @@ case "${1:-}" in
     } 2>&1 | tee "$OUT/bench.log"
     el "bench" ;;
   final)
-    timeout 200 meson test -C build-gpu --no-rebuild --print-errorlogs --num-processes 3 dlayer decode forward \
+    timeout 60 meson test -C build-gpu --no-rebuild --print-errorlogs --num-processes 3 dlayer decode forward \
       >"$OUT/tests.log" 2>&1
     grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log"
     el "tests"
+    export MCL_SHARED_CACHE=$PWD/build-gpu/tests/mcl-cache # the tests' compiled programs (base: all but dlayer hit)
     {
-      bench base .. mcb "" 130m
-      bench new . mcn "" 130m
-      bench base .. mcb DL_MAX_DINNER=9999 1.4b
-      bench new . mcn DL_MAX_DINNER=9999 1.4b
-      bench base-chain .. mcb "" 1.4b
-      bench base-again .. mcb "" 130m
-      bench new-again . mcn "" 130m
+      bench base .. "" "" 130m
+      bench new . "" "" 130m
+      el "130m"
+      for b in 0 1; do
+        MAMBACL_CACHE_DIR=$MCL_SHARED_CACHE MAMBACL_TUNE_SET=DL_BAR=$b timeout 20 build-gpu/bar_timing \
+          --groups 132,264 --n 0,1,16,64 --launches 100 2>&1
+      done
+      el "micro"
+      bench base .. "" DL_MAX_DINNER=9999 1.4b
+      bench new . "" DL_MAX_DINNER=9999 1.4b
+      el "1.4b"
+      for s in DL_BAR=0,DL_PF=0 DL_PF=0 DL_SKIP=15 DL_BAR=0,DL_PF=0,DL_SKIP=15; do bench new . "" "$s" 130m; done
+      bench base-again .. "" "" 130m
     } 2>&1 | tee "$OUT/bench.log"
     el "bench" ;;
   *) echo "usage: bar_device.sh micro|final"; exit 2 ;;

@@ -8,7 +8,9 @@
  * nothing else) M times back to back (default 200, after one warm-up),
  * and prints per launch: the wall clock (enqueue of M launches to the end of
  * clFinish, divided by M), the kernel time by profiling events (mean), and
- * whether any barrier timed out (the grid was not co-resident). The cost of
+ * whether any barrier timed out (the grid was not co-resident: its larger
+ * counts are then skipped, each of their barriers would wait spin_max polls).
+ * The cost of
  * one barrier is the slope between N = 0 and the largest N; N = 0 is the
  * launch of this kernel (its registers, its grid) doing nothing. The barrier
  * variant is DL_BAR, chosen through MAMBACL_TUNE_SET=DL_BAR=k (cl/dlayer.cl).
@@ -51,6 +53,11 @@ static mcl_status time_grid(mcl_runtime *rt, int g, int n, int m, double *wall_u
     const char *names[4];
     double ms[4];
     mcl_runtime_profile_take(rt, names, ms, 4);
+    if (warm_to) { /* not co-resident: do not time m launches that each time out */
+        *wall_us = *kern_us = 0.0;
+        *to = true;
+        return MCL_OK;
+    }
     double t0 = mcl_now_ms();
     for (int i = 0; i < m; i++) MCL_TRY(mcl_kern_dlayer_bar_loop(rt, g, n));
     MCL_TRY(mcl_runtime_finish(rt));
@@ -62,7 +69,7 @@ static mcl_status time_grid(mcl_runtime *rt, int g, int n, int m, double *wall_u
     return MCL_OK;
 }
 
-static mcl_status run(mcl_runtime *rt, const int *gs, int ng, const int *ns, int nn, int m)
+static mcl_status run(mcl_runtime *rt, const int *gs, int ng, const int *ns, int n_ns, int m)
 {
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p) return mcl_error_set(MCL_ERR_UNSUPPORTED, "dlayer.cl is not compiled on this device");
@@ -71,16 +78,21 @@ static mcl_status run(mcl_runtime *rt, const int *gs, int ng, const int *ns, int
            mcl_caps_on(&rt->caps, MCL_CAP_PTX) ? "on" : "off");
     for (int i = 0; i < ng; i++) {
         double k0 = 0.0, kl = 0.0, w0 = 0.0, wl = 0.0;
+        int nn = n_ns;
         for (int j = 0; j < nn; j++) {
             double w = 0.0, k = 0.0;
             bool to = false;
             MCL_TRY(time_grid(rt, gs[i], ns[j], m, &w, &k, &to));
             printf("groups %4d  barriers %4d  wall %8.2f us  kernel %8.2f us%s\n", gs[i], ns[j], w, k,
-                   to ? "  TIMED OUT" : "");
+                   to ? "  TIMED OUT (not co-resident: the grid's larger counts skipped)" : "");
+            if (to) {
+                nn = j + 1; /* a grid that times out would spend spin_max polls on every barrier */
+                break;
+            }
             if (j == 0) k0 = k, w0 = w;
             kl = k, wl = w;
         }
-        if (nn > 1 && ns[nn - 1] > ns[0])
+        if (nn == n_ns && nn > 1 && ns[nn - 1] > ns[0])
             printf("groups %4d  per barrier: kernel %.3f us, wall %.3f us\n", gs[i],
                    (kl - k0) / (ns[nn - 1] - ns[0]), (wl - w0) / (ns[nn - 1] - ns[0]));
     }
@@ -102,6 +114,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line as it comes (the GPU machine's logs) */
     mcl_runtime_options o = {.device = device, .profiling = true};
     mcl_runtime *rt = NULL;
     mcl_status st = mcl_runtime_create(&o, &rt);
