@@ -20,8 +20,8 @@
  * assumption gives an error the host reads after the step, never a hang.
  * Test hooks (arguments, 0 in use): bit 16 of probe makes the probe write
  * wrong values; bit 17 makes the launch run (probe & 0xffff) barriers and
- * nothing else (tools/bar_timing.c: what a barrier costs); phantom > 0 makes every barrier wait for groups that do not exist
- * (each times out).
+ * nothing else (tools/bar_timing.c: what a barrier costs); phantom > 0
+ * makes every barrier wait for groups that do not exist (each times out).
  *
  * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
  * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
@@ -231,8 +231,9 @@ inline void dl_grid_sync_tree(volatile __global uint *bar, uint groups, uint spi
  * word's top bit flips exactly when all have arrived and its low bits are
  * back where they were (no reset, no second word); each group's lane 0
  * waits for the flip of the value its own add returned. One atomic per
- * group on one address and one poll loop: one L2 round trip after the last
- * arrival instead of the tree's five in a row.
+ * group on one address and one poll loop instead of the tree's chain of
+ * atomics; on the H200 both cost ~1 us per barrier at 132-264 groups
+ * (tools/bar_timing, docs/performance.md "bar8").
  *   DL_BAR 1: atom.release.gpu.add + ld.acquire.gpu polls (inline PTX);
  *             the group barriers around it order at CTA scope only
  *             (bar.sync), the release/acquire of lane 0 is cumulative;
