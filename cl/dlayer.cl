@@ -19,8 +19,9 @@
  * barrier that times out sets bar[DL_BAR_FLAG] (sticky) and goes on, so a broken
  * assumption gives an error the host reads after the step, never a hang.
  * Test hooks (arguments, 0 in use): bit 16 of probe makes the probe write
- * wrong values; phantom > 0 makes every barrier wait for groups that do not exist
- * (each times out).
+ * wrong values; bit 17 makes the launch run (probe & 0xffff) barriers and
+ * nothing else (tools/bar_timing.c: what a barrier costs); phantom > 0
+ * makes every barrier wait for groups that do not exist (each times out).
  *
  * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
  * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
@@ -52,7 +53,13 @@
  * DL_RPL rows per team in phases A and D (more loads in flight per lane);
  * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
  * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
- * DL_GPC (host) work-groups per compute unit tried first by the probe.
+ * DL_GPC (host) work-groups per compute unit tried first by the probe;
+ * DL_PF 1 (PTX only): before each device-wide barrier (and at the start)
+ * the group asks the L2 for the weights and states of its part of the next
+ * phase (dl_prefetch), which do not depend on the barrier;
+ * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
+ * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
+ * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
  * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes (a kernel argument)
  * plus 4 * DL_WG for the trees.
  */
@@ -73,6 +80,12 @@
 #endif
 #ifndef DL_SKIP
 #define DL_SKIP 0
+#endif
+#ifndef DL_BAR
+#define DL_BAR 0
+#endif
+#ifndef DL_PF
+#define DL_PF 0
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -177,11 +190,11 @@ inline uint dl_read(volatile __global uint *p)
 #endif
 }
 
-/* Device-wide barrier over `groups` work-groups (called by every work-item
- * of every group): the last arrival on a counter arrives on the top counter,
- * the last arrival there resets it and advances the generation, which the
- * others poll. */
-inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
+/* Device-wide barrier, DL_BAR 0 (the fallback, any device): over `groups`
+ * work-groups (called by every work-item of every group): the last arrival
+ * on a counter arrives on the top counter, the last arrival there resets it
+ * and advances the generation, which the others poll. */
+inline void dl_grid_sync_tree(volatile __global uint *bar, uint groups, uint spin_max)
 {
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
@@ -211,6 +224,99 @@ inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max
         mem_fence(CLK_GLOBAL_MEM_FENCE);
     }
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+}
+
+/* The one-word barrier (DL_BAR 1-3; the scheme of CUDA's cooperative
+ * groups): group 0 adds 2^31 - (groups - 1), every other group 1, so the
+ * word's top bit flips exactly when all have arrived and its low bits are
+ * back where they were (no reset, no second word); each group's lane 0
+ * waits for the flip of the value its own add returned. One atomic per
+ * group on one address and one poll loop instead of the tree's chain of
+ * atomics; on the H200 both cost ~1 us per barrier at 132-264 groups
+ * (tools/bar_timing, docs/performance.md "bar8").
+ *   DL_BAR 1: atom.release.gpu.add + ld.acquire.gpu polls (inline PTX);
+ *             the group barriers around it order at CTA scope only
+ *             (bar.sync), the release/acquire of lane 0 is cumulative;
+ *   DL_BAR 2: the same scheme in OpenCL 1.2 atomics and fences (volatile
+ *             polls where PTX is on);
+ *   DL_BAR 3: as 1 but relaxed polls (ld.relaxed.gpu) and one
+ *             fence.acq_rel.gpu after the flip.
+ * A timeout (spin_max polls) sets the flag and goes on (the word is then
+ * off: the host zeroes it after the probe and after a flagged step). */
+#define DL_BAR_ONE 352
+#define DL_TOPBIT 0x80000000u
+
+inline uint dl_one_add(volatile __global uint *w, uint v)
+{
+#if MCL_CAP_PTX && (DL_BAR == 1 || DL_BAR == 3)
+    uint old;
+    ulong a = (ulong)w;
+    asm volatile("atom.release.gpu.global.add.u32 %0, [%1], %2;" : "=r"(old) : "l"(a), "r"(v) : "memory");
+    return old;
+#else
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+    return atomic_add(w, v);
+#endif
+}
+
+inline uint dl_one_poll(volatile __global uint *w)
+{
+#if MCL_CAP_PTX && DL_BAR == 1
+    uint v;
+    ulong a = (ulong)w;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(a) : "memory");
+    return v;
+#elif MCL_CAP_PTX && DL_BAR == 3
+    uint v;
+    ulong a = (ulong)w;
+    asm volatile("ld.relaxed.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(a) : "memory");
+    return v;
+#else
+    return dl_read(w);
+#endif
+}
+
+inline void dl_one_after(void)
+{
+#if MCL_CAP_PTX && DL_BAR == 3
+    asm volatile("fence.acq_rel.gpu;" ::: "memory");
+#elif !(MCL_CAP_PTX && DL_BAR == 1)
+    mem_fence(CLK_GLOBAL_MEM_FENCE);
+#endif
+}
+
+#if MCL_CAP_PTX && (DL_BAR == 1 || DL_BAR == 3)
+#define DL_ONE_FENCE CLK_LOCAL_MEM_FENCE
+#else
+#define DL_ONE_FENCE (CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)
+#endif
+
+inline void dl_grid_sync_one(volatile __global uint *bar, uint groups, uint spin_max)
+{
+    barrier(DL_ONE_FENCE);
+    if (get_local_id(0) == 0 && groups > 1) {
+        uint add = get_group_id(0) == 0 ? DL_TOPBIT - (groups - 1) : 1u;
+        uint old = dl_one_add(&bar[DL_BAR_ONE], add), n = 0;
+        while (((old ^ dl_one_poll(&bar[DL_BAR_ONE])) & DL_TOPBIT) == 0) {
+            if (++n >= spin_max) {
+                atomic_or(&bar[DL_BAR_FLAG], 1u);
+                break;
+            }
+        }
+        dl_one_after();
+    }
+    barrier(DL_ONE_FENCE);
+}
+
+/* The device-wide barrier of the build: DL_BAR 1 and 3 need PTX (without
+ * it, or with MAMBACL_DISABLE=ptx, the tree of DL_BAR 0). */
+inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
+{
+#if DL_BAR == 0 || (DL_BAR != 2 && !MCL_CAP_PTX)
+    dl_grid_sync_tree(bar, groups, spin_max);
+#else
+    dl_grid_sync_one(bar, groups, spin_max);
+#endif
 }
 
 /* 8 weights of row `row` from vector v (element 8v); `aligned`: the row
@@ -282,6 +388,32 @@ inline void dl_dot(__global const void *W, int dtype, int o0, int nr, int O, int
     }
 }
 
+/* DL_PF 1 (PTX only, else nothing): the work-group asks the L2 for the
+ * `bytes` bytes from p (prefetch.global.L2, one 128-byte line per work-item
+ * and round) and goes on: issued before a device-wide barrier for the
+ * weights and states of the group's part of the next phase, which do not
+ * depend on the barrier, so that their first loads after it hit the L2. */
+inline void dl_prefetch(__global const void *p, ulong bytes)
+{
+#if MCL_CAP_PTX && DL_PF
+    ulong a0 = (ulong)p & ~(ulong)127, end = (ulong)p + bytes;
+    for (ulong a = a0 + (ulong)get_local_id(0) * 128; a < end; a += (ulong)DL_WG * 128)
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(a));
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* DL_PF: rows [o0, o0 + n) of W [O, I] (clamped to O), all of each row. */
+inline void dl_prefetch_rows(__global const void *W, int dtype, int o0, int n, int O, int I)
+{
+    if (o0 >= O) return;
+    int o1 = min(o0 + n, O);
+    ulong es = dtype == MCL_DTYPE_F32 ? 4 : 2;
+    dl_prefetch(dl_row(W, o0, I, dtype), (ulong)(o1 - o0) * (ulong)I * es);
+}
+
 /* xl[0, n) = src[0, n) (every work-item; a barrier after). */
 inline void dl_stage(__local float *xl, __global const float *src, int n)
 {
@@ -334,7 +466,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             __global const void *w_out, int dt_out, // [d_model, d_inner]
             int d_model, int d_inner, int R, int N,
             volatile __global uint *bar, uint spin_max,
-            int probe,                              // 0: the layer; else probe rounds (low 16 bits), bit 16: answer wrong (tests)
+            int probe,                              // 0: the layer; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
             __local float *xl)                      // [max(d_model, d_inner, R+2N)]
@@ -342,6 +474,10 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     __local float red[DL_WG];
     __local int stop;
     const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
+    if (probe & (1 << 17)) { /* tools/bar_timing: (probe & 0xffff) barriers, nothing else */
+        for (int r = 0; r < (probe & 0xffff); r++) dl_grid_sync(bar, groups, spin_max);
+        return;
+    }
     if (probe != 0) {
         dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, &stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
         return;
@@ -349,6 +485,13 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
     const int lane = lid % DL_LPR, team = lid / DL_LPR;
     const int nx = R + 2 * N, two = 2 * d_inner;
+
+    const int rows_per = DL_TEAMS * DL_RPL; /* rows of a group per pass (phases A and D) */
+    const int nv = d_inner / 8, per = (nv + P - 1) / P;
+#if MCL_CAP_PTX && DL_PF
+    for (int base = g * rows_per; base < two; base += G * rows_per)
+        dl_prefetch_rows(w_in, dt_in, base, rows_per, two, d_model);
+#endif
 
     /* A: norm + in_proj + conv step */
     float ss = 0.0f;
@@ -360,7 +503,6 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
 #if !(DL_SKIP & 1)
-    const int rows_per = DL_TEAMS * DL_RPL; /* rows of a group per pass */
     for (int base = g * rows_per; base < two; base += G * rows_per) {
         int o0 = base + team * DL_RPL;
         float part[DL_RPL];
@@ -379,11 +521,20 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             xc[o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
+#if MCL_CAP_PTX && DL_PF
+    for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) { /* phase B's slices of W_x */
+        int t0 = base, t1 = min(base + DL_TEAMS, nx * P) - 1;
+        size_t e0 = (size_t)(t0 / P) * d_inner + (size_t)min(d_inner, (t0 % P) * per * 8);
+        size_t e1 = (size_t)(t1 / P) * d_inner + (size_t)min(d_inner, (t1 % P + 1) * per * 8);
+        if (t1 % P == P - 1) e1 = (size_t)(t1 / P + 1) * d_inner;
+        size_t es = dt_x == MCL_DTYPE_F32 ? 4 : 2;
+        dl_prefetch((__global const uchar *)w_x + e0 * es, (e1 - e0) * es);
+    }
+#endif
     dl_grid_sync(bar, groups, spin_max);
 
     /* B: x_proj partials over P slices of d_inner */
     dl_stage(xl, xc, d_inner);
-    const int nv = d_inner / 8, per = (nv + P - 1) / P;
 #if !(DL_SKIP & 2)
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
         int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
@@ -392,6 +543,15 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         dl_dot(w_x, dt_x, o, 1, nx, d_inner, xl, v0, v1, sl == P - 1, lane, part);
         float s = dl_row_sum(red, part[0]);
         if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
+    }
+#endif
+#if MCL_CAP_PTX && DL_PF
+    for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) { /* phase C's channels */
+        int n = min(DL_CTEAMS, d_inner - base);
+        __global float *s0 = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride + (size_t)base * N;
+        dl_prefetch(s0, (ulong)n * N * 4);
+        dl_prefetch(A + (size_t)base * N, (ulong)n * N * 4);
+        dl_prefetch_rows(w_dt, dt_dt, base, n, d_inner, R);
     }
 #endif
     dl_grid_sync(bar, groups, spin_max);
@@ -425,12 +585,16 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         if (valid && clane == 0) y[d] = fma(D[d], x, acc) * mcl_silu(xz[d_inner + d]);
     }
 #endif
+#if MCL_CAP_PTX && DL_PF
+    for (int base = g * rows_per; base < d_model; base += G * rows_per)
+        dl_prefetch_rows(w_out, dt_out, base, rows_per, d_model, d_inner);
+#endif
     dl_grid_sync(bar, groups, spin_max);
 
     /* D: out_proj + residual */
     dl_stage(xl, y, d_inner);
 #if !(DL_SKIP & 8)
-    for (int base = g * DL_TEAMS * DL_RPL; base < d_model; base += G * DL_TEAMS * DL_RPL) {
+    for (int base = g * rows_per; base < d_model; base += G * rows_per) {
         int o0 = base + team * DL_RPL;
         float part[DL_RPL];
         dl_dot(w_out, dt_out, o0, DL_RPL, d_model, d_inner, xl, 0, nv, 1, lane, part);

@@ -9,6 +9,8 @@
  *    path off, MAMBACL_DISABLE=persistent keeps it from running;
  *  - a barrier that times out (groups that do not exist) gives an error,
  *    not a hang, and turns the path off;
+ *  - the barriers (DL_BAR 0, 2 and the default, 1 on GPUs) and the
+ *    prefetches (DL_PF) give bitwise the same h, and time out the same way;
  *  - the bundled model decodes the same greedy tokens with the path on and
  *    off, logits within 1e-4 (on: the dispatch threshold raised through
  *    MAMBACL_TUNE_SET, which the test also covers). */
@@ -145,9 +147,10 @@ static mcl_kern_dlayer_args layer_args(const layer *L, int n_parts)
     return a;
 }
 
-/* `steps` steps on the device and in C; h and both states compared. */
-static void run_layer(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_dtype dt, bool bias, int parts,
-                      int steps)
+/* `steps` steps on the device and in C; h and both states compared; the
+ * device's h into keep [dm] when given. */
+static void run_layer_keep(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_dtype dt, bool bias, int parts,
+                           int steps, float *keep)
 {
     layer L;
     layer_make(&L, dm, di, R, N, K, dt, bias);
@@ -175,8 +178,15 @@ static void run_layer(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_
     check_close(h, L.h, (size_t)dm, 5e-4, what);
     check_close(cs, L.cst, ncs, 5e-4, what);
     check_close(ss, L.sst, nss, 5e-4, what);
+    if (keep) memcpy(keep, h, (size_t)dm * 4);
     free(h), free(cs), free(ss);
     layer_free(&L);
+}
+
+static void run_layer(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_dtype dt, bool bias, int parts,
+                      int steps)
+{
+    run_layer_keep(rt, dm, di, R, N, K, dt, bias, parts, steps, NULL);
 }
 
 static void test_layer_ref(void **state)
@@ -241,10 +251,8 @@ static void test_disabled(void **state)
 
 /* Every barrier waits for a group that does not exist: each times out after
  * 1000 polls, the step reports it, and the path turns itself off. */
-static void test_timeout(void **state)
+static void timeout_case(mcl_runtime *rt)
 {
-    (void)state;
-    mcl_runtime *rt = runtime();
     layer L;
     layer_make(&L, 16, 32, 1, 4, 4, MCL_DTYPE_F32, true);
     layer_upload(rt, &L);
@@ -264,6 +272,47 @@ static void test_timeout(void **state)
     assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 16, 32, L.nx, &ready), MCL_OK);
     assert_false(ready);
     layer_free(&L);
+}
+
+static void test_timeout(void **state)
+{
+    (void)state;
+    mcl_runtime *rt = runtime();
+    timeout_case(rt);
+    mcl_runtime_free(rt);
+}
+
+/* The device-wide barriers (DL_BAR, cl/dlayer.cl) and the L2 prefetches
+ * (DL_PF): the default's (on GPUs 1, PTX where on, with prefetches) and 2
+ * (one word, OpenCL atomics) give h after two steps bitwise equal to the
+ * counter tree's without prefetches (0: the fallback, the default on CPUs;
+ * the same arithmetic: a barrier that let a group read before the others
+ * had written would not), their probes pass, and a barrier that cannot
+ * complete times out under 0 and 2 as under the default (test_timeout). */
+static mcl_runtime *runtime_set(const char *set)
+{
+    setenv("MAMBACL_TUNE_SET", set, 1);
+    mcl_runtime *rt = runtime();
+    unsetenv("MAMBACL_TUNE_SET");
+    return rt;
+}
+
+static void test_barriers(void **state)
+{
+    float want[64], got[64];
+    mcl_runtime *rt = runtime_set("DL_BAR=0,DL_PF=0");
+    trand_seed(0x5eed0du);
+    run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, want);
+    timeout_case(rt);
+    mcl_runtime_free(rt);
+    trand_seed(0x5eed0du); /* the same layer */
+    run_layer_keep(*state, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
+    if (memcmp(got, want, sizeof got) != 0) fail_msg("the default barrier: h differs from the counter tree's");
+    rt = runtime_set("DL_BAR=2,DL_PF=1");
+    trand_seed(0x5eed0du);
+    run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
+    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2: h differs from the counter tree's");
+    timeout_case(rt);
     mcl_runtime_free(rt);
 }
 
@@ -333,7 +382,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layer_ref),  cmocka_unit_test(test_bad_args), cmocka_unit_test(test_probe_wrong),
-        cmocka_unit_test(test_disabled),   cmocka_unit_test(test_timeout),  cmocka_unit_test(test_model_same),
+        cmocka_unit_test(test_disabled),   cmocka_unit_test(test_timeout),  cmocka_unit_test(test_barriers),
+        cmocka_unit_test(test_model_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -304,3 +304,27 @@ mcl_status mcl_kern_dlayer_flag_check(mcl_runtime *rt)
                          "wrong (MAMBACL_DISABLE=persistent avoids the path)",
                          groups);
 }
+
+mcl_status mcl_kern_dlayer_bar_loop(mcl_runtime *rt, int groups, int n_barriers)
+{
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
+    MCL_ASSERT(p, "dlayer.cl was not compiled");
+    if (groups < 1 || n_barriers < 0 || n_barriers > 0xffff)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer barrier loop: %d groups, %d barriers", groups, n_barriers);
+    cl_kernel k;
+    MCL_TRY(mcl_runtime_kernel(rt, "dlayer", &k));
+    MCL_TRY(bar_create(rt));
+    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)groups * wg;
+    MCL_TRY(bind_layer(rt, k, NULL, rt->dlayer.bar, (1 << 17) | n_barriers, rt->dlayer.bar, 4 * wg));
+    return mcl_launch(rt, k, "dlayer_bar", 1, &global, &wg);
+}
+
+mcl_status mcl_kern_dlayer_bar_reset(mcl_runtime *rt, bool *timed_out)
+{
+    MCL_TRY(bar_create(rt));
+    cl_uint flag = 0;
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, rt->dlayer.bar, CL_TRUE, DL_BAR_FLAG_OFF, 4, &flag, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(dlayer barrier flag)");
+    *timed_out = flag != 0;
+    return zero_buffer(rt, rt->dlayer.bar, DL_BAR_BYTES, "dlayer barrier");
+}

@@ -66,4 +66,15 @@ mcl_status mcl_kern_dlayer_flag_read(mcl_runtime *rt);
  * step's results and the sequence's state are wrong). */
 mcl_status mcl_kern_dlayer_flag_check(mcl_runtime *rt);
 
+/* Timing (tools/bar_timing.c): enqueues one launch of dlayer.cl in its
+ * barrier-only mode, n_barriers (0..65535) device-wide barriers in a row on
+ * `groups` work-groups and nothing else (profiled as "dlayer_bar"). No probe
+ * is needed: every wait is bounded, a grid that is not co-resident times out
+ * (the flag). MCL_ERR_INVALID_ARG for counts out of range. */
+mcl_status mcl_kern_dlayer_bar_loop(mcl_runtime *rt, int groups, int n_barriers);
+
+/* After such launches: *timed_out whether any barrier timed out since the
+ * last reset; then zeroes the barrier words (blocking). */
+mcl_status mcl_kern_dlayer_bar_reset(mcl_runtime *rt, bool *timed_out);
+
 #endif

@@ -19,6 +19,11 @@
  *    bundled model decoded at 851 vs 861 tokens/s on 2 cores (PoCL), and a
  *    CPU with more cores would lose them all.
  *  - DL_LPC: 16 on GPUs (one lane per state at N = 16), 1 on CPUs.
+ *  - DL_BAR: 1 on GPUs (the one-word barrier with PTX release/acquire; the
+ *    kernel builds the counter tree of 0 where ptx is off), 0 on CPUs (one
+ *    group: no barrier runs). 2 and 3 are variants for tools/bar_timing.
+ *  - DL_PF: 1 on GPUs (L2 prefetches of the next phase's weights before
+ *    each device-wide barrier; nothing where ptx is off), 0 on CPUs.
  *  - DL_GPC (host): work-groups per compute unit the co-residency probe tries
  *    first (then halves down to 1): 4 on GPUs, 1 on CPUs.
  * DL_WG, DL_LPR and DL_LPC are powers of two with DL_LPR, DL_LPC <= DL_WG.
@@ -44,6 +49,8 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 2048);
     mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
+    mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_DL_PF, cpu ? 0 : 1);
 }
 
 static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
@@ -56,7 +63,7 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_RPL, 1, 8}, {MCL_T_DL_SKIP, 0, 15},
-    {MCL_T_DL_MAX_DINNER, 0, 1L << 20},
+    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 1},
 };
 
 /* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
