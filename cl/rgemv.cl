@@ -163,6 +163,7 @@ inline void rg_issue(uint4 *buf, __global const void *W, int o, int c, int I, in
     __global const void *row = dt == MCL_DTYPE_F32 ? (__global const void *)((__global const float *)W + (size_t)o * I)
                                                    : (__global const void *)((__global const ushort *)W + (size_t)o * I);
     int v0 = c * (RG_LPR * RG_NL) + lane;
+#pragma unroll
     for (int j = 0; j < RG_NL; j++) {
         int v = v0 + j * RG_LPR;
         buf[j] = v < NV ? rg_load(row, v, dt, aligned) : (uint4)(0u);
@@ -174,6 +175,7 @@ inline float rg_chunk(const uint4 *buf, __local const float4 *xs4, int c, int NV
 {
     int v0 = c * (RG_LPR * RG_NL) + lane;
     float acc = 0.0f;
+#pragma unroll
     for (int j = 0; j < RG_NL; j++) {
         int v = v0 + j * RG_LPR;
         if (v < NV) acc += rg_dot(buf[j], xs4, v, NV, dt);
@@ -221,6 +223,7 @@ inline void rg_run(__global const void *W, __global const float *x, __global flo
 #endif
             acc += rg_chunk(cur, xs4, c, NV, lane, dt);
 #if RG_PF
+#pragma unroll
             for (int j = 0; j < RG_NL; j++) cur[j] = nxt[j];
 #endif
         }
