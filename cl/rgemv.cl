@@ -43,7 +43,11 @@
  * cl_khr_fp16); host-only RG_ON (the dispatch), RG_GPC (groups per compute
  * unit; 0: one row per team, no grid stride).
  * Local memory: 4 * (round_up(I, 4) + RG_WG) bytes (x, then the reduction
- * scratch), reserved by the host (mcl_kern_rgemv_local_bytes).
+ * scratch), reserved by the host (mcl_kern_rgemv_local_bytes), as a
+ * `__local float4 *` argument: its float4 reads need 16-byte alignment, and
+ * NVIDIA's OpenCL aligns a local argument by its pointee type (H200,
+ * 2026-12-02: the same kernel with a `__local float *` argument failed with
+ * CL_OUT_OF_RESOURCES on every launch; ssm_step.cl's lm4 does the same).
  */
 #ifndef RG_WG
 #define RG_WG 128
@@ -187,14 +191,14 @@ inline float rg_chunk(const uint4 *buf, __local const float4 *xs4, int c, int NV
  * inlining). */
 inline void rg_run(__global const void *W, __global const float *x, __global float *y, int O, int I,
                    int accumulate, __global const float *nw, float eps, int norm, const mcl_conv_args *cv,
-                   __local float *lmem, int dt, int aligned)
+                   __local float4 *lmem4, int dt, int aligned)
 {
     int lid = get_local_id(0), lane = lid % RG_LPR, team = lid / RG_LPR;
     int NV = I / RG_VE(dt), nch = max(1, (NV + RG_LPR * RG_NL - 1) / (RG_LPR * RG_NL));
     int stride = get_num_groups(0) * RG_TEAMS, first = get_group_id(0) * RG_TEAMS;
     int nit = first < O ? (O - first + stride - 1) / stride : 0; /* uniform in the group */
-    __local float *xs = lmem, *red = lmem + ((I + 3) & ~3);
-    __local const float4 *xs4 = (__local const float4 *)xs;
+    __local float *xs = (__local float *)lmem4, *red = xs + ((I + 3) & ~3);
+    __local const float4 *xs4 = lmem4;
     uint4 cur[RG_NL], nxt[RG_NL];
     int o = min(first + team, O - 1);
     if (nit > 0) rg_issue(cur, W, o, 0, I, NV, lane, dt, aligned); /* in flight during the staging */
@@ -242,10 +246,10 @@ inline void rg_run(__global const void *W, __global const float *x, __global flo
 /* rg_run with the row alignment as a constant (one load form per loop). */
 inline void rg_body(__global const void *W, __global const float *x, __global float *y, int O, int I,
                     int accumulate, __global const float *nw, float eps, int norm, const mcl_conv_args *cv,
-                    __local float *lmem, int dt)
+                    __local float4 *lmem4, int dt)
 {
-    if (I % RG_VE(dt) == 0) rg_run(W, x, y, O, I, accumulate, nw, eps, norm, cv, lmem, dt, 1);
-    else rg_run(W, x, y, O, I, accumulate, nw, eps, norm, cv, lmem, dt, 0);
+    if (I % RG_VE(dt) == 0) rg_run(W, x, y, O, I, accumulate, nw, eps, norm, cv, lmem4, dt, 1);
+    else rg_run(W, x, y, O, I, accumulate, nw, eps, norm, cv, lmem4, dt, 0);
 }
 
 /* The two kernels of one dtype; the arguments of gemv_1 and gemv_in_1
@@ -253,16 +257,16 @@ inline void rg_body(__global const void *W, __global const float *x, __global fl
 #define RG_KERNELS(sfx, DT)                                                                                        \
     __kernel __attribute__((reqd_work_group_size(RG_WG, 1, 1))) void rgemv_##sfx(                                \
         __global const void *W, int wdtype, __global const float *x, __global float *y, int O, int I, int B,     \
-        int accumulate, __local float *lmem)                                                                      \
+        int accumulate, __local float4 *lmem4)                                                                      \
     {                                                                                                             \
-        rg_body(W, x, y, O, I, accumulate, x, 0.0f, 0, 0, lmem, DT);                                              \
+        rg_body(W, x, y, O, I, accumulate, x, 0.0f, 0, 0, lmem4, DT);                                             \
     }                                                                                                             \
     __kernel __attribute__((reqd_work_group_size(RG_WG, 1, 1))) void rgemv_in_##sfx(                             \
         __global const void *W, int wdtype, __global const float *x, __global float *y, int O, int I, int B,     \
-        __global const float *nw, float eps, MCL_CONV_PARAMS, __local float *lmem)                               \
+        __global const float *nw, float eps, MCL_CONV_PARAMS, __local float4 *lmem4)                               \
     {                                                                                                             \
         mcl_conv_args cv = MCL_CONV_ARGS_INIT;                                                                    \
-        rg_body(W, x, y, O, I, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, lmem, DT);                                    \
+        rg_body(W, x, y, O, I, 0, nw, eps, 1, n_conv > 0 ? &cv : 0, lmem4, DT);                                   \
     }
 
 RG_KERNELS(f32, MCL_DTYPE_F32)
