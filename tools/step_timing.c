@@ -1,7 +1,7 @@
 /* step_timing: times the decode's x_proj + state update (gemv_split and
  * ssm_step_parts) with profiling events, per layer.
  *
- * usage: step_timing [--reps N] [--set "NAME=V ..."]... [--device SEL] B,D,R [B,D,R ...]
+ * usage: step_timing [--reps N] [--queued | --noprof] [--set "NAME=V ..."]... [--device SEL] B,D,R [B,D,R ...]
  *
  * At each shape (B sequences, d_inner D, dt_rank R, d_state 16, F16 x_proj
  * and W_dt as the 1.4b bench, random values, states in reversed slots):
@@ -20,13 +20,20 @@
  *    host's choice, mcl_kern_ssm_step_tile_sb, timed too when not a power
  *    of two).
  * Each figure is the median over N launches (default 50) after two warm-up
- * launches, in microseconds, so it compares with the per-layer figures of
+ * launches, each launch alone (a clFinish after it), in microseconds.
+ * --queued: the N launches are enqueued back to back with one clFinish at
+ * the end (as the kernels of a decode step run); the figure is then the mean
+ * of their profiled times, and "wall" the host's wall time over the N
+ * launches divided by N (which includes the enqueue cost) and "enq" the
+ * host's time of the enqueue loop alone divided by N. --noprof: the same
+ * with profiling off (only the wall figure; the event figure reads 0). Either compares with the per-layer figures of
  * the upstream Triton selective_state_update (../shared/anchors; that one
  * takes dt ready-made: no dt projection, no x_proj). Built by meson, not run
  * as a test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "base/half.h"
@@ -37,6 +44,17 @@
 #include "tune/tune_scan.h"
 
 #define MAX_SETS 16
+
+static bool g_queued;   /* --queued: back-to-back launches, one finish */
+static double g_wall_us; /* --queued: wall time per launch of the last timing */
+static double g_enq_us;  /* --queued: host time per launch of the enqueue loop alone */
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -120,10 +138,40 @@ static mcl_status launch(mcl_runtime *rt, int what, const shape *s, int n, cl_ke
     return mcl_kern_ssm_step_run(rt, k, p, &a, &ks, s->B, n, part, sb, "ssm_step_parts");
 }
 
+/* " 12.34 us" or, with --queued, " 12.34 us (wall 15.67)" into buf. */
+static const char *fmt_us(char *buf, size_t cap, double us, double wall, double enq)
+{
+    if (g_queued) snprintf(buf, cap, "%7.2f us (wall %6.2f enq %5.2f)", us, wall, enq);
+    else snprintf(buf, cap, "%7.2f us", us);
+    return buf;
+}
+
 /* Median kernel time (us) of reps launches after two warm-ups; < 0 on failure (message printed). */
+static double time_us_queued(mcl_runtime *rt, int reps, int what, const shape *s, int n, cl_kernel k,
+                             const mcl_params *p, int sb)
+{
+    const char *names[4];
+    double t[4];
+    for (int r = 0; r < 2; r++) /* warm-ups */
+        if (launch(rt, what, s, n, k, p, sb) != MCL_OK || mcl_runtime_finish(rt) != MCL_OK) goto fail;
+    mcl_runtime_profile_take(rt, names, t, 4);
+    double t0 = now_us();
+    for (int r = 0; r < reps; r++)
+        if (launch(rt, what, s, n, k, p, sb) != MCL_OK) goto fail;
+    g_enq_us = (now_us() - t0) / reps;
+    if (mcl_runtime_finish(rt) != MCL_OK) goto fail;
+    g_wall_us = (now_us() - t0) / reps;
+    int got = mcl_runtime_profile_take(rt, names, t, 4);
+    return got > 0 ? 1000.0 * t[0] / reps : 0.0;
+fail:
+    fprintf(stderr, "step_timing: %s\n", mcl_last_error());
+    return -1;
+}
+
 static double time_us(mcl_runtime *rt, int reps, int what, const shape *s, int n, cl_kernel k, const mcl_params *p,
                       int sb)
 {
+    if (g_queued) return time_us_queued(rt, reps, what, s, n, k, p, sb);
     double *us = calloc((size_t)reps, sizeof *us);
     if (!us) return -1;
     for (int r = -2; r < reps; r++) {
@@ -168,16 +216,33 @@ static void time_floor(mcl_runtime *rt, int reps, const shape *s)
     double *us = calloc((size_t)reps, sizeof *us);
     if (err == CL_SUCCESS && us && clSetKernelArg(k, 0, sizeof(cl_mem), &s->y) == CL_SUCCESS &&
         clSetKernelArg(k, 1, sizeof n, &n) == CL_SUCCESS) {
+        const char *names[4];
+        double t[4], med, t0 = 0.0;
         for (int r = -2; r < reps; r++) {
-            const char *names[4];
-            double t[4];
-            if (mcl_launch(rt, k, "floor", 2, global, local) != MCL_OK || mcl_runtime_finish(rt) != MCL_OK) break;
+            if (g_queued && r == 0) {
+                mcl_runtime_profile_take(rt, names, t, 4);
+                t0 = now_us();
+            }
+            if (mcl_launch(rt, k, "floor", 2, global, local) != MCL_OK) break;
+            if (g_queued && r >= 0) {
+                if (r == reps - 1) g_enq_us = (now_us() - t0) / reps;
+                continue;
+            }
+            if (mcl_runtime_finish(rt) != MCL_OK) break;
             int got = mcl_runtime_profile_take(rt, names, t, 4);
             if (r >= 0) us[r] = got > 0 ? 1000.0 * t[0] : 0.0;
         }
-        qsort(us, (size_t)reps, sizeof *us, cmp_double);
-        printf("floor B %d D %d R %d: empty kernel on ssm_step's grid (%zu x %zu groups of %ld) %7.2f us\n", s->B,
-               s->D, s->R, global[0] / (size_t)wg, global[1], wg, us[reps / 2]);
+        if (g_queued) {
+            mcl_runtime_finish(rt);
+            g_wall_us = (now_us() - t0) / reps;
+            med = mcl_runtime_profile_take(rt, names, t, 4) > 0 ? 1000.0 * t[0] / reps : 0.0;
+        } else {
+            qsort(us, (size_t)reps, sizeof *us, cmp_double);
+            med = us[reps / 2];
+        }
+        char b1[48];
+        printf("floor B %d D %d R %d: empty kernel on ssm_step's grid (%zu x %zu groups of %ld) %s\n", s->B, s->D,
+               s->R, global[0] / (size_t)wg, global[1], wg, fmt_us(b1, sizeof b1, med, g_wall_us, g_enq_us));
     }
     free(us);
     if (err == CL_SUCCESS) clReleaseKernel(k);
@@ -189,9 +254,11 @@ static void time_splits(mcl_runtime *rt, int reps, const shape *s)
 {
     int pick = mcl_kern_gemv_split_count(rt, s->R + 2 * s->N, s->D, s->B);
     for (int n = 1; n <= MCL_GEMV_MAX_SPLIT; n *= 2) {
-        double g = time_us(rt, reps, 0, s, n, NULL, NULL, 0), t = time_us(rt, reps, 1, s, n, NULL, NULL, 0);
-        printf("split B %d D %d R %d n %2d%s gemv_split %7.2f us  ssm_step_parts %7.2f us  sum %7.2f us\n", s->B,
-               s->D, s->R, n, n == pick ? "*" : " ", g, t, g + t);
+        char b1[48], b2[48];
+        double g = time_us(rt, reps, 0, s, n, NULL, NULL, 0), gw = g_wall_us, ge = g_enq_us;
+        double t = time_us(rt, reps, 1, s, n, NULL, NULL, 0), tw = g_wall_us, te = g_enq_us;
+        printf("split B %d D %d R %d n %2d%s gemv_split %s  ssm_step_parts %s  sum %7.2f us\n", s->B, s->D, s->R, n,
+               n == pick ? "*" : " ", fmt_us(b1, sizeof b1, g, gw, ge), fmt_us(b2, sizeof b2, t, tw, te), g + t);
     }
 }
 
@@ -226,9 +293,12 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
         int n = mcl_kern_gemv_split_count(rt, s->R + 2 * s->N, s->D, s->B);
         int pick = mcl_kern_ssm_step_sb(rt, p, s->B, s->D, s->R, s->N);
         long sbmax = mcl_params_get(p, MCL_T_STEP_SB, 1);
-        for (int sb = 1; sb <= sbmax && sb <= s->B; sb *= 2)
-            printf("step B %d D %d R %d parts %d sb %d%s %7.2f us  %s\n", s->B, s->D, s->R, n, sb,
-                   sb == pick ? "*" : " ", time_us(rt, reps, 1, s, n, k, p, sb), defs);
+        for (int sb = 1; sb <= sbmax && sb <= s->B; sb *= 2) {
+            char b1[48];
+            double us = time_us(rt, reps, 1, s, n, k, p, sb);
+            printf("step B %d D %d R %d parts %d sb %d%s %s  %s\n", s->B, s->D, s->R, n, sb, sb == pick ? "*" : " ",
+                   fmt_us(b1, sizeof b1, us, g_wall_us, g_enq_us), defs);
+        }
         clReleaseKernel(k);
     }
     int tpick = mcl_kern_ssm_step_tile_sb(rt, p, s->B, s->D, s->R, s->N);
@@ -236,13 +306,18 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
     if (kt) {
         int n = mcl_kern_gemv_split_count(rt, s->R + 2 * s->N, s->D, s->B);
         long sbmax = mcl_params_get(p, MCL_T_STEP_TSQ, 4) * mcl_params_get(p, MCL_T_STEP_TJ, 2);
+        char b1[48];
         for (int sb = 1; sb <= sbmax && sb <= s->B; sb *= 2)
-            if (mcl_kern_ssm_step_tile_local(p, sb, s->R, s->N) <= rt->dev.local_mem_bytes)
-                printf("tile B %d D %d R %d parts %d sb %d%s %7.2f us  %s\n", s->B, s->D, s->R, n, sb,
-                       sb == tpick ? "*" : " ", time_us(rt, reps, 2, s, n, kt, p, sb), defs);
-        if ((tpick & (tpick - 1)) != 0) /* the host's choice, not a power of two */
-            printf("tile B %d D %d R %d parts %d sb %d* %7.2f us  %s\n", s->B, s->D, s->R, n, tpick,
-                   time_us(rt, reps, 2, s, n, kt, p, tpick), defs);
+            if (mcl_kern_ssm_step_tile_local(p, sb, s->R, s->N) <= rt->dev.local_mem_bytes) {
+                double us = time_us(rt, reps, 2, s, n, kt, p, sb);
+                printf("tile B %d D %d R %d parts %d sb %d%s %s  %s\n", s->B, s->D, s->R, n, sb,
+                       sb == tpick ? "*" : " ", fmt_us(b1, sizeof b1, us, g_wall_us, g_enq_us), defs);
+            }
+        if ((tpick & (tpick - 1)) != 0) { /* the host's choice, not a power of two */
+            double us = time_us(rt, reps, 2, s, n, kt, p, tpick);
+            printf("tile B %d D %d R %d parts %d sb %d* %s  %s\n", s->B, s->D, s->R, n, tpick,
+                   fmt_us(b1, sizeof b1, us, g_wall_us, g_enq_us), defs);
+        }
         clReleaseKernel(kt);
     }
     mcl_program_release(&prog);
@@ -251,23 +326,26 @@ static void time_config(mcl_runtime *rt, int reps, const shape *s, const mcl_par
 int main(int argc, char **argv)
 {
     int reps = 50, n_sets = 0, n_shapes = 0;
+    bool noprof = false;
     const char *sets[MAX_SETS], *device = NULL;
     shape sh[16];
     memset(sh, 0, sizeof sh);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--queued") == 0) g_queued = true;
+        else if (strcmp(argv[i], "--noprof") == 0) noprof = g_queued = true;
         else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < MAX_SETS) sets[n_sets++] = argv[++i];
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (n_shapes < 16 && sscanf(argv[i], "%d,%d,%d", &sh[n_shapes].B, &sh[n_shapes].D, &sh[n_shapes].R) == 3 &&
                  sh[n_shapes].B > 0 && sh[n_shapes].D > 0 && sh[n_shapes].R > 0) {
             sh[n_shapes++].N = 16;
         } else {
-            fprintf(stderr, "usage: step_timing [--reps N] [--set \"NAME=V ...\"]... [--device SEL] B,D,R ...\n");
+            fprintf(stderr, "usage: step_timing [--reps N] [--queued | --noprof] [--set \"NAME=V ...\"]... [--device SEL] B,D,R ...\n");
             return 2;
         }
     }
     if (reps < 1 || n_shapes == 0) return 2;
-    mcl_runtime_options o = {.profiling = true, .device = device};
+    mcl_runtime_options o = {.profiling = !noprof, .device = device};
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(&o, &rt) != MCL_OK) {
         fprintf(stderr, "step_timing: runtime: %s\n", mcl_last_error());

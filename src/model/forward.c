@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "ops/kern.h"
@@ -335,10 +336,12 @@ static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t
         rows[b] = b;
         ids[b] = tokens[b];
     }
+    double t0 = mcl_now_ms();
     MCL_TRY(write_ints_async(m, s->ids, ids, (size_t)n_seqs, "token ids"));
     MCL_TRY(write_ints_async(m, s->slot, slot, (size_t)n_seqs, "slots"));
     MCL_TRY(embed(m, tokens, n_seqs));
     for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
+    m->rt->host_layers_ms += mcl_now_ms() - t0;
     if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
     return MCL_OK;
 }

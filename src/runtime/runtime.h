@@ -96,6 +96,9 @@ struct mcl_runtime {
 
     int n_prof, cap_prof;
     mcl_prof_record *prof;        /* [cap_prof] */
+    double host_layers_ms;        /* decode: host time spent enqueuing the layers of each step
+                                     (embedding to the last layer, summed; bench reads and resets it):
+                                     near the step time means the host, not the device, sets the pace */
 
     bool test_limits;             /* MAMBACL_TEST_* limits in force: launches are checked against them */
     int gmma_mode;                /* selftests: 0 the dispatch rule, 1 gemv_mma.cl for every F16/BF16 batch >= 2, -1 never */
