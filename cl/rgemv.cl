@@ -44,10 +44,11 @@
  * unit; 0: one row per team, no grid stride).
  * Local memory: 4 * (round_up(I, 4) + RG_WG) bytes (x, then the reduction
  * scratch), reserved by the host (mcl_kern_rgemv_local_bytes), as a
- * `__local float4 *` argument: its float4 reads need 16-byte alignment, and
- * NVIDIA's OpenCL aligns a local argument by its pointee type (H200,
- * 2026-12-02: the same kernel with a `__local float *` argument failed with
- * CL_OUT_OF_RESOURCES on every launch; ssm_step.cl's lm4 does the same).
+ * `__local float4 *` argument: its float4 reads need 16-byte alignment,
+ * which a `__local float *` argument does not get on NVIDIA's OpenCL (H200,
+ * 2026-12-02: with `__local float *` every launch failed, CL_OUT_OF_RESOURCES
+ * at the next wait; with `__local float4 *`, the only change, the tests pass;
+ * ssm_step.cl's lm4 does the same).
  */
 #ifndef RG_WG
 #define RG_WG 128
@@ -214,7 +215,10 @@ inline void rg_run(__global const void *W, __global const float *x, __global flo
     float scale = norm ? rsqrt(rg_group_sum(ss, red) / (float)I + eps) : 1.0f; /* its barriers publish xs */
     if (!norm) barrier(CLK_LOCAL_MEM_FENCE);
     /* rows k = 0 .. nit-1 of this team (nit uniform in the group: the team
-     * sum's barriers are in no branch), chunks c of a row without barriers */
+     * sum's barriers are in no branch), chunks c of a row without barriers.
+     * One flat loop over (row, chunk) with the team sum in a branch of it
+     * (uniform, but not provably so) was miscompiled by PoCL 3.1: every lane
+     * wrote the row, and with the lane recomputed, a crash. */
     for (int k = 0; k < nit; k++) {
         int row = first + team + k * stride;
         float acc = 0.0f;

@@ -8,18 +8,24 @@
  *    32 if unknown or not a power of two) on GPUs, so a row team is one warp
  *    or wavefront and its sum stays in registers where shuffles exist; 4 on
  *    CPUs (only the tests run it there: the local tree is exercised).
- *  - RG_WG: 4 teams (128 work-items of 32 lanes) on GPUs, 8 on CPUs; capped
+ *  - RG_WG: 4 teams (128 work-items of 32 lanes) on GPUs (256: in_proj 21.3,
+ *    out_proj 11.3, LM head 62.3 us), 8 on CPUs; capped
  *    by the largest power of two within the device's work-group limit, LPR
  *    shrinking to fit.
  *  - RG_NL: 8 loads of 16 bytes per lane and chunk: a 2048-wide F16/BF16 row
  *    is one chunk of a warp (8 uint4 per lane, all issued before the FMAs),
- *    a 4096-wide row two.
- *  - RG_PF: 1, the next chunk's loads in flight during a chunk's FMAs.
+ *    a 4096-wide row two. On the H200 (gemv_timing, F16, one call,
+ *    docs/perf/gemv-h200-s8-gemv.log) NL 4 / 8 / 16: in_proj 8192 x 2048
+ *    19.8 / 18.0 / 21.4 us, out_proj 2048 x 4096 11.1 / 11.9 / 15.1 us, LM
+ *    head 50280 x 2048 69.7 / 61.1 / 67.1 us.
+ *  - RG_PF: 1, the next chunk's loads in flight during a chunk's FMAs (PF 0:
+ *    in_proj 19.6, out_proj 12.1, LM head 69.2 us).
  *  - RG_F16: as gemv.cl's GEMV_F16: 2 (half8) on GPUs with cl_khr_fp16, else
  *    1 (uint4 + prims.cl mcl_half8_to_float8: cvt.f32.f16 with ptx); 0 on
  *    CPUs (vload_half8).
  *  - RG_GPC (host): 8 groups per compute unit (grid stride over the rows,
- *    no tail wave); 0 launches one row per team.
+ *    no tail wave); 0 launches one row per team (GPC 0 / 16: in_proj 20.9 /
+ *    21.6, out_proj 11.3 / 11.5, LM head 79.6 / 62.9 us).
  * The dispatch (src/ops/kern_rgemv.c) also asks that x and the reduction
  * scratch, 4 * (round_up(I, 4) + RG_WG) bytes, fit in the local memory.
  * No candidate space: the tuner leaves the family at its defaults (the
