@@ -26,7 +26,7 @@ size_t mcl_kern_rgemv_local_bytes(int I, long wg)
 bool mcl_kern_rgemv_wanted(const mcl_runtime *rt, int B, int I)
 {
     const mcl_tune_config *c;
-    if (B != 1 || I <= 0 || disabled()) return false;
+    if (B != 1 || I <= 0 || rt->rgemv_mode < 0 || disabled()) return false;
     if (mcl_runtime_pick(rt, MCL_FAM_RGEMV, &one_row, &c) != MCL_OK) {
         mcl_error_clear(); /* not built: gemv.cl serves */
         return false;

@@ -13,7 +13,8 @@
 /* Whether a projection of B rows and I columns runs rgemv.cl: B == 1, the
  * rule's RG_ON (GPUs), x and the scratch within the local memory
  * (mcl_kern_rgemv_local_bytes), unless MAMBACL_DISABLE lists "rgemv"
- * (gemv.cl's gemv_1 / gemv_in_1: the fallback, and its test). */
+ * (gemv.cl's gemv_1 / gemv_in_1: the fallback, and its test) or rt->rgemv_mode
+ * is -1 (gemv_1's and gemv_in_1's selftests). */
 bool mcl_kern_rgemv_wanted(const mcl_runtime *rt, int B, int I);
 
 /* Local memory of one work-group of RG_WG work-items at I columns: x staged
