@@ -18,6 +18,7 @@
 #include "base/half.h"
 #include "ops/kern_decode.h"
 #include "ops/kern_gmma.h"
+#include "ops/kern_rgemv.h"
 #include "ops/kern_scan.h"
 #include "runtime/program.h"
 #include "tune/tune.h"
@@ -176,23 +177,75 @@ static void test_gemv_split(void **state)
     assert_true(mcl_kern_gemv_split_count(rt, 80, 1536, 1) <= MCL_GEMV_MAX_SPLIT);
 }
 
-/* y = y0 + W . x (accumulate) through mcl_kern_gemv against ref_gemv. */
-static void run_gemv_acc(int O, int I, int B, mcl_dtype dt)
+/* y = y0 + W . x (accumulate; else y = W . x) through mcl_kern_gemv against ref_gemv. */
+static void run_gemv_y(int O, int I, int B, mcl_dtype dt, bool acc)
 {
     void *W = rand_weights((size_t)O * I, dt);
     float *x = rand_floats((size_t)B * I, -1.0f, 1.0f), *y0 = rand_floats((size_t)B * O, -1.0f, 1.0f);
     float *want = malloc((size_t)B * O * 4), *got = malloc((size_t)B * O * 4);
     ref_gemv(W, dt, x, want, O, I, B, 0);
-    for (size_t i = 0; i < (size_t)B * O; i++) want[i] += y0[i];
+    for (size_t i = 0; acc && i < (size_t)B * O; i++) want[i] += y0[i];
     cl_mem bW = upload(W, (size_t)O * I * mcl_half_dtype_size(dt)), bx = upload(x, (size_t)B * I * 4);
     cl_mem by = upload(y0, (size_t)B * O * 4);
-    assert_int_equal(mcl_kern_gemv(rt, bW, dt, bx, by, O, I, B, true), MCL_OK);
+    assert_int_equal(mcl_kern_gemv(rt, bW, dt, bx, by, O, I, B, acc), MCL_OK);
     download(by, got, (size_t)B * O * 4);
     char what[128];
-    snprintf(what, sizeof what, "gemv accumulate O %d I %d B %d dtype %d", O, I, B, (int)dt);
+    snprintf(what, sizeof what, "gemv accumulate %d O %d I %d B %d dtype %d", (int)acc, O, I, B, (int)dt);
     check_close(got, want, (size_t)B * O, 2e-4, 2e-4, what);
     mcl_buffer_release(&bW), mcl_buffer_release(&bx), mcl_buffer_release(&by);
     free(W), free(x), free(y0), free(want), free(got);
+}
+
+static void run_gemv_acc(int O, int I, int B, mcl_dtype dt) { run_gemv_y(O, I, B, dt, true); }
+
+/* rgemv.cl (the GPUs' batch-1 projections) through the dispatch of
+ * mcl_kern_gemv / mcl_kern_gemv_in with RG_ON 1, on this device's defaults
+ * and on two configurations that take the other code paths: several chunks
+ * per row, rows past a chunk's vectors, a grid stride of many rows per team
+ * and none (RG_GPC 0), RG_PF 0 and 1, the local-memory team sum (no shuffles:
+ * groups not a multiple of a warp), F16 conversions 0 and 1; odd O, I not a
+ * multiple of 8 (unaligned rows) and I below one vector, every dtype,
+ * accumulate 0 and 1, conv rows with and without bias. Then the rule's
+ * default restored. */
+static void test_rgemv(void **state)
+{
+    (void)state;
+    mcl_params keep = *mcl_runtime_params(rt, MCL_F_RGEMV);
+    /* WG, LPR, NL, PF, GPC, F16 (-1: the default) */
+    const long cfg[3][6] = {{-1, -1, -1, -1, -1, -1}, {8, 4, 2, 1, 1, 0}, {16, 8, 1, 0, 0, 1}};
+    const char *names[6] = {MCL_T_RG_WG, MCL_T_RG_LPR, MCL_T_RG_NL, MCL_T_RG_PF, MCL_T_RG_GPC, MCL_T_RG_F16};
+    for (int c = 0; c < 3; c++) {
+        mcl_params p = keep;
+        mcl_params_set(&p, MCL_T_RG_ON, 1);
+        for (int t = 0; t < 6; t++)
+            if (cfg[c][t] >= 0) mcl_params_set(&p, names[t], cfg[c][t]);
+        assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_RGEMV, &p), MCL_OK);
+        assert_true(mcl_kern_rgemv_wanted(rt, 1, 1000));
+        assert_false(mcl_kern_rgemv_wanted(rt, 2, 1000));
+        for (int dt = 0; dt < 3; dt++) {
+            run_gemv_in(37, 64, 1, 13, 4, (mcl_dtype)dt, true);
+            run_gemv_in(74, 261, 1, 37, 4, (mcl_dtype)dt, false);
+            run_gemv_in(19, 8, 1, 0, 2, (mcl_dtype)dt, true); /* LM head: norm only */
+            run_gemv_in(301, 1000, 1, 0, 2, (mcl_dtype)dt, true);
+            run_gemv_y(37, 43, 1, (mcl_dtype)dt, true);
+            run_gemv_y(130, 520, 1, (mcl_dtype)dt, false);
+            run_gemv_y(129, 3, 1, (mcl_dtype)dt, true); /* no whole vector */
+        }
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, MCL_F_RGEMV, &keep), MCL_OK);
+    bool cpu = mcl_runtime_device(rt)->type == MCL_DEVICE_TYPE_CPU;
+    assert_int_equal(mcl_kern_rgemv_wanted(rt, 1, 1000), !cpu); /* the rule: GPUs */
+    setenv("MAMBACL_DISABLE", "cgemv,rgemv", 1);
+    assert_false(mcl_kern_rgemv_wanted(rt, 1, 1000));
+    unsetenv("MAMBACL_DISABLE");
+    uint64_t lm = mcl_runtime_device(rt)->local_mem_bytes;
+    assert_false(mcl_kern_rgemv_wanted(rt, 1, (int)(lm / 4 + 1))); /* x does not fit in local memory */
+    cl_mem m = upload(NULL, 64);
+    assert_int_equal(mcl_kern_rgemv(rt, m, (mcl_dtype)5, m, m, 2, 4, false), MCL_ERR_INVALID_ARG);
+    mcl_kern_conv cv = {m, NULL, {m, 0, m, 3}, 1, 2, m};
+    assert_int_equal(mcl_kern_rgemv_in(rt, m, MCL_DTYPE_F32, m, m, 4, 4, m, 1e-5f, &cv), MCL_ERR_INVALID_ARG);
+    assert_non_null(strstr(mcl_last_error(), "rgemv_in"));
+    mcl_buffer_release(&m);
 }
 
 /* The tensor-core batch path (gemv_mma.cl; emulated mma without the matrix
@@ -640,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_gemv_in),
         cmocka_unit_test(test_gemv_split),
         cmocka_unit_test(test_gmma_batches),
+        cmocka_unit_test(test_rgemv),
         cmocka_unit_test(test_gemv_f16_special),
         cmocka_unit_test(test_ssm_step_parts),
         cmocka_unit_test(test_step_configs),

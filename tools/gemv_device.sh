@@ -16,6 +16,15 @@
 #   tests    meson test forward kernels decode model_ref, then kernels and
 #            decode again with MAMBACL_DISABLE=ptx (the fallbacks)
 #   alltests the whole suite
+#   rgemv    rgemv.cl (session 8) at the in_proj / out_proj / LM head shapes of
+#            1.4b and 2.8b (f16, bf16, f32) and 130m (f16): default vs the old
+#            gemv.cl kernels (--old) vs read_f4 of W (--read)
+#   rsets    f16 at the 1.4b shapes with RG_* variants (RGSETS, ';'-separated)
+#   rtests   test_decode's rgemv (again with MAMBACL_DISABLE=ptx if it fails),
+#            gemv_in and gemv_split cases, test_kernels' gemv cases
+#   ftests   test_forward (FT_TIMEOUT seconds)
+#   bench1   `mambacl bench --decode-only --batch 1 --reps 3` of 1.4b and 130m, BASE and
+#            this tree alternately (bench1-*.log)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -70,8 +79,48 @@ set_variants() {
     timeout 20 $T $o $i 4 f16 20 --kernel $k | tail -1
   done
 }
+RBIG=("in 8192 2048" "acc 2048 4096" "head 50280 2048")
+RBIG28=("in 10240 2560" "acc 2560 5120" "head 50280 2560")
+rgemv_shapes() {
+  for s in "${RBIG[@]}" "${RBIG28[@]}"; do
+    read -r k o i <<<"$s"
+    for dt in f16 bf16 f32; do timeout 30 $T $o $i 1 $dt 20 --kernel $k --old --read | tail -n +2; done
+  done
+  for s in "in 3072 768" "acc 768 1536" "head 50280 768"; do
+    read -r k o i <<<"$s"
+    timeout 30 $T $o $i 1 f16 20 --kernel $k --old --read | tail -n +2
+  done
+}
+rgemv_sets() {
+  local args=() v
+  IFS=';' read -ra vs <<<"${RGSETS:-}"
+  for v in "${vs[@]}"; do args+=(--set "$v"); done
+  for s in "${RBIG[@]}"; do
+    read -r k o i <<<"$s"
+    timeout 90 $T $o $i 1 f16 20 --kernel $k "${args[@]}" | tail -n +2
+  done
+}
 while [ $# -gt 0 ]; do
   case "$1" in
+    rgemv) rgemv_shapes >>"$OUT/gemv.log" 2>&1 ;;
+    rsets) rgemv_sets >>"$OUT/gemv.log" 2>&1 ;;
+    rtests) { MCL_TEST_FILTER="test_rgemv" timeout 60 build-gpu/tests/test_decode || {
+                echo "== again with MAMBACL_DISABLE=ptx"; MAMBACL_DISABLE=ptx MCL_TEST_FILTER="test_rgemv" timeout 60 build-gpu/tests/test_decode; }
+              MCL_TEST_FILTER="test_gemv*" timeout 60 build-gpu/tests/test_decode
+              MCL_TEST_FILTER="test_gemv*" timeout 60 build-gpu/tests/test_kernels; } >"$OUT/tests.log" 2>&1
+            grep -E "PASSED|FAILED|ERROR|==" "$OUT/tests.log" ;;
+    ftests) { echo "== meson test forward"; timeout ${FT_TIMEOUT:-60} meson test -C build-gpu --print-errorlogs \
+                --num-processes 1 forward; } >>"$OUT/tests.log" 2>&1; grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log" ;;
+    bench1)
+      for c in ${BENCH_CONFIGS:-1.4b 130m}; do
+        for r in 1 2; do
+          [ -n "${BASE:-}" ] && { echo "== base $c"; timeout 120 "$BASE/build-gpu-base/mambacl" bench --config $c \
+            --decode-only --batch 1 --reps 3; } >>"$OUT/bench1-$c.log" 2>&1
+          { echo "== new $c"; timeout 120 build-gpu/mambacl bench --config $c --decode-only --batch 1 --reps 3; } \
+            >>"$OUT/bench1-$c.log" 2>&1
+          [ "${BENCH_ONCE:-0}" = 1 ] && break
+        done
+      done ;;
     shapes) { big_shapes; small_shapes; } >>"$OUT/gemv.log" 2>&1 ;;
     sets) set_variants >>"$OUT/gemv.log" 2>&1 ;;
     base)

@@ -1,19 +1,23 @@
 /* gemv_timing: times a kernel of gemv.cl with profiling events.
  *
  * usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set "NAME=V ..."]... [--device SEL]
- *                    [--kernel gemv|in|head|split|acc] [--tile] [--cold] [--read]
+ *                    [--kernel gemv|in|head|split|acc|plain] [--tile] [--cold] [--read] [--old]
  * (each --set: the defaults with those tunables overridden, timed too;
  * --kernel: gemv (default), in = gemv_in with the conv step on the first O/2
  * rows (in_proj), head = gemv_in without conv (final norm + LM head), split =
  * gemv_split with mcl_kern_gemv_split_count splits, acc = mcl_kern_gemv
- * accumulating (out_proj); in, head, split and acc go through the runtime's
+ * accumulating (out_proj), plain = mcl_kern_gemv not accumulating; in, head,
+ * split, acc and plain go through the runtime's
  * launchers, so batches of 2..GMMA_MAX_B with F16/BF16 weights time
  * gemv_mma.cl (its tunables from MAMBACL_TUNE_SET; MAMBACL_DISABLE=gmma:
  * gemv.cl's tiles); the batch-1 twins at B 1,
  * or with --tile gemv's batch-tile kernel; --cold: before each launch a read
  * of 256 MiB elsewhere evicts W from the last-level cache, as in a decode
  * step where the whole model streams; --read: also times copy.cl's read_f4
- * over W alone, warm or --cold, the roofline at that size. On the H200
+ * over W alone, warm or --cold, the roofline at that size; --old: at B 1
+ * also the launchers' gemv.cl kernels (MAMBACL_DISABLE=rgemv) where they pick
+ * rgemv.cl (GPUs), in the same process; a --set of RG_* tunables rebuilds
+ * rgemv.cl with them instead of gemv.cl. On the H200
  * (2026-12-01) cold and warm gave the same times, and an L2 prefetch of W
  * (prefetch.global.L2::evict_last, tried and removed) gained nothing: the
  * batch-1 kernels are not limited by where W comes from)
@@ -33,6 +37,7 @@
 #include "ops/kern_decode.h"
 #include "ops/kern_gmma.h"
 #include "runtime/runtime.h"
+#include "ops/kern_rgemv.h"
 #include "tune/tune_kern.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -41,8 +46,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-enum { K_GEMV, K_IN, K_HEAD, K_SPLIT, K_ACC };
-static const char *const kernel_names[] = {"gemv", "in", "head", "split", "acc"};
+enum { K_GEMV, K_IN, K_HEAD, K_SPLIT, K_ACC, K_PLAIN };
+static const char *const kernel_names[] = {"gemv", "in", "head", "split", "acc", "plain"};
 
 typedef struct shape {
     int O, I, B, reps, kern, tile; /* tile: gemv's batch-tile kernel also at B 1 */
@@ -58,7 +63,8 @@ typedef struct shape {
 static mcl_status launch(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const shape *s)
 {
     if (s->kern == K_GEMV) return mcl_kern_gemv_with(rt, k, p, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, false);
-    if (s->kern == K_ACC) return mcl_kern_gemv(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, true);
+    if (s->kern == K_ACC || s->kern == K_PLAIN)
+        return mcl_kern_gemv(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, s->kern == K_ACC);
     if (s->kern == K_SPLIT) {
         int n = mcl_kern_gemv_split_count(rt, s->O, s->I, s->B);
         return mcl_kern_gemv_split(rt, s->W, s->dt, s->x, s->y, s->O, s->I, s->B, n, (uint64_t)s->B * s->O);
@@ -144,6 +150,14 @@ static void report(mcl_runtime *rt, const shape *s, const mcl_params *p, double 
     int splits = s->kern == K_SPLIT ? mcl_kern_gemv_split_count(rt, s->O, s->I, s->B) : 1;
     cl_kernel gk;
     const mcl_params *g;
+    if (s->kern != K_GEMV && s->kern != K_SPLIT && mcl_kern_rgemv_wanted(rt, s->B, s->I)) {
+        const mcl_params *r = mcl_runtime_params(rt, MCL_F_RGEMV);
+        printf("%s O %d I %d B %d dtype %d  rgemv.cl WG %ld LPR %ld NL %ld PF %ld F16 %ld GPC %ld  %.4f ms  %.1f GB/s\n",
+               kernel_names[s->kern], s->O, s->I, s->B, (int)s->dt, mcl_params_get(r, MCL_T_RG_WG, 0),
+               mcl_params_get(r, MCL_T_RG_LPR, 0), mcl_params_get(r, MCL_T_RG_NL, 0), mcl_params_get(r, MCL_T_RG_PF, 0),
+               mcl_params_get(r, MCL_T_RG_F16, 0), mcl_params_get(r, MCL_T_RG_GPC, 0), ms, bytes / ms / 1e6);
+        return;
+    }
     if (s->kern != K_GEMV && mcl_kern_gmma_pick(rt, s->dt, s->B, "gmma", &gk, &g)) {
         printf("%s O %d I %d B %d dtype %d splits %d  gemv_mma.cl WARPS %ld NT %ld UNR %ld  %.4f ms  %.1f GB/s\n",
                kernel_names[s->kern], s->O, s->I, s->B, (int)s->dt, splits, mcl_params_get(g, MCL_T_GMMA_WARPS, 0),
@@ -195,6 +209,51 @@ static mcl_status time_space(mcl_runtime *rt, shape *s, const mcl_params *defaul
     return st;
 }
 
+/* rgemv.cl rebuilt with the RG_* tunables of `set` over its defaults, timed
+ * through the launchers, then the defaults rebuilt (a refused set is
+ * reported and skipped). */
+static mcl_status time_rgemv_set(mcl_runtime *rt, shape *s, const char *set)
+{
+    char name[32];
+    long v;
+    int used = 0;
+    mcl_params keep = *mcl_runtime_params(rt, MCL_F_RGEMV), p = keep;
+    while (sscanf(set, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
+        mcl_params_set(&p, name, v);
+        set += used;
+    }
+    double ms = 0.0;
+    mcl_status st = mcl_runtime_rebuild(rt, MCL_F_RGEMV, &p);
+    if (st == MCL_OK) st = time_one(rt, NULL, &p, s, &ms);
+    if (st == MCL_OK) report(rt, s, &p, ms);
+    else {
+        printf("refused: %s\n", mcl_last_error());
+        mcl_error_clear();
+    }
+    return mcl_runtime_rebuild(rt, MCL_F_RGEMV, &keep);
+}
+
+/* --old: the launchers' gemv.cl kernels, rgemv.cl turned off by
+ * MAMBACL_DISABLE for the time of one measurement. */
+static mcl_status time_old(mcl_runtime *rt, shape *s, const mcl_params *defaults)
+{
+    if (s->kern == K_GEMV || s->kern == K_SPLIT || !mcl_kern_rgemv_wanted(rt, s->B, s->I)) return MCL_OK;
+    const char *was = getenv("MAMBACL_DISABLE");
+    char keep[256], off[300];
+    snprintf(keep, sizeof keep, "%s", was ? was : "");
+    snprintf(off, sizeof off, "%s%srgemv", keep, *keep ? "," : "");
+    setenv("MAMBACL_DISABLE", off, 1);
+    double ms = 0.0;
+    mcl_status st = time_one(rt, NULL, defaults, s, &ms);
+    if (st == MCL_OK) {
+        printf("old: ");
+        report(rt, s, defaults, ms);
+    }
+    if (was) setenv("MAMBACL_DISABLE", keep, 1);
+    else unsetenv("MAMBACL_DISABLE");
+    return st;
+}
+
 /* The defaults with "NAME=V NAME=V ..." applied, timed (a refused set is
  * reported and skipped). */
 static mcl_status time_set(mcl_runtime *rt, shape *s, const mcl_params *defaults, const char *set)
@@ -203,6 +262,7 @@ static mcl_status time_set(mcl_runtime *rt, shape *s, const mcl_params *defaults
     long v;
     int used = 0;
     mcl_params p = *defaults;
+    if (strncmp(set, "RG_", 3) == 0) return time_rgemv_set(rt, s, set);
     while (sscanf(set, " %31[A-Z_0-9]=%ld%n", name, &v, &used) == 2) {
         mcl_params_set(&p, name, v);
         set += used;
@@ -270,7 +330,7 @@ static void free_buffers(shape *s)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) mcl_buffer_release(all[i]);
 }
 
-static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_sets)
+static mcl_status run(mcl_runtime *rt, shape *s, int space, int old, char **sets, int n_sets)
 {
     mcl_status st = make_buffers(rt, s);
     mcl_params defaults = *mcl_runtime_params(rt, MCL_F_GEMV); /* the kernel's configuration */
@@ -284,6 +344,7 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_s
             report(rt, s, &defaults, ms);
         }
     }
+    if (st == MCL_OK && old) st = time_old(rt, s, &defaults);
     if (st == MCL_OK && s->read) st = time_read(rt, s);
     if (st == MCL_OK && space) st = time_space(rt, s, &defaults);
     for (int i = 0; i < n_sets && st == MCL_OK; i++) st = time_set(rt, s, &defaults, sets[i]);
@@ -294,7 +355,7 @@ static mcl_status run(mcl_runtime *rt, shape *s, int space, char **sets, int n_s
 int main(int argc, char **argv)
 {
     shape s = {0};
-    int space = 0, pos = 0, n_sets = 0;
+    int space = 0, old = 0, pos = 0, n_sets = 0;
     char *sets[32];
     const char *device = NULL, *dts = NULL, *kern = "gemv";
     s.reps = 50;
@@ -306,6 +367,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--tile") == 0) s.tile = 1;
         else if (strcmp(argv[i], "--cold") == 0) s.cold = 1;
         else if (strcmp(argv[i], "--read") == 0) s.read = 1;
+        else if (strcmp(argv[i], "--old") == 0) old = 1;
         else if (pos == 0) s.O = atoi(argv[i]), pos++;
         else if (pos == 1) s.I = atoi(argv[i]), pos++;
         else if (pos == 2) s.B = atoi(argv[i]), pos++;
@@ -317,7 +379,7 @@ int main(int argc, char **argv)
         if (strcmp(kern, kernel_names[i]) == 0) s.kern = i;
     if (pos < 4 || s.O <= 0 || s.I <= 0 || s.B <= 0 || s.reps <= 0 || s.kern < 0) {
         fprintf(stderr, "usage: gemv_timing O I B f32|f16|bf16 [reps] [--space] [--set \"NAME=V ...\"]... "
-                        "[--device SEL] [--kernel gemv|in|head|split|acc] [--tile] [--cold] [--read]\n");
+                        "[--device SEL] [--kernel gemv|in|head|split|acc|plain] [--tile] [--cold] [--read] [--old]\n");
         return 2;
     }
     if (strcmp(dts, "f32") == 0) s.dt = MCL_DTYPE_F32;
@@ -332,7 +394,7 @@ int main(int argc, char **argv)
     mcl_status st = mcl_runtime_create(&o, &rt);
     if (st == MCL_OK) {
         printf("device: %s\n", rt->dev.name);
-        st = run(rt, &s, space, sets, n_sets);
+        st = run(rt, &s, space, old, sets, n_sets);
     }
     if (st != MCL_OK) fprintf(stderr, "gemv_timing: %s\n", mcl_last_error());
     mcl_runtime_free(rt);

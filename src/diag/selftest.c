@@ -12,6 +12,7 @@
 #include "diag/selftest_kern.h"
 #include "diag/selftest_scan.h"
 #include "diag/selftest_cpu.h"
+#include "diag/selftest_rgemv.h"
 #include "base/clock.h"
 
 /* Uploads n floats into a new buffer. */
@@ -95,6 +96,12 @@ static const mcl_selftest_entry entries[] = {
     {"xstep", mcl_selftest_xstep},
     {"cgemv", mcl_selftest_cgemv},
     {"cgemv_in", mcl_selftest_cgemv_in},
+    {"rgemv_f32", mcl_selftest_rgemv_f32},
+    {"rgemv_f16", mcl_selftest_rgemv_f16},
+    {"rgemv_bf16", mcl_selftest_rgemv_bf16},
+    {"rgemv_in_f32", mcl_selftest_rgemv_in_f32},
+    {"rgemv_in_f16", mcl_selftest_rgemv_in_f16},
+    {"rgemv_in_bf16", mcl_selftest_rgemv_in_bf16},
 };
 
 const mcl_selftest_entry *mcl_selftest_find(const char *kernel)

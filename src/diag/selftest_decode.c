@@ -105,7 +105,13 @@ static mcl_status gemv_in_mode(mcl_runtime *rt, int mode, bool *ok)
 
 mcl_status mcl_selftest_gemv_in(mcl_runtime *rt, bool *ok) { return gemv_in_mode(rt, -1, ok); }
 mcl_status mcl_selftest_gmma_in(mcl_runtime *rt, bool *ok) { return gemv_in_mode(rt, 1, ok); }
-mcl_status mcl_selftest_gemv_in_1(mcl_runtime *rt, bool *ok) { return gemv_in_check(rt, 1, ok); }
+mcl_status mcl_selftest_gemv_in_1(mcl_runtime *rt, bool *ok)
+{
+    rt->rgemv_mode = -1; /* gemv.cl's gemv_in_1 even where batch 1 goes to rgemv.cl */
+    mcl_status st = gemv_in_check(rt, 1, ok);
+    rt->rgemv_mode = 0;
+    return st;
+}
 
 /* gemv_split of nb (1: gemv_split_1, 2: the tile kernel) batch rows with
  * F32 weights, or with F16 weights on gemv_mma.cl (f16: nb 2). */

@@ -213,8 +213,10 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
 static mcl_status gemv_check(mcl_runtime *rt, int nb, bool *ok)
 {
     rt->gmma_mode = -1; /* gemv.cl's kernel even where batches go to gemv_mma.cl */
+    rt->rgemv_mode = -1; /* and where batch 1 goes to rgemv.cl */
     mcl_status st = mcl_st_gemv_case(rt, mcl_kern_gemv, 5, 11, nb, 1e-5f, ok);
     rt->gmma_mode = 0;
+    rt->rgemv_mode = 0;
     return st;
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "ops/kern_gmma.h"
+#include "ops/kern_rgemv.h"
 
 static mcl_status check_sizes(const char *what, int a, int b)
 {
@@ -284,6 +285,7 @@ mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, 
 {
     cl_kernel k;
     const mcl_params *p;
+    if (mcl_kern_rgemv_wanted(rt, B, I)) return mcl_kern_rgemv(rt, W, wdtype, x, y, O, I, accumulate); /* GPUs, B 1 */
     if (mcl_kern_gmma_pick(rt, wdtype, B, "gmma", &k, &p)) { /* batches on the matrix units (gemv_mma.cl) */
         MCL_TRY(mcl_kern_check_gemv("gmma", wdtype, O, I, B));
         cl_int acc = accumulate;

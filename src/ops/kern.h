@@ -67,7 +67,9 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
                               const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc);
 
 /* y[b, o] = sum_i W[o, i] x[b, i] (+ y[b, o] when accumulate). W [O, I] of
- * wdtype, x [B, I], y [B, O] fp32. */
+ * wdtype, x [B, I], y [B, O] fp32. At B 1 on GPUs: rgemv.cl's rgemv
+ * (mcl_kern_rgemv_wanted, kern_rgemv.h); batches of 2..GMMA_MAX_B of F16/BF16
+ * weights: gemv_mma.cl; else gemv.cl. */
 mcl_status mcl_kern_gemv(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
                          int I, int B, bool accumulate);
 

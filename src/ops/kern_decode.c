@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "ops/kern_gmma.h"
+#include "ops/kern_rgemv.h"
 
 /* gemv.cl's tunables; rows: rows per work-group of the kernel serving batch
  * B of gemv_in (in = true: GEMV_RPL_IN rows per team at B 1) or the others. */
@@ -25,7 +26,7 @@ static mcl_status gemv_tunables(const mcl_runtime *rt, bool in, int B, size_t *w
     return MCL_OK;
 }
 
-static mcl_status bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
+mcl_status mcl_kern_bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any)
 {
     cl_int has_bias = c && c->bias, K = c ? c->K : 2, n_conv = c ? c->n_conv : 0;
     cl_mem w = c ? c->w : any, b = has_bias ? c->bias : any, state = c ? c->st.buf : any;
@@ -64,6 +65,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
         return mcl_error_set(MCL_ERR_INVALID_ARG, "gemv_in: conv width %d, %d conv rows of %d", conv->K,
                              conv->n_conv, O);
     if (B == 0) return MCL_OK;
+    if (mcl_kern_rgemv_wanted(rt, B, I)) return mcl_kern_rgemv_in(rt, W, wdtype, x, y, O, I, nw, eps, conv); /* GPUs, B 1 */
     cl_kernel k;
     const mcl_params *gp = NULL;
     bool mma = mcl_kern_gmma_pick(rt, wdtype, B, "gmma_in", &k, &gp);
@@ -71,7 +73,7 @@ mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem 
     MCL_TRY(mcl_kern_bind_gemv(k, W, wdtype, x, y, O, I, B));
     MCL_ARG(k, 7, nw);
     MCL_ARG(k, 8, eps);
-    MCL_TRY(bind_conv(k, conv, nw));
+    MCL_TRY(mcl_kern_bind_conv(k, conv, nw));
     if (mma) return mcl_kern_gmma_launch(rt, k, gp, "gmma_in", 19, O, B, 1);
     size_t wg, rows, bt, lpr;
     MCL_TRY(gemv_tunables(rt, true, B, &wg, &rows, &bt, &lpr));

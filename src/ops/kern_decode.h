@@ -21,9 +21,15 @@ typedef struct mcl_kern_conv {
     cl_mem xc;
 } mcl_kern_conv;
 
+/* Binds the conv epilogue's arguments 9..18 of gemv_in, gmma_in and
+ * rgemv_in (MCL_CONV_PARAMS of cl/common.cl); c NULL: n_conv 0, every
+ * pointer `any` (never read). */
+mcl_status mcl_kern_bind_conv(cl_kernel k, const mcl_kern_conv *c, cl_mem any);
+
 /* y[b, o] = (RMSNorm(x[b]) * nw) . W[o]^T with eps; W [O, I] of wdtype,
  * x [B, I], y [B, O]. conv (NULL: none) also runs the decode conv step on
- * rows o < conv->n_conv (o = channel) and rolls their conv states. */
+ * rows o < conv->n_conv (o = channel) and rolls their conv states. At B 1
+ * on GPUs: rgemv.cl's rgemv_in (mcl_kern_rgemv_wanted), else gemv.cl. */
 mcl_status mcl_kern_gemv_in(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O, int I,
                             int B, cl_mem nw, float eps, const mcl_kern_conv *conv);
 

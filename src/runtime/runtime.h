@@ -102,6 +102,7 @@ struct mcl_runtime {
 
     bool test_limits;             /* MAMBACL_TEST_* limits in force: launches are checked against them */
     int gmma_mode;                /* selftests: 0 the dispatch rule, 1 gemv_mma.cl for every F16/BF16 batch >= 2, -1 never */
+    int rgemv_mode;               /* selftests: 0 the dispatch rule (rgemv.cl at batch 1 where RG_ON), -1 never */
 
     pthread_mutex_t lock;         /* recursive: held by every public call that uses the queue */
     bool lock_made;

@@ -10,6 +10,7 @@
 #include "tune/tune_xstep.h"
 #include "tune/tune_cgemv.h"
 #include "tune/tune_gmma.h"
+#include "tune/tune_rgemv.h"
 
 static const mcl_family *const families[MCL_FAM_COUNT] = {
     [MCL_FAM_COPY] = &mcl_family_copy,       [MCL_FAM_NORM] = &mcl_family_norm,
@@ -18,6 +19,7 @@ static const mcl_family *const families[MCL_FAM_COUNT] = {
     [MCL_FAM_STEP] = &mcl_family_step,       [MCL_FAM_GEMM] = &mcl_family_gemm,
     [MCL_FAM_DLAYER] = &mcl_family_dlayer,   [MCL_FAM_XSTEP] = &mcl_family_xstep,
     [MCL_FAM_CGEMV] = &mcl_family_cgemv,     [MCL_FAM_GMMA] = &mcl_family_gmma,
+    [MCL_FAM_RGEMV] = &mcl_family_rgemv,
 };
 
 const mcl_family *mcl_tune_family_at(int i)

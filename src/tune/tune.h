@@ -30,6 +30,7 @@
 #define MCL_F_XSTEP "xstep.cl"
 #define MCL_F_CGEMV "cgemv.cl"
 #define MCL_F_GMMA "gemv_mma.cl"
+#define MCL_F_RGEMV "rgemv.cl"
 
 typedef enum mcl_family_id {
     MCL_FAM_COPY,
@@ -44,6 +45,7 @@ typedef enum mcl_family_id {
     MCL_FAM_XSTEP,
     MCL_FAM_CGEMV,
     MCL_FAM_GMMA,
+    MCL_FAM_RGEMV,
     MCL_FAM_COUNT
 } mcl_family_id;
 
@@ -135,6 +137,15 @@ typedef enum mcl_family_id {
 #define MCL_T_GMMA_UNR "GMMA_UNR"
 #define MCL_T_GMMA_MT "GMMA_MT"
 #define MCL_T_GMMA_MAX_B "GMMA_MAX_B"
+/* rgemv.cl: work-group size, lanes per row, 16-byte loads per lane and chunk, next chunk in flight, F16 conversion;
+ * host-side: whether batch-1 decode uses rgemv, groups per compute unit */
+#define MCL_T_RG_WG "RG_WG"
+#define MCL_T_RG_LPR "RG_LPR"
+#define MCL_T_RG_NL "RG_NL"
+#define MCL_T_RG_PF "RG_PF"
+#define MCL_T_RG_F16 "RG_F16"
+#define MCL_T_RG_ON "RG_ON"
+#define MCL_T_RG_GPC "RG_GPC"
 
 /* The number of elements of a static array: a family table's n_tunables,
  * n_axes, ... beside the array they count. */
