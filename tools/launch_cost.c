@@ -12,6 +12,8 @@
  *   bound     gemv_in_1 at 64 x 64, arguments set once, only the enqueue
  *   launcher  mcl_kern_gemv_in at 64 x 64 (lookups + binding + enqueue: what
  *             a decode step's launch costs the host)
+ * gemv.cl's gemv_in_1 throughout (rgemv.cl's batch-1 path is turned off:
+ * rt->rgemv_mode = -1).
  * launcher - bound is what our host code adds to the driver's enqueue; bound
  * - empty what the kernel's arguments and size cost the driver. Built by
  * meson, not run as a test. */
@@ -68,6 +70,7 @@ int main(int argc, char **argv)
         }
     }
     if (n < 1) return 2;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each figure out as it is measured, even if a later step fails */
     mcl_runtime_options o = {.profiling = false, .device = device};
     mcl_runtime *rt = NULL;
     if (mcl_runtime_create(&o, &rt) != MCL_OK) {
@@ -75,6 +78,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("device %s\n", rt->dev.name);
+    rt->rgemv_mode = -1; /* gemv.cl's gemv_in_1 at batch 1, the kernel whose arguments are timed below */
     const int O = 64, I = 64;
     cl_mem W = zeros(rt, (size_t)O * I * 2), x = zeros(rt, I * 4), y = zeros(rt, O * 4), nw = zeros(rt, I * 4);
     cl_program prog = NULL;
@@ -140,14 +144,20 @@ int main(int argc, char **argv)
     size_t rows = wg / lpr * rpl, global[2] = {((size_t)O + rows - 1) / rows * wg, 1}, local[2] = {wg, 1};
     t0 = now_us();
     for (int i = 0; i < n; i++)
-        if (clEnqueueNDRangeKernel(rt->queue, k, 2, NULL, global, local, 0, NULL, NULL) != CL_SUCCESS) return 1;
+        if (clEnqueueNDRangeKernel(rt->queue, k, 2, NULL, global, local, 0, NULL, NULL) != CL_SUCCESS) {
+            fprintf(stderr, "launch_cost: enqueue of the bound gemv_in_1 failed\n");
+            return 1;
+        }
     t1 = now_us();
     clFinish(rt->queue);
     printf("bound     %7.3f us (wall %7.3f)\n", (t1 - t0) / n, (now_us() - t0) / n);
 
     t0 = now_us();
     for (int i = 0; i < n; i++)
-        if (mcl_kern_gemv_in(rt, W, MCL_DTYPE_F16, x, y, O, I, 1, nw, 1e-5f, NULL) != MCL_OK) return 1;
+        if (mcl_kern_gemv_in(rt, W, MCL_DTYPE_F16, x, y, O, I, 1, nw, 1e-5f, NULL) != MCL_OK) {
+            fprintf(stderr, "launch_cost: gemv_in: %s\n", mcl_last_error());
+            return 1;
+        }
     t1 = now_us();
     clFinish(rt->queue);
     printf("launcher  %7.3f us (wall %7.3f)\n", (t1 - t0) / n, (now_us() - t0) / n);
