@@ -73,15 +73,15 @@ static void test_bench_json(void **state)
     positive(b, "copy_gbps");
     positive(b, "sgemm_gflops");
     const char *sections[] = {"scan", "prefill", "decode"};
-    const char *keys[3][5] = {{"ms", "gbps", "pct_copy", "launches", NULL},
-                              {"L", "ms", "tokens_per_s", NULL, NULL},
+    const char *keys[3][6] = {{"ms", "gbps", "pct_copy", "launches", NULL},
+                              {"L", "ms", "tokens_per_s", NULL},
                               {"ms_per_step", "tokens_per_s", "pct_roofline", "weight_bytes_per_token",
-                               "host_layers_ms_per_step"}};
+                               "host_layers_ms_per_step", "ms_per_step_median"}};
     for (int s = 0; s < 3; s++) {
         const cJSON *arr = cJSON_GetObjectItem(j, sections[s]);
         assert_true(cJSON_GetArraySize(arr) >= 2);
         cJSON_ArrayForEach(e, arr) {
-            for (int k = 0; k < 5 && keys[s][k]; k++) positive(e, keys[s][k]);
+            for (int k = 0; k < 6 && keys[s][k]; k++) positive(e, keys[s][k]);
             if (s > 0) assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(e, "kernels_ms")) >= 3);
         }
     }

@@ -45,7 +45,9 @@ static void help(void)
            "             (weight bytes / read bandwidth), launches per step, and the\n"
            "             profiled step split into kernel time and gaps, and the host's\n"
            "             time enqueuing the layers of an unprofiled step (close to the\n"
-           "             step time: the host's launch rate, not the device, sets the pace)\n"
+           "             step time: the host's launch rate, not the device, sets the pace);\n"
+           "             the figure is the mean over the timed steps, and the median and\n"
+           "             slowest step are printed beside it (a stall shows as a slow max)\n"
            "  startup    time from runtime creation to the first generated token, with\n"
            "             and without mambacl's binary cache (measured first, before the\n"
            "             other sections warm anything; the driver's own cache, if it has\n"
@@ -423,9 +425,18 @@ static mcl_status bench_prefill(mcl_runtime *rt, mcl_model *m, const bench_opts 
     return st;
 }
 
-/* Decode: `steps` timed steps of B sequences after a 16-token prefill. */
+static int cmp_ms(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Decode: `steps` (<= 64) timed steps of B sequences after a 16-token
+ * prefill. ms: the mean per step; step_ms[0..steps) each step's own wall
+ * time, sorted (a step ends with its blocking logits read, so it is timed
+ * whole); host_ms: the host's time enqueuing the layers, per step. */
 static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B, int steps, float *logits,
-                             double *ms, double *host_ms)
+                             double *ms, double *host_ms, double *step_ms)
 {
     int vocab = mcl_model_vocab(m), lens[256];
     int32_t prompt[16], next[256];
@@ -444,11 +455,17 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
     double k[64];
     mcl_runtime_profile_take(rt, names, k, 64); /* drop the prefill's records */
     rt->host_layers_ms = 0.0;
-    double t0 = mcl_now_ms();
-    for (int i = 0; i < steps; i++) MCL_TRY(mcl_decode(m, s, next, B, logits));
+    double t0 = mcl_now_ms(), ti = t0;
+    for (int i = 0; i < steps; i++) {
+        MCL_TRY(mcl_decode(m, s, next, B, logits));
+        double tn = mcl_now_ms();
+        step_ms[i] = tn - ti;
+        ti = tn;
+    }
     MCL_TRY(mcl_runtime_finish(rt));
     *ms = (mcl_now_ms() - t0) / steps;
     *host_ms = rt->host_layers_ms / steps;
+    qsort(step_ms, (size_t)steps, sizeof *step_ms, cmp_ms);
     return MCL_OK;
 }
 
@@ -464,11 +481,11 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
     cJSON *arr = cJSON_AddArrayToObject(r->root, "decode");
     double wbytes = (double)mcl_model_weight_bytes(m);
     for (int i = 0; i < n && st == MCL_OK; i++) {
-        double ms = 0, pms = 0, host_ms = 0, phost = 0;
+        double ms = 0, pms = 0, host_ms = 0, phost = 0, step_ms[64], pstep[64];
         st = mcl_runtime_set_profiling(rt, false);
-        if (st == MCL_OK) st = decode_run(rt, m, s, bs[i], steps, logits, &ms, &host_ms);
+        if (st == MCL_OK) st = decode_run(rt, m, s, bs[i], steps, logits, &ms, &host_ms, step_ms);
         if (st == MCL_OK) st = mcl_runtime_set_profiling(rt, true);
-        if (st == MCL_OK) st = decode_run(rt, m, s, bs[i], 4, logits, &pms, &phost); /* profiled: kernel split */
+        if (st == MCL_OK) st = decode_run(rt, m, s, bs[i], 4, logits, &pms, &phost, pstep); /* profiled: kernel split */
         if (st != MCL_OK) break;
         char name[32];
         snprintf(name, sizeof name, "B%d", bs[i]);
@@ -484,6 +501,8 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         put(r, e, "decode", name, "roofline_ms", roof_ms);
         put(r, e, "decode", name, "pct_roofline", 100.0 * roof_ms / ms);
         put(r, e, "decode", name, "host_layers_ms_per_step", host_ms);
+        put(r, e, "decode", name, "ms_per_step_median", step_ms[steps / 2]);
+        put(r, e, "decode", name, "ms_per_step_max", step_ms[steps - 1]);
         put(r, e, "decode", name, "ms_per_step_profiled", pms);
         put(r, e, "decode", name, "launches_per_step", launches / 4.0);
         put(r, e, "decode", name, "kernel_ms_per_step", kern_ms / 4);
@@ -494,8 +513,8 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         printf("decode    B=%-3d %9.3f ms/step %9.0f tokens/s  %5.1f%% of roofline (%.3f ms)  %.0f launches, "
                "kernels %.3f + gaps %.3f ms\n", bs[i], ms, bs[i] / (ms / 1e3), 100.0 * roof_ms / ms, roof_ms,
                launches / 4.0, kern_ms / 4, (span_ms - kern_ms) / 4);
-        printf("decode    B=%-3d host enqueues the layers in %.3f ms of the step's %.3f (unprofiled)\n", bs[i], host_ms,
-               ms);
+        printf("decode    B=%-3d host enqueues the layers in %.3f ms of the step's %.3f (unprofiled); steps: median "
+               "%.3f, slowest %.3f ms\n", bs[i], host_ms, ms, step_ms[steps / 2], step_ms[steps - 1]);
         if (bs[i] == 1) {
             const mcl_dlayer_state *dl = &rt->dlayer; /* probed by the first batch-1 step */
             cJSON_AddStringToObject(e, "layer_path", dl->state == 1 ? "persistent" : "chain");
