@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "ops/kern_decode.h"
 #include "runtime/runtime.h"
 
 enum { MCL_ST_MAX_BUFS = 24 };
@@ -41,5 +42,24 @@ typedef mcl_status (*mcl_st_gemv_fn)(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype
  * says whether it matched; errors of the launch come back as they are. */
 enum { MCL_ST_GEMV_MAX_W = 512 };
 mcl_status mcl_st_gemv_case(mcl_runtime *rt, mcl_st_gemv_fn gemv, int O, int I, int nb, float tol, bool *ok);
+
+/* n weights w (fp32 values) stored in dtype dt at out (4 bytes per element
+ * for F32, 2 otherwise); vals gets the stored values back as floats. */
+void mcl_st_to_dtype(const float *w, int n, mcl_dtype dt, void *out, float *vals);
+
+/* A launcher with mcl_kern_gemv_in's contract (mcl_kern_cgemv_in, and
+ * rgemv's batch-1 launcher through an adapter). */
+typedef mcl_status (*mcl_st_gemv_in_fn)(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_mem x, cl_mem y, int O,
+                                        int I, int B, cl_mem nw, float eps, const mcl_kern_conv *conv);
+
+/* The gemv_in selftest with its conv epilogue: one batch row (state slot 1
+ * of 2) of 9 x I weights of dtype dt (I <= MCL_ST_GEMV_IN_MAX_I), the norm,
+ * and the conv step (K 3, with bias) of the first 4 rows, run by `gemv_in`
+ * and compared (outputs, xc and the rolled conv state) with a double-
+ * precision host reference within tol. *ok says whether it matched; errors
+ * of the launch come back as they are. */
+enum { MCL_ST_GEMV_IN_MAX_I = 32 };
+mcl_status mcl_st_gemv_in_case(mcl_runtime *rt, mcl_st_gemv_in_fn gemv_in, mcl_dtype dt, int I, float tol,
+                               bool *ok);
 
 #endif

@@ -68,49 +68,8 @@ mcl_status mcl_selftest_cgemv(mcl_runtime *rt, bool *ok)
 }
 
 /* cgemv_in of one batch row (slot 1 of 2): the norm, and the conv step of
- * the first NC rows (K 3, with bias). */
+ * the first 4 rows (K 3, with bias); F32 weights, I = 21. */
 mcl_status mcl_selftest_cgemv_in(mcl_runtime *rt, bool *ok)
 {
-    enum { O = 9, I = 21, NC = 4, K = 3, S = 2 };
-    float W[O * I], x[I], nw[I], cw[NC * K], cb[NC], cst[S * NC * (K - 1)], want_st[S * NC * (K - 1)];
-    float want[O], want_xc[NC], got[O], got_xc[NC], got_st[S * NC * (K - 1)];
-    int slot[1] = {1};
-    for (int i = 0; i < O * I; i++) W[i] = mcl_st_val(i) / 2.0f;
-    for (int i = 0; i < I; i++) x[i] = mcl_st_val(i + 3), nw[i] = 1.0f + mcl_st_val(i + 5) / 4.0f;
-    for (int i = 0; i < NC * K; i++) cw[i] = mcl_st_val(i + 7) / 2.0f;
-    for (int i = 0; i < NC; i++) cb[i] = mcl_st_val(i + 9) / 4.0f;
-    for (int i = 0; i < S * NC * (K - 1); i++) cst[i] = want_st[i] = mcl_st_val(i + 11);
-    double ss = 0;
-    for (int i = 0; i < I; i++) ss += (double)x[i] * x[i];
-    double sc = 1.0 / sqrt(ss / I + 1e-5);
-    for (int o = 0; o < O; o++) {
-        double s = 0;
-        for (int i = 0; i < I; i++) s += (double)W[o * I + i] * x[i] * nw[i];
-        want[o] = (float)(s * sc);
-    }
-    for (int o = 0; o < NC; o++) { /* the conv step on state row o of slot 1 */
-        float *st = want_st + NC * (K - 1) + o * (K - 1);
-        double acc = cb[o] + (double)cw[o * K + K - 1] * want[o];
-        for (int j = 0; j < K - 1; j++) acc += (double)cw[o * K + j] * st[j];
-        for (int j = 0; j < K - 2; j++) st[j] = st[j + 1];
-        st[K - 2] = want[o];
-        want_xc[o] = (float)(acc / (1.0 + exp(-acc)));
-    }
-    mcl_st_bufs bf = {0};
-    cl_mem m[8];
-    const void *host[8] = {W, x, nw, cw, cb, cst, slot, NULL};
-    size_t bytes[8] = {sizeof W, sizeof x, sizeof nw, sizeof cw, sizeof cb, sizeof cst, sizeof slot, sizeof got};
-    mcl_status st = MCL_OK;
-    for (int i = 0; i < 8 && st == MCL_OK; i++) st = mcl_st_put(rt, &bf, host[i], bytes[i], &m[i]);
-    cl_mem bxc = NULL;
-    if (st == MCL_OK) st = mcl_st_put(rt, &bf, NULL, sizeof got_xc, &bxc);
-    mcl_kern_conv cv = {m[3], m[4], {m[5], 0, m[6], NC * (K - 1)}, K, NC, bxc};
-    if (st == MCL_OK) st = mcl_kern_cgemv_in(rt, m[0], MCL_DTYPE_F32, m[1], m[7], O, I, 1, m[2], 1e-5f, &cv);
-    if (st == MCL_OK) st = mcl_st_get(rt, m[7], got, sizeof got);
-    if (st == MCL_OK) st = mcl_st_get(rt, bxc, got_xc, sizeof got_xc);
-    if (st == MCL_OK) st = mcl_st_get(rt, m[5], got_st, sizeof got_st);
-    if (st == MCL_OK)
-        *ok = mcl_st_close(got, want, O, 1e-4f) && mcl_st_close(got_xc, want_xc, NC, 1e-4f) &&
-              mcl_st_close(got_st, want_st, S * NC * (K - 1), 1e-4f);
-    return mcl_st_done(&bf, st);
+    return mcl_st_gemv_in_case(rt, mcl_kern_cgemv_in, MCL_DTYPE_F32, 21, 1e-4f, ok);
 }
