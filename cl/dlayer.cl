@@ -102,24 +102,6 @@
 #define DL_SHUF_C 0
 #endif
 
-/* The sum of v over the aligned team of `lanes` work-items holding this one,
- * returned to every lane, through local memory (a tree in a fixed order;
- * called by every work-item of the group). */
-inline float dl_tree_sum(__local float *red, float v, int lanes)
-{
-    if (lanes == 1) return v;
-    int lid = get_local_id(0), lane = lid % lanes;
-    red[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lanes / 2; s > 0; s >>= 1) {
-        if (lane < s) red[lid] += red[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float total = red[lid - lane];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-
 /* Team sums of a GEMV row team (DL_LPR lanes) and of a channel team
  * (DL_LPC lanes): shuffles where they cover the team, else the tree. */
 inline float dl_row_sum(__local float *red, float v)
@@ -128,7 +110,7 @@ inline float dl_row_sum(__local float *red, float v)
     (void)red;
     return mcl_sg_add(v, DL_LPR);
 #else
-    return dl_tree_sum(red, v, DL_LPR);
+    return mcl_local_team_sum(red, v, DL_LPR);
 #endif
 }
 
@@ -138,7 +120,7 @@ inline float dl_chan_sum(__local float *red, float v)
     (void)red;
     return mcl_sg_add(v, DL_LPC);
 #else
-    return dl_tree_sum(red, v, DL_LPC);
+    return mcl_local_team_sum(red, v, DL_LPC);
 #endif
 }
 

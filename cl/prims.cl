@@ -23,6 +23,12 @@
  *       cl_khr_subgroups is not used for this: OpenCL does not promise which
  *       work-items form a subgroup, and sub_group_reduce_add sums the whole
  *       subgroup, not a team of n.
+ *   mcl_local_team_sum(red, v, lanes)  the sum of v over the aligned team of
+ *       `lanes` consecutive work-items (a power of two) that holds this one,
+ *       returned to all of them, through local memory red[work-group size]:
+ *       a tree in a fixed order, 2 log2(lanes) + 1 barriers (lanes = 1: v,
+ *       no barrier). Portable; what callers use where mcl_sg_add does not
+ *       cover the team. Every work-item of the group must call it.
  *   mcl_bf16x8_to_float8(u)  8 BF16 values packed in a uint4 (element 0 in
  *       the low 16 bits of u.s0) as floats: exact (a BF16 is the upper half
  *       of its fp32), portable.
@@ -161,3 +167,18 @@ inline void mcl_mma_16816(float *c, const uint *a, const uint *b, const int f16,
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 #endif
+
+inline float mcl_local_team_sum(__local float *red, float v, int lanes)
+{
+    if (lanes == 1) return v;
+    int lid = get_local_id(0), lane = lid % lanes;
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lanes / 2; s > 0; s >>= 1) {
+        if (lane < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[lid - lane];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}

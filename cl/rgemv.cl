@@ -148,16 +148,7 @@ inline float rg_team_sum(float v, __local float *red)
     (void)red;
     return mcl_sg_add(v, RG_LPR);
 #else
-    int lid = get_local_id(0), lane = lid % RG_LPR;
-    red[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = RG_LPR / 2; s > 0; s >>= 1) {
-        if (lane < s) red[lid] += red[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = red[lid - lane];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
+    return mcl_local_team_sum(red, v, RG_LPR);
 #endif
 }
 

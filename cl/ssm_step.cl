@@ -73,23 +73,6 @@
 #define STEP_SHUFFLE 0
 #endif
 
-#if STEP_LPC > 1 && !STEP_SHUFFLE
-/* Sum of v over the lanes of each team by a local-memory tree; every lane
- * gets its team's sum (called by every work-item of the group). */
-inline float step_team_sum(__local float *red, float v, int lid, int lane)
-{
-    red[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = STEP_LPC / 2; s > 0; s >>= 1) {
-        if (lane < s) red[lid] += red[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float total = red[lid - lane];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-#endif
-
 /* The loop over a group's first nb sequences, unrolled (the arrays stay in
  * registers) with a skip uniform in the group; no barrier inside. */
 #define STEP_FOR_SEQ(j) for (int j = 0; j < STEP_SB; j++) if (j < nb)
@@ -109,7 +92,8 @@ inline void step_team_sums(__local float *red, float *v, int nb, int lid, int la
         STEP_FOR_SEQ(j) v[j] += mcl_sg_xor(v[j], (uint)m);
     }
 #else
-    for (int j = 0; j < nb; j++) v[j] = step_team_sum(red, v[j], lid, lane);
+    (void)lid, (void)lane;
+    for (int j = 0; j < nb; j++) v[j] = mcl_local_team_sum(red, v[j], STEP_LPC); /* prims.cl */
 #endif
 }
 

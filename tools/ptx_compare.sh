@@ -49,6 +49,10 @@ check step_def ssm_step.cl
 check step_gpu ssm_step.cl -DSTEP_WG=128 -DSTEP_LPC=16 -DSTEP_SB=4 -DSTEP_TWG=128 -DSTEP_TSQ=4 -DSTEP_TJ=1 -DSTEP_FAST_EXP=1
 check step_cpu ssm_step.cl -DMCL_CAP_PTX=0 -DSTEP_LPC=1 -DSTEP_TWG=16 -DSTEP_TSQ=8 -DSTEP_TJ=4
 check step_pre ssm_step.cl -DSTEP_WG=128 -DSTEP_LPC=16 -DSTEP_SB=4 -DSTEP_TWG=128 -DSTEP_TSQ=4 -DSTEP_TJ=1 -DSTEP_TPRE=1
+check step_tree ssm_step.cl -DMCL_CAP_PTX=0 -DMCL_CAP_MMA=0 -DSTEP_WG=64 -DSTEP_LPC=8 -DSTEP_SB=2
+check dlayer_tree dlayer.cl -DMCL_CAP_PTX=0 -DMCL_CAP_MMA=0 -DDL_WG=64 -DDL_LPR=8 -DDL_LPC=4
+check rgemv_def rgemv.cl
+check rgemv_tree rgemv.cl -DMCL_CAP_PTX=0 -DMCL_CAP_MMA=0
 for f in cgemv dlayer scan xstep conv copy norm convert; do
   check "${f}_def" $f.cl -DCOPY_WG=64 -DNORM_WG=64 -DCONVERT_WG=64 -DCONV_WG=64
 done
