@@ -72,6 +72,7 @@ static void test_bench_json(void **state)
     const cJSON *b = cJSON_GetObjectItem(j, "baselines");
     positive(b, "copy_gbps");
     positive(b, "sgemm_gflops");
+    positive(j, "step_floor_us");
     const char *sections[] = {"scan", "prefill", "decode"};
     const char *keys[3][6] = {{"ms", "gbps", "pct_copy", "launches", NULL},
                               {"L", "ms", "tokens_per_s", NULL},

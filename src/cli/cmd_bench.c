@@ -39,7 +39,8 @@ static void help(void)
            "  ssm_step   one decode state update (dt projection + softplus + state + D +\n"
            "             gate) at batch 1, 8, 64 x d_inner 1536, 4096, 5120 (also with\n"
            "             --decode-only), us per layer; with --anchor the ratio to the\n"
-           "             upstream Triton selective_state_update\n"
+           "             upstream Triton selective_state_update; first the time an empty\n"
+           "             launch reads by the same events (its floor on this device)\n"
            "  prefill    tokens/s at L = 128, 512, 2048, 8192 (batch 1), time per kernel\n"
            "  decode     tokens/s at batch 1, 8, 32, 64, bytes per token, %% of the roofline\n"
            "             (weight bytes / read bandwidth), launches per step, and the\n"
@@ -288,6 +289,11 @@ static mcl_status bench_step(mcl_runtime *rt, const bench_opts *o, report *r)
     static const int full_d[] = {1536, 4096, 5120}, full_b[] = {1, 8, 64}, quick_d[] = {64, 96}, quick_b[] = {1, 3};
     const int *ds = o->quick ? quick_d : full_d, *bs = o->quick ? quick_b : full_b;
     int nd = o->quick ? 2 : 3, nb = o->quick ? 2 : 3, reps = o->reps < 20 ? 20 : o->reps;
+    mcl_timing fl;
+    MCL_TRY(mcl_bench_floor(rt, reps, &fl));
+    cJSON_AddNumberToObject(r->root, "step_floor_us", 1000.0 * fl.median_ms);
+    printf("ssm_step  an empty launch reads %.2f us by the same events (under every figure below)\n",
+           1000.0 * fl.median_ms);
     cJSON *arr = cJSON_AddArrayToObject(r->root, "step");
     for (int i = 0; i < nd; i++)
         for (int j = 0; j < nb; j++) {

@@ -191,6 +191,43 @@ mcl_status mcl_bench_read(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t
     return st;
 }
 
+mcl_status mcl_bench_floor(mcl_runtime *rt, int reps, mcl_timing *t)
+{
+    double ms[MAX_REPS];
+    cl_mem src = NULL, out = NULL;
+    cl_kernel k;
+    const mcl_params *cp;
+    long wgl;
+    if (reps < 1 || reps > MAX_REPS) return mcl_error_set(MCL_ERR_INVALID_ARG, "bench: reps %d", reps);
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_COPY, NULL, "read_f4", &k, &cp));
+    MCL_TRY(mcl_tune_get(cp, MCL_T_COPY_WG, &wgl));
+    size_t wg = (size_t)wgl;
+    cl_uint n4 = 0;
+    mcl_status st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, 16, "bench floor source (not read)", &src);
+    if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, wg * 4, "bench floor output", &out);
+    if (st == MCL_OK) {
+        cl_int e = clSetKernelArg(k, 0, sizeof src, &src) | clSetKernelArg(k, 1, sizeof n4, &n4) |
+                   clSetKernelArg(k, 2, sizeof out, &out);
+        if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4, empty)");
+    }
+    for (int r = -1; r < reps && st == MCL_OK; r++) {
+        cl_event ev;
+        cl_int err = clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &wg, &wg, 0, NULL, &ev);
+        if (err) {
+            st = mcl_error_cl(err, "clEnqueueNDRangeKernel(read_f4, empty)");
+            break;
+        }
+        double tm = 0;
+        st = mcl_event_ms(ev, &tm);
+        clReleaseEvent(ev);
+        if (r >= 0) ms[r] = tm;
+    }
+    if (st == MCL_OK) mcl_timing_from(ms, reps, t);
+    mcl_buffer_release(&src);
+    mcl_buffer_release(&out);
+    return st;
+}
+
 void mcl_bench_profile_span(const mcl_runtime *rt, int *launches, double *kernel_ms, double *span_ms)
 {
     cl_ulong first = 0, last = 0;

@@ -26,6 +26,12 @@ mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t
  * roofline's bandwidth (decode reads weights, writes almost nothing). */
 mcl_status mcl_bench_read(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps);
 
+/* An empty launch: read_f4 over nothing (n4 = 0) by one work-group, one
+ * warm-up then `reps` timed launches, each alone; t: its event times, the
+ * floor under every per-kernel figure timed the same way (on NVIDIA's OpenCL
+ * 5-6 us). Needs a profiling queue. */
+mcl_status mcl_bench_floor(mcl_runtime *rt, int reps, mcl_timing *t);
+
 /* Over the profile records kept so far (not released): their number, the
  * sum of their device times and the span from the first start to the last
  * end, in ms (0 when there are none). Records whose times are unreadable are
