@@ -51,6 +51,24 @@ static size_t copy_bytes(const mcl_runtime *rt, size_t want)
     return want / 16 * 16;
 }
 
+/* One warm-up then `reps` launches of k (1-D: global items in groups of
+ * wg), each alone and timed by its event into ms[0..reps). */
+static mcl_status time_events(mcl_runtime *rt, cl_kernel k, const char *what, size_t global, size_t wg, int reps,
+                              double *ms)
+{
+    for (int r = -1; r < reps; r++) {
+        cl_event ev;
+        MCL_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, &wg, 0, NULL, &ev),
+                     "clEnqueueNDRangeKernel(%s)", what);
+        double t = 0;
+        mcl_status st = mcl_event_ms(ev, &t);
+        clReleaseEvent(ev);
+        MCL_TRY(st);
+        if (r >= 0) ms[r] = t;
+    }
+    return MCL_OK;
+}
+
 static mcl_status time_copy(mcl_runtime *rt, cl_mem a, cl_mem b, cl_uint n4, int reps, double *ms)
 {
     cl_kernel k;
@@ -65,17 +83,7 @@ static mcl_status time_copy(mcl_runtime *rt, cl_mem a, cl_mem b, cl_uint n4, int
     MCL_ARG(k, 0, a);
     MCL_ARG(k, 1, b);
     MCL_ARG(k, 2, n4);
-    for (int r = -1; r < reps; r++) {
-        cl_event ev;
-        MCL_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, &wg, 0, NULL, &ev),
-                     "clEnqueueNDRangeKernel(copy_f4)");
-        double t = 0;
-        mcl_status st = mcl_event_ms(ev, &t);
-        clReleaseEvent(ev);
-        MCL_TRY(st);
-        if (r >= 0) ms[r] = t;
-    }
-    return MCL_OK;
+    return time_events(rt, k, "copy_f4", global, wg, reps, ms);
 }
 
 mcl_status mcl_bench_copy(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t, double *gbps)
@@ -170,18 +178,7 @@ mcl_status mcl_bench_read(mcl_runtime *rt, size_t bytes, int reps, mcl_timing *t
                    clSetKernelArg(k, 2, sizeof out, &out);
         if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4)");
     }
-    for (int r = -1; r < reps && st == MCL_OK; r++) {
-        cl_event ev;
-        cl_int err = clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &global, &wg, 0, NULL, &ev);
-        if (err) {
-            st = mcl_error_cl(err, "clEnqueueNDRangeKernel(read_f4)");
-            break;
-        }
-        double tm = 0;
-        st = mcl_event_ms(ev, &tm);
-        clReleaseEvent(ev);
-        if (r >= 0) ms[r] = tm;
-    }
+    if (st == MCL_OK) st = time_events(rt, k, "read_f4", global, wg, reps, ms);
     if (st == MCL_OK) {
         mcl_timing_from(ms, reps, t);
         *gbps = (double)bytes / (t->median_ms * 1e6);
@@ -210,18 +207,7 @@ mcl_status mcl_bench_floor(mcl_runtime *rt, int reps, mcl_timing *t)
                    clSetKernelArg(k, 2, sizeof out, &out);
         if (e) st = mcl_error_cl(CL_INVALID_KERNEL_ARGS, "clSetKernelArg(read_f4, empty)");
     }
-    for (int r = -1; r < reps && st == MCL_OK; r++) {
-        cl_event ev;
-        cl_int err = clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, &wg, &wg, 0, NULL, &ev);
-        if (err) {
-            st = mcl_error_cl(err, "clEnqueueNDRangeKernel(read_f4, empty)");
-            break;
-        }
-        double tm = 0;
-        st = mcl_event_ms(ev, &tm);
-        clReleaseEvent(ev);
-        if (r >= 0) ms[r] = tm;
-    }
+    if (st == MCL_OK) st = time_events(rt, k, "read_f4, empty", wg, wg, reps, ms);
     if (st == MCL_OK) mcl_timing_from(ms, reps, t);
     mcl_buffer_release(&src);
     mcl_buffer_release(&out);
