@@ -21,6 +21,21 @@ export MAMBACL_DEVICE=nvidia MAMBACL_CACHE_DIR=/tmp/mcl-new
 t0=$(date +%s)
 log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 
+# The prefill kernels of $OUT/bench-{base,new}.json, the ten largest per L.
+summary() {
+  python3 - "$OUT" <<'EOF'
+import json, sys
+for v in ("base", "new"):
+    try:
+        d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
+    except Exception as e:
+        print(v, "no json", e); continue
+    for e in d.get("prefill", []):
+        k = e.get("kernels_ms", {})
+        print(v, e["L"], round(e["ms"], 3), {n: round(t, 2) for n, t in sorted(k.items(), key=lambda x: -x[1])[:10]})
+EOF
+}
+
 call1() {
   { meson setup build-gpu >/dev/null && timeout 200 ninja -C build-gpu mambacl scan_timing gemm_timing \
       tests/test_gemm tests/test_kernels >"$OUT/build.log" 2>&1; } || { tail -30 "$OUT/build.log"; exit 1; }
@@ -48,17 +63,7 @@ call1() {
     log "bench $v"
   done
   unset MAMBACL_DISABLE MAMBACL_TUNE_SET
-  python3 - "$OUT" <<'EOF'
-import json, sys
-for v in ("base", "new"):
-    try:
-        d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
-    except Exception as e:
-        print(v, "no json", e); continue
-    for e in d.get("prefill", []):
-        k = e.get("kernels_ms", {})
-        print(v, e["L"], round(e["ms"], 3), {n: round(t, 2) for n, t in sorted(k.items(), key=lambda x: -x[1])[:10]})
-EOF
+  summary
 }
 
 call2() {
@@ -95,17 +100,7 @@ call2() {
       --json "$OUT/bench-$v.json" >"$OUT/bench-$v.txt" 2>&1
     log "bench $v"; grep -E "^prefill|^ +(in_proj|out_proj)|^decode" "$OUT/bench-$v.txt" | head -12
   done
-  python3 - "$OUT" <<'EOF'
-import json, sys
-for v in ("base", "new"):
-    try:
-        d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
-    except Exception as e:
-        print(v, "no json", e); continue
-    for e in d.get("prefill", []):
-        k = e.get("kernels_ms", {})
-        print(v, e["L"], round(e["ms"], 3), {n: round(t, 2) for n, t in sorted(k.items(), key=lambda x: -x[1])[:10]})
-EOF
+  summary
 }
 
 "$1"
