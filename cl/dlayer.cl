@@ -127,16 +127,7 @@ inline float dl_chan_sum(__local float *red, float v)
 /* The sum of v over the whole work-group (a local tree), to every item. */
 inline float dl_group_sum(__local float *red, float v)
 {
-    int lid = get_local_id(0);
-    red[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = DL_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) red[lid] += red[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float total = red[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
+    return mcl_local_group_sum(red, v, DL_WG); /* prims.cl */
 }
 
 /* The barrier's words, each on its own 128-byte line so that the groups

@@ -29,6 +29,9 @@
  *       a tree in a fixed order, 2 log2(lanes) + 1 barriers (lanes = 1: v,
  *       no barrier). Portable; what callers use where mcl_sg_add does not
  *       cover the team. Every work-item of the group must call it.
+ *   mcl_local_group_sum(red, v, wg)  the same over the whole work-group of
+ *       wg work-items (its size), to all of them: red[0] after the tree,
+ *       2 log2(wg) + 1 barriers.
  *   mcl_bf16x8_to_float8(u)  8 BF16 values packed in a uint4 (element 0 in
  *       the low 16 bits of u.s0) as floats: exact (a BF16 is the upper half
  *       of its fp32), portable.
@@ -179,6 +182,20 @@ inline float mcl_local_team_sum(__local float *red, float v, int lanes)
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     float total = red[lid - lane];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+inline float mcl_local_group_sum(__local float *red, float v, int wg)
+{
+    int lid = get_local_id(0);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = wg / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[0];
     barrier(CLK_LOCAL_MEM_FENCE);
     return total;
 }

@@ -127,17 +127,12 @@ inline float rg_group_sum(float v, __local float *red)
     barrier(CLK_LOCAL_MEM_FENCE);
     float s = 0.0f;
     for (int k = 0; k < RG_WG / MCL_SG_ADD_MAX; k++) s += red[k];
-#else
-    red[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s2 = RG_WG / 2; s2 > 0; s2 >>= 1) {
-        if (lid < s2) red[lid] += red[lid + s2];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float s = red[0];
-#endif
     barrier(CLK_LOCAL_MEM_FENCE); /* red is reused */
     return s;
+#else
+    (void)lid;
+    return mcl_local_group_sum(red, v, RG_WG); /* prims.cl; ends with a barrier (red is reused) */
+#endif
 }
 
 /* The sum of v over the team of RG_LPR lanes (valid in lane 0; all lanes
