@@ -278,6 +278,8 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
     if (cpu) mcl_params_set(out, MCL_T_GEMM_SPLITK, 1);
     mcl_params_set(out, MCL_T_GEMM_SKW, 2);
+    mcl_params_set(out, MCL_T_GEMM_LDF, 0);
+    mcl_params_set(out, MCL_T_GEMM_FAST, 0);
     long sw = cpu ? 4 : 16;
     while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
     mcl_params_set(out, MCL_T_GEMM_SW, sw);
@@ -318,6 +320,7 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_FUSE, 0, 2},       {MCL_T_GEMM_SKRED, 0, 1},     {MCL_T_GEMM_SKW, 1, 64},
     {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
+    {MCL_T_GEMM_LDF, 0, 1},        {MCL_T_GEMM_FAST, 0, 1},
 };
 
 /* The tuner's space (docs/kernels.md "gemm.cl tuning space"), searched
