@@ -75,7 +75,11 @@
  * Tunables (src/tune/tune_kern.c): GEMM_BM, GEMM_BN, GEMM_BK, GEMM_WM,
  * GEMM_WN, GEMM_STAGES (2..4), GEMM_SPLIT (1, 2), GEMM_SPLITK (most slices),
  * GEMM_SWZ (swizzled or padded local rows), GEMM_FUSE (A split inside the GEMM),
- * GEMM_SKRED (the split-K slabs added inside the GEMM),
+ * GEMM_SKRED (the split-K slabs added inside the GEMM), GEMM_FAST (1: blocks
+ * inside M and N with K % 8 == 0 fill their stages with no per-chunk bounds
+ * test, from per-block base addresses, and C is stored in float2 pairs where
+ * N is even; bitwise the same C), GEMM_LDF (1: per m16 tile A fragments, see
+ * mma_stage; bitwise the same, measured slower on the H200),
  * GEMM_SW, GEMM_ST, GEMM_SBK, GEMM_GEMV_MAX_ROWS (host: rows up to which gemv
  * runs instead), GEMM_CLBLAST (host: 1 = CLBlast SGEMM instead of gemm_simt).
  */
@@ -113,7 +117,7 @@
 #define GEMM_LDF 0
 #endif
 #ifndef GEMM_FAST
-#define GEMM_FAST 0
+#define GEMM_FAST 1
 #endif
 #ifndef GEMM_SW
 #define GEMM_SW 8
@@ -657,12 +661,18 @@ MMA_INLINE void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __glo
                 int r = g->m0 + wm * MMA_WTM + mt * 16 + lane / 4 + (h >= 2 ? 8 : 0);
                 int c = g->n0 + wn * MMA_WTN + nt * 8 + (lane % 4) * 2 + (h & 1);
 #if GEMM_FAST
-                /* N even: the pair h, h + 1 (columns c, c + 1) as one 8-byte store */
+                /* N even: the pair h, h + 1 (columns c, c + 1) as one 8-byte
+                 * load and store, each element by the expression below */
                 if (g->N % 2 == 0) {
                     if ((h & 1) || r >= g->M || c >= g->N) continue;
                     __global float2 *o2 = (__global float2 *)(C + (size_t)r * g->N + c);
                     float2 v = (float2)(acc[mt][nt][h], acc[mt][nt][h + 1]);
-                    *o2 = beta != 0.0f ? v + beta * *o2 : v;
+                    if (beta != 0.0f) {
+                        float2 old = *o2;
+                        v.x = acc[mt][nt][h] + beta * old.x;
+                        v.y = acc[mt][nt][h + 1] + beta * old.y;
+                    }
+                    *o2 = v;
                     continue;
                 }
 #endif

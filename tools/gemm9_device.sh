@@ -31,6 +31,9 @@ SETS=${SETS:-"GEMM_LDF=1 GEMM_FAST=1 $NEW
   $B256,GEMM_BK=16,GEMM_WN=4,$NEW $B128,GEMM_BK=16 GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WN=4
   GEMM_STAGES=3,GEMM_SWZ=1,$NEW GEMM_BK=16,GEMM_STAGES=4,$NEW $B128,GEMM_BK=32,GEMM_SWZ=1,GEMM_WN=4,$NEW
   GEMM_FUSE=2,$B256,GEMM_BK=16,GEMM_SWZ=1,GEMM_STAGES=3,GEMM_WN=4,GEMM_LDF=1"}
+# final: further points over the new defaults (GEMM_FAST=1), timed only
+FSETS=${FSETS:-"$B128,GEMM_BK=32,GEMM_SWZ=1 GEMM_BM=64,GEMM_BN=64 GEMM_WM=1,GEMM_WN=4 GEMM_BK=16,GEMM_STAGES=3 GEMM_SWZ=1
+  GEMM_BM=32,GEMM_WM=1,GEMM_WN=4"}
 SASS_SETS=${SASS_SETS:-"default $NEW $B256,GEMM_BK=16,GEMM_SWZ=1,GEMM_STAGES=3,GEMM_WN=4,$NEW"}
 
 case "${1:-diag}" in
@@ -80,6 +83,38 @@ case "${1:-diag}" in
         build-gpu/gemm_timing 2048 8192 2048 bf16 2 --paths mma --set "$best" >"$OUT/ncu-best.log" 2>&1
       grep -v "^==PROF==" "$OUT/ncu-best.log" 2>/dev/null | tail -80
     fi
+    ;;
+  final)
+    # base: the lead's checkout (main) at the root, built beside; new: this tree
+    export MAMBACL_CACHE_DIR=/tmp/mclcache
+    [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null
+    (cd .. && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } &&
+     nice -n 5 timeout 200 ninja -C build-gpu mambacl gemm_timing >/tmp/build-base.log 2>&1; echo "base build rc $?") &
+    timeout 200 ninja -C build-gpu >/tmp/build.log 2>&1 || { tail -30 /tmp/build.log; exit 1; }
+    wait
+    echo "base $(git -C .. log --oneline -1 2>/dev/null || echo '(no git)')"
+    echo "== gemm_timing base / new $(date +%T)"
+    P=/tmp/g9ptx; rm -rf $P; mkdir -p $P
+    sets=""; for x in ${FSETS:-}; do sets="$sets --set $x"; done
+    for sh in $SHAPES; do
+      [ -x ../build-gpu/gemm_timing ] && MAMBACL_CACHE_DIR=/tmp/mclbase timeout 60 ../build-gpu/gemm_timing ${sh//,/ } bf16 20 --paths mma | sed 's/^default /base    /' | grep -v "^device"
+      extra=""; [ "$sh" = "2048,8192,2048" ] && extra="--ptx $P"
+      timeout 90 build-gpu/gemm_timing ${sh//,/ } bf16 20 --paths mma $extra --set GEMM_FAST=0 $sets | grep -v "^device"
+    done
+    (for n in 0 1; do
+       echo "-- ptxas gemm-$n.ptx: $(cat $P/gemm-$n.txt)"
+       timeout 100 $PTXAS -arch=sm_90 -v $P/gemm-$n.ptx -o $P/gemm-$n.cubin 2>&1 | grep -v "^ptxas info *: Function properties\|Compile time" | grep -B1 -A1 "gemm_mma_bf16\|error\|fatal" | head -12
+     done >"$OUT/ptxas-final.log" 2>&1) &
+    echo "== torch $(date +%T)"
+    timeout 60 python3 tools/torch_matmul.py $SHAPES
+    echo "== tests $(date +%T)"
+    timeout 200 meson test -C build-gpu --print-errorlogs --num-processes 1 gemm forward model_ref >"$OUT/tests.log" 2>&1
+    cat build-gpu/meson-logs/testlog.txt >>"$OUT/tests.log"
+    grep -E "^ *[0-9]+/[0-9]+ |gemm configurations|GEMM_FAST|bf16 parity|max \|logit|Fail:" "$OUT/tests.log" | head -30
+    echo "== bench $(date +%T)"
+    [ -x ../build-gpu/mambacl ] && MAMBACL_CACHE_DIR=/tmp/mclbase timeout 120 ../build-gpu/mambacl bench --config 1.4b --prefill-only --reps 3 --json "$OUT/bench-base.json" 2>&1 | grep -v "^scan"
+    timeout 120 build-gpu/mambacl bench --config 1.4b --prefill-only --reps 3 --json "$OUT/bench-new.json" 2>&1 | grep -v "^scan"
+    wait; cat "$OUT/ptxas-final.log"
     ;;
   *) echo "unknown $1"; exit 2 ;;
 esac
