@@ -12,8 +12,22 @@
  *   bound     gemv_in_1 at 64 x 64, arguments set once, only the enqueue
  *   launcher  mcl_kern_gemv_in at 64 x 64 (lookups + binding + enqueue: what
  *             a decode step's launch costs the host)
- * gemv.cl's gemv_in_1 throughout (rgemv.cl's batch-1 path is turned off:
- * rt->rgemv_mode = -1).
+ *   setarg1   one clSetKernelArg of a cl_int (the per-argument cost)
+ *   pick      mcl_runtime_pick_kernel of gemv.cl's gemv_in_1 for a batch-1 shape
+ *   clone     clCloneKernel of the bound gemv_in_1 (OpenCL >= 2.1; "n/a" else)
+ *   cloned    enqueue of that clone (its arguments came with it)
+ *   rlauncher mcl_kern_gemv_in with the dispatch's own choice (rgemv_in on
+ *             GPUs where RG_ON: what a batch-1 decode launch costs there)
+ *   kernels that do nothing, arguments set once, one work-item (what the
+ *   driver's enqueue costs by the kind and number of arguments):
+ *   a-i4 / a-i20   4 / 20 int arguments
+ *   a-m4 / a-m9    4 / 9 buffer arguments (the same buffer)
+ *   a-m9d          9 distinct buffers
+ *   a-m9i11        9 distinct buffers and 11 ints (gemv_in's mix)
+ *   a-m9i10l       the same with a __local buffer as the last
+ *   grid           a_i4 at 8 groups of 64 items (the grid, not the arguments)
+ * gemv.cl's gemv_in_1 up to "launcher" (rgemv.cl's batch-1 path is turned
+ * off there: rt->rgemv_mode = -1).
  * launcher - bound is what our host code adds to the driver's enqueue; bound
  * - empty what the kernel's arguments and size cost the driver. Built by
  * meson, not run as a test. */
@@ -24,6 +38,7 @@
 
 #include "base/error.h"
 #include "ops/kern_decode.h"
+#include "ops/kern_rgemv.h"
 #include "runtime/runtime.h"
 #include "tune/tune.h"
 
@@ -55,6 +70,104 @@ static cl_kernel empty_kernel(mcl_runtime *rt, cl_program *prog)
     if (clBuildProgram(*prog, 1, &rt->device, "", NULL, NULL) != CL_SUCCESS) return NULL;
     cl_kernel k = clCreateKernel(*prog, "empty_k", &err);
     return err == CL_SUCCESS ? k : NULL;
+}
+
+/* clCloneKernel of the bound kernel k (its cost), then the enqueue of the clone. */
+static void clone_cost(mcl_runtime *rt, cl_kernel k, int n, const size_t *global, const size_t *local)
+{
+#ifdef CL_VERSION_2_1
+    cl_int err;
+    cl_kernel c = clCloneKernel(k, &err);
+    if (err != CL_SUCCESS) {
+        printf("clone     n/a (clCloneKernel: %d)\n", err);
+        return;
+    }
+    clReleaseKernel(c);
+    int m = n < 200 ? n : 200;
+    double t0 = now_us();
+    for (int i = 0; i < m; i++) {
+        c = clCloneKernel(k, &err);
+        if (err == CL_SUCCESS) clReleaseKernel(c);
+    }
+    printf("clone     %7.3f us (create + release)\n", (now_us() - t0) / m);
+    c = clCloneKernel(k, &err);
+    if (err != CL_SUCCESS) return;
+    t0 = now_us();
+    for (int i = 0; i < n; i++)
+        if (clEnqueueNDRangeKernel(rt->queue, c, 2, NULL, global, local, 0, NULL, NULL) != CL_SUCCESS) {
+            printf("cloned    enqueue failed\n");
+            break;
+        }
+    double t1 = now_us();
+    clFinish(rt->queue);
+    printf("cloned    %7.3f us (wall %7.3f)\n", (t1 - t0) / n, (now_us() - t0) / n);
+    clReleaseKernel(c);
+#else
+    (void)rt, (void)k, (void)n, (void)global, (void)local;
+    printf("clone     n/a (headers below OpenCL 2.1)\n");
+#endif
+}
+
+/* Enqueues k (1 work-item, or `groups` groups of 64 when groups > 0) n times; host us per enqueue. */
+static double enqueue_us(mcl_runtime *rt, cl_kernel k, int n, size_t groups)
+{
+    size_t one = 1, g = groups * 64, l = 64;
+    double t0 = now_us();
+    for (int i = 0; i < n; i++)
+        if (clEnqueueNDRangeKernel(rt->queue, k, 1, NULL, groups ? &g : &one, groups ? &l : &one, 0, NULL, NULL) !=
+            CL_SUCCESS)
+            return -1.0;
+    double t = (now_us() - t0) / n;
+    clFinish(rt->queue);
+    return t;
+}
+
+/* The driver's enqueue by the kind and number of arguments (see the header). */
+static void arg_sweep(mcl_runtime *rt, int n, cl_mem a, cl_mem b, cl_mem c, cl_mem d)
+{
+    static const char *src =
+        "#define P __global float *\n"
+        "__kernel void a_i4(int a, int b, int c, int d) { }\n"
+        "__kernel void a_i20(int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7, int a8, int a9,"
+        " int b0, int b1, int b2, int b3, int b4, int b5, int b6, int b7, int b8, int b9) { }\n"
+        "__kernel void a_m4(P a, P b, P c, P d) { }\n"
+        "__kernel void a_m9(P a, P b, P c, P d, P e, P f, P g, P h, P i) { }\n"
+        "__kernel void a_m9i11(P a, P b, P c, P d, P e, P f, P g, P h, P i,"
+        " int j, int k, int l, int m, int n, int o, int p, int q, int r, int s, int t) { }\n"
+        "__kernel void a_m9i10l(P a, P b, P c, P d, P e, P f, P g, P h, P i,"
+        " int j, int k, int l, int m, int n, int o, int p, int q, int r, int s, __local float *w) { }\n";
+    static const char *names[] = {"a_i4", "a_i20", "a_m4", "a_m9", "a_m9d", "a_m9i11", "a_m9i10l", "grid"};
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(rt->ctx, 1, &src, NULL, &err);
+    if (err != CL_SUCCESS || clBuildProgram(prog, 1, &rt->device, "", NULL, NULL) != CL_SUCCESS) {
+        printf("a-*       the argument kernels did not build\n");
+        if (err == CL_SUCCESS) clReleaseProgram(prog);
+        return;
+    }
+    cl_mem same[9] = {a, a, a, a, a, a, a, a, a}, dist[9] = {a, b, c, d, a, b, c, d, a};
+    cl_mem extra[5] = {NULL};
+    for (int i = 0; i < 5; i++) extra[i] = zeros(rt, 64);
+    for (int i = 0; i < 5; i++)
+        if (extra[i]) dist[4 + i] = extra[i];
+    cl_int v = 1;
+    for (int t = 0; t < 8; t++) {
+        const char *kn = t == 4 ? "a_m9" : t == 7 ? "a_i4" : names[t];
+        cl_kernel k = clCreateKernel(prog, kn, &err);
+        if (err != CL_SUCCESS) continue;
+        cl_uint na = 0;
+        clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof na, &na, NULL);
+        bool mem = kn[2] == 'm';
+        for (cl_uint i = 0; i < na; i++) {
+            if (strcmp(kn, "a_m9i10l") == 0 && i == na - 1) clSetKernelArg(k, i, 4096, NULL);
+            else if (mem && i < 9) clSetKernelArg(k, i, sizeof(cl_mem), t == 3 ? &same[i] : &dist[i]);
+            else clSetKernelArg(k, i, 4, &v);
+        }
+        double us = enqueue_us(rt, k, n, t == 7 ? 8 : 0);
+        printf("%-9s %7.3f us (%u arguments)\n", names[t], us, na);
+        clReleaseKernel(k);
+    }
+    for (int i = 0; i < 5; i++) mcl_buffer_release(&extra[i]);
+    clReleaseProgram(prog);
 }
 
 int main(int argc, char **argv)
@@ -161,6 +274,41 @@ int main(int argc, char **argv)
     t1 = now_us();
     clFinish(rt->queue);
     printf("launcher  %7.3f us (wall %7.3f)\n", (t1 - t0) / n, (now_us() - t0) / n);
+
+    t0 = now_us();
+    for (int i = 0; i < n; i++) {
+        cl_int v = i & 7;
+        if (clSetKernelArg(k, 6, 4, &v) != CL_SUCCESS) return 1;
+    }
+    printf("setarg1   %7.3f us\n", (now_us() - t0) / n);
+    cl_int one_b = 1;
+    clSetKernelArg(k, 6, 4, &one_b);
+    mcl_shape sh = {{[MCL_SHAPE_BATCH] = 1}};
+    t0 = now_us();
+    for (int i = 0; i < n; i++) {
+        cl_kernel kk;
+        const mcl_params *pp;
+        mcl_runtime_pick_kernel(rt, MCL_FAM_GEMV, &sh, "gemv_in_1", &kk, &pp);
+        sink += (uintptr_t)kk;
+    }
+    printf("pick      %7.3f us\n", (now_us() - t0) / n);
+    clone_cost(rt, k, n, global, local);
+
+    rt->rgemv_mode = 0; /* the dispatch's choice: rgemv_in at batch 1 where RG_ON */
+    if (mcl_kern_gemv_in(rt, W, MCL_DTYPE_F16, x, y, O, I, 1, nw, 1e-5f, NULL) != MCL_OK) return 1;
+    mcl_runtime_finish(rt);
+    t0 = now_us();
+    for (int i = 0; i < n; i++)
+        if (mcl_kern_gemv_in(rt, W, MCL_DTYPE_F16, x, y, O, I, 1, nw, 1e-5f, NULL) != MCL_OK) {
+            fprintf(stderr, "launch_cost: gemv_in (dispatch): %s\n", mcl_last_error());
+            return 1;
+        }
+    t1 = now_us();
+    clFinish(rt->queue);
+    printf("rlauncher %7.3f us (wall %7.3f; rgemv_in %s)\n", (t1 - t0) / n, (now_us() - t0) / n,
+           mcl_kern_rgemv_wanted(rt, 1, I) ? "on" : "off");
+
+    arg_sweep(rt, n, x, y, W, nw);
 
     clReleaseKernel(ek);
     clReleaseProgram(prog);
