@@ -197,6 +197,7 @@ static void test_layer_ref(void **state)
         run_layer(rt, 64, 128, 4, 16, 4, dts[i], true, 0, 2);
         run_layer(rt, 50, 100, 4, 16, 4, dts[i], false, 3, 2); /* tails of 8-element vectors, 3 slices */
         run_layer(rt, 36, 72, 3, 8, 3, dts[i], true, 1, 1);    /* N below a channel team, K 3 */
+        run_layer(rt, 40, 96, 16, 16, 4, dts[i], true, 2, 1);  /* W_dt rows on 16 bytes (R 16) */
     }
     assert_true(rt->dlayer.groups >= 1);
 }

@@ -121,6 +121,8 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_BAR "DL_BAR"
 /* dlayer.cl: L2 prefetches of the next phase's weights before each barrier (ptx only) */
 #define MCL_T_DL_PF "DL_PF"
+/* dlayer.cl: phases A and D stream W in chunks with the next in flight (rgemv.cl's scheme; 0 the dl_dot loop) */
+#define MCL_T_DL_ST "DL_ST"
 /* xstep.cl: the vector width, x_proj rows per block; host-side: whether decode uses xstep, groups per compute unit */
 #define MCL_T_XS_VW "XS_VW"
 #define MCL_T_XS_RB "XS_RB"

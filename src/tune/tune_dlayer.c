@@ -51,6 +51,7 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_DL_PF, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_DL_ST, 0);
 }
 
 static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
@@ -64,6 +65,7 @@ static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_RPL, 1, 8}, {MCL_T_DL_SKIP, 0, 15},
     {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 1},
+    {MCL_T_DL_ST, 0, 1},
 };
 
 /* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
