@@ -75,9 +75,6 @@
 #ifndef DL_LPC
 #define DL_LPC 16
 #endif
-#ifndef DL_RPL
-#define DL_RPL 1
-#endif
 #ifndef DL_SKIP
 #define DL_SKIP 0
 #endif
@@ -87,8 +84,8 @@
 #ifndef DL_PF
 #define DL_PF 0
 #endif
-#ifndef DL_ST
-#define DL_ST 0
+#ifndef DL_SPEC
+#define DL_SPEC 1
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -320,51 +317,36 @@ inline __global const void *dl_row(__global const void *W, int o, int I, int dty
     return (__global const ushort *)W + off;
 }
 
-/* This lane's parts of W[o] . xl for the nr (<= DL_RPL) rows o0.. (rows
- * past O computed on row O-1) over the vectors [v0, v1) and, when `tail`,
- * the elements from 8 * (I / 8) on; lanes stride by DL_LPR. A lane loads
- * DL_UNR vectors of every row before their FMAs, and its last < DL_UNR
- * vectors together too (one memory latency for them). */
-inline void dl_dot(__global const void *W, int dtype, int o0, int nr, int O, int I, __local const float *xl,
-                   int v0, int v1, int tail, int lane, float *out)
+/* Phase B: this lane's part of W[o] . xl over the vectors of 8 [v0, v1)
+ * and, when `tail`, the elements from 8 * (I / 8) on; lanes stride by
+ * DL_LPR. A lane loads DL_UNR vectors before their FMAs, and its last
+ * < DL_UNR vectors together too (one memory latency for them). */
+inline float dl_dot(__global const void *W, int dtype, int o, int I, __local const float *xl, int v0, int v1,
+                    int tail, int lane)
 {
-    __global const void *row[DL_RPL];
-    float8 acc[DL_RPL];
-    for (int r = 0; r < nr; r++) {
-        row[r] = dl_row(W, min(o0 + r, O - 1), I, dtype);
-        acc[r] = (float8)0.0f;
-    }
+    __global const void *row = dl_row(W, o, I, dtype);
+    float8 acc = (float8)0.0f;
     int aligned = I % 8 == 0;
     int v = v0 + lane;
     for (; v + (DL_UNR - 1) * DL_LPR < v1; v += DL_UNR * DL_LPR) {
-        float8 w[DL_UNR][DL_RPL];
-        for (int u = 0; u < DL_UNR; u++)
-            for (int r = 0; r < nr; r++) w[u][r] = dl_load8(row[r], v + u * DL_LPR, dtype, aligned);
-        for (int u = 0; u < DL_UNR; u++) {
-            float8 x = vload8(v + u * DL_LPR, xl);
-            for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
-        }
+        float8 w[DL_UNR];
+        for (int u = 0; u < DL_UNR; u++) w[u] = dl_load8(row, v + u * DL_LPR, dtype, aligned);
+        for (int u = 0; u < DL_UNR; u++) acc = mad(w[u], vload8(v + u * DL_LPR, xl), acc);
     }
     if (v < v1) {
-        float8 w[DL_UNR > 1 ? DL_UNR - 1 : 1][DL_RPL];
+        float8 w[DL_UNR > 1 ? DL_UNR - 1 : 1];
         for (int u = 0; u < DL_UNR - 1; u++)
-            for (int r = 0; r < nr; r++)
-                w[u][r] = v + u * DL_LPR < v1 ? dl_load8(row[r], v + u * DL_LPR, dtype, aligned) : (float8)0.0f;
+            w[u] = v + u * DL_LPR < v1 ? dl_load8(row, v + u * DL_LPR, dtype, aligned) : (float8)0.0f;
         for (int u = 0; u < DL_UNR - 1; u++)
-            if (v + u * DL_LPR < v1) {
-                float8 x = vload8(v + u * DL_LPR, xl);
-                for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
-            }
+            if (v + u * DL_LPR < v1) acc = mad(w[u], vload8(v + u * DL_LPR, xl), acc);
     }
-    for (int r = 0; r < nr; r++) {
-        float s = dot(acc[r].lo, (float4)1.0f) + dot(acc[r].hi, (float4)1.0f);
-        if (tail)
-            for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row[r], i, dtype), xl[i], s);
-        out[r] = s;
-    }
+    float s = dot(acc.lo, (float4)1.0f) + dot(acc.hi, (float4)1.0f);
+    if (tail)
+        for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row, i, dtype), xl[i], s);
+    return s;
 }
 
-/* DL_ST 1: phases A and D stream W as rgemv.cl does (the same scheme; its
+/* Phases A and D stream W as rgemv.cl does (the same scheme; its
  * header explains it): a row team is a warp, rows grid-stride over all
  * teams of the grid, a row is read in chunks of DL_LPR * DL_UNR 16-byte
  * vectors (8 halves or 4 floats), DL_UNR loads per lane issued together,
@@ -471,12 +453,17 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
     }
 }
 
-/* dl_stream_run with the dtype and the alignment as constants: one copy
- * per 16-bit/F32 dtype for rows on 16-byte boundaries, one generic copy. */
+/* dl_stream_run with the dtype and the alignment as constants (DL_SPEC 1):
+ * one copy per dtype for rows on 16-byte boundaries, one generic copy; with
+ * DL_SPEC 0 the generic copy alone (the same code, a smaller program). */
 inline void dl_stream(__global const void *W, int O, int O_run, int I, __global const float *x,
                       __global const float *nw, float eps, int norm, __global float *out, int accumulate,
                       __local float4 *xs4, __local float *red, int dt)
 {
+#if !DL_SPEC
+    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, dt, I % DL_VE(dt) == 0);
+    return;
+#endif
     if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, dt, 0);
     else if (dt == MCL_DTYPE_F16)
         dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_F16, 1);
@@ -485,7 +472,7 @@ inline void dl_stream(__global const void *W, int O, int O_run, int I, __global 
     else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_F32, 1);
 }
 
-/* DL_ST: this lane's part of W_dt[d] . dbc[0:R] (dbc staged plainly in
+/* Phase C: this lane's part of W_dt[d] . dbc[0:R] (dbc staged plainly in
  * xs4): where rows start on 16 bytes, 16-byte loads of the dtype as a
  * constant (the lanes of a channel team take vectors clane, clane + DL_LPC,
  * ...; at R = 128 F16 one load each), else element by element. */
@@ -512,6 +499,9 @@ inline float dl_dt_dot(__global const void *w_dt, int d, int R, __local const fl
         for (int r = clane; r < R; r += DL_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, dt), xs[r], part);
         return part;
     }
+#if !DL_SPEC
+    return dl_dt_dot_as(w_dt, d, R, xs4, clane, dt);
+#endif
     if (dt == MCL_DTYPE_F16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_F16);
     if (dt == MCL_DTYPE_BF16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_BF16);
     return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_F32);
@@ -616,7 +606,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     const int lane = lid % DL_LPR, team = lid / DL_LPR;
     const int nx = R + 2 * N, two = 2 * d_inner;
 
-    const int rows_per = DL_ST ? DL_TEAMS : DL_TEAMS * DL_RPL; /* rows of a group per pass (phases A and D) */
+    const int rows_per = DL_TEAMS; /* rows of a group per pass (phases A and D) */
     const int nv = d_inner / 8, per = (nv + P - 1) / P;
 #if MCL_CAP_PTX && DL_PF
     for (int base = g * rows_per; base < two; base += G * rows_per)
@@ -625,29 +615,8 @@ void dlayer(__global float *h,                      // [d_model] residual stream
 
     /* A: norm + in_proj + conv step */
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
-#if DL_ST
     dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, dt_in);
-#else
-    float ss = 0.0f;
-    for (int i = lid; i < d_model; i += DL_WG) {
-        float v = h[i];
-        ss = mad(v, v, ss);
-        xl[i] = v * nw[i];
-    }
-    const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
-#endif
 #if !(DL_SKIP & 1)
-#if !DL_ST
-    for (int base = g * rows_per; base < two; base += G * rows_per) {
-        int o0 = base + team * DL_RPL;
-        float part[DL_RPL];
-        dl_dot(w_in, dt_in, o0, DL_RPL, two, d_model, xl, 0, d_model / 8, 1, lane, part);
-        for (int r = 0; r < DL_RPL; r++) {
-            float s = dl_row_sum(red, part[r]) * scale;
-            if (lane == 0 && o0 + r < two) xz[o0 + r] = s;
-        }
-    }
-#endif
     /* the conv step of this group's x rows, all at once (one latency) */
     barrier(CLK_GLOBAL_MEM_FENCE);
     int passes = g * rows_per < d_inner ? (d_inner - g * rows_per + G * rows_per - 1) / (G * rows_per) : 0;
@@ -675,9 +644,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
         int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
         int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
-        float part[DL_RPL];
-        dl_dot(w_x, dt_x, o, 1, nx, d_inner, xl, v0, v1, sl == P - 1, lane, part);
-        float s = dl_row_sum(red, part[0]);
+        float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
         if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
 #endif
@@ -705,12 +672,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) {
         int d = min(base + cteam, d_inner - 1);
         bool valid = base + cteam < d_inner;
-#if DL_ST
         float part = dl_dt_dot(w_dt, d, R, xl4, clane, dt_dt);
-#else
-        float part = 0.0f;
-        for (int r = clane; r < R; r += DL_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, dt_dt), xl[r], part);
-#endif
         float delta = mcl_softplus(b_dt[d] + dl_chan_sum(red, part));
         float x = xc[d], dx = delta * x, acc = 0.0f;
         __global float *s = sst + (size_t)d * N;
@@ -732,20 +694,5 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     dl_grid_sync(bar, groups, spin_max);
 
     /* D: out_proj + residual */
-#if DL_ST
     dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, dt_out);
-#else
-    dl_stage(xl, y, d_inner);
-#endif
-#if !(DL_SKIP & 8) && !DL_ST
-    for (int base = g * rows_per; base < d_model; base += G * rows_per) {
-        int o0 = base + team * DL_RPL;
-        float part[DL_RPL];
-        dl_dot(w_out, dt_out, o0, DL_RPL, d_model, d_inner, xl, 0, nv, 1, lane, part);
-        for (int r = 0; r < DL_RPL; r++) {
-            float s = dl_row_sum(red, part[r]);
-            if (lane == 0 && o0 + r < d_model) h[o0 + r] += s;
-        }
-    }
-#endif
 }

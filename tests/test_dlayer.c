@@ -283,13 +283,15 @@ static void test_timeout(void **state)
     mcl_runtime_free(rt);
 }
 
-/* The device-wide barriers (DL_BAR, cl/dlayer.cl) and the L2 prefetches
- * (DL_PF): the default's (on GPUs 1, PTX where on, with prefetches) and 2
- * (one word, OpenCL atomics) give h after two steps bitwise equal to the
- * counter tree's without prefetches (0: the fallback, the default on CPUs;
- * the same arithmetic: a barrier that let a group read before the others
- * had written would not), their probes pass, and a barrier that cannot
- * complete times out under 0 and 2 as under the default (test_timeout). */
+/* The device-wide barriers (DL_BAR, cl/dlayer.cl), the L2 prefetches
+ * (DL_PF) and the per-dtype copies of the GEMV loops (DL_SPEC): the
+ * default's (on GPUs DL_BAR 1, PTX where on, DL_SPEC 1) and DL_BAR 2 (one
+ * word, OpenCL atomics) with prefetches and DL_SPEC 1 give h after two steps
+ * bitwise equal to the counter tree's without prefetches (0: the fallback,
+ * the default on CPUs, with DL_SPEC 0 there; the same arithmetic: a barrier
+ * that let a group read before the others had written would not), their
+ * probes pass, and a barrier that cannot complete times out under 0 and 2
+ * as under the default (test_timeout). */
 static mcl_runtime *runtime_set(const char *set)
 {
     setenv("MAMBACL_TUNE_SET", set, 1);
@@ -309,10 +311,10 @@ static void test_barriers(void **state)
     trand_seed(0x5eed0du); /* the same layer */
     run_layer_keep(*state, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
     if (memcmp(got, want, sizeof got) != 0) fail_msg("the default barrier: h differs from the counter tree's");
-    rt = runtime_set("DL_BAR=2,DL_PF=1");
+    rt = runtime_set("DL_BAR=2,DL_PF=1,DL_SPEC=1");
     trand_seed(0x5eed0du);
     run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
-    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2: h differs from the counter tree's");
+    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2, DL_SPEC=1: h differs from the counter tree's");
     timeout_case(rt);
     mcl_runtime_free(rt);
 }

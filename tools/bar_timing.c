@@ -182,9 +182,9 @@ static mcl_status run_layer(mcl_runtime *rt, const int *w, int copies, int m)
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     int parts = st == MCL_OK ? mcl_kern_dlayer_parts(rt, nx, di, 16) : 1;
     if (st == MCL_OK)
-        printf("layer %d,%d,%d,%d F16: %d groups of %ld, %d x_proj parts, DL_UNR %ld DL_RPL %ld DL_SKIP %ld\n", dm, di,
+        printf("layer %d,%d,%d,%d F16: %d groups of %ld, %d x_proj parts, DL_UNR %ld DL_PF %ld DL_SKIP %ld\n", dm, di,
                R, N, rt->dlayer.groups, mcl_params_get(p, MCL_T_DL_WG, 0), parts, mcl_params_get(p, MCL_T_DL_UNR, 0),
-               mcl_params_get(p, MCL_T_DL_RPL, 0), mcl_params_get(p, MCL_T_DL_SKIP, 0));
+               mcl_params_get(p, MCL_T_DL_PF, 0), mcl_params_get(p, MCL_T_DL_SKIP, 0));
     for (int c = 0; c < copies && st == MCL_OK; c++) { /* warm-up: every copy once */
         mcl_kern_dlayer_args a = tlayer_args(&L[c], dm, di, R, N, parts);
         st = mcl_kern_dlayer(rt, &a);

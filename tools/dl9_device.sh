@@ -9,7 +9,9 @@
 #          then `mambacl bench --config 1.4b --decode-only --batch 1 --reps 3`
 #          of the chain and of the persistent layer forced, all in one call;
 #   final: the branch's test_dlayer, test_decode, test_forward; base (the
-#          checkout) and branch benches at 1.4b and 130m in the same call.
+#          checkout) and branch benches at 1.4b and 130m in the same call
+#          (defaults: the branch's 1.4b runs the persistent layer, the
+#          base's the chain), then bar_timing --layer of the branch.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -34,9 +36,9 @@ import sys
 d = open(sys.argv[1], 'rb').read()
 i = d.find(b'.version')
 j = d.rfind(b'//', 0, i) if i > 0 else -1
-open(sys.argv[2], 'wb').write(d[j if j >= 0 else max(i, 0):])
+open(sys.argv[2], 'wb').write(d[j if j >= 0 else max(i, 0):].split(b'\0')[0])
 EOF
-  echo "  ptxas: $("$PTXAS" -arch=sm_90 -v /tmp/dl.ptx -o /tmp/dl.cubin 2>&1 | grep -E "registers|spill" | tr '\n' ' ' | tr -s ' ')"
+  echo "  ptxas: $("$PTXAS" -arch=sm_90 -v /tmp/dl.ptx -o /tmp/dl.cubin 2>&1 | grep -E "registers|spill|rror" | head -4 | tr '\n' ' ' | tr -s ' ')"
   echo "  ptx: ld.shared.v4 $(grep -c 'ld.shared.v4' /tmp/dl.ptx), ld.shared scalar $(grep -E 'ld.shared.(f32|u32|b32)' /tmp/dl.ptx | grep -vc v4), ld.global v4 $(grep -c 'ld.global.*v4' /tmp/dl.ptx)"
 }
 layer() { # label, tune set, shape
@@ -85,18 +87,20 @@ case "${1:-}" in
     [ $rn -eq 0 ] || { tail -20 "$OUT/build-new.log"; exit 1; }
     [ $rb -eq 0 ] || { tail -20 "$OUT/build-base.log"; exit 1; }
     el "built"
-    MAMBACL_CACHE_DIR=/tmp/mc timeout 150 meson test -C build-gpu --no-rebuild --print-errorlogs --num-processes 3 \
-      dlayer decode forward >"$OUT/tests.log" 2>&1
+    timeout 70 meson test -C build-gpu --no-rebuild --print-errorlogs --num-processes 3 dlayer decode forward \
+      >"$OUT/tests.log" 2>&1
     grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:" "$OUT/tests.log"
     el "tests"
     {
-      layer new ""
-      bench base .. "" 1.4b
       bench new . "" 1.4b
-      bench base-forced .. "DL_MAX_DINNER=9999" 1.4b
-      bench base .. "" 130m
+      bench base .. "" 1.4b
+      el "1.4b"
       bench new . "" 130m
-      el "bench"
+      bench base .. "" 130m
+      el "130m"
+      layer new ""
+      layer new "" 768,1536,48,16
+      el "layers"
     } 2>&1 | tee "$OUT/bench.log" ;;
   *) echo "usage: dl9_device.sh diag|final"; exit 2 ;;
 esac

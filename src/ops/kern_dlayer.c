@@ -49,7 +49,7 @@ static cl_int phantom_groups(void)
 }
 
 /* The staging buffer: the widest vector, in whole float4s (the kernel reads
- * it as float4 planes where DL_ST). */
+ * phases A and D's x as float4 planes). */
 static size_t stage_bytes(int d_model, int d_inner, int nx)
 {
     int n = d_model > d_inner ? d_model : d_inner;
