@@ -27,8 +27,9 @@
  * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
  * items reach the same barriers, items past the end compute on clamped
  * indices and write nothing):
- *   A  xl = h * nw staged in local memory, ss = h . h (local tree);
- *      xz[o] = rsqrt(ss / d_model + eps) * W_in[o] . xl, o < 2*d_inner; rows
+ *   A  xl = h * nw staged in local memory (float4 planes, dl_stream),
+ *      ss = h . h (local tree); xz[o] = rsqrt(ss / d_model + eps) *
+ *      W_in[o] . xl, o < 2*d_inner, streamed as rgemv.cl does; rows
  *      o < d_inner also run the causal conv step on that value (conv state
  *      rolled, xc[o] = SiLU(conv + bias)).                 grid barrier
  *   B  xl = xc staged; partial dbc: task (o, s), o < R+2N, s < P, is row o
@@ -39,7 +40,8 @@
  *      ssm_step_parts); per channel d: dt = softplus(b_dt + W_dt[d] . xl[0:R]),
  *      s[n] = exp(dt A[d,n]) s[n] + dt x B[n], y[d] = (C . s + D x) SiLU(z).
  *                                                          grid barrier
- *   D  xl = y staged; h[o] += W_out[o] . xl, o < d_model (the residual add).
+ *   D  xl = y staged (planes); h[o] += W_out[o] . xl, o < d_model (the
+ *      residual add), streamed as phase A.
  *      (the conv steps of a group's rows run after its GEMV rows, one
  *      work-item per row: their state loads wait one latency, not one per row)
  * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
@@ -48,20 +50,23 @@
  * dbc partials, y: 4 B per element per group, from L2).
  * Tunables (src/tune/tune_kern.c, family dlayer.cl): DL_WG work-group size;
  * DL_LPR lanes per GEMV row team (a warp on GPUs, 1 on CPUs: a work-item
- * walks its row); DL_UNR vectors of 8 weights a lane loads before its FMAs;
+ * walks its row); DL_UNR 16-byte loads per lane and chunk in phases A and
+ * D (the next chunk in flight too) and vectors of 8 weights a lane loads
+ * before its FMAs in phase B; DL_SPEC 1: A's, D's and C's weight loops
+ * compiled once per dtype (0: one copy, the dtype a run-time value);
  * DL_LPC lanes per channel of phase C (N = 16 states: one per lane on GPUs);
- * DL_RPL rows per team in phases A and D (more loads in flight per lane);
  * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
  * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
  * DL_GPC (host) work-groups per compute unit tried first by the probe;
- * DL_PF 1 (PTX only): before each device-wide barrier (and at the start)
+ * DL_PF 1 (PTX only; 0 by default since session 9): before each device-wide barrier (and at the start)
  * the group asks the L2 for the weights and states of its part of the next
  * phase (dl_prefetch), which do not depend on the barrier;
  * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
  * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
  * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
- * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes (a kernel argument)
- * plus 4 * DL_WG for the trees.
+ * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes rounded up to 16 (a
+ * `__local float4 *` argument: 16-byte aligned, which rgemv.cl found a
+ * `__local float *` is not on NVIDIA's OpenCL) plus 4 * DL_WG for the trees.
  */
 #ifndef DL_WG
 #define DL_WG 256

@@ -1,7 +1,8 @@
 /* The persistent decode layer (cl/dlayer.cl, src/ops/kern_dlayer.c):
  *  - one layer against the C references chained (rmsnorm, gemv, conv step,
  *    gemv, ssm step, gemv with the residual add) at odd sizes (tails of the
- *    8-element vectors, N below the channel team), every weight dtype, with
+ *    8-element vectors, N below the channel team, W_dt rows on 16 bytes and
+ *    not), every weight dtype, with
  *    and without conv bias, 1 and several x_proj slices, two steps in a row
  *    (the barrier's generation carries over launches), a state slot that is
  *    not the first;
@@ -9,8 +10,9 @@
  *    path off, MAMBACL_DISABLE=persistent keeps it from running;
  *  - a barrier that times out (groups that do not exist) gives an error,
  *    not a hang, and turns the path off;
- *  - the barriers (DL_BAR 0, 2 and the default, 1 on GPUs) and the
- *    prefetches (DL_PF) give bitwise the same h, and time out the same way;
+ *  - the barriers (DL_BAR 0, 2 and the default, 1 on GPUs), the
+ *    prefetches (DL_PF) and the per-dtype loop copies (DL_SPEC) give
+ *    bitwise the same h, and time out the same way;
  *  - the bundled model decodes the same greedy tokens with the path on and
  *    off, logits within 1e-4 (on: the dispatch threshold raised through
  *    MAMBACL_TUNE_SET, which the test also covers). */

@@ -15,10 +15,11 @@
  *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
  *  - DL_MAX_DINNER (host, the dispatch threshold): 4096 on GPUs (1.4b's
  *    d_inner; 790m's 3072 goes with it), 0 (never) on CPUs. Measured on the
- *    H200 (bench --decode-only --batch 1, F16, session 9, one call): 1.4b
- *    with phases A and D streaming (DL_PF 1) 1.959 ms/step against the
- *    chain's 2.142; 130m persistent wins since session 4. 2.8b (5120) is
- *    not measured and stays on the chain. On CPUs the persistent layer is
+ *    H200 (bench --decode-only --batch 1, F16, session 9): 1.4b with
+ *    phases A and D streaming 1.959 ms/step (DL_PF 1) against the chain's
+ *    2.142 in one call, 1.717 (these defaults) in the next; 130m persistent
+ *    wins since session 4. 790m is not measured; 2.8b (5120) is not
+ *    measured and stays on the chain. On CPUs the persistent layer is
  *    one work-group, i.e. one thread: the bundled model decoded at 851 vs
  *    861 tokens/s on 2 cores (PoCL), and a CPU with more cores would lose
  *    them all.
