@@ -27,8 +27,9 @@
  * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
  * items reach the same barriers, items past the end compute on clamped
  * indices and write nothing):
- *   A  xl = h * nw staged in local memory, ss = h . h (local tree);
- *      xz[o] = rsqrt(ss / d_model + eps) * W_in[o] . xl, o < 2*d_inner; rows
+ *   A  xl = h * nw staged in local memory (float4 planes, dl_stream),
+ *      ss = h . h (local tree); xz[o] = rsqrt(ss / d_model + eps) *
+ *      W_in[o] . xl, o < 2*d_inner, streamed as rgemv.cl does; rows
  *      o < d_inner also run the causal conv step on that value (conv state
  *      rolled, xc[o] = SiLU(conv + bias)).                 grid barrier
  *   B  xl = xc staged; partial dbc: task (o, s), o < R+2N, s < P, is row o
@@ -39,7 +40,8 @@
  *      ssm_step_parts); per channel d: dt = softplus(b_dt + W_dt[d] . xl[0:R]),
  *      s[n] = exp(dt A[d,n]) s[n] + dt x B[n], y[d] = (C . s + D x) SiLU(z).
  *                                                          grid barrier
- *   D  xl = y staged; h[o] += W_out[o] . xl, o < d_model (the residual add).
+ *   D  xl = y staged (planes); h[o] += W_out[o] . xl, o < d_model (the
+ *      residual add), streamed as phase A.
  *      (the conv steps of a group's rows run after its GEMV rows, one
  *      work-item per row: their state loads wait one latency, not one per row)
  * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
@@ -48,20 +50,23 @@
  * dbc partials, y: 4 B per element per group, from L2).
  * Tunables (src/tune/tune_kern.c, family dlayer.cl): DL_WG work-group size;
  * DL_LPR lanes per GEMV row team (a warp on GPUs, 1 on CPUs: a work-item
- * walks its row); DL_UNR vectors of 8 weights a lane loads before its FMAs;
+ * walks its row); DL_UNR 16-byte loads per lane and chunk in phases A and
+ * D (the next chunk in flight too) and vectors of 8 weights a lane loads
+ * before its FMAs in phase B; DL_SPEC 1: A's, D's and C's weight loops
+ * compiled once per dtype (0: one copy, the dtype a run-time value);
  * DL_LPC lanes per channel of phase C (N = 16 states: one per lane on GPUs);
- * DL_RPL rows per team in phases A and D (more loads in flight per lane);
  * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
  * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
  * DL_GPC (host) work-groups per compute unit tried first by the probe;
- * DL_PF 1 (PTX only): before each device-wide barrier (and at the start)
+ * DL_PF 1 (PTX only; 0 by default since session 9): before each device-wide barrier (and at the start)
  * the group asks the L2 for the weights and states of its part of the next
  * phase (dl_prefetch), which do not depend on the barrier;
  * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
  * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
  * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
- * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes (a kernel argument)
- * plus 4 * DL_WG for the trees.
+ * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes rounded up to 16 (a
+ * `__local float4 *` argument: 16-byte aligned, which rgemv.cl found a
+ * `__local float *` is not on NVIDIA's OpenCL) plus 4 * DL_WG for the trees.
  */
 #ifndef DL_WG
 #define DL_WG 256
@@ -75,9 +80,6 @@
 #ifndef DL_LPC
 #define DL_LPC 16
 #endif
-#ifndef DL_RPL
-#define DL_RPL 1
-#endif
 #ifndef DL_SKIP
 #define DL_SKIP 0
 #endif
@@ -86,6 +88,9 @@
 #endif
 #ifndef DL_PF
 #define DL_PF 0
+#endif
+#ifndef DL_SPEC
+#define DL_SPEC 1
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -317,48 +322,194 @@ inline __global const void *dl_row(__global const void *W, int o, int I, int dty
     return (__global const ushort *)W + off;
 }
 
-/* This lane's parts of W[o] . xl for the nr (<= DL_RPL) rows o0.. (rows
- * past O computed on row O-1) over the vectors [v0, v1) and, when `tail`,
- * the elements from 8 * (I / 8) on; lanes stride by DL_LPR. A lane loads
- * DL_UNR vectors of every row before their FMAs, and its last < DL_UNR
- * vectors together too (one memory latency for them). */
-inline void dl_dot(__global const void *W, int dtype, int o0, int nr, int O, int I, __local const float *xl,
-                   int v0, int v1, int tail, int lane, float *out)
+/* Phase B: this lane's part of W[o] . xl over the vectors of 8 [v0, v1)
+ * and, when `tail`, the elements from 8 * (I / 8) on; lanes stride by
+ * DL_LPR. A lane loads DL_UNR vectors before their FMAs, and its last
+ * < DL_UNR vectors together too (one memory latency for them). */
+inline float dl_dot(__global const void *W, int dtype, int o, int I, __local const float *xl, int v0, int v1,
+                    int tail, int lane)
 {
-    __global const void *row[DL_RPL];
-    float8 acc[DL_RPL];
-    for (int r = 0; r < nr; r++) {
-        row[r] = dl_row(W, min(o0 + r, O - 1), I, dtype);
-        acc[r] = (float8)0.0f;
-    }
+    __global const void *row = dl_row(W, o, I, dtype);
+    float8 acc = (float8)0.0f;
     int aligned = I % 8 == 0;
     int v = v0 + lane;
     for (; v + (DL_UNR - 1) * DL_LPR < v1; v += DL_UNR * DL_LPR) {
-        float8 w[DL_UNR][DL_RPL];
-        for (int u = 0; u < DL_UNR; u++)
-            for (int r = 0; r < nr; r++) w[u][r] = dl_load8(row[r], v + u * DL_LPR, dtype, aligned);
-        for (int u = 0; u < DL_UNR; u++) {
-            float8 x = vload8(v + u * DL_LPR, xl);
-            for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
-        }
+        float8 w[DL_UNR];
+        for (int u = 0; u < DL_UNR; u++) w[u] = dl_load8(row, v + u * DL_LPR, dtype, aligned);
+        for (int u = 0; u < DL_UNR; u++) acc = mad(w[u], vload8(v + u * DL_LPR, xl), acc);
     }
     if (v < v1) {
-        float8 w[DL_UNR > 1 ? DL_UNR - 1 : 1][DL_RPL];
+        float8 w[DL_UNR > 1 ? DL_UNR - 1 : 1];
         for (int u = 0; u < DL_UNR - 1; u++)
-            for (int r = 0; r < nr; r++)
-                w[u][r] = v + u * DL_LPR < v1 ? dl_load8(row[r], v + u * DL_LPR, dtype, aligned) : (float8)0.0f;
+            w[u] = v + u * DL_LPR < v1 ? dl_load8(row, v + u * DL_LPR, dtype, aligned) : (float8)0.0f;
         for (int u = 0; u < DL_UNR - 1; u++)
-            if (v + u * DL_LPR < v1) {
-                float8 x = vload8(v + u * DL_LPR, xl);
-                for (int r = 0; r < nr; r++) acc[r] = mad(w[u][r], x, acc[r]);
-            }
+            if (v + u * DL_LPR < v1) acc = mad(w[u], vload8(v + u * DL_LPR, xl), acc);
     }
-    for (int r = 0; r < nr; r++) {
-        float s = dot(acc[r].lo, (float4)1.0f) + dot(acc[r].hi, (float4)1.0f);
-        if (tail)
-            for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row[r], i, dtype), xl[i], s);
-        out[r] = s;
+    float s = dot(acc.lo, (float4)1.0f) + dot(acc.hi, (float4)1.0f);
+    if (tail)
+        for (int i = (I / 8) * 8 + lane; i < I; i += DL_LPR) s = mad(mcl_load_w(row, i, dtype), xl[i], s);
+    return s;
+}
+
+/* Phases A and D stream W as rgemv.cl does (the same scheme; its
+ * header explains it): a row team is a warp, rows grid-stride over all
+ * teams of the grid, a row is read in chunks of DL_LPR * DL_UNR 16-byte
+ * vectors (8 halves or 4 floats), DL_UNR loads per lane issued together,
+ * and the loads of the team's next chunk (the next row's first chunk at a
+ * row's end) are issued before the current chunk's FMAs, so a team always
+ * has a chunk in flight; the team's first chunk is in flight while x is
+ * staged. x sits in local memory as two float4 planes for 16-bit weights
+ * (x[8v..8v+3] at float4 v, x[8v+4..8v+7] at NV + v: a warp's float4 reads
+ * hit every bank once) and plainly for F32 weights. The weight dtype and
+ * the row alignment are constants of each copy of the loop (dl_stream). */
+#define DL_VE(dt) ((dt) == MCL_DTYPE_F32 ? 4 : 8)
+
+/* Local position of x element i for 16-byte vectors of dtype dt (NV of them). */
+inline int dl_pos(int i, int NV, int dt)
+{
+    if (dt == MCL_DTYPE_F32 || i >= 8 * NV) return i;
+    int v = i >> 3, e = i & 7;
+    return e < 4 ? 4 * v + e : 4 * (NV + v) + e - 4;
+}
+
+/* The 16 bytes of vector v of row (aligned: the row starts on 16 bytes). */
+inline uint4 dl_ld16(__global const void *row, int v, int dt, int aligned)
+{
+    if (aligned) return ((__global const uint4 *)row)[v];
+    if (dt == MCL_DTYPE_F32) return as_uint4(vload4(v, (__global const float *)row));
+    return as_uint4(vload8(v, (__global const ushort *)row));
+}
+
+/* Weight vector u (dtype dt) . the staged x of vector v. */
+inline float dl_dot16(uint4 u, __local const float4 *xs4, int v, int NV, int dt)
+{
+    if (dt == MCL_DTYPE_F32) return dot(as_float4(u), xs4[v]);
+    float8 w = dt == MCL_DTYPE_F16 ? mcl_half8_to_float8(u) : mcl_bf16x8_to_float8(u);
+    return dot(w.lo, xs4[v]) + dot(w.hi, xs4[NV + v]);
+}
+
+/* Issues this lane's loads of chunk c of row o (vectors past NV: zero). */
+inline void dl_issue(uint4 *buf, __global const void *W, int o, int c, int I, int NV, int lane, int dt, int aligned)
+{
+    __global const void *row = dl_row(W, o, I, dt);
+    int v0 = c * (DL_LPR * DL_UNR) + lane;
+#pragma unroll
+    for (int j = 0; j < DL_UNR; j++) {
+        int v = v0 + j * DL_LPR;
+        buf[j] = v < NV ? dl_ld16(row, v, dt, aligned) : (uint4)(0u);
     }
+}
+
+/* The FMAs of a chunk issued by dl_issue. */
+inline float dl_chunk(const uint4 *buf, __local const float4 *xs4, int c, int NV, int lane, int dt)
+{
+    int v0 = c * (DL_LPR * DL_UNR) + lane;
+    float acc = 0.0f;
+#pragma unroll
+    for (int j = 0; j < DL_UNR; j++) {
+        int v = v0 + j * DL_LPR;
+        if (v < NV) acc += dl_dot16(buf[j], xs4, v, NV, dt);
+    }
+    return acc;
+}
+
+/* One phase's GEMV, dtype dt and alignment constants: stages x (times nw,
+ * with the norm's scale, when norm) into xs4, then out[o] = scale * W[o] .
+ * x (or out[o] += W[o] . x when accumulate) for the rows o < O_run of this
+ * group's teams (O_run 0: staging only; DL_SKIP). Called by every work-item;
+ * ends after a work-group barrier. */
+inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __global const float *x,
+                          __global const float *nw, float eps, int norm, __global float *out, int accumulate,
+                          __local float4 *xs4, __local float *red, int dt, int aligned)
+{
+    const int lid = get_local_id(0), lane = lid % DL_LPR, team = lid / DL_LPR;
+    const int NV = I / DL_VE(dt), nch = max(1, (NV + DL_LPR * DL_UNR - 1) / (DL_LPR * DL_UNR));
+    const int stride = get_num_groups(0) * DL_TEAMS, first = get_group_id(0) * DL_TEAMS;
+    const int nit = first < O_run ? (O_run - first + stride - 1) / stride : 0; /* uniform in the group */
+    __local float *xs = (__local float *)xs4;
+    uint4 cur[DL_UNR], nxt[DL_UNR];
+    if (nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned); /* during the staging */
+    float ss = 0.0f;
+    for (int i = lid; i < I; i += DL_WG) {
+        float xi = x[i];
+        if (norm) {
+            ss = mad(xi, xi, ss);
+            xi *= nw[i];
+        }
+        xs[dl_pos(i, NV, dt)] = xi;
+    }
+    float scale = 1.0f;
+    if (norm) scale = rsqrt(dl_group_sum(red, ss) / (float)I + eps); /* its barriers publish xs */
+    else barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = 0; k < nit; k++) {
+        int row = first + team + k * stride;
+        float acc = 0.0f;
+        for (int c = 0; c < nch; c++) {
+            int last = c + 1 == nch, c1 = last ? 0 : c + 1, row1 = last ? row + stride : row;
+            if (!last || k + 1 < nit) dl_issue(nxt, W, min(row1, O - 1), c1, I, NV, lane, dt, aligned);
+            acc += dl_chunk(cur, xs4, c, NV, lane, dt);
+#pragma unroll
+            for (int j = 0; j < DL_UNR; j++) cur[j] = nxt[j];
+        }
+        __global const void *wrow = dl_row(W, min(row, O - 1), I, dt);
+        for (int i = NV * DL_VE(dt) + lane; i < I; i += DL_LPR) acc = mad(mcl_load_w(wrow, i, dt), xs[i], acc);
+        float s = dl_row_sum(red, acc) * scale;
+        if (lane == 0 && row < O) out[row] = accumulate ? out[row] + s : s;
+    }
+}
+
+/* dl_stream_run with the dtype and the alignment as constants (DL_SPEC 1):
+ * one copy per dtype for rows on 16-byte boundaries, one generic copy; with
+ * DL_SPEC 0 the generic copy alone (the same code, a smaller program). */
+inline void dl_stream(__global const void *W, int O, int O_run, int I, __global const float *x,
+                      __global const float *nw, float eps, int norm, __global float *out, int accumulate,
+                      __local float4 *xs4, __local float *red, int dt)
+{
+#if !DL_SPEC
+    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, dt, I % DL_VE(dt) == 0);
+    return;
+#endif
+    if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, dt, 0);
+    else if (dt == MCL_DTYPE_F16)
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_F16, 1);
+    else if (dt == MCL_DTYPE_BF16)
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_BF16, 1);
+    else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_F32, 1);
+}
+
+/* Phase C: this lane's part of W_dt[d] . dbc[0:R] (dbc staged plainly in
+ * xs4): where rows start on 16 bytes, 16-byte loads of the dtype as a
+ * constant (the lanes of a channel team take vectors clane, clane + DL_LPC,
+ * ...; at R = 128 F16 one load each), else element by element. */
+inline float dl_dt_dot_as(__global const void *w_dt, int d, int R, __local const float4 *xs4, int clane, int dt)
+{
+    __global const uint4 *row = (__global const uint4 *)dl_row(w_dt, d, R, dt);
+    float part = 0.0f;
+    for (int v = clane; v < R / DL_VE(dt); v += DL_LPC) {
+        uint4 u = row[v];
+        if (dt == MCL_DTYPE_F32) part += dot(as_float4(u), xs4[v]);
+        else {
+            float8 w = dt == MCL_DTYPE_F16 ? mcl_half8_to_float8(u) : mcl_bf16x8_to_float8(u);
+            part += dot(w.lo, xs4[2 * v]) + dot(w.hi, xs4[2 * v + 1]);
+        }
+    }
+    return part;
+}
+
+inline float dl_dt_dot(__global const void *w_dt, int d, int R, __local const float4 *xs4, int clane, int dt)
+{
+    if (R % DL_VE(dt) != 0) {
+        __local const float *xs = (__local const float *)xs4;
+        float part = 0.0f;
+        for (int r = clane; r < R; r += DL_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, dt), xs[r], part);
+        return part;
+    }
+#if !DL_SPEC
+    return dl_dt_dot_as(w_dt, d, R, xs4, clane, dt);
+#endif
+    if (dt == MCL_DTYPE_F16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_F16);
+    if (dt == MCL_DTYPE_BF16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_BF16);
+    return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_F32);
 }
 
 /* DL_PF 1 (PTX only, else nothing): the work-group asks the L2 for the
@@ -442,8 +593,9 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             int probe,                              // 0: the layer; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
-            __local float *xl)                      // [max(d_model, d_inner, R+2N)]
+            __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
 {
+    __local float *xl = (__local float *)xl4;
     __local float red[DL_WG];
     __local int stop;
     const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
@@ -459,7 +611,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     const int lane = lid % DL_LPR, team = lid / DL_LPR;
     const int nx = R + 2 * N, two = 2 * d_inner;
 
-    const int rows_per = DL_TEAMS * DL_RPL; /* rows of a group per pass (phases A and D) */
+    const int rows_per = DL_TEAMS; /* rows of a group per pass (phases A and D) */
     const int nv = d_inner / 8, per = (nv + P - 1) / P;
 #if MCL_CAP_PTX && DL_PF
     for (int base = g * rows_per; base < two; base += G * rows_per)
@@ -467,24 +619,9 @@ void dlayer(__global float *h,                      // [d_model] residual stream
 #endif
 
     /* A: norm + in_proj + conv step */
-    float ss = 0.0f;
-    for (int i = lid; i < d_model; i += DL_WG) {
-        float v = h[i];
-        ss = mad(v, v, ss);
-        xl[i] = v * nw[i];
-    }
-    const float scale = rsqrt(dl_group_sum(red, ss) / (float)d_model + eps);
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
+    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, dt_in);
 #if !(DL_SKIP & 1)
-    for (int base = g * rows_per; base < two; base += G * rows_per) {
-        int o0 = base + team * DL_RPL;
-        float part[DL_RPL];
-        dl_dot(w_in, dt_in, o0, DL_RPL, two, d_model, xl, 0, d_model / 8, 1, lane, part);
-        for (int r = 0; r < DL_RPL; r++) {
-            float s = dl_row_sum(red, part[r]) * scale;
-            if (lane == 0 && o0 + r < two) xz[o0 + r] = s;
-        }
-    }
     /* the conv step of this group's x rows, all at once (one latency) */
     barrier(CLK_GLOBAL_MEM_FENCE);
     int passes = g * rows_per < d_inner ? (d_inner - g * rows_per + G * rows_per - 1) / (G * rows_per) : 0;
@@ -512,9 +649,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
         int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
         int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
-        float part[DL_RPL];
-        dl_dot(w_x, dt_x, o, 1, nx, d_inner, xl, v0, v1, sl == P - 1, lane, part);
-        float s = dl_row_sum(red, part[0]);
+        float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
         if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
 #endif
@@ -542,8 +677,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) {
         int d = min(base + cteam, d_inner - 1);
         bool valid = base + cteam < d_inner;
-        float part = 0.0f;
-        for (int r = clane; r < R; r += DL_LPC) part = fma(mcl_load_w(w_dt, (size_t)d * R + r, dt_dt), xl[r], part);
+        float part = dl_dt_dot(w_dt, d, R, xl4, clane, dt_dt);
         float delta = mcl_softplus(b_dt[d] + dl_chan_sum(red, part));
         float x = xc[d], dx = delta * x, acc = 0.0f;
         __global float *s = sst + (size_t)d * N;
@@ -565,16 +699,5 @@ void dlayer(__global float *h,                      // [d_model] residual stream
     dl_grid_sync(bar, groups, spin_max);
 
     /* D: out_proj + residual */
-    dl_stage(xl, y, d_inner);
-#if !(DL_SKIP & 8)
-    for (int base = g * rows_per; base < d_model; base += G * rows_per) {
-        int o0 = base + team * DL_RPL;
-        float part[DL_RPL];
-        dl_dot(w_out, dt_out, o0, DL_RPL, d_model, d_inner, xl, 0, nv, 1, lane, part);
-        for (int r = 0; r < DL_RPL; r++) {
-            float s = dl_row_sum(red, part[r]);
-            if (lane == 0 && o0 + r < d_model) h[o0 + r] += s;
-        }
-    }
-#endif
+    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, dt_out);
 }

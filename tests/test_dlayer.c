@@ -1,7 +1,8 @@
 /* The persistent decode layer (cl/dlayer.cl, src/ops/kern_dlayer.c):
  *  - one layer against the C references chained (rmsnorm, gemv, conv step,
  *    gemv, ssm step, gemv with the residual add) at odd sizes (tails of the
- *    8-element vectors, N below the channel team), every weight dtype, with
+ *    8-element vectors, N below the channel team, W_dt rows on 16 bytes and
+ *    not), every weight dtype, with
  *    and without conv bias, 1 and several x_proj slices, two steps in a row
  *    (the barrier's generation carries over launches), a state slot that is
  *    not the first;
@@ -9,8 +10,9 @@
  *    path off, MAMBACL_DISABLE=persistent keeps it from running;
  *  - a barrier that times out (groups that do not exist) gives an error,
  *    not a hang, and turns the path off;
- *  - the barriers (DL_BAR 0, 2 and the default, 1 on GPUs) and the
- *    prefetches (DL_PF) give bitwise the same h, and time out the same way;
+ *  - the barriers (DL_BAR 0, 2 and the default, 1 on GPUs), the
+ *    prefetches (DL_PF) and the per-dtype loop copies (DL_SPEC) give
+ *    bitwise the same h, and time out the same way;
  *  - the bundled model decodes the same greedy tokens with the path on and
  *    off, logits within 1e-4 (on: the dispatch threshold raised through
  *    MAMBACL_TUNE_SET, which the test also covers). */
@@ -197,6 +199,7 @@ static void test_layer_ref(void **state)
         run_layer(rt, 64, 128, 4, 16, 4, dts[i], true, 0, 2);
         run_layer(rt, 50, 100, 4, 16, 4, dts[i], false, 3, 2); /* tails of 8-element vectors, 3 slices */
         run_layer(rt, 36, 72, 3, 8, 3, dts[i], true, 1, 1);    /* N below a channel team, K 3 */
+        run_layer(rt, 40, 96, 16, 16, 4, dts[i], true, 2, 1);  /* W_dt rows on 16 bytes (R 16) */
     }
     assert_true(rt->dlayer.groups >= 1);
 }
@@ -282,13 +285,15 @@ static void test_timeout(void **state)
     mcl_runtime_free(rt);
 }
 
-/* The device-wide barriers (DL_BAR, cl/dlayer.cl) and the L2 prefetches
- * (DL_PF): the default's (on GPUs 1, PTX where on, with prefetches) and 2
- * (one word, OpenCL atomics) give h after two steps bitwise equal to the
- * counter tree's without prefetches (0: the fallback, the default on CPUs;
- * the same arithmetic: a barrier that let a group read before the others
- * had written would not), their probes pass, and a barrier that cannot
- * complete times out under 0 and 2 as under the default (test_timeout). */
+/* The device-wide barriers (DL_BAR, cl/dlayer.cl), the L2 prefetches
+ * (DL_PF) and the per-dtype copies of the GEMV loops (DL_SPEC): the
+ * default's (on GPUs DL_BAR 1, PTX where on, DL_SPEC 1) and DL_BAR 2 (one
+ * word, OpenCL atomics) with prefetches and DL_SPEC 1 give h after two steps
+ * bitwise equal to the counter tree's without prefetches (0: the fallback,
+ * the default on CPUs, with DL_SPEC 0 there; the same arithmetic: a barrier
+ * that let a group read before the others had written would not), their
+ * probes pass, and a barrier that cannot complete times out under 0 and 2
+ * as under the default (test_timeout). */
 static mcl_runtime *runtime_set(const char *set)
 {
     setenv("MAMBACL_TUNE_SET", set, 1);
@@ -308,10 +313,10 @@ static void test_barriers(void **state)
     trand_seed(0x5eed0du); /* the same layer */
     run_layer_keep(*state, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
     if (memcmp(got, want, sizeof got) != 0) fail_msg("the default barrier: h differs from the counter tree's");
-    rt = runtime_set("DL_BAR=2,DL_PF=1");
+    rt = runtime_set("DL_BAR=2,DL_PF=1,DL_SPEC=1");
     trand_seed(0x5eed0du);
     run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
-    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2: h differs from the counter tree's");
+    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2, DL_SPEC=1: h differs from the counter tree's");
     timeout_case(rt);
     mcl_runtime_free(rt);
 }

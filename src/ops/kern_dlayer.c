@@ -48,10 +48,13 @@ static cl_int phantom_groups(void)
     return set ? (cl_int)v : 0;
 }
 
+/* The staging buffer: the widest vector, in whole float4s (the kernel reads
+ * phases A and D's x as float4 planes). */
 static size_t stage_bytes(int d_model, int d_inner, int nx)
 {
     int n = d_model > d_inner ? d_model : d_inner;
-    return 4 * (size_t)(n > nx ? n : nx);
+    n = n > nx ? n : nx;
+    return 16 * (((size_t)n + 3) / 4);
 }
 
 /* Sets argument i for each of the kernel's arguments from a (NULL: the probe,

@@ -115,7 +115,6 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_LPR "DL_LPR"
 #define MCL_T_DL_UNR "DL_UNR"
 #define MCL_T_DL_LPC "DL_LPC"
-#define MCL_T_DL_RPL "DL_RPL"
 #define MCL_T_DL_SKIP "DL_SKIP"
 /* host-side: the largest d_inner whose batch-1 decode runs the persistent layer (0: never) */
 #define MCL_T_DL_MAX_DINNER "DL_MAX_DINNER"
@@ -125,6 +124,8 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_BAR "DL_BAR"
 /* dlayer.cl: L2 prefetches of the next phase's weights before each barrier (ptx only) */
 #define MCL_T_DL_PF "DL_PF"
+/* dlayer.cl: one copy of each GEMV loop per weight dtype (1) or one with the dtype a run-time value (0) */
+#define MCL_T_DL_SPEC "DL_SPEC"
 /* xstep.cl: the vector width, x_proj rows per block; host-side: whether decode uses xstep, groups per compute unit */
 #define MCL_T_XS_VW "XS_VW"
 #define MCL_T_XS_RB "XS_RB"

@@ -6,24 +6,36 @@
  *    thread: the grid is a group per core), capped by the device.
  *  - DL_LPR: the SIMD width on GPUs (a row team is one warp, summed by
  *    shuffles where ptx is on), 1 on CPUs (a work-item walks its row).
- *  - DL_UNR: 4 vectors of 8 weights in flight per lane. On the H200 8 cost
- *    registers: the probe proved 2 groups of 256 per SM instead of 4, and
- *    130m decoded at 1124 tokens/s instead of 1238 (1.4b 312 vs 315).
- *  - DL_RPL: 1 row per team at a time in phases A and D.
+ *  - DL_UNR: 4 16-byte loads per lane and chunk in phases A and D (with
+ *    the next chunk in flight: 8 loads of 16 bytes per lane), vectors of 8
+ *    weights per round in phase B. Registers decide it: on the H200 (session
+ *    9, 1.4b layer, bar_timing --layer) DL_UNR 8 let the probe prove only
+ *    132 groups (1 per SM) and took 45.1 us per layer, 4 264 groups and
+ *    36.5 us, 2 39.8 us.
  *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
- *  - DL_MAX_DINNER (host, the dispatch threshold): 2048 on GPUs, 0 (never)
- *    on CPUs. Measured on the H200 (bench --decode-only --batch 1, F16):
- *    130m (d_inner 1536) 1238 tokens/s persistent vs 1207 chain, 1.4b (4096)
- *    315 vs 396: the chain's kernels stream the large matrices faster. On
- *    CPUs the persistent layer is one work-group, i.e. one thread: the
- *    bundled model decoded at 851 vs 861 tokens/s on 2 cores (PoCL), and a
- *    CPU with more cores would lose them all.
+ *  - DL_MAX_DINNER (host, the dispatch threshold): 4096 on GPUs (1.4b's
+ *    d_inner; 790m's 3072 goes with it), 0 (never) on CPUs. Measured on the
+ *    H200 (bench --decode-only --batch 1, F16, session 9): 1.4b with
+ *    phases A and D streaming 1.959 ms/step (DL_PF 1) against the chain's
+ *    2.142 in one call, 1.717 (these defaults) in the next; 130m persistent
+ *    wins since session 4. 790m is not measured; 2.8b (5120) is not
+ *    measured and stays on the chain. On CPUs the persistent layer is
+ *    one work-group, i.e. one thread: the bundled model decoded at 851 vs
+ *    861 tokens/s on 2 cores (PoCL), and a CPU with more cores would lose
+ *    them all.
  *  - DL_LPC: 16 on GPUs (one lane per state at N = 16), 1 on CPUs.
  *  - DL_BAR: 1 on GPUs (the one-word barrier with PTX release/acquire; the
  *    kernel builds the counter tree of 0 where ptx is off), 0 on CPUs (one
  *    group: no barrier runs). 2 and 3 are variants for tools/bar_timing.
- *  - DL_PF: 1 on GPUs (L2 prefetches of the next phase's weights before
- *    each device-wide barrier; nothing where ptx is off), 0 on CPUs.
+ *  - DL_PF: 0 (PTX only: L2 prefetches of the next phase's weights before
+ *    each device-wide barrier). With phases A and D streaming they cost: a
+ *    1.4b layer took 32.5 us without them, 36.5 with (H200, session 9; with
+ *    the older dl_dot loop they had saved ~1 us of a 130m layer).
+ *  - DL_SPEC: 1 on GPUs (phases A, D and C's W_dt loads compiled once per
+ *    weight dtype, so no load waits on a dtype branch: rgemv.cl's finding,
+ *    session 5's gemv_in_1 1.13-1.37x), 0 on CPUs (one copy with the dtype a
+ *    run-time value: the same code, and PoCL compiles the program in ~6 s
+ *    less).
  *  - DL_GPC (host): work-groups per compute unit the co-residency probe tries
  *    first (then halves down to 1): 4 on GPUs, 1 on CPUs.
  * DL_WG, DL_LPR and DL_LPC are powers of two with DL_LPR, DL_LPC <= DL_WG.
@@ -44,13 +56,13 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_WG, wg);
     mcl_params_set(out, MCL_T_DL_LPR, lpr < wg ? lpr : wg);
     mcl_params_set(out, MCL_T_DL_UNR, 4);
-    mcl_params_set(out, MCL_T_DL_RPL, 1);
     mcl_params_set(out, MCL_T_DL_SKIP, 0);
-    mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 2048);
+    mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 4096);
     mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
-    mcl_params_set(out, MCL_T_DL_PF, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_DL_PF, 0);
+    mcl_params_set(out, MCL_T_DL_SPEC, cpu ? 0 : 1);
 }
 
 static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
@@ -62,8 +74,9 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
-    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_RPL, 1, 8}, {MCL_T_DL_SKIP, 0, 15},
+    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 15},
     {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 1},
+    {MCL_T_DL_SPEC, 0, 1},
 };
 
 /* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
