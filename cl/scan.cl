@@ -271,6 +271,28 @@ SCAN_UNROLL
 #endif
 }
 
+/* y[row, d] = v stored as the mma GEMM's A parts (ysplit 1 or 2; src/ops/gemm.h,
+ * mcl_gemm_parts): hi = round(v), lo = round(v - hi) in F16 (f16) or BF16,
+ * the expressions of common.cl's gemm_round4 / gemm_pack8 per element, so
+ * the bits are gemm_split_a's on the fp32 y; the item of the row's last
+ * channel also writes the zeros of k = d_inner .. lda-1. */
+inline void scan_store_parts(__global ushort *hi, __global ushort *lo, int lda, int f16, int split, size_t row,
+                             int d, int d_inner, float v)
+{
+    const float h = f16 ? gemm_round_f16(v) : as_float(gemm_bf16_bits(v) << 16);
+    const size_t o = row * (size_t)lda + (size_t)d;
+    hi[o] = (ushort)gemm_bits1(h, f16);
+    if (split == 2) {
+        const float r = v - h;
+        lo[o] = (ushort)gemm_bits1(f16 ? gemm_round_f16(r) : as_float(gemm_bf16_bits(r) << 16), f16);
+    }
+    if (d == d_inner - 1)
+        for (int k = d_inner; k < lda; k++) {
+            hi[row * (size_t)lda + k] = 0;
+            if (split == 2) lo[row * (size_t)lda + k] = 0;
+        }
+}
+
 /* The global inputs of the chunk at row0 (nt >= 1 rows): this work-item's
  * B|C stage slots into bcr, and x, z (want_z) and, with SCAN_DTIN, dtin of
  * its PJ (t, d) pairs (rows past the chunk clamped to its last). */
@@ -319,6 +341,9 @@ inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
                   __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
                   __global const float *restrict dtin, // [T, d_inner] δ·W_dtᵀ when SCAN_DTIN
+                  __global ushort *restrict yhi,       // [T, ylda] y's hi part when ysplit
+                  __global ushort *restrict ylo,       // [T, ylda] y's lo part when ysplit == 2
+                  int ylda, int yf16, int ysplit,      // ysplit 0: fp32 y
                   __local float4 *bcs4, __local float4 *ds4, __local float *wl, __local float2 *ddx,
                   __local float *sa, __local float *sb, __local float *cl,
                   const int summary)                   // 1: the segments' maps (scan_summary)
@@ -561,7 +586,10 @@ SCAN_UNROLL
 SCAN_UNROLL
                 for (int q = 0; q < SCAN_NSG; q++) out += bcs[q * SCAN_YSW + t * SCAN_DCH + dl];
                 if (last_group) out = fma(dskip, xr[j], out) * mcl_silu(zr[j]);
-                y[o] = out;
+                if (last_group && ysplit)
+                    scan_store_parts(yhi, ylo, ylda, yf16, ysplit, row0 + (size_t)t, d, d_inner, out);
+                else
+                    y[o] = out;
             }
 #if SCAN_PREF
             if (c0 + SCAN_CHUNK < len) {
@@ -617,7 +645,8 @@ SCAN_UNROLL
         ulong state_off, __global const int *restrict slot, ulong slot_stride,                                 \
         __global const int *restrict seq_start, int n_seqs, int d_inner, int R, int N,                         \
         __global float *restrict y, ulong z_off, int z_ld, __global float *restrict sums,                      \
-        __global const float *restrict dtin
+        __global const float *restrict dtin, __global ushort *restrict yhi, __global ushort *restrict ylo,    \
+        int ylda, int yf16, int ysplit
 #define SCAN_ENTRY_LOCALS                              \
     __local float4 bcs4[SCAN_STAGE / 4];               \
     __local float4 ds4[SCAN_RTL * SCAN_DSW / 4];       \
@@ -628,7 +657,8 @@ SCAN_UNROLL
     __local float cl[SCAN_NL];
 #define SCAN_ENTRY_RUN(summary)                                                                                   \
     scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs, \
-             d_inner, R, N, y, z_off, z_ld, sums, dtin, bcs4, ds4, wl, ddx, sa, sb, cl, summary)
+             d_inner, R, N, y, z_off, z_ld, sums, dtin, yhi, ylo, ylda, yf16, ysplit, bcs4, ds4, wl, ddx, sa, sb, \
+             cl, summary)
 
 /* The scan (y and the final state); with nseg > 1 after scan_summary. */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
@@ -891,7 +921,10 @@ SCAN_UNROLL
 SCAN_UNROLL
         for (int j = 0; j < SCAN_ITEMS; j++) {
             const int t = lid / SCAN_DCH + SCAN_WL * j;
-            if (cv && t < nt) y[(row0 + (size_t)t) * d_inner + d0 + cdl] = xs[cdl * SW_ROW + SW_PERM(t)] * mcl_silu(zr[j]);
+            if (!cv || t >= nt) continue;
+            const float out = xs[cdl * SW_ROW + SW_PERM(t)] * mcl_silu(zr[j]);
+            if (ysplit) scan_store_parts(yhi, ylo, ylda, yf16, ysplit, row0 + (size_t)t, d0 + cdl, d_inner, out);
+            else y[(row0 + (size_t)t) * d_inner + d0 + cdl] = out;
         }
 #if SCAN_PREF
 SCAN_UNROLL
