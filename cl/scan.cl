@@ -59,12 +59,20 @@
  * its rules). The scan reads dtin[t, d] beside x and z (4 B more per (t, d)) and
  * applies Δ = softplus(dtin + b_dt): no dt tiles, no W_dt, one barrier per
  * chunk less per tile, RT·(CH+4+DCH) floats less local memory.
+ * y as the mma GEMM's split A (the ysplit argument, 1 or 2; the launcher
+ * binds it where out_proj takes the mma path, src/ops/kern_scan.h,
+ * mcl_kern_scan_prefill_split): the final y stores (scan_prefill's last state
+ * group, scan_warp) write hi = round(y), lo = round(y - hi) in F16 or BF16
+ * into [T, ylda] ushort arrays (zeros for d >= d_inner) instead of fp32 y,
+ * bitwise what gemm.cl's gemm_split_a writes from the fp32 y (scan_store_parts);
+ * partial sums between state groups still go through fp32 y.
  * Prefetch (SCAN_PREF 1): the global inputs of the next chunk (this
  * work-item's B|C stage slots, x, z and dtin of its (t, d) pairs) are loaded
  * into registers right after this chunk's stage, so that their latency
  * overlaps this chunk's reduce, scan and replay (BCPT + 3·PJ registers).
  *
- * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B); per t and
+ * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B; split:
+ * 2·ysplit B); per t and
  * work-group 4·(R+2N) B of dbc (from cache: every channel block reads it);
  * per channel W_dt (R weights), b_dt, D, A (N) and the state (4·N B read and
  * written once). With N > SCAN_NG, 8 B more per (t, d) per extra pass (y
