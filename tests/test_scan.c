@@ -885,10 +885,12 @@ static int parts_equal(const float *y, int T, int d_inner, const mcl_gemm_parts 
     return bad;
 }
 
-/* The scan writing y as the mma GEMM's hi/lo parts (split 1 and 2, F16 and
- * BF16, d_inner with and without padding to 8, N above SCAN_NG: the partial
- * sums through fp32 y first) on the runtime's configuration, scan_dt2 with
- * prefetch, a split sequence (SCAN_NSEG 3) and scan_warp: the parts
+/* scan_prefill_split, the scan writing y as the mma GEMM's hi/lo parts
+ * (split 1 and 2, F16 and BF16, d_inner with and without padding to 8, N
+ * above SCAN_NG: the partial sums through fp32 y first) on the runtime's
+ * configuration, scan_dt2 with prefetch, a split sequence (SCAN_NSEG 3)
+ * (16-byte stores from local memory) and a SCAN_DCH 4 program (2-byte
+ * stores; its scan_warp, for N <= 16, refuses parts): the parts
  * bitwise gemm_split_a's on the fp32 y of the same launch without them (as
  * test_gemm_presplit checks rmsnorm_split), the state bitwise the same;
  * parts that cannot hold y refused; mcl_kern_scan_prefill_split's choice
@@ -898,7 +900,7 @@ static void test_prefill_ysplit(void **state)
 {
     (void)state;
     const long variants[][4] = {/* DTIN, PREF, NSEG, WARP (0 0 1 0: the runtime's) */
-                                {-1, 0, 1, 0}, {3, 1, 1, 0}, {2, 1, 3, 0}, {1, 1, 1, 1}};
+                                {-1, 0, 1, 0}, {3, 1, 1, 0}, {2, 1, 3, 0}, {2, 0, 1, 1}};
     int bad = 0, ran = 0;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         mcl_params p;
@@ -910,10 +912,11 @@ static void test_prefill_ysplit(void **state)
             mcl_params_set(&p, "SCAN_NSEG", variants[v][2]);
             mcl_params_set(&p, "SCAN_DTV", variants[v][0] == 3 ? 16 : 4);
         }
-        if (variants[v][3]) { /* test_prefill_warp's first program */
-            const char *names[] = {"SCAN_DCH", "SCAN_ITEMS", "SCAN_NSG", "SCAN_TT", "SCAN_KEEPB", "SCAN_WARP", "SCAN_WL"};
-            const long vals[] = {8, 4, 1, 4, 0, 1, 32};
-            for (int a = 0; a < 7; a++) mcl_params_set(&p, names[a], vals[a]);
+        if (variants[v][3]) { /* test_prefill_warp's second program: DCH 4, scan_prefill_split's scalar stores */
+            const char *names[] = {"SCAN_DCH", "SCAN_ITEMS", "SCAN_NSG", "SCAN_TT", "SCAN_KEEPB", "SCAN_WARP",
+                                   "SCAN_WL", "SCAN_DTIN", "SCAN_PREF"};
+            const long vals[] = {4, 2, 1, 4, 0, 1, 32, 2, 0};
+            for (int a = 0; a < 9; a++) mcl_params_set(&p, names[a], vals[a]);
         }
         if (variants[v][0] == 3 && !mcl_tune_scan_fits(&rt->dev, &p)) mcl_params_set(&p, "SCAN_DTV", 8);
         if (!mcl_tune_scan_fits(&rt->dev, &p)) {
@@ -933,10 +936,24 @@ static void test_prefill_ysplit(void **state)
             float *y, *st, *y2, *st2;
             int T = 0;
             for (int b = 0; b < cs[i].n_seqs; b++) T += cs[i].lens[b];
-            int lda = (cs[i].d_inner + 7) / 8 * 8, split = 1 + (int)((v + i) % 2);
+            int lda = (cs[i].d_inner + 7) / 8 * 8, split = (v + i) % 2 ? 1 : 2;
             mcl_gemm_parts yp = {parts_buf((size_t)T * lda), parts_buf((size_t)T * lda), lda, split,
                                  (v + i) % 2 ? MCL_DTYPE_BF16 : MCL_DTYPE_F16};
             const unsigned long long seed = 2000 + (unsigned)(10 * v + i);
+            if (mcl_kern_scan_prefill_warp(&p, cs[i].N)) { /* scan_warp: fp32 y only, parts refused */
+                dev_data d;
+                gen(&cs[i], seed, &h);
+                dev_upload(&h, &d);
+                mcl_scan_args a = scan_args(&h, &d);
+                mcl_kern_state ks = {d.state, h.state_off, d.slot, h.slot_stride};
+                assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs, &yp),
+                                 MCL_ERR_UNSUPPORTED);
+                mcl_error_clear();
+                dev_free(&d);
+                host_free(&h);
+                mcl_buffer_release(&yp.hi), mcl_buffer_release(&yp.lo);
+                continue;
+            }
             run_case(k, &p, &cs[i], seed, NULL, &h, &y, &st);
             bad += compare("y", y, h.y, (size_t)T * h.d_inner) + compare("state", st, h.state, h.pool);
             run_case(k, &p, &cs[i], seed, &yp, &h2, &y2, &st2);

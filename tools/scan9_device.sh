@@ -3,9 +3,10 @@
 # with main's tree beside it in ../.wt-scan9-base:
 #   cd .wt-scan9 && OUT=$OUT bash tools/scan9_device.sh
 # Builds both trees side by side; the H200 tests of this branch (test_scan's dt-choice, y-parts
-# and dtin cases, test_forward, test_model_ref); then `mambacl bench --config 1.4b
-# --prefill-only --reps 3` of base, then of new, and the ten largest prefill kernels of each.
-# Logs into $OUT: build.log, tests.log, bench-{base,new}.{json,txt}.
+# and dtin cases, the scan selftests, test_forward, test_model_ref); then `mambacl bench --config
+# 1.4b --prefill-only --reps 3` of base, of new, and of new with MAMBACL_DISABLE=scan_split
+# (nosplit; with NOSPLIT=0 not run), and the ten largest prefill kernels of each.
+# Logs into $OUT: build.log, tests.log, bench-{base,new,nosplit}.{json,txt}.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -19,7 +20,7 @@ log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 summary() {
   python3 - "$OUT" <<'PY'
 import json, sys
-for v in ("base", "new"):
+for v in ("base", "new", "nosplit"):
     try:
         d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
     except Exception as e:
@@ -37,18 +38,23 @@ base=$!
 wait $base || tail -20 /tmp/base-build.log
 log built
 export MAMBACL_CACHE_DIR=/tmp/mcl-new
-for f in test_dt_mode_rule test_prefill_dt_choice test_prefill_ysplit test_prefill_split_next test_prefill_dtin_pref; do
+for f in test_dt_mode_rule test_prefill_dt_choice test_prefill_ysplit test_prefill_split_next ${EXTRA_TESTS:-}; do
   MCL_TEST_FILTER=$f timeout 40 build-gpu/tests/test_scan >>"$OUT/tests.log" 2>&1; echo "$f rc $?"
 done
 grep -E "scan_prefill_split|max errors" "$OUT/tests.log" | head -8
+timeout 60 build-gpu/mambacl selftest 2>&1 | grep -E "kernel scan|FAIL|fail" | head -12
 for t in test_forward test_model_ref; do
   timeout 50 build-gpu/tests/$t >>"$OUT/tests.log" 2>&1; echo "$t rc $?"
 done
 log tests
-for v in base new; do
+vs="base new"
+[ "${NOSPLIT:-1}" = 1 ] && vs="$vs nosplit"
+for v in $vs; do
   b=build-gpu/mambacl
   [ $v = base ] && b=../.wt-scan9-base/build-gpu/mambacl
-  MAMBACL_CACHE_DIR=/tmp/mcl-$v timeout 60 $b bench --config 1.4b --prefill-only --reps 3 --json "$OUT/bench-$v.json" \
+  dis=${MAMBACL_DISABLE:-}
+  [ $v = nosplit ] && dis=scan_split
+  MAMBACL_DISABLE=$dis MAMBACL_CACHE_DIR=/tmp/mcl-$v timeout 60 $b bench --config 1.4b --prefill-only --reps 3 --json "$OUT/bench-$v.json" \
     >"$OUT/bench-$v.txt" 2>&1
   echo "bench $v rc $?"; grep -E "^prefill|tokens/s" "$OUT/bench-$v.txt" | head -6 | sed "s/^/$v: /"
   log "bench $v"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/half.h"
 #include "tune/tune.h"
 
 enum { DI = 2, NS = 2, RK = 1, LDB = RK + 2 * NS, T = 6, NSEQ = 2 };
@@ -219,6 +220,52 @@ mcl_status mcl_selftest_scan_dt(mcl_runtime *rt, bool *ok) { return run_tiny(rt,
 mcl_status mcl_selftest_scan_dt2(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt2, ok); }
 
 mcl_status mcl_selftest_scan_dt_gather(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt_gather, ok); }
+
+static mcl_status read_parts(mcl_runtime *rt, cl_mem hi, cl_mem lo, void *h, void *l, size_t bytes)
+{
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, hi, CL_TRUE, 0, bytes, h, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest hi)");
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, lo, CL_TRUE, 0, bytes, l, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest lo)");
+    return MCL_OK;
+}
+
+/* scan_prefill_split of the picked configuration: y as F16 hi/lo parts
+ * [T, 8] (split 2), hi + lo against the host's y, zeros in the padding. */
+static mcl_status run_prefill_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    enum { LDA = 8 };
+    uint16_t parts[2][T * LDA];
+    cl_kernel k;
+    const mcl_params *prm;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_TOKENS] = T, [MCL_SHAPE_BATCH] = NSEQ}};
+    memset(parts, 0xab, sizeof parts);
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &prm));
+    MCL_TRY(tiny_upload(rt, p, d));
+    MCL_TRY(put(rt, parts[0], sizeof parts[0], &d->m[11]));
+    cl_mem lo;
+    MCL_TRY(put(rt, parts[1], sizeof parts[1], &lo));
+    mcl_gemm_parts yp = {d->m[11], lo, LDA, 2, MCL_DTYPE_F16};
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    mcl_status st = mcl_kern_scan_prefill_parts_with(rt, k, prm, &a, &ks, d->m[9], NSEQ, &yp);
+    if (st == MCL_OK) st = read_parts(rt, d->m[11], lo, parts[0], parts[1], sizeof parts[0]);
+    mcl_buffer_release(&lo);
+    MCL_TRY(st);
+    tiny_expect(p);
+    float y[T * DI];
+    bool pad = true;
+    for (int t = 0; t < T; t++)
+        for (int k8 = 0; k8 < LDA; k8++) {
+            float v = mcl_half_to_float(parts[0][t * LDA + k8]) + mcl_half_to_float(parts[1][t * LDA + k8]);
+            if (k8 < DI) y[t * DI + k8] = v;
+            else pad = pad && parts[0][t * LDA + k8] == 0 && parts[1][t * LDA + k8] == 0;
+        }
+    *ok = pad && close_to(y, p->y, T * DI);
+    return MCL_OK;
+}
+
+mcl_status mcl_selftest_scan_prefill_split(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_prefill_split, ok); }
 
 static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {

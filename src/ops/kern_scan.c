@@ -219,21 +219,30 @@ typedef struct yform {
 } yform;
 
 /* After the pre-pass: y's parts for yf->next, unless MAMBACL_DISABLE lists
- * scan_split (or presplit) or the product does not take the mma path. */
-static mcl_status ask_parts(mcl_runtime *rt, const mcl_scan_args *a, yform *yf)
+ * scan_split (or presplit), the product does not take the mma path or
+ * the scan is scan_warp's (fp32 y only). */
+static mcl_status ask_parts(mcl_runtime *rt, const mcl_scan_args *a, bool warp, yform *yf)
 {
-    if (!yf->next || disabled("scan_split")) return MCL_OK;
+    if (!yf->next || warp || disabled("scan_split")) return MCL_OK;
     return mcl_op_matmul_presplit(rt, yf->next->wdt, a->T, yf->next->n, a->d_inner, yf->next->beta, &yf->parts,
                                   &yf->on);
 }
 
+/* The scan's kernels: scan_prefill, scan_summary (nseg > 1), the dt
+ * pre-pass's (SCAN_DTIN), scan_warp (mcl_kern_scan_prefill_warp) and
+ * scan_prefill_split (y as parts possible); NULL where not used. */
+typedef struct scan_kernels {
+    cl_kernel k, ks, kg, kw, kp;
+} scan_kernels;
+
 /* The pre-pass (kg, with SCAN_DTIN; mode dtm), then scan_warp (kw, non-NULL
  * when mcl_kern_scan_prefill_warp) or scan_summary (ks, when nseg > 1) and
- * scan_prefill (k), y as yf says. */
-static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_kernel kg, cl_kernel kw,
-                                 const mcl_params *p, int dtm, const mcl_scan_args *a, const mcl_kern_state *st,
-                                 cl_mem seq_start, int n_seqs, yform *yf)
+ * scan_prefill (k), or scan_prefill_split (kp) where y goes out as parts. */
+static mcl_status launch_prefill(mcl_runtime *rt, const scan_kernels *kk, const mcl_params *p, int dtm,
+                                 const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs,
+                                 yform *yf)
 {
+    cl_kernel k = kk->k, ks = kk->ks, kg = kk->kg, kw = kk->kw;
     int nseg = mcl_kern_scan_prefill_nseg(p);
     size_t global, wg;
     cl_mem dtin = NULL;
@@ -242,9 +251,14 @@ static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_
         MCL_ASSERT(kg != NULL, "the dt pre-pass kernel given for a scan with SCAN_DTIN");
         MCL_TRY(dt_prepass(rt, kg, p, dtm, a, &dtin));
     }
-    MCL_TRY(ask_parts(rt, a, yf));
+    MCL_TRY(ask_parts(rt, a, kw != NULL, yf));
     const mcl_gemm_parts *yp = yf->on ? &yf->parts : NULL;
-    if (yp) MCL_TRY(parts_check(yp, a));
+    if (yp) {
+        MCL_TRY(parts_check(yp, a));
+        if (kw) return mcl_error_set(MCL_ERR_UNSUPPORTED, "scan: scan_warp writes fp32 y only, not parts");
+        MCL_ASSERT(kk->kp != NULL, "scan_prefill_split given for a scan writing parts");
+        k = kk->kp;
+    }
     if (kw) {
         MCL_ASSERT(dtin != NULL && nseg == 1, "scan_warp with SCAN_DTIN and no split (mcl_tune_scan_fits)");
         size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8), wwg = (size_t)mcl_tune_scan_warp_wg(p);
@@ -258,7 +272,7 @@ static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_
         MCL_TRY(mcl_launch(rt, ks, "scan_summary", 1, &global, &wg));
     }
     MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg, dtin, yp));
-    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+    return mcl_launch(rt, k, yp ? "scan_prefill_split" : "scan_prefill", 1, &global, &wg);
 }
 
 /* Kernel `name` of k's program into *out (released by the caller). */
@@ -277,17 +291,18 @@ static mcl_status sibling_kernel(cl_kernel k, const char *name, cl_kernel *out)
 static mcl_status prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
                                const mcl_kern_state *st, cl_mem seq_start, int n_seqs, yform *yf)
 {
-    cl_kernel ks = NULL, kg = NULL, kw = NULL;
+    scan_kernels kk = {k, NULL, NULL, NULL, NULL};
     if (n_seqs <= 0) return MCL_OK;
     mcl_status s = MCL_OK;
     int dtm = dt_mode(rt, p, a);
-    if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &ks);
-    if (s == MCL_OK && dtm) s = sibling_kernel(k, dt_kernel(dtm), &kg);
-    if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kw);
-    if (s == MCL_OK) s = launch_prefill(rt, k, ks, kg, kw, p, dtm, a, st, seq_start, n_seqs, yf);
-    if (ks) clReleaseKernel(ks); /* the queue keeps them until the launches have run */
-    if (kg) clReleaseKernel(kg);
-    if (kw) clReleaseKernel(kw);
+    if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &kk.ks);
+    if (s == MCL_OK && dtm) s = sibling_kernel(k, dt_kernel(dtm), &kk.kg);
+    if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kk.kw);
+    if (s == MCL_OK && (yf->on || yf->next)) s = sibling_kernel(k, "scan_prefill_split", &kk.kp);
+    if (s == MCL_OK) s = launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
+    cl_kernel own[] = {kk.ks, kk.kg, kk.kw, kk.kp};
+    for (int i = 0; i < 4; i++) /* the queue keeps them until the launches have run */
+        if (own[i]) clReleaseKernel(own[i]);
     return s;
 }
 
@@ -312,18 +327,19 @@ mcl_status mcl_kern_scan_prefill_parts_with(mcl_runtime *rt, cl_kernel k, const 
 static mcl_status prefill_runtime(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                   cl_mem seq_start, int n_seqs, yform *yf)
 {
-    cl_kernel k, ks, kg = NULL, kw = NULL;
+    scan_kernels kk = {0};
     const mcl_params *p;
     if (n_seqs <= 0) return MCL_OK;
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_TOKENS] = a->T > 0 ? a->T : 0,
                      [MCL_SHAPE_BATCH] = n_seqs}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &ks, NULL));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &kk.k, &p));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &kk.ks, NULL));
     int dtm = dt_mode(rt, p, a);
-    if (dtm) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(dtm), &kg, NULL));
+    if (dtm) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(dtm), &kk.kg, NULL));
     if (mcl_kern_scan_prefill_warp(p, a->d_state))
-        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kw, NULL));
-    return launch_prefill(rt, k, ks, kg, kw, p, dtm, a, st, seq_start, n_seqs, yf);
+        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kk.kw, NULL));
+    if (yf->next) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kk.kp, NULL));
+    return launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
 }
 
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
