@@ -990,50 +990,66 @@ static void test_prefill_ysplit(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* mcl_kern_scan_prefill_split on the runtime's configuration: on exactly
- * where mcl_op_matmul_presplit is for the next product (PoCL: off), then y
- * as parts bitwise gemm_split_a's on mcl_kern_scan_prefill's fp32 y, else
- * fp32 y; MAMBACL_DISABLE=scan_split keeps fp32 y. */
+/* mcl_kern_scan_prefill_split_with on the runtime's scan program: with
+ * SCAN_YSPLIT 1 on exactly where mcl_op_matmul_presplit is for the next
+ * product (PoCL: off), then y as parts bitwise gemm_split_a's on
+ * mcl_kern_scan_prefill_with's fp32 y, else fp32 y bitwise that y; off with
+ * SCAN_YSPLIT 0 and with MAMBACL_DISABLE=scan_split; the runtime's own
+ * configuration (SCAN_YSPLIT 0 by default and in every row) off. */
 static void test_prefill_split_next(void **state)
 {
     (void)state;
     const scan_case c = {"next", 2, {150, 29}, 40, 6, 16, MCL_DTYPE_F16};
     const mcl_scan_next next = {MCL_DTYPE_F16, 24, 1.0f};
+    mcl_params p;
+    mcl_program prog;
+    runtime_params("scan.cl", &p);
+    cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
     int bad = 0;
-    for (int off = 0; off < 2; off++) {
-        if (off) setenv("MAMBACL_DISABLE", "scan_split", 1);
+    for (int v = 0; v < 4; v++) { /* YSPLIT 0, 1, 1 + MAMBACL_DISABLE, the runtime's configuration */
+        mcl_params pl = p;
+        mcl_params_set(&pl, "SCAN_YSPLIT", v == 1 || v == 2);
+        if (v == 2) setenv("MAMBACL_DISABLE", "scan_split", 1);
         host_data h, h2;
         dev_data d, d2;
         gen(&c, 2100, &h);
         dev_upload(&h, &d);
         mcl_scan_args a = scan_args(&h, &d);
         mcl_kern_state ks = {d.state, h.state_off, d.slot, h.slot_stride};
-        assert_int_equal(mcl_kern_scan_prefill(rt, &a, &ks, d.seq_start, h.n_seqs), MCL_OK);
+        assert_int_equal(mcl_kern_scan_prefill_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs), MCL_OK);
         gen(&c, 2100, &h2);
         dev_upload(&h2, &d2);
         mcl_scan_args a2 = scan_args(&h2, &d2);
         mcl_kern_state ks2 = {d2.state, h2.state_off, d2.slot, h2.slot_stride};
         mcl_gemm_parts yp, want;
         bool on = true, want_on = false;
-        assert_int_equal(mcl_kern_scan_prefill_split(rt, &a2, &ks2, d2.seq_start, h2.n_seqs, &next, &yp, &on), MCL_OK);
+        if (v == 3)
+            assert_int_equal(mcl_kern_scan_prefill_split(rt, &a2, &ks2, d2.seq_start, h2.n_seqs, &next, &yp, &on),
+                             MCL_OK);
+        else
+            assert_int_equal(mcl_kern_scan_prefill_split_with(rt, k, &pl, &a2, &ks2, d2.seq_start, h2.n_seqs, &next,
+                                                              &yp, &on), MCL_OK);
         assert_int_equal(mcl_op_matmul_presplit(rt, next.wdt, h.T, next.n, c.d_inner, next.beta, &want, &want_on),
                          MCL_OK);
-        assert_int_equal(on, want_on && !off);
-        if (!mcl_caps_on(&rt->caps, MCL_CAP_MMA)) assert_false(on);
+        assert_int_equal(on, want_on && v == 1);
         size_t ny = (size_t)h.T * c.d_inner;
         float *y = xcalloc(ny, sizeof(float)), *y2 = xcalloc(ny, sizeof(float));
         download(d.y, y, ny * 4);
         if (on) bad += parts_equal(y, h.T, c.d_inner, &yp);
-        else {
+        else if (v != 3) {
             download(d2.y, y2, ny * 4);
             bad += memcmp(y, y2, ny * 4) != 0;
         }
-        print_message("scan_prefill_split: y as parts %s%s\n", on ? "on" : "off", off ? " (MAMBACL_DISABLE)" : "");
+        print_message("scan_prefill_split (%s): y as parts %s\n",
+                      v == 0 ? "SCAN_YSPLIT 0" : v == 1 ? "SCAN_YSPLIT 1" : v == 2 ? "MAMBACL_DISABLE" : "runtime",
+                      on ? "on" : "off");
         free(y), free(y2);
         dev_free(&d), dev_free(&d2);
         host_free(&h), host_free(&h2);
-        if (off) unsetenv("MAMBACL_DISABLE");
+        if (v == 2) unsetenv("MAMBACL_DISABLE");
     }
+    clReleaseKernel(k);
+    mcl_program_release(&prog);
     assert_int_equal(bad, 0);
 }
 

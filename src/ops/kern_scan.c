@@ -218,12 +218,13 @@ typedef struct yform {
     bool on;
 } yform;
 
-/* After the pre-pass: y's parts for yf->next, unless MAMBACL_DISABLE lists
- * scan_split (or presplit), the product does not take the mma path or
- * the scan is scan_warp's (fp32 y only). */
-static mcl_status ask_parts(mcl_runtime *rt, const mcl_scan_args *a, bool warp, yform *yf)
+/* After the pre-pass: y's parts for yf->next where tunables p have
+ * SCAN_YSPLIT, unless MAMBACL_DISABLE lists scan_split (or presplit), the
+ * product does not take the mma path or the scan is scan_warp's (fp32 y
+ * only). */
+static mcl_status ask_parts(mcl_runtime *rt, const mcl_params *p, const mcl_scan_args *a, bool warp, yform *yf)
 {
-    if (!yf->next || warp || disabled("scan_split")) return MCL_OK;
+    if (!yf->next || warp || !mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0) || disabled("scan_split")) return MCL_OK;
     return mcl_op_matmul_presplit(rt, yf->next->wdt, a->T, yf->next->n, a->d_inner, yf->next->beta, &yf->parts,
                                   &yf->on);
 }
@@ -251,7 +252,7 @@ static mcl_status launch_prefill(mcl_runtime *rt, const scan_kernels *kk, const 
         MCL_ASSERT(kg != NULL, "the dt pre-pass kernel given for a scan with SCAN_DTIN");
         MCL_TRY(dt_prepass(rt, kg, p, dtm, a, &dtin));
     }
-    MCL_TRY(ask_parts(rt, a, kw != NULL, yf));
+    MCL_TRY(ask_parts(rt, p, a, kw != NULL, yf));
     const mcl_gemm_parts *yp = yf->on ? &yf->parts : NULL;
     if (yp) {
         MCL_TRY(parts_check(yp, a));
@@ -298,7 +299,8 @@ static mcl_status prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p
     if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &kk.ks);
     if (s == MCL_OK && dtm) s = sibling_kernel(k, dt_kernel(dtm), &kk.kg);
     if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kk.kw);
-    if (s == MCL_OK && (yf->on || yf->next)) s = sibling_kernel(k, "scan_prefill_split", &kk.kp);
+    if (s == MCL_OK && (yf->on || (yf->next && mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0))))
+        s = sibling_kernel(k, "scan_prefill_split", &kk.kp);
     if (s == MCL_OK) s = launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
     cl_kernel own[] = {kk.ks, kk.kg, kk.kw, kk.kp};
     for (int i = 0; i < 4; i++) /* the queue keeps them until the launches have run */
@@ -338,7 +340,8 @@ static mcl_status prefill_runtime(mcl_runtime *rt, const mcl_scan_args *a, const
     if (dtm) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(dtm), &kk.kg, NULL));
     if (mcl_kern_scan_prefill_warp(p, a->d_state))
         MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kk.kw, NULL));
-    if (yf->next) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kk.kp, NULL));
+    if (yf->next && mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0))
+        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kk.kp, NULL));
     return launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
 }
 
@@ -349,6 +352,15 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
     return prefill_runtime(rt, a, st, seq_start, n_seqs, &yf);
 }
 
+/* The split launches' common end: *parts, *on from yf (after status s). */
+static mcl_status split_out(mcl_status s, const yform *yf, int n_seqs, mcl_gemm_parts *parts, bool *on)
+{
+    MCL_TRY(s);
+    *on = yf->on && n_seqs > 0;
+    if (*on) *parts = yf->parts;
+    return MCL_OK;
+}
+
 mcl_status mcl_kern_scan_prefill_split(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                        cl_mem seq_start, int n_seqs, const mcl_scan_next *next,
                                        mcl_gemm_parts *parts, bool *on)
@@ -356,10 +368,17 @@ mcl_status mcl_kern_scan_prefill_split(mcl_runtime *rt, const mcl_scan_args *a, 
     yform yf = {next, {0}, false};
     *on = false;
     memset(parts, 0, sizeof *parts);
-    MCL_TRY(prefill_runtime(rt, a, st, seq_start, n_seqs, &yf));
-    *on = yf.on && n_seqs > 0;
-    *parts = yf.parts;
-    return MCL_OK;
+    return split_out(prefill_runtime(rt, a, st, seq_start, n_seqs, &yf), &yf, n_seqs, parts, on);
+}
+
+mcl_status mcl_kern_scan_prefill_split_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                            const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                            int n_seqs, const mcl_scan_next *next, mcl_gemm_parts *parts, bool *on)
+{
+    yform yf = {next, {0}, false};
+    *on = false;
+    memset(parts, 0, sizeof *parts);
+    return split_out(prefill_with(rt, k, p, a, st, seq_start, n_seqs, &yf), &yf, n_seqs, parts, on);
 }
 
 int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N)

@@ -68,22 +68,30 @@ typedef struct mcl_scan_next {
     float beta;
 } mcl_scan_next;
 
-/* mcl_kern_scan_prefill, and where `next` runs on the mma path with a split
- * pass (mcl_op_matmul_presplit for a->T rows, asked after the scan's own dt
- * pre-pass, whose GEMM may use the same workspaces) the scan writes y as
- * that GEMM's A parts instead of fp32 y (bitwise gemm_split_a's on the fp32
- * y; y itself is then only the partial sums' scratch when d_state >
- * SCAN_NG): *on true and *parts the parts for mcl_op_matmul_parts, to run
- * before any other matmul on rt. *on false: fp32 y as mcl_kern_scan_prefill.
+/* mcl_kern_scan_prefill, and where the configuration has SCAN_YSPLIT 1 and
+ * `next` runs on the mma path with a split pass (mcl_op_matmul_presplit for
+ * a->T rows, asked after the scan's own dt pre-pass, whose GEMM may use the
+ * same workspaces) scan_prefill_split writes y as that GEMM's A parts
+ * instead of fp32 y (bitwise gemm_split_a's on the fp32 y; y itself is then
+ * only the partial sums' scratch when d_state > SCAN_NG; never scan_warp):
+ * *on true and *parts the parts for mcl_op_matmul_parts, to run before any
+ * other matmul on rt. *on false: fp32 y as mcl_kern_scan_prefill.
  * MAMBACL_DISABLE=scan_split (or presplit) keeps fp32 y. Errors: those of
  * mcl_kern_scan_prefill and mcl_op_matmul_presplit. */
 mcl_status mcl_kern_scan_prefill_split(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                        cl_mem seq_start, int n_seqs, const mcl_scan_next *next,
                                        mcl_gemm_parts *parts, bool *on);
 
+/* The same with a scan_prefill kernel compiled with tunables p (tests, tools). */
+mcl_status mcl_kern_scan_prefill_split_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                            const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                            int n_seqs, const mcl_scan_next *next, mcl_gemm_parts *parts, bool *on);
+
 /* mcl_kern_scan_prefill_with writing y as the parts yp (hi, lo [a->T, lda]
  * ushort of dt, lda a multiple of 8 >= d_inner, split 1 or 2) instead of
- * fp32 y (tests, tools). MCL_ERR_INVALID_ARG for parts outside that. */
+ * fp32 y, through the program's scan_prefill_split (tests, tools, whatever
+ * SCAN_YSPLIT). MCL_ERR_INVALID_ARG for parts outside that;
+ * MCL_ERR_UNSUPPORTED where the launch is scan_warp's. */
 mcl_status mcl_kern_scan_prefill_parts_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                             const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                             int n_seqs, const mcl_gemm_parts *yp);

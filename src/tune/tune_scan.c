@@ -57,6 +57,13 @@
  *    default, 2 in the H200's rows where measured faster with F16 W_dt
  *    (SCAN_DTIN 2 3-7% faster than 3 with 16-bit W_dt, 29-32% slower with
  *    F32 W_dt on CLBlast). Read by the launcher only.
+ *  - SCAN_YSPLIT (scan_prefill_split: the scan writes y as the next
+ *    GEMM's split A where that GEMM takes the mma path; src/ops/kern_scan.h,
+ *    mcl_kern_scan_prefill_split): 0 by default and in every row. Its first
+ *    form (the parts' stores inside scan_prefill) made scan_prefill 1.38x
+ *    slower on the H200 (9.6 -> 13.2 ms of 1.4b's L = 2048 prefill) while
+ *    removing 1.2 ms of gemm_split_a; the specialized kernel of session 9
+ *    has not run there. Read by the launcher only.
  *  - SCAN_WARP (scan_warp instead of scan_prefill where N <= SCAN_NG: a
  *    warp of 32 time-lanes per channel, the lanes' scan by shuffles;
  *    cl/scan.cl): 0 by default, set by built-in rows where the H200
@@ -230,6 +237,7 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_DTIN, 0);
     mcl_params_set(out, MCL_T_SCAN_PREF, 0);
     mcl_params_set(out, MCL_T_SCAN_DTIN16, 0);
+    mcl_params_set(out, MCL_T_SCAN_YSPLIT, 0);
     mcl_params_set(out, MCL_T_SCAN_WARP, 0);
     mcl_params_set(out, MCL_T_SCAN_WL, 32);
     derive_dtw(dev, out);
@@ -295,7 +303,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
     {MCL_T_SCAN_DTIN, 0, 3},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
     {MCL_T_SCAN_DTV, 4, 16},       {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
-    {MCL_T_SCAN_DTIN16, 0, 2},
+    {MCL_T_SCAN_DTIN16, 0, 2},     {MCL_T_SCAN_YSPLIT, 0, 1},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
