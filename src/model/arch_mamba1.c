@@ -13,7 +13,7 @@
  *   dbc = xc . W_x^T                        mcl_project
  *   y   = scan(xc, dbc, z, ...)             scan_prefill / ssm_step (ssm state)
  *   h  += y . W_out^T                       mcl_project, accumulating into h
- *     (prefill: with the mma GEMM the scan writes y as its split A,
+ *     (prefill, where the scan configuration has SCAN_YSPLIT: the scan writes y as the mma GEMM's split A,
  *     mcl_kern_scan_prefill_split, and out_proj runs mcl_op_matmul_parts)
  * x and z are the two halves of each xz row (row stride 2*d_inner).
  * Decode (one row per sequence, up to the gemv rows) runs fused, 4 launches
