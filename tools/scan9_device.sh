@@ -4,9 +4,9 @@
 #   cd .wt-scan9 && OUT=$OUT bash tools/scan9_device.sh
 # Builds both trees side by side; the H200 tests of this branch (test_scan's dt-choice, y-parts
 # and dtin cases, the scan selftests, test_forward, test_model_ref); then `mambacl bench --config
-# 1.4b --prefill-only --reps 3` of base, of new, and of new with MAMBACL_DISABLE=scan_split
-# (nosplit; with NOSPLIT=0 not run), and the ten largest prefill kernels of each.
-# Logs into $OUT: build.log, tests.log, bench-{base,new,nosplit}.{json,txt}.
+# 1.4b --prefill-only --reps 3` of base, of new, and of new with MAMBACL_TUNE_SET=SCAN_YSPLIT=1
+# (split: the scan writing out_proj's split A; with SPLIT=0 not run), and the ten largest
+# prefill kernels of each. Logs into $OUT: build.log, tests.log, bench-{base,new,split}.{json,txt}.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -20,7 +20,7 @@ log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 summary() {
   python3 - "$OUT" <<'PY'
 import json, sys
-for v in ("base", "new", "nosplit"):
+for v in ("base", "new", "split"):
     try:
         d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
     except Exception as e:
@@ -48,13 +48,13 @@ for t in test_forward test_model_ref; do
 done
 log tests
 vs="base new"
-[ "${NOSPLIT:-1}" = 1 ] && vs="$vs nosplit"
+[ "${SPLIT:-1}" = 1 ] && vs="$vs split"
 for v in $vs; do
   b=build-gpu/mambacl
   [ $v = base ] && b=../.wt-scan9-base/build-gpu/mambacl
-  dis=${MAMBACL_DISABLE:-}
-  [ $v = nosplit ] && dis=scan_split
-  MAMBACL_DISABLE=$dis MAMBACL_CACHE_DIR=/tmp/mcl-$v timeout 60 $b bench --config 1.4b --prefill-only --reps 3 --json "$OUT/bench-$v.json" \
+  set=${MAMBACL_TUNE_SET:-}
+  [ $v = split ] && set=SCAN_YSPLIT=1
+  MAMBACL_TUNE_SET=$set MAMBACL_CACHE_DIR=/tmp/mcl-$v timeout 60 $b bench --config 1.4b --prefill-only --reps 3 --json "$OUT/bench-$v.json" \
     >"$OUT/bench-$v.txt" 2>&1
   echo "bench $v rc $?"; grep -E "^prefill|tokens/s" "$OUT/bench-$v.txt" | head -6 | sed "s/^/$v: /"
   log "bench $v"
