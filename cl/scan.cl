@@ -67,7 +67,7 @@
  * 16 bytes per part and work-item, instead of fp32 y: bitwise what gemm.cl's
  * gemm_split_a writes from the fp32 y (scan_store_rows; scalar stores when
  * SCAN_DCH % 8 != 0). Partial sums between state groups still go through
- * fp32 y. scan_warp writes fp32 y only.
+ * fp32 y. scan_warp writes fp32 y only. Compiled only with SCAN_YSPLIT 1.
  * Prefetch (SCAN_PREF 1): the global inputs of the next chunk (this
  * work-item's B|C stage slots, x, z and dtin of its (t, d) pairs) are loaded
  * into registers right after this chunk's stage, so that their latency
@@ -87,7 +87,8 @@
  * SCAN_KEEPB (keep Δ·x·B in registers between reduce and replay),
  * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)), SCAN_NSEG (segments per
  * sequence, above; the launcher reads it too), SCAN_DTIN (Δ given, above;
- * the launcher reads it), SCAN_PREF (prefetch, above). Local memory in floats,
+ * the launcher reads it), SCAN_PREF (prefetch, above), SCAN_YSPLIT
+ * (scan_prefill_split compiled, above; the launcher reads it). Local memory in floats,
  * RTL = 1 with SCAN_DTIN, else RT:
  * RTL·(DCH + CHUNK + 4) + max(CHUNK·(2NG+4), NSG·(CHUNK+1)·DCH) rounded up to 4
  * + 2·CHUNK·(DCH+1) + (2·TT + 1)·NG·DCH.
@@ -124,6 +125,9 @@
 #endif
 #ifndef SCAN_PREF
 #define SCAN_PREF 0
+#endif
+#ifndef SCAN_YSPLIT
+#define SCAN_YSPLIT 0
 #endif
 
 /* Full unrolling keeps the per-item arrays in registers on GPUs; on CPUs
@@ -629,13 +633,13 @@ SCAN_UNROLL
 SCAN_UNROLL
                 for (int q = 0; q < SCAN_NSG; q++) out += bcs[q * SCAN_YSW + t * SCAN_DCH + dl];
                 if (last_group) out = fma(dskip, xr[j], out) * mcl_silu(zr[j]);
-                if (parts && last_group) /* scan_prefill_split */
+                if (parts && last_group && ysplit) /* scan_prefill_split with parts */
                     scan_gated_out(yl, yhi, ylo, ylda, yf16, ysplit, row0 + (size_t)t, t, dl, d, d_inner, out);
                 else
                     y[o] = out;
             }
 #if SCAN_DCH % 8 == 0
-            if (parts && last_group) { /* the rows' parts from yl, 8 channels per item */
+            if (parts && last_group && ysplit) { /* the rows' parts from yl, 8 channels per item */
                 if (!dv) /* the padding's zeros */
 SCAN_UNROLL
                     for (int j = 0; j < SCAN_PJ; j++) yl[(tq * SCAN_PJ + j) * SCAN_YLW + dl] = 0.0f;
@@ -712,22 +716,30 @@ SCAN_UNROLL
              d_inner, R, N, y, z_off, z_ld, sums, dtin, yhi, ylo, ylda, yf16, ysplit, bcs4, ds4, wl, ddx, sa, sb, \
              cl, summary, parts)
 
-/* The scan (y and the final state); with nseg > 1 after scan_summary. */
+/* The scan (y and the final state); with nseg > 1 after scan_summary.
+ * Empty (never launched) in a SCAN_YSPLIT program, whose scan_prefill_split
+ * serves both forms of y: one set of local arrays per program (Oclgrind
+ * sums them over a program's kernels). */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
 void scan_prefill(SCAN_ENTRY_PARAMS)
 {
+#if !SCAN_YSPLIT
     SCAN_ENTRY_LOCALS
     SCAN_ENTRY_RUN(0, 0);
+#endif
 }
 
 /* scan_prefill writing y as the mma GEMM's split A (yhi, ylo [T, ylda],
- * ysplit 1 or 2, yf16) instead of fp32 y; its own specialization, so that
- * scan_prefill keeps none of the parts' code. */
+ * ysplit 1 or 2, yf16) instead of fp32 y, or fp32 y with ysplit 0: its own
+ * specialization, so that scan_prefill keeps none of the parts' code;
+ * empty (never launched) without SCAN_YSPLIT. */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
 void scan_prefill_split(SCAN_ENTRY_PARAMS)
 {
+#if SCAN_YSPLIT
     SCAN_ENTRY_LOCALS
     SCAN_ENTRY_RUN(0, 1);
+#endif
 }
 
 /* The segments' maps (SCAN_NSEG > 1), before scan_prefill; empty (never

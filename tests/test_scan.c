@@ -885,22 +885,21 @@ static int parts_equal(const float *y, int T, int d_inner, const mcl_gemm_parts 
     return bad;
 }
 
-/* scan_prefill_split, the scan writing y as the mma GEMM's hi/lo parts
- * (split 1 and 2, F16 and BF16, d_inner with and without padding to 8, N
- * above SCAN_NG: the partial sums through fp32 y first) on the runtime's
- * configuration, scan_dt2 with prefetch, a split sequence (SCAN_NSEG 3)
- * (16-byte stores from local memory) and a SCAN_DCH 4 program (2-byte
- * stores; its scan_warp, for N <= 16, refuses parts): the parts
- * bitwise gemm_split_a's on the fp32 y of the same launch without them (as
- * test_gemm_presplit checks rmsnorm_split), the state bitwise the same;
- * parts that cannot hold y refused; mcl_kern_scan_prefill_split's choice
- * is mcl_op_matmul_presplit's (PoCL: off, fp32 y) and MAMBACL_DISABLE=scan_split
- * turns it off. */
+/* scan_prefill_split (programs with SCAN_YSPLIT 1), the scan writing y as
+ * the mma GEMM's hi/lo parts (split 1 and 2, F16 and BF16, d_inner with and
+ * without padding to 8, N above SCAN_NG: the partial sums through fp32 y
+ * first) on the runtime's configuration and a split sequence with the GEMM
+ * pre-pass and prefetch (SCAN_NSEG 3; both 16-byte stores from local memory)
+ * and a SCAN_DCH 4 program (2-byte stores; its scan_warp, for N <= 16,
+ * refuses parts): the parts bitwise gemm_split_a's on the fp32 y of the
+ * same launch without them (as test_gemm_presplit checks rmsnorm_split),
+ * the state bitwise the same; parts that cannot hold y, and parts for a
+ * program without SCAN_YSPLIT, refused. */
 static void test_prefill_ysplit(void **state)
 {
     (void)state;
     const long variants[][4] = {/* DTIN, PREF, NSEG, WARP (0 0 1 0: the runtime's) */
-                                {-1, 0, 1, 0}, {3, 1, 1, 0}, {2, 1, 3, 0}, {2, 0, 1, 1}};
+                                {-1, 0, 1, 0}, {2, 1, 3, 0}, {2, 0, 1, 1}};
     int bad = 0, ran = 0;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         mcl_params p;
@@ -910,7 +909,7 @@ static void test_prefill_ysplit(void **state)
             mcl_params_set(&p, "SCAN_DTIN", variants[v][0]);
             mcl_params_set(&p, "SCAN_PREF", variants[v][1]);
             mcl_params_set(&p, "SCAN_NSEG", variants[v][2]);
-            mcl_params_set(&p, "SCAN_DTV", variants[v][0] == 3 ? 16 : 4);
+            mcl_params_set(&p, "SCAN_DTV", 4);
         }
         if (variants[v][3]) { /* test_prefill_warp's second program: DCH 4, scan_prefill_split's scalar stores */
             const char *names[] = {"SCAN_DCH", "SCAN_ITEMS", "SCAN_NSG", "SCAN_TT", "SCAN_KEEPB", "SCAN_WARP",
@@ -918,7 +917,7 @@ static void test_prefill_ysplit(void **state)
             const long vals[] = {4, 2, 1, 4, 0, 1, 32, 2, 0};
             for (int a = 0; a < 9; a++) mcl_params_set(&p, names[a], vals[a]);
         }
-        if (variants[v][0] == 3 && !mcl_tune_scan_fits(&rt->dev, &p)) mcl_params_set(&p, "SCAN_DTV", 8);
+        mcl_params_set(&p, "SCAN_YSPLIT", 1); /* scan_prefill_split compiled */
         if (!mcl_tune_scan_fits(&rt->dev, &p)) {
             print_message("ysplit variant %zu skipped: beyond this device's limits\n", v);
             continue;
@@ -978,6 +977,11 @@ static void test_prefill_ysplit(void **state)
                 assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs, &small),
                                  MCL_ERR_INVALID_ARG);
                 mcl_error_clear();
+                mcl_params p0 = p; /* a program without scan_prefill_split's body */
+                mcl_params_set(&p0, "SCAN_YSPLIT", 0);
+                assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p0, &a, &ks, d.seq_start, h.n_seqs, &yp),
+                                 MCL_ERR_INVALID_ARG);
+                mcl_error_clear();
                 dev_free(&d);
                 host_free(&h);
             }
@@ -1001,14 +1005,19 @@ static void test_prefill_split_next(void **state)
     (void)state;
     const scan_case c = {"next", 2, {150, 29}, 40, 6, 16, MCL_DTYPE_F16};
     const mcl_scan_next next = {MCL_DTYPE_F16, 24, 1.0f};
-    mcl_params p;
-    mcl_program prog;
+    mcl_params p, p1;
+    mcl_program prog, prog1;
     runtime_params("scan.cl", &p);
-    cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+    p1 = p;
+    mcl_params_set(&p1, "SCAN_YSPLIT", 1);
+    cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog), kr;
+    cl_kernel k1 = build_config("scan.cl", "scan_prefill", &p1, &prog1);
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = c.d_inner, [MCL_SHAPE_BATCH] = c.n_seqs}};
+    assert_int_equal(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kr, NULL), MCL_OK);
     int bad = 0;
     for (int v = 0; v < 4; v++) { /* YSPLIT 0, 1, 1 + MAMBACL_DISABLE, the runtime's configuration */
-        mcl_params pl = p;
-        mcl_params_set(&pl, "SCAN_YSPLIT", v == 1 || v == 2);
+        const mcl_params *pl = v == 1 || v == 2 ? &p1 : &p;
+        cl_kernel kl = v == 1 || v == 2 ? k1 : k;
         if (v == 2) setenv("MAMBACL_DISABLE", "scan_split", 1);
         host_data h, h2;
         dev_data d, d2;
@@ -1027,7 +1036,7 @@ static void test_prefill_split_next(void **state)
             assert_int_equal(mcl_kern_scan_prefill_split(rt, &a2, &ks2, d2.seq_start, h2.n_seqs, &next, &yp, &on),
                              MCL_OK);
         else
-            assert_int_equal(mcl_kern_scan_prefill_split_with(rt, k, &pl, &a2, &ks2, d2.seq_start, h2.n_seqs, &next,
+            assert_int_equal(mcl_kern_scan_prefill_split_with(rt, kl, pl, &a2, &ks2, d2.seq_start, h2.n_seqs, &next,
                                                               &yp, &on), MCL_OK);
         assert_int_equal(mcl_op_matmul_presplit(rt, next.wdt, h.T, next.n, c.d_inner, next.beta, &want, &want_on),
                          MCL_OK);
@@ -1049,7 +1058,9 @@ static void test_prefill_split_next(void **state)
         if (v == 2) unsetenv("MAMBACL_DISABLE");
     }
     clReleaseKernel(k);
+    clReleaseKernel(k1);
     mcl_program_release(&prog);
+    mcl_program_release(&prog1);
     assert_int_equal(bad, 0);
 }
 

@@ -230,27 +230,46 @@ static mcl_status read_parts(mcl_runtime *rt, cl_mem hi, cl_mem lo, void *h, voi
     return MCL_OK;
 }
 
-/* scan_prefill_split of the picked configuration: y as F16 hi/lo parts
+/* The tiny problem through kernel k's program (tunables prm, SCAN_YSPLIT 1)
+ * with y as F16 hi/lo parts [T, 8] (split 2), read back into h and l. */
+static mcl_status split_launch(mcl_runtime *rt, tiny_dev *d, const tiny *p, cl_kernel k, const mcl_params *prm,
+                               void *h, void *l, size_t bytes)
+{
+    MCL_TRY(tiny_upload(rt, p, d));
+    MCL_TRY(put(rt, h, bytes, &d->m[11]));
+    cl_mem lo;
+    MCL_TRY(put(rt, l, bytes, &lo));
+    mcl_gemm_parts yp = {d->m[11], lo, (int)(bytes / 2 / T), 2, MCL_DTYPE_F16};
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    mcl_status st = mcl_kern_scan_prefill_parts_with(rt, k, prm, &a, &ks, d->m[9], NSEQ, &yp);
+    if (st == MCL_OK) st = read_parts(rt, d->m[11], lo, h, l, bytes);
+    mcl_buffer_release(&lo);
+    return st;
+}
+
+/* scan_prefill_split of a SCAN_YSPLIT 1 variant of the picked
+ * configuration (built through the binary cache): y as F16 hi/lo parts
  * [T, 8] (split 2), hi + lo against the host's y, zeros in the padding. */
 static mcl_status run_prefill_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     enum { LDA = 8 };
     uint16_t parts[2][T * LDA];
-    cl_kernel k;
-    const mcl_params *prm;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_TOKENS] = T, [MCL_SHAPE_BATCH] = NSEQ}};
+    const mcl_tune_config *c;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
     memset(parts, 0xab, sizeof parts);
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &prm));
-    MCL_TRY(tiny_upload(rt, p, d));
-    MCL_TRY(put(rt, parts[0], sizeof parts[0], &d->m[11]));
-    cl_mem lo;
-    MCL_TRY(put(rt, parts[1], sizeof parts[1], &lo));
-    mcl_gemm_parts yp = {d->m[11], lo, LDA, 2, MCL_DTYPE_F16};
-    mcl_scan_args a = tiny_args(d);
-    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
-    mcl_status st = mcl_kern_scan_prefill_parts_with(rt, k, prm, &a, &ks, d->m[9], NSEQ, &yp);
-    if (st == MCL_OK) st = read_parts(rt, d->m[11], lo, parts[0], parts[1], sizeof parts[0]);
-    mcl_buffer_release(&lo);
+    MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
+    mcl_params prm = c->params;
+    mcl_params_set(&prm, MCL_T_SCAN_YSPLIT, 1);
+    mcl_program prog;
+    memset(&prog, 0, sizeof prog);
+    MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
+    cl_int err;
+    cl_kernel k = clCreateKernel(prog.program, "scan_prefill", &err);
+    mcl_status st = err == CL_SUCCESS ? split_launch(rt, d, p, k, &prm, parts[0], parts[1], sizeof parts[0])
+                                      : mcl_error_cl(err, "clCreateKernel(scan_prefill)");
+    if (err == CL_SUCCESS) clReleaseKernel(k);
+    mcl_program_release(&prog);
     MCL_TRY(st);
     tiny_expect(p);
     float y[T * DI];

@@ -231,14 +231,15 @@ static mcl_status ask_parts(mcl_runtime *rt, const mcl_params *p, const mcl_scan
 
 /* The scan's kernels: scan_prefill, scan_summary (nseg > 1), the dt
  * pre-pass's (SCAN_DTIN), scan_warp (mcl_kern_scan_prefill_warp) and
- * scan_prefill_split (y as parts possible); NULL where not used. */
+ * scan_prefill_split (SCAN_YSPLIT); NULL where not used. */
 typedef struct scan_kernels {
     cl_kernel k, ks, kg, kw, kp;
 } scan_kernels;
 
 /* The pre-pass (kg, with SCAN_DTIN; mode dtm), then scan_warp (kw, non-NULL
  * when mcl_kern_scan_prefill_warp) or scan_summary (ks, when nseg > 1) and
- * scan_prefill (k), or scan_prefill_split (kp) where y goes out as parts. */
+ * scan_prefill (k), or in a SCAN_YSPLIT program scan_prefill_split (kp; its
+ * scan_prefill is empty), with y's parts where yf has them. */
 static mcl_status launch_prefill(mcl_runtime *rt, const scan_kernels *kk, const mcl_params *p, int dtm,
                                  const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs,
                                  yform *yf)
@@ -254,17 +255,22 @@ static mcl_status launch_prefill(mcl_runtime *rt, const scan_kernels *kk, const 
     }
     MCL_TRY(ask_parts(rt, p, a, kw != NULL, yf));
     const mcl_gemm_parts *yp = yf->on ? &yf->parts : NULL;
+    bool ysp = mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0) != 0; /* the program's scan is scan_prefill_split */
     if (yp) {
         MCL_TRY(parts_check(yp, a));
+        if (!ysp)
+            return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: y as parts needs a program built with SCAN_YSPLIT 1");
         if (kw) return mcl_error_set(MCL_ERR_UNSUPPORTED, "scan: scan_warp writes fp32 y only, not parts");
-        MCL_ASSERT(kk->kp != NULL, "scan_prefill_split given for a scan writing parts");
+    }
+    if (ysp) {
+        MCL_ASSERT(kk->kp != NULL, "scan_prefill_split given for a SCAN_YSPLIT program");
         k = kk->kp;
     }
     if (kw) {
         MCL_ASSERT(dtin != NULL && nseg == 1, "scan_warp with SCAN_DTIN and no split (mcl_tune_scan_fits)");
         size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8), wwg = (size_t)mcl_tune_scan_warp_wg(p);
         size_t wglobal = (size_t)n_seqs * (((size_t)a->d_inner + dch - 1) / dch) * wwg;
-        MCL_TRY(bind_prefill(rt, kw, a, st, seq_start, n_seqs, 1, dtin, yp));
+        MCL_TRY(bind_prefill(rt, kw, a, st, seq_start, n_seqs, 1, dtin, NULL));
         return mcl_launch(rt, kw, "scan_warp", 1, &wglobal, &wwg);
     }
     if (nseg > 1) {
@@ -273,7 +279,7 @@ static mcl_status launch_prefill(mcl_runtime *rt, const scan_kernels *kk, const 
         MCL_TRY(mcl_launch(rt, ks, "scan_summary", 1, &global, &wg));
     }
     MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg, dtin, yp));
-    return mcl_launch(rt, k, yp ? "scan_prefill_split" : "scan_prefill", 1, &global, &wg);
+    return mcl_launch(rt, k, ysp ? "scan_prefill_split" : "scan_prefill", 1, &global, &wg);
 }
 
 /* Kernel `name` of k's program into *out (released by the caller). */
@@ -299,8 +305,7 @@ static mcl_status prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p
     if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &kk.ks);
     if (s == MCL_OK && dtm) s = sibling_kernel(k, dt_kernel(dtm), &kk.kg);
     if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kk.kw);
-    if (s == MCL_OK && (yf->on || (yf->next && mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0))))
-        s = sibling_kernel(k, "scan_prefill_split", &kk.kp);
+    if (s == MCL_OK && mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0)) s = sibling_kernel(k, "scan_prefill_split", &kk.kp);
     if (s == MCL_OK) s = launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
     cl_kernel own[] = {kk.ks, kk.kg, kk.kw, kk.kp};
     for (int i = 0; i < 4; i++) /* the queue keeps them until the launches have run */
@@ -340,7 +345,7 @@ static mcl_status prefill_runtime(mcl_runtime *rt, const mcl_scan_args *a, const
     if (dtm) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(dtm), &kk.kg, NULL));
     if (mcl_kern_scan_prefill_warp(p, a->d_state))
         MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kk.kw, NULL));
-    if (yf->next && mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0))
+    if (mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0))
         MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kk.kp, NULL));
     return launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
 }

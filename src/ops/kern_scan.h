@@ -89,8 +89,9 @@ mcl_status mcl_kern_scan_prefill_split_with(mcl_runtime *rt, cl_kernel k, const 
 
 /* mcl_kern_scan_prefill_with writing y as the parts yp (hi, lo [a->T, lda]
  * ushort of dt, lda a multiple of 8 >= d_inner, split 1 or 2) instead of
- * fp32 y, through the program's scan_prefill_split (tests, tools, whatever
- * SCAN_YSPLIT). MCL_ERR_INVALID_ARG for parts outside that;
+ * fp32 y, through the program's scan_prefill_split (tests, tools; the
+ * program built with SCAN_YSPLIT 1). MCL_ERR_INVALID_ARG for parts outside
+ * that or p without SCAN_YSPLIT;
  * MCL_ERR_UNSUPPORTED where the launch is scan_warp's. */
 mcl_status mcl_kern_scan_prefill_parts_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                             const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,

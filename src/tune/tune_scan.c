@@ -63,7 +63,9 @@
  *    form (the parts' stores inside scan_prefill) made scan_prefill 1.38x
  *    slower on the H200 (9.6 -> 13.2 ms of 1.4b's L = 2048 prefill) while
  *    removing 1.2 ms of gemm_split_a; the specialized kernel of session 9
- *    has not run there. Read by the launcher only.
+ *    has not run there. Compiled in (scan_prefill_split's body only with
+ *    SCAN_YSPLIT 1: no second set of local arrays, which Oclgrind sums over
+ *    a program's kernels) and read by the launcher.
  *  - SCAN_WARP (scan_warp instead of scan_prefill where N <= SCAN_NG: a
  *    warp of 32 time-lanes per channel, the lanes' scan by shuffles;
  *    cl/scan.cl): 0 by default, set by built-in rows where the H200
