@@ -67,7 +67,9 @@
  * 16 bytes per part and work-item, instead of fp32 y: bitwise what gemm.cl's
  * gemm_split_a writes from the fp32 y (scan_store_rows; scalar stores when
  * SCAN_DCH % 8 != 0). Partial sums between state groups still go through
- * fp32 y. scan_warp writes fp32 y only. Compiled only with SCAN_YSPLIT 1.
+ * fp32 y. scan_warp writes fp32 y only. A SCAN_YSPLIT 1 program has
+ * scan_prefill_split's body (which writes fp32 y too, ysplit 0) instead of
+ * scan_prefill's.
  * Prefetch (SCAN_PREF 1): the global inputs of the next chunk (this
  * work-item's B|C stage slots, x, z and dtin of its (t, d) pairs) are loaded
  * into registers right after this chunk's stage, so that their latency
@@ -640,9 +642,10 @@ SCAN_UNROLL
             }
 #if SCAN_DCH % 8 == 0
             if (parts && last_group && ysplit) { /* the rows' parts from yl, 8 channels per item */
-                if (!dv) /* the padding's zeros */
+                if (!dv) { /* the padding's zeros */
 SCAN_UNROLL
                     for (int j = 0; j < SCAN_PJ; j++) yl[(tq * SCAN_PJ + j) * SCAN_YLW + dl] = 0.0f;
+                }
                 barrier(CLK_LOCAL_MEM_FENCE);
                 scan_store_rows(yl, yhi, ylo, ylda, yf16, ysplit, row0, nt, d0, lid);
             }
