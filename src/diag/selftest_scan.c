@@ -148,11 +148,28 @@ static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 
 mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_prefill, ok); }
 
+/* The tunables of the dt selftests' program (SCAN_DTIN 1, SCAN_PREF 1,
+ * SCAN_YSPLIT 1: its scan is scan_prefill_split, which scan_prefill_split's
+ * own selftest launches with parts: one program for the three). */
+static mcl_status dt_params(const mcl_runtime *rt, mcl_params *prm)
+{
+    const mcl_tune_config *c;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
+    MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
+    *prm = c->params;
+    mcl_params_set(prm, MCL_T_SCAN_DTIN, 1);
+    mcl_params_set(prm, MCL_T_SCAN_PREF, 1);
+    mcl_params_set(prm, MCL_T_SCAN_YSPLIT, 1);
+    if (mcl_params_get(prm, MCL_T_SCAN_DTV, 4) > 8) mcl_params_set(prm, MCL_T_SCAN_DTV, 8); /* both pre-pass kernels */
+    return MCL_OK;
+}
+
 /* The tiny problem through a variant of the picked configuration with
- * tunable `name` = v (and `name2` = v2 when given), built through the binary
- * cache, launched by mcl_kern_scan_prefill_with with those tunables and
- * SCAN_DTIN = dtin_launch when that is > 0 (another pre-pass kernel of the
- * same program: no second build). */
+ * tunable `name` = v (name NULL: dt_params' program) and `name2` = v2 when
+ * given, built through the binary cache, launched by
+ * mcl_kern_scan_prefill_with with those tunables and SCAN_DTIN =
+ * dtin_launch when that is > 0 (another pre-pass kernel of the same
+ * program: no second build). */
 static mcl_status run_variant_as(mcl_runtime *rt, tiny_dev *d, tiny *p, const char *name, long v, const char *name2,
                                  long v2, long dtin_launch, bool *ok)
 {
@@ -160,10 +177,9 @@ static mcl_status run_variant_as(mcl_runtime *rt, tiny_dev *d, tiny *p, const ch
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
     MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
     mcl_params prm = c->params;
-    mcl_params_set(&prm, name, v);
+    if (name == NULL) MCL_TRY(dt_params(rt, &prm)); /* the dt selftests' program */
+    else mcl_params_set(&prm, name, v);
     if (name2) mcl_params_set(&prm, name2, v2);
-    if (dtin_launch > 0 && mcl_params_get(&prm, MCL_T_SCAN_DTV, 4) > 8)
-        mcl_params_set(&prm, MCL_T_SCAN_DTV, 8); /* a program with both pre-pass kernels */
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
@@ -198,16 +214,17 @@ static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 
 mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_split, ok); }
 
+/* scan_dt and scan_dt2 on dt_params' program (its SCAN_DTIN 1 build has
+ * scan_dt2 too, and the scan reads Δ the same way for 1 and 3; its scan,
+ * scan_prefill_split, writes fp32 y here). */
 static mcl_status run_dt(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
-    return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, ok);
+    return run_variant_as(rt, d, p, NULL, 0, NULL, 0, 0, ok);
 }
 
-/* scan_dt2 from scan_dt's program (its SCAN_DTIN 1 build has scan_dt2 too,
- * and scan_prefill reads Δ the same way for 1 and 3). */
 static mcl_status run_dt2(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
-    return run_variant_as(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, 3, ok);
+    return run_variant_as(rt, d, p, NULL, 0, NULL, 0, 3, ok);
 }
 
 static mcl_status run_dt_gather(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
@@ -248,19 +265,16 @@ static mcl_status split_launch(mcl_runtime *rt, tiny_dev *d, const tiny *p, cl_k
     return st;
 }
 
-/* scan_prefill_split of a SCAN_YSPLIT 1 variant of the picked
- * configuration (built through the binary cache): y as F16 hi/lo parts
- * [T, 8] (split 2), hi + lo against the host's y, zeros in the padding. */
+/* scan_prefill_split of dt_params' program (built through the binary cache;
+ * the dt selftests' build): y as F16 hi/lo parts [T, 8] (split 2), hi + lo
+ * against the host's y, zeros in the padding. */
 static mcl_status run_prefill_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
     enum { LDA = 8 };
     uint16_t parts[2][T * LDA];
-    const mcl_tune_config *c;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
+    mcl_params prm;
     memset(parts, 0xab, sizeof parts);
-    MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
-    mcl_params prm = c->params;
-    mcl_params_set(&prm, MCL_T_SCAN_YSPLIT, 1);
+    MCL_TRY(dt_params(rt, &prm));
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
