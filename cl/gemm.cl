@@ -75,7 +75,11 @@
  * Tunables (src/tune/tune_kern.c): GEMM_BM, GEMM_BN, GEMM_BK, GEMM_WM,
  * GEMM_WN, GEMM_STAGES (2..4), GEMM_SPLIT (1, 2), GEMM_SPLITK (most slices),
  * GEMM_SWZ (swizzled or padded local rows), GEMM_FUSE (A split inside the GEMM),
- * GEMM_SKRED (the split-K slabs added inside the GEMM),
+ * GEMM_SKRED (the split-K slabs added inside the GEMM), GEMM_FAST (1: blocks
+ * inside M and N with K % 8 == 0 fill their stages with no per-chunk bounds
+ * test, from per-block base addresses, and C is stored in float2 pairs where
+ * N is even; bitwise the same C), GEMM_LDF (1: per m16 tile A fragments, see
+ * mma_stage; bitwise the same, measured slower on the H200),
  * GEMM_SW, GEMM_ST, GEMM_SBK, GEMM_GEMV_MAX_ROWS (host: rows up to which gemv
  * runs instead), GEMM_CLBLAST (host: 1 = CLBlast SGEMM instead of gemm_simt).
  */
@@ -108,6 +112,12 @@
 #endif
 #ifndef GEMM_SKRED
 #define GEMM_SKRED 0
+#endif
+#ifndef GEMM_LDF
+#define GEMM_LDF 0
+#endif
+#ifndef GEMM_FAST
+#define GEMM_FAST 1
 #endif
 #ifndef GEMM_SW
 #define GEMM_SW 8
@@ -387,7 +397,18 @@ typedef struct mma_args {
     int lda, M, N, K;
     int m0, n0, kend;               /* block origin, end of this K slice */
     int w_aligned;                  /* K % 8 == 0: W rows by cp.async */
+    int fast;                       /* GEMM_FAST: block inside M and N, W aligned */
 } mma_args;
+
+#if GEMM_FAST
+/* GEMM_FAST's loads need every item to own whole rows' chunks at a fixed
+ * column: the chunks of a part (BM * CPR of A, BN * CPR of W) a multiple of
+ * the work-group. Then item lid's chunks sit at column (lid % CPR) * 8 and
+ * rows lid / CPR + j * (THREADS / CPR), one bounds test per K step. */
+#define MMA_FAST_OK (GEMM_FUSE == 0 && (GEMM_BM * MMA_CPR) % MMA_THREADS == 0 && (GEMM_BN * MMA_CPR) % MMA_THREADS == 0)
+#else
+#define MMA_FAST_OK 0
+#endif
 
 #if GEMM_FUSE
 #if GEMM_FUSE == 1
@@ -490,9 +511,43 @@ MMA_INLINE void mma_put_a(__local ushort *sa, const float4 ra[MMA_APT], int lid,
 #endif
 #endif
 
+#if MMA_FAST_OK
+/* mma_load_stage for a block inside M and N with W rows 16-byte aligned
+ * (g->fast): the same chunks, zero-filled where mma_load_stage zero-fills
+ * them (only past the K slice here), but no row tests and the addresses
+ * from per-block bases plus constants. */
+MMA_INLINE void mma_load_fast(const mma_args *g, __local ushort *sa, __local ushort *sw, int k0, int lid)
+{
+    const int ch = lid % MMA_CPR, r0 = lid / MMA_CPR, gk = k0 + ch * 8;
+    const int aend = g->kend < g->lda ? g->kend : g->lda;
+    const bool oka = gk < aend, okw = gk < g->kend;
+    __global const ushort *pa = g->ah + (size_t)(g->m0 + r0) * g->lda + gk;
+    __global const ushort *pl = g->al + (size_t)(g->m0 + r0) * g->lda + gk;
+    __global const ushort *pw = g->w + (size_t)(g->n0 + r0) * g->K + gk;
+#pragma unroll
+    for (int j = 0; j < GEMM_SPLIT * GEMM_BM * MMA_CPR / MMA_THREADS; j++) {
+        const int s = j * MMA_THREADS / (GEMM_BM * MMA_CPR), rr = (j * MMA_THREADS % (GEMM_BM * MMA_CPR)) / MMA_CPR;
+        mma_cp16(sa + MMA_OFF(s * GEMM_BM + r0 + rr, ch), oka ? (s ? pl : pa) + (size_t)rr * g->lda : g->ah,
+                 oka ? 16 : 0);
+    }
+#pragma unroll
+    for (int j = 0; j < GEMM_BN * MMA_CPR / MMA_THREADS; j++) {
+        const int rr = j * MMA_THREADS / MMA_CPR;
+        mma_cp16(sw + MMA_OFF(r0 + rr, ch), okw ? pw + (size_t)rr * g->K : g->w, okw ? 16 : 0);
+    }
+    asm volatile("cp.async.commit_group;" ::: "memory");
+}
+#endif
+
 /* Starts filling stage buffers sa/sw with the K step at k0. */
 MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local ushort *sw, int k0, int lid)
 {
+#if MMA_FAST_OK
+    if (g->fast) {
+        mma_load_fast(g, sa, sw, k0, lid);
+        return;
+    }
+#endif
 #if GEMM_FUSE == 1
     mma_load_a32(g, (__local float *)sa, k0, lid);
 #elif GEMM_FUSE == 0
@@ -521,10 +576,45 @@ MMA_INLINE void mma_load_stage(const mma_args *g, __local ushort *sa, __local us
     asm volatile("cp.async.commit_group;" ::: "memory");
 }
 
-/* acc += the products of one stage. */
+/* acc += the products of one stage. GEMM_LDF 0: every A fragment of the
+ * K16 step (SPLIT * MT ldmatrix.x4) and every W fragment, then the products;
+ * 1: the W fragments, then per m16 tile its hi and lo fragments and their
+ * products (SPLIT * 4 A registers live instead of SPLIT * MT * 4: room for
+ * 64-row warp tiles). Each accumulator sees the same products in the same
+ * order (per K16 step hi, then lo), so C is bitwise the same. */
 MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, float acc[MMA_MT][MMA_NT][4],
                       int wm, int wn, int lane, const int f16)
 {
+#if GEMM_LDF == 1
+#pragma unroll
+    for (int kk = 0; kk < GEMM_BK; kk += 16) {
+        uint bf[MMA_NT][2];
+#pragma unroll
+        for (int p = 0; p < MMA_NT / 2; p++) {
+            uint r[4];
+            mma_ldx4(sw + MMA_OFF(wn * MMA_WTN + p * 16 + lane % 8 + (lane / 16) * 8, kk / 8 + (lane / 8) % 2), r);
+            bf[2 * p][0] = r[0];
+            bf[2 * p][1] = r[1];
+            bf[2 * p + 1][0] = r[2];
+            bf[2 * p + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int mt = 0; mt < MMA_MT; mt++) {
+            uint af[GEMM_SPLIT][4];
+#if GEMM_FUSE == 1
+            mma_frag_a32((__local const float *)sa, wm * MMA_WTM + mt * 16, kk, lane, af, f16);
+#else
+#pragma unroll
+            for (int s = 0; s < GEMM_SPLIT; s++)
+                mma_ldx4(sa + MMA_OFF(s * GEMM_BM + wm * MMA_WTM + mt * 16 + lane % 16, kk / 8 + lane / 16), af[s]);
+#endif
+#pragma unroll
+            for (int s = 0; s < GEMM_SPLIT; s++)
+#pragma unroll
+                for (int nt = 0; nt < MMA_NT; nt++) mcl_mma_16816(acc[mt][nt], af[s], bf[nt], f16, 0);
+        }
+    }
+#else
 #pragma unroll
     for (int kk = 0; kk < GEMM_BK; kk += 16) {
         uint af[MMA_MT][GEMM_SPLIT][4], bf[MMA_NT][2];
@@ -556,6 +646,7 @@ MMA_INLINE void mma_stage(__local const ushort *sa, __local const ushort *sw, fl
 #pragma unroll
                 for (int nt = 0; nt < MMA_NT; nt++) mcl_mma_16816(acc[mt][nt], af[mt][s], bf[nt], f16, 0);
     }
+#endif
 }
 
 MMA_INLINE void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __global float *C, float beta,
@@ -569,6 +660,22 @@ MMA_INLINE void mma_store(const mma_args *g, float acc[MMA_MT][MMA_NT][4], __glo
             for (int h = 0; h < 4; h++) {
                 int r = g->m0 + wm * MMA_WTM + mt * 16 + lane / 4 + (h >= 2 ? 8 : 0);
                 int c = g->n0 + wn * MMA_WTN + nt * 8 + (lane % 4) * 2 + (h & 1);
+#if GEMM_FAST
+                /* N even: the pair h, h + 1 (columns c, c + 1) as one 8-byte
+                 * load and store, each element by the expression below */
+                if (g->N % 2 == 0) {
+                    if ((h & 1) || r >= g->M || c >= g->N) continue;
+                    __global float2 *o2 = (__global float2 *)(C + (size_t)r * g->N + c);
+                    float2 v = (float2)(acc[mt][nt][h], acc[mt][nt][h + 1]);
+                    if (beta != 0.0f) {
+                        float2 old = *o2;
+                        v.x = acc[mt][nt][h] + beta * old.x;
+                        v.y = acc[mt][nt][h + 1] + beta * old.y;
+                    }
+                    *o2 = v;
+                    continue;
+                }
+#endif
                 if (r >= g->M || c >= g->N) continue;
                 size_t o = (size_t)r * g->N + c;
                 C[o] = beta != 0.0f ? acc[mt][nt][h] + beta * C[o] : acc[mt][nt][h];
@@ -584,7 +691,8 @@ MMA_INLINE void gemm_mma_body(__global const ushort *ah, __global const ushort *
     const int wm = warp / GEMM_WN, wn = warp % GEMM_WN;
     const int kb = get_group_id(2) * k_len;
     mma_args g = {ah, al, w, lda, M, N, K, get_group_id(1) * GEMM_BM, get_group_id(0) * GEMM_BN,
-                  kb + k_len < K ? kb + k_len : K, (K % 8) == 0};
+                  kb + k_len < K ? kb + k_len : K, (K % 8) == 0, 0};
+    g.fast = MMA_FAST_OK && g.w_aligned && g.m0 + GEMM_BM <= M && g.n0 + GEMM_BN <= N;
     const bool sliced = get_num_groups(2) > 1;
     __global float *out = sliced ? C + (size_t)get_group_id(2) * M * N : C;
     float acc[MMA_MT][MMA_NT][4];

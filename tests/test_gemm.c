@@ -162,6 +162,11 @@ static const char *const configs[] = {
     "GEMM_FUSE=2,GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4",
     "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4",
     "GEMM_FUSE=2,GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4",
+    /* session 9's sweep: 48 KiB blocks with the unchecked loads and the
+     * per-m16-tile fragment order */
+    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_SWZ=1,GEMM_LDF=1",
+    "GEMM_BM=128,GEMM_BN=256,GEMM_BK=16,GEMM_SWZ=1,GEMM_STAGES=3,GEMM_WN=4,GEMM_LDF=1",
+    "GEMM_FAST=0",
     "GEMM_SW=8,GEMM_ST=4,GEMM_SBK=16",
     "GEMM_SW=16,GEMM_ST=2",
 };
@@ -246,6 +251,42 @@ static void test_gemm_skred(void **state)
     }
     assert_non_null(rt->gemm_ws[3]); /* the counters were made: some product took several slices */
     assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
+}
+
+/* GEMM_FAST (unchecked stage loads in blocks inside the matrix, float2 C
+ * stores) and GEMM_LDF (per m16 tile A fragments) against the plain mma
+ * kernel: bitwise the same C, at shapes with interior and edge blocks (and
+ * K % 8 != 0, odd N: the checked paths), beta 0 and 1; each C also against
+ * the C reference (check_into). Only where the mma capability is on (the
+ * H200): nothing of this runs elsewhere. */
+static void test_gemm_fast(void **state)
+{
+    (void)state;
+    if (!mcl_caps_on(&rt->caps, MCL_CAP_MMA)) return;
+    static const int sh[][3] = {{130, 300, 1032}, {64, 256, 2048}, {200, 136, 40}, {65, 131, 1030}};
+    static const int set[][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}}; /* GEMM_FAST, GEMM_LDF */
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur, p = base;
+    enum { MAXC = 200 * 300 };
+    static float want[4][2][MAXC], got[MAXC];
+    uint64_t seed = rng;
+    for (int c = 0; c < 4; c++) {
+        mcl_params_set(&p, MCL_T_GEMM_FAST, set[c][0]);
+        mcl_params_set(&p, MCL_T_GEMM_LDF, set[c][1]);
+        assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+        rng = seed;
+        for (int s = 0; s < 4; s++)
+            for (int b = 0; b < 2; b++) {
+                mcl_dtype dt = (s + b) % 2 ? MCL_DTYPE_BF16 : MCL_DTYPE_F16;
+                check_into(MCL_GEMM_MMA, sh[s][0], sh[s][1], sh[s][2], dt, (float)b, c ? got : want[s][b]);
+                if (c && memcmp(got, want[s][b], (size_t)sh[s][0] * sh[s][1] * 4) != 0)
+                    fail_msg("mma %dx%dx%d beta %d: GEMM_FAST=%d,GEMM_LDF=%d differs from 0,0", sh[s][0], sh[s][1],
+                             sh[s][2], b, set[c][0], set[c][1]);
+            }
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
+    printf("gemm GEMM_FAST / GEMM_LDF: bitwise the plain mma kernel at 4 shapes, beta 0 and 1\n");
 }
 
 static bool long_tests(void)
@@ -698,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
         cmocka_unit_test(test_gemm_space),  cmocka_unit_test(test_gemm_skred),
+        cmocka_unit_test(test_gemm_fast),
         cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_presplit),
         cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),

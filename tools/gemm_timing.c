@@ -1,7 +1,7 @@
 /* gemm_timing: times the matrix-product paths of src/ops/gemm.c.
  *
  * usage: gemm_timing M N K f32|f16|bf16 [reps] [--paths mma,simt,clblast]
- *                    [--set NAME=V,NAME=V ...]...
+ *                    [--ptx DIR] [--set NAME=V,NAME=V ...]...
  * For each path (and, for each --set, gemm.cl rebuilt with those tunables
  * over its current ones), prints the mean wall time of one product (all its
  * launches: split, GEMM, split-K reduction, widening) over `reps` (default
@@ -84,6 +84,28 @@ static mcl_status upload(mcl_runtime *rt, const void *host, size_t bytes, cl_mem
     return MCL_OK;
 }
 
+/* With --ptx DIR: the binary of the gemm.cl program now built (NVIDIA's
+ * OpenCL gives PTX text) into DIR/gemm-<idx>.ptx, its label into
+ * DIR/gemm-<idx>.txt, for ptxas -v and the SASS (tools/gemm9_device.sh). */
+static void dump_binary(const mcl_runtime *rt, const char *dir, int idx, const char *label)
+{
+    int c = mcl_runtime_fallback(rt, MCL_F_GEMM);
+    if (!dir || c < 0) return;
+    cl_program prog = rt->programs[rt->configs[c].program].program;
+    size_t size = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || !size) return;
+    unsigned char *b = malloc(size);
+    char path[1024];
+    if (b && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof b, &b, NULL) == CL_SUCCESS) {
+        snprintf(path, sizeof path, "%s/gemm-%d.ptx", dir, idx);
+        FILE *f = fopen(path, "wb");
+        if (f) fwrite(b, 1, size, f), fclose(f);
+        snprintf(path, sizeof path, "%s/gemm-%d.txt", dir, idx);
+        if ((f = fopen(path, "w"))) fprintf(f, "%s\n", label), fclose(f);
+    }
+    free(b);
+}
+
 /* Applies "NAME=V,NAME=V" over p. */
 static void apply_set(mcl_params *p, const char *spec)
 {
@@ -103,10 +125,11 @@ int main(int argc, char **argv)
     }
     job j = {atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), 20, MCL_DTYPE_F16, NULL, NULL, NULL, NULL, NULL};
     if (!mcl_dtype_parse(argv[4], &j.dt)) return fprintf(stderr, "bad dtype\n"), 2;
-    const char *paths = "mma,simt,clblast";
+    const char *paths = "mma,simt,clblast", *ptx_dir = NULL;
     int first_set = argc;
     for (int i = 5; i < argc; i++) {
         if (strcmp(argv[i], "--paths") == 0 && i + 1 < argc) paths = argv[++i];
+        else if (strcmp(argv[i], "--ptx") == 0 && i + 1 < argc) ptx_dir = argv[++i];
         else if (strcmp(argv[i], "--set") == 0) { first_set = i; break; }
         else j.reps = atoi(argv[i]);
     }
@@ -128,6 +151,7 @@ int main(int argc, char **argv)
     if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, mn * 4, "C", &j.C);
     printf("device %s; mma: %s %s\n", rt->dev.name, mcl_caps_on(&rt->caps, MCL_CAP_MMA) ? "on" : "off",
            rt->caps.cap[MCL_CAP_MMA].reason);
+    dump_binary(rt, ptx_dir, 0, "default");
     if (st == MCL_OK) st = run_paths(rt, &j, paths, "default");
     const mcl_params *base = mcl_runtime_params(rt, MCL_F_GEMM);
     mcl_params b0 = base ? *base : (mcl_params){0};
@@ -139,7 +163,13 @@ int main(int argc, char **argv)
             continue;
         }
         st = mcl_runtime_rebuild(rt, MCL_F_GEMM, &p);
-        if (st == MCL_OK) st = run_paths(rt, &j, paths, argv[i + 1]);
+        if (st != MCL_OK) { /* reported; the next set is built afresh */
+            printf("%-24s build failed: %.300s\n", argv[i + 1], mcl_last_error());
+            st = MCL_OK;
+            continue;
+        }
+        dump_binary(rt, ptx_dir, (i - first_set) / 2 + 1, argv[i + 1]);
+        st = run_paths(rt, &j, paths, argv[i + 1]);
     }
     if (st != MCL_OK) fprintf(stderr, "gemm_timing: %s\n", mcl_last_error());
     mcl_buffer_release(&j.W);

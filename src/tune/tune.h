@@ -100,6 +100,10 @@ typedef enum mcl_family_id {
 #define MCL_T_GEMM_SWZ "GEMM_SWZ"
 #define MCL_T_GEMM_FUSE "GEMM_FUSE"
 #define MCL_T_GEMM_SKRED "GEMM_SKRED"
+/* mma kernels: fragment order (1: W fragments, then each m16 tile's A) and
+ * the unchecked loads of blocks inside M and N (gemm9, docs/performance.md) */
+#define MCL_T_GEMM_LDF "GEMM_LDF"
+#define MCL_T_GEMM_FAST "GEMM_FAST"
 /* host-side split-K rule: slices until the blocks fill GEMM_SKW per compute unit */
 #define MCL_T_GEMM_SKW "GEMM_SKW"
 #define MCL_T_GEMM_SW "GEMM_SW"
