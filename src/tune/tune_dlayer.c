@@ -31,11 +31,14 @@
  *    each device-wide barrier). With phases A and D streaming they cost: a
  *    1.4b layer took 32.5 us without them, 36.5 with (H200, session 9; with
  *    the older dl_dot loop they had saved ~1 us of a 130m layer).
- *  - DL_SPEC: 1 on GPUs (phases A, D and C's W_dt loads compiled once per
- *    weight dtype, so no load waits on a dtype branch: rgemv.cl's finding,
- *    session 5's gemv_in_1 1.13-1.37x), 0 on CPUs (one copy with the dtype a
- *    run-time value: the same code, and PoCL compiles the program in ~6 s
- *    less).
+ *  - DL_SPEC: 1 on GPUs with dedicated local memory (phases A, D and C's
+ *    W_dt loads compiled once per weight dtype, so no load waits on a dtype
+ *    branch: rgemv.cl's finding, session 5's gemv_in_1 1.13-1.37x), else 0
+ *    (one copy with the dtype a run-time value: the same code). PoCL's local
+ *    memory is ordinary memory: under the GPU rules (MAMBACL_TEST_DEVICE_TYPE
+ *    =gpu: test_leak, test_limits) its compiler spent over 10 minutes on the
+ *    four copies where one took seconds; on CPUs one copy also compiles ~6 s
+ *    faster.
  *  - DL_GPC (host): work-groups per compute unit the co-residency probe tries
  *    first (then halves down to 1): 4 on GPUs, 1 on CPUs.
  * DL_WG, DL_LPR and DL_LPC are powers of two with DL_LPR, DL_LPC <= DL_WG.
@@ -62,7 +65,7 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_DL_PF, 0);
-    mcl_params_set(out, MCL_T_DL_SPEC, cpu ? 0 : 1);
+    mcl_params_set(out, MCL_T_DL_SPEC, !cpu && dev->local_mem_is_local ? 1 : 0);
 }
 
 static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
