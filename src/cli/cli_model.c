@@ -188,3 +188,16 @@ mcl_status cli_model_source_load(mcl_runtime *rt, const cli_model_source *src, m
     if (src->model_dir) return mcl_model_load(rt, src->model_dir, out);
     return mcl_model_create_random(rt, &mcl_preset_find(src->config)->cfg, src->dtype, 1234, out);
 }
+
+/* The device the runtime will open, read without creating it. */
+bool cli_target_device(const char *sel, mcl_device_info *out)
+{
+    mcl_device_info *list = NULL;
+    int n = 0, idx = -1;
+    bool ok = mcl_device_enumerate(&list, NULL, NULL, &n, false) == MCL_OK &&
+              mcl_device_select(list, n, sel, &idx) == MCL_OK;
+    if (ok) *out = list[idx];
+    free(list);
+    mcl_error_clear();
+    return ok;
+}

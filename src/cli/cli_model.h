@@ -47,6 +47,11 @@ int cli_model_source_check(const char *cmd, cli_model_source *src);
 /* Loads the checkpoint or creates the random model on rt. */
 mcl_status cli_model_source_load(mcl_runtime *rt, const cli_model_source *src, mcl_model **out);
 
+/* The device a runtime with device selector `sel` (NULL = default) would
+ * open, read without creating a runtime: false (error cleared) when none
+ * matches or enumeration fails. For defaults that depend on the device. */
+bool cli_target_device(const char *sel, mcl_device_info *out);
+
 /* Frees what cli_open_model opened. */
 void cli_close_model(mcl_runtime *rt, mcl_model *model);
 

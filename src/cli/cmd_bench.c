@@ -612,19 +612,6 @@ static mcl_status bench_model_sections(mcl_runtime *rt, const bench_opts *o, rep
     return st;
 }
 
-/* The device the runtime will open, read without creating it. */
-static bool target_device(const char *sel, mcl_device_info *out)
-{
-    mcl_device_info *list = NULL;
-    int n = 0, idx = -1;
-    bool ok = mcl_device_enumerate(&list, NULL, NULL, &n, false) == MCL_OK &&
-              mcl_device_select(list, n, sel, &idx) == MCL_OK;
-    if (ok) *out = list[idx];
-    free(list);
-    mcl_error_clear();
-    return ok;
-}
-
 /* Checks before any work; CLI_EXIT_OK or the exit code after a message. */
 static int check_args(bench_opts *o)
 {
@@ -632,7 +619,7 @@ static int check_args(bench_opts *o)
     if (o->json_path && !cli_check_output_file("bench", "--json", o->json_path)) return CLI_EXIT_USAGE;
     if (o->csv_path && !cli_check_output_file("bench", "--csv", o->csv_path)) return CLI_EXIT_USAGE;
     mcl_device_info dev;
-    bool cpu = target_device(o->ro.device, &dev) && dev.type == MCL_DEVICE_TYPE_CPU;
+    bool cpu = cli_target_device(o->ro.device, &dev) && dev.type == MCL_DEVICE_TYPE_CPU;
     if (cpu && !o->src.model_dir && !o->src.config && !o->full) {
         o->src.config = "tiny";
         o->quick = true;

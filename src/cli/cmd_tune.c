@@ -141,19 +141,6 @@ static mcl_status run_tune(mcl_runtime *rt, tune_cli *o)
     return st;
 }
 
-/* The device the runtime will open, read without creating it. */
-static bool target_device(const char *sel, mcl_device_info *out)
-{
-    mcl_device_info *list = NULL;
-    int n = 0, idx = -1;
-    bool ok = mcl_device_enumerate(&list, NULL, NULL, &n, false) == MCL_OK &&
-              mcl_device_select(list, n, sel, &idx) == MCL_OK;
-    if (ok) *out = list[idx];
-    free(list);
-    mcl_error_clear();
-    return ok;
-}
-
 int cmd_tune(int argc, char **argv)
 {
     tune_cli o = {.src = {.dtype = MCL_DTYPE_F16},
@@ -171,7 +158,7 @@ int cmd_tune(int argc, char **argv)
     if (access(dir, W_OK) != 0)
         return cli_eprintf("mambacl tune: error: cannot write the cache directory %s", dir), CLI_EXIT_RUNTIME;
     mcl_device_info dev;
-    bool cpu = target_device(o.ro.device, &dev) && dev.type == MCL_DEVICE_TYPE_CPU;
+    bool cpu = cli_target_device(o.ro.device, &dev) && dev.type == MCL_DEVICE_TYPE_CPU;
     if (cpu && !o.src.model_dir && !o.src.config && !o.full) {
         o.src.config = "tiny";
         o.quick = true;
