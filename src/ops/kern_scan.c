@@ -49,7 +49,27 @@ static mcl_status bind_z(cl_kernel k, const mcl_scan_args *a, int first)
     return MCL_OK;
 }
 
-/* The split's workspace (rt->scan_ws): n_seqs*(2*nseg+1)*d_inner*N floats, grown when needed. */
+/* Zeroes buf [bytes] by a blocking write from zeroed host memory. */
+static mcl_status zero_buffer(mcl_runtime *rt, cl_mem buf, size_t bytes, const char *what)
+{
+    void *zeros = calloc(1, bytes);
+    if (!zeros) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory zeroing %s (%zu bytes)", what, bytes);
+    cl_int err = clEnqueueWriteBuffer(rt->queue, buf, CL_TRUE, 0, bytes, zeros, 0, NULL, NULL);
+    free(zeros);
+    if (err != CL_SUCCESS) return mcl_error_cl(err, "clEnqueueWriteBuffer(%s, zeros)", what);
+    return MCL_OK;
+}
+
+/* The split's workspace (rt->scan_ws): n_seqs*(2*nseg+1)*d_inner*N floats,
+ * grown when needed and zeroed when created (once per growth). scan_summary
+ * writes every slab that scan_prefill reads, so the zeros are never read as
+ * data; they are for Oclgrind 21.10's uninitialized-value plugin, which keeps
+ * a released buffer's shadow under its buffer index (it has no
+ * memoryAllocated/memoryDeallocated hooks): a new buffer given that index
+ * inherits the old one's shadow size, the kernels' stores past it are not
+ * recorded and their later loads read as uninitialized (scan_prefill after
+ * scan_summary in kernel_sweep, depending on which selftests ran before). A
+ * whole-buffer host write gives the shadow this buffer's size, all defined. */
 static mcl_status scan_ws(mcl_runtime *rt, int n_seqs, int nseg, const mcl_scan_args *a, cl_mem *out)
 {
     size_t bytes = 4 * (size_t)n_seqs * (size_t)(2 * nseg + 1) * (size_t)a->d_inner * (size_t)a->d_state;
@@ -57,6 +77,11 @@ static mcl_status scan_ws(mcl_runtime *rt, int n_seqs, int nseg, const mcl_scan_
         mcl_buffer_release(&rt->scan_ws);
         rt->scan_ws_bytes = 0;
         MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "scan split workspace", &rt->scan_ws));
+        mcl_status s = zero_buffer(rt, rt->scan_ws, bytes, "scan split workspace");
+        if (s != MCL_OK) {
+            mcl_buffer_release(&rt->scan_ws);
+            return s;
+        }
         rt->scan_ws_bytes = bytes;
     }
     *out = rt->scan_ws;
