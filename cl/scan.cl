@@ -59,12 +59,24 @@
  * its rules). The scan reads dtin[t, d] beside x and z (4 B more per (t, d)) and
  * applies Δ = softplus(dtin + b_dt): no dt tiles, no W_dt, one barrier per
  * chunk less per tile, RT·(CH+4+DCH) floats less local memory.
+ * y as the mma GEMM's split A (scan_prefill_split, scan_prefill's own
+ * specialization; the launcher runs it where out_proj takes the mma path,
+ * src/ops/kern_scan.h, mcl_kern_scan_prefill_split): the last state group's
+ * y goes into local memory and is stored as hi = round(y), lo = round(y -
+ * hi) in F16 or BF16 into [T, ylda] ushort arrays (zeros for d >= d_inner),
+ * 16 bytes per part and work-item, instead of fp32 y: bitwise what gemm.cl's
+ * gemm_split_a writes from the fp32 y (scan_store_rows; scalar stores when
+ * SCAN_DCH % 8 != 0). Partial sums between state groups still go through
+ * fp32 y. scan_warp writes fp32 y only. A SCAN_YSPLIT 1 program has
+ * scan_prefill_split's body (which writes fp32 y too, ysplit 0) instead of
+ * scan_prefill's.
  * Prefetch (SCAN_PREF 1): the global inputs of the next chunk (this
  * work-item's B|C stage slots, x, z and dtin of its (t, d) pairs) are loaded
  * into registers right after this chunk's stage, so that their latency
  * overlaps this chunk's reduce, scan and replay (BCPT + 3·PJ registers).
  *
- * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B); per t and
+ * Memory traffic per (t, d): reads x (4 B), z (4 B), writes y (4 B; split:
+ * 2·ysplit B); per t and
  * work-group 4·(R+2N) B of dbc (from cache: every channel block reads it);
  * per channel W_dt (R weights), b_dt, D, A (N) and the state (4·N B read and
  * written once). With N > SCAN_NG, 8 B more per (t, d) per extra pass (y
@@ -77,7 +89,8 @@
  * SCAN_KEEPB (keep Δ·x·B in registers between reduce and replay),
  * SCAN_FAST_EXP (native_exp2 for exp(Δ·A)), SCAN_NSEG (segments per
  * sequence, above; the launcher reads it too), SCAN_DTIN (Δ given, above;
- * the launcher reads it), SCAN_PREF (prefetch, above). Local memory in floats,
+ * the launcher reads it), SCAN_PREF (prefetch, above), SCAN_YSPLIT
+ * (scan_prefill_split compiled, above; the launcher reads it). Local memory in floats,
  * RTL = 1 with SCAN_DTIN, else RT:
  * RTL·(DCH + CHUNK + 4) + max(CHUNK·(2NG+4), NSG·(CHUNK+1)·DCH) rounded up to 4
  * + 2·CHUNK·(DCH+1) + (2·TT + 1)·NG·DCH.
@@ -114,6 +127,9 @@
 #endif
 #ifndef SCAN_PREF
 #define SCAN_PREF 0
+#endif
+#ifndef SCAN_YSPLIT
+#define SCAN_YSPLIT 0
 #endif
 
 /* Full unrolling keeps the per-item arrays in registers on GPUs; on CPUs
@@ -271,6 +287,59 @@ SCAN_UNROLL
 #endif
 }
 
+/* y as the mma GEMM's A parts (scan_prefill_split; src/ops/gemm.h,
+ * mcl_gemm_parts): hi = round(y), lo = round(y - hi) in F16 (f16) or BF16
+ * ([T, lda] ushort, lo only with split 2, zeros for d >= d_inner), by
+ * common.cl's gemm_round4 / gemm_pack8, so the bits are gemm_split_a's on
+ * the fp32 y. With SCAN_DCH % 8 == 0 the gated y of the chunk goes into
+ * local memory yl [t][YLW] (the (Δ, Δ·x) stage's space, free after the
+ * reduce) and scan_store_rows writes 8 channels per work-item with 16-byte
+ * stores, as gemm_split_a does; else each work-item stores its own
+ * elements (2-byte stores; the row's last channel also writes the
+ * padding's zeros). */
+#define SCAN_YLW (SCAN_DCH + 1) /* padded row of yl */
+
+inline float scan_round1(float v, int f16) { return f16 ? gemm_round_f16(v) : as_float(gemm_bf16_bits(v) << 16); }
+
+inline void scan_gated_out(__local float *yl, __global ushort *hi, __global ushort *lo, int lda, int f16, int split,
+                           size_t row, int t, int dl, int d, int d_inner, float v)
+{
+#if SCAN_DCH % 8 == 0
+    (void)hi, (void)lo, (void)lda, (void)f16, (void)split, (void)row, (void)d, (void)d_inner;
+    yl[t * SCAN_YLW + dl] = v;
+#else
+    (void)yl, (void)t, (void)dl;
+    const float h = scan_round1(v, f16);
+    const size_t o = row * (size_t)lda + (size_t)d;
+    hi[o] = (ushort)gemm_bits1(h, f16);
+    if (split == 2) lo[o] = (ushort)gemm_bits1(scan_round1(v - h, f16), f16);
+    if (d == d_inner - 1)
+        for (int k = d_inner; k < lda; k++) {
+            hi[row * (size_t)lda + k] = 0;
+            if (split == 2) lo[row * (size_t)lda + k] = 0;
+        }
+#endif
+}
+
+#if SCAN_DCH % 8 == 0
+/* The chunk's rows row0 .. row0+nt-1 of the block's channels d0 .. from yl
+ * (zeros past d_inner), 8 consecutive channels per item, up to lda. */
+inline void scan_store_rows(const __local float *yl, __global ushort *hi, __global ushort *lo, int lda, int f16,
+                            int split, size_t row0, int nt, int d0, int lid)
+{
+    for (int e = lid; e < SCAN_CHUNK * (SCAN_DCH / 8); e += SCAN_WG) {
+        const int t = e / (SCAN_DCH / 8), c = (e % (SCAN_DCH / 8)) * 8, k = d0 + c;
+        if (t >= nt || k >= lda) continue;
+        const __local float *r = yl + t * SCAN_YLW + c;
+        const float4 a0 = (float4)(r[0], r[1], r[2], r[3]), a1 = (float4)(r[4], r[5], r[6], r[7]);
+        const float4 h0 = gemm_round4(a0, f16), h1 = gemm_round4(a1, f16);
+        const size_t o = ((row0 + (size_t)t) * (size_t)lda + (size_t)k) / 8;
+        ((__global uint4 *)hi)[o] = gemm_pack8(h0, h1, f16);
+        if (split == 2) ((__global uint4 *)lo)[o] = gemm_pack8(gemm_round4(a0 - h0, f16), gemm_round4(a1 - h1, f16), f16);
+    }
+}
+#endif
+
 /* The global inputs of the chunk at row0 (nt >= 1 rows): this work-item's
  * B|C stage slots into bcr, and x, z (want_z) and, with SCAN_DTIN, dtin of
  * its PJ (t, d) pairs (rows past the chunk clamped to its last). */
@@ -319,11 +388,16 @@ inline void scan_run(__global const float *restrict xc,   // [T, d_inner]
                   ulong z_off, int z_ld,               // z's view (Mamba-1: d_inner, 2*d_inner)
                   __global float *restrict sums,       // [n_seqs, 2*nseg+1, d_inner, N] when nseg > 1
                   __global const float *restrict dtin, // [T, d_inner] δ·W_dtᵀ when SCAN_DTIN
+                  __global ushort *restrict yhi,       // [T, ylda] y's hi part when ysplit
+                  __global ushort *restrict ylo,       // [T, ylda] y's lo part when ysplit == 2
+                  int ylda, int yf16, int ysplit,      // ysplit 0: fp32 y
                   __local float4 *bcs4, __local float4 *ds4, __local float *wl, __local float2 *ddx,
                   __local float *sa, __local float *sb, __local float *cl,
-                  const int summary)                   // 1: the segments' maps (scan_summary)
+                  const int summary,                   // 1: the segments' maps (scan_summary)
+                  const int parts)                     // 1: y as the GEMM's parts (scan_prefill_split)
 {
     __local float *bcs = (__local float *)bcs4;
+    __local float *yl = (__local float *)ddx; /* parts: the gated y [t][YLW] */
     __local float *ds = (__local float *)ds4;
 
     const int lid = (int)get_local_id(0);
@@ -561,8 +635,21 @@ SCAN_UNROLL
 SCAN_UNROLL
                 for (int q = 0; q < SCAN_NSG; q++) out += bcs[q * SCAN_YSW + t * SCAN_DCH + dl];
                 if (last_group) out = fma(dskip, xr[j], out) * mcl_silu(zr[j]);
-                y[o] = out;
+                if (parts && last_group && ysplit) /* scan_prefill_split with parts */
+                    scan_gated_out(yl, yhi, ylo, ylda, yf16, ysplit, row0 + (size_t)t, t, dl, d, d_inner, out);
+                else
+                    y[o] = out;
             }
+#if SCAN_DCH % 8 == 0
+            if (parts && last_group && ysplit) { /* the rows' parts from yl, 8 channels per item */
+                if (!dv) { /* the padding's zeros */
+SCAN_UNROLL
+                    for (int j = 0; j < SCAN_PJ; j++) yl[(tq * SCAN_PJ + j) * SCAN_YLW + dl] = 0.0f;
+                }
+                barrier(CLK_LOCAL_MEM_FENCE);
+                scan_store_rows(yl, yhi, ylo, ylda, yf16, ysplit, row0, nt, d0, lid);
+            }
+#endif
 #if SCAN_PREF
             if (c0 + SCAN_CHUNK < len) {
 SCAN_UNROLL
@@ -617,7 +704,8 @@ SCAN_UNROLL
         ulong state_off, __global const int *restrict slot, ulong slot_stride,                                 \
         __global const int *restrict seq_start, int n_seqs, int d_inner, int R, int N,                         \
         __global float *restrict y, ulong z_off, int z_ld, __global float *restrict sums,                      \
-        __global const float *restrict dtin
+        __global const float *restrict dtin, __global ushort *restrict yhi, __global ushort *restrict ylo,    \
+        int ylda, int yf16, int ysplit
 #define SCAN_ENTRY_LOCALS                              \
     __local float4 bcs4[SCAN_STAGE / 4];               \
     __local float4 ds4[SCAN_RTL * SCAN_DSW / 4];       \
@@ -626,16 +714,35 @@ SCAN_UNROLL
     __local float sa[SCAN_TT * SCAN_NL];               \
     __local float sb[SCAN_TT * SCAN_NL];               \
     __local float cl[SCAN_NL];
-#define SCAN_ENTRY_RUN(summary)                                                                                   \
+#define SCAN_ENTRY_RUN(summary, parts)                                                                            \
     scan_run(xc, dbc, xz, w_dt, wdtype, b_dt, A, D, ssm_state, state_off, slot, slot_stride, seq_start, n_seqs, \
-             d_inner, R, N, y, z_off, z_ld, sums, dtin, bcs4, ds4, wl, ddx, sa, sb, cl, summary)
+             d_inner, R, N, y, z_off, z_ld, sums, dtin, yhi, ylo, ylda, yf16, ysplit, bcs4, ds4, wl, ddx, sa, sb, \
+             cl, summary, parts)
 
-/* The scan (y and the final state); with nseg > 1 after scan_summary. */
+/* The scan (y and the final state); with nseg > 1 after scan_summary.
+ * Empty (never launched) in a SCAN_YSPLIT program, whose scan_prefill_split
+ * serves both forms of y: one set of local arrays per program (Oclgrind
+ * sums them over a program's kernels). */
 __kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
 void scan_prefill(SCAN_ENTRY_PARAMS)
 {
+#if !SCAN_YSPLIT
     SCAN_ENTRY_LOCALS
-    SCAN_ENTRY_RUN(0);
+    SCAN_ENTRY_RUN(0, 0);
+#endif
+}
+
+/* scan_prefill writing y as the mma GEMM's split A (yhi, ylo [T, ylda],
+ * ysplit 1 or 2, yf16) instead of fp32 y, or fp32 y with ysplit 0: its own
+ * specialization, so that scan_prefill keeps none of the parts' code;
+ * empty (never launched) without SCAN_YSPLIT. */
+__kernel __attribute__((reqd_work_group_size(SCAN_WG, 1, 1)))
+void scan_prefill_split(SCAN_ENTRY_PARAMS)
+{
+#if SCAN_YSPLIT
+    SCAN_ENTRY_LOCALS
+    SCAN_ENTRY_RUN(0, 1);
+#endif
 }
 
 /* The segments' maps (SCAN_NSEG > 1), before scan_prefill; empty (never
@@ -645,7 +752,7 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 {
 #if SCAN_NSEG > 1
     SCAN_ENTRY_LOCALS
-    SCAN_ENTRY_RUN(1);
+    SCAN_ENTRY_RUN(1, 0);
 #endif
 }
 
@@ -797,7 +904,7 @@ void scan_warp(SCAN_ENTRY_PARAMS)
 #else
     __local float2 *scr = 0;
 #endif
-    (void)w_dt, (void)wdtype, (void)sums;
+    (void)w_dt, (void)wdtype, (void)sums, (void)yhi, (void)ylo, (void)ylda, (void)yf16, (void)ysplit;
     const int lid = (int)get_local_id(0), lane = lid % SCAN_WL, w = lid / SCAN_WL;
 #if MCL_CAP_PTX
     const uint last = (uint)(lid % 32 - lane + SCAN_WL - 1); /* the channel's last lane in the warp */

@@ -742,6 +742,328 @@ static void test_prefill_warp(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* ---- the launcher's dt pre-pass by W_dt's dtype (SCAN_DTIN16) ----------- */
+
+/* mcl_kern_scan_dt_mode over every SCAN_DTIN, SCAN_DTIN16, dtype and path:
+ * SCAN_DTIN16 only for a 16-bit W_dt whose product takes the tensor cores. */
+static void test_dt_mode_rule(void **state)
+{
+    (void)state;
+    const mcl_gemm_path paths[] = {MCL_GEMM_AUTO, MCL_GEMM_GEMV, MCL_GEMM_SIMT, MCL_GEMM_MMA, MCL_GEMM_CLBLAST};
+    for (int dtin = 0; dtin <= 3; dtin++)
+        for (int d16 = 0; d16 <= 2; d16 += 2)
+            for (int wdt = 0; wdt <= 2; wdt++)
+                for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+                    mcl_params p;
+                    memset(&p, 0, sizeof p);
+                    mcl_params_set(&p, "SCAN_DTIN", dtin);
+                    mcl_params_set(&p, "SCAN_DTIN16", d16);
+                    int want = dtin == 0 ? 0 : (d16 && wdt != MCL_DTYPE_F32 && paths[i] == MCL_GEMM_MMA) ? d16 : dtin;
+                    assert_int_equal(mcl_kern_scan_dt_mode(&p, (mcl_dtype)wdt, paths[i]), want);
+                }
+    mcl_params p;
+    runtime_params("scan.cl", &p);
+    mcl_params_set(&p, "SCAN_DTIN16", 1); /* 0 or 2 only */
+    assert_false(mcl_tune_scan_fits(&rt->dev, &p));
+}
+
+/* Runs k with tunables p on case c (seed): *y and *st the device's y and
+ * state pool, *h the inputs and the reference's y and state (host_free by
+ * the caller); with yp the scan writes y as those parts instead. */
+static void run_case(cl_kernel k, const mcl_params *p, const scan_case *c, unsigned long long seed,
+                     const mcl_gemm_parts *yp, host_data *h, float **y, float **st)
+{
+    dev_data d;
+    gen(c, seed, h);
+    dev_upload(h, &d);
+    mcl_scan_args a = scan_args(h, &d);
+    mcl_kern_state ks = {d.state, h->state_off, d.slot, h->slot_stride};
+    mcl_status s = yp ? mcl_kern_scan_prefill_parts_with(rt, k, p, &a, &ks, d.seq_start, h->n_seqs, yp)
+                      : mcl_kern_scan_prefill_with(rt, k, p, &a, &ks, d.seq_start, h->n_seqs);
+    if (s != MCL_OK) fail_msg("%s", mcl_last_error());
+    size_t ny = (size_t)h->T * h->d_inner;
+    *y = xcalloc(ny, sizeof(float));
+    *st = xcalloc(h->pool, sizeof(float));
+    download(d.y, *y, ny * 4);
+    download(d.state, *st, h->pool * 4);
+    ref_scan_prefill(h->xc, h->dbc, h->xz, h->w, h->wdtype, h->b_dt, h->A, h->D, h->state, h->state_off, h->slot,
+                     h->slot_stride, h->seq_start, h->n_seqs, h->d_inner, h->R, h->N, h->y);
+    dev_free(&d);
+}
+
+/* A scan_dt2 program (SCAN_DTIN 3) launched with SCAN_DTIN16 2: the launcher
+ * runs scan_dt_gather + mcl_op_matmul exactly where the dt product takes the
+ * tensor cores with a 16-bit W_dt (PoCL: never; seen by rt->scan_dt[0], the
+ * gather's δ, being made), and the program launched with SCAN_DTIN 2 (the
+ * other choice, what the H200 runs for F16 W_dt) gives the same y within
+ * the tolerances, both against the reference. */
+static void test_prefill_dt_choice(void **state)
+{
+    (void)state;
+    mcl_params p, p16, p2;
+    mcl_program prog;
+    runtime_params("scan.cl", &p);
+    mcl_params_set(&p, "SCAN_DTIN", 3);
+    mcl_params_set(&p, "SCAN_PREF", 1);
+    mcl_params_set(&p, "SCAN_NSEG", 1);
+    mcl_params_set(&p, "SCAN_DTV", 16); /* test_prefill_dt2's program */
+    if (!mcl_tune_scan_fits(&rt->dev, &p)) mcl_params_set(&p, "SCAN_DTV", 8); /* less local memory */
+    assert_true(mcl_tune_scan_fits(&rt->dev, &p));
+    cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+    p16 = p;
+    mcl_params_set(&p16, "SCAN_DTIN16", 2);
+    p2 = p;
+    mcl_params_set(&p2, "SCAN_DTIN", 2);
+    const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+    const scan_case cs[] = {
+        {"choice f16", 2, {2 * ch + 3, 40}, 70, 12, 16, MCL_DTYPE_F16},
+        {"choice bf16", 1, {ch + 1}, 37, 5, 16, MCL_DTYPE_BF16},
+        {"choice f32", 1, {97}, 33, 9, 16, MCL_DTYPE_F32},
+    };
+    bool mma = mcl_caps_on(&rt->caps, MCL_CAP_MMA);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        host_data h, h2;
+        float *y, *st, *y2, *st2;
+        int T = 0;
+        for (int b = 0; b < cs[i].n_seqs; b++) T += cs[i].lens[b];
+        mcl_gemm_path path = mcl_op_matmul_choice(rt, (mcl_dtype)cs[i].wdtype, T, cs[i].d_inner, cs[i].R, 0.0f);
+        int mode = mcl_kern_scan_dt_mode(&p16, (mcl_dtype)cs[i].wdtype, path);
+        assert_int_equal(mode, mma && cs[i].wdtype != MCL_DTYPE_F32 && path == MCL_GEMM_MMA ? 2 : 3);
+        if (!mma) assert_int_equal(mode, 3);
+        mcl_buffer_release(&rt->scan_dt[0]);
+        rt->scan_dt_bytes[0] = 0;
+        run_case(k, &p16, &cs[i], 1900 + i, NULL, &h, &y, &st);
+        assert_int_equal(rt->scan_dt_bytes[0] > 0, mode == 2); /* the gather ran exactly with mode 2 */
+        size_t ny = (size_t)h.T * h.d_inner;
+        bad += compare("y", y, h.y, ny) + compare("state", st, h.state, h.pool);
+        run_case(k, &p2, &cs[i], 1900 + i, NULL, &h2, &y2, &st2);
+        assert_true(rt->scan_dt_bytes[0] > 0);
+        bad += compare("y (SCAN_DTIN 2)", y2, h2.y, ny) + compare("y 2 vs 3", y2, y, ny) +
+               compare("state 2 vs 3", st2, st, h.pool);
+        if (bad) print_message("case %s: %d mismatches\n", cs[i].name, bad);
+        free(y), free(st), free(y2), free(st2);
+        host_free(&h), host_free(&h2);
+    }
+    clReleaseKernel(k);
+    mcl_program_release(&prog);
+    assert_int_equal(bad, 0);
+}
+
+/* ---- y written as out_proj's A parts ------------------------------------ */
+
+static cl_mem parts_buf(size_t n)
+{
+    uint16_t *junk = xcalloc(n, 2);
+    for (size_t i = 0; i < n; i++) junk[i] = 0xabcd; /* every element and the padding must be written */
+    cl_mem m = upload(junk, n * 2);
+    free(junk);
+    return m;
+}
+
+/* Whether the parts yp [T, lda] are bitwise gemm_split_a's on the fp32 y. */
+static int parts_equal(const float *y, int T, int d_inner, const mcl_gemm_parts *yp)
+{
+    size_t n = (size_t)T * (size_t)yp->lda;
+    cl_mem by = upload(y, (size_t)T * d_inner * 4), bh = parts_buf(n), bl = parts_buf(n);
+    assert_int_equal(mcl_op_gemm_split(rt, by, T, d_inner, yp->lda, yp->dt, yp->split, bh, bl), MCL_OK);
+    uint16_t *wh = xcalloc(n, 2), *wl = xcalloc(n, 2), *gh = xcalloc(n, 2), *gl = xcalloc(n, 2);
+    download(bh, wh, n * 2);
+    download(bl, wl, n * 2);
+    download(yp->hi, gh, n * 2);
+    if (yp->split == 2) download(yp->lo, gl, n * 2);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (gh[i] != wh[i] || (yp->split == 2 && gl[i] != wl[i])) {
+            if (bad < 3)
+                print_message("  parts[%zu, %zu]: got %04x/%04x want %04x/%04x\n", i / yp->lda, i % yp->lda, gh[i],
+                              gl[i], wh[i], wl[i]);
+            bad++;
+        }
+    free(wh), free(wl), free(gh), free(gl);
+    mcl_buffer_release(&by), mcl_buffer_release(&bh), mcl_buffer_release(&bl);
+    return bad;
+}
+
+/* scan_prefill_split (programs with SCAN_YSPLIT 1), the scan writing y as
+ * the mma GEMM's hi/lo parts (split 1 and 2, F16 and BF16, d_inner with and
+ * without padding to 8, N above SCAN_NG: the partial sums through fp32 y
+ * first) on the runtime's configuration and a split sequence with the GEMM
+ * pre-pass and prefetch (SCAN_NSEG 3; both 16-byte stores from local memory)
+ * and a SCAN_DCH 4 program (2-byte stores; its scan_warp, for N <= 16,
+ * refuses parts): the parts bitwise gemm_split_a's on the fp32 y of the
+ * same launch without them (as test_gemm_presplit checks rmsnorm_split),
+ * the state bitwise the same; parts that cannot hold y, and parts for a
+ * program without SCAN_YSPLIT, refused. */
+static void test_prefill_ysplit(void **state)
+{
+    (void)state;
+    const long variants[][4] = {/* DTIN, PREF, NSEG, WARP (0 0 1 0: the runtime's) */
+                                {-1, 0, 1, 0}, {2, 1, 3, 0}, {2, 0, 1, 1}};
+    int bad = 0, ran = 0;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        mcl_params p;
+        mcl_program prog;
+        runtime_params("scan.cl", &p);
+        if (variants[v][0] >= 0) {
+            mcl_params_set(&p, "SCAN_DTIN", variants[v][0]);
+            mcl_params_set(&p, "SCAN_PREF", variants[v][1]);
+            mcl_params_set(&p, "SCAN_NSEG", variants[v][2]);
+            mcl_params_set(&p, "SCAN_DTV", 4);
+        }
+        if (variants[v][3]) { /* test_prefill_warp's second program: DCH 4, scan_prefill_split's scalar stores */
+            const char *names[] = {"SCAN_DCH", "SCAN_ITEMS", "SCAN_NSG", "SCAN_TT", "SCAN_KEEPB", "SCAN_WARP",
+                                   "SCAN_WL", "SCAN_DTIN", "SCAN_PREF"};
+            const long vals[] = {4, 2, 1, 4, 0, 1, 32, 2, 0};
+            for (int a = 0; a < 9; a++) mcl_params_set(&p, names[a], vals[a]);
+        }
+        mcl_params_set(&p, "SCAN_YSPLIT", 1); /* scan_prefill_split compiled */
+        if (!mcl_tune_scan_fits(&rt->dev, &p)) {
+            print_message("ysplit variant %zu skipped: beyond this device's limits\n", v);
+            continue;
+        }
+        ran++;
+        cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog);
+        const int ch = (int)(mcl_params_get(&p, "SCAN_TT", 0) * mcl_params_get(&p, "SCAN_ITEMS", 0));
+        const scan_case cs[] = {
+            {"ysplit d37", 1, {ch + 1}, 37, 5, 16, MCL_DTYPE_F16},
+            {"ysplit batch N=64", 3, {2 * ch + 3, 1, 9}, 19, 7, 64, MCL_DTYPE_BF16},
+            {"ysplit d32", 2, {3 * ch + 5, 9}, 32, 4, 16, MCL_DTYPE_F32},
+        };
+        for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+            host_data h, h2;
+            float *y, *st, *y2, *st2;
+            int T = 0;
+            for (int b = 0; b < cs[i].n_seqs; b++) T += cs[i].lens[b];
+            int lda = (cs[i].d_inner + 7) / 8 * 8, split = (v + i) % 2 ? 1 : 2;
+            mcl_gemm_parts yp = {parts_buf((size_t)T * lda), parts_buf((size_t)T * lda), lda, split,
+                                 (v + i) % 2 ? MCL_DTYPE_BF16 : MCL_DTYPE_F16};
+            const unsigned long long seed = 2000 + (unsigned)(10 * v + i);
+            if (mcl_kern_scan_prefill_warp(&p, cs[i].N)) { /* scan_warp: fp32 y only, parts refused */
+                dev_data d;
+                gen(&cs[i], seed, &h);
+                dev_upload(&h, &d);
+                mcl_scan_args a = scan_args(&h, &d);
+                mcl_kern_state ks = {d.state, h.state_off, d.slot, h.slot_stride};
+                assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs, &yp),
+                                 MCL_ERR_UNSUPPORTED);
+                mcl_error_clear();
+                dev_free(&d);
+                host_free(&h);
+                mcl_buffer_release(&yp.hi), mcl_buffer_release(&yp.lo);
+                continue;
+            }
+            run_case(k, &p, &cs[i], seed, NULL, &h, &y, &st);
+            bad += compare("y", y, h.y, (size_t)T * h.d_inner) + compare("state", st, h.state, h.pool);
+            run_case(k, &p, &cs[i], seed, &yp, &h2, &y2, &st2);
+            int b = parts_equal(y, T, h.d_inner, &yp) + (memcmp(st, st2, h.pool * 4) != 0);
+            if (b) print_message("case %s (variant %zu, split %d): %d mismatches\n", cs[i].name, v, split, b);
+            bad += b;
+            free(y), free(st), free(y2), free(st2);
+            host_free(&h), host_free(&h2);
+            if (v == 0 && i == 0) { /* parts that cannot hold y are refused */
+                dev_data d;
+                gen(&cs[i], seed, &h);
+                dev_upload(&h, &d);
+                mcl_scan_args a = scan_args(&h, &d);
+                mcl_kern_state ks = {d.state, h.state_off, d.slot, h.slot_stride};
+                mcl_gemm_parts small = yp;
+                small.lda = lda - 8;
+                assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs, &small),
+                                 MCL_ERR_INVALID_ARG);
+                mcl_error_clear();
+                small = yp;
+                small.split = 3;
+                assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs, &small),
+                                 MCL_ERR_INVALID_ARG);
+                mcl_error_clear();
+                mcl_params p0 = p; /* a program without scan_prefill_split's body */
+                mcl_params_set(&p0, "SCAN_YSPLIT", 0);
+                assert_int_equal(mcl_kern_scan_prefill_parts_with(rt, k, &p0, &a, &ks, d.seq_start, h.n_seqs, &yp),
+                                 MCL_ERR_INVALID_ARG);
+                mcl_error_clear();
+                dev_free(&d);
+                host_free(&h);
+            }
+            mcl_buffer_release(&yp.hi), mcl_buffer_release(&yp.lo);
+        }
+        clReleaseKernel(k);
+        mcl_program_release(&prog);
+    }
+    assert_true(ran >= 2);
+    assert_int_equal(bad, 0);
+}
+
+/* mcl_kern_scan_prefill_split_with on the runtime's scan program: with
+ * SCAN_YSPLIT 1 on exactly where mcl_op_matmul_presplit is for the next
+ * product (PoCL: off), then y as parts bitwise gemm_split_a's on
+ * mcl_kern_scan_prefill_with's fp32 y, else fp32 y bitwise that y; off with
+ * SCAN_YSPLIT 0 and with MAMBACL_DISABLE=scan_split; the runtime's own
+ * configuration (SCAN_YSPLIT 0 by default and in every row) off. */
+static void test_prefill_split_next(void **state)
+{
+    (void)state;
+    const scan_case c = {"next", 2, {150, 29}, 40, 6, 16, MCL_DTYPE_F16};
+    const mcl_scan_next next = {MCL_DTYPE_F16, 24, 1.0f};
+    mcl_params p, p1;
+    mcl_program prog, prog1;
+    runtime_params("scan.cl", &p);
+    p1 = p;
+    mcl_params_set(&p1, "SCAN_YSPLIT", 1);
+    cl_kernel k = build_config("scan.cl", "scan_prefill", &p, &prog), kr;
+    cl_kernel k1 = build_config("scan.cl", "scan_prefill", &p1, &prog1);
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = c.d_inner, [MCL_SHAPE_BATCH] = c.n_seqs}};
+    assert_int_equal(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kr, NULL), MCL_OK);
+    int bad = 0;
+    for (int v = 0; v < 4; v++) { /* YSPLIT 0, 1, 1 + MAMBACL_DISABLE, the runtime's configuration */
+        const mcl_params *pl = v == 1 || v == 2 ? &p1 : &p;
+        cl_kernel kl = v == 1 || v == 2 ? k1 : k;
+        if (v == 2) setenv("MAMBACL_DISABLE", "scan_split", 1);
+        host_data h, h2;
+        dev_data d, d2;
+        gen(&c, 2100, &h);
+        dev_upload(&h, &d);
+        mcl_scan_args a = scan_args(&h, &d);
+        mcl_kern_state ks = {d.state, h.state_off, d.slot, h.slot_stride};
+        assert_int_equal(mcl_kern_scan_prefill_with(rt, k, &p, &a, &ks, d.seq_start, h.n_seqs), MCL_OK);
+        gen(&c, 2100, &h2);
+        dev_upload(&h2, &d2);
+        mcl_scan_args a2 = scan_args(&h2, &d2);
+        mcl_kern_state ks2 = {d2.state, h2.state_off, d2.slot, h2.slot_stride};
+        mcl_gemm_parts yp, want;
+        bool on = true, want_on = false;
+        if (v == 3)
+            assert_int_equal(mcl_kern_scan_prefill_split(rt, &a2, &ks2, d2.seq_start, h2.n_seqs, &next, &yp, &on),
+                             MCL_OK);
+        else
+            assert_int_equal(mcl_kern_scan_prefill_split_with(rt, kl, pl, &a2, &ks2, d2.seq_start, h2.n_seqs, &next,
+                                                              &yp, &on), MCL_OK);
+        assert_int_equal(mcl_op_matmul_presplit(rt, next.wdt, h.T, next.n, c.d_inner, next.beta, &want, &want_on),
+                         MCL_OK);
+        assert_int_equal(on, want_on && v == 1);
+        size_t ny = (size_t)h.T * c.d_inner;
+        float *y = xcalloc(ny, sizeof(float)), *y2 = xcalloc(ny, sizeof(float));
+        download(d.y, y, ny * 4);
+        if (on) bad += parts_equal(y, h.T, c.d_inner, &yp);
+        else if (v != 3) {
+            download(d2.y, y2, ny * 4);
+            bad += memcmp(y, y2, ny * 4) != 0;
+        }
+        print_message("scan_prefill_split (%s): y as parts %s\n",
+                      v == 0 ? "SCAN_YSPLIT 0" : v == 1 ? "SCAN_YSPLIT 1" : v == 2 ? "MAMBACL_DISABLE" : "runtime",
+                      on ? "on" : "off");
+        free(y), free(y2);
+        dev_free(&d), dev_free(&d2);
+        host_free(&h), host_free(&h2);
+        if (v == 2) unsetenv("MAMBACL_DISABLE");
+    }
+    clReleaseKernel(k);
+    clReleaseKernel(k1);
+    mcl_program_release(&prog);
+    mcl_program_release(&prog1);
+    assert_int_equal(bad, 0);
+}
+
 static void test_step_vs_ref(void **state)
 {
     (void)state;
@@ -1069,6 +1391,10 @@ int main(void)
         cmocka_unit_test(test_prefill_dtin_pref),
         cmocka_unit_test(test_prefill_warp),
         cmocka_unit_test(test_prefill_dt2),
+        cmocka_unit_test(test_dt_mode_rule),
+        cmocka_unit_test(test_prefill_dt_choice),
+        cmocka_unit_test(test_prefill_ysplit),
+        cmocka_unit_test(test_prefill_split_next),
         cmocka_unit_test(test_step_vs_ref),
         cmocka_unit_test(test_z_view),
         cmocka_unit_test(test_prefill_then_step),

@@ -85,6 +85,7 @@ static const mcl_selftest_entry entries[] = {
     {"gemm_mma_bf16", mcl_selftest_gemm_mma},
     {"gemm_mma_f16", mcl_selftest_gemm_mma},
     {"scan_prefill", mcl_selftest_scan_prefill},
+    {"scan_prefill_split", mcl_selftest_scan_prefill_split},
     {"scan_summary", mcl_selftest_scan_summary},
     {"scan_dt", mcl_selftest_scan_dt},
     {"scan_dt2", mcl_selftest_scan_dt2},

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/half.h"
 #include "tune/tune.h"
 
 enum { DI = 2, NS = 2, RK = 1, LDB = RK + 2 * NS, T = 6, NSEQ = 2 };
@@ -147,11 +148,28 @@ static mcl_status run_prefill(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 
 mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_prefill, ok); }
 
+/* The tunables of the dt selftests' program (SCAN_DTIN 1, SCAN_PREF 1,
+ * SCAN_YSPLIT 1: its scan is scan_prefill_split, which scan_prefill_split's
+ * own selftest launches with parts: one program for the three). */
+static mcl_status dt_params(const mcl_runtime *rt, mcl_params *prm)
+{
+    const mcl_tune_config *c;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
+    MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
+    *prm = c->params;
+    mcl_params_set(prm, MCL_T_SCAN_DTIN, 1);
+    mcl_params_set(prm, MCL_T_SCAN_PREF, 1);
+    mcl_params_set(prm, MCL_T_SCAN_YSPLIT, 1);
+    if (mcl_params_get(prm, MCL_T_SCAN_DTV, 4) > 8) mcl_params_set(prm, MCL_T_SCAN_DTV, 8); /* both pre-pass kernels */
+    return MCL_OK;
+}
+
 /* The tiny problem through a variant of the picked configuration with
- * tunable `name` = v (and `name2` = v2 when given), built through the binary
- * cache, launched by mcl_kern_scan_prefill_with with those tunables and
- * SCAN_DTIN = dtin_launch when that is > 0 (another pre-pass kernel of the
- * same program: no second build). */
+ * tunable `name` = v (name NULL: dt_params' program) and `name2` = v2 when
+ * given, built through the binary cache, launched by
+ * mcl_kern_scan_prefill_with with those tunables and SCAN_DTIN =
+ * dtin_launch when that is > 0 (another pre-pass kernel of the same
+ * program: no second build). */
 static mcl_status run_variant_as(mcl_runtime *rt, tiny_dev *d, tiny *p, const char *name, long v, const char *name2,
                                  long v2, long dtin_launch, bool *ok)
 {
@@ -159,10 +177,9 @@ static mcl_status run_variant_as(mcl_runtime *rt, tiny_dev *d, tiny *p, const ch
     mcl_shape sh = {{[MCL_SHAPE_D_INNER] = DI, [MCL_SHAPE_BATCH] = NSEQ}};
     MCL_TRY(mcl_runtime_pick(rt, MCL_FAM_SCAN, &sh, &c));
     mcl_params prm = c->params;
-    mcl_params_set(&prm, name, v);
+    if (name == NULL) MCL_TRY(dt_params(rt, &prm)); /* the dt selftests' program */
+    else mcl_params_set(&prm, name, v);
     if (name2) mcl_params_set(&prm, name2, v2);
-    if (dtin_launch > 0 && mcl_params_get(&prm, MCL_T_SCAN_DTV, 4) > 8)
-        mcl_params_set(&prm, MCL_T_SCAN_DTV, 8); /* a program with both pre-pass kernels */
     mcl_program prog;
     memset(&prog, 0, sizeof prog);
     MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
@@ -197,16 +214,17 @@ static mcl_status run_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 
 mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_split, ok); }
 
+/* scan_dt and scan_dt2 on dt_params' program (its SCAN_DTIN 1 build has
+ * scan_dt2 too, and the scan reads Δ the same way for 1 and 3; its scan,
+ * scan_prefill_split, writes fp32 y here). */
 static mcl_status run_dt(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
-    return run_variant(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, ok);
+    return run_variant_as(rt, d, p, NULL, 0, NULL, 0, 0, ok);
 }
 
-/* scan_dt2 from scan_dt's program (its SCAN_DTIN 1 build has scan_dt2 too,
- * and scan_prefill reads Δ the same way for 1 and 3). */
 static mcl_status run_dt2(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {
-    return run_variant_as(rt, d, p, MCL_T_SCAN_DTIN, 1, MCL_T_SCAN_PREF, 1, 3, ok);
+    return run_variant_as(rt, d, p, NULL, 0, NULL, 0, 3, ok);
 }
 
 static mcl_status run_dt_gather(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
@@ -219,6 +237,68 @@ mcl_status mcl_selftest_scan_dt(mcl_runtime *rt, bool *ok) { return run_tiny(rt,
 mcl_status mcl_selftest_scan_dt2(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt2, ok); }
 
 mcl_status mcl_selftest_scan_dt_gather(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_dt_gather, ok); }
+
+static mcl_status read_parts(mcl_runtime *rt, cl_mem hi, cl_mem lo, void *h, void *l, size_t bytes)
+{
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, hi, CL_TRUE, 0, bytes, h, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest hi)");
+    MCL_CL_CHECK(clEnqueueReadBuffer(rt->queue, lo, CL_TRUE, 0, bytes, l, 0, NULL, NULL),
+                 "clEnqueueReadBuffer(selftest lo)");
+    return MCL_OK;
+}
+
+/* The tiny problem through kernel k's program (tunables prm, SCAN_YSPLIT 1)
+ * with y as F16 hi/lo parts [T, 8] (split 2), read back into h and l. */
+static mcl_status split_launch(mcl_runtime *rt, tiny_dev *d, const tiny *p, cl_kernel k, const mcl_params *prm,
+                               void *h, void *l, size_t bytes)
+{
+    MCL_TRY(tiny_upload(rt, p, d));
+    MCL_TRY(put(rt, h, bytes, &d->m[11]));
+    cl_mem lo;
+    MCL_TRY(put(rt, l, bytes, &lo));
+    mcl_gemm_parts yp = {d->m[11], lo, (int)(bytes / 2 / T), 2, MCL_DTYPE_F16};
+    mcl_scan_args a = tiny_args(d);
+    mcl_kern_state ks = {d->m[7], 0, d->m[8], DI * NS};
+    mcl_status st = mcl_kern_scan_prefill_parts_with(rt, k, prm, &a, &ks, d->m[9], NSEQ, &yp);
+    if (st == MCL_OK) st = read_parts(rt, d->m[11], lo, h, l, bytes);
+    mcl_buffer_release(&lo);
+    return st;
+}
+
+/* scan_prefill_split of dt_params' program (built through the binary cache;
+ * the dt selftests' build): y as F16 hi/lo parts [T, 8] (split 2), hi + lo
+ * against the host's y, zeros in the padding. */
+static mcl_status run_prefill_split(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
+{
+    enum { LDA = 8 };
+    uint16_t parts[2][T * LDA];
+    mcl_params prm;
+    memset(parts, 0xab, sizeof parts);
+    MCL_TRY(dt_params(rt, &prm));
+    mcl_program prog;
+    memset(&prog, 0, sizeof prog);
+    MCL_TRY(mcl_runtime_build_program(rt, MCL_F_SCAN, &prm, &prog));
+    cl_int err;
+    cl_kernel k = clCreateKernel(prog.program, "scan_prefill", &err);
+    mcl_status st = err == CL_SUCCESS ? split_launch(rt, d, p, k, &prm, parts[0], parts[1], sizeof parts[0])
+                                      : mcl_error_cl(err, "clCreateKernel(scan_prefill)");
+    if (err == CL_SUCCESS) clReleaseKernel(k);
+    mcl_program_release(&prog);
+    MCL_TRY(st);
+    tiny_expect(p);
+    float y[T * DI];
+    bool pad = true;
+    for (int t = 0; t < T; t++)
+        for (int k8 = 0; k8 < LDA; k8++) {
+            float v = mcl_half_to_float(parts[0][t * LDA + k8]) + mcl_half_to_float(parts[1][t * LDA + k8]);
+            if (k8 < DI) y[t * DI + k8] = v;
+            else pad = pad && parts[0][t * LDA + k8] == 0 && parts[1][t * LDA + k8] == 0;
+        }
+    *ok = pad && close_to(y, p->y, T * DI);
+    return MCL_OK;
+}
+
+mcl_status mcl_selftest_scan_prefill_split(mcl_runtime *rt, bool *ok) { return run_tiny(rt, run_prefill_split, ok); }
 
 static mcl_status run_step(mcl_runtime *rt, tiny_dev *d, tiny *p, bool *ok)
 {

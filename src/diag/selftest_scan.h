@@ -6,6 +6,8 @@
 #include "diag/selftest.h"
 
 mcl_status mcl_selftest_scan_prefill(mcl_runtime *rt, bool *ok);
+/* scan_prefill_split: the same problem with y written as F16 hi/lo parts. */
+mcl_status mcl_selftest_scan_prefill_split(mcl_runtime *rt, bool *ok);
 /* scan_summary: the same problem through a split launch (SCAN_NSEG 2). */
 mcl_status mcl_selftest_scan_summary(mcl_runtime *rt, bool *ok);
 /* scan_dt / scan_dt_gather / scan_dt2: the same problem with Δ from the dt

@@ -13,6 +13,8 @@
  *   dbc = xc . W_x^T                        mcl_project
  *   y   = scan(xc, dbc, z, ...)             scan_prefill / ssm_step (ssm state)
  *   h  += y . W_out^T                       mcl_project, accumulating into h
+ *     (prefill, where the scan configuration has SCAN_YSPLIT: the scan writes y as the mma GEMM's split A,
+ *     mcl_kern_scan_prefill_split, and out_proj runs mcl_op_matmul_parts)
  * x and z are the two halves of each xz row (row stride 2*d_inner).
  * Decode (one row per sequence, up to the gemv rows) runs fused, 4 launches
  * per layer (src/ops/kern_decode.h):
@@ -144,8 +146,15 @@ static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
     MCL_TRY(mcl_kern_conv_prefill(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
                                   &cs, s->seq_start, n_seqs, T, c->d_inner, c->d_conv, xc));
     MCL_TRY(mcl_project(m, "x_proj", T, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));
-    MCL_TRY(mcl_kern_scan_prefill(m->rt, &a, &ss, s->seq_start, n_seqs));
-    return mcl_project(m, "out_proj", T, mcl_model_w(m, MCL_W_OUT_PROJ, l), a.y, true, s->h);
+    const mcl_dmat *out = mcl_model_w(m, MCL_W_OUT_PROJ, l);
+    mcl_scan_next next = {out->dtype, out->rows, 1.0f};
+    mcl_gemm_parts yp;
+    bool split = false;
+    MCL_TRY(mcl_kern_scan_prefill_split(m->rt, &a, &ss, s->seq_start, n_seqs, &next, &yp, &split));
+    if (split) /* the scan wrote out_proj's A parts (no gemm_split_a pass) */
+        return mcl_op_matmul_parts(m->rt, "out_proj", out->parts[0], out->dtype, out->rows, out->cols, &yp, T, 1.0f,
+                                   s->h);
+    return mcl_project(m, "out_proj", T, out, a.y, true, s->h);
 }
 
 static mcl_status layer_decode(mcl_model *m, int l, int B)

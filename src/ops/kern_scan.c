@@ -1,9 +1,22 @@
 /* Host launchers of scan.cl and ssm_step.cl (see kern_scan.h). */
 #include "ops/kern_scan.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "tune/tune_scan.h"
+
+/* Whether MAMBACL_DISABLE (a comma-separated list) names `name`. */
+static bool disabled(const char *name)
+{
+    const char *s = getenv("MAMBACL_DISABLE");
+    size_t n = strlen(name);
+    for (const char *q = s; q && (q = strstr(q, name)) != NULL; q += n)
+        if ((q == s || q[-1] == ',') && (q[n] == ',' || q[n] == '\0')) return true;
+    return false;
+}
 
 /* Binds the arguments shared by both kernels (0..11) and returns the next index. */
 static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st)
@@ -36,7 +49,27 @@ static mcl_status bind_z(cl_kernel k, const mcl_scan_args *a, int first)
     return MCL_OK;
 }
 
-/* The split's workspace (rt->scan_ws): n_seqs*(2*nseg+1)*d_inner*N floats, grown when needed. */
+/* Zeroes buf [bytes] by a blocking write from zeroed host memory. */
+static mcl_status zero_buffer(mcl_runtime *rt, cl_mem buf, size_t bytes, const char *what)
+{
+    void *zeros = calloc(1, bytes);
+    if (!zeros) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory zeroing %s (%zu bytes)", what, bytes);
+    cl_int err = clEnqueueWriteBuffer(rt->queue, buf, CL_TRUE, 0, bytes, zeros, 0, NULL, NULL);
+    free(zeros);
+    if (err != CL_SUCCESS) return mcl_error_cl(err, "clEnqueueWriteBuffer(%s, zeros)", what);
+    return MCL_OK;
+}
+
+/* The split's workspace (rt->scan_ws): n_seqs*(2*nseg+1)*d_inner*N floats,
+ * grown when needed and zeroed when created (once per growth). scan_summary
+ * writes every slab that scan_prefill reads, so the zeros are never read as
+ * data; they are for Oclgrind 21.10's uninitialized-value plugin, which keeps
+ * a released buffer's shadow under its buffer index (it has no
+ * memoryAllocated/memoryDeallocated hooks): a new buffer given that index
+ * inherits the old one's shadow size, the kernels' stores past it are not
+ * recorded and their later loads read as uninitialized (scan_prefill after
+ * scan_summary in kernel_sweep, depending on which selftests ran before). A
+ * whole-buffer host write gives the shadow this buffer's size, all defined. */
 static mcl_status scan_ws(mcl_runtime *rt, int n_seqs, int nseg, const mcl_scan_args *a, cl_mem *out)
 {
     size_t bytes = 4 * (size_t)n_seqs * (size_t)(2 * nseg + 1) * (size_t)a->d_inner * (size_t)a->d_state;
@@ -44,6 +77,11 @@ static mcl_status scan_ws(mcl_runtime *rt, int n_seqs, int nseg, const mcl_scan_
         mcl_buffer_release(&rt->scan_ws);
         rt->scan_ws_bytes = 0;
         MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "scan split workspace", &rt->scan_ws));
+        mcl_status s = zero_buffer(rt, rt->scan_ws, bytes, "scan split workspace");
+        if (s != MCL_OK) {
+            mcl_buffer_release(&rt->scan_ws);
+            return s;
+        }
         rt->scan_ws_bytes = bytes;
     }
     *out = rt->scan_ws;
@@ -58,15 +96,56 @@ int mcl_kern_scan_prefill_nseg(const mcl_params *p)
 
 bool mcl_kern_scan_prefill_dtin(const mcl_params *p) { return mcl_params_get(p, MCL_T_SCAN_DTIN, 0) != 0; }
 
+int mcl_kern_scan_dt_mode(const mcl_params *p, mcl_dtype wdt, mcl_gemm_path dt_path)
+{
+    long v = mcl_params_get(p, MCL_T_SCAN_DTIN, 0), v16 = mcl_params_get(p, MCL_T_SCAN_DTIN16, 0);
+    if (v == 0) return 0;
+    return v16 != 0 && wdt != MCL_DTYPE_F32 && dt_path == MCL_GEMM_MMA ? (int)v16 : (int)v;
+}
+
+/* The pre-pass mode on rt for a's W_dt and T rows (mcl_kern_scan_dt_mode with
+ * the dt product's path; the path is asked only where SCAN_DTIN16 could apply). */
+static int dt_mode(const mcl_runtime *rt, const mcl_params *p, const mcl_scan_args *a)
+{
+    mcl_gemm_path path = MCL_GEMM_AUTO;
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN16, 0) != 0 && a->wdtype != MCL_DTYPE_F32 && a->T > 0)
+        path = mcl_op_matmul_choice(rt, a->wdtype, a->T, a->d_inner, a->dt_rank, 0.0f);
+    return mcl_kern_scan_dt_mode(p, a->wdtype, path);
+}
+
 bool mcl_kern_scan_prefill_warp(const mcl_params *p, int d_state)
 {
     return mcl_params_get(p, MCL_T_SCAN_WARP, 0) != 0 && d_state <= mcl_params_get(p, MCL_T_SCAN_NG, 16);
 }
 
+/* Whether parts yp can take y for T rows of d_inner (MCL_ERR_INVALID_ARG if not). */
+static mcl_status parts_check(const mcl_gemm_parts *yp, const mcl_scan_args *a)
+{
+    if (!yp->hi || (yp->split != 1 && yp->split != 2) || (yp->split == 2 && !yp->lo) || yp->lda < a->d_inner ||
+        yp->lda % 8 != 0 || (yp->dt != MCL_DTYPE_F16 && yp->dt != MCL_DTYPE_BF16))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: y's parts (lda %d, split %d, dtype %d) for d_inner %d",
+                             yp->lda, yp->split, (int)yp->dt, a->d_inner);
+    return MCL_OK;
+}
+
+/* Binds y's parts (arguments 22..26; yp NULL: fp32 y, the parts' buffers
+ * bound to y and not written). */
+static mcl_status bind_parts(cl_kernel k, const mcl_scan_args *a, const mcl_gemm_parts *yp)
+{
+    cl_mem hi = yp ? yp->hi : a->y, lo = yp && yp->split == 2 ? yp->lo : hi;
+    cl_int lda = yp ? yp->lda : 0, f16 = yp && yp->dt == MCL_DTYPE_F16, split = yp ? yp->split : 0;
+    MCL_ARG(k, 22, hi);
+    MCL_ARG(k, 23, lo);
+    MCL_ARG(k, 24, lda);
+    MCL_ARG(k, 25, f16);
+    MCL_ARG(k, 26, split);
+    return MCL_OK;
+}
+
 /* Binds scan_prefill's / scan_summary's arguments (nseg > 1: the workspace;
- * dtin: Δ·W from the pre-pass, or NULL). */
+ * dtin: Δ·W from the pre-pass, or NULL; yp: y's parts, or NULL). */
 static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st,
-                               cl_mem seq_start, int n_seqs, int nseg, cl_mem dtin)
+                               cl_mem seq_start, int n_seqs, int nseg, cl_mem dtin, const mcl_gemm_parts *yp)
 {
     cl_mem sums = a->y; /* not read when nseg is 1 */
     cl_mem dt = dtin ? dtin : a->y; /* not read without SCAN_DTIN */
@@ -81,7 +160,7 @@ static mcl_status bind_prefill(mcl_runtime *rt, cl_kernel k, const mcl_scan_args
     MCL_TRY(bind_z(k, a, 18));
     MCL_ARG(k, 20, sums);
     MCL_ARG(k, 21, dt);
-    return MCL_OK;
+    return bind_parts(k, a, yp);
 }
 
 /* rt->scan_dt[i] of at least `bytes`. */
@@ -99,12 +178,13 @@ static mcl_status dt_ws(mcl_runtime *rt, int i, size_t bytes, const char *what)
  * δ·W_dtᵀ, δ read in place from dbc; SCAN_DTW² work-items per tile of
  * SCAN_DTV·SCAN_DTW timesteps × SCAN_DTV·SCAN_DTW (scan_dt) or 4·SCAN_DTW
  * (scan_dt2) channels. */
-static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a, cl_mem out)
+static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, int mode, const mcl_scan_args *a,
+                          cl_mem out)
 {
     int ldb = a->dt_rank + 2 * a->d_state, wdt = (int)a->wdtype;
     size_t dtw = (size_t)mcl_params_get(p, MCL_T_SCAN_DTW, 16), wg = dtw * dtw;
     size_t tile = (size_t)mcl_params_get(p, MCL_T_SCAN_DTV, 4) * dtw;
-    size_t tile_d = mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 3 ? 4 * dtw : tile;
+    size_t tile_d = mode == 3 ? 4 * dtw : tile;
     size_t global = (((size_t)a->T + tile - 1) / tile) * (((size_t)a->d_inner + tile_d - 1) / tile_d) * wg;
     MCL_ARG(g, 0, a->dbc);
     MCL_ARG(g, 1, ldb);
@@ -114,7 +194,7 @@ static mcl_status dt_simt(mcl_runtime *rt, cl_kernel g, const mcl_params *p, con
     MCL_ARG(g, 5, wdt);
     MCL_ARG(g, 6, a->d_inner);
     MCL_ARG(g, 7, out);
-    return mcl_launch(rt, g, mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 3 ? "scan_dt2" : "scan_dt", 1, &global, &wg);
+    return mcl_launch(rt, g, mode == 3 ? "scan_dt2" : "scan_dt", 1, &global, &wg);
 }
 
 /* SCAN_DTIN 2: scan_dt_gather (kernel g) copies δ = dbc[:, :R] into
@@ -138,55 +218,93 @@ static mcl_status dt_gemm(mcl_runtime *rt, cl_kernel g, const mcl_scan_args *a, 
                          out);
 }
 
-/* SCAN_DTIN's pre-pass (kernel g: scan_dt or scan_dt_gather) into
- * rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ, returned in *out. */
-static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, const mcl_scan_args *a,
+/* The pre-pass of mode 1, 2 or 3 (kernel g: scan_dt, scan_dt_gather or
+ * scan_dt2) into rt->scan_dt[1] [T, d_inner] = δ·W_dtᵀ, returned in *out. */
+static mcl_status dt_prepass(mcl_runtime *rt, cl_kernel g, const mcl_params *p, int mode, const mcl_scan_args *a,
                              cl_mem *out)
 {
     if (a->T < 1) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: SCAN_DTIN needs the token count (T = %d)", a->T);
     MCL_TRY(dt_ws(rt, 1, 4 * (size_t)a->T * (size_t)a->d_inner, "scan dt projection"));
-    if (mcl_params_get(p, MCL_T_SCAN_DTIN, 0) == 2) MCL_TRY(dt_gemm(rt, g, a, rt->scan_dt[1]));
-    else MCL_TRY(dt_simt(rt, g, p, a, rt->scan_dt[1]));
+    if (mode == 2) MCL_TRY(dt_gemm(rt, g, a, rt->scan_dt[1]));
+    else MCL_TRY(dt_simt(rt, g, p, mode, a, rt->scan_dt[1]));
     *out = rt->scan_dt[1];
     return MCL_OK;
 }
 
-/* The pre-pass kernel's name for tunables p (SCAN_DTIN 1, 2 or 3). */
-static const char *dt_kernel(const mcl_params *p)
+/* The pre-pass kernel's name for mode 1, 2 or 3. */
+static const char *dt_kernel(int mode) { return mode == 1 ? "scan_dt" : mode == 3 ? "scan_dt2" : "scan_dt_gather"; }
+
+/* y's form for one launch: the parts given (yp, tests and tools), or asked
+ * of mcl_op_matmul_presplit for the product `next` after the pre-pass (its
+ * own GEMM may grow the workspaces the parts live in); on: y as parts. */
+typedef struct yform {
+    const mcl_scan_next *next;
+    mcl_gemm_parts parts;
+    bool on;
+} yform;
+
+/* After the pre-pass: y's parts for yf->next where tunables p have
+ * SCAN_YSPLIT, unless MAMBACL_DISABLE lists scan_split (or presplit), the
+ * product does not take the mma path or the scan is scan_warp's (fp32 y
+ * only). */
+static mcl_status ask_parts(mcl_runtime *rt, const mcl_params *p, const mcl_scan_args *a, bool warp, yform *yf)
 {
-    long v = mcl_params_get(p, MCL_T_SCAN_DTIN, 0);
-    return v == 1 ? "scan_dt" : v == 3 ? "scan_dt2" : "scan_dt_gather";
+    if (!yf->next || warp || !mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0) || disabled("scan_split")) return MCL_OK;
+    return mcl_op_matmul_presplit(rt, yf->next->wdt, a->T, yf->next->n, a->d_inner, yf->next->beta, &yf->parts,
+                                  &yf->on);
 }
 
-/* The pre-pass (kg, with SCAN_DTIN), then scan_warp (kw, non-NULL when
- * mcl_kern_scan_prefill_warp) or scan_summary (ks, when nseg > 1) and
- * scan_prefill (k). */
-static mcl_status launch_prefill(mcl_runtime *rt, cl_kernel k, cl_kernel ks, cl_kernel kg, cl_kernel kw,
-                                 const mcl_params *p, const mcl_scan_args *a, const mcl_kern_state *st,
-                                 cl_mem seq_start, int n_seqs)
+/* The scan's kernels: scan_prefill, scan_summary (nseg > 1), the dt
+ * pre-pass's (SCAN_DTIN), scan_warp (mcl_kern_scan_prefill_warp) and
+ * scan_prefill_split (SCAN_YSPLIT); NULL where not used. */
+typedef struct scan_kernels {
+    cl_kernel k, ks, kg, kw, kp;
+} scan_kernels;
+
+/* The pre-pass (kg, with SCAN_DTIN; mode dtm), then scan_warp (kw, non-NULL
+ * when mcl_kern_scan_prefill_warp) or scan_summary (ks, when nseg > 1) and
+ * scan_prefill (k), or in a SCAN_YSPLIT program scan_prefill_split (kp; its
+ * scan_prefill is empty), with y's parts where yf has them. */
+static mcl_status launch_prefill(mcl_runtime *rt, const scan_kernels *kk, const mcl_params *p, int dtm,
+                                 const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start, int n_seqs,
+                                 yform *yf)
 {
+    cl_kernel k = kk->k, ks = kk->ks, kg = kk->kg, kw = kk->kw;
     int nseg = mcl_kern_scan_prefill_nseg(p);
     size_t global, wg;
     cl_mem dtin = NULL;
     mcl_kern_scan_prefill_grid(p, n_seqs, a->d_inner, &global, &wg);
-    if (mcl_kern_scan_prefill_dtin(p)) {
+    if (dtm) {
         MCL_ASSERT(kg != NULL, "the dt pre-pass kernel given for a scan with SCAN_DTIN");
-        MCL_TRY(dt_prepass(rt, kg, p, a, &dtin));
+        MCL_TRY(dt_prepass(rt, kg, p, dtm, a, &dtin));
+    }
+    MCL_TRY(ask_parts(rt, p, a, kw != NULL, yf));
+    const mcl_gemm_parts *yp = yf->on ? &yf->parts : NULL;
+    bool ysp = mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0) != 0; /* the program's scan is scan_prefill_split */
+    if (yp) {
+        MCL_TRY(parts_check(yp, a));
+        if (!ysp)
+            return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: y as parts needs a program built with SCAN_YSPLIT 1");
+        if (kw) return mcl_error_set(MCL_ERR_UNSUPPORTED, "scan: scan_warp writes fp32 y only, not parts");
+    }
+    if (ysp) {
+        MCL_ASSERT(kk->kp != NULL, "scan_prefill_split given for a SCAN_YSPLIT program");
+        k = kk->kp;
     }
     if (kw) {
         MCL_ASSERT(dtin != NULL && nseg == 1, "scan_warp with SCAN_DTIN and no split (mcl_tune_scan_fits)");
         size_t dch = (size_t)mcl_params_get(p, MCL_T_SCAN_DCH, 8), wwg = (size_t)mcl_tune_scan_warp_wg(p);
         size_t wglobal = (size_t)n_seqs * (((size_t)a->d_inner + dch - 1) / dch) * wwg;
-        MCL_TRY(bind_prefill(rt, kw, a, st, seq_start, n_seqs, 1, dtin));
+        MCL_TRY(bind_prefill(rt, kw, a, st, seq_start, n_seqs, 1, dtin, NULL));
         return mcl_launch(rt, kw, "scan_warp", 1, &wglobal, &wwg);
     }
     if (nseg > 1) {
         MCL_ASSERT(ks != NULL, "scan_summary given for a split scan");
-        MCL_TRY(bind_prefill(rt, ks, a, st, seq_start, n_seqs, nseg, dtin));
+        MCL_TRY(bind_prefill(rt, ks, a, st, seq_start, n_seqs, nseg, dtin, NULL));
         MCL_TRY(mcl_launch(rt, ks, "scan_summary", 1, &global, &wg));
     }
-    MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg, dtin));
-    return mcl_launch(rt, k, "scan_prefill", 1, &global, &wg);
+    MCL_TRY(bind_prefill(rt, k, a, st, seq_start, n_seqs, nseg, dtin, yp));
+    return mcl_launch(rt, k, ysp ? "scan_prefill_split" : "scan_prefill", 1, &global, &wg);
 }
 
 /* Kernel `name` of k's program into *out (released by the caller). */
@@ -201,37 +319,96 @@ static mcl_status sibling_kernel(cl_kernel k, const char *name, cl_kernel *out)
     return MCL_OK;
 }
 
+/* mcl_kern_scan_prefill_with's and _parts_with's launch on k's program. */
+static mcl_status prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p, const mcl_scan_args *a,
+                               const mcl_kern_state *st, cl_mem seq_start, int n_seqs, yform *yf)
+{
+    scan_kernels kk = {k, NULL, NULL, NULL, NULL};
+    if (n_seqs <= 0) return MCL_OK;
+    mcl_status s = MCL_OK;
+    int dtm = dt_mode(rt, p, a);
+    if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &kk.ks);
+    if (s == MCL_OK && dtm) s = sibling_kernel(k, dt_kernel(dtm), &kk.kg);
+    if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kk.kw);
+    if (s == MCL_OK && mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0)) s = sibling_kernel(k, "scan_prefill_split", &kk.kp);
+    if (s == MCL_OK) s = launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
+    cl_kernel own[] = {kk.ks, kk.kg, kk.kw, kk.kp};
+    for (int i = 0; i < 4; i++) /* the queue keeps them until the launches have run */
+        if (own[i]) clReleaseKernel(own[i]);
+    return s;
+}
+
 mcl_status mcl_kern_scan_prefill_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
                                       const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
                                       int n_seqs)
 {
-    cl_kernel ks = NULL, kg = NULL, kw = NULL;
+    yform yf = {0};
+    return prefill_with(rt, k, p, a, st, seq_start, n_seqs, &yf);
+}
+
+mcl_status mcl_kern_scan_prefill_parts_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                            const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                            int n_seqs, const mcl_gemm_parts *yp)
+{
+    if (!yp) return mcl_error_set(MCL_ERR_INVALID_ARG, "scan: no parts given for y");
+    yform yf = {NULL, *yp, true};
+    return prefill_with(rt, k, p, a, st, seq_start, n_seqs, &yf);
+}
+
+/* The runtime's configuration for a, then the launch with y as yf says. */
+static mcl_status prefill_runtime(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                  cl_mem seq_start, int n_seqs, yform *yf)
+{
+    scan_kernels kk = {0};
+    const mcl_params *p;
     if (n_seqs <= 0) return MCL_OK;
-    mcl_status s = MCL_OK;
-    if (mcl_kern_scan_prefill_nseg(p) > 1) s = sibling_kernel(k, "scan_summary", &ks);
-    if (s == MCL_OK && mcl_kern_scan_prefill_dtin(p)) s = sibling_kernel(k, dt_kernel(p), &kg);
-    if (s == MCL_OK && mcl_kern_scan_prefill_warp(p, a->d_state)) s = sibling_kernel(k, "scan_warp", &kw);
-    if (s == MCL_OK) s = launch_prefill(rt, k, ks, kg, kw, p, a, st, seq_start, n_seqs);
-    if (ks) clReleaseKernel(ks); /* the queue keeps them until the launches have run */
-    if (kg) clReleaseKernel(kg);
-    if (kw) clReleaseKernel(kw);
-    return s;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_TOKENS] = a->T > 0 ? a->T : 0,
+                     [MCL_SHAPE_BATCH] = n_seqs}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &kk.k, &p));
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &kk.ks, NULL));
+    int dtm = dt_mode(rt, p, a);
+    if (dtm) MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(dtm), &kk.kg, NULL));
+    if (mcl_kern_scan_prefill_warp(p, a->d_state))
+        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kk.kw, NULL));
+    if (mcl_params_get(p, MCL_T_SCAN_YSPLIT, 0))
+        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill_split", &kk.kp, NULL));
+    return launch_prefill(rt, &kk, p, dtm, a, st, seq_start, n_seqs, yf);
 }
 
 mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
                                  cl_mem seq_start, int n_seqs)
 {
-    cl_kernel k, ks, kg, kw = NULL;
-    const mcl_params *p;
-    if (n_seqs <= 0) return MCL_OK;
-    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = a->d_inner, [MCL_SHAPE_TOKENS] = a->T > 0 ? a->T : 0,
-                     [MCL_SHAPE_BATCH] = n_seqs}};
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_prefill", &k, &p));
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_summary", &ks, NULL));
-    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, dt_kernel(p), &kg, NULL));
-    if (mcl_kern_scan_prefill_warp(p, a->d_state))
-        MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_SCAN, &sh, "scan_warp", &kw, NULL));
-    return launch_prefill(rt, k, ks, kg, kw, p, a, st, seq_start, n_seqs);
+    yform yf = {0};
+    return prefill_runtime(rt, a, st, seq_start, n_seqs, &yf);
+}
+
+/* The split launches' common end: *parts, *on from yf (after status s). */
+static mcl_status split_out(mcl_status s, const yform *yf, int n_seqs, mcl_gemm_parts *parts, bool *on)
+{
+    MCL_TRY(s);
+    *on = yf->on && n_seqs > 0;
+    if (*on) *parts = yf->parts;
+    return MCL_OK;
+}
+
+mcl_status mcl_kern_scan_prefill_split(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                       cl_mem seq_start, int n_seqs, const mcl_scan_next *next,
+                                       mcl_gemm_parts *parts, bool *on)
+{
+    yform yf = {next, {0}, false};
+    *on = false;
+    memset(parts, 0, sizeof *parts);
+    return split_out(prefill_runtime(rt, a, st, seq_start, n_seqs, &yf), &yf, n_seqs, parts, on);
+}
+
+mcl_status mcl_kern_scan_prefill_split_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                            const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                            int n_seqs, const mcl_scan_next *next, mcl_gemm_parts *parts, bool *on)
+{
+    yform yf = {next, {0}, false};
+    *on = false;
+    memset(parts, 0, sizeof *parts);
+    return split_out(prefill_with(rt, k, p, a, st, seq_start, n_seqs, &yf), &yf, n_seqs, parts, on);
 }
 
 int mcl_kern_ssm_step_sb(const mcl_runtime *rt, const mcl_params *p, int B, int d_inner, int R, int N)

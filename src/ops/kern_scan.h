@@ -10,6 +10,7 @@
 #ifndef MCL_KERN_SCAN_H
 #define MCL_KERN_SCAN_H
 
+#include "ops/gemm.h"
 #include "ops/kern.h"
 
 typedef struct mcl_scan_args {
@@ -49,6 +50,52 @@ mcl_status mcl_kern_scan_prefill(mcl_runtime *rt, const mcl_scan_args *a, const 
  * allocation failure is returned). */
 /* Whether tunables p take Δ from the dt GEMM pre-pass (SCAN_DTIN). */
 bool mcl_kern_scan_prefill_dtin(const mcl_params *p);
+
+/* The dt pre-pass the launchers run under tunables p for a W_dt of wdt
+ * whose product (T rows, d_inner x dt_rank) mcl_op_matmul would run on
+ * dt_path: 0 none (SCAN_DTIN 0), else SCAN_DTIN16 where that is set, W_dt
+ * is 16-bit and dt_path is MCL_GEMM_MMA (the tensor cores; the rows keyed by
+ * shape keep SCAN_DTIN, the F32 W_dt's choice), else SCAN_DTIN (1 scan_dt,
+ * 2 scan_dt_gather + mcl_op_matmul, 3 scan_dt2). The launchers ask
+ * mcl_op_matmul_choice for dt_path. Pure: tests call it with any path. */
+int mcl_kern_scan_dt_mode(const mcl_params *p, mcl_dtype wdt, mcl_gemm_path dt_path);
+
+/* The product that reads the scan's y next (Mamba-1: out_proj, C += y .
+ * W^T): W [n, d_inner] of wdt, beta. */
+typedef struct mcl_scan_next {
+    mcl_dtype wdt;
+    int n;
+    float beta;
+} mcl_scan_next;
+
+/* mcl_kern_scan_prefill, and where the configuration has SCAN_YSPLIT 1 and
+ * `next` runs on the mma path with a split pass (mcl_op_matmul_presplit for
+ * a->T rows, asked after the scan's own dt pre-pass, whose GEMM may use the
+ * same workspaces) scan_prefill_split writes y as that GEMM's A parts
+ * instead of fp32 y (bitwise gemm_split_a's on the fp32 y; y itself is then
+ * only the partial sums' scratch when d_state > SCAN_NG; never scan_warp):
+ * *on true and *parts the parts for mcl_op_matmul_parts, to run before any
+ * other matmul on rt. *on false: fp32 y as mcl_kern_scan_prefill.
+ * MAMBACL_DISABLE=scan_split (or presplit) keeps fp32 y. Errors: those of
+ * mcl_kern_scan_prefill and mcl_op_matmul_presplit. */
+mcl_status mcl_kern_scan_prefill_split(mcl_runtime *rt, const mcl_scan_args *a, const mcl_kern_state *st,
+                                       cl_mem seq_start, int n_seqs, const mcl_scan_next *next,
+                                       mcl_gemm_parts *parts, bool *on);
+
+/* The same with a scan_prefill kernel compiled with tunables p (tests, tools). */
+mcl_status mcl_kern_scan_prefill_split_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                            const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                            int n_seqs, const mcl_scan_next *next, mcl_gemm_parts *parts, bool *on);
+
+/* mcl_kern_scan_prefill_with writing y as the parts yp (hi, lo [a->T, lda]
+ * ushort of dt, lda a multiple of 8 >= d_inner, split 1 or 2) instead of
+ * fp32 y, through the program's scan_prefill_split (tests, tools; the
+ * program built with SCAN_YSPLIT 1). MCL_ERR_INVALID_ARG for parts outside
+ * that or p without SCAN_YSPLIT;
+ * MCL_ERR_UNSUPPORTED where the launch is scan_warp's. */
+mcl_status mcl_kern_scan_prefill_parts_with(mcl_runtime *rt, cl_kernel k, const mcl_params *p,
+                                            const mcl_scan_args *a, const mcl_kern_state *st, cl_mem seq_start,
+                                            int n_seqs, const mcl_gemm_parts *yp);
 
 /* Whether a scan with tunables p and d_state states runs scan_warp (the
  * program's sibling of scan_prefill: SCAN_WARP 1 and d_state <= SCAN_NG;

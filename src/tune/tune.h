@@ -74,6 +74,8 @@ typedef enum mcl_family_id {
 #define MCL_T_SCAN_NSEG "SCAN_NSEG"
 #define MCL_T_SCAN_DTIN "SCAN_DTIN"
 #define MCL_T_SCAN_PREF "SCAN_PREF"
+#define MCL_T_SCAN_DTIN16 "SCAN_DTIN16"
+#define MCL_T_SCAN_YSPLIT "SCAN_YSPLIT"
 #define MCL_T_SCAN_DTW "SCAN_DTW"
 #define MCL_T_SCAN_DTV "SCAN_DTV"
 #define MCL_T_SCAN_WARP "SCAN_WARP"

@@ -50,6 +50,22 @@
  *    where the H200 measured it faster.
  *  - SCAN_PREF (the next chunk's global inputs prefetched into registers):
  *    0 by default, 1 where measured faster.
+ *  - SCAN_DTIN16 (the pre-pass for a 16-bit W_dt whose dt product
+ *    mcl_op_matmul runs on the tensor cores; src/ops/kern_scan.h,
+ *    mcl_kern_scan_dt_mode): 0 (SCAN_DTIN's, the F32 W_dt's choice: rows are
+ *    keyed by shape, not dtype) or 2 (scan_dt_gather + the mma GEMM); 0 by
+ *    default, 2 in the H200's rows where measured faster with F16 W_dt
+ *    (SCAN_DTIN 2 3-7% faster than 3 with 16-bit W_dt, 29-32% slower with
+ *    F32 W_dt on CLBlast). Read by the launcher only.
+ *  - SCAN_YSPLIT (scan_prefill_split: the scan writes y as the next
+ *    GEMM's split A where that GEMM takes the mma path; src/ops/kern_scan.h,
+ *    mcl_kern_scan_prefill_split): 0 by default and in every row. Its first
+ *    form (the parts' stores inside scan_prefill) made scan_prefill 1.38x
+ *    slower on the H200 (9.6 -> 13.2 ms of 1.4b's L = 2048 prefill) while
+ *    removing 1.2 ms of gemm_split_a; the specialized kernel of session 9
+ *    has not run there. Compiled in (scan_prefill_split's body only with
+ *    SCAN_YSPLIT 1: no second set of local arrays, which Oclgrind sums over
+ *    a program's kernels) and read by the launcher.
  *  - SCAN_WARP (scan_warp instead of scan_prefill where N <= SCAN_NG: a
  *    warp of 32 time-lanes per channel, the lanes' scan by shuffles;
  *    cl/scan.cl): 0 by default, set by built-in rows where the H200
@@ -157,6 +173,7 @@ bool mcl_tune_scan_fits(const mcl_device_info *dev, const mcl_params *p)
     if (dtin == 1 && dtv != 4 && dtv != 8) return false;          /* scan_dt's blocks */
     if (dtin == 3 && dtv != 4 && dtv != 8 && dtv != 16) return false; /* scan_dt2's */
     if (dtin == 3 && 2L * 16 * (dtv * dtw + 4 * dtw + 8) * 4 > (long)dev->local_mem_bytes) return false;
+    if (mcl_params_get(p, MCL_T_SCAN_DTIN16, 0) == 1) return false; /* 0 or 2 (the GEMM pre-pass) */
     if (mcl_params_get(p, MCL_T_SCAN_WARP, 0) && !warp_fits(dev, p)) return false;
     return mcl_tune_scan_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
@@ -221,6 +238,8 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_NSEG, 1);
     mcl_params_set(out, MCL_T_SCAN_DTIN, 0);
     mcl_params_set(out, MCL_T_SCAN_PREF, 0);
+    mcl_params_set(out, MCL_T_SCAN_DTIN16, 0);
+    mcl_params_set(out, MCL_T_SCAN_YSPLIT, 0);
     mcl_params_set(out, MCL_T_SCAN_WARP, 0);
     mcl_params_set(out, MCL_T_SCAN_WL, 32);
     derive_dtw(dev, out);
@@ -286,6 +305,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
     {MCL_T_SCAN_DTIN, 0, 3},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
     {MCL_T_SCAN_DTV, 4, 16},       {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
+    {MCL_T_SCAN_DTIN16, 0, 2},     {MCL_T_SCAN_YSPLIT, 0, 1},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
@@ -337,7 +357,7 @@ const mcl_family mcl_family_scan = {
     .defaults = mcl_tune_scan_defaults,
     .complete = scan_complete,
     .fits = mcl_tune_scan_fits,
-    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_DTIN 1 SCAN_DTV 4 or 8, SCAN_DTIN 3 SCAN_DTV 4, 8 or 16 (and scan_dt2's local memory within the device); SCAN_WARP 1 also SCAN_DTIN 1, 2 or 3, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128 and scan_warp's local memory within the device",
+    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_DTIN 1 SCAN_DTV 4 or 8, SCAN_DTIN 3 SCAN_DTV 4, 8 or 16 (and scan_dt2's local memory within the device); SCAN_DTIN16 0 or 2; SCAN_WARP 1 also SCAN_DTIN 1, 2 or 3, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128 and scan_warp's local memory within the device",
     .work_group = mcl_tune_scan_wg,
     .local_bytes = mcl_tune_scan_local_bytes,
 };
