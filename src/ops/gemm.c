@@ -145,13 +145,16 @@ typedef struct mm {
 } mm;
 
 /* Slices of K: enough blocks for GEMM_SKW per compute unit, at most
- * GEMM_SPLITK (cap), each at least 4 K steps of bk long; *k_len a multiple
- * of bk. */
+ * GEMM_SPLITK (cap; GEMM_SKN instead where larger for a C at most 2 blocks
+ * wide, bn columns each), each at least 4 K steps of bk long; *k_len a
+ * multiple of bk. */
 static mcl_status splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int cap, int *k_len,
                          int *slices)
 {
-    int skw;
+    int skw, skn;
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SKW, &skw));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SKN, &skn));
+    if (a->N <= 2 * bn && skn > cap) cap = skn;
     long blocks = (long)((a->M + bm - 1) / bm) * ((a->N + bn - 1) / bn);
     long want = (long)skw * (rt->dev.compute_units ? rt->dev.compute_units : 1);
     long s = blocks >= want ? 1 : (want + blocks - 1) / blocks;
