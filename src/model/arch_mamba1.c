@@ -25,7 +25,9 @@
  * run cgemv.cl's kernels and x_proj + ssm step one xstep launch:
  * 1 + 3 * n_layer + 1 (src/ops/kern_cgemv.h, kern_xstep.h).
  * MAMBACL_DISABLE=fused_decode runs the sequence above instead
- * (1 + 6 * n_layer + 2 launches). A step of one sequence runs
+ * (1 + 6 * n_layer + 2 launches, plus the GEMMs' gemm_reduce; larger
+ * batches always: layer_decode, where in_proj's and out_proj's split-K
+ * reductions ride on conv_step_parts and the next layer's rmsnorm_parts). A step of one sequence runs
  * each layer as one persistent launch where its probe passed and the
  * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
  * src/ops/kern_dlayer.h: 1 + n_layer + 1 launches; MAMBACL_DISABLE=persistent
