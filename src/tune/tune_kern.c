@@ -53,8 +53,10 @@
  *    GEMM_SKW 2 (host): split-K aims at 2 blocks per compute unit.
  *    GEMM_SKN (host): the split-K cap of products at most 2 blocks wide
  *    (x_proj: 160 columns; at decode batches 2 blocks of C in all, each
- *    slice a chain of K steps): GPUs 32 (bdec10, docs/performance.md),
- *    CPUs 1. GEMM_FUSE 0: A split by its own
+ *    slice a chain of K steps): GPUs 32, CPUs 1. NOT measured yet (bdec10
+ *    got no device time; docs/performance.md "bdec10"): chosen so that
+ *    x_proj's 4096-long K runs as 32 slices of 4 K steps (64 groups instead
+ *    of 16 groups of 16 steps); GEMM_SKN <= GEMM_SPLITK (8) is main's rule. GEMM_FUSE 0: A split by its own
  *    gemm_split_a pass (1, 2: inside the GEMM, cl/gemm.cl; 1 keeps local A
  *    rows of fp32, BK + 8 floats, instead of SPLIT rows of halves).
  *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
