@@ -37,6 +37,14 @@
  * conv_step: one token per sequence, work-item (d, b): reads the K-1 taps,
  *   writes xc and the rolled state (taps shift left, x enters at K-2).
  *   Traffic per element: state 2*4*(K-1), x 4, w 4*K, xc 4.
+ * conv_step_parts: conv_step fused with the reduction of the in_proj GEMM's
+ *   split-K slabs (src/ops/gemm.h, mcl_op_matmul_slabs): work-item (c, b)
+ *   for the ld = 2*d_inner columns of xz sums slab z = 0..S-1 of element
+ *   (b, c) in that order (gemm_reduce's additions, so bitwise its xz) and
+ *   writes xz (the z half is read later by ssm_step); items c < d_inner
+ *   then do conv_step on that value (the same expressions). One launch
+ *   instead of gemm_reduce + conv_step. Traffic per element of xz: 4*S read,
+ *   4 written; per x element conv_step's, less x's read.
  * Tunables: CONV_WG (work-items per group along d_inner; 256 on GPUs, 64 on
  *   CPUs, capped by the device; src/tune/tune_kern.c); CONV_TT (rows per
  *   conv_prefill4 item; 0: always conv_prefill; default 8).
@@ -201,17 +209,13 @@ void conv_prefill4(CONV_PREFILL_PARAMS, int T)
     }
 }
 
-__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
-void conv_step(__global const float *x, ulong x_off, int x_ld, __global const float *w,
-               __global const float *bias, int has_bias, __global float *conv_state, ulong state_off,
-               __global const int *slot, ulong slot_stride, int B, int d_inner, int K,
-               __global float *xc)
+/* The conv step of channel d of sequence b on input xv (conv_step's expressions). */
+inline float conv_step_one(float xv, __global const float *w, __global const float *bias, int has_bias,
+                           __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
+                           int b, int d, int K)
 {
-    int d = get_global_id(0), b = get_global_id(1);
-    if (d >= d_inner || b >= B) return;
     __global const float *wd = w + (size_t)d * K;
     __global float *st = conv_state + state_off + (size_t)slot[b] * slot_stride + (size_t)d * (K - 1);
-    float xv = x[x_off + (size_t)b * (size_t)x_ld + d];
     float acc = has_bias ? bias[d] : 0.0f;
     for (int j = 0; j < K - 1; j++) {
         float s = st[j];
@@ -220,5 +224,34 @@ void conv_step(__global const float *x, ulong x_off, int x_ld, __global const fl
     }
     st[K - 2] = xv;
     acc = mad(wd[K - 1], xv, acc);
-    xc[(size_t)b * d_inner + d] = mcl_silu(acc);
+    return mcl_silu(acc);
+}
+
+__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
+void conv_step_parts(__global const float *ws, int S, ulong MN, __global float *xz, int ld,
+                     __global const float *w, __global const float *bias, int has_bias,
+                     __global float *conv_state, ulong state_off, __global const int *slot, ulong slot_stride,
+                     int B, int d_inner, int K, __global float *xc)
+{
+    int c = get_global_id(0), b = get_global_id(1);
+    if (c >= ld || b >= B) return;
+    size_t i = (size_t)b * (size_t)ld + c;
+    float s = 0.0f;
+    for (int z = 0; z < S; z++) s += ws[(size_t)z * MN + i];
+    xz[i] = s;
+    if (c < d_inner)
+        xc[(size_t)b * d_inner + c] = conv_step_one(s, w, bias, has_bias, conv_state, state_off, slot, slot_stride, b,
+                                                    c, K);
+}
+
+__kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
+void conv_step(__global const float *x, ulong x_off, int x_ld, __global const float *w,
+               __global const float *bias, int has_bias, __global float *conv_state, ulong state_off,
+               __global const int *slot, ulong slot_stride, int B, int d_inner, int K,
+               __global float *xc)
+{
+    int d = get_global_id(0), b = get_global_id(1);
+    if (d >= d_inner || b >= B) return;
+    float xv = x[x_off + (size_t)b * (size_t)x_ld + d];
+    xc[(size_t)b * d_inner + d] = conv_step_one(xv, w, bias, has_bias, conv_state, state_off, slot, slot_stride, b, d, K);
 }

@@ -23,6 +23,15 @@
  *   expressions, common.cl's rounding). Traffic per element: as
  *   rmsnorm_residual, but 2 * split bytes written instead of out's 4 (and no
  *   split pass reading them again).
+ * rmsnorm_parts: rmsnorm_residual (rows in order, no row list) whose delta
+ *   is a GEMM product still in split-K slabs (src/ops/gemm.h,
+ *   mcl_op_matmul_slabs: out_proj accumulating into the residual): pass 1
+ *   forms v = (slab 0 + .. + slab S-1) + resid, gemm_reduce's additions
+ *   with beta 1 in its order, writes it back and sums squares; pass 2 as
+ *   rmsnorm_residual. Bitwise gemm_reduce (beta 1) + rmsnorm_residual; one
+ *   launch instead of two (the decode's out_proj of layer l with the norm of
+ *   layer l + 1). Traffic per element: slabs 4*S, resid 4 read + 4 written +
+ *   4 re-read, w 4 (cached), out 4.
  * Tunables: NORM_WG (power of two; default 256 on GPUs, 64 on CPUs, capped by
  *   the device's max work-group size; src/tune_kern.c).
  */
@@ -38,6 +47,19 @@ void embed_gather(__global const int *ids, __global const void *emb, int wdtype,
     if (i >= D || t >= T) return;
     size_t id = (size_t)ids[t];
     out[(size_t)t * D + i] = mcl_load_w(emb, id * (size_t)D + i, wdtype);
+}
+
+/* The local-memory tree of the items' sums of squares ss: rsqrt(mean + eps). */
+inline float norm_tree_scale(float ss, float eps, int D, __local float *red)
+{
+    int lid = get_local_id(0);
+    red[lid] = ss;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return rsqrt(red[0] / (float)D + eps);
 }
 
 /* Pass 1 of rmsnorm_residual and rmsnorm_split on row `src` (an offset):
@@ -56,13 +78,7 @@ inline float norm_row_scale(__global float *resid, __global const float *delta, 
         }
         ss = mad(v, v, ss);
     }
-    red[lid] = ss;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) red[lid] += red[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    return rsqrt(red[0] / (float)D + eps);
+    return norm_tree_scale(ss, eps, D, red);
 }
 
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
@@ -77,6 +93,26 @@ void rmsnorm_residual(__global float *resid, __global const float *delta, int ha
     float scale = norm_row_scale(resid, delta, has_delta, src, eps, D, red);
     size_t dst = (size_t)r * (size_t)D;
     for (int i = lid; i < D; i += NORM_WG) out[dst + i] = resid[src + i] * scale * w[i];
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void rmsnorm_parts(__global float *resid, __global const float *ws, int S, ulong MN, __global const float *w,
+                   float eps, __global float *out, int T, int D)
+{
+    __local float red[NORM_WG];
+    int r = get_group_id(0), lid = get_local_id(0);
+    /* the host launches exactly T groups (no early return before barriers) */
+    size_t src = (size_t)r * (size_t)D;
+    float ss = 0.0f;
+    for (int i = lid; i < D; i += NORM_WG) {
+        float s = 0.0f;
+        for (int z = 0; z < S; z++) s += ws[(size_t)z * MN + src + i];
+        float v = s + resid[src + i];
+        resid[src + i] = v;
+        ss = mad(v, v, ss);
+    }
+    float scale = norm_tree_scale(ss, eps, D, red);
+    for (int i = lid; i < D; i += NORM_WG) out[src + i] = resid[src + i] * scale * w[i];
 }
 
 /* Normalized elements i..i+3 of the row at resid + src (zero at i >= D):

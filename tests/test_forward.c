@@ -16,6 +16,8 @@
 #include "fwd_common.h"
 #include "model/model.h"
 #include "ref/ref_model.h"
+#include "tune/tune_kern.h"
+#include "runtime/runtime.h"
 
 static mcl_runtime *rt;
 
@@ -174,6 +176,58 @@ static void test_fused_decode(void **state)
         free(out[run]);
     }
     mcl_model_free(m);
+}
+
+/* The unfused decode of a batch above the gemv rows with the GEMM's split-K
+ * slabs handed to the conv step and the next layer's norm (conv_step_parts,
+ * rmsnorm_parts) == the same with their own gemm_reduce launches
+ * (MAMBACL_DISABLE=slabs): bitwise, logits over 3 steps. gemm.cl runs with
+ * GEMM_SPLITK 4 and GEMM_SKW 64 so that every projection takes several K
+ * slices here too (PoCL's defaults take one). */
+static void test_slabs_decode(void **state)
+{
+    (void)state;
+    enum { NB = 20 };
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur, p = base;
+    mcl_params_set(&p, MCL_T_GEMM_SPLITK, 4);
+    mcl_params_set(&p, MCL_T_GEMM_SKW, 64);
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    size_t v = (size_t)mcl_model_vocab(m);
+    int32_t prompt[NB][4];
+    const int32_t *tp[NB];
+    int lens[NB];
+    for (int b = 0; b < NB; b++) {
+        lens[b] = 1 + b % 4;
+        for (int i = 0; i < lens[b]; i++) prompt[b][i] = (int32_t)((b * 97 + i * 13 + 5) % (int)v);
+        tp[b] = prompt[b];
+    }
+    mcl_state *s[2][NB] = {{0}};
+    float *out[2];
+    for (int run = 0; run < 2; run++) {
+        out[run] = alloc_f(3 * NB * v);
+        for (int b = 0; b < NB; b++) assert_int_equal(mcl_state_create(m, &s[run][b]), MCL_OK);
+        assert_int_equal(mcl_prefill(m, s[run], tp, lens, NB, NULL), MCL_OK);
+        if (run == 1) setenv("MAMBACL_DISABLE", "slabs", 1);
+        int32_t next[NB];
+        for (int b = 0; b < NB; b++) next[b] = (int32_t)((b * 31 + 7) % (int)v);
+        for (int step = 0; step < 3; step++) {
+            assert_int_equal(mcl_decode(m, s[run], next, NB, out[run] + (size_t)step * NB * v), MCL_OK);
+            for (int b = 0; b < NB; b++) next[b] = (next[b] * 7 + step) % (int32_t)v;
+        }
+        unsetenv("MAMBACL_DISABLE");
+    }
+    if (memcmp(out[0], out[1], 3 * NB * v * sizeof(float)) != 0)
+        fail_msg("decode with the slabs handed on differs from gemm_reduce's");
+    for (int run = 0; run < 2; run++) {
+        for (int b = 0; b < NB; b++) mcl_state_free(s[run][b]);
+        free(out[run]);
+    }
+    mcl_model_free(m);
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
 }
 
 /* A decode batch wider than MCL_GEMV_MAX_ROWS runs its projections as GEMMs:
@@ -446,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_prefill_decode_batch),
         cmocka_unit_test(test_wide_decode_batch),
         cmocka_unit_test(test_fused_decode),
+        cmocka_unit_test(test_slabs_decode),
         cmocka_unit_test(test_state_copy_reset),
         cmocka_unit_test(test_bad_input_refused),
         cmocka_unit_test(test_progress_and_memory_refusal),

@@ -32,6 +32,7 @@
 #include "ops/gemm.h"
 #include "ops/kern.h"
 #include "ref/ref_gemm.h"
+#include "ref/ref_kernels.h"
 #include "runtime/caps_cache.h"
 #include "runtime/runtime.h"
 #include "tune/tune_kern.h"
@@ -253,6 +254,155 @@ static void test_gemm_skred(void **state)
     assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
 }
 
+static void slab_read(cl_mem m, void *host, size_t bytes)
+{
+    assert_int_equal(clEnqueueReadBuffer(rt->queue, m, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
+}
+
+static void close_to(const float *got, const float *want, size_t n, double tol, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs((double)got[i] - want[i]) <= tol * (1.0 + fabs(want[i]))))
+            fail_msg("%s: [%zu] = %g, want %g", what, i, got[i], want[i]);
+}
+
+/* mcl_op_matmul_slabs with its consumers (gemm.cl rebuilt with GEMM_SPLITK 4,
+ * more slices wanted than the grid needs, no gemv rows, so every product
+ * below takes several K slices): mcl_op_slabs_reduce, conv_step_parts
+ * (beta 0: in_proj + conv step) and rmsnorm_parts (beta 1: out_proj into
+ * the residual + the next norm) give bitwise what mcl_op_matmul followed by
+ * mcl_kern_conv_step / mcl_kern_rmsnorm gives, and those are within
+ * tolerance of the C references (ref_gemm, ref_conv_step,
+ * ref_rmsnorm_residual). Odd sizes, F16 and BF16 (and F32 off the mma path),
+ * slots out of order; mma where the capability is on (the H200), gemm_simt
+ * elsewhere and with MAMBACL_DISABLE=mma. */
+static void test_gemm_slabs(void **state)
+{
+    (void)state;
+    const mcl_params *cur = mcl_runtime_params(rt, "gemm.cl");
+    assert_non_null(cur);
+    mcl_params base = *cur, p = base;
+    mcl_params_set(&p, MCL_T_GEMM_SPLITK, 4);
+    mcl_params_set(&p, MCL_T_GEMM_SKW, 64);
+    mcl_params_set(&p, MCL_T_GEMM_GEMV_MAX_ROWS, 0);
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+    /* B rows, d_inner (xz rows of 2 * DI), K; D, K for the norm */
+    static const int cv[][3] = {{5, 20, 1030}, {3, 37, 2053}};
+    static const int nm[][3] = {{7, 29, 2053}, {2, 40, 1030}};
+    for (int dt = 0; dt < 3; dt++) {
+        if (dt == MCL_DTYPE_F32 && mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue; /* F32 W: simt there too */
+        for (int c = 0; c < 2; c++) {
+            /* in_proj [2*DI, K] + conv step, K taps 4, conv bias, slots reversed */
+            const int B = cv[c][0], DI = cv[c][1], K = cv[c][2], N = 2 * DI, KC = 4, taps = DI * (KC - 1);
+            size_t an = (size_t)B * K, wn = (size_t)N * K, cn = (size_t)B * N;
+            float *A = malloc(an * 4), *wf = malloc(wn * 4), *cw = malloc((size_t)DI * KC * 4),
+                  *cb = malloc((size_t)DI * 4), *st0 = malloc((size_t)B * taps * 4), *xz1 = malloc(cn * 4),
+                  *xz2 = malloc(cn * 4), *xc1 = malloc((size_t)B * DI * 4), *xc2 = malloc((size_t)B * DI * 4),
+                  *s1 = malloc((size_t)B * taps * 4), *s2 = malloc((size_t)B * taps * 4),
+                  *rxz = calloc(cn, 4), *rxc = malloc((size_t)B * DI * 4), *rst = malloc((size_t)B * taps * 4);
+            void *W = malloc(wn * 4);
+            int *slot = malloc((size_t)B * sizeof(int));
+            assert_true(A && wf && cw && cb && st0 && xz1 && xz2 && xc1 && xc2 && s1 && s2 && rxz && rxc && rst && W &&
+                        slot);
+            for (size_t i = 0; i < an; i++) A[i] = frand();
+            for (size_t i = 0; i < wn; i++) wf[i] = frand();
+            for (int i = 0; i < DI * KC; i++) cw[i] = frand();
+            for (int i = 0; i < DI; i++) cb[i] = frand();
+            for (int i = 0; i < B * taps; i++) st0[i] = frand();
+            for (int b = 0; b < B; b++) slot[b] = B - 1 - b;
+            assert_int_equal(mcl_half_convert_from_f32(wf, (mcl_dtype)dt, W, wn), MCL_OK);
+            cl_mem bA = upload(A, an * 4), bW = upload(W, wn * mcl_half_dtype_size((mcl_dtype)dt));
+            cl_mem bcw = upload(cw, (size_t)DI * KC * 4), bcb = upload(cb, (size_t)DI * 4);
+            cl_mem bslot = upload(slot, (size_t)B * sizeof(int)), bxz = upload(xz1, cn * 4);
+            cl_mem bxc = upload(xc1, (size_t)B * DI * 4), bst = upload(st0, (size_t)B * taps * 4);
+            mcl_kern_state ks = {bst, 0, bslot, (uint64_t)taps};
+            mcl_kern_view xv = {bxz, 0, N};
+            for (int run = 0; run < 2; run++) {
+                assert_int_equal(clEnqueueWriteBuffer(rt->queue, bst, CL_TRUE, 0, (size_t)B * taps * 4, st0, 0, NULL,
+                                                      NULL), CL_SUCCESS);
+                if (run == 0) {
+                    assert_int_equal(mcl_op_matmul(rt, "in_proj", bW, (mcl_dtype)dt, N, K, bA, B, 0.0f, bxz), MCL_OK);
+                    assert_int_equal(mcl_kern_conv_step(rt, &xv, bcw, bcb, &ks, B, DI, KC, bxc), MCL_OK);
+                } else {
+                    mcl_gemm_slabs sl;
+                    assert_int_equal(mcl_op_matmul_slabs(rt, "in_proj", bW, (mcl_dtype)dt, N, K, bA, B, 0.0f, bxz, &sl),
+                                     MCL_OK);
+                    assert_true(sl.n > 1);
+                    assert_int_equal(mcl_kern_conv_step_parts(rt, sl.buf, sl.n, sl.stride, bxz, N, bcw, bcb, &ks, B,
+                                                              DI, KC, bxc), MCL_OK);
+                }
+                slab_read(bxz, run ? xz2 : xz1, cn * 4);
+                slab_read(bxc, run ? xc2 : xc1, (size_t)B * DI * 4);
+                slab_read(bst, run ? s2 : s1, (size_t)B * taps * 4);
+            }
+            if (memcmp(xz1, xz2, cn * 4) || memcmp(xc1, xc2, (size_t)B * DI * 4) || memcmp(s1, s2, (size_t)B * taps * 4))
+                fail_msg("conv_step_parts differs from gemm_reduce + conv_step (dtype %d, B %d, d_inner %d)", dt, B, DI);
+            ref_gemm(A, W, (mcl_dtype)dt, rxz, B, N, K, 0.0f);
+            memcpy(rst, st0, (size_t)B * taps * 4);
+            ref_conv_step(rxz, N, cw, cb, rst, 0, slot, (size_t)taps, B, DI, KC, rxc);
+            close_to(xz2, rxz, cn, 2e-4 * sqrt((double)K), "xz against ref_gemm");
+            close_to(xc2, rxc, (size_t)B * DI, 2e-4 * sqrt((double)K), "xc against ref_conv_step");
+            close_to(s2, rst, (size_t)B * taps, 2e-4 * sqrt((double)K), "conv state against ref_conv_step");
+            mcl_buffer_release(&bA), mcl_buffer_release(&bW), mcl_buffer_release(&bcw), mcl_buffer_release(&bcb);
+            mcl_buffer_release(&bslot), mcl_buffer_release(&bxz), mcl_buffer_release(&bxc), mcl_buffer_release(&bst);
+            free(A), free(wf), free(cw), free(cb), free(st0), free(xz1), free(xz2), free(xc1), free(xc2), free(s1);
+            free(s2), free(rxz), free(rxc), free(rst), free(W), free(slot);
+        }
+        for (int c = 0; c < 2; c++) {
+            /* out_proj [D, K] accumulating into the residual h [T, D], then the norm */
+            const int T = nm[c][0], D = nm[c][1], K = nm[c][2];
+            size_t an = (size_t)T * K, wn = (size_t)D * K, cn = (size_t)T * D;
+            float *A = malloc(an * 4), *wf = malloc(wn * 4), *h0 = malloc(cn * 4), *nw = malloc((size_t)D * 4),
+                  *h1 = malloc(cn * 4), *h2 = malloc(cn * 4), *o1 = malloc(cn * 4), *o2 = malloc(cn * 4),
+                  *rh = malloc(cn * 4), *ro = malloc(cn * 4), *r1 = malloc(cn * 4);
+            void *W = malloc(wn * 4);
+            assert_true(A && wf && h0 && nw && h1 && h2 && o1 && o2 && rh && ro && r1 && W);
+            for (size_t i = 0; i < an; i++) A[i] = frand();
+            for (size_t i = 0; i < wn; i++) wf[i] = frand();
+            for (size_t i = 0; i < cn; i++) h0[i] = frand() * 3.0f;
+            for (int i = 0; i < D; i++) nw[i] = 1.0f + 0.1f * frand();
+            assert_int_equal(mcl_half_convert_from_f32(wf, (mcl_dtype)dt, W, wn), MCL_OK);
+            cl_mem bA = upload(A, an * 4), bW = upload(W, wn * mcl_half_dtype_size((mcl_dtype)dt));
+            cl_mem bh = upload(h0, cn * 4), bnw = upload(nw, (size_t)D * 4), bo = upload(h0, cn * 4);
+            for (int run = 0; run < 3; run++) {
+                assert_int_equal(clEnqueueWriteBuffer(rt->queue, bh, CL_TRUE, 0, cn * 4, h0, 0, NULL, NULL),
+                                 CL_SUCCESS);
+                mcl_gemm_slabs sl;
+                if (run == 0) {
+                    assert_int_equal(mcl_op_matmul(rt, "out_proj", bW, (mcl_dtype)dt, D, K, bA, T, 1.0f, bh), MCL_OK);
+                    assert_int_equal(mcl_kern_rmsnorm(rt, bh, NULL, bnw, 1e-5f, bo, NULL, T, D), MCL_OK);
+                } else {
+                    assert_int_equal(mcl_op_matmul_slabs(rt, "out_proj", bW, (mcl_dtype)dt, D, K, bA, T, 1.0f, bh, &sl),
+                                     MCL_OK);
+                    assert_true(sl.n > 1);
+                    if (run == 1)
+                        assert_int_equal(mcl_kern_rmsnorm_parts(rt, bh, sl.buf, sl.n, sl.stride, bnw, 1e-5f, bo, T, D),
+                                         MCL_OK);
+                    else /* the reduction the slabs left out, alone */
+                        assert_int_equal(mcl_op_slabs_reduce(rt, &sl, T, D, 1.0f, bh), MCL_OK);
+                }
+                slab_read(bh, run == 0 ? h1 : h2, cn * 4);
+                if (run < 2) slab_read(bo, run == 0 ? o1 : o2, cn * 4);
+                if (run > 0 && memcmp(h1, h2, cn * 4))
+                    fail_msg("%s: the residual differs from gemm_reduce's (dtype %d, %d x %d)",
+                             run == 1 ? "rmsnorm_parts" : "mcl_op_slabs_reduce", dt, T, D);
+            }
+            if (memcmp(o1, o2, cn * 4)) fail_msg("rmsnorm_parts differs from rmsnorm_residual (dtype %d)", dt);
+            memcpy(rh, h0, cn * 4);
+            ref_gemm(A, W, (mcl_dtype)dt, rh, T, D, K, 1.0f);
+            memcpy(r1, rh, cn * 4);
+            ref_rmsnorm_residual(r1, NULL, nw, 1e-5f, ro, NULL, T, D);
+            close_to(h2, rh, cn, 2e-4 * sqrt((double)K), "residual against ref_gemm");
+            close_to(o2, ro, cn, 2e-4 * sqrt((double)K), "norm against ref_rmsnorm_residual");
+            mcl_buffer_release(&bA), mcl_buffer_release(&bW), mcl_buffer_release(&bh), mcl_buffer_release(&bnw);
+            mcl_buffer_release(&bo);
+            free(A), free(wf), free(h0), free(nw), free(h1), free(h2), free(o1), free(o2), free(rh), free(ro);
+            free(r1), free(W);
+        }
+    }
+    assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &base), MCL_OK);
+}
+
 /* GEMM_FAST (unchecked stage loads in blocks inside the matrix, float2 C
  * stores) and GEMM_LDF (per m16 tile A fragments) against the plain mma
  * kernel: bitwise the same C, at shapes with interior and edge blocks (and
@@ -366,11 +516,6 @@ static void test_gemm_split(void **state)
     mcl_buffer_release(&bL);
 }
 
-static void read_back(cl_mem b, void *host, size_t bytes)
-{
-    assert_int_equal(clEnqueueReadBuffer(rt->queue, b, CL_TRUE, 0, bytes, host, 0, NULL, NULL), CL_SUCCESS);
-}
-
 /* rmsnorm_split's parts and residual against rmsnorm_residual + gemm_split_a,
  * bit for bit: T rows of D (D not a multiple of 8: zero padding), F16 and
  * BF16, split 1 and 2, with and without the residual add. Returns the
@@ -393,8 +538,8 @@ static void check_norm_split(int T, int D, mcl_dtype dt, int split, bool with_de
     assert_int_equal(mcl_op_gemm_split(rt, bo, T, D, lda, dt, split, bH1, bL1), MCL_OK);
     assert_int_equal(mcl_kern_rmsnorm_split(rt, bh2, with_delta ? bd : NULL, bw, 1e-5f, bH2, bL2, lda, dt, split, T, D),
                      MCL_OK);
-    read_back(bH1, h1, np * 2), read_back(bH2, h2, np * 2), read_back(bh1, r1, n * 4), read_back(bh2, r2, n * 4);
-    if (split == 2) read_back(bL1, l1, np * 2), read_back(bL2, l2, np * 2);
+    slab_read(bH1, h1, np * 2), slab_read(bH2, h2, np * 2), slab_read(bh1, r1, n * 4), slab_read(bh2, r2, n * 4);
+    if (split == 2) slab_read(bL1, l1, np * 2), slab_read(bL2, l2, np * 2);
     for (size_t i = 0; i < np; i++)
         if (h1[i] != h2[i] || l1[i] != l2[i])
             fail_msg("rmsnorm_split T %d D %d dtype %d split %d delta %d: part [%zu] %04x %04x, want %04x %04x", T,
@@ -439,7 +584,7 @@ static void check_presplit_gemm(int M, int N, int K, mcl_dtype dt)
         assert_int_equal(mcl_kern_rmsnorm_split(rt, bA2, NULL, bn, 1e-5f, p.hi, p.lo, p.lda, p.dt, p.split, M, K),
                          MCL_OK);
         assert_int_equal(mcl_op_matmul_parts(rt, "t", bW, dt, N, K, &p, M, 0.0f, bC2), MCL_OK);
-        read_back(bC1, c1, cn * 4), read_back(bC2, c2, cn * 4);
+        slab_read(bC1, c1, cn * 4), slab_read(bC2, c2, cn * 4);
         assert_memory_equal(c1, c2, cn * 4);
         mcl_gemm_parts bad = p;
         bad.lda += 8;
@@ -739,7 +884,7 @@ int main(void)
         cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
         cmocka_unit_test(test_gemm_space),  cmocka_unit_test(test_gemm_skred),
-        cmocka_unit_test(test_gemm_fast),
+        cmocka_unit_test(test_gemm_fast),   cmocka_unit_test(test_gemm_slabs),
         cmocka_unit_test(test_gemm_split),  cmocka_unit_test(test_gemm_presplit),
         cmocka_unit_test(test_gemm_bad_args),
         cmocka_unit_test(test_caps_disable), cmocka_unit_test(test_caps_probe_wrong),

@@ -57,6 +57,35 @@ mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok)
     return mcl_st_done(&b, st);
 }
 
+/* rmsnorm_parts: 2 slabs of [T, D] plus the residual, then the norm. */
+mcl_status mcl_selftest_rmsnorm_parts(mcl_runtime *rt, bool *ok)
+{
+    enum { T = 2, D = 5, S = 2 };
+    float resid[T * D], ws[S * T * D], w[D], got[T * D], want[T * D], got_r[T * D], want_r[T * D];
+    for (int i = 0; i < T * D; i++) resid[i] = mcl_st_val(i);
+    for (int i = 0; i < S * T * D; i++) ws[i] = mcl_st_val(i + 3);
+    for (int i = 0; i < D; i++) w[i] = mcl_st_val(i + 7);
+    for (int r = 0; r < T; r++) {
+        double ss = 0.0;
+        for (int i = 0; i < D; i++) {
+            want_r[r * D + i] = (ws[r * D + i] + ws[T * D + r * D + i]) + resid[r * D + i];
+            ss += (double)want_r[r * D + i] * want_r[r * D + i];
+        }
+        for (int i = 0; i < D; i++) want[r * D + i] = (float)(want_r[r * D + i] / sqrt(ss / D + 1e-5) * w[i]);
+    }
+    mcl_st_bufs b = {0};
+    cl_mem br, bws, bw, bo;
+    mcl_status st = mcl_st_put(rt, &b, resid, sizeof resid, &br);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, ws, sizeof ws, &bws);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
+    if (st == MCL_OK) st = mcl_kern_rmsnorm_parts(rt, br, bws, S, T * D, bw, 1e-5f, bo, T, D);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, br, got_r, sizeof got_r);
+    if (st == MCL_OK) *ok = mcl_st_close(got, want, T * D, 1e-5f) && memcmp(got_r, want_r, sizeof got_r) == 0;
+    return mcl_st_done(&b, st);
+}
+
 mcl_status mcl_selftest_convert(mcl_runtime *rt, bool *ok)
 {
     enum { N = 7 };
@@ -206,6 +235,46 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
     if (st == MCL_OK) st = mcl_st_get(rt, bs, got_state, sizeof got_state);
     if (st == MCL_OK)
         *ok = mcl_st_close(got, want, DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0;
+    return mcl_st_done(&b, st);
+}
+
+/* conv_step_parts: the xz row [2 * DI] as 2 slabs, reduced and conv-stepped. */
+mcl_status mcl_selftest_conv_step_parts(mcl_runtime *rt, bool *ok)
+{
+    enum { DI = 3, K = 4, TAPS = DI * (K - 1), S = 2, LD = 2 * DI };
+    float ws[S * LD], xz[LD], w[DI * K], bias[DI], state[TAPS], want[DI], got[DI], got_xz[LD];
+    float want_state[TAPS], got_state[TAPS];
+    int slot = 0;
+    for (int i = 0; i < S * LD; i++) ws[i] = mcl_st_val(i + 1);
+    for (int i = 0; i < LD; i++) xz[i] = ws[i] + ws[LD + i];
+    for (int i = 0; i < DI * K; i++) w[i] = mcl_st_val(i + 4);
+    for (int i = 0; i < DI; i++) bias[i] = mcl_st_val(i + 9);
+    for (int i = 0; i < TAPS; i++) state[i] = mcl_st_val(i + 13);
+    for (int d = 0; d < DI; d++) {
+        const float *h = state + d * (K - 1);
+        float acc = bias[d] + w[d * K + K - 1] * xz[d];
+        for (int j = 0; j < K - 1; j++) acc += w[d * K + j] * h[j];
+        want[d] = silu(acc);
+        for (int j = 0; j < K - 2; j++) want_state[d * (K - 1) + j] = h[j + 1];
+        want_state[d * (K - 1) + K - 2] = xz[d];
+    }
+    mcl_st_bufs b = {0};
+    cl_mem bws = NULL, bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bo = NULL;
+    mcl_status st = mcl_st_put(rt, &b, ws, sizeof ws, &bws);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof xz, &bx);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, w, sizeof w, &bw);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, bias, sizeof bias, &bb);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, state, sizeof state, &bs);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, &slot, sizeof slot, &bslot);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof got, &bo);
+    mcl_kern_state ks = {bs, 0, bslot, TAPS};
+    if (st == MCL_OK) st = mcl_kern_conv_step_parts(rt, bws, S, LD, bx, LD, bw, bb, &ks, 1, DI, K, bo);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, got, sizeof got);
+    if (st == MCL_OK) st = mcl_st_get(rt, bx, got_xz, sizeof got_xz);
+    if (st == MCL_OK) st = mcl_st_get(rt, bs, got_state, sizeof got_state);
+    if (st == MCL_OK)
+        *ok = mcl_st_close(got, want, DI, 1e-5f) && memcmp(got_state, want_state, sizeof want_state) == 0 &&
+              memcmp(got_xz, xz, sizeof xz) == 0;
     return mcl_st_done(&b, st);
 }
 

@@ -27,7 +27,9 @@
  * run cgemv.cl's kernels and x_proj + ssm step one xstep launch:
  * 1 + 3 * n_layer + 1 (src/ops/kern_cgemv.h, kern_xstep.h).
  * MAMBACL_DISABLE=fused_decode runs the sequence above instead
- * (1 + 6 * n_layer + 2 launches). A step of one sequence runs
+ * (1 + 6 * n_layer + 2 launches, plus the GEMMs' gemm_reduce; larger
+ * batches always: layer_decode, where in_proj's and out_proj's split-K
+ * reductions ride on conv_step_parts and the next layer's rmsnorm_parts). A step of one sequence runs
  * each layer as one persistent launch where its probe passed and the
  * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
  * src/ops/kern_dlayer.h: 1 + n_layer + 1 launches; MAMBACL_DISABLE=persistent
@@ -36,6 +38,7 @@
 
 #include "base/error.h"
 #include "model/model.h"
+#include "ops/gemm.h"
 #include "ops/kern.h"
 #include "ops/kern_cgemv.h"
 #include "ops/kern_decode.h"
@@ -157,6 +160,12 @@ static mcl_status layer_prefill(mcl_model *m, int l, int T, int n_seqs)
     return mcl_project(m, "out_proj", T, out, a.y, true, s->h);
 }
 
+/* The unfused decode layer (batches above the gemv rows). With the GEMM's
+ * split-K slabs handed on (ops/gemm.h mcl_op_matmul_slabs; off with
+ * MAMBACL_DISABLE=slabs) two reductions ride on the next launch: in_proj's
+ * on the conv step (conv_step_parts) and out_proj's on the next layer's
+ * RMSNorm (rmsnorm_parts, launched by this layer for layer l + 1, which then
+ * skips its own); bitwise the same values, 2 launches fewer per layer. */
 static mcl_status layer_decode(mcl_model *m, int l, int B)
 {
     const mcl_config *c = &m->cfg;
@@ -165,14 +174,30 @@ static mcl_status layer_decode(mcl_model *m, int l, int B)
     mcl_kern_state cs = mcl_state_view(m, MCL_M1_CONV_STATE, l), ss = mcl_state_view(m, MCL_M1_SSM_STATE, l);
     mcl_scan_args a = scan_args(m, l);
     mcl_kern_view x = x_view(m);
-    MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, B,
-                             c->d_model));
-    MCL_TRY(mcl_project(m, "in_proj", B, mcl_model_w(m, MCL_W_IN_PROJ, l), s->hn, false, xz));
-    MCL_TRY(mcl_kern_conv_step(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
-                               &cs, B, c->d_inner, c->d_conv, xc));
+    const mcl_dmat *in = mcl_model_w(m, MCL_W_IN_PROJ, l), *out = mcl_model_w(m, MCL_W_OUT_PROJ, l);
+    bool handed = mcl_op_slabs_on(); /* the previous layer normed h into hn */
+    if (l == 0 || !handed)
+        MCL_TRY(mcl_kern_rmsnorm(m->rt, s->h, NULL, mcl_model_buf(m, MCL_W_NORM, l), c->norm_eps, s->hn, NULL, B,
+                                 c->d_model));
+    mcl_gemm_slabs sl;
+    MCL_TRY(mcl_op_matmul_slabs(m->rt, "in_proj", in->parts[0], in->dtype, in->rows, in->cols, s->hn, B, 0.0f, xz,
+                                &sl));
+    if (sl.n > 0)
+        MCL_TRY(mcl_kern_conv_step_parts(m->rt, sl.buf, sl.n, sl.stride, xz, 2 * c->d_inner,
+                                         mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l), &cs,
+                                         B, c->d_inner, c->d_conv, xc));
+    else
+        MCL_TRY(mcl_kern_conv_step(m->rt, &x, mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
+                                   &cs, B, c->d_inner, c->d_conv, xc));
     MCL_TRY(mcl_project(m, "x_proj", B, mcl_model_w(m, MCL_W_X_PROJ, l), xc, false, dbc));
     MCL_TRY(mcl_kern_ssm_step(m->rt, &a, &ss, B));
-    return mcl_project(m, "out_proj", B, mcl_model_w(m, MCL_W_OUT_PROJ, l), a.y, true, s->h);
+    if (!handed || l == c->n_layer - 1) return mcl_project(m, "out_proj", B, out, a.y, true, s->h);
+    cl_mem nw = mcl_model_buf(m, MCL_W_NORM, l + 1);
+    MCL_TRY(mcl_op_matmul_slabs(m->rt, "out_proj", out->parts[0], out->dtype, out->rows, out->cols, a.y, B, 1.0f,
+                                s->h, &sl));
+    if (sl.n > 0)
+        return mcl_kern_rmsnorm_parts(m->rt, s->h, sl.buf, sl.n, sl.stride, nw, c->norm_eps, s->hn, B, c->d_model);
+    return mcl_kern_rmsnorm(m->rt, s->h, NULL, nw, c->norm_eps, s->hn, NULL, B, c->d_model);
 }
 
 /* Splits of x_proj's K for B rows: the device rule, capped by what the

@@ -141,16 +141,20 @@ typedef struct mm {
     mcl_dtype wdt;
     int M, N, K;
     float beta;
+    mcl_gemm_slabs *keep; /* non-NULL: slabs of more than one slice are left unreduced there */
 } mm;
 
 /* Slices of K: enough blocks for GEMM_SKW per compute unit, at most
- * GEMM_SPLITK (cap), each at least 4 K steps of bk long; *k_len a multiple
- * of bk. */
+ * GEMM_SPLITK (cap; GEMM_SKN instead where larger for a C at most 2 blocks
+ * wide, bn columns each), each at least 4 K steps of bk long; *k_len a
+ * multiple of bk. */
 static mcl_status splitk(const mcl_runtime *rt, const mm *a, int bm, int bn, int bk, int cap, int *k_len,
                          int *slices)
 {
-    int skw;
+    int skw, skn;
     MCL_TRY(get(a->cfg, MCL_T_GEMM_SKW, &skw));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SKN, &skn));
+    if (a->N <= 2 * bn && skn > cap) cap = skn;
     long blocks = (long)((a->M + bm - 1) / bm) * ((a->N + bn - 1) / bn);
     long want = (long)skw * (rt->dev.compute_units ? rt->dev.compute_units : 1);
     long s = blocks >= want ? 1 : (want + blocks - 1) / blocks;
@@ -182,6 +186,12 @@ static mcl_status slice_buffers(mcl_runtime *rt, const mm *a, int slices, int sk
 
 static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
 {
+    if (a->keep) { /* mcl_op_matmul_slabs: the consumer adds them */
+        a->keep->buf = rt->gemm_ws[WS_OUT];
+        a->keep->n = slices;
+        a->keep->stride = (uint64_t)a->M * (uint64_t)a->N;
+        return MCL_OK;
+    }
     cl_kernel k;
     MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, "gemm_reduce", &k));
     cl_ulong mn = (cl_ulong)a->M * (cl_ulong)a->N;
@@ -348,10 +358,20 @@ static mcl_status check_args(const mcl_runtime *rt, mcl_gemm_path path, const mm
     return MCL_OK;
 }
 
+static mcl_status matmul(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W, mcl_dtype wdt, int N,
+                         int K, cl_mem A, int M, float beta, cl_mem C, mcl_gemm_slabs *keep);
+
 mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W,
                               mcl_dtype wdt, int N, int K, cl_mem A, int M, float beta, cl_mem C)
 {
-    mm a = {NULL, what, W, A, C, wdt, M, N, K, beta};
+    return matmul(rt, path, what, W, wdt, N, K, A, M, beta, C, NULL);
+}
+
+static mcl_status matmul(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W, mcl_dtype wdt, int N,
+                         int K, cl_mem A, int M, float beta, cl_mem C, mcl_gemm_slabs *keep)
+{
+    mm a = {NULL, what, W, A, C, wdt, M, N, K, beta, keep};
+    if (keep) memset(keep, 0, sizeof *keep);
     MCL_TRY(gemm_config(rt, M, &a.cfg));
     if (path == MCL_GEMM_AUTO) MCL_TRY(choose(rt, a.cfg, wdt, M, N, K, beta, &path));
     MCL_TRY(check_args(rt, path, &a));
@@ -368,6 +388,29 @@ mcl_status mcl_op_matmul(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype 
                          cl_mem A, int M, float beta, cl_mem C)
 {
     return mcl_op_matmul_path(rt, MCL_GEMM_AUTO, what, W, wdt, N, K, A, M, beta, C);
+}
+
+mcl_status mcl_op_matmul_slabs(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
+                               cl_mem A, int M, float beta, cl_mem C, mcl_gemm_slabs *out)
+{
+    if (!out) return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: NULL slabs record", what);
+    memset(out, 0, sizeof *out);
+    return matmul(rt, MCL_GEMM_AUTO, what, W, wdt, N, K, A, M, beta, C, mcl_op_slabs_on() ? out : NULL);
+}
+
+bool mcl_op_slabs_on(void) { return !disabled("slabs"); }
+
+mcl_status mcl_op_slabs_reduce(mcl_runtime *rt, const mcl_gemm_slabs *sl, int M, int N, float beta, cl_mem C)
+{
+    if (!sl || sl->n < 0 || M < 0 || N <= 0 || (sl->n > 0 && (!sl->buf || sl->stride != (uint64_t)M * (uint64_t)N)))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemm_reduce: bad slabs (%d of %llu elements for %d x %d)",
+                             sl ? sl->n : -1, sl ? (unsigned long long)sl->stride : 0ull, M, N);
+    if (sl->n == 0 || M == 0) return MCL_OK;
+    mm a = {NULL, "gemm_reduce", NULL, NULL, C, MCL_DTYPE_F32, M, N, 1, beta, NULL};
+    MCL_TRY(gemm_config(rt, M, &a.cfg));
+    if (sl->buf != rt->gemm_ws[WS_OUT])
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "gemm_reduce: the slabs are not this runtime's GEMM workspace");
+    return run_reduce(rt, &a, sl->n);
 }
 
 mcl_status mcl_op_matmul_presplit(mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta,
@@ -397,7 +440,7 @@ mcl_status mcl_op_matmul_presplit(mcl_runtime *rt, mcl_dtype wdt, int M, int N, 
 mcl_status mcl_op_matmul_parts(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
                                const mcl_gemm_parts *A, int M, float beta, cl_mem C)
 {
-    mm a = {NULL, what, W, NULL, C, wdt, M, N, K, beta};
+    mm a = {NULL, what, W, NULL, C, wdt, M, N, K, beta, NULL};
     int split, fuse;
     MCL_TRY(gemm_config(rt, M, &a.cfg));
     MCL_TRY(check_args(rt, MCL_GEMM_MMA, &a));

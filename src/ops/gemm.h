@@ -80,6 +80,35 @@ mcl_status mcl_op_matmul_presplit(mcl_runtime *rt, mcl_dtype wdt, int M, int N, 
 mcl_status mcl_op_matmul_parts(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
                                const mcl_gemm_parts *A, int M, float beta, cl_mem C);
 
+/* The split-K slabs of a product left for its consumer to add
+ * (mcl_op_matmul_slabs): n slabs [M, N] fp32, `stride` elements apart in
+ * buf (the GEMM's workspace, not owned); n == 0: none (C holds the result). */
+typedef struct mcl_gemm_slabs {
+    cl_mem buf;
+    int n;
+    uint64_t stride; /* M * N */
+} mcl_gemm_slabs;
+
+/* mcl_op_matmul, except that where the chosen path would end with a
+ * gemm_reduce launch (the mma or simt GEMM with more than one K slice and
+ * GEMM_SKRED 0) that launch is left out: *out gets the slabs, C is not
+ * touched, and the caller's next launch must add them in slab order, then
+ * beta * C (what gemm_reduce does, so the result is bitwise the same:
+ * conv.cl's conv_step_parts, norm.cl's rmsnorm_parts, or
+ * mcl_op_slabs_reduce); no other matmul on rt may run before that (it would
+ * reuse the workspace). Elsewhere (one slice, gemv, CLBlast, GEMM_SKRED,
+ * MAMBACL_DISABLE=slabs) C gets the result as from mcl_op_matmul and
+ * out->n is 0. Errors: those of mcl_op_matmul. */
+mcl_status mcl_op_matmul_slabs(mcl_runtime *rt, const char *what, cl_mem W, mcl_dtype wdt, int N, int K,
+                               cl_mem A, int M, float beta, cl_mem C, mcl_gemm_slabs *out);
+
+/* Whether mcl_op_matmul_slabs may leave slabs (not MAMBACL_DISABLE=slabs). */
+bool mcl_op_slabs_on(void);
+
+/* C[M, N] = the sum of the slabs + beta * C: the gemm_reduce launch that
+ * mcl_op_matmul_slabs left out (a no-op for sl->n == 0). */
+mcl_status mcl_op_slabs_reduce(mcl_runtime *rt, const mcl_gemm_slabs *sl, int M, int N, float beta, cl_mem C);
+
 /* The same on a given path (tests, bench, timing tools). */
 mcl_status mcl_op_matmul_path(mcl_runtime *rt, mcl_gemm_path path, const char *what, cl_mem W,
                               mcl_dtype wdt, int N, int K, cl_mem A, int M, float beta, cl_mem C);

@@ -73,6 +73,34 @@ mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem 
     return mcl_launch(rt, k, "rmsnorm_residual", 1, &global, &wg);
 }
 
+mcl_status mcl_kern_rmsnorm_parts(mcl_runtime *rt, cl_mem resid, cl_mem ws, int S, uint64_t MN, cl_mem w, float eps,
+                                  cl_mem out, int T, int D)
+{
+    MCL_TRY(check_sizes("rmsnorm_parts", T, D));
+    if (S < 1 || MN < (uint64_t)T * (uint64_t)D)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "rmsnorm_parts: %d slabs of %llu elements for %d x %d", S,
+                             (unsigned long long)MN, T, D);
+    if (T == 0) return MCL_OK;
+    cl_kernel k;
+    const mcl_params *p;
+    long wgl;
+    mcl_shape sh = {{[MCL_SHAPE_D_MODEL] = D}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_NORM, &sh, "rmsnorm_parts", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_NORM_WG, &wgl));
+    cl_ulong mn = MN;
+    MCL_ARG(k, 0, resid);
+    MCL_ARG(k, 1, ws);
+    MCL_ARG(k, 2, S);
+    MCL_ARG(k, 3, mn);
+    MCL_ARG(k, 4, w);
+    MCL_ARG(k, 5, eps);
+    MCL_ARG(k, 6, out);
+    MCL_ARG(k, 7, T);
+    MCL_ARG(k, 8, D);
+    size_t wg = (size_t)wgl, global = (size_t)T * wg;
+    return mcl_launch(rt, k, "rmsnorm_parts", 1, &global, &wg);
+}
+
 mcl_status mcl_kern_rmsnorm_split(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps, cl_mem hi,
                                   cl_mem lo, int lda, mcl_dtype dt, int split, int T, int D)
 {
@@ -217,6 +245,42 @@ mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w,
     MCL_ARG(k, 13, xc);
     size_t global[2] = {mcl_round_up((size_t)d_inner, (size_t)wg), (size_t)B}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "conv_step", 2, global, local);
+}
+
+mcl_status mcl_kern_conv_step_parts(mcl_runtime *rt, cl_mem ws, int S, uint64_t MN, cl_mem xz, int ld, cl_mem w,
+                                    cl_mem bias, const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc)
+{
+    MCL_TRY(check_sizes("conv_step_parts", B, d_inner));
+    if (K < 2 || ld < d_inner || S < 1 || MN < (uint64_t)B * (uint64_t)ld)
+        return mcl_error_set(MCL_ERR_INVALID_ARG,
+                             "conv_step_parts: d_conv %d < 2, row stride %d < d_inner %d, or %d slabs of %llu "
+                             "elements for %d rows",
+                             K, ld, d_inner, S, (unsigned long long)MN, B);
+    if (B == 0) return MCL_OK;
+    cl_kernel k;
+    const mcl_params *p;
+    long wg;
+    mcl_shape sh = {{[MCL_SHAPE_D_INNER] = d_inner, [MCL_SHAPE_BATCH] = B}};
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_CONV, &sh, "conv_step_parts", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_CONV_WG, &wg));
+    cl_int has_bias = bias != NULL;
+    cl_ulong mn = MN;
+    if (!bias) bias = w; /* never read; see mcl_kern_rmsnorm */
+    MCL_ARG(k, 0, ws);
+    MCL_ARG(k, 1, S);
+    MCL_ARG(k, 2, mn);
+    MCL_ARG(k, 3, xz);
+    MCL_ARG(k, 4, ld);
+    MCL_ARG(k, 5, w);
+    MCL_ARG(k, 6, bias);
+    MCL_ARG(k, 7, has_bias);
+    MCL_TRY(conv_state_args(k, st, 8));
+    MCL_ARG(k, 12, B);
+    MCL_ARG(k, 13, d_inner);
+    MCL_ARG(k, 14, K);
+    MCL_ARG(k, 15, xc);
+    size_t global[2] = {mcl_round_up((size_t)ld, (size_t)wg), (size_t)B}, local[2] = {(size_t)wg, 1};
+    return mcl_launch(rt, k, "conv_step_parts", 2, global, local);
 }
 
 mcl_status mcl_kern_check_gemv(const char *what, mcl_dtype wdtype, int O, int I, int B)

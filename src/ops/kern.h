@@ -20,6 +20,15 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
 mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps,
                             cl_mem out, cl_mem rows, int T, int D);
 
+/* For r < T (rows in order, no row list): resid[r] = (the sum of the S
+ * split-K slabs' row r, slab z at ws + z * MN, in order z = 0..S-1) +
+ * resid[r]; out[r] = rmsnorm(resid[r]) * w (norm.cl rmsnorm_parts): bitwise
+ * gemm_reduce with beta 1 (ops/gemm.h, mcl_op_matmul_slabs) followed by
+ * mcl_kern_rmsnorm, in one launch. ws float [S][T, D] (MN >= T * D).
+ * Errors: MCL_ERR_INVALID_ARG for S < 1 or MN < T * D; as mcl_kern_rmsnorm. */
+mcl_status mcl_kern_rmsnorm_parts(mcl_runtime *rt, cl_mem resid, cl_mem ws, int S, uint64_t MN, cl_mem w, float eps,
+                                  cl_mem out, int T, int D);
+
 /* mcl_kern_rmsnorm over rows 0..T-1 (no row list) with the output written
  * as the mma GEMM's split A instead of fp32 (ops/gemm.h, mcl_gemm_parts):
  * hi, lo ushort [T, lda] of dt (F16 or BF16), lo only when split == 2, zeros
@@ -65,6 +74,16 @@ mcl_status mcl_kern_conv_prefill(mcl_runtime *rt, const mcl_kern_view *x, cl_mem
 /* One token per sequence: x a view of [B, d_inner], xc [B, d_inner]; rolls the states. */
 mcl_status mcl_kern_conv_step(mcl_runtime *rt, const mcl_kern_view *x, cl_mem w, cl_mem bias,
                               const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc);
+
+/* conv_step on x = the first d_inner columns of xz [B, ld], xz still in S
+ * split-K slabs (slab z at ws + z * MN, float [B, ld] each): xz = the sum of
+ * the slabs in order (gemm_reduce's, beta 0; the whole row: z is read later),
+ * then the conv step of the x half (conv.cl conv_step_parts): bitwise
+ * mcl_op_slabs_reduce + mcl_kern_conv_step, in one launch. Errors:
+ * MCL_ERR_INVALID_ARG for S < 1, ld < d_inner or MN < B * ld; as
+ * mcl_kern_conv_step. */
+mcl_status mcl_kern_conv_step_parts(mcl_runtime *rt, cl_mem ws, int S, uint64_t MN, cl_mem xz, int ld, cl_mem w,
+                                    cl_mem bias, const mcl_kern_state *st, int B, int d_inner, int K, cl_mem xc);
 
 /* y[b, o] = sum_i W[o, i] x[b, i] (+ y[b, o] when accumulate). W [O, I] of
  * wdtype, x [B, I], y [B, O] fp32. At B 1 on GPUs: rgemv.cl's rgemv

@@ -106,6 +106,9 @@ typedef enum mcl_family_id {
 #define MCL_T_GEMM_FAST "GEMM_FAST"
 /* host-side split-K rule: slices until the blocks fill GEMM_SKW per compute unit */
 #define MCL_T_GEMM_SKW "GEMM_SKW"
+/* host-side split-K cap of narrow products (N <= 2 * GEMM_BN: x_proj's
+ * 160 columns), replacing GEMM_SPLITK there when larger */
+#define MCL_T_GEMM_SKN "GEMM_SKN"
 #define MCL_T_GEMM_SW "GEMM_SW"
 #define MCL_T_GEMM_ST "GEMM_ST"
 #define MCL_T_GEMM_SBK "GEMM_SBK"

@@ -50,7 +50,13 @@
  *    1 on CPUs (gemm_simt as before split-K existed: never measured there).
  *    GEMM_SKRED 0: the slabs added by a gemm_reduce launch (1: by the last
  *    slice of each C tile inside the GEMM, bitwise the same).
- *    GEMM_SKW 2 (host): split-K aims at 2 blocks per compute unit. GEMM_FUSE 0: A split by its own
+ *    GEMM_SKW 2 (host): split-K aims at 2 blocks per compute unit.
+ *    GEMM_SKN (host): the split-K cap of products at most 2 blocks wide
+ *    (x_proj: 160 columns; at decode batches 2 blocks of C in all, each
+ *    slice a chain of K steps): GPUs 32, CPUs 1. NOT measured yet (bdec10
+ *    got no device time; docs/performance.md "bdec10"): chosen so that
+ *    x_proj's 4096-long K runs as 32 slices of 4 K steps (64 groups instead
+ *    of 16 groups of 16 steps); GEMM_SKN <= GEMM_SPLITK (8) is main's rule. GEMM_FUSE 0: A split by its own
  *    gemm_split_a pass (1, 2: inside the GEMM, cl/gemm.cl; 1 keeps local A
  *    rows of fp32, BK + 8 floats, instead of SPLIT rows of halves).
  *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
@@ -263,7 +269,7 @@ bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
     if (st < 2 || st > 4 || sp < 1 || sp > 2 || sw < 1 || mcl_params_get(p, MCL_T_GEMM_ST, 0) < 1) return false;
     if (mcl_params_get(p, MCL_T_GEMM_FUSE, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_FUSE, 0) > 2) return false;
     if (mcl_params_get(p, MCL_T_GEMM_SKRED, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_SKRED, 0) > 1) return false;
-    if (mcl_params_get(p, MCL_T_GEMM_SKW, 2) < 1) return false;
+    if (mcl_params_get(p, MCL_T_GEMM_SKW, 2) < 1 || mcl_params_get(p, MCL_T_GEMM_SKN, 1) < 1) return false;
     if ((size_t)(32 * wm * wn) > dev->max_work_group_size || (size_t)(sw * sw) > dev->max_work_group_size)
         return false;
     return (uint64_t)mcl_tune_gemm_mma_local_bytes(p) <= dev->local_mem_bytes &&
@@ -281,6 +287,7 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     bool cpu = dev->type == MCL_DEVICE_TYPE_CPU;
     if (cpu) mcl_params_set(out, MCL_T_GEMM_SPLITK, 1);
     mcl_params_set(out, MCL_T_GEMM_SKW, 2);
+    mcl_params_set(out, MCL_T_GEMM_SKN, cpu ? 1 : 32);
     mcl_params_set(out, MCL_T_GEMM_LDF, 0);
     mcl_params_set(out, MCL_T_GEMM_FAST, 1);
     long sw = cpu ? 4 : 16;
@@ -323,7 +330,7 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_FUSE, 0, 2},       {MCL_T_GEMM_SKRED, 0, 1},     {MCL_T_GEMM_SKW, 1, 64},
     {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
-    {MCL_T_GEMM_LDF, 0, 1},        {MCL_T_GEMM_FAST, 0, 1},
+    {MCL_T_GEMM_LDF, 0, 1},        {MCL_T_GEMM_FAST, 0, 1},      {MCL_T_GEMM_SKN, 1, 64},
 };
 
 /* The tuner's space (docs/kernels.md "gemm.cl tuning space"), searched
@@ -362,7 +369,8 @@ static const mcl_tune_axis gemm_axes[] = {
 };
 
 /* Read by src/ops/gemm.c, not by gemm.cl. */
-static const char *const gemm_host_tunables[] = {MCL_T_GEMM_GEMV_MAX_ROWS, MCL_T_GEMM_CLBLAST, MCL_T_GEMM_SKW, NULL};
+static const char *const gemm_host_tunables[] = {MCL_T_GEMM_GEMV_MAX_ROWS, MCL_T_GEMM_CLBLAST, MCL_T_GEMM_SKW,
+                                                 MCL_T_GEMM_SKN, NULL};
 
 /* The mma space keeps warp tiles of 32 or 64 rows and columns (2 to 4 m16
  * tiles by 4 to 8 n8 tiles: at most 128 fp32 accumulators per lane) and 4
