@@ -1,7 +1,13 @@
-/* dlayer.cl: one whole Mamba-1 decode layer of one sequence (batch 1) in a
+/* dlayer.cl: whole Mamba-1 decode layers of one sequence (batch 1) in a
  * single persistent launch: the four phases of the fused decode chain
  * (gemv_in, gemv_split, ssm_step_parts, gemv: src/model/arch_mamba1.c) run
- * one after the other inside one kernel, separated by device-wide barriers.
+ * one after the other inside one kernel, separated by device-wide barriers,
+ * for nl layers in a row (one more device-wide barrier between layers: the
+ * next layer's phase A reads all of h). Layer j's weights are at byte
+ * offset off + j * wstride of each weight argument (the model's arena of
+ * layers: every layer laid out alike, src/model/model.c), its states at
+ * element offset off + j * lstride of the state buffers (state.c); nl = 1,
+ * strides 0 is one layer on buffers of its own.
  *
  * Why: a batch-1 decode step of 1.4b is 4 small launches per layer; each
  * streams 1-33 MB, i.e. a few microseconds at the read bandwidth, so launch
@@ -44,6 +50,7 @@
  *      residual add), streamed as phase A.
  *      (the conv steps of a group's rows run after its GEMV rows, one
  *      work-item per row: their state loads wait one latency, not one per row)
+ * Barriers: 4 per layer, less one per launch (3 for nl = 1).
  * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
  * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
  * channel); every work-group reads the small vectors it stages (h, xc, the
@@ -58,6 +65,9 @@
  * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
  * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
  * DL_GPC (host) work-groups per compute unit tried first by the probe;
+ * DL_LPL (host) the most layers one launch runs (nl; at most an arena's);
+ * DL_MULTI 1 compiles the loop over nl layers, 0 one layer (nl = 1: PoCL
+ * under GPU rules spent minutes unswitching the loop; tune_dlayer.c);
  * DL_PF 1 (PTX only; 0 by default since session 9): before each device-wide barrier (and at the start)
  * the group asks the L2 for the weights and states of its part of the next
  * phase (dl_prefetch), which do not depend on the barrier;
@@ -91,6 +101,9 @@
 #endif
 #ifndef DL_SPEC
 #define DL_SPEC 1
+#endif
+#ifndef DL_MULTI
+#define DL_MULTI 1
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -570,43 +583,20 @@ inline void dl_probe(__global int *buf, volatile __global uint *bar, uint groups
     if (wrong) atomic_add(&buf[G * DL_WG], wrong);
 }
 
-__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
-void dlayer(__global float *h,                      // [d_model] residual stream, updated
-            __global const float *nw, float eps,    // [d_model] RMSNorm weight
-            __global const void *w_in, int dt_in,   // [2*d_inner, d_model]
-            __global const float *conv_w,           // [d_inner, K]
-            __global const float *conv_b, int has_bias, // [d_inner]
-            __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
-            __global float *xz,                     // [2*d_inner]
-            __global float *xc,                     // [d_inner]
-            __global const void *w_x, int dt_x,     // [R+2N, d_inner]
-            __global float *dbcp, int P,            // [P][R+2N] partials
-            __global const void *w_dt, int dt_dt,   // [d_inner, R]
-            __global const float *b_dt,             // [d_inner]
-            __global const float *A,                // [d_inner, N]
-            __global const float *D,                // [d_inner]
-            __global float *ssm_state, ulong ssm_off, ulong ssm_stride,
-            __global float *y,                      // [d_inner]
-            __global const void *w_out, int dt_out, // [d_model, d_inner]
-            int d_model, int d_inner, int R, int N,
-            volatile __global uint *bar, uint spin_max,
-            int probe,                              // 0: the layer; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
-            __global int *probe_buf,                // [G * DL_WG + 1] for the probe
-            int phantom,                            // 0; tests: groups the barriers wait for in vain
-            __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
+/* One layer (phases A-D) on its tensors; called by every work-item of
+ * every group, ends after phase D's stores (the caller's device-wide barrier
+ * publishes h to the next layer). */
+inline void dl_layer(__global float *h, __global const float *nw, float eps, __global const void *w_in, int dt_in,
+                     __global const float *conv_w, __global const float *conv_b, int has_bias,
+                     __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
+                     __global float *xz, __global float *xc, __global const void *w_x, int dt_x,
+                     __global float *dbcp, int P, __global const void *w_dt, int dt_dt, __global const float *b_dt,
+                     __global const float *A, __global const float *D, __global float *ssm_state, ulong ssm_off,
+                     ulong ssm_stride, __global float *y, __global const void *w_out, int dt_out, int d_model,
+                     int d_inner, int R, int N, volatile __global uint *bar, uint groups, uint spin_max,
+                     __local float4 *xl4, __local float *red)
 {
     __local float *xl = (__local float *)xl4;
-    __local float red[DL_WG];
-    __local int stop;
-    const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
-    if (probe & (1 << 17)) { /* tools/bar_timing: (probe & 0xffff) barriers, nothing else */
-        for (int r = 0; r < (probe & 0xffff); r++) dl_grid_sync(bar, groups, spin_max);
-        return;
-    }
-    if (probe != 0) {
-        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, &stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
-        return;
-    }
     const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
     const int lane = lid % DL_LPR, team = lid / DL_LPR;
     const int nx = R + 2 * N, two = 2 * d_inner;
@@ -700,4 +690,65 @@ void dlayer(__global float *h,                      // [d_model] residual stream
 
     /* D: out_proj + residual */
     dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, dt_out);
+}
+
+/* Byte offset `off` from p (a weight of the arena). */
+#define DL_AT(T, p, off) ((__global const T *)((__global const uchar *)(p) + (off)))
+
+__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
+void dlayer(__global float *h,                      // [d_model] residual stream, updated
+            __global const void *nw, ulong nw_off, float eps, // [d_model] RMSNorm weight (fp32)
+            __global const void *w_in, ulong in_off, int dt_in, // [2*d_inner, d_model]
+            __global const void *conv_w, ulong cw_off,  // [d_inner, K] fp32
+            __global const void *conv_b, ulong cb_off, int has_bias, // [d_inner] fp32
+            __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
+            __global float *xz,                     // [2*d_inner]
+            __global float *xc,                     // [d_inner]
+            __global const void *w_x, ulong x_off, int dt_x, // [R+2N, d_inner]
+            __global float *dbcp, int P,            // [P][R+2N] partials
+            __global const void *w_dt, ulong dt_off, int dt_dt, // [d_inner, R]
+            __global const void *b_dt, ulong bdt_off, // [d_inner] fp32
+            __global const void *A, ulong a_off,    // [d_inner, N] fp32
+            __global const void *D, ulong d_off,    // [d_inner] fp32
+            __global float *ssm_state, ulong ssm_off, ulong ssm_stride,
+            __global float *y,                      // [d_inner]
+            __global const void *w_out, ulong out_off, int dt_out, // [d_model, d_inner]
+            int d_model, int d_inner, int R, int N,
+            int nl,                                 // layers of this launch (>= 1)
+            ulong wstride,                          // bytes from a weight of one layer to the next's
+            ulong conv_lstride, ulong ssm_lstride,  // floats from a layer's state to the next's
+            volatile __global uint *bar, uint spin_max,
+            int probe,                              // 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
+            __global int *probe_buf,                // [G * DL_WG + 1] for the probe
+            int phantom,                            // 0; tests: groups the barriers wait for in vain
+            __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
+{
+    __local float red[DL_WG];
+    __local int stop;
+    const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
+    if (probe & (1 << 17)) { /* tools/bar_timing: (probe & 0xffff) barriers, nothing else */
+        for (int r = 0; r < (probe & 0xffff); r++) dl_grid_sync(bar, groups, spin_max);
+        return;
+    }
+    if (probe != 0) {
+        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, &stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
+        return;
+    }
+#if DL_MULTI
+    for (int j = 0; j < nl; j++) {
+        if (j > 0) dl_grid_sync(bar, groups, spin_max); /* the previous layer's h, complete */
+#else
+    { /* one layer: the host passes nl = 1 (mcl_kern_dlayer_lpl) */
+        const int j = 0;
+        (void)nl;
+#endif
+        ulong wo = (ulong)j * wstride;
+        dl_layer(h, DL_AT(float, nw, nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,
+                 DL_AT(float, conv_w, cw_off + wo), DL_AT(float, conv_b, cb_off + wo), has_bias, conv_state,
+                 conv_off + (ulong)j * conv_lstride, slot, conv_stride, K, xz, xc, DL_AT(uchar, w_x, x_off + wo),
+                 dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt, DL_AT(float, b_dt, bdt_off + wo),
+                 DL_AT(float, A, a_off + wo), DL_AT(float, D, d_off + wo), ssm_state,
+                 ssm_off + (ulong)j * ssm_lstride, ssm_stride, y, DL_AT(uchar, w_out, out_off + wo), dt_out,
+                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red);
+    }
 }

@@ -15,7 +15,18 @@
  *    bitwise the same h, and time out the same way;
  *  - the bundled model decodes the same greedy tokens with the path on and
  *    off, logits within 1e-4 (on: the dispatch threshold raised through
- *    MAMBACL_TUNE_SET, which the test also covers). */
+ *    MAMBACL_TUNE_SET, which the test also covers);
+ *  - several layers per launch (DL_LPL 2, 3 and the default, all layers) on
+ *    a random model of 5 layers give bitwise the logits of one layer per
+ *    launch and within 1e-4 the chain's, with one weight arena and with
+ *    max_buffer forced so that an arena holds 2 layers (arenas of 2, 2, 1;
+ *    the state buffers in groups too, which change as the pool grows): the
+ *    pool growing after the state was written keeps its values, a state
+ *    saved before the growth and loaded after decodes the same, and the
+ *    launches per step are what the arenas allow (MAMBACL_DISABLE=arenas:
+ *    none, one layer per launch, the same logits; DL_MULTI=0, the program
+ *    without the layer loop: one layer per launch, the same logits); a multi-layer launch whose
+ *    barriers time out gives the error and turns the path off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -33,6 +45,7 @@
 #include "runtime/runtime.h"
 #include "ref/ref_kernels.h"
 #include "ref/ref_scan.h"
+#include "model/model.h"
 #include "fwd_common.h"
 #include "test_rand.h"
 
@@ -365,6 +378,172 @@ static void test_model_same(void **state)
     free(lon), free(loff);
 }
 
+
+/* ---- several layers per launch ------------------------------------------ */
+
+#define ML_STEPS 4
+#define ML_V 96
+
+typedef struct ml_out {
+    float logits[ML_STEPS][ML_V]; /* of the first state */
+    float loaded[ML_STEPS][ML_V]; /* steps 2.. of the state loaded after the growth */
+    int dlayer_launches;          /* in the first two steps */
+    int n_arena, arena_per, pool_per;
+} ml_out;
+
+/* A random model of 5 layers (odd sizes) on a runtime with the tunables
+ * `set` (NULL: the persistent path off): prefill, 2 decode steps, the state
+ * saved, 3 more states created (the pool grows 1 -> 4), the saved state
+ * loaded into the last, then 2 more steps of both. */
+static void ml_run(const char *set, uint64_t max_buffer, ml_out *o)
+{
+    if (set) setenv("MAMBACL_TUNE_SET", set, 1);
+    else setenv("MAMBACL_DISABLE", "persistent", 1);
+    mcl_runtime *rt = runtime();
+    unsetenv("MAMBACL_TUNE_SET");
+    mcl_config c = {.d_model = 40, .n_layer = 5, .d_inner = 88, .d_state = 16, .d_conv = 4, .dt_rank = 3,
+                    .vocab_size = ML_V, .norm_eps = 1e-5f, .tie_embeddings = true, .conv_bias = true};
+    mcl_weights *w = NULL;
+    assert_int_equal(mcl_weights_random(&c, MCL_DTYPE_F16, 77, &w), MCL_OK);
+    mcl_model_options opts = {0};
+    opts.max_buffer_bytes = max_buffer;
+    mcl_model *m = NULL;
+    if (mcl_model_upload(rt, w, &opts, &m) != MCL_OK) fail_msg("upload: %s", mcl_last_error());
+    mcl_weights_free(w);
+    assert_int_equal(mcl_runtime_set_profiling(rt, true), MCL_OK);
+    mcl_state *s[4] = {0};
+    assert_int_equal(mcl_state_create(m, &s[0]), MCL_OK);
+    const int32_t prompt[] = {5, 90, 17, 33, 2}, *pp = prompt;
+    int len = 5;
+    float tmp[ML_V];
+    char file[64];
+    snprintf(file, sizeof file, "/tmp/mcl-test-dlayer-%d.bin", (int)getpid());
+    assert_int_equal(mcl_prefill(m, &s[0], &pp, &len, 1, tmp), MCL_OK);
+    for (int t = 0; t < ML_STEPS; t++) {
+        if (t == 2) {
+            o->dlayer_launches = 0;
+            for (int i = 0; i < rt->n_prof; i++) o->dlayer_launches += strcmp(rt->prof[i].kernel, "dlayer") == 0;
+            assert_int_equal(mcl_state_save(s[0], file), MCL_OK);
+            for (int i = 1; i < 4; i++) assert_int_equal(mcl_state_create(m, &s[i]), MCL_OK);
+            assert_int_equal(m->pool.cap, 4);
+            assert_int_equal(mcl_state_load(s[3], file), MCL_OK);
+            remove(file);
+        }
+        int32_t tok = (int32_t)((t * 37 + 11) % ML_V);
+        assert_int_equal(mcl_decode(m, &s[0], &tok, 1, o->logits[t]), MCL_OK);
+        if (t >= 2) assert_int_equal(mcl_decode(m, &s[3], &tok, 1, o->loaded[t]), MCL_OK);
+    }
+    assert_int_equal(rt->dlayer.state == 1, set != NULL);
+    o->n_arena = m->n_arena, o->arena_per = m->arena_per, o->pool_per = m->pool.per;
+    unsetenv("MAMBACL_DISABLE");
+    for (int i = 0; i < 4; i++) mcl_state_free(s[i]);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+}
+
+static void ml_same(const ml_out *a, const ml_out *b, const char *what)
+{
+    if (memcmp(a->logits, b->logits, sizeof a->logits) != 0) fail_msg("%s: logits differ from DL_LPL=1's", what);
+    if (memcmp(&a->loaded[2], &b->loaded[2], sizeof a->loaded[0] * (ML_STEPS - 2)) != 0)
+        fail_msg("%s: the loaded state's logits differ from DL_LPL=1's", what);
+}
+
+static void test_layers_per_launch(void **state)
+{
+    (void)state;
+    static ml_out chain, one, two, three, all, fone, fall, none, single;
+    ml_run(NULL, 0, &chain);
+    setenv("MAMBACL_DISABLE", "arenas", 1); /* every weight in a buffer of its own: one layer per launch */
+    ml_run("DL_MAX_DINNER=1000000", 0, &none);
+    unsetenv("MAMBACL_DISABLE");
+    assert_int_equal(none.n_arena, 0);
+    assert_int_equal(none.dlayer_launches, 2 * 5);
+    ml_run("DL_MAX_DINNER=1000000,DL_LPL=1", 0, &one);
+    ml_run("DL_MAX_DINNER=1000000,DL_LPL=2", 0, &two);
+    ml_run("DL_MAX_DINNER=1000000,DL_LPL=3", 0, &three);
+    ml_run("DL_MAX_DINNER=1000000", 0, &all);
+    ml_run("DL_MAX_DINNER=1000000,DL_MULTI=0", 0, &single); /* no layer loop: DL_LPL is capped at 1 */
+    for (int t = 0; t < ML_STEPS; t++) {
+        check_close(one.logits[t], chain.logits[t], ML_V, 1e-4, "DL_LPL=1 vs the chain");
+        if (t >= 2) check_close(one.loaded[t], one.logits[t], ML_V, 0.0, "the loaded state vs the first");
+        if (t >= 2) check_close(chain.loaded[t], chain.logits[t], ML_V, 0.0, "chain: the loaded state vs the first");
+    }
+    ml_same(&two, &one, "DL_LPL=2");
+    ml_same(&three, &one, "DL_LPL=3");
+    ml_same(&all, &one, "DL_LPL default");
+    ml_same(&none, &one, "MAMBACL_DISABLE=arenas");
+    ml_same(&single, &one, "DL_MULTI=0");
+    assert_int_equal(single.n_arena, 1);
+    assert_int_equal(single.dlayer_launches, 2 * 5);
+    assert_int_equal(all.n_arena, 1);
+    assert_int_equal(all.arena_per, 5);
+    assert_int_equal(one.dlayer_launches, 2 * 5);
+    assert_int_equal(two.dlayer_launches, 2 * 3);
+    assert_int_equal(three.dlayer_launches, 2 * 2);
+    assert_int_equal(all.dlayer_launches, 2 * 1);
+    /* an arena of 2 layers: max_buffer just above two layers' weights (the
+     * state buffers then hold fewer than 5 layers of 4 slots: the groups
+     * change as the pool grows) */
+    mcl_config c = {.d_model = 40, .n_layer = 5, .d_inner = 88, .d_state = 16, .d_conv = 4, .dt_rank = 3,
+                    .vocab_size = ML_V, .norm_eps = 1e-5f, .tie_embeddings = true, .conv_bias = true};
+    uint64_t stride = 0;
+    {
+        mcl_runtime *rt = runtime();
+        mcl_weights *w = NULL;
+        mcl_model *m = NULL;
+        assert_int_equal(mcl_weights_random(&c, MCL_DTYPE_F16, 77, &w), MCL_OK);
+        assert_int_equal(mcl_model_upload(rt, w, NULL, &m), MCL_OK);
+        stride = m->arena_stride;
+        mcl_weights_free(w);
+        mcl_model_free(m);
+        mcl_runtime_free(rt);
+    }
+    uint64_t mb = 2 * stride + 64;
+    uint64_t pool_per = mb / (4 * 88 * 16 * 4); /* layers of 4 ssm slots per buffer */
+    assert_true(pool_per >= 1 && pool_per < 5);
+    ml_run("DL_MAX_DINNER=1000000,DL_LPL=1", mb, &fone);
+    ml_run("DL_MAX_DINNER=1000000", mb, &fall);
+    assert_int_equal(fall.n_arena, 3);
+    assert_int_equal(fall.arena_per, 2);
+    assert_int_equal(fall.pool_per, (int)pool_per); /* all 5 layers in one group before the growth */
+    assert_int_equal(fall.dlayer_launches, 2 * 3); /* 2 + 2 + 1 */
+    ml_same(&fone, &one, "max_buffer of 2 layers, DL_LPL=1");
+    ml_same(&fall, &one, "max_buffer of 2 layers, DL_LPL default");
+    for (int t = 2; t < ML_STEPS; t++) check_close(fall.loaded[t], fall.logits[t], ML_V, 0.0, "the loaded state");
+}
+
+/* A launch of all 5 layers whose barriers wait for a group that does not
+ * exist: the step reports the timeout, the path turns itself off, and the
+ * next step runs the chain. */
+static void test_layers_timeout(void **state)
+{
+    (void)state;
+    setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000", 1);
+    mcl_runtime *rt = runtime();
+    unsetenv("MAMBACL_TUNE_SET");
+    mcl_config c = {.d_model = 40, .n_layer = 5, .d_inner = 88, .d_state = 16, .d_conv = 4, .dt_rank = 3,
+                    .vocab_size = ML_V, .norm_eps = 1e-5f, .tie_embeddings = true, .conv_bias = true};
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_create_random(rt, &c, MCL_DTYPE_F16, 77, &m), MCL_OK);
+    mcl_state *s = NULL;
+    assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+    float logits[ML_V];
+    int32_t tok = 3;
+    assert_int_equal(mcl_decode(m, &s, &tok, 1, logits), MCL_OK);
+    assert_int_equal(rt->dlayer.state, 1);
+    setenv("MAMBACL_TEST_DLAYER_PHANTOM", "1", 1);
+    setenv("MAMBACL_TEST_DLAYER_SPIN", "1000", 1);
+    assert_int_equal(mcl_decode(m, &s, &tok, 1, logits), MCL_ERR_INTERNAL);
+    unsetenv("MAMBACL_TEST_DLAYER_PHANTOM");
+    unsetenv("MAMBACL_TEST_DLAYER_SPIN");
+    assert_non_null(strstr(mcl_last_error(), "timed out"));
+    assert_int_equal(rt->dlayer.state, -1);
+    assert_int_equal(mcl_decode(m, &s, &tok, 1, logits), MCL_OK); /* the chain */
+    mcl_state_free(s);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+}
+
 static int setup(void **state)
 {
     trand_seed(0x9e3779b97f4a7c15ull);
@@ -388,7 +567,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layer_ref),  cmocka_unit_test(test_bad_args), cmocka_unit_test(test_probe_wrong),
         cmocka_unit_test(test_disabled),   cmocka_unit_test(test_timeout),  cmocka_unit_test(test_barriers),
-        cmocka_unit_test(test_model_same),
+        cmocka_unit_test(test_model_same), cmocka_unit_test(test_layers_per_launch),
+        cmocka_unit_test(test_layers_timeout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

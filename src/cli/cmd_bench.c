@@ -524,8 +524,13 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
         if (bs[i] == 1) {
             const mcl_dlayer_state *dl = &rt->dlayer; /* probed by the first batch-1 step */
             cJSON_AddStringToObject(e, "layer_path", dl->state == 1 ? "persistent" : "chain");
-            if (dl->state == 1) printf("decode    B=1 layers: persistent, one launch each (%d work-groups)\n", dl->groups);
-            else { /* the chain's launches per layer, measured: the step's minus the embedding and the head */
+            if (dl->state == 1) { /* layers per launch, measured: the step's launches minus the embedding and the head */
+                int nl = mcl_model_config(m)->n_layer;
+                double runs = launches / 4.0 - 2.0, lpl = runs > 0 ? nl / runs : 0.0;
+                cJSON_AddNumberToObject(e, "layers_per_launch", lpl);
+                printf("decode    B=1 layers: persistent, %.1f layers per launch (%.0f launches for %d layers, %d "
+                       "work-groups)\n", lpl, runs, nl, dl->groups);
+            } else { /* the chain's launches per layer, measured: the step's minus the embedding and the head */
                 int nl = mcl_model_config(m)->n_layer;
                 double per = nl > 0 ? (launches / 4.0 - 2.0) / nl : 0.0;
                 printf("decode    B=1 layers: a chain of %.0f launches each (persistent off: %s)\n", per,

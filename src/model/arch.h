@@ -7,7 +7,8 @@
  *     checkpoint binds, mcl_weights holds, the model uploads and plans for;
  *   - states: the recurrent state tensors kept per layer per sequence;
  *   - acts: the per-token fp32 activation buffers of one layer's sequence;
- *   - prefill_layer / decode_layer: one layer's launch sequence.
+ *   - prefill_layer / decode_layer: one layer's launch sequence (decode:
+ *     or several layers').
  * docs/architecture.md, "How to add an architecture", lists the steps. */
 #ifndef MCL_ARCH_H
 #define MCL_ARCH_H
@@ -44,8 +45,10 @@ typedef struct mcl_arch {
      * the slots m->scratch.slot, sequences starting at m->scratch.seq_start.
      * Enqueue only. */
     mcl_status (*prefill_layer)(mcl_model *m, int layer, int T, int n_seqs);
-    /* One token of each of B sequences (rows of h, slots m->scratch.slot). */
-    mcl_status (*decode_layer)(mcl_model *m, int layer, int B);
+    /* One token of each of B sequences (rows of h, slots m->scratch.slot)
+     * through layers [layer, layer + *n_run): the architecture may run
+     * several layers at once (*n_run >= 1, set on success). */
+    mcl_status (*decode_layer)(mcl_model *m, int layer, int B, int *n_run);
 } mcl_arch;
 
 /* ---- arch.c: the registry (above every architecture file) ---- */

@@ -29,11 +29,13 @@
  * MAMBACL_DISABLE=fused_decode runs the sequence above instead
  * (1 + 6 * n_layer + 2 launches, plus the GEMMs' gemm_reduce; larger
  * batches always: layer_decode, where in_proj's and out_proj's split-K
- * reductions ride on conv_step_parts and the next layer's rmsnorm_parts). A step of one sequence runs
- * each layer as one persistent launch where its probe passed and the
- * dispatch rule wants it (d_inner <= DL_MAX_DINNER; cl/dlayer.cl,
- * src/ops/kern_dlayer.h: 1 + n_layer + 1 launches; MAMBACL_DISABLE=persistent
- * keeps the 4-launch chain). */
+ * reductions ride on conv_step_parts and the next layer's rmsnorm_parts).
+ * A step of one sequence runs up to DL_LPL layers (all the layers of a
+ * weight arena and state group, src/model/model.h, by default) as one
+ * persistent launch where its probe passed and the dispatch rule wants it
+ * (d_inner <= DL_MAX_DINNER; cl/dlayer.cl, src/ops/kern_dlayer.h:
+ * 1 + ceil(n_layer / layers per launch) + 1 launches;
+ * MAMBACL_DISABLE=persistent keeps the 4-launch chain). */
 #include "model/arch_mamba1.h"
 
 #include "base/error.h"
@@ -239,39 +241,85 @@ static mcl_status layer_decode_fused(mcl_model *m, int l, int B)
                                                  B, true);
 }
 
-/* One decode layer of one sequence in one persistent launch (cl/dlayer.cl);
- * the x_proj partials go to hn as in the fused chain. The last layer also
- * enqueues the read of the barriers' timeout flag (checked by the forward
- * pass after the step). */
-static mcl_status layer_decode_persistent(mcl_model *m, int l)
+/* Layers from l that one persistent launch may run: at most DL_LPL, all
+ * in l's weight arena and state group (model.h); 1 where l has no arena. */
+static int persistent_run(const mcl_model *m, int l)
+{
+    int a = mcl_model_arena_of(m, l), g = mcl_pool_group_of(m, l), most = mcl_kern_dlayer_lpl(m->rt), n = 1;
+    if (a < 0) return 1;
+    while (n < most && l + n < m->cfg.n_layer && mcl_model_arena_of(m, l + n) == a &&
+           mcl_pool_group_of(m, l + n) == g)
+        n++;
+    return n;
+}
+
+/* Weight `id` of layer l as the persistent launch takes it: with `arena`,
+ * the arena and the byte offset of l's tensor in it, else (or where l has
+ * no arena) the tensor's own buffer (a sub-buffer of the arena) at 0;
+ * absent: NULL. A launch of one layer binds the tensors' own buffers: on
+ * the H200 (session 10, DL_LPL=1 binding the arena 10 times per launch) the
+ * host took 68 us to enqueue a launch at 1.4b (480 sub-buffers of the arena)
+ * and 42 at 130m (240), against 12-21 in session 9: binding a parent seems to
+ * cost in proportion to its sub-buffers (inferred, not measured alone). */
+static cl_mem w_at(const mcl_model *m, int id, int l, bool arena, uint64_t *off)
+{
+    int a = mcl_model_arena_of(m, l);
+    const mcl_dmat *d = mcl_model_w(m, id, l);
+    *off = 0;
+    if (!d->n_parts) return NULL;
+    if (a < 0 || !arena) return d->parts[0];
+    *off = m->arena_off[id] + (uint64_t)(l % m->arena_per) * m->arena_stride;
+    return m->arena[a];
+}
+
+/* Decode layers [l, l + n) of one sequence in one persistent launch
+ * (cl/dlayer.cl; n from persistent_run); the x_proj partials go to hn as in
+ * the fused chain. The launch with the last layer also enqueues the read of
+ * the barriers' timeout flag (checked by the forward pass after the step). */
+static mcl_status layer_decode_persistent(mcl_model *m, int l, int n)
 {
     const mcl_config *c = &m->cfg;
     mcl_scratch *s = &m->scratch;
-    const mcl_dmat *in = mcl_model_w(m, MCL_W_IN_PROJ, l), *xp = mcl_model_w(m, MCL_W_X_PROJ, l);
-    const mcl_dmat *out = mcl_model_w(m, MCL_W_OUT_PROJ, l);
     int nx = c->dt_rank + 2 * c->d_state;
     int cap = (int)((size_t)s->cap_rows * (size_t)c->d_model / (size_t)nx);
     mcl_kern_dlayer_args a = {
-        .h = s->h, .nw = mcl_model_buf(m, MCL_W_NORM, l), .eps = c->norm_eps,
-        .w_in = in->parts[0], .dt_in = in->dtype,
-        .conv = {mcl_model_buf(m, MCL_W_CONV_W, l), mcl_model_buf(m, MCL_W_CONV_B, l),
-                 mcl_state_view(m, MCL_M1_CONV_STATE, l), c->d_conv, c->d_inner, s->act[MCL_M1_XC]},
-        .w_x = xp->parts[0], .dt_x = xp->dtype, .parts = s->hn,
+        .eps = c->norm_eps, .dt_in = mcl_model_w(m, MCL_W_IN_PROJ, l)->dtype,
+        .conv = {NULL, NULL, mcl_state_view(m, MCL_M1_CONV_STATE, l), c->d_conv, c->d_inner, s->act[MCL_M1_XC]},
+        .dt_x = mcl_model_w(m, MCL_W_X_PROJ, l)->dtype, .parts = s->hn,
         .n_parts = mcl_kern_dlayer_parts(m->rt, nx, c->d_inner, cap),
         .scan = scan_args(m, l), .ssm = mcl_state_view(m, MCL_M1_SSM_STATE, l),
-        .w_out = out->parts[0], .dt_out = out->dtype, .d_model = c->d_model,
+        .dt_out = mcl_model_w(m, MCL_W_OUT_PROJ, l)->dtype, .d_model = c->d_model,
+        .n_layers = n, .w_stride = m->arena_stride,
+        .conv_lstride = mcl_pool_layer_stride(m, MCL_M1_CONV_STATE),
+        .ssm_lstride = mcl_pool_layer_stride(m, MCL_M1_SSM_STATE),
     };
+    a.h = s->h;
+    a.nw = w_at(m, MCL_W_NORM, l, n > 1, &a.off[MCL_DL_W_NW]);
+    a.w_in = w_at(m, MCL_W_IN_PROJ, l, n > 1, &a.off[MCL_DL_W_IN]);
+    a.conv.w = w_at(m, MCL_W_CONV_W, l, n > 1, &a.off[MCL_DL_W_CW]);
+    a.conv.bias = w_at(m, MCL_W_CONV_B, l, n > 1, &a.off[MCL_DL_W_CB]);
+    a.w_x = w_at(m, MCL_W_X_PROJ, l, n > 1, &a.off[MCL_DL_W_X]);
+    a.scan.w_dt = w_at(m, MCL_W_DT_W, l, n > 1, &a.off[MCL_DL_W_DT]);
+    a.scan.b_dt = w_at(m, MCL_W_DT_B, l, n > 1, &a.off[MCL_DL_W_BDT]);
+    a.scan.a = w_at(m, MCL_W_A_LOG, l, n > 1, &a.off[MCL_DL_W_A]);
+    a.scan.d = w_at(m, MCL_W_D, l, n > 1, &a.off[MCL_DL_W_D]);
+    a.w_out = w_at(m, MCL_W_OUT_PROJ, l, n > 1, &a.off[MCL_DL_W_OUT]);
+    if (n == 1) a.w_stride = a.conv_lstride = a.ssm_lstride = 0;
     MCL_TRY(mcl_kern_dlayer(m->rt, &a));
-    return l == c->n_layer - 1 ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK;
+    return l + n == c->n_layer ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK;
 }
 
-static mcl_status layer_decode_any(mcl_model *m, int l, int B)
+static mcl_status layer_decode_any(mcl_model *m, int l, int B, int *n_run)
 {
     const mcl_config *c = &m->cfg;
     bool persistent = false;
+    *n_run = 1;
     if (B == 1 && mcl_kern_dlayer_wanted(m->rt, c->d_inner))
         MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
-    if (persistent) return layer_decode_persistent(m, l);
+    if (persistent) {
+        *n_run = persistent_run(m, l);
+        return layer_decode_persistent(m, l, *n_run);
+    }
     mcl_dtype dt = mcl_model_w(m, MCL_W_IN_PROJ, l)->dtype;
     return mcl_kern_decode_fused(m->rt, B, dt) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
 }

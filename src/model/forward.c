@@ -9,7 +9,8 @@
  *   per layer: the architecture's prefill_layer        (updates h and the states)
  *   hsel = rmsnorm_f(h[rows asked for])                rmsnorm_residual(rows)
  *   logits = hsel . W_head^T                           mcl_op_matmul (gemv up to 16 rows)
- * Decode (one token per sequence) is the same chain with decode_layer; when
+ * Decode (one token per sequence) is the same chain with decode_layer (which
+ * may run several layers per call: Mamba-1's persistent launch); when
  * it runs fused (mcl_kern_decode_fused) the final norm is fused into the LM
  * head (gemv_in) for a head of one buffer.
  */
@@ -340,7 +341,11 @@ static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t
     MCL_TRY(write_ints_async(m, s->ids, ids, (size_t)n_seqs, "token ids"));
     MCL_TRY(write_ints_async(m, s->slot, slot, (size_t)n_seqs, "slots"));
     MCL_TRY(embed(m, tokens, n_seqs));
-    for (int l = 0; l < m->cfg.n_layer; l++) MCL_TRY(m->arch->decode_layer(m, l, n_seqs));
+    for (int l = 0, n = 1; l < m->cfg.n_layer; l += n) {
+        n = 1;
+        MCL_TRY(m->arch->decode_layer(m, l, n_seqs, &n));
+        MCL_ASSERT(n >= 1 && l + n <= m->cfg.n_layer, "decode_layer ran 1 to n_layer - l layers");
+    }
     m->rt->host_layers_ms += mcl_now_ms() - t0;
     if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
     return MCL_OK;

@@ -20,6 +20,51 @@ static uint64_t tensor_bytes(const mcl_host_tensor *t, const mcl_weight_spec *sp
     return (uint64_t)t->n * (sp->store != MCL_WSTORE_NATIVE ? 4u : mcl_half_dtype_size(t->dtype));
 }
 
+/* Byte alignment of a tensor in an arena: 256, or the device's base address
+ * alignment where larger (what clCreateSubBuffer needs). */
+static uint64_t arena_align(const mcl_device_info *dev)
+{
+    uint64_t a = dev->mem_base_addr_align / 8;
+    return a > 256 ? a : 256;
+}
+
+/* Whether MAMBACL_DISABLE (a comma-separated list) names "arenas": every
+ * weight in a buffer of its own (session 9's layout; the persistent decode
+ * layer then runs one layer per launch). */
+static bool arenas_disabled(void)
+{
+    const char *s = getenv("MAMBACL_DISABLE");
+    for (const char *p = s; p && (p = strstr(p, "arenas")) != NULL; p += 6)
+        if ((p == s || p[-1] == ',') && (p[6] == ',' || p[6] == '\0')) return true;
+    return false;
+}
+
+/* The arena layout of the per-layer weights (model.h): off[id] for each
+ * layer row (NULL: not wanted) and the layer stride (returned); *per: the
+ * layers one arena holds under max_buffer (0: no arenas, where the layers do
+ * not all have the same tensor sizes or one layer does not fit, or
+ * MAMBACL_DISABLE=arenas), *pad: the
+ * bytes the alignment adds over all layers. */
+static uint64_t arena_layout(const mcl_weights *w, uint64_t align, uint64_t max_buffer, uint64_t *off, int *per,
+                             uint64_t *pad)
+{
+    const mcl_weight_table *wt = &w->arch->weights;
+    int n_layer = w->cfg.n_layer;
+    uint64_t cur = 0, raw = 0;
+    bool same = true;
+    for (int id = wt->n_global; id < wt->n; id++) {
+        uint64_t b = tensor_bytes(mcl_weights_at(w, id, 0), &wt->w[id]);
+        for (int l = 1; l < n_layer; l++) same = same && tensor_bytes(mcl_weights_at(w, id, l), &wt->w[id]) == b;
+        if (off) off[id] = b ? cur : 0;
+        cur += (b + align - 1) / align * align;
+        raw += b;
+    }
+    uint64_t n = same && cur && !arenas_disabled() ? max_buffer / cur : 0;
+    *per = n > (uint64_t)n_layer ? n_layer : (int)n;
+    *pad = *per ? (cur - raw) * (uint64_t)n_layer : 0;
+    return cur;
+}
+
 /* Device bytes of every weight, and the fp32 copy the largest 16-bit layer
  * matrix needs for the prefill GEMMs (*wf32). */
 static uint64_t weight_bytes(const mcl_weights *w, uint64_t *wf32)
@@ -58,6 +103,10 @@ void mcl_model_plan_make(const mcl_weights *w, const mcl_device_info *dev, uint6
     const mcl_config *c = &w->cfg;
     uint64_t wf32 = 0, widest = 0, row = row_bytes(w->arch, c, &widest);
     plan->weights = weight_bytes(w, &wf32);
+    int per = 0;
+    uint64_t pad = 0;
+    arena_layout(w, arena_align(dev), max_buffer, NULL, &per, &pad);
+    plan->weights += pad; /* the arenas' alignment */
     plan->states = mcl_arch_state_bytes(c);
     uint64_t free_mem = dev->global_mem_bytes > plan->weights ? dev->global_mem_bytes - plan->weights : 0;
     uint64_t rows = MCL_MAX_PREFILL_ROWS;
@@ -108,10 +157,33 @@ static void progress(upload_ctx *u, uint64_t bytes)
     if (u->opts && u->opts->progress) u->opts->progress(u->done, u->total, u->opts->user);
 }
 
+/* Where a layer weight goes: a sub-buffer at byte `off` of arena buffer
+ * `arena` (NULL: a buffer of its own). */
+typedef struct place {
+    cl_mem arena;
+    uint64_t off;
+} place;
+
+/* A buffer of `bytes` for `what`: its own, or the sub-buffer of *at. */
+static mcl_status place_buffer(mcl_model *m, const place *at, size_t bytes, const char *what, cl_mem *out)
+{
+    if (!at || !at->arena) return mcl_buffer_create(m->rt, CL_MEM_READ_ONLY, bytes, what, out);
+    cl_buffer_region r = {(size_t)at->off, bytes};
+    cl_int err;
+    *out = clCreateSubBuffer(at->arena, 0, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
+    if (err != CL_SUCCESS) {
+        *out = NULL;
+        return mcl_error_cl(err, "clCreateSubBuffer(%s, %zu bytes at %llu)", what, bytes,
+                            (unsigned long long)at->off);
+    }
+    return MCL_OK;
+}
+
 /* A big matrix in its dtype, split by rows when above m->max_buffer unless
- * `one_part` (then too large is MCL_ERR_UNSUPPORTED). */
+ * `one_part` (then too large is MCL_ERR_UNSUPPORTED); in an arena at `at`
+ * (one part). */
 static mcl_status upload_matrix(upload_ctx *u, const mcl_host_tensor *t, int rows, int cols,
-                                bool one_part, const char *what, mcl_dmat *out)
+                                bool one_part, const place *at, const char *what, mcl_dmat *out)
 {
     mcl_model *m = u->m;
     size_t es = mcl_half_dtype_size(t->dtype), row = (size_t)cols * es;
@@ -132,7 +204,7 @@ static mcl_status upload_matrix(upload_ctx *u, const mcl_host_tensor *t, int row
         int r0 = p * out->rows_per_part;
         int nr = rows - r0 < out->rows_per_part ? rows - r0 : out->rows_per_part;
         size_t bytes = (size_t)nr * row;
-        MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_ONLY, bytes, what, &out->parts[p]));
+        MCL_TRY(place_buffer(m, out->n_parts == 1 ? at : NULL, bytes, what, &out->parts[p]));
         MCL_TRY(write_buffer(m, out->parts[p], 0, bytes, (const char *)t->data + (size_t)r0 * row, what));
         progress(u, bytes);
     }
@@ -140,7 +212,7 @@ static mcl_status upload_matrix(upload_ctx *u, const mcl_host_tensor *t, int row
 }
 
 /* A small tensor as fp32; with negexp, A = -exp(A_log). Absent -> NULL buffer. */
-static mcl_status upload_small(upload_ctx *u, const mcl_host_tensor *t, bool negexp,
+static mcl_status upload_small(upload_ctx *u, const mcl_host_tensor *t, bool negexp, const place *at,
                                const char *what, cl_mem *out)
 {
     *out = NULL;
@@ -151,7 +223,7 @@ static mcl_status upload_small(upload_ctx *u, const mcl_host_tensor *t, bool neg
         float v = mcl_host_tensor_get(t, i);
         tmp[i] = negexp ? -expf(v) : v;
     }
-    mcl_status st = mcl_buffer_create(u->m->rt, CL_MEM_READ_ONLY, t->n * 4, what, out);
+    mcl_status st = place_buffer(u->m, at, t->n * 4, what, out);
     if (st == MCL_OK) st = write_buffer(u->m, *out, 0, t->n * 4, tmp, what);
     free(tmp);
     if (st == MCL_OK) progress(u, t->n * 4);
@@ -161,7 +233,7 @@ static mcl_status upload_small(upload_ctx *u, const mcl_host_tensor *t, bool neg
 /* Row `id` in `layer`: a big one by upload_matrix (rows = the first
  * dimension), a small one by upload_small; the tied head aliases the
  * embedding. */
-static mcl_status upload_row(upload_ctx *u, const mcl_weights *w, int id, int layer)
+static mcl_status upload_row(upload_ctx *u, const mcl_weights *w, int id, int layer, const place *at)
 {
     mcl_model *m = u->m;
     const mcl_weight_spec *sp = &m->arch->weights.w[id];
@@ -181,12 +253,12 @@ static mcl_status upload_row(upload_ctx *u, const mcl_weights *w, int id, int la
         d->rows = (int)t->n;
         d->cols = 1;
         d->n_parts = d->rows_per_part = 1;
-        return upload_small(u, t, sp->store == MCL_WSTORE_NEG_EXP, sp->name, &d->parts[0]);
+        return upload_small(u, t, sp->store == MCL_WSTORE_NEG_EXP, at, sp->name, &d->parts[0]);
     }
     int64_t shape[MCL_SHAPE_MAX_DIMS];
     int nd = mcl_shape_eval(sp->shape, &m->cfg, shape);
     MCL_ASSERT(nd > 0, "a weight's shape expression evaluates");
-    return upload_matrix(u, t, (int)shape[0], (int)(t->n / (size_t)shape[0]), !sp->split, sp->name, d);
+    return upload_matrix(u, t, (int)shape[0], (int)(t->n / (size_t)shape[0]), !sp->split, at, sp->name, d);
 }
 
 static mcl_status upload_all(upload_ctx *u, const mcl_weights *w)
@@ -197,9 +269,32 @@ static mcl_status upload_all(upload_ctx *u, const mcl_weights *w)
     m->w = calloc(mcl_weight_slots(wt, n_layer), sizeof *m->w);
     if (!m->w) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, 16, "dummy", &m->dummy));
-    for (int id = 0; id < wt->n_global; id++) MCL_TRY(upload_row(u, w, id, 0));
-    for (int l = 0; l < n_layer; l++)
-        for (int id = wt->n_global; id < wt->n; id++) MCL_TRY(upload_row(u, w, id, l));
+    for (int id = 0; id < wt->n_global; id++) MCL_TRY(upload_row(u, w, id, 0, NULL));
+    m->arena_off = calloc((size_t)wt->n, sizeof *m->arena_off);
+    if (!m->arena_off) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+    uint64_t pad = 0;
+    m->arena_stride = arena_layout(w, arena_align(mcl_runtime_device(m->rt)), m->max_buffer, m->arena_off,
+                                   &m->arena_per, &pad);
+    if (m->arena_per > 0) {
+        int n = (n_layer + m->arena_per - 1) / m->arena_per;
+        m->arena = calloc((size_t)n, sizeof *m->arena);
+        if (!m->arena) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+        m->n_arena = n;
+    }
+    for (int l = 0; l < n_layer; l++) {
+        place at = {NULL, 0};
+        int a = mcl_model_arena_of(m, l);
+        if (a >= 0 && !m->arena[a]) {
+            int nl = n_layer - a * m->arena_per < m->arena_per ? n_layer - a * m->arena_per : m->arena_per;
+            MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_ONLY, (size_t)nl * m->arena_stride, "layer weights",
+                                      &m->arena[a]));
+            progress(u, pad / (uint64_t)n_layer * (uint64_t)nl); /* the alignment's bytes, in the plan */
+        }
+        for (int id = wt->n_global; id < wt->n; id++) {
+            if (a >= 0) at = (place){m->arena[a], m->arena_off[id] + (uint64_t)(l % m->arena_per) * m->arena_stride};
+            MCL_TRY(upload_row(u, w, id, l, a >= 0 ? &at : NULL));
+        }
+    }
     return mcl_runtime_finish(m->rt);
 }
 
@@ -311,6 +406,9 @@ void mcl_model_free(mcl_model *m)
     for (size_t i = 0; i < slots; i++)
         if (!(m->head_tied && i == mcl_weight_slot(&m->arch->weights, m->arch->w_head, 0))) dmat_release(&m->w[i]);
     free(m->w);
+    for (int a = 0; a < m->n_arena; a++) mcl_buffer_release(&m->arena[a]); /* after their sub-buffers */
+    free(m->arena);
+    free(m->arena_off);
     mcl_buffer_release(&m->dummy);
     free(m);
     mcl_runtime_unlock(rt);

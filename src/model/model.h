@@ -4,7 +4,7 @@
  * above it:
  *   arch.h           the architecture record (weights, states, activations, layer
  *                    sequences) and its sizes; model.h (this file): the device structs
- *   state.c          state pools, mcl_state_* (slots of per-layer buffers), state views
+ *   state.c          state pools, mcl_state_* (slots of buffers per group of layers), state views
  *   scratch.c        activation and staging buffers, grown on demand
  *   project.c        Y = X . W^T by gemv or GEMM (for the layer sequences)
  *   arch_mamba1.c    Mamba-1: weight table, states, activations, per-layer prefill/decode
@@ -35,13 +35,17 @@ typedef struct mcl_dmat {
     cl_mem *parts;     /* [n_parts] */
 } mcl_dmat;
 
-/* Per-layer state pools: slot s of layer l of state i is at s*slot_elems[i]
- * in buf[i][l]. */
+/* State pools (state.c): the layers in groups of `per` (every layer in one
+ * group where the buffers fit the model's max_buffer); state i of the layers
+ * of group g in one buffer buf[i][g] of [per][cap][slot_elems[i]]: slot s of
+ * layer l at element ((l % per) * cap + s) * slot_elems[i] of buf[i][l / per]
+ * (mcl_state_view). */
 typedef struct mcl_pool {
-    int cap;             /* slots allocated in every layer's buffers */
+    int cap;             /* slots allocated for every layer */
+    int per, n_groups;   /* layers per buffer, buffers per state */
     unsigned char *busy; // [cap] 1 when a state owns the slot
     size_t slot_elems[MCL_ARCH_MAX_STATES]; /* elements of one slot of state i (arch->states) */
-    cl_mem *buf[MCL_ARCH_MAX_STATES];       // [n_arch_states][n_layer] each [cap, slot_elems[i]]
+    cl_mem *buf[MCL_ARCH_MAX_STATES];       // [n_arch_states][n_groups] each [per, cap, slot_elems[i]]
 } mcl_pool;
 
 /* Scratch of the forward pass, grown on demand (never shrunk). */
@@ -71,6 +75,16 @@ struct mcl_model {
     uint64_t weight_bytes;
     mcl_dmat *w;         // [mcl_weight_slots(&arch->weights, n_layer)]; see mcl_model_w
     bool head_tied;      /* w of the head shares the embedding's parts */
+    /* Weight arenas (model.c): the per-layer weights of layers [a * arena_per,
+     * min(n_layer, (a + 1) * arena_per)) in one buffer arena[a], every layer
+     * laid out alike: row id of layer l at byte arena_off[id] + (l % arena_per)
+     * * arena_stride (offsets aligned to 256 bytes and the device's base
+     * address alignment); the layer weights' mcl_dmat parts are sub-buffers of
+     * it. n_arena 0: every weight in a buffer of its own. */
+    int n_arena, arena_per;
+    cl_mem *arena;       // [n_arena]
+    uint64_t arena_stride;
+    uint64_t *arena_off; // [arch->weights.n] (layer rows only)
     cl_mem dummy;        // 16 bytes, bound where an optional buffer is absent
     mcl_pool pool;
     mcl_scratch scratch;
@@ -99,6 +113,12 @@ static inline cl_mem mcl_model_buf(const mcl_model *m, int id, int layer)
     return d->n_parts ? d->parts[0] : NULL;
 }
 
+/* The weight arena of `layer`, or -1 where the model has none. */
+static inline int mcl_model_arena_of(const mcl_model *m, int layer)
+{
+    return m->n_arena ? layer / m->arena_per : -1;
+}
+
 /* Uploads host weights (the device side of mcl_model_load and
  * mcl_model_create_random). `w` stays owned by the caller. */
 mcl_status mcl_model_upload(mcl_runtime *rt, const mcl_weights *w, const mcl_model_options *opts,
@@ -121,6 +141,15 @@ void mcl_pool_release(mcl_model *m);
 
 /* State tensor `i` of `layer` for the sequences of m->scratch.slot. */
 mcl_kern_state mcl_state_view(const mcl_model *m, int i, int layer);
+
+/* The pool's group of `layer` (layers of one group share their state buffers). */
+static inline int mcl_pool_group_of(const mcl_model *m, int layer) { return layer / m->pool.per; }
+
+/* Elements from a layer's state i to the next layer's in the same buffer. */
+static inline uint64_t mcl_pool_layer_stride(const mcl_model *m, int i)
+{
+    return (uint64_t)m->pool.cap * m->pool.slot_elems[i];
+}
 
 /* ---- scratch.c ---- */
 

@@ -1,7 +1,9 @@
-/* Per-sequence states: slots in per-layer pool buffers owned by the model,
- * one pool buffer per state tensor of the architecture (arch->states) per
- * layer. Pools start empty and double when every slot is taken; growing
- * copies the live slots into the new buffers. */
+/* Per-sequence states: slots in pool buffers owned by the model, one buffer
+ * per state tensor of the architecture (arch->states) per group of layers
+ * (model.h, mcl_pool: all layers in one group where the buffer fits the
+ * model's max_buffer, so one persistent decode launch can run several
+ * layers). Pools start empty and double when every slot is taken; growing
+ * copies every layer's live slots into the new buffers. */
 #include "model/model.h"
 
 #include <stdlib.h>
@@ -20,18 +22,27 @@ void mcl_pool_release(mcl_model *m)
 {
     mcl_pool *p = &m->pool;
     for (int i = 0; i < MCL_ARCH_MAX_STATES; i++) {
-        for (int l = 0; p->buf[i] && l < m->cfg.n_layer; l++) mcl_buffer_release(&p->buf[i][l]);
+        for (int g = 0; p->buf[i] && g < p->n_groups; g++) mcl_buffer_release(&p->buf[i][g]);
         free(p->buf[i]);
         p->buf[i] = NULL;
     }
     free(p->busy);
     p->busy = NULL;
-    p->cap = 0;
+    p->cap = p->per = p->n_groups = 0;
+}
+
+/* Element offset of layer l's slot 0 of state i in its group's buffer, for
+ * a pool of `cap` slots and `per` layers per group. */
+static uint64_t layer_off(const mcl_pool *p, int i, int l, int cap, int per)
+{
+    return (uint64_t)(l % per) * (uint64_t)cap * p->slot_elems[i];
 }
 
 mcl_kern_state mcl_state_view(const mcl_model *m, int i, int layer)
 {
-    mcl_kern_state st = {m->pool.buf[i][layer], 0, m->scratch.slot, m->pool.slot_elems[i]};
+    const mcl_pool *p = &m->pool;
+    mcl_kern_state st = {p->buf[i][layer / p->per], layer_off(p, i, layer, p->cap, p->per), m->scratch.slot,
+                         p->slot_elems[i]};
     return st;
 }
 
@@ -39,51 +50,75 @@ mcl_kern_state mcl_state_view(const mcl_model *m, int i, int layer)
 static mcl_status zero_slots(mcl_model *m, int slot, int count)
 {
     const float zero = 0.0f;
+    const mcl_pool *p = &m->pool;
     for (int i = 0; i < m->arch->n_states; i++) {
-        size_t b = m->pool.slot_elems[i] * 4;
-        for (int l = 0; l < m->cfg.n_layer; l++)
-            MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, m->pool.buf[i][l], &zero, sizeof zero,
-                                             (size_t)slot * b, (size_t)count * b, 0, NULL, NULL),
+        size_t b = p->slot_elems[i] * 4;
+        for (int l = 0; l < m->cfg.n_layer; l++) {
+            mcl_kern_state v = mcl_state_view(m, i, l);
+            MCL_CL_CHECK(clEnqueueFillBuffer(m->rt->queue, v.buf, &zero, sizeof zero, v.off * 4 + (size_t)slot * b,
+                                             (size_t)count * b, 0, NULL, NULL),
                          "clEnqueueFillBuffer(%s, layer %d)", m->arch->states[i].name, l);
-    }
-    return MCL_OK;
-}
-
-/* New buffers of `bytes`, the first `keep` bytes copied from `old` (if any). */
-static mcl_status regrow(mcl_model *m, cl_mem *buf, size_t bytes, size_t keep, const char *what)
-{
-    cl_mem fresh = NULL;
-    MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, bytes, what, &fresh));
-    if (*buf && keep) {
-        cl_int err = clEnqueueCopyBuffer(m->rt->queue, *buf, fresh, 0, 0, keep, 0, NULL, NULL);
-        if (err != CL_SUCCESS) {
-            mcl_buffer_release(&fresh);
-            return mcl_error_cl(err, "clEnqueueCopyBuffer(%s)", what);
         }
     }
-    mcl_buffer_release(buf);
-    *buf = fresh;
     return MCL_OK;
 }
 
+/* Layers per group for `cap` slots: all where one buffer of every state fits
+ * max_buffer, else as many as fit (at least one). */
+static int layers_per_group(const mcl_model *m, int cap)
+{
+    int per = m->cfg.n_layer;
+    for (int i = 0; i < m->arch->n_states; i++) {
+        uint64_t layer = (uint64_t)cap * m->pool.slot_elems[i] * 4, n = layer ? m->max_buffer / layer : 0;
+        if (n < 1) n = 1;
+        if (n < (uint64_t)per) per = (int)n;
+    }
+    return per;
+}
+
+/* New buffers for `cap` slots, every layer's first p->cap slots copied from
+ * the old ones; the old released. On failure the pool is as it was. */
 static mcl_status pool_grow(mcl_model *m)
 {
     mcl_pool *p = &m->pool;
-    int n_layer = m->cfg.n_layer, cap = p->cap ? 2 * p->cap : 1;
-    for (int i = 0; i < m->arch->n_states; i++) {
-        if (!p->buf[i]) p->buf[i] = calloc((size_t)n_layer, sizeof *p->buf[i]);
-        if (!p->buf[i]) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
-    }
+    int n_layer = m->cfg.n_layer, cap = p->cap ? 2 * p->cap : 1, per = layers_per_group(m, cap);
+    int n_groups = (n_layer + per - 1) / per;
     unsigned char *busy = realloc(p->busy, (size_t)cap);
     if (!busy) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     p->busy = busy;
     memset(busy + p->cap, 0, (size_t)(cap - p->cap));
-    for (int l = 0; l < n_layer; l++)
-        for (int i = 0; i < m->arch->n_states; i++) {
-            size_t b = p->slot_elems[i] * 4;
-            MCL_TRY(regrow(m, &p->buf[i][l], (size_t)cap * b, (size_t)p->cap * b, m->arch->states[i].name));
+    cl_mem *fresh[MCL_ARCH_MAX_STATES] = {0};
+    mcl_status st = MCL_OK;
+    for (int i = 0; i < m->arch->n_states && st == MCL_OK; i++) {
+        fresh[i] = calloc((size_t)n_groups, sizeof *fresh[i]);
+        if (!fresh[i]) st = mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
+        size_t lb = (size_t)cap * p->slot_elems[i] * 4, keep = (size_t)p->cap * p->slot_elems[i] * 4;
+        for (int g = 0; g < n_groups && st == MCL_OK; g++) {
+            int nl = n_layer - g * per < per ? n_layer - g * per : per;
+            st = mcl_buffer_create(m->rt, CL_MEM_READ_WRITE, (size_t)nl * lb, m->arch->states[i].name, &fresh[i][g]);
         }
+        for (int l = 0; l < n_layer && st == MCL_OK && keep; l++) {
+            cl_int err = clEnqueueCopyBuffer(m->rt->queue, p->buf[i][l / p->per], fresh[i][l / per],
+                                             layer_off(p, i, l, p->cap, p->per) * 4, layer_off(p, i, l, cap, per) * 4,
+                                             keep, 0, NULL, NULL);
+            if (err != CL_SUCCESS) st = mcl_error_cl(err, "clEnqueueCopyBuffer(%s, layer %d)", m->arch->states[i].name, l);
+        }
+    }
+    if (st != MCL_OK) {
+        for (int i = 0; i < m->arch->n_states; i++) {
+            for (int g = 0; fresh[i] && g < n_groups; g++) mcl_buffer_release(&fresh[i][g]);
+            free(fresh[i]);
+        }
+        return st;
+    }
+    for (int i = 0; i < m->arch->n_states; i++) {
+        for (int g = 0; p->buf[i] && g < p->n_groups; g++) mcl_buffer_release(&p->buf[i][g]);
+        free(p->buf[i]);
+        p->buf[i] = fresh[i];
+    }
     p->cap = cap;
+    p->per = per;
+    p->n_groups = n_groups;
     return MCL_OK;
 }
 
@@ -133,10 +168,12 @@ static mcl_status state_copy(mcl_state *dst, const mcl_state *src)
     mcl_model *m = dst->model;
     for (int i = 0; i < m->arch->n_states; i++) {
         size_t b = m->pool.slot_elems[i] * 4;
-        for (int l = 0; l < m->cfg.n_layer; l++)
-            MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, m->pool.buf[i][l], m->pool.buf[i][l],
-                                             (size_t)src->slot * b, (size_t)dst->slot * b, b, 0, NULL, NULL),
+        for (int l = 0; l < m->cfg.n_layer; l++) {
+            mcl_kern_state v = mcl_state_view(m, i, l);
+            MCL_CL_CHECK(clEnqueueCopyBuffer(m->rt->queue, v.buf, v.buf, v.off * 4 + (size_t)src->slot * b,
+                                             v.off * 4 + (size_t)dst->slot * b, b, 0, NULL, NULL),
                          "clEnqueueCopyBuffer(%s, layer %d)", m->arch->states[i].name, l);
+        }
     }
     return MCL_OK;
 }

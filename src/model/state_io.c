@@ -196,11 +196,10 @@ static mcl_status move_slots(const mcl_state *s, float *buf, bool to_host)
     float *p = buf;
     for (int l = 0; l < m->cfg.n_layer; l++)
         for (int i = 0; i < m->arch->n_states; i++) {
-            size_t e = m->pool.slot_elems[i], off = (size_t)s->slot * e * 4;
-            cl_int err = to_host ? clEnqueueReadBuffer(m->rt->queue, m->pool.buf[i][l], CL_TRUE, off, e * 4, p, 0,
-                                                       NULL, NULL)
-                                 : clEnqueueWriteBuffer(m->rt->queue, m->pool.buf[i][l], CL_TRUE, off, e * 4, p, 0,
-                                                        NULL, NULL);
+            mcl_kern_state v = mcl_state_view(m, i, l);
+            size_t e = m->pool.slot_elems[i], off = ((size_t)v.off + (size_t)s->slot * e) * 4;
+            cl_int err = to_host ? clEnqueueReadBuffer(m->rt->queue, v.buf, CL_TRUE, off, e * 4, p, 0, NULL, NULL)
+                                 : clEnqueueWriteBuffer(m->rt->queue, v.buf, CL_TRUE, off, e * 4, p, 0, NULL, NULL);
             if (err != CL_SUCCESS)
                 return mcl_error_cl(err, "%s(%s, layer %d)", to_host ? "clEnqueueReadBuffer" : "clEnqueueWriteBuffer",
                                     m->arch->states[i].name, l);

@@ -8,7 +8,7 @@
 #include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 40           /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 54 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 #define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
 #define DL_BAR_FLAG_OFF (320 * 4)
@@ -57,68 +57,49 @@ static size_t stage_bytes(int d_model, int d_inner, int nx)
     return 16 * (((size_t)n + 3) / 4);
 }
 
-/* Sets argument i for each of the kernel's arguments from a (NULL: the probe,
- * every buffer argument `dummy`, sizes 0). */
+/* Sets the kernel's arguments from a (NULL: the probe, every buffer argument
+ * `dummy`, sizes 0, one layer). */
 static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_dlayer_args *a, cl_mem dummy,
                              cl_int probe, cl_mem probe_buf, size_t local_bytes)
 {
     const mcl_kern_dlayer_args z = {0};
     const mcl_kern_dlayer_args *p = a ? a : &z;
     const mcl_scan_args *s = &p->scan;
+    const uint64_t *o = p->off;
 #define BUF(v) ((v) ? (v) : dummy)
-    cl_mem m[] = {BUF(p->h),           BUF(p->nw),         BUF(p->w_in),     BUF(p->conv.w),
-                  BUF(p->conv.bias),   BUF(p->conv.st.buf), BUF(p->conv.st.slot), BUF(s->xz),
-                  BUF(p->conv.xc),     BUF(p->w_x),        BUF(p->parts),    BUF(s->w_dt),
-                  BUF(s->b_dt),        BUF(s->a),          BUF(s->d),        BUF(p->ssm.buf),
-                  BUF(s->y),           BUF(p->w_out),      BUF(rt->dlayer.bar), BUF(probe_buf)};
+    cl_mem h = BUF(p->h), nw = BUF(p->nw), w_in = BUF(p->w_in), cw = BUF(p->conv.w), cb = BUF(p->conv.bias);
+    cl_mem cst = BUF(p->conv.st.buf), slot = BUF(p->conv.st.slot), xz = BUF(s->xz), xc = BUF(p->conv.xc);
+    cl_mem w_x = BUF(p->w_x), parts = BUF(p->parts), w_dt = BUF(s->w_dt), b_dt = BUF(s->b_dt), A = BUF(s->a);
+    cl_mem D = BUF(s->d), sst = BUF(p->ssm.buf), y = BUF(s->y), w_out = BUF(p->w_out), bar = BUF(rt->dlayer.bar);
+    cl_mem pbuf = BUF(probe_buf);
 #undef BUF
     cl_int dt_in = p->dt_in, dt_x = p->dt_x, dt_dt = s->wdtype, dt_out = p->dt_out, has_bias = p->conv.bias != NULL;
     cl_int K = a ? p->conv.K : 2, P = a ? p->n_parts : 1, dm = p->d_model, di = s->d_inner, R = s->dt_rank;
-    cl_int N = s->d_state;
+    cl_int N = s->d_state, nl = p->n_layers > 1 ? p->n_layers : 1;
     cl_ulong conv_off = p->conv.st.off, conv_stride = p->conv.st.stride, ssm_off = p->ssm.off;
-    cl_ulong ssm_stride = p->ssm.stride;
+    cl_ulong ssm_stride = p->ssm.stride, ws = p->w_stride, cls = p->conv_lstride, sls = p->ssm_lstride;
+    cl_ulong off[MCL_DL_W_COUNT];
+    for (int w = 0; w < MCL_DL_W_COUNT; w++) off[w] = o[w];
     cl_float eps = p->eps;
     cl_uint spin = spin_max(rt, probe != 0);
-    MCL_ARG(k, 0, m[0]);
-    MCL_ARG(k, 1, m[1]);
-    MCL_ARG(k, 2, eps);
-    MCL_ARG(k, 3, m[2]);
-    MCL_ARG(k, 4, dt_in);
-    MCL_ARG(k, 5, m[3]);
-    MCL_ARG(k, 6, m[4]);
-    MCL_ARG(k, 7, has_bias);
-    MCL_ARG(k, 8, m[5]);
-    MCL_ARG(k, 9, conv_off);
-    MCL_ARG(k, 10, m[6]);
-    MCL_ARG(k, 11, conv_stride);
-    MCL_ARG(k, 12, K);
-    MCL_ARG(k, 13, m[7]);
-    MCL_ARG(k, 14, m[8]);
-    MCL_ARG(k, 15, m[9]);
-    MCL_ARG(k, 16, dt_x);
-    MCL_ARG(k, 17, m[10]);
-    MCL_ARG(k, 18, P);
-    MCL_ARG(k, 19, m[11]);
-    MCL_ARG(k, 20, dt_dt);
-    MCL_ARG(k, 21, m[12]);
-    MCL_ARG(k, 22, m[13]);
-    MCL_ARG(k, 23, m[14]);
-    MCL_ARG(k, 24, m[15]);
-    MCL_ARG(k, 25, ssm_off);
-    MCL_ARG(k, 26, ssm_stride);
-    MCL_ARG(k, 27, m[16]);
-    MCL_ARG(k, 28, m[17]);
-    MCL_ARG(k, 29, dt_out);
-    MCL_ARG(k, 30, dm);
-    MCL_ARG(k, 31, di);
-    MCL_ARG(k, 32, R);
-    MCL_ARG(k, 33, N);
-    MCL_ARG(k, 34, m[18]);
-    MCL_ARG(k, 35, spin);
-    MCL_ARG(k, 36, probe);
-    MCL_ARG(k, 37, m[19]);
     cl_int phantom = probe ? 0 : phantom_groups();
-    MCL_ARG(k, 38, phantom);
+    cl_uint i = 0;
+#define A_(v)                 \
+    do {                      \
+        cl_uint ai_ = i++;    \
+        MCL_ARG(k, ai_, v);   \
+    } while (0)
+    A_(h); A_(nw); A_(off[MCL_DL_W_NW]); A_(eps); A_(w_in); A_(off[MCL_DL_W_IN]); A_(dt_in);
+    A_(cw); A_(off[MCL_DL_W_CW]); A_(cb); A_(off[MCL_DL_W_CB]); A_(has_bias);
+    A_(cst); A_(conv_off); A_(slot); A_(conv_stride); A_(K); A_(xz); A_(xc);
+    A_(w_x); A_(off[MCL_DL_W_X]); A_(dt_x); A_(parts); A_(P);
+    A_(w_dt); A_(off[MCL_DL_W_DT]); A_(dt_dt); A_(b_dt); A_(off[MCL_DL_W_BDT]); A_(A); A_(off[MCL_DL_W_A]);
+    A_(D); A_(off[MCL_DL_W_D]); A_(sst); A_(ssm_off); A_(ssm_stride); A_(y);
+    A_(w_out); A_(off[MCL_DL_W_OUT]); A_(dt_out); A_(dm); A_(di); A_(R); A_(N);
+    A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom);
+#undef A_
+    MCL_ASSERT(nl == 1 || mcl_kern_dlayer_lpl(rt) > 1, "dlayer: several layers asked of a program without the layer loop");
+    MCL_ASSERT(i == DL_ARGS - 1, "dlayer: every argument before the staging buffer bound");
     MCL_CL_CHECK(clSetKernelArg(k, DL_ARGS - 1, local_bytes, NULL), "clSetKernelArg(dlayer, staging %zu bytes)",
                  local_bytes);
     return MCL_OK;
@@ -244,6 +225,14 @@ bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner)
     return p && d_inner <= mcl_params_get(p, MCL_T_DL_MAX_DINNER, 0);
 }
 
+int mcl_kern_dlayer_lpl(const mcl_runtime *rt)
+{
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
+    if (!p || mcl_params_get(p, MCL_T_DL_MULTI, 0) == 0) return 1; /* the layer loop is not compiled */
+    long n = mcl_params_get(p, MCL_T_DL_LPL, 1);
+    return n < 1 ? 1 : (int)n;
+}
+
 int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap)
 {
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
@@ -266,6 +255,11 @@ mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, 
         a->conv.n_conv != s->d_inner || s->z_off != (uint64_t)s->d_inner || s->xz == NULL)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: d_model %d, d_inner %d, R+2N %d, %d parts, conv %d x %d",
                              a->d_model, s->d_inner, nx, a->n_parts, a->conv.n_conv, a->conv.K);
+    bool off_ok = a->w_stride % 16 == 0 && a->n_layers >= 0;
+    for (int w = 0; w < MCL_DL_W_COUNT; w++) off_ok = off_ok && a->off[w] % 16 == 0;
+    if (!off_ok)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %d layers, weight offsets or layer stride (%llu bytes) "
+                             "not multiples of 16", a->n_layers, (unsigned long long)a->w_stride);
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     MCL_ASSERT(p, "dlayer.cl was not compiled");
     size_t local = stage_bytes(a->d_model, s->d_inner, nx);

@@ -11,7 +11,15 @@
 
 #include "ops/kern_decode.h"
 
-/* One layer's buffers and sizes (batch 1). */
+/* The weights of a layer that may sit at an offset of a shared buffer (the
+ * model's arena of layers, src/model/model.c): indices of
+ * mcl_kern_dlayer_args.off. */
+enum {
+    MCL_DL_W_NW, MCL_DL_W_IN, MCL_DL_W_CW, MCL_DL_W_CB, MCL_DL_W_X, MCL_DL_W_DT, MCL_DL_W_BDT, MCL_DL_W_A,
+    MCL_DL_W_D, MCL_DL_W_OUT, MCL_DL_W_COUNT
+};
+
+/* The buffers and sizes of one launch of n_layers layers (batch 1). */
 typedef struct mcl_kern_dlayer_args {
     cl_mem h;             /* [d_model] residual stream, read and updated */
     cl_mem nw;            /* [d_model] RMSNorm weight, fp32 */
@@ -28,6 +36,14 @@ typedef struct mcl_kern_dlayer_args {
     cl_mem w_out;         /* [d_model, d_inner] */
     mcl_dtype dt_out;
     int d_model;
+    /* Layers per launch (0 or 1: one). Weight w of the launch's layer j is
+     * at byte off[w] + j * w_stride of its buffer above (offsets and the
+     * stride multiples of 16), its conv state at element conv.st.off + j *
+     * conv_lstride of conv.st.buf, its ssm state at ssm.off + j * ssm_lstride;
+     * h, the activations and the slot are shared by the layers. */
+    int n_layers;
+    uint64_t off[MCL_DL_W_COUNT];
+    uint64_t w_stride, conv_lstride, ssm_lstride;
 } mcl_kern_dlayer_args;
 
 /* Whether a decode step of B sequences of a model of these widths runs the
@@ -43,13 +59,16 @@ mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inne
  * it measured faster than the 4-launch chain; 0 on CPUs). */
 bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
 
+/* DL_LPL, the most layers one launch runs (a host tunable, >= 1). */
+int mcl_kern_dlayer_lpl(const mcl_runtime *rt);
+
 /* Slices of x_proj's d_inner (phase B) for the proven grid: enough (row,
  * slice) tasks for every row team, at least two vectors of 8 per lane, at
  * most `cap` (what the caller's partials buffer holds, in rows of nx). */
 int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap);
 
-/* Enqueues one layer (rt->dlayer must be on). MCL_ERR_INVALID_ARG for bad
- * sizes, MCL_ERR_OPENCL naming the call that failed. */
+/* Enqueues one launch of a->n_layers layers (rt->dlayer must be on).
+ * MCL_ERR_INVALID_ARG for bad sizes or offsets, MCL_ERR_OPENCL naming the call that failed. */
 mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a);
 
 /* The same on `groups` work-groups: the probe's grid, or 1 on any device (one

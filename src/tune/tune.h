@@ -125,12 +125,16 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_MAX_DINNER "DL_MAX_DINNER"
 /* host-side: work-groups per compute unit the co-residency probe tries first */
 #define MCL_T_DL_GPC "DL_GPC"
+/* host-side: decode layers per persistent launch (at most an arena's layers, src/model/model.c) */
+#define MCL_T_DL_LPL "DL_LPL"
 /* dlayer.cl: the device-wide barrier (0 the counter tree, 1-3 one word; cl/dlayer.cl) */
 #define MCL_T_DL_BAR "DL_BAR"
 /* dlayer.cl: L2 prefetches of the next phase's weights before each barrier (ptx only) */
 #define MCL_T_DL_PF "DL_PF"
 /* dlayer.cl: one copy of each GEMV loop per weight dtype (1) or one with the dtype a run-time value (0) */
 #define MCL_T_DL_SPEC "DL_SPEC"
+/* dlayer.cl: the layer loop compiled (1: a launch may run several layers) or not (0: one layer per launch) */
+#define MCL_T_DL_MULTI "DL_MULTI"
 /* xstep.cl: the vector width, x_proj rows per block; host-side: whether decode uses xstep, groups per compute unit */
 #define MCL_T_XS_VW "XS_VW"
 #define MCL_T_XS_RB "XS_RB"

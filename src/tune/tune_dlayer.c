@@ -41,9 +41,25 @@
  *    faster.
  *  - DL_GPC (host): work-groups per compute unit the co-residency probe tries
  *    first (then halves down to 1): 4 on GPUs, 1 on CPUs.
+ *  - DL_LPL (host): decode layers per persistent launch, 1..1024; a launch
+ *    never spans two weight arenas or two state buffers (src/model/model.c,
+ *    state.c), so a value above an arena's layers means all of them (the
+ *    default, 1024, on every device: one launch per arena). 1 is the launch
+ *    per layer of session 9.
+ *  - DL_MULTI: 1 (dlayer.cl compiles its loop over a launch's layers) on
+ *    CPUs and on GPUs with dedicated local memory, else 0: one layer per
+ *    launch, the loop not compiled, and the host caps DL_LPL at 1
+ *    (mcl_kern_dlayer_lpl). The case it keeps out is PoCL under the GPU
+ *    rules (test_leak, test_limits; DL_SPEC's case too): there PoCL's LLVM
+ *    15 spent over 5 minutes in loop unswitching on the layer loop (gdb,
+ *    MemorySSAUpdater::updateExitBlocksForClonedLoop; session 10) where
+ *    one layer compiles in seconds. A GPU that reports its local memory as
+ *    global memory is unknown ground: it keeps session 9's launch per layer.
  * DL_WG, DL_LPR and DL_LPC are powers of two with DL_LPR, DL_LPC <= DL_WG.
  * No candidate space yet: the tuner leaves the family at its defaults. */
 #include "tune/tune_dlayer.h"
+
+#define MCL_DL_LPL_MAX 1024 /* "all the layers of an arena" (no Mamba checkpoint has more) */
 
 static long dl_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_DL_WG, 0); }
 static long dl_local(const mcl_params *p) { return 4 * dl_wg(p); } /* the trees; the staging buffer is an argument */
@@ -63,9 +79,11 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 4096);
     mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
+    mcl_params_set(out, MCL_T_DL_LPL, MCL_DL_LPL_MAX);
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_DL_PF, 0);
     mcl_params_set(out, MCL_T_DL_SPEC, !cpu && dev->local_mem_is_local ? 1 : 0);
+    mcl_params_set(out, MCL_T_DL_MULTI, cpu || dev->local_mem_is_local ? 1 : 0);
 }
 
 static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
@@ -79,11 +97,11 @@ static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 15},
     {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 1},
-    {MCL_T_DL_SPEC, 0, 1},
+    {MCL_T_DL_SPEC, 0, 1}, {MCL_T_DL_LPL, 1, MCL_DL_LPL_MAX}, {MCL_T_DL_MULTI, 0, 1},
 };
 
 /* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
-static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER, NULL};
+static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER, MCL_T_DL_LPL, NULL};
 
 const mcl_family mcl_family_dlayer = {
     .id = MCL_FAM_DLAYER,
