@@ -13,13 +13,16 @@
  *    132 groups (1 per SM) and took 45.1 us per layer, 4 264 groups and
  *    36.5 us, 2 39.8 us.
  *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
- *  - DL_MAX_DINNER (host, the dispatch threshold): 4096 on GPUs (1.4b's
- *    d_inner; 790m's 3072 goes with it), 0 (never) on CPUs. Measured on the
- *    H200 (bench --decode-only --batch 1, F16, session 9): 1.4b with
- *    phases A and D streaming 1.959 ms/step (DL_PF 1) against the chain's
- *    2.142 in one call, 1.717 (these defaults) in the next; 130m persistent
- *    wins since session 4. 790m is not measured; 2.8b (5120) is not
- *    measured and stays on the chain. On CPUs the persistent layer is
+ *  - DL_MAX_DINNER (host, the dispatch threshold): 8192 on GPUs (every
+ *    released d_inner up to 2.8b's 5120; the staging buffer of 8192 floats
+ *    still fits 48 KiB of local memory, which mcl_kern_dlayer_ready checks),
+ *    0 (never) on CPUs. Measured on the H200 (bench --decode-only --batch
+ *    1, F16): 1.4b with phases A and D streaming 1.959 ms/step (DL_PF 1)
+ *    against the chain's 2.142 in one call, 1.717 (these defaults) in the
+ *    next (session 9); 130m persistent wins since session 4; 2.8b, all 64
+ *    layers in one launch, 2.958 ms/step (338 tokens/s) against the
+ *    chain's 3.542 (282) in one call (session 11, docs/perf/h200-s11a-*).
+ *    790m is not measured. On CPUs the persistent layer is
  *    one work-group, i.e. one thread: the bundled model decoded at 851 vs
  *    861 tokens/s on 2 cores (PoCL), and a CPU with more cores would lose
  *    them all.
@@ -76,7 +79,7 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_LPR, lpr < wg ? lpr : wg);
     mcl_params_set(out, MCL_T_DL_UNR, 4);
     mcl_params_set(out, MCL_T_DL_SKIP, 0);
-    mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 4096);
+    mcl_params_set(out, MCL_T_DL_MAX_DINNER, cpu ? 0 : 8192);
     mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
     mcl_params_set(out, MCL_T_DL_LPL, MCL_DL_LPL_MAX);
