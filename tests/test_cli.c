@@ -288,14 +288,16 @@ static void test_4_batch_limit_and_write_errors(void **state)
  * OpenCL kernels" comes once creating the runtime has taken a second: it
  * is expected when the kernels alone took longer (PoCL's many seconds with
  * its own cache empty; NVIDIA's driver, whose compute cache is outside the
- * directories given here, can build them all in less). */
+ * directories given here, can build them all in less). mambacl's cache is
+ * cold here; PoCL's is the suite's (POCL_CACHE_DIR), mostly warm by now: an
+ * empty one of its own cost ~45 s of CI in each of build/ and build-asan/. */
 static void test_5_no_silent_phases(void **state)
 {
     (void)state;
     assert_int_equal(sh(NULL,
-                        "MAMBACL_CACHE_DIR=%s/cold POCL_CACHE_DIR=%s/pocl %s run -p ROMEO: -n 2 >/dev/null 2>%s/cold.txt && "
-                        "MAMBACL_CACHE_DIR=%s/cold POCL_CACHE_DIR=%s/pocl %s run -p ROMEO: -n 2 >/dev/null 2>%s/warm.txt",
-                        tmp, tmp, bin, tmp, tmp, tmp, bin, tmp),
+                        "MAMBACL_CACHE_DIR=%s/cold %s run -p ROMEO: -n 2 >/dev/null 2>%s/cold.txt && "
+                        "MAMBACL_CACHE_DIR=%s/cold %s run -p ROMEO: -n 2 >/dev/null 2>%s/warm.txt",
+                        tmp, bin, tmp, tmp, bin, tmp),
                      0);
     char *cold = slurp("cold.txt"), *warm = slurp("warm.txt");
     const char *line = strstr(cold, "first run on this device: kernels compiled in ");

@@ -147,8 +147,8 @@ for t in "${fuzz_targets[@]}"; do
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
   [ "$t" = tokenizer_json ] && dict+=(-max_len=4096)
-  echo "fuzz_$t: 200000 runs"
-  if ! MAMBACL_SHARED="$root/../shared" "build-fuzz/tests/fuzz/fuzz_$t" -seed=1 -runs=200000 -max_total_time=30 -print_final_stats=1 "${dict[@]}" \
+  echo "fuzz_$t: 100000 runs"
+  if ! MAMBACL_SHARED="$root/../shared" "build-fuzz/tests/fuzz/fuzz_$t" -seed=1 -runs=100000 -max_total_time=30 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$scratch/" "$scratch/$t" "tests/fuzz/seeds/$t" >"$scratch/$t.log" 2>&1; then
     tail -n 60 "$scratch/$t.log" >&2
     echo "fuzz_$t found a failure" >&2
