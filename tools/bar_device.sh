@@ -10,14 +10,7 @@
 #   final: the branch's test_dlayer, test_decode, test_forward, then the
 #          base and the branch's defaults at 130m and at 1.4b with the
 #          persistent layer forced (DL_MAX_DINNER=9999).
-set -uo pipefail
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-t0=$(date +%s)
-el() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
-bash .device/setup.sh >/dev/null 2>&1
-[ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
-export MAMBACL_DEVICE=nvidia
+source tools/device_env.sh
 build() { # dir, targets...
   local d=$1; shift
   (cd "$d" && { [ -f build-gpu/build.ninja ] || meson setup build-gpu >/dev/null; } && ninja -C build-gpu "$@")

@@ -12,14 +12,7 @@
 #          checkout) and branch benches at 1.4b and 130m in the same call
 #          (defaults: the branch's 1.4b runs the persistent layer, the
 #          base's the chain), then bar_timing --layer of the branch.
-set -uo pipefail
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-t0=$(date +%s)
-el() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
-bash .device/setup.sh >/dev/null 2>&1
-[ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
-export MAMBACL_DEVICE=nvidia
+source tools/device_env.sh
 PTXAS=$(ls /usr/local/cuda*/bin/ptxas 2>/dev/null | head -1)
 [ -n "$PTXAS" ] || PTXAS=$(python3 -c "import triton, os; print(os.path.dirname(triton.__file__))" 2>/dev/null)/backends/nvidia/bin/ptxas
 build() { # dir, targets...

@@ -5,14 +5,8 @@
 # `mambacl bench --decode-only --batch 1 --reps 3` at 1.4b and 130m with
 # DL_LPL=1 (one launch per layer, session 9's path), DL_LPL=8 and the default
 # (all the layers of an arena: one launch), all in the same call. Logs into $OUT.
-set -uo pipefail
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-t0=$(date +%s)
-el() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
-bash .device/setup.sh >/dev/null 2>&1
-[ -e ../shared ] || ln -sfn "$PWD/.shared" ../shared
-export MAMBACL_DEVICE=nvidia MAMBACL_CACHE_DIR=/tmp/mclcache-dstep10 MAMBACL_TEST_LONG=0
+source tools/device_env.sh
+export MAMBACL_CACHE_DIR=/tmp/mclcache-dstep10 MAMBACL_TEST_LONG=0
 (timeout 120 meson setup build-gpu >/dev/null && timeout 150 ninja -C build-gpu >"$OUT/build.log" 2>&1) ||
   { tail -30 "$OUT/build.log"; exit 1; }
 el "built"
