@@ -22,19 +22,7 @@ t0=$(date +%s)
 log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 
 # The prefill kernels of $OUT/bench-{base,new}.json, the ten largest per L.
-summary() {
-  python3 - "$OUT" <<'EOF'
-import json, sys
-for v in ("base", "new"):
-    try:
-        d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
-    except Exception as e:
-        print(v, "no json", e); continue
-    for e in d.get("prefill", []):
-        k = e.get("kernels_ms", {})
-        print(v, e["L"], round(e["ms"], 3), {n: round(t, 2) for n, t in sorted(k.items(), key=lambda x: -x[1])[:10]})
-EOF
-}
+summary() { python3 tools/bench_kernels.py "$OUT" base new; }
 
 call1() {
   { meson setup build-gpu >/dev/null && timeout 200 ninja -C build-gpu mambacl scan_timing gemm_timing \

@@ -17,19 +17,7 @@ export MAMBACL_DEVICE=nvidia
 t0=$(date +%s)
 log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 
-summary() {
-  python3 - "$OUT" <<'PY'
-import json, sys
-for v in ("base", "new", "split"):
-    try:
-        d = json.load(open(f"{sys.argv[1]}/bench-{v}.json"))
-    except Exception as e:
-        print(v, "no json", e); continue
-    for e in d.get("prefill", []):
-        k = e.get("kernels_ms", {})
-        print(v, e["L"], round(e["ms"], 3), {n: round(t, 2) for n, t in sorted(k.items(), key=lambda x: -x[1])[:10]})
-PY
-}
+summary() { python3 tools/bench_kernels.py "$OUT" base new split; }
 
 (cd ../.wt-scan9-base && meson setup build-gpu >/dev/null && timeout 150 ninja -C build-gpu mambacl >/tmp/base-build.log 2>&1) &
 base=$!
