@@ -1,7 +1,8 @@
 #!/bin/bash
 # session 11 call C (the lead's last): the merged tree's dlayer/decode tests on the H200, the persistent
 # layer's grid at 1.4b B=1 (DL_GPC, DL_WG), batches 2-8 on the persistent path against MAMBACL_DISABLE=pbatch,
-# and the cost of phase C (the state update) inside a 1.4b layer (bar_timing --layer, DL_SKIP=4 leaves it out).
+# the cost of phase C (the state update) inside a 1.4b layer (bar_timing --layer, DL_SKIP=4 leaves it out),
+# and the GEMM against cuBLAS (torch) at the 1.4b prefill shapes.
 # Run from the checkout's root with .device and .shared carried.
 source tools/device_env.sh
 export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
@@ -24,3 +25,9 @@ d def2 1.4b 1
 el bench
 for s in 0 4 15; do echo "DL_SKIP=$s"; MAMBACL_TUNE_SET=DL_SKIP=$s timeout 40 build-gpu/bar_timing --layer 2048,4096,128,16 --copies 8 --launches 200 2>&1 | tail -n 3; done | tee $OUT/phase.txt
 el all
+# issue 11's GEMM ratio at the 1.4b prefill shapes (M = 2048: in_proj, x_proj, out_proj), cuBLAS in the same call
+for s in "2048 8192 2048" "2048 160 4096" "2048 2048 4096"; do
+  timeout 40 build-gpu/gemm_timing $s bf16 20 --paths mma,clblast 2>&1 | tail -n 3
+done | tee $OUT/gemm.txt
+timeout 60 python3 tools/torch_matmul.py 2048,8192,2048 2048,160,4096 2048,2048,4096 2>&1 | grep bfloat16 | tee -a $OUT/gemm.txt
+el gemm
