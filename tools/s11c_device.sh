@@ -8,7 +8,7 @@ source tools/device_env.sh
 export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
 (meson setup build-gpu >/dev/null 2>&1; timeout 200 ninja -C build-gpu >$OUT/build.log 2>&1) || { tail -20 $OUT/build.log; exit 1; }
 el built
-timeout 120 meson test -C build-gpu --no-rebuild dlayer decode --print-errorlogs >$OUT/tests.log 2>&1
+timeout 100 meson test -C build-gpu --no-rebuild dlayer decode --print-errorlogs >$OUT/tests.log 2>&1
 grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:|Timeout:" $OUT/tests.log | sort -u; grep -E "FAILED  \]" $OUT/tests.log | head
 el tests
 E=build-gpu/mambacl
@@ -16,11 +16,9 @@ d() { # tag config batch [env]
   env ${4:-} timeout 40 $E bench --config $2 --decode-only --batch $3 --reps 3 2>&1 | grep -E '^decode|rror' | grep -v "host enq" |
     sed 's/of roofline.*launches/launches/' | sed "s/^/$1 $2 /" | cut -c1-150; }
 {
-d def 1.4b 1; d gpc1 1.4b 1 MAMBACL_TUNE_SET=DL_GPC=1; d gpc2 1.4b 1 MAMBACL_TUNE_SET=DL_GPC=2
-d wg512 1.4b 1 MAMBACL_TUNE_SET=DL_WG=512,DL_GPC=1; d wg128 1.4b 1 MAMBACL_TUNE_SET=DL_WG=128,DL_GPC=8
+d def 1.4b 1; d gpc1 1.4b 1 MAMBACL_TUNE_SET=DL_GPC=1; d wg512 1.4b 1 MAMBACL_TUNE_SET=DL_WG=512,DL_GPC=1
 d def 130m 8; d nopb 130m 8 MAMBACL_DISABLE=pbatch; d def 130m 4; d nopb 130m 4 MAMBACL_DISABLE=pbatch
-d def 130m 2; d nopb 130m 2 MAMBACL_DISABLE=pbatch; d def 1.4b 4; d nopb 1.4b 4 MAMBACL_DISABLE=pbatch
-d def2 1.4b 1
+d def 1.4b 4; d nopb 1.4b 4 MAMBACL_DISABLE=pbatch
 } 2>&1 | tee $OUT/bench.txt
 el bench
 for s in 0 4 15; do echo "DL_SKIP=$s"; MAMBACL_TUNE_SET=DL_SKIP=$s timeout 40 build-gpu/bar_timing --layer 2048,4096,128,16 --copies 8 --launches 200 2>&1 | tail -n 3; done | tee $OUT/phase.txt
