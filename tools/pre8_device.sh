@@ -11,14 +11,9 @@
 #         SCAN_DTIN=2,GEMM_GEMV_MAX_ROWS=0);
 #         `mambacl bench --config 1.4b --reps 3` of base then new.
 # Logs into $OUT (call.log, bench JSON, tests.log).
-set -uo pipefail
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-ln -s ../.device ../.shared ../.anchors . 2>/dev/null
-bash .device/setup.sh >/dev/null 2>&1
-[ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
-export MAMBACL_DEVICE=nvidia MAMBACL_CACHE_DIR=/tmp/mcl-new
-t0=$(date +%s)
+ln -s ../.device ../.shared ../.anchors . 2>/dev/null # run from a copy inside the checkout
+source tools/device_env.sh
+export MAMBACL_CACHE_DIR=/tmp/mcl-new
 log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 
 # The prefill kernels of $OUT/bench-{base,new}.json, the ten largest per L.

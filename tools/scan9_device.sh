@@ -7,14 +7,8 @@
 # 1.4b --prefill-only --reps 3` of base, of new, and of new with MAMBACL_TUNE_SET=SCAN_YSPLIT=1
 # (split: the scan writing out_proj's split A; with SPLIT=0 not run), and the ten largest
 # prefill kernels of each. Logs into $OUT: build.log, tests.log, bench-{base,new,split}.{json,txt}.
-set -uo pipefail
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-ln -s ../.device ../.shared ../.anchors . 2>/dev/null
-bash .device/setup.sh >/dev/null 2>&1
-[ -d ../shared ] || { [ -d .shared ] && ln -s "$PWD/.shared" ../shared; }
-export MAMBACL_DEVICE=nvidia
-t0=$(date +%s)
+ln -s ../.device ../.shared ../.anchors . 2>/dev/null # run from a copy inside the checkout
+source tools/device_env.sh
 log() { echo "== $* ($(( $(date +%s) - t0 )) s)"; }
 
 summary() { python3 tools/bench_kernels.py "$OUT" base new split; }
