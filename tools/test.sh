@@ -4,7 +4,7 @@
 # (ASan + UBSan + LeakSanitizer, PoCL's and LLVM's own leaks suppressed by
 # tools/lsan.supp), the kernels under Oclgrind (tools/oclgrind.sh: the CI
 # subset), and a short seeded libFuzzer smoke run of every fuzz target in
-# build-fuzz/ (clang). Kernel binaries are cached under build/ and
+# build-fuzz/ (clang; in the background beside the build-asan suites). Kernel binaries are cached under build/ and
 # build-asan/ (MAMBACL_CACHE_DIR, POCL_CACHE_DIR), so a second run is fast.
 # Prints the time of each stage.
 #
@@ -61,7 +61,7 @@ bg_pids+=("$builds_pid")
 # (logs build/meson-logs/testlog-bg.*); the others run here. Their caches are
 # safe to share: mambacl's binary cache writes a temporary file and renames it,
 # PoCL's cache does the same, and the suites that clear a cache use their own.
-bg_suites=(limits decode leak)
+bg_suites=(limits dlayer leak)
 fg_suites=()
 for t in $(meson test -C build --no-rebuild --list 2>/dev/null); do
   [[ " ${bg_suites[*]} " == *" $t "* ]] || fg_suites+=("$t")
@@ -108,6 +108,34 @@ ocl_start=$SECONDS
 ( nice -n 19 bash tools/oclgrind.sh ci && echo "oclgrind took $((SECONDS - ocl_start)) s" ) >build/ci-oclgrind.log 2>&1 &
 ocl_pid=$!
 bg_pids+=("$ocl_pid")
+# libFuzzer smoke: each target for a fixed number of runs with a fixed seed
+# (deterministic, so CI cannot fail at random), from its seeds; new inputs go
+# to a scratch corpus, not into the source tree. It runs in the background
+# beside the build-asan suites (nice 19, like Oclgrind); its log is
+# build/ci-fuzz.log.
+fuzz_smoke() {
+  ninja -C build-fuzz "${fuzz_targets[@]/#/tests/fuzz/fuzz_}" >/dev/null || return 1
+  for t in "${fuzz_targets[@]}"; do
+    mkdir -p "$scratch/$t" "tests/fuzz/seeds/$t"
+    dict=()
+    [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
+    [ "$t" = tokenizer_json ] && dict+=(-max_len=4096)
+    echo "fuzz_$t: 100000 runs"
+    if ! MAMBACL_SHARED="$root/../shared" "build-fuzz/tests/fuzz/fuzz_$t" -seed=1 -runs=100000 -max_total_time=30 -print_final_stats=1 "${dict[@]}" \
+        -artifact_prefix="$scratch/" "$scratch/$t" "tests/fuzz/seeds/$t" >"$scratch/$t.log" 2>&1; then
+      tail -n 60 "$scratch/$t.log"
+      echo "fuzz_$t found a failure"
+      return 1
+    fi
+    grep -E '^stat::number_of_executed_units|^Done' "$scratch/$t.log" || true
+  done
+}
+scratch=$(mktemp -d)
+fuzz_start=$SECONDS
+( renice -n 19 -p "$BASHPID" >/dev/null; fuzz_smoke && echo "fuzz smoke took $((SECONDS - fuzz_start)) s" ) \
+  >build/ci-fuzz.log 2>&1 &
+fuzz_pid=$!
+bg_pids+=("$fuzz_pid")
 asan_test() {
   ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$root/tools/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -137,26 +165,9 @@ for phase in http fuzz; do
     python3 tests/serve/test_serve.py --mambacl build-asan/mambacl --phase "$phase"
 done
 
-# libFuzzer smoke: each target for a fixed number of runs with a fixed seed
-# (deterministic, so CI cannot fail at random), from its seeds; new inputs go
-# to a scratch corpus, not into the source tree.
-ninja -C build-fuzz "${fuzz_targets[@]/#/tests/fuzz/fuzz_}"
-scratch=$(mktemp -d)
-for t in "${fuzz_targets[@]}"; do
-  mkdir -p "$scratch/$t" "tests/fuzz/seeds/$t"
-  dict=()
-  [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
-  [ "$t" = tokenizer_json ] && dict+=(-max_len=4096)
-  echo "fuzz_$t: 100000 runs"
-  if ! MAMBACL_SHARED="$root/../shared" "build-fuzz/tests/fuzz/fuzz_$t" -seed=1 -runs=100000 -max_total_time=30 -print_final_stats=1 "${dict[@]}" \
-      -artifact_prefix="$scratch/" "$scratch/$t" "tests/fuzz/seeds/$t" >"$scratch/$t.log" 2>&1; then
-    tail -n 60 "$scratch/$t.log" >&2
-    echo "fuzz_$t found a failure" >&2
-    exit 1
-  fi
-  grep -E '^stat::number_of_executed_units|^Done' "$scratch/$t.log" || true
-done
-stage "fuzz smoke"
+bg_wait "fuzz smoke" "$fuzz_pid" build/ci-fuzz.log
+grep -E '^fuzz_|^stat::number_of_executed_units' build/ci-fuzz.log >&2 || true
+stage "fuzz smoke (after the serve tests)"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "test.sh: FAILED: ${failed[*]}" >&2
   exit 1
