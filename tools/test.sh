@@ -61,7 +61,7 @@ bg_pids+=("$builds_pid")
 # (logs build/meson-logs/testlog-bg.*); the others run here. Their caches are
 # safe to share: mambacl's binary cache writes a temporary file and renames it,
 # PoCL's cache does the same, and the suites that clear a cache use their own.
-bg_suites=(limits dlayer leak)
+bg_suites=(limits decode leak)
 fg_suites=()
 for t in $(meson test -C build --no-rebuild --list 2>/dev/null); do
   [[ " ${bg_suites[*]} " == *" $t "* ]] || fg_suites+=("$t")
