@@ -202,6 +202,21 @@ mcl_status mcl_selftest_rmsnorm_split(mcl_runtime *rt, bool *ok)
     return mcl_st_done(&b, st);
 }
 
+/* The conv step's reference: out[d] = silu(bias + w[d] . (state[d], x[d])),
+ * the state shifted by one with x[d] appended (xz's first di values). */
+static void conv_step_want(const float *xz, const float *w, const float *bias, const float *state, int di, int k,
+                           float *want, float *want_state)
+{
+    for (int d = 0; d < di; d++) {
+        const float *h = state + d * (k - 1);
+        float acc = bias[d] + w[d * k + k - 1] * xz[d];
+        for (int j = 0; j < k - 1; j++) acc += w[d * k + j] * h[j];
+        want[d] = silu(acc);
+        for (int j = 0; j < k - 2; j++) want_state[d * (k - 1) + j] = h[j + 1];
+        want_state[d * (k - 1) + k - 2] = xz[d];
+    }
+}
+
 mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
 {
     enum { DI = 3, K = 4, TAPS = DI * (K - 1) };
@@ -212,14 +227,7 @@ mcl_status mcl_selftest_conv_step(mcl_runtime *rt, bool *ok)
     for (int i = 0; i < DI * K; i++) w[i] = mcl_st_val(i + 4);
     for (int i = 0; i < DI; i++) bias[i] = mcl_st_val(i + 9);
     for (int i = 0; i < TAPS; i++) state[i] = mcl_st_val(i + 13);
-    for (int d = 0; d < DI; d++) {
-        const float *h = state + d * (K - 1);
-        float acc = bias[d] + w[d * K + K - 1] * xz[d];
-        for (int j = 0; j < K - 1; j++) acc += w[d * K + j] * h[j];
-        want[d] = silu(acc);
-        for (int j = 0; j < K - 2; j++) want_state[d * (K - 1) + j] = h[j + 1];
-        want_state[d * (K - 1) + K - 2] = xz[d];
-    }
+    conv_step_want(xz, w, bias, state, DI, K, want, want_state);
     mcl_st_bufs b = {0};
     cl_mem bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bo = NULL;
     mcl_status st = mcl_st_put(rt, &b, xz, sizeof xz, &bx);
@@ -250,14 +258,7 @@ mcl_status mcl_selftest_conv_step_parts(mcl_runtime *rt, bool *ok)
     for (int i = 0; i < DI * K; i++) w[i] = mcl_st_val(i + 4);
     for (int i = 0; i < DI; i++) bias[i] = mcl_st_val(i + 9);
     for (int i = 0; i < TAPS; i++) state[i] = mcl_st_val(i + 13);
-    for (int d = 0; d < DI; d++) {
-        const float *h = state + d * (K - 1);
-        float acc = bias[d] + w[d * K + K - 1] * xz[d];
-        for (int j = 0; j < K - 1; j++) acc += w[d * K + j] * h[j];
-        want[d] = silu(acc);
-        for (int j = 0; j < K - 2; j++) want_state[d * (K - 1) + j] = h[j + 1];
-        want_state[d * (K - 1) + K - 2] = xz[d];
-    }
+    conv_step_want(xz, w, bias, state, DI, K, want, want_state);
     mcl_st_bufs b = {0};
     cl_mem bws = NULL, bx = NULL, bw = NULL, bb = NULL, bs = NULL, bslot = NULL, bo = NULL;
     mcl_status st = mcl_st_put(rt, &b, ws, sizeof ws, &bws);
