@@ -50,7 +50,14 @@
  *      residual add), streamed as phase A.
  *      (the conv steps of a group's rows run after its GEMV rows, one
  *      work-item per row: their state loads wait one latency, not one per row)
- * Barriers: 4 per layer, less one per launch (3 for nl = 1).
+ * Barriers: 4 per layer (phase A waits at one even in a launch's first
+ * layer: a barrier under a condition made PoCL's work-group compiler 2.5x
+ * slower). What a phase loads that does not depend on the barrier before
+ * it is in flight across it: phases A and D issue their first weight chunk
+ * before it, phase C its channels' states, A, D, b_dt, x, z and first W_dt
+ * vector (dl_chan_load). Staging loads four elements per load and DL_STG
+ * loads per work-item at once (dl_stage_x); the norm's group sum is by
+ * shuffles where PTX is on (dl_group_sum).
  * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
  * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
  * channel); every work-group reads the small vectors it stages (h, xc, the
@@ -142,10 +149,25 @@ inline float dl_chan_sum(__local float *red, float v)
 #endif
 }
 
-/* The sum of v over the whole work-group (a local tree), to every item. */
+/* The sum of v over the whole work-group, to every item: where shuffles
+ * cover a warp, each warp's sum by shuffles, then every item adds the
+ * DL_WG / 32 warp sums in warp order (2 barriers; one fixed order, so every
+ * item gets the same value); else a local tree (prims.cl, 2 log2(DL_WG) + 1
+ * barriers). */
 inline float dl_group_sum(__local float *red, float v)
 {
+#if MCL_SG_ADD_MAX >= 32 && DL_WG % 32 == 0
+    const int lid = get_local_id(0);
+    v = mcl_sg_add(v, 32);
+    if (lid % 32 == 0) red[lid / 32] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    float t = 0.0f;
+    for (int w = 0; w < DL_WG / 32; w++) t += red[w];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return t;
+#else
     return mcl_local_group_sum(red, v, DL_WG); /* prims.cl */
+#endif
 }
 
 /* The barrier's words, each on its own 128-byte line so that the groups
@@ -385,6 +407,53 @@ inline int dl_pos(int i, int NV, int dt)
     return e < 4 ? 4 * v + e : 4 * (NV + v) + e - 4;
 }
 
+/* The float4 slot of x elements 4k..4k+3 in the layout of dl_pos. */
+inline int dl_slot(int k, int NV, int dt)
+{
+    if (dt == MCL_DTYPE_F32 || 4 * k >= 8 * NV) return k;
+    return (k & 1) ? NV + (k >> 1) : k >> 1;
+}
+
+/* Stages x[0, I) (times nw when norm) into xs4 at dl_pos's positions and
+ * returns this work-item's part of x . x (norm; else 0). Four elements per
+ * load, DL_STG loads per work-item issued before any is used: the staging
+ * waits about one L2 latency per DL_STG * 4 * DL_WG elements instead of one
+ * per DL_WG (a load, then its store, then the next load). The elements past
+ * 4 * (I / 4) one by one. No barrier: the caller's publishes xs4. */
+#define DL_STG 4
+inline float dl_stage_x(__local float4 *xs4, __global const float *x, __global const float *nw, int norm, int I,
+                        int NV, int dt)
+{
+    const int lid = get_local_id(0), n4 = I / 4;
+    float ss = 0.0f;
+    for (int k0 = lid; k0 < n4; k0 += DL_WG * DL_STG) {
+        float4 v[DL_STG], w[DL_STG];
+#pragma unroll
+        for (int u = 0; u < DL_STG; u++) {
+            int k = min(k0 + u * DL_WG, n4 - 1); /* past the end: a valid address, not stored */
+            v[u] = vload4(k, x);
+            w[u] = norm ? vload4(k, nw) : (float4)1.0f;
+        }
+#pragma unroll
+        for (int u = 0; u < DL_STG; u++) {
+            int k = k0 + u * DL_WG;
+            if (k >= n4) continue;
+            if (norm) ss += dot(v[u], v[u]);
+            xs4[dl_slot(k, NV, dt)] = v[u] * w[u];
+        }
+    }
+    __local float *xs = (__local float *)xs4;
+    for (int i = 4 * n4 + lid; i < I; i += DL_WG) {
+        float xi = x[i];
+        if (norm) {
+            ss = mad(xi, xi, ss);
+            xi *= nw[i];
+        }
+        xs[dl_pos(i, NV, dt)] = xi;
+    }
+    return ss;
+}
+
 /* The 16 bytes of vector v of row (aligned: the row starts on 16 bytes). */
 inline uint4 dl_ld16(__global const void *row, int v, int dt, int aligned)
 {
@@ -426,14 +495,22 @@ inline float dl_chunk(const uint4 *buf, __local const float4 *xs4, int c, int NV
     return acc;
 }
 
-/* One phase's GEMV, dtype dt and alignment constants: stages x (times nw,
- * with the norm's scale, when norm) into xs4, then out[o] = scale * W[o] .
- * x (or out[o] += W[o] . x when accumulate) for the rows o < O_run of this
+/* The device-wide barrier a phase waits at before it reads x. */
+typedef struct {
+    volatile __global uint *bar;
+    uint groups, spin_max;
+} dl_sync_t;
+
+/* One phase's GEMV, dtype dt and alignment constants: issues the loads of
+ * its first chunk of W (which does not depend on x), waits at the
+ * device-wide barrier `sb` that publishes x, stages x (times
+ * nw, with the norm's scale, when norm) into xs4, then out[o] = scale * W[o]
+ * . x (or out[o] += W[o] . x when accumulate) for the rows o < O_run of this
  * group's teams (O_run 0: staging only; DL_SKIP). Called by every work-item;
  * ends after a work-group barrier. */
 inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __global const float *x,
                           __global const float *nw, float eps, int norm, __global float *out, int accumulate,
-                          __local float4 *xs4, __local float *red, int dt, int aligned)
+                          __local float4 *xs4, __local float *red, dl_sync_t sb, int dt, int aligned)
 {
     const int lid = get_local_id(0), lane = lid % DL_LPR, team = lid / DL_LPR;
     const int NV = I / DL_VE(dt), nch = max(1, (NV + DL_LPR * DL_UNR - 1) / (DL_LPR * DL_UNR));
@@ -441,16 +518,9 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
     const int nit = first < O_run ? (O_run - first + stride - 1) / stride : 0; /* uniform in the group */
     __local float *xs = (__local float *)xs4;
     uint4 cur[DL_UNR], nxt[DL_UNR];
-    if (nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned); /* during the staging */
-    float ss = 0.0f;
-    for (int i = lid; i < I; i += DL_WG) {
-        float xi = x[i];
-        if (norm) {
-            ss = mad(xi, xi, ss);
-            xi *= nw[i];
-        }
-        xs[dl_pos(i, NV, dt)] = xi;
-    }
+    if (nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned); /* during barrier and staging */
+    dl_grid_sync(sb.bar, sb.groups, sb.spin_max);
+    float ss = dl_stage_x(xs4, x, nw, norm, I, NV, dt);
     float scale = 1.0f;
     if (norm) scale = rsqrt(dl_group_sum(red, ss) / (float)I + eps); /* its barriers publish xs */
     else barrier(CLK_LOCAL_MEM_FENCE);
@@ -476,30 +546,31 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
  * DL_SPEC 0 the generic copy alone (the same code, a smaller program). */
 inline void dl_stream(__global const void *W, int O, int O_run, int I, __global const float *x,
                       __global const float *nw, float eps, int norm, __global float *out, int accumulate,
-                      __local float4 *xs4, __local float *red, int dt)
+                      __local float4 *xs4, __local float *red, dl_sync_t sb, int dt)
 {
 #if !DL_SPEC
-    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, dt, I % DL_VE(dt) == 0);
+    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, dt, I % DL_VE(dt) == 0);
     return;
 #endif
-    if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, dt, 0);
+    if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, dt, 0);
     else if (dt == MCL_DTYPE_F16)
-        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_F16, 1);
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_F16, 1);
     else if (dt == MCL_DTYPE_BF16)
-        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_BF16, 1);
-    else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, MCL_DTYPE_F32, 1);
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_BF16, 1);
+    else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_F32, 1);
 }
 
 /* Phase C: this lane's part of W_dt[d] . dbc[0:R] (dbc staged plainly in
  * xs4): where rows start on 16 bytes, 16-byte loads of the dtype as a
  * constant (the lanes of a channel team take vectors clane, clane + DL_LPC,
  * ...; at R = 128 F16 one load each), else element by element. */
-inline float dl_dt_dot_as(__global const void *w_dt, int d, int R, __local const float4 *xs4, int clane, int dt)
+inline float dl_dt_dot_as(__global const void *w_dt, int d, int R, __local const float4 *xs4, int clane, uint4 u0,
+                          int dt)
 {
     __global const uint4 *row = (__global const uint4 *)dl_row(w_dt, d, R, dt);
     float part = 0.0f;
     for (int v = clane; v < R / DL_VE(dt); v += DL_LPC) {
-        uint4 u = row[v];
+        uint4 u = v == clane ? u0 : row[v]; /* the first: loaded ahead (dl_chan_load) */
         if (dt == MCL_DTYPE_F32) part += dot(as_float4(u), xs4[v]);
         else {
             float8 w = dt == MCL_DTYPE_F16 ? mcl_half8_to_float8(u) : mcl_bf16x8_to_float8(u);
@@ -509,7 +580,8 @@ inline float dl_dt_dot_as(__global const void *w_dt, int d, int R, __local const
     return part;
 }
 
-inline float dl_dt_dot(__global const void *w_dt, int d, int R, __local const float4 *xs4, int clane, int dt)
+inline float dl_dt_dot(__global const void *w_dt, int d, int R, __local const float4 *xs4, int clane, uint4 u0,
+                       int dt)
 {
     if (R % DL_VE(dt) != 0) {
         __local const float *xs = (__local const float *)xs4;
@@ -518,11 +590,37 @@ inline float dl_dt_dot(__global const void *w_dt, int d, int R, __local const fl
         return part;
     }
 #if !DL_SPEC
-    return dl_dt_dot_as(w_dt, d, R, xs4, clane, dt);
+    return dl_dt_dot_as(w_dt, d, R, xs4, clane, u0, dt);
 #endif
-    if (dt == MCL_DTYPE_F16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_F16);
-    if (dt == MCL_DTYPE_BF16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_BF16);
-    return dl_dt_dot_as(w_dt, d, R, xs4, clane, MCL_DTYPE_F32);
+    if (dt == MCL_DTYPE_F16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, u0, MCL_DTYPE_F16);
+    if (dt == MCL_DTYPE_BF16) return dl_dt_dot_as(w_dt, d, R, xs4, clane, u0, MCL_DTYPE_BF16);
+    return dl_dt_dot_as(w_dt, d, R, xs4, clane, u0, MCL_DTYPE_F32);
+}
+
+/* What a channel team's lane of phase C reads that does not depend on the
+ * dbc of phase B: loaded before the device-wide barrier B -> C (and for
+ * later channels of the group at the top of their round), so that the
+ * round after the barrier waits for the staged dbc and nothing else. */
+typedef struct {
+    float x, z, b, dd; /* xc[d], z[d], b_dt[d], D[d] */
+    float s0, a0;      /* state and A at n = clane (when clane < N) */
+    uint4 w0;          /* W_dt row d's 16-byte vector clane (when the rows are 16-byte vectors) */
+} dl_chan_t;
+
+inline dl_chan_t dl_chan_load(int d, bool valid, int clane, __global const float *xc, __global const float *z,
+                              __global const float *b_dt, __global const float *D, __global const float *s,
+                              __global const float *A, __global const void *w_dt, int R, int N, int dt)
+{
+    dl_chan_t c;
+    c.x = xc[d];
+    c.z = z[d];
+    c.b = b_dt[d];
+    c.dd = D[d];
+    c.s0 = valid && clane < N ? s[(size_t)d * N + clane] : 0.0f;
+    c.a0 = clane < N ? A[(size_t)d * N + clane] : 0.0f;
+    int ve = DL_VE(dt);
+    c.w0 = R % ve == 0 && clane < R / ve ? ((__global const uint4 *)dl_row(w_dt, d, R, dt))[clane] : (uint4)(0u);
+    return c;
 }
 
 /* DL_PF 1 (PTX only, else nothing): the work-group asks the L2 for the
@@ -549,13 +647,6 @@ inline void dl_prefetch_rows(__global const void *W, int dtype, int o0, int n, i
     int o1 = min(o0 + n, O);
     ulong es = dtype == MCL_DTYPE_F32 ? 4 : 2;
     dl_prefetch(dl_row(W, o0, I, dtype), (ulong)(o1 - o0) * (ulong)I * es);
-}
-
-/* xl[0, n) = src[0, n) (every work-item; a barrier after). */
-inline void dl_stage(__local float *xl, __global const float *src, int n)
-{
-    for (int i = get_local_id(0); i < n; i += DL_WG) xl[i] = src[i];
-    barrier(CLK_LOCAL_MEM_FENCE);
 }
 
 /* The probe: `rounds` exchanges of known values between all work-groups
@@ -610,7 +701,8 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 
     /* A: norm + in_proj + conv step */
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
-    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, dt_in);
+    dl_sync_t sb = {bar, groups, spin_max}; /* A: the previous layer's h (or the embedding), complete */
+    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, sb, dt_in);
 #if !(DL_SKIP & 1)
     /* the conv step of this group's x rows, all at once (one latency) */
     barrier(CLK_GLOBAL_MEM_FENCE);
@@ -634,7 +726,8 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
     dl_grid_sync(bar, groups, spin_max);
 
     /* B: x_proj partials over P slices of d_inner */
-    dl_stage(xl, xc, d_inner);
+    dl_stage_x(xl4, xc, xc, 0, d_inner, 0, MCL_DTYPE_F32);
+    barrier(CLK_LOCAL_MEM_FENCE);
 #if !(DL_SKIP & 2)
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
         int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
@@ -652,44 +745,58 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
         dl_prefetch_rows(w_dt, dt_dt, base, n, d_inner, R);
     }
 #endif
+    /* C's first round of inputs that B does not write, in flight across the barrier */
+    const int clane = lid % DL_LPC, cteam = lid / DL_LPC;
+    __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
+    __global const float *zs = xz + d_inner;
+    int base = g * DL_CTEAMS, d = min(base + cteam, d_inner - 1);
+    dl_chan_t cin = dl_chan_load(d, base + cteam < d_inner, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
     dl_grid_sync(bar, groups, spin_max);
 
-    /* C: the state update */
+    /* C: the state update; dbc = the P partials added in order p = 0..P-1
+     * (8 loads issued at a time) */
     for (int j = lid; j < nx; j += DL_WG) {
-        float v = dbcp[j];
-        for (int p = 1; p < P; p++) v += dbcp[(size_t)p * nx + j];
+        float v = 0.0f;
+        for (int p0 = 0; p0 < P; p0 += 8) {
+            float t[8];
+#pragma unroll
+            for (int u = 0; u < 8; u++) t[u] = dbcp[(size_t)min(p0 + u, P - 1) * nx + j];
+#pragma unroll
+            for (int u = 0; u < 8; u++)
+                if (p0 + u < P) v += t[u];
+        }
         xl[j] = v;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    const int clane = lid % DL_LPC, cteam = lid / DL_LPC;
-    __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
 #if !(DL_SKIP & 4)
-    for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) {
-        int d = min(base + cteam, d_inner - 1);
+    for (; base < d_inner; base += G * DL_CTEAMS) {
         bool valid = base + cteam < d_inner;
-        float part = dl_dt_dot(w_dt, d, R, xl4, clane, dt_dt);
-        float delta = mcl_softplus(b_dt[d] + dl_chan_sum(red, part));
-        float x = xc[d], dx = delta * x, acc = 0.0f;
+        if (base != g * DL_CTEAMS) {
+            d = min(base + cteam, d_inner - 1);
+            cin = dl_chan_load(d, valid, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
+        }
+        float part = dl_dt_dot(w_dt, d, R, xl4, clane, cin.w0, dt_dt);
+        float delta = mcl_softplus(cin.b + dl_chan_sum(red, part));
+        float dx = delta * cin.x, acc = 0.0f;
         __global float *s = sst + (size_t)d * N;
         __global const float *a = A + (size_t)d * N;
         for (int n = clane; n < N; n += DL_LPC) {
-            float old = valid ? s[n] : 0.0f;
-            float v = fma(exp(delta * a[n]), old, dx * xl[R + n]);
+            float old = n == clane ? cin.s0 : valid ? s[n] : 0.0f;
+            float v = fma(exp(delta * (n == clane ? cin.a0 : a[n])), old, dx * xl[R + n]);
             if (valid) s[n] = v;
             acc = fma(xl[R + N + n], v, acc);
         }
         acc = dl_chan_sum(red, acc);
-        if (valid && clane == 0) y[d] = fma(D[d], x, acc) * mcl_silu(xz[d_inner + d]);
+        if (valid && clane == 0) y[d] = fma(cin.dd, cin.x, acc) * mcl_silu(cin.z);
     }
 #endif
 #if MCL_CAP_PTX && DL_PF
     for (int base = g * rows_per; base < d_model; base += G * rows_per)
         dl_prefetch_rows(w_out, dt_out, base, rows_per, d_model, d_inner);
 #endif
-    dl_grid_sync(bar, groups, spin_max);
 
-    /* D: out_proj + residual */
-    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, dt_out);
+    /* D: out_proj + residual (its first chunk of W_out in flight across the barrier C -> D) */
+    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, sb, dt_out);
 }
 
 /* Byte offset `off` from p (a weight of the arena). */
@@ -721,6 +828,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             int probe,                              // 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
+            int one_buf,                            // 1: every weight is in w_in's buffer (the arena), at its offset; the other weight arguments unused
             __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
 {
     __local float red[DL_WG];
@@ -735,20 +843,22 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         return;
     }
 #if DL_MULTI
-    for (int j = 0; j < nl; j++) {
-        if (j > 0) dl_grid_sync(bar, groups, spin_max); /* the previous layer's h, complete */
+    for (int j = 0; j < nl; j++) { /* each layer's phase A waits for the previous one's h */
 #else
     { /* one layer: the host passes nl = 1 (mcl_kern_dlayer_lpl) */
         const int j = 0;
         (void)nl;
 #endif
         ulong wo = (ulong)j * wstride;
-        dl_layer(h, DL_AT(float, nw, nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,
-                 DL_AT(float, conv_w, cw_off + wo), DL_AT(float, conv_b, cb_off + wo), has_bias, conv_state,
-                 conv_off + (ulong)j * conv_lstride, slot, conv_stride, K, xz, xc, DL_AT(uchar, w_x, x_off + wo),
-                 dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt, DL_AT(float, b_dt, bdt_off + wo),
-                 DL_AT(float, A, a_off + wo), DL_AT(float, D, d_off + wo), ssm_state,
-                 ssm_off + (ulong)j * ssm_lstride, ssm_stride, y, DL_AT(uchar, w_out, out_off + wo), dt_out,
-                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red);
+#define DL_WB(p) (one_buf ? w_in : (p)) /* the buffer of a weight */
+        dl_layer(h, DL_AT(float, DL_WB(nw), nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,
+                 DL_AT(float, DL_WB(conv_w), cw_off + wo), DL_AT(float, DL_WB(conv_b), cb_off + wo), has_bias,
+                 conv_state, conv_off + (ulong)j * conv_lstride, slot, conv_stride, K, xz, xc,
+                 DL_AT(uchar, DL_WB(w_x), x_off + wo), dt_x, dbcp, P, DL_AT(uchar, DL_WB(w_dt), dt_off + wo), dt_dt,
+                 DL_AT(float, DL_WB(b_dt), bdt_off + wo), DL_AT(float, DL_WB(A), a_off + wo),
+                 DL_AT(float, DL_WB(D), d_off + wo), ssm_state, ssm_off + (ulong)j * ssm_lstride, ssm_stride, y,
+                 DL_AT(uchar, DL_WB(w_out), out_off + wo), dt_out, d_model, d_inner, R, N, bar, groups, spin_max,
+                 xl4, red);
+#undef DL_WB
     }
 }
