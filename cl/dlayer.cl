@@ -828,7 +828,6 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             int probe,                              // 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
-            int one_buf,                            // 1: every weight is in w_in's buffer (the arena), at its offset; the other weight arguments unused
             __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
 {
     __local float red[DL_WG];
@@ -850,15 +849,13 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         (void)nl;
 #endif
         ulong wo = (ulong)j * wstride;
-#define DL_WB(p) (one_buf ? w_in : (p)) /* the buffer of a weight */
-        dl_layer(h, DL_AT(float, DL_WB(nw), nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,
-                 DL_AT(float, DL_WB(conv_w), cw_off + wo), DL_AT(float, DL_WB(conv_b), cb_off + wo), has_bias,
+        dl_layer(h, DL_AT(float, nw, nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,
+                 DL_AT(float, conv_w, cw_off + wo), DL_AT(float, conv_b, cb_off + wo), has_bias,
                  conv_state, conv_off + (ulong)j * conv_lstride, slot, conv_stride, K, xz, xc,
-                 DL_AT(uchar, DL_WB(w_x), x_off + wo), dt_x, dbcp, P, DL_AT(uchar, DL_WB(w_dt), dt_off + wo), dt_dt,
-                 DL_AT(float, DL_WB(b_dt), bdt_off + wo), DL_AT(float, DL_WB(A), a_off + wo),
-                 DL_AT(float, DL_WB(D), d_off + wo), ssm_state, ssm_off + (ulong)j * ssm_lstride, ssm_stride, y,
-                 DL_AT(uchar, DL_WB(w_out), out_off + wo), dt_out, d_model, d_inner, R, N, bar, groups, spin_max,
+                 DL_AT(uchar, w_x, x_off + wo), dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt,
+                 DL_AT(float, b_dt, bdt_off + wo), DL_AT(float, A, a_off + wo),
+                 DL_AT(float, D, d_off + wo), ssm_state, ssm_off + (ulong)j * ssm_lstride, ssm_stride, y,
+                 DL_AT(uchar, w_out, out_off + wo), dt_out, d_model, d_inner, R, N, bar, groups, spin_max,
                  xl4, red);
-#undef DL_WB
     }
 }

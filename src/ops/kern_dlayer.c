@@ -8,7 +8,7 @@
 #include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 55 /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 54 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 #define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
 #define DL_BAR_FLAG_OFF (320 * 4)
@@ -57,22 +57,6 @@ static size_t stage_bytes(int d_model, int d_inner, int nx)
     return 16 * (((size_t)n + 3) / 4);
 }
 
-/* 1 when every weight of a that is present lives in one buffer (the
- * model's arena): the launch then binds that buffer once, as w_in, and the
- * kernel reaches the other weights by their offsets from it (one_buf). On
- * the H200 each bound argument that is the arena cost the host time in
- * proportion to the arena's sub-buffers (session 12, tools/cltrace.c: 82 us
- * per 1.4b launch with the arena bound 10 times, 35 us at 130m). */
-static bool weights_one_buffer(const mcl_kern_dlayer_args *a)
-{
-    const cl_mem w[] = {a->nw, a->conv.w, a->conv.bias, a->w_x, a->scan.w_dt, a->scan.b_dt, a->scan.a, a->scan.d,
-                        a->w_out};
-    if (!a->w_in) return false;
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
-        if (w[i] && w[i] != a->w_in) return false;
-    return true;
-}
-
 /* Sets the kernel's arguments from a (NULL: the probe, every buffer argument
  * `dummy`, sizes 0, one layer). */
 static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_dlayer_args *a, cl_mem dummy,
@@ -89,8 +73,6 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     cl_mem D = BUF(s->d), sst = BUF(p->ssm.buf), y = BUF(s->y), w_out = BUF(p->w_out), bar = BUF(rt->dlayer.bar);
     cl_mem pbuf = BUF(probe_buf);
 #undef BUF
-    cl_int one_buf = a && weights_one_buffer(a);
-    if (one_buf) nw = cw = cb = w_x = w_dt = b_dt = A = D = w_out = dummy; /* reached from w_in by their offsets */
     cl_int dt_in = p->dt_in, dt_x = p->dt_x, dt_dt = s->wdtype, dt_out = p->dt_out, has_bias = p->conv.bias != NULL;
     cl_int K = a ? p->conv.K : 2, P = a ? p->n_parts : 1, dm = p->d_model, di = s->d_inner, R = s->dt_rank;
     cl_int N = s->d_state, nl = p->n_layers > 1 ? p->n_layers : 1;
@@ -114,7 +96,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     A_(w_dt); A_(off[MCL_DL_W_DT]); A_(dt_dt); A_(b_dt); A_(off[MCL_DL_W_BDT]); A_(A); A_(off[MCL_DL_W_A]);
     A_(D); A_(off[MCL_DL_W_D]); A_(sst); A_(ssm_off); A_(ssm_stride); A_(y);
     A_(w_out); A_(off[MCL_DL_W_OUT]); A_(dt_out); A_(dm); A_(di); A_(R); A_(N);
-    A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom); A_(one_buf);
+    A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom);
 #undef A_
     MCL_ASSERT(nl == 1 || mcl_kern_dlayer_lpl(rt) > 1, "dlayer: several layers asked of a program without the layer loop");
     MCL_ASSERT(i == DL_ARGS - 1, "dlayer: every argument before the staging buffer bound");
