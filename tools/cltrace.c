@@ -172,23 +172,19 @@ cl_int clEnqueueCopyBuffer(cl_command_queue q, cl_mem a, cl_mem b, size_t oa, si
     return r;
 }
 
-cl_int clFinish(cl_command_queue q)
-{
-    CT_REAL(cl_int, clFinish, (cl_command_queue));
-    double t0 = now_us();
-    cl_int r = real_clFinish(q);
-    ct_note("clFinish", "", t0, now_us());
-    return r;
-}
-
-cl_int clFlush(cl_command_queue q)
-{
-    CT_REAL(cl_int, clFlush, (cl_command_queue));
-    double t0 = now_us();
-    cl_int r = real_clFlush(q);
-    ct_note("clFlush", "", t0, now_us());
-    return r;
-}
+/* The calls of one argument, timed alike. */
+#define CT_WRAP1(fn, T)                                   \
+    cl_int fn(T x)                                        \
+    {                                                     \
+        CT_REAL(cl_int, fn, (T));                         \
+        double t0 = now_us();                             \
+        cl_int r = real_##fn(x);                          \
+        ct_note(#fn, "", t0, now_us());                   \
+        return r;                                         \
+    }
+CT_WRAP1(clFinish, cl_command_queue)
+CT_WRAP1(clFlush, cl_command_queue)
+CT_WRAP1(clReleaseEvent, cl_event)
 
 cl_int clWaitForEvents(cl_uint n, const cl_event *ev)
 {
@@ -196,14 +192,5 @@ cl_int clWaitForEvents(cl_uint n, const cl_event *ev)
     double t0 = now_us();
     cl_int r = real_clWaitForEvents(n, ev);
     ct_note("clWaitForEvents", "", t0, now_us());
-    return r;
-}
-
-cl_int clReleaseEvent(cl_event ev)
-{
-    CT_REAL(cl_int, clReleaseEvent, (cl_event));
-    double t0 = now_us();
-    cl_int r = real_clReleaseEvent(ev);
-    ct_note("clReleaseEvent", "", t0, now_us());
     return r;
 }
