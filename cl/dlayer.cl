@@ -34,7 +34,7 @@
  * items reach the same barriers, items past the end compute on clamped
  * indices and write nothing):
  *   A  xl = h * nw staged in local memory (float4 planes, dl_stream),
- *      ss = h . h (local tree); xz[o] = rsqrt(ss / d_model + eps) *
+ *      ss = h . h (dl_group_sum); xz[o] = rsqrt(ss / d_model + eps) *
  *      W_in[o] . xl, o < 2*d_inner, streamed as rgemv.cl does; rows
  *      o < d_inner also run the causal conv step on that value (conv state
  *      rolled, xc[o] = SiLU(conv + bias)).                 grid barrier
@@ -850,12 +850,11 @@ void dlayer(__global float *h,                      // [d_model] residual stream
 #endif
         ulong wo = (ulong)j * wstride;
         dl_layer(h, DL_AT(float, nw, nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,
-                 DL_AT(float, conv_w, cw_off + wo), DL_AT(float, conv_b, cb_off + wo), has_bias,
-                 conv_state, conv_off + (ulong)j * conv_lstride, slot, conv_stride, K, xz, xc,
-                 DL_AT(uchar, w_x, x_off + wo), dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt,
-                 DL_AT(float, b_dt, bdt_off + wo), DL_AT(float, A, a_off + wo),
-                 DL_AT(float, D, d_off + wo), ssm_state, ssm_off + (ulong)j * ssm_lstride, ssm_stride, y,
-                 DL_AT(uchar, w_out, out_off + wo), dt_out, d_model, d_inner, R, N, bar, groups, spin_max,
-                 xl4, red);
+                 DL_AT(float, conv_w, cw_off + wo), DL_AT(float, conv_b, cb_off + wo), has_bias, conv_state,
+                 conv_off + (ulong)j * conv_lstride, slot, conv_stride, K, xz, xc, DL_AT(uchar, w_x, x_off + wo),
+                 dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt, DL_AT(float, b_dt, bdt_off + wo),
+                 DL_AT(float, A, a_off + wo), DL_AT(float, D, d_off + wo), ssm_state,
+                 ssm_off + (ulong)j * ssm_lstride, ssm_stride, y, DL_AT(uchar, w_out, out_off + wo), dt_out,
+                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red);
     }
 }
