@@ -828,6 +828,7 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             int probe,                              // 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
+            __global const int *halt, int has_halt, // [1]: nonzero, no layer runs (DL_MULTI 1 only; src/model/chain.c)
             __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
 {
     __local float red[DL_WG];
@@ -842,11 +843,15 @@ void dlayer(__global float *h,                      // [d_model] residual stream
         return;
     }
 #if DL_MULTI
-    for (int j = 0; j < nl; j++) { /* each layer's phase A waits for the previous one's h */
+    /* halted: no layer, in every group (nothing writes halt while the launch
+     * runs); the trip count from memory keeps the loop as it was: no branch
+     * around the barriers (PoCL compiles those far slower) */
+    const int n_run = has_halt && halt[0] != 0 ? 0 : nl;
+    for (int j = 0; j < n_run; j++) { /* each layer's phase A waits for the previous one's h */
 #else
-    { /* one layer: the host passes nl = 1 (mcl_kern_dlayer_lpl) */
+    { /* one layer: the host passes nl = 1 (mcl_kern_dlayer_lpl) and no halt */
         const int j = 0;
-        (void)nl;
+        (void)nl, (void)halt, (void)has_halt;
 #endif
         ulong wo = (ulong)j * wstride;
         dl_layer(h, DL_AT(float, nw, nw_off + wo), eps, DL_AT(uchar, w_in, in_off + wo), dt_in,

@@ -32,6 +32,16 @@
  *   launch instead of two (the decode's out_proj of layer l with the norm of
  *   layer l + 1). Traffic per element: slabs 4*S, resid 4 read + 4 written +
  *   4 re-read, w 4 (cached), out 4.
+ * greedy_pick: one work-group of NORM_WG items: the first index of the
+ *   largest of logits[V] (NaN counts as -inf; all -inf gives 0: the host
+ *   sampler's greedy choice, src/generate/sample.c) goes to ids[0] (the next
+ *   step's embed_gather input) and ring[slot]; ctl[1] = step + 1 and, when
+ *   the id is one of ctl[2 .. 2 + ctl[2 + MCL_PICK_MAX_STOP]), ctl[0] = 1
+ *   (halt: this kernel and dlayer.cl do nothing while ctl[0] is set, so
+ *   steps enqueued after a stop leave the state as it was; src/model/chain.c).
+ *   Each item keeps the first largest of its strided elements, then a
+ *   local-memory tree (larger value, on ties the lower index). Traffic:
+ *   4 bytes read per logit, 3 ints written.
  * Tunables: NORM_WG (power of two; default 256 on GPUs, 64 on CPUs, capped by
  *   the device's max work-group size; src/tune_kern.c).
  */
@@ -148,5 +158,58 @@ void rmsnorm_split(__global float *resid, __global const float *delta, int has_d
         ((__global uint4 *)hi)[o] = gemm_pack8(h0, h1, f16);
         if (split == 2)
             ((__global uint4 *)lo)[o] = gemm_pack8(gemm_round4(a0 - h0, f16), gemm_round4(a1 - h1, f16), f16);
+    }
+}
+
+#define MCL_PICK_MAX_STOP 8
+
+/* (v, i) of b when it beats a: larger, or equal at a lower index. */
+inline void pick_merge(float *v, int *i, float bv, int bi)
+{
+    if (bv > *v || (bv == *v && bi < *i)) {
+        *v = bv;
+        *i = bi;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void greedy_pick(__global const float *logits, int V,        // [V] the step's logits
+                 __global int *ids, __global int *ring, int slot, int step, // ids [1]; ring [> slot]
+                 __global int *ctl)                           // [2 + MCL_PICK_MAX_STOP + 1] halt, count, stops, n_stop
+{
+    __local float rv[NORM_WG];
+    __local int ri[NORM_WG];
+    if (ctl[0] != 0) return; /* halted: uniform (one group, nothing writes ctl meanwhile) */
+    int lid = get_local_id(0);
+    float best = -INFINITY;
+    int at = lid < V ? lid : 0;
+    for (int j = lid; j < V; j += NORM_WG) {
+        float v = logits[j];
+        v = isnan(v) ? -INFINITY : v;
+        if (v > best) {
+            best = v;
+            at = j;
+        }
+    }
+    rv[lid] = best;
+    ri[lid] = at;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            float v = rv[lid];
+            int i = ri[lid];
+            pick_merge(&v, &i, rv[lid + s], ri[lid + s]);
+            rv[lid] = v;
+            ri[lid] = i;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        int id = ri[0], n_stop = min(ctl[2 + MCL_PICK_MAX_STOP], MCL_PICK_MAX_STOP), halt = 0;
+        for (int k = 0; k < n_stop; k++) halt |= ctl[2 + k] == id;
+        ids[0] = id;
+        ring[slot] = id;
+        ctl[1] = step + 1;
+        if (halt) ctl[0] = 1;
     }
 }

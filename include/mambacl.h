@@ -460,6 +460,30 @@ MCL_API mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32
 MCL_API mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                       float *logits);
 
+#define MCL_GREEDY_MAX_STOP 8 /* stop ids mcl_decode_greedy takes */
+
+/* Greedy decode of one sequence from its state: step i consumes token t_i
+ * (t_0 = token, in [0, vocab)) and chooses t_{i+1} = the argmax of the
+ * logits after it (NaN as -inf, ties to the lower id: what
+ * mcl_sampler_sample gives at temperature 0 without a repeat penalty), which
+ * goes to out[i]. It stops after max_steps ids (>= 1), or after an id of
+ * stop[0..n_stop) (n_stop in [0, MCL_GREEDY_MAX_STOP]; stop may be NULL when
+ * n_stop is 0), which is then the last one written. *n_out is the number of
+ * ids written; out needs room for max_steps, and only out[0..*n_out) is
+ * written. The state then has consumed token and out[0..*n_out - 1): what
+ * *n_out calls of mcl_decode with that choice leave, so out[*n_out - 1] is the
+ * next token to feed.
+ * Where the device can chain the steps (a GPU where batch 1 runs the
+ * persistent layer) the host enqueues them ahead without reading logits
+ * and the choice is made on the device; elsewhere, or with
+ * MAMBACL_DISABLE=chain, it is the host loop of mcl_decode. Both give the
+ * same ids and state on the same device. Errors: MCL_ERR_INVALID_ARG for a
+ * NULL argument, a state of another model, token outside the vocabulary,
+ * max_steps < 1 or n_stop out of range (nothing run); device failures as
+ * mcl_decode (the state undefined; *n_out 0). */
+MCL_API mcl_status mcl_decode_greedy(mcl_model *m, mcl_state *state, int32_t token, int max_steps,
+                                     const int32_t *stop, int n_stop, int32_t *out, int *n_out);
+
 /* ------------------------------------------------------------------------ */
 /* Generation                                                               */
 /* ------------------------------------------------------------------------ */

@@ -512,6 +512,135 @@ static void test_layers_per_launch(void **state)
     for (int t = 2; t < ML_STEPS; t++) check_close(fall.loaded[t], fall.logits[t], ML_V, 0.0, "the loaded state");
 }
 
+/* ---- the chained greedy decode (src/model/chain.c) ---------------------- */
+
+#define GC_STEPS 40 /* windows of MCL_CHAIN_RING / 2 = 8: five, the ring of 16 wrapped twice */
+#define GC_V 4096    /* the bundled model's vocabulary fits */
+
+typedef struct gc_out {
+    int32_t ids[GC_STEPS];
+    int n, vocab;
+    float after[GC_V]; /* the logits of one more mcl_decode, of ids[n - 1] */
+    int picks;         /* greedy_pick launches */
+    uint64_t stride;   /* the model's arena stride */
+    int n_arena;
+} gc_out;
+
+/* The bundled model (max_buffer mb; 0: the device's) on a runtime with the
+ * tunables `set` (NULL: the persistent path off): a prompt, then `steps`
+ * greedy steps stopping after stop_id (-1: none), by mcl_decode_greedy
+ * (chained) or by the host loop of mcl_decode and fwd_argmax_f. */
+static void gc_run(const char *set, uint64_t mb, bool chained, int steps, int32_t stop_id, gc_out *o)
+{
+    if (set) setenv("MAMBACL_TUNE_SET", set, 1);
+    else setenv("MAMBACL_DISABLE", "persistent", 1);
+    mcl_runtime *rt = runtime();
+    unsetenv("MAMBACL_TUNE_SET");
+    if (!set) unsetenv("MAMBACL_DISABLE"); /* else the caller's (chain) */
+    mcl_model_options opts = {.max_buffer_bytes = mb};
+    mcl_model *m = NULL;
+    if (mcl_model_load_ex(rt, fwd_model_dir(), &opts, &m) != MCL_OK) fail_msg("load: %s", mcl_last_error());
+    memset(o, 0, sizeof *o);
+    o->vocab = mcl_model_vocab(m);
+    o->stride = m->arena_stride;
+    o->n_arena = m->n_arena;
+    assert_true(o->vocab <= GC_V);
+    assert_int_equal(mcl_runtime_set_profiling(rt, true), MCL_OK);
+    mcl_state *s = NULL;
+    assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+    const int32_t prompt[] = {47, 30, 37, 49, 1, 20, 35}, *pp = prompt;
+    int len = 7;
+    float *logits = malloc((size_t)o->vocab * 4);
+    assert_int_equal(mcl_prefill(m, &s, &pp, &len, 1, logits), MCL_OK);
+    int32_t tok = fwd_argmax_f(logits, o->vocab);
+    if (chained) {
+        if (mcl_decode_greedy(m, s, tok, steps, &stop_id, stop_id >= 0, o->ids, &o->n) != MCL_OK)
+            fail_msg("greedy decode: %s", mcl_last_error());
+    } else {
+        for (bool stop = false; o->n < steps && !stop; stop = tok == stop_id) {
+            assert_int_equal(mcl_decode(m, &s, &tok, 1, logits), MCL_OK);
+            tok = o->ids[o->n++] = fwd_argmax_f(logits, o->vocab);
+        }
+    }
+    assert_int_equal(rt->dlayer.state == 1, set != NULL);
+    for (int i = 0; i < rt->n_prof; i++) o->picks += strcmp(rt->prof[i].kernel, "greedy_pick") == 0;
+    assert_int_equal(mcl_decode(m, &s, &o->ids[o->n - 1], 1, o->after), MCL_OK);
+    free(logits);
+    mcl_state_free(s);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+}
+
+static void gc_same(const gc_out *got, const gc_out *want, const char *what)
+{
+    if (got->n != want->n) fail_msg("%s: %d ids, the host loop %d", what, got->n, want->n);
+    for (int i = 0; i < want->n; i++)
+        if (got->ids[i] != want->ids[i]) fail_msg("%s: id %d is %d, the host loop's %d", what, i, got->ids[i], want->ids[i]);
+    check_close(got->after, want->after, (size_t)want->vocab, 0.0, what); /* the same state: the same kernels after */
+}
+
+/* Chained == the host loop (ids, and the state through the logits of one
+ * more step), with a stop inside the run (the steps enqueued after it are
+ * no-ops: the host looks one window behind), with 3 arenas (3 launches per
+ * step, each halted), MAMBACL_DISABLE=chain and the persistent path off (the
+ * host loop inside mcl_decode_greedy); bad arguments refused. */
+static void test_greedy_chain(void **state)
+{
+    (void)state;
+    static gc_out host, got, host_stop, got_stop, host_mb, mb_stop, off, nopers;
+    const char *on = "DL_MAX_DINNER=1000000";
+    gc_run(on, 0, false, GC_STEPS, -1, &host);
+    gc_run(on, 0, true, GC_STEPS, -1, &got);
+    gc_same(&got, &host, "chained, no stop");
+    assert_int_equal(host.picks, 0);
+    assert_int_equal(got.picks, GC_STEPS);
+    int k = -1; /* the latest id below step 30 that does not come earlier */
+    for (int i = 1; i < 30; i++) {
+        bool first = true;
+        for (int j = 0; j < i; j++) first = first && host.ids[j] != host.ids[i];
+        if (first) k = i;
+    }
+    if (k < 9) fail_msg("the greedy ids repeat from step 9 on: no stop id past the first window to test");
+    gc_run(on, 0, false, GC_STEPS, host.ids[k], &host_stop);
+    assert_int_equal(host_stop.n, k + 1);
+    gc_run(on, 0, true, GC_STEPS, host.ids[k], &got_stop);
+    gc_same(&got_stop, &host_stop, "chained, a stop id");
+    int ahead = (k / (MCL_CHAIN_RING / 2) + 2) * (MCL_CHAIN_RING / 2); /* steps enqueued: one window past the stop's */
+    assert_int_equal(got_stop.picks, ahead < GC_STEPS ? ahead : GC_STEPS);
+    assert_true(got_stop.picks > got_stop.n);
+    gc_run(on, 2 * host.stride + 64, false, GC_STEPS, host.ids[k], &host_mb); /* arenas of 2, 2, 2 layers */
+    gc_run(on, 2 * host.stride + 64, true, GC_STEPS, host.ids[k], &mb_stop);
+    assert_int_equal(mb_stop.n_arena, 3);
+    gc_same(&mb_stop, &host_mb, "chained over 3 arenas, a stop id");
+    setenv("MAMBACL_DISABLE", "chain", 1);
+    gc_run(on, 0, true, GC_STEPS, host.ids[k], &off);
+    unsetenv("MAMBACL_DISABLE");
+    gc_same(&off, &host_stop, "MAMBACL_DISABLE=chain");
+    assert_int_equal(off.picks, 0);
+    gc_run(NULL, 0, true, 12, -1, &nopers); /* the persistent path off: the host loop */
+    assert_int_equal(nopers.n, 12);
+    assert_int_equal(nopers.picks, 0);
+
+    mcl_runtime *rt = runtime();
+    mcl_model *m = NULL;
+    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
+    mcl_state *s = NULL;
+    assert_int_equal(mcl_state_create(m, &s), MCL_OK);
+    int32_t out[4], stop[MCL_GREEDY_MAX_STOP + 1] = {0};
+    int n = 7;
+    assert_int_equal(mcl_decode_greedy(m, s, 1, 0, NULL, 0, out, &n), MCL_ERR_INVALID_ARG);
+    assert_int_equal(n, 0);
+    assert_int_equal(mcl_decode_greedy(m, s, 1, 4, stop, MCL_GREEDY_MAX_STOP + 1, out, &n), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_decode_greedy(m, s, 1, 4, NULL, 1, out, &n), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_decode_greedy(m, s, mcl_model_vocab(m), 4, NULL, 0, out, &n), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_decode_greedy(m, NULL, 1, 4, NULL, 0, out, &n), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_decode_greedy(m, s, 1, 4, NULL, 0, NULL, &n), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_decode_greedy(NULL, s, 1, 4, NULL, 0, out, &n), MCL_ERR_INVALID_ARG);
+    mcl_state_free(s);
+    mcl_model_free(m);
+    mcl_runtime_free(rt);
+}
+
 /* A launch of all 5 layers whose barriers wait for a group that does not
  * exist: the step reports the timeout, the path turns itself off, and the
  * next step runs the chain. */
@@ -568,7 +697,9 @@ int main(void)
         cmocka_unit_test(test_layer_ref),  cmocka_unit_test(test_bad_args), cmocka_unit_test(test_probe_wrong),
         cmocka_unit_test(test_disabled),   cmocka_unit_test(test_timeout),  cmocka_unit_test(test_barriers),
         cmocka_unit_test(test_model_same), cmocka_unit_test(test_layers_per_launch),
-        cmocka_unit_test(test_layers_timeout),
+        cmocka_unit_test(test_layers_timeout), cmocka_unit_test(test_greedy_chain),
     };
+    const char *filter = getenv("MCL_TEST_FILTER"); /* e.g. "test_greedy*" */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

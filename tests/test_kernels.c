@@ -86,6 +86,56 @@ static void check_close(int kern, const float *got, const float *want, size_t n,
     }
 }
 
+/* greedy_pick against the reference: sizes below, at and above the group,
+ * ties (the lower index wins), NaNs, all -inf; the id goes to ids[0],
+ * ring[slot] and the count to ctl; a stop id sets the halt word, and a
+ * halted pick writes nothing. */
+static void pick_case(int V, int kind, int n_stop, bool halted)
+{
+    float *v = rand_floats((size_t)V, 4.0f);
+    if (kind == 1 && V > 2) v[V - 1] = v[V / 2] = 9.0f;         /* tie: V / 2 wins */
+    if (kind == 2) for (int i = 0; i < V; i += 3) v[i] = NAN;  /* NaNs, maybe the largest slot */
+    if (kind == 3) for (int i = 0; i < V; i++) v[i] = i % 2 ? -INFINITY : NAN;
+    int want = ref_greedy_pick(v, V), ctl[MCL_PICK_CTL_INTS] = {0}, ids = -1, ring[4] = {-1, -1, -1, -1};
+    ctl[MCL_PICK_CTL_HALT] = halted;
+    ctl[MCL_PICK_CTL_N_STOP] = n_stop;
+    for (int k = 0; k < MCL_PICK_MAX_STOP; k++) ctl[MCL_PICK_CTL_STOP + k] = k == n_stop - 1 ? want : V + 1 + k;
+    cl_mem bv = upload(v, (size_t)V * 4), bi = upload(&ids, 4), br = upload(ring, sizeof ring), bc = upload(ctl, sizeof ctl);
+    assert_int_equal(mcl_kern_greedy_pick(rt, bv, V, bi, br, 2, 41, bc), MCL_OK);
+    download(bi, &ids, 4);
+    download(br, ring, sizeof ring);
+    download(bc, ctl, sizeof ctl);
+    if (halted) {
+        assert_int_equal(ids, -1);
+        assert_int_equal(ring[2], -1);
+        assert_int_equal(ctl[MCL_PICK_CTL_COUNT], 0);
+    } else {
+        if (ids != want) fail_msg("greedy_pick V %d kind %d: id %d, reference %d", V, kind, ids, want);
+        assert_int_equal(ring[2], want);
+        assert_int_equal(ring[1], -1);
+        assert_int_equal(ctl[MCL_PICK_CTL_COUNT], 42);
+        assert_int_equal(ctl[MCL_PICK_CTL_HALT], n_stop > 0);
+    }
+    mcl_buffer_release(&bv);
+    mcl_buffer_release(&bi);
+    mcl_buffer_release(&br);
+    mcl_buffer_release(&bc);
+    free(v);
+}
+
+static void test_greedy_pick(void **state)
+{
+    (void)state;
+    const int Vs[] = {1, 7, 65, 257, 50280};
+    for (size_t a = 0; a < sizeof Vs / sizeof Vs[0]; a++)
+        for (int kind = 0; kind < 4; kind++) pick_case(Vs[a], kind, kind == 1 ? MCL_PICK_MAX_STOP : kind, false);
+    pick_case(100, 0, 1, true);
+    int one = 0;
+    cl_mem b = upload(&one, 4);
+    assert_int_equal(mcl_kern_greedy_pick(rt, b, 0, b, b, 0, 0, b), MCL_ERR_INVALID_ARG);
+    mcl_buffer_release(&b);
+}
+
 static void test_embed_gather(void **state)
 {
     (void)state;
@@ -539,6 +589,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embed_gather),
+        cmocka_unit_test(test_greedy_pick),
         cmocka_unit_test(test_rmsnorm_residual),
         cmocka_unit_test(test_weights_to_f32),
         cmocka_unit_test(test_conv_prefill),

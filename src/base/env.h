@@ -13,6 +13,10 @@
 /* The value of `name`, or NULL when it is unset or empty. */
 const char *mcl_env_str(const char *name);
 
+/* Whether the comma-separated list in `name` (e.g. MAMBACL_DISABLE) holds the
+ * item `item` whole ("a,bc" holds "bc", not "b"). Unset or empty: false. */
+bool mcl_env_lists(const char *name, const char *item);
+
 /* A whole decimal number in [min, max]: returns MCL_OK with *out set, or
  * MCL_OK with *set false when unset/empty (*out unchanged), or
  * MCL_ERR_INVALID_ARG ("MAMBACL_X='abc' is not a whole number in [1, 1024]")

@@ -10,6 +10,8 @@
 #include "mcl_internal.h"
 #include "cli/cli.h"
 #include "cli/cli_model.h"
+#include "base/env.h"
+#include "model/forward.h"
 
 typedef struct bench_opts {
     cli_model_source src;
@@ -475,6 +477,29 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
     return MCL_OK;
 }
 
+/* Greedy decode of one sequence through mcl_decode_greedy: `steps` (<= 64)
+ * steps after a 16-token prefill and a 4-step warm-up run, timed whole;
+ * *ms per step. *chained: whether the steps ran chained on the device
+ * (src/model/chain.c) rather than the host loop. */
+static mcl_status greedy_run(mcl_model *m, mcl_state *s, int steps, double *ms, bool *chained)
+{
+    int32_t prompt[16], out[64];
+    const int32_t *tok = prompt;
+    int len = 16, n = 0;
+    fill_tokens(prompt, 16, mcl_model_vocab(m), 3);
+    MCL_TRY(mcl_state_reset(s));
+    MCL_TRY(mcl_prefill(m, &s, &tok, &len, 1, NULL));
+    MCL_TRY(mcl_decode_greedy(m, s, prompt[15], 4, NULL, 0, out, &n)); /* warm-up */
+    double t0 = mcl_now_ms();
+    MCL_TRY(mcl_decode_greedy(m, s, out[n - 1], steps, NULL, 0, out, &n));
+    *ms = (mcl_now_ms() - t0) / n;
+    mcl_runtime_lock(m->rt);
+    mcl_status st = mcl_forward_decode_chainable(m, 1, chained);
+    mcl_runtime_unlock(m->rt);
+    *chained = *chained && !mcl_env_lists("MAMBACL_DISABLE", "chain");
+    return st;
+}
+
 static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double read_gbps)
 {
     static const int full[] = {1, 8, 32, 64}, quick[] = {1, 2};
@@ -536,6 +561,15 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
                 printf("decode    B=1 layers: a chain of %.0f launches each (persistent off: %s)\n", per,
                        dl->state < 0 ? dl->reason : "not used");
             }
+            double gms = 0;
+            bool chained = false;
+            if ((st = mcl_runtime_set_profiling(rt, false)) != MCL_OK) break;
+            if ((st = greedy_run(m, s[0], steps, &gms, &chained)) != MCL_OK) break;
+            put(r, e, "decode", name, "greedy_ms_per_step", gms);
+            put(r, e, "decode", name, "greedy_tokens_per_s", 1e3 / gms);
+            cJSON_AddStringToObject(e, "greedy_path", chained ? "chained" : "host loop");
+            printf("decode    B=1 greedy (mcl_decode_greedy, %s): %9.3f ms/step %9.0f tokens/s, %.2fx the steps "
+                   "above\n", chained ? "chained on the device" : "host loop", gms, 1e3 / gms, ms / gms);
         }
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);

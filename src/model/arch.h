@@ -49,6 +49,11 @@ typedef struct mcl_arch {
      * through layers [layer, layer + *n_run): the architecture may run
      * several layers at once (*n_run >= 1, set on success). */
     mcl_status (*decode_layer)(mcl_model *m, int layer, int B, int *n_run);
+    /* Whether every state write of a B-sequence decode step can be halted
+     * on the device (*ok): then, while m->scratch.halt_on, the step's
+     * launches do nothing once m->scratch.pick_ctl's halt word is set
+     * (src/model/chain.c). NULL: never. Errors: those of a first probe. */
+    mcl_status (*decode_haltable)(mcl_model *m, int B, bool *ok);
 } mcl_arch;
 
 /* ---- arch.c: the registry (above every architecture file) ---- */

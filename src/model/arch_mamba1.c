@@ -305,6 +305,7 @@ static mcl_status layer_decode_persistent(mcl_model *m, int l, int n)
     a.scan.d = w_at(m, MCL_W_D, l, n > 1, &a.off[MCL_DL_W_D]);
     a.w_out = w_at(m, MCL_W_OUT_PROJ, l, n > 1, &a.off[MCL_DL_W_OUT]);
     if (n == 1) a.w_stride = a.conv_lstride = a.ssm_lstride = 0;
+    a.halt = s->halt_on ? s->pick_ctl : NULL;
     MCL_TRY(mcl_kern_dlayer(m->rt, &a));
     return l + n == c->n_layer ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK;
 }
@@ -324,6 +325,19 @@ static mcl_status layer_decode_any(mcl_model *m, int l, int B, int *n_run)
     return mcl_kern_decode_fused(m->rt, B, dt) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);
 }
 
+/* The persistent layer writes every state of a batch-1 step, and its
+ * program with the layer loop honours a halt word. */
+static mcl_status decode_haltable(mcl_model *m, int B, bool *ok)
+{
+    const mcl_config *c = &m->cfg;
+    bool persistent = false;
+    *ok = false;
+    if (B != 1 || !mcl_kern_dlayer_wanted(m->rt, c->d_inner)) return MCL_OK;
+    MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
+    *ok = persistent && mcl_kern_dlayer_haltable(m->rt);
+    return MCL_OK;
+}
+
 const mcl_arch mcl_arch_mamba1 = {
     .id = MCL_ARCH_MAMBA1,
     .name = "Mamba-1",
@@ -338,4 +352,5 @@ const mcl_arch mcl_arch_mamba1 = {
     .check = check,
     .prefill_layer = layer_prefill,
     .decode_layer = layer_decode_any,
+    .decode_haltable = decode_haltable,
 };

@@ -293,19 +293,33 @@ mcl_status mcl_prefill_all(mcl_model *m, mcl_state **states, const int32_t *cons
 
 /* ---- decode ---------------------------------------------------------------------- */
 
-/* Logits of the B decoded rows: rmsnorm_f fused into the LM head (one
- * launch) when decode runs fused and the head is one buffer, else through
- * logits_of_rows. */
-static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float *out)
+/* Whether the final norm fuses into the LM head (one launch, gemv_in) for a
+ * B-sequence step: decode runs fused and the head is one buffer. */
+static bool head_fuses(const mcl_model *m, int B)
 {
     const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
-    if (!mcl_kern_decode_fused(m->rt, B, H->dtype) || H->n_parts != 1) return logits_of_rows(m, rows, B, out);
+    return mcl_kern_decode_fused(m->rt, B, H->dtype) && H->n_parts == 1;
+}
+
+/* Enqueues scratch.logits [B, vocab] = head(rmsnorm_f(h)), fused (head_fuses). */
+static mcl_status decode_head(mcl_model *m, int B)
+{
+    const mcl_dmat *H = mcl_model_w(m, m->arch->w_head, 0);
+    MCL_ASSERT(head_fuses(m, B), "decode_head on a head that does not fuse");
     MCL_TRY(mcl_scratch_sel(m, B));
     bool cg = mcl_kern_cgemv_wanted(m->rt, B); /* CPUs: cgemv.cl's projections */
-    MCL_TRY((cg ? mcl_kern_cgemv_in : mcl_kern_gemv_in)(m->rt, H->parts[0], H->dtype, m->scratch.h,
-                                                        m->scratch.logits, m->cfg.vocab_size, m->cfg.d_model, B,
-                                                        mcl_model_buf(m, m->arch->w_norm_f, 0), m->cfg.norm_eps,
-                                                        NULL));
+    return (cg ? mcl_kern_cgemv_in : mcl_kern_gemv_in)(m->rt, H->parts[0], H->dtype, m->scratch.h,
+                                                       m->scratch.logits, m->cfg.vocab_size, m->cfg.d_model, B,
+                                                       mcl_model_buf(m, m->arch->w_norm_f, 0), m->cfg.norm_eps,
+                                                       NULL);
+}
+
+/* Logits of the B decoded rows: decode_head when the head fuses, else
+ * through logits_of_rows. */
+static mcl_status decode_logits(mcl_model *m, const int32_t *rows, int B, float *out)
+{
+    if (!head_fuses(m, B)) return logits_of_rows(m, rows, B, out);
+    MCL_TRY(decode_head(m, B));
     MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, m->scratch.logits, CL_TRUE, 0,
                                      (size_t)B * (size_t)m->cfg.vocab_size * 4, out, 0, NULL, NULL),
                  "clEnqueueReadBuffer(logits, %d rows)", B);
@@ -323,23 +337,11 @@ static mcl_status write_ints_async(mcl_model *m, cl_mem buf, const int32_t *host
     return MCL_OK;
 }
 
-/* The step's commands after the checks; the token ids and slots go to the
- * device from copies in host_ints without a wait. Returns with the queue
- * drained when logits were read (a blocking read on the in-order queue
- * ends after every earlier command), else with work in flight. */
-static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
-                                 float *logits)
+/* h = embed[scratch.ids] (tokens: their host copy), then every layer;
+ * the host's time here is added to rt->host_layers_ms. */
+static mcl_status decode_layers(mcl_model *m, const int32_t *tokens, int n_seqs)
 {
-    mcl_scratch *s = &m->scratch;
-    int32_t *slot = s->host_ints + n_seqs, *rows = s->host_ints + 2 * n_seqs, *ids = s->host_ints + 3 * n_seqs;
-    for (int b = 0; b < n_seqs; b++) {
-        slot[b] = states[b]->slot;
-        rows[b] = b;
-        ids[b] = tokens[b];
-    }
     double t0 = mcl_now_ms();
-    MCL_TRY(write_ints_async(m, s->ids, ids, (size_t)n_seqs, "token ids"));
-    MCL_TRY(write_ints_async(m, s->slot, slot, (size_t)n_seqs, "slots"));
     MCL_TRY(embed(m, tokens, n_seqs));
     for (int l = 0, n = 1; l < m->cfg.n_layer; l += n) {
         n = 1;
@@ -347,12 +349,37 @@ static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t
         MCL_ASSERT(n >= 1 && l + n <= m->cfg.n_layer, "decode_layer ran 1 to n_layer - l layers");
     }
     m->rt->host_layers_ms += mcl_now_ms() - t0;
+    return MCL_OK;
+}
+
+mcl_status mcl_forward_decode_inputs(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs)
+{
+    mcl_scratch *s = &m->scratch;
+    int32_t *slot = s->host_ints + n_seqs, *ids = s->host_ints + 3 * n_seqs;
+    for (int b = 0; b < n_seqs; b++) {
+        slot[b] = states[b]->slot;
+        ids[b] = tokens[b];
+    }
+    MCL_TRY(write_ints_async(m, s->ids, ids, (size_t)n_seqs, "token ids"));
+    return write_ints_async(m, s->slot, slot, (size_t)n_seqs, "slots");
+}
+
+/* The step's commands after the checks; the token ids and slots go to the
+ * device from copies in host_ints without a wait. Returns with the queue
+ * drained when logits were read (a blocking read on the in-order queue
+ * ends after every earlier command), else with work in flight. */
+static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                                 float *logits)
+{
+    int32_t *rows = m->scratch.host_ints + 2 * n_seqs;
+    for (int b = 0; b < n_seqs; b++) rows[b] = b;
+    MCL_TRY(mcl_forward_decode_inputs(m, states, tokens, n_seqs));
+    MCL_TRY(decode_layers(m, tokens, n_seqs));
     if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
     return MCL_OK;
 }
 
-static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
-                         float *logits)
+mcl_status mcl_forward_decode_prepare(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs)
 {
     if (!m || !tokens || n_seqs < 1)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "decode: NULL argument or n_seqs %d < 1", n_seqs);
@@ -363,7 +390,27 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     MCL_TRY(mcl_scratch_seqs(m, n_seqs));
     /* host_ints: [0, n) the split embedding's scratch (see embed), then
      * slots, rows and a copy of the token ids */
-    MCL_TRY(mcl_scratch_host_ints(m, 4 * (size_t)n_seqs));
+    return mcl_scratch_host_ints(m, 4 * (size_t)n_seqs);
+}
+
+mcl_status mcl_forward_decode_chainable(mcl_model *m, int B, bool *ok)
+{
+    *ok = false;
+    if (mcl_model_w(m, m->arch->w_embed, 0)->n_parts != 1 || !head_fuses(m, B) || !m->arch->decode_haltable)
+        return MCL_OK;
+    return m->arch->decode_haltable(m, B, ok);
+}
+
+mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n_seqs)
+{
+    MCL_TRY(decode_layers(m, tokens, n_seqs));
+    return decode_head(m, n_seqs);
+}
+
+static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
+                         float *logits)
+{
+    MCL_TRY(mcl_forward_decode_prepare(m, states, tokens, n_seqs));
     mcl_status st = decode_enqueue(m, states, tokens, n_seqs, logits);
     if (st != MCL_OK) {
         clFinish(m->rt->queue); /* the writes may still read host_ints; the first error is the one reported */
@@ -371,6 +418,11 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     }
     if (!logits) MCL_TRY(mcl_runtime_finish(m->rt));
     return mcl_kern_dlayer_flag_check(m->rt); /* a persistent layer's barrier that timed out */
+}
+
+mcl_status mcl_forward_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs, float *logits)
+{
+    return decode(m, states, tokens, n_seqs, logits);
 }
 
 mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,

@@ -15,4 +15,30 @@
 
 #define MCL_HEAD_BLOCK 256 /* rows of logits per LM-head launch and read-back */
 
+/* ---- a decode step in pieces, for chain.c (the caller holds the runtime's
+ * lock; errors as mcl_decode's) ---- */
+
+/* mcl_decode without the lock. */
+mcl_status mcl_forward_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs, float *logits);
+
+/* mcl_decode's checks of its arguments and the scratch of its step, before
+ * anything is enqueued. */
+mcl_status mcl_forward_decode_prepare(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs);
+
+/* Whether a step of B sequences can be chained on the device (*ok): one
+ * embedding buffer, the final norm fused into a head of one buffer, and
+ * every state write haltable (arch->decode_haltable). */
+mcl_status mcl_forward_decode_chainable(mcl_model *m, int B, bool *ok);
+
+/* Enqueues the writes of the token ids (to scratch.ids) and the states'
+ * slots without a wait: the host copies live in scratch.host_ints, which
+ * must stay as they are until the queue has run them. */
+mcl_status mcl_forward_decode_inputs(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs);
+
+/* Enqueues one step from the ids and slots already on the device, nothing
+ * read back: the embedding (tokens: the host copy of the ids, which only a
+ * split embedding reads), the layers, and the fused head into
+ * scratch.logits (mcl_forward_decode_chainable said yes). */
+mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n_seqs);
+
 #endif

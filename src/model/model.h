@@ -12,7 +12,8 @@
  *   weights.c        host weights from a checkpoint or a seeded generator
  *   state_io.c       state files (mcl_state_save / mcl_state_load), the weights fingerprint
  *   model.c          memory plan, upload, release
- *   forward.c        mcl_prefill / mcl_decode: embedding, layers through the arch, LM head */
+ *   forward.c        mcl_prefill / mcl_decode: embedding, layers through the arch, LM head
+ *   chain.c          mcl_decode_greedy: greedy steps chained on the device (forward.c's pieces) */
 #ifndef MCL_MODEL_H
 #define MCL_MODEL_H
 
@@ -22,6 +23,8 @@
 #include "ops/kern.h"
 #include "model/arch.h"
 #include "model/weights.h"
+
+#define MCL_CHAIN_RING 64 /* chained greedy decode: ids kept on the device (two windows of chain.c) */
 
 /* A weight on the device. A big one (MCL_WSTORE_NATIVE) keeps its checkpoint
  * dtype and is split by rows into parts when larger than one buffer may be
@@ -65,6 +68,9 @@ typedef struct mcl_scratch {
     cl_mem head_part;    // [cap_sel, rows_per_part] one LM-head part's output (split heads)
     int32_t *host_ints;  // host staging, [cap_host]
     size_t cap_host;
+    cl_mem pick_ctl;     // int [MCL_PICK_CTL_INTS] the chained greedy decode's halt, count, stops (ops/kern.h)
+    cl_mem pick_ring;    // int [MCL_CHAIN_RING] its chosen ids, by step modulo the ring
+    bool halt_on;        /* the decode launches take pick_ctl's halt word (chain.c, while it enqueues) */
 } mcl_scratch;
 
 struct mcl_model {
@@ -159,6 +165,7 @@ mcl_status mcl_scratch_rows(mcl_model *m, int rows);    /* h, hn, acts, ids */
 mcl_status mcl_scratch_seqs(mcl_model *m, int n);       /* seq_start, slot */
 mcl_status mcl_scratch_sel(mcl_model *m, int n);        /* sel_rows, hsel, logits, head_part */
 mcl_status mcl_scratch_host_ints(mcl_model *m, size_t n);
+mcl_status mcl_scratch_pick(mcl_model *m);              /* pick_ctl, pick_ring (once) */
 void mcl_scratch_release(mcl_model *m);
 
 /* ---- project.c ---- */

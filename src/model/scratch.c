@@ -1,6 +1,6 @@
 /* Scratch of the forward pass (model.h, mcl_scratch): activation buffers of
- * one prefill pass or decode batch, sequence tables, the LM head's rows and
- * the fp32 weight staging, each grown to the largest request seen and
+ * one prefill pass or decode batch, sequence tables, the LM head's rows,
+ * the chained greedy decode's control words and the fp32 weight staging, each grown to the largest request seen and
  * released with the model. */
 #include "model/model.h"
 
@@ -13,7 +13,7 @@ void mcl_scratch_release(mcl_model *m)
 {
     mcl_scratch *s = &m->scratch;
     cl_mem *bufs[] = {&s->h, &s->hn, &s->ids, &s->seq_start, &s->slot, &s->sel_rows, &s->hsel,
-                      &s->logits, &s->head_part};
+                      &s->logits, &s->head_part, &s->pick_ctl, &s->pick_ring};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
     for (int i = 0; i < MCL_ARCH_MAX_ACTS; i++) mcl_buffer_release(&s->act[i]);
     free(s->host_ints);
@@ -77,5 +77,13 @@ mcl_status mcl_scratch_host_ints(mcl_model *m, size_t n)
     if (!p) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory");
     s->host_ints = p;
     s->cap_host = n;
+    return MCL_OK;
+}
+
+mcl_status mcl_scratch_pick(mcl_model *m)
+{
+    mcl_scratch *s = &m->scratch;
+    if (!s->pick_ctl) MCL_TRY(grow(m, &s->pick_ctl, MCL_PICK_CTL_INTS * 4, "chained decode control"));
+    if (!s->pick_ring) MCL_TRY(grow(m, &s->pick_ring, MCL_CHAIN_RING * 4, "chained decode ids"));
     return MCL_OK;
 }

@@ -1,4 +1,4 @@
-/* Launchers of embed_gather, rmsnorm_residual, rmsnorm_split, weights_to_f32, conv_prefill,
+/* Launchers of embed_gather, greedy_pick, rmsnorm_residual, rmsnorm_split, weights_to_f32, conv_prefill,
  * conv_step and gemv. */
 #include "ops/kern.h"
 
@@ -41,6 +41,29 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
     MCL_ARG(k, 5, D);
     size_t global[2] = {mcl_round_up((size_t)D, (size_t)wg), (size_t)T}, local[2] = {(size_t)wg, 1};
     return mcl_launch(rt, k, "embed_gather", 2, global, local);
+}
+
+mcl_status mcl_kern_greedy_pick(mcl_runtime *rt, cl_mem logits, int V, cl_mem ids, cl_mem ring, int slot, int step,
+                                cl_mem ctl)
+{
+    if (V < 1 || slot < 0 || step < 0 || !logits || !ids || !ring || !ctl)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "greedy_pick: V %d, slot %d, step %d or a NULL buffer", V, slot,
+                             step);
+    cl_kernel k;
+    const mcl_params *p;
+    long wg;
+    mcl_shape sh = {{0}}; /* the model's: the program its norms use */
+    MCL_TRY(mcl_runtime_pick_kernel(rt, MCL_FAM_NORM, &sh, "greedy_pick", &k, &p));
+    MCL_TRY(mcl_tune_get(p, MCL_T_NORM_WG, &wg));
+    MCL_ARG(k, 0, logits);
+    MCL_ARG(k, 1, V);
+    MCL_ARG(k, 2, ids);
+    MCL_ARG(k, 3, ring);
+    MCL_ARG(k, 4, slot);
+    MCL_ARG(k, 5, step);
+    MCL_ARG(k, 6, ctl);
+    size_t global = (size_t)wg, local = (size_t)wg;
+    return mcl_launch(rt, k, "greedy_pick", 1, &global, &local);
 }
 
 mcl_status mcl_kern_rmsnorm(mcl_runtime *rt, cl_mem resid, cl_mem delta, cl_mem w, float eps,

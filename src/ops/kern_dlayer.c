@@ -8,7 +8,7 @@
 #include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 54 /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 56 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 #define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
 #define DL_BAR_FLAG_OFF (320 * 4)
@@ -71,7 +71,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     cl_mem cst = BUF(p->conv.st.buf), slot = BUF(p->conv.st.slot), xz = BUF(s->xz), xc = BUF(p->conv.xc);
     cl_mem w_x = BUF(p->w_x), parts = BUF(p->parts), w_dt = BUF(s->w_dt), b_dt = BUF(s->b_dt), A = BUF(s->a);
     cl_mem D = BUF(s->d), sst = BUF(p->ssm.buf), y = BUF(s->y), w_out = BUF(p->w_out), bar = BUF(rt->dlayer.bar);
-    cl_mem pbuf = BUF(probe_buf);
+    cl_mem pbuf = BUF(probe_buf), halt = BUF(p->halt);
 #undef BUF
     cl_int dt_in = p->dt_in, dt_x = p->dt_x, dt_dt = s->wdtype, dt_out = p->dt_out, has_bias = p->conv.bias != NULL;
     cl_int K = a ? p->conv.K : 2, P = a ? p->n_parts : 1, dm = p->d_model, di = s->d_inner, R = s->dt_rank;
@@ -82,7 +82,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     for (int w = 0; w < MCL_DL_W_COUNT; w++) off[w] = o[w];
     cl_float eps = p->eps;
     cl_uint spin = spin_max(rt, probe != 0);
-    cl_int phantom = probe ? 0 : phantom_groups();
+    cl_int phantom = probe ? 0 : phantom_groups(), has_halt = p->halt != NULL;
     cl_uint i = 0;
 #define A_(v)                 \
     do {                      \
@@ -97,8 +97,10 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     A_(D); A_(off[MCL_DL_W_D]); A_(sst); A_(ssm_off); A_(ssm_stride); A_(y);
     A_(w_out); A_(off[MCL_DL_W_OUT]); A_(dt_out); A_(dm); A_(di); A_(R); A_(N);
     A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom);
+    A_(halt); A_(has_halt);
 #undef A_
     MCL_ASSERT(nl == 1 || mcl_kern_dlayer_lpl(rt) > 1, "dlayer: several layers asked of a program without the layer loop");
+    MCL_ASSERT(!has_halt || mcl_kern_dlayer_haltable(rt), "dlayer: a halt word given to a program without the layer loop");
     MCL_ASSERT(i == DL_ARGS - 1, "dlayer: every argument before the staging buffer bound");
     MCL_CL_CHECK(clSetKernelArg(k, DL_ARGS - 1, local_bytes, NULL), "clSetKernelArg(dlayer, staging %zu bytes)",
                  local_bytes);
@@ -231,6 +233,12 @@ int mcl_kern_dlayer_lpl(const mcl_runtime *rt)
     if (!p || mcl_params_get(p, MCL_T_DL_MULTI, 0) == 0) return 1; /* the layer loop is not compiled */
     long n = mcl_params_get(p, MCL_T_DL_LPL, 1);
     return n < 1 ? 1 : (int)n;
+}
+
+bool mcl_kern_dlayer_haltable(const mcl_runtime *rt)
+{
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
+    return p && mcl_params_get(p, MCL_T_DL_MULTI, 0) != 0;
 }
 
 int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap)

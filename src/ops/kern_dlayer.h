@@ -44,6 +44,11 @@ typedef struct mcl_kern_dlayer_args {
     int n_layers;
     uint64_t off[MCL_DL_W_COUNT];
     uint64_t w_stride, conv_lstride, ssm_lstride;
+    /* NULL, or int [1]: the launch does nothing while halt[0] != 0 (the
+     * device-chained greedy decode's stop, src/model/chain.c; ops/kern.h's
+     * greedy_pick sets it). Only a program with the layer loop (DL_MULTI 1)
+     * takes one: there the halt makes the loop run no layer. */
+    cl_mem halt;
 } mcl_kern_dlayer_args;
 
 /* Whether a decode step of B sequences of a model of these widths runs the
@@ -61,6 +66,10 @@ bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
 
 /* DL_LPL, the most layers one launch runs (a host tunable, >= 1). */
 int mcl_kern_dlayer_lpl(const mcl_runtime *rt);
+
+/* Whether dlayer.cl was compiled with the layer loop (DL_MULTI 1), the
+ * program that honours mcl_kern_dlayer_args.halt. */
+bool mcl_kern_dlayer_haltable(const mcl_runtime *rt);
 
 /* Slices of x_proj's d_inner (phase B) for the proven grid: enough (row,
  * slice) tasks for every row team, at least two vectors of 8 per lane, at

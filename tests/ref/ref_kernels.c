@@ -16,6 +16,20 @@ static double ref_w(const void *w, size_t i, mcl_dtype dtype)
 
 static double silu(double v) { return v / (1.0 + exp(-v)); }
 
+int ref_greedy_pick(const float *v, int V)
+{
+    int best = 0;
+    float top = -INFINITY;
+    for (int i = 0; i < V; i++) {
+        float x = isnan(v[i]) ? -INFINITY : v[i];
+        if (x > top) {
+            top = x;
+            best = i;
+        }
+    }
+    return best;
+}
+
 void ref_embed_gather(const int *ids, const void *emb, mcl_dtype dtype, float *out, int T, int D)
 {
     for (int t = 0; t < T; t++)

@@ -12,6 +12,10 @@
 /* out[t, :] = emb[ids[t], :] as fp32. emb [vocab, D]. */
 void ref_embed_gather(const int *ids, const void *emb, mcl_dtype dtype, float *out, int T, int D);
 
+/* The first index of the largest of v[V], NaN counting as -inf (0 when every
+ * value is -inf or NaN): greedy_pick's and the host sampler's greedy id. */
+int ref_greedy_pick(const float *v, int V);
+
 /* For r < T: src = rows ? rows[r] : r; if delta: resid[src] += delta[src];
  * out[r] = resid[src] / sqrt(mean(resid[src]^2) + eps) * w. */
 void ref_rmsnorm_residual(float *resid, const float *delta, const float *w, float eps, float *out,
