@@ -218,6 +218,67 @@ static mcl_status stream_tokens(gen_loop *g, mcl_state *s, mcl_tokenizer *tok, c
     return st;
 }
 
+#define GREEDY_CHUNK 32 /* decode steps per mcl_decode_greedy call: the printing's granularity */
+
+/* Whether the sampler is the plain argmax and nothing can stop the text
+ * inside a run of steps: mcl_decode_greedy's case (stream_greedy). */
+static bool greedy_streams(const gen_opts *o)
+{
+    const mcl_sampler_params *p = &o->sampler;
+    return p->temperature == 0.0f && (p->repeat_penalty == 0.0f || p->repeat_penalty == 1.0f) && o->n_stops == 0;
+}
+
+/* Appends and prints the chosen id (stream_tokens' bookkeeping); *end when
+ * it is the end of the sequence (not kept). */
+static mcl_status greedy_take(gen_loop *g, mcl_tokenizer *tok, const gen_opts *o, gen_text *b, gen_stats *stats,
+                              int32_t id, int32_t *pending, bool *end)
+{
+    bool stop = false;
+    *end = id == g->eos;
+    if (*end) return MCL_OK;
+    loop_push(g, id);
+    *pending = id;
+    stats->generated++;
+    MCL_TRY(gen_text_add(tok, b, id, o, &stop));
+    MCL_ASSERT(!stop, "no stop strings in greedy streaming");
+    return MCL_OK;
+}
+
+/* stream_tokens for greedy_streams: the decode steps GREEDY_CHUNK at a time
+ * through mcl_decode_greedy (chained on the device where it can: the host
+ * does not read logits between them), the text printed after each run.
+ * The same ids, state, statistics and *pending as stream_tokens; Ctrl-C is
+ * seen between runs. */
+static mcl_status stream_greedy(gen_loop *g, mcl_state *s, mcl_tokenizer *tok, const gen_opts *o, FILE *out,
+                                gen_stats *stats, int32_t *pending)
+{
+    gen_text b = {0};
+    int32_t ids[GREEDY_CHUNK], eos = g->eos;
+    bool end = false;
+    double t0 = 0.0;
+    *pending = -1;
+    if (!more_wanted(o, 0)) return MCL_OK;
+    mcl_status st = greedy_take(g, tok, o, &b, stats, mcl_sampler_sample(g->sampler, g->logits, NULL, 0), pending,
+                                &end); /* the prefill's token */
+    for (int made = 1; st == MCL_OK && !end && more_wanted(o, made) && !interrupted;) {
+        if ((st = gen_text_flush(&b, o, out, false)) != MCL_OK) break;
+        if (made == 1) t0 = mcl_now_ms();
+        int want = o->n_predict < 0 || o->n_predict - made > GREEDY_CHUNK ? GREEDY_CHUNK : o->n_predict - made, n = 0;
+        st = mcl_decode_greedy(g->m, s, *pending, want, &eos, eos >= 0, ids, &n);
+        if (st != MCL_OK) break;
+        *pending = -1;
+        stats->decode_tokens += n;
+        for (int j = 0; j < n && st == MCL_OK && !end; j++, made++)
+            st = greedy_take(g, tok, o, &b, stats, ids[j], pending, &end);
+        if (end) *pending = -1; /* the state has consumed every id before the end of sequence */
+    }
+    if (st == MCL_OK) st = gen_text_flush(&b, o, out, true);
+    if (t0 > 0.0) stats->decode_ms = mcl_now_ms() - t0;
+    stats->interrupted = interrupted != 0;
+    free(b.data);
+    return st;
+}
+
 mcl_status gen_stream(mcl_model *m, mcl_tokenizer *tok, mcl_state *s, const int32_t *prompt, int n_prompt,
                       const gen_opts *o, FILE *out, gen_stats *stats, int32_t *pending)
 {
@@ -228,7 +289,7 @@ mcl_status gen_stream(mcl_model *m, mcl_tokenizer *tok, mcl_state *s, const int3
     stats->seed = o->sampler.seed;
     mcl_status st = loop_init(&g, m, tok, prompt, n_prompt, o);
     if (st == MCL_OK) st = watched_prefill(m, &s, &prompt, &n_prompt, 1, g.logits, o, &stats->prefill_ms);
-    if (st == MCL_OK) st = stream_tokens(&g, s, tok, o, out, stats, &last);
+    if (st == MCL_OK) st = (greedy_streams(o) ? stream_greedy : stream_tokens)(&g, s, tok, o, out, stats, &last);
     if (st == MCL_ERR_INTERRUPTED) stats->interrupted = true;
     if (pending) *pending = last;
     loop_free(&g);
