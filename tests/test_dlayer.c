@@ -536,7 +536,6 @@ static void gc_run(const char *set, uint64_t mb, bool chained, int steps, int32_
     else setenv("MAMBACL_DISABLE", "persistent", 1);
     mcl_runtime *rt = runtime();
     unsetenv("MAMBACL_TUNE_SET");
-    if (!set) unsetenv("MAMBACL_DISABLE"); /* else the caller's (chain) */
     mcl_model_options opts = {.max_buffer_bytes = mb};
     mcl_model *m = NULL;
     if (mcl_model_load_ex(rt, fwd_model_dir(), &opts, &m) != MCL_OK) fail_msg("load: %s", mcl_last_error());
@@ -565,6 +564,7 @@ static void gc_run(const char *set, uint64_t mb, bool chained, int steps, int32_
     assert_int_equal(rt->dlayer.state == 1, set != NULL);
     for (int i = 0; i < rt->n_prof; i++) o->picks += strcmp(rt->prof[i].kernel, "greedy_pick") == 0;
     assert_int_equal(mcl_decode(m, &s, &o->ids[o->n - 1], 1, o->after), MCL_OK);
+    if (!set) unsetenv("MAMBACL_DISABLE"); /* else the caller's (chain) */
     free(logits);
     mcl_state_free(s);
     mcl_model_free(m);

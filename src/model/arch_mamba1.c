@@ -275,7 +275,8 @@ static cl_mem w_at(const mcl_model *m, int id, int l, bool arena, uint64_t *off)
 /* Decode layers [l, l + n) of one sequence in one persistent launch
  * (cl/dlayer.cl; n from persistent_run); the x_proj partials go to hn as in
  * the fused chain. The launch with the last layer also enqueues the read of
- * the barriers' timeout flag (checked by the forward pass after the step). */
+ * the barriers' timeout flag (checked by the forward pass after the step;
+ * chained steps, halt_on, read it once after the last: chain.c). */
 static mcl_status layer_decode_persistent(mcl_model *m, int l, int n)
 {
     const mcl_config *c = &m->cfg;
@@ -307,7 +308,7 @@ static mcl_status layer_decode_persistent(mcl_model *m, int l, int n)
     if (n == 1) a.w_stride = a.conv_lstride = a.ssm_lstride = 0;
     a.halt = s->halt_on ? s->pick_ctl : NULL;
     MCL_TRY(mcl_kern_dlayer(m->rt, &a));
-    return l + n == c->n_layer ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK;
+    return l + n == c->n_layer && !s->halt_on ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK; /* chained: once, at the end */
 }
 
 static mcl_status layer_decode_any(mcl_model *m, int l, int B, int *n_run)

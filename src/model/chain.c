@@ -9,9 +9,12 @@
  *      a stop id sets the halt word)
  * without reading logits, so the GPU never waits for the host between steps
  * (the host's ~0.2 ms per step at 1.4b on the H200, session 12, overlaps the
- * kernels). Every CHAIN_WINDOW steps it enqueues non-blocking reads of that
- * window's ids and of the halt and count words, then waits for the previous
- * window's: the host runs at most two windows ahead. Steps enqueued after a
+ * kernels). Every CHAIN_WINDOW steps it enqueues non-blocking reads of the
+ * halt and count words and of that window's ids into pinned host memory
+ * (scratch.pick_pin: NVIDIA's OpenCL does a read into pageable memory at
+ * once, which would drain the queue), flushes, then waits for the previous
+ * window's reads: the host runs at most two windows ahead. The persistent
+ * layer's timeout flag is read once, after the last step. Steps enqueued after a
  * stop run as no-ops (dlayer's loop runs no layer while the halt word is
  * set, greedy_pick writes nothing; embed and the head only write scratch),
  * so the state is exactly what the host loop leaves.
@@ -27,15 +30,18 @@
 #include "ops/kern_dlayer.h"
 
 #define CHAIN_WINDOW (MCL_CHAIN_RING / 2)
+#define PIN_ROW (2 + CHAIN_WINDOW) /* a window's row of the pinned staging: halt, count, ids */
 
 typedef struct chain {
     mcl_model *m;
-    int32_t *ids;    // [max_steps] the ids read back, window by window
-    int32_t win[2][2]; /* per window parity: the halt and count words read after it */
-    cl_event ev[2];  /* those reads' events */
+    int32_t *ids;      // [max_steps] the ids read back, window by window
+    int first[2], n[2]; /* per window parity: the steps whose reads are in flight */
+    cl_event ev[2];    /* those reads' events */
+    bool halted;       /* a window read back had the halt word set */
 } chain;
 
-/* Waits for and releases the event of window parity k (if any). */
+/* Waits for the reads of window parity k (if any), copies its ids out of
+ * the pinned staging and notes a halt. */
 static mcl_status window_wait(chain *c, int k)
 {
     if (!c->ev[k]) return MCL_OK;
@@ -43,22 +49,29 @@ static mcl_status window_wait(chain *c, int k)
     clReleaseEvent(c->ev[k]);
     c->ev[k] = NULL;
     if (err != CL_SUCCESS) return mcl_error_cl(err, "clWaitForEvents(chained decode window)");
+    const int32_t *row = c->m->scratch.pick_host + k * PIN_ROW;
+    memcpy(c->ids + c->first[k], row + 2, (size_t)c->n[k] * sizeof *c->ids);
+    c->halted = c->halted || row[MCL_PICK_CTL_HALT] != 0;
     return MCL_OK;
 }
 
-/* Enqueues the reads of window w (steps [w * W, end)): its ids from the
- * ring into c->ids, then the halt and count words with an event. */
+/* Enqueues the reads of window w (steps [w * W, end)) into its row of the
+ * pinned staging: the halt and count words, then its ids from the ring,
+ * with an event. */
 static mcl_status window_read(chain *c, int w, int end)
 {
     mcl_scratch *s = &c->m->scratch;
     cl_command_queue q = c->m->rt->queue;
     int k = w % 2, first = w * CHAIN_WINDOW, n = end - first;
+    int32_t *row = s->pick_host + k * PIN_ROW;
     size_t at = (size_t)(first % MCL_CHAIN_RING) * 4;
-    MCL_ASSERT(n >= 1 && n <= CHAIN_WINDOW && !c->ev[k], "a chained window of 1..W steps, its slot free");
-    MCL_CL_CHECK(clEnqueueReadBuffer(q, s->pick_ring, CL_FALSE, at, (size_t)n * 4, c->ids + first, 0, NULL, NULL),
-                 "clEnqueueReadBuffer(chained decode ids %d..%d)", first, end);
-    MCL_CL_CHECK(clEnqueueReadBuffer(q, s->pick_ctl, CL_FALSE, 0, sizeof c->win[k], c->win[k], 0, NULL, &c->ev[k]),
+    MCL_ASSERT(n >= 1 && n <= CHAIN_WINDOW && !c->ev[k], "a chained window of 1..W steps, its row free");
+    MCL_CL_CHECK(clEnqueueReadBuffer(q, s->pick_ctl, CL_FALSE, 0, 2 * 4, row, 0, NULL, NULL),
                  "clEnqueueReadBuffer(chained decode halt word)");
+    MCL_CL_CHECK(clEnqueueReadBuffer(q, s->pick_ring, CL_FALSE, at, (size_t)n * 4, row + 2, 0, NULL, &c->ev[k]),
+                 "clEnqueueReadBuffer(chained decode ids %d..%d)", first, end);
+    c->first[k] = first;
+    c->n[k] = n;
     return MCL_OK;
 }
 
@@ -87,10 +100,11 @@ static mcl_status chain_steps(chain *c, mcl_state *state, int32_t token, int max
         if ((i + 1) % CHAIN_WINDOW != 0 && i + 1 != max_steps) continue;
         int w = i / CHAIN_WINDOW;
         MCL_TRY(window_read(c, w, i + 1));
-        if (w == 0) continue;
-        MCL_TRY(window_wait(c, (w - 1) % 2));
-        if (c->win[(w - 1) % 2][MCL_PICK_CTL_HALT]) break; /* a stop: no more steps */
+        MCL_CL_CHECK(clFlush(m->rt->queue), "clFlush(chained decode window %d)", w); /* to the GPU now */
+        if (w > 0) MCL_TRY(window_wait(c, (w - 1) % 2));
+        if (c->halted) break; /* a stop: no more steps */
     }
+    MCL_TRY(mcl_kern_dlayer_flag_read(m->rt)); /* the persistent layer's timeout flag, once */
     MCL_TRY(mcl_runtime_finish(m->rt));
     for (int k = 0; k < 2; k++) MCL_TRY(window_wait(c, k));
     int32_t ctl[2];

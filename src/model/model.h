@@ -24,7 +24,8 @@
 #include "model/arch.h"
 #include "model/weights.h"
 
-#define MCL_CHAIN_RING 64 /* chained greedy decode: ids kept on the device (two windows of chain.c) */
+#define MCL_CHAIN_RING 16 /* chained greedy decode: ids kept on the device (two windows of chain.c) */
+#define MCL_CHAIN_PIN (2 * (2 + MCL_CHAIN_RING / 2))
 
 /* A weight on the device. A big one (MCL_WSTORE_NATIVE) keeps its checkpoint
  * dtype and is split by rows into parts when larger than one buffer may be
@@ -70,6 +71,8 @@ typedef struct mcl_scratch {
     size_t cap_host;
     cl_mem pick_ctl;     // int [MCL_PICK_CTL_INTS] the chained greedy decode's halt, count, stops (ops/kern.h)
     cl_mem pick_ring;    // int [MCL_CHAIN_RING] its chosen ids, by step modulo the ring
+    cl_mem pick_pin;     // int [MCL_CHAIN_PIN] pinned host staging of its reads (CL_MEM_ALLOC_HOST_PTR), mapped:
+    int32_t *pick_host;  //   its host view ([2][2 + MCL_CHAIN_RING / 2]: halt, count, a window's ids)
     bool halt_on;        /* the decode launches take pick_ctl's halt word (chain.c, while it enqueues) */
 } mcl_scratch;
 

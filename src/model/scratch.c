@@ -12,8 +12,12 @@
 void mcl_scratch_release(mcl_model *m)
 {
     mcl_scratch *s = &m->scratch;
+    if (s->pick_host) { /* unmapped before its buffer goes */
+        clEnqueueUnmapMemObject(m->rt->queue, s->pick_pin, s->pick_host, 0, NULL, NULL);
+        clFinish(m->rt->queue);
+    }
     cl_mem *bufs[] = {&s->h, &s->hn, &s->ids, &s->seq_start, &s->slot, &s->sel_rows, &s->hsel,
-                      &s->logits, &s->head_part, &s->pick_ctl, &s->pick_ring};
+                      &s->logits, &s->head_part, &s->pick_ctl, &s->pick_ring, &s->pick_pin};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mcl_buffer_release(bufs[i]);
     for (int i = 0; i < MCL_ARCH_MAX_ACTS; i++) mcl_buffer_release(&s->act[i]);
     free(s->host_ints);
@@ -85,5 +89,16 @@ mcl_status mcl_scratch_pick(mcl_model *m)
     mcl_scratch *s = &m->scratch;
     if (!s->pick_ctl) MCL_TRY(grow(m, &s->pick_ctl, MCL_PICK_CTL_INTS * 4, "chained decode control"));
     if (!s->pick_ring) MCL_TRY(grow(m, &s->pick_ring, MCL_CHAIN_RING * 4, "chained decode ids"));
+    if (s->pick_host) return MCL_OK;
+    /* pinned: NVIDIA's OpenCL runs a read into pageable memory at once, non-blocking or not (the host would
+     * wait for the queue at every read and the steps would not run ahead) */
+    if (!s->pick_pin)
+        MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, MCL_CHAIN_PIN * 4,
+                                  "chained decode staging", &s->pick_pin));
+    cl_int err = CL_SUCCESS;
+    void *p = clEnqueueMapBuffer(m->rt->queue, s->pick_pin, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, MCL_CHAIN_PIN * 4,
+                                 0, NULL, NULL, &err);
+    if (err != CL_SUCCESS || !p) return mcl_error_cl(err, "clEnqueueMapBuffer(chained decode staging)");
+    s->pick_host = p;
     return MCL_OK;
 }
