@@ -27,3 +27,7 @@ for v in chain nochain; do
 done
 cmp $OUT/run-chain.txt $OUT/run-nochain.txt && echo "run: chained and host-loop text identical ($(wc -c < $OUT/run-chain.txt) bytes)"
 el done
+gcc -O2 -shared -fPIC tools/cltrace.c -o /tmp/cltrace.so -ldl &&
+  LD_PRELOAD=/tmp/cltrace.so timeout 60 $E bench --config 130m --decode-only --batch 1 --reps 3 > $OUT/trace-130m.txt 2>&1
+grep -E "^decode" $OUT/trace-130m.txt | cut -c1-150; grep -vE "^decode|^\[" $OUT/trace-130m.txt | head -30
+el trace
