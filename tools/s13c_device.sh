@@ -9,8 +9,8 @@ el build
 E=build-gpu/mambacl
 g() { # config [tune-set]
   env ${2:+MAMBACL_TUNE_SET=$2} timeout 80 $E bench --config $1 --decode-only --batch 1 --reps 1 2>&1 |
-    grep -E 'greedy|work-groups|rror' | sed 's/.*chained on the device)://; s/.*layer, \(.*\)/\1/' |
-    tr '\n' ' ' | sed "s/^/$1 ${2:-default}: /"; echo; }
+    grep -oE '[0-9]+ work-groups|chained on the device\): +[0-9.]+ ms/step +[0-9]+ tokens/s|rror.*' |
+    sed 's/chained on the device): *//' | tr '\n' ' ' | sed "s/^/$1 ${2:-default}: /"; echo; }
 {
 g 130m; g 130m DL_GPC=1; g 130m DL_WG=512,DL_GPC=1; g 130m DL_WG=512; g 130m DL_WG=128; g 130m DL_WG=1024,DL_GPC=1
 g 130m DL_UNR=2; g 130m
