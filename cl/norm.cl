@@ -40,8 +40,10 @@
  *   (halt: this kernel and dlayer.cl do nothing while ctl[0] is set, so
  *   steps enqueued after a stop leave the state as it was; src/model/chain.c).
  *   Each item keeps the first largest of its strided elements, then a
- *   local-memory tree (larger value, on ties the lower index). Traffic:
- *   4 bytes read per logit, 3 ints written.
+ *   local-memory tree (larger value, on ties the lower index). With D > 0
+ *   the group then gathers the id's embedding row into out (embed_gather's
+ *   values: the next step needs no embed_gather launch). Traffic: 4 bytes
+ *   read per logit, 3 ints written, D weights read and D floats written.
  * Tunables: NORM_WG (power of two; default 256 on GPUs, 64 on CPUs, capped by
  *   the device's max work-group size; src/tune_kern.c).
  */
@@ -175,11 +177,13 @@ inline void pick_merge(float *v, int *i, float bv, int bi)
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
 void greedy_pick(__global const float *logits, int V,        // [V] the step's logits
                  __global int *ids, __global int *ring, int slot, int step, // ids [1]; ring [> slot]
-                 __global int *ctl)                           // [2 + MCL_PICK_MAX_STOP + 1] halt, count, stops, n_stop
+                 __global int *ctl,                           // [2 + MCL_PICK_MAX_STOP + 1] halt, count, stops, n_stop
+                 __global const void *emb, int wdtype, int D, // [V, D] the embedding (D 0: no gather)
+                 __global float *out)                         // [D] = emb[id] in fp32 (embed_gather's value)
 {
     __local float rv[NORM_WG];
     __local int ri[NORM_WG];
-    if (ctl[0] != 0) return; /* halted: uniform (one group, nothing writes ctl meanwhile) */
+    const int halted = ctl[0] != 0; /* uniform; returning here, before the barriers, segfaulted in PoCL 3.1 */
     int lid = get_local_id(0);
     float best = -INFINITY;
     int at = lid < V ? lid : 0;
@@ -193,7 +197,7 @@ void greedy_pick(__global const float *logits, int V,        // [V] the step's l
     }
     rv[lid] = best;
     ri[lid] = at;
-    barrier(CLK_LOCAL_MEM_FENCE);
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE); /* every item's read of ctl[0] before item 0 writes it */
     for (int s = NORM_WG / 2; s > 0; s >>= 1) {
         if (lid < s) {
             float v = rv[lid];
@@ -204,12 +208,15 @@ void greedy_pick(__global const float *logits, int V,        // [V] the step's l
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    int id = ri[0];
+    if (halted) return; /* after the last barrier */
     if (lid == 0) {
-        int id = ri[0], n_stop = min(ctl[2 + MCL_PICK_MAX_STOP], MCL_PICK_MAX_STOP), halt = 0;
+        int n_stop = min(ctl[2 + MCL_PICK_MAX_STOP], MCL_PICK_MAX_STOP), halt = 0;
         for (int k = 0; k < n_stop; k++) halt |= ctl[2 + k] == id;
         ids[0] = id;
         ring[slot] = id;
         ctl[1] = step + 1;
         if (halt) ctl[0] = 1;
     }
+    for (int i = lid; i < D; i += NORM_WG) out[i] = mcl_load_w(emb, (size_t)id * (size_t)D + i, wdtype);
 }

@@ -88,7 +88,8 @@ static void check_close(int kern, const float *got, const float *want, size_t n,
 
 /* greedy_pick against the reference: sizes below, at and above the group,
  * ties (the lower index wins), NaNs, all -inf; the id goes to ids[0],
- * ring[slot] and the count to ctl; a stop id sets the halt word, and a
+ * ring[slot] and the count to ctl, its embedding row (every dtype, odd
+ * widths) to out as embed_gather's; a stop id sets the halt word, and a
  * halted pick writes nothing. */
 static void pick_case(int V, int kind, int n_stop, bool halted)
 {
@@ -101,7 +102,25 @@ static void pick_case(int V, int kind, int n_stop, bool halted)
     ctl[MCL_PICK_CTL_N_STOP] = n_stop;
     for (int k = 0; k < MCL_PICK_MAX_STOP; k++) ctl[MCL_PICK_CTL_STOP + k] = k == n_stop - 1 ? want : V + 1 + k;
     cl_mem bv = upload(v, (size_t)V * 4), bi = upload(&ids, 4), br = upload(ring, sizeof ring), bc = upload(ctl, sizeof ctl);
-    assert_int_equal(mcl_kern_greedy_pick(rt, bv, V, bi, br, 2, 41, bc), MCL_OK);
+    const int D = 3 + V % 300; /* with kind 1 and V 50280: 3 + 180 */
+    mcl_dtype dt = (mcl_dtype)(kind % 3);
+    void *emb = kind == 0 ? NULL : rand_weights((size_t)V * D, dt);
+    float *row = malloc((size_t)D * 4), *want_row = malloc((size_t)D * 4);
+    for (int i = 0; i < D; i++) row[i] = -7.0f;
+    cl_mem be = emb ? upload(emb, (size_t)V * D * mcl_half_dtype_size(dt)) : NULL, bh = upload(row, (size_t)D * 4);
+    assert_int_equal(mcl_kern_greedy_pick(rt, bv, V, bi, br, 2, 41, bc, be, dt, bh, D), MCL_OK);
+    download(bh, row, (size_t)D * 4);
+    if (emb && !halted) {
+        ref_embed_gather(&want, emb, dt, want_row, 1, D);
+        check_close(0, row, want_row, (size_t)D, 0.0, 0.0, "greedy_pick's embedding row");
+    } else {
+        for (int i = 0; i < D; i++) assert_true(row[i] == -7.0f); /* no gather asked, or halted */
+    }
+    if (be) mcl_buffer_release(&be);
+    mcl_buffer_release(&bh);
+    free(emb);
+    free(row);
+    free(want_row);
     download(bi, &ids, 4);
     download(br, ring, sizeof ring);
     download(bc, ctl, sizeof ctl);
@@ -130,9 +149,11 @@ static void test_greedy_pick(void **state)
     for (size_t a = 0; a < sizeof Vs / sizeof Vs[0]; a++)
         for (int kind = 0; kind < 4; kind++) pick_case(Vs[a], kind, kind == 1 ? MCL_PICK_MAX_STOP : kind, false);
     pick_case(100, 0, 1, true);
+    pick_case(100, 2, 1, true); /* halted with a gather asked: nothing written */
     int one = 0;
     cl_mem b = upload(&one, 4);
-    assert_int_equal(mcl_kern_greedy_pick(rt, b, 0, b, b, 0, 0, b), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_kern_greedy_pick(rt, b, 0, b, b, 0, 0, b, NULL, MCL_DTYPE_F32, NULL, 0), MCL_ERR_INVALID_ARG);
+    assert_int_equal(mcl_kern_greedy_pick(rt, b, 1, b, b, 0, 0, b, b, MCL_DTYPE_F32, NULL, 1), MCL_ERR_INVALID_ARG);
     mcl_buffer_release(&b);
 }
 

@@ -4,9 +4,10 @@
  * Chained (mcl_forward_decode_chainable: batch 1 through the persistent
  * layer, one embedding buffer, the final norm fused into the head): the host
  * writes the first id and the slot once, then enqueues step after step
- *   embed_gather(ids[0]) -> dlayer (all layers) -> gemv_in (norm_f + head)
- *   -> greedy_pick (ids[0] = argmax, ring[i % MCL_CHAIN_RING] = it, count;
- *      a stop id sets the halt word)
+ *   [embed_gather(ids[0]), first step only] -> dlayer (all layers)
+ *   -> gemv_in (norm_f + head) -> greedy_pick (ids[0] = argmax,
+ *      ring[i % MCL_CHAIN_RING] = it, count; a stop id sets the halt word;
+ *      h = the embedding row of the id: the next step's input)
  * without reading logits, so the GPU never waits for the host between steps
  * (the host's ~0.2 ms per step at 1.4b on the H200, session 12, overlaps the
  * kernels). Every CHAIN_WINDOW steps it enqueues non-blocking reads of the
@@ -16,7 +17,7 @@
  * window's reads: the host runs at most two windows ahead. The persistent
  * layer's timeout flag is read once, after the last step. Steps enqueued after a
  * stop run as no-ops (dlayer's loop runs no layer while the halt word is
- * set, greedy_pick writes nothing; embed and the head only write scratch),
+ * set, greedy_pick writes nothing; the head only writes scratch),
  * so the state is exactly what the host loop leaves.
  * Otherwise, or with MAMBACL_DISABLE=chain: the host loop, mcl_decode's step
  * and the greedy sampler. */
@@ -93,10 +94,11 @@ static mcl_status chain_steps(chain *c, mcl_state *state, int32_t token, int max
     mcl_model *m = c->m;
     mcl_scratch *s = &m->scratch;
     MCL_TRY(mcl_forward_decode_inputs(m, &state, &token, 1));
+    const mcl_dmat *E = mcl_model_w(m, m->arch->w_embed, 0); /* one buffer: chainable */
     for (int i = 0; i < max_steps; i++) {
-        MCL_TRY(mcl_forward_decode_chained(m, &token, 1)); /* the host copy: only a split embedding reads it */
+        MCL_TRY(mcl_forward_decode_chained(m, &token, 1, i == 0)); /* later steps: greedy_pick gathered h */
         MCL_TRY(mcl_kern_greedy_pick(m->rt, s->logits, m->cfg.vocab_size, s->ids, s->pick_ring, i % MCL_CHAIN_RING,
-                                     i, s->pick_ctl));
+                                     i, s->pick_ctl, E->parts[0], E->dtype, s->h, m->cfg.d_model));
         if ((i + 1) % CHAIN_WINDOW != 0 && i + 1 != max_steps) continue;
         int w = i / CHAIN_WINDOW;
         MCL_TRY(window_read(c, w, i + 1));

@@ -337,12 +337,13 @@ static mcl_status write_ints_async(mcl_model *m, cl_mem buf, const int32_t *host
     return MCL_OK;
 }
 
-/* h = embed[scratch.ids] (tokens: their host copy), then every layer;
- * the host's time here is added to rt->host_layers_ms. */
-static mcl_status decode_layers(mcl_model *m, const int32_t *tokens, int n_seqs)
+/* h = embed[scratch.ids] (tokens: their host copy; with_embed false: h
+ * holds them already), then every layer; the host's time here is added to
+ * rt->host_layers_ms. */
+static mcl_status decode_layers(mcl_model *m, const int32_t *tokens, int n_seqs, bool with_embed)
 {
     double t0 = mcl_now_ms();
-    MCL_TRY(embed(m, tokens, n_seqs));
+    if (with_embed) MCL_TRY(embed(m, tokens, n_seqs));
     for (int l = 0, n = 1; l < m->cfg.n_layer; l += n) {
         n = 1;
         MCL_TRY(m->arch->decode_layer(m, l, n_seqs, &n));
@@ -374,7 +375,7 @@ static mcl_status decode_enqueue(mcl_model *m, mcl_state **states, const int32_t
     int32_t *rows = m->scratch.host_ints + 2 * n_seqs;
     for (int b = 0; b < n_seqs; b++) rows[b] = b;
     MCL_TRY(mcl_forward_decode_inputs(m, states, tokens, n_seqs));
-    MCL_TRY(decode_layers(m, tokens, n_seqs));
+    MCL_TRY(decode_layers(m, tokens, n_seqs, true));
     if (logits) MCL_TRY(decode_logits(m, rows, n_seqs, logits));
     return MCL_OK;
 }
@@ -401,9 +402,9 @@ mcl_status mcl_forward_decode_chainable(mcl_model *m, int B, bool *ok)
     return m->arch->decode_haltable(m, B, ok);
 }
 
-mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n_seqs)
+mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n_seqs, bool with_embed)
 {
-    MCL_TRY(decode_layers(m, tokens, n_seqs));
+    MCL_TRY(decode_layers(m, tokens, n_seqs, with_embed));
     return decode_head(m, n_seqs);
 }
 

@@ -36,9 +36,10 @@ mcl_status mcl_forward_decode_chainable(mcl_model *m, int B, bool *ok);
 mcl_status mcl_forward_decode_inputs(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs);
 
 /* Enqueues one step from the ids and slots already on the device, nothing
- * read back: the embedding (tokens: the host copy of the ids, which only a
- * split embedding reads), the layers, and the fused head into
- * scratch.logits (mcl_forward_decode_chainable said yes). */
-mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n_seqs);
+ * read back: the embedding (with_embed; tokens: the host copy of the ids,
+ * which only a split embedding reads; else scratch.h holds the rows
+ * already), the layers, and the fused head into scratch.logits
+ * (mcl_forward_decode_chainable said yes). */
+mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n_seqs, bool with_embed);
 
 #endif

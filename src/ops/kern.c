@@ -44,11 +44,12 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
 }
 
 mcl_status mcl_kern_greedy_pick(mcl_runtime *rt, cl_mem logits, int V, cl_mem ids, cl_mem ring, int slot, int step,
-                                cl_mem ctl)
+                                cl_mem ctl, cl_mem emb, mcl_dtype wdtype, cl_mem out, int D)
 {
-    if (V < 1 || slot < 0 || step < 0 || !logits || !ids || !ring || !ctl)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "greedy_pick: V %d, slot %d, step %d or a NULL buffer", V, slot,
-                             step);
+    if (V < 1 || slot < 0 || step < 0 || !logits || !ids || !ring || !ctl || (emb && (!out || D < 1)) ||
+        !valid_dtype(wdtype))
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "greedy_pick: V %d, slot %d, step %d, D %d, a NULL buffer or a "
+                             "bad dtype", V, slot, step, D);
     cl_kernel k;
     const mcl_params *p;
     long wg;
@@ -62,6 +63,12 @@ mcl_status mcl_kern_greedy_pick(mcl_runtime *rt, cl_mem logits, int V, cl_mem id
     MCL_ARG(k, 4, slot);
     MCL_ARG(k, 5, step);
     MCL_ARG(k, 6, ctl);
+    cl_int dt = (cl_int)wdtype, d = emb ? D : 0;
+    cl_mem e = emb ? emb : ctl, o = emb ? out : ctl; /* no gather: any buffer, never read */
+    MCL_ARG(k, 7, e);
+    MCL_ARG(k, 8, dt);
+    MCL_ARG(k, 9, d);
+    MCL_ARG(k, 10, o);
     size_t global = (size_t)wg, local = (size_t)wg;
     return mcl_launch(rt, k, "greedy_pick", 1, &global, &local);
 }

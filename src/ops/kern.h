@@ -19,7 +19,9 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
  * first index of the largest of logits[V] (NaN as -inf; the host sampler's
  * greedy choice) goes to ids[0] and ring[slot], ctl[1] = step + 1, and
  * ctl[0] = 1 when the id is one of the stop ids in ctl (layout:
- * MCL_PICK_CTL_*). ids int [1], ring int [> slot], ctl int [MCL_PICK_CTL_INTS]. */
+ * MCL_PICK_CTL_*); with emb (not NULL) out[0..D) = emb[id] in fp32, as
+ * mcl_kern_embed would write it. ids int [1], ring int [> slot], ctl int
+ * [MCL_PICK_CTL_INTS], emb [V, D] of wdtype, out float [D]. */
 #define MCL_PICK_MAX_STOP 8 /* cl/norm.cl's MCL_PICK_MAX_STOP */
 #define MCL_PICK_CTL_HALT 0
 #define MCL_PICK_CTL_COUNT 1
@@ -27,7 +29,7 @@ mcl_status mcl_kern_embed(mcl_runtime *rt, cl_mem ids, cl_mem emb, mcl_dtype wdt
 #define MCL_PICK_CTL_N_STOP (MCL_PICK_CTL_STOP + MCL_PICK_MAX_STOP) /* how many */
 #define MCL_PICK_CTL_INTS (MCL_PICK_CTL_N_STOP + 1)
 mcl_status mcl_kern_greedy_pick(mcl_runtime *rt, cl_mem logits, int V, cl_mem ids, cl_mem ring, int slot, int step,
-                                cl_mem ctl);
+                                cl_mem ctl, cl_mem emb, mcl_dtype wdtype, cl_mem out, int D);
 
 /* For r < T: src = rows ? rows[r] : r; resid[src] += delta[src] when delta is
  * not NULL; out[r] = rmsnorm(resid[src]) * w. resid [.., D], out [T, D]. */
