@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "base/half.h"
 
@@ -388,14 +389,9 @@ const char *mcl_caps_probe_signature(void)
 
 void mcl_caps_apply_disable(mcl_caps *caps)
 {
-    const char *s = getenv("MAMBACL_DISABLE");
-    if (!s || !*s) return;
+    if (!mcl_env_str("MAMBACL_DISABLE")) return;
     for (int id = 0; id < MCL_CAP_COUNT; id++) {
-        const char *name = cap_names[id];
-        size_t n = strlen(name);
-        bool hit = false;
-        for (const char *p = s; !hit && (p = strstr(p, name)) != NULL; p += n)
-            hit = (p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0');
+        bool hit = mcl_env_lists("MAMBACL_DISABLE", cap_names[id]);
         if (!hit && !(id == MCL_CAP_MMA && !caps->cap[MCL_CAP_PTX].on)) continue;
         if (!caps->cap[id].on) continue;
         caps->cap[id].on = false;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "base/half.h"
 #include "model/state_io.h"
@@ -28,16 +29,10 @@ static uint64_t arena_align(const mcl_device_info *dev)
     return a > 256 ? a : 256;
 }
 
-/* Whether MAMBACL_DISABLE (a comma-separated list) names "arenas": every
- * weight in a buffer of its own (session 9's layout; the persistent decode
- * layer then runs one layer per launch). */
-static bool arenas_disabled(void)
-{
-    const char *s = getenv("MAMBACL_DISABLE");
-    for (const char *p = s; p && (p = strstr(p, "arenas")) != NULL; p += 6)
-        if ((p == s || p[-1] == ',') && (p[6] == ',' || p[6] == '\0')) return true;
-    return false;
-}
+/* Whether MAMBACL_DISABLE names "arenas": every weight in a buffer of its
+ * own (session 9's layout; the persistent decode layer then runs one layer
+ * per launch). */
+static bool arenas_disabled(void) { return mcl_env_lists("MAMBACL_DISABLE", "arenas"); }
 
 /* The arena layout of the per-layer weights (model.h): off[id] for each
  * layer row (NULL: not wanted) and the layer stride (returned); *per: the

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "ops/kern.h"
 
@@ -20,15 +21,8 @@ static size_t elementwise_wg(const mcl_runtime *rt, size_t want)
     return wg;
 }
 
-/* Whether MAMBACL_DISABLE's comma-separated list names `name`. */
-static bool disabled(const char *name)
-{
-    const char *s = getenv("MAMBACL_DISABLE");
-    size_t n = strlen(name);
-    for (const char *p = s; p && (p = strstr(p, name)) != NULL; p += n)
-        if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
-}
+/* Whether MAMBACL_DISABLE names `name`. */
+static bool disabled(const char *name) { return mcl_env_lists("MAMBACL_DISABLE", name); }
 
 /* rt->gemm_ws: A parts (or widened W), split-K slabs, GEMM_SKRED's tile counters */
 enum { WS_HI, WS_LO, WS_OUT, WS_CNT };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "ops/kern_gmma.h"
@@ -122,7 +123,6 @@ mcl_status mcl_kern_gemv_split(mcl_runtime *rt, cl_mem W, mcl_dtype wdtype, cl_m
 
 bool mcl_kern_decode_fused(const mcl_runtime *rt, int B, mcl_dtype wdtype)
 {
-    const char *off = getenv("MAMBACL_DISABLE");
-    if (off && strstr(off, "fused_decode")) return false;
+    if (mcl_env_lists("MAMBACL_DISABLE", "fused_decode")) return false;
     return B >= 1 && B <= mcl_op_gemv_max_rows(rt, B, wdtype);
 }

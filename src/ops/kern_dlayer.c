@@ -27,17 +27,6 @@ static cl_uint spin_max(const mcl_runtime *rt, bool probe)
     return cpu ? 1u << 26 : 1u << 22;
 }
 
-/* Whether the comma-separated list in environment variable `var` names `name`. */
-static bool env_lists(const char *var, const char *name)
-{
-    const char *s = getenv(var);
-    size_t n = strlen(name);
-    if (!s) return false;
-    for (const char *p = s; (p = strstr(p, name)) != NULL; p += n)
-        if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
-}
-
 /* Tests: MAMBACL_TEST_DLAYER_PHANTOM=n makes every barrier of a layer wait
  * for n groups that do not exist. */
 static cl_int phantom_groups(void)
@@ -141,7 +130,7 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
     size_t global = (size_t)groups * wg;
     mcl_status st = zero_buffer(rt, buf, n * 4, "dlayer probe");
     if (st == MCL_OK) st = zero_buffer(rt, rt->dlayer.bar, sizeof bar, "dlayer barrier");
-    cl_int rounds = DL_PROBE_ROUNDS | (env_lists("MAMBACL_TEST_PROBE_WRONG", "persistent") ? 1 << 16 : 0);
+    cl_int rounds = DL_PROBE_ROUNDS | (mcl_env_lists("MAMBACL_TEST_PROBE_WRONG", "persistent") ? 1 << 16 : 0);
     if (st == MCL_OK) st = bind_layer(rt, k, NULL, buf, rounds, buf, local_bytes);
     if (st == MCL_OK) st = mcl_launch(rt, k, "dlayer_probe", 1, &global, &wg);
     if (st == MCL_OK) {
@@ -211,7 +200,7 @@ mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inne
 {
     *ready = false;
     if (B != 1 || rt->dlayer.state < 0) return MCL_OK;
-    if (env_lists("MAMBACL_DISABLE", "persistent")) return MCL_OK;
+    if (mcl_env_lists("MAMBACL_DISABLE", "persistent")) return MCL_OK;
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p) return MCL_OK;
     size_t local = stage_bytes(d_model, d_inner, nx);

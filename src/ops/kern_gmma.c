@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "tune/tune_gmma.h"
 
@@ -18,8 +19,7 @@ bool mcl_kern_gmma_pick(const mcl_runtime *rt, mcl_dtype wdtype, int B, const ch
     }
     if (rt->gmma_mode) return rt->gmma_mode > 0; /* a selftest's choice */
     if (B > mcl_params_get(*p, MCL_T_GMMA_MAX_B, 0)) return false;
-    const char *off = getenv("MAMBACL_DISABLE");
-    return !(off && strstr(off, "gmma"));
+    return !mcl_env_lists("MAMBACL_DISABLE", "gmma");
 }
 
 bool mcl_kern_gmma_wanted(const mcl_runtime *rt, mcl_dtype wdtype, int B)

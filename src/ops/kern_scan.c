@@ -4,19 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 #include "ops/gemm.h"
 #include "tune/tune_scan.h"
 
-/* Whether MAMBACL_DISABLE (a comma-separated list) names `name`. */
-static bool disabled(const char *name)
-{
-    const char *s = getenv("MAMBACL_DISABLE");
-    size_t n = strlen(name);
-    for (const char *q = s; q && (q = strstr(q, name)) != NULL; q += n)
-        if ((q == s || q[-1] == ',') && (q[n] == ',' || q[n] == '\0')) return true;
-    return false;
-}
+/* Whether MAMBACL_DISABLE names `name`. */
+static bool disabled(const char *name) { return mcl_env_lists("MAMBACL_DISABLE", name); }
 
 /* Binds the arguments shared by both kernels (0..11) and returns the next index. */
 static mcl_status bind_common(cl_kernel k, const mcl_scan_args *a, const mcl_kern_state *st)

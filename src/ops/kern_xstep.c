@@ -4,16 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "base/error.h"
 
-/* Whether MAMBACL_DISABLE (a comma-separated list) names "xstep". */
-static bool disabled(void)
-{
-    const char *s = getenv("MAMBACL_DISABLE");
-    for (const char *p = s; p && (p = strstr(p, "xstep")) != NULL; p += 5)
-        if ((p == s || p[-1] == ',') && (p[5] == ',' || p[5] == '\0')) return true;
-    return false;
-}
+/* Whether MAMBACL_DISABLE names "xstep". */
+static bool disabled(void) { return mcl_env_lists("MAMBACL_DISABLE", "xstep"); }
 
 static mcl_shape shape_of(int d_inner, int B)
 {
