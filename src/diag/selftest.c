@@ -63,6 +63,7 @@ static mcl_status selftest_copy(mcl_runtime *rt, bool *ok)
 static const mcl_selftest_entry entries[] = {
     {"copy_f4", selftest_copy},
     {"embed_gather", mcl_selftest_embed},
+    {"greedy_pick", mcl_selftest_greedy_pick},
     {"rmsnorm_residual", mcl_selftest_rmsnorm},
     {"rmsnorm_split", mcl_selftest_rmsnorm_split},
     {"rmsnorm_parts", mcl_selftest_rmsnorm_parts},

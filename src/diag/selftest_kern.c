@@ -30,6 +30,38 @@ mcl_status mcl_selftest_embed(mcl_runtime *rt, bool *ok)
     return mcl_st_done(&b, st);
 }
 
+/* greedy_pick over 7 logits with a tie at the largest (the lower index, 2,
+ * wins) and a NaN: the id, its ring entry, the count, the halt from the stop
+ * id, and the id's F16 embedding row gathered. */
+mcl_status mcl_selftest_greedy_pick(mcl_runtime *rt, bool *ok)
+{
+    enum { V = 7, D = 3 };
+    float logits[V] = {0.5f, -1.0f, 2.0f, NAN, 2.0f, 1.0f, -3.0f}, row[D], want[D];
+    int32_t ctl[MCL_PICK_CTL_INTS] = {0}, id = -1, ring[2] = {-1, -1};
+    uint16_t emb[V * D];
+    for (int i = 0; i < V * D; i++) emb[i] = mcl_half_from_float(mcl_st_val(i));
+    for (int i = 0; i < D; i++) want[i] = mcl_half_to_float(emb[2 * D + i]);
+    ctl[MCL_PICK_CTL_STOP] = 2;
+    ctl[MCL_PICK_CTL_N_STOP] = 1;
+    mcl_st_bufs b = {0};
+    cl_mem bl, bi, br, bc, be, bo;
+    mcl_status st = mcl_st_put(rt, &b, logits, sizeof logits, &bl);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, &id, sizeof id, &bi);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, ring, sizeof ring, &br);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, ctl, sizeof ctl, &bc);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, emb, sizeof emb, &be);
+    if (st == MCL_OK) st = mcl_st_put(rt, &b, NULL, sizeof row, &bo);
+    if (st == MCL_OK) st = mcl_kern_greedy_pick(rt, bl, V, bi, br, 1, 4, bc, be, MCL_DTYPE_F16, bo, D);
+    if (st == MCL_OK) st = mcl_st_get(rt, bi, &id, sizeof id);
+    if (st == MCL_OK) st = mcl_st_get(rt, br, ring, sizeof ring);
+    if (st == MCL_OK) st = mcl_st_get(rt, bc, ctl, sizeof ctl);
+    if (st == MCL_OK) st = mcl_st_get(rt, bo, row, sizeof row);
+    if (st == MCL_OK)
+        *ok = id == 2 && ring[1] == 2 && ring[0] == -1 && ctl[MCL_PICK_CTL_COUNT] == 5 && ctl[MCL_PICK_CTL_HALT] == 1 &&
+              memcmp(row, want, sizeof row) == 0;
+    return mcl_st_done(&b, st);
+}
+
 mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok)
 {
     enum { T = 2, D = 5 };

@@ -7,6 +7,7 @@
 #include "diag/selftest.h"
 
 mcl_status mcl_selftest_embed(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_greedy_pick(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_rmsnorm(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_rmsnorm_split(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_rmsnorm_parts(mcl_runtime *rt, bool *ok);

@@ -39,6 +39,7 @@ typedef struct chain {
     int first[2], n[2]; /* per window parity: the steps whose reads are in flight */
     cl_event ev[2];    /* those reads' events */
     bool halted;       /* a window read back had the halt word set */
+    int last;          /* the parity of the last window read: after the last step, its count is the final one */
 } chain;
 
 /* Waits for the reads of window parity k (if any), copies its ids out of
@@ -73,6 +74,7 @@ static mcl_status window_read(chain *c, int w, int end)
                  "clEnqueueReadBuffer(chained decode ids %d..%d)", first, end);
     c->first[k] = first;
     c->n[k] = n;
+    c->last = k;
     return MCL_OK;
 }
 
@@ -109,11 +111,9 @@ static mcl_status chain_steps(chain *c, mcl_state *state, int32_t token, int max
     MCL_TRY(mcl_kern_dlayer_flag_read(m->rt)); /* the persistent layer's timeout flag, once */
     MCL_TRY(mcl_runtime_finish(m->rt));
     for (int k = 0; k < 2; k++) MCL_TRY(window_wait(c, k));
-    int32_t ctl[2];
-    MCL_CL_CHECK(clEnqueueReadBuffer(m->rt->queue, s->pick_ctl, CL_TRUE, 0, sizeof ctl, ctl, 0, NULL, NULL),
-                 "clEnqueueReadBuffer(chained decode count)");
-    MCL_ASSERT(ctl[MCL_PICK_CTL_COUNT] >= 1 && ctl[MCL_PICK_CTL_COUNT] <= max_steps, "chained decode chose 1..max ids");
-    *n_out = ctl[MCL_PICK_CTL_COUNT];
+    int count = s->pick_host[c->last * PIN_ROW + MCL_PICK_CTL_COUNT]; /* read after the last step */
+    MCL_ASSERT(count >= 1 && count <= max_steps, "chained decode chose 1..max_steps ids");
+    *n_out = count;
     return mcl_kern_dlayer_flag_check(m->rt); /* a barrier of the persistent layer that timed out */
 }
 
