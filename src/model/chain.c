@@ -12,9 +12,11 @@
  * (the host's ~0.2 ms per step at 1.4b on the H200, session 12, overlaps the
  * kernels). Every CHAIN_WINDOW steps it enqueues non-blocking reads of the
  * halt and count words and of that window's ids into pinned host memory
- * (scratch.pick_pin: NVIDIA's OpenCL does a read into pageable memory at
- * once, which would drain the queue), flushes, then waits for the previous
- * window's reads: the host runs at most two windows ahead. The persistent
+ * (scratch.pick_pin), flushes, then waits for the previous window's reads:
+ * the host runs at most two windows ahead. (The first version read into
+ * pageable memory, flushed nothing and read the timeout flag every step: on
+ * the H200 it ran no faster than the host loop; which of the three mattered
+ * is not measured: docs/performance.md, session 13.) The persistent
  * layer's timeout flag is read once, after the last step. Steps enqueued after a
  * stop run as no-ops (dlayer's loop runs no layer while the halt word is
  * set, greedy_pick writes nothing; the head only writes scratch),

@@ -90,8 +90,8 @@ mcl_status mcl_scratch_pick(mcl_model *m)
     if (!s->pick_ctl) MCL_TRY(grow(m, &s->pick_ctl, MCL_PICK_CTL_INTS * 4, "chained decode control"));
     if (!s->pick_ring) MCL_TRY(grow(m, &s->pick_ring, MCL_CHAIN_RING * 4, "chained decode ids"));
     if (s->pick_host) return MCL_OK;
-    /* pinned: NVIDIA's OpenCL runs a read into pageable memory at once, non-blocking or not (the host would
-     * wait for the queue at every read and the steps would not run ahead) */
+    /* pinned host memory (CL_MEM_ALLOC_HOST_PTR, mapped once), the kind NVIDIA documents for reads that overlap
+     * the kernels; chain.c's first version, reading into pageable memory, did not run ahead (session 13) */
     if (!s->pick_pin)
         MCL_TRY(mcl_buffer_create(m->rt, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, MCL_CHAIN_PIN * 4,
                                   "chained decode staging", &s->pick_pin));
