@@ -408,8 +408,7 @@ mcl_status mcl_forward_decode_chained(mcl_model *m, const int32_t *tokens, int n
     return decode_head(m, n_seqs);
 }
 
-static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
-                         float *logits)
+mcl_status mcl_forward_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs, float *logits)
 {
     MCL_TRY(mcl_forward_decode_prepare(m, states, tokens, n_seqs));
     mcl_status st = decode_enqueue(m, states, tokens, n_seqs, logits);
@@ -421,17 +420,12 @@ static mcl_status decode(mcl_model *m, mcl_state **states, const int32_t *tokens
     return mcl_kern_dlayer_flag_check(m->rt); /* a persistent layer's barrier that timed out */
 }
 
-mcl_status mcl_forward_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs, float *logits)
-{
-    return decode(m, states, tokens, n_seqs, logits);
-}
-
 mcl_status mcl_decode(mcl_model *m, mcl_state **states, const int32_t *tokens, int n_seqs,
                       float *logits)
 {
     if (!m) return mcl_error_set(MCL_ERR_INVALID_ARG, "decode: NULL model");
     mcl_runtime_lock(m->rt);
-    mcl_status st = decode(m, states, tokens, n_seqs, logits);
+    mcl_status st = mcl_forward_decode(m, states, tokens, n_seqs, logits);
     mcl_runtime_unlock(m->rt);
     return st;
 }
