@@ -28,6 +28,10 @@
  * wrong values; bit 17 makes the launch run (probe & 0xffff) barriers and
  * nothing else (tools/bar_timing.c: what a barrier costs); phantom > 0
  * makes every barrier wait for groups that do not exist (each times out).
+ * Halt (DL_MULTI 1): with has_halt, a launch that finds halt[0] != 0 runs its
+ * layer loop zero times, in every group alike (nothing writes the word while
+ * it runs): the chained greedy decode's stop (src/model/chain.c, norm.cl's
+ * greedy_pick sets it), so steps enqueued after a stop leave the state alone.
  *
  * Phases (G work-groups of DL_WG work-items; a row team is DL_LPR lanes, a
  * channel team DL_LPC lanes; every loop walks whole work-groups so all work-
