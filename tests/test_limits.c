@@ -6,7 +6,7 @@
  * passes, every launch stays within the emulated limits (mcl_launch checks
  * the work-group and CL_KERNEL_LOCAL_MEM_SIZE), every tunable that sizes a
  * work-group fits, and the tiny model's prefill + decode logits match the
- * unlimited device's within 1e-4. */
+ * unlimited device's within 1e-4. MCL_LIMITS_RULES (main) picks a half. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,14 +148,24 @@ static void test_launch_above_limit_refused(void **state)
     mcl_runtime_free(rt);
 }
 
+/* MCL_LIMITS_RULES=gpu runs the GPU-rule devices only, =cpu the rest (the
+ * refused launch and the CPU-rule device): meson runs them as two suites,
+ * limits and limits_cpu, so CI's two lanes can share the cold compiles
+ * (tools/test.sh). Unset: all. */
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_launch_above_limit_refused),
+    const struct CMUnitTest gpu[] = {
         cmocka_unit_test(test_wg8_local32k_gpu),
         cmocka_unit_test(test_wg32_local32k_gpu),
         cmocka_unit_test(test_wg64_local64k_gpu),
+    };
+    const struct CMUnitTest cpu[] = {
+        cmocka_unit_test(test_launch_above_limit_refused),
         cmocka_unit_test(test_wg64_local32k_cpu),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    const char *rules = getenv("MCL_LIMITS_RULES");
+    int fails = 0;
+    if (!rules || strcmp(rules, "cpu") != 0) fails += cmocka_run_group_tests_name("limits, GPU rules", gpu, setup, NULL);
+    if (!rules || strcmp(rules, "gpu") != 0) fails += cmocka_run_group_tests_name("limits, CPU rules", cpu, setup, NULL);
+    return fails;
 }
