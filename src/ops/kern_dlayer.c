@@ -8,7 +8,7 @@
 #include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 56 /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 57 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 #define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
 #define DL_BAR_FLAG_OFF (320 * 4)
@@ -71,7 +71,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     for (int w = 0; w < MCL_DL_W_COUNT; w++) off[w] = o[w];
     cl_float eps = p->eps;
     cl_uint spin = spin_max(rt, probe != 0);
-    cl_int phantom = probe ? 0 : phantom_groups(), has_halt = p->halt != NULL;
+    cl_int phantom = probe ? 0 : phantom_groups(), has_halt = p->halt != NULL, nseq = p->n_seq > 1 ? p->n_seq : 1;
     cl_uint i = 0;
 #define A_(v)                 \
     do {                      \
@@ -86,7 +86,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     A_(D); A_(off[MCL_DL_W_D]); A_(sst); A_(ssm_off); A_(ssm_stride); A_(y);
     A_(w_out); A_(off[MCL_DL_W_OUT]); A_(dt_out); A_(dm); A_(di); A_(R); A_(N);
     A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom);
-    A_(halt); A_(has_halt);
+    A_(halt); A_(has_halt); A_(nseq);
 #undef A_
     MCL_ASSERT(nl == 1 || mcl_kern_dlayer_lpl(rt) > 1, "dlayer: several layers asked of a program without the layer loop");
     MCL_ASSERT(!has_halt || mcl_kern_dlayer_haltable(rt), "dlayer: a halt word given to a program without the layer loop");
@@ -199,14 +199,15 @@ static mcl_status probe(mcl_runtime *rt, size_t local_bytes)
 mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inner, int nx, bool *ready)
 {
     *ready = false;
-    if (B != 1 || rt->dlayer.state < 0) return MCL_OK;
+    if (B < 1 || B > mcl_kern_dlayer_nseq(rt) || rt->dlayer.state < 0) return MCL_OK;
     if (mcl_env_lists("MAMBACL_DISABLE", "persistent")) return MCL_OK;
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p) return MCL_OK;
     size_t local = stage_bytes(d_model, d_inner, nx);
     if (local + 4 * (size_t)mcl_params_get(p, MCL_T_DL_WG, 0) > rt->dev.local_mem_bytes) return MCL_OK;
     if (rt->dlayer.state == 0) MCL_TRY(probe(rt, local));
-    *ready = rt->dlayer.state == 1;
+    /* without DL_SEQLOOP a part of the grid runs one sequence: B <= groups */
+    *ready = rt->dlayer.state == 1 && (B <= rt->dlayer.groups || mcl_params_get(p, MCL_T_DL_SEQLOOP, 0) != 0);
     return MCL_OK;
 }
 
@@ -221,6 +222,13 @@ int mcl_kern_dlayer_lpl(const mcl_runtime *rt)
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p || mcl_params_get(p, MCL_T_DL_MULTI, 0) == 0) return 1; /* the layer loop is not compiled */
     long n = mcl_params_get(p, MCL_T_DL_LPL, 1);
+    return n < 1 ? 1 : (int)n;
+}
+
+int mcl_kern_dlayer_nseq(const mcl_runtime *rt)
+{
+    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
+    long n = p ? mcl_params_get(p, MCL_T_DL_NSEQ, 1) : 1;
     return n < 1 ? 1 : (int)n;
 }
 
@@ -249,9 +257,10 @@ mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, 
     MCL_ASSERT(groups == 1 || (rt->dlayer.state == 1 && groups == rt->dlayer.groups),
                "dlayer launched on a grid its probe did not pass");
     if (a->d_model <= 0 || s->d_inner <= 0 || nx <= 0 || a->n_parts < 1 || a->conv.K < 2 ||
-        a->conv.n_conv != s->d_inner || s->z_off != (uint64_t)s->d_inner || s->xz == NULL)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: d_model %d, d_inner %d, R+2N %d, %d parts, conv %d x %d",
-                             a->d_model, s->d_inner, nx, a->n_parts, a->conv.n_conv, a->conv.K);
+        a->conv.n_conv != s->d_inner || s->z_off != (uint64_t)s->d_inner || s->xz == NULL || a->n_seq < 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG,
+                             "dlayer: d_model %d, d_inner %d, R+2N %d, %d parts, conv %d x %d, %d sequences",
+                             a->d_model, s->d_inner, nx, a->n_parts, a->conv.n_conv, a->conv.K, a->n_seq);
     bool off_ok = a->w_stride % 16 == 0 && a->n_layers >= 0;
     for (int w = 0; w < MCL_DL_W_COUNT; w++) off_ok = off_ok && a->off[w] % 16 == 0;
     if (!off_ok)
@@ -263,9 +272,13 @@ mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, 
     if (local + 4 * (size_t)mcl_params_get(p, MCL_T_DL_WG, 0) > rt->dev.local_mem_bytes)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %zu bytes of staging do not fit the local memory", local);
     cl_kernel k;
+    if (a->n_seq > groups && mcl_params_get(p, MCL_T_DL_SEQLOOP, 0) == 0)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %d sequences on %d work-groups (DL_SEQLOOP 0: one each)",
+                             a->n_seq, groups);
     MCL_TRY(mcl_runtime_kernel(rt, "dlayer", &k));
     MCL_TRY(bar_create(rt));
-    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)groups * wg;
+    int parts = a->n_seq < groups ? (a->n_seq > 1 ? a->n_seq : 1) : groups; /* the grid in whole parts */
+    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)(groups / parts * parts) * wg;
     MCL_TRY(bind_layer(rt, k, a, rt->dlayer.bar, 0, rt->dlayer.bar, local));
     return mcl_launch(rt, k, "dlayer", 1, &global, &wg);
 }

@@ -19,7 +19,7 @@ enum {
     MCL_DL_W_D, MCL_DL_W_OUT, MCL_DL_W_COUNT
 };
 
-/* The buffers and sizes of one launch of n_layers layers (batch 1). */
+/* The buffers and sizes of one launch of n_layers layers of n_seq sequences. */
 typedef struct mcl_kern_dlayer_args {
     cl_mem h;             /* [d_model] residual stream, read and updated */
     cl_mem nw;            /* [d_model] RMSNorm weight, fp32 */
@@ -49,10 +49,17 @@ typedef struct mcl_kern_dlayer_args {
      * greedy_pick sets it). Only a program with the layer loop (DL_MULTI 1)
      * takes one: there the halt makes the loop run no layer. */
     cl_mem halt;
+    /* Sequences (0 or 1: one). Sequence k's h, xz, xc, parts and y are row k
+     * of those buffers (rows of d_model, 2*d_inner, d_inner, n_parts *
+     * (R+2N) and d_inner floats), its states in slot k of the conv and ssm
+     * slot buffers; every sequence's results are bitwise what a launch of
+     * it alone gives (the same n_parts). The grid is split into min(n_seq,
+     * groups) parts (cl/dlayer.cl, dl_part_t). */
+    int n_seq;
 } mcl_kern_dlayer_args;
 
 /* Whether a decode step of B sequences of a model of these widths runs the
- * persistent layer: B == 1, dlayer.cl compiled, its staging buffer fits the
+ * persistent layer: 1 <= B <= DL_NSEQ (mcl_kern_dlayer_nseq), dlayer.cl compiled, its staging buffer fits the
  * local memory, not disabled, and the probe passed (run here on the first
  * call, then remembered in rt->dlayer; a probe that fails is not an error:
  * the path is off with the reason in rt->dlayer.reason). Errors: only
@@ -66,6 +73,9 @@ bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
 
 /* DL_LPL, the most layers one launch runs (a host tunable, >= 1). */
 int mcl_kern_dlayer_lpl(const mcl_runtime *rt);
+
+/* DL_NSEQ, the most sequences one launch decodes (a host tunable, >= 1). */
+int mcl_kern_dlayer_nseq(const mcl_runtime *rt);
 
 /* Whether dlayer.cl was compiled with the layer loop (DL_MULTI 1), the
  * program that honours mcl_kern_dlayer_args.halt. */
