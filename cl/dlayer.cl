@@ -90,9 +90,12 @@
  * DL_PF 1 (PTX only; 0 by default since session 9): before each device-wide barrier (and at the start)
  * the group asks the L2 for the weights and states of its part of the next
  * phase (dl_prefetch), which do not depend on the barrier;
+ * DL_NSEQ the most sequences the host launches at once: above 1 the batch
+ * kernel dlayer_seq is compiled beside dlayer (batch 1 and the probe);
  * DL_SEQLOOP 1: a part of the grid may run several sequences of a batch
- * one after the other (a loop per phase; CPUs, where the grid is one group),
- * 0: one sequence per part, batches up to the grid's groups (GPUs);
+ * one after the other (a loop per phase: a grid smaller than the batch,
+ * PoCL's), 0 (the default): one sequence per part, batches up to the
+ * grid's groups;
  * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
  * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
  * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
@@ -128,7 +131,10 @@
 #define DL_MULTI 1
 #endif
 #ifndef DL_SEQLOOP
-#define DL_SEQLOOP 1
+#define DL_SEQLOOP 0
+#endif
+#ifndef DL_NSEQ
+#define DL_NSEQ 1
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -221,6 +227,12 @@ inline uint dl_read(volatile __global uint *p)
 #endif
 }
 
+/* The group's index in the whole grid (dimension 1: the parts of a batch). */
+inline uint dl_group_linear(void)
+{
+    return (uint)(get_group_id(1) * get_num_groups(0) + get_group_id(0));
+}
+
 /* Device-wide barrier, DL_BAR 0 (the fallback, any device): over `groups`
  * work-groups (called by every work-item of every group): the last arrival
  * on a counter arrives on the top counter, the last arrival there resets it
@@ -229,7 +241,7 @@ inline void dl_grid_sync_tree(volatile __global uint *bar, uint groups, uint spi
 {
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
-        uint g = get_group_id(0), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
+        uint g = dl_group_linear(), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
         uint on_k = (groups - k + DL_BAR_SUBS - 1) / DL_BAR_SUBS; /* groups arriving on counter k */
         uint gen = dl_read(&bar[DL_BAR_GEN]);
         mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
@@ -326,7 +338,7 @@ inline void dl_grid_sync_one(volatile __global uint *bar, uint groups, uint spin
 {
     barrier(DL_ONE_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
-        uint add = get_group_id(0) == 0 ? DL_TOPBIT - (groups - 1) : 1u;
+        uint add = dl_group_linear() == 0 ? DL_TOPBIT - (groups - 1) : 1u;
         uint old = dl_one_add(&bar[DL_BAR_ONE], add), n = 0;
         while (((old ^ dl_one_poll(&bar[DL_BAR_ONE])) & DL_TOPBIT) == 0) {
             if (++n >= spin_max) {
@@ -520,21 +532,22 @@ typedef struct {
 } dl_sync_t;
 
 /* This work-group's part of a launch of nseq sequences (grid split): the
- * grid is S = min(nseq, groups) parts of G groups each (the host launches
- * S * G groups), part p decodes sequences p, p + S, ... one after the other
- * inside each phase, as group g of G. nseq 1: the whole grid, one
- * sequence. Every sequence's values are computed by the same lanes in the
+ * grid is G x S groups, S = min(nseq, groups) parts (dimension 1) of G
+ * groups each (dimension 0); part p decodes sequences p, p + S, ... one
+ * after the other inside each phase, as group g of G (parts from the grid's
+ * dimensions: no division, nothing held in registers that a special
+ * register does not give again). nseq 1: the whole grid, one sequence. Every sequence's values are computed by the same lanes in the
  * same order whatever G (each row, task and channel by one team), so a
  * batch gives bitwise the values of each sequence alone. */
 typedef struct {
     int g, G; /* this group within its part, the part's groups */
-    int k0;   /* its first sequence (nseq: none, an idle group) */
+    int k0;   /* its first sequence */
     int S, n; /* the parts (the stride between its sequences), nseq */
 } dl_part_t;
 
 /* The body that follows (up to its closing brace) once per sequence of the
  * part: a loop where DL_SEQLOOP is 1, else one block for sequence k0 (the
- * host then launches at most one sequence per part and no idle group: PoCL
+ * host then launches one sequence per part: PoCL
  * took minutes to compile the loop in the per-dtype copies of DL_SPEC 1). */
 #if DL_SEQLOOP
 #define DL_SEQ_BEGIN(k, pt) for (int k = (pt).k0; k < (pt).n; k += (pt).S) {
@@ -875,50 +888,53 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 /* Byte offset `off` from p (a weight of the arena). */
 #define DL_AT(T, p, off) ((__global const T *)((__global const uchar *)(p) + (off)))
 
-__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
-void dlayer(__global float *h,                      // [d_model] residual stream, updated
-            __global const void *nw, ulong nw_off, float eps, // [d_model] RMSNorm weight (fp32)
-            __global const void *w_in, ulong in_off, int dt_in, // [2*d_inner, d_model]
-            __global const void *conv_w, ulong cw_off,  // [d_inner, K] fp32
-            __global const void *conv_b, ulong cb_off, int has_bias, // [d_inner] fp32
-            __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
-            __global float *xz,                     // [2*d_inner]
-            __global float *xc,                     // [d_inner]
-            __global const void *w_x, ulong x_off, int dt_x, // [R+2N, d_inner]
-            __global float *dbcp, int P,            // [P][R+2N] partials
-            __global const void *w_dt, ulong dt_off, int dt_dt, // [d_inner, R]
-            __global const void *b_dt, ulong bdt_off, // [d_inner] fp32
-            __global const void *A, ulong a_off,    // [d_inner, N] fp32
-            __global const void *D, ulong d_off,    // [d_inner] fp32
-            __global float *ssm_state, ulong ssm_off, ulong ssm_stride,
-            __global float *y,                      // [d_inner]
-            __global const void *w_out, ulong out_off, int dt_out, // [d_model, d_inner]
-            int d_model, int d_inner, int R, int N,
-            int nl,                                 // layers of this launch (>= 1)
-            ulong wstride,                          // bytes from a weight of one layer to the next's
-            ulong conv_lstride, ulong ssm_lstride,  // floats from a layer's state to the next's
-            volatile __global uint *bar, uint spin_max,
-            int probe,                              // 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
-            __global int *probe_buf,                // [G * DL_WG + 1] for the probe
-            int phantom,                            // 0; tests: groups the barriers wait for in vain
-            __global const int *halt, int has_halt, // [1]: nonzero, no layer runs (DL_MULTI 1 only; src/model/chain.c)
-            int nseq,                               // sequences (>= 1; the grid a multiple of min(nseq, groups))
-            __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
+/* The kernels' arguments (both kernels take the same list: the host binds
+ * them alike, src/ops/kern_dlayer.c bind_layer), and their names to pass on. */
+#define DL_PARAMS \
+    __global float *h, /* [d_model] residual stream, updated */ \
+    __global const void *nw, ulong nw_off, float eps, /* [d_model] RMSNorm weight (fp32) */ \
+    __global const void *w_in, ulong in_off, int dt_in, /* [2*d_inner, d_model] */ \
+    __global const void *conv_w, ulong cw_off, /* [d_inner, K] fp32 */ \
+    __global const void *conv_b, ulong cb_off, int has_bias, /* [d_inner] fp32 */ \
+    __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K, \
+    __global float *xz, /* [2*d_inner] */ \
+    __global float *xc, /* [d_inner] */ \
+    __global const void *w_x, ulong x_off, int dt_x, /* [R+2N, d_inner] */ \
+    __global float *dbcp, int P, /* [P][R+2N] partials */ \
+    __global const void *w_dt, ulong dt_off, int dt_dt, /* [d_inner, R] */ \
+    __global const void *b_dt, ulong bdt_off, /* [d_inner] fp32 */ \
+    __global const void *A, ulong a_off, /* [d_inner, N] fp32 */ \
+    __global const void *D, ulong d_off, /* [d_inner] fp32 */ \
+    __global float *ssm_state, ulong ssm_off, ulong ssm_stride, \
+    __global float *y, /* [d_inner] */ \
+    __global const void *w_out, ulong out_off, int dt_out, /* [d_model, d_inner] */ \
+    int d_model, int d_inner, int R, int N, \
+    int nl, /* layers of this launch (>= 1) */ \
+    ulong wstride, /* bytes from a weight of one layer to the next's */ \
+    ulong conv_lstride, ulong ssm_lstride, /* floats from a layer's state to the next's */ \
+    volatile __global uint *bar, uint spin_max, \
+    int probe, /* 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing) */ \
+    __global int *probe_buf, /* [G * DL_WG + 1] for the probe */ \
+    int phantom, /* 0; tests: groups the barriers wait for in vain */ \
+    __global const int *halt, int has_halt, /* [1]: nonzero, no layer runs (DL_MULTI 1 only; src/model/chain.c) */ \
+    int nseq, /* sequences (>= 1; the grid's dimension 1 is min(nseq, groups) parts) */ \
+    __local float4 *xl4 /* [max(d_model, d_inner, R+2N) / 4, rounded up] */
+#define DL_PASS h, nw, nw_off, eps, w_in, in_off, dt_in, conv_w, cw_off, conv_b, cb_off, has_bias, conv_state, conv_off, slot, conv_stride, K, xz, xc, w_x, x_off, dt_x, dbcp, P, w_dt, dt_off, dt_dt, b_dt, bdt_off, A, a_off, D, d_off, ssm_state, ssm_off, ssm_stride, y, w_out, out_off, dt_out, d_model, d_inner, R, N, nl, wstride, conv_lstride, ssm_lstride, bar, spin_max, probe, probe_buf, phantom, halt, has_halt, nseq, xl4
+
+/* Both kernels' body: the probe modes, then the layers for this group's
+ * part pt (the kernels differ only in pt). red and stop: the kernel's
+ * local arrays (OpenCL declares local memory at kernel scope only). */
+inline void dl_entry(DL_PARAMS, const dl_part_t pt, __local float *red, __local int *stop)
 {
-    __local float red[DL_WG];
-    __local int stop;
-    const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
+    const uint groups = get_num_groups(0) * get_num_groups(1) + (uint)phantom; /* what each barrier waits for */
     if (probe & (1 << 17)) { /* tools/bar_timing: (probe & 0xffff) barriers, nothing else */
         for (int r = 0; r < (probe & 0xffff); r++) dl_grid_sync(bar, groups, spin_max);
         return;
     }
     if (probe != 0) {
-        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, &stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
+        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
         return;
     }
-    const int S = max(1, min(nseq, (int)get_num_groups(0))), Gp = (int)get_num_groups(0) / S;
-    const int gp = (int)get_group_id(0) / Gp;
-    dl_part_t pt = {(int)get_group_id(0) % Gp, Gp, gp < S ? gp : nseq, S, nseq};
 #if DL_MULTI
     /* halted: no layer, in every group (nothing writes halt while the launch
      * runs); the trip count from memory keeps the loop as it was: no branch
@@ -940,3 +956,31 @@ void dlayer(__global float *h,                      // [d_model] residual stream
                  d_model, d_inner, R, N, bar, groups, spin_max, pt, xl4, red);
     }
 }
+
+/* Batch 1 (and the probe): the whole grid is one part, sequence 0; the part's
+ * fields are constants or special registers, so the compiler folds the
+ * per-sequence offsets away (session 15: one kernel for every batch made
+ * 1.4b's batch-1 step 16% slower on the H200). */
+__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
+void dlayer(DL_PARAMS)
+{
+    __local float red[DL_WG];
+    __local int stop;
+    const dl_part_t pt = {(int)get_group_id(0), (int)get_num_groups(0), 0, 1, 1};
+    dl_entry(DL_PASS, pt, red, &stop);
+}
+
+#if DL_NSEQ > 1
+/* A batch of nseq sequences: the grid's dimension 1 is its parts (special
+ * registers, no division); compiled only where the host may launch batches
+ * (DL_NSEQ > 1: not on CPUs by default, where PoCL compiles it slowly). */
+__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
+void dlayer_seq(DL_PARAMS)
+{
+    __local float red[DL_WG];
+    __local int stop;
+    const dl_part_t pt = {(int)get_group_id(0), (int)get_num_groups(0), (int)get_group_id(1), (int)get_num_groups(1),
+                          nseq};
+    dl_entry(DL_PASS, pt, red, &stop);
+}
+#endif

@@ -234,11 +234,22 @@ static void test_bad_args(void **state)
     a = layer_args(&L, 1);
     a.n_seq = -1;
     assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_ERR_INVALID_ARG); /* a negative batch */
-    int most = mcl_kern_dlayer_nseq(rt);
-    assert_int_equal(mcl_kern_dlayer_ready(rt, most, 16, 32, L.nx, &ready), MCL_OK);
-    assert_true(ready);
+    int most = mcl_kern_dlayer_nseq(rt), fit = most < rt->dlayer.groups ? most : rt->dlayer.groups;
+    if (fit > 1 && rt->dlayer.seq != 1) { /* a probe that fails is allowed: batches on the chain */
+        fprintf(stderr, "note: no persistent batches here: %s\n", rt->dlayer.reason);
+        fit = 1;
+    }
+    if (fit > 1) fit = fit < rt->dlayer.seq_groups ? fit : rt->dlayer.seq_groups; /* dlayer_seq's own grid */
+    assert_int_equal(mcl_kern_dlayer_ready(rt, fit, 16, 32, L.nx, &ready), MCL_OK);
+    if (!ready) fail_msg("%d sequences not ready (%d groups, batches on %d): %s", fit, rt->dlayer.groups,
+                         rt->dlayer.seq_groups, rt->dlayer.reason);
     assert_int_equal(mcl_kern_dlayer_ready(rt, most + 1, 16, 32, L.nx, &ready), MCL_OK);
     assert_false(ready); /* batches up to DL_NSEQ */
+    /* the batch rule: B * a layer's weights within DL_BATCH_MB, batch 1 always */
+    size_t cap = (size_t)mcl_params_get(mcl_runtime_params(rt, MCL_F_DLAYER), MCL_T_DL_BATCH_MB, 0) << 20;
+    assert_true(mcl_kern_dlayer_batch_wanted(rt, 1, (size_t)1 << 40));
+    assert_true(mcl_kern_dlayer_batch_wanted(rt, 2, cap / 2));
+    assert_false(mcl_kern_dlayer_batch_wanted(rt, 2, cap / 2 + 1));
     layer_free(&L);
 }
 
@@ -332,7 +343,7 @@ static void test_barriers(void **state)
     trand_seed(0x5eed0du); /* the same layer */
     run_layer_keep(*state, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
     if (memcmp(got, want, sizeof got) != 0) fail_msg("the default barrier: h differs from the counter tree's");
-    rt = runtime_set("DL_BAR=2,DL_PF=1,DL_SPEC=1,DL_SEQLOOP=0"); /* the loop in four copies: minutes of PoCL compile */
+    rt = runtime_set("DL_BAR=2,DL_PF=1,DL_SPEC=1");
     trand_seed(0x5eed0du);
     run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
     if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2, DL_SPEC=1: h differs from the counter tree's");
@@ -344,7 +355,7 @@ static void test_barriers(void **state)
 static int decode_tokens(bool persistent, int32_t *toks, float *last, int n)
 {
     if (!persistent) setenv("MAMBACL_DISABLE", "persistent", 1);
-    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000", 1); /* the dispatch rule may keep it off (CPUs) */
+    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000,DL_NSEQ=4,DL_SEQLOOP=1,DL_BATCH_MB=1000000", 1); /* the dispatch rule may keep it off (CPUs) */
     mcl_runtime *rt = runtime();
     unsetenv("MAMBACL_TUNE_SET");
     mcl_model *m = NULL;
@@ -407,8 +418,8 @@ static void run_batch(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_
     for (int k = 0; k < B; k++) slots[k] = B - 1 - k;
     layer_upload(rt, &L);
     bool ready = false;
-    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, dm, di, L.nx, &ready), MCL_OK);
-    if (!ready) fail_msg("persistent layer not ready: %s", rt->dlayer.reason);
+    assert_int_equal(mcl_kern_dlayer_ready(rt, B, dm, di, L.nx, &ready), MCL_OK);
+    if (!ready) fail_msg("persistent batch of %d not ready: %s", B, rt->dlayer.reason);
     int n = mcl_kern_dlayer_parts(rt, L.nx, di, 16);
     const int rows[] = {B_H, B_SLOT, B_XZ, B_XC, B_PARTS, B_Y};
     const size_t widths[] = {(size_t)dm * 4, sizeof(int), (size_t)2 * di * 4, (size_t)di * 4, (size_t)n * L.nx * 4,
@@ -462,21 +473,32 @@ static void run_batch(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_
     layer_free(&L);
 }
 
+/* Batches through the persistent launch (dlayer_seq): up to the grid's
+ * groups with the default (one sequence per part; on GPUs, where DL_NSEQ is
+ * above 1), more than the groups only with DL_SEQLOOP 1 (which the default
+ * refuses); every dtype, parts of one group with two sequences. */
 static void test_batch(void **state)
 {
     mcl_runtime *rt = *state;
     const mcl_dtype dts[] = {MCL_DTYPE_F32, MCL_DTYPE_F16, MCL_DTYPE_BF16};
-    for (int i = 0; i < 3; i++) run_batch(rt, 64, 128, 4, 16, 4, dts[i], 3, 2);
-    run_batch(rt, 48, 96, 3, 8, 3, MCL_DTYPE_F16, 2, 1);
-    run_batch(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, 8, 1);
-    int g = rt->dlayer.groups;
-    bool loop = mcl_params_get(mcl_runtime_params(rt, MCL_F_DLAYER), MCL_T_DL_SEQLOOP, 0) != 0, ready = true;
-    if (loop && g > 1) /* more sequences than groups: parts of one group, some with two sequences */
-        run_batch(rt, 16, 32, 1, 4, 4, MCL_DTYPE_F32, g + 3, 1);
-    if (!loop) { /* one sequence per group at most */
+    bool ready = true;
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK); /* the probes */
+    int g = rt->dlayer.seq == 1 ? rt->dlayer.seq_groups : 0; /* dlayer_seq's grid */
+    assert_int_equal(mcl_params_get(mcl_runtime_params(rt, MCL_F_DLAYER), MCL_T_DL_SEQLOOP, 1), 0);
+    if (g >= 2) run_batch(rt, 48, 96, 3, 8, 3, MCL_DTYPE_F16, 2, 1);
+    if (g >= 3)
+        for (int i = 0; i < 3; i++) run_batch(rt, 64, 128, 4, 16, 4, dts[i], 3, 2);
+    if (g >= 1) { /* one sequence per group at most */
         assert_int_equal(mcl_kern_dlayer_ready(rt, g + 1, 64, 128, 36, &ready), MCL_OK);
-        assert_true(g + 1 > mcl_kern_dlayer_nseq(rt) || !ready);
+        assert_false(ready);
     }
+    /* the loop: more sequences than groups (NSEQ raised so that 8 and g + 3 are let in) */
+    rt = runtime_set("DL_SEQLOOP=1,DL_NSEQ=1024");
+    for (int i = 0; i < 3; i++) run_batch(rt, 64, 128, 4, 16, 4, dts[i], 3, 2);
+    run_batch(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, 8, 1);
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK);
+    run_batch(rt, 16, 32, 1, 4, 4, MCL_DTYPE_F32, rt->dlayer.seq_groups + 3, 1);
+    mcl_runtime_free(rt);
 }
 
 /* The bundled model, 3 sequences of unequal prompts, 6 greedy steps as one
@@ -487,10 +509,9 @@ static void test_batch(void **state)
 static int model_batch(bool persistent, bool alone, float *lg, int32_t *tk)
 {
     if (!persistent) setenv("MAMBACL_DISABLE", "persistent", 1);
-    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000", 1);
+    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000,DL_NSEQ=4,DL_SEQLOOP=1,DL_BATCH_MB=1000000", 1);
     mcl_runtime *rt = runtime();
-    unsetenv("MAMBACL_TUNE_SET");
-    unsetenv("MAMBACL_DISABLE");
+    unsetenv("MAMBACL_TUNE_SET"); /* MAMBACL_DISABLE is read at each step: kept to the end */
     mcl_model *m = NULL;
     assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
     int v = mcl_model_vocab(m);
@@ -512,6 +533,9 @@ static int model_batch(bool persistent, bool alone, float *lg, int32_t *tk)
         memcpy(lg + (size_t)i * 3 * v, logits, (size_t)3 * v * 4);
     }
     assert_int_equal(rt->dlayer.state == 1, persistent);
+    if (persistent && !alone && rt->dlayer.seq != 1) /* a failed probe is allowed: the batch ran the chain */
+        fprintf(stderr, "note: the batch ran the chain: %s\n", rt->dlayer.reason);
+    unsetenv("MAMBACL_DISABLE");
     free(logits);
     for (int b = 0; b < 3; b++) mcl_state_free(st[b]);
     mcl_model_free(m);
@@ -519,8 +543,9 @@ static int model_batch(bool persistent, bool alone, float *lg, int32_t *tk)
     return v;
 }
 
-/* A batch through the persistent launch: bitwise each sequence's steps
- * alone (the same path), and the 4-launch chain's tokens, logits within 1e-4. */
+/* A batch through the persistent launch: each sequence's steps alone (the
+ * same path) within 1e-5, their tokens, and the 4-launch chain's tokens,
+ * logits within 1e-4. */
 static void test_model_batch(void **state)
 {
     (void)state;
@@ -534,7 +559,9 @@ static void test_model_batch(void **state)
     size_t nv = (size_t)MB_STEPS * 3 * v;
     assert_memory_equal(ton, tone, sizeof ton);
     assert_memory_equal(ton, toff, sizeof ton);
-    if (memcmp(on, one, nv * 4) != 0) fail_msg("persistent batch: logits differ from each sequence alone");
+    /* the layers give bitwise each sequence's values (test_batch); the head
+     * runs batch-dependent kernels (B = 3 and B = 1: other GEMV/GEMM roundings) */
+    check_close(on, one, nv, 1e-5, "persistent batch vs each sequence alone");
     check_close(on, off, nv, 1e-4, "persistent batch vs the chain");
     free(on), free(one), free(off);
 }

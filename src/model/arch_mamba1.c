@@ -38,6 +38,7 @@
  * MAMBACL_DISABLE=persistent keeps the 4-launch chain). */
 #include "model/arch_mamba1.h"
 
+#include "base/dtype.h"
 #include "base/error.h"
 #include "model/model.h"
 #include "ops/gemm.h"
@@ -314,12 +315,26 @@ static mcl_status layer_decode_persistent(mcl_model *m, int l, int n, int B)
     return l + n == c->n_layer && !s->halt_on ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK; /* chained: once, at the end */
 }
 
+/* The bytes of layer l's matrices (in_proj, x_proj, dt_proj, out_proj): what
+ * each part of a batch's persistent launch reads. */
+static size_t layer_weight_bytes(const mcl_model *m, int l)
+{
+    const int ids[] = {MCL_W_IN_PROJ, MCL_W_X_PROJ, MCL_W_DT_W, MCL_W_OUT_PROJ};
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        const mcl_dmat *d = mcl_model_w(m, ids[i], l);
+        n += (size_t)d->rows * (size_t)d->cols * mcl_dtype_size(d->dtype);
+    }
+    return n;
+}
+
 static mcl_status layer_decode_any(mcl_model *m, int l, int B, int *n_run)
 {
     const mcl_config *c = &m->cfg;
     bool persistent = false;
     *n_run = 1;
-    if (B <= mcl_kern_dlayer_nseq(m->rt) && mcl_kern_dlayer_wanted(m->rt, c->d_inner))
+    if (B <= mcl_kern_dlayer_nseq(m->rt) && mcl_kern_dlayer_wanted(m->rt, c->d_inner) &&
+        mcl_kern_dlayer_batch_wanted(m->rt, B, layer_weight_bytes(m, l)))
         MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
     if (persistent) {
         *n_run = persistent_run(m, l);

@@ -71,6 +71,12 @@ mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inne
  * it measured faster than the 4-launch chain; 0 on CPUs). */
 bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
 
+/* The dispatch rule for a batch: whether B >= 2 sequences of a model whose
+ * layer holds `layer_bytes` of weights should share one persistent launch
+ * where it is ready (B * layer_bytes <= DL_BATCH_MB MiB, a host tunable; see
+ * src/tune/tune_dlayer.c). B 1: true. */
+bool mcl_kern_dlayer_batch_wanted(const mcl_runtime *rt, int B, size_t layer_bytes);
+
 /* DL_LPL, the most layers one launch runs (a host tunable, >= 1). */
 int mcl_kern_dlayer_lpl(const mcl_runtime *rt);
 
@@ -86,11 +92,14 @@ bool mcl_kern_dlayer_haltable(const mcl_runtime *rt);
  * most `cap` (what the caller's partials buffer holds, in rows of nx). */
 int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap);
 
-/* Enqueues one launch of a->n_layers layers (rt->dlayer must be on).
+/* Enqueues one launch of a->n_layers layers of a->n_seq sequences
+ * (rt->dlayer must be on; a batch, n_seq > 1, runs dlayer_seq on the grid
+ * its own probe proved: mcl_kern_dlayer_ready(B) says whether it may).
  * MCL_ERR_INVALID_ARG for bad sizes or offsets, MCL_ERR_OPENCL naming the call that failed. */
 mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a);
 
-/* The same on `groups` work-groups: the probe's grid, or 1 on any device (one
+/* The same on `groups` work-groups: the probe's grid (dlayer_seq's for a
+ * batch), or 1 on any device (one
  * group needs no co-residency: how the selftest checks the kernel's math
  * where the path is off). MCL_ERR_INTERNAL for another grid. */
 mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, int groups);
