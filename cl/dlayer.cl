@@ -1,5 +1,5 @@
-/* dlayer.cl: whole Mamba-1 decode layers of one sequence (batch 1), or of
- * a small batch, in a single persistent launch: the four phases of the fused decode chain
+/* dlayer.cl: whole Mamba-1 decode layers of one sequence (batch 1) in a
+ * single persistent launch: the four phases of the fused decode chain
  * (gemv_in, gemv_split, ssm_step_parts, gemv: src/model/arch_mamba1.c) run
  * one after the other inside one kernel, separated by device-wide barriers,
  * for nl layers in a row (one more device-wide barrier between layers: the
@@ -8,14 +8,6 @@
  * layers: every layer laid out alike, src/model/model.c), its states at
  * element offset off + j * lstride of the state buffers (state.c); nl = 1,
  * strides 0 is one layer on buffers of its own.
- *
- * Batches (nseq > 1; the host's DL_NSEQ): the grid is split into
- * min(nseq, groups) parts, and each part runs the phases below for its
- * sequences as if it were the whole grid of a batch-1 launch (dl_part_t),
- * the parts meeting at the same device-wide barriers. The parts stream the
- * same rows of W at about the same time, so the L2 serves all but the
- * first read of each line; each sequence's values are bitwise its batch-1
- * launch's (the same teams compute every row, task and channel alike).
  *
  * Why: a batch-1 decode step of 1.4b is 4 small launches per layer; each
  * streams 1-33 MB, i.e. a few microseconds at the read bandwidth, so launch
@@ -70,8 +62,8 @@
  * vector (dl_chan_load). Staging loads four elements per load and DL_STG
  * loads per work-item at once (dl_stage_x); the norm's group sum is by
  * shuffles where PTX is on (dl_group_sum).
- * Traffic per layer: every weight once from memory (2 B per element for F16/BF16, 4 for
- * F32; with nseq parts, nseq times from the L2), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
+ * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
+ * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
  * channel); every work-group reads the small vectors it stages (h, xc, the
  * dbc partials, y: 4 B per element per group, from L2).
  * Tunables (src/tune/tune_kern.c, family dlayer.cl): DL_WG work-group size;
@@ -90,12 +82,6 @@
  * DL_PF 1 (PTX only; 0 by default since session 9): before each device-wide barrier (and at the start)
  * the group asks the L2 for the weights and states of its part of the next
  * phase (dl_prefetch), which do not depend on the barrier;
- * DL_NSEQ the most sequences the host launches at once: above 1 the batch
- * kernel dlayer_seq is compiled beside dlayer (batch 1 and the probe);
- * DL_SEQLOOP 1: a part of the grid may run several sequences of a batch
- * one after the other (a loop per phase: a grid smaller than the batch,
- * PoCL's), 0 (the default): one sequence per part, batches up to the
- * grid's groups;
  * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
  * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
  * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
@@ -129,12 +115,6 @@
 #endif
 #ifndef DL_MULTI
 #define DL_MULTI 1
-#endif
-#ifndef DL_SEQLOOP
-#define DL_SEQLOOP 0
-#endif
-#ifndef DL_NSEQ
-#define DL_NSEQ 1
 #endif
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
@@ -227,12 +207,6 @@ inline uint dl_read(volatile __global uint *p)
 #endif
 }
 
-/* The group's index in the whole grid (dimension 1: the parts of a batch). */
-inline uint dl_group_linear(void)
-{
-    return (uint)(get_group_id(1) * get_num_groups(0) + get_group_id(0));
-}
-
 /* Device-wide barrier, DL_BAR 0 (the fallback, any device): over `groups`
  * work-groups (called by every work-item of every group): the last arrival
  * on a counter arrives on the top counter, the last arrival there resets it
@@ -241,7 +215,7 @@ inline void dl_grid_sync_tree(volatile __global uint *bar, uint groups, uint spi
 {
     barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
-        uint g = dl_group_linear(), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
+        uint g = get_group_id(0), k = g % DL_BAR_SUBS, subs = min(groups, (uint)DL_BAR_SUBS);
         uint on_k = (groups - k + DL_BAR_SUBS - 1) / DL_BAR_SUBS; /* groups arriving on counter k */
         uint gen = dl_read(&bar[DL_BAR_GEN]);
         mem_fence(CLK_GLOBAL_MEM_FENCE); /* this group's writes before its arrival */
@@ -338,7 +312,7 @@ inline void dl_grid_sync_one(volatile __global uint *bar, uint groups, uint spin
 {
     barrier(DL_ONE_FENCE);
     if (get_local_id(0) == 0 && groups > 1) {
-        uint add = dl_group_linear() == 0 ? DL_TOPBIT - (groups - 1) : 1u;
+        uint add = get_group_id(0) == 0 ? DL_TOPBIT - (groups - 1) : 1u;
         uint old = dl_one_add(&bar[DL_BAR_ONE], add), n = 0;
         while (((old ^ dl_one_poll(&bar[DL_BAR_ONE])) & DL_TOPBIT) == 0) {
             if (++n >= spin_max) {
@@ -531,100 +505,63 @@ typedef struct {
     uint groups, spin_max;
 } dl_sync_t;
 
-/* This work-group's part of a launch of nseq sequences (grid split): the
- * grid is G x S groups, S = min(nseq, groups) parts (dimension 1) of G
- * groups each (dimension 0); part p decodes sequences p, p + S, ... one
- * after the other inside each phase, as group g of G (parts from the grid's
- * dimensions: no division, nothing held in registers that a special
- * register does not give again). nseq 1: the whole grid, one sequence. Every sequence's values are computed by the same lanes in the
- * same order whatever G (each row, task and channel by one team), so a
- * batch gives bitwise the values of each sequence alone. */
-typedef struct {
-    int g, G; /* this group within its part, the part's groups */
-    int k0;   /* its first sequence */
-    int S, n; /* the parts (the stride between its sequences), nseq */
-} dl_part_t;
-
-/* The body that follows (up to its closing brace) once per sequence of the
- * part: a loop where DL_SEQLOOP is 1, else one block for sequence k0 (the
- * host then launches one sequence per part: PoCL
- * took minutes to compile the loop in the per-dtype copies of DL_SPEC 1). */
-#if DL_SEQLOOP
-#define DL_SEQ_BEGIN(k, pt) for (int k = (pt).k0; k < (pt).n; k += (pt).S) {
-#else
-#define DL_SEQ_BEGIN(k, pt) { const int k = (pt).k0;
-#endif
-
 /* One phase's GEMV, dtype dt and alignment constants: issues the loads of
  * its first chunk of W (which does not depend on x), waits at the
- * device-wide barrier `sb` that publishes x, then for each sequence k of
- * the part stages x + k * x_ld (times nw, with the norm's scale, when norm)
- * into xs4, then out[k * out_ld + o] = scale * W[o] . x (or += W[o] . x when
- * accumulate) for the rows o < O_run of this group's teams (O_run 0: staging
- * only; DL_SKIP). Called by every work-item. */
-inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __global const float *x, ulong x_ld,
-                          __global const float *nw, float eps, int norm, __global float *out, ulong out_ld,
-                          int accumulate, __local float4 *xs4, __local float *red, dl_sync_t sb, dl_part_t pt,
-                          int dt, int aligned)
+ * device-wide barrier `sb` that publishes x, stages x (times
+ * nw, with the norm's scale, when norm) into xs4, then out[o] = scale * W[o]
+ * . x (or out[o] += W[o] . x when accumulate) for the rows o < O_run of this
+ * group's teams (O_run 0: staging only; DL_SKIP). Called by every work-item;
+ * ends after a work-group barrier. */
+inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __global const float *x,
+                          __global const float *nw, float eps, int norm, __global float *out, int accumulate,
+                          __local float4 *xs4, __local float *red, dl_sync_t sb, int dt, int aligned)
 {
     const int lid = get_local_id(0), lane = lid % DL_LPR, team = lid / DL_LPR;
     const int NV = I / DL_VE(dt), nch = max(1, (NV + DL_LPR * DL_UNR - 1) / (DL_LPR * DL_UNR));
-    const int stride = pt.G * DL_TEAMS, first = pt.g * DL_TEAMS;
+    const int stride = get_num_groups(0) * DL_TEAMS, first = get_group_id(0) * DL_TEAMS;
     const int nit = first < O_run ? (O_run - first + stride - 1) / stride : 0; /* uniform in the group */
     __local float *xs = (__local float *)xs4;
     uint4 cur[DL_UNR], nxt[DL_UNR];
     if (nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned); /* during barrier and staging */
     dl_grid_sync(sb.bar, sb.groups, sb.spin_max);
-    DL_SEQ_BEGIN(k, pt)
-        __global const float *xk = x + (ulong)k * x_ld;
-        __global float *ok = out + (ulong)k * out_ld;
-        barrier(CLK_LOCAL_MEM_FENCE); /* the previous sequence's reads of xs4 done */
-        if (k != pt.k0 && nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned);
-        float ss = dl_stage_x(xs4, xk, nw, norm, I, NV, dt);
-        float scale = 1.0f;
-        if (norm) scale = rsqrt(dl_group_sum(red, ss) / (float)I + eps); /* its barriers publish xs */
-        else barrier(CLK_LOCAL_MEM_FENCE);
-        for (int it = 0; it < nit; it++) {
-            int row = first + team + it * stride;
-            float acc = 0.0f;
-            for (int c = 0; c < nch; c++) {
-                int last = c + 1 == nch, c1 = last ? 0 : c + 1, row1 = last ? row + stride : row;
-                if (!last || it + 1 < nit) dl_issue(nxt, W, min(row1, O - 1), c1, I, NV, lane, dt, aligned);
-                acc += dl_chunk(cur, xs4, c, NV, lane, dt);
+    float ss = dl_stage_x(xs4, x, nw, norm, I, NV, dt);
+    float scale = 1.0f;
+    if (norm) scale = rsqrt(dl_group_sum(red, ss) / (float)I + eps); /* its barriers publish xs */
+    else barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = 0; k < nit; k++) {
+        int row = first + team + k * stride;
+        float acc = 0.0f;
+        for (int c = 0; c < nch; c++) {
+            int last = c + 1 == nch, c1 = last ? 0 : c + 1, row1 = last ? row + stride : row;
+            if (!last || k + 1 < nit) dl_issue(nxt, W, min(row1, O - 1), c1, I, NV, lane, dt, aligned);
+            acc += dl_chunk(cur, xs4, c, NV, lane, dt);
 #pragma unroll
-                for (int j = 0; j < DL_UNR; j++) cur[j] = nxt[j];
-            }
-            __global const void *wrow = dl_row(W, min(row, O - 1), I, dt);
-            for (int i = NV * DL_VE(dt) + lane; i < I; i += DL_LPR) acc = mad(mcl_load_w(wrow, i, dt), xs[i], acc);
-            float s = dl_row_sum(red, acc) * scale;
-            if (lane == 0 && row < O) ok[row] = accumulate ? ok[row] + s : s;
+            for (int j = 0; j < DL_UNR; j++) cur[j] = nxt[j];
         }
+        __global const void *wrow = dl_row(W, min(row, O - 1), I, dt);
+        for (int i = NV * DL_VE(dt) + lane; i < I; i += DL_LPR) acc = mad(mcl_load_w(wrow, i, dt), xs[i], acc);
+        float s = dl_row_sum(red, acc) * scale;
+        if (lane == 0 && row < O) out[row] = accumulate ? out[row] + s : s;
     }
 }
 
 /* dl_stream_run with the dtype and the alignment as constants (DL_SPEC 1):
  * one copy per dtype for rows on 16-byte boundaries, one generic copy; with
  * DL_SPEC 0 the generic copy alone (the same code, a smaller program). */
-inline void dl_stream(__global const void *W, int O, int O_run, int I, __global const float *x, ulong x_ld,
-                      __global const float *nw, float eps, int norm, __global float *out, ulong out_ld, int accumulate,
-                      __local float4 *xs4, __local float *red, dl_sync_t sb, dl_part_t pt, int dt)
+inline void dl_stream(__global const void *W, int O, int O_run, int I, __global const float *x,
+                      __global const float *nw, float eps, int norm, __global float *out, int accumulate,
+                      __local float4 *xs4, __local float *red, dl_sync_t sb, int dt)
 {
 #if !DL_SPEC
-    dl_stream_run(W, O, O_run, I, x, x_ld, nw, eps, norm, out, out_ld, accumulate, xs4, red, sb, pt, dt,
-                  I % DL_VE(dt) == 0);
+    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, dt, I % DL_VE(dt) == 0);
     return;
 #endif
-    if (I % DL_VE(dt) != 0)
-        dl_stream_run(W, O, O_run, I, x, x_ld, nw, eps, norm, out, out_ld, accumulate, xs4, red, sb, pt, dt, 0);
+    if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, dt, 0);
     else if (dt == MCL_DTYPE_F16)
-        dl_stream_run(W, O, O_run, I, x, x_ld, nw, eps, norm, out, out_ld, accumulate, xs4, red, sb, pt,
-                      MCL_DTYPE_F16, 1);
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_F16, 1);
     else if (dt == MCL_DTYPE_BF16)
-        dl_stream_run(W, O, O_run, I, x, x_ld, nw, eps, norm, out, out_ld, accumulate, xs4, red, sb, pt,
-                      MCL_DTYPE_BF16, 1);
-    else
-        dl_stream_run(W, O, O_run, I, x, x_ld, nw, eps, norm, out, out_ld, accumulate, xs4, red, sb, pt,
-                      MCL_DTYPE_F32, 1);
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_BF16, 1);
+    else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_F32, 1);
 }
 
 /* Phase C: this lane's part of W_dt[d] . dbc[0:R] (dbc staged plainly in
@@ -741,12 +678,9 @@ inline void dl_probe(__global int *buf, volatile __global uint *bar, uint groups
     if (wrong) atomic_add(&buf[G * DL_WG], wrong);
 }
 
-/* One layer (phases A-D) on its tensors, for the sequences of this group's
- * part (dl_part_t): sequence k's h, xz, xc, the partials and y are at
- * k * d_model, k * 2 d_inner, k * d_inner, k * P (R+2N) and k * d_inner,
- * its states in slot[k]. Called by every work-item of every group, ends
- * after phase D's stores (the caller's device-wide barrier publishes h to
- * the next layer). */
+/* One layer (phases A-D) on its tensors; called by every work-item of
+ * every group, ends after phase D's stores (the caller's device-wide barrier
+ * publishes h to the next layer). */
 inline void dl_layer(__global float *h, __global const float *nw, float eps, __global const void *w_in, int dt_in,
                      __global const float *conv_w, __global const float *conv_b, int has_bias,
                      __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
@@ -755,13 +689,12 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
                      __global const float *A, __global const float *D, __global float *ssm_state, ulong ssm_off,
                      ulong ssm_stride, __global float *y, __global const void *w_out, int dt_out, int d_model,
                      int d_inner, int R, int N, volatile __global uint *bar, uint groups, uint spin_max,
-                     dl_part_t pt, __local float4 *xl4, __local float *red)
+                     __local float4 *xl4, __local float *red)
 {
     __local float *xl = (__local float *)xl4;
-    const int lid = get_local_id(0), g = pt.g, G = pt.G;
+    const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
     const int lane = lid % DL_LPR, team = lid / DL_LPR;
     const int nx = R + 2 * N, two = 2 * d_inner;
-    const ulong di = (ulong)d_inner, pl = (ulong)P * (ulong)nx; /* a sequence's xc and y, its partials */
 
     const int rows_per = DL_TEAMS; /* rows of a group per pass (phases A and D) */
     const int nv = d_inner / 8, per = (nv + P - 1) / P;
@@ -771,22 +704,17 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 #endif
 
     /* A: norm + in_proj + conv step */
+    __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
     dl_sync_t sb = {bar, groups, spin_max}; /* A: the previous layer's h (or the embedding), complete */
-    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, (ulong)d_model, nw, eps, 1, xz, 2 * di, 0, xl4, red,
-              sb, pt, dt_in);
+    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, sb, dt_in);
 #if !(DL_SKIP & 1)
     /* the conv step of this group's x rows, all at once (one latency) */
     barrier(CLK_GLOBAL_MEM_FENCE);
     int passes = g * rows_per < d_inner ? (d_inner - g * rows_per + G * rows_per - 1) / (G * rows_per) : 0;
-    DL_SEQ_BEGIN(k, pt)
-        __global float *cst = conv_state + conv_off + (ulong)slot[k] * conv_stride;
-        __global const float *xzk = xz + (ulong)k * 2 * di;
-        for (int j = lid; j < passes * rows_per; j += DL_WG) {
-            int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
-            if (o < d_inner)
-                xc[k * di + o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1),
-                                               K, xzk[o]);
-        }
+    for (int j = lid; j < passes * rows_per; j += DL_WG) {
+        int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
+        if (o < d_inner)
+            xc[o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
 #if MCL_CAP_PTX && DL_PF
@@ -802,23 +730,20 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
     dl_grid_sync(bar, groups, spin_max);
 
     /* B: x_proj partials over P slices of d_inner */
-    DL_SEQ_BEGIN(k, pt)
-        barrier(CLK_LOCAL_MEM_FENCE); /* the previous sequence's reads of xl done */
-        dl_stage_x(xl4, xc + k * di, xc, 0, d_inner, 0, MCL_DTYPE_F32);
-        barrier(CLK_LOCAL_MEM_FENCE);
+    dl_stage_x(xl4, xc, xc, 0, d_inner, 0, MCL_DTYPE_F32);
+    barrier(CLK_LOCAL_MEM_FENCE);
 #if !(DL_SKIP & 2)
-        for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
-            int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
-            int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
-            float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
-            if (lane == 0 && base + team < nx * P) dbcp[k * pl + (size_t)sl * nx + o] = s;
-        }
-#endif
+    for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
+        int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
+        int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
+        float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
+        if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
+#endif
 #if MCL_CAP_PTX && DL_PF
     for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) { /* phase C's channels */
         int n = min(DL_CTEAMS, d_inner - base);
-        __global float *s0 = ssm_state + ssm_off + (ulong)slot[min(pt.k0, pt.n - 1)] * ssm_stride + (size_t)base * N;
+        __global float *s0 = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride + (size_t)base * N;
         dl_prefetch(s0, (ulong)n * N * 4);
         dl_prefetch(A + (size_t)base * N, (ulong)n * N * 4);
         dl_prefetch_rows(w_dt, dt_dt, base, n, d_inner, R);
@@ -826,113 +751,99 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 #endif
     /* C's first round of inputs that B does not write, in flight across the barrier */
     const int clane = lid % DL_LPC, cteam = lid / DL_LPC;
-    const int kc = min(pt.k0, pt.n - 1); /* an idle group loads a valid sequence's and stores nothing */
-    int base0 = g * DL_CTEAMS, d = min(base0 + cteam, d_inner - 1);
-    dl_chan_t cin = dl_chan_load(d, base0 + cteam < d_inner, clane, xc + kc * di, xz + kc * 2 * di + d_inner, b_dt,
-                                 D, ssm_state + ssm_off + (ulong)slot[kc] * ssm_stride, A, w_dt, R, N, dt_dt);
+    __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
+    __global const float *zs = xz + d_inner;
+    int base = g * DL_CTEAMS, d = min(base + cteam, d_inner - 1);
+    dl_chan_t cin = dl_chan_load(d, base + cteam < d_inner, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
     dl_grid_sync(bar, groups, spin_max);
 
     /* C: the state update; dbc = the P partials added in order p = 0..P-1
      * (8 loads issued at a time) */
-    DL_SEQ_BEGIN(k, pt)
-        __global float *sst = ssm_state + ssm_off + (ulong)slot[k] * ssm_stride;
-        __global const float *xck = xc + k * di, *zs = xz + k * 2 * di + d_inner;
-        __global const float *pk = dbcp + k * pl;
-        barrier(CLK_LOCAL_MEM_FENCE); /* the previous sequence's reads of xl done */
-        for (int j = lid; j < nx; j += DL_WG) {
-            float v = 0.0f;
-            for (int p0 = 0; p0 < P; p0 += 8) {
-                float t[8];
+    for (int j = lid; j < nx; j += DL_WG) {
+        float v = 0.0f;
+        for (int p0 = 0; p0 < P; p0 += 8) {
+            float t[8];
 #pragma unroll
-                for (int u = 0; u < 8; u++) t[u] = pk[(size_t)min(p0 + u, P - 1) * nx + j];
+            for (int u = 0; u < 8; u++) t[u] = dbcp[(size_t)min(p0 + u, P - 1) * nx + j];
 #pragma unroll
-                for (int u = 0; u < 8; u++)
-                    if (p0 + u < P) v += t[u];
-            }
-            xl[j] = v;
+            for (int u = 0; u < 8; u++)
+                if (p0 + u < P) v += t[u];
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-#if !(DL_SKIP & 4)
-        for (int base = base0; base < d_inner; base += G * DL_CTEAMS) {
-            bool valid = base + cteam < d_inner;
-            if (base != base0 || k != pt.k0) {
-                d = min(base + cteam, d_inner - 1);
-                cin = dl_chan_load(d, valid, clane, xck, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
-            }
-            float part = dl_dt_dot(w_dt, d, R, xl4, clane, cin.w0, dt_dt);
-            float delta = mcl_softplus(cin.b + dl_chan_sum(red, part));
-            float dx = delta * cin.x, acc = 0.0f;
-            __global float *s = sst + (size_t)d * N;
-            __global const float *a = A + (size_t)d * N;
-            for (int n = clane; n < N; n += DL_LPC) {
-                float old = n == clane ? cin.s0 : valid ? s[n] : 0.0f;
-                float v = fma(exp(delta * (n == clane ? cin.a0 : a[n])), old, dx * xl[R + n]);
-                if (valid) s[n] = v;
-                acc = fma(xl[R + N + n], v, acc);
-            }
-            acc = dl_chan_sum(red, acc);
-            if (valid && clane == 0) y[k * di + d] = fma(cin.dd, cin.x, acc) * mcl_silu(cin.z);
-        }
-#endif
+        xl[j] = v;
     }
+    barrier(CLK_LOCAL_MEM_FENCE);
+#if !(DL_SKIP & 4)
+    for (; base < d_inner; base += G * DL_CTEAMS) {
+        bool valid = base + cteam < d_inner;
+        if (base != g * DL_CTEAMS) {
+            d = min(base + cteam, d_inner - 1);
+            cin = dl_chan_load(d, valid, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
+        }
+        float part = dl_dt_dot(w_dt, d, R, xl4, clane, cin.w0, dt_dt);
+        float delta = mcl_softplus(cin.b + dl_chan_sum(red, part));
+        float dx = delta * cin.x, acc = 0.0f;
+        __global float *s = sst + (size_t)d * N;
+        __global const float *a = A + (size_t)d * N;
+        for (int n = clane; n < N; n += DL_LPC) {
+            float old = n == clane ? cin.s0 : valid ? s[n] : 0.0f;
+            float v = fma(exp(delta * (n == clane ? cin.a0 : a[n])), old, dx * xl[R + n]);
+            if (valid) s[n] = v;
+            acc = fma(xl[R + N + n], v, acc);
+        }
+        acc = dl_chan_sum(red, acc);
+        if (valid && clane == 0) y[d] = fma(cin.dd, cin.x, acc) * mcl_silu(cin.z);
+    }
+#endif
 #if MCL_CAP_PTX && DL_PF
     for (int base = g * rows_per; base < d_model; base += G * rows_per)
         dl_prefetch_rows(w_out, dt_out, base, rows_per, d_model, d_inner);
 #endif
 
     /* D: out_proj + residual (its first chunk of W_out in flight across the barrier C -> D) */
-    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, di, y, 0.0f, 0, h, (ulong)d_model, 1, xl4, red,
-              sb, pt, dt_out);
+    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, sb, dt_out);
 }
 
 /* Byte offset `off` from p (a weight of the arena). */
 #define DL_AT(T, p, off) ((__global const T *)((__global const uchar *)(p) + (off)))
 
-/* The kernels' arguments (both kernels take the same list: the host binds
- * them alike, src/ops/kern_dlayer.c bind_layer), and their names to pass on. */
-#define DL_PARAMS \
-    __global float *h, /* [d_model] residual stream, updated */ \
-    __global const void *nw, ulong nw_off, float eps, /* [d_model] RMSNorm weight (fp32) */ \
-    __global const void *w_in, ulong in_off, int dt_in, /* [2*d_inner, d_model] */ \
-    __global const void *conv_w, ulong cw_off, /* [d_inner, K] fp32 */ \
-    __global const void *conv_b, ulong cb_off, int has_bias, /* [d_inner] fp32 */ \
-    __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K, \
-    __global float *xz, /* [2*d_inner] */ \
-    __global float *xc, /* [d_inner] */ \
-    __global const void *w_x, ulong x_off, int dt_x, /* [R+2N, d_inner] */ \
-    __global float *dbcp, int P, /* [P][R+2N] partials */ \
-    __global const void *w_dt, ulong dt_off, int dt_dt, /* [d_inner, R] */ \
-    __global const void *b_dt, ulong bdt_off, /* [d_inner] fp32 */ \
-    __global const void *A, ulong a_off, /* [d_inner, N] fp32 */ \
-    __global const void *D, ulong d_off, /* [d_inner] fp32 */ \
-    __global float *ssm_state, ulong ssm_off, ulong ssm_stride, \
-    __global float *y, /* [d_inner] */ \
-    __global const void *w_out, ulong out_off, int dt_out, /* [d_model, d_inner] */ \
-    int d_model, int d_inner, int R, int N, \
-    int nl, /* layers of this launch (>= 1) */ \
-    ulong wstride, /* bytes from a weight of one layer to the next's */ \
-    ulong conv_lstride, ulong ssm_lstride, /* floats from a layer's state to the next's */ \
-    volatile __global uint *bar, uint spin_max, \
-    int probe, /* 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing) */ \
-    __global int *probe_buf, /* [G * DL_WG + 1] for the probe */ \
-    int phantom, /* 0; tests: groups the barriers wait for in vain */ \
-    __global const int *halt, int has_halt, /* [1]: nonzero, no layer runs (DL_MULTI 1 only; src/model/chain.c) */ \
-    int nseq, /* sequences (>= 1; the grid's dimension 1 is min(nseq, groups) parts) */ \
-    __local float4 *xl4 /* [max(d_model, d_inner, R+2N) / 4, rounded up] */
-#define DL_PASS h, nw, nw_off, eps, w_in, in_off, dt_in, conv_w, cw_off, conv_b, cb_off, has_bias, conv_state, conv_off, slot, conv_stride, K, xz, xc, w_x, x_off, dt_x, dbcp, P, w_dt, dt_off, dt_dt, b_dt, bdt_off, A, a_off, D, d_off, ssm_state, ssm_off, ssm_stride, y, w_out, out_off, dt_out, d_model, d_inner, R, N, nl, wstride, conv_lstride, ssm_lstride, bar, spin_max, probe, probe_buf, phantom, halt, has_halt, nseq, xl4
-
-/* Both kernels' body: the probe modes, then the layers for this group's
- * part pt (the kernels differ only in pt). red and stop: the kernel's
- * local arrays (OpenCL declares local memory at kernel scope only). */
-inline void dl_entry(DL_PARAMS, const dl_part_t pt, __local float *red, __local int *stop)
+__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
+void dlayer(__global float *h,                      // [d_model] residual stream, updated
+            __global const void *nw, ulong nw_off, float eps, // [d_model] RMSNorm weight (fp32)
+            __global const void *w_in, ulong in_off, int dt_in, // [2*d_inner, d_model]
+            __global const void *conv_w, ulong cw_off,  // [d_inner, K] fp32
+            __global const void *conv_b, ulong cb_off, int has_bias, // [d_inner] fp32
+            __global float *conv_state, ulong conv_off, __global const int *slot, ulong conv_stride, int K,
+            __global float *xz,                     // [2*d_inner]
+            __global float *xc,                     // [d_inner]
+            __global const void *w_x, ulong x_off, int dt_x, // [R+2N, d_inner]
+            __global float *dbcp, int P,            // [P][R+2N] partials
+            __global const void *w_dt, ulong dt_off, int dt_dt, // [d_inner, R]
+            __global const void *b_dt, ulong bdt_off, // [d_inner] fp32
+            __global const void *A, ulong a_off,    // [d_inner, N] fp32
+            __global const void *D, ulong d_off,    // [d_inner] fp32
+            __global float *ssm_state, ulong ssm_off, ulong ssm_stride,
+            __global float *y,                      // [d_inner]
+            __global const void *w_out, ulong out_off, int dt_out, // [d_model, d_inner]
+            int d_model, int d_inner, int R, int N,
+            int nl,                                 // layers of this launch (>= 1)
+            ulong wstride,                          // bytes from a weight of one layer to the next's
+            ulong conv_lstride, ulong ssm_lstride,  // floats from a layer's state to the next's
+            volatile __global uint *bar, uint spin_max,
+            int probe,                              // 0: the layers; else probe rounds (low 16 bits), bit 16: answer wrong (tests), bit 17: barriers only (timing)
+            __global int *probe_buf,                // [G * DL_WG + 1] for the probe
+            int phantom,                            // 0; tests: groups the barriers wait for in vain
+            __global const int *halt, int has_halt, // [1]: nonzero, no layer runs (DL_MULTI 1 only; src/model/chain.c)
+            __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
 {
-    const uint groups = get_num_groups(0) * get_num_groups(1) + (uint)phantom; /* what each barrier waits for */
+    __local float red[DL_WG];
+    __local int stop;
+    const uint groups = get_num_groups(0) + (uint)phantom; /* what each barrier waits for */
     if (probe & (1 << 17)) { /* tools/bar_timing: (probe & 0xffff) barriers, nothing else */
         for (int r = 0; r < (probe & 0xffff); r++) dl_grid_sync(bar, groups, spin_max);
         return;
     }
     if (probe != 0) {
-        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
+        dl_probe(probe_buf, bar, groups, spin_max, probe & 0xffff, (probe >> 16) & 1, &stop); /* no abs(): Oclgrind 21.10 lacks llvm.abs */
         return;
     }
 #if DL_MULTI
@@ -953,34 +864,6 @@ inline void dl_entry(DL_PARAMS, const dl_part_t pt, __local float *red, __local 
                  dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt, DL_AT(float, b_dt, bdt_off + wo),
                  DL_AT(float, A, a_off + wo), DL_AT(float, D, d_off + wo), ssm_state,
                  ssm_off + (ulong)j * ssm_lstride, ssm_stride, y, DL_AT(uchar, w_out, out_off + wo), dt_out,
-                 d_model, d_inner, R, N, bar, groups, spin_max, pt, xl4, red);
+                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red);
     }
 }
-
-/* Batch 1 (and the probe): the whole grid is one part, sequence 0; the part's
- * fields are constants or special registers, so the compiler folds the
- * per-sequence offsets away (session 15: one kernel for every batch made
- * 1.4b's batch-1 step 16% slower on the H200). */
-__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
-void dlayer(DL_PARAMS)
-{
-    __local float red[DL_WG];
-    __local int stop;
-    const dl_part_t pt = {(int)get_group_id(0), (int)get_num_groups(0), 0, 1, 1};
-    dl_entry(DL_PASS, pt, red, &stop);
-}
-
-#if DL_NSEQ > 1
-/* A batch of nseq sequences: the grid's dimension 1 is its parts (special
- * registers, no division); compiled only where the host may launch batches
- * (DL_NSEQ > 1: not on CPUs by default, where PoCL compiles it slowly). */
-__kernel __attribute__((reqd_work_group_size(DL_WG, 1, 1)))
-void dlayer_seq(DL_PARAMS)
-{
-    __local float red[DL_WG];
-    __local int stop;
-    const dl_part_t pt = {(int)get_group_id(0), (int)get_num_groups(0), (int)get_group_id(1), (int)get_num_groups(1),
-                          nseq};
-    dl_entry(DL_PASS, pt, red, &stop);
-}
-#endif

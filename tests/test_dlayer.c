@@ -231,25 +231,8 @@ static void test_bad_args(void **state)
     a = layer_args(&L, 1);
     a.conv.n_conv = 31;
     assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_ERR_INVALID_ARG); /* conv rows != d_inner */
-    a = layer_args(&L, 1);
-    a.n_seq = -1;
-    assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_ERR_INVALID_ARG); /* a negative batch */
-    int most = mcl_kern_dlayer_nseq(rt), fit = most < rt->dlayer.groups ? most : rt->dlayer.groups;
-    if (fit > 1 && rt->dlayer.seq != 1) { /* a probe that fails is allowed: batches on the chain */
-        fprintf(stderr, "note: no persistent batches here: %s\n", rt->dlayer.reason);
-        fit = 1;
-    }
-    if (fit > 1) fit = fit < rt->dlayer.seq_groups ? fit : rt->dlayer.seq_groups; /* dlayer_seq's own grid */
-    assert_int_equal(mcl_kern_dlayer_ready(rt, fit, 16, 32, L.nx, &ready), MCL_OK);
-    if (!ready) fail_msg("%d sequences not ready (%d groups, batches on %d): %s", fit, rt->dlayer.groups,
-                         rt->dlayer.seq_groups, rt->dlayer.reason);
-    assert_int_equal(mcl_kern_dlayer_ready(rt, most + 1, 16, 32, L.nx, &ready), MCL_OK);
-    assert_false(ready); /* batches up to DL_NSEQ */
-    /* the batch rule: B * a layer's weights within DL_BATCH_MB, batch 1 always */
-    size_t cap = (size_t)mcl_params_get(mcl_runtime_params(rt, MCL_F_DLAYER), MCL_T_DL_BATCH_MB, 0) << 20;
-    assert_true(mcl_kern_dlayer_batch_wanted(rt, 1, (size_t)1 << 40));
-    assert_true(mcl_kern_dlayer_batch_wanted(rt, 2, cap / 2));
-    assert_false(mcl_kern_dlayer_batch_wanted(rt, 2, cap / 2 + 1));
+    assert_int_equal(mcl_kern_dlayer_ready(rt, 2, 16, 32, L.nx, &ready), MCL_OK);
+    assert_false(ready); /* batch 1 only */
     layer_free(&L);
 }
 
@@ -355,7 +338,7 @@ static void test_barriers(void **state)
 static int decode_tokens(bool persistent, int32_t *toks, float *last, int n)
 {
     if (!persistent) setenv("MAMBACL_DISABLE", "persistent", 1);
-    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000,DL_NSEQ=4,DL_SEQLOOP=1,DL_BATCH_MB=1000000", 1); /* the dispatch rule may keep it off (CPUs) */
+    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000", 1); /* the dispatch rule may keep it off (CPUs) */
     mcl_runtime *rt = runtime();
     unsetenv("MAMBACL_TUNE_SET");
     mcl_model *m = NULL;
@@ -395,176 +378,6 @@ static void test_model_same(void **state)
     free(lon), free(loff);
 }
 
-
-/* ---- a batch of sequences in one launch (the grid split) ---------------- */
-
-/* B sequences of unequal histories (their own h and states, in slots
- * B - 1 - k of B + 1) through `steps` steps of one launch each: against the
- * C reference of each sequence, and bitwise against each sequence run
- * alone (n_seq 1) from the same values. */
-static void run_batch(mcl_runtime *rt, int dm, int di, int R, int N, int K, mcl_dtype dt, int B, int steps)
-{
-    layer L;
-    layer_make(&L, dm, di, R, N, K, dt, true);
-    free(L.cst), free(L.sst), free(L.h);
-    L.cap = B + 1;
-    size_t ncs = (size_t)L.cap * di * (K - 1), nss = (size_t)L.cap * di * N, nh = (size_t)B * dm;
-    L.cst = trand_floats(ncs, -1.0f, 1.0f);
-    L.sst = trand_floats(nss, -1.0f, 1.0f);
-    L.h = trand_floats((size_t)dm, -2.0f, 2.0f); /* replaced below: layer_upload's h */
-    float *hs = trand_floats(nh, -2.0f, 2.0f), *cs0 = malloc(ncs * 4), *ss0 = malloc(nss * 4), *hs0 = malloc(nh * 4);
-    memcpy(cs0, L.cst, ncs * 4), memcpy(ss0, L.sst, nss * 4), memcpy(hs0, hs, nh * 4);
-    int *slots = malloc((size_t)B * sizeof *slots);
-    for (int k = 0; k < B; k++) slots[k] = B - 1 - k;
-    layer_upload(rt, &L);
-    bool ready = false;
-    assert_int_equal(mcl_kern_dlayer_ready(rt, B, dm, di, L.nx, &ready), MCL_OK);
-    if (!ready) fail_msg("persistent batch of %d not ready: %s", B, rt->dlayer.reason);
-    int n = mcl_kern_dlayer_parts(rt, L.nx, di, 16);
-    const int rows[] = {B_H, B_SLOT, B_XZ, B_XC, B_PARTS, B_Y};
-    const size_t widths[] = {(size_t)dm * 4, sizeof(int), (size_t)2 * di * 4, (size_t)di * 4, (size_t)n * L.nx * 4,
-                             (size_t)di * 4};
-    for (int i = 0; i < 6; i++) {
-        mcl_buffer_release(&L.b[rows[i]]);
-        L.b[rows[i]] = tbuf_upload(rt, rows[i] == B_H ? (void *)hs : rows[i] == B_SLOT ? (void *)slots : NULL,
-                                   (size_t)B * widths[i]);
-    }
-    mcl_kern_dlayer_args a = layer_args(&L, n);
-    a.n_seq = B;
-    float *hcur = L.h;
-    for (int st = 0; st < steps; st++) {
-        assert_int_equal(mcl_kern_dlayer(rt, &a), MCL_OK);
-        for (int k = 0; k < B; k++) {
-            L.h = hs + (size_t)k * dm, L.slot = slots[k];
-            layer_ref(&L);
-        }
-    }
-    L.h = hcur;
-    assert_int_equal(mcl_kern_dlayer_flag_read(rt), MCL_OK);
-    assert_int_equal(mcl_runtime_finish(rt), MCL_OK);
-    assert_int_equal(mcl_kern_dlayer_flag_check(rt), MCL_OK);
-    float *h = malloc(nh * 4), *cs = malloc(ncs * 4), *ss = malloc(nss * 4);
-    tbuf_download(rt, L.b[B_H], h, nh * 4);
-    tbuf_download(rt, L.b[B_CST], cs, ncs * 4);
-    tbuf_download(rt, L.b[B_SST], ss, nss * 4);
-    char what[160];
-    snprintf(what, sizeof what, "dlayer batch %d (%d groups) d_model %d d_inner %d dtype %d", B, rt->dlayer.groups,
-             dm, di, (int)dt);
-    check_close(h, hs, nh, 5e-4, what);
-    check_close(cs, L.cst, ncs, 5e-4, what);
-    check_close(ss, L.sst, nss, 5e-4, what);
-    /* each alone, from the same values: bitwise the batch's */
-    assert_int_equal(clEnqueueWriteBuffer(rt->queue, L.b[B_CST], CL_TRUE, 0, ncs * 4, cs0, 0, NULL, NULL), CL_SUCCESS);
-    assert_int_equal(clEnqueueWriteBuffer(rt->queue, L.b[B_SST], CL_TRUE, 0, nss * 4, ss0, 0, NULL, NULL), CL_SUCCESS);
-    float *h1 = malloc(nh * 4), *cs1 = malloc(ncs * 4), *ss1 = malloc(nss * 4);
-    for (int k = 0; k < B; k++) {
-        mcl_kern_dlayer_args one = layer_args(&L, n);
-        cl_mem hk = tbuf_upload(rt, hs0 + (size_t)k * dm, (size_t)dm * 4), sk = tbuf_upload(rt, &slots[k], sizeof(int));
-        one.h = hk, one.conv.st.slot = sk, one.ssm.slot = sk;
-        for (int st = 0; st < steps; st++) assert_int_equal(mcl_kern_dlayer(rt, &one), MCL_OK);
-        tbuf_download(rt, hk, h1 + (size_t)k * dm, (size_t)dm * 4);
-        mcl_buffer_release(&hk), mcl_buffer_release(&sk);
-    }
-    tbuf_download(rt, L.b[B_CST], cs1, ncs * 4);
-    tbuf_download(rt, L.b[B_SST], ss1, nss * 4);
-    if (memcmp(h1, h, nh * 4) != 0 || memcmp(cs1, cs, ncs * 4) != 0 || memcmp(ss1, ss, nss * 4) != 0)
-        fail_msg("%s: the batch's values differ from each sequence's alone", what);
-    free(h), free(cs), free(ss), free(h1), free(cs1), free(ss1), free(hs), free(hs0), free(cs0), free(ss0), free(slots);
-    layer_free(&L);
-}
-
-/* Batches through the persistent launch (dlayer_seq): up to the grid's
- * groups with the default (one sequence per part; on GPUs, where DL_NSEQ is
- * above 1), more than the groups only with DL_SEQLOOP 1 (which the default
- * refuses); every dtype, parts of one group with two sequences. */
-static void test_batch(void **state)
-{
-    mcl_runtime *rt = *state;
-    const mcl_dtype dts[] = {MCL_DTYPE_F32, MCL_DTYPE_F16, MCL_DTYPE_BF16};
-    bool ready = true;
-    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK); /* the probes */
-    int g = rt->dlayer.seq == 1 ? rt->dlayer.seq_groups : 0; /* dlayer_seq's grid */
-    assert_int_equal(mcl_params_get(mcl_runtime_params(rt, MCL_F_DLAYER), MCL_T_DL_SEQLOOP, 1), 0);
-    if (g >= 2) run_batch(rt, 48, 96, 3, 8, 3, MCL_DTYPE_F16, 2, 1);
-    if (g >= 3)
-        for (int i = 0; i < 3; i++) run_batch(rt, 64, 128, 4, 16, 4, dts[i], 3, 2);
-    if (g >= 1) { /* one sequence per group at most */
-        assert_int_equal(mcl_kern_dlayer_ready(rt, g + 1, 64, 128, 36, &ready), MCL_OK);
-        assert_false(ready);
-    }
-    /* the loop: more sequences than groups (NSEQ raised so that 8 and g + 3 are let in) */
-    rt = runtime_set("DL_SEQLOOP=1,DL_NSEQ=1024");
-    for (int i = 0; i < 3; i++) run_batch(rt, 64, 128, 4, 16, 4, dts[i], 3, 2);
-    run_batch(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, 8, 1);
-    assert_int_equal(mcl_kern_dlayer_ready(rt, 1, 64, 128, 36, &ready), MCL_OK);
-    run_batch(rt, 16, 32, 1, 4, 4, MCL_DTYPE_F32, rt->dlayer.seq_groups + 3, 1);
-    mcl_runtime_free(rt);
-}
-
-/* The bundled model, 3 sequences of unequal prompts, 6 greedy steps as one
- * batch with the path on (`persistent`, the batch through one launch per
- * step) or off; each sequence alone with the path on when `alone`. Logits of
- * every step into lg [6][3][v], the tokens into tk [6][3]. */
-#define MB_STEPS 6
-static int model_batch(bool persistent, bool alone, float *lg, int32_t *tk)
-{
-    if (!persistent) setenv("MAMBACL_DISABLE", "persistent", 1);
-    else setenv("MAMBACL_TUNE_SET", "DL_MAX_DINNER=1000000,DL_NSEQ=4,DL_SEQLOOP=1,DL_BATCH_MB=1000000", 1);
-    mcl_runtime *rt = runtime();
-    unsetenv("MAMBACL_TUNE_SET"); /* MAMBACL_DISABLE is read at each step: kept to the end */
-    mcl_model *m = NULL;
-    assert_int_equal(mcl_model_load(rt, fwd_model_dir(), &m), MCL_OK);
-    int v = mcl_model_vocab(m);
-    mcl_state *st[3] = {NULL, NULL, NULL};
-    const int32_t p0[] = {47, 30, 37, 49, 1, 20, 35}, p1[] = {12, 5}, p2[] = {3, 44, 9, 9, 61};
-    const int32_t *pp[3] = {p0, p1, p2};
-    int len[3] = {7, 2, 5};
-    float *logits = malloc((size_t)3 * v * 4);
-    for (int b = 0; b < 3; b++) {
-        assert_int_equal(mcl_state_create(m, &st[b]), MCL_OK);
-        assert_int_equal(mcl_prefill(m, &st[b], &pp[b], &len[b], 1, logits + (size_t)b * v), MCL_OK);
-    }
-    for (int i = 0; i < MB_STEPS; i++) {
-        int32_t t[3];
-        for (int b = 0; b < 3; b++) t[b] = tk[i * 3 + b] = fwd_argmax_f(logits + (size_t)b * v, v);
-        if (alone)
-            for (int b = 0; b < 3; b++) assert_int_equal(mcl_decode(m, &st[b], &t[b], 1, logits + (size_t)b * v), MCL_OK);
-        else assert_int_equal(mcl_decode(m, st, t, 3, logits), MCL_OK);
-        memcpy(lg + (size_t)i * 3 * v, logits, (size_t)3 * v * 4);
-    }
-    assert_int_equal(rt->dlayer.state == 1, persistent);
-    if (persistent && !alone && rt->dlayer.seq != 1) /* a failed probe is allowed: the batch ran the chain */
-        fprintf(stderr, "note: the batch ran the chain: %s\n", rt->dlayer.reason);
-    unsetenv("MAMBACL_DISABLE");
-    free(logits);
-    for (int b = 0; b < 3; b++) mcl_state_free(st[b]);
-    mcl_model_free(m);
-    mcl_runtime_free(rt);
-    return v;
-}
-
-/* A batch through the persistent launch: each sequence's steps alone (the
- * same path) within 1e-5, their tokens, and the 4-launch chain's tokens,
- * logits within 1e-4. */
-static void test_model_batch(void **state)
-{
-    (void)state;
-    size_t n = (size_t)MB_STEPS * 3 * 65536;
-    float *on = malloc(n * 4), *one = malloc(n * 4), *off = malloc(n * 4);
-    int32_t ton[MB_STEPS * 3], tone[MB_STEPS * 3], toff[MB_STEPS * 3];
-    int v = model_batch(true, false, on, ton);
-    assert_true(v <= 65536);
-    model_batch(true, true, one, tone);
-    model_batch(false, false, off, toff);
-    size_t nv = (size_t)MB_STEPS * 3 * v;
-    assert_memory_equal(ton, tone, sizeof ton);
-    assert_memory_equal(ton, toff, sizeof ton);
-    /* the layers give bitwise each sequence's values (test_batch); the head
-     * runs batch-dependent kernels (B = 3 and B = 1: other GEMV/GEMM roundings) */
-    check_close(on, one, nv, 1e-5, "persistent batch vs each sequence alone");
-    check_close(on, off, nv, 1e-4, "persistent batch vs the chain");
-    free(on), free(one), free(off);
-}
 
 /* ---- several layers per launch ------------------------------------------ */
 
@@ -884,8 +697,7 @@ int main(void)
         cmocka_unit_test(test_layer_ref),  cmocka_unit_test(test_bad_args), cmocka_unit_test(test_probe_wrong),
         cmocka_unit_test(test_disabled),   cmocka_unit_test(test_timeout),  cmocka_unit_test(test_barriers),
         cmocka_unit_test(test_model_same), cmocka_unit_test(test_layers_per_launch),
-        cmocka_unit_test(test_layers_timeout), cmocka_unit_test(test_greedy_chain), cmocka_unit_test(test_batch),
-        cmocka_unit_test(test_model_batch),
+        cmocka_unit_test(test_layers_timeout), cmocka_unit_test(test_greedy_chain),
     };
     const char *filter = getenv("MCL_TEST_FILTER"); /* e.g. "test_greedy*" */
     if (filter && *filter) cmocka_set_test_filter(filter);

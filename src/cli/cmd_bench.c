@@ -573,12 +573,6 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
             cJSON_AddStringToObject(e, "greedy_path", chained ? "chained" : "host loop");
             printf("decode    B=1 greedy (mcl_decode_greedy, %s): %9.3f ms/step %9.0f tokens/s, %.2fx the steps "
                    "above\n", chained ? "chained on the device" : "host loop", gms, 1e3 / gms, ms / gms);
-        } else { /* a batch: one persistent launch (dlayer_seq) or the chain, measured from the launches */
-            const mcl_dlayer_state *dl = &rt->dlayer;
-            bool one = launches / 4.0 < mcl_model_config(m)->n_layer; /* fewer launches than layers */
-            cJSON_AddStringToObject(e, "layer_path", one ? "persistent" : "chain");
-            if (one) printf("decode    B=%-3d layers: persistent (dlayer_seq on %d work-groups)\n", bs[i], dl->seq_groups);
-            else printf("decode    B=%-3d layers: the chain (%s)\n", bs[i], dl->seq < 0 ? dl->reason : "batch rule or DL_NSEQ");
         }
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);

@@ -30,7 +30,7 @@
  * (1 + 6 * n_layer + 2 launches, plus the GEMMs' gemm_reduce; larger
  * batches always: layer_decode, where in_proj's and out_proj's split-K
  * reductions ride on conv_step_parts and the next layer's rmsnorm_parts).
- * A step of up to DL_NSEQ sequences runs up to DL_LPL layers (all the layers of a
+ * A step of one sequence runs up to DL_LPL layers (all the layers of a
  * weight arena and state group, src/model/model.h, by default) as one
  * persistent launch where its probe passed and the dispatch rule wants it
  * (d_inner <= DL_MAX_DINNER; cl/dlayer.cl, src/ops/kern_dlayer.h:
@@ -38,7 +38,6 @@
  * MAMBACL_DISABLE=persistent keeps the 4-launch chain). */
 #include "model/arch_mamba1.h"
 
-#include "base/dtype.h"
 #include "base/error.h"
 #include "model/model.h"
 #include "ops/gemm.h"
@@ -273,19 +272,17 @@ static cl_mem w_at(const mcl_model *m, int id, int l, bool arena, uint64_t *off)
     return m->arena[a];
 }
 
-/* Decode layers [l, l + n) of B sequences in one persistent launch
- * (cl/dlayer.cl; n from persistent_run; B <= DL_NSEQ, the grid split into
- * a part per sequence); the x_proj partials go to hn as in the fused chain,
- * n_parts rows of R+2N per sequence, the same count whatever B where hn
- * holds them (then each sequence's values are bitwise its batch-1 step's). The launch with the last layer also enqueues the read of
+/* Decode layers [l, l + n) of one sequence in one persistent launch
+ * (cl/dlayer.cl; n from persistent_run); the x_proj partials go to hn as in
+ * the fused chain. The launch with the last layer also enqueues the read of
  * the barriers' timeout flag (checked by the forward pass after the step;
  * chained steps, halt_on, read it once after the last: chain.c). */
-static mcl_status layer_decode_persistent(mcl_model *m, int l, int n, int B)
+static mcl_status layer_decode_persistent(mcl_model *m, int l, int n)
 {
     const mcl_config *c = &m->cfg;
     mcl_scratch *s = &m->scratch;
     int nx = c->dt_rank + 2 * c->d_state;
-    int cap = (int)((size_t)s->cap_rows * (size_t)c->d_model / ((size_t)nx * (size_t)B));
+    int cap = (int)((size_t)s->cap_rows * (size_t)c->d_model / (size_t)nx);
     mcl_kern_dlayer_args a = {
         .eps = c->norm_eps, .dt_in = mcl_model_w(m, MCL_W_IN_PROJ, l)->dtype,
         .conv = {NULL, NULL, mcl_state_view(m, MCL_M1_CONV_STATE, l), c->d_conv, c->d_inner, s->act[MCL_M1_XC]},
@@ -295,7 +292,7 @@ static mcl_status layer_decode_persistent(mcl_model *m, int l, int n, int B)
         .dt_out = mcl_model_w(m, MCL_W_OUT_PROJ, l)->dtype, .d_model = c->d_model,
         .n_layers = n, .w_stride = m->arena_stride,
         .conv_lstride = mcl_pool_layer_stride(m, MCL_M1_CONV_STATE),
-        .ssm_lstride = mcl_pool_layer_stride(m, MCL_M1_SSM_STATE), .n_seq = B,
+        .ssm_lstride = mcl_pool_layer_stride(m, MCL_M1_SSM_STATE),
     };
     a.h = s->h;
     a.nw = w_at(m, MCL_W_NORM, l, n > 1, &a.off[MCL_DL_W_NW]);
@@ -309,23 +306,9 @@ static mcl_status layer_decode_persistent(mcl_model *m, int l, int n, int B)
     a.scan.d = w_at(m, MCL_W_D, l, n > 1, &a.off[MCL_DL_W_D]);
     a.w_out = w_at(m, MCL_W_OUT_PROJ, l, n > 1, &a.off[MCL_DL_W_OUT]);
     if (n == 1) a.w_stride = a.conv_lstride = a.ssm_lstride = 0;
-    MCL_ASSERT(B == 1 || !s->halt_on, "dlayer: a halt word for a batch");
     a.halt = s->halt_on ? s->pick_ctl : NULL;
     MCL_TRY(mcl_kern_dlayer(m->rt, &a));
     return l + n == c->n_layer && !s->halt_on ? mcl_kern_dlayer_flag_read(m->rt) : MCL_OK; /* chained: once, at the end */
-}
-
-/* The bytes of layer l's matrices (in_proj, x_proj, dt_proj, out_proj): what
- * each part of a batch's persistent launch reads. */
-static size_t layer_weight_bytes(const mcl_model *m, int l)
-{
-    const int ids[] = {MCL_W_IN_PROJ, MCL_W_X_PROJ, MCL_W_DT_W, MCL_W_OUT_PROJ};
-    size_t n = 0;
-    for (int i = 0; i < 4; i++) {
-        const mcl_dmat *d = mcl_model_w(m, ids[i], l);
-        n += (size_t)d->rows * (size_t)d->cols * mcl_dtype_size(d->dtype);
-    }
-    return n;
 }
 
 static mcl_status layer_decode_any(mcl_model *m, int l, int B, int *n_run)
@@ -333,12 +316,11 @@ static mcl_status layer_decode_any(mcl_model *m, int l, int B, int *n_run)
     const mcl_config *c = &m->cfg;
     bool persistent = false;
     *n_run = 1;
-    if (B <= mcl_kern_dlayer_nseq(m->rt) && mcl_kern_dlayer_wanted(m->rt, c->d_inner) &&
-        mcl_kern_dlayer_batch_wanted(m->rt, B, layer_weight_bytes(m, l)))
+    if (B == 1 && mcl_kern_dlayer_wanted(m->rt, c->d_inner))
         MCL_TRY(mcl_kern_dlayer_ready(m->rt, B, c->d_model, c->d_inner, c->dt_rank + 2 * c->d_state, &persistent));
     if (persistent) {
         *n_run = persistent_run(m, l);
-        return layer_decode_persistent(m, l, *n_run, B);
+        return layer_decode_persistent(m, l, *n_run);
     }
     mcl_dtype dt = mcl_model_w(m, MCL_W_IN_PROJ, l)->dtype;
     return mcl_kern_decode_fused(m->rt, B, dt) ? layer_decode_fused(m, l, B) : layer_decode(m, l, B);

@@ -8,7 +8,7 @@
 #include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 57 /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 56 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 #define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
 #define DL_BAR_FLAG_OFF (320 * 4)
@@ -71,7 +71,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     for (int w = 0; w < MCL_DL_W_COUNT; w++) off[w] = o[w];
     cl_float eps = p->eps;
     cl_uint spin = spin_max(rt, probe != 0);
-    cl_int phantom = probe ? 0 : phantom_groups(), has_halt = p->halt != NULL, nseq = p->n_seq > 1 ? p->n_seq : 1;
+    cl_int phantom = probe ? 0 : phantom_groups(), has_halt = p->halt != NULL;
     cl_uint i = 0;
 #define A_(v)                 \
     do {                      \
@@ -86,7 +86,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     A_(D); A_(off[MCL_DL_W_D]); A_(sst); A_(ssm_off); A_(ssm_stride); A_(y);
     A_(w_out); A_(off[MCL_DL_W_OUT]); A_(dt_out); A_(dm); A_(di); A_(R); A_(N);
     A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom);
-    A_(halt); A_(has_halt); A_(nseq);
+    A_(halt); A_(has_halt);
 #undef A_
     MCL_ASSERT(nl == 1 || mcl_kern_dlayer_lpl(rt) > 1, "dlayer: several layers asked of a program without the layer loop");
     MCL_ASSERT(!has_halt || mcl_kern_dlayer_haltable(rt), "dlayer: a halt word given to a program without the layer loop");
@@ -152,37 +152,6 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
     return zero_buffer(rt, rt->dlayer.bar, sizeof bar, "dlayer barrier");
 }
 
-/* The batch kernel (dlayer_seq, compiled where DL_NSEQ > 1): its own
- * registers may let fewer groups be co-resident than dlayer's, so it is
- * probed on dlayer's grid, then halving down to 1 group; batches run on the
- * largest grid that passed (rt->dlayer.seq_groups), and stay on the 4-launch
- * chain where none did (rt->dlayer.seq -1, the reason in rt->dlayer.reason). */
-static mcl_status probe_seq(mcl_runtime *rt, size_t wg, size_t local_bytes)
-{
-    cl_kernel k;
-    rt->dlayer.seq = 0;
-    rt->dlayer.seq_groups = 0;
-    if (mcl_kern_dlayer_nseq(rt) <= 1) return MCL_OK;
-    if (mcl_runtime_kernel(rt, "dlayer_seq", &k) != MCL_OK) {
-        snprintf(rt->dlayer.reason, sizeof rt->dlayer.reason, "batches: dlayer_seq: %s", mcl_last_error());
-        mcl_error_clear();
-        return MCL_OK;
-    }
-    char why[160] = "";
-    for (int g = rt->dlayer.groups; g >= 1; g /= 2) {
-        bool ok = false;
-        MCL_TRY(probe_grid(rt, k, wg, g, local_bytes, &ok, why, sizeof why));
-        if (ok) {
-            rt->dlayer.seq = 1;
-            rt->dlayer.seq_groups = g;
-            return MCL_OK;
-        }
-    }
-    rt->dlayer.seq = -1;
-    snprintf(rt->dlayer.reason, sizeof rt->dlayer.reason, "batches: dlayer_seq %s", why);
-    return MCL_OK;
-}
-
 static void set_off(mcl_runtime *rt, const char *why)
 {
     rt->dlayer.state = -1;
@@ -220,7 +189,7 @@ static mcl_status probe(mcl_runtime *rt, size_t local_bytes)
             rt->dlayer.state = 1;
             rt->dlayer.groups = cu * (int)gpc;
             rt->dlayer.reason[0] = '\0';
-            return probe_seq(rt, wg, local_bytes);
+            return MCL_OK;
         }
     }
     set_off(rt, why);
@@ -230,18 +199,14 @@ static mcl_status probe(mcl_runtime *rt, size_t local_bytes)
 mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inner, int nx, bool *ready)
 {
     *ready = false;
-    if (B < 1 || B > mcl_kern_dlayer_nseq(rt) || rt->dlayer.state < 0) return MCL_OK;
+    if (B != 1 || rt->dlayer.state < 0) return MCL_OK;
     if (mcl_env_lists("MAMBACL_DISABLE", "persistent")) return MCL_OK;
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p) return MCL_OK;
     size_t local = stage_bytes(d_model, d_inner, nx);
     if (local + 4 * (size_t)mcl_params_get(p, MCL_T_DL_WG, 0) > rt->dev.local_mem_bytes) return MCL_OK;
     if (rt->dlayer.state == 0) MCL_TRY(probe(rt, local));
-    /* batches: dlayer_seq proven; without DL_SEQLOOP a part of the grid runs
-     * one sequence: B <= groups */
-    bool seq_ok = B == 1 || (rt->dlayer.seq == 1 &&
-                             (B <= rt->dlayer.seq_groups || mcl_params_get(p, MCL_T_DL_SEQLOOP, 0) != 0));
-    *ready = rt->dlayer.state == 1 && seq_ok;
+    *ready = rt->dlayer.state == 1;
     return MCL_OK;
 }
 
@@ -251,26 +216,11 @@ bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner)
     return p && d_inner <= mcl_params_get(p, MCL_T_DL_MAX_DINNER, 0);
 }
 
-bool mcl_kern_dlayer_batch_wanted(const mcl_runtime *rt, int B, size_t layer_bytes)
-{
-    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
-    if (B <= 1) return true;
-    long mb = p ? mcl_params_get(p, MCL_T_DL_BATCH_MB, 0) : 0;
-    return (double)B * (double)layer_bytes <= (double)mb * 1048576.0;
-}
-
 int mcl_kern_dlayer_lpl(const mcl_runtime *rt)
 {
     const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
     if (!p || mcl_params_get(p, MCL_T_DL_MULTI, 0) == 0) return 1; /* the layer loop is not compiled */
     long n = mcl_params_get(p, MCL_T_DL_LPL, 1);
-    return n < 1 ? 1 : (int)n;
-}
-
-int mcl_kern_dlayer_nseq(const mcl_runtime *rt)
-{
-    const mcl_params *p = mcl_runtime_params(rt, MCL_F_DLAYER);
-    long n = p ? mcl_params_get(p, MCL_T_DL_NSEQ, 1) : 1;
     return n < 1 ? 1 : (int)n;
 }
 
@@ -296,14 +246,12 @@ mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, 
 {
     const mcl_scan_args *s = &a->scan;
     int nx = s->dt_rank + 2 * s->d_state;
-    bool seq = a->n_seq > 1; /* the batch kernel, on its own proven grid */
-    MCL_ASSERT(groups == 1 || (rt->dlayer.state == 1 && groups == (seq ? rt->dlayer.seq_groups : rt->dlayer.groups)),
-               "dlayer (dlayer_seq for a batch) launched on a grid its probe did not pass");
+    MCL_ASSERT(groups == 1 || (rt->dlayer.state == 1 && groups == rt->dlayer.groups),
+               "dlayer launched on a grid its probe did not pass");
     if (a->d_model <= 0 || s->d_inner <= 0 || nx <= 0 || a->n_parts < 1 || a->conv.K < 2 ||
-        a->conv.n_conv != s->d_inner || s->z_off != (uint64_t)s->d_inner || s->xz == NULL || a->n_seq < 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG,
-                             "dlayer: d_model %d, d_inner %d, R+2N %d, %d parts, conv %d x %d, %d sequences",
-                             a->d_model, s->d_inner, nx, a->n_parts, a->conv.n_conv, a->conv.K, a->n_seq);
+        a->conv.n_conv != s->d_inner || s->z_off != (uint64_t)s->d_inner || s->xz == NULL)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: d_model %d, d_inner %d, R+2N %d, %d parts, conv %d x %d",
+                             a->d_model, s->d_inner, nx, a->n_parts, a->conv.n_conv, a->conv.K);
     bool off_ok = a->w_stride % 16 == 0 && a->n_layers >= 0;
     for (int w = 0; w < MCL_DL_W_COUNT; w++) off_ok = off_ok && a->off[w] % 16 == 0;
     if (!off_ok)
@@ -315,26 +263,17 @@ mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, 
     if (local + 4 * (size_t)mcl_params_get(p, MCL_T_DL_WG, 0) > rt->dev.local_mem_bytes)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %zu bytes of staging do not fit the local memory", local);
     cl_kernel k;
-    if (a->n_seq > groups && mcl_params_get(p, MCL_T_DL_SEQLOOP, 0) == 0)
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %d sequences on %d work-groups (DL_SEQLOOP 0: one each)",
-                             a->n_seq, groups);
-    const char *name = seq ? "dlayer_seq" : "dlayer"; /* the batch kernel: DL_NSEQ > 1 */
-    if (a->n_seq > mcl_kern_dlayer_nseq(rt))
-        return mcl_error_set(MCL_ERR_INVALID_ARG, "dlayer: %d sequences, DL_NSEQ %d", a->n_seq, mcl_kern_dlayer_nseq(rt));
-    MCL_TRY(mcl_runtime_kernel(rt, name, &k));
+    MCL_TRY(mcl_runtime_kernel(rt, "dlayer", &k));
     MCL_TRY(bar_create(rt));
-    int parts = a->n_seq < groups ? (a->n_seq > 1 ? a->n_seq : 1) : groups; /* dimension 1: the parts */
-    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0);
-    size_t global[2] = {(size_t)(groups / parts) * wg, (size_t)parts}, lws[2] = {wg, 1};
+    size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)groups * wg;
     MCL_TRY(bind_layer(rt, k, a, rt->dlayer.bar, 0, rt->dlayer.bar, local));
-    return mcl_launch(rt, k, name, 2, global, lws);
+    return mcl_launch(rt, k, "dlayer", 1, &global, &wg);
 }
 
 mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a)
 {
     MCL_ASSERT(rt->dlayer.state == 1, "dlayer launched without a passing probe");
-    MCL_ASSERT(a->n_seq <= 1 || rt->dlayer.seq == 1, "dlayer_seq launched without a passing probe");
-    return mcl_kern_dlayer_with(rt, a, a->n_seq > 1 ? rt->dlayer.seq_groups : rt->dlayer.groups);
+    return mcl_kern_dlayer_with(rt, a, rt->dlayer.groups);
 }
 
 mcl_status mcl_kern_dlayer_flag_read(mcl_runtime *rt)

@@ -19,7 +19,7 @@ enum {
     MCL_DL_W_D, MCL_DL_W_OUT, MCL_DL_W_COUNT
 };
 
-/* The buffers and sizes of one launch of n_layers layers of n_seq sequences. */
+/* The buffers and sizes of one launch of n_layers layers (batch 1). */
 typedef struct mcl_kern_dlayer_args {
     cl_mem h;             /* [d_model] residual stream, read and updated */
     cl_mem nw;            /* [d_model] RMSNorm weight, fp32 */
@@ -49,17 +49,10 @@ typedef struct mcl_kern_dlayer_args {
      * greedy_pick sets it). Only a program with the layer loop (DL_MULTI 1)
      * takes one: there the halt makes the loop run no layer. */
     cl_mem halt;
-    /* Sequences (0 or 1: one). Sequence k's h, xz, xc, parts and y are row k
-     * of those buffers (rows of d_model, 2*d_inner, d_inner, n_parts *
-     * (R+2N) and d_inner floats), its states in slot k of the conv and ssm
-     * slot buffers; every sequence's results are bitwise what a launch of
-     * it alone gives (the same n_parts). The grid is split into min(n_seq,
-     * groups) parts (cl/dlayer.cl, dl_part_t). */
-    int n_seq;
 } mcl_kern_dlayer_args;
 
 /* Whether a decode step of B sequences of a model of these widths runs the
- * persistent layer: 1 <= B <= DL_NSEQ (mcl_kern_dlayer_nseq), dlayer.cl compiled, its staging buffer fits the
+ * persistent layer: B == 1, dlayer.cl compiled, its staging buffer fits the
  * local memory, not disabled, and the probe passed (run here on the first
  * call, then remembered in rt->dlayer; a probe that fails is not an error:
  * the path is off with the reason in rt->dlayer.reason). Errors: only
@@ -71,17 +64,8 @@ mcl_status mcl_kern_dlayer_ready(mcl_runtime *rt, int B, int d_model, int d_inne
  * it measured faster than the 4-launch chain; 0 on CPUs). */
 bool mcl_kern_dlayer_wanted(const mcl_runtime *rt, int d_inner);
 
-/* The dispatch rule for a batch: whether B >= 2 sequences of a model whose
- * layer holds `layer_bytes` of weights should share one persistent launch
- * where it is ready (B * layer_bytes <= DL_BATCH_MB MiB, a host tunable; see
- * src/tune/tune_dlayer.c). B 1: true. */
-bool mcl_kern_dlayer_batch_wanted(const mcl_runtime *rt, int B, size_t layer_bytes);
-
 /* DL_LPL, the most layers one launch runs (a host tunable, >= 1). */
 int mcl_kern_dlayer_lpl(const mcl_runtime *rt);
-
-/* DL_NSEQ, the most sequences one launch decodes (a host tunable, >= 1). */
-int mcl_kern_dlayer_nseq(const mcl_runtime *rt);
 
 /* Whether dlayer.cl was compiled with the layer loop (DL_MULTI 1), the
  * program that honours mcl_kern_dlayer_args.halt. */
@@ -92,14 +76,11 @@ bool mcl_kern_dlayer_haltable(const mcl_runtime *rt);
  * most `cap` (what the caller's partials buffer holds, in rows of nx). */
 int mcl_kern_dlayer_parts(const mcl_runtime *rt, int nx, int d_inner, int cap);
 
-/* Enqueues one launch of a->n_layers layers of a->n_seq sequences
- * (rt->dlayer must be on; a batch, n_seq > 1, runs dlayer_seq on the grid
- * its own probe proved: mcl_kern_dlayer_ready(B) says whether it may).
+/* Enqueues one launch of a->n_layers layers (rt->dlayer must be on).
  * MCL_ERR_INVALID_ARG for bad sizes or offsets, MCL_ERR_OPENCL naming the call that failed. */
 mcl_status mcl_kern_dlayer(mcl_runtime *rt, const mcl_kern_dlayer_args *a);
 
-/* The same on `groups` work-groups: the probe's grid (dlayer_seq's for a
- * batch), or 1 on any device (one
+/* The same on `groups` work-groups: the probe's grid, or 1 on any device (one
  * group needs no co-residency: how the selftest checks the kernel's math
  * where the path is off). MCL_ERR_INTERNAL for another grid. */
 mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, int groups);

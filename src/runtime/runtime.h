@@ -43,9 +43,7 @@ typedef struct mcl_kernel_entry {
 typedef struct mcl_dlayer_state {
     int state;         /* 0 not probed yet, 1 on, -1 off */
     int groups;        /* the grid the probe proved co-resident */
-    int seq;           /* dlayer_seq (batches): 1 proven, 0 not compiled (DL_NSEQ 1), -1 its probe failed */
-    int seq_groups;    /* the grid its probe proved (<= groups) */
-    char reason[160];  /* why it is off, or on with batches off ("" when all on or not probed) */
+    char reason[160];  /* why it is off ("" when on or not probed) */
     cl_mem bar;        /* the barrier words (cl/dlayer.cl: arrivals, generation, timeout flag) */
     cl_uint flag;      /* bar[2] as last read back after a step */
 } mcl_dlayer_state;

@@ -127,12 +127,6 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_GPC "DL_GPC"
 /* host-side: decode layers per persistent launch (at most an arena's layers, src/model/model.c) */
 #define MCL_T_DL_LPL "DL_LPL"
-/* dlayer.cl and host: the most sequences of a decode step one persistent launch runs (grid split; above: the 4-launch chain) */
-#define MCL_T_DL_NSEQ "DL_NSEQ"
-/* host-side: a batch (B >= 2) runs the persistent launch only where B * a layer's weight MiB <= this */
-#define MCL_T_DL_BATCH_MB "DL_BATCH_MB"
-/* dlayer.cl: a part of the grid may decode several sequences of a batch in turn (1) or one (0) */
-#define MCL_T_DL_SEQLOOP "DL_SEQLOOP"
 /* dlayer.cl: the device-wide barrier (0 the counter tree, 1-3 one word; cl/dlayer.cl) */
 #define MCL_T_DL_BAR "DL_BAR"
 /* dlayer.cl: L2 prefetches of the next phase's weights before each barrier (ptx only) */

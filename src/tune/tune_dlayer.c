@@ -49,29 +49,6 @@
  *    state.c), so a value above an arena's layers means all of them (the
  *    default, 1024, on every device: one launch per arena). 1 is the launch
  *    per layer of session 9.
- *  - DL_NSEQ: the most sequences of a decode step that run the persistent
- *    launch (the batch kernel dlayer_seq: its grid split into one part per
- *    sequence, each part a batch-1 dlayer on fewer groups, the parts'
- *    weight reads shared through the L2); larger batches run the 4-launch
- *    chain. 4 on GPUs; 1 on CPUs (where DL_MAX_DINNER 0 keeps the path off
- *    anyway): dlayer_seq is compiled only where DL_NSEQ > 1, which keeps
- *    PoCL's compile of dlayer.cl at its batch-1 time. A kernel of its own
- *    because one kernel for every batch made 1.4b's batch-1 step 16% and
- *    130m's 7% slower on the H200 (session 15, docs/performance.md).
- *  - DL_BATCH_MB (host): and a batch of B >= 2 only where B times a layer's
- *    weight bytes is at most this many MiB: every part streams all of a
- *    layer's weights, so the split wins where the layer's fixed cost (its
- *    barriers) dominates and loses where the reads do. H200, session 14,
- *    F16 (docs/performance.md): 130m (7.4 MB a layer) B=2 1.47x and B=4
- *    1.31x the chain, B=8 (59 MB) 0.76x; 1.4b (50 MB) B=4 0.63x. Default
- *    32 MiB on every device: 130m up to B=4, 1.4b and larger batch 1 only.
- *  - DL_SEQLOOP: 0 (one sequence per part; the host keeps batches to the
- *    proven groups) on every device; 1 lets a part decode several sequences
- *    one after the other inside each phase (a grid smaller than the batch:
- *    PoCL's one or two groups). Off by default because PoCL compiles the
- *    loop slowly: ~13 s more per program, minutes in DL_SPEC 1's four
- *    copies (test_barriers: over 120 s, where 0 takes seconds); test_dlayer
- *    runs it where it tests batches larger than the grid.
  *  - DL_MULTI: 1 (dlayer.cl compiles its loop over a launch's layers) on
  *    CPUs and on GPUs with dedicated local memory, else 0: one layer per
  *    launch, the loop not compiled, and the host caps DL_LPL at 1
@@ -86,8 +63,6 @@
 #include "tune/tune_dlayer.h"
 
 #define MCL_DL_LPL_MAX 1024 /* "all the layers of an arena" (no Mamba checkpoint has more) */
-#define MCL_DL_NSEQ_DEFAULT 4     /* GPUs: batches of up to 4 sequences persistent (see DL_NSEQ above) */
-#define MCL_DL_BATCH_MB_DEFAULT 32 /* see DL_BATCH_MB above */
 
 static long dl_wg(const mcl_params *p) { return mcl_params_get(p, MCL_T_DL_WG, 0); }
 static long dl_local(const mcl_params *p) { return 4 * dl_wg(p); } /* the trees; the staging buffer is an argument */
@@ -108,9 +83,6 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_LPC, lpc < wg ? lpc : wg);
     mcl_params_set(out, MCL_T_DL_GPC, cpu ? 1 : 4);
     mcl_params_set(out, MCL_T_DL_LPL, MCL_DL_LPL_MAX);
-    mcl_params_set(out, MCL_T_DL_NSEQ, cpu ? 1 : MCL_DL_NSEQ_DEFAULT);
-    mcl_params_set(out, MCL_T_DL_BATCH_MB, MCL_DL_BATCH_MB_DEFAULT);
-    mcl_params_set(out, MCL_T_DL_SEQLOOP, 0);
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_DL_PF, 0);
     mcl_params_set(out, MCL_T_DL_SPEC, !cpu && dev->local_mem_is_local ? 1 : 0);
@@ -129,11 +101,10 @@ static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 15},
     {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 1},
     {MCL_T_DL_SPEC, 0, 1}, {MCL_T_DL_LPL, 1, MCL_DL_LPL_MAX}, {MCL_T_DL_MULTI, 0, 1},
-    {MCL_T_DL_NSEQ, 1, 1024}, {MCL_T_DL_BATCH_MB, 0, 1L << 20}, {MCL_T_DL_SEQLOOP, 0, 1},
 };
 
 /* Read by src/ops/kern_dlayer.c, not by dlayer.cl. */
-static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER, MCL_T_DL_LPL, MCL_T_DL_BATCH_MB, NULL};
+static const char *const dl_host_tunables[] = {MCL_T_DL_GPC, MCL_T_DL_MAX_DINNER, MCL_T_DL_LPL, NULL};
 
 const mcl_family mcl_family_dlayer = {
     .id = MCL_FAM_DLAYER,
