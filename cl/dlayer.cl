@@ -153,25 +153,12 @@ inline float dl_chan_sum(__local float *red, float v)
 #endif
 }
 
-/* The sum of v over the whole work-group, to every item: where shuffles
- * cover a warp, each warp's sum by shuffles, then every item adds the
- * DL_WG / 32 warp sums in warp order (2 barriers; one fixed order, so every
- * item gets the same value); else a local tree (prims.cl, 2 log2(DL_WG) + 1
- * barriers). */
+/* The sum of v over the whole work-group, to every item (prims.cl: warp
+ * shuffles then the warp sums in warp order where PTX is on, 2 barriers;
+ * else a local tree, 2 log2(DL_WG) + 1 barriers). */
 inline float dl_group_sum(__local float *red, float v)
 {
-#if MCL_SG_ADD_MAX >= 32 && DL_WG % 32 == 0
-    const int lid = get_local_id(0);
-    v = mcl_sg_add(v, 32);
-    if (lid % 32 == 0) red[lid / 32] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    float t = 0.0f;
-    for (int w = 0; w < DL_WG / 32; w++) t += red[w];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return t;
-#else
-    return mcl_local_group_sum(red, v, DL_WG); /* prims.cl */
-#endif
+    return mcl_local_group_sum(red, v, DL_WG);
 }
 
 /* The barrier's words, each on its own 128-byte line so that the groups

@@ -30,8 +30,12 @@
  *       no barrier). Portable; what callers use where mcl_sg_add does not
  *       cover the team. Every work-item of the group must call it.
  *   mcl_local_group_sum(red, v, wg)  the same over the whole work-group of
- *       wg work-items (its size), to all of them: red[0] after the tree,
- *       2 log2(wg) + 1 barriers.
+ *       wg work-items (its size), to all of them. Where shuffles cover a
+ *       subgroup (MCL_SG_ADD_MAX > 1, wg a multiple of it): each warp's sum
+ *       by shuffles, then every item adds the wg / MCL_SG_ADD_MAX warp sums
+ *       in warp order (2 barriers); else a tree, 2 log2(wg) + 1 barriers.
+ *       Either way one fixed order: every item gets the same value, every
+ *       call the same rounding. red: wg floats, free again on return.
  *   mcl_bf16x8_to_float8(u)  8 BF16 values packed in a uint4 (element 0 in
  *       the low 16 bits of u.s0) as floats: exact (a BF16 is the upper half
  *       of its fp32), portable.
@@ -189,6 +193,17 @@ inline float mcl_local_team_sum(__local float *red, float v, int lanes)
 inline float mcl_local_group_sum(__local float *red, float v, int wg)
 {
     int lid = get_local_id(0);
+#if MCL_SG_ADD_MAX > 1
+    if (wg % MCL_SG_ADD_MAX == 0) { /* every item takes the same branch: wg is the group's size */
+        v = mcl_sg_add(v, MCL_SG_ADD_MAX);
+        if (lid % MCL_SG_ADD_MAX == 0) red[lid / MCL_SG_ADD_MAX] = v;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        float t = 0.0f;
+        for (int w = 0; w < wg / MCL_SG_ADD_MAX; w++) t += red[w];
+        barrier(CLK_LOCAL_MEM_FENCE); /* red is reused */
+        return t;
+    }
+#endif
     red[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int s = wg / 2; s > 0; s >>= 1) {

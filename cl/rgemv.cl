@@ -117,22 +117,12 @@ inline int rg_pos(int i, int NV, int dt)
     return e < 4 ? 4 * v + e : 4 * (NV + v) + e - 4;
 }
 
-/* The sum of v over the work-group, returned to all (red: RG_WG floats). */
+/* The sum of v over the work-group, returned to all (red: RG_WG floats;
+ * prims.cl: warp shuffles where PTX is on, else a tree; ends with a
+ * barrier, so red may be reused). */
 inline float rg_group_sum(float v, __local float *red)
 {
-    int lid = get_local_id(0);
-#if RG_SHFL
-    v = mcl_sg_add(v, MCL_SG_ADD_MAX);
-    if (lid % MCL_SG_ADD_MAX == 0) red[lid / MCL_SG_ADD_MAX] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    float s = 0.0f;
-    for (int k = 0; k < RG_WG / MCL_SG_ADD_MAX; k++) s += red[k];
-    barrier(CLK_LOCAL_MEM_FENCE); /* red is reused */
-    return s;
-#else
-    (void)lid;
-    return mcl_local_group_sum(red, v, RG_WG); /* prims.cl; ends with a barrier (red is reused) */
-#endif
+    return mcl_local_group_sum(red, v, RG_WG);
 }
 
 /* The sum of v over the team of RG_LPR lanes (valid in lane 0; all lanes
