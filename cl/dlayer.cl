@@ -38,7 +38,7 @@
  * items reach the same barriers, items past the end compute on clamped
  * indices and write nothing):
  *   A  xl = h * nw staged in local memory (float4 planes, dl_stream),
- *      ss = h . h (dl_group_sum); xz[o] = rsqrt(ss / d_model + eps) *
+ *      ss = h . h (mcl_local_group_sum); xz[o] = rsqrt(ss / d_model + eps) *
  *      W_in[o] . xl, o < 2*d_inner, streamed as rgemv.cl does; rows
  *      o < d_inner also run the causal conv step on that value (conv state
  *      rolled, xc[o] = SiLU(conv + bias)).                 grid barrier
@@ -61,7 +61,7 @@
  * before it, phase C its channels' states, A, D, b_dt, x, z and first W_dt
  * vector (dl_chan_load). Staging loads four elements per load and DL_STG
  * loads per work-item at once (dl_stage_x); the norm's group sum is by
- * shuffles where PTX is on (dl_group_sum).
+ * shuffles where PTX is on (prims.cl, mcl_local_group_sum).
  * Traffic per layer: every weight once (2 B per element for F16/BF16, 4 for
  * F32), the states once read and written (conv 8 (K-1), ssm 8 N bytes per
  * channel); every work-group reads the small vectors it stages (h, xc, the
@@ -151,14 +151,6 @@ inline float dl_chan_sum(__local float *red, float v)
 #else
     return mcl_local_team_sum(red, v, DL_LPC);
 #endif
-}
-
-/* The sum of v over the whole work-group, to every item (prims.cl: warp
- * shuffles then the warp sums in warp order where PTX is on, 2 barriers;
- * else a local tree, 2 log2(DL_WG) + 1 barriers). */
-inline float dl_group_sum(__local float *red, float v)
-{
-    return mcl_local_group_sum(red, v, DL_WG);
 }
 
 /* The barrier's words, each on its own 128-byte line so that the groups
@@ -513,7 +505,7 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
     dl_grid_sync(sb.bar, sb.groups, sb.spin_max);
     float ss = dl_stage_x(xs4, x, nw, norm, I, NV, dt);
     float scale = 1.0f;
-    if (norm) scale = rsqrt(dl_group_sum(red, ss) / (float)I + eps); /* its barriers publish xs */
+    if (norm) scale = rsqrt(mcl_local_group_sum(red, ss, DL_WG) / (float)I + eps); /* its barriers publish xs */
     else barrier(CLK_LOCAL_MEM_FENCE);
     for (int k = 0; k < nit; k++) {
         int row = first + team + k * stride;

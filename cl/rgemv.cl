@@ -117,14 +117,6 @@ inline int rg_pos(int i, int NV, int dt)
     return e < 4 ? 4 * v + e : 4 * (NV + v) + e - 4;
 }
 
-/* The sum of v over the work-group, returned to all (red: RG_WG floats;
- * prims.cl: warp shuffles where PTX is on, else a tree; ends with a
- * barrier, so red may be reused). */
-inline float rg_group_sum(float v, __local float *red)
-{
-    return mcl_local_group_sum(red, v, RG_WG);
-}
-
 /* The sum of v over the team of RG_LPR lanes (valid in lane 0; all lanes
  * with shuffles). Called by every work-item of the group. */
 inline float rg_team_sum(float v, __local float *red)
@@ -188,7 +180,7 @@ inline void rg_run(__global const void *W, __global const float *x, __global flo
         }
         xs[rg_pos(i, NV, dt)] = xi;
     }
-    float scale = norm ? rsqrt(rg_group_sum(ss, red) / (float)I + eps) : 1.0f; /* its barriers publish xs */
+    float scale = norm ? rsqrt(mcl_local_group_sum(red, ss, RG_WG) / (float)I + eps) : 1.0f; /* its barriers publish xs */
     if (!norm) barrier(CLK_LOCAL_MEM_FENCE);
     /* rows k = 0 .. nit-1 of this team (nit uniform in the group: the team
      * sum's barriers are in no branch), chunks c of a row without barriers.
