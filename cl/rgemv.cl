@@ -66,7 +66,8 @@
 #define RG_F16 1
 #endif
 #define RG_TEAMS (RG_WG / RG_LPR)
-/* shuffles sum a team (and the group's x . x per warp) in registers */
+/* shuffles sum a team in registers (the group's x . x: prims.cl's mcl_local_group_sum, which
+ * takes shuffles by its own rule) */
 #if MCL_SG_ADD_MAX > 1 && RG_LPR <= MCL_SG_ADD_MAX && RG_WG % MCL_SG_ADD_MAX == 0
 #define RG_SHFL 1
 #else
