@@ -482,25 +482,55 @@ static mcl_status decode_run(mcl_runtime *rt, mcl_model *m, mcl_state **s, int B
 
 /* Greedy decode of one sequence through mcl_decode_greedy: `steps` (<= 64)
  * steps after a 16-token prefill and a 4-step warm-up run, timed whole;
- * *ms per step. *chained: whether the steps ran chained on the device
- * (src/model/chain.c) rather than the host loop. */
-static mcl_status greedy_run(mcl_model *m, mcl_state *s, int steps, double *ms, bool *chained)
+ * *ms per step, *done the steps run. With `profile` only the timed steps
+ * are profiled (the profile is emptied before them; the caller takes it).
+ * *chained: whether the steps ran chained on the device (src/model/chain.c)
+ * rather than the host loop. */
+static mcl_status greedy_run(mcl_model *m, mcl_state *s, int steps, bool profile, double *ms, int *done,
+                             bool *chained)
 {
     int32_t prompt[16], out[64];
     const int32_t *tok = prompt;
     int len = 16, n = 0;
     fill_tokens(prompt, 16, mcl_model_vocab(m), 3);
+    MCL_TRY(mcl_runtime_set_profiling(m->rt, false));
     MCL_TRY(mcl_state_reset(s));
     MCL_TRY(mcl_prefill(m, &s, &tok, &len, 1, NULL));
     MCL_TRY(mcl_decode_greedy(m, s, prompt[15], 4, NULL, 0, out, &n)); /* warm-up */
+    if (profile) {
+        const char *names[64];
+        double kms[64];
+        MCL_TRY(mcl_runtime_finish(m->rt));
+        MCL_TRY(mcl_runtime_set_profiling(m->rt, true));
+        (void)mcl_runtime_profile_take(m->rt, names, kms, 64); /* empties it */
+    }
     double t0 = mcl_now_ms();
     MCL_TRY(mcl_decode_greedy(m, s, out[n - 1], steps, NULL, 0, out, &n));
     *ms = (mcl_now_ms() - t0) / n;
+    *done = n;
     mcl_runtime_lock(m->rt);
     mcl_status st = mcl_forward_decode_chainable(m, 1, chained);
     mcl_runtime_unlock(m->rt);
     *chained = *chained && !mcl_env_lists("MAMBACL_DISABLE", "chain");
     return st;
+}
+
+/* The profiled greedy run's time per step of each kernel (steps done),
+ * into obj's "greedy" object and one printed line. */
+static mcl_status greedy_kernels(mcl_runtime *rt, report *r, cJSON *obj, int done)
+{
+    const char *names[64];
+    double kms[64], sum = 0;
+    cJSON *g = cJSON_AddObjectToObject(obj, "greedy");
+    if (!g) return mcl_error_set(MCL_ERR_NOMEM, "bench: out of host memory");
+    int n = put_kernels(rt, r, g, "decode", "B1_greedy", done > 0 ? done : 1, names, kms);
+    printf("decode    B=1 greedy kernels per step (profiled):");
+    for (int i = 0; i < n; i++) {
+        printf(" %s %.4f", names[i], kms[i]);
+        sum += kms[i];
+    }
+    printf(" ms; sum %.4f\n", sum);
+    return MCL_OK;
 }
 
 static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *o, report *r, double read_gbps)
@@ -564,15 +594,18 @@ static mcl_status bench_decode(mcl_runtime *rt, mcl_model *m, const bench_opts *
                 printf("decode    B=1 layers: a chain of %.0f launches each (persistent off: %s)\n", per,
                        dl->state < 0 ? dl->reason : "not used");
             }
-            double gms = 0;
+            double gms = 0, pgms = 0;
             bool chained = false;
-            if ((st = mcl_runtime_set_profiling(rt, false)) != MCL_OK) break;
-            if ((st = greedy_run(m, s[0], steps, &gms, &chained)) != MCL_OK) break;
+            int done = 0;
+            if ((st = greedy_run(m, s[0], steps, false, &gms, &done, &chained)) != MCL_OK) break;
             put(r, e, "decode", name, "greedy_ms_per_step", gms);
             put(r, e, "decode", name, "greedy_tokens_per_s", 1e3 / gms);
             cJSON_AddStringToObject(e, "greedy_path", chained ? "chained" : "host loop");
             printf("decode    B=1 greedy (mcl_decode_greedy, %s): %9.3f ms/step %9.0f tokens/s, %.2fx the steps "
                    "above\n", chained ? "chained on the device" : "host loop", gms, 1e3 / gms, ms / gms);
+            if ((st = greedy_run(m, s[0], steps, true, &pgms, &done, &chained)) != MCL_OK) break;
+            if ((st = mcl_runtime_finish(rt)) != MCL_OK) break;
+            if ((st = greedy_kernels(rt, r, e, done)) != MCL_OK) break;
         }
     }
     for (int b = 0; b < 64; b++) mcl_state_free(s[b]);
