@@ -145,7 +145,7 @@ static void pick_case(int V, int kind, int n_stop, bool halted)
 static void test_greedy_pick(void **state)
 {
     (void)state;
-    const int Vs[] = {1, 7, 65, 257, 50280};
+    const int Vs[] = {1, 3, 7, 65, 257, 2053, 8195, 50280}; /* 8195: past one round of float4 loads at 256 items */
     for (size_t a = 0; a < sizeof Vs / sizeof Vs[0]; a++)
         for (int kind = 0; kind < 4; kind++) pick_case(Vs[a], kind, kind == 1 ? MCL_PICK_MAX_STOP : kind, false);
     pick_case(100, 0, 1, true);
