@@ -178,15 +178,10 @@ inline void pick_merge(float *v, int *i, float bv, int bi)
     }
 }
 
-/* x (NaN as -inf) at index i into (best, at) when it is larger: an item
- * that takes its elements in increasing index order keeps the first. */
+/* Logit x (NaN as -inf) at index i into (best, at), by pick_merge's rule. */
 inline void pick_take(float *best, int *at, float x, int i)
 {
-    float v = isnan(x) ? -INFINITY : x;
-    if (v > *best) {
-        *best = v;
-        *at = i;
-    }
+    pick_merge(best, at, isnan(x) ? -INFINITY : x, i);
 }
 
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
@@ -201,7 +196,7 @@ void greedy_pick(__global const float *logits, int V,        // [V] the step's l
     const int halted = ctl[0] != 0; /* uniform; returning here, before the barriers, segfaulted in PoCL 3.1 */
     int lid = get_local_id(0);
     float best = -INFINITY;
-    int at = INT_MAX; /* none yet: after the tree, all -inf gives 0 */
+    int at = INT_MAX; /* none yet: loses every tie to a real index (pick_merge) */
     const int nv = V / 4;
     for (int j0 = lid; j0 < nv; j0 += NORM_WG * PICK_UNR) { /* PICK_UNR 4-float loads in flight per item */
         float4 t[PICK_UNR];
