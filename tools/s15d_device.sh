@@ -5,13 +5,8 @@
 # with .device, .shared, .wt-base carried.
 source tools/device_env.sh
 export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
-(cd .wt-base && meson setup build-gpu >/dev/null && ninja -C build-gpu mambacl >/tmp/base.log 2>&1; echo $? > /tmp/base.rc) &
-(meson setup build-gpu >/dev/null && ninja -C build-gpu >$OUT/build.log 2>&1) || { tail -20 $OUT/build.log; exit 1; }
-wait; el "builds, base rc $(cat /tmp/base.rc)"
+build_pair || exit 1
 B=.wt-base/build-gpu/mambacl; E=build-gpu/mambacl
-d() { # tag binary config batch reps
-  timeout 60 $2 bench --config $3 --decode-only --batch $4 --reps $5 2>&1 | grep -E '^decode|rror' |
-    grep -v "ssm_step\|host enqueues" | sed 's/of roofline.*launches/launches/' | sed "s/^/$1 $3 /" | cut -c1-170; }
 { d new $E 130m 1 2; d base $B 130m 1 2; d new $E 1.4b 1 2; d base $B 1.4b 1 2; } 2>&1 | tee $OUT/bench.txt
 el bench
 timeout 150 meson test -C build-gpu --no-rebuild dlayer decode --print-errorlogs >$OUT/tests.log 2>&1
