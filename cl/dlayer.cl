@@ -79,9 +79,16 @@
  * DL_LPL (host) the most layers one launch runs (nl; at most an arena's);
  * DL_MULTI 1 compiles the loop over nl layers, 0 one layer (nl = 1: PoCL
  * under GPU rules spent minutes unswitching the loop; tune_dlayer.c);
- * DL_PF 1 (PTX only; 0 by default since session 9): before each device-wide barrier (and at the start)
- * the group asks the L2 for the weights and states of its part of the next
- * phase (dl_prefetch), which do not depend on the barrier;
+ * DL_PF a mask of L2 prefetches (PTX only, else nothing; 0 by default since
+ * session 9): bit 1, before each device-wide barrier (and at the start) the
+ * group asks the L2 for the weights and states of its part of the next
+ * phase (dl_prefetch), which do not depend on the barrier; bit 2, right
+ * after C's first loads (before the B -> C barrier) the group's rows of
+ * W_out, phase D's weights, so that DRAM, idle in B, C and two barriers,
+ * fetches them while those run (D then streams from the L2);
+ * DL_PFA (PTX only, 0 off) before phase D the group's first DL_PFA passes of
+ * rows of the next layer's W_in (when the launch runs one), fetched while D
+ * reads the L2 and the group waits at the D -> A barrier;
  * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
  * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
  * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
@@ -109,6 +116,9 @@
 #endif
 #ifndef DL_PF
 #define DL_PF 0
+#endif
+#ifndef DL_PFA
+#define DL_PFA 0
 #endif
 #ifndef DL_SPEC
 #define DL_SPEC 1
@@ -606,14 +616,14 @@ inline dl_chan_t dl_chan_load(int d, bool valid, int clane, __global const float
     return c;
 }
 
-/* DL_PF 1 (PTX only, else nothing): the work-group asks the L2 for the
+/* DL_PF, DL_PFA (PTX only, else nothing): the work-group asks the L2 for the
  * `bytes` bytes from p (prefetch.global.L2, one 128-byte line per work-item
  * and round) and goes on: issued before a device-wide barrier for the
  * weights and states of the group's part of the next phase, which do not
  * depend on the barrier, so that their first loads after it hit the L2. */
 inline void dl_prefetch(__global const void *p, ulong bytes)
 {
-#if MCL_CAP_PTX && DL_PF
+#if MCL_CAP_PTX && (DL_PF || DL_PFA)
     ulong a0 = (ulong)p & ~(ulong)127, end = (ulong)p + bytes;
     for (ulong a = a0 + (ulong)get_local_id(0) * 128; a < end; a += (ulong)DL_WG * 128)
         asm volatile("prefetch.global.L2 [%0];" ::"l"(a));
@@ -668,7 +678,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
                      __global const float *A, __global const float *D, __global float *ssm_state, ulong ssm_off,
                      ulong ssm_stride, __global float *y, __global const void *w_out, int dt_out, int d_model,
                      int d_inner, int R, int N, volatile __global uint *bar, uint groups, uint spin_max,
-                     __local float4 *xl4, __local float *red)
+                     __local float4 *xl4, __local float *red, ulong wstride, int has_next)
 {
     __local float *xl = (__local float *)xl4;
     const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
@@ -677,7 +687,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 
     const int rows_per = DL_TEAMS; /* rows of a group per pass (phases A and D) */
     const int nv = d_inner / 8, per = (nv + P - 1) / P;
-#if MCL_CAP_PTX && DL_PF
+#if MCL_CAP_PTX && (DL_PF & 1)
     for (int base = g * rows_per; base < two; base += G * rows_per)
         dl_prefetch_rows(w_in, dt_in, base, rows_per, two, d_model);
 #endif
@@ -696,7 +706,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
             xc[o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
-#if MCL_CAP_PTX && DL_PF
+#if MCL_CAP_PTX && (DL_PF & 1)
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) { /* phase B's slices of W_x */
         int t0 = base, t1 = min(base + DL_TEAMS, nx * P) - 1;
         size_t e0 = (size_t)(t0 / P) * d_inner + (size_t)min(d_inner, (t0 % P) * per * 8);
@@ -719,7 +729,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
         if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
 #endif
-#if MCL_CAP_PTX && DL_PF
+#if MCL_CAP_PTX && (DL_PF & 1)
     for (int base = g * DL_CTEAMS; base < d_inner; base += G * DL_CTEAMS) { /* phase C's channels */
         int n = min(DL_CTEAMS, d_inner - base);
         __global float *s0 = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride + (size_t)base * N;
@@ -734,6 +744,10 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
     __global const float *zs = xz + d_inner;
     int base = g * DL_CTEAMS, d = min(base + cteam, d_inner - 1);
     dl_chan_t cin = dl_chan_load(d, base + cteam < d_inner, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
+#if MCL_CAP_PTX && (DL_PF & 2)
+    for (int b = g * rows_per; b < d_model; b += G * rows_per) /* phase D's rows, DRAM being idle until D */
+        dl_prefetch_rows(w_out, dt_out, b, rows_per, d_model, d_inner);
+#endif
     dl_grid_sync(bar, groups, spin_max);
 
     /* C: the state update; dbc = the P partials added in order p = 0..P-1
@@ -773,9 +787,20 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
         if (valid && clane == 0) y[d] = fma(cin.dd, cin.x, acc) * mcl_silu(cin.z);
     }
 #endif
-#if MCL_CAP_PTX && DL_PF
+#if MCL_CAP_PTX && (DL_PF & 1)
     for (int base = g * rows_per; base < d_model; base += G * rows_per)
         dl_prefetch_rows(w_out, dt_out, base, rows_per, d_model, d_inner);
+#endif
+
+#if MCL_CAP_PTX && DL_PFA
+    if (has_next) { /* the next layer's first DL_PFA passes of W_in rows, while D reads the L2 */
+        __global const uchar *w_next = (__global const uchar *)w_in + wstride;
+        int b = g * rows_per;
+        for (int p = 0; p < DL_PFA && b < two; p++, b += G * rows_per)
+            dl_prefetch_rows(w_next, dt_in, b, rows_per, two, d_model);
+    }
+#else
+    (void)wstride, (void)has_next;
 #endif
 
     /* D: out_proj + residual (its first chunk of W_out in flight across the barrier C -> D) */
@@ -843,6 +868,6 @@ void dlayer(__global float *h,                      // [d_model] residual stream
                  dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt, DL_AT(float, b_dt, bdt_off + wo),
                  DL_AT(float, A, a_off + wo), DL_AT(float, D, d_off + wo), ssm_state,
                  ssm_off + (ulong)j * ssm_lstride, ssm_stride, y, DL_AT(uchar, w_out, out_off + wo), dt_out,
-                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red);
+                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red, wstride, DL_MULTI && j + 1 < nl);
     }
 }

@@ -25,7 +25,8 @@
  *    saved before the growth and loaded after decodes the same, and the
  *    launches per step are what the arenas allow (MAMBACL_DISABLE=arenas:
  *    none, one layer per launch, the same logits; DL_MULTI=0, the program
- *    without the layer loop: one layer per launch, the same logits); a multi-layer launch whose
+ *    without the layer loop: one layer per launch, the same logits; DL_PF=3,DL_PFA=3, the
+ *    L2 prefetches of this and the next layer: the same logits); a multi-layer launch whose
  *    barriers time out gives the error and turns the path off. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -332,6 +333,11 @@ static void test_barriers(void **state)
     if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2, DL_SPEC=1: h differs from the counter tree's");
     timeout_case(rt);
     mcl_runtime_free(rt);
+    rt = runtime_set("DL_PF=2,DL_PFA=2"); /* the early prefetches (session 17) */
+    trand_seed(0x5eed0du);
+    run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
+    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_PF=2, DL_PFA=2: h differs from the counter tree's");
+    mcl_runtime_free(rt);
 }
 
 /* Greedy decode of the bundled model, 12 steps after a prompt, path on / off. */
@@ -451,7 +457,7 @@ static void ml_same(const ml_out *a, const ml_out *b, const char *what)
 static void test_layers_per_launch(void **state)
 {
     (void)state;
-    static ml_out chain, one, two, three, all, fone, fall, none, single;
+    static ml_out chain, one, two, three, all, fone, fall, none, single, pf;
     ml_run(NULL, 0, &chain);
     setenv("MAMBACL_DISABLE", "arenas", 1); /* every weight in a buffer of its own: one layer per launch */
     ml_run("DL_MAX_DINNER=1000000", 0, &none);
@@ -463,6 +469,7 @@ static void test_layers_per_launch(void **state)
     ml_run("DL_MAX_DINNER=1000000,DL_LPL=3", 0, &three);
     ml_run("DL_MAX_DINNER=1000000", 0, &all);
     ml_run("DL_MAX_DINNER=1000000,DL_MULTI=0", 0, &single); /* no layer loop: DL_LPL is capped at 1 */
+    ml_run("DL_MAX_DINNER=1000000,DL_PF=3,DL_PFA=3", 0, &pf); /* prefetches of the next layer too (PTX only) */
     for (int t = 0; t < ML_STEPS; t++) {
         check_close(one.logits[t], chain.logits[t], ML_V, 1e-4, "DL_LPL=1 vs the chain");
         if (t >= 2) check_close(one.loaded[t], one.logits[t], ML_V, 0.0, "the loaded state vs the first");
@@ -473,6 +480,7 @@ static void test_layers_per_launch(void **state)
     ml_same(&all, &one, "DL_LPL default");
     ml_same(&none, &one, "MAMBACL_DISABLE=arenas");
     ml_same(&single, &one, "DL_MULTI=0");
+    ml_same(&pf, &one, "DL_PF=3,DL_PFA=3");
     assert_int_equal(single.n_arena, 1);
     assert_int_equal(single.dlayer_launches, 2 * 5);
     assert_int_equal(all.n_arena, 1);

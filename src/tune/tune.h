@@ -129,8 +129,10 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_LPL "DL_LPL"
 /* dlayer.cl: the device-wide barrier (0 the counter tree, 1-3 one word; cl/dlayer.cl) */
 #define MCL_T_DL_BAR "DL_BAR"
-/* dlayer.cl: L2 prefetches of the next phase's weights before each barrier (ptx only) */
+/* dlayer.cl: a mask of L2 prefetches (ptx only): 1 the next phase's before each barrier, 2 W_out before B -> C */
 #define MCL_T_DL_PF "DL_PF"
+/* dlayer.cl: passes of the next layer's W_in rows prefetched to the L2 before phase D (ptx only; 0 none) */
+#define MCL_T_DL_PFA "DL_PFA"
 /* dlayer.cl: one copy of each GEMV loop per weight dtype (1) or one with the dtype a run-time value (0) */
 #define MCL_T_DL_SPEC "DL_SPEC"
 /* dlayer.cl: the layer loop compiled (1: a launch may run several layers) or not (0: one layer per launch) */

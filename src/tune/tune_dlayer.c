@@ -33,7 +33,9 @@
  *  - DL_PF: 0 (PTX only: L2 prefetches of the next phase's weights before
  *    each device-wide barrier). With phases A and D streaming they cost: a
  *    1.4b layer took 32.5 us without them, 36.5 with (H200, session 9; with
- *    the older dl_dot loop they had saved ~1 us of a 130m layer).
+ *    the older dl_dot loop they had saved ~1 us of a 130m layer). Bit 2
+ *    (session 17): W_out's rows prefetched before the B -> C barrier, where
+ *    DRAM is idle; DL_PFA: passes of the next layer's W_in rows before D.
  *  - DL_SPEC: 1 on GPUs with dedicated local memory (phases A, D and C's
  *    W_dt loads compiled once per weight dtype, so no load waits on a dtype
  *    branch: rgemv.cl's finding, session 5's gemv_in_1 1.13-1.37x), else 0
@@ -85,6 +87,7 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_LPL, MCL_DL_LPL_MAX);
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_DL_PF, 0);
+    mcl_params_set(out, MCL_T_DL_PFA, 0);
     mcl_params_set(out, MCL_T_DL_SPEC, !cpu && dev->local_mem_is_local ? 1 : 0);
     mcl_params_set(out, MCL_T_DL_MULTI, cpu || dev->local_mem_is_local ? 1 : 0);
 }
@@ -99,7 +102,7 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 15},
-    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 1},
+    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 3}, {MCL_T_DL_PFA, 0, 16},
     {MCL_T_DL_SPEC, 0, 1}, {MCL_T_DL_LPL, 1, MCL_DL_LPL_MAX}, {MCL_T_DL_MULTI, 0, 1},
 };
 
