@@ -1,0 +1,18 @@
+#!/bin/bash
+# session 17 call A (issue 12): dlayer's early L2 prefetches (DL_PF bit 2: W_out before the B -> C barrier;
+# DL_PFA: passes of the next layer's W_in before phase D) against the default, the same binary, batch 1,
+# interleaved; then test_dlayer (which runs both) on the H200. Run from the checkout's root with .device and
+# .shared carried.
+source tools/device_env.sh
+export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
+(meson setup build-gpu >/dev/null && ninja -C build-gpu >$OUT/build.log 2>&1) || { tail -20 $OUT/build.log; exit 1; }
+el build
+E=build-gpu/mambacl
+v() { local set=$1 c=$2; if [ "$set" = def ]; then d def $E $c 1 2; else MAMBACL_TUNE_SET=$set d "$set" $E $c 1 2; fi; }
+{ for c in 1.4b 130m 2.8b; do
+    for s in def DL_PF=2 DL_PFA=1 DL_PF=2,DL_PFA=1 DL_PF=2,DL_PFA=2 def DL_PF=2 DL_PF=2,DL_PFA=1; do v $s $c; done
+    el "$c"
+  done; } 2>&1 | grep -v "layers:" | tee $OUT/bench.txt
+timeout 150 meson test -C build-gpu --no-rebuild dlayer --print-errorlogs >$OUT/tests.log 2>&1
+grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:|Timeout:" $OUT/tests.log | sort -u; grep -E "FAILED  \]|ERROR|rror" $OUT/tests.log | head -12
+el done
