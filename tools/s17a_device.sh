@@ -9,10 +9,9 @@ export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
 el build
 E=build-gpu/mambacl
 v() { local set=$1 c=$2; if [ "$set" = def ]; then d def $E $c 1 2; else MAMBACL_TUNE_SET=$set d "$set" $E $c 1 2; fi; }
-{ for c in 1.4b 130m 2.8b; do
-    for s in def DL_PF=2 DL_PFA=1 DL_PF=2,DL_PFA=1 DL_PF=2,DL_PFA=2 def DL_PF=2 DL_PF=2,DL_PFA=1; do v $s $c; done
-    el "$c"
-  done; } 2>&1 | grep -v "layers:" | tee $OUT/bench.txt
+{ for s in def DL_PF=2 DL_PFA=1 DL_PF=2,DL_PFA=1 DL_PF=2,DL_PFA=2 def DL_PF=2,DL_PFA=1; do v $s 1.4b; done; el 1.4b
+  for s in def DL_PF=2 DL_PF=2,DL_PFA=1 def; do v $s 130m; done; el 130m
+  for s in def DL_PF=2 DL_PF=2,DL_PFA=1 def; do v $s 2.8b; done; el 2.8b; } 2>&1 | grep -v "layers:" | tee $OUT/bench.txt
 timeout 150 meson test -C build-gpu --no-rebuild dlayer --print-errorlogs >$OUT/tests.log 2>&1
 grep -E "^ *[0-9]+/[0-9]+ |Ok:|Fail:|Timeout:" $OUT/tests.log | sort -u; grep -E "FAILED  \]|ERROR|rror" $OUT/tests.log | head -12
 el done
