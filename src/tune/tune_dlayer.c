@@ -36,6 +36,10 @@
  *    the older dl_dot loop they had saved ~1 us of a 130m layer). Bit 2
  *    (session 17): W_out's rows prefetched before the B -> C barrier, where
  *    DRAM is idle; DL_PFA: passes of the next layer's W_in rows before D.
+ *    Both measured slower on the H200 (session 17, greedy tokens/s against
+ *    the default in the same call): 1.4b DL_PF 2 700 vs 736, DL_PFA 1 624,
+ *    both 619; 2.8b DL_PF 2 367 vs 384; 130m DL_PF 2 2,448 vs 2,435-2,456.
+ *    So DL_PF and DL_PFA stay 0.
  *  - DL_SPEC: 1 on GPUs with dedicated local memory (phases A, D and C's
  *    W_dt loads compiled once per weight dtype, so no load waits on a dtype
  *    branch: rgemv.cl's finding, session 5's gemv_in_1 1.13-1.37x), else 0
