@@ -791,8 +791,14 @@ void scan_summary(SCAN_ENTRY_PARAMS)
  * Local memory in floats: 2·NG·(SW_CH + 1) + 2·DCH·(SW_CH + WL + 1), and
  * 2·WL·DCH for the fallback's scan. Tunables: SCAN_DCH (channels per
  * group), SCAN_WL (WL·DCH a multiple of 32), SCAN_ITEMS,
- * SCAN_NG, SCAN_FAST_EXP, SCAN_PREF (SCAN_NSG/TT/KEEPB/RT are the fallback
- * scan_prefill's). */
+ * SCAN_NG, SCAN_FAST_EXP, SCAN_PREF, SCAN_SUNR (states per step of the state
+ * loop: NG or more, the loop fully unrolled with A and the carried states in
+ * registers; fewer (dividing NG, session 18), the loop rolled with A and the
+ * carries in local memory, 4·DCH·NG·3 bytes, the carries double-buffered by
+ * chunk parity so that no barrier is needed inside a chunk: fewer live
+ * registers, so that larger SCAN_ITEMS fit without spills) (SCAN_NSG/TT/KEEPB/RT
+ * are the fallback scan_prefill's). x is read back from its local row for
+ * D·x instead of kept in registers. */
 #ifndef SCAN_WARP
 #define SCAN_WARP 0
 #endif
@@ -805,6 +811,14 @@ void scan_summary(SCAN_ENTRY_PARAMS)
 #endif
 #if SCAN_WL > 32 || 32 % SCAN_WL != 0 || (SCAN_WL * SCAN_DCH) % 32 != 0
 #error "SCAN_WL must divide 32 and SCAN_WL * SCAN_DCH be whole warps"
+#endif
+#ifndef SCAN_SUNR
+#define SCAN_SUNR SCAN_NG
+#endif
+#define SW_SUNR (SCAN_SUNR < SCAN_NG ? SCAN_SUNR : SCAN_NG)
+#define SW_ROLL (SW_SUNR < SCAN_NG)
+#if SCAN_NG % SW_SUNR != 0
+#error "SCAN_SUNR must divide SCAN_NG"
 #endif
 #define SW_CH (SCAN_WL * SCAN_ITEMS)
 #define SW_WG (SCAN_WL * SCAN_DCH)
@@ -892,6 +906,39 @@ SCAN_UNROLL
 #endif
 }
 
+/* State n of the lane's items (an = A[d,n]·ascale, cn its carried state):
+ * the pairs (exp(Δ_i·an), Δ_i·x_i·B_i[n]), their composition, the pair scan
+ * over the channel's lanes, the replay adding C_i[n]·s_i into yv; returns
+ * the channel's state after the chunk (every lane alike). */
+inline float sw_state(float an, float cn, int n, const float *dv, const float *dx, float *yv,
+                      __local const float *bcs, int lane, __local float2 *sc, uint last)
+{
+    float av[SCAN_ITEMS], bv[SCAN_ITEMS];
+    float pa = 1.0f, pb = 0.0f;
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_ITEMS; i++) {
+        av[i] = SCAN_EXPA(dv[i] * an);
+        bv[i] = dx[i] * bcs[n * SW_BROW + i * SCAN_WL + lane];
+        pb = fma(av[i], pb, bv[i]);
+        pa *= av[i];
+    }
+    float ea, eb, ta, tb;
+    sw_scan(pa, pb, lane, sc, &ea, &eb, &ta, &tb);
+    float s = fma(ea, cn, eb);
+SCAN_UNROLL
+    for (int i = 0; i < SCAN_ITEMS; i++) {
+        s = fma(av[i], s, bv[i]);
+        yv[i] = fma(bcs[(SCAN_NG + n) * SW_BROW + i * SCAN_WL + lane], s, yv[i]);
+    }
+#if MCL_CAP_PTX
+    (void)ta, (void)tb;
+    return sw_idx(s, last);
+#else
+    (void)last;
+    return fma(ta, cn, tb);
+#endif
+}
+
 /* Scan arguments as SCAN_ENTRY_PARAMS (dtin required; sums not read). */
 __kernel __attribute__((reqd_work_group_size(SW_WG, 1, 1)))
 void scan_warp(SCAN_ENTRY_PARAMS)
@@ -908,6 +955,8 @@ void scan_warp(SCAN_ENTRY_PARAMS)
     const int lid = (int)get_local_id(0), lane = lid % SCAN_WL, w = lid / SCAN_WL;
 #if MCL_CAP_PTX
     const uint last = (uint)(lid % 32 - lane + SCAN_WL - 1); /* the channel's last lane in the warp */
+#else
+    const uint last = 0;
 #endif
     const int ndg = (d_inner + SCAN_DCH - 1) / SCAN_DCH;
     const int b = (int)get_group_id(0) / ndg, d0 = ((int)get_group_id(0) % ndg) * SCAN_DCH;
@@ -918,12 +967,23 @@ void scan_warp(SCAN_ENTRY_PARAMS)
     const int t0 = seq_start[b], len = seq_start[b + 1] - t0, ldb = R + 2 * N;
     const ulong sbase = state_off + (ulong)slot[b] * slot_stride;
     const float bias = b_dt[cd], dskip = D[dc];
+#if SW_ROLL
+    __local float swa[SCAN_DCH * SCAN_NG];     /* A·ascale [w][n] */
+    __local float swc[2 * SCAN_DCH * SCAN_NG]; /* carried states [chunk parity][w][n] */
+    for (int k = lid; k < SCAN_DCH * SCAN_NG; k += SW_WG) {
+        const int kw = k / SCAN_NG, n = k % SCAN_NG, kd = min(d0 + kw, d_inner - 1);
+        swa[k] = n < N ? A[(size_t)kd * N + n] * SCAN_ASCALE : 0.0f;
+        swc[k] = n < N ? ssm_state[sbase + (ulong)kd * N + n] : 0.0f;
+    }
+    int par = 0; /* the chunk's carries are in swc[par], its results go to swc[1 - par] */
+#else
     float a2[SCAN_NG], carry[SCAN_NG];
 SCAN_UNROLL
     for (int n = 0; n < SCAN_NG; n++) {
         a2[n] = n < N ? A[(size_t)dc * N + n] * SCAN_ASCALE : 0.0f;
         carry[n] = n < N ? ssm_state[sbase + (ulong)dc * N + n] : 0.0f;
     }
+#endif
     float xr[SCAN_ITEMS], dr[SCAN_ITEMS], zr[SCAN_ITEMS], bcr[SW_BCJ];
 #if SCAN_PREF
     if (len > 0)
@@ -957,43 +1017,40 @@ SCAN_UNROLL
                     z_off, z_ld, ldb, R, N, lid);
 #endif
         /* (2) the lane's items, state by state */
-        float xv[SCAN_ITEMS], dv[SCAN_ITEMS], dx[SCAN_ITEMS], yv[SCAN_ITEMS];
+        float dv[SCAN_ITEMS], dx[SCAN_ITEMS], yv[SCAN_ITEMS];
 SCAN_UNROLL
         for (int i = 0; i < SCAN_ITEMS; i++) {
-            xv[i] = xs[w * SW_ROW + i * SCAN_WL + lane];
             dv[i] = ds[w * SW_ROW + i * SCAN_WL + lane];
-            dx[i] = dv[i] * xv[i];
+            dx[i] = dv[i] * xs[w * SW_ROW + i * SCAN_WL + lane];
             yv[i] = 0.0f;
         }
+#if SW_ROLL
+        {
+            __local const float *cin = swc + par * SCAN_DCH * SCAN_NG + w * SCAN_NG;
+            __local float *cout = swc + (1 - par) * SCAN_DCH * SCAN_NG + w * SCAN_NG;
+            for (int n0 = 0; n0 < SCAN_NG; n0 += SW_SUNR) {
 SCAN_UNROLL
-        for (int n = 0; n < SCAN_NG; n++) {
-            float av[SCAN_ITEMS], bv[SCAN_ITEMS];
-            float pa = 1.0f, pb = 0.0f;
-SCAN_UNROLL
-            for (int i = 0; i < SCAN_ITEMS; i++) {
-                av[i] = SCAN_EXPA(dv[i] * a2[n]);
-                bv[i] = dx[i] * bcs[n * SW_BROW + i * SCAN_WL + lane];
-                pb = fma(av[i], pb, bv[i]);
-                pa *= av[i];
+                for (int u = 0; u < SW_SUNR; u++) {
+                    const int n = n0 + u;
+                    const float c = sw_state(swa[w * SCAN_NG + n], cin[n], n, dv, dx, yv, bcs, lane,
+                                             scr + w * SCAN_WL, last);
+                    if (lane == 0) cout[n] = c;
+                }
             }
-            float ea, eb, ta, tb;
-            sw_scan(pa, pb, lane, scr + w * SCAN_WL, &ea, &eb, &ta, &tb);
-            float s = fma(ea, carry[n], eb);
-SCAN_UNROLL
-            for (int i = 0; i < SCAN_ITEMS; i++) {
-                s = fma(av[i], s, bv[i]);
-                yv[i] = fma(bcs[(SCAN_NG + n) * SW_BROW + i * SCAN_WL + lane], s, yv[i]);
-            }
-#if MCL_CAP_PTX
-            carry[n] = sw_idx(s, last);
-#else
-            carry[n] = fma(ta, carry[n], tb);
-#endif
+            par = 1 - par;
         }
-        barrier(CLK_LOCAL_MEM_FENCE); /* xs, ds and bcs are read */
-        /* (3) y + D·x back to (t, d), gated and stored */
+#else
 SCAN_UNROLL
-        for (int i = 0; i < SCAN_ITEMS; i++) xs[w * SW_ROW + i * SCAN_WL + lane] = fma(dskip, xv[i], yv[i]);
+        for (int n = 0; n < SCAN_NG; n++)
+            carry[n] = sw_state(a2[n], carry[n], n, dv, dx, yv, bcs, lane, scr + w * SCAN_WL, last);
+#endif
+        barrier(CLK_LOCAL_MEM_FENCE); /* xs, ds and bcs are read */
+        /* (3) y + D·x back to (t, d), gated and stored (each lane rewrites its own x slots) */
+SCAN_UNROLL
+        for (int i = 0; i < SCAN_ITEMS; i++) {
+            const int o = w * SW_ROW + i * SCAN_WL + lane;
+            xs[o] = fma(dskip, xs[o], yv[i]);
+        }
         barrier(CLK_LOCAL_MEM_FENCE);
 SCAN_UNROLL
         for (int j = 0; j < SCAN_ITEMS; j++) {
@@ -1005,10 +1062,19 @@ SCAN_UNROLL
         for (int j = 0; j < SCAN_ITEMS; j++) zr[j] = zn[j];
 #endif
     }
+#if SW_ROLL
+    /* the final carries (swc[par]) back, cooperatively; the loads above were all done before the loop's barriers */
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    for (int k = lid; k < SCAN_DCH * SCAN_NG; k += SW_WG) {
+        const int kw = k / SCAN_NG, n = k % SCAN_NG;
+        if (d0 + kw < d_inner && n < N) ssm_state[sbase + (ulong)(d0 + kw) * N + n] = swc[par * SCAN_DCH * SCAN_NG + k];
+    }
+#else
     /* every lane read the starting state; lane 0 overwrites it */
     barrier(CLK_GLOBAL_MEM_FENCE);
     if (lane == 0 && d < d_inner)
         for (int n = 0; n < N && n < SCAN_NG; n++) ssm_state[sbase + (ulong)d * N + n] = carry[n];
+#endif
 }
 #endif
 

@@ -689,8 +689,9 @@ static void test_prefill_dt2(void **state)
 static void test_prefill_warp(void **state)
 {
     (void)state;
-    const long variants[][5] = {/* DCH, ITEMS, DTIN, PREF, WL */
-                                {8, 4, 1, 1, 32}, {4, 2, 2, 0, 32}, {2, 1, 1, 0, 32}, {8, 3, 1, 1, 8}, {4, 8, 1, 0, 16}};
+    const long variants[][6] = {/* DCH, ITEMS, DTIN, PREF, WL, SUNR (16: unrolled; fewer: rolled, session 18) */
+                                {8, 4, 1, 1, 32, 16}, {4, 2, 2, 0, 32, 16}, {2, 1, 1, 0, 32, 16}, {8, 3, 1, 1, 8, 16},
+                                {4, 8, 1, 0, 16, 16}, {8, 4, 1, 1, 32, 1},   {4, 8, 1, 0, 16, 4}};
     int bad = 0;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         mcl_params p;
@@ -706,6 +707,7 @@ static void test_prefill_warp(void **state)
         mcl_params_set(&p, "SCAN_NSEG", 1);
         mcl_params_set(&p, "SCAN_WARP", 1);
         mcl_params_set(&p, "SCAN_WL", variants[v][4]);
+        mcl_params_set(&p, "SCAN_SUNR", variants[v][5]);
         assert_true(mcl_tune_scan_fits(&rt->dev, &p));
         assert_true(mcl_kern_scan_prefill_warp(&p, 16));
         assert_false(mcl_kern_scan_prefill_warp(&p, 17));
@@ -724,8 +726,8 @@ static void test_prefill_warp(void **state)
         };
         for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
             int b = check_case(k, &p, &cs[i], false, 1500 + (unsigned)(20 * v + i));
-            if (b) print_message("  (warp DCH %ld ITEMS %ld DTIN %ld PREF %ld WL %ld)\n", variants[v][0],
-                                 variants[v][1], variants[v][2], variants[v][3], variants[v][4]);
+            if (b) print_message("  (warp DCH %ld ITEMS %ld DTIN %ld PREF %ld WL %ld SUNR %ld)\n", variants[v][0],
+                                 variants[v][1], variants[v][2], variants[v][3], variants[v][4], variants[v][5]);
             bad += b;
         }
         clReleaseKernel(k);
@@ -738,6 +740,9 @@ static void test_prefill_warp(void **state)
         mcl_params_set(&p, "SCAN_NSEG", 1);
         mcl_params_set(&p, "SCAN_WL", 12);
         assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* WL divides a warp */
+        mcl_params_set(&p, "SCAN_WL", variants[v][4]);
+        mcl_params_set(&p, "SCAN_SUNR", 3);
+        assert_false(mcl_tune_scan_fits(&rt->dev, &p)); /* SUNR divides NG */
     }
     assert_int_equal(bad, 0);
 }

@@ -19,7 +19,7 @@
  *   scan_timing --sweep [PART/PARTS] [--build-only] B,D,L [B,D,L ...]
  *
  * times every point of a grid of scan.cl configurations (with SCAN_NSEG,
- * SCAN_DTIN (0-3: 3 is scan_dt2), SCAN_PREF, SCAN_DTV (4, 8; 16 for scan_dt2), SCAN_WARP and SCAN_WL, which the tuning family's space leaves out; with
+ * SCAN_DTIN (0-3: 3 is scan_dt2), SCAN_PREF, SCAN_DTV (4, 8; 16 for scan_dt2), SCAN_WARP, SCAN_WL and SCAN_SUNR, which the tuning family's space leaves out; with
  * SCAN_DTIN the time is the dt pre-pass's launches plus the scan's) (sweep_axes below; those mcl_tune_scan_fits refuses are
  * skipped) at each shape (D_STATE 16, DT_RANK D/32 as `mambacl bench`),
  * each also checked against the picked configuration (one launch from the
@@ -147,14 +147,16 @@ typedef struct sweep_shape {
 static const long sweep_dch[] = {2, 4, 8, 16, 32}, sweep_nsg[] = {1, 2, 4, 8}, sweep_tt[] = {4, 8};
 static const long sweep_items[] = {2, 4, 8, 16}, sweep_keepb[] = {0, 1}, sweep_nseg[] = {1, 2, 4, 8, 16};
 static const long sweep_dtin[] = {0, 1, 2, 3}, sweep_pref[] = {0, 1}, sweep_dtv[] = {4, 8, 16}, sweep_warp[] = {0, 1};
-static const long sweep_wl[] = {32, 16, 8};
-#define SWEEP_N (3 * 2 * 5 * 4 * 2 * 4 * 2 * 5 * 4 * 2 * 3)
+static const long sweep_wl[] = {32, 16, 8}, sweep_sunr[] = {16, 4, 2, 1};
+#define SWEEP_N (4 * 3 * 2 * 5 * 4 * 2 * 4 * 2 * 5 * 4 * 2 * 3)
 
 /* Point i of the grid over the device's defaults, RT derived; false when it does not fit. */
 static bool sweep_point(const mcl_device_info *dev, int i, mcl_params *p)
 {
     memset(p, 0, sizeof *p);
     mcl_tune_scan_defaults(dev, p);
+    mcl_params_set(p, MCL_T_SCAN_SUNR, sweep_sunr[i % 4]);
+    i /= 4;
     mcl_params_set(p, MCL_T_SCAN_WARP, sweep_warp[i % 2]);
     i /= 2;
     mcl_params_set(p, MCL_T_SCAN_WL, sweep_wl[i % 3]);

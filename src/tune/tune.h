@@ -80,6 +80,7 @@ typedef enum mcl_family_id {
 #define MCL_T_SCAN_DTV "SCAN_DTV"
 #define MCL_T_SCAN_WARP "SCAN_WARP"
 #define MCL_T_SCAN_WL "SCAN_WL"
+#define MCL_T_SCAN_SUNR "SCAN_SUNR"
 #define MCL_T_STEP_WG "STEP_WG"
 #define MCL_T_STEP_LPC "STEP_LPC"
 #define MCL_T_STEP_SB "STEP_SB"

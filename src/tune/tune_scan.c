@@ -71,7 +71,10 @@
  *    cl/scan.cl): 0 by default, set by built-in rows where the H200
  *    measured it faster. Needs SCAN_DTIN; not in the tuning spaces.
  *    SCAN_WL (its time-lanes per channel: 32, 16 or 8; a warp holds 32/WL
- *    channels): 32 by default.
+ *    channels): 32 by default. SCAN_SUNR (states per step of its state
+ *    loop; at least NG: unrolled, A and the carries in registers; fewer,
+ *    dividing NG: rolled, those in local memory, fewer registers live):
+ *    16 by default (unrolled at NG 16, as before session 18).
  *  ssm_step.cl
  *  - STEP_LPC (lanes per channel): 1 on CPUs (a work-item per channel, no
  *    barriers), 8 on GPUs (2 states per lane at N = 16; d_inner*B*8
@@ -135,14 +138,16 @@ long mcl_tune_scan_warp_local_bytes(const mcl_params *p)
 {
     long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 1), ng = mcl_params_get(p, MCL_T_SCAN_NG, 1);
     long wl = mcl_params_get(p, MCL_T_SCAN_WL, 32), ch = wl * mcl_params_get(p, MCL_T_SCAN_ITEMS, 1);
-    return 4 * (2 * ng * (ch + 1) + 2 * dch * (ch + wl + 1) + 2 * wl * dch);
+    long rolled = mcl_params_get(p, MCL_T_SCAN_SUNR, ng) < ng ? 3 * dch * ng : 0; /* A, the carries x 2 */
+    return 4 * (2 * ng * (ch + 1) + 2 * dch * (ch + wl + 1) + 2 * wl * dch + rolled);
 }
 
 /* scan_warp beside scan_prefill (SCAN_WARP 1): the Δ pre-pass, no split,
  * SCAN_WL a power of two from 4 to 32, WL*DCH work-items whole warps of 32
  * and at least scan_prefill's (the program's kernels are checked against
  * one work-group size), its local memory within the device,
- * (3 + 2*NG/DCH) * ITEMS <= 128 registers of loads. */
+ * (3 + 2*NG/DCH) * ITEMS <= 128 registers of loads, SCAN_SUNR >= 1 and
+ * dividing NG where below it. */
 static bool warp_fits(const mcl_device_info *dev, const mcl_params *p)
 {
     long dch = mcl_params_get(p, MCL_T_SCAN_DCH, 0), items = mcl_params_get(p, MCL_T_SCAN_ITEMS, 0);
@@ -153,6 +158,8 @@ static bool warp_fits(const mcl_device_info *dev, const mcl_params *p)
     if (mcl_tune_scan_warp_wg(p) > mcl_tune_max_wg(dev) || mcl_tune_scan_warp_wg(p) < mcl_tune_scan_wg(p))
         return false;
     if ((3 + (2 * ng + dch - 1) / dch) * items > 128) return false;
+    long sunr = mcl_params_get(p, MCL_T_SCAN_SUNR, ng);
+    if (sunr < 1 || (sunr < ng && ng % sunr != 0)) return false;
     return mcl_tune_scan_warp_local_bytes(p) <= (long)dev->local_mem_bytes;
 }
 
@@ -242,6 +249,7 @@ void mcl_tune_scan_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_SCAN_YSPLIT, 0);
     mcl_params_set(out, MCL_T_SCAN_WARP, 0);
     mcl_params_set(out, MCL_T_SCAN_WL, 32);
+    mcl_params_set(out, MCL_T_SCAN_SUNR, 16);
     derive_dtw(dev, out);
     mcl_params_set(out, MCL_T_SCAN_DTV, 4);
     /* registers: (NG/NSG)*ITEMS*(1+KEEPB) <= 128 also when a small work-group left NSG low */
@@ -305,7 +313,7 @@ static const mcl_tunable scan_tunables[] = {
     {MCL_T_SCAN_KEEPB, 0, 1},      {MCL_T_SCAN_FAST_EXP, 0, 1},  {MCL_T_SCAN_NSEG, 1, 64},
     {MCL_T_SCAN_DTIN, 0, 3},       {MCL_T_SCAN_PREF, 0, 1},      {MCL_T_SCAN_DTW, 1, 16},
     {MCL_T_SCAN_DTV, 4, 16},       {MCL_T_SCAN_WARP, 0, 1},      {MCL_T_SCAN_WL, 1, 32},
-    {MCL_T_SCAN_DTIN16, 0, 2},     {MCL_T_SCAN_YSPLIT, 0, 1},
+    {MCL_T_SCAN_DTIN16, 0, 2},     {MCL_T_SCAN_YSPLIT, 0, 1},    {MCL_T_SCAN_SUNR, 1, 256},
 };
 
 /* Candidate spaces: GPUs and accelerators, and a smaller one for CPUs.
@@ -357,7 +365,7 @@ const mcl_family mcl_family_scan = {
     .defaults = mcl_tune_scan_defaults,
     .complete = scan_complete,
     .fits = mcl_tune_scan_fits,
-    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_DTIN 1 SCAN_DTV 4 or 8, SCAN_DTIN 3 SCAN_DTV 4, 8 or 16 (and scan_dt2's local memory within the device); SCAN_DTIN16 0 or 2; SCAN_WARP 1 also SCAN_DTIN 1, 2 or 3, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128 and scan_warp's local memory within the device",
+    .rule = "SCAN_TT a power of two, SCAN_NSG dividing SCAN_NG and SCAN_ITEMS, (NG/NSG)*ITEMS*(1+KEEPB) <= 128, DCH*NSG*TT work-items and the local memory within the device; SCAN_DTIN 1 SCAN_DTV 4 or 8, SCAN_DTIN 3 SCAN_DTV 4, 8 or 16 (and scan_dt2's local memory within the device); SCAN_DTIN16 0 or 2; SCAN_WARP 1 also SCAN_DTIN 1, 2 or 3, SCAN_NSEG 1, SCAN_WL a power of two 4..32 with WL*DCH a multiple of 32, DCH*NSG*TT <= WL*DCH within the device, (3+2NG/DCH)*ITEMS <= 128, SCAN_SUNR >= 1 dividing NG where below it, and scan_warp's local memory within the device",
     .work_group = mcl_tune_scan_wg,
     .local_bytes = mcl_tune_scan_local_bytes,
 };
