@@ -75,6 +75,9 @@
  * DL_LPC lanes per channel of phase C (N = 16 states: one per lane on GPUs);
  * DL_SKIP (diagnostic only, 0 in use: wrong results) a mask of phases A 1,
  * B 2, C 4, D 8 left out, barriers kept, to time what each phase costs;
+ * bit 16 leaves out the staging of the vectors (h, xc, the dbc partials,
+ * y: dl_stage_x and C's sum) and bit 32 the device-wide barriers, to time
+ * what the floor of DL_SKIP 15 is made of (session 18);
  * DL_GPC (host) work-groups per compute unit tried first by the probe;
  * DL_LPL (host) the most layers one launch runs (nl; at most an arena's);
  * DL_MULTI 1 compiles the loop over nl layers, 0 one layer (nl = 1: PoCL
@@ -325,6 +328,15 @@ inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max
 #endif
 }
 
+/* A device-wide barrier between the phases of a layer (DL_SKIP bit 32 leaves
+ * them out, for timing only; the probe keeps its own). */
+inline void dl_phase_sync(volatile __global uint *bar, uint groups, uint spin_max)
+{
+#if !(DL_SKIP & 32)
+    dl_grid_sync(bar, groups, spin_max);
+#endif
+}
+
 /* 8 weights of row `row` from vector v (element 8v); `aligned`: the row
  * starts on a 16-byte (16-bit dtypes) or 32-byte (F32) boundary. */
 inline float8 dl_load8(__global const void *row, int v, int dtype, int aligned)
@@ -419,6 +431,9 @@ inline float dl_stage_x(__local float4 *xs4, __global const float *x, __global c
 {
     const int lid = get_local_id(0), n4 = I / 4;
     float ss = 0.0f;
+#if DL_SKIP & 16
+    return ss; /* diagnostic: no staging */
+#endif
     for (int k0 = lid; k0 < n4; k0 += DL_WG * DL_STG) {
         float4 v[DL_STG], w[DL_STG];
 #pragma unroll
@@ -512,7 +527,7 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
     __local float *xs = (__local float *)xs4;
     uint4 cur[DL_UNR], nxt[DL_UNR];
     if (nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned); /* during barrier and staging */
-    dl_grid_sync(sb.bar, sb.groups, sb.spin_max);
+    dl_phase_sync(sb.bar, sb.groups, sb.spin_max);
     float ss = dl_stage_x(xs4, x, nw, norm, I, NV, dt);
     float scale = 1.0f;
     if (norm) scale = rsqrt(mcl_local_group_sum(red, ss, DL_WG) / (float)I + eps); /* its barriers publish xs */
@@ -716,7 +731,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
         dl_prefetch((__global const uchar *)w_x + e0 * es, (e1 - e0) * es);
     }
 #endif
-    dl_grid_sync(bar, groups, spin_max);
+    dl_phase_sync(bar, groups, spin_max);
 
     /* B: x_proj partials over P slices of d_inner */
     dl_stage_x(xl4, xc, xc, 0, d_inner, 0, MCL_DTYPE_F32);
@@ -748,11 +763,11 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
     for (int b = g * rows_per; b < d_model; b += G * rows_per) /* phase D's rows, DRAM being idle until D */
         dl_prefetch_rows(w_out, dt_out, b, rows_per, d_model, d_inner);
 #endif
-    dl_grid_sync(bar, groups, spin_max);
+    dl_phase_sync(bar, groups, spin_max);
 
     /* C: the state update; dbc = the P partials added in order p = 0..P-1
      * (8 loads issued at a time) */
-    for (int j = lid; j < nx; j += DL_WG) {
+    for (int j = lid; j < ((DL_SKIP & 16) ? 0 : nx); j += DL_WG) {
         float v = 0.0f;
         for (int p0 = 0; p0 < P; p0 += 8) {
             float t[8];

@@ -12,7 +12,7 @@
  *    9, 1.4b layer, bar_timing --layer) DL_UNR 8 let the probe prove only
  *    132 groups (1 per SM) and took 45.1 us per layer, 4 264 groups and
  *    36.5 us, 2 39.8 us.
- *  - DL_SKIP: 0 (the diagnostic mask; any other value gives wrong results).
+ *  - DL_SKIP: 0 (the diagnostic mask, 0..63; any other value gives wrong results).
  *  - DL_MAX_DINNER (host, the dispatch threshold): 8192 on GPUs (every
  *    released d_inner up to 2.8b's 5120; the staging buffer of 8192 floats
  *    still fits 48 KiB of local memory, which mcl_kern_dlayer_ready checks),
@@ -105,7 +105,7 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
-    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 15},
+    {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 63},
     {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 3}, {MCL_T_DL_PFA, 0, 16},
     {MCL_T_DL_SPEC, 0, 1}, {MCL_T_DL_LPL, 1, MCL_DL_LPL_MAX}, {MCL_T_DL_MULTI, 0, 1},
 };
