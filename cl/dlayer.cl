@@ -129,12 +129,6 @@
 #ifndef DL_MULTI
 #define DL_MULTI 1
 #endif
-#ifndef DL_LL
-#define DL_LL 0
-#endif
-/* The tagged hand-over (DL_LL, below) needs PTX's volatile 8-byte accesses,
- * and every phase to write what the next one waits for (no DL_SKIP). */
-#define DL_LL_ON (DL_LL && MCL_CAP_PTX && DL_SKIP == 0)
 #define DL_TEAMS (DL_WG / DL_LPR)
 #define DL_CTEAMS (DL_WG / DL_LPC)
 
@@ -343,70 +337,6 @@ inline void dl_phase_sync(volatile __global uint *bar, uint groups, uint spin_ma
 #endif
 }
 
-/* DL_LL 1 (PTX only): the vectors a phase hands to the next (h, z, xc, the
- * dbc partials, y) are also written as tagged words (value, tag) of 8 bytes
- * into one buffer `ll` (the scheme of NCCL's LL protocol: an aligned 8-byte
- * store is seen whole or not at all), and the next phase polls the words it
- * needs until their tag is the layer's, instead of a device-wide barrier and
- * then its loads: one round trip to the L2 instead of two, and no group waits
- * for groups whose values it does not read. Tags: epoch + j for the launch's
- * layer j (the host makes them unique per runtime, never 0; the buffer starts
- * zeroed), so a word of an earlier layer or launch never matches. Regions
- * (entries): h [d_model] at 0, z [d_inner] at d_model, xc [d_inner] after
- * it, the partials [P*(R+2N)] after xc, y [d_inner] last. A phase's words are
- * rewritten only two phases later, after every group has read them (each
- * phase's outputs depend on all of the previous phase's). A poll that runs
- * out (spin_max) sets the barrier flag, as a barrier's timeout does. */
-typedef struct {
-    __global uint2 *in;  /* the words this phase waits for (in_on) */
-    uint in_tag;
-    int in_on;
-    __global uint2 *out; /* where its rows o >= out_from go as words (out_on) */
-    uint out_tag;
-    int out_from, out_on;
-} dl_llio_t;
-
-#if DL_LL_ON
-inline void dl_ll_put(__global uint2 *w, float v, uint tag)
-{
-    ulong a = (ulong)w;
-    asm volatile("st.volatile.global.v2.u32 [%0], {%1, %2};" ::"l"(a), "r"(as_uint(v)), "r"(tag) : "memory");
-}
-
-inline uint2 dl_ll_load(__global const uint2 *w)
-{
-    uint2 r;
-    ulong a = (ulong)w;
-    asm volatile("ld.volatile.global.v2.u32 {%0, %1}, [%2];" : "=r"(r.x), "=r"(r.y) : "l"(a) : "memory");
-    return r;
-}
-
-/* Polls word w (first read: v) until its tag is `tag`; its value. */
-inline float dl_ll_wait(__global const uint2 *w, uint2 v, uint tag, volatile __global uint *bar, uint spin_max)
-{
-    for (uint n = 0; v.y != tag; n++) {
-        if (n >= spin_max) {
-            atomic_or(&bar[DL_BAR_FLAG], 1u);
-            break;
-        }
-        v = dl_ll_load(w);
-    }
-    return as_float(v.x);
-}
-
-inline float dl_ll_get(__global const uint2 *w, uint tag, volatile __global uint *bar, uint spin_max)
-{
-    return dl_ll_wait(w, dl_ll_load(w), tag, bar, spin_max);
-}
-#else
-inline void dl_ll_put(__global uint2 *w, float v, uint tag) { (void)w, (void)v, (void)tag; }
-inline float dl_ll_get(__global const uint2 *w, uint tag, volatile __global uint *bar, uint spin_max)
-{
-    (void)w, (void)tag, (void)bar, (void)spin_max;
-    return 0.0f;
-}
-#endif
-
 /* 8 weights of row `row` from vector v (element 8v); `aligned`: the row
  * starts on a 16-byte (16-bit dtypes) or 32-byte (F32) boundary. */
 inline float8 dl_load8(__global const void *row, int v, int dtype, int aligned)
@@ -532,39 +462,6 @@ inline float dl_stage_x(__local float4 *xs4, __global const float *x, __global c
     return ss;
 }
 
-/* dl_stage_x from tagged words (DL_LL): x[i] = the value of ll[i] once its
- * tag is `tag`, DL_LLB words per work-item in flight before the first is
- * waited for. No barrier: the caller's publishes xs4. */
-#define DL_LLB 8
-inline float dl_stage_ll(__local float4 *xs4, __global const uint2 *ll, uint tag, __global const float *nw, int norm,
-                         int I, int NV, int dt, volatile __global uint *bar, uint spin_max)
-{
-    float ss = 0.0f;
-#if DL_LL_ON
-    const int lid = get_local_id(0);
-    __local float *xs = (__local float *)xs4;
-    for (int i0 = lid; i0 < I; i0 += DL_WG * DL_LLB) {
-        uint2 v[DL_LLB];
-#pragma unroll
-        for (int u = 0; u < DL_LLB; u++) v[u] = dl_ll_load(ll + min(i0 + u * DL_WG, I - 1));
-#pragma unroll
-        for (int u = 0; u < DL_LLB; u++) {
-            int i = i0 + u * DL_WG;
-            if (i >= I) continue;
-            float xi = dl_ll_wait(ll + i, v[u], tag, bar, spin_max);
-            if (norm) {
-                ss = mad(xi, xi, ss);
-                xi *= nw[i];
-            }
-            xs[dl_pos(i, NV, dt)] = xi;
-        }
-    }
-#else
-    (void)xs4, (void)ll, (void)tag, (void)nw, (void)norm, (void)I, (void)NV, (void)dt, (void)bar, (void)spin_max;
-#endif
-    return ss;
-}
-
 /* The 16 bytes of vector v of row (aligned: the row starts on 16 bytes). */
 inline uint4 dl_ld16(__global const void *row, int v, int dt, int aligned)
 {
@@ -621,7 +518,7 @@ typedef struct {
  * ends after a work-group barrier. */
 inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __global const float *x,
                           __global const float *nw, float eps, int norm, __global float *out, int accumulate,
-                          __local float4 *xs4, __local float *red, dl_sync_t sb, dl_llio_t io, int dt, int aligned)
+                          __local float4 *xs4, __local float *red, dl_sync_t sb, int dt, int aligned)
 {
     const int lid = get_local_id(0), lane = lid % DL_LPR, team = lid / DL_LPR;
     const int NV = I / DL_VE(dt), nch = max(1, (NV + DL_LPR * DL_UNR - 1) / (DL_LPR * DL_UNR));
@@ -630,13 +527,8 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
     __local float *xs = (__local float *)xs4;
     uint4 cur[DL_UNR], nxt[DL_UNR];
     if (nit > 0) dl_issue(cur, W, min(first + team, O - 1), 0, I, NV, lane, dt, aligned); /* during barrier and staging */
-    float ss;
-    if (io.in_on) { /* DL_LL: the words of x, no barrier */
-        ss = dl_stage_ll(xs4, io.in, io.in_tag, nw, norm, I, NV, dt, sb.bar, sb.spin_max);
-    } else {
-        dl_phase_sync(sb.bar, sb.groups, sb.spin_max);
-        ss = dl_stage_x(xs4, x, nw, norm, I, NV, dt);
-    }
+    dl_phase_sync(sb.bar, sb.groups, sb.spin_max);
+    float ss = dl_stage_x(xs4, x, nw, norm, I, NV, dt);
     float scale = 1.0f;
     if (norm) scale = rsqrt(mcl_local_group_sum(red, ss, DL_WG) / (float)I + eps); /* its barriers publish xs */
     else barrier(CLK_LOCAL_MEM_FENCE);
@@ -653,11 +545,7 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
         __global const void *wrow = dl_row(W, min(row, O - 1), I, dt);
         for (int i = NV * DL_VE(dt) + lane; i < I; i += DL_LPR) acc = mad(mcl_load_w(wrow, i, dt), xs[i], acc);
         float s = dl_row_sum(red, acc) * scale;
-        if (lane == 0 && row < O) {
-            float v = accumulate ? out[row] + s : s;
-            out[row] = v;
-            if (io.out_on && row >= io.out_from) dl_ll_put(io.out + (row - io.out_from), v, io.out_tag);
-        }
+        if (lane == 0 && row < O) out[row] = accumulate ? out[row] + s : s;
     }
 }
 
@@ -666,18 +554,18 @@ inline void dl_stream_run(__global const void *W, int O, int O_run, int I, __glo
  * DL_SPEC 0 the generic copy alone (the same code, a smaller program). */
 inline void dl_stream(__global const void *W, int O, int O_run, int I, __global const float *x,
                       __global const float *nw, float eps, int norm, __global float *out, int accumulate,
-                      __local float4 *xs4, __local float *red, dl_sync_t sb, dl_llio_t io, int dt)
+                      __local float4 *xs4, __local float *red, dl_sync_t sb, int dt)
 {
 #if !DL_SPEC
-    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, io, dt, I % DL_VE(dt) == 0);
+    dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, dt, I % DL_VE(dt) == 0);
     return;
 #endif
-    if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, io, dt, 0);
+    if (I % DL_VE(dt) != 0) dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, dt, 0);
     else if (dt == MCL_DTYPE_F16)
-        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, io, MCL_DTYPE_F16, 1);
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_F16, 1);
     else if (dt == MCL_DTYPE_BF16)
-        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, io, MCL_DTYPE_BF16, 1);
-    else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, io, MCL_DTYPE_F32, 1);
+        dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_BF16, 1);
+    else dl_stream_run(W, O, O_run, I, x, nw, eps, norm, out, accumulate, xs4, red, sb, MCL_DTYPE_F32, 1);
 }
 
 /* Phase C: this lane's part of W_dt[d] . dbc[0:R] (dbc staged plainly in
@@ -729,20 +617,11 @@ typedef struct {
 
 inline dl_chan_t dl_chan_load(int d, bool valid, int clane, __global const float *xc, __global const float *z,
                               __global const float *b_dt, __global const float *D, __global const float *s,
-                              __global const float *A, __global const void *w_dt, int R, int N, int dt,
-                              __global const uint2 *ll_xc, __global const uint2 *ll_z, uint tag,
-                              volatile __global uint *bar, uint spin_max)
+                              __global const float *A, __global const void *w_dt, int R, int N, int dt)
 {
     dl_chan_t c;
-#if DL_LL_ON /* xc and z of other groups: their words (B's staging waited for all of xc already) */
-    c.x = dl_ll_get(ll_xc + d, tag, bar, spin_max);
-    c.z = dl_ll_get(ll_z + d, tag, bar, spin_max);
-    (void)xc, (void)z;
-#else
-    (void)ll_xc, (void)ll_z, (void)tag, (void)bar, (void)spin_max;
     c.x = xc[d];
     c.z = z[d];
-#endif
     c.b = b_dt[d];
     c.dd = D[d];
     c.s0 = valid && clane < N ? s[(size_t)d * N + clane] : 0.0f;
@@ -814,8 +693,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
                      __global const float *A, __global const float *D, __global float *ssm_state, ulong ssm_off,
                      ulong ssm_stride, __global float *y, __global const void *w_out, int dt_out, int d_model,
                      int d_inner, int R, int N, volatile __global uint *bar, uint groups, uint spin_max,
-                     __local float4 *xl4, __local float *red, ulong wstride, int has_next,
-                     __global uint2 *ll, uint tag, int first)
+                     __local float4 *xl4, __local float *red, ulong wstride, int has_next)
 {
     __local float *xl = (__local float *)xl4;
     const int lid = get_local_id(0), g = get_group_id(0), G = get_num_groups(0);
@@ -824,9 +702,6 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 
     const int rows_per = DL_TEAMS; /* rows of a group per pass (phases A and D) */
     const int nv = d_inner / 8, per = (nv + P - 1) / P;
-    /* DL_LL's regions (dl_llio_t) */
-    __global uint2 *ll_h = ll, *ll_z = ll + d_model, *ll_xc = ll_z + d_inner, *ll_dbc = ll_xc + d_inner;
-    __global uint2 *ll_y = ll_dbc + (size_t)P * nx;
 #if MCL_CAP_PTX && (DL_PF & 1)
     for (int base = g * rows_per; base < two; base += G * rows_per)
         dl_prefetch_rows(w_in, dt_in, base, rows_per, two, d_model);
@@ -835,20 +710,15 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
     /* A: norm + in_proj + conv step */
     __global float *cst = conv_state + conv_off + (ulong)slot[0] * conv_stride;
     dl_sync_t sb = {bar, groups, spin_max}; /* A: the previous layer's h (or the embedding), complete */
-    /* DL_LL: the previous layer's words of h (a launch's first layer: h as the last kernel left it, after a barrier) */
-    dl_llio_t io_a = {ll_h, tag - 1u, DL_LL_ON && !first, ll_z, tag, d_inner, DL_LL_ON};
-    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, sb, io_a, dt_in);
+    dl_stream(w_in, two, (DL_SKIP & 1) ? 0 : two, d_model, h, nw, eps, 1, xz, 0, xl4, red, sb, dt_in);
 #if !(DL_SKIP & 1)
     /* the conv step of this group's x rows, all at once (one latency) */
     barrier(CLK_GLOBAL_MEM_FENCE);
     int passes = g * rows_per < d_inner ? (d_inner - g * rows_per + G * rows_per - 1) / (G * rows_per) : 0;
     for (int j = lid; j < passes * rows_per; j += DL_WG) {
         int o = g * rows_per + (j / rows_per) * G * rows_per + j % rows_per;
-        if (o < d_inner) {
-            float v = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
-            xc[o] = v;
-            if (DL_LL_ON) dl_ll_put(ll_xc + o, v, tag);
-        }
+        if (o < d_inner)
+            xc[o] = mcl_conv_step(conv_w + (size_t)o * K, conv_b + o, has_bias, cst + (size_t)o * (K - 1), K, xz[o]);
     }
 #endif
 #if MCL_CAP_PTX && (DL_PF & 1)
@@ -861,23 +731,17 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
         dl_prefetch((__global const uchar *)w_x + e0 * es, (e1 - e0) * es);
     }
 #endif
+    dl_phase_sync(bar, groups, spin_max);
+
     /* B: x_proj partials over P slices of d_inner */
-    if (DL_LL_ON) {
-        dl_stage_ll(xl4, ll_xc, tag, xc, 0, d_inner, 0, MCL_DTYPE_F32, bar, spin_max);
-    } else {
-        dl_phase_sync(bar, groups, spin_max);
-        dl_stage_x(xl4, xc, xc, 0, d_inner, 0, MCL_DTYPE_F32);
-    }
+    dl_stage_x(xl4, xc, xc, 0, d_inner, 0, MCL_DTYPE_F32);
     barrier(CLK_LOCAL_MEM_FENCE);
 #if !(DL_SKIP & 2)
     for (int base = g * DL_TEAMS; base < nx * P; base += G * DL_TEAMS) {
         int t = min(base + team, nx * P - 1), o = t / P, sl = t % P;
         int v0 = min(nv, sl * per), v1 = min(nv, v0 + per);
         float s = dl_row_sum(red, dl_dot(w_x, dt_x, o, d_inner, xl, v0, v1, sl == P - 1, lane));
-        if (lane == 0 && base + team < nx * P) {
-            dbcp[(size_t)sl * nx + o] = s;
-            if (DL_LL_ON) dl_ll_put(ll_dbc + (size_t)sl * nx + o, s, tag);
-        }
+        if (lane == 0 && base + team < nx * P) dbcp[(size_t)sl * nx + o] = s;
     }
 #endif
 #if MCL_CAP_PTX && (DL_PF & 1)
@@ -894,31 +758,21 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
     __global float *sst = ssm_state + ssm_off + (ulong)slot[0] * ssm_stride;
     __global const float *zs = xz + d_inner;
     int base = g * DL_CTEAMS, d = min(base + cteam, d_inner - 1);
-    dl_chan_t cin = dl_chan_load(d, base + cteam < d_inner, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt, ll_xc,
-                                 ll_z, tag, bar, spin_max);
+    dl_chan_t cin = dl_chan_load(d, base + cteam < d_inner, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
 #if MCL_CAP_PTX && (DL_PF & 2)
     for (int b = g * rows_per; b < d_model; b += G * rows_per) /* phase D's rows, DRAM being idle until D */
         dl_prefetch_rows(w_out, dt_out, b, rows_per, d_model, d_inner);
 #endif
-    if (!DL_LL_ON) dl_phase_sync(bar, groups, spin_max);
+    dl_phase_sync(bar, groups, spin_max);
 
     /* C: the state update; dbc = the P partials added in order p = 0..P-1
-     * (8 loads issued at a time; DL_LL: their words) */
+     * (8 loads issued at a time) */
     for (int j = lid; j < ((DL_SKIP & 16) ? 0 : nx); j += DL_WG) {
         float v = 0.0f;
         for (int p0 = 0; p0 < P; p0 += 8) {
             float t[8];
-#if DL_LL_ON
-            uint2 wv[8];
-#pragma unroll
-            for (int u = 0; u < 8; u++) wv[u] = dl_ll_load(ll_dbc + (size_t)min(p0 + u, P - 1) * nx + j);
-#pragma unroll
-            for (int u = 0; u < 8; u++)
-                t[u] = dl_ll_wait(ll_dbc + (size_t)min(p0 + u, P - 1) * nx + j, wv[u], tag, bar, spin_max);
-#else
 #pragma unroll
             for (int u = 0; u < 8; u++) t[u] = dbcp[(size_t)min(p0 + u, P - 1) * nx + j];
-#endif
 #pragma unroll
             for (int u = 0; u < 8; u++)
                 if (p0 + u < P) v += t[u];
@@ -931,8 +785,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
         bool valid = base + cteam < d_inner;
         if (base != g * DL_CTEAMS) {
             d = min(base + cteam, d_inner - 1);
-            cin = dl_chan_load(d, valid, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt, ll_xc, ll_z, tag, bar,
-                               spin_max);
+            cin = dl_chan_load(d, valid, clane, xc, zs, b_dt, D, sst, A, w_dt, R, N, dt_dt);
         }
         float part = dl_dt_dot(w_dt, d, R, xl4, clane, cin.w0, dt_dt);
         float delta = mcl_softplus(cin.b + dl_chan_sum(red, part));
@@ -946,11 +799,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
             acc = fma(xl[R + N + n], v, acc);
         }
         acc = dl_chan_sum(red, acc);
-        if (valid && clane == 0) {
-            float yv = fma(cin.dd, cin.x, acc) * mcl_silu(cin.z);
-            y[d] = yv;
-            if (DL_LL_ON) dl_ll_put(ll_y + d, yv, tag);
-        }
+        if (valid && clane == 0) y[d] = fma(cin.dd, cin.x, acc) * mcl_silu(cin.z);
     }
 #endif
 #if MCL_CAP_PTX && (DL_PF & 1)
@@ -970,8 +819,7 @@ inline void dl_layer(__global float *h, __global const float *nw, float eps, __g
 #endif
 
     /* D: out_proj + residual (its first chunk of W_out in flight across the barrier C -> D) */
-    dl_llio_t io_d = {ll_y, tag, DL_LL_ON, ll_h, tag, 0, DL_LL_ON}; /* DL_LL: y's words; h's words for the next layer */
-    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, sb, io_d, dt_out);
+    dl_stream(w_out, d_model, (DL_SKIP & 8) ? 0 : d_model, d_inner, y, y, 0.0f, 0, h, 1, xl4, red, sb, dt_out);
 }
 
 /* Byte offset `off` from p (a weight of the arena). */
@@ -1004,7 +852,6 @@ void dlayer(__global float *h,                      // [d_model] residual stream
             __global int *probe_buf,                // [G * DL_WG + 1] for the probe
             int phantom,                            // 0; tests: groups the barriers wait for in vain
             __global const int *halt, int has_halt, // [1]: nonzero, no layer runs (DL_MULTI 1 only; src/model/chain.c)
-            __global uint2 *ll, uint epoch,         // DL_LL: the tagged words [d_model + 3*d_inner + P*(R+2N)], layer j's tag epoch + j
             __local float4 *xl4)                    // [max(d_model, d_inner, R+2N) / 4, rounded up]
 {
     __local float red[DL_WG];
@@ -1036,7 +883,6 @@ void dlayer(__global float *h,                      // [d_model] residual stream
                  dt_x, dbcp, P, DL_AT(uchar, w_dt, dt_off + wo), dt_dt, DL_AT(float, b_dt, bdt_off + wo),
                  DL_AT(float, A, a_off + wo), DL_AT(float, D, d_off + wo), ssm_state,
                  ssm_off + (ulong)j * ssm_lstride, ssm_stride, y, DL_AT(uchar, w_out, out_off + wo), dt_out,
-                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red, wstride, DL_MULTI && j + 1 < nl, ll,
-                 epoch + (uint)j, j == 0);
+                 d_model, d_inner, R, N, bar, groups, spin_max, xl4, red, wstride, DL_MULTI && j + 1 < nl);
     }
 }

@@ -26,9 +26,7 @@
  *    launches per step are what the arenas allow (MAMBACL_DISABLE=arenas:
  *    none, one layer per launch, the same logits; DL_MULTI=0, the program
  *    without the layer loop: one layer per launch, the same logits; DL_PF=3,DL_PFA=3, the
- *    L2 prefetches of this and the next layer: the same logits; DL_LL=1, alone and with
- *    DL_LPL=2, the tagged hand-over instead of barriers (PTX only; elsewhere the
- *    same kernel): the same logits); a multi-layer launch whose
+ *    L2 prefetches of this and the next layer: the same logits); a multi-layer launch whose
  *    barriers time out gives the error and turns the path off. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -459,7 +457,7 @@ static void ml_same(const ml_out *a, const ml_out *b, const char *what)
 static void test_layers_per_launch(void **state)
 {
     (void)state;
-    static ml_out chain, one, two, three, all, fone, fall, none, single, pf, ll, ll2;
+    static ml_out chain, one, two, three, all, fone, fall, none, single, pf;
     ml_run(NULL, 0, &chain);
     setenv("MAMBACL_DISABLE", "arenas", 1); /* every weight in a buffer of its own: one layer per launch */
     ml_run("DL_MAX_DINNER=1000000", 0, &none);
@@ -472,8 +470,6 @@ static void test_layers_per_launch(void **state)
     ml_run("DL_MAX_DINNER=1000000", 0, &all);
     ml_run("DL_MAX_DINNER=1000000,DL_MULTI=0", 0, &single); /* no layer loop: DL_LPL is capped at 1 */
     ml_run("DL_MAX_DINNER=1000000,DL_PF=3,DL_PFA=3", 0, &pf); /* prefetches of the next layer too (PTX only) */
-    ml_run("DL_MAX_DINNER=1000000,DL_LL=1", 0, &ll);          /* tagged words instead of barriers (PTX only) */
-    ml_run("DL_MAX_DINNER=1000000,DL_LL=1,DL_LPL=2", 0, &ll2); /* and launches' first layers from plain h */
     for (int t = 0; t < ML_STEPS; t++) {
         check_close(one.logits[t], chain.logits[t], ML_V, 1e-4, "DL_LPL=1 vs the chain");
         if (t >= 2) check_close(one.loaded[t], one.logits[t], ML_V, 0.0, "the loaded state vs the first");
@@ -485,8 +481,6 @@ static void test_layers_per_launch(void **state)
     ml_same(&none, &one, "MAMBACL_DISABLE=arenas");
     ml_same(&single, &one, "DL_MULTI=0");
     ml_same(&pf, &one, "DL_PF=3,DL_PFA=3");
-    ml_same(&ll, &one, "DL_LL=1");
-    ml_same(&ll2, &one, "DL_LL=1,DL_LPL=2");
     assert_int_equal(single.n_arena, 1);
     assert_int_equal(single.dlayer_launches, 2 * 5);
     assert_int_equal(all.n_arena, 1);

@@ -8,7 +8,7 @@
 #include "base/env.h"
 #include "base/error.h"
 
-#define DL_ARGS 58 /* dlayer's arguments; the last is the staging buffer */
+#define DL_ARGS 56 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
 #define DL_BAR_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart */
 #define DL_BAR_FLAG_OFF (320 * 4)
@@ -49,7 +49,7 @@ static size_t stage_bytes(int d_model, int d_inner, int nx)
 /* Sets the kernel's arguments from a (NULL: the probe, every buffer argument
  * `dummy`, sizes 0, one layer). */
 static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_dlayer_args *a, cl_mem dummy,
-                             cl_int probe, cl_mem probe_buf, size_t local_bytes, cl_mem ll, cl_uint epoch)
+                             cl_int probe, cl_mem probe_buf, size_t local_bytes)
 {
     const mcl_kern_dlayer_args z = {0};
     const mcl_kern_dlayer_args *p = a ? a : &z;
@@ -60,7 +60,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     cl_mem cst = BUF(p->conv.st.buf), slot = BUF(p->conv.st.slot), xz = BUF(s->xz), xc = BUF(p->conv.xc);
     cl_mem w_x = BUF(p->w_x), parts = BUF(p->parts), w_dt = BUF(s->w_dt), b_dt = BUF(s->b_dt), A = BUF(s->a);
     cl_mem D = BUF(s->d), sst = BUF(p->ssm.buf), y = BUF(s->y), w_out = BUF(p->w_out), bar = BUF(rt->dlayer.bar);
-    cl_mem pbuf = BUF(probe_buf), halt = BUF(p->halt), llb = BUF(ll);
+    cl_mem pbuf = BUF(probe_buf), halt = BUF(p->halt);
 #undef BUF
     cl_int dt_in = p->dt_in, dt_x = p->dt_x, dt_dt = s->wdtype, dt_out = p->dt_out, has_bias = p->conv.bias != NULL;
     cl_int K = a ? p->conv.K : 2, P = a ? p->n_parts : 1, dm = p->d_model, di = s->d_inner, R = s->dt_rank;
@@ -86,7 +86,7 @@ static mcl_status bind_layer(const mcl_runtime *rt, cl_kernel k, const mcl_kern_
     A_(D); A_(off[MCL_DL_W_D]); A_(sst); A_(ssm_off); A_(ssm_stride); A_(y);
     A_(w_out); A_(off[MCL_DL_W_OUT]); A_(dt_out); A_(dm); A_(di); A_(R); A_(N);
     A_(nl); A_(ws); A_(cls); A_(sls); A_(bar); A_(spin); A_(probe); A_(pbuf); A_(phantom);
-    A_(halt); A_(has_halt); A_(llb); A_(epoch);
+    A_(halt); A_(has_halt);
 #undef A_
     MCL_ASSERT(nl == 1 || mcl_kern_dlayer_lpl(rt) > 1, "dlayer: several layers asked of a program without the layer loop");
     MCL_ASSERT(!has_halt || mcl_kern_dlayer_haltable(rt), "dlayer: a halt word given to a program without the layer loop");
@@ -117,34 +117,6 @@ static mcl_status bar_create(mcl_runtime *rt)
     return zero_buffer(rt, rt->dlayer.bar, DL_BAR_BYTES, "dlayer barrier");
 }
 
-/* DL_LL 1: the tagged words of a launch of nl layers (d_model + 3 d_inner +
- * P (R+2N) entries of 8 bytes; cl/dlayer.cl, dl_llio_t) and its first tag in
- * *epoch. The buffer is made (zeroed) or grown on demand; the tags go up by
- * nl per launch and are never 0: before they would wrap, the buffer is zeroed
- * and they start again at 1, so no word left by an earlier launch matches. */
-static mcl_status ll_prepare(mcl_runtime *rt, const mcl_kern_dlayer_args *a, int nx, cl_mem *ll, cl_uint *epoch)
-{
-    const mcl_scan_args *s = &a->scan;
-    size_t bytes = 8 * ((size_t)a->d_model + 3 * (size_t)s->d_inner + (size_t)a->n_parts * (size_t)nx);
-    cl_uint nl = a->n_layers > 1 ? (cl_uint)a->n_layers : 1u;
-    bool wrap = rt->dlayer.epoch == 0 || rt->dlayer.epoch > UINT32_MAX - nl;
-    if (bytes > rt->dlayer.ll_bytes) {
-        mcl_buffer_release(&rt->dlayer.ll);
-        rt->dlayer.ll_bytes = 0;
-        MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, bytes, "dlayer tagged words", &rt->dlayer.ll));
-        rt->dlayer.ll_bytes = bytes;
-        wrap = true;
-    }
-    if (wrap) {
-        MCL_TRY(zero_buffer(rt, rt->dlayer.ll, rt->dlayer.ll_bytes, "dlayer tagged words"));
-        rt->dlayer.epoch = 1;
-    }
-    *ll = rt->dlayer.ll;
-    *epoch = rt->dlayer.epoch;
-    rt->dlayer.epoch += nl;
-    return MCL_OK;
-}
-
 /* Runs the probe on `groups` groups of wg; *ok when every exchanged value
  * came back right and no barrier timed out (else `why` says which). */
 static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups, size_t local_bytes, bool *ok,
@@ -159,7 +131,7 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
     mcl_status st = zero_buffer(rt, buf, n * 4, "dlayer probe");
     if (st == MCL_OK) st = zero_buffer(rt, rt->dlayer.bar, sizeof bar, "dlayer barrier");
     cl_int rounds = DL_PROBE_ROUNDS | (mcl_env_lists("MAMBACL_TEST_PROBE_WRONG", "persistent") ? 1 << 16 : 0);
-    if (st == MCL_OK) st = bind_layer(rt, k, NULL, buf, rounds, buf, local_bytes, NULL, 0);
+    if (st == MCL_OK) st = bind_layer(rt, k, NULL, buf, rounds, buf, local_bytes);
     if (st == MCL_OK) st = mcl_launch(rt, k, "dlayer_probe", 1, &global, &wg);
     if (st == MCL_OK) {
         cl_int e1 = clEnqueueReadBuffer(rt->queue, buf, CL_TRUE, (n - 1) * 4, 4, &wrong, 0, NULL, NULL);
@@ -294,10 +266,7 @@ mcl_status mcl_kern_dlayer_with(mcl_runtime *rt, const mcl_kern_dlayer_args *a, 
     MCL_TRY(mcl_runtime_kernel(rt, "dlayer", &k));
     MCL_TRY(bar_create(rt));
     size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)groups * wg;
-    cl_mem ll = NULL;
-    cl_uint epoch = 0;
-    if (mcl_params_get(p, MCL_T_DL_LL, 0)) MCL_TRY(ll_prepare(rt, a, nx, &ll, &epoch));
-    MCL_TRY(bind_layer(rt, k, a, rt->dlayer.bar, 0, rt->dlayer.bar, local, ll, epoch));
+    MCL_TRY(bind_layer(rt, k, a, rt->dlayer.bar, 0, rt->dlayer.bar, local));
     return mcl_launch(rt, k, "dlayer", 1, &global, &wg);
 }
 
@@ -340,7 +309,7 @@ mcl_status mcl_kern_dlayer_bar_loop(mcl_runtime *rt, int groups, int n_barriers)
     MCL_TRY(mcl_runtime_kernel(rt, "dlayer", &k));
     MCL_TRY(bar_create(rt));
     size_t wg = (size_t)mcl_params_get(p, MCL_T_DL_WG, 0), global = (size_t)groups * wg;
-    MCL_TRY(bind_layer(rt, k, NULL, rt->dlayer.bar, (1 << 17) | n_barriers, rt->dlayer.bar, 4 * wg, NULL, 0));
+    MCL_TRY(bind_layer(rt, k, NULL, rt->dlayer.bar, (1 << 17) | n_barriers, rt->dlayer.bar, 4 * wg));
     return mcl_launch(rt, k, "dlayer_bar", 1, &global, &wg);
 }
 

@@ -286,7 +286,6 @@ void mcl_runtime_free(mcl_runtime *rt)
     mcl_buffer_release(&rt->scan_dt[0]);
     mcl_buffer_release(&rt->scan_dt[1]);
     mcl_buffer_release(&rt->dlayer.bar);
-    mcl_buffer_release(&rt->dlayer.ll);
     mcl_runtime_release_configs(rt);
     mcl_tunedb_free(rt->tunedb);
     if (rt->queue) clReleaseCommandQueue(rt->queue);

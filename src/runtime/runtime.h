@@ -46,9 +46,6 @@ typedef struct mcl_dlayer_state {
     char reason[160];  /* why it is off ("" when on or not probed) */
     cl_mem bar;        /* the barrier words (cl/dlayer.cl: arrivals, generation, timeout flag) */
     cl_uint flag;      /* bar[2] as last read back after a step */
-    cl_mem ll;         /* DL_LL's tagged words (cl/dlayer.cl), created zeroed on first use, grown as needed */
-    size_t ll_bytes;   /* its size */
-    cl_uint epoch;     /* the next launch's first layer tag (>= 1; cl/dlayer.cl, dl_llio_t) */
 } mcl_dlayer_state;
 
 /* One profiled launch (kept while profiling is on). */

@@ -134,7 +134,6 @@ typedef enum mcl_family_id {
 #define MCL_T_DL_PF "DL_PF"
 /* dlayer.cl: passes of the next layer's W_in rows prefetched to the L2 before phase D (ptx only; 0 none) */
 #define MCL_T_DL_PFA "DL_PFA"
-#define MCL_T_DL_LL "DL_LL"
 /* dlayer.cl: one copy of each GEMV loop per weight dtype (1) or one with the dtype a run-time value (0) */
 #define MCL_T_DL_SPEC "DL_SPEC"
 /* dlayer.cl: the layer loop compiled (1: a launch may run several layers) or not (0: one layer per launch) */

@@ -40,12 +40,6 @@
  *    the default in the same call): 1.4b DL_PF 2 700 vs 736, DL_PFA 1 624,
  *    both 619; 2.8b DL_PF 2 367 vs 384; 130m DL_PF 2 2,448 vs 2,435-2,456.
  *    So DL_PF and DL_PFA stay 0.
- *  - DL_LL: 0 (session 18, measured in its call: see docs/performance.md).
- *    1 hands the vectors between phases over as tagged 8-byte words which
- *    the next phase polls (cl/dlayer.cl, dl_llio_t) instead of a device-wide
- *    barrier and then its loads; PTX only (elsewhere the barriers stay, the
- *    same kernel), the host keeps the words' buffer and tags
- *    (kern_dlayer.c, ll_prepare).
  *  - DL_SPEC: 1 on GPUs with dedicated local memory (phases A, D and C's
  *    W_dt loads compiled once per weight dtype, so no load waits on a dtype
  *    branch: rgemv.cl's finding, session 5's gemv_in_1 1.13-1.37x), else 0
@@ -98,7 +92,6 @@ static void dl_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_DL_BAR, cpu ? 0 : 1);
     mcl_params_set(out, MCL_T_DL_PF, 0);
     mcl_params_set(out, MCL_T_DL_PFA, 0);
-    mcl_params_set(out, MCL_T_DL_LL, 0);
     mcl_params_set(out, MCL_T_DL_SPEC, !cpu && dev->local_mem_is_local ? 1 : 0);
     mcl_params_set(out, MCL_T_DL_MULTI, cpu || dev->local_mem_is_local ? 1 : 0);
 }
@@ -113,7 +106,7 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 63},
-    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 3}, {MCL_T_DL_PFA, 0, 16}, {MCL_T_DL_LL, 0, 1},
+    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 3}, {MCL_T_DL_PFA, 0, 16},
     {MCL_T_DL_SPEC, 0, 1}, {MCL_T_DL_LPL, 1, MCL_DL_LPL_MAX}, {MCL_T_DL_MULTI, 0, 1},
 };
 
