@@ -94,7 +94,8 @@
  * reads the L2 and the group waits at the D -> A barrier;
  * DL_BAR the device-wide barrier: 0 the two-level counter tree (any
  * device), 1-3 one self-resetting word (dl_grid_sync_one; 1 and 3 need
- * PTX and fall back to 0 without it; 2 is plain OpenCL atomics).
+ * PTX and fall back to 0 without it; 2 is plain OpenCL atomics), 4 a word
+ * per group polled by all work-items (dl_grid_sync_flags; PTX, else 0).
  * Local memory: 4 * max(d_model, d_inner, R + 2N) bytes rounded up to 16 (a
  * `__local float4 *` argument: 16-byte aligned, which rgemv.cl found a
  * `__local float *` is not on NVIDIA's OpenCL) plus 4 * DL_WG for the trees.
@@ -317,12 +318,66 @@ inline void dl_grid_sync_one(volatile __global uint *bar, uint groups, uint spin
     barrier(DL_ONE_FENCE);
 }
 
-/* The device-wide barrier of the build: DL_BAR 1 and 3 need PTX (without
+/* The flag barrier (DL_BAR 4, PTX only; session 18): every group has a word
+ * of its own (bar[DL_BAR_FLAGS + g]) holding the generation of the last
+ * barrier it reached. Arriving, lane 0 stores the next generation with a
+ * release (no atomic, so 264 groups do not queue on one address); the
+ * group's work-items then poll every group's word at once, work-item t the
+ * words t, t + DL_WG, ..., with acquire loads, until each holds at least
+ * that generation (compared as a signed difference: wrap-safe). Every
+ * work-item reads its group's word before the arrival (the previous
+ * generation: written by its lane 0 before the previous barrier's last
+ * work-group barrier), so no local memory carries it, and all groups pass
+ * the same barriers, so their words agree whenever a launch starts (the host
+ * zeroes them after the probe and after a timeout). A poll that runs out
+ * sets the flag, as the other barriers do. Up to DL_BAR_MAXG groups (more:
+ * the one-word barrier). */
+#define DL_BAR_FLAGS 512
+#define DL_BAR_MAXG 4096
+
+#if MCL_CAP_PTX
+inline void dl_flag_put(volatile __global uint *w, uint v)
+{
+    ulong a = (ulong)w;
+    asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(a), "r"(v) : "memory");
+}
+
+inline uint dl_flag_get(volatile __global uint *w)
+{
+    uint v;
+    ulong a = (ulong)w;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(a) : "memory");
+    return v;
+}
+
+inline void dl_grid_sync_flags(volatile __global uint *bar, uint groups, uint spin_max)
+{
+    volatile __global uint *f = bar + DL_BAR_FLAGS;
+    const uint lid = get_local_id(0), gen = f[get_group_id(0)] + 1u;
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    if (lid == 0) dl_flag_put(&f[get_group_id(0)], gen);
+    for (uint t = lid; t < groups; t += DL_WG) {
+        uint n = 0;
+        while ((int)(dl_flag_get(&f[t]) - gen) < 0) {
+            if (++n >= spin_max) {
+                atomic_or(&bar[DL_BAR_FLAG], 1u);
+                break;
+            }
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+}
+#endif
+
+/* The device-wide barrier of the build: DL_BAR 1, 3 and 4 need PTX (without
  * it, or with MAMBACL_DISABLE=ptx, the tree of DL_BAR 0). */
 inline void dl_grid_sync(volatile __global uint *bar, uint groups, uint spin_max)
 {
 #if DL_BAR == 0 || (DL_BAR != 2 && !MCL_CAP_PTX)
     dl_grid_sync_tree(bar, groups, spin_max);
+#elif DL_BAR == 4
+    if (groups <= DL_BAR_MAXG) dl_grid_sync_flags(bar, groups, spin_max);
+    else dl_grid_sync_one(bar, groups, spin_max);
 #else
     dl_grid_sync_one(bar, groups, spin_max);
 #endif

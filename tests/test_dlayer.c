@@ -333,6 +333,12 @@ static void test_barriers(void **state)
     if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=2, DL_SPEC=1: h differs from the counter tree's");
     timeout_case(rt);
     mcl_runtime_free(rt);
+    rt = runtime_set("DL_BAR=4"); /* the flag barrier (session 18; PTX only, else the tree) */
+    trand_seed(0x5eed0du);
+    run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);
+    if (memcmp(got, want, sizeof got) != 0) fail_msg("DL_BAR=4: h differs from the counter tree's");
+    timeout_case(rt);
+    mcl_runtime_free(rt);
     rt = runtime_set("DL_PF=2,DL_PFA=2"); /* the early prefetches (session 17) */
     trand_seed(0x5eed0du);
     run_layer_keep(rt, 64, 128, 4, 16, 4, MCL_DTYPE_F16, true, 0, 2, got);

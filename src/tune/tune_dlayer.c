@@ -29,7 +29,9 @@
  *  - DL_LPC: 16 on GPUs (one lane per state at N = 16), 1 on CPUs.
  *  - DL_BAR: 1 on GPUs (the one-word barrier with PTX release/acquire; the
  *    kernel builds the counter tree of 0 where ptx is off), 0 on CPUs (one
- *    group: no barrier runs). 2 and 3 are variants for tools/bar_timing.
+ *    group: no barrier runs). 2 and 3 are variants for tools/bar_timing;
+ *    4 (session 18) a word per group, stored with a release, all of them
+ *    polled by the group's work-items (no atomic on one address).
  *  - DL_PF: 0 (PTX only: L2 prefetches of the next phase's weights before
  *    each device-wide barrier). With phases A and D streaming they cost: a
  *    1.4b layer took 32.5 us without them, 36.5 with (H200, session 9; with
@@ -106,7 +108,7 @@ static bool dl_fits(const mcl_device_info *dev, const mcl_params *p)
 static const mcl_tunable dl_tunables[] = {
     {MCL_T_DL_WG, 1, 1L << 20}, {MCL_T_DL_LPR, 1, 1L << 20}, {MCL_T_DL_UNR, 1, 16},
     {MCL_T_DL_LPC, 1, 1L << 20}, {MCL_T_DL_GPC, 1, 64}, {MCL_T_DL_SKIP, 0, 63},
-    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 3}, {MCL_T_DL_PF, 0, 3}, {MCL_T_DL_PFA, 0, 16},
+    {MCL_T_DL_MAX_DINNER, 0, 1L << 20}, {MCL_T_DL_BAR, 0, 4}, {MCL_T_DL_PF, 0, 3}, {MCL_T_DL_PFA, 0, 16},
     {MCL_T_DL_SPEC, 0, 1}, {MCL_T_DL_LPL, 1, MCL_DL_LPL_MAX}, {MCL_T_DL_MULTI, 0, 1},
 };
 
