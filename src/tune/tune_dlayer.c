@@ -31,7 +31,9 @@
  *    kernel builds the counter tree of 0 where ptx is off), 0 on CPUs (one
  *    group: no barrier runs). 2 and 3 are variants for tools/bar_timing;
  *    4 (session 18) a word per group, stored with a release, all of them
- *    polled by the group's work-items (no atomic on one address).
+ *    polled by the group's work-items (no atomic on one address): correct
+ *    on the H200 but 3.4x slower per barrier (bar_timing at 264 groups:
+ *    3.91 us against DL_BAR 1's 1.14; 1.4b 594 against 738 tokens/s).
  *  - DL_PF: 0 (PTX only: L2 prefetches of the next phase's weights before
  *    each device-wide barrier). With phases A and D streaming they cost: a
  *    1.4b layer took 32.5 us without them, 36.5 with (H200, session 9; with
