@@ -77,10 +77,10 @@ done
 forward tests/data/tiny-model run -m tests/data/tiny-model -p "ab cd" -n 6 --greedy || fail=1
 # the scan's dt pre-pass (scan_dt; scan_dt_gather + the GEMM; scan_dt2, DTV 4, with scan_warp) and
 # prefetch, off by default here; scan_warp (SCAN_WARP; its lanes' scan through local memory here)
-# with 32 and 8 time-lanes
+# with 32 and 8 time-lanes (the second with its state loop rolled, SCAN_SUNR 1)
 warp=SCAN_WARP=1,SCAN_DCH=4,SCAN_NSG=1,SCAN_TT=4,SCAN_KEEPB=0
 for set in SCAN_DTIN=1,SCAN_PREF=1 SCAN_DTIN=2,SCAN_PREF=1 "SCAN_DTIN=3,SCAN_ITEMS=2,$warp" \
-    "SCAN_DTIN=2,SCAN_WL=8,SCAN_ITEMS=3,SCAN_PREF=1,$warp"; do
+    "SCAN_DTIN=2,SCAN_WL=8,SCAN_ITEMS=3,SCAN_PREF=1,SCAN_SUNR=1,$warp"; do
   MAMBACL_TUNE_SET=$set forward tests/data/tiny-model logits -m tests/data/tiny-model --ids "1 2 3 4 5 6 7" || fail=1
 done
 # gemv_mma.cl (emulated mma: the indexing, tails and local memory of the tensor-core path) on the
