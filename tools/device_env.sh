@@ -5,7 +5,8 @@
 # (../shared/device/README.md), ../shared pointing at the .shared copy that
 # travels with the tree, and MAMBACL_DEVICE=nvidia. Scripts export their own
 # cache directory and test switches after it. build_pair and d (below) are
-# the base-against-new build and bench line of the s15d/s16b calls.
+# the base-against-new build and bench line of the s15d/s16b calls; build_gpu and
+# v (below) the one-tree build and the tuning-variant bench line of s17a/s18b/s18d.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -29,3 +30,15 @@ build_pair() {
 d() {
   timeout 60 $2 bench --config $3 --decode-only --batch $4 --reps $5 2>&1 | grep -E '^decode|rror' |
     grep -v "ssm_step\|host enqueues" | sed 's/of roofline.*launches/launches/' | sed "s/^/$1 $3 /" | cut -c1-200; }
+
+# build_gpu: the checkout (everything) into build-gpu/, the log in $OUT/build.log;
+# returns 1 with the log's tail when that fails.
+build_gpu() {
+  (meson setup build-gpu >/dev/null && ninja -C build-gpu >$OUT/build.log 2>&1) || { tail -20 $OUT/build.log; return 1; }
+}
+
+# v SET CONFIG: d's lines for build-gpu/mambacl at batch 1, 2 reps, with
+# MAMBACL_TUNE_SET=SET (SET "def": the defaults), tagged SET.
+v() {
+  if [ "$1" = def ]; then d def build-gpu/mambacl $2 1 2; else MAMBACL_TUNE_SET=$1 d "$1" build-gpu/mambacl $2 1 2; fi
+}

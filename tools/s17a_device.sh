@@ -5,10 +5,8 @@
 # .shared carried.
 source tools/device_env.sh
 export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
-(meson setup build-gpu >/dev/null && ninja -C build-gpu >$OUT/build.log 2>&1) || { tail -20 $OUT/build.log; exit 1; }
+build_gpu || exit 1
 el build
-E=build-gpu/mambacl
-v() { local set=$1 c=$2; if [ "$set" = def ]; then d def $E $c 1 2; else MAMBACL_TUNE_SET=$set d "$set" $E $c 1 2; fi; }
 { for s in def DL_PF=2 DL_PFA=1 DL_PF=2,DL_PFA=1 DL_PF=2,DL_PFA=2 def DL_PF=2,DL_PFA=1; do v $s 1.4b; done; el 1.4b
   for s in def DL_PF=2 DL_PF=2,DL_PFA=1 def; do v $s 130m; done; el 130m
   for s in def DL_PF=2 DL_PF=2,DL_PFA=1 def; do v $s 2.8b; done; el 2.8b; } 2>&1 | grep -v "layers:" | tee $OUT/bench.txt

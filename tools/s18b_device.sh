@@ -5,10 +5,8 @@
 # Run from the checkout's root with .device and .shared carried.
 source tools/device_env.sh
 export MAMBACL_CACHE_DIR=/tmp/mclcache MAMBACL_TEST_LONG=0
-(meson setup build-gpu >/dev/null && ninja -C build-gpu >$OUT/build.log 2>&1) || { tail -20 $OUT/build.log; exit 1; }
+build_gpu || exit 1
 el build
-E=build-gpu/mambacl
-v() { local set=$1 c=$2; if [ "$set" = def ]; then d def $E $c 1 2; else MAMBACL_TUNE_SET=$set d "$set" $E $c 1 2; fi; }
 { for s in def DL_SKIP=15 DL_SKIP=31 DL_SKIP=47 DL_SKIP=63 DL_SKIP=14 DL_SKIP=7 DL_WG=512 DL_WG=512,DL_GPC=1 def; do v $s 1.4b; done; el 1.4b
   for s in def DL_SKIP=15 DL_SKIP=31 DL_SKIP=47 DL_SKIP=14 DL_SKIP=7 DL_LPC=8 DL_WG=512 def; do v $s 2.8b; done; el 2.8b
   for s in def DL_SKIP=15 DL_SKIP=31 DL_SKIP=47 def; do v $s 130m; done; el 130m; } 2>&1 | tee $OUT/bench.txt
