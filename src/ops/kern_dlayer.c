@@ -10,7 +10,8 @@
 
 #define DL_ARGS 56 /* dlayer's arguments; the last is the staging buffer */
 #define DL_PROBE_ROUNDS 8
-#define DL_BAR_BYTES (2048 + 4 * 4096) /* cl/dlayer.cl: the barrier words, 128 bytes apart, then DL_BAR 4's 4096 */
+#define DL_BAR_CORE_BYTES 2048 /* cl/dlayer.cl: the barrier words, 128 bytes apart, the timeout flag among them */
+#define DL_BAR_BYTES (DL_BAR_CORE_BYTES + 4 * 4096) /* then DL_BAR 4's word per group (DL_BAR_FLAGS, DL_BAR_MAXG) */
 #define DL_BAR_FLAG_OFF (320 * 4)
 
 /* Polls of a barrier before it gives up: a launch's groups all start within
@@ -126,7 +127,7 @@ static mcl_status probe_grid(mcl_runtime *rt, cl_kernel k, size_t wg, int groups
     cl_mem buf = NULL;
     MCL_TRY(mcl_buffer_create(rt, CL_MEM_READ_WRITE, n * 4, "dlayer probe", &buf));
     cl_int wrong = -1;
-    cl_uint bar[2048 / 4] = {0}; /* the words before DL_BAR 4's (the flag among them) */
+    cl_uint bar[DL_BAR_CORE_BYTES / 4] = {0};
     size_t global = (size_t)groups * wg;
     mcl_status st = zero_buffer(rt, buf, n * 4, "dlayer probe");
     if (st == MCL_OK) st = zero_buffer(rt, rt->dlayer.bar, DL_BAR_BYTES, "dlayer barrier"); /* DL_BAR 4's words too */
