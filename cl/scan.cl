@@ -1226,7 +1226,10 @@ inline float4 dt2_load_d4(const __global float *dbc, size_t o, int n)
 }
 
 /* This work-item's slots of the slice at column k0 into registers: slot e
- * (lid + j·WG) is row e/4 of the tile, columns k0 + 4·(e%4) ..+3. */
+ * (lid + j·WG) is row e/4 of the tile, columns k0 + 4·(e%4) ..+3. Rows past
+ * T or d_inner load nothing, and their addresses are clamped to the last
+ * row all the same: PoCL's compiler was seen to issue the W_dt load of such
+ * a row before the select (a fault under ASan, test_prefill_dt2, session 18). */
 inline void dt2_load(float4 *dr, float4 *wr, const __global float *dbc, int ldb, int R, int T,
                      const __global void *w_dt, int wdtype, int d_inner, int t0, int d0, int k0, int lid)
 {
@@ -1234,13 +1237,13 @@ SCAN_UNROLL
     for (int j = 0; j < DT2_DJ; j++) {
         const int e = lid + j * DT2_WG, row = e / 4, kk = k0 + 4 * (e % 4);
         const bool ok = e < DT2_TT * DT2_KB / 4 && t0 + row < T;
-        dr[j] = ok ? dt2_load_d4(dbc, (size_t)(t0 + row) * ldb + kk, R - kk) : (float4)(0.0f);
+        dr[j] = ok ? dt2_load_d4(dbc, (size_t)min(t0 + row, T - 1) * ldb + kk, R - kk) : (float4)(0.0f);
     }
 SCAN_UNROLL
     for (int j = 0; j < DT2_WJ; j++) {
         const int e = lid + j * DT2_WG, row = e / 4, kk = k0 + 4 * (e % 4);
         const bool ok = e < DT2_TD * DT2_KB / 4 && d0 + row < d_inner;
-        wr[j] = ok ? dt2_load_w4(w_dt, (size_t)(d0 + row) * R + kk, R - kk, wdtype) : (float4)(0.0f);
+        wr[j] = ok ? dt2_load_w4(w_dt, (size_t)min(d0 + row, d_inner - 1) * R + kk, R - kk, wdtype) : (float4)(0.0f);
     }
 }
 

@@ -8,6 +8,9 @@ LeakSanitizer stops every thread with ptrace when the process exits; with
 PoCL's worker threads alive, its tracer thread itself sometimes dies ("Tracer
 caught signal 11 ... LeakSanitizer has encountered a fatal error", seen once in
 4 runs of test_leak and once in gemm): the suite had passed and no check ran.
+Session 18 found the cause (google/sanitizers#1322: the runtime's __tls_get_addr
+interceptor reading a dynamic TLS range that is not one); tools/test.sh now runs
+the suites with intercept_tls_get_addr=0, and this rerun stays as the net.
 Prints the names of the failed suites whose output has that message and none
 of a real finding (a leak report, an ASan error, a UBSan runtime error, a
 failed or erroring test), one per line, and exits 0; exits 1 when any failed
