@@ -143,6 +143,13 @@ static void test_gemm_mma(void **state)
  * rebuilt, then a few shapes on every path the device takes. */
 static const char *const configs[] = {
     "GEMM_SWZ=1",
+    /* the register cap (NVIDIA's -cl-nv-maxrregcount; elsewhere a define
+     * only): the default's block under the cap it would need for 5 groups
+     * per SM, the 128x128x32 swizzled block at 3 groups, and gemm_simt (so
+     * PoCL builds the option path too) */
+    "GEMM_MAXRREG=96",
+    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_SWZ=1,GEMM_MAXRREG=168",
+    "GEMM_SW=8,GEMM_MAXRREG=64",
     "GEMM_SWZ=1,GEMM_STAGES=3",
     "GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
     "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
@@ -197,7 +204,9 @@ static void test_gemm_configs(void **state)
         mcl_params p = base;
         apply_config(&p, configs[c]);
         if (!mcl_tune_gemm_fits(&rt->dev, &p)) continue;
-        assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
+        mcl_status st = mcl_runtime_rebuild(rt, "gemm.cl", &p);
+        if (st != MCL_OK) printf("%s: %s\n", configs[c], mcl_last_error());
+        assert_int_equal(st, MCL_OK);
         for (int path = MCL_GEMM_SIMT; path <= MCL_GEMM_MMA; path++) {
             if (path == MCL_GEMM_MMA && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue;
             check_one((mcl_gemm_path)path, 33, 129, 2053, MCL_DTYPE_BF16, 1.0f);

@@ -18,7 +18,7 @@ import re
 import sys
 
 FIELDS = ['d_inner', 'd_model', 'tokens', 'batch']
-MAX_PARAMS = 20  # MCL_MAX_PARAMS
+MAX_PARAMS = 32  # MCL_MAX_PARAMS (src/tune/tune.h)
 
 
 def fail(msg):
