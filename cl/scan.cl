@@ -235,13 +235,11 @@ inline void scan_load_tile(__local float *wl, __local float *ds, const __global 
         const int r = k % SCAN_RT, dl = k / SCAN_RT;
         const int d = d0 + dl, rr = r0 + r;
         wl[r * SCAN_DCH + dl] =
-            (d < d_inner && rr < R) ? mcl_load_w(w_dt, (size_t)min(d, d_inner - 1) * R + min(rr, R - 1), wdtype)
-                                    : 0.0f;
+            (d < d_inner && rr < R) ? mcl_load_w(w_dt, (size_t)d * R + rr, wdtype) : 0.0f;
     }
     for (int k = lid; k < SCAN_RT * SCAN_CHUNK; k += SCAN_WG) {
         const int r = k % SCAN_RT, t = k / SCAN_RT, rr = r0 + r;
-        ds[r * SCAN_DSW + t] =
-            (t < nt && rr < R) ? dbc[(row0 + (size_t)min(t, nt - 1)) * ldb + min(rr, R - 1)] : 0.0f;
+        ds[r * SCAN_DSW + t] = (t < nt && rr < R) ? dbc[(row0 + (size_t)t) * ldb + rr] : 0.0f;
     }
 }
 
@@ -356,7 +354,7 @@ SCAN_UNROLL
         const int t = k / (2 * SCAN_NG), c = k % (2 * SCAN_NG);
         const int isc = c >= SCAN_NG, n = n0 + c - isc * SCAN_NG;
         bcr[j] = (k < SCAN_CHUNK * 2 * SCAN_NG && t < nt && n < N)
-                     ? dbc[(row0 + (size_t)min(t, nt - 1)) * ldb + R + isc * N + min(n, N - 1)] : 0.0f;
+                     ? dbc[(row0 + (size_t)t) * ldb + R + isc * N + n] : 0.0f;
     }
 SCAN_UNROLL
     for (int j = 0; j < SCAN_PJ; j++) {
@@ -1139,10 +1137,8 @@ SCAN_UNROLL
         for (int e = lid; e < DT_KB * DT_TILE; e += SCAN_DTW * SCAN_DTW) {
             const int k = e % DT_KB, i = e / DT_KB; /* k fastest: a row's columns are contiguous */
             const int t = t0 + i, d = d0 + i, kk = k0 + k;
-            const int kc = min(kk, R - 1); /* skipped elements' addresses clamped (see dt2_load) */
-            ds[k * DT_ROW + i] = (t < T && kk < R) ? dbc[(size_t)min(t, T - 1) * ldb + kc] : 0.0f;
-            ws[k * DT_ROW + i] =
-                (d < d_inner && kk < R) ? mcl_load_w(w_dt, (size_t)min(d, d_inner - 1) * R + kc, wdtype) : 0.0f;
+            ds[k * DT_ROW + i] = (t < T && kk < R) ? dbc[(size_t)t * ldb + kk] : 0.0f;
+            ws[k * DT_ROW + i] = (d < d_inner && kk < R) ? mcl_load_w(w_dt, (size_t)d * R + kk, wdtype) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         const int nk = min(DT_KB, R - k0);
