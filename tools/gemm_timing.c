@@ -1,7 +1,10 @@
 /* gemm_timing: times the matrix-product paths of src/ops/gemm.c.
  *
  * usage: gemm_timing M N K f32|f16|bf16 [reps] [--paths mma,simt,clblast]
- *                    [--ptx DIR] [--set NAME=V,NAME=V ...]...
+ *                    [--ptx DIR] [--options STR] [--set NAME=V,NAME=V ...]...
+ * --options STR is appended to the build options of the sets' programs, and
+ * their build logs' lines naming registers, spills or stack are printed
+ * (NVIDIA: --options -cl-nv-verbose gives ptxas's report per kernel).
  * For each path (and, for each --set, gemm.cl rebuilt with those tunables
  * over its current ones), prints the mean wall time of one product (all its
  * launches: split, GEMM, split-K reduction, widening) over `reps` (default
@@ -106,6 +109,26 @@ static void dump_binary(const mcl_runtime *rt, const char *dir, int idx, const c
     free(b);
 }
 
+/* With --options: the lines of the gemm.cl program's build log that name
+ * registers, spills or stack (NVIDIA's -cl-nv-verbose passes ptxas's
+ * report there), prefixed with label. */
+static void print_log(const mcl_runtime *rt, const char *label)
+{
+    int c = mcl_runtime_fallback(rt, MCL_F_GEMM);
+    if (c < 0) return;
+    size_t size = 0;
+    cl_program prog = rt->programs[rt->configs[c].program].program;
+    if (clGetProgramBuildInfo(prog, rt->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS || !size) return;
+    char *log = malloc(size + 1);
+    if (log && clGetProgramBuildInfo(prog, rt->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS) {
+        log[size] = '\0';
+        for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
+            if (strstr(l, "gemm_mma") || strstr(l, "registers") || strstr(l, "spill") || strstr(l, "stack"))
+                printf("log %s: %s\n", label, l);
+    }
+    free(log);
+}
+
 /* Applies "NAME=V,NAME=V" over p. */
 static void apply_set(mcl_params *p, const char *spec)
 {
@@ -120,16 +143,17 @@ static void apply_set(mcl_params *p, const char *spec)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: gemm_timing M N K f32|f16|bf16 [reps] [--paths LIST] [--set N=V,...]...\n");
+        fprintf(stderr, "usage: gemm_timing M N K f32|f16|bf16 [reps] [--paths LIST] [--ptx DIR] [--options STR] [--set N=V,...]...\n");
         return 2;
     }
     job j = {atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), 20, MCL_DTYPE_F16, NULL, NULL, NULL, NULL, NULL};
     if (!mcl_dtype_parse(argv[4], &j.dt)) return fprintf(stderr, "bad dtype\n"), 2;
-    const char *paths = "mma,simt,clblast", *ptx_dir = NULL;
+    const char *paths = "mma,simt,clblast", *ptx_dir = NULL, *extra = NULL;
     int first_set = argc;
     for (int i = 5; i < argc; i++) {
         if (strcmp(argv[i], "--paths") == 0 && i + 1 < argc) paths = argv[++i];
         else if (strcmp(argv[i], "--ptx") == 0 && i + 1 < argc) ptx_dir = argv[++i];
+        else if (strcmp(argv[i], "--options") == 0 && i + 1 < argc) extra = argv[++i];
         else if (strcmp(argv[i], "--set") == 0) { first_set = i; break; }
         else j.reps = atoi(argv[i]);
     }
@@ -154,6 +178,9 @@ int main(int argc, char **argv)
            rt->caps.nv_compiler_options ? "yes" : "no");
     dump_binary(rt, ptx_dir, 0, "default");
     if (st == MCL_OK) st = run_paths(rt, &j, paths, "default");
+    size_t bl = strlen(rt->base_options);
+    if (extra && bl + strlen(extra) + 2 < sizeof rt->base_options) /* for the sets' builds only */
+        snprintf(rt->base_options + bl, sizeof rt->base_options - bl, " %s", extra);
     const mcl_params *base = mcl_runtime_params(rt, MCL_F_GEMM);
     mcl_params b0 = base ? *base : (mcl_params){0};
     for (int i = first_set; st == MCL_OK && i + 1 < argc; i += 2) {
@@ -170,6 +197,7 @@ int main(int argc, char **argv)
             continue;
         }
         dump_binary(rt, ptx_dir, (i - first_set) / 2 + 1, argv[i + 1]);
+        if (extra) print_log(rt, argv[i + 1]);
         st = run_paths(rt, &j, paths, argv[i + 1]);
     }
     if (st != MCL_OK) fprintf(stderr, "gemm_timing: %s\n", mcl_last_error());
