@@ -143,13 +143,6 @@ static void test_gemm_mma(void **state)
  * rebuilt, then a few shapes on every path the device takes. */
 static const char *const configs[] = {
     "GEMM_SWZ=1",
-    /* the register cap (NVIDIA's -cl-nv-maxrregcount; elsewhere a define
-     * only): the default's block under the cap it would need for 5 groups
-     * per SM, the 128x128x32 swizzled block at 3 groups, and gemm_simt (so
-     * PoCL builds the option path too) */
-    "GEMM_MAXRREG=96",
-    "GEMM_BM=128,GEMM_BN=128,GEMM_BK=32,GEMM_SWZ=1,GEMM_MAXRREG=168",
-    "GEMM_SW=8,GEMM_MAXRREG=64",
     "GEMM_SWZ=1,GEMM_STAGES=3",
     "GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
     "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",

@@ -173,9 +173,8 @@ int main(int argc, char **argv)
     if (st == MCL_OK) st = upload(rt, w, wn * mcl_half_dtype_size(j.dt), &j.W);
     if (st == MCL_OK) st = upload(rt, af, an * 4, &j.A);
     if (st == MCL_OK) st = mcl_buffer_create(rt, CL_MEM_READ_WRITE, mn * 4, "C", &j.C);
-    printf("device %s; mma: %s %s; cl_nv_compiler_options: %s\n", rt->dev.name,
-           mcl_caps_on(&rt->caps, MCL_CAP_MMA) ? "on" : "off", rt->caps.cap[MCL_CAP_MMA].reason,
-           rt->caps.nv_compiler_options ? "yes" : "no");
+    printf("device %s; mma: %s %s\n", rt->dev.name, mcl_caps_on(&rt->caps, MCL_CAP_MMA) ? "on" : "off",
+           rt->caps.cap[MCL_CAP_MMA].reason);
     dump_binary(rt, ptx_dir, 0, "default");
     if (st == MCL_OK) st = run_paths(rt, &j, paths, "default");
     size_t bl = strlen(rt->base_options);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# (GEMM_MAXRREG was removed after call D: NVIDIA's OpenCL ignores -cl-nv-maxrregcount=N and refuses "-cl-nv-maxrregcount N"; docs/performance.md "Session 19")
 # session 19 call A (issue 11): the mma GEMM under a register cap (GEMM_MAXRREG, passed as NVIDIA's
 # -cl-nv-maxrregcount) and the 128x128x32 block with GEMM_FAST alone, the two leads session 9 left
 # (docs/performance.md "gemm9"). gemm_timing at the three 1.4b prefill shapes over $SETS (gemm.cl rebuilt per

@@ -1,4 +1,5 @@
 #!/bin/bash
+# (GEMM_MAXRREG was removed after call D: NVIDIA's OpenCL ignores -cl-nv-maxrregcount=N and refuses "-cl-nv-maxrregcount N"; docs/performance.md "Session 19")
 # session 19 call D: call C found "-cl-nv-maxrregcount=N" ignored (ptxas's report unchanged: 128 registers for
 # the default block, 233 for 128x128x32). The registry's cl_nv_compiler_options spells it with a space,
 # "-cl-nv-maxrregcount N", which GEMM_MAXRREG now passes. gemm_timing with -cl-nv-verbose over capped sets: the

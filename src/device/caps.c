@@ -325,7 +325,6 @@ mcl_status mcl_caps_detect(cl_device_id dev, const mcl_device_info *info, mcl_ca
         if (clGetDeviceInfo(dev, NV_WARP_SIZE, sizeof v, &v, NULL) == CL_SUCCESS) out->warp_size = (int)v;
     }
     bool nv = out->vendor == MCL_VENDOR_NVIDIA && nv_attr;
-    out->nv_compiler_options = err == CL_SUCCESS && has_ext(exts, "cl_nv_compiler_options");
     int cc = out->cc_major * 10 + out->cc_minor;
     bool sg = err == CL_SUCCESS && (has_ext(exts, "cl_khr_subgroups") || has_ext(exts, "cl_intel_subgroups"));
     set_detected(out, MCL_CAP_FP16, (err == CL_SUCCESS && has_ext(exts, "cl_khr_fp16")) || (nv && cc >= 53),

@@ -56,7 +56,6 @@ typedef struct mcl_caps {
     int cc_major, cc_minor; /* NVIDIA compute capability, 0 when not NVIDIA */
     int warp_size;          /* NVIDIA warp size, 0 when unknown */
     int subgroup_size;      /* measured by the subgroup probe, 0 when off */
-    bool nv_compiler_options; /* cl_nv_compiler_options: -cl-nv-* build options (a register cap) */
     mcl_cap_state cap[MCL_CAP_COUNT];
 } mcl_caps;
 

@@ -90,12 +90,7 @@ static mcl_status build_with(const mcl_runtime *rt, const char *file, const mcl_
     char *src = NULL;
     char options[2048];
     snprintf(options, sizeof options, "%s", rt->base_options);
-    const mcl_family *fam = mcl_tune_family(file);
-    if (params) mcl_tune_program_defines(fam, params, options, sizeof options);
-    long regs = params && fam && fam->regcap ? mcl_params_get(params, fam->regcap, 0) : 0;
-    size_t len = strlen(options);
-    if (regs > 0 && rt->caps.nv_compiler_options && len < sizeof options)
-        snprintf(options + len, sizeof options - len, " -cl-nv-maxrregcount %ld", regs);
+    if (params) mcl_tune_program_defines(mcl_tune_family(file), params, options, sizeof options);
     MCL_TRY(mcl_program_source(file, rt->kernel_dir[0] ? rt->kernel_dir : NULL, &src));
     mcl_status st = mcl_program_build(rt->ctx, rt->device, &rt->dev, file, src, options,
                                       rt->cache_dir[0] ? rt->cache_dir : NULL, out);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include "mambacl.h"
 
-#define MCL_MAX_PARAMS 32 /* tunables of one family at most (gemm.cl has 21); tools/gen_tunedb.py repeats it */
+#define MCL_MAX_PARAMS 32 /* tunables of one family at most (gemm.cl has 20); tools/gen_tunedb.py repeats it */
 #define MCL_TUNE_MAX_VALUES 8
 
 /* Family names: the program file. */
@@ -105,10 +105,6 @@ typedef enum mcl_family_id {
  * the unchecked loads of blocks inside M and N (gemm9, docs/performance.md) */
 #define MCL_T_GEMM_LDF "GEMM_LDF"
 #define MCL_T_GEMM_FAST "GEMM_FAST"
-/* registers per work-item the compiler may use (0: its own choice); passed as
- * NVIDIA's -cl-nv-maxrregcount where the device has cl_nv_compiler_options,
- * ignored elsewhere (mcl_family.regcap) */
-#define MCL_T_GEMM_MAXRREG "GEMM_MAXRREG"
 /* host-side split-K rule: slices until the blocks fill GEMM_SKW per compute unit */
 #define MCL_T_GEMM_SKW "GEMM_SKW"
 /* host-side split-K cap of narrow products (N <= 2 * GEMM_BN: x_proj's
@@ -217,11 +213,6 @@ typedef struct mcl_family {
      * passed to the compiler, so configurations that differ only in them
      * share one program binary (mcl_tune_program_defines). */
     const char *const *host_tunables;
-    /* The family's register cap tunable (NULL: none): a value n > 0 builds
-     * its program with -cl-nv-maxrregcount=n where the device has
-     * cl_nv_compiler_options (else the value only reaches the source as a
-     * define, and changes nothing). */
-    const char *regcap;
     /* Sets every tunable to the rule's default for the device. */
     void (*defaults)(const mcl_device_info *dev, mcl_params *out);
     /* Derives the tunables that follow from the others (SCAN_RT from the

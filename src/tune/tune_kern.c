@@ -290,7 +290,6 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_GEMM_SKN, cpu ? 1 : 32);
     mcl_params_set(out, MCL_T_GEMM_LDF, 0);
     mcl_params_set(out, MCL_T_GEMM_FAST, 1);
-    mcl_params_set(out, MCL_T_GEMM_MAXRREG, 0);
     long sw = cpu ? 4 : 16;
     while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
     mcl_params_set(out, MCL_T_GEMM_SW, sw);
@@ -332,7 +331,6 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
     {MCL_T_GEMM_LDF, 0, 1},        {MCL_T_GEMM_FAST, 0, 1},      {MCL_T_GEMM_SKN, 1, 64},
-    {MCL_T_GEMM_MAXRREG, 0, 255},
 };
 
 /* The tuner's space (docs/kernels.md "gemm.cl tuning space"), searched
@@ -400,7 +398,6 @@ const mcl_family mcl_family_gemm = {
     .axes_matrix = gemm_axes_matrix,
     .stages_matrix = gemm_stages_matrix,
     .host_tunables = gemm_host_tunables,
-    .regcap = MCL_T_GEMM_MAXRREG,
     .in_space = gemm_in_space,
     .time_all = true,
     .tune_batches = {8, 16, 32},
