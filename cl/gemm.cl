@@ -309,13 +309,21 @@ void gemm_simt(__global const float *A, __global const void *W, int wdtype, __gl
     for (int i = 0; i < GEMM_ST; i++)
         for (int j = 0; j < GEMM_ST; j++) acc[i][j] = 0.0f;
     for (int k0 = kb; k0 < kend; k0 += GEMM_SBK) {
-        for (int i = lid; i < SIMT_B * GEMM_SBK; i += GEMM_SW * GEMM_SW) {
-            int r = i / GEMM_SBK, c = i % GEMM_SBK, gk = k0 + c;
-            /* the addresses of skipped elements clamped inside the matrix all the same
-             * (scan_dt2's lesson, session 18: PoCL may issue a guarded load) */
-            const size_t ka = (size_t)min(gk, kend - 1);
-            As[c][r] = m0 + r < M && gk < kend ? A[(size_t)min(m0 + r, M - 1) * K + ka] : 0.0f;
-            Ws[c][r] = n0 + r < N && gk < kend ? mcl_load_w(W, (size_t)min(n0 + r, N - 1) * K + ka, wdtype) : 0.0f;
+        if (m0 + SIMT_B <= M && n0 + SIMT_B <= N && k0 + GEMM_SBK <= kend) { /* inside: no tests (uniform) */
+            for (int i = lid; i < SIMT_B * GEMM_SBK; i += GEMM_SW * GEMM_SW) {
+                int r = i / GEMM_SBK, c = i % GEMM_SBK, gk = k0 + c;
+                As[c][r] = A[(size_t)(m0 + r) * K + gk];
+                Ws[c][r] = mcl_load_w(W, (size_t)(n0 + r) * K + gk, wdtype);
+            }
+        } else {
+            for (int i = lid; i < SIMT_B * GEMM_SBK; i += GEMM_SW * GEMM_SW) {
+                int r = i / GEMM_SBK, c = i % GEMM_SBK, gk = k0 + c;
+                /* the addresses of skipped elements clamped inside the matrix all the same
+                 * (scan_dt2's lesson, session 18: PoCL may issue a guarded load) */
+                const size_t ka = (size_t)min(gk, kend - 1);
+                As[c][r] = m0 + r < M && gk < kend ? A[(size_t)min(m0 + r, M - 1) * K + ka] : 0.0f;
+                Ws[c][r] = n0 + r < N && gk < kend ? mcl_load_w(W, (size_t)min(n0 + r, N - 1) * K + ka, wdtype) : 0.0f;
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < GEMM_SBK; kk++) {
