@@ -61,9 +61,12 @@
  *    rows of fp32, BK + 8 floats, instead of SPLIT rows of halves).
  *  - gemm_simt: on GPUs GEMM_SW 16 (square work-group, capped so SW*SW <=
  *    the work-group limit), GEMM_ST 4 outputs per item and dimension,
- *    GEMM_SBK 16; on CPUs SW 4, ST 8, SBK 32 (PoCL runs a work-group as a
+ *    GEMM_SBK 16; on CPUs SW 4, ST 16, SBK 32 (PoCL runs a work-group as a
  *    loop: few items with more work each measured 4x faster than 8 x 8 x 4
- *    and 1.5x faster than CLBlast SGEMM at 64 x 1536 x 768, docs/performance.md).
+ *    and 1.5x faster than CLBlast SGEMM at 64 x 1536 x 768 with ST 8,
+ *    docs/performance.md; ST 16, 64 x 64 blocks, was 1.5-1.6x faster than ST
+ *    8 at 130m's prefill shapes, M = 512, and 1.3-1.5x at M = 64 on a 2-core
+ *    Xeon, session 19; SW 8 with ST 16 lost at M = 64).
  *  - GEMM_GEMV_MAX_ROWS 16 (the dispatch threshold, read on the host by
  *    mcl_op_matmul): up to 16 rows a projection runs as gemv (measured on the
  *    H100: at batch 64 the gemv re-reads the weights 16 times and a GEMM is
@@ -293,7 +296,7 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     long sw = cpu ? 4 : 16;
     while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
     mcl_params_set(out, MCL_T_GEMM_SW, sw);
-    mcl_params_set(out, MCL_T_GEMM_ST, cpu ? 8 : 4);
+    mcl_params_set(out, MCL_T_GEMM_ST, cpu ? 16 : 4);
     mcl_params_set(out, MCL_T_GEMM_SBK, cpu ? 32 : 16);
     mcl_params_set(out, MCL_T_GEMM_GEMV_MAX_ROWS, 16);
     mcl_params_set(out, MCL_T_GEMM_CLBLAST, cpu ? 0 : 1);
@@ -359,7 +362,7 @@ static const mcl_tune_axis gemm_axes_matrix[] = {
 static const unsigned char gemm_stages_matrix[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 3};
 static const mcl_tune_axis gemm_axes_cpu[] = {
     {MCL_T_GEMM_SW, 2, {4, 8}},
-    {MCL_T_GEMM_ST, 2, {4, 8}},
+    {MCL_T_GEMM_ST, 2, {8, 16}},
     {MCL_T_GEMM_SBK, 2, {16, 32}},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 4, {4, 8, 16, 32}},
 };
