@@ -39,7 +39,7 @@
 
 static mcl_runtime *rt;
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static double worst[5]; /* per path */
+static double worst[MCL_GEMM_CPU + 1]; /* per path */
 
 static float frand(void)
 {
@@ -120,6 +120,19 @@ static void test_gemm_gemv(void **state) { (void)state; run_path(MCL_GEMM_GEMV);
 static void test_gemm_auto(void **state) { (void)state; run_path(MCL_GEMM_AUTO); }
 static void test_gemm_clblast(void **state) { (void)state; run_path(MCL_GEMM_CLBLAST); }
 
+/* gemm_cpu (CPU devices; elsewhere the path is refused as a caller's error) */
+static void test_gemm_cpu(void **state)
+{
+    (void)state;
+    if (rt->dev.type == MCL_DEVICE_TYPE_CPU) {
+        run_path(MCL_GEMM_CPU);
+        return;
+    }
+    assert_int_equal(mcl_op_matmul_path(rt, MCL_GEMM_CPU, "t", NULL, MCL_DTYPE_F16, 4, 4, NULL, 4, 0.0f, NULL),
+                     MCL_ERR_INVALID_ARG);
+    assert_non_null(strstr(mcl_last_error(), "CPU devices only"));
+}
+
 static void test_gemm_mma(void **state)
 {
     (void)state;
@@ -143,6 +156,11 @@ static void test_gemm_mma(void **state)
  * rebuilt, then a few shapes on every path the device takes. */
 static const char *const configs[] = {
     "GEMM_SWZ=1",
+    /* gemm_cpu (CPUs): 8 lanes, and 16 lanes on 8 x 8 blocks (edges in every
+     * block of the shapes below); gemm_simt instead of it */
+    "GEMM_CPUK=1,GEMM_CVW=8",
+    "GEMM_CPUK=1,GEMM_CVW=16,GEMM_SW=2,GEMM_ST=4",
+    "GEMM_CPUK=0,GEMM_ST=8",
     "GEMM_SWZ=1,GEMM_STAGES=3",
     "GEMM_BM=128,GEMM_BN=128,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
     "GEMM_BM=64,GEMM_BN=256,GEMM_BK=16,GEMM_WM=2,GEMM_WN=4,GEMM_STAGES=3",
@@ -192,7 +210,8 @@ static void test_gemm_configs(void **state)
     mcl_params base = *cur;
     int tested = 0;
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
-        bool simt = strstr(configs[c], "GEMM_SW=") || strstr(configs[c], "GEMM_ST=") || strstr(configs[c], "GEMM_SBK=");
+        bool simt = strstr(configs[c], "GEMM_SW=") || strstr(configs[c], "GEMM_ST=") || strstr(configs[c], "GEMM_SBK=") ||
+                    strstr(configs[c], "GEMM_CPUK=") || strstr(configs[c], "GEMM_CVW=");
         if (!simt && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue; /* changes nothing that runs here */
         mcl_params p = base;
         apply_config(&p, configs[c]);
@@ -200,11 +219,14 @@ static void test_gemm_configs(void **state)
         mcl_status st = mcl_runtime_rebuild(rt, "gemm.cl", &p);
         if (st != MCL_OK) printf("%s: %s\n", configs[c], mcl_last_error());
         assert_int_equal(st, MCL_OK);
-        for (int path = MCL_GEMM_SIMT; path <= MCL_GEMM_MMA; path++) {
+        static const mcl_gemm_path paths[] = {MCL_GEMM_SIMT, MCL_GEMM_MMA, MCL_GEMM_CPU};
+        for (int q = 0; q < 3; q++) {
+            mcl_gemm_path path = paths[q];
             if (path == MCL_GEMM_MMA && !mcl_caps_on(&rt->caps, MCL_CAP_MMA)) continue;
-            check_one((mcl_gemm_path)path, 33, 129, 2053, MCL_DTYPE_BF16, 1.0f);
-            check_one((mcl_gemm_path)path, 129, 33, 1024, MCL_DTYPE_F16, 0.0f);
-            check_one((mcl_gemm_path)path, 7, 2053, 40, MCL_DTYPE_F16, 0.5f);
+            if (path == MCL_GEMM_CPU && rt->dev.type != MCL_DEVICE_TYPE_CPU) continue;
+            check_one(path, 33, 129, 2053, MCL_DTYPE_BF16, 1.0f);
+            check_one(path, 129, 33, 1024, MCL_DTYPE_F16, 0.0f);
+            check_one(path, 7, 2053, 40, MCL_DTYPE_F16, 0.5f);
         }
         tested++;
     }
@@ -287,6 +309,7 @@ static void test_gemm_slabs(void **state)
     mcl_params_set(&p, MCL_T_GEMM_SPLITK, 4);
     mcl_params_set(&p, MCL_T_GEMM_SKW, 64);
     mcl_params_set(&p, MCL_T_GEMM_GEMV_MAX_ROWS, 0);
+    mcl_params_set(&p, MCL_T_GEMM_CPUK, 0); /* gemm_cpu takes no K slices */
     assert_int_equal(mcl_runtime_rebuild(rt, "gemm.cl", &p), MCL_OK);
     /* B rows, d_inner (xz rows of 2 * DI), K; D, K for the norm */
     static const int cv[][3] = {{5, 20, 1030}, {3, 37, 2053}};
@@ -873,7 +896,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int p = 0; p < 5; p++)
+    for (int p = 0; p <= MCL_GEMM_CPU; p++)
         if (worst[p] > 0) printf("%-8s max abs err %.3g\n", mcl_gemm_path_name((mcl_gemm_path)p), worst[p]);
     mcl_runtime_free(rt);
     return 0;
@@ -883,7 +906,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_simt),   cmocka_unit_test(test_gemm_gemv),
-        cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast),
+        cmocka_unit_test(test_gemm_auto),   cmocka_unit_test(test_gemm_clblast), cmocka_unit_test(test_gemm_cpu),
         cmocka_unit_test(test_gemm_mma),    cmocka_unit_test(test_gemm_configs),
         cmocka_unit_test(test_gemm_space),  cmocka_unit_test(test_gemm_skred),
         cmocka_unit_test(test_gemm_fast),   cmocka_unit_test(test_gemm_slabs),

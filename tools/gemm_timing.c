@@ -56,14 +56,15 @@ static mcl_status read_c(mcl_runtime *rt, const job *j, float *out)
 
 static mcl_status run_paths(mcl_runtime *rt, job *j, const char *paths, const char *label)
 {
-    static const mcl_gemm_path all[] = {MCL_GEMM_MMA, MCL_GEMM_SIMT, MCL_GEMM_CLBLAST};
+    static const mcl_gemm_path all[] = {MCL_GEMM_MMA, MCL_GEMM_SIMT, MCL_GEMM_CLBLAST, MCL_GEMM_CPU};
     size_t mn = (size_t)j->M * j->N;
     MCL_TRY(mcl_op_matmul_path(rt, MCL_GEMM_SIMT, "gemm", j->W, j->dt, j->N, j->K, j->A, j->M, 0.0f, j->C));
     MCL_TRY(read_c(rt, j, j->ref));
     double scale = 0.0;
     for (size_t i = 0; i < mn; i++) scale = fmax(scale, fabs(j->ref[i]));
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (!strstr(paths, mcl_gemm_path_name(all[i]))) continue;
+        if (all[i] == MCL_GEMM_CPU && rt->dev.type != MCL_DEVICE_TYPE_CPU) continue;
         if (all[i] == MCL_GEMM_MMA && (!mcl_caps_on(&rt->caps, MCL_CAP_MMA) || j->dt == MCL_DTYPE_F32)) {
             printf("%-24s %-7s off (%s)\n", label, "mma", rt->caps.cap[MCL_CAP_MMA].reason);
             continue;

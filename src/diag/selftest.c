@@ -85,6 +85,7 @@ static const mcl_selftest_entry entries[] = {
     {"gemm_split_a", mcl_selftest_gemm_split},
     {"gemm_reduce", mcl_selftest_gemm_reduce},
     {"gemm_simt", mcl_selftest_gemm_simt},
+    {"gemm_cpu", mcl_selftest_gemm_cpu},
     {"gemm_mma_bf16", mcl_selftest_gemm_mma},
     {"gemm_mma_f16", mcl_selftest_gemm_mma},
     {"scan_prefill", mcl_selftest_scan_prefill},

@@ -126,6 +126,11 @@ mcl_status mcl_selftest_gemm_simt(mcl_runtime *rt, bool *ok)
     return product(rt, MCL_GEMM_SIMT, MCL_DTYPE_F16, 20, 24, 40, ok);
 }
 
+mcl_status mcl_selftest_gemm_cpu(mcl_runtime *rt, bool *ok)
+{
+    return product(rt, MCL_GEMM_CPU, MCL_DTYPE_F16, 20, 24, 40, ok);
+}
+
 mcl_status mcl_selftest_gemm_mma(mcl_runtime *rt, bool *ok)
 {
     bool a = false, b = false;

@@ -8,6 +8,7 @@
 mcl_status mcl_selftest_gemm_split(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_gemm_reduce(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_gemm_simt(mcl_runtime *rt, bool *ok);
+mcl_status mcl_selftest_gemm_cpu(mcl_runtime *rt, bool *ok);
 mcl_status mcl_selftest_gemm_mma(mcl_runtime *rt, bool *ok);
 
 /* The path mcl_op_matmul picks (AUTO: mma where the capability is on) at

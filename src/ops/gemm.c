@@ -29,8 +29,8 @@ enum { WS_HI, WS_LO, WS_OUT, WS_CNT };
 
 const char *mcl_gemm_path_name(mcl_gemm_path p)
 {
-    static const char *const names[] = {"auto", "gemv", "simt", "mma", "clblast"};
-    return p >= MCL_GEMM_AUTO && p <= MCL_GEMM_CLBLAST ? names[p] : "?";
+    static const char *const names[] = {"auto", "gemv", "simt", "mma", "clblast", "cpu"};
+    return p >= MCL_GEMM_AUTO && p <= MCL_GEMM_CPU ? names[p] : "?";
 }
 
 /* The gemm.cl configuration for M rows (the shape class picks it). */
@@ -87,12 +87,14 @@ int mcl_op_gemv_max_rows(const mcl_runtime *rt, int M, mcl_dtype wdt)
 static mcl_status choose(const mcl_runtime *rt, const mcl_tune_config *c, mcl_dtype wdt, int M, int N, int K,
                          float beta, mcl_gemm_path *out)
 {
-    int max_rows, clblast;
+    int max_rows, clblast, cpuk;
     MCL_TRY(gemv_max_rows(rt, c, wdt, &max_rows));
     MCL_TRY(get(c, MCL_T_GEMM_CLBLAST, &clblast));
+    MCL_TRY(get(c, MCL_T_GEMM_CPUK, &cpuk));
     if (M <= max_rows && (beta == 0.0f || beta == 1.0f)) *out = MCL_GEMM_GEMV;
     else if (mcl_caps_on(&rt->caps, MCL_CAP_MMA) && wdt != MCL_DTYPE_F32) *out = MCL_GEMM_MMA;
-    else *out = clblast && clblast_fits(rt, wdt, N, K) ? MCL_GEMM_CLBLAST : MCL_GEMM_SIMT;
+    else if (clblast && clblast_fits(rt, wdt, N, K)) *out = MCL_GEMM_CLBLAST;
+    else *out = cpuk && rt->dev.type == MCL_DEVICE_TYPE_CPU ? MCL_GEMM_CPU : MCL_GEMM_SIMT;
     return MCL_OK;
 }
 
@@ -196,6 +198,28 @@ static mcl_status run_reduce(mcl_runtime *rt, const mm *a, int slices)
     MCL_ARG(k, 4, a->C);
     size_t wg = elementwise_wg(rt, 256), global = mcl_round_up((size_t)mn, wg);
     return mcl_launch(rt, k, "gemm_reduce", 1, &global, &wg);
+}
+
+/* gemm_cpu: one work-item per group, a SW*ST square block each, one K slice. */
+static mcl_status run_cpu(mcl_runtime *rt, const mm *a)
+{
+    cl_kernel k;
+    int sw, st;
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_SW, &sw));
+    MCL_TRY(get(a->cfg, MCL_T_GEMM_ST, &st));
+    int b = sw * st;
+    MCL_TRY(mcl_runtime_config_kernel(rt, a->cfg, "gemm_cpu", &k));
+    cl_int dt = (cl_int)a->wdt;
+    MCL_ARG(k, 0, a->A);
+    MCL_ARG(k, 1, a->W);
+    MCL_ARG(k, 2, dt);
+    MCL_ARG(k, 3, a->C);
+    MCL_ARG(k, 4, a->M);
+    MCL_ARG(k, 5, a->N);
+    MCL_ARG(k, 6, a->K);
+    MCL_ARG(k, 7, a->beta);
+    size_t global[2] = {(size_t)((a->N + b - 1) / b), (size_t)((a->M + b - 1) / b)}, local[2] = {1, 1};
+    return mcl_launch(rt, k, a->what, 2, global, local);
 }
 
 static mcl_status run_simt(mcl_runtime *rt, const mm *a)
@@ -346,6 +370,9 @@ static mcl_status check_args(const mcl_runtime *rt, mcl_gemm_path path, const mm
     if (path == MCL_GEMM_MMA && (!mcl_caps_on(&rt->caps, MCL_CAP_MMA) || a->wdt == MCL_DTYPE_F32))
         return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: the mma path needs the mma capability (%s) "
                              "and 16-bit weights", a->what, rt->caps.cap[MCL_CAP_MMA].reason);
+    if (path == MCL_GEMM_CPU && rt->dev.type != MCL_DEVICE_TYPE_CPU)
+        return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: the cpu path (gemm_cpu) is built for CPU devices only",
+                             a->what);
     if (path == MCL_GEMM_GEMV && a->beta != 0.0f && a->beta != 1.0f)
         return mcl_error_set(MCL_ERR_INVALID_ARG, "matmul %s: gemv takes beta 0 or 1, not %g", a->what,
                              (double)a->beta);
@@ -374,6 +401,7 @@ static mcl_status matmul(mcl_runtime *rt, mcl_gemm_path path, const char *what, 
     case MCL_GEMM_GEMV: return mcl_kern_gemv(rt, W, wdt, A, C, N, K, M, beta != 0.0f);
     case MCL_GEMM_MMA: return run_mma(rt, &a);
     case MCL_GEMM_CLBLAST: return run_clblast(rt, &a);
+    case MCL_GEMM_CPU: return run_cpu(rt, &a);
     default: return run_simt(rt, &a);
     }
 }

@@ -15,9 +15,10 @@ typedef enum mcl_gemm_path {
     MCL_GEMM_SIMT,    /* gemm_simt (+ gemm_reduce with split-K, not with GEMM_SKRED) */
     MCL_GEMM_MMA,     /* gemm_split_a (not with GEMM_FUSE) + gemm_mma_{bf16,f16} (+ gemm_reduce, not with GEMM_SKRED) */
     MCL_GEMM_CLBLAST, /* weights_to_f32 + CLBlastSgemm */
+    MCL_GEMM_CPU,     /* gemm_cpu: explicit vectors, one work-item per group (CPU devices only) */
 } mcl_gemm_path;
 
-/* "auto", "gemv", "simt", "mma", "clblast". */
+/* "auto", "gemv", "simt", "mma", "clblast", "cpu". */
 const char *mcl_gemm_path_name(mcl_gemm_path p);
 
 /* The path MCL_GEMM_AUTO takes on rt for M rows of a W [N, K] of dtype wdt:

@@ -105,6 +105,11 @@ typedef enum mcl_family_id {
  * the unchecked loads of blocks inside M and N (gemm9, docs/performance.md) */
 #define MCL_T_GEMM_LDF "GEMM_LDF"
 #define MCL_T_GEMM_FAST "GEMM_FAST"
+/* host: gemm_cpu (explicit vectors, one work-item per group) instead of
+ * gemm_simt where gemm_simt would run, 1; 0 gemm_simt */
+#define MCL_T_GEMM_CPUK "GEMM_CPUK"
+/* gemm_cpu's vector width along K (8 or 16 floats) */
+#define MCL_T_GEMM_CVW "GEMM_CVW"
 /* host-side split-K rule: slices until the blocks fill GEMM_SKW per compute unit */
 #define MCL_T_GEMM_SKW "GEMM_SKW"
 /* host-side split-K cap of narrow products (N <= 2 * GEMM_BN: x_proj's

@@ -273,6 +273,9 @@ bool mcl_tune_gemm_fits(const mcl_device_info *dev, const mcl_params *p)
     if (mcl_params_get(p, MCL_T_GEMM_FUSE, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_FUSE, 0) > 2) return false;
     if (mcl_params_get(p, MCL_T_GEMM_SKRED, 0) < 0 || mcl_params_get(p, MCL_T_GEMM_SKRED, 0) > 1) return false;
     if (mcl_params_get(p, MCL_T_GEMM_SKW, 2) < 1 || mcl_params_get(p, MCL_T_GEMM_SKN, 1) < 1) return false;
+    long cvw = mcl_params_get(p, MCL_T_GEMM_CVW, 16);
+    if ((cvw != 8 && cvw != 16) || (mcl_params_get(p, MCL_T_GEMM_CPUK, 0) && dev->type != MCL_DEVICE_TYPE_CPU))
+        return false;
     if ((size_t)(32 * wm * wn) > dev->max_work_group_size || (size_t)(sw * sw) > dev->max_work_group_size)
         return false;
     return (uint64_t)mcl_tune_gemm_mma_local_bytes(p) <= dev->local_mem_bytes &&
@@ -293,6 +296,8 @@ void mcl_tune_gemm_defaults(const mcl_device_info *dev, mcl_params *out)
     mcl_params_set(out, MCL_T_GEMM_SKN, cpu ? 1 : 32);
     mcl_params_set(out, MCL_T_GEMM_LDF, 0);
     mcl_params_set(out, MCL_T_GEMM_FAST, 1);
+    mcl_params_set(out, MCL_T_GEMM_CPUK, cpu ? 1 : 0);
+    mcl_params_set(out, MCL_T_GEMM_CVW, 16);
     long sw = cpu ? 4 : 16;
     while (sw > 1 && (size_t)(sw * sw) > dev->max_work_group_size) sw /= 2;
     mcl_params_set(out, MCL_T_GEMM_SW, sw);
@@ -334,6 +339,7 @@ static const mcl_tunable gemm_tunables[] = {
     {MCL_T_GEMM_SW, 1, 64},        {MCL_T_GEMM_ST, 1, 16},       {MCL_T_GEMM_SBK, 1, 128},
     {MCL_T_GEMM_GEMV_MAX_ROWS, 0, 1L << 16}, {MCL_T_GEMM_CLBLAST, 0, 1},
     {MCL_T_GEMM_LDF, 0, 1},        {MCL_T_GEMM_FAST, 0, 1},      {MCL_T_GEMM_SKN, 1, 64},
+    {MCL_T_GEMM_CPUK, 0, 1},       {MCL_T_GEMM_CVW, 8, 16},
 };
 
 /* The tuner's space (docs/kernels.md "gemm.cl tuning space"), searched
@@ -373,7 +379,7 @@ static const mcl_tune_axis gemm_axes[] = {
 
 /* Read by src/ops/gemm.c, not by gemm.cl. */
 static const char *const gemm_host_tunables[] = {MCL_T_GEMM_GEMV_MAX_ROWS, MCL_T_GEMM_CLBLAST, MCL_T_GEMM_SKW,
-                                                 MCL_T_GEMM_SKN, NULL};
+                                                 MCL_T_GEMM_SKN, MCL_T_GEMM_CPUK, NULL};
 
 /* The mma space keeps warp tiles of 32 or 64 rows and columns (2 to 4 m16
  * tiles by 4 to 8 n8 tiles: at most 128 fp32 accumulators per lane) and 4
@@ -408,7 +414,7 @@ const mcl_family mcl_family_gemm = {
     .fits = mcl_tune_gemm_fits,
     .rule = "GEMM_BK 16, 32 or 64 (64 only with GEMM_SWZ), GEMM_BM a multiple of 16*WM and GEMM_BN of 16*WN, "
             "2 <= STAGES <= 4, SPLIT 1 or 2, 32*WM*WN and SW*SW work-items and both kernels' local memory "
-            "within the device",
+            "within the device, GEMM_CVW 8 or 16, GEMM_CPUK 1 only on CPU devices",
     .work_group = gemm_wg,
     .local_bytes = gemm_local,
 };
