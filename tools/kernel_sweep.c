@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mambacl.h"
+#include "base/env.h"
 #include "base/error.h"
 #include "diag/selftest.h"
 #include "runtime/runtime.h"
@@ -54,14 +55,7 @@ static int check_program(mcl_runtime *rt, const char *file, const char *config)
     return bad;
 }
 
-static bool wanted(const char *only, const char *file)
-{
-    if (!only) return true;
-    size_t n = strlen(file);
-    for (const char *p = strstr(only, file); p; p = strstr(p + 1, file))
-        if ((p == only || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return true;
-    return false;
-}
+static bool wanted(const char *only, const char *file) { return !only || mcl_list_has(only, file); }
 
 static int sweep_family(mcl_runtime *rt, const mcl_family *fam, int max, bool list)
 {

@@ -20,20 +20,14 @@
 #include <string.h>
 
 #include "mambacl.h"
+#include "base/env.h"
 #include "base/error.h"
 #include "runtime/configs.h"
 #include "runtime/runtime.h"
 #include "tune/families.h"
 #include "tune/tune.h"
 
-static bool wanted(const char *only, const char *file)
-{
-    if (!only) return true;
-    size_t n = strlen(file);
-    for (const char *p = only; (p = strstr(p, file)) != NULL; p += n)
-        if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
-}
+static bool wanted(const char *only, const char *file) { return !only || mcl_list_has(only, file); }
 
 static bool interesting(const char *line)
 {

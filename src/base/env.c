@@ -16,14 +16,15 @@ const char *mcl_env_str(const char *name)
     return v && *v ? v : NULL;
 }
 
-bool mcl_env_lists(const char *name, const char *item)
+bool mcl_list_has(const char *list, const char *item)
 {
-    const char *s = mcl_env_str(name);
     size_t n = strlen(item);
-    for (const char *p = s; p && n && (p = strstr(p, item)) != NULL; p += n)
-        if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
+    for (const char *p = list; p && n && (p = strstr(p, item)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
     return false;
 }
+
+bool mcl_env_lists(const char *name, const char *item) { return mcl_list_has(mcl_env_str(name), item); }
 
 /* The value for a message: printable ASCII only, cut at SHOWN. */
 static const char *shown(const char *v, char *buf)

@@ -17,6 +17,11 @@ const char *mcl_env_str(const char *name);
  * item `item` whole ("a,bc" holds "bc", not "b"). Unset or empty: false. */
 bool mcl_env_lists(const char *name, const char *item);
 
+/* True when `item` is one of the comma-separated entries of `list` (whole
+ * entries only: "ptx" is not in "ptx2,mma"); false for a NULL list or an
+ * empty item. */
+bool mcl_list_has(const char *list, const char *item);
+
 /* A whole decimal number in [min, max]: returns MCL_OK with *out set, or
  * MCL_OK with *set false when unset/empty (*out unchanged), or
  * MCL_ERR_INVALID_ARG ("MAMBACL_X='abc' is not a whole number in [1, 1024]")

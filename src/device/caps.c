@@ -133,16 +133,7 @@ typedef struct probe_spec {
     const char *extra;  /* build options */
 } probe_spec;
 
-static bool sabotaged(mcl_cap_id id)
-{
-    const char *s = getenv("MAMBACL_TEST_PROBE_WRONG");
-    if (!s || !*s) return false;
-    const char *name = mcl_cap_name(id);
-    size_t n = strlen(name);
-    for (const char *p = s; (p = strstr(p, name)) != NULL; p += n)
-        if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
-}
+static bool sabotaged(mcl_cap_id id) { return mcl_env_lists("MAMBACL_TEST_PROBE_WRONG", mcl_cap_name(id)); }
 
 static void fill_mma_input(uint16_t *in)
 {

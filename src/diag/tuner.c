@@ -8,6 +8,7 @@
 
 #include "diag/bench.h"
 #include "diag/selftest_gemm.h"
+#include "base/env.h"
 #include "base/error.h"
 #include "tune/families.h"
 #include "tune/tune.h"
@@ -267,14 +268,7 @@ static mcl_status workload_init(workload *w, mcl_model *model, const mcl_tune_op
 }
 
 /* Whether `file` is named in the comma-separated list (NULL list: all are). */
-static bool selected(const char *list, const char *file)
-{
-    if (!list) return true;
-    size_t n = strlen(file);
-    for (const char *p = list; (p = strstr(p, file)) != NULL; p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return true;
-    return false;
-}
+static bool selected(const char *list, const char *file) { return !list || mcl_list_has(list, file); }
 
 mcl_status mcl_tune_model(mcl_runtime *rt, mcl_model *model, const mcl_tune_options *o, mcl_tunedb *db,
                           mcl_tune_result *results, int cap, int *n_results)
