@@ -24,7 +24,8 @@ const char *mcl_gemm_path_name(mcl_gemm_path p);
 /* The path MCL_GEMM_AUTO takes on rt for M rows of a W [N, K] of dtype wdt:
  * gemv up to GEMM_GEMV_MAX_ROWS rows (beta 0 or 1), else mma (capability on,
  * 16-bit W), else CLBlast (GEMM_CLBLAST and the fp32 copy of W within a
- * quarter of the largest allocation and 256 MiB), else gemm_simt. */
+ * quarter of the largest allocation and 256 MiB), else gemm_cpu (GEMM_CPUK,
+ * CPU devices), else gemm_simt. */
 mcl_gemm_path mcl_op_matmul_choice(const mcl_runtime *rt, mcl_dtype wdt, int M, int N, int K, float beta);
 
 /* The most rows a projection with weights of wdt runs as a GEMV at M rows
