@@ -117,16 +117,11 @@ static void print_log(const mcl_runtime *rt, const char *label)
 {
     int c = mcl_runtime_fallback(rt, MCL_F_GEMM);
     if (c < 0) return;
-    size_t size = 0;
-    cl_program prog = rt->programs[rt->configs[c].program].program;
-    if (clGetProgramBuildInfo(prog, rt->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS || !size) return;
-    char *log = malloc(size + 1);
-    if (log && clGetProgramBuildInfo(prog, rt->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS) {
-        log[size] = '\0';
-        for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
-            if (strstr(l, "gemm_mma") || strstr(l, "registers") || strstr(l, "spill") || strstr(l, "stack"))
-                printf("log %s: %s\n", label, l);
-    }
+    char *log = NULL;
+    if (mcl_program_log(rt->programs[rt->configs[c].program].program, rt->device, &log) != MCL_OK) return;
+    for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
+        if (strstr(l, "gemm_mma") || strstr(l, "registers") || strstr(l, "spill") || strstr(l, "stack"))
+            printf("log %s: %s\n", label, l);
     free(log);
 }
 

@@ -40,15 +40,11 @@ static bool interesting(const char *line)
 /* Prints the interesting lines of prog's build log; returns how many. */
 static int print_log(const mcl_runtime *rt, cl_program prog, const char *tag)
 {
-    size_t size = 0;
-    if (clGetProgramBuildInfo(prog, rt->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS || !size) return 0;
-    char *log = malloc(size + 1);
+    char *log = NULL;
     int n = 0;
-    if (log && clGetProgramBuildInfo(prog, rt->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS) {
-        log[size] = '\0';
-        for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
-            if (interesting(l)) printf("%s %s\n", tag, l), n++;
-    }
+    if (mcl_program_log(prog, rt->device, &log) != MCL_OK) return 0;
+    for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
+        if (interesting(l)) printf("%s %s\n", tag, l), n++;
     free(log);
     return n;
 }

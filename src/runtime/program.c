@@ -75,6 +75,23 @@ static mcl_status build_log_error(cl_program prog, cl_device_id dev, const char 
     return MCL_ERR_BUILD;
 }
 
+mcl_status mcl_program_log(cl_program prog, cl_device_id dev, char **out)
+{
+    size_t size = 0;
+    *out = NULL;
+    MCL_CL_CHECK(clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &size),
+                 "clGetProgramBuildInfo(CL_PROGRAM_BUILD_LOG size)");
+    char *log = calloc(size + 1, 1);
+    if (!log) return mcl_error_set(MCL_ERR_NOMEM, "out of host memory reading a build log (%zu bytes)", size);
+    cl_int err = size ? clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, size, log, NULL) : CL_SUCCESS;
+    if (err != CL_SUCCESS) {
+        free(log);
+        return mcl_error_cl(err, "clGetProgramBuildInfo(CL_PROGRAM_BUILD_LOG)");
+    }
+    *out = log;
+    return MCL_OK;
+}
+
 static mcl_status get_binary(cl_program prog, unsigned char **bin, size_t *len)
 {
     size_t size = 0;

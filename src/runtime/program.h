@@ -39,4 +39,9 @@ mcl_status mcl_program_build(cl_context ctx, cl_device_id dev, const mcl_device_
 
 void mcl_program_release(mcl_program *p);
 
+/* The build log of prog for dev as a malloc'ed, NUL-terminated string in
+ * *out (the caller frees it; "" when the log is empty, e.g. for a binary
+ * loaded from the cache). Errors: the OpenCL call's, or host memory. */
+mcl_status mcl_program_log(cl_program prog, cl_device_id dev, char **out);
+
 #endif
